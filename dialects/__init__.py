@@ -1,0 +1,49 @@
+"""xjit's dialects (`torch`, `loop`) and the context that compiles with them.
+
+Imported only by the compiler: eager `import xjit` never loads xDSL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xdsl.context import Context
+    from xdsl.ir import Dialect
+
+
+def _torch() -> Dialect:
+    from xjit.dialects.torch import Torch
+
+    return Torch
+
+
+def _loop() -> Dialect:
+    from xjit.dialects.loop import Loop
+
+    return Loop
+
+
+# xjit's own dialects, by name, loaded lazily (also exported through the xdsl.universe entry point).
+XJIT_DIALECTS: dict[str, Callable[[], Dialect]] = {"torch": _torch, "loop": _loop}
+
+# Upstream dialects that appear at some stage of the xjit pipeline.
+_UPSTREAM = (
+    "builtin", "func", "arith", "math", "scf", "memref", "tensor", "linalg", "ml_program",
+    "bufferization", "affine", "cf",
+)
+
+
+def make_context(allow_unregistered: bool = False) -> Context:
+    """A context with every dialect the xjit pipeline can produce or consume."""
+    from xdsl.context import Context
+    from xdsl.dialects import get_all_dialects
+
+    ctx = Context(allow_unregistered=allow_unregistered)
+    upstream = get_all_dialects()
+    for name in _UPSTREAM:
+        ctx.register_dialect(name, upstream[name])
+    for name, factory in XJIT_DIALECTS.items():
+        ctx.register_dialect(name, factory)
+    return ctx

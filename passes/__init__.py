@@ -1,0 +1,50 @@
+"""xjit's passes, one a file; `name` of each pass class is its CLI flag.
+
+Upstream xDSL passes (`canonicalize`, `cse`, `dce`, ...) are reused as they are: torch ops hook
+into `canonicalize` through their folders and canonicalization-pattern traits, as MLIR dialects do.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xdsl.passes import ModulePass
+
+# pass name -> "module:Class" under xjit.passes; imported only when the pass is used.
+_PASS_LOCATIONS: dict[str, str] = {
+    "torch-decompose": "torch_decompose:TorchDecompose",
+    "convert-torch-to-linalg": "convert_torch_to_linalg:ConvertTorchToLinalg",
+    "bufferize": "bufferize:Bufferize",
+    "convert-linalg-to-loop": "convert_linalg_to_loop:ConvertLinalgToLoop",
+    "convert-loop-to-scf": "convert_loop_to_scf:ConvertLoopToScf",
+    "torch-to-loops": "pipelines:TorchToLoops",
+}
+
+
+def _loader(location: str) -> Callable[[], type[ModulePass]]:
+    module, cls = location.split(":")
+
+    def load() -> type[ModulePass]:
+        return getattr(importlib.import_module(f"xjit.passes.{module}"), cls)
+
+    return load
+
+
+XJIT_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
+    name: _loader(loc) for name, loc in _PASS_LOCATIONS.items()
+}
+
+
+def get_pass(name: str) -> type[ModulePass]:
+    """The pass class for `name`, from xjit or upstream xDSL."""
+    if name in XJIT_PASSES:
+        return XJIT_PASSES[name]()
+    from xdsl.transforms import get_all_passes
+
+    upstream = get_all_passes()
+    if name not in upstream:
+        raise KeyError(f"unknown pass '{name}'")
+    return upstream[name]()
