@@ -1,1 +1,50 @@
-"""xjit."""
+"""xjit: PyTorch-style models, compiled pass by pass through MLIR-style IR, run with numpy.
+
+`import xjit as torch` gives a numpy-backed, torch-like eager API; `xjit.jit.trace` and
+`xjit.jit.script` compile. Importing xjit does not import xDSL: the compiler loads lazily.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xjit import nn
+from xjit._creation import from_numpy, full, manual_seed, ones, rand, randn, tensor, zeros
+from xjit._tensor import Size, Tensor
+from xjit.ops.types import DType, bool_, float32, float64, int32, int64
+
+__version__ = "0.1.0"
+
+float = float32  # noqa: A001  (torch.float)
+double = float64
+long = int64
+int = int32  # noqa: A001
+bool = bool_  # noqa: A001
+dtype = DType
+
+
+def __getattr__(name: str) -> Any:
+    # Every registry op is a function here: xjit.tanh, xjit.add, xjit.mm, ...
+    if name == "jit":
+        import importlib
+
+        return importlib.import_module("xjit.jit")
+    from xjit.ops.registry import OVERLOADS, _ensure_loaded
+
+    _ensure_loaded()
+    if name in OVERLOADS:
+        from xjit._dispatch import call
+
+        def op(*args: Any, **kwargs: Any) -> Any:
+            return call(name, *args, **kwargs)
+
+        op.__name__ = op.__qualname__ = name
+        globals()[name] = op  # resolve once
+        return op
+    raise AttributeError(f"module 'xjit' has no attribute '{name}'")
+
+
+__all__ = [
+    "Size", "Tensor", "DType", "from_numpy", "full", "manual_seed", "nn", "ones", "rand", "randn",
+    "tensor", "zeros", "float32", "float64", "int32", "int64", "bool_",
+]

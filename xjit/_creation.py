@@ -1,0 +1,80 @@
+"""Tensor creation: `zeros`, `rand`, `tensor`, ... (float32 by default, as in torch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from xjit._tensor import Tensor
+from xjit.ops import types as _t
+
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator behind `rand`/`randn` and parameter initialisation."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+
+
+def generator() -> np.random.Generator:
+    return _rng
+
+
+def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for d in size:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0:
+            raise TypeError(f"size must be a sequence of non-negative ints, got {size!r}")
+    return tuple(int(d) for d in size)
+
+
+def _dt(dtype: _t.DType | None) -> np.dtype:
+    return (dtype or _t.DEFAULT_FLOAT).np
+
+
+def zeros(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+    return Tensor(np.zeros(_size(size), _dt(dtype)))
+
+
+def ones(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+    return Tensor(np.ones(_size(size), _dt(dtype)))
+
+
+def full(size: Any, fill_value: float, dtype: _t.DType | None = None) -> Tensor:
+    if dtype is None and isinstance(fill_value, (bool, int)):
+        dtype = _t.bool_ if isinstance(fill_value, bool) else _t.int64
+    return Tensor(np.full(_size((size,)), fill_value, _dt(dtype)))
+
+
+def rand(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+    return Tensor(_rng.random(_size(size), dtype=np.float64).astype(_dt(dtype)))
+
+
+def randn(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+    return Tensor(_rng.standard_normal(_size(size)).astype(_dt(dtype)))
+
+
+def tensor(data: Any, dtype: _t.DType | None = None) -> Tensor:
+    """Copies `data`; Python floats become float32, ints int64, bools bool (torch's inference)."""
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    a = np.array(data)
+    if dtype is not None:
+        a = a.astype(dtype.np)
+    elif a.dtype.kind == "f":
+        a = a.astype(np.float32) if not isinstance(data, np.ndarray) else a
+    elif a.dtype.kind in "iu":
+        a = a.astype(np.int64) if not isinstance(data, np.ndarray) else a
+    _t.from_numpy_dtype(a.dtype)  # rejects dtypes xjit does not support
+    return Tensor(a)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """Shares memory with `a`, as torch.from_numpy does."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    _t.from_numpy_dtype(a.dtype)
+    return Tensor(a)

@@ -1,0 +1,123 @@
+"""Eager dispatch: resolve a Python call to a registry op, run its numpy semantics, and let an
+active tracer record it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from xjit._tensor import Tensor
+from xjit.ops.registry import OpDef, overloads
+from xjit.ops.schema import Arg, Schema
+from xjit.ops.types import DType
+
+
+class Recorder(Protocol):
+    def record(self, op: OpDef, args: list[Any], result: Any) -> None: ...
+
+
+# The innermost active tracer; None in plain eager mode (the only cost tracing adds to eager).
+_recorders: list[Recorder] = []
+
+
+def push_recorder(r: Recorder) -> None:
+    _recorders.append(r)
+
+
+def pop_recorder() -> None:
+    _recorders.pop()
+
+
+def current_recorder() -> Recorder | None:
+    return _recorders[-1] if _recorders else None
+
+
+_NO = object()
+
+
+def _accepts(arg: Arg, v: Any) -> bool:
+    t = arg.type
+    if v is None:
+        return arg.optional
+    base = t.rstrip("?")
+    if base == "Tensor":
+        return isinstance(v, Tensor)
+    if base == "Scalar":
+        return isinstance(v, (int, float, bool)) and not isinstance(v, Tensor)
+    if base == "int":
+        return isinstance(v, int)
+    if base == "float":
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if base == "bool":
+        return isinstance(v, bool)
+    if base == "int[]":
+        return isinstance(v, int) or (
+            isinstance(v, (list, tuple)) and all(isinstance(x, int) for x in v)
+        )
+    if base == "ScalarType":
+        return isinstance(v, DType)
+    if base == "Tensor[]":
+        return isinstance(v, (list, tuple)) and all(isinstance(x, Tensor) for x in v)
+    return isinstance(v, str)
+
+
+def bind(schema: Schema, args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any] | None:
+    """The arguments in schema order with defaults filled in, or None if they don't fit."""
+    out: list[Any] = []
+    pos = list(args)
+    used = 0
+    for a in schema.args:
+        if not a.kwarg_only and pos:
+            v = pos.pop(0)
+        elif a.name in kwargs:
+            v = kwargs[a.name]
+            used += 1
+        elif a.has_default:
+            v = a.default
+        else:
+            return None
+        if not _accepts(a, v):
+            return None
+        if a.type.startswith("int[]") and isinstance(v, int):
+            v = [v]
+        out.append(v)
+    if pos or used != len(kwargs):
+        return None
+    return out
+
+
+def resolve(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[OpDef, list[Any]]:
+    for op in overloads(name):
+        bound = bind(op.schema, args, kwargs)
+        if bound is not None:
+            return op, bound
+    sigs = "\n  ".join(str(op.schema) for op in overloads(name))
+    got = ", ".join(
+        [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
+    )
+    raise TypeError(f"{name}() received an invalid combination of arguments ({got}); expected one of:\n  {sigs}")
+
+
+def _unwrap(v: Any) -> Any:
+    if isinstance(v, Tensor):
+        return v._a
+    if isinstance(v, (list, tuple)) and v and isinstance(v[0], Tensor):
+        return [x._a for x in v]
+    return v
+
+
+def _wrap(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return tuple(_wrap(x) for x in v)
+    return Tensor(v if isinstance(v, np.ndarray) else np.asarray(v))
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> Any:
+    op, bound = resolve(name, args, kwargs)
+    assert op.eager is not None, f"{op.name} has no eager implementation"
+    result = _wrap(op.eager(*[_unwrap(v) for v in bound]))
+    if _recorders:
+        _recorders[-1].record(op, bound, result)
+    return result

@@ -1,0 +1,132 @@
+"""`xjit.Tensor`: a numpy array with torch's interface (inference only: no autograd)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from xjit.ops import types as _t
+
+
+class Size(tuple):
+    """`torch.Size`: a tuple of ints that prints like torch's."""
+
+    def __repr__(self) -> str:
+        return f"xjit.Size([{', '.join(str(d) for d in self)}])"
+
+
+def _fmt(a: np.ndarray) -> str:
+    if a.dtype.kind == "f":
+        opts: dict[str, Any] = {"precision": 4, "floatmode": "fixed", "suppress_small": False}
+    else:
+        opts = {}
+    return np.array2string(a, separator=", ", prefix="tensor(", **opts)
+
+
+class Tensor:
+    __slots__ = ("_a", "__weakref__")
+    _a: np.ndarray
+
+    def __init__(self, data: Any) -> None:
+        self._a = data if isinstance(data, np.ndarray) else np.asarray(data)
+
+    # -- inspection ---------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._a.shape)
+
+    def size(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return Size(self._a.shape)
+        return self._a.shape[_t.normalize_dim(dim, self._a.ndim)]
+
+    def dim(self) -> int:
+        return self._a.ndim
+
+    ndim = property(dim)
+
+    def numel(self) -> int:
+        return int(self._a.size)
+
+    @property
+    def dtype(self) -> _t.DType:
+        return _t.from_numpy_dtype(self._a.dtype)
+
+    def numpy(self) -> np.ndarray:
+        return self._a
+
+    def item(self) -> Any:
+        return self._a.item()
+
+    def tolist(self) -> Any:
+        return self._a.tolist()
+
+    def __len__(self) -> int:
+        if self._a.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._a.shape[0]
+
+    def __repr__(self) -> str:
+        suffix = "" if self._a.dtype in (np.float32, np.int64, np.bool_) else f", dtype={self.dtype!r}"
+        return f"tensor({_fmt(self._a)}{suffix})"
+
+    def __bool__(self) -> bool:
+        if self._a.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._a)
+
+    def __float__(self) -> float:
+        return float(self._a)
+
+    def __int__(self) -> int:
+        return int(self._a)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._a if dtype is None else self._a.astype(dtype)
+
+    # -- ops: every one goes through the registry, so tracing sees it ---------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _call("add", self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _call("add", self, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _call("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _call("rsub", self, other)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _call("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _call("mul", self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _call("div", self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _call("mul", _call("reciprocal", self), other)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _call("matmul", self, other)
+
+    def __neg__(self) -> Tensor:
+        return _call("neg", self)
+
+    def __getattr__(self, name: str) -> Any:
+        # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...
+        from xjit.ops.registry import OVERLOADS, _ensure_loaded
+
+        _ensure_loaded()
+        if name in OVERLOADS:
+            return lambda *args, **kwargs: _call(name, self, *args, **kwargs)
+        raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+
+
+def _call(name: str, *args: Any, **kwargs: Any) -> Any:
+    from xjit._dispatch import call
+
+    return call(name, *args, **kwargs)

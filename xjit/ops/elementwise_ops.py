@@ -1,0 +1,181 @@
+"""Elementwise ops: one scalar `body` per op gives eager semantics (run on numpy arrays) and the
+`linalg.generic` body (run on `arith`/`math` scalars) alike.
+
+A body receives an `ops` object (`NumpyOps` here, the linalg lowering's scalar builder when
+compiling) and the op's arguments: tensors as arrays/scalars already cast to the compute dtype,
+non-tensor arguments as Python numbers (or run-time scalars).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from xjit.ops.registry import OpDef, register
+from xjit.ops.types import (
+    DEFAULT_FLOAT,
+    DType,
+    TensorMeta,
+    bool_,
+    broadcast_shapes,
+    promote,
+    promote_with_scalar,
+)
+
+
+class NumpyOps:
+    """The scalar-op vocabulary of elementwise bodies, implemented with numpy ufuncs."""
+
+    add = staticmethod(np.add)
+    sub = staticmethod(np.subtract)
+    mul = staticmethod(np.multiply)
+    neg = staticmethod(np.negative)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    tanh = staticmethod(np.tanh)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    lt = staticmethod(np.less)
+    le = staticmethod(np.less_equal)
+    gt = staticmethod(np.greater)
+    ge = staticmethod(np.greater_equal)
+    eq = staticmethod(np.equal)
+    ne = staticmethod(np.not_equal)
+    select = staticmethod(np.where)
+
+    @staticmethod
+    def div(x: Any, y: Any) -> Any:
+        return np.true_divide(x, y, dtype=np.result_type(x, y))
+
+    @staticmethod
+    def rsqrt(x: Any) -> Any:
+        return np.reciprocal(np.sqrt(x))
+
+    @staticmethod
+    def const(value: float | int | bool, like: Any) -> Any:
+        return np.asarray(value, dtype=np.asarray(like).dtype)
+
+
+NUMPY_OPS = NumpyOps()
+
+
+def _dtype_of(arg: Any) -> DType | None:
+    return arg.dtype if isinstance(arg, TensorMeta) else None
+
+
+def _promoted(*args: Any) -> DType:
+    """torch's result_type over tensor metas and Python scalars."""
+    tensor_dtypes = [m.dtype for m in args if isinstance(m, TensorMeta) and m.dtype is not None]
+    if not tensor_dtypes:
+        raise TypeError("elementwise op needs at least one tensor of known dtype")
+    dt = tensor_dtypes[0]
+    for d in tensor_dtypes[1:]:
+        dt = promote(dt, d)
+    for a in args:
+        if isinstance(a, (bool, int, float)):
+            dt = promote_with_scalar(dt, a)
+    return dt
+
+
+def _to_float(dt: DType) -> DType:
+    return dt if dt.is_floating_point else DEFAULT_FLOAT
+
+
+# compute dtype rule, result dtype rule
+DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = {
+    "promote": (_promoted, lambda d: d),
+    "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
+    "compare": (_promoted, lambda d: bool_),
+}
+
+
+def _meta_of_value(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        from xjit.ops.types import from_numpy_dtype
+
+        return TensorMeta(v.shape, from_numpy_dtype(v.dtype))
+    return v
+
+
+def elementwise(
+    schema: str,
+    body: Callable[..., Any],
+    *,
+    dtype: str = "promote",
+    py: str | None = None,
+    overload_of: tuple[str, ...] | None = None,
+) -> OpDef:
+    compute_rule, result_rule = DTYPE_RULES[dtype]
+
+    def shape(*args: Any) -> TensorMeta:
+        tensors = [a for a in args if isinstance(a, TensorMeta)]
+        return TensorMeta(broadcast_shapes(*(t.shape for t in tensors)), result_rule(compute_rule(*args)))
+
+    op: OpDef | None = None
+
+    def eager(*args: Any) -> np.ndarray:
+        assert op is not None
+        cd = compute_rule(*(_meta_of_value(a) for a in args))
+        xs = [
+            a.astype(cd.np, copy=False) if isinstance(a, np.ndarray) else a
+            for a in args
+        ]
+        out = body(NUMPY_OPS, *xs)
+        return np.asarray(out, dtype=result_rule(cd).np)
+
+    op = register(
+        schema, shape, py=py, eager=eager, body=body, compute_dtype=compute_rule,
+        overload_of=overload_of,
+    )
+    return op
+
+
+def _unit(value: Any, unit: int) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == unit
+
+
+def _add(o: Any, x: Any, y: Any, alpha: Any = 1) -> Any:
+    return o.add(x, y if _unit(alpha, 1) else o.mul(y, alpha))
+
+
+def _sub(o: Any, x: Any, y: Any, alpha: Any = 1) -> Any:
+    return o.sub(x, y if _unit(alpha, 1) else o.mul(y, alpha))
+
+
+# Unary
+elementwise("aten::neg(Tensor self) -> Tensor", lambda o, x: o.neg(x))
+elementwise("aten::tanh(Tensor self) -> Tensor", lambda o, x: o.tanh(x), dtype="float")
+elementwise("aten::relu(Tensor self) -> Tensor", lambda o, x: o.maximum(x, 0))
+elementwise(
+    "aten::sigmoid(Tensor self) -> Tensor",
+    lambda o, x: o.div(1, o.add(o.exp(o.neg(x)), 1)),
+    dtype="float",
+)
+elementwise("aten::exp(Tensor self) -> Tensor", lambda o, x: o.exp(x), dtype="float")
+
+# Binary, tensor-tensor and tensor-scalar overloads (torch resolves `x + 1` to add.Scalar).
+elementwise("aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _add)
+elementwise("aten::add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _add)
+elementwise("aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _sub)
+elementwise("aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _sub)
+elementwise(
+    "aten::rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
+    lambda o, x, y, alpha=1: _sub(o, y, x, alpha),
+)
+elementwise("aten::mul.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.mul(x, y))
+elementwise("aten::mul.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.mul(x, y))
+elementwise(
+    "aten::div.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float"
+)
+elementwise(
+    "aten::div.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float"
+)
+elementwise(
+    "aten::reciprocal(Tensor self) -> Tensor", lambda o, x: o.div(1, x), dtype="float"
+)

@@ -1,0 +1,133 @@
+"""Linear-algebra ops: matrix products, transposes and the layers built from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from xjit.ops.registry import register
+from xjit.ops.types import ShapeError, TensorMeta, promote
+
+
+def _same_dtype(a: TensorMeta, b: TensorMeta, op: str) -> None:
+    if a.dtype is not None and b.dtype is not None and a.dtype != b.dtype:
+        raise ShapeError(f"{op}: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
+
+
+def _dims_agree(a: int | None, b: int | None) -> bool:
+    return a is None or b is None or a == b
+
+
+def _mm_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
+    if a.shape is None or b.shape is None:
+        return TensorMeta((None, None), a.dtype)
+    if len(a.shape) != 2 or len(b.shape) != 2:
+        raise ShapeError(f"mm: expected 2-D tensors, got shapes {list(a.shape)} and {list(b.shape)}")
+    if not _dims_agree(a.shape[1], b.shape[0]):
+        raise ShapeError(
+            f"mm: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
+            f"({a.shape[1]} != {b.shape[0]})"
+        )
+    _same_dtype(a, b, "mm")
+    return TensorMeta((a.shape[0], b.shape[1]), a.dtype)
+
+
+register(
+    "aten::mm(Tensor self, Tensor mat2) -> Tensor",
+    _mm_shape,
+    eager=lambda a, b: np.matmul(a, b),
+    lower=lambda L, a, b: L.matmul(a, b),
+)
+
+
+def _t_shape(a: TensorMeta) -> TensorMeta:
+    if a.shape is None:
+        return a
+    if len(a.shape) > 2:
+        raise ShapeError(f"t: expected a tensor of at most 2 dims, got shape {list(a.shape)}")
+    return TensorMeta(tuple(reversed(a.shape)), a.dtype)
+
+
+register(
+    "aten::t(Tensor self) -> Tensor",
+    _t_shape,
+    eager=lambda a: a.T,
+    lower=lambda L, a: L.transpose(a, list(reversed(range(L.rank(a))))),
+)
+
+
+def _linear_shape(x: TensorMeta, w: TensorMeta, b: TensorMeta | None) -> TensorMeta:
+    if x.shape is None or w.shape is None:
+        return TensorMeta(None, x.dtype)
+    if len(w.shape) != 2:
+        raise ShapeError(f"linear: weight must be 2-D, got shape {list(w.shape)}")
+    if not x.shape or not _dims_agree(x.shape[-1], w.shape[1]):
+        raise ShapeError(
+            f"linear: input of shape {list(x.shape)} does not match weight of shape {list(w.shape)}"
+        )
+    _same_dtype(x, w, "linear")
+    return TensorMeta((*x.shape[:-1], w.shape[0]), x.dtype)
+
+
+def _linear_decompose(T: Any, x: Any, w: Any, b: Any) -> Any:
+    if x.dim() != 2:
+        raise NotImplementedError("linear on inputs that are not 2-D is not supported yet")
+    y = T.mm(x, T.t(w))
+    return y if b is None else T.add(y, b)
+
+
+def _linear_eager(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    y = np.matmul(x, w.T)
+    return y if b is None else y + b
+
+
+register(
+    "aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor",
+    _linear_shape,
+    py="torch.nn.functional.linear",
+    eager=_linear_eager,
+    decompose=_linear_decompose,
+)
+
+
+def _addmm_shape(
+    s: TensorMeta, a: TensorMeta, b: TensorMeta, beta: Any = 1, alpha: Any = 1
+) -> TensorMeta:
+    out = _mm_shape(a, b)
+    from xjit.ops.types import broadcast_shapes
+
+    if broadcast_shapes(s.shape, out.shape) != out.shape:
+        raise ShapeError(f"addmm: self of shape {list(s.shape or [])} does not broadcast to {list(out.shape or [])}")
+    return TensorMeta(out.shape, promote(s.dtype, a.dtype) if s.dtype and a.dtype else a.dtype)
+
+
+def _addmm_decompose(T: Any, s: Any, a: Any, b: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+    prod = T.mm(a, b)
+    if alpha != 1:
+        prod = T.mul(prod, alpha)
+    if beta != 1:
+        s = T.mul(s, beta)
+    return T.add(prod, s)
+
+
+register(
+    "aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+    _addmm_shape,
+    eager=lambda s, a, b, beta=1, alpha=1: beta * s + alpha * np.matmul(a, b),
+    decompose=_addmm_decompose,
+)
+
+
+def _matmul_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
+    if a.shape is not None and b.shape is not None and len(a.shape) == 2 and len(b.shape) == 2:
+        return _mm_shape(a, b)
+    raise ShapeError("matmul: only 2-D operands are supported so far")
+
+
+register(
+    "aten::matmul(Tensor self, Tensor other) -> Tensor",
+    _matmul_shape,
+    eager=lambda a, b: np.matmul(a, b),
+    decompose=lambda T, a, b: T.mm(a, b),
+)

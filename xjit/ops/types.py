@@ -1,0 +1,119 @@
+"""Dtypes, tensor metadata and torch's promotion rules: what shape rules compute with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DType:
+    """A tensor element type: `xjit.float32`, ... (torch.dtype's counterpart)."""
+
+    name: str
+    np: np.dtype
+    mlir: str  # spelling in !torch.vtensor<[..],f32> (torch-mlir uses si64 for int64)
+    kind: int  # promotion category: 0 bool, 1 integer, 2 floating
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.kind == 2
+
+    def __repr__(self) -> str:
+        return f"xjit.{self.name}"
+
+
+float32 = DType("float32", np.dtype(np.float32), "f32", 2)
+float64 = DType("float64", np.dtype(np.float64), "f64", 2)
+int64 = DType("int64", np.dtype(np.int64), "si64", 1)
+int32 = DType("int32", np.dtype(np.int32), "si32", 1)
+bool_ = DType("bool", np.dtype(np.bool_), "i1", 0)
+
+ALL_DTYPES = (float32, float64, int64, int32, bool_)
+_BY_NP = {d.np: d for d in ALL_DTYPES}
+_BY_MLIR = {d.mlir: d for d in ALL_DTYPES}
+DEFAULT_FLOAT = float32
+
+
+def from_numpy_dtype(dt: np.dtype) -> DType:
+    try:
+        return _BY_NP[np.dtype(dt)]
+    except KeyError:
+        raise TypeError(f"unsupported dtype {np.dtype(dt)}; xjit supports "
+                        f"{', '.join(d.name for d in ALL_DTYPES)}") from None
+
+
+def from_mlir(name: str) -> DType:
+    return _BY_MLIR[name]
+
+
+def promote(a: DType, b: DType) -> DType:
+    """torch.promote_types for the dtypes xjit has."""
+    if a == b:
+        return a
+    if a.kind != b.kind:
+        return a if a.kind > b.kind else b
+    return a if a.np.itemsize >= b.np.itemsize else b
+
+
+def scalar_kind(v: object) -> int:
+    if isinstance(v, bool):
+        return 0
+    if isinstance(v, int):
+        return 1
+    return 2
+
+
+def promote_with_scalar(t: DType, scalar: object) -> DType:
+    """A Python scalar only changes a tensor's dtype when it is of a higher category."""
+    k = scalar_kind(scalar)
+    if k <= t.kind:
+        return t
+    return DEFAULT_FLOAT if k == 2 else int64
+
+
+Shape = tuple[int | None, ...]
+
+
+@dataclass(frozen=True)
+class TensorMeta:
+    """What the compiler knows of a tensor: its shape (None = unranked, None dims dynamic) and dtype."""
+
+    shape: Shape | None
+    dtype: DType | None
+
+    @property
+    def rank(self) -> int:
+        if self.shape is None:
+            raise ValueError("rank of an unranked tensor")
+        return len(self.shape)
+
+
+class ShapeError(ValueError):
+    """Shapes that an op cannot accept (the compile-time counterpart of torch's RuntimeError)."""
+
+
+def broadcast_shapes(*shapes: Shape | None) -> Shape | None:
+    if any(s is None for s in shapes):
+        return None
+    rank = max((len(s) for s in shapes), default=0)  # type: ignore[arg-type]
+    out: list[int | None] = []
+    for i in range(rank):
+        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]  # type: ignore[arg-type]
+        known = {d for d in dims if d is not None and d != 1}
+        if len(known) > 1:
+            raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot broadcast")
+        if known:
+            out.append(known.pop())
+        elif any(d is None for d in dims):
+            out.append(None)
+        else:
+            out.append(1)
+    return tuple(out)
+
+
+def normalize_dim(dim: int, rank: int) -> int:
+    if not -rank <= dim < max(rank, 1):
+        raise ShapeError(f"dimension {dim} out of range for a tensor of rank {rank}")
+    return dim % rank if rank else 0
