@@ -1,0 +1,262 @@
+"""`xjit-opt` as users run it: a subprocess, checked for exit status and for clean diagnostics.
+
+The error paths that need a misbehaving pass run in-process (`main(argv)`), with a throwaway pass
+added to xjit's universe for the duration of the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from xjit.opt import main
+
+GOOD = """\
+func.func @f(%m: memref<4xf32>, %n: index) {
+  loop.nest (%i) to (%n) ["parallel"] {
+    %a = loop.load %m[%i] affine_map<(d0) -> (d0)> : memref<4xf32>
+    loop.store %a, %m[%i] affine_map<(d0) -> (d0)> : memref<4xf32>
+  }
+  func.return
+}
+"""
+
+# Parses, but the nest has one bound and two iterator kinds.
+INVALID = GOOD.replace('["parallel"]', '["parallel", "reduction"]')
+
+FOLDABLE = """\
+func.func @f() -> i32 {
+  %0 = arith.constant 1 : i32
+  %1 = arith.constant 2 : i32
+  %2 = arith.addi %0, %1 : i32
+  func.return %2 : i32
+}
+"""
+
+
+def _command() -> list[str]:
+    # The console script of this interpreter's environment; `python -m` if it is not installed.
+    script = shutil.which("xjit-opt", path=os.path.dirname(sys.executable))
+    return [script] if script else [sys.executable, "-m", "xjit.opt"]
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "XJIT_DEBUG"}
+    return subprocess.run(
+        [*_command(), *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess[str]) -> None:
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stdout
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    def write(text: str, name: str = "in.mlir") -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+
+    return write
+
+
+def test_good_input_round_trips(write) -> None:
+    proc = run(write(GOOD))
+    assert proc.returncode == 0, proc.stderr
+    assert 'loop.nest (%i) to (%n) ["parallel"]' in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_stdin_and_pipeline(write) -> None:
+    proc = run("-p", "canonicalize,cse", stdin=FOLDABLE)
+    assert proc.returncode == 0, proc.stderr
+    assert "arith.constant 3 : i32" in proc.stdout
+    assert "arith.addi" not in proc.stdout
+
+
+def test_output_file(write, tmp_path: Path) -> None:
+    out = tmp_path / "out.mlir"
+    proc = run(write(FOLDABLE), "-p", "canonicalize", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == ""
+    assert "arith.constant 3 : i32" in out.read_text()
+
+
+def test_print_op_generic(write) -> None:
+    proc = run(write(GOOD), "--print-op-generic")
+    assert proc.returncode == 0, proc.stderr
+    assert '"loop.nest"(%n) <{iterators = ["parallel"]}>' in proc.stdout
+
+
+def test_version() -> None:
+    proc = run("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("xjit-opt ")
+
+
+def test_parse_error_is_one_located_diagnostic(write) -> None:
+    path = write("func.func @f() {\n  %0 = arith.constant : i32\n  func.return\n}\n")
+    proc = run(path)
+    assert_clean_failure(proc)
+    first, source, caret = proc.stderr.splitlines()[:3]
+    assert first.startswith(f"{path}:2:")
+    assert ": error: " in first
+    assert source == "  %0 = arith.constant : i32"
+    assert caret.strip().startswith("^")
+
+
+def test_verifier_error_names_op_and_location(write) -> None:
+    path = write(INVALID)
+    proc = run(path)
+    assert_clean_failure(proc)
+    assert proc.stderr.startswith(
+        f"{path}:2:3: error: 'loop.nest' op expected 1 iterator kinds (one per bound), got 2"
+    )
+    assert proc.stdout == ""
+
+
+def test_verify_diagnostics_accepts_expected_error(write) -> None:
+    proc = run(write(INVALID), "--verify-diagnostics")
+    assert proc.returncode == 0, proc.stderr
+    assert "expected 1 iterator kinds (one per bound), got 2" in proc.stdout
+
+
+def test_split_input_file_reports_every_chunk(write) -> None:
+    path = write(f"{GOOD}// -----\n{INVALID}// -----\n{FOLDABLE}")
+    proc = run(path, "--split-input-file")
+    assert_clean_failure(proc)
+    # The bad chunk starts on line 9 of the file: its nest is on line 10.
+    assert f"{path}:10:3: error: 'loop.nest' op" in proc.stderr
+    assert proc.stdout.count("// -----") == 2
+    assert "func.return %2 : i32" in proc.stdout  # the chunk after the bad one still ran
+
+
+def test_unknown_pass_lists_close_matches(write) -> None:
+    proc = run(write(GOOD), "-p", "canonicalise")
+    assert_clean_failure(proc)
+    assert proc.stderr.startswith("xjit-opt: error: unknown pass 'canonicalise'")
+    assert "'canonicalize'" in proc.stderr
+
+
+def test_bad_pass_option(write) -> None:
+    proc = run(write(GOOD), "-p", "canonicalize{bogus=1}")
+    assert_clean_failure(proc)
+    assert "unknown option 'bogus' for pass 'canonicalize'" in proc.stderr
+
+
+def test_malformed_pipeline(write) -> None:
+    proc = run(write(GOOD), "-p", "canonicalize{")
+    assert_clean_failure(proc)
+    assert proc.stderr.startswith("xjit-opt: error: invalid pass pipeline")
+
+
+def test_missing_input_file(tmp_path: Path) -> None:
+    proc = run(str(tmp_path / "nope.mlir"))
+    assert_clean_failure(proc)
+    assert proc.stderr.strip().count("\n") == 0
+    assert "cannot open input file" in proc.stderr
+
+
+def test_xjit_passes_are_registered(write) -> None:
+    # Every xjit pass name is known to the driver (loading it may fail while it is being written).
+    from xjit.passes import XJIT_PASSES
+
+    proc = run("--list-passes")
+    assert proc.returncode == 0, proc.stderr
+    for name in XJIT_PASSES:
+        assert f"  {name} " in proc.stdout
+    assert "  canonicalize " in proc.stdout
+
+
+def test_stock_xdsl_opt_sees_xjit_dialects(write) -> None:
+    # Through the `xdsl.universe` entry point: the loop dialect parses in plain xdsl-opt.
+    from xdsl.xdsl_opt_main import xDSLOptMain
+
+    tool = xDSLOptMain(args=[write(GOOD)])
+    assert "loop" in tool.ctx.registered_dialect_names
+    for name in ("torch-decompose", "convert-loop-to-scf"):
+        assert name in tool.available_passes
+
+
+# ---------------------------------------------------------------- in-process: misbehaving passes
+
+
+@pytest.fixture
+def extra_pass(monkeypatch: pytest.MonkeyPatch):
+    """Adds a pass to xjit's universe (which the Multiverse loads) for one test."""
+    from xjit.universe import XJIT_UNIVERSE
+
+    def add(cls) -> None:
+        monkeypatch.setitem(XJIT_UNIVERSE.all_passes, cls.name, lambda: cls)
+
+    monkeypatch.delenv("XJIT_DEBUG", raising=False)
+    return add
+
+
+def _crashing_pass():
+    from xdsl.passes import ModulePass
+
+    @dataclass(frozen=True)
+    class Crash(ModulePass):
+        """Raises, as a buggy pass would."""
+
+        name = "test-crash"
+
+        def apply(self, ctx, op) -> None:
+            raise KeyError("boom")
+
+    return Crash
+
+
+def _breaking_pass():
+    from xdsl.dialects import func
+    from xdsl.passes import ModulePass
+
+    @dataclass(frozen=True)
+    class Break(ModulePass):
+        """Leaves IR that does not verify: a return with the wrong operands."""
+
+        name = "test-break"
+
+        def apply(self, ctx, op) -> None:
+            for ret in op.walk():
+                if isinstance(ret, func.ReturnOp):
+                    ret.parent_block().insert_op_before(func.ReturnOp(), ret)
+                    ret.detach()
+                    ret.erase(safe_erase=False)
+
+    return Break
+
+
+def test_crashing_pass_is_reported(write, extra_pass, capsys) -> None:
+    extra_pass(_crashing_pass())
+    assert main([write(FOLDABLE), "-p", "test-crash"]) == 1
+    err = capsys.readouterr().err
+    assert "error: pass 'test-crash' failed: KeyError: 'boom'" in err
+    assert "Traceback" not in err
+
+
+def test_crashing_pass_traceback_with_debug(write, extra_pass) -> None:
+    extra_pass(_crashing_pass())
+    with pytest.raises(KeyError):
+        main([write(FOLDABLE), "-p", "test-crash", "--debug"])
+
+
+def test_pass_breaking_the_ir_is_reported(write, extra_pass, capsys) -> None:
+    extra_pass(_breaking_pass())
+    path = write(FOLDABLE)
+    assert main([path, "-p", "test-break"]) == 1
+    err = capsys.readouterr().err
+    assert "'func.return' op" in err
+    assert "(after pass 'test-break')" in err
+    # The new return has no location of its own: it is reported at its enclosing function.
+    assert err.startswith(f"{path}:1:1: error:")
