@@ -3,7 +3,7 @@ active tracer record it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -37,15 +37,19 @@ def current_recorder() -> Recorder | None:
 _NO = object()
 
 
-def _accepts(arg: Arg, v: Any) -> bool:
+def _is_eager_tensor(v: Any) -> bool:
+    return isinstance(v, Tensor)
+
+
+def _accepts(arg: Arg, v: Any, is_tensor: Callable[[Any], bool]) -> bool:
     t = arg.type
     if v is None:
         return arg.optional
     base = t.rstrip("?")
     if base == "Tensor":
-        return isinstance(v, Tensor)
+        return is_tensor(v)
     if base == "Scalar":
-        return isinstance(v, (int, float, bool)) and not isinstance(v, Tensor)
+        return isinstance(v, (int, float, bool))
     if base == "int":
         return isinstance(v, int)
     if base == "float":
@@ -59,11 +63,16 @@ def _accepts(arg: Arg, v: Any) -> bool:
     if base == "ScalarType":
         return isinstance(v, DType)
     if base == "Tensor[]":
-        return isinstance(v, (list, tuple)) and all(isinstance(x, Tensor) for x in v)
+        return isinstance(v, (list, tuple)) and all(is_tensor(x) for x in v)
     return isinstance(v, str)
 
 
-def bind(schema: Schema, args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any] | None:
+def bind(
+    schema: Schema,
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    is_tensor: Callable[[Any], bool] = _is_eager_tensor,
+) -> list[Any] | None:
     """The arguments in schema order with defaults filled in, or None if they don't fit."""
     out: list[Any] = []
     pos = list(args)
@@ -78,7 +87,7 @@ def bind(schema: Schema, args: Sequence[Any], kwargs: dict[str, Any]) -> list[An
             v = a.default
         else:
             return None
-        if not _accepts(a, v):
+        if not _accepts(a, v, is_tensor):
             return None
         if a.type.startswith("int[]") and isinstance(v, int):
             v = [v]

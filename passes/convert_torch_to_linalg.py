@@ -1,0 +1,420 @@
+"""`convert-torch-to-linalg`: torch dialect → linalg on tensors (+ arith, math, tensor, ml_program).
+
+Each aten op is lowered from its registry entry: an elementwise op's scalar `body` becomes the
+region of a `linalg.generic` whose indexing maps express numpy broadcasting; other ops call
+their entry's `lower` function with a `LinalgBuilder`. Function signatures switch to builtin
+types (`!torch.vtensor<[3,4],f32>` → `tensor<3x4xf32>`, `!torch.int` → `i64`, ...), and
+parameters become `ml_program.global`s. Ops with neither `body` nor `lower` (composites such as
+`linear`) must be decomposed first by `torch-decompose`; anything else left over is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xdsl.builder import Builder, InsertPoint
+from xdsl.context import Context
+from xdsl.dialects import arith, func, linalg, math, ml_program, tensor
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    AffineMapAttr,
+    AnyFloat,
+    DenseArrayBase,
+    Float64Type,
+    FloatAttr,
+    IndexType,
+    IntegerType,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    i1,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import DiagnosticException
+from xjit.dialects import torch as td
+
+from xjit.ops.registry import OpDef
+from xjit.ops.types import DType
+
+# -- types -----------------------------------------------------------------------------------
+
+
+def element_type(dt: DType) -> Attribute:
+    """Builtin element type of a torch dtype: signedness lives in the ops, as in upstream MLIR."""
+    a = td.dtype_attr(dt)
+    if isinstance(a, IntegerType):
+        return IntegerType(a.width.data)
+    return a
+
+
+def convert_type(t: Attribute) -> Attribute:
+    if isinstance(t, td.ValueTensorType):
+        meta = t.meta
+        if meta.shape is None or meta.dtype is None:
+            raise DiagnosticException(
+                f"cannot lower {t}: rank and dtype must be known (run shape refinement first)"
+            )
+        dims = [DYNAMIC_INDEX if d is None else d for d in meta.shape]
+        return TensorType(element_type(meta.dtype), dims)
+    if isinstance(t, td.IntType):
+        return i64
+    if isinstance(t, td.FloatType):
+        return Float64Type()
+    if isinstance(t, td.BoolType):
+        return i1
+    raise DiagnosticException(f"cannot lower a value of type {t} to builtin types")
+
+
+def _is_float(t: Attribute) -> bool:
+    return isinstance(t, AnyFloat)
+
+
+def scalar_constant(value: float | int | bool, ty: Attribute) -> arith.ConstantOp:
+    if _is_float(ty):
+        return arith.ConstantOp(FloatAttr(float(value), ty))  # type: ignore[arg-type]
+    return arith.ConstantOp.from_int_and_width(int(value), ty)  # type: ignore[arg-type]
+
+
+# -- scalar ops for elementwise bodies -------------------------------------------------------
+
+_CMPF = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
+_CMPI = {"lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge", "eq": "eq", "ne": "ne"}
+
+
+class ArithScalarOps:
+    """The body vocabulary of `xjit.ops.elementwise_ops.NumpyOps`, emitting arith/math ops.
+
+    Python numbers become constants of the other operand's type; mixed types are cast first.
+    """
+
+    def __init__(self, builder: Builder, compute_type: Attribute) -> None:
+        self.b = builder
+        self.ty = compute_type
+
+    def _val(self, x: Any, ty: Attribute | None = None) -> SSAValue:
+        ty = ty or self.ty
+        if isinstance(x, SSAValue):
+            return cast_scalar(self.b, x, ty)
+        return self.b.insert(scalar_constant(x, ty)).result
+
+    def _bin(self, fop: type[Operation], iop: type[Operation] | None, x: Any, y: Any) -> SSAValue:
+        a, b = self._val(x), self._val(y)
+        if _is_float(a.type):
+            return self.b.insert(fop(a, b)).results[0]  # type: ignore[call-arg]
+        if iop is None:
+            raise DiagnosticException(f"{fop.name} has no integer counterpart")
+        return self.b.insert(iop(a, b)).results[0]  # type: ignore[call-arg]
+
+    def add(self, x: Any, y: Any) -> SSAValue:
+        return self._bin(arith.AddfOp, arith.AddiOp, x, y)
+
+    def sub(self, x: Any, y: Any) -> SSAValue:
+        return self._bin(arith.SubfOp, arith.SubiOp, x, y)
+
+    def mul(self, x: Any, y: Any) -> SSAValue:
+        return self._bin(arith.MulfOp, arith.MuliOp, x, y)
+
+    def div(self, x: Any, y: Any) -> SSAValue:
+        return self._bin(arith.DivfOp, arith.DivSIOp, x, y)
+
+    def maximum(self, x: Any, y: Any) -> SSAValue:
+        return self._bin(arith.MaximumfOp, arith.MaxSIOp, x, y)
+
+    def minimum(self, x: Any, y: Any) -> SSAValue:
+        return self._bin(arith.MinimumfOp, arith.MinSIOp, x, y)
+
+    def neg(self, x: Any) -> SSAValue:
+        a = self._val(x)
+        if _is_float(a.type):
+            return self.b.insert(arith.NegfOp(a)).result
+        return self.sub(0, a)
+
+    def _unary(self, op: type[Operation], x: Any) -> SSAValue:
+        return self.b.insert(op(self._val(x))).results[0]  # type: ignore[call-arg]
+
+    def tanh(self, x: Any) -> SSAValue:
+        return self._unary(math.TanhOp, x)
+
+    def exp(self, x: Any) -> SSAValue:
+        return self._unary(math.ExpOp, x)
+
+    def log(self, x: Any) -> SSAValue:
+        return self._unary(math.LogOp, x)
+
+    def sqrt(self, x: Any) -> SSAValue:
+        return self._unary(math.SqrtOp, x)
+
+    def rsqrt(self, x: Any) -> SSAValue:
+        return self._unary(math.RsqrtOp, x)
+
+    def abs(self, x: Any) -> SSAValue:
+        a = self._val(x)
+        if _is_float(a.type):
+            return self.b.insert(math.AbsFOp(a)).result
+        return self.b.insert(math.AbsIOp(a)).result
+
+    def sin(self, x: Any) -> SSAValue:
+        return self._unary(math.SinOp, x)
+
+    def cos(self, x: Any) -> SSAValue:
+        return self._unary(math.CosOp, x)
+
+    def _cmp(self, pred: str, x: Any, y: Any) -> SSAValue:
+        a, b = self._val(x), self._val(y)
+        if _is_float(a.type):
+            return self.b.insert(arith.CmpfOp(a, b, _CMPF[pred])).result
+        return self.b.insert(arith.CmpiOp(a, b, _CMPI[pred])).result
+
+    def lt(self, x: Any, y: Any) -> SSAValue:
+        return self._cmp("lt", x, y)
+
+    def le(self, x: Any, y: Any) -> SSAValue:
+        return self._cmp("le", x, y)
+
+    def gt(self, x: Any, y: Any) -> SSAValue:
+        return self._cmp("gt", x, y)
+
+    def ge(self, x: Any, y: Any) -> SSAValue:
+        return self._cmp("ge", x, y)
+
+    def eq(self, x: Any, y: Any) -> SSAValue:
+        return self._cmp("eq", x, y)
+
+    def ne(self, x: Any, y: Any) -> SSAValue:
+        return self._cmp("ne", x, y)
+
+    def select(self, c: Any, x: Any, y: Any) -> SSAValue:
+        cond = self._val(c, i1)
+        return self.b.insert(arith.SelectOp(cond, self._val(x), self._val(y))).result
+
+
+def cast_scalar(b: Builder, v: SSAValue, to: Attribute) -> SSAValue:
+    """Convert a scalar as torch's type promotion does (ints are signed; bools are 0/1)."""
+    src = v.type
+    if src == to:
+        return v
+    if _is_float(src) and _is_float(to):
+        wider = src.bitwidth < to.bitwidth  # type: ignore[attr-defined]
+        op: Operation = arith.ExtFOp(v, to) if wider else arith.TruncFOp(v, to)  # type: ignore[arg-type]
+    elif isinstance(src, IntegerType) and _is_float(to):
+        op = arith.UIToFPOp(v, to) if src.width.data == 1 else arith.SIToFPOp(v, to)  # type: ignore[arg-type]
+    elif _is_float(src) and isinstance(to, IntegerType):
+        op = arith.FPToSIOp(v, to)
+    elif isinstance(src, IntegerType) and isinstance(to, IntegerType):
+        if to.width.data == 1:
+            zero = b.insert(arith.ConstantOp.from_int_and_width(0, src)).result
+            op = arith.CmpiOp(v, zero, "ne")
+        elif src.width.data < to.width.data:
+            op = arith.ExtUIOp(v, to) if src.width.data == 1 else arith.ExtSIOp(v, to)
+        else:
+            op = arith.TruncIOp(v, to)
+    else:
+        raise DiagnosticException(f"cannot cast {src} to {to}")
+    return b.insert(op).results[0]
+
+
+# -- linalg builder for `lower` functions ------------------------------------------------------
+
+
+def _dim(b: Builder, t: SSAValue, i: int) -> SSAValue:
+    idx = b.insert(arith.ConstantOp.from_int_and_width(i, IndexType())).result
+    return b.insert(tensor.DimOp(t, idx)).result
+
+
+def empty_like_dims(b: Builder, result: TensorType, dim_sources: Sequence[tuple[SSAValue, int] | None]) -> SSAValue:
+    """`tensor.empty` of `result`'s type; dynamic dims are read off (tensor, dim) sources."""
+    dyn = []
+    for size, src in zip(result.get_shape(), dim_sources, strict=True):
+        if size == DYNAMIC_INDEX:
+            if src is None:
+                raise DiagnosticException("cannot determine a dynamic result dimension")
+            dyn.append(_dim(b, *src))
+    return b.insert(tensor.EmptyOp(dyn, result)).tensor
+
+
+class LinalgBuilder:
+    """What a registry entry's `lower(L, *args)` may call."""
+
+    def __init__(self, builder: Builder, result_types: Sequence[Attribute]) -> None:
+        self.b = builder
+        self.result_types = result_types
+
+    @staticmethod
+    def rank(t: SSAValue) -> int:
+        assert isinstance(t.type, TensorType)
+        return t.type.get_num_dims()
+
+    def zeros(self, result: TensorType, dim_sources: Sequence[tuple[SSAValue, int] | None]) -> SSAValue:
+        init = empty_like_dims(self.b, result, dim_sources)
+        et = result.element_type
+        z = self.b.insert(scalar_constant(0, et)).result
+        return self.b.insert(linalg.FillOp([z], [init], [result])).results[0]
+
+    def matmul(self, a: SSAValue, b: SSAValue) -> SSAValue:
+        rt = self.result_types[0]
+        assert isinstance(rt, TensorType)
+        acc = self.zeros(rt, [(a, 0), (b, 1)])
+        return self.b.insert(linalg.MatmulOp([a, b], [acc], [rt])).results[0]
+
+    def transpose(self, x: SSAValue, perm: Sequence[int]) -> SSAValue:
+        rt = self.result_types[0]
+        assert isinstance(rt, TensorType)
+        init = empty_like_dims(self.b, rt, [(x, p) for p in perm])
+        return self.b.insert(
+            linalg.TransposeOp(x, init, DenseArrayBase.from_list(i64, list(perm)), rt)
+        ).results[0]
+
+
+# -- the conversion ----------------------------------------------------------------------------
+
+
+def _broadcast_map(in_shape: Sequence[int], out_shape: Sequence[int]) -> AffineMap:
+    """numpy broadcasting as an indexing map: dims align right; a static 1 against a larger
+    output dim reads index 0. (Dynamic dims are assumed equal, as torch-mlir assumes.)"""
+    rank = len(out_shape)
+    offset = rank - len(in_shape)
+    exprs: list[AffineExpr] = []
+    for j, d in enumerate(in_shape):
+        o = out_shape[offset + j]
+        exprs.append(AffineConstantExpr(0) if d == 1 and o != 1 else AffineDimExpr(offset + j))
+    return AffineMap(rank, 0, tuple(exprs))
+
+
+class _FuncLowering:
+    def __init__(self, fop: func.FuncOp) -> None:
+        self.fop = fop
+        self.map: dict[SSAValue, Any] = {}
+
+    def lookup(self, v: SSAValue) -> Any:
+        if v not in self.map:
+            raise DiagnosticException(f"value {v} has no lowering")
+        return self.map[v]
+
+    def run(self) -> None:
+        old = self.fop.body.block
+        new = Block(arg_types=[convert_type(a.type) for a in old.args])
+        for a, n in zip(old.args, new.args, strict=True):
+            n.name_hint = a.name_hint
+            self.map[a] = n
+        b = Builder(InsertPoint.at_end(new))
+        for op in list(old.ops):
+            self.lower_op(b, op)
+        ftype = func.FunctionType.from_lists(
+            [a.type for a in new.args], [convert_type(t) for t in self.fop.function_type.outputs]
+        )
+        self.fop.body.detach_block(old)
+        self.fop.body.add_block(new)
+        self.fop.function_type = ftype
+        old.erase(safe_erase=False)
+
+    def lower_op(self, b: Builder, op: Operation) -> None:
+        if isinstance(op, td.ConstantIntOp):
+            self.map[op.result] = b.insert(arith.ConstantOp.from_int_and_width(op.value.value.data, i64)).result
+        elif isinstance(op, td.ConstantFloatOp):
+            self.map[op.result] = b.insert(scalar_constant(op.value.value.data, Float64Type())).result
+        elif isinstance(op, td.ConstantBoolOp):
+            self.map[op.result] = b.insert(arith.ConstantOp.from_int_and_width(op.value.value.data, i1)).result
+        elif isinstance(op, (td.ConstantNoneOp, td.PrimListConstructOp)):
+            pass  # consumed as Python values by the ops that use them
+        elif isinstance(op, td.GlobalSlotGetOp):
+            self.map[op.result] = b.insert(
+                ml_program.GlobalLoadConstantOp(op.slot, convert_type(op.result.type))
+            ).results[0]
+        elif isinstance(op, td.ValueTensorLiteralOp):
+            self.map[op.result] = b.insert(
+                arith.ConstantOp(op.value, convert_type(op.result.type))
+            ).result
+        elif isinstance(op, td.AtenOp):
+            self.lower_aten(b, op)
+        elif isinstance(op, func.ReturnOp):
+            b.insert(func.ReturnOp(*[self.lookup(v) for v in op.arguments]))
+        else:
+            raise DiagnosticException(f"convert-torch-to-linalg: cannot lower '{op.name}'")
+
+    def arg(self, v: SSAValue) -> Any:
+        """A lowered operand: a builtin tensor/scalar SSA value, or a Python constant."""
+        if isinstance(v.type, td.ValueTensorType):
+            return self.lookup(v)
+        c = td._meta_or_const(v)
+        if c is not td.UNKNOWN:
+            return c
+        return self.lookup(v)
+
+    def lower_aten(self, b: Builder, op: td.AtenOp) -> None:
+        opdef = op.OPDEF
+        args = [self.arg(v) for v in op.operands]
+        result_types = [convert_type(r.type) for r in op.results]
+        if opdef.body is not None:
+            outs: Sequence[SSAValue] = [self.lower_elementwise(b, op, opdef, args, result_types[0])]
+        elif opdef.lower is not None:
+            out = opdef.lower(LinalgBuilder(b, result_types), *args)
+            outs = out if isinstance(out, tuple) else (out,)
+        else:
+            hint = " (run torch-decompose first)" if opdef.decompose is not None else ""
+            raise DiagnosticException(f"convert-torch-to-linalg: no lowering for '{op.name}'{hint}")
+        for r, n in zip(op.results, outs, strict=True):
+            if n.type != convert_type(r.type):
+                raise DiagnosticException(
+                    f"lowering of {op.name} produced {n.type}, expected {convert_type(r.type)}"
+                )
+            self.map[r] = n
+
+    def lower_elementwise(
+        self, b: Builder, op: td.AtenOp, opdef: OpDef, args: list[Any], result_type: Attribute
+    ) -> SSAValue:
+        assert isinstance(result_type, TensorType) and opdef.compute_dtype is not None
+        out_shape = result_type.get_shape()
+        metas = [td._meta_or_const(v) for v in op.operands]
+        compute = element_type(opdef.compute_dtype(*metas))
+        tensors = [a for a, v in zip(args, op.operands, strict=True) if isinstance(v.type, td.ValueTensorType)]
+        maps = []
+        dim_sources: list[tuple[SSAValue, int] | None] = [None] * len(out_shape)
+        for t in tensors:
+            shape = t.type.get_shape()
+            m = _broadcast_map(shape, out_shape)
+            maps.append(AffineMapAttr(m))
+            for j, e in enumerate(m.results):
+                if isinstance(e, AffineDimExpr) and dim_sources[e.position] is None:
+                    dim_sources[e.position] = (t, j)
+        maps.append(AffineMapAttr(AffineMap.identity(len(out_shape))))
+        init = empty_like_dims(b, result_type, dim_sources)
+        body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
+        bb = Builder(InsertPoint.at_end(body))
+        ops = ArithScalarOps(bb, compute)
+        it = iter(body.args)
+        scalars = [
+            ops._val(next(it)) if isinstance(v.type, td.ValueTensorType) else a
+            for a, v in zip(args, op.operands, strict=True)
+        ]
+        res = opdef.body(ops, *scalars)
+        res = ops._val(res, result_type.element_type) if isinstance(res, SSAValue) else ops._val(res, result_type.element_type)
+        bb.insert(linalg.YieldOp(res))
+        generic = linalg.GenericOp(
+            tensors, [init], Region(body), maps,
+            [linalg.IteratorTypeAttr.parallel()] * len(out_shape), [result_type],
+        )
+        return b.insert(generic).results[0]
+
+
+@dataclass(frozen=True)
+class ConvertTorchToLinalg(ModulePass):
+    """Lower the torch dialect to linalg on tensors (see docs/contracts.md)."""
+
+    name = "convert-torch-to-linalg"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for o in list(op.body.block.ops):
+            if isinstance(o, td.GlobalSlotOp):
+                g = ml_program.GlobalOp(
+                    o.sym_name, convert_type(o.type), None, None, StringAttr("private")
+                )
+                op.body.block.insert_op_before(g, o)
+                op.body.block.erase_op(o)
+        for f in op.walk():
+            if isinstance(f, func.FuncOp) and not f.is_declaration:
+                _FuncLowering(f).run()
