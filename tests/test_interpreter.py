@@ -1,0 +1,140 @@
+"""`run_interpreted`: numpy in and out, globals, and linalg on memrefs (the buffers stage)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.parser import Parser
+from xjit.backends.interpreter import run_interpreted
+from xjit.dialects import make_context
+
+rng = np.random.default_rng(1)
+
+
+def parse(src: str) -> ModuleOp:
+    module = Parser(make_context(), src).parse_module()
+    module.verify()
+    return module
+
+
+# xDSL 0.74 has no custom syntax for memref.global: the generic form of
+# `memref.global "private" constant @linear.weight : memref<2x3xf32> = uninitialized`.
+LINEAR = """
+"memref.global"() <{sym_name = "linear.weight", sym_visibility = "private", type = memref<2x3xf32>, initial_value, constant}> : () -> ()
+"memref.global"() <{sym_name = "linear.bias", sym_visibility = "private", type = memref<2xf32>, initial_value = dense<[10.0, 20.0]> : tensor<2xf32>, constant}> : () -> ()
+func.func @linear(%x: memref<4x3xf32>) -> memref<4x2xf32> {
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %W = memref.get_global @linear.weight : memref<2x3xf32>
+  %b = memref.get_global @linear.bias : memref<2xf32>
+  %Y = memref.alloc() : memref<4x2xf32>
+  loop.nest (%i, %j) to (%c4, %c2) ["parallel", "parallel"] {
+    %bj = loop.load %b[%i, %j] affine_map<(d0, d1) -> (d1)> : memref<2xf32>
+    loop.store %bj, %Y[%i, %j] affine_map<(d0, d1) -> (d0, d1)> : memref<4x2xf32>
+  }
+  loop.nest (%i, %j, %k) to (%c4, %c2, %c3) ["parallel", "parallel", "reduction"] {
+    %a = loop.load %x[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d2)> : memref<4x3xf32>
+    %w = loop.load %W[%i, %j, %k] affine_map<(d0, d1, d2) -> (d1, d2)> : memref<2x3xf32>
+    %y = loop.load %Y[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d1)> : memref<4x2xf32>
+    %p = arith.mulf %a, %w : f32
+    %s = arith.addf %y, %p : f32
+    loop.store %s, %Y[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d1)> : memref<4x2xf32>
+  }
+  func.return %Y : memref<4x2xf32>
+}
+"""
+
+
+def test_globals_bound_by_name() -> None:
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    W = rng.standard_normal((2, 3)).astype(np.float32)
+    (Y,) = run_interpreted(parse(LINEAR), "linear", [x], {"linear.weight": W})
+    # `linear.bias` has an initial value in the IR, so it needs no binding.
+    np.testing.assert_allclose(Y, x @ W.T + np.array([10.0, 20.0]), rtol=1e-5)
+
+
+def test_missing_global_is_reported() -> None:
+    x = np.zeros((4, 3), np.float32)
+    with pytest.raises(KeyError, match="linear.weight"):
+        run_interpreted(parse(LINEAR), "linear", [x])
+
+
+def test_arguments_are_copied_in_and_checked() -> None:
+    src = """
+func.func @inc(%A: memref<3xi64>) -> memref<3xi64> {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1 : i64
+  %a = memref.load %A[%c0] : memref<3xi64>
+  %b = arith.addi %a, %one : i64
+  memref.store %b, %A[%c0] : memref<3xi64>
+  func.return %A : memref<3xi64>
+}
+"""
+    A = np.array([5, 6, 7])
+    (B,) = run_interpreted(parse(src), "inc", [A])
+    assert B.dtype == np.int64
+    np.testing.assert_array_equal(B, [6, 6, 7])
+    np.testing.assert_array_equal(A, [5, 6, 7])  # the caller's array is untouched
+    with pytest.raises(ValueError, match="does not match"):
+        run_interpreted(parse(src), "inc", [np.zeros(4, np.int64)])
+
+
+def test_scalars_and_bool_results() -> None:
+    src = """
+func.func @cmp(%A: memref<4xf32>, %t: f32) -> (memref<4xi1>, f32, index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %M = memref.alloc() : memref<4xi1>
+  scf.for %i = %c0 to %c4 step %c1 {
+    %a = memref.load %A[%i] : memref<4xf32>
+    %gt = arith.cmpf ogt, %a, %t : f32
+    memref.store %gt, %M[%i] : memref<4xi1>
+  }
+  %a0 = memref.load %A[%c0] : memref<4xf32>
+  %q = arith.divf %a0, %t : f32
+  func.return %M, %q, %c4 : memref<4xi1>, f32, index
+}
+"""
+    A = np.array([0.5, -1.0, 3.0, 2.0], np.float32)
+    M, q, four = run_interpreted(parse(src), "cmp", [A, 1.5])
+    assert M.dtype == np.bool_
+    np.testing.assert_array_equal(M, A > 1.5)
+    assert q.dtype == np.float32 and q.shape == ()
+    np.testing.assert_allclose(q, A[0] / 1.5, rtol=1e-6)
+    assert four == 4
+
+
+# The buffers stage: linalg ops on memrefs, run by xDSL's linalg interpreter plus xjit's fixes.
+LINALG = """
+func.func @mm_bias(%A: memref<?x4xf32>, %B: memref<4x2xf32>, %b: memref<2xf32>) -> (memref<?x2xf32>, memref<?x2xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %seven = arith.constant 7.0 : f32
+  %n = memref.dim %A, %c0 : memref<?x4xf32>
+  %C = memref.alloc(%n) : memref<?x2xf32>
+  %D = memref.alloc(%n) : memref<?x2xf32>
+  %E = memref.alloc(%n) : memref<?x2xf32>
+  linalg.fill ins(%seven : f32) outs(%C : memref<?x2xf32>)
+  linalg.fill ins(%zero : f32) outs(%C : memref<?x2xf32>)
+  linalg.matmul ins(%A, %B : memref<?x4xf32>, memref<4x2xf32>) outs(%C : memref<?x2xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = [#linalg.iterator_type<parallel>, #linalg.iterator_type<parallel>]} ins(%C, %b : memref<?x2xf32>, memref<2xf32>) outs(%D, %E : memref<?x2xf32>, memref<?x2xf32>) {
+  ^bb0(%c: f32, %x: f32, %d: f32, %e: f32):
+    %s = arith.addf %c, %x : f32
+    %m = arith.maximumf %s, %zero : f32
+    linalg.yield %s, %m : f32, f32
+  }
+  func.return %D, %E : memref<?x2xf32>, memref<?x2xf32>
+}
+"""
+
+
+def test_linalg_on_memrefs() -> None:
+    A = rng.standard_normal((3, 4)).astype(np.float32)
+    B = rng.standard_normal((4, 2)).astype(np.float32)
+    b = rng.standard_normal(2).astype(np.float32)
+    D, E = run_interpreted(parse(LINALG), "mm_bias", [A, B, b])
+    np.testing.assert_allclose(D, A @ B + b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(E, np.maximum(A @ B + b, 0), rtol=1e-5, atol=1e-6)
