@@ -40,6 +40,7 @@ from xdsl.interpreters.shaped_array import ShapedArray
 from xdsl.interpreters.utils.ptr import RawPtr, TypedPtr
 from xdsl.ir import Attribute
 from xdsl.traits import SymbolTable
+
 from xjit.dialects import make_context
 
 Scalar = int | float

@@ -41,6 +41,7 @@ from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import ConstantLike, HasCanonicalizationPatternsTrait, Pure, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
+
 from xjit.dialects.torch_types import (  # noqa: F401  (re-exported)
     TORCH_TYPES,
     BoolType,
@@ -55,7 +56,6 @@ from xjit.dialects.torch_types import (  # noqa: F401  (re-exported)
     dtype_attr,
     dtype_from_attr,
 )
-
 from xjit.ops.registry import UNKNOWN, OpDef, all_ops
 from xjit.ops.types import ShapeError, TensorMeta
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from xdsl.builder import Builder, InsertPoint
 from xdsl.ir import Attribute, Operation, SSAValue
-from xjit.dialects import torch as td
 
+from xjit.dialects import torch as td
 from xjit.ops.registry import UNKNOWN, OpDef, overloads
 from xjit.ops.schema import Arg
 from xjit.ops.types import TensorMeta

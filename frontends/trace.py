@@ -16,12 +16,12 @@ from xdsl.builder import InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
 from xdsl.ir import Block, Region, SSAValue
-from xjit.dialects import torch as td
-from xjit.dialects.torch_types import dtype_attr
-from xjit.frontends.builder import TorchBuilder, vtensor_type
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
+from xjit.dialects import torch as td
+from xjit.dialects.torch_types import dtype_attr
+from xjit.frontends.builder import TorchBuilder, vtensor_type
 from xjit.ops.registry import OpDef
 from xjit.ops.types import TensorMeta, from_numpy_dtype
 

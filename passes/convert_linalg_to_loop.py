@@ -39,6 +39,7 @@ from xdsl.pattern_rewriter import (
     op_type_rewrite_pattern,
 )
 from xdsl.utils.exceptions import PassFailedException
+
 from xjit.dialects.loop import PARALLEL, REDUCTION, LoadOp, NestOp, StoreOp
 
 # Structured ops whose maps are plain (projected) permutations with parallel/reduction loops.

@@ -36,8 +36,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
-from xjit.dialects import torch as td
 
+from xjit.dialects import torch as td
 from xjit.ops.registry import OpDef
 from xjit.ops.types import DType
 

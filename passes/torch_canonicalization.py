@@ -1,2 +1,50 @@
-"""Canonicalization patterns of the torch dialect (run by upstream `canonicalize`)."""
-PATTERNS: tuple = ()
+"""Canonicalization patterns of the torch dialect, run by upstream `canonicalize`.
+
+They are generic over the op registry: an entry declares algebraic facts in its `attrs`
+(`identity=("other", 0)`: `x + 0 → x`; `involution=True`: `t(t(x)) → x`), and one pattern here
+applies each kind of fact to every op that declares it. A rewrite only happens when the
+replacement has exactly the result's type, so no shape or dtype information is lost.
+"""
+
+from __future__ import annotations
+
+from xdsl.ir import Operation
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from xjit.dialects import torch as td
+from xjit.ops.registry import UNKNOWN
+
+
+class FoldIdentityOperand(RewritePattern):
+    """`op(x, unit) → x` for ops whose entry declares `identity=(arg, unit)` (x + 0, x * 1, ...)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.AtenOp) or "identity" not in op.OPDEF.attrs:
+            return
+        arg, unit = op.OPDEF.attrs["identity"]
+        names = [a.name for a in op.OPDEF.schema.args]
+        value = td._meta_or_const(op.operands[names.index(arg)])
+        if value is UNKNOWN or isinstance(value, bool) or value != unit:
+            return
+        if "alpha" in names and td._meta_or_const(op.operands[names.index("alpha")]) is UNKNOWN:
+            return
+        x = op.operands[0]
+        if x.type == op.results[0].type:
+            rewriter.replace_op(op, [], [x])
+
+
+class FoldInvolution(RewritePattern):
+    """`f(f(x)) → x` for ops whose entry declares `involution=True` (t, neg)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.AtenOp) or not op.OPDEF.attrs.get("involution"):
+            return
+        inner = op.operands[0].owner
+        if type(inner) is not type(op):
+            return
+        x = inner.operands[0]  # type: ignore[union-attr]
+        if x.type == op.results[0].type:
+            rewriter.replace_op(op, [], [x])
+
+
+PATTERNS: tuple[RewritePattern, ...] = (FoldIdentityOperand(), FoldInvolution())

@@ -15,9 +15,9 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
+
 from xjit.dialects import torch as td
 from xjit.frontends.builder import IRTorch, IRValue, TorchBuilder
-
 from xjit.ops.registry import UNKNOWN
 
 

@@ -22,6 +22,7 @@ from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import BlockArgument, Operation, SSAValue
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import PassFailedException
+
 from xjit.backends.interpreter import run_interpreted
 from xjit.dialects import make_context
 from xjit.passes import get_pass

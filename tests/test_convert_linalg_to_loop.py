@@ -16,6 +16,7 @@ from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import PassFailedException
+
 from xjit.backends.interpreter import run_interpreted
 from xjit.dialects import make_context
 from xjit.dialects.loop import LoadOp, NestOp, StoreOp

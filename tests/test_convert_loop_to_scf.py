@@ -7,6 +7,7 @@ import pytest
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
+
 from xjit.backends.interpreter import run_interpreted
 from xjit.dialects import make_context
 from xjit.passes import get_pass

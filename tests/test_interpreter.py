@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
+
 from xjit.backends.interpreter import run_interpreted
 from xjit.dialects import make_context
 

@@ -6,6 +6,7 @@ import pytest
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
+
 from xjit.dialects import make_context
 from xjit.dialects.loop import LoadOp, NestOp, StoreOp
 

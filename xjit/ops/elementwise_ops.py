@@ -110,7 +110,10 @@ def elementwise(
     dtype: str = "promote",
     py: str | None = None,
     overload_of: tuple[str, ...] | None = None,
+    **attrs: Any,
 ) -> OpDef:
+    """Register an elementwise op. `attrs` feed generic canonicalizations: `identity=("other", 0)`
+    (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x)."""
     compute_rule, result_rule = DTYPE_RULES[dtype]
 
     def shape(*args: Any) -> TensorMeta:
@@ -131,7 +134,7 @@ def elementwise(
 
     op = register(
         schema, shape, py=py, eager=eager, body=body, compute_dtype=compute_rule,
-        overload_of=overload_of,
+        overload_of=overload_of, attrs=attrs,
     )
     return op
 
@@ -149,7 +152,7 @@ def _sub(o: Any, x: Any, y: Any, alpha: Any = 1) -> Any:
 
 
 # Unary
-elementwise("aten::neg(Tensor self) -> Tensor", lambda o, x: o.neg(x))
+elementwise("aten::neg(Tensor self) -> Tensor", lambda o, x: o.neg(x), involution=True)
 elementwise("aten::tanh(Tensor self) -> Tensor", lambda o, x: o.tanh(x), dtype="float")
 elementwise("aten::relu(Tensor self) -> Tensor", lambda o, x: o.maximum(x, 0))
 elementwise(
@@ -161,20 +164,28 @@ elementwise("aten::exp(Tensor self) -> Tensor", lambda o, x: o.exp(x), dtype="fl
 
 # Binary, tensor-tensor and tensor-scalar overloads (torch resolves `x + 1` to add.Scalar).
 elementwise("aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _add)
-elementwise("aten::add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _add)
+elementwise(
+    "aten::add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _add, identity=("other", 0)
+)
 elementwise("aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _sub)
-elementwise("aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _sub)
+elementwise(
+    "aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _sub, identity=("other", 0)
+)
 elementwise(
     "aten::rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
     lambda o, x, y, alpha=1: _sub(o, y, x, alpha),
 )
 elementwise("aten::mul.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.mul(x, y))
-elementwise("aten::mul.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.mul(x, y))
+elementwise(
+    "aten::mul.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.mul(x, y),
+    identity=("other", 1),
+)
 elementwise(
     "aten::div.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float"
 )
 elementwise(
-    "aten::div.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float"
+    "aten::div.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float",
+    identity=("other", 1),
 )
 elementwise(
     "aten::reciprocal(Tensor self) -> Tensor", lambda o, x: o.div(1, x), dtype="float"

@@ -54,6 +54,7 @@ register(
     _t_shape,
     eager=lambda a: a.T,
     lower=lambda L, a: L.transpose(a, list(reversed(range(L.rank(a))))),
+    attrs={"involution": True},
 )
 
 

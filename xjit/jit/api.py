@@ -1,0 +1,99 @@
+"""`xjit.jit.trace` and the module it returns."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from xjit._tensor import Tensor
+from xjit.jit.compiled import CompiledFunction
+from xjit.nn.module import Module
+
+
+class TracerWarning(UserWarning):
+    """A trace froze something that depends on tensor values (e.g. Python control flow)."""
+
+
+def _arg_names(fn: Callable[..., Any], n: int) -> list[str]:
+    try:
+        params = [
+            p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+    except (TypeError, ValueError):
+        params = []
+    names = params[:n]
+    return names + [f"argument_{i}" for i in range(len(names), n)]
+
+
+def _compile_trace(
+    fn: Callable[..., Any],
+    example_inputs: Sequence[Tensor],
+    named_tensors: dict[str, Tensor],
+    name: str = "forward",
+) -> CompiledFunction:
+    from xjit.frontends.trace import trace_function
+
+    result = trace_function(fn, example_inputs, named_tensors, name)
+    names = _arg_names(fn, len(example_inputs))
+    fop = next(iter(o for o in result.module.ops if o.name == "func.func"))
+    for arg, n in zip(fop.body.block.args, names, strict=True):  # type: ignore[attr-defined]
+        arg.name_hint = n
+    return CompiledFunction(
+        result.module, result.params, result.input_metas, names, result.output_spec, name
+    )
+
+
+class TracedModule(Module):
+    """A Module whose `forward` is compiled. Shares submodules and parameters with the original."""
+
+    def __init__(self, original: Module, forward: CompiledFunction) -> None:
+        super().__init__()
+        object.__setattr__(self, "_original_name", type(original).__name__)
+        object.__setattr__(self, "_compiled_forward", forward)
+        for name, p in original._parameters.items():
+            self.register_parameter(name, p)
+        for name, b in original._buffers.items():
+            self.register_buffer(name, b)
+        for name, m in original._modules.items():
+            self.add_module(name, m)
+        self.training = original.training
+
+    @property
+    def forward(self) -> CompiledFunction:  # type: ignore[override]
+        return self.__dict__["_compiled_forward"]
+
+    def __call__(self, *args: Any) -> Any:
+        return self.__dict__["_compiled_forward"](*args)
+
+    @property
+    def graph(self) -> str:
+        return self.forward.graph
+
+    @property
+    def code(self) -> str:
+        return self.forward.code
+
+    def _get_name(self) -> str:
+        return self.__dict__["_original_name"]
+
+
+def trace(
+    func: Module | Callable[..., Any],
+    example_inputs: Tensor | Sequence[Tensor],
+) -> Any:
+    """Run `func` once on `example_inputs`, record the ops it runs, and compile them.
+
+    Python control flow is frozen into the trace; tensors created outside and read by `func`
+    become constants; the parameters and buffers of a traced Module stay live (bound by name).
+    """
+    inputs = (example_inputs,) if isinstance(example_inputs, Tensor) else tuple(example_inputs)
+    if isinstance(func, Module):
+        named = dict(func.named_parameters())
+        named.update(dict(func.named_buffers()))
+        compiled = _compile_trace(func.forward, inputs, named)
+        return TracedModule(func, compiled)
+    if callable(func):
+        return _compile_trace(func, inputs, {}, getattr(func, "__name__", "forward"))
+    raise TypeError(f"trace expects a Module or a function, got {type(func).__name__}")

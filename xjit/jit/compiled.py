@@ -1,0 +1,117 @@
+"""`CompiledFunction`: a torch-dialect function lowered once to numpy code, then called cheaply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from xjit._tensor import Tensor
+from xjit.ops.types import TensorMeta
+
+
+class ArgumentError(TypeError):
+    """A compiled function was called with arguments that do not match its signature."""
+
+
+def _shape_str(shape: Sequence[int | None]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+class CompiledFunction:
+    """One compiled method. `graph` is its torch IR, `code` a Python rendering of it; calling it
+    runs the numpy code generated from the loop-level IR."""
+
+    def __init__(
+        self,
+        torch_ir: ModuleOp,
+        params: dict[str, Tensor],
+        input_metas: Sequence[TensorMeta],
+        arg_names: Sequence[str],
+        output_spec: Any,
+        name: str = "forward",
+    ) -> None:
+        from xjit.backends.numpy import compile_module
+        from xjit.dialects import make_context
+        from xjit.passes.pipelines import TorchToLoops
+
+        self.name = name
+        self.torch_ir = torch_ir
+        self.params = params
+        self.input_metas = tuple(input_metas)
+        self.arg_names = tuple(arg_names)
+        self.output_spec = output_spec
+        lowered = torch_ir.clone()
+        TorchToLoops().apply(make_context(), lowered)
+        self.loop_ir = lowered
+        # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
+        self.program = compile_module(lowered, {k: t.numpy() for k, t in params.items()})
+        self._fn = self.program[name]
+        self._expected = [
+            (m.shape, m.dtype.np if m.dtype is not None else None) for m in self.input_metas
+        ]
+
+    @property
+    def graph(self) -> str:
+        return str(self.torch_ir)
+
+    @property
+    def code(self) -> str:
+        from xjit.frontends.python_printer import render_python
+
+        return render_python(self.torch_ir)
+
+    @property
+    def source(self) -> str:
+        """The generated numpy source (like TorchInductor's output code)."""
+        return self.program.source
+
+    def stages(self) -> dict[str, str]:
+        """The IR after each stage of the pipeline, for inspection."""
+        from xjit.dialects import make_context
+        from xjit.passes.pipelines import TORCH_TO_LOOPS_STAGES, run_passes
+
+        ctx = make_context()
+        m = self.torch_ir.clone()
+        out = {"torch": str(m)}
+        for stage, names in TORCH_TO_LOOPS_STAGES:
+            run_passes(ctx, m, names)
+            out[stage] = str(m)
+        return out
+
+    def _check(self, args: tuple[Any, ...]) -> list[np.ndarray]:
+        if len(args) != len(self._expected):
+            raise ArgumentError(
+                f"{self.name}() expected {len(self._expected)} arguments "
+                f"({', '.join(self.arg_names)}), got {len(args)}"
+            )
+        arrays = []
+        for i, (a, (shape, dtype)) in enumerate(zip(args, self._expected, strict=True)):
+            if not isinstance(a, Tensor):
+                raise ArgumentError(
+                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) must be a Tensor, "
+                    f"got {type(a).__name__}"
+                )
+            arr = a._a
+            if arr.dtype != dtype:
+                raise ArgumentError(
+                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) has dtype "
+                    f"{arr.dtype}, expected {dtype}"
+                )
+            if arr.shape != shape and (
+                len(arr.shape) != len(shape)
+                or any(e is not None and e != s for s, e in zip(arr.shape, shape, strict=True))
+            ):
+                raise ArgumentError(
+                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) has shape "
+                    f"{list(arr.shape)}, expected {_shape_str(shape)}"
+                )
+            arrays.append(arr)
+        return arrays
+
+    def __call__(self, *args: Any) -> Any:
+        outs = self._fn(*self._check(args))
+        result, _ = self.output_spec.rebuild([Tensor(o) for o in outs])
+        return result
