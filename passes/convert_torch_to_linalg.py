@@ -16,7 +16,7 @@ from typing import Any
 
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
-from xdsl.dialects import arith, func, linalg, math, ml_program, tensor
+from xdsl.dialects import arith, func, math, ml_program, tensor
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AffineMapAttr,
@@ -28,10 +28,13 @@ from xdsl.dialects.builtin import (
     IntegerType,
     ModuleOp,
     StringAttr,
+    SymbolRefAttr,
     TensorType,
     i1,
     i64,
 )
+from xdsl.dialects.linalg.attrs import IteratorTypeAttr
+from xdsl.dialects.linalg.ops import FillOp, GenericOp, MatmulOp, TransposeOp, YieldOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
@@ -253,20 +256,20 @@ class LinalgBuilder:
         init = empty_like_dims(self.b, result, dim_sources)
         et = result.element_type
         z = self.b.insert(scalar_constant(0, et)).result
-        return self.b.insert(linalg.FillOp([z], [init], [result])).results[0]
+        return self.b.insert(FillOp([z], [init], [result])).results[0]
 
     def matmul(self, a: SSAValue, b: SSAValue) -> SSAValue:
         rt = self.result_types[0]
         assert isinstance(rt, TensorType)
         acc = self.zeros(rt, [(a, 0), (b, 1)])
-        return self.b.insert(linalg.MatmulOp([a, b], [acc], [rt])).results[0]
+        return self.b.insert(MatmulOp([a, b], [acc], [rt])).results[0]
 
     def transpose(self, x: SSAValue, perm: Sequence[int]) -> SSAValue:
         rt = self.result_types[0]
         assert isinstance(rt, TensorType)
         init = empty_like_dims(self.b, rt, [(x, p) for p in perm])
         return self.b.insert(
-            linalg.TransposeOp(x, init, DenseArrayBase.from_list(i64, list(perm)), rt)
+            TransposeOp(x, init, DenseArrayBase.from_list(i64, list(perm)), rt)
         ).results[0]
 
 
@@ -286,9 +289,23 @@ def _broadcast_map(in_shape: Sequence[int], out_shape: Sequence[int]) -> AffineM
 
 
 class _FuncLowering:
-    def __init__(self, fop: func.FuncOp) -> None:
+    def __init__(self, fop: func.FuncOp, module: ModuleOp) -> None:
         self.fop = fop
+        self.module = module
         self.map: dict[SSAValue, Any] = {}
+
+    def constant_global(self, value: Attribute, type: Attribute) -> StringAttr:
+        """Tensor literals become private constant globals (the linalg-stage contract has no
+        tensor-valued `arith.constant`); the buffers stage turns them into `memref.global`s."""
+        taken = {o.sym_name.data for o in self.module.ops if isinstance(o, ml_program.GlobalOp)}
+        i = len(taken)
+        while f"__constant_{i}" in taken:
+            i += 1
+        name = StringAttr(f"__constant_{i}")
+        self.module.body.block.insert_op_before(
+            ml_program.GlobalOp(name, type, None, value, StringAttr("private")), self.fop
+        )
+        return name
 
     def lookup(self, v: SSAValue) -> Any:
         if v not in self.map:
@@ -326,9 +343,14 @@ class _FuncLowering:
                 ml_program.GlobalLoadConstantOp(op.slot, convert_type(op.result.type))
             ).results[0]
         elif isinstance(op, td.ValueTensorLiteralOp):
+            ty = convert_type(op.result.type)
+            value = op.value
+            if value.type != ty:  # signless builtin element type (si64 -> i64)
+                value = type(value)(ty, value.data)
+            name = self.constant_global(value, ty)
             self.map[op.result] = b.insert(
-                arith.ConstantOp(op.value, convert_type(op.result.type))
-            ).result
+                ml_program.GlobalLoadConstantOp(SymbolRefAttr(name), ty)
+            ).results[0]
         elif isinstance(op, td.AtenOp):
             self.lower_aten(b, op)
         elif isinstance(op, func.ReturnOp):
@@ -393,10 +415,10 @@ class _FuncLowering:
         ]
         res = opdef.body(ops, *scalars)
         res = ops._val(res, result_type.element_type) if isinstance(res, SSAValue) else ops._val(res, result_type.element_type)
-        bb.insert(linalg.YieldOp(res))
-        generic = linalg.GenericOp(
+        bb.insert(YieldOp(res))
+        generic = GenericOp(
             tensors, [init], Region(body), maps,
-            [linalg.IteratorTypeAttr.parallel()] * len(out_shape), [result_type],
+            [IteratorTypeAttr.parallel()] * len(out_shape), [result_type],
         )
         return b.insert(generic).results[0]
 
@@ -417,4 +439,4 @@ class ConvertTorchToLinalg(ModulePass):
                 op.body.block.erase_op(o)
         for f in op.walk():
             if isinstance(f, func.FuncOp) and not f.is_declaration:
-                _FuncLowering(f).run()
+                _FuncLowering(f, op).run()

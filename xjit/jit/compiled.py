@@ -113,5 +113,10 @@ class CompiledFunction:
 
     def __call__(self, *args: Any) -> Any:
         outs = self._fn(*self._check(args))
-        result, _ = self.output_spec.rebuild([Tensor(o) for o in outs])
+        if len(outs) == 1:
+            wrapped = [Tensor(outs[0])]
+        else:  # one Tensor per distinct buffer, so `return y, y` gives the same object twice
+            seen: dict[int, Tensor] = {}
+            wrapped = [seen.setdefault(id(o), Tensor(o)) for o in outs]
+        result, _ = self.output_spec.rebuild(wrapped)
         return result
