@@ -1,0 +1,94 @@
+"""Compiling generated source once into callables: `compile_module` and `NumpyProgram`."""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import warnings
+from collections.abc import Callable, Mapping
+
+import numpy as np
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.dialects.memref import GlobalOp
+
+from xjit.backends.numpy import runtime
+from xjit.backends.numpy.codegen import generate
+from xjit.backends.numpy.diagnostics import XjitPerformanceWarning
+from xjit.backends.numpy.dtypes import memref_shape, np_dtype
+
+_counter = itertools.count()
+
+
+class NumpyProgram:
+    """The compiled functions of one module; `source` is the generated Python."""
+
+    def __init__(self, source: str, functions: Mapping[str, Callable[..., tuple[np.ndarray, ...]]]):
+        self.source = source
+        self._functions = dict(functions)
+
+    def __getitem__(self, func_name: str) -> Callable[..., tuple[np.ndarray, ...]]:
+        return self._functions[func_name]
+
+    def __contains__(self, func_name: object) -> bool:
+        return func_name in self._functions
+
+    @property
+    def function_names(self) -> list[str]:
+        return list(self._functions)
+
+    def __repr__(self) -> str:
+        return f"NumpyProgram({', '.join(self._functions)})"
+
+
+def _initial_values(module: ModuleOp) -> dict[str, np.ndarray]:
+    """Values of `memref.global`s that carry a dense initialiser."""
+    out: dict[str, np.ndarray] = {}
+    for op in module.ops:
+        if isinstance(op, GlobalOp) and isinstance(op.initial_value, DenseIntOrFPElementsAttr):
+            t = op.type
+            values = op.initial_value.get_values()
+            shape = tuple(d for d in memref_shape(t))  # globals are statically shaped
+            arr = np.array(values, dtype=np_dtype(t.element_type))
+            out[op.sym_name.data] = np.broadcast_to(arr, shape) if arr.size == 1 else arr.reshape(shape)  # type: ignore[arg-type]
+    return out
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    view = arr.view()
+    view.flags.writeable = False  # generated code must never write a parameter
+    return view
+
+
+def compile_module(
+    module: ModuleOp, globals: Mapping[str, np.ndarray] | None = None
+) -> NumpyProgram:
+    """Generate numpy code for a loops-stage `module` and compile it once.
+
+    `globals` binds `memref.get_global @name` to arrays (read-only for the program). Nests that
+    cannot be vectorised run as scalar loops and raise an `XjitPerformanceWarning` here.
+    """
+    gen = generate(module)
+    for msg in gen.warnings:
+        warnings.warn(msg, XjitPerformanceWarning, stacklevel=2)
+    bound = {**_initial_values(module), **(globals or {})}
+    namespace: dict[str, object] = {"__name__": "xjit_generated", "np": np, "rt": runtime}
+    for py_name, symbol in gen.globals.items():
+        if symbol not in bound:
+            raise KeyError(f"memref.get_global @{symbol}: no array bound to this global")
+        arr = np.asarray(bound[symbol])
+        t = gen.global_types[symbol]
+        want = np_dtype(t.element_type)
+        shape = memref_shape(t)
+        if arr.dtype != want or arr.ndim != len(shape) or any(
+            d is not None and d != s for d, s in zip(shape, arr.shape, strict=True)
+        ):
+            raise ValueError(
+                f"global @{symbol}: expected {want} of shape {shape}, got {arr.dtype} {arr.shape}"
+            )
+        namespace[py_name] = _read_only(arr)
+    # A unique file name registered with linecache: tracebacks show the generated lines.
+    filename = f"<xjit-numpy-{next(_counter)}>"
+    linecache.cache[filename] = (len(gen.source), None, gen.source.splitlines(True), filename)
+    exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our generated code
+    functions = {sym: namespace[py] for sym, py in gen.functions.items()}
+    return NumpyProgram(gen.source, functions)  # type: ignore[arg-type]

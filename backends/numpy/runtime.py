@@ -1,0 +1,96 @@
+"""Helpers called by generated code where numpy has no single function with MLIR's semantics.
+
+Generated modules import this as `rt`. Every helper works on arrays and on numpy scalars alike
+(the scalar fallback loops call the same helpers as the vectorised code).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+try:  # scipy's erf is a real ufunc; without scipy fall back to math.erf element by element
+    from scipy.special import erf as _erf
+except ImportError:  # pragma: no cover - depends on the environment
+    _erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def divsi(a, b):
+    """arith.divsi: integer division truncating toward zero (C), unlike numpy's floor division."""
+    # a - fmod(a, b) is an exact multiple of b, so floor division of it is the truncated quotient.
+    return np.floor_divide(np.subtract(a, np.fmod(a, b)), b)
+
+
+def ceildivsi(a, b):
+    """arith.ceildivsi: integer division rounding toward +inf."""
+    return np.negative(np.floor_divide(np.negative(a), b))
+
+
+def _unsigned(x):
+    x = np.asarray(x)
+    return x.view(x.dtype.str.replace("i", "u")) if x.dtype.kind == "i" else x
+
+
+def divui(a, b):
+    return np.floor_divide(_unsigned(a), _unsigned(b)).astype(np.asarray(a).dtype)
+
+
+def remui(a, b):
+    return np.remainder(_unsigned(a), _unsigned(b)).astype(np.asarray(a).dtype)
+
+
+def ceildivui(a, b):
+    ua, ub = _unsigned(a), _unsigned(b)
+    return (ua // ub + (ua % ub != 0)).astype(np.asarray(a).dtype)
+
+
+def maxui(a, b):
+    return np.where(_unsigned(a) >= _unsigned(b), a, b)
+
+
+def minui(a, b):
+    return np.where(_unsigned(a) <= _unsigned(b), a, b)
+
+
+def cmpu(ufunc, a, b):
+    """Unsigned integer comparison (cmpi ult/ule/ugt/uge)."""
+    return ufunc(_unsigned(a), _unsigned(b))
+
+
+def to_unsigned(x):
+    return _unsigned(x)
+
+
+def round_half_away(x):
+    """math.round: halves away from zero (np.round rounds halves to even)."""
+    t = np.trunc(x)
+    return np.where(np.abs(np.subtract(x, t)) >= 0.5, np.add(t, np.sign(x)), t).astype(
+        np.asarray(x).dtype
+    )
+
+
+def erf(x):
+    x = np.asarray(x)
+    return np.asarray(_erf(x), dtype=x.dtype)[()]
+
+
+def rsqrt(x):
+    return np.reciprocal(np.sqrt(x))
+
+
+def fma(a, b, c):
+    """math.fma, computed unfused (numpy has no fused multiply-add)."""
+    return np.add(np.multiply(a, b), c)
+
+
+def shrui(a, b):
+    """arith.shrui: logical right shift (numpy shifts signed ints arithmetically)."""
+    return np.right_shift(_unsigned(a), _unsigned(b)).astype(np.asarray(a).dtype)[()]
+
+
+def bad_arg(name: str, value, dtype, shape) -> None:
+    """Raised by the argument guard at the top of each generated function."""
+    got = f"{getattr(value, 'dtype', type(value).__name__)} {getattr(value, 'shape', '')}"
+    want = f"{np.dtype(dtype)} {tuple('?' if d is None else d for d in shape)}"
+    raise ValueError(f"argument {name}: expected {want}, got {got}")

@@ -1,0 +1,374 @@
+"""Vectorising one `loop.nest` into whole-array numpy statements.
+
+Every value in the body becomes an array aligned to the nest's iteration space (trailing
+aligned, so broadcasting does the rest): loads are views, scalar ops are ufunc calls, stores
+write with `out=` or `np.copyto`. Reduction nests become `ufunc.reduce`, `np.matmul` or
+`np.einsum`. Whatever does not fit raises `NotVectorisable`, and the caller falls back to
+scalar loops.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from xdsl.dialects.arith import ConstantOp
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from xjit.backends.numpy.access import (
+    Axis,
+    NotVectorisable,
+    access_axes,
+    aligned_view,
+    arrange,
+    base_view,
+    index_srcs,
+)
+from xjit.backends.numpy.dtypes import (
+    constant_src,
+    identity_value,
+    int_width,
+    is_bool,
+    is_float,
+    is_index,
+    signed_value,
+)
+from xjit.backends.numpy.scalar_ops import Expr, is_scalar_op, op_expr
+from xjit.dialects.loop import PARALLEL, REDUCTION, LoadOp, NestOp, StoreOp, YieldOp
+
+# Combiners a reduction nest may use, with the ufunc whose `.reduce` implements them.
+REDUCERS = {
+    "arith.addf": "np.add",
+    "arith.addi": "np.add",
+    "arith.mulf": "np.multiply",
+    "arith.muli": "np.multiply",
+    "arith.maximumf": "np.maximum",
+    "arith.minimumf": "np.minimum",
+    "arith.maxnumf": "np.fmax",
+    "arith.minnumf": "np.fmin",
+    "arith.maxsi": "np.maximum",
+    "arith.minsi": "np.minimum",
+    "arith.andi": "np.bitwise_and",
+    "arith.ori": "np.bitwise_or",
+    "arith.xori": "np.bitwise_xor",
+}
+# Reducers without an identity in numpy: given one explicitly so empty reductions work.
+_NEEDS_INITIAL = {"np.maximum", "np.minimum", "np.fmax", "np.fmin"}
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class NestPlan:
+    """What a nest does, decided before any code is written (fill folding needs it)."""
+
+    nest: NestOp
+    kind: str  # "parallel" or "reduction"
+    stores: list[StoreOp]
+    axes: dict[Operation, list[Axis]] = field(default_factory=dict)
+    acc_load: LoadOp | None = None
+    combiner: Operation | None = None
+    contraction: tuple[LoadOp, LoadOp] | None = None
+    fill: Attribute | None = None  # value attribute of a constant fill
+
+    @property
+    def target(self) -> SSAValue:
+        return self.stores[0].memref
+
+
+def _in_body(v: SSAValue, nest: NestOp) -> bool:
+    owner = v.owner
+    return isinstance(owner, Operation) and owner.parent_block() is nest.body.block
+
+
+def analyse(nest: NestOp) -> NestPlan:
+    """Check the nest is vectorisable and classify it; raises `NotVectorisable`."""
+    ops = list(nest.body.block.ops)
+    loads = [op for op in ops if isinstance(op, LoadOp)]
+    stores = [op for op in ops if isinstance(op, StoreOp)]
+    for op in ops:
+        if not isinstance(op, LoadOp | StoreOp | YieldOp | ConstantOp) and not is_scalar_op(op):
+            raise NotVectorisable(f"{op.name} in a nest body has no vectorised form")
+    plan = NestPlan(nest, REDUCTION if REDUCTION in nest.iterator_kinds else PARALLEL, stores)
+    plan.axes = {op: access_axes(op, nest) for op in loads + stores}
+    if not stores:
+        return plan
+    stored = {s.memref for s in stores}
+    if plan.kind == PARALLEL:
+        if len(stored) != len(stores):
+            raise NotVectorisable("two stores to one buffer in a parallel nest")
+        for s in stores:
+            covered = {a.iv for a in plan.axes[s] if a.iv is not None}
+            if covered != set(range(len(nest.ivs))):
+                raise NotVectorisable("a store does not depend on every parallel dim")
+        for ld in loads:
+            if ld.memref not in stored:
+                continue
+            st = next(s for s in stores if s.memref == ld.memref)
+            if len(stores) > 1 or not _same_access(ld, st) or ops.index(ld) > ops.index(st):
+                # Whole-array evaluation would read values the loop had not yet written.
+                raise NotVectorisable(f"{ld.name} reads a buffer this nest writes, at another point")
+        if len(stores) == 1 and not loads:
+            v = stores[0].value
+            if isinstance(v.owner, ConstantOp):
+                plan.fill = v.owner.value
+        return plan
+    return _analyse_reduction(plan, loads)
+
+
+def _same_access(a: LoadOp | StoreOp, b: LoadOp | StoreOp) -> bool:
+    return a.memref == b.memref and a.map == b.map and list(a.indices) == list(b.indices)
+
+
+def _analyse_reduction(plan: NestPlan, loads: list[LoadOp]) -> NestPlan:
+    nest = plan.nest
+    if len(plan.stores) != 1:
+        raise NotVectorisable("a reduction nest with several stores")
+    store = plan.stores[0]
+    kinds = nest.iterator_kinds
+    parallel = {p for p, k in enumerate(kinds) if k == PARALLEL}
+    walked = [a.iv for a in plan.axes[store] if a.iv is not None]
+    if set(walked) != parallel:
+        raise NotVectorisable("the reduction's store map does not walk exactly the parallel dims")
+    comb = store.value.owner
+    if not isinstance(comb, Operation) or comb.name not in REDUCERS or not _in_body(store.value, nest):
+        raise NotVectorisable("the stored value is not a known combiner of the accumulator")
+    accs = [
+        o.owner for o in comb.operands
+        if isinstance(o.owner, LoadOp) and _same_access(o.owner, store) and o.has_one_use()
+    ]
+    if not accs or not store.value.has_one_use():
+        raise NotVectorisable("no read-modify-write of the accumulator")
+    acc = accs[0]
+    if any(ld.memref == store.memref and ld is not acc for ld in loads):
+        raise NotVectorisable("the accumulator buffer is read elsewhere in the reduction")
+    plan.acc_load, plan.combiner = acc, comb
+    x = _other_operand(comb, acc.result)
+    prod = x.owner
+    if (
+        comb.name in ("arith.addf", "arith.addi")
+        and not is_bool(x.type)
+        and isinstance(prod, Operation)
+        and prod.name in ("arith.mulf", "arith.muli")
+        and _in_body(x, nest)
+        and all(isinstance(o.owner, LoadOp) and _in_body(o, nest) for o in prod.operands)
+        and len(nest.ivs) <= len(_LETTERS)
+    ):
+        a, b = (o.owner for o in prod.operands)
+        dims = {ax.iv for op in (a, b) for ax in plan.axes[op] if ax.iv is not None}
+        if dims == set(range(len(nest.ivs))):  # einsum needs every dim on some operand
+            plan.contraction = (a, b)  # type: ignore[assignment]
+    return plan
+
+
+def _other_operand(op: Operation, v: SSAValue) -> SSAValue:
+    a, b = op.operands
+    return b if a is v else a
+
+
+def region_key(plan: NestPlan) -> tuple:
+    """Identifies the region the (single) store of a nest writes, to match fills with reductions."""
+    nest, store = plan.nest, plan.stores[0]
+    key: list[object] = [store.memref]
+    for a in plan.axes[store]:
+        if a.iv is None:
+            key.append(("at", str(a.expr), tuple(store.indices)))
+            continue
+        bound = nest.bounds[a.iv]
+        owner = bound.owner
+        extent = ("c", owner.value.value.data) if isinstance(owner, ConstantOp) else bound
+        offset = ("from", str(a.expr), tuple(store.indices)) if a.expr is not None else ()
+        key.append((extent, offset))
+    return tuple(key)
+
+
+class NestEmitter:
+    """Writes the numpy statements of one vectorisable nest."""
+
+    def __init__(self, plan: NestPlan, name: Callable[[SSAValue], str], fresh: Callable[[str], str]):
+        self.plan, self.nest = plan, plan.nest
+        self.name, self.fresh = name, fresh
+        self.n = len(self.nest.ivs)
+        self.space = list(range(self.n))
+        self.lines: list[str] = []
+        self.vals: dict[SSAValue, tuple[Expr, frozenset[int]]] = {}
+        self.bounds = [name(b) for b in self.nest.bounds]
+
+    def emit(self, folded_fill: bool) -> list[str]:
+        if self.plan.kind == PARALLEL:
+            for store in self.plan.stores:
+                self._emit_store(store)
+        elif self.plan.contraction is not None:
+            self._emit_contraction(folded_fill)
+        else:
+            self._emit_reduction(folded_fill)
+        return self.lines
+
+    # values -------------------------------------------------------------------------------
+
+    def value(self, v: SSAValue) -> tuple[Expr, frozenset[int]]:
+        if v in self.vals:
+            return self.vals[v]
+        ivs = self.nest.ivs
+        if v in ivs:
+            p = ivs.index(v)
+            nones = ", None" * (self.n - p - 1)
+            text = f"np.arange({self.bounds[p]})" + (f"[:{nones}]" if nones else "")
+            res = (Expr(text), frozenset({p}))
+        elif not _in_body(v, self.nest):
+            res = (Expr(self.name(v)), frozenset())
+        else:
+            op = v.owner
+            assert isinstance(op, Operation)
+            if isinstance(op, LoadOp):
+                res = self._view(op, self.space, trim=True)
+            elif isinstance(op, ConstantOp):
+                res = (Expr(constant_src(op.value)), frozenset())
+            else:
+                args = [self.value(o) for o in op.operands]
+                expr = op_expr(op, [a[0].text for a in args])
+                res = (expr, frozenset().union(*(a[1] for a in args)))
+                if v.has_more_than_one_use():  # computed once, reused by name
+                    tmp = self.fresh("t")
+                    self.lines.append(f"{tmp} = {expr.text}")
+                    res = (Expr(tmp), res[1])
+        self.vals[v] = res
+        return res
+
+    def _view(self, op: LoadOp | StoreOp, space: list[int], trim: bool) -> tuple[Expr, frozenset[int]]:
+        axes = self.plan.axes[op]
+        idx = index_srcs(op, self.nest, axes, self.name)
+        text, present = aligned_view(self.name(op.memref), axes, idx, space, trim)
+        return Expr(text), frozenset(space[q] for q in present)
+
+    # stores --------------------------------------------------------------------------------
+
+    def _emit_store(self, store: StoreOp) -> None:
+        target, _ = self._view(store, self.space, trim=False)
+        expr, _ = self.value(store.value)
+        own = store.value.has_one_use() and expr.ufunc is not None
+        if own and not _is_element(self.plan.axes[store]):
+            self.lines.append(expr.render(out=target.text))  # the last ufunc writes in place
+        else:
+            self.lines.append(_assign(target.text, expr.text))
+
+    def _emit_reduction(self, folded: bool) -> None:
+        plan = self.plan
+        store, comb = plan.stores[0], plan.combiner
+        assert comb is not None and plan.acc_load is not None
+        kinds = self.nest.iterator_kinds
+        red = [p for p, k in enumerate(kinds) if k == REDUCTION]
+        par = [p for p, k in enumerate(kinds) if k == PARALLEL]
+        x, xdims = self.value(_other_operand(comb, plan.acc_load.result))
+        uf = REDUCERS[comb.name]
+        if is_bool(comb.operands[0].type) and uf in ("np.add", "np.multiply"):
+            uf = "np.logical_xor" if uf == "np.add" else "np.logical_and"
+        full = f"({', '.join(self.bounds)}{',' if self.n == 1 else ''})"
+        if (folded and xdims != set(self.space)) or not set(red) <= xdims:
+            # Broadcast dims must still be combined once per iteration (and `out=` needs
+            # exactly the target's shape), so give the operand the full iteration shape.
+            xtext, first = f"np.broadcast_to({x.text}, {full})", 0
+        else:
+            xtext, first = x.text, min(xdims)
+        axis = tuple(p - first for p in red)
+        extra = ""
+        if uf in _NEEDS_INITIAL:
+            extra = f", initial={self._identity(comb)}"
+        target, _ = self._view(store, par, trim=False)
+        t = target.text
+        if _is_element(plan.axes[store]):  # a single element: numpy scalars, no `out=`
+            reduced = f"{uf}.reduce({xtext}, axis={axis}{extra})"
+            self.lines.append(_assign(t, reduced if folded else f"{uf}({t}, {reduced})"))
+        elif folded:
+            self.lines.append(f"{uf}.reduce({xtext}, axis={axis}, out={t}{extra})")
+        else:
+            self.lines.append(f"{uf}({t}, {uf}.reduce({xtext}, axis={axis}{extra}), out={t})")
+
+    def _identity(self, comb: Operation) -> str:
+        t = comb.results[0].type
+        ident = identity_value(comb.name, t)
+        assert ident is not None
+        if is_float(t):
+            return "np.inf" if ident > 0 else "-np.inf"
+        return repr(int(ident))
+
+    def _emit_contraction(self, folded: bool) -> None:
+        plan = self.plan
+        assert plan.contraction is not None
+        store = plan.stores[0]
+        kinds = self.nest.iterator_kinds
+        red = [p for p, k in enumerate(kinds) if k == REDUCTION]
+        operands = []
+        for op in (*plan.contraction, store):
+            axes = plan.axes[op]
+            view = base_view(self.name(op.memref), index_srcs(op, self.nest, axes, self.name))
+            operands.append((view, [a.iv for a in axes if a.iv is not None]))
+        (av, ad), (bv, bd), (ov, od) = operands
+        mm = _matmul_roles(ad, bd, od, red)
+        swapped = _matmul_roles(bd, ad, od, red)
+        if swapped is not None and (mm is None or (mm[2] != od and swapped[2] == od)):
+            # a*b == b*a: pick the operand order that writes the output without a transpose.
+            (av, ad), (bv, bd), mm = (bv, bd), (av, ad), swapped
+        if mm is not None:
+            am, bm, om = mm
+            a, b, o = arrange(av, ad, am), arrange(bv, bd, bm), arrange(ov, od, om)
+            call = f"np.matmul({a}, {b}"
+        else:
+            subs = ",".join("".join(_LETTERS[d] for d in dims) for dims in (ad, bd))
+            o = ov
+            call = f'np.einsum("{subs}->{"".join(_LETTERS[d] for d in od)}", {av}, {bv}'
+        if _is_element(plan.axes[store]):
+            self.lines.append(_assign(o, f"{call})" if folded else f"np.add({o}, {call}))"))
+        elif folded:
+            self.lines.append(f"{call}, out={o})")
+        else:
+            self.lines.append(f"np.add({o}, {call}), out={o})")
+
+
+def _is_element(axes: list[Axis]) -> bool:
+    """An access that indexes every axis: its view is a numpy scalar, not an array."""
+    return bool(axes) and all(a.iv is None for a in axes)
+
+
+def _assign(target: str, text: str) -> str:
+    """Write `text` into the view `target` (basic indexing assigns in place; transposes copy)."""
+    if target.isidentifier():
+        return f"{target}[...] = {text}"
+    if any(t in target for t in (".T", ".mT", ".transpose(")):
+        return f"np.copyto({target}, {text})"  # `.T`/`.transpose(...)` views
+    return f"{target} = {text}"
+
+
+def _matmul_roles(
+    a: list[int], b: list[int], o: list[int], red: list[int]
+) -> tuple[list[int], list[int], list[int]] | None:
+    """Dim orders (batch..., m, k), (batch..., k, n), (batch..., m, n) if this is a matmul."""
+    if len(red) != 1:
+        return None
+    (k,) = red
+    sa, sb, so = set(a), set(b), set(o)
+    batch = sorted(sa & sb & so)
+    m, n = (sa & so) - sb, (sb & so) - sa
+    if k not in sa or k not in sb or len(m) != 1 or len(n) != 1:
+        return None
+    (m1,), (n1,) = m, n
+    if sa != set(batch) | {m1, k} or sb != set(batch) | {k, n1} or so != set(batch) | {m1, n1}:
+        return None
+    return batch + [m1, k], batch + [k, n1], batch + [m1, n1]
+
+
+def identity_fill(fill: NestPlan, reduction: NestPlan) -> bool:
+    """True if `fill` writes exactly the reduction's target with the combiner's identity."""
+    if fill.fill is None or reduction.combiner is None:
+        return False
+    ident = identity_value(reduction.combiner.name, reduction.combiner.results[0].type)
+    value = getattr(fill.fill, "value", None)
+    if ident is None or value is None:
+        return False
+    v = value.data
+    if isinstance(v, float) and math.isnan(v):
+        return False
+    t = fill.fill.type  # type: ignore[attr-defined]
+    if isinstance(v, int) and not is_index(t):
+        v = signed_value(v, int_width(t))
+    return v == ident and region_key(fill) == region_key(reduction)
