@@ -17,10 +17,14 @@ class Size(tuple):
 
 
 def _fmt(a: np.ndarray) -> str:
+    opts: dict[str, Any] = {}
     if a.dtype.kind == "f":
-        opts: dict[str, Any] = {"precision": 4, "floatmode": "fixed", "suppress_small": False}
-    else:
-        opts = {}
+        opts = {"precision": 4, "floatmode": "fixed", "suppress_small": False}
+        # torch's "int mode": floats that are all whole numbers print as `1.`, unless the range
+        # calls for scientific notation (which numpy picks by the same rule as torch).
+        nz = np.abs(a[np.isfinite(a) & (a != 0)])
+        if np.all(nz == np.round(nz)) and not (nz.size and (nz.max() / nz.min() > 1000 or nz.max() > 1e8)):
+            opts["precision"] = 0
     return np.array2string(a, separator=", ", prefix="tensor(", **opts)
 
 
@@ -68,8 +72,14 @@ class Tensor:
         return self._a.shape[0]
 
     def __repr__(self) -> str:
-        suffix = "" if self._a.dtype in (np.float32, np.int64, np.bool_) else f", dtype={self.dtype!r}"
-        return f"tensor({_fmt(self._a)}{suffix})"
+        a = self._a
+        suffix = ""
+        if a.size == 0 and a.ndim != 1:
+            suffix += f", size={tuple(a.shape)}"
+        default = (np.float32,) if a.size == 0 else (np.float32, np.int64, np.bool_)
+        if a.dtype not in default:
+            suffix += f", dtype={self.dtype!r}"
+        return f"tensor({_fmt(a)}{suffix})"
 
     def __bool__(self) -> bool:
         if self._a.size != 1:

@@ -25,6 +25,11 @@ class Parameter(Tensor):
         return f"Parameter containing:\n{super().__repr__()}"
 
 
+def _typename(v: Any) -> str:
+    t = type(v)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
 class Module:
     """Base class of models: assign Parameters and Modules as attributes, define `forward`."""
 
@@ -52,24 +57,38 @@ class Module:
             ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, (Parameter, Module)):
-            params, buffers, modules = self._registries()
-            for d in (params, buffers, modules):
-                d.pop(name, None)
-            self.__dict__.pop(name, None)
-            (params if isinstance(value, Parameter) else modules)[name] = value
-            return
+        # torch's rules: a Parameter/Module registers (replacing any other use of the name); a
+        # name already registered as a parameter/submodule/buffer only takes a value of that kind
+        # or None, anything else is a TypeError (not a silent un-registration).
         d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
-            if key in d and name in d[key]:
-                if key == "_buffers" and (value is None or isinstance(value, Tensor)):
-                    d[key][name] = value
-                    return
-                if key == "_parameters" and value is None:
-                    d[key][name] = None
-                    return
-                del d[key][name]
-        object.__setattr__(self, name, value)
+        params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
+        if isinstance(value, Parameter):
+            params, buffers, modules = self._registries()
+            for reg in (d, buffers, modules):
+                reg.pop(name, None)
+            params[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                                "(xjit.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            params, buffers, modules = self._registries()
+            for reg in (d, params, buffers):
+                reg.pop(name, None)
+            modules[name] = value
+        elif modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
+                                "(xjit.nn.Module or None expected)")
+            modules[name] = None
+        elif buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                                "(xjit.Tensor or None expected)")
+            buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__

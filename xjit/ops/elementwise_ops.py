@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.registry import OpDef, register
+from xjit.ops.schema import parse_schema
 from xjit.ops.types import (
     DEFAULT_FLOAT,
     DType,
@@ -95,6 +96,9 @@ DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = 
 }
 
 
+_NOT_PROMOTED = frozenset({"alpha"})
+
+
 def _meta_of_value(v: Any) -> Any:
     if isinstance(v, np.ndarray):
         from xjit.ops.types import from_numpy_dtype
@@ -114,7 +118,13 @@ def elementwise(
 ) -> OpDef:
     """Register an elementwise op. `attrs` feed generic canonicalizations: `identity=("other", 0)`
     (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x)."""
-    compute_rule, result_rule = DTYPE_RULES[dtype]
+    promote_rule, result_rule = DTYPE_RULES[dtype]
+    # Scaling factors (`alpha`) take no part in type promotion: in torch, bool + bool is bool
+    # and int + int is int64 whatever alpha's Python type.
+    skip = {i for i, a in enumerate(parse_schema(schema).args) if a.name in _NOT_PROMOTED}
+
+    def compute_rule(*args: Any) -> DType:
+        return promote_rule(*(a for i, a in enumerate(args) if i not in skip))
 
     def shape(*args: Any) -> TensorMeta:
         tensors = [a for a in args if isinstance(a, TensorMeta)]
@@ -129,7 +139,8 @@ def elementwise(
             a.astype(cd.np, copy=False) if isinstance(a, np.ndarray) else a
             for a in args
         ]
-        out = body(NUMPY_OPS, *xs)
+        with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as torch
+            out = body(NUMPY_OPS, *xs)
         return np.asarray(out, dtype=result_rule(cd).np)
 
     op = register(

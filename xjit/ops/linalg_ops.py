@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.registry import register
-from xjit.ops.types import ShapeError, TensorMeta, promote
+from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype, promote
 
 
 def _same_dtype(a: TensorMeta, b: TensorMeta, op: str) -> None:
@@ -17,6 +17,18 @@ def _same_dtype(a: TensorMeta, b: TensorMeta, op: str) -> None:
 
 def _dims_agree(a: int | None, b: int | None) -> bool:
     return a is None or b is None or a == b
+
+
+def _checked(rule: Any, fn: Any) -> Any:
+    """Eager semantics that reject what torch rejects (numpy's matmul/.T accept more: 1-D and
+    N-D operands, mixed dtypes), by running the op's shape rule on the arrays first."""
+
+    def eager(*args: Any) -> Any:
+        rule(*(TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a
+               for a in args))
+        return fn(*args)
+
+    return eager
 
 
 def _mm_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
@@ -36,7 +48,7 @@ def _mm_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
 register(
     "aten::mm(Tensor self, Tensor mat2) -> Tensor",
     _mm_shape,
-    eager=lambda a, b: np.matmul(a, b),
+    eager=_checked(_mm_shape, np.matmul),
     lower=lambda L, a, b: L.matmul(a, b),
 )
 
@@ -52,7 +64,7 @@ def _t_shape(a: TensorMeta) -> TensorMeta:
 register(
     "aten::t(Tensor self) -> Tensor",
     _t_shape,
-    eager=lambda a: a.T,
+    eager=_checked(_t_shape, lambda a: a.T),
     lower=lambda L, a: L.transpose(a, list(reversed(range(L.rank(a))))),
     attrs={"involution": True},
 )
@@ -115,7 +127,7 @@ def _addmm_decompose(T: Any, s: Any, a: Any, b: Any, beta: Any = 1, alpha: Any =
 register(
     "aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
     _addmm_shape,
-    eager=lambda s, a, b, beta=1, alpha=1: beta * s + alpha * np.matmul(a, b),
+    eager=_checked(_addmm_shape, lambda s, a, b, beta=1, alpha=1: beta * s + alpha * np.matmul(a, b)),
     decompose=_addmm_decompose,
 )
 

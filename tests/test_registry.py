@@ -1,0 +1,608 @@
+"""The op registry (xjit/ops): schemas, argument binding, and that each entry's parts agree with
+each other and with independent oracles -- eager results with numpy formulas written here,
+decompositions (run eagerly) with the op's own eager semantics, shape/dtype rules with the shapes
+and dtypes eager produces (and with numpy's broadcasting and torch's promotion table, written out
+by hand below)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import xjit
+from xjit._dispatch import bind, resolve
+from xjit.ops.registry import OVERLOADS, REGISTRY, all_ops, lookup, overloads, register
+from xjit.ops.schema import parse_schema
+from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
+
+OPS = all_ops()
+# Tensor ops (what eager `xjit.add` etc. run); the registry also holds TorchScript scalar ops.
+TENSOR_OPS = [op for op in OPS if all(r == "Tensor" for r in op.schema.returns)]
+OPS_BY_QNAME = {op.schema.qualified_name: op for op in OPS}
+ELEMENTWISE = [op for op in OPS if op.is_elementwise]
+DECOMPOSABLE = [op for op in OPS if op.decompose is not None]
+OPS_DIR = Path(xjit.__file__).parent / "ops"
+
+
+def qnames(ops):
+    return [op.schema.qualified_name for op in ops]
+
+
+# -- schemas -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", OPS, ids=qnames(OPS))
+def test_registered_schema_round_trips(op):
+    text = str(op.schema)
+    again = parse_schema(text)
+    assert again == op.schema
+    assert str(again) == text
+    assert op.name == f"torch.{op.schema.qualified_name}"
+    assert op.name == "torch." + text.split("(")[0].replace("::", ".")
+
+
+def _schema_literals() -> set[str]:
+    found: set[str] = set()
+    for path in OPS_DIR.glob("*.py"):
+        found |= set(re.findall(r'"(aten::[^"]+)"', path.read_text()))
+    return found
+
+
+def test_schema_strings_print_exactly_as_written():
+    # The strings in xjit/ops/*.py are torch's notation; printing a parsed schema gives them back.
+    literals = _schema_literals()
+    plain = {t for t in literals if "{" not in t}
+    # f-string templates ("aten::{_n}.int(...)"): any word where a placeholder is
+    templates = [re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(t)))
+                 for t in literals if "{" in t]
+    assert plain, "no schema strings found in xjit/ops"
+    for text in plain:
+        assert str(parse_schema(text)) == text
+    for op in OPS:
+        printed = str(op.schema)
+        assert printed in plain or any(t.fullmatch(printed) for t in templates), printed
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
+        "aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor",
+        "aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+        "aten::sum.dim_IntList(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
+        "aten::permute(Tensor self, int[] dims) -> Tensor",
+        "aten::view(Tensor self, int[] size=[2, 3]) -> Tensor",
+        "aten::clamp(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor",
+        "aten::leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
+        "aten::max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor, Tensor)",
+        "aten::cat(Tensor[] tensors, int dim=0) -> Tensor",
+        "aten::gelu(Tensor self, *, str approximate=none) -> Tensor",
+        "prim::NumToTensor(Scalar a) -> Tensor",
+    ],
+)
+def test_schema_text_round_trips(text):
+    assert str(parse_schema(text)) == text
+
+
+def test_parse_schema_fields():
+    s = parse_schema("aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=0.5) -> Tensor")
+    assert (s.namespace, s.name, s.overload, s.qualified_name) == ("aten", "addmm", "", "aten.addmm")
+    assert [a.name for a in s.args] == ["self", "mat1", "mat2", "beta", "alpha"]
+    assert [a.kwarg_only for a in s.args] == [False, False, False, True, True]
+    assert [a.has_default for a in s.args] == [False, False, False, True, True]
+    assert s.args[3].default == 1 and isinstance(s.args[3].default, int)
+    assert s.args[4].default == 0.5
+    assert s.args[0].is_tensor and not s.args[3].is_tensor
+    assert s.returns == ("Tensor",)
+    lin = parse_schema("aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor")
+    bias = lin.args[2]
+    assert bias.optional and bias.is_tensor and bias.has_default and bias.default is None
+    t = parse_schema("aten::foo.bar(int[] dims=[1, -2], bool k=True, int[] e=[]) -> (Tensor, Tensor)")
+    assert t.qualified_name == "aten.foo.bar"
+    assert [a.default for a in t.args] == [[1, -2], True, []]
+    assert t.returns == ("Tensor", "Tensor")
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("add(Tensor self) -> Tensor", "malformed operator schema"),
+        ("aten::add(Tensor self)", "malformed operator schema"),
+        ("aten::add(Tensor) -> Tensor", "malformed argument"),
+        ("aten::add(Foo self) -> Tensor", "unsupported argument type"),
+    ],
+)
+def test_parse_schema_rejects(text, match):
+    with pytest.raises(ValueError, match=match):
+        parse_schema(text)
+
+
+# -- bind ---------------------------------------------------------------------------------------
+
+T1, T2 = xjit.ones(2), xjit.zeros(2)
+ADD_T = parse_schema("aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor")
+ADD_S = parse_schema("aten::add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor")
+LINEAR = parse_schema("aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor")
+MIXED = parse_schema(
+    "aten::foo(Tensor self, int[] dims, bool keepdim=False, float eps=1e-05, *, ScalarType? dtype=None) -> Tensor"
+)
+
+
+def test_bind_fills_defaults_in_schema_order():
+    assert bind(ADD_T, (T1, T2), {}) == [T1, T2, 1]
+    assert bind(ADD_T, (T1, T2), {"alpha": 3}) == [T1, T2, 3]
+    assert bind(ADD_T, (), {"other": T2, "self": T1}) == [T1, T2, 1]
+    assert bind(ADD_S, (T1, 2.5), {}) == [T1, 2.5, 1]
+    assert bind(ADD_S, (T1, 2.5, 4), {}) == [T1, 2.5, 4]  # alpha positional here
+    assert bind(LINEAR, (T1, T2), {}) == [T1, T2, None]
+    assert bind(LINEAR, (T1, T2, None), {}) == [T1, T2, None]
+    assert bind(LINEAR, (T1, T2), {"bias": T1}) == [T1, T2, T1]
+    assert bind(MIXED, (T1, [0, 1]), {}) == [T1, [0, 1], False, 1e-05, None]
+    assert bind(MIXED, (T1, 1, True, 0.5), {"dtype": xjit.float64}) == [T1, [1], True, 0.5, xjit.float64]
+    assert bind(MIXED, (T1, (0, 1)), {"eps": 2}) == [T1, (0, 1), False, 2, None]
+
+
+@pytest.mark.parametrize(
+    "schema, args, kwargs",
+    [
+        (ADD_T, (T1,), {}),  # missing argument
+        (ADD_T, (T1, T2, 2), {}),  # alpha is keyword-only
+        (ADD_T, (T1, T2), {"beta": 2}),  # unknown keyword
+        (ADD_T, (T1, T2), {"other": T2}),  # given twice
+        (ADD_T, (T1, 1.0), {}),  # Scalar where a Tensor is expected
+        (ADD_T, (T1, None), {}),  # None for a non-optional Tensor
+        (ADD_T, (T1, np.ones(2)), {}),  # numpy array is not a Tensor
+        (ADD_T, (T1, T2), {"alpha": "x"}),
+        (ADD_S, (T1, T2), {}),  # Tensor where a Scalar is expected
+        (ADD_S, (T1, 1, 1, 1), {}),  # too many positionals
+        (ADD_S, (T1, None), {}),
+        (LINEAR, (T1, 3), {}),
+        (MIXED, (T1, [0, 1.5]), {}),  # int[] with a float
+        (MIXED, (T1, 1), {"keepdim": 1}),  # bool with an int
+        (MIXED, (T1, 1), {"eps": True}),  # float with a bool
+        (MIXED, (T1, 1), {"dtype": "float32"}),  # ScalarType with a str
+        (MIXED, (T1,), {}),
+    ],
+)
+def test_bind_rejects(schema, args, kwargs):
+    assert bind(schema, args, kwargs) is None
+
+
+def test_bind_with_custom_tensor_predicate():
+    # The IR frontends bind with their own notion of "tensor".
+    is_str = lambda v: isinstance(v, str)  # noqa: E731
+    assert bind(ADD_T, ("a", "b"), {}, is_tensor=is_str) == ["a", "b", 1]
+    assert bind(ADD_T, (T1, T2), {}, is_tensor=is_str) is None
+
+
+def test_resolve_picks_overload_in_order():
+    assert resolve("add", (T1, T2), {})[0] is lookup("aten.add.Tensor")
+    assert resolve("add", (T1, 2), {})[0] is lookup("torch.aten.add.Scalar")
+    op, bound = resolve("sub", (T1, 2.0, 3), {})
+    assert op.schema.qualified_name == "aten.sub.Scalar" and bound == [T1, 2.0, 3]
+    with pytest.raises(TypeError, match="expected one of"):
+        resolve("mul", (T1, "x"), {})
+
+
+# -- registry invariants ------------------------------------------------------------------------
+
+
+def test_registry_tables_consistent():
+    assert len(REGISTRY) == len(OPS) and len({id(op) for op in OPS}) == len(OPS)
+    for name, ops in OVERLOADS.items():
+        assert ops == overloads(name)
+        for op in ops:
+            assert REGISTRY[op.name] is op
+    listed = {id(op) for ops in OVERLOADS.values() for op in ops}
+    assert listed == {id(op) for op in OPS}, "every op is reachable from some Python name"
+
+
+@pytest.mark.parametrize("op", TENSOR_OPS, ids=qnames(TENSOR_OPS))
+def test_op_entry_complete(op):
+    assert op.eager is not None
+    assert lookup(op.name) is op and lookup(op.schema.qualified_name) is op
+    if op.is_elementwise:
+        assert op.compute_dtype is not None
+    else:
+        assert op.lower is not None or op.decompose is not None, "no way to compile"
+    # `.code` spells the call as op.py; the same path must exist on xjit (`torch` = `import xjit`).
+    assert op.py.startswith("torch.")
+    target: Any = xjit
+    for part in op.py.split(".")[1:]:
+        target = getattr(target, part)
+    assert callable(target)
+
+
+def test_register_twice_rejected_without_side_effects():
+    op = lookup("aten.tanh")
+    before = (dict(REGISTRY), {k: list(v) for k, v in OVERLOADS.items()})
+    with pytest.raises(ValueError, match="registered twice"):
+        register(str(op.schema), op.shape)
+    assert (dict(REGISTRY), {k: list(v) for k, v in OVERLOADS.items()}) == before
+
+
+# -- torch's type promotion, written out for the dtypes xjit has ----------------------------------
+
+F32, F64, I32, I64, B = xjit.float32, xjit.float64, xjit.int32, xjit.int64, xjit.bool
+_PROMOTE_PAIRS = {
+    (B, B): B, (B, I32): I32, (B, I64): I64, (B, F32): F32, (B, F64): F64,
+    (I32, I32): I32, (I32, I64): I64, (I32, F32): F32, (I32, F64): F64,
+    (I64, I64): I64, (I64, F32): F32, (I64, F64): F64,
+    (F32, F32): F32, (F32, F64): F64,
+    (F64, F64): F64,
+}
+PROMOTE = {**_PROMOTE_PAIRS, **{(b, a): r for (a, b), r in _PROMOTE_PAIRS.items()}}
+
+
+def result_type(tensor_dtypes, scalars, kind):
+    """torch.result_type, then the op's dtype kind: "promote", "float" (ints -> float32), "compare"."""
+    dt = tensor_dtypes[0]
+    for d in tensor_dtypes[1:]:
+        dt = PROMOTE[dt, d]
+    for s in scalars:
+        if isinstance(s, bool):
+            continue
+        if isinstance(s, int) and dt == B:
+            dt = I64
+        elif isinstance(s, float) and dt in (B, I32, I64):
+            dt = F32
+    if kind == "float" and dt in (B, I32, I64):
+        dt = F32
+    return B if kind == "compare" else dt
+
+
+# -- elementwise ops against numpy formulas ------------------------------------------------------
+
+# qualified name -> (numpy formula on float64 values, dtype kind, input domain).
+# The formula gets the op's arguments in schema order (tensors as float64 arrays).
+# Domains: "any" values, "pos" positive, "nonzero" tensors away from zero (divisors).
+FORMULAS: dict[str, tuple[Any, str, str]] = {
+    "aten.neg": (lambda a: -a, "promote", "any"),
+    "aten.abs": (np.abs, "promote", "any"),
+    "aten.relu": (lambda a: np.where(a > 0, a, 0.0), "promote", "any"),
+    "aten.tanh": (np.tanh, "float", "any"),
+    "aten.sigmoid": (lambda a: 1.0 / (1.0 + np.exp(-a)), "float", "any"),
+    "aten.exp": (np.exp, "float", "any"),
+    "aten.log": (np.log, "float", "pos"),
+    "aten.sqrt": (np.sqrt, "float", "pos"),
+    "aten.rsqrt": (lambda a: 1.0 / np.sqrt(a), "float", "pos"),
+    "aten.sin": (np.sin, "float", "any"),
+    "aten.cos": (np.cos, "float", "any"),
+    "aten.reciprocal": (lambda a: 1.0 / a, "float", "nonzero"),
+    "aten.add.Tensor": (lambda a, b, alpha=1: a + alpha * b, "promote", "any"),
+    "aten.add.Scalar": (lambda a, s, alpha=1: a + alpha * s, "promote", "any"),
+    "aten.sub.Tensor": (lambda a, b, alpha=1: a - alpha * b, "promote", "any"),
+    "aten.sub.Scalar": (lambda a, s, alpha=1: a - alpha * s, "promote", "any"),
+    "aten.rsub.Scalar": (lambda a, s, alpha=1: s - alpha * a, "promote", "any"),
+    "aten.mul.Tensor": (lambda a, b: a * b, "promote", "any"),
+    "aten.mul.Scalar": (lambda a, s: a * s, "promote", "any"),
+    "aten.div.Tensor": (lambda a, b: a / b, "float", "nonzero"),
+    "aten.div.Scalar": (lambda a, s: a / s, "float", "nonzero"),
+    "aten.maximum": (np.maximum, "promote", "any"),
+    "aten.minimum": (np.minimum, "promote", "any"),
+    **{
+        f"aten.{n}.{o}": (f, "compare", "any")
+        for n, f in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
+                     ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)]
+        for o in ("Tensor", "Scalar")
+    },
+}
+
+NUMERIC_DTYPES = [F32, F64, I32, I64]
+# ops torch also defines on bool tensors (neg, sub, relu of bools are errors in torch)
+BOOL_OK = {
+    "aten.add.Tensor", "aten.add.Scalar", "aten.mul.Tensor", "aten.mul.Scalar", "aten.tanh",
+    "aten.sigmoid", "aten.exp", "aten.sin", "aten.cos", "aten.maximum", "aten.minimum",
+    *(q for q in FORMULAS if FORMULAS[q][1] == "compare"),
+}
+
+
+def _values(data, shape, dtype, domain):
+    if dtype == B:
+        return data.draw(hnp.arrays(np.bool_, shape))
+    if dtype.is_floating_point:
+        v = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-4, 4, width=32)))
+    else:
+        v = data.draw(hnp.arrays(np.int64, shape, elements=st.integers(-5, 5))).astype(np.float64)
+    if domain == "pos":
+        v = np.abs(v) + 0.5
+    elif domain == "nonzero":
+        v = np.where(np.abs(v) < 0.5, 1.0 + np.abs(v), v)
+    return v.astype(dtype.np)
+
+
+def _scalar(data, tensor_dtype, domain):
+    if tensor_dtype == B:
+        s = data.draw(st.sampled_from([True, False, 2, 0.5]))
+    elif tensor_dtype.is_floating_point:
+        s = data.draw(st.sampled_from([0.5, -1.25, 2.0, 3]))
+    else:
+        s = data.draw(st.sampled_from([2, -3, 1.5, -0.5]))
+    return s
+
+
+def _tol(dtype):
+    return {"rtol": 2e-6, "atol": 2e-6} if dtype == F32 else {"rtol": 1e-12, "atol": 1e-12}
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=qnames(ELEMENTWISE))
+@settings(max_examples=25, deadline=None, database=None)
+@given(data=st.data())
+def test_elementwise_against_numpy_formula(op, data):
+    qname = op.schema.qualified_name
+    assert qname in FORMULAS, f"add a numpy formula for {qname} to FORMULAS in {__file__}"
+    formula, kind, domain = FORMULAS[qname]
+    tensor_args = [a for a in op.schema.args if a.is_tensor]
+    shapes = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=len(tensor_args), max_dims=3, min_side=0, max_side=3)
+    )
+    args: list[Any] = []
+    tensor_dtypes, scalars, shape_iter = [], [], iter(shapes.input_shapes)
+    for i, a in enumerate(op.schema.args):
+        if a.is_tensor:
+            dt = data.draw(st.sampled_from(NUMERIC_DTYPES + [B] * (qname in BOOL_OK)))
+            # a divisor must stay away from zero; the dividend may be anything
+            dom = domain if (domain != "nonzero" or i > 0 or len(tensor_args) == 1) else "any"
+            args.append(_values(data, next(shape_iter), dt, dom))
+            tensor_dtypes.append(dt)
+        elif a.name == "alpha":
+            # torch allows only alpha=1 (or True) when the result is bool
+            bool_result = result_type(tensor_dtypes, scalars, kind) == B
+            alpha = 1 if bool_result else data.draw(st.sampled_from([1, 2, -1]))
+            args.append(alpha)
+        else:
+            assert a.type == "Scalar", f"no generator for {a.type} {a.name}"
+            s = _scalar(data, tensor_dtypes[0], domain)
+            args.append(s)
+            scalars.append(s)
+
+    got = op.eager(*args)
+    out = xjit.from_numpy(got)
+
+    # shape: numpy's broadcasting; dtype: torch's promotion table above
+    assert got.shape == shapes.result_shape
+    expected_dtype = result_type(tensor_dtypes, scalars, kind)
+    assert out.dtype == expected_dtype, (tensor_dtypes, scalars)
+
+    # the shape rule agrees with what eager produced
+    metas = [TensorMeta(v.shape, from_numpy_dtype(v.dtype)) if isinstance(v, np.ndarray) else v for v in args]
+    assert op.shape(*metas) == TensorMeta(got.shape, out.dtype)
+
+    # values: the formula in float64 on the inputs as torch would compute them (promoted first)
+    ref = formula(*[v.astype(expected_dtype.np if kind != "compare" else np.float64).astype(np.float64)
+                    if isinstance(v, np.ndarray) else v for v in args])
+    if kind == "compare":
+        np.testing.assert_array_equal(got, ref)
+    elif expected_dtype.is_floating_point:
+        np.testing.assert_allclose(got, ref, **_tol(expected_dtype))
+    else:
+        np.testing.assert_array_equal(got, ref.astype(expected_dtype.np))
+
+
+def _resolves_to(op, args):
+    return resolve(op.schema.name, args, {})[0] is op
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=qnames(ELEMENTWISE))
+def test_elementwise_overload_reachable(op):
+    # each elementwise overload is what dispatch picks for its natural call
+    args = [xjit.rand(2) if a.is_tensor else 2.0 for a in op.schema.args if not a.has_default]
+    assert _resolves_to(op, args)
+
+
+BINARY = [op for op in ELEMENTWISE if sum(a.is_tensor for a in op.schema.args) >= 2]
+
+
+@pytest.mark.parametrize("op", BINARY, ids=qnames(BINARY))
+def test_elementwise_shape_rule_rejects_bad_broadcast(op):
+    args = [TensorMeta((3,), F32) if i == 0 else TensorMeta((4,), F32) if a.is_tensor else 1
+            for i, a in enumerate(op.schema.args)]
+    with pytest.raises(ShapeError):
+        op.shape(*args)
+    eager_args = [xjit.rand(3) if i == 0 else xjit.rand(4) if a.is_tensor else 1
+                  for i, a in enumerate(op.schema.args)]
+    with pytest.raises((ValueError, RuntimeError)):
+        op.eager(*[t.numpy() if isinstance(t, xjit.Tensor) else t for t in eager_args])
+
+
+def test_shape_rule_with_dynamic_and_unranked_dims():
+    add = lookup("aten.add.Tensor")
+    assert add.shape(TensorMeta((None, 4), F32), TensorMeta((4,), F32), 1) == TensorMeta((None, 4), F32)
+    assert add.shape(TensorMeta((None, 1), F32), TensorMeta((1, 5), F32), 1) == TensorMeta((None, 5), F32)
+    assert add.shape(TensorMeta(None, F32), TensorMeta((4,), F64), 1) == TensorMeta(None, F64)
+    mm = lookup("aten.mm")
+    assert mm.shape(TensorMeta((None, 3), F32), TensorMeta((3, None), F32)) == TensorMeta((None, None), F32)
+    assert mm.shape(TensorMeta((2, None), F32), TensorMeta((5, 7), F32)) == TensorMeta((2, 7), F32)
+
+
+@pytest.mark.parametrize(
+    "qname, unit", [(q, op.attrs["identity"][1]) for q, op in OPS_BY_QNAME.items() if "identity" in op.attrs]
+)
+def test_declared_identities_hold(qname, unit):
+    # The canonicalizer folds op(x, unit) -> x when the types agree; check that is true eagerly.
+    op = OPS_BY_QNAME[qname]
+    arg = op.attrs["identity"][0]
+    x = np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32)
+    args = [x if a.name == "self" else unit if a.name == arg else a.default for a in op.schema.args]
+    out = op.eager(*args)
+    assert out.dtype == x.dtype
+    np.testing.assert_array_equal(out, x)
+
+
+@pytest.mark.parametrize("qname", [q for q, op in OPS_BY_QNAME.items() if op.attrs.get("involution")])
+def test_declared_involutions_hold(qname):
+    op = OPS_BY_QNAME[qname]
+    x = np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32)
+    np.testing.assert_array_equal(op.eager(op.eager(x)), x)
+
+
+# -- non-elementwise ops: shape rules and eager on random shapes ----------------------------------
+
+dim = st.integers(0, 4)
+
+
+def _rand(shape, dtype=np.float32, seed=0):
+    return np.asarray(np.random.default_rng(seed).standard_normal(shape), dtype=dtype)
+
+
+def _check_rule(op, args):
+    """Eager result vs shape rule; returns the eager result."""
+    out = op.eager(*args)
+    metas = [TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a for a in args]
+    assert op.shape(*metas) == TensorMeta(out.shape, from_numpy_dtype(out.dtype))
+    return out
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(m=dim, k=dim, n=dim, dtype=st.sampled_from([np.float32, np.float64, np.int64]))
+def test_mm_matmul_shapes(m, k, n, dtype):
+    a, b = _rand((m, k), dtype), _rand((k, n), dtype, 1)
+    for q in ("aten.mm", "aten.matmul"):
+        out = _check_rule(lookup(q), [a, b])
+        assert out.shape == (m, n) and out.dtype == dtype
+        np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=4))
+def test_t_shapes(shape):
+    a = _rand(shape)
+    out = _check_rule(lookup("aten.t"), [a])
+    assert out.shape == tuple(reversed(shape))
+    np.testing.assert_array_equal(out, np.transpose(a))
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(lead=hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3), fin=dim, fout=dim,
+       bias=st.sampled_from(["none", "full", "broadcast"]))
+def test_linear_shapes(lead, fin, fout, bias):
+    x, w = _rand((*lead, fin)), _rand((fout, fin), seed=1)
+    b = None if bias == "none" else _rand((fout,) if bias == "full" else (1,), seed=2)
+    out = _check_rule(lookup("aten.linear"), [x, w, b])
+    ref = x.astype(np.float64) @ w.astype(np.float64).T + (0 if b is None else b)
+    assert out.shape == (*lead, fout)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(m=dim, k=dim, n=dim, self_shape=st.sampled_from(["full", "row", "col", "one"]),
+       beta=st.sampled_from([1, 0.5, 0]), alpha=st.sampled_from([1, 2, -1.5]))
+def test_addmm_shapes(m, k, n, self_shape, beta, alpha):
+    s_shape = {"full": (m, n), "row": (n,), "col": (m, 1), "one": (1,)}[self_shape]
+    s, a, b = _rand(s_shape, seed=3), _rand((m, k)), _rand((k, n), seed=1)
+    out = _check_rule(lookup("aten.addmm"), [s, a, b, beta, alpha])
+    ref = beta * s.astype(np.float64) + alpha * (a.astype(np.float64) @ b)
+    assert out.shape == (m, n) and out.dtype == np.float32
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "qname, shapes",
+    [
+        ("aten.mm", [(2, 3), (4, 2)]),
+        ("aten.mm", [(3,), (3,)]),
+        ("aten.mm", [(2, 3, 4), (4, 2)]),
+        ("aten.t", [(2, 3, 4)]),
+        ("aten.linear", [(2, 3), (4, 5), None]),
+        ("aten.addmm", [(3, 3), (2, 3), (3, 2)]),
+        ("aten.addmm", [(2, 2), (2, 3), (4, 2)]),
+    ],
+)
+def test_rule_and_eager_reject_the_same_shapes(qname, shapes):
+    op = lookup(qname)
+    args = [None if s is None else _rand(s) for s in shapes]
+    metas = [None if a is None else TensorMeta(a.shape, F32) for a in args]
+    with pytest.raises(ShapeError):
+        op.shape(*metas)
+    with pytest.raises((ValueError, RuntimeError)):
+        op.eager(*args)
+
+
+def test_mm_rule_and_eager_reject_mixed_dtypes():
+    op = lookup("aten.mm")
+    with pytest.raises(ShapeError, match="same dtype"):
+        op.shape(TensorMeta((2, 2), F32), TensorMeta((2, 2), F64))
+    with pytest.raises((ValueError, RuntimeError)):
+        op.eager(_rand((2, 2)), _rand((2, 2), np.float64))
+
+
+# -- decompositions, run eagerly against the op's own eager semantics -----------------------------
+
+# qualified name -> list of argument lists (schema order; None = absent optional tensor)
+DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
+    "aten.linear": [
+        [(3, 4), (5, 4), (5,)],
+        [(3, 4), (5, 4), None],
+        [(1, 1), (1, 1), (1,)],
+        [(0, 4), (2, 4), (2,)],
+        [(3, 4), (0, 4), (0,)],
+    ],
+    "aten.addmm": [
+        [(3, 5), (3, 4), (4, 5), 1, 1],
+        [(5,), (3, 4), (4, 5), 0.5, 2],
+        [(3, 1), (3, 4), (4, 5), 1, -1.5],
+        [(1,), (2, 0), (0, 3), 2, 1],
+    ],
+    "aten.matmul": [
+        [(3, 4), (4, 5)],
+        [(1, 1), (1, 1)],
+        [(0, 2), (2, 3)],
+    ],
+}
+
+
+def _decomp_cases():
+    cases = []
+    for op in DECOMPOSABLE:
+        q = op.schema.qualified_name
+        for i, ex in enumerate(DECOMP_EXAMPLES.get(q, [None])):
+            cases.append(pytest.param(op, ex, id=f"{q}-{i}"))
+    return cases
+
+
+@pytest.mark.parametrize("op, example", _decomp_cases())
+def test_decomposition_matches_eager(op, example):
+    q = op.schema.qualified_name
+    assert example is not None, f"add examples for {q} to DECOMP_EXAMPLES in {__file__}"
+    rng = np.random.default_rng(7)
+    args = [
+        rng.standard_normal(a).astype(np.float32) if isinstance(a, tuple) else a
+        for a in example
+    ]
+    wrapped = [xjit.from_numpy(a) if isinstance(a, np.ndarray) else a for a in args]
+    decomposed = op.decompose(xjit, *wrapped)
+    eager = op.eager(*args)
+    assert isinstance(decomposed, xjit.Tensor)
+    assert decomposed.shape == eager.shape
+    assert decomposed.dtype == from_numpy_dtype(eager.dtype)
+    np.testing.assert_allclose(decomposed.numpy(), eager, rtol=1e-6, atol=1e-6)
+    # and both agree with the shape rule
+    metas = [TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a for a in args]
+    assert op.shape(*metas) == TensorMeta(eager.shape, from_numpy_dtype(eager.dtype))
+
+
+def test_decompositions_only_use_registered_ops():
+    # Run under a recorder: every op a decomposition calls goes through the registry.
+    from xjit._dispatch import pop_recorder, push_recorder
+
+    seen: list[str] = []
+
+    class Rec:
+        def record(self, op, args, result):
+            seen.append(op.schema.qualified_name)
+
+    push_recorder(Rec())
+    try:
+        lookup("aten.linear").decompose(xjit, xjit.rand(2, 3), xjit.rand(4, 3), xjit.rand(4))
+        lookup("aten.addmm").decompose(xjit, xjit.rand(4), xjit.rand(2, 3), xjit.rand(3, 4), beta=2, alpha=3)
+    finally:
+        pop_recorder()
+    assert seen == ["aten.t", "aten.mm", "aten.add.Tensor",
+                    "aten.mm", "aten.mul.Scalar", "aten.mul.Scalar", "aten.add.Tensor"]
