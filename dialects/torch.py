@@ -24,22 +24,34 @@ from xdsl.dialects.builtin import (
     TensorType,
     i64,
 )
-from xdsl.ir import Attribute, Dialect, Operation, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
+    AnyAttr,
     AnyOf,
     BaseAttr,
     IRDLOperation,
     irdl_op_definition,
+    lazy_traits_def,
     operand_def,
     opt_prop_def,
     prop_def,
+    region_def,
     result_def,
     traits_def,
     var_operand_def,
+    var_result_def,
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.traits import ConstantLike, HasCanonicalizationPatternsTrait, Pure, SymbolOpInterface
+from xdsl.traits import (
+    ConstantLike,
+    HasCanonicalizationPatternsTrait,
+    HasParent,
+    IsTerminator,
+    Pure,
+    RecursiveMemoryEffect,
+    SymbolOpInterface,
+)
 from xdsl.utils.exceptions import VerifyException
 
 from xjit.dialects.torch_types import (  # noqa: F401  (re-exported)
@@ -227,6 +239,262 @@ class PrimTupleConstructOp(IRDLOperation):
             raise VerifyException(f"tuple elements {[str(e.type) for e in self.elements]} do not match {rt}")
 
 
+@irdl_op_definition
+class PrimTupleUnpackOp(IRDLOperation):
+    """`%0:2 = torch.prim.TupleUnpack %t : !torch.tuple<int, float> -> !torch.int, !torch.float`."""
+
+    name = "torch.prim.TupleUnpack"
+    tup = operand_def(TupleType)
+    results_ = var_result_def()
+    traits = traits_def(Pure())
+    assembly_format = "$tup attr-dict `:` type($tup) `->` type($results_)"
+
+    def __init__(self, tup: SSAValue | Operation):
+        t = SSAValue.get(tup).type
+        assert isinstance(t, TupleType)
+        super().__init__(operands=[tup], result_types=[list(t.contained_types.data)])
+
+    def verify_(self) -> None:
+        t = self.tup.type
+        assert isinstance(t, TupleType)
+        if tuple(r.type for r in self.results_) != tuple(t.contained_types.data):
+            raise VerifyException(f"results {[str(r.type) for r in self.results_]} do not unpack {t}")
+
+
+@irdl_op_definition
+class PrimListUnpackOp(IRDLOperation):
+    """`%0:2 = torch.prim.ListUnpack %l : !torch.list<int> -> !torch.int, !torch.int`
+    (fails at run time unless the list has exactly that many elements)."""
+
+    name = "torch.prim.ListUnpack"
+    lst = operand_def(ListType)
+    results_ = var_result_def()
+    assembly_format = "$lst attr-dict `:` type($lst) `->` type($results_)"
+
+    def __init__(self, lst: SSAValue | Operation, n: int):
+        t = SSAValue.get(lst).type
+        assert isinstance(t, ListType)
+        super().__init__(operands=[lst], result_types=[[t.element_type] * n])
+
+    def verify_(self) -> None:
+        t = self.lst.type
+        assert isinstance(t, ListType)
+        for r in self.results_:
+            if r.type != t.element_type:
+                raise VerifyException(f"result of type {r.type} unpacked from a {t}")
+
+
+# -- control flow ------------------------------------------------------------------------------
+# torch-mlir's structured control flow. Both ops have single-block regions ending in their own
+# terminator; values defined above may be used inside (no isolation), as in torch-mlir.
+
+
+def _print_yield_types(printer: Printer, values: Sequence[SSAValue]) -> None:
+    if values:
+        printer.print_string(" ")
+        printer.print_list(values, printer.print_operand)
+        printer.print_string(" : ")
+        printer.print_list([v.type for v in values], printer.print_attribute)
+
+
+@irdl_op_definition
+class PrimIfYieldOp(IRDLOperation):
+    """`torch.prim.If.yield %x : !torch.vtensor`: the value(s) of one branch of a `torch.prim.If`."""
+
+    name = "torch.prim.If.yield"
+    results_ = var_operand_def()
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(PrimIfOp), Pure()))
+    assembly_format = "attr-dict ($results_^ `:` type($results_))?"
+
+    def __init__(self, *values: SSAValue | Operation):
+        super().__init__(operands=[values])
+
+
+class PrimIfCanonicalization(HasCanonicalizationPatternsTrait):
+    @classmethod
+    def get_canonicalization_patterns(cls) -> tuple[Any, ...]:
+        from xjit.passes.torch_canonicalization import IF_PATTERNS
+
+        return IF_PATTERNS
+
+
+@irdl_op_definition
+class PrimIfOp(IRDLOperation):
+    """torch-mlir's `torch.prim.If`:
+
+        %0 = torch.prim.If %cond -> (!torch.vtensor<[3],f32>) {
+          torch.prim.If.yield %x : !torch.vtensor<[3],f32>
+        } else {
+          torch.prim.If.yield %y : !torch.vtensor<[3],f32>
+        }
+    """
+
+    name = "torch.prim.If"
+    condition = operand_def(BoolType)
+    results_ = var_result_def()
+    then_region = region_def("single_block")
+    else_region = region_def("single_block")
+    traits = traits_def(RecursiveMemoryEffect(), PrimIfCanonicalization())
+
+    def __init__(
+        self,
+        condition: SSAValue | Operation,
+        result_types: Sequence[Attribute],
+        then_region: Region,
+        else_region: Region,
+    ):
+        super().__init__(
+            operands=[condition], result_types=[result_types], regions=[then_region, else_region]
+        )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.condition)
+        if self.results_:
+            printer.print_string(" -> (")
+            printer.print_list(self.results_.types, printer.print_attribute)
+            printer.print_string(")")
+        printer.print_string(" ")
+        printer.print_region(self.then_region, print_entry_block_args=False)
+        printer.print_string(" else ")
+        printer.print_region(self.else_region, print_entry_block_args=False)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PrimIfOp:
+        cond = parser.parse_operand()
+        types: list[Attribute] = []
+        if parser.parse_optional_punctuation("->") is not None:
+            types = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_type)
+        then_region = parser.parse_region()
+        parser.parse_keyword("else")
+        else_region = parser.parse_region()
+        op = cls(cond, types, then_region, else_region)
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+    def verify_(self) -> None:
+        want = tuple(self.results_.types)
+        for which, region in (("then", self.then_region), ("else", self.else_region)):
+            term = region.block.last_op
+            if not isinstance(term, PrimIfYieldOp):
+                raise VerifyException(f"the {which} region of torch.prim.If must end in torch.prim.If.yield")
+            got = tuple(v.type for v in term.results_)
+            if got != want:
+                raise VerifyException(
+                    f"the {which} region yields ({', '.join(map(str, got))}), "
+                    f"but torch.prim.If returns ({', '.join(map(str, want))})"
+                )
+
+
+@irdl_op_definition
+class PrimLoopConditionOp(IRDLOperation):
+    """`torch.prim.Loop.condition %continue, iter(%x : !torch.vtensor)`: ends a loop body with
+    whether to run another iteration and the next values of the loop-carried variables."""
+
+    name = "torch.prim.Loop.condition"
+    should_continue = operand_def(BoolType)
+    iter_args = var_operand_def()
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(PrimLoopOp), Pure()))
+    assembly_format = "$should_continue `,` `iter` `(` ($iter_args^ `:` type($iter_args))? `)` attr-dict"
+
+    def __init__(self, should_continue: SSAValue | Operation, *iter_args: SSAValue | Operation):
+        super().__init__(operands=[should_continue, iter_args])
+
+
+@irdl_op_definition
+class PrimLoopOp(IRDLOperation):
+    """torch-mlir's `torch.prim.Loop`, TorchScript's single loop form: runs while the iteration
+    index is below `max_trip_count` and the condition holds (initially `initial_condition`, then
+    what the body's `torch.prim.Loop.condition` says). The body's block arguments are the
+    iteration index (`!torch.int`, from 0) and the loop-carried values; the results are their
+    final values. A Python `for i in range(n)` has `n` and `true`; a `while c` has a huge trip
+    count (`9223372036854775807`) and `c`.
+
+        %y = torch.prim.Loop %n, %true, init(%x) {
+        ^bb0(%i: !torch.int, %x_iter: !torch.vtensor<[3],f32>):
+          ...
+          torch.prim.Loop.condition %true, iter(%next : !torch.vtensor<[3],f32>)
+        } : (!torch.int, !torch.bool, !torch.vtensor<[3],f32>) -> !torch.vtensor<[3],f32>
+    """
+
+    name = "torch.prim.Loop"
+    max_trip_count = operand_def(IntType)
+    initial_condition = operand_def(BoolType)
+    iter_args_init = var_operand_def()
+    results_ = var_result_def()
+    body = region_def("single_block")
+    traits = traits_def(RecursiveMemoryEffect())
+
+    def __init__(
+        self,
+        max_trip_count: SSAValue | Operation,
+        initial_condition: SSAValue | Operation,
+        iter_args_init: Sequence[SSAValue | Operation],
+        body: Region,
+    ):
+        types = [SSAValue.get(v).type for v in iter_args_init]
+        super().__init__(
+            operands=[max_trip_count, initial_condition, iter_args_init],
+            result_types=[types],
+            regions=[body],
+        )
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_operand(self.max_trip_count)
+        printer.print_string(", ")
+        printer.print_operand(self.initial_condition)
+        printer.print_string(", init(")
+        printer.print_list(self.iter_args_init, printer.print_operand)
+        printer.print_string(") ")
+        printer.print_region(self.body, print_entry_block_args=True)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : (")
+        printer.print_list([o.type for o in self.operands], printer.print_attribute)
+        printer.print_string(") -> ")
+        rtypes = list(self.results_.types)
+        if len(rtypes) == 1:
+            printer.print_attribute(rtypes[0])
+        else:
+            printer.print_string("(")
+            printer.print_list(rtypes, printer.print_attribute)
+            printer.print_string(")")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> PrimLoopOp:
+        n = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        c = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        parser.parse_keyword("init")
+        inits = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_unresolved_operand)
+        body = parser.parse_region()
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        ftype = parser.parse_function_type()
+        operands = parser.resolve_operands([n, c, *inits], ftype.inputs.data, parser.pos)
+        op = cls(operands[0], operands[1], operands[2:], body)
+        op.attributes |= attrs
+        return op
+
+    def verify_(self) -> None:
+        carried = tuple(v.type for v in self.iter_args_init)
+        if tuple(self.results_.types) != carried:
+            raise VerifyException("torch.prim.Loop results must have the types of its init values")
+        args = tuple(a.type for a in self.body.block.args)
+        if args != (IntType(), *carried):
+            raise VerifyException(
+                "torch.prim.Loop body arguments must be the iteration index (!torch.int) followed "
+                f"by the loop-carried values ({', '.join(map(str, carried))})"
+            )
+        term = self.body.block.last_op
+        if not isinstance(term, PrimLoopConditionOp):
+            raise VerifyException("torch.prim.Loop body must end in torch.prim.Loop.condition")
+        if tuple(v.type for v in term.iter_args) != carried:
+            raise VerifyException("torch.prim.Loop.condition must pass the loop-carried values' types")
+
+
 # -- parameters --------------------------------------------------------------------------------
 
 
@@ -288,6 +556,10 @@ _CONSTRAINTS: dict[str, Any] = {
     "Scalar?": AnyOf([BaseAttr(IntType), BaseAttr(FloatType), BaseAttr(NumberType), BaseAttr(BoolType), BaseAttr(NoneType)]),
     "ScalarType?": AnyOf([BaseAttr(IntType), BaseAttr(NoneType)]),
     "str": BaseAttr(StrType),
+}
+# Non-tensor returns (`-> int`, `-> bool`, `-> float`) of scalar ops: see xjit/ops/scalar_ops.py.
+_RESULT_CONSTRAINTS: dict[str, Any] = {
+    "Tensor": _TENSOR, "int": BaseAttr(IntType), "float": BaseAttr(FloatType), "bool": BaseAttr(BoolType),
 }
 # Names IRDL or Operation already use; a schema argument so named gets a trailing underscore.
 _RESERVED = {"name", "operands", "results", "regions", "attributes", "properties", "parent",
@@ -376,7 +648,7 @@ def _make_aten_op(opdef: OpDef) -> type[IRDLOperation]:
     rets = opdef.schema.returns
     result_names = ["result"] if len(rets) == 1 else [f"result{i}" for i in range(len(rets))]
     for rn, rt in zip(result_names, rets):
-        ns[rn] = result_def(_TENSOR if rt == "Tensor" else Attribute)
+        ns[rn] = result_def(_RESULT_CONSTRAINTS.get(rt, AnyAttr()))
     traits = [Pure(), TorchCanonicalization()] if not opdef.attrs.get("impure") else []
     ns["traits"] = traits_def(*traits)
     operands = " `,` ".join(f"${n}" for n in operand_names)
@@ -399,6 +671,7 @@ Torch = Dialect(
     [
         ConstantIntOp, ConstantFloatOp, ConstantBoolOp, ConstantNoneOp, ValueTensorLiteralOp,
         PrimListConstructOp, PrimTupleConstructOp, GlobalSlotOp, GlobalSlotGetOp,
+        PrimTupleUnpackOp, PrimListUnpackOp, PrimIfOp, PrimIfYieldOp, PrimLoopOp, PrimLoopConditionOp,
         *ATEN_OPS.values(),
     ],
     TORCH_TYPES,

@@ -54,12 +54,24 @@ def vtensor_type(meta: TensorMeta) -> td.ValueTensorType:
     return td.ValueTensorType.of(meta.shape, meta.dtype)
 
 
+def result_type(meta: Any) -> Attribute:
+    """The IR type of what a shape rule returned: a TensorMeta, or `int`/`float`/`bool` for the
+    scalar results of xjit/ops/scalar_ops.py."""
+    if isinstance(meta, TensorMeta):
+        return vtensor_type(meta)
+    return {int: td.IntType(), float: td.FloatType(), bool: td.BoolType()}[meta]
+
+
 class TorchBuilder:
     def __init__(self, insert_point: InsertPoint) -> None:
         self.builder = Builder(insert_point)
-        self.loc: Attribute | None = None  # location attached to emitted ops, when known
+        # Source location given to every inserted op, when known (xDSL's `Operation.location`:
+        # printed as MLIR `loc(...)` with `Printer(print_debuginfo=True)`, parsed back).
+        self.loc: Attribute | None = None
 
     def insert(self, op: Operation) -> Operation:
+        if self.loc is not None:
+            op.location = self.loc  # type: ignore[assignment]
         self.builder.insert(op)
         return op
 
@@ -97,9 +109,7 @@ class TorchBuilder:
         out = opdef.shape(*metas)
         outs = out if isinstance(out, tuple) else (out,)
         cls = td.aten_op_class(opdef.name)
-        op = cls.create(operands=operands, result_types=[vtensor_type(m) for m in outs])
-        if self.loc is not None:
-            op.attributes["loc"] = self.loc  # pragma: no cover - locations come with scripting
+        op = cls.create(operands=operands, result_types=[result_type(m) for m in outs])
         self.insert(op)
         return tuple(op.results)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from xdsl.ir import Operation
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+from xdsl.rewriter import InsertPoint
 
 from xjit.dialects import torch as td
 from xjit.ops.registry import UNKNOWN
@@ -47,4 +48,50 @@ class FoldInvolution(RewritePattern):
             rewriter.replace_op(op, [], [x])
 
 
-PATTERNS: tuple[RewritePattern, ...] = (FoldIdentityOperand(), FoldInvolution())
+def materialize_constant(value: object) -> Operation:
+    """A `torch.constant.*` op for a folded scalar."""
+    if isinstance(value, bool):
+        return td.ConstantBoolOp(value)
+    if isinstance(value, int):
+        return td.ConstantIntOp(value)
+    assert isinstance(value, float)
+    return td.ConstantFloatOp(value)
+
+
+class FoldScalarOp(RewritePattern):
+    """Ops with a `fold` in their entry (scalar ops of xjit/ops/scalar_ops.py) whose operands are
+    constants (or, for `size.int`/`dim`, static shapes): replaced by a `torch.constant.*`."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.AtenOp) or op.OPDEF.fold is None or len(op.results) != 1:
+            return
+        value = op.OPDEF.fold(*(td._meta_or_const(v) for v in op.operands))
+        if value is None:
+            return
+        const = materialize_constant(value)
+        if const.results[0].type != op.results[0].type:
+            return
+        const.location = op.location
+        rewriter.replace_op(op, const)
+
+
+class FoldConstantIf(RewritePattern):
+    """`torch.prim.If` on a constant condition: the taken branch, inlined in place."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.PrimIfOp):
+            return
+        cond = td._meta_or_const(op.condition)
+        if not isinstance(cond, bool):
+            return
+        block = (op.then_region if cond else op.else_region).block
+        term = block.last_op
+        assert isinstance(term, td.PrimIfYieldOp)
+        values = list(term.results_)
+        rewriter.erase_op(term)
+        rewriter.inline_block(block, InsertPoint.before(op))
+        rewriter.replace_op(op, [], values)
+
+
+PATTERNS: tuple[RewritePattern, ...] = (FoldIdentityOperand(), FoldInvolution(), FoldScalarOp())
+IF_PATTERNS: tuple[RewritePattern, ...] = (FoldConstantIf(),)
