@@ -192,6 +192,13 @@ class ValueTensorLiteralOp(IRDLOperation):
         assert isinstance(rt, ValueTensorType)
         if not isinstance(t, TensorType) or tuple(t.get_shape()) != rt.sizes:
             raise VerifyException(f"literal of type {t} does not match result type {rt}")
+        # The element type must be the result's dtype (integers also signless, as builtin
+        # tensors spell them): the lowering keeps the literal's bytes and only retypes them.
+        et, dt = t.element_type, rt.dtype
+        if rt.element_dtype is not None and et != dt and not (
+            isinstance(et, IntegerType) and isinstance(dt, IntegerType) and et.width == dt.width
+        ):
+            raise VerifyException(f"literal of type {t} does not match result type {rt}")
 
 
 # -- prim ------------------------------------------------------------------------------------
@@ -508,7 +515,29 @@ class GlobalSlotOp(IRDLOperation):
     sym_visibility = opt_prop_def(StringAttr)
     type = prop_def(Attribute)
     traits = traits_def(SymbolOpInterface())
-    assembly_format = "($sym_visibility^)? $sym_name attr-dict `:` $type"
+
+    # Hand-written rather than `($sym_visibility^)? $sym_name ...`: xDSL's optional group takes
+    # the `@name` of a public slot for the visibility, so `torch.global_slot @w : ...` (what
+    # the printer emits when there is no visibility) would not parse back.
+    def print(self, printer: Printer) -> None:
+        if self.sym_visibility is not None:
+            printer.print_string(" ")
+            printer.print_string_literal(self.sym_visibility.data)
+        printer.print_string(" ")
+        printer.print_symbol_name(self.sym_name.data)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> GlobalSlotOp:
+        visibility = parser.parse_optional_str_literal()
+        sym_name = parser.parse_symbol_name().data
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        op = cls(sym_name, parser.parse_type(), visibility)
+        op.attributes |= attrs
+        return op
 
     def __init__(self, sym_name: str, type: Attribute, visibility: str | None = "private"):
         super().__init__(

@@ -118,7 +118,15 @@ class ValueTensorType(ParametrizedAttribute, TypeAttribute):
             )
             shape = ArrayAttr([IntAttr(d) for d in dims])
         parser.parse_punctuation(",")
+        start = parser.pos
         dtype: Attribute = NoneAttr() if parser.parse_optional_keyword("unk") else parser.parse_type()
+        if not isinstance(dtype, NoneAttr) and dtype_from_attr(dtype) is None:
+            # A located parse error rather than the (unlocated) VerifyException of verify().
+            supported = ", ".join(_DTYPE_TO_MLIR)
+            parser.raise_error(
+                f"unsupported tensor dtype {dtype} (expected one of {supported}, or unk)",
+                start, parser.pos,
+            )
         parser.parse_punctuation(">")
         return (shape, dtype)
 

@@ -288,6 +288,25 @@ def _broadcast_map(in_shape: Sequence[int], out_shape: Sequence[int]) -> AffineM
     return AffineMap(rank, 0, tuple(exprs))
 
 
+# A run-time scalar still takes part in type promotion by its kind (torch: an int tensor plus
+# a float scalar computes in float): a stand-in of that kind for the compute-dtype rule.
+_SCALAR_KIND_STANDIN: dict[type[Attribute], object] = {
+    td.IntType: 0, td.FloatType: 0.0, td.BoolType: False,
+}
+
+
+def _dtype_arg(v: SSAValue) -> Any:
+    c = td._meta_or_const(v)
+    if c is not td.UNKNOWN:
+        return c
+    for kind, standin in _SCALAR_KIND_STANDIN.items():
+        if isinstance(v.type, kind):
+            return standin
+    raise DiagnosticException(
+        f"convert-torch-to-linalg: cannot tell the dtype of a run-time scalar of type {v.type}"
+    )
+
+
 class _FuncLowering:
     def __init__(self, fop: func.FuncOp, module: ModuleOp) -> None:
         self.fop = fop
@@ -391,7 +410,7 @@ class _FuncLowering:
     ) -> SSAValue:
         assert isinstance(result_type, TensorType) and opdef.compute_dtype is not None
         out_shape = result_type.get_shape()
-        metas = [td._meta_or_const(v) for v in op.operands]
+        metas = [_dtype_arg(v) for v in op.operands]
         compute = element_type(opdef.compute_dtype(*metas))
         tensors = [a for a, v in zip(args, op.operands, strict=True) if isinstance(v.type, td.ValueTensorType)]
         maps = []

@@ -18,7 +18,7 @@ from xdsl.passes import ModulePass
 
 from xjit.dialects import torch as td
 from xjit.frontends.builder import IRTorch, IRValue, TorchBuilder
-from xjit.ops.registry import UNKNOWN
+from xjit.ops.registry import UNKNOWN, all_ops
 
 
 def decomposition_args(op: td.AtenOp) -> list[Any] | None:
@@ -57,12 +57,23 @@ def decompose_op(op: td.AtenOp, only: frozenset[str] = frozenset()) -> bool:
 class TorchDecompose(ModulePass):
     """Decompose composite torch ops (those whose registry entry has `decompose`).
 
-    `ops` restricts it to some ops, by dialect name: `torch-decompose{ops=torch.aten.linear}`.
+    `ops` restricts it to some ops, by dialect name. xDSL's pipeline syntax needs the dotted
+    names quoted: `torch-decompose{ops="torch.aten.linear","torch.aten.addmm"}`.
     """
 
     name = "torch-decompose"
 
     ops: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # A misspelt name would otherwise silently decompose nothing.
+        decomposable = sorted(o.name for o in all_ops() if o.decompose is not None)
+        unknown = [n for n in self.ops if n not in decomposable]
+        if unknown:
+            raise ValueError(
+                f"ops {', '.join(unknown)} cannot be decomposed; decomposable ops: "
+                f"{', '.join(decomposable)}"
+            )
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         only = frozenset(self.ops)

@@ -19,6 +19,7 @@ import argparse
 import dataclasses
 import difflib
 import os
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -37,11 +38,14 @@ from xdsl.utils.exceptions import (
     DiagnosticException,
     MultipleSpansParseError,
     ParseError,
+    VerifyException,
 )
 from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 PROG = "xjit-opt"
+# The op name after an optional `%results =` (custom form) or in quotes (generic form).
+_OP_NAME = re.compile(r'(?:[^=\n"]*=\s*)?"?([A-Za-z_][\w.$-]*)')
 DEBUG_ENV = "XJIT_DEBUG"
 
 
@@ -79,7 +83,15 @@ class _LocatingParser(Parser):
 
     def parse_operation(self) -> Operation:
         start = self._current_token.span
-        op = super().parse_operation()
+        try:
+            op = super().parse_operation()
+        except VerifyException as e:
+            # A custom-format parser checks operand/result type constraints while parsing and
+            # raises a VerifyException, which has no location: report it as a located error.
+            m = _OP_NAME.match(start.input.content, start.start)
+            name = f"'{m.group(1)}' op " if m else ""
+            point = dataclasses.replace(start, end=start.start + 1)  # one caret, as mlir-opt
+            raise ParseError(point, f"{name}{e}") from None
         self._spans[op] = start
         return op
 
