@@ -8,13 +8,27 @@ linalg stage may contain:
 - `ml_program.global` (no value) -> `memref.global "private" constant .. = uninitialized`,
   `ml_program.global_load_const` -> `memref.get_global`;
 - linalg ops on tensors -> the same op on memrefs, writing into the buffer of its `outs`
-  operand; the tensor results are replaced by that buffer.
+  operand; the tensor results are replaced by that buffer;
+- `scf.for`/`scf.if`/`scf.while` with tensor iter_args/results -> the same ops over memrefs
+  (block arguments, `scf.yield`/`scf.condition` operands and results become buffers);
+- `tensor.extract` -> `memref.load`; `tensor.extract_slice` -> `memref.subview` (a view: no
+  copy; its result has a strided layout and is copied into a fresh identity-layout buffer only
+  where one is required: `scf.yield`/`scf.condition`/loop inits and `func.return`).
 
 In-place rule (decided once, on the tensor IR, before anything is rewritten): an `outs` operand
 is written in place only if its buffer is fresh (a `tensor.empty` or the result of a linalg op)
 and the tensor has no other use that is not strictly earlier in the same block. Otherwise the
 op gets a new buffer, initialised with `memref.copy` when the op reads its init. Function
 arguments and globals are thus never written; returning them directly is allowed.
+
+Control flow and views add aliasing, handled by three more conditions: the outs tensor must be
+defined in the same block as the op (a buffer from outside a loop body would be overwritten on
+every iteration while the previous iteration's result may still be live), and it must have no
+use by an op whose results may alias it (`scf.for`/`scf.while` inits, `tensor.extract_slice`)
+nor any use nested in a region (a yield). Block arguments (function, loop or while arguments)
+and the results of scf ops and views are never fresh, so they are never written. Hence inside a
+loop body every written buffer is allocated in the body, once per iteration: the buffer the
+previous iteration yielded (read through the iter_arg) is never overwritten while it is read.
 
 Tensor and memref values meet only through transient `builtin.unrealized_conversion_cast`s:
 each pattern reads the buffers of its operands through them and publishes its new buffers as
@@ -27,14 +41,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func, memref, ml_program, tensor
+from xdsl.dialects import arith, func, memref, ml_program, scf, tensor
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
     FunctionType,
     IndexType,
     IntegerAttr,
     MemRefType,
     ModuleOp,
+    NoneAttr,
+    StridedLayoutAttr,
     StringAttr,
     TensorType,
     UnitAttr,
@@ -42,8 +59,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
-from xdsl.dialects.linalg.attrs import IteratorType
-from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -69,8 +85,18 @@ _CONTRACT_OPS = frozenset(
         "ml_program.global_load_const",
         "linalg.yield",
         "linalg.index",
+        "tensor.extract",
+        "tensor.extract_slice",
+        "scf.for",
+        "scf.if",
+        "scf.while",
+        "scf.yield",
+        "scf.condition",
     }
 )
+# Ops whose results may alias a tensor operand (after bufferization they return or carry the
+# same buffer): a buffer used by one of them must not be written in place afterwards.
+_ALIASING_USERS = (scf.ForOp, scf.WhileOp, tensor.ExtractSliceOp)
 _SCALAR_DIALECTS = ("arith.", "math.")
 
 
@@ -108,8 +134,8 @@ def _reads_init(op: Operation, outs_index: int) -> bool:
     """Whether `op` may read the initial contents of its `outs` operand number `outs_index`.
 
     When it cannot, a non-in-place output needs a fresh buffer but no copy. Conservative: only
-    all-parallel structured ops that never use the output block argument and store through a
-    permutation map (so every element is overwritten) are known not to read it.
+    structured ops that never use the output block argument and store through a permutation
+    of all their loops (so every element is overwritten) are known not to read it.
     """
     if isinstance(op, linalg.BroadcastOp):
         return False
@@ -117,8 +143,8 @@ def _reads_init(op: Operation, outs_index: int) -> bool:
         return True
     if op.body.block.args[outs_index].uses:
         return True
-    if any(it.data != IteratorType.PARALLEL for it in op.get_iterator_types()):
-        return True
+    # A store through a permutation of *all* loops writes every element exactly once, even in
+    # a reduction (e.g. an elementwise result kept by linalg-fuse-elementwise).
     out_map = op.get_indexing_maps().data[outs_index].data
     return not _is_permutation(out_map)
 
@@ -166,10 +192,12 @@ def check_contract(module: ModuleOp) -> None:
 def in_place_outs(module: ModuleOp) -> frozenset[tuple[Operation, int]]:
     """The (linalg op, outs operand index) pairs that may write the outs buffer in place.
 
-    Decided on the tensor IR: the outs tensor must be fresh and have no use other than this
-    operand that is not strictly earlier in the same block (a later use would read the
-    overwritten buffer; a use in the same op, e.g. as an input, would read it while it is being
-    written). Earlier values sharing the same buffer were themselves only written in place when
+    Decided on the tensor IR: the outs tensor must be fresh, defined in the op's block, and have
+    no use other than this operand that is not strictly earlier in the same block (a later use
+    would read the overwritten buffer; a use in the same op, e.g. as an input, would read it
+    while it is being written; a use nested in a region counts as later) nor any use by an op
+    whose results may alias it (`_ALIASING_USERS`: they keep the buffer live under another
+    name). Earlier values sharing the same buffer were themselves only written in place when
     they had no later uses, so checking the direct operand is enough.
     """
     result: set[tuple[Operation, int]] = set()
@@ -182,11 +210,14 @@ def in_place_outs(module: ModuleOp) -> frozenset[tuple[Operation, int]]:
                         continue
                     for index in _outs_indices(op):
                         value = op.operands[index]
-                        if not _producer_is_fresh(value):
+                        if not _producer_is_fresh(value) or value.owner.parent_block() is not block:
                             continue
                         if all(
                             (use.operation is op and use.index == index)
-                            or position.get(use.operation, len(position)) < position[op]
+                            or (
+                                position.get(use.operation, len(position)) < position[op]
+                                and not isinstance(use.operation, _ALIASING_USERS)
+                            )
                             for use in value.uses
                         ):
                             result.add((op, index))
@@ -223,9 +254,10 @@ def to_tensors(
 
 
 def alloc_like(buffer: SSAValue) -> list[Operation]:
-    """Ops allocating a new buffer of `buffer`'s type; dynamic sizes read from `buffer`."""
-    mtype = buffer.type
-    assert isinstance(mtype, MemRefType)
+    """Ops allocating a new identity-layout buffer of `buffer`'s shape and element type;
+    dynamic sizes read from `buffer`."""
+    assert isinstance(buffer.type, MemRefType)
+    mtype = MemRefType(buffer.type.get_element_type(), buffer.type.get_shape())
     ops: list[Operation] = []
     sizes: list[SSAValue] = []
     for dim, size in enumerate(mtype.get_shape()):
@@ -238,6 +270,54 @@ def alloc_like(buffer: SSAValue) -> list[Operation]:
             sizes.append(dim_op.result)
     ops.append(memref.AllocOp(sizes, (), mtype))
     return ops
+
+
+def _has_identity_layout(t: Attribute) -> bool:
+    return isinstance(t, MemRefType) and isinstance(t.layout, NoneAttr)
+
+
+def identity_buffer(value: SSAValue, rewriter: PatternRewriter, before: Operation) -> SSAValue:
+    """The buffer of `value`, copied into a fresh identity-layout buffer if it is a view with
+    another layout (where the buffers contract requires identity layouts: across scf region
+    boundaries and function returns)."""
+    buffer = to_buffer(value, rewriter, before)
+    if not isinstance(buffer.type, MemRefType) or _has_identity_layout(buffer.type):
+        return buffer
+    ops = alloc_like(buffer)
+    ops.append(memref.CopyOp(buffer, ops[-1].results[0]))
+    rewriter.insert(ops, InsertPoint.before(before))
+    return ops[-2].results[0]
+
+
+def block_args_to_buffers(block: Block, rewriter: PatternRewriter) -> None:
+    """Tensor block arguments become memrefs; their users see tensors through a cast."""
+    for arg in tuple(block.args):
+        if not isinstance(arg.type, TensorType):
+            continue
+        tensor_type = arg.type
+        new_arg = rewriter.replace_value_with_new_type(arg, buffer_type(tensor_type))
+        assert isinstance(new_arg, BlockArgument)
+        if not new_arg.uses:
+            continue
+        cast, as_tensor = UnrealizedConversionCastOp.cast_one(new_arg, tensor_type)
+        rewriter.insert(cast, InsertPoint.at_start(block))
+        rewriter.replace_uses_with_if(new_arg, as_tensor, lambda u, c=cast: u.operation is not c)
+
+
+def _replace_with_buffer_results(
+    op: Operation, new_op: Operation, pre: Sequence[Operation], rewriter: PatternRewriter
+) -> None:
+    """Replace `op` by `new_op`, whose results are `op`'s with tensors as memrefs."""
+    casts: list[Operation] = []
+    values: list[SSAValue] = []
+    for old, new in zip(op.results, new_op.results, strict=True):
+        if isinstance(old.type, TensorType):
+            cast, as_tensor = UnrealizedConversionCastOp.cast_one(new, old.type)
+            casts.append(cast)
+            values.append(as_tensor)
+        else:
+            values.append(new)
+    rewriter.replace(op, [*pre, new_op, *casts], values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,7 +365,7 @@ class ReturnToBuffers(RewritePattern):
     def match_and_rewrite(self, op: func.ReturnOp, rewriter: PatternRewriter) -> None:
         if not any(_is_tensor(v) for v in op.arguments):
             return
-        values = [to_buffer(v, rewriter, op) for v in op.arguments]
+        values = [identity_buffer(v, rewriter, op) for v in op.arguments]
         rewriter.replace(op, func.ReturnOp(*values))
 
 
@@ -369,6 +449,7 @@ class LinalgToBuffers(RewritePattern):
             result_types=(),
             properties=dict(op.properties),
             attributes=dict(op.attributes),
+            location=op.location,
             regions=regions,
         )
         casts = to_tensors([operands[i] for i in outs], op.result_types)
@@ -386,6 +467,145 @@ class LinalgToBuffers(RewritePattern):
         if _reads_init(op, index) and not isinstance(op.operands[index].owner, tensor.EmptyOp):
             new_ops.append(memref.CopyOp(buffer, new_buffer))
         return new_buffer
+
+
+class ScfForToBuffers(RewritePattern):
+    """Tensor iter_args, body arguments and results -> memrefs (identity layout)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: scf.ForOp, rewriter: PatternRewriter) -> None:
+        if not any(_is_tensor(v) for v in (*op.iter_args, *op.results)):
+            return
+        inits = [identity_buffer(v, rewriter, op) for v in op.iter_args]
+        new = scf.ForOp(op.lb, op.ub, op.step, inits, op.detach_region(op.body))
+        _replace_with_buffer_results(op, new, [], rewriter)
+        block_args_to_buffers(new.body.block, rewriter)
+
+
+class ScfIfToBuffers(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: scf.IfOp, rewriter: PatternRewriter) -> None:
+        if not any(_is_tensor(v) for v in op.results):
+            return
+        true_region, false_region = op.true_region, op.false_region
+        new = scf.IfOp(
+            op.cond,
+            [buffer_type(t) for t in op.result_types],
+            op.detach_region(true_region),
+            op.detach_region(false_region),
+        )
+        _replace_with_buffer_results(op, new, [], rewriter)
+
+
+class ScfWhileToBuffers(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: scf.WhileOp, rewriter: PatternRewriter) -> None:
+        if not any(_is_tensor(v) for v in (*op.arguments, *op.results)):
+            return
+        inits = [identity_buffer(v, rewriter, op) for v in op.arguments]
+        before, after = op.before_region, op.after_region
+        new = scf.WhileOp(
+            inits,
+            [buffer_type(t) for t in op.result_types],
+            op.detach_region(before),
+            op.detach_region(after),
+        )
+        _replace_with_buffer_results(op, new, [], rewriter)
+        block_args_to_buffers(new.before_region.block, rewriter)
+        block_args_to_buffers(new.after_region.block, rewriter)
+
+
+class ScfTerminatorsToBuffers(RewritePattern):
+    """`scf.yield`/`scf.condition` pass buffers (identity layout: views are copied)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, scf.YieldOp | scf.ConditionOp):
+            return
+        if not any(_is_tensor(v) for v in op.operands):
+            return
+        values = [identity_buffer(v, rewriter, op) for v in op.operands]
+        if isinstance(op, scf.YieldOp):
+            rewriter.replace(op, scf.YieldOp(*values))
+        else:
+            rewriter.replace(op, scf.ConditionOp(values[0], *values[1:]))
+
+
+class ExtractToLoad(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tensor.ExtractOp, rewriter: PatternRewriter) -> None:
+        source = to_buffer(op.tensor, rewriter, op)
+        rewriter.replace(op, memref.LoadOp.get(source, op.indices))
+
+
+def kept_dims(sizes: Sequence[int], result_shape: Sequence[int]) -> list[int]:
+    """The source dims a (possibly rank-reducing) slice keeps: unit dims of `sizes` are dropped,
+    first to last, until the rest matches `result_shape`."""
+    kept: list[int] = []
+    j = 0
+    for i, size in enumerate(sizes):
+        if j < len(result_shape) and (size == result_shape[j] or size == DYNAMIC_INDEX):
+            kept.append(i)
+            j += 1
+        elif size != 1:
+            break
+    if j != len(result_shape) or len(sizes) - len(kept) != sum(
+        1 for i, size in enumerate(sizes) if i not in kept and size == 1
+    ):
+        raise PassFailedException(
+            f"cannot match slice sizes {list(sizes)} to the result shape {list(result_shape)}"
+        )
+    return kept
+
+
+def subview_type(
+    source: MemRefType, offsets: Sequence[int], sizes: Sequence[int], result_shape: Sequence[int]
+) -> MemRefType:
+    """The strided type of a unit-stride (possibly rank-reducing) view of an identity-layout
+    `source`: `offsets`/`sizes` per source dim (DYNAMIC_INDEX where dynamic); the dims of
+    size 1 that `result_shape` drops are the leading ones not kept."""
+    shape = source.get_shape()
+    strides: list[int] = []
+    acc = 1
+    for d in reversed(shape):
+        strides.insert(0, acc)
+        acc = DYNAMIC_INDEX if acc == DYNAMIC_INDEX or d == DYNAMIC_INDEX else acc * d
+    offset = 0
+    for o, st in zip(offsets, strides, strict=True):
+        if offset == DYNAMIC_INDEX or o == DYNAMIC_INDEX or st == DYNAMIC_INDEX:
+            offset = DYNAMIC_INDEX
+        else:
+            offset += o * st
+    kept = kept_dims(sizes, result_shape)
+    layout = StridedLayoutAttr(
+        [None if strides[i] == DYNAMIC_INDEX else strides[i] for i in kept],
+        None if offset == DYNAMIC_INDEX else offset,
+    )
+    return MemRefType(source.get_element_type(), result_shape, layout)
+
+
+class ExtractSliceToSubview(RewritePattern):
+    """A unit-stride slice of an identity-layout buffer -> a `memref.subview` (a view)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tensor.ExtractSliceOp, rewriter: PatternRewriter) -> None:
+        source = to_buffer(op.source, rewriter, op)
+        if not _has_identity_layout(source.type):
+            source = identity_buffer(op.source, rewriter, op)
+        if op.strides or any(s != 1 for s in op.static_strides.get_values()):
+            raise PassFailedException("bufferize: tensor.extract_slice with strides other than 1")
+        assert isinstance(source.type, MemRefType) and isinstance(op.result.type, TensorType)
+        rtype = subview_type(
+            source.type,
+            op.static_offsets.get_values(),
+            op.static_sizes.get_values(),
+            op.result.type.get_shape(),
+        )
+        view = memref.SubviewOp(
+            source, op.offsets, op.sizes, op.strides,
+            op.static_offsets, op.static_sizes, op.static_strides, rtype,
+        )
+        (cast,) = to_tensors([view.result], [op.result.type])
+        rewriter.replace(op, [view, cast], [cast.results[0]])
 
 
 class FoldCastPair(RewritePattern):
@@ -436,6 +656,12 @@ class Bufferize(ModulePass):
                     GlobalToMemrefGlobal(),
                     GlobalLoadToGetGlobal(),
                     LinalgToBuffers(in_place),
+                    ScfForToBuffers(),
+                    ScfIfToBuffers(),
+                    ScfWhileToBuffers(),
+                    ScfTerminatorsToBuffers(),
+                    ExtractToLoad(),
+                    ExtractSliceToSubview(),
                     FoldCastPair(),
                 ]
             )

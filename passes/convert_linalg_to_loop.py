@@ -24,12 +24,12 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, ModuleOp
+from xdsl.dialects.builtin import DYNAMIC_INDEX, IndexType, IntegerAttr, MemRefType, ModuleOp
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.dialects.linalg.attrs import IteratorType
 from xdsl.ir import Block, Operation, SSAValue
-from xdsl.ir.affine import AffineDimExpr, AffineMap
+from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -41,6 +41,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException
 
 from xjit.dialects.loop import PARALLEL, REDUCTION, LoadOp, NestOp, StoreOp
+from xjit.passes.bufferize import kept_dims
 
 # Structured ops whose maps are plain (projected) permutations with parallel/reduction loops.
 # Convolutions/pooling (window iterators, strided maps) and quantized matmul are left out.
@@ -190,6 +191,7 @@ def build_nest(op: Operation, s: Structure, rewriter: PatternRewriter) -> None:
             )
     bound_ops, bounds = loop_bounds(op, operands, s.maps, len(s.iterators))
     nest = NestOp(bounds, s.iterators)
+    nest.location = op.location  # provenance (the torch ops it computes), for the fusion report
     ivs = nest.ivs
     for n, iv in enumerate(ivs):
         iv.name_hint = _IV_NAMES[n] if n < len(_IV_NAMES) else f"i{n}"
@@ -255,6 +257,50 @@ class LinalgToNest(RewritePattern):
         build_nest(op, structure_of(op), rewriter)
 
 
+class FoldSubviewIntoAccess(RewritePattern):
+    """`loop.load`/`loop.store` through a unit-stride `memref.subview` -> the same access on the
+    view's source: the view's dynamic offsets become leading index operands (e.g. the induction
+    variable of an enclosing `scf.for`), its static ones constants in the map, and dims the view
+    drops are indexed at their offset. `xs[%i]` read in a nest becomes
+    `loop.load %xs[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d1, d2)>`, which the numpy
+    backend turns back into the view `xs[i]`."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, LoadOp | StoreOp):
+            return
+        view = op.memref.owner
+        if not isinstance(view, memref.SubviewOp):
+            return
+        if view.strides or any(s != 1 for s in view.static_strides.get_values()):
+            raise PassFailedException("convert-linalg-to-loop: memref.subview with strides other than 1")
+        result_type = view.result.type
+        assert isinstance(result_type, MemRefType)
+        sizes = view.static_sizes.get_values()
+        kept = kept_dims(sizes, result_type.get_shape())
+        dynamic = iter(range(len(view.offsets)))
+        num_extra = len(view.offsets)
+        old = op.map.data
+        shift = [AffineDimExpr(d + num_extra) for d in range(old.num_dims)]
+        results: list[AffineExpr] = []
+        for dim, offset in enumerate(view.static_offsets.get_values()):
+            off: AffineExpr = (
+                AffineDimExpr(next(dynamic)) if offset == DYNAMIC_INDEX else AffineConstantExpr(offset)
+            )
+            if dim in kept:
+                inner = old.results[kept.index(dim)].replace_dims_and_symbols(shift, [])
+                off = inner if off == AffineConstantExpr(0) else off + inner
+            results.append(off)
+        amap = AffineMap(num_extra + old.num_dims, 0, tuple(results))
+        indices = [*view.offsets, *op.indices]
+        if isinstance(op, LoadOp):
+            new: Operation = LoadOp(view.source, indices, amap)
+        else:
+            new = StoreOp(op.value, view.source, indices, amap)
+        rewriter.replace(op, new)
+        if not view.result.uses:
+            rewriter.erase(view)
+
+
 class MemrefCopyToNest(RewritePattern):
     """memref.copy -> a parallel nest `dst[i..] = src[i..]`."""
 
@@ -284,3 +330,4 @@ class ConvertLinalgToLoop(ModulePass):
             GreedyRewritePatternApplier([LinalgToNest(), MemrefCopyToNest()]),
             apply_recursively=False,
         ).rewrite_module(op)
+        PatternRewriteWalker(FoldSubviewIntoAccess()).rewrite_module(op)

@@ -264,11 +264,11 @@ def test_registered_under_its_flag():
             "arith.addf",
         ),
         (
-            "func.func @f(%x: tensor<2xf32>) -> f32 {\n"
+            "func.func @f(%x: tensor<2xf32>, %v: f32) -> tensor<2xf32> {\n"
             "  %c0 = arith.constant 0 : index\n"
-            "  %y = tensor.extract %x[%c0] : tensor<2xf32>\n"
-            "  func.return %y : f32\n}\n",
-            "tensor.extract",
+            "  %y = tensor.insert %v into %x[%c0] : tensor<2xf32>\n"
+            "  func.return %y : tensor<2xf32>\n}\n",
+            "tensor.insert",
         ),
     ],
 )

@@ -188,6 +188,14 @@ class FunctionWriter:
             self._for(op)
         elif isinstance(op, scf.IfOp):
             self._if(op)
+        elif isinstance(op, scf.WhileOp):
+            self._while(op)
+        elif isinstance(op, memref.LoadOp):
+            # A numpy scalar of the buffer's dtype (f32 stays f32); `[()]` for 0-d buffers.
+            idx = ", ".join(self.name(i) for i in op.indices)
+            self.assign(op.res, f"{self.name(op.memref)}[{idx or '()'}]", "s")
+        elif isinstance(op, memref.SubviewOp):
+            self._subview(op)
         elif is_scalar_op(op):
             self.assign(op.results[0], op_expr(op, [self.name(o) for o in op.operands]).text, "v")
         else:
@@ -234,6 +242,59 @@ class FunctionWriter:
             self._region_block(op.false_region.block, outs)
         for res, o in zip(op.results, outs, strict=True):
             self.names[res] = o
+
+    def _while(self, op: scf.WhileOp) -> None:
+        """`w.. = inits; while True: <before>; a.. = forwarded; if not cond: break; <after>;
+        w.. = yielded`: the results are the values forwarded when the condition fails."""
+        before, after = op.before_region.block, op.after_region.block
+        carried = [self.fresh("w") for _ in op.arguments]
+        if carried:
+            inits = ", ".join(self.name(v) for v in op.arguments)
+            self.emit(f"{', '.join(carried)} = {inits}")
+        for arg, c in zip(before.args, carried, strict=True):
+            self.names[arg] = c
+        forwarded = [self.fresh("a") for _ in op.res]
+        self.emit("while True:")
+        self.indent += 1
+        *ops, cond = list(before.ops)
+        assert isinstance(cond, scf.ConditionOp)
+        self._block_ops(ops)
+        if forwarded:
+            vals = ", ".join(self.name(v) for v in cond.args)
+            self.emit(f"{', '.join(forwarded)} = {vals}")
+        self.emit(f"if not {self.name(cond.condition)}:")
+        self.emit("    break")
+        self.indent -= 1
+        for arg, a in zip(after.args, forwarded, strict=True):
+            self.names[arg] = a
+        self._region_block(after, carried)
+        for res, a in zip(op.res, forwarded, strict=True):
+            self.names[res] = a
+
+    def _subview(self, op: memref.SubviewOp) -> None:
+        """A unit-stride view: `xs[i]` for a dropped dim, `xs[o:o + n]` for a kept one."""
+        src = op.source.type
+        assert isinstance(src, MemRefType)
+        if op.strides or any(s != 1 for s in op.static_strides.get_values()):
+            raise UnsupportedIRError("memref.subview with strides other than 1")
+        offsets = iter(op.offsets)
+        sizes = iter(op.sizes)
+        result_shape = op.result.type.get_shape()  # type: ignore[attr-defined]
+        static_sizes = op.static_sizes.get_values()
+        parts = []
+        j = 0  # rank reduction as in bufferize.kept_dims: unit dims not matched are dropped
+        for k, (o, n) in enumerate(zip(op.static_offsets.get_values(), static_sizes, strict=True)):
+            off = self.name(next(offsets)) if o < 0 else str(o)
+            size = self.name(next(sizes)) if n < 0 else str(n)
+            keep = j < len(result_shape) and (n == result_shape[j] or n < 0)
+            j += keep
+            if not keep:
+                parts.append(off)
+            elif off == "0" and n >= 0 and n == memref_shape(src)[k]:
+                parts.append(":")
+            else:
+                parts.append(f"{off}:{off} + {size}")
+        self.assign(op.result, f"{self.name(op.source)}[{', '.join(parts)}]", "view")
 
     def _region_block(self, block: Block, outs: list[str]) -> None:
         """An scf body: its ops, then its yield assigned to `outs`."""
