@@ -1,6 +1,11 @@
-"""`xjit.jit`: compile models by tracing (`trace`) them; see docs/architecture.md."""
+"""`xjit.jit`: compile models by tracing (`trace`) them, `save`/`load` them as
+`.xjit` archives (docs/archive.md); see docs/architecture.md."""
 
 from xjit.jit.api import TracedModule, TracerWarning, trace
+from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
 
-__all__ = ["ArgumentError", "CompiledFunction", "TracedModule", "TracerWarning", "trace"]
+__all__ = [
+    "ArchiveError", "ArgumentError", "CompiledFunction", "TracedModule", "TracerWarning", "load",
+    "save", "trace",
+]

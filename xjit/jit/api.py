@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -77,6 +78,12 @@ class TracedModule(Module):
 
     def _get_name(self) -> str:
         return self.__dict__["_original_name"]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save as an `.xjit` archive (docs/archive.md); `xjit.jit.load` reads it back."""
+        from xjit.jit.archive import save
+
+        save(self, path)
 
 
 def trace(
