@@ -1,0 +1,335 @@
+"""`xjit-run`: run a saved model or an MLIR file on `.npy` inputs, with no Python to write.
+
+    xjit-run model.xjit --input xs.npy [--input ...] [--output out.npz] [--method forward]
+    xjit-run model.mlir --entry forward --input x.npy
+
+An `.xjit` archive (see docs/archive.md) runs the method it names. A `.mlir` file may be at the
+torch level (it is lowered with the torch-to-loops pipeline first) or at the loops level (it goes
+straight to the numpy backend); it carries no parameter values, so globals without an
+initialiser are an error. Outputs are printed, or written to an `.npz` (`output_0`, ... in the
+order the method returns them). Every error is one line on stderr and exit status 1 (set
+XJIT_DEBUG=1 for the Python traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+PROG = "xjit-run"
+DEBUG_ENV = "XJIT_DEBUG"
+
+
+class RunError(Exception):
+    """An error worded for the user: `xjit-run: error: <message>`, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 with usage; we say one line
+        raise RunError(f"{message} (see {PROG} --help)")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+
+
+def _arg_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Run a saved xjit model (.xjit) or a torch-/loops-level .mlir file on .npy inputs.",
+    )
+    p.add_argument("model", help="an .xjit archive or an .mlir file")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="FILE.npy",
+                   help="one positional input per --input, in order")
+    p.add_argument("--output", "-o", metavar="FILE.npz",
+                   help="write the outputs here (output_0, output_1, ...) instead of printing them")
+    p.add_argument("--method", "--entry", dest="method", default="forward",
+                   help="the method (archive) or function (.mlir) to run (default: forward)")
+    return p
+
+
+def _load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
+    arrays = []
+    for path in paths:
+        try:
+            a = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise RunError(f"input file '{path}' not found") from None
+        except IsADirectoryError:
+            raise RunError(f"input '{path}' is a directory") from None
+        except Exception as e:  # pickled/object arrays, bad headers, truncation
+            raise RunError(f"input '{path}' is not a readable .npy array: {_one_line(str(e))}") from None
+        if not isinstance(a, np.ndarray):
+            raise RunError(f"input '{path}' is an .npz archive; pass one .npy file per --input")
+        arrays.append(a)
+    return arrays
+
+
+# --------------------------------------------------------------------------------------------
+# .xjit archives
+
+
+def _run_archive(path: str, method: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    import xjit
+    from xjit.jit.archive import ArchiveError, load
+    from xjit.jit.compiled import ArgumentError
+
+    try:
+        module = load(path)
+    except ArchiveError as e:
+        raise RunError(f"{path}: {e}") from None
+    methods = module._compiled_methods()
+    if method not in methods:
+        have = ", ".join(sorted(methods)) or "none"
+        raise RunError(f"{path}: no method '{method}' (the archive has: {have})")
+    try:
+        result = methods[method](*[xjit.from_numpy(a) for a in inputs])
+    except ArgumentError as e:
+        raise RunError(_arg_hint(str(e))) from None
+    return [t.numpy() for t in _leaves(result)]
+
+
+def _arg_hint(message: str) -> str:
+    return message + (" (pass one --input per argument)" if "arguments" in message else "")
+
+
+def _leaves(v: Any) -> list[Any]:
+    if isinstance(v, list | tuple):
+        return [x for item in v for x in _leaves(item)]
+    return [v]
+
+
+# --------------------------------------------------------------------------------------------
+# .mlir files
+
+
+def _parse_mlir(path: str) -> Any:
+    from xdsl.parser import Parser
+    from xdsl.utils.exceptions import ParseError
+
+    from xjit.dialects import make_context
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise RunError(f"'{path}' not found") from None
+    except OSError as e:
+        raise RunError(f"cannot read '{path}': {e.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RunError(f"{path}: not UTF-8 text ({e.reason})") from None
+    try:
+        module = Parser(make_context(), text, path).parse_module()
+    except ParseError as e:
+        raise RunError(f"{e.span.get_location()}: {_one_line(e.msg)}") from None
+    except Exception as e:
+        raise RunError(f"{path}: does not parse: {_one_line(str(e))}") from None
+    try:
+        module.verify()
+    except Exception as e:
+        raise RunError(f"{path}: does not verify: {_one_line(str(e))}") from None
+    return module
+
+
+def _is_torch_level(module: Any) -> bool:
+    from xjit.dialects.torch_types import ValueTensorType
+
+    for op in module.walk():
+        if op.name.startswith("torch."):
+            return True
+        if any(isinstance(v.type, ValueTensorType) for v in op.results):
+            return True
+        for region in op.regions:
+            for block in region.blocks:
+                if any(isinstance(a.type, ValueTensorType) for a in block.args):
+                    return True
+    return False
+
+
+def _method_module(module: Any, name: str) -> Any:
+    """An archive's model.mlir holds one `builtin.module @<method>` per method: pick one."""
+    from xdsl.dialects.builtin import ModuleOp
+
+    for op in module.ops:
+        if isinstance(op, ModuleOp) and op.sym_name is not None and op.sym_name.data == name:
+            return op
+    return module
+
+
+def _find_func(module: Any, path: str, name: str) -> Any:
+    from xdsl.dialects import func
+
+    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    if name not in funcs:
+        have = ", ".join(sorted(funcs)) or "none"
+        raise RunError(f"{path}: no function @{name} (defined: {have}); choose one with --entry")
+    if funcs[name].is_declaration:
+        raise RunError(f"{path}: @{name} is a declaration without a body")
+    return funcs[name]
+
+
+def _run_torch_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    import xjit
+    from xjit.dialects.torch import GlobalSlotOp
+    from xjit.dialects.torch_types import ValueTensorType
+    from xjit.frontends.trace import OutputSpec
+    from xjit.jit.compiled import ArgumentError, CompiledFunction
+
+    fop = _find_func(module, path, entry)
+    slots = [op.sym_name.data for op in module.ops if isinstance(op, GlobalSlotOp)]
+    if slots:
+        raise RunError(
+            f"{path}: global slot @{slots[0]} has no value (an .mlir file holds no parameters; "
+            "run the model's .xjit archive instead)"
+        )
+    ins = fop.function_type.inputs.data
+    if not all(isinstance(t, ValueTensorType) for t in ins):
+        raise RunError(f"{path}: @{entry} takes non-tensor arguments, which xjit-run cannot pass")
+    n_out = len(fop.function_type.outputs.data)
+    spec = OutputSpec("tensor") if n_out == 1 else OutputSpec(
+        "tuple", tuple(OutputSpec("tensor") for _ in range(n_out))
+    )
+    names = [a.name_hint or f"argument_{i}" for i, a in enumerate(fop.body.block.args)]
+    try:
+        compiled = CompiledFunction(module, {}, [t.meta for t in ins], names, spec, entry)
+    except Exception as e:
+        raise RunError(f"{path}: cannot compile @{entry}: {_one_line(str(e))}") from None
+    try:
+        result = compiled(*[xjit.from_numpy(a) for a in inputs])
+    except ArgumentError as e:
+        raise RunError(_arg_hint(str(e))) from None
+    return [t.numpy() for t in _leaves(result)]
+
+
+def _run_loops_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    from xdsl.dialects.builtin import IndexType, MemRefType
+
+    from xjit.backends.numpy import compile_module
+    from xjit.backends.numpy.dtypes import memref_shape, np_dtype
+
+    fop = _find_func(module, path, entry)
+    args: list[Any] = []
+    types = fop.function_type.inputs.data
+    if len(inputs) != len(types):
+        raise RunError(f"@{entry} expects {len(types)} inputs, got {len(inputs)} "
+                       "(pass one --input per argument)")
+    for i, (a, t) in enumerate(zip(inputs, types, strict=True)):
+        if isinstance(t, MemRefType):
+            want_dt, want_shape = np.dtype(np_dtype(t.element_type)), memref_shape(t)
+            ok_shape = a.ndim == len(want_shape) and all(
+                w is None or w == s for w, s in zip(want_shape, a.shape, strict=True)
+            )
+            if a.dtype != want_dt:
+                raise RunError(f"@{entry} input {i} has dtype {a.dtype}, expected {want_dt}")
+            if not ok_shape:
+                shape = "[" + ", ".join("?" if d is None else str(d) for d in want_shape) + "]"
+                raise RunError(f"@{entry} input {i} has shape {list(a.shape)}, expected {shape}")
+            args.append(np.ascontiguousarray(a))
+        else:  # scalars: a 0-d array
+            if a.ndim != 0:
+                raise RunError(f"@{entry} input {i} must be a 0-d array (a {t} scalar), "
+                               f"got shape {list(a.shape)}")
+            args.append(int(a) if isinstance(t, IndexType) else a[()])
+    try:
+        program = compile_module(module)
+    except KeyError as e:  # memref.get_global of a global without an initialiser
+        raise RunError(f"{path}: {_one_line(str(e.args[0] if e.args else e))} "
+                       "(an .mlir file holds no parameter values)") from None
+    except Exception as e:
+        raise RunError(f"{path}: cannot compile: {_one_line(str(e))}") from None
+    try:
+        outs = program[fop.sym_name.data](*args)
+    except Exception as e:
+        raise RunError(f"@{entry} failed: {type(e).__name__}: {_one_line(str(e))}") from None
+    return [np.asarray(o) for o in outs]
+
+
+# --------------------------------------------------------------------------------------------
+# output
+
+
+def _print_outputs(outs: list[np.ndarray]) -> None:
+    for i, a in enumerate(outs):
+        print(f"output {i}: {a.dtype} {list(a.shape)}")
+        print(np.array2string(a, threshold=1000))
+
+
+def _write_npz(path: str, outs: list[np.ndarray]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                   dir=directory)
+    except OSError as e:
+        raise RunError(f"cannot write '{path}': {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{f"output_{i}": a for i, a in enumerate(outs)})
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        if isinstance(e, OSError):
+            raise RunError(f"cannot write '{path}': {e.strerror}") from None
+        raise
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _arg_parser().parse_args(argv)
+    path: str = args.model
+    if not os.path.exists(path):
+        raise RunError(f"'{path}' not found")
+    if os.path.isdir(path):
+        raise RunError(f"'{path}' is a directory")
+    inputs = _load_inputs(args.input)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if path.endswith(".mlir"):
+            module = _method_module(_parse_mlir(path), args.method)
+            if _is_torch_level(module):
+                outs = _run_torch_mlir(path, module, args.method, inputs)
+            else:
+                outs = _run_loops_mlir(path, module, args.method, inputs)
+        else:
+            outs = _run_archive(path, args.method, inputs)
+    for w in caught:
+        print(f"{PROG}: warning: {_one_line(str(w.message))}", file=sys.stderr)
+    if args.output:
+        _write_npz(args.output, outs)
+    else:
+        _print_outputs(outs)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit status."""
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    try:
+        return run(argv)
+    except RunError as e:
+        print(f"{PROG}: error: {_one_line(str(e))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as e:
+        if debug:
+            raise
+        print(f"{PROG}: internal error: {type(e).__name__}: {_one_line(str(e))} "
+              f"(rerun with {DEBUG_ENV}=1 for the Python traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
