@@ -258,6 +258,46 @@ class XjitScalarFunctions(InterpreterFunctions):
     def run_erf(self, interpreter: Interpreter, op: math.ErfOp, args: PythonValues):
         return (pymath.erf(args[0]),)
 
+    @impl(arith.ExtUIOp)
+    def run_extui(self, interpreter: Interpreter, op: arith.ExtUIOp, args: PythonValues):
+        w = op.operands[0].type.width.data  # type: ignore[attr-defined]
+        return (int(args[0]) % (1 << w),)
+
+    @impl(arith.ExtSIOp)
+    def run_extsi(self, interpreter: Interpreter, op: arith.ExtSIOp, args: PythonValues):
+        w = op.operands[0].type.width.data  # type: ignore[attr-defined]
+        v = int(args[0]) % (1 << w)
+        return (v - (1 << w) if v >= 1 << (w - 1) else v,)
+
+    @impl(arith.UIToFPOp)
+    def run_uitofp(self, interpreter: Interpreter, op: arith.UIToFPOp, args: PythonValues):
+        w = op.operands[0].type.width.data  # type: ignore[attr-defined]
+        return (float(int(args[0]) % (1 << w)),)
+
+    @impl(math.SinOp)
+    def run_sin(self, interpreter: Interpreter, op: math.SinOp, args: PythonValues):
+        return (float(np.sin(np.float64(args[0]))),)
+
+    @impl(math.CosOp)
+    def run_cos(self, interpreter: Interpreter, op: math.CosOp, args: PythonValues):
+        return (float(np.cos(np.float64(args[0]))),)
+
+    @impl(math.AbsIOp)
+    def run_absi(self, interpreter: Interpreter, op: math.AbsIOp, args: PythonValues):
+        return (abs(args[0]),)
+
+    @impl(math.IPowIOp)
+    def run_ipowi(self, interpreter: Interpreter, op: math.IPowIOp, args: PythonValues):
+        return (int(args[0]) ** int(args[1]),)
+
+    @impl(arith.MinSIOp)
+    def run_minsi(self, interpreter: Interpreter, op: arith.MinSIOp, args: PythonValues):
+        return (min(args[0], args[1]),)
+
+    @impl(arith.MaxSIOp)
+    def run_maxsi(self, interpreter: Interpreter, op: arith.MaxSIOp, args: PythonValues):
+        return (max(args[0], args[1]),)
+
     @impl(math.PowFOp)
     def run_powf(self, interpreter: Interpreter, op: math.PowFOp, args: PythonValues):
         return (float(np.power(*args)),)

@@ -221,7 +221,11 @@ class PrimListConstructOp(IRDLOperation):
         rt = self.result.type
         assert isinstance(rt, ListType)
         for e in self.elements:
-            if e.type != rt.element_type and not isinstance(rt.element_type, NumberType):
+            generic_tensor = (  # `!torch.list<vtensor>` holds tensors of any shape and dtype
+                isinstance(rt.element_type, ValueTensorType) and rt.element_type.sizes is None
+                and rt.element_type.element_dtype is None and isinstance(e.type, ValueTensorType)
+            )
+            if e.type != rt.element_type and not isinstance(rt.element_type, NumberType) and not generic_tensor:
                 raise VerifyException(f"list element of type {e.type} in a {rt}")
 
 

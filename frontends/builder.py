@@ -18,7 +18,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xjit.dialects import torch as td
 from xjit.ops.registry import UNKNOWN, OpDef, overloads
 from xjit.ops.schema import Arg
-from xjit.ops.types import TensorMeta
+from xjit.ops.types import SCALAR_TYPE_CODES, DType, TensorMeta
 
 
 class IRValue:
@@ -81,13 +81,20 @@ class TorchBuilder:
             return self.insert(td.ConstantNoneOp()).results[0]
         if isinstance(v, bool):
             return self.insert(td.ConstantBoolOp(v)).results[0]
+        if isinstance(v, DType):  # ScalarType arguments are ints in torch-mlir
+            return self.insert(td.ConstantIntOp(SCALAR_TYPE_CODES[v])).results[0]
         if isinstance(v, int) and not arg_type.startswith("float"):
             return self.insert(td.ConstantIntOp(v)).results[0]
         if isinstance(v, (int, float)):
             return self.insert(td.ConstantFloatOp(float(v))).results[0]
         if isinstance(v, (list, tuple)):
-            elems = [x if isinstance(x, SSAValue) else self.constant(x) for x in v]
+            elems = [
+                x.value if isinstance(x, IRValue) else x if isinstance(x, SSAValue) else self.constant(x)
+                for x in v
+            ]
             elem_t = elems[0].type if elems else td.IntType()
+            if isinstance(elem_t, td.ValueTensorType):  # `!torch.list<vtensor>`, as torch-mlir
+                elem_t = td.ValueTensorType.of(None, None)
             return self.insert(td.PrimListConstructOp(elems, td.ListType(elem_t))).results[0]
         raise TypeError(f"cannot make a torch constant of {type(v).__name__} {v!r}")
 

@@ -43,6 +43,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from xjit.dialects import torch as td
 from xjit.ops.registry import OpDef
 from xjit.ops.types import DType
+from xjit.passes.torch_control_flow import lower_prim, lower_scalar_aten
 
 # -- types -----------------------------------------------------------------------------------
 
@@ -374,7 +375,7 @@ class _FuncLowering:
             self.lower_aten(b, op)
         elif isinstance(op, func.ReturnOp):
             b.insert(func.ReturnOp(*[self.lookup(v) for v in op.arguments]))
-        else:
+        elif not lower_prim(self, b, op):  # prim.If/Loop, tuples (passes/torch_control_flow.py)
             raise DiagnosticException(f"convert-torch-to-linalg: cannot lower '{op.name}'")
 
     def arg(self, v: SSAValue) -> Any:
@@ -388,6 +389,9 @@ class _FuncLowering:
 
     def lower_aten(self, b: Builder, op: td.AtenOp) -> None:
         opdef = op.OPDEF
+        if opdef.attrs.get("scalar"):  # int/float/bool ops, size.int, Bool.Tensor, ...
+            lower_scalar_aten(self, b, op)
+            return
         args = [self.arg(v) for v in op.operands]
         result_types = [convert_type(r.type) for r in op.results]
         if opdef.body is not None:

@@ -28,6 +28,12 @@ def decomposition_args(op: td.AtenOp) -> list[Any] | None:
         if isinstance(v.type, td.ValueTensorType):
             args.append(IRValue(v))
             continue
+        owner = v.owner
+        if isinstance(owner, td.PrimListConstructOp) and any(
+            isinstance(e.type, td.ValueTensorType) for e in owner.elements
+        ):
+            args.append([IRValue(e) for e in owner.elements])  # Tensor[]
+            continue
         c = td._meta_or_const(v)
         if c is UNKNOWN:
             return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from xjit import nn
-from xjit._creation import from_numpy, full, manual_seed, ones, rand, randn, tensor, zeros
+from xjit._creation import arange, from_numpy, full, manual_seed, ones, rand, randn, tensor, zeros
 from xjit._tensor import Size, Tensor
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
 
@@ -45,6 +45,6 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Size", "Tensor", "DType", "from_numpy", "full", "manual_seed", "nn", "ones", "rand", "randn",
+    "Size", "Tensor", "DType", "arange", "from_numpy", "full", "manual_seed", "nn", "ones", "rand", "randn",
     "tensor", "zeros", "float32", "float64", "int32", "int64", "bool_",
 ]

@@ -35,26 +35,38 @@ def _dt(dtype: _t.DType | None) -> np.dtype:
     return (dtype or _t.DEFAULT_FLOAT).np
 
 
+def _op(name: str, *args: Any, **kwargs: Any) -> Tensor:
+    # Through the registry, so tracing records the op (`torch.zeros(3, 4)` in traced code is
+    # an op, not a frozen constant).
+    from xjit._dispatch import call
+
+    return call(name, *args, **kwargs)
+
+
 def zeros(*size: Any, dtype: _t.DType | None = None) -> Tensor:
-    return Tensor(np.zeros(_size(size), _dt(dtype)))
+    return _op("zeros", list(_size(size)), dtype=dtype)
 
 
 def ones(*size: Any, dtype: _t.DType | None = None) -> Tensor:
-    return Tensor(np.ones(_size(size), _dt(dtype)))
+    return _op("ones", list(_size(size)), dtype=dtype)
 
 
 def full(size: Any, fill_value: float, dtype: _t.DType | None = None) -> Tensor:
-    if dtype is None and isinstance(fill_value, (bool, int)):
-        dtype = _t.bool_ if isinstance(fill_value, bool) else _t.int64
-    return Tensor(np.full(_size((size,)), fill_value, _dt(dtype)))
+    return _op("full", list(_size((size,))), fill_value, dtype=dtype)
 
 
 def rand(*size: Any, dtype: _t.DType | None = None) -> Tensor:
-    return Tensor(_rng.random(_size(size), dtype=np.float64).astype(_dt(dtype)))
+    return _op("rand", list(_size(size)), dtype=dtype)
 
 
 def randn(*size: Any, dtype: _t.DType | None = None) -> Tensor:
-    return Tensor(_rng.standard_normal(_size(size)).astype(_dt(dtype)))
+    return _op("randn", list(_size(size)), dtype=dtype)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: _t.DType | None = None) -> Tensor:
+    if end is None:
+        return _op("arange", start, dtype=dtype)
+    return _op("arange", start, end, step, dtype=dtype)
 
 
 def tensor(data: Any, dtype: _t.DType | None = None) -> Tensor:

@@ -126,6 +126,53 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return _call("neg", self)
 
+    def __abs__(self) -> Tensor:
+        return _call("abs", self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _call("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _call("pow", other, self)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _call("lt", self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _call("le", self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _call("gt", self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _call("ge", self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _call("eq", self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _call("ne", self, other)
+
+    __hash__ = object.__hash__  # tensors hash by identity, as in torch
+
+    def __getitem__(self, index: Any) -> Tensor:
+        from xjit.ops.shape_ops import getitem
+
+        return getitem(_call, self, index)
+
+    # Methods whose sizes may be given as varargs: x.view(3, 4) as well as x.view((3, 4)).
+    def view(self, *size: Any) -> Tensor:
+        return _call("view", self, _sizes(size))
+
+    def reshape(self, *shape: Any) -> Tensor:
+        return _call("reshape", self, _sizes(shape))
+
+    def expand(self, *size: Any) -> Tensor:
+        return _call("expand", self, _sizes(size))
+
+    def permute(self, *dims: Any) -> Tensor:
+        return _call("permute", self, _sizes(dims))
+
     def __getattr__(self, name: str) -> Any:
         # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...
         from xjit.ops.registry import OVERLOADS, _ensure_loaded
@@ -134,6 +181,10 @@ class Tensor:
         if name in OVERLOADS:
             return lambda *args, **kwargs: _call(name, self, *args, **kwargs)
         raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+
+
+def _sizes(size: tuple[Any, ...]) -> list[Any]:
+    return list(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else list(size)
 
 
 def _call(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -196,6 +196,10 @@ class FunctionWriter:
             self.assign(op.res, f"{self.name(op.memref)}[{idx or '()'}]", "s")
         elif isinstance(op, memref.SubviewOp):
             self._subview(op)
+        elif isinstance(op, arith.SelectOp) and isinstance(op.result.type, IndexType):
+            # A Python int (np.where would give a 0-d array, which indexes as a copy).
+            c, t, f = (self.name(o) for o in op.operands)
+            self.assign(op.result, f"({t} if {c} else {f})", "v")
         elif is_scalar_op(op):
             self.assign(op.results[0], op_expr(op, [self.name(o) for o in op.operands]).text, "v")
         else:

@@ -84,9 +84,7 @@ def _linear_shape(x: TensorMeta, w: TensorMeta, b: TensorMeta | None) -> TensorM
 
 
 def _linear_decompose(T: Any, x: Any, w: Any, b: Any) -> Any:
-    if x.dim() != 2:
-        raise NotImplementedError("linear on inputs that are not 2-D is not supported yet")
-    y = T.mm(x, T.t(w))
+    y = T.mm(x, T.t(w)) if x.dim() == 2 else T.matmul(x, T.t(w))
     return y if b is None else T.add(y, b)
 
 
@@ -133,14 +131,70 @@ register(
 
 
 def _matmul_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
-    if a.shape is not None and b.shape is not None and len(a.shape) == 2 and len(b.shape) == 2:
-        return _mm_shape(a, b)
-    raise ShapeError("matmul: only 2-D operands are supported so far")
+    """numpy/torch matmul: 1-D operands gain (then lose) a dim, batch dims broadcast."""
+    if a.shape is None or b.shape is None:
+        return TensorMeta(None, a.dtype)
+    if not a.shape or not b.shape:
+        raise ShapeError("both arguments to matmul need to be at least 1D, but they are "
+                         f"{len(a.shape)}D and {len(b.shape)}D")
+    _same_dtype(a, b, "matmul")
+    sa = (1,) + a.shape if len(a.shape) == 1 else a.shape
+    sb = b.shape + (1,) if len(b.shape) == 1 else b.shape
+    if not _dims_agree(sa[-1], sb[-2]):
+        raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
+                         f"({sa[-1]} != {sb[-2]})")
+    from xjit.ops.types import broadcast_shapes
+
+    batch = broadcast_shapes(sa[:-2], sb[:-2])
+    assert batch is not None
+    out = batch + ((sa[-2],) if len(a.shape) > 1 else ()) + ((sb[-1],) if len(b.shape) > 1 else ())
+    return TensorMeta(out, a.dtype)
+
+
+def _matmul_lower(L: Any, a: Any, b: Any) -> Any:
+    from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
+
+    sa, sb = tuple(a.type.get_shape()), tuple(b.type.get_shape())
+    ra, rb = len(sa), len(sb)
+    out = tuple(L.result().get_shape())
+    n_out = len(out)
+    nbatch = n_out - (ra > 1) - (rb > 1)
+    k = AffineDimExpr(n_out)
+
+    def batch(shape: tuple, nb: int) -> list:
+        exprs = []
+        for j in range(nb):
+            loop = nbatch - nb + j
+            size = shape[j]
+            exprs.append(AffineConstantExpr(0) if size == 1 and out[loop] != 1 else AffineDimExpr(loop))
+        return exprs
+
+    a_exprs = batch(sa, ra - 2) + [AffineDimExpr(nbatch), k] if ra > 1 else [k]
+    n_dim = AffineDimExpr(nbatch + (ra > 1))
+    b_exprs = batch(sb, rb - 2) + [k, n_dim] if rb > 1 else [k]
+    return L.contract(a, b, a_exprs, b_exprs)
 
 
 register(
     "aten::matmul(Tensor self, Tensor other) -> Tensor",
     _matmul_shape,
-    eager=lambda a, b: np.matmul(a, b),
-    decompose=lambda T, a, b: T.mm(a, b),
+    eager=_checked(_matmul_shape, np.matmul),
+    lower=_matmul_lower,
+)
+
+
+def _bmm_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
+    if a.shape is not None and b.shape is not None:
+        if len(a.shape) != 3 or len(b.shape) != 3:
+            raise ShapeError(f"bmm: expected 3-D tensors, got shapes {list(a.shape)} and {list(b.shape)}")
+        if not _dims_agree(a.shape[0], b.shape[0]) or not _dims_agree(a.shape[2], b.shape[1]):
+            raise ShapeError(f"bmm: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied")
+    return _matmul_shape(a, b)
+
+
+register(
+    "aten::bmm(Tensor self, Tensor mat2) -> Tensor",
+    _bmm_shape,
+    eager=_checked(_bmm_shape, np.matmul),
+    lower=_matmul_lower,
 )

@@ -107,4 +107,11 @@ def _ensure_loaded() -> None:
     global _loaded
     if not _loaded:
         _loaded = True
-        from xjit.ops import elementwise_ops, linalg_ops, scalar_ops  # noqa: F401  (register on import)
+        from xjit.ops import (  # noqa: F401  (register on import)
+            creation_ops,
+            elementwise_ops,
+            linalg_ops,
+            reduction_ops,
+            scalar_ops,
+            shape_ops,
+        )

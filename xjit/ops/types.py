@@ -48,6 +48,20 @@ def from_mlir(name: str) -> DType:
     return _BY_MLIR[name]
 
 
+# torch's ScalarType enum codes: a `ScalarType? dtype` argument is a `!torch.int` in the IR.
+SCALAR_TYPE_CODES = {int32: 3, int64: 4, float32: 6, float64: 7, bool_: 11}
+_BY_CODE = {c: d for d, c in SCALAR_TYPE_CODES.items()}
+
+
+def dtype_arg(v: object) -> DType | None:
+    """A `ScalarType?` argument as a DType: given as a DType (eager) or its code (IR)."""
+    if v is None or isinstance(v, DType):
+        return v
+    if isinstance(v, int) and v in _BY_CODE:
+        return _BY_CODE[v]
+    raise TypeError(f"unsupported dtype {v!r}")
+
+
 def promote(a: DType, b: DType) -> DType:
     """torch.promote_types for the dtypes xjit has."""
     if a == b:

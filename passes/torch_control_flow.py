@@ -1,0 +1,374 @@
+"""The control-flow and scalar part of `convert-torch-to-linalg` (called from it; not a pass).
+
+- `torch.prim.If` -> `scf.if` with results (builtin types);
+- `torch.prim.Loop` -> `scf.for` when it is a for-loop (initial condition and body condition
+  both the constant `true`): `0 to index_cast(max_trip_count) step 1`, the induction variable
+  cast back to `i64` for the body; otherwise `scf.while` carrying the `i64` iteration index and
+  the continue flag besides the loop-carried values (TorchScript semantics: run while
+  `index < max_trip_count and condition`);
+- scalar ops on `!torch.int/float/bool` (`i64`/`f64`/`i1`) -> `arith` (Python semantics: `//` and
+  `%` floor, comparisons of floats are false on NaN except `!=`);
+- tensor -> scalar: `aten.size.int` -> `tensor.dim` + `arith.index_cast`, `aten.dim` -> a
+  constant, `aten.Bool/Int/Float.Tensor` -> `tensor.extract` of the single element + a cast;
+- `prim.TupleConstruct`/`TupleUnpack`, `prim.ListUnpack` of a `ListConstruct`: forwarded values.
+
+`func.call` is not lowered: the `inline` pass runs before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from xdsl.builder import Builder, InsertPoint
+from xdsl.dialects import arith, scf, tensor
+from xdsl.dialects.builtin import (
+    Float64Type,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    TensorType,
+    i1,
+    i64,
+)
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.utils.exceptions import DiagnosticException
+
+from xjit.dialects import torch as td
+
+if TYPE_CHECKING:
+    from xjit.passes.convert_torch_to_linalg import _FuncLowering
+
+# -- structured control flow --------------------------------------------------------------------
+
+
+def _is_true_constant(v: SSAValue) -> bool:
+    owner = v.owner
+    return isinstance(owner, td.ConstantBoolOp) and bool(owner.value.value.data)
+
+
+def _lower_body(
+    fl: _FuncLowering, old: Block, new: Block, skip_args: int = 0
+) -> tuple[Builder, Operation]:
+    """Lower the ops of `old` (but its terminator) into `new`, whose arguments (from
+    `skip_args` on) stand for `old`'s. Returns a builder at the end of `new` and the terminator."""
+    for a, n in zip(old.args[skip_args:], new.args[skip_args:], strict=True):
+        n.name_hint = a.name_hint
+        fl.map[a] = n
+    b = Builder(InsertPoint.at_end(new))
+    *ops, term = list(old.ops)
+    for op in ops:
+        fl.lower_op(b, op)
+    return b, term
+
+
+def as_index(b: Builder, v: SSAValue) -> SSAValue:
+    """An i64 as `index` (the value itself if it was cast from one)."""
+    owner = v.owner
+    if isinstance(owner, arith.IndexCastOp) and isinstance(owner.input.type, IndexType):
+        return owner.input
+    return b.insert(arith.IndexCastOp(v, IndexType())).result
+
+
+def _index_constant(b: Builder, value: int) -> SSAValue:
+    return b.insert(arith.ConstantOp(IntegerAttr(value, IndexType()))).result
+
+
+def lower_if(fl: _FuncLowering, b: Builder, op: td.PrimIfOp) -> None:
+    from xjit.passes.convert_torch_to_linalg import convert_type
+
+    types = [convert_type(r.type) for r in op.results_]
+    regions = []
+    for region in (op.then_region, op.else_region):
+        block = Block()
+        bb, term = _lower_body(fl, region.block, block)
+        assert isinstance(term, td.PrimIfYieldOp)
+        bb.insert(scf.YieldOp(*[fl.lookup(v) for v in term.results_]))
+        regions.append([block])
+    new = b.insert(scf.IfOp(fl.lookup(op.condition), types, regions[0], regions[1]))
+    for r, n in zip(op.results_, new.results, strict=True):
+        n.name_hint = r.name_hint
+        fl.map[r] = n
+
+
+def lower_loop(fl: _FuncLowering, b: Builder, op: td.PrimLoopOp) -> None:
+    from xjit.passes.convert_torch_to_linalg import convert_type
+
+    body = op.body.block
+    term = body.last_op
+    assert isinstance(term, td.PrimLoopConditionOp)
+    inits = [fl.lookup(v) for v in op.iter_args_init]
+    carried_types = [convert_type(v.type) for v in op.iter_args_init]
+    max_trip = fl.lookup(op.max_trip_count)
+    iv = body.args[0]
+    if _is_true_constant(op.initial_condition) and _is_true_constant(term.should_continue):
+        # for i in range(n): scf.for over index, i64 inside.
+        ub = as_index(b, max_trip)
+        lb, step = _index_constant(b, 0), _index_constant(b, 1)
+        new_body = Block(arg_types=[IndexType(), *carried_types])
+        new_body.args[0].name_hint = (iv.name_hint or "i") + "_index"
+        # Built before its body is lowered, so the body can see that it is in a counted loop.
+        new = scf.ForOp(lb, ub, step, inits, new_body)
+        inner = Builder(InsertPoint.at_end(new_body))
+        fl.map[iv] = inner.insert(arith.IndexCastOp(new_body.args[0], i64)).result
+        fl.map[iv].name_hint = iv.name_hint
+        bb, term = _lower_body(fl, body, new_body, skip_args=1)
+        bb.insert(scf.YieldOp(*[fl.lookup(v) for v in term.iter_args]))
+        b.insert(new)
+        results: Sequence[SSAValue] = new.results
+    else:
+        # while: state (index, continue, carried...); before: index < max and continue.
+        zero = b.insert(arith.ConstantOp.from_int_and_width(0, i64)).result
+        init_cond = fl.lookup(op.initial_condition)
+        before = Block(arg_types=[i64, i1, *carried_types])
+        bb = Builder(InsertPoint.at_end(before))
+        below = bb.insert(arith.CmpiOp(before.args[0], max_trip, "slt")).result
+        go = bb.insert(arith.AndIOp(below, before.args[1])).result
+        bb.insert(scf.ConditionOp(go, before.args[0], *before.args[2:]))
+        after = Block(arg_types=[i64, *carried_types])
+        fl.map[iv] = after.args[0]
+        ab, term = _lower_body(fl, body, after, skip_args=1)
+        after.args[0].name_hint = iv.name_hint
+        one = ab.insert(arith.ConstantOp.from_int_and_width(1, i64)).result
+        nxt = ab.insert(arith.AddiOp(after.args[0], one)).result
+        ab.insert(
+            scf.YieldOp(nxt, fl.lookup(term.should_continue), *[fl.lookup(v) for v in term.iter_args])
+        )
+        new = b.insert(
+            scf.WhileOp([zero, init_cond, *inits], [i64, *carried_types], [before], [after])
+        )
+        results = new.results[1:]
+    for r, n in zip(op.results_, results, strict=True):
+        n.name_hint = r.name_hint
+        fl.map[r] = n
+
+
+def lower_prim(fl: _FuncLowering, b: Builder, op: Operation) -> bool:
+    """Lower `op` if it is a control-flow or tuple/list op; False if it is none of them."""
+    if isinstance(op, td.PrimIfOp):
+        lower_if(fl, b, op)
+    elif isinstance(op, td.PrimLoopOp):
+        lower_loop(fl, b, op)
+    elif isinstance(op, td.PrimTupleConstructOp):
+        fl.map[op.result] = tuple(fl.arg(v) for v in op.elements)
+    elif isinstance(op, td.PrimTupleUnpackOp):
+        values = fl.lookup(op.tup)
+        for r, v in zip(op.results_, values, strict=True):
+            fl.map[r] = v
+    elif isinstance(op, td.PrimListUnpackOp):
+        owner = op.lst.owner
+        if not isinstance(owner, td.PrimListConstructOp) or len(owner.elements) != len(op.results_):
+            raise DiagnosticException(
+                "convert-torch-to-linalg: torch.prim.ListUnpack of a list not built by a "
+                "torch.prim.ListConstruct of the same length"
+            )
+        for r, v in zip(op.results_, owner.elements, strict=True):
+            fl.map[r] = fl.lookup(v)
+    elif op.name == "func.call":
+        raise DiagnosticException(
+            "convert-torch-to-linalg: 'func.call' is not lowered; run the `inline` pass first"
+        )
+    else:
+        return False
+    return True
+
+
+# -- scalar ops -----------------------------------------------------------------------------------
+
+_CMPI = {"lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge", "eq": "eq", "ne": "ne"}
+# Python's float comparisons: false on NaN, except `!=`.
+_CMPF = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
+_INT_BIN: dict[str, type[Operation]] = {
+    "add": arith.AddiOp, "sub": arith.SubiOp, "mul": arith.MuliOp, "floordiv": arith.FloorDivSIOp,
+}
+_FLOAT_BIN: dict[str, type[Operation]] = {
+    "add": arith.AddfOp, "sub": arith.SubfOp, "mul": arith.MulfOp, "div": arith.DivfOp,
+}
+
+
+def _const(b: Builder, value: Any, ty: Any) -> SSAValue:
+    from xjit.passes.convert_torch_to_linalg import scalar_constant
+
+    return b.insert(scalar_constant(value, ty)).result
+
+
+def _remainder(b: Builder, x: SSAValue, y: SSAValue) -> SSAValue:
+    """Python's `%` on ints: the result has the divisor's sign (`remsi` has the dividend's)."""
+    r = b.insert(arith.RemSIOp(x, y)).result
+    zero = _const(b, 0, i64)
+    nonzero = b.insert(arith.CmpiOp(r, zero, "ne")).result
+    r_neg = b.insert(arith.CmpiOp(r, zero, "slt")).result
+    y_neg = b.insert(arith.CmpiOp(y, zero, "slt")).result
+    differ = b.insert(arith.XOrIOp(r_neg, y_neg)).result
+    fix = b.insert(arith.AndIOp(nonzero, differ)).result
+    fixed = b.insert(arith.AddiOp(r, y)).result
+    return b.insert(arith.SelectOp(fix, fixed, r)).result
+
+
+def _to_bool(b: Builder, v: SSAValue) -> SSAValue:
+    """Python's bool(): nonzero is true (NaN included)."""
+    if v.type == i1:
+        return v
+    if isinstance(v.type, IntegerType):
+        return b.insert(arith.CmpiOp(v, _const(b, 0, v.type), "ne")).result
+    return b.insert(arith.CmpfOp(v, _const(b, 0.0, v.type), "une")).result
+
+
+def _single_element(fl: _FuncLowering, b: Builder, t: SSAValue, what: str) -> SSAValue:
+    tt = t.type
+    assert isinstance(tt, TensorType)
+    if any(d != 1 for d in tt.get_shape()):
+        raise DiagnosticException(
+            f"convert-torch-to-linalg: {what} of a {tt}: only tensors with static shape of one "
+            "element convert to a scalar"
+        )
+    zero = [_index_constant(b, 0) for _ in tt.get_shape()]
+    return b.insert(tensor.ExtractOp(t, zero, tt.get_element_type())).result
+
+
+def _size(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> SSAValue:
+    t = fl.lookup(op.operands[0])
+    dim = td._meta_or_const(op.operands[1])
+    if not isinstance(dim, int):
+        raise DiagnosticException("convert-torch-to-linalg: aten.size.int with a run-time dim")
+    rank = t.type.get_num_dims()
+    if not -rank <= dim < rank:
+        raise DiagnosticException(f"convert-torch-to-linalg: dim {dim} out of range for rank {rank}")
+    d = b.insert(tensor.DimOp(t, _index_constant(b, dim % rank))).result
+    return b.insert(arith.IndexCastOp(d, i64)).result
+
+
+def lower_scalar_aten(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> None:
+    """An aten op registered with `attrs={"scalar": True}` (xjit/ops/scalar_ops.py)."""
+    from xjit.passes.convert_torch_to_linalg import cast_scalar
+
+    qualified = op.OPDEF.schema.qualified_name  # e.g. "aten.add.int"
+    parts = qualified.split(".")
+    base, overload = parts[1], (parts[2] if len(parts) > 2 else "")
+
+    def val(i: int) -> SSAValue:
+        return fl.lookup(op.operands[i])
+
+    def ins(o: Operation) -> SSAValue:
+        return b.insert(o).results[0]
+
+    result: SSAValue
+    if base in _INT_BIN and overload == "int":
+        result = ins(_INT_BIN[base](val(0), val(1)))  # type: ignore[call-arg]
+    elif base in _FLOAT_BIN and overload == "float":
+        result = ins(_FLOAT_BIN[base](val(0), val(1)))  # type: ignore[call-arg]
+    elif qualified == "aten.remainder.int":
+        result = _remainder(b, val(0), val(1))
+    elif qualified == "aten.neg.int":
+        result = ins(arith.SubiOp(_const(b, 0, i64), val(0)))
+    elif qualified == "aten.neg.float":
+        result = ins(arith.NegfOp(val(0)))
+    elif base in _CMPI and overload in ("int", "bool"):
+        result = ins(arith.CmpiOp(val(0), val(1), _CMPI[base]))
+    elif base in _CMPI and overload == "float":
+        result = ins(arith.CmpfOp(val(0), val(1), _CMPF[base]))
+    elif qualified == "aten.__not__":
+        result = ins(arith.XOrIOp(val(0), _const(b, 1, i1)))
+    elif qualified == "aten.__and__.bool":
+        result = ins(arith.AndIOp(val(0), val(1)))
+    elif qualified == "aten.__or__.bool":
+        result = ins(arith.OrIOp(val(0), val(1)))
+    elif qualified == "aten.Float.int":
+        result = ins(arith.SIToFPOp(val(0), Float64Type()))
+    elif qualified == "aten.Int.float":
+        result = ins(arith.FPToSIOp(val(0), i64))  # truncates toward zero, like int()
+    elif qualified == "aten.Int.bool":
+        result = ins(arith.SelectOp(val(0), _const(b, 1, i64), _const(b, 0, i64)))
+    elif qualified in ("aten.Bool.int", "aten.Bool.float"):
+        result = _to_bool(b, val(0))
+    elif qualified == "aten.size.int":
+        result = _size(fl, b, op)
+    elif qualified == "aten.dim":
+        result = _const(b, fl.lookup(op.operands[0]).type.get_num_dims(), i64)
+    elif qualified == "aten.numel":
+        t = fl.lookup(op.operands[0])
+        result = _const(b, 1, i64)
+        for k in range(t.type.get_num_dims()):
+            d = ins(tensor.DimOp(t, _index_constant(b, k)))
+            result = ins(arith.MuliOp(result, ins(arith.IndexCastOp(d, i64))))
+    elif qualified in _TENSOR_TO_SCALAR:
+        ty, what = _TENSOR_TO_SCALAR[qualified]
+        element = _single_element(fl, b, val(0), what)
+        result = _to_bool(b, element) if ty() == i1 else cast_scalar(b, element, ty())
+    else:
+        raise DiagnosticException(f"convert-torch-to-linalg: no lowering for scalar op '{op.name}'")
+    from xjit.passes.convert_torch_to_linalg import convert_type
+
+    expected = convert_type(op.results[0].type)
+    if result.type != expected:
+        raise DiagnosticException(
+            f"lowering of {op.name} produced {result.type}, expected {expected}"
+        )
+    if not result.name_hint:
+        result.name_hint = op.results[0].name_hint
+    fl.map[op.results[0]] = result
+
+
+_TENSOR_TO_SCALAR: dict[str, tuple[Callable[[], Any], str]] = {
+    "aten.Bool.Tensor": (lambda: i1, "bool()"),
+    "aten.Int.Tensor": (lambda: i64, "int()"),
+    "aten.Float.Tensor": (lambda: Float64Type(), "float()"),
+}
+
+
+# -- views with a run-time index ----------------------------------------------------------------
+
+
+def _non_negative_index(b: Builder, index: SSAValue) -> SSAValue | None:
+    """`index` as an `index` value when it is known to be >= 0: the i64 view of an `scf.for`
+    induction variable counting from 0 (what `for i in range(n)` gives)."""
+    owner = index.owner
+    if isinstance(owner, arith.IndexCastOp) and isinstance(owner.input.type, IndexType):
+        iv = owner.input
+        loop = iv.owner.parent_op() if isinstance(iv.owner, Block) else None
+        if isinstance(loop, scf.ForOp) and iv is loop.body.block.args[0]:
+            lb = loop.lb.owner
+            if isinstance(lb, arith.ConstantOp) and lb.value.value.data >= 0:  # type: ignore[union-attr]
+                return iv
+    return None
+
+
+def select_view(b: Builder, x: SSAValue, dim: int, index: Any, result: TensorType) -> SSAValue:
+    """`x.select(dim, index)` as a rank-reducing `tensor.extract_slice`: after bufferization a
+    `memref.subview` (the numpy view `x[i]`), never a copy; at the loops stage the view folds
+    into its readers' `loop.load`s, whose leading index is then `index`. A negative index counts
+    from the end (checked at run time unless it is a loop counter or a constant)."""
+    from xjit.passes.convert_torch_to_linalg import cast_scalar
+
+    xt = x.type
+    assert isinstance(xt, TensorType)
+    shape = xt.get_shape()
+    offset: SSAValue | int
+    if isinstance(index, int):
+        if shape[dim] < 0:
+            if index < 0:
+                raise DiagnosticException("select with a negative index of a dynamic dim")
+            offset = index
+        else:
+            offset = index % shape[dim]
+    else:
+        known = _non_negative_index(b, index)
+        if known is not None:
+            offset = known
+        else:
+            idx = as_index(b, cast_scalar(b, index, i64))
+            size = b.insert(tensor.DimOp(x, _index_constant(b, dim))).result
+            neg = b.insert(arith.CmpiOp(idx, _index_constant(b, 0), "slt")).result
+            wrapped = b.insert(arith.AddiOp(idx, size)).result
+            offset = b.insert(arith.SelectOp(neg, wrapped, idx)).result
+    offsets: list[SSAValue | int] = [0] * len(shape)
+    offsets[dim] = offset
+    sizes: list[SSAValue | int] = []
+    for k, n in enumerate(shape):
+        if k == dim:
+            sizes.append(1)
+        elif n < 0:
+            sizes.append(b.insert(tensor.DimOp(x, _index_constant(b, k))).result)
+        else:
+            sizes.append(n)
+    return b.insert(tensor.ExtractSliceOp(x, offsets, sizes, [1] * len(shape), result)).result
