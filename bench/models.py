@@ -1,0 +1,134 @@
+"""The benchmark's models, written once in the PyTorch tutorial's style.
+
+This file is loaded twice by `bench/workloads.py`, as module `xjit_bench_models_xjit` (where
+`torch` below is xjit) and as `xjit_bench_models_torch` (where it is PyTorch): the same source runs
+on both, so the peers compare like with like. Classes stay at module level so that
+`jit.script` implementations that read source and globals (TorchScript's, xjit's) can see them.
+"""
+
+import importlib
+
+torch = importlib.import_module("torch" if __name__.endswith("_torch") else "xjit")
+
+
+# a1: the tutorial's first MyCell.
+class MyCell(torch.nn.Module):
+    def __init__(self):
+        super(MyCell, self).__init__()  # noqa: UP008  (the tutorial's spelling)
+        self.linear = torch.nn.Linear(4, 4)
+
+    def forward(self, x, h):
+        new_h = torch.tanh(self.linear(x) + h)
+        return new_h, new_h
+
+
+# a2 and the RNN cell: the tutorial's MyCell with the decision gate.
+class MyDecisionGate(torch.nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            return x
+        else:
+            return -x
+
+
+class MyGatedCell(torch.nn.Module):
+    def __init__(self, dg, n: int = 4):
+        super(MyGatedCell, self).__init__()  # noqa: UP008
+        self.dg = dg
+        self.linear = torch.nn.Linear(n, n)
+
+    def forward(self, x, h):
+        new_h = torch.tanh(self.dg(self.linear(x)) + h)
+        return new_h, new_h
+
+
+# b1/b2: the tutorial's MyRNNLoop (3x4 state) and WrapRNN.
+class MyRNNLoop(torch.nn.Module):
+    def __init__(self, cell):
+        super(MyRNNLoop, self).__init__()  # noqa: UP008
+        self.cell = cell
+
+    def forward(self, xs):
+        h, y = torch.zeros(3, 4), torch.zeros(3, 4)
+        for i in range(xs.size(0)):
+            y, h = self.cell(xs[i], h)
+        return y, h
+
+
+# c: the same loop at batch 64, hidden 512 (literal sizes, as the tutorial writes them).
+class MyRNNLoopWide(torch.nn.Module):
+    def __init__(self, cell):
+        super(MyRNNLoopWide, self).__init__()  # noqa: UP008
+        self.cell = cell
+
+    def forward(self, xs):
+        h, y = torch.zeros(64, 512), torch.zeros(64, 512)
+        for i in range(xs.size(0)):
+            y, h = self.cell(xs[i], h)
+        return y, h
+
+
+class WrapRNN(torch.nn.Module):
+    def __init__(self, loop):
+        super(WrapRNN, self).__init__()  # noqa: UP008
+        self.loop = loop
+
+    def forward(self, xs):
+        y, h = self.loop(xs)
+        return torch.relu(y)
+
+
+# d: MLP 1024 -> 4096 -> 4096 -> 1024 with relu between the layers.
+class MLP(torch.nn.Module):
+    def __init__(self):
+        super(MLP, self).__init__()  # noqa: UP008
+        self.fc1 = torch.nn.Linear(1024, 4096)
+        self.fc2 = torch.nn.Linear(4096, 4096)
+        self.fc3 = torch.nn.Linear(4096, 1024)
+
+    def forward(self, x):
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+# e: an elementwise chain.
+def chain(x, a, b):
+    return torch.tanh(x * a + b) * torch.sigmoid(x) + x
+
+
+# f: softmax over the last dimension (torch.softmax, or F.softmax where only that exists).
+def softmax_last(x):
+    return torch.softmax(x, dim=-1)
+
+
+def softmax_last_functional(x):
+    return torch.nn.functional.softmax(x, dim=-1)
+
+
+# f: layer norm through the functional form, for backends without nn.LayerNorm.
+class LayerNormF(torch.nn.Module):
+    def __init__(self, n: int):
+        super(LayerNormF, self).__init__()  # noqa: UP008
+        self.weight = torch.nn.Parameter(torch.ones(n))
+        self.bias = torch.nn.Parameter(torch.zeros(n))
+        self.n = n
+
+    def forward(self, x):
+        return torch.nn.functional.layer_norm(x, (self.n,), self.weight, self.bias, 1e-5)
+
+
+# Synthetic straight-line graph for compile-time scaling: exactly `n` torch ops.
+def make_chain(n: int):
+    def straight_line(x, y):
+        for i in range(n):
+            k = i % 4
+            if k == 0:
+                x = torch.tanh(x)
+            elif k == 1:
+                x = x * 0.9
+            elif k == 2:
+                x = x + y
+            else:
+                x = x - 0.1
+        return x
+
+    return straight_line

@@ -1,0 +1,647 @@
+"""The workloads of issue 6 and every implementation of each.
+
+A workload is inputs (float32; several sets, the first is the one timed, the others make the
+correctness check cover both branches of data-dependent control flow), a list of
+implementations, and the issue's targets. Implementations are built lazily by `harness.py`: a
+build that raises (an op or `jit.script` not there yet) is reported, never fatal.
+
+Implementation keys:
+  naive          numpy written one op at a time as a user would (the reference of every ratio)
+  hand           numpy by hand: out=, preallocated buffers, pre-transposed weights
+  hoisted        b1/b2/c: `hand`, plus the input projection and gate batched over all T steps
+  blocked        e: `hand`, cache-blocked (every pass over a 128 KiB chunk at a time)
+  xjit_eager     the model run eagerly by xjit
+  xjit_compiled  xjit.jit.trace, or jit.script where the model has control flow (a2, b1, b2, c)
+  torch_eager    PyTorch (when importable), 1 thread, grad disabled
+  torch_jit      torch.jit.trace, or the tutorial's script+trace where there is control flow
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+F32 = np.float32
+HERE = Path(__file__).resolve().parent
+
+
+class Unsupported(Exception):
+    """An implementation that cannot be built with what exists (reported as n/a)."""
+
+
+@dataclass
+class Impl:
+    key: str
+    label: str
+    kind: str  # "numpy" | "xjit" | "torch": how the inputs are passed
+    build: Callable[[], Callable[..., Any]]
+    compiles: bool = False  # the build time is a compile time (trace/script → callable)
+
+
+@dataclass
+class Target:
+    impl: str
+    ref: str  # "naive" | "hand"
+    bound: float
+
+    def describe(self) -> str:
+        return f"≤ {self.bound:g}× {'naive numpy' if self.ref == 'naive' else 'hand-opt numpy'}"
+
+
+@dataclass
+class Workload:
+    id: str
+    group: str
+    title: str
+    inputs: list[tuple[np.ndarray, ...]]
+    impls: list[Impl]
+    targets: list[Target] = field(default_factory=list)
+    rtol: float = 1e-4
+    atol: float = 1e-5  # scaled by max(1, max|reference|)
+    note: str = ""
+
+
+@dataclass
+class Backends:
+    """xjit and (optionally) PyTorch, each with the models of `models.py` loaded against it."""
+
+    xjit: ModuleType
+    xm: ModuleType
+    torch: ModuleType | None
+    tm: ModuleType | None
+    torch_missing: str = ""
+
+    def convert(self, kind: str, a: np.ndarray) -> Any:
+        if kind == "xjit":
+            return self.xjit.from_numpy(a)
+        if kind == "torch":
+            assert self.torch is not None
+            return self.torch.from_numpy(a)
+        return a
+
+
+def load_models(backend: str) -> ModuleType:
+    name = f"xjit_bench_models_{backend}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, HERE / "models.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod  # inspect.getsource (jit.script) looks modules up here
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def load_backends() -> Backends:
+    import xjit
+
+    xm = load_models("xjit")
+    try:
+        import torch
+    except Exception as e:  # not installed: the torch columns say so
+        return Backends(xjit, xm, None, None, f"PyTorch not importable ({type(e).__name__}: {e})")
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    torch.set_grad_enabled(False)
+    return Backends(xjit, xm, torch, load_models("torch"))
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+class CompileClock:
+    """Time spent inside `jit.trace`/`jit.script` during one build (model construction and
+    weight loading are not compile time)."""
+
+    seconds = 0.0
+
+
+def jit(T: ModuleType, how: str, *args: Any) -> Any:
+    t0 = time.perf_counter()
+    try:
+        return getattr(T.jit, how)(*args)
+    finally:
+        CompileClock.seconds += time.perf_counter() - t0
+
+
+def _need_torch(B: Backends) -> tuple[ModuleType, ModuleType]:
+    if B.torch is None or B.tm is None:
+        raise Unsupported(B.torch_missing)
+    return B.torch, B.tm
+
+
+def _need_script(T: ModuleType, why: str) -> Callable[..., Any]:
+    if getattr(T.jit, "script", None) is None:
+        raise Unsupported(f"{T.__name__}.jit.script does not exist yet ({why})")
+
+    def script(*args: Any) -> Any:
+        return jit(T, "script", *args)
+
+    return script
+
+
+def _set(module: Any, T: ModuleType, arrays: dict[str, np.ndarray]) -> Any:
+    """Load numpy arrays as a module's parameters (copied in, as load_state_dict does)."""
+    conv = T.from_numpy
+    module.load_state_dict({k: conv(np.array(v, copy=True)) for k, v in arrays.items()})
+    return module
+
+
+def _linear_params(rng: np.random.Generator, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    bound = 1.0 / np.sqrt(n_in)
+    w = rng.uniform(-bound, bound, (n_out, n_in)).astype(F32)
+    b = rng.uniform(-bound, bound, (n_out,)).astype(F32)
+    return w, b
+
+
+def _standard_impls(
+    B: Backends,
+    eager: Callable[[ModuleType, ModuleType], Callable[..., Any]],
+    compiled: Callable[[ModuleType, ModuleType], Callable[..., Any]],
+    how: str,
+    torch_how: str | None = None,
+) -> list[Impl]:
+    """xjit eager/compiled and torch eager/jit, from builders written once against a backend."""
+
+    def on(backend: str, f: Callable[[ModuleType, ModuleType], Callable[..., Any]]) -> Callable[[], Any]:
+        def build() -> Callable[..., Any]:
+            T, M = (B.xjit, B.xm) if backend == "xjit" else _need_torch(B)
+            return f(T, M)
+
+        return build
+
+    return [
+        Impl("xjit_eager", "xjit eager", "xjit", on("xjit", eager)),
+        Impl("xjit_compiled", f"xjit compiled ({how})", "xjit", on("xjit", compiled), compiles=True),
+        Impl("torch_eager", "torch eager", "torch", on("torch", eager)),
+        Impl("torch_jit", f"torch.jit ({torch_how or how})", "torch", on("torch", compiled),
+             compiles=True),
+    ]
+
+
+# -- a1, a2: the tutorial's cell ------------------------------------------------------------------
+
+
+def a1(B: Backends, rng: np.random.Generator) -> Workload:
+    W, b = _linear_params(rng, 4, 4)
+    x, h = rng.standard_normal((3, 4)).astype(F32), rng.standard_normal((3, 4)).astype(F32)
+    x2, h2 = rng.standard_normal((3, 4)).astype(F32), rng.standard_normal((3, 4)).astype(F32)
+    params = {"linear.weight": W, "linear.bias": b}
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray, h: np.ndarray) -> Any:
+            new_h = np.tanh(x @ W.T + b + h)
+            return new_h, new_h
+
+        return f
+
+    def hand() -> Callable[..., Any]:
+        WT = np.ascontiguousarray(W.T)
+        buf = np.empty((3, 4), F32)
+
+        def f(x: np.ndarray, h: np.ndarray) -> Any:
+            np.matmul(x, WT, out=buf)
+            np.add(buf, b, out=buf)
+            np.add(buf, h, out=buf)
+            np.tanh(buf, out=buf)
+            return buf, buf
+
+        return f
+
+    def eager(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return _set(M.MyCell(), T, params)
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        cell = _set(M.MyCell(), T, params)
+        ex = (T.from_numpy(x.copy()), T.from_numpy(h.copy()))
+        return jit(T, "trace", cell, ex)
+
+    return Workload(
+        "a1", "a1", "MyCell tanh(linear(x) + h), Linear(4,4), x/h 3×4",
+        [(x, h), (x2, h2)],
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         *_standard_impls(B, eager, compiled, "trace")],
+        [Target("xjit_compiled", "naive", 1.2)],
+    )
+
+
+def _gate_inputs(rng: np.random.Generator, W: np.ndarray, b: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """Two (x, h) sets of shape 3×4: the gate passes linear(x) on one, negates it on the other."""
+    found: dict[bool, tuple[np.ndarray, ...]] = {}
+    while len(found) < 2:
+        x, h = rng.standard_normal((3, 4)).astype(F32), rng.standard_normal((3, 4)).astype(F32)
+        s = float((x @ W.T + b).sum())
+        if abs(s) > 0.5:
+            found.setdefault(s > 0, (x, h))
+    return [found[True], found[False]]
+
+
+def a2(B: Backends, rng: np.random.Generator) -> Workload:
+    W, b = _linear_params(rng, 4, 4)
+    inputs = _gate_inputs(rng, W, b)
+    lin = {"weight": W, "bias": b}
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray, h: np.ndarray) -> Any:
+            y = x @ W.T + b
+            g = y if y.sum() > 0 else -y
+            new_h = np.tanh(g + h)
+            return new_h, new_h
+
+        return f
+
+    def hand() -> Callable[..., Any]:
+        WT = np.ascontiguousarray(W.T)
+        buf = np.empty((3, 4), F32)
+
+        def f(x: np.ndarray, h: np.ndarray) -> Any:
+            np.matmul(x, WT, out=buf)
+            np.add(buf, b, out=buf)
+            if buf.sum() > 0:
+                np.add(buf, h, out=buf)
+            else:
+                np.subtract(h, buf, out=buf)
+            np.tanh(buf, out=buf)
+            return buf, buf
+
+        return f
+
+    def eager(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        cell = M.MyGatedCell(M.MyDecisionGate())
+        _set(cell.linear, T, lin)
+        return cell
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        # The tutorial: script the gate (control flow), trace the cell around it.
+        script = _need_script(T, "a2's gate branches on y.sum()")
+        cell = M.MyGatedCell(script(M.MyDecisionGate()))
+        _set(cell.linear, T, lin)
+        x, h = inputs[0]
+        return jit(T, "trace", cell, (T.from_numpy(x.copy()), T.from_numpy(h.copy())))
+
+    return Workload(
+        "a2", "a2", "MyCell with the decision gate, tanh(dg(linear(x)) + h), 3×4",
+        inputs,
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         *_standard_impls(B, eager, compiled, "script gate + trace")],
+        [Target("xjit_compiled", "naive", 1.2)],
+        note="checked on inputs taking each branch of the gate",
+    )
+
+
+# -- b1, b2, c: WrapRNN over the scripted MyRNNLoop -------------------------------------------------
+
+
+def _rnn(wid: str, B: Backends, rng: np.random.Generator, T_steps: int, batch: int, hidden: int,
+         targets: list[Target]) -> Workload:
+    W, b = _linear_params(rng, hidden, hidden)
+    xs = rng.standard_normal((T_steps, batch, hidden)).astype(F32)
+    xs2 = rng.standard_normal((T_steps, batch, hidden)).astype(F32)
+    lin = {"weight": W, "bias": b}
+    wide = (batch, hidden) != (3, 4)
+    if wide and (batch, hidden) != (64, 512):
+        raise ValueError("models.py's loops are written for 3×4 and 64×512")
+
+    def naive() -> Callable[..., Any]:
+        def f(xs: np.ndarray) -> Any:
+            h, y = np.zeros((batch, hidden), F32), np.zeros((batch, hidden), F32)
+            for i in range(xs.shape[0]):
+                lx = xs[i] @ W.T + b
+                g = lx if lx.sum() > 0 else -lx
+                h = np.tanh(g + h)
+                y = h
+            return np.maximum(y, 0)
+
+        return f
+
+    def hand() -> Callable[..., Any]:
+        WT = np.ascontiguousarray(W.T)
+        lx, h, out = (np.empty((batch, hidden), F32) for _ in range(3))
+
+        def f(xs: np.ndarray) -> Any:
+            h.fill(0)
+            for i in range(xs.shape[0]):
+                np.matmul(xs[i], WT, out=lx)
+                np.add(lx, b, out=lx)
+                if lx.sum() > 0:
+                    np.add(h, lx, out=h)
+                else:
+                    np.subtract(h, lx, out=h)
+                np.tanh(h, out=h)
+            np.maximum(h, 0, out=out)
+            return out
+
+        return f
+
+    def hoisted() -> Callable[..., Any]:
+        # linear(xs[i]) and the gate depend on xs only: one matmul over all T steps, then a loop
+        # that only adds and tanh's.
+        WT = np.ascontiguousarray(W.T)
+        proj = np.empty((T_steps * batch, hidden), F32)
+        h, out = np.empty((batch, hidden), F32), np.empty((batch, hidden), F32)
+
+        def f(xs: np.ndarray) -> Any:
+            n = xs.shape[0]
+            p = proj[: n * batch]
+            np.matmul(xs.reshape(n * batch, hidden), WT, out=p)
+            np.add(p, b, out=p)
+            steps = p.reshape(n, batch, hidden)
+            positive = p.reshape(n, batch * hidden).sum(axis=1) > 0
+            h.fill(0)
+            for i in range(n):
+                if positive[i]:
+                    np.add(h, steps[i], out=h)
+                else:
+                    np.subtract(h, steps[i], out=h)
+                np.tanh(h, out=h)
+            np.maximum(h, 0, out=out)
+            return out
+
+        return f
+
+    def loop_cls(M: ModuleType) -> Any:
+        return M.MyRNNLoopWide if wide else M.MyRNNLoop
+
+    def eager(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        cell = M.MyGatedCell(M.MyDecisionGate(), hidden)
+        _set(cell.linear, T, lin)
+        return M.WrapRNN(loop_cls(M)(cell))
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        # The tutorial: script the gate, trace the cell, script the loop, trace the wrapper.
+        script = _need_script(T, f"{wid} loops over T and branches on the gate")
+        cell = M.MyGatedCell(script(M.MyDecisionGate()), hidden)
+        _set(cell.linear, T, lin)
+        ex_x = T.from_numpy(xs[0].copy())
+        ex_h = T.from_numpy(np.zeros((batch, hidden), F32))
+        loop = script(loop_cls(M)(jit(T, "trace", cell, (ex_x, ex_h))))
+        return jit(T, "trace", M.WrapRNN(loop), (T.from_numpy(xs.copy()),))
+
+    title = (f"WrapRNN over scripted MyRNNLoop, T={T_steps}, batch {batch}, hidden {hidden}")
+    return Workload(
+        wid, wid, title, [(xs,), (xs2,)],
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         Impl("hoisted", "numpy hand-opt, hoisted", "numpy", hoisted),
+         *_standard_impls(B, eager, compiled, "script + trace")],
+        targets,
+        note="the gate takes both branches across the T steps",
+    )
+
+
+def b1(B: Backends, rng: np.random.Generator) -> Workload:
+    return _rnn("b1", B, rng, 10, 3, 4,
+                [Target("xjit_compiled", "naive", 1.2), Target("xjit_compiled", "naive", 0.5)])
+
+
+def b2(B: Backends, rng: np.random.Generator) -> Workload:
+    return _rnn("b2", B, rng, 100, 3, 4,
+                [Target("xjit_compiled", "naive", 1.2), Target("xjit_compiled", "naive", 0.4)])
+
+
+def c(B: Backends, rng: np.random.Generator) -> Workload:
+    return _rnn("c", B, rng, 50, 64, 512, [Target("xjit_compiled", "naive", 0.95)])
+
+
+# -- d: MLP ----------------------------------------------------------------------------------------
+
+
+def d(B: Backends, rng: np.random.Generator) -> Workload:
+    dims = [1024, 4096, 4096, 1024]
+    layers = [_linear_params(rng, i, o) for i, o in zip(dims[:-1], dims[1:])]
+    (W1, b1_), (W2, b2_), (W3, b3_) = layers
+    params = {f"fc{k + 1}.{n}": a for k, (w, bb) in enumerate(layers)
+              for n, a in (("weight", w), ("bias", bb))}
+    x = rng.standard_normal((64, 1024)).astype(F32)
+    x2 = rng.standard_normal((64, 1024)).astype(F32)
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray) -> Any:
+            h = np.maximum(x @ W1.T + b1_, 0)
+            h = np.maximum(h @ W2.T + b2_, 0)
+            return h @ W3.T + b3_
+
+        return f
+
+    def hand() -> Callable[..., Any]:
+        W1T, W2T, W3T = (np.ascontiguousarray(w.T) for w in (W1, W2, W3))
+        h1, h2, out = np.empty((64, 4096), F32), np.empty((64, 4096), F32), np.empty((64, 1024), F32)
+
+        def f(x: np.ndarray) -> Any:
+            np.matmul(x, W1T, out=h1)
+            np.add(h1, b1_, out=h1)
+            np.maximum(h1, 0, out=h1)
+            np.matmul(h1, W2T, out=h2)
+            np.add(h2, b2_, out=h2)
+            np.maximum(h2, 0, out=h2)
+            np.matmul(h2, W3T, out=out)
+            np.add(out, b3_, out=out)
+            return out
+
+        return f
+
+    def eager(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return _set(M.MLP(), T, params)
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return jit(T, "trace", _set(M.MLP(), T, params), (T.from_numpy(x.copy()),))
+
+    return Workload(
+        "d", "d", "MLP 1024→4096→4096→1024, relu, batch 64",
+        [(x,), (x2,)],
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         *_standard_impls(B, eager, compiled, "trace")],
+        [Target("xjit_compiled", "hand", 1.05)],
+        rtol=1e-3, atol=1e-4,
+    )
+
+
+# -- e: elementwise chain ------------------------------------------------------------------------
+
+
+def e(B: Backends, rng: np.random.Generator) -> Workload:
+    shape = (2048, 2048)  # 4M elements; a and b are full tensors like x
+    x, a, b = (rng.standard_normal(shape).astype(F32) for _ in range(3))
+    inputs = [(x, a, b)]
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
+            return np.tanh(x * a + b) * (1 / (1 + np.exp(-x))) + x
+
+        return f
+
+    def _passes(x: np.ndarray, a: np.ndarray, b: np.ndarray, t: np.ndarray, s: np.ndarray) -> None:
+        np.multiply(x, a, out=t)
+        np.add(t, b, out=t)
+        np.tanh(t, out=t)
+        np.negative(x, out=s)
+        np.exp(s, out=s)
+        np.add(s, 1, out=s)
+        np.divide(t, s, out=t)  # tanh(.) * sigmoid(x) = tanh(.) / (1 + exp(-x))
+        np.add(t, x, out=t)
+
+    def hand() -> Callable[..., Any]:
+        out, s = np.empty(shape, F32), np.empty(shape, F32)
+
+        def f(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
+            _passes(x, a, b, out, s)
+            return out
+
+        return f
+
+    def blocked() -> Callable[..., Any]:
+        n = x.size
+        chunk = 32 * 1024  # float32: 128 KiB per operand, the working set stays in L2
+        out, s = np.empty(n, F32), np.empty(chunk, F32)
+
+        def f(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
+            xf, af, bf = x.reshape(-1), a.reshape(-1), b.reshape(-1)
+            for i in range(0, n, chunk):
+                j = min(n, i + chunk)
+                _passes(xf[i:j], af[i:j], bf[i:j], out[i:j], s[: j - i])
+            return out.reshape(shape)
+
+        return f
+
+    def eager(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return M.chain
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return jit(T, "trace", M.chain, tuple(T.from_numpy(v.copy()) for v in (x, a, b)))
+
+    return Workload(
+        "e", "e", "tanh(x*a + b) * sigmoid(x) + x, x/a/b 2048×2048 (4M elements)",
+        inputs,
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         Impl("blocked", "numpy hand-opt, cache-blocked", "numpy", blocked),
+         *_standard_impls(B, eager, compiled, "trace")],
+        [Target("xjit_compiled", "naive", 0.8)],
+    )
+
+
+# -- f: softmax and layer norm -------------------------------------------------------------------
+
+
+def _softmax(B: Backends, rng: np.random.Generator, rows: int, cols: int) -> Workload:
+    x = rng.standard_normal((rows, cols)).astype(F32)
+    x2 = (3 * rng.standard_normal((rows, cols))).astype(F32)
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray) -> Any:
+            e = np.exp(x - x.max(axis=-1, keepdims=True))
+            return e / e.sum(axis=-1, keepdims=True)
+
+        return f
+
+    def hand() -> Callable[..., Any]:
+        buf, red = np.empty((rows, cols), F32), np.empty((rows, 1), F32)
+
+        def f(x: np.ndarray) -> Any:
+            np.max(x, axis=-1, keepdims=True, out=red)
+            np.subtract(x, red, out=buf)
+            np.exp(buf, out=buf)
+            np.sum(buf, axis=-1, keepdims=True, out=red)
+            np.reciprocal(red, out=red)
+            np.multiply(buf, red, out=buf)
+            return buf
+
+        return f
+
+    def fn(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        if hasattr(T, "softmax"):
+            return M.softmax_last
+        if hasattr(T.nn, "functional") and hasattr(T.nn.functional, "softmax"):
+            return M.softmax_last_functional
+        raise Unsupported(f"{T.__name__} has no softmax (neither torch.softmax nor F.softmax)")
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return jit(T, "trace", fn(T, M), (T.from_numpy(x.copy()),))
+
+    wid = f"f-softmax-{rows}x{cols}"
+    return Workload(
+        wid, "f", f"softmax(x, dim=-1), {rows}×{cols}", [(x,), (x2,)],
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         *_standard_impls(B, fn, compiled, "trace")],
+        [Target("xjit_compiled", "naive", 0.75)],
+        atol=1e-7,
+    )
+
+
+def _layernorm(B: Backends, rng: np.random.Generator, rows: int, cols: int) -> Workload:
+    x = rng.standard_normal((rows, cols)).astype(F32)
+    x2 = (2 + 3 * rng.standard_normal((rows, cols))).astype(F32)
+    w = (1 + 0.1 * rng.standard_normal(cols)).astype(F32)
+    bias = (0.1 * rng.standard_normal(cols)).astype(F32)
+    eps = 1e-5
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray) -> Any:
+            mean = x.mean(axis=-1, keepdims=True)
+            var = x.var(axis=-1, keepdims=True)
+            return (x - mean) / np.sqrt(var + eps) * w + bias
+
+        return f
+
+    def hand() -> Callable[..., Any]:
+        buf, sq = np.empty((rows, cols), F32), np.empty((rows, cols), F32)
+        mean, rstd = np.empty((rows, 1), F32), np.empty((rows, 1), F32)
+
+        def f(x: np.ndarray) -> Any:
+            np.mean(x, axis=-1, keepdims=True, out=mean)
+            np.subtract(x, mean, out=buf)
+            np.multiply(buf, buf, out=sq)
+            np.mean(sq, axis=-1, keepdims=True, out=rstd)
+            np.add(rstd, eps, out=rstd)
+            np.sqrt(rstd, out=rstd)
+            np.reciprocal(rstd, out=rstd)
+            np.multiply(buf, rstd, out=buf)
+            np.multiply(buf, w, out=buf)
+            np.add(buf, bias, out=buf)
+            return buf
+
+        return f
+
+    def module(T: ModuleType, M: ModuleType) -> Any:
+        if hasattr(T.nn, "LayerNorm"):
+            return _set(T.nn.LayerNorm(cols), T, {"weight": w, "bias": bias})
+        if hasattr(T.nn, "functional") and hasattr(T.nn.functional, "layer_norm"):
+            return _set(M.LayerNormF(cols), T, {"weight": w, "bias": bias})
+        raise Unsupported(f"{T.__name__} has no layer norm (neither nn.LayerNorm nor F.layer_norm)")
+
+    def compiled(T: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return jit(T, "trace", module(T, M), (T.from_numpy(x.copy()),))
+
+    wid = f"f-layernorm-{rows}x{cols}"
+    return Workload(
+        wid, "f", f"LayerNorm({cols}) (affine), {rows}×{cols}", [(x,), (x2,)],
+        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
+         *_standard_impls(B, module, compiled, "trace")],
+        [Target("xjit_compiled", "naive", 0.75)],
+        rtol=1e-4, atol=1e-4,
+    )
+
+
+def f_all(B: Backends, rng: np.random.Generator) -> list[Workload]:
+    return [
+        _softmax(B, rng, 64, 1024), _softmax(B, rng, 1024, 4096),
+        _layernorm(B, rng, 64, 1024), _layernorm(B, rng, 1024, 4096),
+    ]
+
+
+# group -> builder(s); the order of the report
+GROUPS: dict[str, Callable[[Backends, np.random.Generator], Workload | list[Workload]]] = {
+    "a1": a1, "a2": a2, "b1": b1, "b2": b2, "c": c, "d": d, "e": e, "f": f_all,
+}
+
+# The tutorial's modules, whose compile time has the issue's ≤ 0.5 s target.
+TUTORIAL = ("a1", "a2", "b1", "b2")
