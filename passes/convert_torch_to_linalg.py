@@ -34,7 +34,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
-from xdsl.dialects.linalg.ops import FillOp, GenericOp, MatmulOp, TransposeOp, YieldOp
+from xdsl.dialects.linalg.ops import FillOp, GenericOp, IndexOp, MatmulOp, TransposeOp, YieldOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
@@ -43,7 +43,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from xjit.dialects import torch as td
 from xjit.ops.registry import OpDef
 from xjit.ops.types import DType
-from xjit.passes.torch_control_flow import lower_prim, lower_scalar_aten
+from xjit.passes.torch_control_flow import lower_prim, lower_scalar_aten, select_view
 
 # -- types -----------------------------------------------------------------------------------
 
@@ -127,10 +127,35 @@ class ArithScalarOps:
         return self._bin(arith.DivfOp, arith.DivSIOp, x, y)
 
     def maximum(self, x: Any, y: Any) -> SSAValue:
+        if self.ty == i1:  # on i1, signed order has true (-1) below false: max is `or`
+            return self._bin(arith.OrIOp, arith.OrIOp, x, y)
         return self._bin(arith.MaximumfOp, arith.MaxSIOp, x, y)
 
     def minimum(self, x: Any, y: Any) -> SSAValue:
+        if self.ty == i1:
+            return self._bin(arith.AndIOp, arith.AndIOp, x, y)
         return self._bin(arith.MinimumfOp, arith.MinSIOp, x, y)
+
+    def pow(self, x: Any, y: Any) -> SSAValue:
+        a, b = self._val(x), self._val(y)
+        if _is_float(a.type):
+            return self.b.insert(math.PowFOp(a, b)).result
+        return self.b.insert(math.IPowIOp(a, b)).result
+
+    def erf(self, x: Any) -> SSAValue:
+        return self._unary(math.ErfOp, x)
+
+    def logical_and(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.AndIOp(self._val(x, i1), self._val(y, i1))).result
+
+    def logical_or(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.OrIOp(self._val(x, i1), self._val(y, i1))).result
+
+    def logical_xor(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.XOrIOp(self._val(x, i1), self._val(y, i1))).result
+
+    def logical_not(self, x: Any) -> SSAValue:
+        return self.logical_xor(x, True)
 
     def neg(self, x: Any) -> SSAValue:
         a = self._val(x)
@@ -207,6 +232,9 @@ def cast_scalar(b: Builder, v: SSAValue, to: Attribute) -> SSAValue:
         op: Operation = arith.ExtFOp(v, to) if wider else arith.TruncFOp(v, to)  # type: ignore[arg-type]
     elif isinstance(src, IntegerType) and _is_float(to):
         op = arith.UIToFPOp(v, to) if src.width.data == 1 else arith.SIToFPOp(v, to)  # type: ignore[arg-type]
+    elif _is_float(src) and to == i1:  # nonzero (NaN included) is true, as torch's .bool()
+        zero = b.insert(scalar_constant(0.0, src)).result
+        op = arith.CmpfOp(v, zero, "une")
     elif _is_float(src) and isinstance(to, IntegerType):
         op = arith.FPToSIOp(v, to)
     elif isinstance(src, IntegerType) and isinstance(to, IntegerType):
@@ -272,6 +300,174 @@ class LinalgBuilder:
         return self.b.insert(
             TransposeOp(x, init, DenseArrayBase.from_list(i64, list(perm)), rt)
         ).results[0]
+
+    # -- generic building blocks (see xjit/ops/*_ops.py for their users) ---------------------
+
+    def result(self, i: int = 0) -> TensorType:
+        rt = self.result_types[i]
+        assert isinstance(rt, TensorType)
+        return rt
+
+    def generic(
+        self,
+        ins: Sequence[SSAValue],
+        in_maps: Sequence[AffineMap],
+        init: SSAValue,
+        out_map: AffineMap,
+        iterators: Sequence[str],
+        body: Any,
+    ) -> SSAValue:
+        """A one-output `linalg.generic`; `body(ops, args, block)` returns the yielded value,
+        with `ops` an `ArithScalarOps` in the output element type."""
+        rt = init.type
+        assert isinstance(rt, TensorType)
+        block = Block(arg_types=[SSAValue.get(t).type.element_type for t in ins] + [rt.element_type])  # type: ignore[attr-defined]
+        bb = Builder(InsertPoint.at_end(block))
+        ops = ArithScalarOps(bb, rt.element_type)
+        res = ops._val(body(ops, block.args, bb), rt.element_type)
+        bb.insert(YieldOp(res))
+        its = [IteratorTypeAttr.parallel() if k == "parallel" else IteratorTypeAttr.reduction()
+               for k in iterators]
+        op = GenericOp(
+            list(ins), [init], Region(block),
+            [AffineMapAttr(m) for m in (*in_maps, out_map)], its, [rt],
+        )
+        return self.b.insert(op).results[0]
+
+    def empty(self, rt: TensorType, in_maps: Sequence[tuple[SSAValue, AffineMap]]) -> SSAValue:
+        """`tensor.empty` of `rt` (iterated by an identity map), dynamic sizes read off inputs."""
+        sources: list[tuple[SSAValue, int] | None] = [None] * rt.get_num_dims()
+        for t, m in in_maps:
+            for k, e in enumerate(m.results):
+                if isinstance(e, AffineDimExpr) and e.position < len(sources) and sources[e.position] is None:
+                    sources[e.position] = (t, k)
+        return empty_like_dims(self.b, rt, sources)
+
+    def fill(self, value: Any, dim_sources: Sequence[tuple[SSAValue, int] | None] | None = None) -> SSAValue:
+        """The result filled with `value` (a Python number or a run-time scalar)."""
+        rt = self.result()
+        init = empty_like_dims(self.b, rt, dim_sources or [None] * rt.get_num_dims())
+        v = ArithScalarOps(self.b, rt.element_type)._val(value)
+        return self.b.insert(FillOp([v], [init], [rt])).results[0]
+
+    def copy(self, x: SSAValue, in_map: AffineMap) -> SSAValue:
+        """result[d...] = x[in_map(d...)]: views (select, slice, squeeze, expand, ...) as copies."""
+        rt = self.result()
+        init = self.empty(rt, [(x, in_map)])
+        n = rt.get_num_dims()
+        return self.generic([x], [in_map], init, AffineMap.identity(n), ["parallel"] * n,
+                            lambda o, a, b: a[0])
+
+    def reduce(self, x: SSAValue, dims: Sequence[int], keepdim: bool, kind: str) -> SSAValue:
+        """Reduce `x` over `dims` with `kind` in add/max/min: `linalg.fill` of the identity, then a
+        `linalg.generic` with "reduction" iterators (the output map drops, or with `keepdim`
+        pins to 0, the reduced dims)."""
+        rt = self.result()
+        rank = self.rank(x)
+        red = set(dims)
+        exprs: list[AffineExpr] = []
+        sources: list[tuple[SSAValue, int] | None] = []
+        for d in range(rank):
+            if d not in red:
+                exprs.append(AffineDimExpr(d))
+                sources.append((x, d))
+            elif keepdim:
+                exprs.append(AffineConstantExpr(0))
+                sources.append(None)
+        et = rt.element_type
+        init = empty_like_dims(self.b, rt, sources)
+        ident = _reduction_identity(kind, et)
+        v = self.b.insert(scalar_constant(ident, et)).result
+        acc = self.b.insert(FillOp([v], [init], [rt])).results[0]
+        iters = ["reduction" if d in red else "parallel" for d in range(rank)]
+
+        def body(o: ArithScalarOps, a: Sequence[SSAValue], _: Builder) -> SSAValue:
+            x_el = o._val(a[0])
+            if kind == "add":
+                return o.add(x_el, a[1]) if et != i1 else o.logical_or(x_el, a[1])
+            return o.maximum(x_el, a[1]) if kind == "max" else o.minimum(x_el, a[1])
+
+        return self.generic([x], [AffineMap.identity(rank)], acc, AffineMap(rank, 0, tuple(exprs)),
+                            iters, body)
+
+    def contract(self, a: SSAValue, b: SSAValue, a_exprs: Sequence[AffineExpr],
+                 b_exprs: Sequence[AffineExpr]) -> SSAValue:
+        """result[d...] = sum_k a[a_exprs] * b[b_exprs], loops (result dims..., k): mm, bmm and
+        broadcast matmul in one generic, which the numpy backend emits as matmul/einsum."""
+        rt = self.result()
+        n = rt.get_num_dims() + 1
+        am, bm = AffineMap(n, 0, tuple(a_exprs)), AffineMap(n, 0, tuple(b_exprs))
+        init = self.empty(rt, [(a, am), (b, bm)])
+        z = self.b.insert(scalar_constant(0, rt.element_type)).result
+        acc = self.b.insert(FillOp([z], [init], [rt])).results[0]
+        return self.generic(
+            [a, b], [am, bm], acc, AffineMap(n, 0, tuple(AffineDimExpr(d) for d in range(n - 1))),
+            ["parallel"] * (n - 1) + ["reduction"],
+            lambda o, x, _: o.add(o.mul(x[0], x[1]), x[2]),
+        )
+
+    def index_along(self, dim: int, start: Any = 0, step: Any = 1) -> SSAValue:
+        """result[d...] = start + d[dim] * step (arange; iota-like index tensors)."""
+        rt = self.result()
+        n = rt.get_num_dims()
+        init = empty_like_dims(self.b, rt, [None] * n)
+
+        def body(o: ArithScalarOps, _: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            i = bb.insert(IndexOp(dim)).result
+            i64v = bb.insert(arith.IndexCastOp(i, i64)).result
+            wide = Float64Type() if _is_float(rt.element_type) else i64
+            w = ArithScalarOps(bb, wide)
+            return w.add(w.mul(w._val(i64v), step), start)
+
+        return self.generic([], [], init, AffineMap.identity(n), ["parallel"] * n, body)
+
+    def select_dynamic(self, x: SSAValue, dim: int, index: SSAValue) -> SSAValue:
+        """x.select(dim, i) for a run-time i: a `tensor.extract_slice`, i.e. the numpy view
+        `x[i]` after bufferization (see `torch_control_flow.select_view`); negative i counts
+        from the end."""
+        return select_view(self.b, x, dim, index, self.result())
+
+    def _select_masked_sum(self, x: SSAValue, dim: int, index: SSAValue) -> SSAValue:
+        """(Unused) x.select(dim, i) as a masked sum over `dim`: a copy costing a pass over x."""
+        rt = self.result()
+        rank = self.rank(x)
+        size = _dim(self.b, x, dim)
+        idx = cast_scalar(self.b, index, i64)
+        idx = self.b.insert(arith.IndexCastOp(idx, IndexType())).result
+        zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
+        neg = self.b.insert(arith.CmpiOp(idx, zero, "slt")).result
+        wrapped = self.b.insert(arith.AddiOp(idx, size)).result
+        idx = self.b.insert(arith.SelectOp(neg, wrapped, idx)).result
+        k = rank - 1  # the reduction loop, last
+        exprs = [AffineDimExpr(d if d < dim else d - 1) for d in range(rank)]
+        exprs[dim] = AffineDimExpr(k)
+        in_map = AffineMap(rank, 0, tuple(exprs))
+        out_map = AffineMap(rank, 0, tuple(AffineDimExpr(d) for d in range(rank - 1)))
+        sources = [(x, d if d < dim else d + 1) for d in range(rank - 1)]
+        init = empty_like_dims(self.b, rt, sources)
+        et = rt.element_type
+        z = self.b.insert(scalar_constant(0, et)).result
+        acc = self.b.insert(FillOp([z], [init], [rt])).results[0]
+
+        def body(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            i = bb.insert(IndexOp(k)).result
+            hit = bb.insert(arith.CmpiOp(i, idx, "eq")).result
+            picked = o.select(hit, a[0], 0)
+            return o.logical_or(picked, a[1]) if et == i1 else o.add(picked, a[1])
+
+        return self.generic([x], [in_map], acc, out_map,
+                            ["parallel"] * (rank - 1) + ["reduction"], body)
+
+
+def _reduction_identity(kind: str, et: Attribute) -> float | int | bool:
+    if kind == "add":
+        return 0
+    if _is_float(et):
+        return float("-inf") if kind == "max" else float("inf")
+    if et == i1:
+        return kind == "min"
+    width = et.width.data  # type: ignore[attr-defined]
+    return -(2 ** (width - 1)) if kind == "max" else 2 ** (width - 1) - 1
 
 
 # -- the conversion ----------------------------------------------------------------------------
@@ -382,6 +578,11 @@ class _FuncLowering:
         """A lowered operand: a builtin tensor/scalar SSA value, or a Python constant."""
         if isinstance(v.type, td.ValueTensorType):
             return self.lookup(v)
+        owner = v.owner
+        if isinstance(owner, td.PrimListConstructOp) and any(
+            isinstance(e.type, td.ValueTensorType) for e in owner.elements
+        ):
+            return [self.lookup(e) for e in owner.elements]  # Tensor[]
         c = td._meta_or_const(v)
         if c is not td.UNKNOWN:
             return c
@@ -432,9 +633,11 @@ class _FuncLowering:
         bb = Builder(InsertPoint.at_end(body))
         ops = ArithScalarOps(bb, compute)
         it = iter(body.args)
+        uncast = opdef.attrs.get("uncast", frozenset())  # e.g. `where`'s bool condition
         scalars = [
-            ops._val(next(it)) if isinstance(v.type, td.ValueTensorType) else a
-            for a, v in zip(args, op.operands, strict=True)
+            (next(it) if i in uncast else ops._val(next(it)))
+            if isinstance(v.type, td.ValueTensorType) else a
+            for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
         ]
         res = opdef.body(ops, *scalars)
         res = ops._val(res, result_type.element_type) if isinstance(res, SSAValue) else ops._val(res, result_type.element_type)
