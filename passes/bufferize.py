@@ -311,6 +311,7 @@ def _replace_with_buffer_results(
     casts: list[Operation] = []
     values: list[SSAValue] = []
     for old, new in zip(op.results, new_op.results, strict=True):
+        new.name_hint = old.name_hint
         if isinstance(old.type, TensorType):
             cast, as_tensor = UnrealizedConversionCastOp.cast_one(new, old.type)
             casts.append(cast)
