@@ -295,6 +295,37 @@ class PrimListUnpackOp(IRDLOperation):
                 raise VerifyException(f"result of type {r.type} unpacked from a {t}")
 
 
+@irdl_op_definition
+class TensorStaticInfoCastOp(IRDLOperation):
+    """`%1 = torch.tensor_static_info_cast %0 : !torch.vtensor<[3,4],f32> to !torch.vtensor`:
+    the same tensor seen with more or less static shape/dtype information (never contradicting)."""
+
+    name = "torch.tensor_static_info_cast"
+    operand = operand_def(ValueTensorType)
+    result = result_def(ValueTensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$operand attr-dict `:` type($operand) `to` type($result)"
+
+    def __init__(self, operand: SSAValue | Operation, result_type: Attribute):
+        super().__init__(operands=[operand], result_types=[result_type])
+
+    def verify_(self) -> None:
+        a, b = self.operand.type, self.result.type
+        assert isinstance(a, ValueTensorType) and isinstance(b, ValueTensorType)
+        if not types_compatible(a, b):
+            raise VerifyException(f"cannot cast {a} to {b}: the static information differs")
+
+
+def types_compatible(a: ValueTensorType, b: ValueTensorType) -> bool:
+    """Whether two tensor types may describe the same tensor (unknowns agree with anything)."""
+    if a.element_dtype is not None and b.element_dtype is not None and a.element_dtype != b.element_dtype:
+        return False
+    x, y = a.sizes, b.sizes
+    if x is None or y is None:
+        return True
+    return len(x) == len(y) and all(p is None or q is None or p == q for p, q in zip(x, y))
+
+
 # -- control flow ------------------------------------------------------------------------------
 # torch-mlir's structured control flow. Both ops have single-block regions ending in their own
 # terminator; values defined above may be used inside (no isolation), as in torch-mlir.
@@ -704,7 +735,7 @@ Torch = Dialect(
     [
         ConstantIntOp, ConstantFloatOp, ConstantBoolOp, ConstantNoneOp, ValueTensorLiteralOp,
         PrimListConstructOp, PrimTupleConstructOp, GlobalSlotOp, GlobalSlotGetOp,
-        PrimTupleUnpackOp, PrimListUnpackOp, PrimIfOp, PrimIfYieldOp, PrimLoopOp, PrimLoopConditionOp,
+        TensorStaticInfoCastOp, PrimTupleUnpackOp, PrimListUnpackOp, PrimIfOp, PrimIfYieldOp, PrimLoopOp, PrimLoopConditionOp,
         *ATEN_OPS.values(),
     ],
     TORCH_TYPES,

@@ -40,6 +40,7 @@ class _FunctionPrinter:
         self.names: dict[SSAValue, str] = {}
         self.counter = 0
         self.lines: list[str] = []
+        self.depth = 0
 
     def fresh(self) -> str:
         name = f"_{self.counter}"
@@ -58,16 +59,119 @@ class _FunctionPrinter:
             return "self." + op.slot.root_reference.data
         raise ValueError(f"no Python name for {v}")
 
+    def emit(self, line: str) -> None:
+        self.lines.append("  " * self.depth + line)
+
+    def bind(self, values: Any, names: list[str]) -> None:
+        for r, n in zip(values, names, strict=True):
+            self.names[r] = n
+
+    def var(self, v: SSAValue) -> str:
+        """A fresh Python variable for a control-flow result, named after its hint when possible."""
+        hint = v.name_hint
+        if hint and _identifier(hint.split("_")[0] if hint.rsplit("_", 1)[-1].isdigit() else hint, ""):
+            base = hint.rsplit("_", 1)[0] if hint.rsplit("_", 1)[-1].isdigit() else hint
+            return base
+        return self.fresh()
+
+    def region_ops(self, block: Any) -> list[Any]:
+        """Render a region's ops (not its terminator); returns the terminator's operands."""
+        self.depth += 1
+        for o in block.ops:
+            if isinstance(o, (td.PrimIfYieldOp, td.PrimLoopConditionOp)):
+                break
+            self.op(o)
+        self.depth -= 1
+        return list(block.last_op.operands)
+
+    def control_flow(self, op: Operation) -> bool:
+        if isinstance(op, td.TensorStaticInfoCastOp):
+            self.names[op.result] = self.expr(op.operand)
+            return True
+        if isinstance(op, td.PrimTupleUnpackOp):
+            names = [self.fresh() for _ in op.results]
+            self.bind(op.results, names)
+            self.emit(f"{', '.join(names)} = {self.expr(op.tup)}")
+            return True
+        if isinstance(op, func.CallOp):
+            callee = op.callee.root_reference.data
+            target = "self." + callee[: -len(".forward")] if callee.endswith(".forward") else callee
+            names = [self.fresh() for _ in op.results]
+            self.bind(op.results, names)
+            call = f"{target}({', '.join(self.expr(v) for v in op.arguments)})"
+            self.emit(f"{', '.join(names)} = {call}" if names else call)
+            return True
+        if isinstance(op, td.PrimIfOp):
+            names = [self.var(r) for r in op.results]
+            self.emit(f"if {self.expr(op.condition)}:")
+            for region in (op.then_region, op.else_region):
+                if region is op.else_region:
+                    self.emit("else:")
+                start = len(self.lines)
+                vals = self.region_ops(region.block)
+                self.depth += 1
+                for n, v in zip(names, vals, strict=True):
+                    if self.expr(v) != n:
+                        self.emit(f"{n} = {self.expr(v)}")
+                if len(self.lines) == start:
+                    self.emit("pass")
+                self.depth -= 1
+            self.bind(op.results, names)
+            return True
+        if isinstance(op, td.PrimLoopOp):
+            blk = op.body.block
+            names = [self.var(r) for r in op.results]
+            for n, v in zip(names, op.iter_args_init, strict=True):
+                if self.expr(v) != n:
+                    self.emit(f"{n} = {self.expr(v)}")
+            self.bind(blk.args[1:], names)
+            idx = self.fresh() if blk.args[0].name_hint is None else _identifier(blk.args[0].name_hint, self.fresh())
+            self.names[blk.args[0]] = idx
+            term = blk.last_op
+            init = td._meta_or_const(op.initial_condition)
+            n = td._meta_or_const(op.max_trip_count)
+            cont = td._meta_or_const(term.operands[0])
+            if init is True and cont is True:
+                self.emit(f"for {idx} in range({self.expr(op.max_trip_count)}):")
+            elif n == 9223372036854775807:
+                self.emit(f"while {self.expr(op.initial_condition)}:  # {idx} counts iterations")
+            else:
+                self.emit(f"for {idx} in range({self.expr(op.max_trip_count)}):  # while the condition holds")
+            start = len(self.lines)
+            vals = self.region_ops(blk)
+            self.depth += 1
+            for n2, v in zip(names, vals[1:], strict=True):
+                if self.expr(v) != n2:
+                    self.emit(f"{n2} = {self.expr(v)}")
+            if not (init is True and cont is True) and n != 9223372036854775807 or cont is not True and n == 9223372036854775807:
+                if cont is not True:
+                    self.emit(f"if not {self.expr(vals[0])}: break")
+            if len(self.lines) == start:
+                self.emit("pass")
+            self.depth -= 1
+            self.bind(op.results, names)
+            return True
+        return False
+
     def op(self, op: Operation) -> None:
+        if self.control_flow(op):
+            return
         if isinstance(op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp,
                            td.ConstantNoneOp, td.PrimListConstructOp, td.GlobalSlotGetOp)):
             return  # inlined where used
         if isinstance(op, func.ReturnOp):
             vals = [self.expr(v) for v in op.arguments]
-            self.lines.append("return " + (vals[0] if len(vals) == 1 else f"({', '.join(vals)})"))
+            self.emit("return " + (vals[0] if len(vals) == 1 else f"({', '.join(vals)})"))
             return
         if isinstance(op, td.PrimTupleConstructOp):
             rhs = "(" + ", ".join(self.expr(e) for e in op.elements) + ("," if len(op.elements) == 1 else "") + ")"
+        elif isinstance(op, td.AtenOp) and "binop" in op.OPDEF.attrs:
+            a, b = (self.expr(v) for v in op.operands)
+            rhs = f"{a} {op.OPDEF.attrs['binop']} {b}"
+        elif isinstance(op, td.AtenOp) and "unop" in op.OPDEF.attrs:
+            rhs = f"{op.OPDEF.attrs['unop']}{self.expr(op.operands[0])}"
+        elif isinstance(op, td.AtenOp) and op.OPDEF.name == "torch.aten.size.int":
+            rhs = f"{self.expr(op.operands[0])}.size({self.expr(op.operands[1])})"
         elif isinstance(op, td.AtenOp):
             rhs = self.call(op)
         elif isinstance(op, td.ValueTensorLiteralOp):
@@ -78,7 +182,7 @@ class _FunctionPrinter:
         for r, n in zip(op.results, targets, strict=True):
             self.names[r] = n
         lhs = ", ".join(targets)
-        self.lines.append(f"{lhs} = {rhs}" if targets else rhs)
+        self.emit(f"{lhs} = {rhs}" if targets else rhs)
 
     def call(self, op: td.AtenOp) -> str:
         schema = op.OPDEF.schema

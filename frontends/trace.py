@@ -59,6 +59,8 @@ class _Recorder:
         self.keep: list[Tensor] = []  # keeps traced tensors alive so their ids stay unique
         self.params = params
         self.used_params: dict[str, Tensor] = {}
+        self.modules: dict[int, str] = {}  # id(submodule) -> dotted path, for record_call
+        self.mc: Any = None  # functions imported by record_call
 
     def bind(self, t: Tensor, v: SSAValue) -> None:
         self.values[id(t)] = v
@@ -80,6 +82,33 @@ class _Recorder:
             v = self.b.insert(td.ValueTensorLiteralOp(attr, vtensor_type(meta))).results[0]
         self.bind(t, v)
         return v
+
+    def record_call(self, callee: Any, args: list[Any], result: Any) -> None:
+        """A traced or scripted module (or scripted function) called while tracing: a
+        `func.call` of its graph (imported under its path), not a re-trace of its body."""
+        from xjit.frontends.script import ModuleCompilation
+
+        if self.mc is None:
+            self.mc = ModuleCompilation(None)
+        src = callee.graph_source()
+        prefix = self.modules.get(id(callee)) or f"fn.{src['entry']}"
+        name = self.mc.import_graph(src["ir"], prefix, src["params"], src["spec"], src["entry"])
+        f = self.mc.funcs[name]
+        operands = []
+        for a, t in zip(args, f.function_type.inputs.data, strict=True):
+            if not isinstance(a, Tensor):
+                raise TraceError(f"calling {prefix} while tracing: only tensor arguments are supported")
+            v = self.value_of(a)
+            if v.type != t:
+                v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
+            operands.append(v)
+        call = self.b.insert(func.CallOp(name, operands, list(f.function_type.outputs.data)))
+        flat, _ = _flatten(result)
+        for t, r in zip(flat, call.results, strict=True):
+            st = vtensor_type(meta_of(t))
+            if r.type != st:
+                r = self.b.insert(td.TensorStaticInfoCastOp(r, st)).results[0]
+            self.bind(t, r)
 
     def record(self, op: OpDef, args: list[Any], result: Any) -> None:
         operands: list[Any] = []
@@ -125,6 +154,7 @@ def trace_function(
     example_inputs: Sequence[Tensor],
     named_tensors: dict[str, Tensor],
     func_name: str = "forward",
+    modules: dict[int, str] | None = None,
 ) -> TraceResult:
     for i, x in enumerate(example_inputs):
         if not isinstance(x, Tensor):
@@ -133,6 +163,7 @@ def trace_function(
     block = Block(arg_types=[vtensor_type(m) for m in metas])
     params = {id(t): (name, t) for name, t in named_tensors.items()}
     rec = _Recorder(block, params)
+    rec.modules = dict(modules or {})
     for x, arg in zip(example_inputs, block.args, strict=True):
         rec.bind(x, arg)
     _dispatch.push_recorder(rec)
@@ -151,6 +182,11 @@ def trace_function(
     slots = [
         td.GlobalSlotOp(name, vtensor_type(meta_of(t))) for name, t in rec.used_params.items()
     ]
-    module = ModuleOp([*slots, fop])
+    extra: list[Any] = []
+    if rec.mc is not None:  # graphs of compiled submodules called while tracing
+        slots += [td.GlobalSlotOp(n, t) for n, t in rec.mc.slots.items() if n not in rec.used_params]
+        extra = list(rec.mc.funcs.values())
+        rec.used_params.update(rec.mc.params)
+    module = ModuleOp([*slots, fop, *extra])
     module.verify()
     return TraceResult(module, dict(rec.used_params), metas, spec)

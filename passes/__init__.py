@@ -21,6 +21,8 @@ _PASS_LOCATIONS: dict[str, str] = {
     "convert-linalg-to-loop": "convert_linalg_to_loop:ConvertLinalgToLoop",
     "convert-loop-to-scf": "convert_loop_to_scf:ConvertLoopToScf",
     "torch-to-loops": "pipelines:TorchToLoops",
+    "inline": "inline:Inline",
+    "torch-shape-refinement": "torch_shape_refinement:TorchShapeRefinement",
 }
 
 

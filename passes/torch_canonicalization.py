@@ -72,7 +72,7 @@ class FoldScalarOp(RewritePattern):
         if const.results[0].type != op.results[0].type:
             return
         const.location = op.location
-        rewriter.replace_op(op, const)
+        rewriter.replace_op(op, [const])
 
 
 class FoldConstantIf(RewritePattern):

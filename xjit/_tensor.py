@@ -61,6 +61,7 @@ class Tensor:
         return self._a
 
     def item(self) -> Any:
+        _warn_if_tracing("item()")
         return self._a.item()
 
     def tolist(self) -> Any:
@@ -82,14 +83,17 @@ class Tensor:
         return f"tensor({_fmt(a)}{suffix})"
 
     def __bool__(self) -> bool:
+        _warn_if_tracing("bool()")
         if self._a.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
         return bool(self._a)
 
     def __float__(self) -> float:
+        _warn_if_tracing("float()")
         return float(self._a)
 
     def __int__(self) -> int:
+        _warn_if_tracing("int()")
         return int(self._a)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -185,6 +189,35 @@ class Tensor:
 
 def _sizes(size: tuple[Any, ...]) -> list[Any]:
     return list(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else list(size)
+
+
+def _warn_if_tracing(what: str) -> None:
+    """Converting a traced tensor to a Python value freezes it into the trace: warn, pointing at
+    the user's line (the first frame outside xjit)."""
+    from xjit import _dispatch
+
+    if _dispatch.current_recorder() is None:
+        return
+    import os
+    import sys
+    import warnings
+
+    from xjit.jit.errors import TracerWarning
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            (os.path.join(root, "xjit") + os.sep, os.path.join(root, "frontends") + os.sep)):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is None:
+        return
+    warnings.warn_explicit(
+        f"Converting a tensor to a Python value ({what}) while tracing: the trace records the "
+        "value it had for the example inputs and will not generalise to other inputs "
+        "(Python control flow on it is frozen; use xjit.jit.script to keep it)",
+        TracerWarning, frame.f_code.co_filename, frame.f_lineno,
+        module=frame.f_globals.get("__name__"), registry=frame.f_globals.setdefault("__warningregistry__", {}),
+    )
 
 
 def _call(name: str, *args: Any, **kwargs: Any) -> Any:

@@ -4,8 +4,11 @@
 from xjit.jit.api import TracedModule, TracerWarning, trace
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
+from xjit.jit.errors import FrontendError
+from xjit.jit.script_api import ScriptFunction, ScriptModule, script
 
 __all__ = [
-    "ArchiveError", "ArgumentError", "CompiledFunction", "TracedModule", "TracerWarning", "load",
+    "ArchiveError", "ArgumentError", "CompiledFunction", "FrontendError", "ScriptFunction",
+    "ScriptModule", "script", "TracedModule", "TracerWarning", "load",
     "save", "trace",
 ]

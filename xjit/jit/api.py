@@ -9,11 +9,8 @@ from typing import Any
 
 from xjit._tensor import Tensor
 from xjit.jit.compiled import CompiledFunction
+from xjit.jit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
 from xjit.nn.module import Module
-
-
-class TracerWarning(UserWarning):
-    """A trace froze something that depends on tensor values (e.g. Python control flow)."""
 
 
 def _arg_names(fn: Callable[..., Any], n: int) -> list[str]:
@@ -33,10 +30,11 @@ def _compile_trace(
     example_inputs: Sequence[Tensor],
     named_tensors: dict[str, Tensor],
     name: str = "forward",
+    modules: dict[int, str] | None = None,
 ) -> CompiledFunction:
     from xjit.frontends.trace import trace_function
 
-    result = trace_function(fn, example_inputs, named_tensors, name)
+    result = trace_function(fn, example_inputs, named_tensors, name, modules)
     names = _arg_names(fn, len(example_inputs))
     fop = next(iter(o for o in result.module.ops if o.name == "func.func"))
     for arg, n in zip(fop.body.block.args, names, strict=True):  # type: ignore[attr-defined]
@@ -65,12 +63,30 @@ class TracedModule(Module):
     def forward(self) -> CompiledFunction:  # type: ignore[override]
         return self.__dict__["_compiled_forward"]
 
-    def __call__(self, *args: Any) -> Any:
-        return self.__dict__["_compiled_forward"](*args)
-
     @property
     def graph(self) -> str:
         return self.forward.graph
+
+    def graph_source(self) -> dict[str, Any]:
+        """What a scripted or traced caller needs to call this graph (see frontends/script.py)."""
+        f = self.forward
+        return {"ir": f.torch_ir, "params": f.params, "spec": f.output_spec,
+                "arg_names": list(f.arg_names), "defaults": {}, "entry": f.name}
+
+    def __call__(self, *args: Any) -> Any:
+        from xjit import _dispatch
+
+        rec = _dispatch.current_recorder()
+        if rec is not None and hasattr(rec, "record_call"):
+            # Traced inside another trace: keep it a call (of this already compiled graph).
+            _dispatch.pop_recorder()
+            try:
+                result = self.__dict__["_compiled_forward"](*args)
+            finally:
+                _dispatch.push_recorder(rec)
+            rec.record_call(self, list(args), result)
+            return result
+        return self.__dict__["_compiled_forward"](*args)
 
     @property
     def code(self) -> str:
@@ -99,7 +115,8 @@ def trace(
     if isinstance(func, Module):
         named = dict(func.named_parameters())
         named.update(dict(func.named_buffers()))
-        compiled = _compile_trace(func.forward, inputs, named)
+        modules = {id(m): n for n, m in func.named_modules() if n}
+        compiled = _compile_trace(func.forward, inputs, named, modules=modules)
         return TracedModule(func, compiled)
     if callable(func):
         return _compile_trace(func, inputs, {}, getattr(func, "__name__", "forward"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,10 @@ from xdsl.dialects.builtin import ModuleOp
 
 from xjit._tensor import Tensor
 from xjit.ops.types import TensorMeta
+
+# Before lowering: inline the calls of traced/scripted submodules and scripted functions, then
+# propagate static shapes into what was inlined (passes/inline.py, torch_shape_refinement.py).
+INLINE_PASSES = ("inline", "torch-shape-refinement")
 
 
 class ArgumentError(TypeError):
@@ -35,7 +40,7 @@ class CompiledFunction:
     ) -> None:
         from xjit.backends.numpy import compile_module
         from xjit.dialects import make_context
-        from xjit.passes.pipelines import TorchToLoops
+        from xjit.passes.pipelines import TorchToLoops, run_passes
 
         self.name = name
         self.torch_ir = torch_ir
@@ -44,7 +49,13 @@ class CompiledFunction:
         self.arg_names = tuple(arg_names)
         self.output_spec = output_spec
         lowered = torch_ir.clone()
-        TorchToLoops().apply(make_context(), lowered)
+        ctx = make_context()
+        run_passes(ctx, lowered, INLINE_PASSES)  # calls of compiled submodules / scripted code
+        from xjit.passes.linalg_fuse_elementwise import collect_fusion_log
+
+        with collect_fusion_log() as log:  # what was fused and why not: fusion_report()
+            TorchToLoops().apply(ctx, lowered)
+        self._fusion_log = log
         self.loop_ir = lowered
         # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
         self.program = compile_module(lowered, {k: t.numpy() for k, t in params.items()})
@@ -76,10 +87,17 @@ class CompiledFunction:
         ctx = make_context()
         m = self.torch_ir.clone()
         out = {"torch": str(m)}
-        for stage, names in TORCH_TO_LOOPS_STAGES:
+        for stage, names in (("inlined", INLINE_PASSES), *TORCH_TO_LOOPS_STAGES):
             run_passes(ctx, m, names)
             out[stage] = str(m)
         return out
+
+    def fusion_report(self) -> str:
+        """Which torch ops (and source lines) each loop nest computes, and why the other
+        producer→consumer edges were not fused (see passes/fusion_report.py)."""
+        from xjit.passes.fusion_report import fusion_report
+
+        return fusion_report(self.loop_ir, self._fusion_log)
 
     def _check(self, args: tuple[Any, ...]) -> list[np.ndarray]:
         if len(args) != len(self._expected):
@@ -112,11 +130,30 @@ class CompiledFunction:
         return arrays
 
     def __call__(self, *args: Any) -> Any:
-        outs = self._fn(*self._check(args))
-        if len(outs) == 1:
-            wrapped = [Tensor(outs[0])]
-        else:  # one Tensor per distinct buffer, so `return y, y` gives the same object twice
-            seen: dict[int, Tensor] = {}
-            wrapped = [seen.setdefault(id(o), Tensor(o)) for o in outs]
-        result, _ = self.output_spec.rebuild(wrapped)
+        # One cheap check per call: the generated function guards dtypes and shapes itself;
+        # the detailed diagnosis (_check) runs only when something is wrong.
+        try:
+            outs = self._fn(*[a._a for a in args])
+        except (AttributeError, TypeError, ValueError):  # runtime.BadArgument is a ValueError
+            self._check(args)  # raises an ArgumentError naming the argument
+            raise
+        spec = self.output_spec
+        if spec.kind == "tensor":  # the common shapes, without the generic rebuild
+            return Tensor(outs[0])
+        wrapped: list[Tensor] = []
+        for o in outs:  # one Tensor per distinct buffer: `return y, y` gives one object twice
+            for t in wrapped:
+                if t._a is o:
+                    wrapped.append(t)
+                    break
+            else:
+                wrapped.append(Tensor(o))
+        if self._flat_tuple:
+            return tuple(wrapped)
+        result, _ = spec.rebuild(wrapped)
         return result
+
+    @functools.cached_property
+    def _flat_tuple(self) -> bool:
+        spec = self.output_spec
+        return spec.kind == "tuple" and all(c.kind == "tensor" for c in spec.children)

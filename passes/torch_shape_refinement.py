@@ -1,0 +1,177 @@
+"""`torch-shape-refinement`: propagate static shapes and dtypes through torch-dialect functions
+once their argument types are known (run after `inline`; calls are left as they are).
+
+Each aten op's result type becomes what its registry shape rule derives from its operands (never
+less precise than the type it had); `torch.tensor_static_info_cast` takes its operand's type
+when that is more precise; `torch.prim.If` results become the join of both branches' types;
+`torch.prim.Loop` carried types are iterated to a fixpoint (join of the initial values and
+what an iteration yields). Where a value of a more precise type flows into a place of a less
+precise one (a yield, a loop init), a cast is inserted, so the IR verifies after the pass; casts
+between equal types are removed, and function result types follow the returned values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FunctionType, ModuleOp
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from xjit.dialects import torch as td
+from xjit.ops.types import ShapeError, TensorMeta
+
+
+def join(a: Attribute, b: Attribute) -> Attribute:
+    if a == b:
+        return a
+    if isinstance(a, td.ValueTensorType) and isinstance(b, td.ValueTensorType):
+        dt = a.element_dtype if a.element_dtype == b.element_dtype else None
+        x, y = a.sizes, b.sizes
+        shape = None if x is None or y is None or len(x) != len(y) else tuple(
+            p if p == q else None for p, q in zip(x, y, strict=True))
+        return td.ValueTensorType.of(shape, dt)
+    return a
+
+
+def meet(a: Attribute, b: Attribute) -> Attribute:
+    """The more precise of two compatible tensor types (a if they contradict)."""
+    if a == b or not (isinstance(a, td.ValueTensorType) and isinstance(b, td.ValueTensorType)):
+        return a
+    if not td.types_compatible(a, b):
+        return a
+    dt = a.element_dtype or b.element_dtype
+    x, y = a.sizes, b.sizes
+    if x is None:
+        shape = y
+    elif y is None:
+        shape = x
+    else:
+        shape = tuple(p if p is not None else q for p, q in zip(x, y, strict=True))
+    return td.ValueTensorType.of(shape, dt)
+
+
+def _set_type(v: SSAValue, t: Attribute) -> None:
+    v._type = t  # type: ignore[attr-defined]
+
+
+def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
+    if v.type == t:
+        return v
+    cast = td.TensorStaticInfoCastOp(v, t)
+    cast.location = before.location
+    Rewriter.insert_op(cast, InsertPoint.before(before))
+    return cast.result
+
+
+class _Refiner:
+    def __init__(self) -> None:
+        self.original: dict[SSAValue, Attribute] = {}
+
+    def orig(self, v: SSAValue) -> Attribute:
+        return self.original.setdefault(v, v.type)
+
+    def block(self, block: Block) -> None:
+        for op in block.ops:
+            self.op(op)
+
+    def op(self, op: Operation) -> None:
+        if isinstance(op, td.AtenOp):
+            metas = [td._meta_or_const(v) for v in op.operands]
+            if any(isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas):
+                inferred = None
+            else:
+                try:
+                    inferred = op.OPDEF.shape(*metas)
+                except (ShapeError, NotImplementedError, TypeError, ValueError):
+                    inferred = None
+            outs = inferred if isinstance(inferred, tuple) else (inferred,)
+            for r, m in zip(op.results, outs, strict=False):
+                base = self.orig(r)
+                if isinstance(m, TensorMeta) and isinstance(base, td.ValueTensorType):
+                    _set_type(r, meet(td.ValueTensorType.of(m.shape, m.dtype), base))
+        elif isinstance(op, td.TensorStaticInfoCastOp):
+            _set_type(op.result, meet(op.operand.type, self.orig(op.result)))
+        elif isinstance(op, td.PrimTupleConstructOp):
+            _set_type(op.result, td.TupleType([e.type for e in op.elements]))
+        elif isinstance(op, td.PrimTupleUnpackOp):
+            t = op.tup.type
+            assert isinstance(t, td.TupleType)
+            for r, ct in zip(op.results, t.contained_types.data, strict=True):
+                _set_type(r, ct)
+        elif isinstance(op, td.PrimIfOp):
+            self.block(op.then_region.block)
+            self.block(op.else_region.block)
+            ty, ey = op.then_region.block.last_op, op.else_region.block.last_op
+            assert isinstance(ty, td.PrimIfYieldOp) and isinstance(ey, td.PrimIfYieldOp)
+            for i, r in enumerate(op.results):
+                t = join(ty.operands[i].type, ey.operands[i].type)
+                _set_type(r, t)
+                for y in (ty, ey):
+                    y.operands[i] = _cast_to(y.operands[i], t, y)
+        elif isinstance(op, td.PrimLoopOp):
+            blk = op.body.block
+            types = [v.type for v in op.iter_args_init]
+            for _ in range(8):
+                for a, t in zip(blk.args[1:], types, strict=True):
+                    _set_type(a, t)
+                for inner in blk.walk():
+                    for r in inner.results:
+                        if r in self.original:
+                            _set_type(r, self.original[r])
+                self.block(blk)
+                cond = blk.last_op
+                assert isinstance(cond, td.PrimLoopConditionOp)
+                new = [join(t, v.type) for t, v in zip(types, cond.iter_args, strict=True)]
+                if new == types:
+                    break
+                types = new
+            cond = blk.last_op
+            assert isinstance(cond, td.PrimLoopConditionOp)
+            for i, t in enumerate(types):
+                cond.operands[1 + i] = _cast_to(cond.operands[1 + i], t, cond)
+                op.operands[2 + i] = _cast_to(op.operands[2 + i], t, op)
+                _set_type(op.results[i], t)
+        for region in op.regions if not isinstance(op, (td.PrimIfOp, td.PrimLoopOp)) else ():
+            for b in region.blocks:
+                self.block(b)
+
+
+def _drop_trivial_casts(f: func.FuncOp) -> None:
+    for op in list(f.walk()):
+        if isinstance(op, td.TensorStaticInfoCastOp) and op.operand.type == op.result.type:
+            Rewriter.replace_op(op, [], [op.operand])
+
+
+def refine_function(f: func.FuncOp) -> None:
+    if not f.body.blocks:
+        return
+    # Snapshot every result's type first, so loop fixpoints can restart from them.
+    r = _Refiner()
+    for op in f.walk():
+        for res in op.results:
+            r.orig(res)
+    r.block(f.body.block)
+    _drop_trivial_casts(f)
+    ret = f.body.block.last_op
+    if isinstance(ret, func.ReturnOp):
+        f.function_type = FunctionType.from_lists(
+            list(f.function_type.inputs.data), [v.type for v in ret.arguments])
+        f.properties["function_type"] = f.function_type
+
+
+@dataclass(frozen=True)
+class TorchShapeRefinement(ModulePass):
+    name = "torch-shape-refinement"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for f in op.ops:
+            if isinstance(f, func.FuncOp):
+                if f.sym_visibility is not None and f.sym_visibility.data == "private" and any(
+                        isinstance(o, func.CallOp) for o in op.walk()):
+                    # A callee's result types must stay what its callers expect.
+                    continue
+                refine_function(f)

@@ -1,0 +1,55 @@
+"""Errors and warnings of `xjit.jit` (no compiler imports: usable from eager code)."""
+
+from __future__ import annotations
+
+import linecache
+from dataclasses import dataclass
+
+
+class TracerWarning(UserWarning):
+    """A trace froze something that depends on tensor values (e.g. Python control flow)."""
+
+
+@dataclass(frozen=True)
+class SourceLoc:
+    file: str
+    line: int
+    col: int  # 1-based, as compilers print it
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def excerpt(self) -> str:
+        """The source line with a caret under the column."""
+        text = linecache.getline(self.file, self.line).rstrip("\n")
+        if not text:
+            return ""
+        return f"    {text}\n    {' ' * (self.col - 1)}^"
+
+
+class FrontendError(Exception):
+    """Python code that `xjit.jit.script` cannot compile: says where (file:line:col, the line with
+    a caret), what is unsupported or ill-typed, and through which calls it was reached."""
+
+    def __init__(self, message: str, loc: SourceLoc | None = None,
+                 chain: tuple[str, ...] = ()) -> None:
+        self.message = message
+        self.loc = loc
+        self.chain = chain
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [f"{self.loc}: error: {self.message}" if self.loc else f"error: {self.message}"]
+        if self.loc is not None and (ex := self.loc.excerpt()):
+            parts.append(ex)
+        for c in self.chain:
+            parts.append(c)
+        return "\n".join(parts)
+
+    def called_from(self, what: str, loc: SourceLoc | None) -> FrontendError:
+        """The same error, noting that the failing function was compiled because of a call."""
+        where = f"{loc}: " if loc else ""
+        note = f"{where}note: '{what}' was compiled because it was called from here"
+        if loc is not None and (ex := loc.excerpt()):
+            note += "\n" + ex
+        return FrontendError(self.message, self.loc, (*self.chain, note))

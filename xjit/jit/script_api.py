@@ -1,0 +1,254 @@
+"""`xjit.jit.script`: compile a Module's `forward` or a function from its Python source, keeping
+control flow (frontends/script.py), and run it compiled.
+
+A scripted graph is generic: unannotated tensors are `!torch.vtensor` (shape and dtype unknown).
+Each call specialises it on the call's signature: the shapes and dtypes of the tensor arguments
+and the values of the scalar (int/float/bool) arguments. The specialisation sets the argument
+types, inlines every call (`inline`), propagates static types (`torch-shape-refinement`) and
+compiles the result with `CompiledFunction`; compiled variants are cached by signature, so a new
+sequence length compiles once more and is then as cheap as any other call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from xjit._tensor import Tensor
+from xjit.nn.module import Module
+
+
+def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
+    sig = []
+    for a in args:
+        if isinstance(a, Tensor):
+            sig.append(("T", tuple(a.shape), a.numpy().dtype.str))
+        elif a is None or isinstance(a, (bool, int, float)):
+            sig.append(("S", type(a).__name__, a))
+        else:
+            from xjit.jit.compiled import ArgumentError
+
+            raise ArgumentError(f"unsupported argument of type {type(a).__name__}")
+    return tuple(sig)
+
+
+class _Scripted:
+    """What ScriptModule and ScriptFunction share: the generic graph and compiled variants."""
+
+    _name: str
+
+    def _init_scripted(self, compile_ir: Callable[[dict[str, Any] | None], Any], entry: str) -> None:
+        object.__setattr__(self, "_compile_ir", compile_ir)
+        object.__setattr__(self, "_entry", entry)
+        object.__setattr__(self, "_variants", {})
+        object.__setattr__(self, "_by_kinds", {})
+        object.__setattr__(self, "_generic", compile_ir(None))
+
+    # -- the generic graph -------------------------------------------------------------------------
+    @property
+    def graph_ir(self) -> Any:
+        return self.__dict__["_generic"].module
+
+    @property
+    def graph(self) -> str:
+        return str(self.graph_ir)
+
+    @property
+    def code(self) -> str:
+        from xjit.frontends.python_printer import render_python
+
+        return render_python(self.graph_ir)
+
+    @property
+    def arg_names(self) -> list[str]:
+        return self.__dict__["_generic"].arg_names
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self.__dict__["_generic"].defaults
+
+    @property
+    def output_spec(self) -> Any:
+        return self.__dict__["_generic"].output_spec
+
+    def graph_source(self) -> dict[str, Any]:
+        g = self.__dict__["_generic"]
+        return {"ir": g.module, "params": g.params, "spec": g.output_spec,
+                "arg_names": g.arg_names, "defaults": g.defaults, "entry": self.__dict__["_entry"]}
+
+    # -- calls -------------------------------------------------------------------------------------
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+        from xjit.jit.compiled import ArgumentError
+
+        names, defaults = self.arg_names, self.defaults
+        if len(args) > len(names):
+            raise ArgumentError(f"{self._name}() expected at most {len(names)} arguments "
+                                f"({', '.join(names)}), got {len(args)}")
+        vals = list(args)
+        for n in names[len(args):]:
+            if n in kwargs:
+                vals.append(kwargs.pop(n))
+            elif n in defaults:
+                vals.append(defaults[n])
+            else:
+                raise ArgumentError(f"{self._name}() missing argument '{n}'")
+        if kwargs:
+            raise ArgumentError(f"{self._name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        return vals
+
+    def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
+        """The generic graph for this combination of None / non-None optional arguments."""
+        from xjit.dialects import torch as td
+
+        g = self.__dict__["_generic"]
+        fop = next(o for o in g.module.ops if getattr(o, "sym_name", None) is not None
+                   and o.sym_name.data == self.__dict__["_entry"] and o.name == "func.func")
+        kinds: dict[str, Any] = {}
+        for n, a, v in zip(g.arg_names, fop.body.block.args, vals, strict=True):
+            if v is None and not isinstance(a.type, td.NoneType):
+                kinds[n] = td.NoneType()
+            elif v is not None and isinstance(a.type, td.NoneType):
+                kinds[n] = td.ValueTensorType.of(None, None) if isinstance(v, Tensor) else {
+                    bool: td.BoolType(), int: td.IntType(), float: td.FloatType()}[type(v)]
+        if not kinds:
+            return g
+        key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
+        cache = self.__dict__["_by_kinds"]
+        if key not in cache:
+            cache[key] = self.__dict__["_compile_ir"](kinds)
+        return cache[key]
+
+    def compiled_for(self, *args: Any, **kwargs: Any) -> Any:
+        """The `CompiledFunction` this call signature runs (compiled on first use, then cached)."""
+        vals = self._bind(args, dict(kwargs))
+        sig = _signature(vals)
+        variants = self.__dict__["_variants"]
+        cf = variants.get(sig)
+        if cf is None:
+            from xjit.jit.specialize import compile_specialized
+
+            g = self._graph_for_kinds(vals)
+            cf = variants[sig] = compile_specialized(g, self.__dict__["_entry"], vals)
+        return cf, vals
+
+    def specialized_ir(self, *args: Any) -> Any:
+        """The torch IR after specialisation, inlining and shape refinement (for inspection)."""
+        from xjit.jit.specialize import specialize
+
+        vals = self._bind(args, {})
+        return specialize(self._graph_for_kinds(vals), self.__dict__["_entry"], vals)[0]
+
+    def run_reference(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the generic torch IR with the torch-level reference interpreter (no lowering)."""
+        from xjit.frontends.torch_interpreter import run_torch
+
+        vals = self._bind(args, dict(kwargs))
+        g = self._graph_for_kinds(vals)
+        fop = next(o for o in g.module.ops if o.name == "func.func"
+                   and o.sym_name.data == self.__dict__["_entry"])
+        from xjit.dialects import torch as td
+
+        call_args = [v for v, a in zip(vals, fop.body.block.args, strict=True)]
+        del td
+        outs = run_torch(g.module, self.__dict__["_entry"], call_args, g.params)
+        import numpy as np
+
+        result, _ = g.output_spec.rebuild([Tensor(o) if isinstance(o, np.ndarray) else o for o in outs])
+        return result
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]) -> Any:
+        from xjit import _dispatch
+
+        rec = _dispatch.current_recorder()
+        if rec is not None and hasattr(rec, "record_call"):
+            # Being traced: keep this graph (with its control flow) as a call in the trace.
+            _dispatch.pop_recorder()
+            try:
+                result = eager(*args, **kwargs)
+            finally:
+                _dispatch.push_recorder(rec)
+            rec.record_call(self, self._bind(args, dict(kwargs)), result)
+            return result
+        cf, vals = self.compiled_for(*args, **kwargs)
+        return cf(*[v for v in vals if isinstance(v, Tensor)])
+
+
+class ScriptModule(Module, _Scripted):
+    """A Module whose `forward` was compiled from its source. Shares submodules and parameters
+    with the original; `graph`/`code` show the generic graph, calls run compiled code."""
+
+    def __init__(self, original: Module) -> None:
+        from xjit.frontends.script import script_module_ir
+
+        super().__init__()
+        object.__setattr__(self, "_original", original)
+        object.__setattr__(self, "_original_name", type(original).__name__)
+        object.__setattr__(self, "_name", "forward")
+        for name, p in original._parameters.items():
+            self.register_parameter(name, p)
+        for name, b in original._buffers.items():
+            self.register_buffer(name, b)
+        for name, m in original._modules.items():
+            self.add_module(name, m)
+        self.training = original.training
+        self._init_scripted(lambda kinds: script_module_ir(original, kinds), "forward")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, self.__dict__["_original"])
+
+    @property
+    def forward(self) -> Any:  # type: ignore[override]
+        return self.__call__
+
+    def _get_name(self) -> str:
+        return "RecursiveScriptModule"
+
+    def __repr__(self) -> str:
+        return _script_repr(self)
+
+
+def _script_repr(m: Module) -> str:
+    """TorchScript's hierarchy: `RecursiveScriptModule(original_name=MyCell ...)`."""
+    name = m.__dict__.get("_original_name", type(m).__name__)
+    lines = [f"({n}): {_script_repr(c) if isinstance(c, (ScriptModule,)) else repr(c)}".replace("\n", "\n  ")
+             for n, c in m._modules.items() if c is not None]
+    if not lines:
+        return f"RecursiveScriptModule(original_name={name})"
+    return f"RecursiveScriptModule(\n  original_name={name}\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ScriptFunction(_Scripted):
+    """A function compiled from its source; call it like the function."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        from xjit.frontends.script import script_function_ir
+
+        self.__dict__["_fn"] = fn
+        self.__dict__["_name"] = fn.__name__
+        self.__dict__["name"] = fn.__name__
+        self.__wrapped__ = fn
+        self._init_scripted(lambda kinds: script_function_ir(fn, kinds), fn.__name__)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, self.__dict__["_fn"])
+
+    def __repr__(self) -> str:
+        return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
+
+
+def script(obj: Any) -> Any:
+    """Compile a Module (its `forward`, and the submodules it calls) or a function from source.
+
+    Already traced or scripted modules are returned as they are. Usable as a decorator.
+    """
+    from xjit.jit.api import TracedModule
+
+    if isinstance(obj, (ScriptModule, TracedModule, ScriptFunction)):
+        return obj
+    if isinstance(obj, Module):
+        return ScriptModule(obj)
+    if callable(obj):
+        from xjit.frontends.script import script_function_of
+
+        return script_function_of(obj)
+    raise TypeError(f"script expects a Module or a function, got {type(obj).__name__}")

@@ -1,0 +1,66 @@
+"""Specialising a scripted graph on a call signature, then compiling it (see script_api.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FunctionType, ModuleOp
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from xjit._tensor import Tensor
+from xjit.jit.compiled import ArgumentError, CompiledFunction
+
+SPECIALIZE_PASSES = ("inline", "canonicalize", "torch-shape-refinement", "canonicalize", "cse")
+
+
+def specialize(g: Any, entry: str, vals: Sequence[Any]) -> tuple[ModuleOp, list[Any], list[str]]:
+    """Clone `g.module`, give `@entry` the call's argument types (tensors: static shape and
+    dtype; scalars and None: their values, as constants), inline, refine shapes."""
+    from xjit.dialects import make_context
+    from xjit.dialects import torch as td
+    from xjit.frontends.builder import TorchBuilder, vtensor_type
+    from xjit.frontends.trace import meta_of
+    from xjit.passes.pipelines import run_passes
+
+    module = g.module.clone()
+    f = next(o for o in module.ops if isinstance(o, func.FuncOp) and o.sym_name.data == entry)
+    block = f.body.block
+    b = TorchBuilder(InsertPoint.at_start(block))
+    metas, names = [], []
+    for arg, v, name in zip(list(block.args), vals, g.arg_names, strict=True):
+        t = arg.type
+        if isinstance(v, Tensor):
+            meta = meta_of(v)
+            st = vtensor_type(meta)
+            if not isinstance(t, td.ValueTensorType) or not td.types_compatible(st, t):
+                raise ArgumentError(f"{entry}() argument '{name}' must be {t}, got a tensor of type {st}")
+            if st != t:
+                cast = td.TensorStaticInfoCastOp(arg, t)
+                b.insert(cast)
+                arg.replace_uses_with_if(cast.result, lambda u, c=cast: u.operation is not c)
+                arg._type = st  # type: ignore[attr-defined]
+            metas.append(meta)
+            names.append(name)
+        else:
+            want = {bool: td.BoolType, int: td.IntType, float: td.FloatType, type(None): td.NoneType}
+            if not isinstance(t, want[type(v)]):
+                if isinstance(v, int) and not isinstance(v, bool) and isinstance(t, td.FloatType):
+                    v = float(v)
+                else:
+                    raise ArgumentError(f"{entry}() argument '{name}' must be {t}, got {type(v).__name__}")
+            c = b.constant(v)
+            arg.replace_all_uses_with(c)
+            block.erase_arg(arg)
+    f.function_type = FunctionType.from_lists([a.type for a in block.args], list(f.function_type.outputs.data))
+    f.properties["function_type"] = f.function_type
+    module.verify()
+    run_passes(make_context(), module, SPECIALIZE_PASSES)
+    return module, metas, names
+
+
+def compile_specialized(g: Any, entry: str, vals: Sequence[Any]) -> CompiledFunction:
+    module, metas, names = specialize(g, entry, vals)
+    Rewriter  # noqa: B018  (keeps the import for callers that patch IR)
+    return CompiledFunction(module, g.params, metas, names, g.output_spec, entry)
