@@ -71,7 +71,10 @@ def compile_module(
     for msg in gen.warnings:
         warnings.warn(msg, XjitPerformanceWarning, stacklevel=2)
     bound = {**_initial_values(module), **(globals or {})}
-    namespace: dict[str, object] = {"__name__": "xjit_generated", "np": np, "rt": runtime}
+    namespace: dict[str, object] = {
+        "__name__": "xjit_generated", "np": np, "rt": runtime,
+        "_fp_set": runtime.fp_set, "_fp_reset": runtime.fp_reset, "_FP_IGNORE": runtime.FP_IGNORE,
+    }
     for py_name, symbol in gen.globals.items():
         if symbol not in bound:
             raise KeyError(f"memref.get_global @{symbol}: no array bound to this global")

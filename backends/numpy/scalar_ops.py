@@ -28,7 +28,9 @@ class Expr:
         if out is None:
             return self.text
         assert self.ufunc is not None
-        return f"{self.ufunc}({', '.join(self.args)}, out={out})"
+        # `out` passed positionally: the same as `out=` for a ufunc, and up to 2x cheaper to
+        # call on small arrays (no keyword parsing).
+        return f"{self.ufunc}({', '.join(self.args)}, {out})"
 
 
 def ufunc(name: str, *args: str) -> Expr:

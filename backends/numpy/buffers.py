@@ -1,0 +1,139 @@
+"""Buffer planning for one block of generated code: lazy allocation, reuse by liveness, and
+copies that can stay views.
+
+- An allocation is emitted just before the first op that uses it (not where bufferize put it).
+- A buffer is *simple* if every use is a `loop.load`/`loop.store` (possibly nested in loops),
+  `memref.dim`, `memref.copy` or `memref.dealloc`: no view, call, yield or return can keep it
+  alive, so after its last use (by top-level op of this block; a use inside an `scf` loop keeps
+  it alive for the whole loop) its storage is free.
+- A new allocation takes the storage of a free buffer of the same type (same dynamic sizes),
+  or of a simple buffer whose last use is the very nest that first writes the new one, when
+  that nest is elementwise (parallel, reading the old buffer only at the element it writes):
+  `np.add(buf, bias, out=buf)`. Everything stays allocated per call, so a returned array is
+  never shared with a later call.
+- A parallel nest that only copies a function argument or a global through a permutation into
+  a simple buffer written nowhere else (the transpose of a weight feeding a matmul) is not run:
+  the buffer's name becomes the view (`g_weight.T`); BLAS reads transposed operands in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from xdsl.dialects import func, memref
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+from xdsl.ir.affine import AffineDimExpr, AffineMap
+
+from xjit.backends.numpy.vectorize import NestPlan
+from xjit.dialects.loop import PARALLEL, LoadOp, NestOp, StoreOp
+
+_SIMPLE_USERS = (LoadOp, StoreOp, memref.DimOp, memref.CopyOp, memref.DeallocOp)
+
+
+def _top(op: Operation, ops: dict[Operation, int]) -> int | None:
+    while op not in ops:
+        parent = op.parent_op()
+        if parent is None:
+            return None
+        op = parent
+    return ops[op]
+
+
+@dataclass
+class BufferPlan:
+    ops: list[Operation]
+    plans: dict[Operation, NestPlan | str]
+    allocs: dict[Operation, tuple[int, int]] = field(default_factory=dict)  # alloc -> first, last
+    simple: set[SSAValue] = field(default_factory=set)
+    by_first: dict[int, list[Operation]] = field(default_factory=dict)
+    view_copies: dict[Operation, SSAValue] = field(default_factory=dict)  # nest -> target
+
+    def __post_init__(self) -> None:
+        index = {op: i for i, op in enumerate(self.ops)}
+        for op in self.ops:
+            if not isinstance(op, memref.AllocOp):
+                continue
+            v = op.memref
+            at = [_top(u.operation, index) for u in v.uses]
+            if not at or any(a is None for a in at):
+                continue  # unused, or used outside this block: allocate where it is
+            self.allocs[op] = (min(at), max(at))  # type: ignore[type-var]
+            self.by_first.setdefault(min(at), []).append(op)  # type: ignore[type-var]
+            if all(isinstance(u.operation, _SIMPLE_USERS) for u in v.uses):
+                self.simple.add(v)
+        for op in self.ops:
+            plan = self.plans.get(op)
+            if isinstance(op, NestOp) and isinstance(plan, NestPlan):
+                target = _view_copy_target(op, plan, self.simple)
+                if target is not None:
+                    self.view_copies[op] = target
+
+    def reusable_into(self, new: Operation, at: int, free: list[Operation]) -> Operation | None:
+        """A dead (or dying in an elementwise way at op `at`) buffer `new` may take over."""
+        t = new.memref.type  # type: ignore[attr-defined]
+        sizes = list(new.dynamic_sizes)  # type: ignore[attr-defined]
+        for old in free:
+            if old.memref.type != t or list(old.dynamic_sizes) != sizes:  # type: ignore[attr-defined]
+                continue
+            last = self.allocs[old][1]
+            if last < at or (last == at and self._in_place_ok(self.ops[at], old.memref, new.memref)):  # type: ignore[attr-defined]
+                return old
+        return None
+
+    def _in_place_ok(self, op: Operation, old: SSAValue, new: SSAValue) -> bool:
+        plan = self.plans.get(op)
+        if not isinstance(op, NestOp) or not isinstance(plan, NestPlan) or plan.kind != PARALLEL:
+            return False
+        body = list(op.body.block.ops)
+        stores = [o for o in body if isinstance(o, StoreOp) and o.memref == new]
+        if len(stores) != 1 or any(isinstance(o, StoreOp) and o.memref == old for o in body):
+            return False
+        st = stores[0]
+        return all(
+            o.map == st.map and list(o.indices) == list(st.indices)
+            for o in body
+            if isinstance(o, LoadOp) and o.memref == old
+        )
+
+
+def _never_written(v: SSAValue) -> bool:
+    """Function arguments and globals: the contract says generated code never writes them."""
+    if isinstance(v.owner, memref.GetGlobalOp):
+        return True
+    if isinstance(v, BlockArgument):
+        parent = v.owner.parent_op() if isinstance(v.owner, Block) else None
+        return isinstance(parent, func.FuncOp)
+    return False
+
+
+def _view_copy_target(nest: NestOp, plan: NestPlan, simple: set[SSAValue]) -> SSAValue | None:
+    if plan.kind != PARALLEL or len(plan.stores) != 1:
+        return None
+    st = plan.stores[0]
+    body = [o for o in nest.body.block.ops if not o.name == "loop.yield"]
+    load = st.value.owner
+    if len(body) != 2 or not isinstance(load, LoadOp) or not _never_written(load.memref):
+        return None
+    target = st.memref
+    if target not in simple or not isinstance(target.owner, memref.AllocOp):
+        return None
+    if st.map.data != AffineMap.identity(len(nest.ivs)) or list(st.indices) != list(nest.ivs):
+        return None
+    lm = load.map.data
+    dims = [e.position for e in lm.results if isinstance(e, AffineDimExpr)]
+    if len(dims) != len(lm.results) or sorted(dims) != list(range(lm.num_dims)):
+        return None
+    if list(load.indices) != list(nest.ivs):
+        return None
+    # The copy is the only write of the target, and it covers the whole buffer.
+    writers = [u.operation for u in target.uses if isinstance(u.operation, StoreOp | memref.CopyOp)]
+    if writers != [st] or any(isinstance(u.operation, memref.CopyOp) for u in target.uses):
+        return None
+    shape = target.type.get_shape()  # type: ignore[attr-defined]
+    for b, size in zip(nest.bounds, shape, strict=True):
+        c = b.owner
+        if size < 0 or getattr(getattr(c, "value", None), "value", None) is None:
+            return None
+        if c.value.value.data != size:  # type: ignore[union-attr]
+            return None
+    return target
