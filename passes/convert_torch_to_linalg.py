@@ -43,6 +43,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from xjit.dialects import torch as td
 from xjit.ops.registry import OpDef
 from xjit.ops.types import DType
+from xjit.passes.linalg_fuse_elementwise import tag_origins
 from xjit.passes.torch_control_flow import lower_prim, lower_scalar_aten, select_view
 
 # -- types -----------------------------------------------------------------------------------
@@ -595,6 +596,7 @@ class _FuncLowering:
             return
         args = [self.arg(v) for v in op.operands]
         result_types = [convert_type(r.type) for r in op.results]
+        start = b.insertion_point.block.last_op  # provenance for the fusion report
         if opdef.body is not None:
             outs: Sequence[SSAValue] = [self.lower_elementwise(b, op, opdef, args, result_types[0])]
         elif opdef.lower is not None:
@@ -609,6 +611,7 @@ class _FuncLowering:
                     f"lowering of {op.name} produced {n.type}, expected {convert_type(r.type)}"
                 )
             self.map[r] = n
+        tag_origins(b.insertion_point.block, start, op)
 
     def lower_elementwise(
         self, b: Builder, op: td.AtenOp, opdef: OpDef, args: list[Any], result_type: Attribute

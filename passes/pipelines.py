@@ -15,6 +15,7 @@ from xjit.passes import get_pass
 TORCH_TO_LOOPS_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("decomposed", ("torch-decompose", "canonicalize", "cse")),
     ("linalg", ("convert-torch-to-linalg", "canonicalize", "cse")),
+    ("fused", ("linalg-fuse-elementwise", "canonicalize", "cse")),
     ("buffers", ("bufferize",)),
     ("loops", ("convert-linalg-to-loop", "canonicalize", "cse")),
 )
@@ -36,7 +37,7 @@ def run_passes(
 @dataclass(frozen=True)
 class TorchToLoops(ModulePass):
     """torch dialect → loop dialect: decompose, canonicalize, lower to linalg on tensors,
-    bufferize, lower to loop nests."""
+    fuse elementwise ops, bufferize, lower to loop nests."""
 
     name = "torch-to-loops"
 

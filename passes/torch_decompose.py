@@ -49,6 +49,10 @@ def decompose_op(op: td.AtenOp, only: frozenset[str] = frozenset()) -> bool:
     if args is None:
         return False
     builder = TorchBuilder(InsertPoint.before(op))
+    if builder.loc is None:  # decomposed ops remember what they came from (fusion report)
+        from xjit.passes.linalg_fuse_elementwise import origin_loc
+
+        builder.loc = origin_loc(op)
     out = opdef.decompose(IRTorch(builder), *args)
     outs = out if isinstance(out, tuple) else (out,)
     for old, new in zip(op.results, outs, strict=True):

@@ -161,6 +161,11 @@ class XjitOptMain(xDSLOptMain):
             help="list the available passes (xjit's and upstream xDSL's) and exit",
         )
         arg_parser.add_argument(
+            "--fusion-report", action="store_true",
+            help="after the passes, print to stderr which torch ops each loop nest computes "
+            "and why the others did not fuse (linalg-fuse-elementwise's decisions)",
+        )
+        arg_parser.add_argument(
             "--debug", action="store_true",
             help=f"show Python tracebacks instead of diagnostics (also: {DEBUG_ENV}=1)",
         )
@@ -290,6 +295,11 @@ class XjitOptMain(xDSLOptMain):
         self._timings.append(("parser", time.perf_counter() - t0))
 
         self._verify(module, after=None)
+        fusion_log = None
+        if self.args.fusion_report:
+            from xjit.passes.linalg_fuse_elementwise import start_fusion_log
+
+            fusion_log = start_fusion_log()
         for spec, p in self.passes:
             t0 = time.perf_counter()
             try:
@@ -313,6 +323,10 @@ class XjitOptMain(xDSLOptMain):
                 print(f"// -----// IR Dump After {spec} //----- //", file=sys.stderr)
                 print(self._print_ir(module), file=sys.stderr)
 
+        if fusion_log is not None:
+            from xjit.passes.fusion_report import fusion_report
+
+            print(fusion_report(module, fusion_log), end="", file=sys.stderr)
         t0 = time.perf_counter()
         result = self.output_resulting_program(module)
         self._timings.append(("output", time.perf_counter() - t0))

@@ -1,0 +1,207 @@
+"""linalg-fuse-elementwise, the fusion report, and the numpy backend's buffer/blocking choices:
+each checked against the unfused IR (xDSL interpreter and numpy backend) and numpy written here."""
+
+from __future__ import annotations
+
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.linalg.ops import GenericOp
+from xdsl.parser import Parser
+
+import xjit as torch
+from xjit.backends.interpreter import run_interpreted
+from xjit.backends.numpy import XjitPerformanceWarning, compile_module
+from xjit.dialects import make_context
+from xjit.jit.compiled import ArgumentError
+from xjit.passes.fusion_report import fusion_report
+from xjit.passes.linalg_fuse_elementwise import collect_fusion_log
+from xjit.passes.pipelines import run_passes
+
+LIT = pathlib.Path(__file__).parent.parent / "lit_tests" / "passes" / "linalg-fuse-elementwise.mlir"
+TO_LOOPS = ["bufferize", "convert-linalg-to-loop", "canonicalize", "cse"]
+RNG = np.random.default_rng(0)
+
+
+def chunks() -> dict[str, str]:
+    out = {}
+    for text in LIT.read_text().split("// -----"):
+        m = Parser(make_context(), text).parse_module()
+        fn = next(o for o in m.ops if isinstance(o, func.FuncOp))
+        out[fn.sym_name.data] = text
+    return out
+
+
+def parse(text: str) -> ModuleOp:
+    m = Parser(make_context(), text).parse_module()
+    m.verify()
+    return m
+
+
+def generics(m: ModuleOp) -> list[GenericOp]:
+    return [o for o in m.walk() if isinstance(o, GenericOp)]
+
+
+def numpy_oracle(name: str, args: list[np.ndarray]) -> list[np.ndarray]:
+    a64 = [a.astype(np.float64) for a in args]
+    if name == "chain":
+        x, a, b = a64
+        return [np.tanh(x * a + b) * (1 / (1 + np.exp(-x))) + x]
+    if name == "shared":
+        x, y = a64
+        s, t = x + y, np.exp(x)
+        return [s * t, s - t, t]
+    if name == "broadcast":
+        x, b = a64
+        return [x + np.tanh(b)]
+    if name == "softmax":
+        (x,) = a64
+        e = np.exp(x - x.max(1, keepdims=True))
+        return [e / e.sum(1, keepdims=True)]
+    (x,) = a64  # layer_norm
+    xc = x - x.mean(1, keepdims=True)
+    return [xc / np.sqrt((xc * xc).mean(1, keepdims=True) + 1e-5)]
+
+
+@pytest.mark.parametrize("name", ["chain", "shared", "broadcast", "softmax", "layer_norm"])
+def test_fused_ir_verifies_and_computes_the_same(name: str) -> None:
+    text = chunks()[name]
+    ctx = make_context()
+    unfused, fused = parse(text), parse(text)
+    run_passes(ctx, fused, ["linalg-fuse-elementwise"])  # run_passes verifies after the pass
+    assert len(generics(fused)) < len(generics(unfused))
+    run_passes(ctx, unfused, TO_LOOPS)
+    run_passes(ctx, fused, TO_LOOPS)
+    fn = next(o for o in fused.ops if isinstance(o, func.FuncOp))
+    args = [RNG.standard_normal(tuple(t.get_shape())).astype(np.float32) for t in fn.function_type.inputs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", XjitPerformanceWarning)  # fused nests must vectorise
+        got = compile_module(fused)[name](*args)
+    ref = run_interpreted(unfused, name, args)
+    interp = run_interpreted(fused, name, args)
+    want = numpy_oracle(name, args)
+    for g, r, i, w in zip(got, ref, interp, want, strict=True):
+        np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(i, r, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_nest_counts_of_softmax_and_layer_norm() -> None:
+    for name in ("softmax", "layer_norm"):
+        m = parse(chunks()[name])
+        run_passes(make_context(), m, ["linalg-fuse-elementwise"])
+        assert len(generics(m)) == 3, name  # plus two fills of the accumulators
+
+
+def test_multi_consumer_rule_on_traced_code() -> None:
+    def cheap(x):
+        s = x + 1.0  # one add: recomputed in both consumers
+        return s * x, s - x
+
+    def costly(x):
+        e = torch.exp(x)  # expensive: computed once, kept as a second output
+        return e * 2.0, e + x
+
+    x = torch.randn(3, 5)
+    for fn, nests in ((cheap, 2), (costly, 2)):
+        c = torch.jit.trace(fn, (x,))
+        assert c.stages()["fused"].count("linalg.generic") == nests
+        for got, want in zip(c(x), fn(x), strict=True):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    src = torch.jit.trace(costly, (x,)).source
+    assert src.count("np.exp(") == 1  # never recomputed
+
+
+def test_fusion_report_names_ops_nests_and_reasons() -> None:
+    class Cell(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 4)
+
+        def forward(self, x, h):
+            return torch.tanh(self.linear(x) + h)
+
+    c = torch.jit.trace(Cell(), (torch.rand(3, 4), torch.rand(3, 4)))
+    report = c.forward.fusion_report()
+    assert "@forward: 4 loop nests" in report  # transpose (a view in numpy), fill, matmul, fused
+    body = report.split("#4 (elementwise):")[1]
+    assert "aten.add.Tensor (from aten.linear" in body and "aten.tanh" in body
+    assert "aten.mm (from aten.linear" in report
+    assert "not fused:" in report and "linalg.matmul is a contraction" in report
+
+
+def test_fusion_report_from_a_module() -> None:
+    m = parse(chunks()["softmax"])
+    with collect_fusion_log() as log:
+        run_passes(make_context(), m, ["linalg-fuse-elementwise", *TO_LOOPS])
+    report = fusion_report(m, log)
+    assert report.startswith("@softmax: 5 loop nests")
+    assert "result kept as an extra output" in report
+    assert "aten.amax  ->  aten.sub.Tensor + aten.exp + aten.sum.dim_IntList: it is a reduction" in report
+
+
+# -- the backend: buffers, views, blocks -----------------------------------------------------
+
+
+def test_outputs_are_fresh_per_call_and_reused_buffers_are_safe() -> None:
+    def f(x, w):
+        y = torch.tanh(x * 2.0) + x  # intermediates share storage in place
+        return torch.mm(y, w), y
+
+    x, w = torch.randn(4, 6), torch.randn(6, 3)
+    c = torch.jit.trace(f, (x, w))
+    a1, b1 = c(x, w)
+    keep = a1.numpy().copy(), b1.numpy().copy()
+    a2, b2 = c(torch.randn(4, 6), w)
+    np.testing.assert_array_equal(a1.numpy(), keep[0])  # a later call did not overwrite it
+    np.testing.assert_array_equal(b1.numpy(), keep[1])
+    assert not np.shares_memory(a1.numpy(), a2.numpy())
+    assert not np.shares_memory(b1.numpy(), b2.numpy())
+    for got, want in zip(c(x, w), f(x, w), strict=True):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+
+
+def test_log_softmax_reuses_storage_without_clobbering() -> None:
+    import xjit.nn.functional as F
+
+    x = torch.randn(2, 1, 3)
+    c = torch.jit.trace(lambda x: F.log_softmax(x, 1), (x,))
+    np.testing.assert_allclose(c(x).numpy(), F.log_softmax(x, 1).numpy(), atol=1e-6)
+
+
+def test_transposed_weight_is_a_view_and_parameter_updates_are_seen() -> None:
+    lin = torch.nn.Linear(4, 3)
+    x = torch.randn(5, 4)
+    c = torch.jit.trace(lin, (x,))
+    src = c.forward.source
+    assert "g_weight.T" in src and "[...] = g_weight.T" not in src  # no copy
+    lin.weight.numpy()[...] = 1.0  # in place: the compiled code reads the live parameter
+    np.testing.assert_allclose(c(x).numpy(), lin(x).numpy(), rtol=1e-6)
+
+
+def test_large_elementwise_nests_run_in_blocks() -> None:
+    def chain(x, a, b):
+        return torch.tanh(x * a + b) * torch.sigmoid(x) + x
+
+    x, a, b = torch.randn(301, 1000), torch.randn(301, 1000), torch.randn(1000)
+    c = torch.jit.trace(chain, (x, a, b))
+    src = c.source
+    assert "for c0 in range(0, 301, " in src  # blocked along dim 0, with a ragged last block
+    assert src.count("np.empty(") <= 3  # the result and two block-sized scratch arrays
+    np.testing.assert_allclose(c(x, a, b).numpy(), chain(x, a, b).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_one_cheap_argument_check_still_reports_clearly() -> None:
+    c = torch.jit.trace(lambda x: x * 2.0, (torch.randn(2, 3),))
+    with pytest.raises(ArgumentError, match="shape"):
+        c(torch.randn(3, 3))
+    with pytest.raises(ArgumentError, match="dtype"):
+        c(torch.from_numpy(np.zeros((2, 3), np.float64)))
+    with pytest.raises(ArgumentError, match="must be a Tensor"):
+        c(np.zeros((2, 3), np.float32))
+    with pytest.raises(ArgumentError, match="expected 1 arguments"):
+        c(torch.randn(2, 3), torch.randn(2, 3))
