@@ -16,6 +16,10 @@ def fmt_time(s: float | None) -> str:
     return f"{s:.2f} s"
 
 
+def _signed_us(s: float | None) -> str:
+    return "—" if s is None else f"{s * 1e6:+.2f} µs"
+
+
 def fmt_ratio(r: float | None) -> str:
     if r is None:
         return "—"
@@ -174,9 +178,14 @@ def _overhead_section(run: dict[str, Any], w: Any) -> None:
     w("## Per-call overhead (compiled MyCell, 3×4 inputs)")
     w("")
     if ov.get("status") == "ok":
+        lo, hi = ov.get("overhead_iqr_s", [None, None])
         w(f"- compiled module `traced(x, h)`: {fmt_time(ov['module_call_s'])}; generated numpy "
-          f"function on arrays: {fmt_time(ov['generated_call_s'])}; **overhead "
-          f"{fmt_time(ov['overhead_s'])} per call**; naive numpy: {fmt_time(ov['naive_s'])}")
+          f"function on arrays: {fmt_time(ov['generated_call_s'])}; naive numpy: "
+          f"{fmt_time(ov['naive_s'])}")
+        w(f"- **overhead of the module call: {_signed_us(ov['overhead_s'])} per call** (median "
+          f"of {ov.get('samples')} back-to-back sample differences; quartiles "
+          f"{_signed_us(lo)} … {_signed_us(hi)}: an interval spanning 0 means no measurable "
+          "overhead)")
     else:
         w(f"- {ov.get('status')}: {ov.get('reason')}")
     w("")

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class TimeLimit(Exception):
-    """A call ran past its time limit (raised inside it by SIGALRM)."""
+class TimeLimit(BaseException):
+    """A call ran past its time limit (raised inside it by SIGALRM). A BaseException, like
+    KeyboardInterrupt, so that the `except Exception` of the code under test does not swallow it."""
 
 
 @contextlib.contextmanager
@@ -23,6 +24,7 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     """Interrupt the body with `TimeLimit` after `seconds` (main thread on POSIX; else no limit).
 
     A long C call (one BLAS matmul) finishes first; Python code (scalar loops, passes) is cut off.
+    The alarm repeats every second until the body has ended, in case something caught it anyway.
     """
     usable = (
         seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
@@ -31,15 +33,18 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     if not usable:
         yield
         return
+    armed = [True]
 
     def _raise(signum: int, frame: Any) -> None:
-        raise TimeLimit(f"over the {seconds:g} s limit")
+        if armed[0]:
+            raise TimeLimit(f"over the {seconds:g} s limit")
 
     old = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
     try:
         yield
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
