@@ -54,6 +54,8 @@ def decompose_op(op: td.AtenOp, only: frozenset[str] = frozenset()) -> bool:
 
         builder.loc = origin_loc(op)
     out = opdef.decompose(IRTorch(builder), *args)
+    if out is None:  # no decomposition for these arguments: the op is lowered directly
+        return False
     outs = out if isinstance(out, tuple) else (out,)
     for old, new in zip(op.results, outs, strict=True):
         assert isinstance(new, IRValue)

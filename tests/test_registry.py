@@ -564,6 +564,11 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [(3, 1), (3, 4), (4, 5), 1, -1.5],
         [(1,), (2, 0), (0, 3), 2, 1],
     ],
+    "aten.matmul": [
+        [(3, 4), (4, 5)],
+        [(1, 1), (1, 1)],
+        [(0, 2), (2, 3)],
+    ],
     "aten.mean": [[(3, 4)], [(0, 2)]],
     "aten.mean.dim": [[(3, 4), [1], False], [(2, 3, 4), [0, -1], True], [(3, 4), None, False]],
     "aten.argmax": [[(3, 4), 1, False], [(3, 4), None, False], [(2, 3), None, True], [(1, 3), -1, True]],

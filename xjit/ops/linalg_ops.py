@@ -179,6 +179,8 @@ register(
     "aten::matmul(Tensor self, Tensor other) -> Tensor",
     _matmul_shape,
     eager=_checked(_matmul_shape, np.matmul),
+    # 2-D x 2-D is mm; every other rank combination is lowered directly (one contraction).
+    decompose=lambda T, a, b: T.mm(a, b) if a.dim() == 2 and b.dim() == 2 else None,
     lower=_matmul_lower,
 )
 
