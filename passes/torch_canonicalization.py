@@ -31,7 +31,7 @@ class FoldIdentityOperand(RewritePattern):
             return
         x = op.operands[0]
         if x.type == op.results[0].type:
-            rewriter.replace_op(op, [], [x])
+            rewriter.replace(op, [], [x])
 
 
 class FoldInvolution(RewritePattern):
@@ -45,7 +45,7 @@ class FoldInvolution(RewritePattern):
             return
         x = inner.operands[0]  # type: ignore[union-attr]
         if x.type == op.results[0].type:
-            rewriter.replace_op(op, [], [x])
+            rewriter.replace(op, [], [x])
 
 
 def materialize_constant(value: object) -> Operation:
