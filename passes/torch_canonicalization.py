@@ -72,7 +72,7 @@ class FoldScalarOp(RewritePattern):
         if const.results[0].type != op.results[0].type:
             return
         const.location = op.location
-        rewriter.replace_op(op, [const])
+        rewriter.replace(op, [const])
 
 
 class FoldConstantIf(RewritePattern):
@@ -90,7 +90,7 @@ class FoldConstantIf(RewritePattern):
         values = list(term.results_)
         rewriter.erase_op(term)
         rewriter.inline_block(block, InsertPoint.before(op))
-        rewriter.replace_op(op, [], values)
+        rewriter.replace(op, [], values)
 
 
 PATTERNS: tuple[RewritePattern, ...] = (FoldIdentityOperand(), FoldInvolution(), FoldScalarOp())
