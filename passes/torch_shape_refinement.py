@@ -68,8 +68,14 @@ def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
 
 
 class _Refiner:
-    def __init__(self) -> None:
+    def __init__(self, strict: bool = False) -> None:
         self.original: dict[SSAValue, Attribute] = {}
+        self.strict = strict
+
+    def _fail(self, op: Operation, msg: str) -> None:
+        loc = op.location
+        where = f" at {loc}" if loc is not None and "unknown" not in str(loc) else ""
+        raise ShapeError(f"{op.name}{where}: {msg}")
 
     def orig(self, v: SSAValue) -> Attribute:
         return self.original.setdefault(v, v.type)
@@ -86,14 +92,23 @@ class _Refiner:
             else:
                 try:
                     inferred = op.OPDEF.shape(*metas)
-                except (ShapeError, NotImplementedError, TypeError, ValueError):
+                except ShapeError as e:
+                    if self.strict:
+                        self._fail(op, str(e))
+                    inferred = None
+                except (NotImplementedError, TypeError, ValueError):
                     inferred = None
             outs = inferred if isinstance(inferred, tuple) else (inferred,)
             for r, m in zip(op.results, outs, strict=False):
                 base = self.orig(r)
                 if isinstance(m, TensorMeta) and isinstance(base, td.ValueTensorType):
-                    _set_type(r, meet(td.ValueTensorType.of(m.shape, m.dtype), base))
+                    t = td.ValueTensorType.of(m.shape, m.dtype)
+                    if self.strict and not td.types_compatible(t, base):
+                        self._fail(op, f"derived type {t} contradicts {base}")
+                    _set_type(r, meet(t, base))
         elif isinstance(op, td.TensorStaticInfoCastOp):
+            if self.strict and not td.types_compatible(op.operand.type, self.orig(op.result)):
+                self._fail(op, f"{op.operand.type} cannot be cast to {self.orig(op.result)}")
             _set_type(op.result, meet(op.operand.type, self.orig(op.result)))
         elif isinstance(op, td.PrimTupleConstructOp):
             _set_type(op.result, td.TupleType([e.type for e in op.elements]))
@@ -146,11 +161,15 @@ def _drop_trivial_casts(f: func.FuncOp) -> None:
             Rewriter.replace_op(op, [], [op.operand])
 
 
-def refine_function(f: func.FuncOp) -> None:
+def refine_function(f: func.FuncOp, strict: bool = False) -> None:
+    """Refine `f` in place. `strict`: an op whose shape rule rejects its (refined) operands, or
+    whose derived type contradicts its declared one, raises `ShapeError` naming the op and its
+    source location (used to validate dynamic-shape variants, xjit/jit/variants.py); otherwise
+    such an op keeps its declared type and the contradiction surfaces at verification or run time."""
     if not f.body.blocks:
         return
     # Snapshot every result's type first, so loop fixpoints can restart from them.
-    r = _Refiner()
+    r = _Refiner(strict)
     for op in f.walk():
         for res in op.results:
             r.orig(res)

@@ -39,9 +39,11 @@ def _compile_trace(
     fop = next(iter(o for o in result.module.ops if o.name == "func.func"))
     for arg, n in zip(fop.body.block.args, names, strict=True):  # type: ignore[attr-defined]
         arg.name_hint = n
-    return CompiledFunction(
+    cf = CompiledFunction(
         result.module, result.params, result.input_metas, names, result.output_spec, name
     )
+    cf.enable_dynamic_shapes()  # other shapes compile (and cache) variants: docs/shapes.md
+    return cf
 
 
 class TracedModule(Module):

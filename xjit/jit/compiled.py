@@ -129,12 +129,122 @@ class CompiledFunction:
             arrays.append(arr)
         return arrays
 
+    # -- dynamic shapes (docs/shapes.md) ---------------------------------------------------------
+    # A traced function owns a family of variants compiled from its torch IR: `self` (the exact
+    # example shapes) first, then variants whose changed dims are `?`. Calls that `self`'s
+    # generated guard rejects are dispatched by their exact signature (one dict lookup once seen).
+    _dispatch: dict[Any, CompiledFunction] | None = None
+    pattern: Any = None  # this variant's (dims, dtype) per argument; None dims are `?`
+
+    def enable_dynamic_shapes(self) -> None:
+        """Let calls with other shapes (same ranks and dtypes) compile and cache variants."""
+        shapes = [tuple(m.shape) if m.shape is not None else None for m in self.input_metas]
+        if any(s is None for s in shapes):
+            return
+        self._dispatch = {}
+        self.pattern = tuple((s, dt) for s, (_, dt) in zip(shapes, self._expected, strict=True))
+        self._family: list[CompiledFunction] = [self]
+
+    @property
+    def variants(self) -> list[CompiledFunction]:
+        """The compiled variants of a traced function (this one first), see docs/shapes.md."""
+        return list(getattr(self, "_family", [self]))
+
+    def _kind_check(self, args: tuple[Any, ...]) -> list[np.ndarray]:
+        """Count, Tensor-ness, dtype and rank of each argument (any shape of that rank is fine)."""
+        if len(args) != len(self._expected):
+            self._check(args)
+        arrays = []
+        for i, (a, (shape, dtype)) in enumerate(zip(args, self._expected, strict=True)):
+            if not isinstance(a, Tensor):
+                self._check(args)
+            arr = a._a
+            if arr.dtype != dtype or arr.ndim != len(shape):
+                what = (f"dtype {arr.dtype}, expected {dtype}" if arr.dtype != dtype else
+                        f"rank {arr.ndim} (shape {list(arr.shape)}), expected rank {len(shape)} "
+                        f"(traced as {_shape_str(shape)})")
+                raise ArgumentError(
+                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) has {what}")
+            arrays.append(arr)
+        return arrays
+
+    def _variant_call(self, args: tuple[Any, ...], err: BaseException) -> Any:
+        from xjit.jit import variants as V
+
+        arrays = self._kind_check(args)
+        key = tuple((a.shape, a.dtype) for a in arrays)
+        v = self._dispatch.get(key)  # type: ignore[union-attr]
+        if v is None:
+            v = self._variant_for(arrays)
+            if len(self._dispatch) >= V.MAX_SIGNATURES:  # type: ignore[arg-type]
+                self._dispatch.clear()  # type: ignore[union-attr]
+            self._dispatch[key] = v  # type: ignore[index]
+        if v is self:
+            raise err
+        try:
+            return v(*args)
+        except (TypeError, ValueError) as e:
+            if not V.is_dynamic(v.pattern) or isinstance(e, ArgumentError):
+                raise
+            # A generalised variant failed at run time: the graph depends on a dim in a way
+            # refinement could not see. Use an exact variant for this signature from now on.
+            exact = self._compile_variant(V.pattern_of(arrays), arrays)
+            self._dispatch[key] = exact  # type: ignore[index]
+            return exact(*args)
+
+    def _variant_for(self, arrays: list[np.ndarray]) -> CompiledFunction:
+        from xjit.jit import variants as V
+
+        family = self._family
+        for v in reversed(family):
+            if V.matches(v.pattern, arrays):
+                return v
+        exact = V.pattern_of(arrays)
+        base = V.pick_base([v.pattern for v in family], arrays)
+        pat = V.generalize(base, arrays) if base is not None else exact
+        if V.is_dynamic(pat):
+            try:
+                return self._compile_variant(pat, arrays)
+            except ArgumentError:
+                raise
+            except Exception as e:  # the graph pins a generalised dim (ShapeError), or a lowering
+                V.note_fallback(self, pat, e)  # cannot handle `?`: use the exact signature
+        return self._compile_variant(exact, arrays)
+
+    def _compile_variant(self, pat: Any, arrays: list[np.ndarray]) -> CompiledFunction:
+        from xjit.jit import variants as V
+        from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
+
+        try:
+            if V.is_dynamic(pat):
+                # Both the generalised pattern and the call's own shapes must agree with the graph.
+                V.retype_module(self.torch_ir, self.name, V.pattern_of(arrays))
+            module = V.retype_module(self.torch_ir, self.name, pat)
+        except ShapeError as e:
+            changed = [f"argument '{n}' (position {i}) has shape {list(a.shape)}, expected "
+                       f"{_shape_str(s)}"
+                       for i, (n, a, (s, _)) in enumerate(
+                           zip(self.arg_names, arrays, self._expected, strict=True))
+                       if a.shape != tuple(s)]
+            raise ArgumentError(
+                f"{self.name}() {'; '.join(changed)}: the graph does not accept this shape "
+                f"({e}). Dims the graph does not fix compile a dynamic variant; a trace fixes "
+                f"shapes it computed in Python, e.g. torch.zeros(x.size(0), 4)."
+            ) from None
+        metas = [TensorMeta(dims, from_numpy_dtype(dt)) for dims, dt in pat]
+        cf = CompiledFunction(module, self.params, metas, self.arg_names, self.output_spec, self.name)
+        cf.pattern = pat
+        self._family.append(cf)
+        return cf
+
     def __call__(self, *args: Any) -> Any:
         # One cheap check per call: the generated function guards dtypes and shapes itself;
         # the detailed diagnosis (_check) runs only when something is wrong.
         try:
             outs = self._fn(*[a._a for a in args])
-        except (AttributeError, TypeError, ValueError):  # runtime.BadArgument is a ValueError
+        except (AttributeError, TypeError, ValueError) as e:  # runtime.BadArgument: ValueError
+            if self._dispatch is not None and not isinstance(e, ArgumentError):
+                return self._variant_call(args, e)  # other shapes: dispatch to a variant
             self._check(args)  # raises an ArgumentError naming the argument
             raise
         spec = self.output_spec

@@ -40,7 +40,8 @@ class _Scripted:
     def _init_scripted(self, compile_ir: Callable[[dict[str, Any] | None], Any], entry: str) -> None:
         object.__setattr__(self, "_compile_ir", compile_ir)
         object.__setattr__(self, "_entry", entry)
-        object.__setattr__(self, "_variants", {})
+        object.__setattr__(self, "_variants", {})  # exact call signature -> CompiledFunction
+        object.__setattr__(self, "_compiled", [])  # (scalar args, CompiledFunction) in order
         object.__setattr__(self, "_by_kinds", {})
         object.__setattr__(self, "_generic", compile_ir(None))
 
@@ -125,11 +126,51 @@ class _Scripted:
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
         if cf is None:
-            from xjit.jit.specialize import compile_specialized
+            from xjit.jit.variants import MAX_SIGNATURES
 
-            g = self._graph_for_kinds(vals)
-            cf = variants[sig] = compile_specialized(g, self.__dict__["_entry"], vals)
+            cf = self._variant_for(sig, vals)
+            if len(variants) >= MAX_SIGNATURES:
+                variants.clear()  # only the memo: compiled variants stay in _compiled
+            variants[sig] = cf
         return cf, vals
+
+    def _variant_for(self, sig: tuple[Any, ...], vals: Sequence[Any], exact: bool = False) -> Any:
+        """A compiled variant whose shape pattern fits this call, or a new one: the dims that
+        differ from the closest compiled variant (same scalars, ranks, dtypes) become `?`
+        unless they are 0 or 1 (docs/shapes.md)."""
+        from xjit.jit import variants as V
+        from xjit.jit.specialize import compile_specialized
+
+        skey = tuple(s for s in sig if s[0] != "T")
+        arrays = [v._a for v in vals if isinstance(v, Tensor)]
+        family = [cf for k, cf in self.__dict__["_compiled"] if k == skey]
+        if not exact:
+            for cf in reversed(family):
+                if V.matches(cf.pattern, arrays):
+                    return cf
+        g = self._graph_for_kinds(vals)
+        entry = self.__dict__["_entry"]
+        pat = V.pattern_of(arrays)
+        base = None if exact else V.pick_base([cf.pattern for cf in family], arrays)
+        if base is not None and V.is_dynamic(gen := V.generalize(base, arrays)):
+            try:
+                cf = compile_specialized(g, entry, vals, [d for d, _ in gen])
+                pat = gen
+            except Exception as e:  # a lowering that cannot handle `?`: the exact signature
+                V.note_fallback(self, gen, e)
+                cf = None
+        else:
+            cf = None
+        if cf is None:
+            cf = compile_specialized(g, entry, vals)
+        cf.pattern = pat
+        self.__dict__["_compiled"].append((skey, cf))
+        return cf
+
+    @property
+    def variants(self) -> list[Any]:
+        """The compiled variants (CompiledFunctions, each with its shape `pattern`)."""
+        return [cf for _, cf in self.__dict__["_compiled"]]
 
     def specialized_ir(self, *args: Any) -> Any:
         """The torch IR after specialisation, inlining and shape refinement (for inspection)."""
@@ -170,7 +211,20 @@ class _Scripted:
             rec.record_call(self, self._bind(args, dict(kwargs)), result)
             return result
         cf, vals = self.compiled_for(*args, **kwargs)
-        return cf(*[v for v in vals if isinstance(v, Tensor)])
+        tensors = [v for v in vals if isinstance(v, Tensor)]
+        try:
+            return cf(*tensors)
+        except (TypeError, ValueError) as e:
+            from xjit.jit.compiled import ArgumentError
+            from xjit.jit.variants import is_dynamic
+
+            if isinstance(e, ArgumentError) or not is_dynamic(cf.pattern):
+                raise
+            # A generalised variant failed at run time (the graph depends on a dim in a way
+            # refinement could not see): this signature gets an exact variant from now on.
+            sig = _signature(vals)
+            cf = self.__dict__["_variants"][sig] = self._variant_for(sig, vals, exact=True)
+            return cf(*tensors)
 
 
 class ScriptModule(Module, _Scripted):

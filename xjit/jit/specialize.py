@@ -15,13 +15,17 @@ from xjit.jit.compiled import ArgumentError, CompiledFunction
 SPECIALIZE_PASSES = ("inline", "canonicalize", "torch-shape-refinement", "canonicalize", "cse")
 
 
-def specialize(g: Any, entry: str, vals: Sequence[Any]) -> tuple[ModuleOp, list[Any], list[str]]:
+def specialize(
+    g: Any, entry: str, vals: Sequence[Any], dims: Sequence[tuple[int | None, ...]] | None = None
+) -> tuple[ModuleOp, list[Any], list[str]]:
     """Clone `g.module`, give `@entry` the call's argument types (tensors: static shape and
-    dtype; scalars and None: their values, as constants), inline, refine shapes."""
+    dtype, or the shapes `dims` (one per tensor argument, None = `?`) of a dynamic-shape variant;
+    scalars and None: their values, as constants), inline, refine shapes."""
     from xjit.dialects import make_context
     from xjit.dialects import torch as td
     from xjit.frontends.builder import TorchBuilder, vtensor_type
     from xjit.frontends.trace import meta_of
+    from xjit.ops.types import TensorMeta
     from xjit.passes.pipelines import run_passes
 
     module = g.module.clone()
@@ -29,10 +33,13 @@ def specialize(g: Any, entry: str, vals: Sequence[Any]) -> tuple[ModuleOp, list[
     block = f.body.block
     b = TorchBuilder(InsertPoint.at_start(block))
     metas, names = [], []
+    tensor_dims = iter(dims) if dims is not None else None
     for arg, v, name in zip(list(block.args), vals, g.arg_names, strict=True):
         t = arg.type
         if isinstance(v, Tensor):
             meta = meta_of(v)
+            if tensor_dims is not None:
+                meta = TensorMeta(tuple(next(tensor_dims)), meta.dtype)
             st = vtensor_type(meta)
             if not isinstance(t, td.ValueTensorType) or not td.types_compatible(st, t):
                 raise ArgumentError(f"{entry}() argument '{name}' must be {t}, got a tensor of type {st}")
@@ -60,7 +67,9 @@ def specialize(g: Any, entry: str, vals: Sequence[Any]) -> tuple[ModuleOp, list[
     return module, metas, names
 
 
-def compile_specialized(g: Any, entry: str, vals: Sequence[Any]) -> CompiledFunction:
-    module, metas, names = specialize(g, entry, vals)
+def compile_specialized(
+    g: Any, entry: str, vals: Sequence[Any], dims: Sequence[tuple[int | None, ...]] | None = None
+) -> CompiledFunction:
+    module, metas, names = specialize(g, entry, vals, dims)
     Rewriter  # noqa: B018  (keeps the import for callers that patch IR)
     return CompiledFunction(module, g.params, metas, names, g.output_spec, entry)
