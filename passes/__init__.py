@@ -18,6 +18,7 @@ _PASS_LOCATIONS: dict[str, str] = {
     "torch-decompose": "torch_decompose:TorchDecompose",
     "convert-torch-to-linalg": "convert_torch_to_linalg:ConvertTorchToLinalg",
     "linalg-fuse-elementwise": "linalg_fuse_elementwise:LinalgFuseElementwise",
+    "batch-loop-invariant": "batch_loop_invariant:BatchLoopInvariant",
     "bufferize": "bufferize:Bufferize",
     "convert-linalg-to-loop": "convert_linalg_to_loop:ConvertLinalgToLoop",
     "convert-loop-to-scf": "convert_loop_to_scf:ConvertLoopToScf",

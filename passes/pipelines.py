@@ -15,6 +15,8 @@ from xjit.passes import get_pass
 TORCH_TO_LOOPS_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("decomposed", ("torch-decompose", "canonicalize", "cse")),
     ("linalg", ("convert-torch-to-linalg", "canonicalize", "cse")),
+    # before fusion, which could merge iteration-independent work into ops on the carried value
+    ("batched", ("batch-loop-invariant", "canonicalize", "cse")),
     ("fused", ("linalg-fuse-elementwise", "canonicalize", "cse")),
     ("buffers", ("bufferize",)),
     ("loops", ("convert-linalg-to-loop", "canonicalize", "cse")),
@@ -37,7 +39,8 @@ def run_passes(
 @dataclass(frozen=True)
 class TorchToLoops(ModulePass):
     """torch dialect → loop dialect: decompose, canonicalize, lower to linalg on tensors,
-    fuse elementwise ops, bufferize, lower to loop nests."""
+    batch iteration-independent work out of loops, fuse elementwise ops, bufferize, lower to
+    loop nests."""
 
     name = "torch-to-loops"
 

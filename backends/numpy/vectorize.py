@@ -279,6 +279,11 @@ class NestEmitter:
         else:
             self.lines.append(_assign(target.text, expr.text))
 
+    def _static_size(self, dim: int) -> int:
+        """The constant extent of loop `dim`, or -1."""
+        owner = self.nest.bounds[dim].owner
+        return owner.value.value.data if isinstance(owner, ConstantOp) else -1  # type: ignore[union-attr]
+
     def _static_sizes(self) -> list[int] | None:
         sizes = []
         for b in self.nest.bounds:
@@ -491,9 +496,23 @@ class NestEmitter:
         if swapped is not None and (mm is None or (mm[2] != od and swapped[2] == od)):
             # a*b == b*a: pick the operand order that writes the output without a transpose.
             (av, ad), (bv, bd), mm = (bv, bd), (av, ad), swapped
+        if mm is None:  # a stack times one matrix (a loop's batched projection)
+            mm = _stacked_matmul_roles(ad, bd, od, red)
+            flipped = _stacked_matmul_roles(bd, ad, od, red)
+            if mm is None and flipped is not None:
+                (av, ad), (bv, bd), mm = (bv, bd), (av, ad), flipped
         if mm is not None:
             am, bm, om = mm
             a, b, o = arrange(av, ad, am), arrange(bv, bd, bm), arrange(ov, od, om)
+            k, n = (self._static_size(d) for d in bm) if len(bm) == 2 else (0, 0)
+            if (
+                len(om) > 2 and len(bm) == 2 and om == od and folded and k > 0 and n > 0
+                and o.isidentifier() and isinstance(store.memref.owner, memref.AllocOp)
+            ):
+                # [T, .., m, k] x [k, n]: one 2-D product over the flattened stack (one BLAS
+                # call; the fresh output reshapes to a view, the input to a view if contiguous)
+                self.lines.append(f"np.dot({a}.reshape(-1, {k}), {b}, {o}.reshape(-1, {n}))")
+                return
             call = f"np.matmul({a}, {b}"
             if folded and len(om) == 2 and o.isidentifier() and isinstance(store.memref.owner, memref.AllocOp):
                 # 2-D into a fresh (C-contiguous) buffer: np.dot is the same product with less
@@ -542,6 +561,25 @@ def _matmul_roles(
     if sa != set(batch) | {m1, k} or sb != set(batch) | {k, n1} or so != set(batch) | {m1, n1}:
         return None
     return batch + [m1, k], batch + [k, n1], batch + [m1, n1]
+
+
+def _stacked_matmul_roles(
+    a: list[int], b: list[int], o: list[int], red: list[int]
+) -> tuple[list[int], list[int], list[int]] | None:
+    """Dim orders (lead..., m, k), (k, n), (lead..., m, n) if this is a stack of matrices times
+    one matrix (numpy's matmul broadcasts the 2-D operand; flattened, it is one 2-D product)."""
+    if len(red) != 1 or len(b) != 2:
+        return None
+    (k,) = red
+    sa, sb, so = set(a), set(b), set(o)
+    if k not in sa or k not in sb:
+        return None
+    (n,) = sb - {k}
+    stack = sa - {k}
+    if n in sa or len(stack) < 2 or so != stack | {n}:
+        return None
+    lead = [d for d in o if d in stack]
+    return lead + [k], [k, n], lead + [n]
 
 
 def identity_fill(fill: NestPlan, reduction: NestPlan) -> bool:
