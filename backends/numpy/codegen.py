@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import IndexType, MemRefType, ModuleOp
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 
 from xjit.backends.numpy.access import NotVectorisable
 from xjit.backends.numpy.buffers import BufferPlan
@@ -99,14 +99,17 @@ class FunctionWriter:
         return head + (self.lines or ["        pass"]) + ["    finally:", "        _fp_reset(_fp)"]
 
     def _arg_check(self, a: str, t: MemRefType) -> str:
-        """One cheap guard per array argument: wrong dtypes or shapes would broadcast silently."""
-        dt, shape = dtype_src(t.element_type), memref_shape(t)
-        conds = [f"{a}.dtype != {dt}"]
+        """One cheap guard per array argument: wrong dtypes or shapes would broadcast silently.
+
+        The dtype test is an identity test against the module's dtype object (numpy's builtin
+        dtypes are singletons), with `!=` only when that fails (a dtype carrying metadata)."""
+        dt, shape = self.module.dtype(t.element_type), memref_shape(t)
         if all(d is not None for d in shape):
-            conds.append(f"{a}.shape != {_tuple(str(d) for d in shape)}")
+            conds = [f"{a}.shape != {_tuple(str(d) for d in shape)}"]
         else:
-            conds.append(f"{a}.ndim != {len(shape)}")
+            conds = [f"{a}.ndim != {len(shape)}"]
             conds += [f"{a}.shape[{i}] != {d}" for i, d in enumerate(shape) if d is not None]
+        conds.append(f"{a}.dtype is not {dt} and {a}.dtype != {dt}")
         return f"if {' or '.join(conds)}: rt.bad_arg({a!r}, {a}, {dt}, {shape!r})"
 
     # blocks -------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ class FunctionWriter:
         self.nest_count += 1
         if isinstance(plan, NestPlan):
             try:
-                lines = NestEmitter(plan, self.name, self.fresh).emit(folded)
+                lines = NestEmitter(plan, self.name, self.fresh, self.module.const).emit(folded)
             except NotVectorisable as e:
                 plan = str(e)
             else:
@@ -159,15 +162,18 @@ class FunctionWriter:
         if isinstance(op, arith.ConstantOp):
             if isinstance(op.result.type, IndexType):
                 self.names[op.result] = constant_src(op.value)  # folded into its uses
-            else:
-                self.assign(op.result, constant_src(op.value), "v")
+            else:  # a module-level name: built once, not per call
+                self.names[op.result] = self.module.const(constant_src(op.value))
         elif isinstance(op, memref.AllocOp | memref.AllocaOp):
+            if all(isinstance(u.operation, memref.DeallocOp) for u in op.memref.uses):
+                self.names[op.memref] = "None"  # never read or written: not allocated
+                return
             t = op.memref.type
             assert isinstance(t, MemRefType)
             dyn = iter(op.dynamic_sizes)
             dims = [str(d) if d is not None else self.name(next(dyn)) for d in memref_shape(t)]
             shape = _tuple(dims)
-            self.assign(op.memref, f"np.empty({shape}, dtype={dtype_src(t.element_type)})", "buf")
+            self.assign(op.memref, f"np.empty({shape}, {self.module.dtype(t.element_type)})", "buf")
         elif isinstance(op, memref.DeallocOp):
             pass  # numpy frees buffers when they go out of scope
         elif isinstance(op, memref.DimOp):
@@ -333,9 +339,14 @@ class FunctionWriter:
             if op in buffers.allocs:
                 continue  # allocated lazily, just before its first use
             if op in buffers.view_copies:
-                view = NestEmitter(plans[op], self.name, self.fresh).value(op.body.block.ops.first.result)  # type: ignore[arg-type, union-attr]
-                self.names[buffers.view_copies[op]] = view[0].text
-                self.emit(f"# {view[0].text} is used as a view, not copied")
+                load = op.body.block.ops.first
+                view = NestEmitter(plans[op], self.name, self.fresh).value(load.result)  # type: ignore[arg-type, union-attr]
+                text = view[0].text
+                if isinstance(load.memref.owner, memref.GetGlobalOp):  # type: ignore[union-attr]
+                    # A view of a global (bound by reference): taken once, when the module loads.
+                    text = self.module.const(text, "_" + text)
+                self.names[buffers.view_copies[op]] = text
+                self.emit(f"# {text}: {view[0].text}, used as a view, not copied")
             elif op in folded:
                 buf = self.name(plans[op].target)  # type: ignore[union-attr]
                 self.emit(f"# fill of {buf} folded into the reduction below (identity element)")
@@ -378,6 +389,9 @@ class _ModuleWriter:
         self.module = module
         self.bound = bound
         self.taken: set[str] = {"np", "rt", "_fp_set", "_fp_reset", "_FP_IGNORE"}
+        # Module-level names computed once when the module loads: dtypes, scalar constants,
+        # views of globals. source text -> name, in order of first use.
+        self.pool: dict[str, str] = {}
         self.functions: dict[str, str] = {}
         self.globals: dict[str, str] = {}  # symbol -> generated name
         self.global_types: dict[str, MemRefType] = {}
@@ -390,6 +404,19 @@ class _ModuleWriter:
         if symbol not in self.functions:
             raise UnsupportedIRError(f"call to @{symbol}, which is not defined in this module")
         return self.functions[symbol]
+
+    def const(self, text: str, name: str | None = None) -> str:
+        """A module-level name for the value of `text` (evaluated once, at load time)."""
+        if text not in self.pool:
+            if name is None:
+                name = f"_k{sum(1 for n in self.pool.values() if n.startswith('_k'))}"
+            self.pool[text] = sanitise(name, "", self.taken)
+        return self.pool[text]
+
+    def dtype(self, t: Attribute) -> str:
+        """A module-level `np.dtype` object for element type `t` (positional, identity-testable)."""
+        src = dtype_src(t)
+        return self.const(f"np.dtype({src})", "_" + src.removeprefix("np.").removesuffix("_"))
 
     def global_name(self, symbol: str, t: object) -> str:
         if symbol not in self.globals:
@@ -412,6 +439,9 @@ class _ModuleWriter:
         # repr() escapes anything (newlines included) a symbol name might hold.
         gl = [f"# {g} <- @{s!r}" for s, g in self.globals.items()]
         src = HEADER + ("\n# globals, bound at compile time:\n" + "\n".join(gl) + "\n" if gl else "")
+        if self.pool:
+            src += "\n# constants, dtypes and views of globals, made once:\n"
+            src += "".join(f"{name} = {text}\n" for text, name in self.pool.items())
         return GeneratedModule(
             source=src + "\n".join(body) + "\n",
             functions=dict(self.functions),

@@ -28,9 +28,15 @@ class Expr:
         if out is None:
             return self.text
         assert self.ufunc is not None
+        if self.ufunc in _OUT_KEYWORD:
+            return f"{self.ufunc}({', '.join(self.args)}, out={out})"
         # `out` passed positionally: the same as `out=` for a ufunc, and up to 2x cheaper to
         # call on small arrays (no keyword parsing).
         return f"{self.ufunc}({', '.join(self.args)}, {out})"
+
+
+# numpy 2.4 deprecates a third positional argument of these two (it reads like a third input).
+_OUT_KEYWORD = frozenset({"np.maximum", "np.minimum"})
 
 
 def ufunc(name: str, *args: str) -> Expr:

@@ -203,9 +203,17 @@ def region_key(plan: NestPlan) -> tuple:
 class NestEmitter:
     """Writes the numpy statements of one vectorisable nest."""
 
-    def __init__(self, plan: NestPlan, name: Callable[[SSAValue], str], fresh: Callable[[str], str]):
+    def __init__(
+        self,
+        plan: NestPlan,
+        name: Callable[[SSAValue], str],
+        fresh: Callable[[str], str],
+        const: Callable[[str], str] | None = None,
+    ):
         self.plan, self.nest = plan, plan.nest
         self.name, self.fresh = name, fresh
+        # Names scalar constants at module level (built once, not per call); None: inline.
+        self.const = const or (lambda text: text)
         self.n = len(self.nest.ivs)
         self.space = list(range(self.n))
         self.lines: list[str] = []
@@ -243,7 +251,7 @@ class NestEmitter:
             if isinstance(op, LoadOp):
                 res = self._view(op, self.space, trim=True)
             elif isinstance(op, ConstantOp):
-                res = (Expr(constant_src(op.value)), frozenset())
+                res = (Expr(self.const(constant_src(op.value))), frozenset())
             else:
                 args = [self.value(o) for o in op.operands]
                 expr = op_expr(op, [a[0].text for a in args])

@@ -7,9 +7,11 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from xjit import _dispatch
 from xjit._tensor import Tensor
 from xjit.jit.compiled import CompiledFunction
 from xjit.jit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
+from xjit.jit.fastcall import make_call
 from xjit.nn.module import Module
 
 
@@ -53,6 +55,7 @@ class TracedModule(Module):
         super().__init__()
         object.__setattr__(self, "_original_name", type(original).__name__)
         object.__setattr__(self, "_compiled_forward", forward)
+        object.__setattr__(self, "_call", make_call(forward))  # the per-call path (fastcall.py)
         for name, p in original._parameters.items():
             self.register_parameter(name, p)
         for name, b in original._buffers.items():
@@ -76,8 +79,8 @@ class TracedModule(Module):
                 "arg_names": list(f.arg_names), "defaults": {}, "entry": f.name}
 
     def __call__(self, *args: Any) -> Any:
-        from xjit import _dispatch
-
+        if not _dispatch._recorders:  # not being traced: straight to the compiled code
+            return self.__dict__["_call"](*args)
         rec = _dispatch.current_recorder()
         if rec is not None and hasattr(rec, "record_call"):
             # Traced inside another trace: keep it a call (of this already compiled graph).
