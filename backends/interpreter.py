@@ -42,6 +42,8 @@ from xdsl.ir import Attribute
 from xdsl.traits import SymbolTable
 
 from xjit.dialects import make_context
+from xjit.dialects.view import TransposeOp as TransposeViewOp
+from xjit.passes.bufferize import kept_dims
 
 Scalar = int | float
 
@@ -140,6 +142,55 @@ class XjitMemRefFunctions(InterpreterFunctions):
                 raise KeyError(f"no value bound for global '{name}': pass it in `globals`")
             self._buffers[name] = to_shaped_array(value, decl.type, interpreter.index_bitwidth)
         return (self._buffers[name],)
+
+
+def _snapshot(interpreter: Interpreter, array: ShapedArray[Any], t: Any) -> np.ndarray:
+    return from_shaped_array(array, t, interpreter.index_bitwidth)
+
+
+def _materialised(interpreter: Interpreter, value: np.ndarray, t: Any) -> ShapedArray[Any]:
+    return to_shaped_array(np.ascontiguousarray(value), t, interpreter.index_bitwidth)
+
+
+@register_impls
+class XjitViewFunctions(InterpreterFunctions):
+    """Views left at the loops stage (strided subviews, collapse/expand_shape, view.transpose),
+    computed with numpy. `ShapedArray` has no strides, so a view is a *snapshot*: right for the
+    loops stage, where views are only read (written subviews, e.g. cat's slabs, are folded into
+    `loop.store`s by convert-linalg-to-loop), not for writes through views at the buffers stage."""
+
+    @impl(memref.SubviewOp)
+    def run_subview(self, interpreter: Interpreter, op: memref.SubviewOp, args: PythonValues):
+        src, *rest = args
+        a = _snapshot(interpreter, src, op.source.type)
+        dyn = iter(rest)
+        offs = [next(dyn) if o == DYNAMIC_INDEX else o for o in op.static_offsets.get_values()]
+        sizes = [next(dyn) if n == DYNAMIC_INDEX else n for n in op.static_sizes.get_values()]
+        steps = [next(dyn) if st == DYNAMIC_INDEX else st for st in op.static_strides.get_values()]
+        view = a[tuple(slice(o, o + n * st, st) for o, n, st in zip(offs, sizes, steps, strict=True))]
+        kept = kept_dims(op.static_sizes.get_values(), op.result.type.get_shape())
+        return (_materialised(interpreter, view.reshape([view.shape[k] for k in kept]), op.result.type),)
+
+    @impl(memref.CollapseShapeOp)
+    def run_collapse(self, interpreter: Interpreter, op: memref.CollapseShapeOp, args: PythonValues):
+        a = _snapshot(interpreter, args[0], op.src.type)
+        groups = [[k.value.data for k in g.data] for g in op.reassociation.data]
+        shape = [int(np.prod([a.shape[k] for k in g])) for g in groups]
+        return (_materialised(interpreter, a.reshape(shape), op.result.type),)
+
+    @impl(memref.ExpandShapeOp)
+    def run_expand(self, interpreter: Interpreter, op: memref.ExpandShapeOp, args: PythonValues):
+        a = _snapshot(interpreter, args[0], op.src.type)
+        dyn = iter(args[1:])
+        shape = [next(dyn) if d == DYNAMIC_INDEX else d for d in op.static_output_shape.get_values()]
+        return (_materialised(interpreter, a.reshape(shape), op.result.type),)
+
+
+    @impl(TransposeViewOp)
+    def run_transpose(self, interpreter: Interpreter, op: TransposeViewOp, args: PythonValues):
+        a = _snapshot(interpreter, args[0], op.source.type)
+        perm = list(op.permutation.get_values())
+        return (_materialised(interpreter, a.transpose(perm), op.result.type),)
 
 
 def _run_structured(interpreter: Interpreter, op: abstract_ops.LinalgStructuredOperation, args):
@@ -321,7 +372,7 @@ def make_interpreter(
     interpreter = Interpreter(module)
     for table in (
         BuiltinFunctions(), FuncFunctions(), ArithFunctions(), MathFunctions(), ScfFunctions(),
-        MemRefFunctions(), LinalgFunctions(), XjitScalarFunctions(),
+        MemRefFunctions(), LinalgFunctions(), XjitScalarFunctions(), XjitViewFunctions(),
     ):
         interpreter.register_implementations(table)
     interpreter.register_implementations(XjitMemRefFunctions(globals or {}), override=True)

@@ -1,4 +1,4 @@
-"""xjit's dialects (`torch`, `loop`) and the context that compiles with them.
+"""xjit's dialects (`torch`, `loop`, `view`) and the context that compiles with them.
 
 Imported only by the compiler: eager `import xjit` never loads xDSL.
 """
@@ -25,8 +25,14 @@ def _loop() -> Dialect:
     return Loop
 
 
+def _view() -> Dialect:
+    from xjit.dialects.view import View
+
+    return View
+
+
 # xjit's own dialects, by name, loaded lazily (also exported through the xdsl.universe entry point).
-XJIT_DIALECTS: dict[str, Callable[[], Dialect]] = {"torch": _torch, "loop": _loop}
+XJIT_DIALECTS: dict[str, Callable[[], Dialect]] = {"torch": _torch, "loop": _loop, "view": _view}
 
 # Upstream dialects that appear at some stage of the xjit pipeline.
 _UPSTREAM = (

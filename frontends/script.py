@@ -1084,6 +1084,19 @@ class FunctionCompiler:
             return self.call_compiled_function(obj, args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
+        if getattr(obj, "__xjit_op__", None) is not None:
+            # A functional wrapper whose signature is not its op's (F.embedding(input, weight)
+            # is aten::embedding(weight, indices)): it maps its own arguments to the op's.
+            try:
+                bound = inspect.signature(obj).bind(*args, **kwargs)
+            except TypeError as err:
+                raise self.error(e, f"{name}(): {err}") from None
+            bound.apply_defaults()
+            try:
+                op_name, op_args = obj.__xjit_op__(**bound.arguments)
+            except (NotImplementedError, ValueError) as err:
+                raise self.error(e, f"unsupported: {err}") from None
+            return self.registry_call(op_name, op_args, {}, e)
         if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
             _ensure_loaded()
             if name in OVERLOADS:

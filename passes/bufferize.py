@@ -87,6 +87,9 @@ _CONTRACT_OPS = frozenset(
         "linalg.index",
         "tensor.extract",
         "tensor.extract_slice",
+        "tensor.collapse_shape",
+        "tensor.expand_shape",
+        "tensor.insert_slice",
         "scf.for",
         "scf.if",
         "scf.while",
@@ -96,7 +99,8 @@ _CONTRACT_OPS = frozenset(
 )
 # Ops whose results may alias a tensor operand (after bufferization they return or carry the
 # same buffer): a buffer used by one of them must not be written in place afterwards.
-_ALIASING_USERS = (scf.ForOp, scf.WhileOp, tensor.ExtractSliceOp)
+_VIEW_OPS = (tensor.ExtractSliceOp, tensor.CollapseShapeOp, tensor.ExpandShapeOp)
+_ALIASING_USERS = (scf.ForOp, scf.WhileOp, *_VIEW_OPS, linalg.TransposeOp)
 _SCALAR_DIALECTS = ("arith.", "math.")
 
 
@@ -156,11 +160,38 @@ def _is_permutation(amap: AffineMap) -> bool:
 
 
 def _producer_is_fresh(v: SSAValue) -> bool:
-    """A value whose buffer this function allocated itself (never an argument or a global)."""
+    """A value whose buffer this function allocated itself (never an argument, a global or a
+    view of something else)."""
     owner = v.owner
-    return isinstance(owner, tensor.EmptyOp) or (
+    if isinstance(owner, linalg.TransposeOp) and transpose_is_view(owner):
+        return False
+    return isinstance(owner, tensor.EmptyOp | tensor.InsertSliceOp) or (
         isinstance(owner, Operation) and _is_linalg_on_tensors(owner)
     )
+
+
+def transpose_is_view(op: linalg.TransposeOp) -> bool:
+    """A `linalg.transpose` read only by views (`x.t().reshape(..)`) becomes a transposed view
+    (`xjit.transpose`, numpy's `.transpose(..)`) instead of a copy. Others stay copies: fusion
+    folds most into their consumers, and the numpy backend reads transposed arguments and
+    globals in place."""
+    res = op.results[0] if op.results else None
+    return (
+        res is not None
+        and isinstance(op.outputs[0].type, TensorType)
+        and isinstance(op.outputs[0].owner, tensor.EmptyOp)
+        and bool(res.uses)
+        and all(isinstance(u.operation, _VIEW_OPS) and u.index == 0 for u in res.uses)
+    )
+
+
+def _inplace_candidates(op: Operation) -> tuple[int, ...]:
+    """Operand indices an op writes (in place when allowed): linalg `outs`, insert_slice's dest."""
+    if isinstance(op, tensor.InsertSliceOp):
+        return (1,)
+    if _is_linalg_on_tensors(op) and not (isinstance(op, linalg.TransposeOp) and transpose_is_view(op)):
+        return _outs_indices(op)
+    return ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,9 +237,7 @@ def in_place_outs(module: ModuleOp) -> frozenset[tuple[Operation, int]]:
             for block in region.blocks:
                 position = {op: i for i, op in enumerate(block.ops)}
                 for op in block.ops:
-                    if not _is_linalg_on_tensors(op):
-                        continue
-                    for index in _outs_indices(op):
+                    for index in _inplace_candidates(op):
                         value = op.operands[index]
                         if not _producer_is_fresh(value) or value.owner.parent_block() is not block:
                             continue
@@ -558,48 +587,61 @@ def kept_dims(sizes: Sequence[int], result_shape: Sequence[int]) -> list[int]:
     return kept
 
 
-def subview_type(
-    source: MemRefType, offsets: Sequence[int], sizes: Sequence[int], result_shape: Sequence[int]
-) -> MemRefType:
-    """The strided type of a unit-stride (possibly rank-reducing) view of an identity-layout
-    `source`: `offsets`/`sizes` per source dim (DYNAMIC_INDEX where dynamic); the dims of
-    size 1 that `result_shape` drops are the leading ones not kept."""
-    shape = source.get_shape()
+def layout_of(t: MemRefType) -> tuple[list[int], int]:
+    """Strides and offset of a memref type (DYNAMIC_INDEX where unknown)."""
+    if isinstance(t.layout, StridedLayoutAttr):
+        strides = [DYNAMIC_INDEX if s is None else s for s in t.layout.get_strides()]
+        off = t.layout.get_offset()
+        return strides, DYNAMIC_INDEX if off is None else off
+    if not _has_identity_layout(t):
+        return [DYNAMIC_INDEX] * t.get_num_dims(), DYNAMIC_INDEX
     strides: list[int] = []
     acc = 1
-    for d in reversed(shape):
+    for d in reversed(t.get_shape()):
         strides.insert(0, acc)
         acc = DYNAMIC_INDEX if acc == DYNAMIC_INDEX or d == DYNAMIC_INDEX else acc * d
-    offset = 0
+    return strides, 0
+
+
+def _strided(element: Attribute, shape: Sequence[int], strides: Sequence[int], offset: int) -> MemRefType:
+    return MemRefType(element, shape, StridedLayoutAttr(
+        [None if s == DYNAMIC_INDEX else s for s in strides], None if offset == DYNAMIC_INDEX else offset,
+    ))
+
+
+def subview_type(
+    source: MemRefType, offsets: Sequence[int], sizes: Sequence[int], result_shape: Sequence[int],
+    steps: Sequence[int] | None = None,
+) -> MemRefType:
+    """The strided type of a (possibly rank-reducing, possibly strided) view of `source`:
+    `offsets`/`sizes`/`steps` per source dim (DYNAMIC_INDEX where dynamic); the dims of size 1
+    that `result_shape` drops are the leading ones not kept."""
+    strides, offset = layout_of(source)
+    steps = steps or [1] * len(strides)
     for o, st in zip(offsets, strides, strict=True):
         if offset == DYNAMIC_INDEX or o == DYNAMIC_INDEX or st == DYNAMIC_INDEX:
             offset = DYNAMIC_INDEX
         else:
             offset += o * st
     kept = kept_dims(sizes, result_shape)
-    layout = StridedLayoutAttr(
-        [None if strides[i] == DYNAMIC_INDEX else strides[i] for i in kept],
-        None if offset == DYNAMIC_INDEX else offset,
-    )
-    return MemRefType(source.get_element_type(), result_shape, layout)
+    out = [DYNAMIC_INDEX if strides[i] == DYNAMIC_INDEX or steps[i] == DYNAMIC_INDEX
+           else strides[i] * steps[i] for i in kept]
+    return _strided(source.get_element_type(), result_shape, out, offset)
 
 
 class ExtractSliceToSubview(RewritePattern):
-    """A unit-stride slice of an identity-layout buffer -> a `memref.subview` (a view)."""
+    """A (strided, rank-reducing) slice -> a `memref.subview` of the source buffer (a view)."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: tensor.ExtractSliceOp, rewriter: PatternRewriter) -> None:
         source = to_buffer(op.source, rewriter, op)
-        if not _has_identity_layout(source.type):
-            source = identity_buffer(op.source, rewriter, op)
-        if op.strides or any(s != 1 for s in op.static_strides.get_values()):
-            raise PassFailedException("bufferize: tensor.extract_slice with strides other than 1")
         assert isinstance(source.type, MemRefType) and isinstance(op.result.type, TensorType)
         rtype = subview_type(
             source.type,
             op.static_offsets.get_values(),
             op.static_sizes.get_values(),
             op.result.type.get_shape(),
+            op.static_strides.get_values(),
         )
         view = memref.SubviewOp(
             source, op.offsets, op.sizes, op.strides,
@@ -607,6 +649,97 @@ class ExtractSliceToSubview(RewritePattern):
         )
         (cast,) = to_tensors([view.result], [op.result.type])
         rewriter.replace(op, [view, cast], [cast.results[0]])
+
+
+def _reshaped_type(source: MemRefType, result: TensorType) -> MemRefType:
+    """A collapse/expand of an identity-layout buffer keeps the identity layout; of another view
+    it gets an unknown strided layout (numpy's reshape copies a non-contiguous view)."""
+    if _has_identity_layout(source):
+        return MemRefType(result.get_element_type(), result.get_shape())
+    n = result.get_num_dims()
+    return _strided(result.get_element_type(), result.get_shape(), [DYNAMIC_INDEX] * n, DYNAMIC_INDEX)
+
+
+class ReshapeToMemref(RewritePattern):
+    """`tensor.collapse_shape`/`expand_shape` -> the memref ops of the same name (views)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, tensor.CollapseShapeOp):
+            source = to_buffer(op.src, rewriter, op)
+            assert isinstance(source.type, MemRefType)
+            new: Operation = memref.CollapseShapeOp.create(
+                operands=[source], result_types=[_reshaped_type(source.type, op.result.type)],
+                properties={"reassociation": op.reassociation},
+            )
+        elif isinstance(op, tensor.ExpandShapeOp):
+            source = to_buffer(op.src, rewriter, op)
+            assert isinstance(source.type, MemRefType)
+            new = memref.ExpandShapeOp.create(
+                operands=[source, *op.dynamic_output_shape],
+                result_types=[_reshaped_type(source.type, op.result.type)],
+                properties={"reassociation": op.reassociation,
+                            "static_output_shape": op.static_output_shape},
+            )
+        else:
+            return
+        (cast,) = to_tensors([new.results[0]], [op.results[0].type])
+        rewriter.replace(op, [new, cast], [cast.results[0]])
+
+
+@dataclass
+class TransposeToView(RewritePattern):
+    """A `linalg.transpose` read only through views -> `view.transpose` (see `transpose_is_view`)."""
+
+    views: frozenset[Operation]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: linalg.TransposeOp, rewriter: PatternRewriter) -> None:
+        if op not in self.views:
+            return
+        from xjit.dialects.view import TransposeOp
+
+        source = to_buffer(op.inputs[0], rewriter, op)
+        assert isinstance(source.type, MemRefType)
+        perm = list(op.permutation.get_values())
+        strides, offset = layout_of(source.type)
+        shape = source.type.get_shape()
+        rtype = _strided(source.type.get_element_type(), [shape[p] for p in perm],
+                         [strides[p] for p in perm], offset)
+        view = TransposeOp(source, perm, rtype)
+        (cast,) = to_tensors([view.result], [op.results[0].type])
+        rewriter.replace(op, [view, cast], [cast.results[0]])
+
+
+@dataclass
+class InsertSliceToCopy(RewritePattern):
+    """`tensor.insert_slice %src into %dest` -> `memref.copy` of the source buffer into a
+    unit-stride `memref.subview` of the destination buffer, written in place when the in-place
+    rule allows (cat's chain into one `tensor.empty`), else into a copy of it."""
+
+    in_place: frozenset[tuple[Operation, int]]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tensor.InsertSliceOp, rewriter: PatternRewriter) -> None:
+        new_ops: list[Operation] = []
+        dest = to_buffer(op.dest, rewriter, op)
+        if (op, 1) not in self.in_place or not _has_identity_layout(dest.type):
+            ops = alloc_like(dest)
+            new_ops += ops
+            fresh = ops[-1].results[0]
+            if not isinstance(op.dest.owner, tensor.EmptyOp):
+                new_ops.append(memref.CopyOp(dest, fresh))
+            dest = fresh
+        source = to_buffer(op.source, rewriter, op)
+        assert isinstance(dest.type, MemRefType) and isinstance(source.type, MemRefType)
+        if any(s != 1 for s in op.static_strides.get_values()) or op.strides:
+            raise PassFailedException("bufferize: tensor.insert_slice with strides other than 1")
+        rtype = subview_type(dest.type, op.static_offsets.get_values(), op.static_sizes.get_values(),
+                             source.type.get_shape())
+        view = memref.SubviewOp(dest, op.offsets, op.sizes, op.strides, op.static_offsets,
+                                op.static_sizes, op.static_strides, rtype)
+        new_ops += [view, memref.CopyOp(source, view.result)]
+        (cast,) = to_tensors([dest], [op.result.type])
+        rewriter.replace(op, [*new_ops, cast], [cast.results[0]])
 
 
 class FoldCastPair(RewritePattern):
@@ -647,6 +780,9 @@ class Bufferize(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         check_contract(op)
         in_place = in_place_outs(op)
+        views = frozenset(
+            o for o in op.walk() if isinstance(o, linalg.TransposeOp) and transpose_is_view(o)
+        )
         PatternRewriteWalker(
             GreedyRewritePatternApplier(
                 [
@@ -656,6 +792,7 @@ class Bufferize(ModulePass):
                     TensorDimToMemrefDim(),
                     GlobalToMemrefGlobal(),
                     GlobalLoadToGetGlobal(),
+                    TransposeToView(views),
                     LinalgToBuffers(in_place),
                     ScfForToBuffers(),
                     ScfIfToBuffers(),
@@ -663,6 +800,8 @@ class Bufferize(ModulePass):
                     ScfTerminatorsToBuffers(),
                     ExtractToLoad(),
                     ExtractSliceToSubview(),
+                    ReshapeToMemref(),
+                    InsertSliceToCopy(in_place),
                     FoldCastPair(),
                 ]
             )

@@ -7,7 +7,9 @@ Every linalg op on memrefs, and `memref.copy`, becomes one `loop.nest`:
 - iterator kinds from the op's `iterator_types`;
 - each `ins`/`outs` body argument that is used -> a `loop.load` through the operand's map
   (a scalar `ins` operand is used as it is); `linalg.index` -> the induction variable;
-- the body ops move into the nest; `linalg.yield` -> one `loop.store` per `outs` buffer.
+- the body ops move into the nest; `linalg.yield` -> one `loop.store` per `outs` buffer; a
+  `memref.load` in the body (a gather such as embedding's `W[idx, j]`) becomes a `loop.load`
+  whose index operands are computed in the body (identity map).
 
 Named ops (`fill`, `matmul`, `transpose`, elementwise ops, ...) go through the same path via
 their xDSL indexing maps and hidden bodies: e.g. `matmul` becomes a (parallel, parallel,
@@ -201,7 +203,7 @@ def build_nest(op: Operation, s: Structure, rewriter: PatternRewriter) -> None:
         raise PassFailedException(f"convert-linalg-to-loop: '{op.name}' body lacks linalg.yield")
     # Checked before anything is touched, so a failure leaves the IR as it was.
     for body_op in body.ops:
-        if body_op is not terminator and not isinstance(body_op, linalg.IndexOp):
+        if body_op is not terminator and not isinstance(body_op, linalg.IndexOp | memref.LoadOp):
             if not body_op.name.startswith(_BODY_DIALECTS) or body_op.regions:
                 raise PassFailedException(
                     f"convert-linalg-to-loop: '{body_op.name}' in the body of '{op.name}' is "
@@ -227,6 +229,13 @@ def build_nest(op: Operation, s: Structure, rewriter: PatternRewriter) -> None:
     moved: list[Operation] = []
     for body_op in list(body.ops):
         if body_op is terminator:
+            continue
+        if isinstance(body_op, memref.LoadOp):
+            # A gather (embedding's `W[idx, j]`): a load at computed (non-iv) indices.
+            gather = LoadOp(body_op.memref, body_op.indices, AffineMap.identity(len(body_op.indices)))
+            rewriter.replace(body_op, gather)
+            gather.detach()
+            moved.append(gather)
             continue
         body_op.detach()
         moved.append(body_op)
@@ -272,7 +281,7 @@ class FoldSubviewIntoAccess(RewritePattern):
         if not isinstance(view, memref.SubviewOp):
             return
         if view.strides or any(s != 1 for s in view.static_strides.get_values()):
-            raise PassFailedException("convert-linalg-to-loop: memref.subview with strides other than 1")
+            return  # a strided view stays a view (numpy `x[::2]`)
         result_type = view.result.type
         assert isinstance(result_type, MemRefType)
         sizes = view.static_sizes.get_values()

@@ -359,6 +359,16 @@ class LinalgBuilder:
         return self.generic([x], [in_map], init, AffineMap.identity(n), ["parallel"] * n,
                             lambda o, a, b: a[0])
 
+    def convert(self, x: SSAValue, element: Attribute) -> SSAValue:
+        """x with its elements cast to `element` (torch's conversion rules: `cast_scalar`)."""
+        xt = x.type
+        assert isinstance(xt, TensorType)
+        rt = TensorType(element, xt.get_shape())
+        n = xt.get_num_dims()
+        init = empty_like_dims(self.b, rt, [(x, k) for k in range(n)])
+        ident = AffineMap.identity(n)
+        return self.generic([x], [ident], init, ident, ["parallel"] * n, lambda o, a, b: a[0])
+
     def reduce(self, x: SSAValue, dims: Sequence[int], keepdim: bool, kind: str) -> SSAValue:
         """Reduce `x` over `dims` with `kind` in add/max/min: `linalg.fill` of the identity, then a
         `linalg.generic` with "reduction" iterators (the output map drops, or with `keepdim`
@@ -428,6 +438,98 @@ class LinalgBuilder:
         from the end."""
         return select_view(self.b, x, dim, index, self.result())
 
+    # -- views (docs/contracts.md: they bufferize to memref views, never to copies) ---------
+
+    def slice_view(self, x: SSAValue, offsets: Sequence[int], sizes: Sequence[int],
+                   strides: Sequence[int]) -> SSAValue:
+        """result = x[offsets : offsets + sizes * strides : strides] per dim, dims the result
+        drops having size 1 (a rank-reducing `tensor.extract_slice`: `x[3]`, `x[:, 1:5:2]`).
+        Dynamic sizes (-1) are read off `x` (only for full-extent, unit-stride dims)."""
+        xt = x.type
+        assert isinstance(xt, TensorType)
+        dyn_sizes: list[SSAValue | int] = [
+            _dim(self.b, x, k) if n == DYNAMIC_INDEX else n for k, n in enumerate(sizes)
+        ]
+        return self.b.insert(
+            tensor.ExtractSliceOp(x, list(offsets), dyn_sizes, list(strides), self.result())
+        ).result
+
+    def reshape(self, x: SSAValue) -> SSAValue:
+        """x viewed with the result's shape: `tensor.collapse_shape` and/or
+        `tensor.expand_shape` (reassociations from `reshape_groups`), no copy."""
+        from xjit.ops.shape_ops import reshape_groups
+
+        xt, rt = x.type, self.result()
+        assert isinstance(xt, TensorType)
+        src = [None if d == DYNAMIC_INDEX else d for d in xt.get_shape()]
+        dst = [None if d == DYNAMIC_INDEX else d for d in rt.get_shape()]
+        if src == dst:
+            return x
+        if not src or not dst:  # to or from rank 0: one element, copied (no 0-d reassociation)
+            m = AffineMap(len(dst), 0, tuple(AffineConstantExpr(0) for _ in src))
+            return self.copy(x, m)
+        gin, gout = reshape_groups(src, dst)
+        mid: list[int] = []
+        for g in gin:
+            sizes = [xt.get_shape()[k] for k in g]
+            mid.append(DYNAMIC_INDEX if DYNAMIC_INDEX in sizes else _prod(sizes))
+        v = x
+        if any(len(g) != 1 for g in gin) or len(gin) != len(src):
+            v = self.b.insert(tensor.CollapseShapeOp(
+                operands=[x], result_types=[TensorType(rt.element_type, mid)],
+                properties={"reassociation": _reassociation(gin)},
+            )).results[0]
+        if any(len(g) != 1 for g in gout) or len(gout) != len(dst):
+            dyn: list[SSAValue] = []
+            for j, g in enumerate(gout):
+                for k in g:
+                    if rt.get_shape()[k] == DYNAMIC_INDEX:  # the group's one dynamic dim
+                        dyn.append(_dim(self.b, v, j))
+            v = self.b.insert(tensor.ExpandShapeOp(
+                v, dyn, _reassociation(gout), list(rt.get_shape()), rt,
+            )).results[0]
+        return v
+
+    def insert_slices(self, pieces: Sequence[tuple[SSAValue, Sequence[int]]]) -> SSAValue:
+        """The result built from `pieces` (tensor, offsets), each a `tensor.insert_slice` into
+        one `tensor.empty`: after bufferization each piece is copied into a subview of one
+        buffer (cat, stack)."""
+        rt = self.result()
+        sources: list[tuple[SSAValue, int] | None] = [
+            (pieces[0][0], k) if pieces else None for k in range(rt.get_num_dims())
+        ]
+        acc = empty_like_dims(self.b, rt, sources)
+        for t, offsets in pieces:
+            tt = t.type
+            assert isinstance(tt, TensorType)
+            sizes: list[SSAValue | int] = [
+                _dim(self.b, t, k) if n == DYNAMIC_INDEX else n for k, n in enumerate(tt.get_shape())
+            ]
+            static_sizes = [DYNAMIC_INDEX if not isinstance(s, int) else s for s in sizes]
+            acc = self.b.insert(tensor.InsertSliceOp.get(
+                t, acc, static_sizes, list(offsets), [1] * len(offsets),
+                sizes=[s for s in sizes if not isinstance(s, int)], result_type=rt,
+            )).result
+        return acc
+
+    def gather_rows(self, weight: SSAValue, indices: SSAValue) -> SSAValue:
+        """result[i..., j] = weight[indices[i...], j] (embedding): a `linalg.generic` over the
+        result reading `indices` through its map and `weight` with `tensor.extract` at a
+        computed row (bufferized to `memref.load`, vectorised as `weight[indices]`)."""
+        rt = self.result()
+        n = rt.get_num_dims()
+        idx_map = AffineMap(n, 0, tuple(AffineDimExpr(d) for d in range(n - 1)))
+        sources: list[tuple[SSAValue, int] | None] = [(indices, d) for d in range(n - 1)]
+        sources.append((weight, 1))
+        init = empty_like_dims(self.b, rt, sources)
+
+        def body(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            row = bb.insert(arith.IndexCastOp(cast_scalar(bb, a[0], i64), IndexType())).result
+            col = bb.insert(IndexOp(n - 1)).result
+            return bb.insert(tensor.ExtractOp(weight, [row, col], rt.element_type)).result
+
+        return self.generic([indices], [idx_map], init, AffineMap.identity(n), ["parallel"] * n, body)
+
     def _select_masked_sum(self, x: SSAValue, dim: int, index: SSAValue) -> SSAValue:
         """(Unused) x.select(dim, i) as a masked sum over `dim`: a copy costing a pass over x."""
         rt = self.result()
@@ -458,6 +560,19 @@ class LinalgBuilder:
 
         return self.generic([x], [in_map], acc, out_map,
                             ["parallel"] * (rank - 1) + ["reduction"], body)
+
+
+def _prod(xs: Sequence[int]) -> int:
+    out = 1
+    for x in xs:
+        out *= x
+    return out
+
+
+def _reassociation(groups: Sequence[Sequence[int]]) -> Attribute:
+    from xdsl.dialects.builtin import ArrayAttr, IntegerAttr
+
+    return ArrayAttr([ArrayAttr([IntegerAttr(k, i64) for k in g]) for g in groups])
 
 
 def _reduction_identity(kind: str, et: Attribute) -> float | int | bool:

@@ -49,7 +49,9 @@ def inline_call(call: func.CallOp, callee: func.FuncOp) -> None:
     block = body.block
     ret = block.last_op
     assert isinstance(ret, func.ReturnOp)
-    values = list(ret.arguments)
+    # A returned callee argument (`Identity.forward` returns its input) is the call's operand.
+    position = {id(a): k for k, a in enumerate(block.args)}
+    values = [call.arguments[position[id(v)]] if id(v) in position else v for v in ret.arguments]
     Rewriter.erase_op(ret)
     Rewriter.inline_block(block, InsertPoint.before(call), list(call.arguments))
     Rewriter.replace_op(call, [], values)

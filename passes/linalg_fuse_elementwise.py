@@ -261,6 +261,8 @@ def plan_fusion(
         return "the consumer writes into it (it is the consumer's init)"
     if not in_uses:
         return "not an input of the consumer"
+    if not _parallel(c) and any(o.name == "tensor.extract" for o in p.body.block.ops):
+        return "it is a gather (tensor.extract at computed indices), vectorised only in parallel nests"
     c_maps = _maps(c)
     maps = {str(c_maps[u.index]): c_maps[u.index] for u in in_uses}
     if any(isinstance(o, IndexOp) for o in p.body.block.ops):

@@ -580,6 +580,7 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.layer_norm": [[(3, 4), [4], (4,), (4,), 1e-5, True], [(2, 3, 4), [3, 4], None, None, 1e-3, True]],
     "aten.flatten.using_ints": [[(2, 3, 4), 0, -1], [(2, 3, 4), 1, 2], [(3,), 0, 0]],
     "aten.contiguous": [[(3, 4), 0]],
+    "aten.dropout": [[(3, 4), 0.3, False]],
     "aten.stack": [[[(2, 3), (2, 3)], 0], [[(2, 3), (2, 3), (2, 3)], -1]],
 }
 

@@ -177,6 +177,28 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         return _call("permute", self, _sizes(dims))
 
+    # dtype conversions: all `aten::to.dtype`.
+    def to(self, dtype: Any, *args: Any, **kwargs: Any) -> Tensor:
+        return _call("to", self, dtype, *args, **kwargs)
+
+    def float(self) -> Tensor:
+        return self.to(_t.float32)
+
+    def double(self) -> Tensor:
+        return self.to(_t.float64)
+
+    def long(self) -> Tensor:
+        return self.to(_t.int64)
+
+    def int(self) -> Tensor:
+        return self.to(_t.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(_t.bool_)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
     def __getattr__(self, name: str) -> Any:
         # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...
         from xjit.ops.registry import OVERLOADS, _ensure_loaded

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import MemRefType
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
     AffineBinaryOpKind,
@@ -29,6 +29,7 @@ class Axis:
 
     iv: int | None = None
     expr: AffineExpr | None = None  # the fixed index, or with `iv` an offset added to it
+    gather: bool = False  # `expr` reads an index computed in the nest body (W[idx[i], j])
 
 
 def affine_src(expr: AffineExpr, operands: Sequence[str]) -> str:
@@ -57,10 +58,16 @@ def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
     """Classify each buffer axis of an access, or raise if the map mixes loop dims."""
     ivpos = {iv: p for p, iv in enumerate(nest.ivs)}
     operand_iv = [ivpos.get(v) for v in op.indices]
+    body = nest.body.block
+    computed = [isinstance(v.owner, Operation) and v.owner.parent_block() is body for v in op.indices]
     axes: list[Axis] = []
     amap = op.map.data
     for res in amap.results:
-        if isinstance(res, AffineDimExpr) and operand_iv[res.position] is not None:
+        if any(computed[d] for d in res.used_dims()):
+            if not isinstance(op, LoadOp) or not isinstance(res, AffineDimExpr):
+                raise NotVectorisable(f"{op.name} map {amap}: a computed index inside an expression")
+            axes.append(Axis(expr=res, gather=True))  # fancy indexing
+        elif isinstance(res, AffineDimExpr) and operand_iv[res.position] is not None:
             axes.append(Axis(iv=operand_iv[res.position]))
         elif all(operand_iv[d] is None for d in res.used_dims()):
             axes.append(Axis(expr=res))  # depends only on values fixed for the whole nest

@@ -205,6 +205,13 @@ class FunctionWriter:
             self.assign(op.res, f"{self.name(op.memref)}[{idx or '()'}]", "s")
         elif isinstance(op, memref.SubviewOp):
             self._subview(op)
+        elif isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp):
+            self._reshape(op)
+        elif op.name == "view.transpose":
+            perm = list(op.permutation.get_values())  # type: ignore[attr-defined]
+            src = self.name(op.operands[0])
+            text = f"{src}.T" if perm == [1, 0] else f"{src}.transpose({', '.join(map(str, perm))})"
+            self.assign(op.results[0], text, "view")
         elif isinstance(op, arith.SelectOp) and isinstance(op.result.type, IndexType):
             # A Python int (np.where would give a 0-d array, which indexes as a copy).
             c, t, f = (self.name(o) for o in op.operands)
@@ -285,15 +292,17 @@ class FunctionWriter:
             self.names[res] = a
 
     def _subview(self, op: memref.SubviewOp) -> None:
-        """A unit-stride view: `xs[i]` for a dropped dim, `xs[o:o + n]` for a kept one."""
+        """A view: `xs[i]` for a dropped dim, `xs[o:o + n]` (or `xs[o:o + n * s:s]` with a step)
+        for a kept one."""
         src = op.source.type
         assert isinstance(src, MemRefType)
-        if op.strides or any(s != 1 for s in op.static_strides.get_values()):
-            raise UnsupportedIRError("memref.subview with strides other than 1")
+        if op.strides:
+            raise UnsupportedIRError("memref.subview with run-time strides")
         offsets = iter(op.offsets)
         sizes = iter(op.sizes)
         result_shape = op.result.type.get_shape()  # type: ignore[attr-defined]
         static_sizes = op.static_sizes.get_values()
+        steps = op.static_strides.get_values()
         parts = []
         j = 0  # rank reduction as in bufferize.kept_dims: unit dims not matched are dropped
         for k, (o, n) in enumerate(zip(op.static_offsets.get_values(), static_sizes, strict=True)):
@@ -301,13 +310,42 @@ class FunctionWriter:
             size = self.name(next(sizes)) if n < 0 else str(n)
             keep = j < len(result_shape) and (n == result_shape[j] or n < 0)
             j += keep
+            step = steps[k]
             if not keep:
                 parts.append(off)
-            elif off == "0" and n >= 0 and n == memref_shape(src)[k]:
+            elif off == "0" and n >= 0 and n == memref_shape(src)[k] and step == 1:
                 parts.append(":")
+            elif step != 1:
+                if o >= 0 and n >= 0:
+                    stop = str(o + (n - 1) * step + 1) if n else str(o)
+                else:
+                    stop = f"{off} + ({size} - 1) * {step} + 1"
+                parts.append(f"{off if off != '0' else ''}:{stop}:{step}")
             else:
                 parts.append(f"{off}:{off} + {size}")
         self.assign(op.result, f"{self.name(op.source)}[{', '.join(parts)}]", "view")
+
+    def _reshape(self, op: memref.CollapseShapeOp | memref.ExpandShapeOp) -> None:
+        """`collapse_shape`/`expand_shape`: numpy's `.reshape`, a view of a contiguous buffer
+        (numpy copies a non-contiguous one, e.g. a transposed view)."""
+        src = self.name(op.src)
+        inner = op.src.owner
+        if isinstance(op, memref.ExpandShapeOp) and isinstance(inner, memref.CollapseShapeOp):
+            src = self.name(inner.src)  # collapse then expand: one reshape
+        elif isinstance(op, memref.CollapseShapeOp) and [u.operation.name for u in op.result.uses] == [
+                "memref.expand_shape"]:
+            self.names[op.result] = src  # emitted by its expand
+            return
+        shape = memref_shape(op.result.type)  # type: ignore[arg-type]
+        groups = [[k.value.data for k in g.data] for g in op.reassociation.data]
+        dims: list[str] = []
+        if isinstance(op, memref.CollapseShapeOp):
+            for n, g in zip(shape, groups, strict=True):
+                dims.append(str(n) if n is not None else " * ".join(f"{src}.shape[{k}]" for k in g))
+        else:
+            dyn = iter(op.output_shape)
+            dims = [str(n) if n is not None else self.name(next(dyn)) for n in shape]
+        self.assign(op.result, f"{src}.reshape({_tuple(dims) if dims else '()'})", "view")
 
     def _region_block(self, block: Block, outs: list[str]) -> None:
         """An scf body: its ops, then its yield assigned to `outs`."""

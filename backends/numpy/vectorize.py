@@ -21,6 +21,7 @@ from xjit.backends.numpy.access import (
     Axis,
     NotVectorisable,
     access_axes,
+    affine_src,
     aligned_view,
     arrange,
     base_view,
@@ -98,6 +99,8 @@ def analyse(nest: NestOp) -> NestPlan:
             raise NotVectorisable(f"{op.name} in a nest body has no vectorised form")
     plan = NestPlan(nest, REDUCTION if REDUCTION in nest.iterator_kinds else PARALLEL, stores)
     plan.axes = {op: access_axes(op, nest) for op in loads + stores}
+    if plan.kind != PARALLEL and any(a.gather for ld in loads for a in plan.axes[ld]):
+        raise NotVectorisable("a gather (load at computed indices) in a reduction nest")
     if not stores:
         return plan
     stored = {s.memref for s in stores}
@@ -248,7 +251,9 @@ class NestEmitter:
         else:
             op = v.owner
             assert isinstance(op, Operation)
-            if isinstance(op, LoadOp):
+            if isinstance(op, LoadOp) and any(a.gather for a in self.plan.axes[op]):
+                res = self._gather(op)
+            elif isinstance(op, LoadOp):
                 res = self._view(op, self.space, trim=True)
             elif isinstance(op, ConstantOp):
                 res = (Expr(self.const(constant_src(op.value))), frozenset())
@@ -266,6 +271,49 @@ class NestEmitter:
                     res = (Expr(tmp), res[1])
         self.vals[v] = res
         return res
+
+    def _gather(self, op: LoadOp) -> tuple[Expr, frozenset[int]]:
+        """A load at indices computed in the body: numpy fancy indexing, every index an array
+        aligned to the iteration space (broadcasting does the rest). When the computed axes lead
+        and the rest walk the innermost loops whole and in order (embedding), `W[idx]`."""
+        axes = self.plan.axes[op]
+        ivs = set(self.nest.ivs)
+        amap = op.map.data
+        gathered: list[tuple[Expr, frozenset[int]]] = []
+        for a, res in zip(axes, amap.results, strict=True):
+            if a.gather:
+                v = op.indices[res.position]  # type: ignore[union-attr]
+                if v.owner.name in ("arith.index_cast", "arith.index_castui"):  # type: ignore[union-attr]
+                    v = v.owner.operands[0]  # type: ignore[union-attr]  # numpy indexes with ints
+                gathered.append(self.value(v))
+        dims = frozenset().union(*(d for _, d in gathered))
+        k = len(gathered)
+        rest = axes[k:]
+        m = len(rest)
+        buf = self.name(op.memref)
+        if (
+            all(a.gather for a in axes[:k])
+            and [a.iv for a in rest] == list(range(self.n - m, self.n))
+            and all(a.expr is None for a in rest)
+            and all(d < self.n - m for d in dims)
+            and all(_full(op, self.nest, j + k) for j in range(m))
+        ):
+            zeros = ", 0" * m
+            idx = [f"{e.text}[...{zeros}]" if m and dims else e.text for e, _ in gathered]
+            return Expr(f"{buf}[{', '.join(idx)}]"), dims | frozenset(range(self.n - m, self.n))
+        operands = ["" if v in ivs else self.name(v) if not _in_body(v, self.nest) else "" for v in op.indices]
+        parts: list[str] = []
+        g = iter(gathered)
+        for a in axes:
+            if a.gather:
+                parts.append(next(g)[0].text)
+            elif a.iv is not None:
+                e, _ = self.value(self.nest.ivs[a.iv])
+                dims |= {a.iv}
+                parts.append(e.text if a.expr is None else f"({affine_src(a.expr, operands)} + {e.text})")
+            else:
+                parts.append(affine_src(a.expr, operands))  # type: ignore[arg-type]
+        return Expr(f"{buf}[{', '.join(parts)}]"), dims
 
     def _view(self, op: LoadOp | StoreOp, space: list[int], trim: bool) -> tuple[Expr, frozenset[int]]:
         axes = self.plan.axes[op]
@@ -537,6 +585,15 @@ class NestEmitter:
             self.lines.append(f"{call}, out={o})")
         else:
             self.lines.append(f"np.add({o}, {call}), out={o})")
+
+
+def _full(op: LoadOp, nest: NestOp, axis: int) -> bool:
+    """Does `op` walk buffer axis `axis` over its whole extent?"""
+    from xjit.backends.numpy.access import _full_extent
+
+    a = op.map.data.results[axis]
+    iv = nest.ivs.index(op.indices[a.position])  # type: ignore[union-attr]
+    return _full_extent(op.memref, axis, nest.bounds[iv])
 
 
 def _is_element(axes: list[Axis]) -> bool:

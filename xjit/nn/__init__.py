@@ -1,7 +1,23 @@
 """`xjit.nn`: modules and layers."""
 
 from xjit.nn import functional
-from xjit.nn.layers import Linear, ReLU, Sigmoid, Tanh
+from xjit.nn.layers import (
+    GELU,
+    Dropout,
+    Embedding,
+    Identity,
+    LayerNorm,
+    Linear,
+    ModuleList,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
 from xjit.nn.module import Module, Parameter
 
-__all__ = ["Linear", "Module", "Parameter", "ReLU", "Sigmoid", "Tanh", "functional"]
+__all__ = [
+    "GELU", "Dropout", "Embedding", "Identity", "LayerNorm", "Linear", "Module", "ModuleList",
+    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
+]

@@ -7,6 +7,23 @@ from typing import Any
 from xjit._dispatch import call
 
 
+def _script_as(op_args: Any) -> Any:
+    """Marks a wrapper whose arguments differ from its op's: `op_args(**arguments)` returns the
+    (registry name, arguments) that `xjit.jit.script` compiles a call of it to."""
+
+    def mark(fn: Any) -> Any:
+        fn.__xjit_op__ = op_args
+        return fn
+
+    return mark
+
+
+def _gelu_op(input: Any, approximate: str = "none") -> tuple[str, list[Any]]:
+    if approximate != "none":
+        raise NotImplementedError(f"gelu(approximate={approximate!r}): only 'none' is supported")
+    return "gelu", [input]
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     return call("linear", input, weight, bias)
 
@@ -23,10 +40,10 @@ def sigmoid(input: Any) -> Any:
     return call("sigmoid", input)
 
 
+@_script_as(_gelu_op)
 def gelu(input: Any, approximate: str = "none") -> Any:
-    if approximate != "none":
-        raise NotImplementedError(f"gelu(approximate={approximate!r}): only 'none' is supported")
-    return call("gelu", input)
+    name, args = _gelu_op(input, approximate)
+    return call(name, *args)
 
 
 def softmax(input: Any, dim: int, dtype: Any = None) -> Any:
@@ -43,15 +60,23 @@ def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any 
     return call("layer_norm", input, ns, weight, bias, float(eps))
 
 
+@_script_as(lambda input, p=0.5, training=True, inplace=False: ("dropout", [input, p, training]))
 def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if training and p > 0:
-        raise NotImplementedError(
-            "dropout in training mode is not supported (xjit is inference only): call .eval()"
-        )
-    return input
+    return call("dropout", input, float(p), training)
 
 
-def embedding(input: Any, weight: Any) -> Any:
-    raise NotImplementedError("embedding is not supported yet (no gather op in the registry)")
+def _embedding_op(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,
+                  norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                  sparse: bool = False) -> tuple[str, list[Any]]:
+    if max_norm is not None:
+        raise NotImplementedError("embedding(max_norm=...) is not supported")
+    # padding_idx only changes gradients: the forward is a row gather either way.
+    pad = padding_idx % weight.shape[0] if isinstance(padding_idx, int) and padding_idx < 0 else padding_idx
+    return "embedding", [weight, input, pad if isinstance(pad, int) else -1]
+
+
+@_script_as(_embedding_op)
+def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
+    name, args = _embedding_op(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+    return call(name, *args)

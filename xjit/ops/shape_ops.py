@@ -1,9 +1,12 @@
 """Shape ops: views (`select`, `slice`, `unsqueeze`, `squeeze`, `expand`, `view`/`reshape`,
 `transpose`, `permute`), `cat`/`stack`, and Python indexing (`x[i]`, `x[:, 1:3]`, `x[..., 0]`).
 
-Eagerly views are numpy views, as in torch. Lowered, each is a `linalg.generic` copy whose input
-indexing map does the view's work (`(d0, d1) -> (3, d0, d1)` for `x[3]`, `d1 + 1` for a slice
-starting at 1, ...); see docs/architecture.md. A general reshape needs `floordiv`/`mod` maps.
+Eagerly views are numpy views, as in torch. Lowered, they stay views: `select`/`slice` are
+(strided, rank-reducing) `tensor.extract_slice`s, `view`/`reshape`/`flatten`/`squeeze`/`unsqueeze`
+`tensor.collapse_shape`/`expand_shape`, which bufferize to memref views and become numpy
+views (`x[3]`, `x[:, 1:9:2]`, `x.reshape(..)`); `transpose`/`permute` are `linalg.transpose`
+(folded into consumers by fusion, otherwise a view after bufferization) and `expand` a
+broadcasting map. `cat`/`stack` insert each input into a slab of one buffer.
 """
 
 from __future__ import annotations
@@ -79,14 +82,8 @@ def _select_shape(x: TensorMeta, dim: Any, index: Any) -> TensorMeta:
 
 
 def _select_lower(L: Any, x: Any, dim: int, index: Any) -> Any:
-    rank = L.rank(x)
-    d = normalize_dim(dim, rank)
-    if not isinstance(index, int):  # a run-time index (e.g. a scripted loop's counter)
-        return L.select_dynamic(x, d, index)
-    index %= _static_shape(x)[d]
-    exprs = [_d(k if k < d else k - 1) for k in range(rank)]
-    exprs[d] = _c(index)
-    return L.copy(x, _map(rank - 1, exprs))
+    """A rank-reducing `tensor.extract_slice` (a view: `x[i]` in numpy), constant or run-time i."""
+    return L.select_dynamic(x, normalize_dim(dim, L.rank(x)), index)
 
 
 register(
@@ -125,20 +122,21 @@ def _slice_eager(a: np.ndarray, dim: int = 0, start: Any = None, end: Any = None
 
 
 def _slice_lower(L: Any, x: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> Any:
-    rank = L.rank(x)
+    """A strided `tensor.extract_slice` (the numpy view `x[s:e:step]`)."""
+    shape = _static_shape(x)
+    rank = len(shape)
     d = normalize_dim(dim, rank)
-    n = _static_shape(x)[d]
-    if not all(isinstance(v, int) or v is None for v in (start, end)) or n < 0:
-        raise NotImplementedError("slicing with run-time bounds or along a dynamic dim")
-    s, _ = _slice_bounds(n, start, end, step)
-    from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind
-
-    exprs = [_d(k) for k in range(rank)]
-    e = _d(d) if step == 1 else _d(d) * step
-    # `d + 0` spelt out even for start 0: a bare `d` would claim the input's full extent
-    # (linalg infers loop ranges from operands that a map sends to a plain dim).
-    exprs[d] = AffineBinaryOpExpr(AffineBinaryOpKind.Add, e, _c(s))
-    return L.copy(x, _map(rank, exprs))
+    n = shape[d]
+    if not all(isinstance(v, int) or v is None for v in (start, end)):
+        raise NotImplementedError("slicing with run-time bounds")
+    if n < 0:
+        if start in (None, 0) and (end is None or end >= 2**62) and step == 1:
+            return x  # the whole dim
+        raise NotImplementedError("slicing along a dim of unknown size")
+    s, e = _slice_bounds(n, start, end, step)
+    offsets, strides = [0] * rank, [1] * rank
+    offsets[d], strides[d] = s, step
+    return L.slice_view(x, offsets, list(L.result().get_shape()), strides)
 
 
 register(
@@ -160,9 +158,7 @@ def _unsqueeze_shape(x: TensorMeta, dim: Any) -> TensorMeta:
 
 
 def _unsqueeze_lower(L: Any, x: Any, dim: int) -> Any:
-    rank = L.rank(x)
-    d = normalize_dim(dim, rank + 1)
-    return L.copy(x, _map(rank + 1, [_d(k if k < d else k + 1) for k in range(rank)]))
+    return L.reshape(x)  # a `tensor.expand_shape`: a view
 
 
 register(
@@ -197,16 +193,7 @@ def _squeeze_eager(a: np.ndarray, dim: Any = None) -> np.ndarray:
 
 
 def _squeeze_lower(L: Any, x: Any, dim: Any = None) -> Any:
-    shape = _static_shape(x)
-    drop = _squeeze_dims(TensorMeta(tuple(None if s < 0 else s for s in shape), None), dim)
-    exprs, j = [], 0
-    for k in range(len(shape)):
-        if k in drop:
-            exprs.append(_c(0))
-        else:
-            exprs.append(_d(j))
-            j += 1
-    return L.copy(x, _map(j, exprs))
+    return L.reshape(x)  # a `tensor.collapse_shape`: a view
 
 
 register("aten::squeeze(Tensor self) -> Tensor", _squeeze_shape, eager=_squeeze_eager, lower=_squeeze_lower)
@@ -280,32 +267,57 @@ def _reshape_shape(x: TensorMeta, shape: Any) -> TensorMeta:
     return TensorMeta(tuple(out), x.dtype)
 
 
-def reshape_map(in_shape: Sequence[int], out_shape: Sequence[int]) -> Any:
-    """The input map of a reshape copy iterating over the output. Inserting or dropping unit
-    dims gives plain dims (a numpy view); anything else linearises the index (floordiv/mod)."""
-    if any(s < 0 for s in (*in_shape, *out_shape)):
+def _attach_units(n: int, anchors: Sequence[int]) -> list[list[int]]:
+    """Groups of dims 0..n-1, one per anchor (a non-unit dim); each unit dim joins the group
+    of the next anchor, trailing ones the last group."""
+    if not anchors:
+        return []
+    groups: list[list[int]] = []
+    start = 0
+    for a in anchors:
+        groups.append(list(range(start, a + 1)))
+        start = a + 1
+    groups[-1] += list(range(start, n))
+    return groups
+
+
+def reshape_groups(src: Sequence[Any], dst: Sequence[Any]) -> tuple[list[list[int]], list[list[int]]]:
+    """The reassociations of a reshape `src` -> `mid` -> `dst` (None: a dynamic dim): `src`'s dims
+    grouped into `mid`'s (a collapse), `mid`'s split into `dst`'s (an expand). Adding or dropping
+    unit dims works with dynamic dims; anything else needs static shapes."""
+    ns = [k for k, d in enumerate(src) if d != 1]
+    nd = [k for k, d in enumerate(dst) if d != 1]
+    if not ns and not nd and src and dst:  # all unit dims: through shape [1]
+        return [list(range(len(src)))], [list(range(len(dst)))]
+    if [src[k] for k in ns] == [dst[k] for k in nd]:
+        return _attach_units(len(src), ns), _attach_units(len(dst), nd)
+    if any(d is None for d in (*src, *dst)):
         raise NotImplementedError("reshape of a tensor with dims of unknown size")
-    m = len(out_shape)
-    if [s for s in in_shape if s != 1] == [s for s in out_shape if s != 1]:
-        outs = iter(k for k, s in enumerate(out_shape) if s != 1)
-        return _map(m, [_c(0) if s == 1 else _d(next(outs)) for s in in_shape])
-    linear: Any = _c(0)
-    stride = 1
-    for k in reversed(range(m)):
-        if out_shape[k] != 1:
-            linear = _d(k) * stride + linear if stride != 1 else _d(k) + linear
-        stride *= out_shape[k]
-    exprs = []
-    stride = 1
-    for s in reversed(in_shape):
-        e = linear if stride == 1 else linear // stride
-        exprs.append(e % s if s != 1 else _c(0))
-        stride *= s
-    return _map(m, list(reversed(exprs)))
+    gin: list[list[int]] = []
+    gout: list[list[int]] = []
+    i = j = 0
+    while i < len(src) and j < len(dst):
+        gi, gj, pi, pj = [i], [j], src[i], dst[j]
+        i, j = i + 1, j + 1
+        while pi != pj:
+            if pi < pj and i < len(src):
+                gi.append(i)
+                pi, i = pi * src[i], i + 1
+            elif j < len(dst):
+                gj.append(j)
+                pj, j = pj * dst[j], j + 1
+            else:  # zero-size dims: one group
+                return [list(range(len(src)))], [list(range(len(dst)))]
+        gin.append(gi)
+        gout.append(gj)
+    if gin:
+        gin[-1] += list(range(i, len(src)))
+        gout[-1] += list(range(j, len(dst)))
+    return gin, gout
 
 
 def _reshape_lower(L: Any, x: Any, shape: list[int]) -> Any:
-    return L.copy(x, reshape_map(_static_shape(x), L.result().get_shape()))
+    return L.reshape(x)  # collapse/expand_shape: a numpy view (a copy only if x is not contiguous)
 
 
 for _name, _arg in (("view", "size"), ("reshape", "shape")):
@@ -437,41 +449,24 @@ def _cat_eager(arrays: list[np.ndarray], dim: int = 0) -> np.ndarray:
 
 
 def _cat_lower(L: Any, xs: list[Any], dim: int = 0) -> Any:
-    """One generic over the result: element j along `dim` comes from the input whose range
-    holds j, read at (j - offset) mod size (always in bounds), chosen by nested selects.
-    (linalg.generic cannot write a slab of its output; a `tensor.insert_slice` per input would
-    need bufferize support.)"""
-    from xdsl.dialects import arith
-    from xdsl.dialects.builtin import IndexType
-    from xdsl.dialects.linalg.ops import IndexOp
-
+    """Each input copied into its slab of one buffer: `tensor.insert_slice`s into a
+    `tensor.empty` (after bufferization, copies into subviews of the result)."""
     rank = L.rank(xs[0])
     d = normalize_dim(dim, rank)
-    ident = [_d(k) for k in range(rank)]
+    et = L.result().element_type
     pieces, offset = [], 0
     for x in xs:
         n = _static_shape(x)[d]
         if n < 0:
             raise NotImplementedError("cat along a dim of unknown size")
         if n:
-            exprs = list(ident)
-            exprs[d] = ((_d(d) - offset) if offset else _d(d)) % n
-            pieces.append((x, _map(rank, exprs), offset))
+            if x.type.element_type != et:  # promote first (an elementwise copy)
+                x = L.convert(x, et)
+            offsets = [0] * rank
+            offsets[d] = offset
+            pieces.append((x, offsets))
         offset += n
-    rt = L.result()
-    init = L.empty(rt, [(xs[0], _map(rank, [_d(k) if k != d else _c(0) for k in range(rank)]))])
-
-    def body(o: Any, a: Any, bb: Any) -> Any:
-        j = bb.insert(IndexOp(d)).result
-        value = o._val(a[len(pieces) - 1])
-        for p in reversed(range(len(pieces) - 1)):
-            bound = bb.insert(arith.ConstantOp.from_int_and_width(pieces[p + 1][2], IndexType())).result
-            below = bb.insert(arith.CmpiOp(j, bound, "ult")).result
-            value = o.select(below, o._val(a[p]), value)
-        return value
-
-    return L.generic([x for x, _, _ in pieces], [m for _, m, _ in pieces], init,
-                     _map(rank, ident), ["parallel"] * rank, body)
+    return L.insert_slices(pieces)
 
 
 register("aten::cat(Tensor[] tensors, int dim=0) -> Tensor", _cat_shape, eager=_cat_eager, lower=_cat_lower)
@@ -534,3 +529,92 @@ def getitem(call: Any, x: Any, index: Any) -> Any:
             x = call("select", x, dim, int(i))
     return x
 
+
+
+# -- embedding (a gather) ----------------------------------------------------------------------------
+
+
+def _embedding_shape(w: TensorMeta, idx: TensorMeta, padding_idx: Any = -1, scale: Any = False,
+                     sparse: Any = False) -> TensorMeta:
+    if w.shape is not None and len(w.shape) != 2:
+        raise ShapeError(f"embedding: 'weight' must be 2-D, got {len(w.shape)}-D")
+    if idx.dtype is not None and idx.dtype.kind != 1:
+        raise ShapeError(f"embedding: expected indices of an integer type, got {idx.dtype.name}")
+    if w.shape is None or idx.shape is None:
+        return TensorMeta(None, w.dtype)
+    return TensorMeta(idx.shape + w.shape[1:], w.dtype)
+
+
+def _embedding_eager(w: np.ndarray, idx: np.ndarray, padding_idx: int = -1, scale: bool = False,
+                     sparse: bool = False) -> np.ndarray:
+    _embedding_shape(_meta(w), _meta(idx))
+    n = w.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"index out of range in self (embedding of {n} rows)")
+    return w[idx]
+
+
+register(
+    "aten::embedding(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor",
+    _embedding_shape,
+    eager=_embedding_eager,
+    lower=lambda L, w, idx, padding_idx=-1, scale=False, sparse=False: L.gather_rows(w, idx),
+    py="torch.embedding",
+)
+
+
+def _dropout_eager(a: np.ndarray, p: float, train: bool) -> np.ndarray:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if train and p > 0:
+        raise NotImplementedError(
+            "dropout in training mode is not supported (xjit is inference only): call .eval()"
+        )
+    return a
+
+
+def _dropout_decompose(T: Any, x: Any, p: float, train: bool) -> Any:
+    if train and p > 0:
+        raise NotImplementedError("dropout in training mode is not supported (call .eval())")
+    return x  # eval: the identity
+
+
+register(
+    "aten::dropout(Tensor input, float p, bool train) -> Tensor",
+    lambda x, p, train: x,
+    eager=_dropout_eager,
+    decompose=_dropout_decompose,
+    py="torch.nn.functional.dropout",
+)
+
+
+# -- dtype conversion ------------------------------------------------------------------------------
+
+
+def _to_shape(x: TensorMeta, dtype: Any = None, non_blocking: Any = False, copy: Any = False,
+              memory_format: Any = None) -> TensorMeta:
+    from xjit.ops.types import dtype_arg
+
+    if dtype is None:
+        raise ShapeError("to(): a dtype is required")
+    return TensorMeta(x.shape, None if dtype is UNKNOWN else dtype_arg(dtype))
+
+
+def _to_eager(a: np.ndarray, dtype: Any = None, non_blocking: bool = False, copy: bool = False,
+              memory_format: Any = None) -> np.ndarray:
+    dt = _to_shape(_meta(a), dtype).dtype
+    return a.astype(dt.np, copy=copy)  # the same array when the dtype already matches
+
+
+def _to_lower(L: Any, x: Any, dtype: Any = None, *rest: Any) -> Any:
+    et = L.result().element_type
+    return x if x.type.element_type == et else L.convert(x, et)
+
+
+register(
+    "aten::to.dtype(Tensor self, ScalarType? dtype, bool non_blocking=False, bool copy=False, int? memory_format=None) -> Tensor",
+    _to_shape,
+    eager=_to_eager,
+    lower=_to_lower,
+    py="torch.to",
+)
