@@ -1,0 +1,232 @@
+"""Regenerate the examples in docs/passes.md and docs/backend.md from the current tree.
+
+    python docs/gen/gen_docs.py            # rewrites both files
+
+Every IR example is the real output of `xjit-opt` (before = the input after the passes that
+precede the pass in the pipeline, after = with the pass applied); every generated-code example is
+`CompiledFunction.source` of a traced module. Text outside the examples lives in this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHAIN = """func.func @chain(%x: !torch.vtensor<[4,8],f32>, %b: !torch.vtensor<[8],f32>) -> !torch.vtensor<[4,8],f32> {
+  %float2 = torch.constant.float 2.000000e+00
+  %int1 = torch.constant.int 1
+  %0 = torch.aten.mul.Scalar %x, %float2 : !torch.vtensor<[4,8],f32>, !torch.float -> !torch.vtensor<[4,8],f32>
+  %1 = torch.aten.add.Tensor %0, %b, %int1 : !torch.vtensor<[4,8],f32>, !torch.vtensor<[8],f32>, !torch.int -> !torch.vtensor<[4,8],f32>
+  %2 = torch.aten.tanh %1 : !torch.vtensor<[4,8],f32> -> !torch.vtensor<[4,8],f32>
+  func.return %2 : !torch.vtensor<[4,8],f32>
+}
+"""
+
+SOFTMAX = """func.func @softmax(%x: !torch.vtensor<[2,3],f32>) -> !torch.vtensor<[2,3],f32> {
+  %int1 = torch.constant.int 1
+  %none = torch.constant.none
+  %0 = torch.aten.softmax.int %x, %int1, %none : !torch.vtensor<[2,3],f32>, !torch.int, !torch.none -> !torch.vtensor<[2,3],f32>
+  func.return %0 : !torch.vtensor<[2,3],f32>
+}
+"""
+
+CALLS = """func.func @f(%x: !torch.vtensor<[?,4],f32>) -> !torch.vtensor {
+  %0 = torch.tensor_static_info_cast %x : !torch.vtensor<[?,4],f32> to !torch.vtensor
+  %1 = func.call @g(%0) : (!torch.vtensor) -> !torch.vtensor
+  func.return %1 : !torch.vtensor
+}
+func.func private @g(%y: !torch.vtensor) -> !torch.vtensor {
+  %0 = torch.aten.tanh %y : !torch.vtensor -> !torch.vtensor
+  %none = torch.constant.none
+  %1 = torch.aten.sum %0, %none : !torch.vtensor, !torch.none -> !torch.vtensor
+  %2 = torch.aten.mul.Tensor %0, %1 : !torch.vtensor, !torch.vtensor -> !torch.vtensor
+  func.return %2 : !torch.vtensor
+}
+"""
+
+FOLD = """func.func @fold(%x: !torch.vtensor<[3],f32>) -> !torch.vtensor<[3],f32> {
+  %0 = torch.aten.neg %x : !torch.vtensor<[3],f32> -> !torch.vtensor<[3],f32>
+  %1 = torch.aten.neg %0 : !torch.vtensor<[3],f32> -> !torch.vtensor<[3],f32>
+  %2 = torch.aten.tanh %1 : !torch.vtensor<[3],f32> -> !torch.vtensor<[3],f32>
+  %3 = torch.aten.tanh %1 : !torch.vtensor<[3],f32> -> !torch.vtensor<[3],f32>
+  %4 = torch.aten.exp %1 : !torch.vtensor<[3],f32> -> !torch.vtensor<[3],f32>
+  %int1 = torch.constant.int 1
+  %5 = torch.aten.add.Tensor %2, %3, %int1 : !torch.vtensor<[3],f32>, !torch.vtensor<[3],f32>, !torch.int -> !torch.vtensor<[3],f32>
+  func.return %5 : !torch.vtensor<[3],f32>
+}
+"""
+
+L = "convert-torch-to-linalg,canonicalize,cse"
+PASSES = [
+    # (pass, input, passes before it, description)
+    ("inline", CALLS, "", """Inlines every `func.call` (calls of traced/scripted submodules and of scripted functions)
+callees first, and erases the private callees; recursion is an error. Written for xjit (xDSL has no
+inliner). Runs first, before shape refinement, when a module is compiled (`INLINE_PASSES` in
+xjit/jit/compiled.py)."""),
+    ("torch-shape-refinement", CALLS, "inline", """Propagates static shapes and dtypes through a torch-dialect function once its argument types
+are known: each aten op's result becomes what its registry shape rule derives (never less precise
+than before; `?` dims stay `?` where the rule cannot know them), `prim.If` results join both
+branches, `prim.Loop` carried types iterate to a fixpoint, casts are inserted where a more precise
+value flows into a less precise place and removed where trivial. With `strict` (used by
+automatic dynamic shapes, docs/shapes.md) a contradiction is an error naming the op."""),
+    ("torch-decompose", SOFTMAX, "", """Rewrites composite ops (those whose registry entry has `decompose=`) into simpler torch ops, using
+the same Python decomposition that runs eagerly in tests: softmax → amax/sub/exp/sum/div,
+layer_norm → mean/var/…, linear → t/mm/add. `torch-decompose{ops="torch.aten.linear"}` limits it."""),
+    ("canonicalize", FOLD, "", """Upstream xDSL pass. Torch ops take part through their folders and canonicalization patterns
+(declared in the registry: `involution=True` folds `neg(neg(x))`, `identity=(...)` drops `x + 0`),
+together with dead-code removal of pure ops."""),
+    ("cse", FOLD, "canonicalize", """Upstream xDSL common-subexpression elimination: identical pure ops (here the two `tanh`s)
+become one."""),
+    ("convert-torch-to-linalg", CHAIN, "", """Lowers the torch dialect to linalg on tensors (docs/contracts.md): elementwise ops become
+`linalg.generic` whose body is the registry's scalar `body` as arith/math, broadcasting is an
+indexing map, reductions use reduction iterators, contractions become `linalg.matmul`, `?` dims
+come from `tensor.dim` and size `tensor.empty`, control flow becomes `scf`."""),
+    ("batch-loop-invariant", None, "", """Hoists loop-invariant ops out of `scf.for` loops and batches iteration-independent ones (work that
+reads only `xs[i]`, not the carried state) into one op over all iterations before the loop —
+e.g. the RNN's linear layer becomes one matmul over all time steps. (Owned by the hoisting work;
+see its lit test `lit_tests/passes/batch-loop-invariant.mlir` for examples.)"""),
+    ("linalg-fuse-elementwise", CHAIN, L, """Producer–consumer fusion of elementwise `linalg.generic`s (MLIR's `linalg-fuse-elementwise-ops`
+semantics): indexing maps are composed and bodies inlined, through broadcasts and into
+reductions; a producer with several consumers is fused only when recomputing it is cheap.
+`xjit-opt --fusion-report` / `CompiledFunction.fusion_report()` say what fused and why not."""),
+    ("bufferize", CHAIN, L + ",linalg-fuse-elementwise", """Linalg on tensors → linalg on memrefs: `tensor.empty` becomes `memref.alloc` (with `?` sizes as
+operands), globals become `memref.global`, an op writes in place into its `outs` buffer when
+nothing reads that buffer later; views become `memref.subview`."""),
+    ("convert-linalg-to-loop", CHAIN, L + ",linalg-fuse-elementwise,bufferize", """Linalg on memrefs → xjit's `loop` dialect: each linalg op is one `loop.nest` over its iteration
+space (bounds from constants or `memref.dim`), with `loop.load`/`loop.store` carrying the indexing
+maps, which the numpy backend turns into vectorised array expressions. Views are folded into the
+loads that read them."""),
+    ("convert-loop-to-scf", CHAIN, L + ",linalg-fuse-elementwise,bufferize,convert-linalg-to-loop",
+     """`loop.nest` → upstream `scf.for` nests with `memref.load`/`memref.store` and index arithmetic,
+so xDSL's interpreter can run the loops stage (`xjit.backends.interpreter.run_interpreted`): the
+tests' independent oracle."""),
+    ("torch-to-loops", CHAIN, "", """The whole chain as one pass (passes/pipelines.py): decompose, canonicalize/cse, lower to linalg,
+batch loop-invariant work, fuse, bufferize, lower to loop nests, verifying after every pass."""),
+]
+
+
+def opt(src: str, passes: str) -> str:
+    if not passes:
+        return subprocess.run(["xjit-opt"], input=src, text=True, capture_output=True,
+                              check=True).stdout
+    r = subprocess.run(["xjit-opt", "-p", passes], input=src, text=True, capture_output=True)
+    if r.returncode:
+        return f"// xjit-opt -p {passes} failed:\n// " + r.stderr.strip().replace("\n", "\n// ")
+    return r.stdout
+
+
+def passes_md() -> str:
+    out = ["# Passes", "",
+           "Every pass of the pipeline, xjit's own and the upstream xDSL ones it uses, in pipeline",
+           "order (`torch-to-loops`, passes/pipelines.py; `inline` and `torch-shape-refinement` run",
+           "first when a module is compiled). Each example is the real output of `xjit-opt`: *before*",
+           "is the input after the passes that precede this one, *after* adds the pass",
+           "(`xjit-opt in.mlir -p <before>,<pass>`).", "",
+           "Regenerate after changing a pass: `python docs/gen/gen_docs.py` (writes this file and",
+           "docs/backend.md from the current tree).", ""]
+    for name, src, before, desc in PASSES:
+        out += [f"## `{name}`", "", desc, ""]
+        if src is None:
+            continue
+        pre = opt(src, before)
+        post = opt(src, f"{before},{name}" if before else name)
+        how = f"`-p {before}`" if before else "the input"
+        out += [f"Before ({how}):", "", "```mlir", pre.rstrip(), "```", "",
+                f"After (`-p {before + ',' if before else ''}{name}`):", "", "```mlir",
+                post.rstrip(), "```", ""]
+    return "\n".join(out) + "\n"
+
+
+def backend_md() -> str:
+    import numpy as np
+
+    import xjit as torch
+
+    def chain(x, a, b):
+        return torch.tanh(x * a + b) * torch.sigmoid(x) + x
+
+    tc = torch.jit.trace(chain, tuple(torch.randn(1024, 1024) for _ in range(3)))
+    del np
+    spec = importlib.util.spec_from_file_location("intro_tutorial", ROOT / "examples" / "intro_tutorial.py")
+    tut = importlib.util.module_from_spec(spec)
+    with contextlib.redirect_stdout(io.StringIO()):
+        spec.loader.exec_module(tut)  # type: ignore[union-attr]
+    rnn = tut.traced
+    rnn(torch.randn(5, 3, 4))  # another sequence length: the `[?,3,4]` variant (docs/shapes.md)
+    dyn = rnn.forward.variants[-1]
+    text = BACKEND.format(chain=tc.source.rstrip(), rnn=rnn.forward.source.rstrip(),
+                          rnn_dyn=dyn.source.rstrip())
+    return text
+
+
+BACKEND = """# The numpy backend
+
+`backends/numpy/` turns a **loops**-stage module (docs/contracts.md) into Python source that calls
+numpy, compiles it once, and binds parameters by name (`compile_module`, `NumpyProgram`). The
+source of a compiled function is `CompiledFunction.source` (`traced.forward.source`); every stage's IR is
+`traced.forward.stages()`.
+
+Regenerate the examples below from the current tree: `python docs/gen/gen_docs.py`.
+
+## How a loop nest becomes numpy
+
+- **Vectorisation.** Each `loop.nest` is read as an array expression: its `loop.load`s, whose
+  indexing maps say which iteration dims index which array dims, become (broadcast, transposed,
+  sliced) numpy views; its `arith`/`math` ops become ufuncs; its `loop.store` becomes the `out=`
+  of the last ufunc. Nothing iterates in Python over elements.
+- **Reductions and contractions.** A nest with reduction iterators whose body accumulates with
+  an associative op becomes `ufunc.reduce(axis=...)` (`np.add.reduce`, `np.maximum.reduce`); the
+  fill of its identity element just before it is folded into the reduction. A multiply-accumulate
+  nest with the shape of a matrix product becomes `np.matmul`/`np.dot` (BLAS) or `np.einsum`;
+  transposed arguments and globals are read as `.T` views, never copied.
+- **Buffer reuse.** Buffers are allocated at first use and reused by liveness; elementwise nests
+  write in place (`np.tanh(buf, buf)`) when their input dies there; results are written through
+  `out=` so no temporaries are created that a numpy expert would avoid.
+- **Blocking.** A large fused elementwise nest runs in cache-sized blocks (32K elements): each
+  block of the inputs is read once, the whole chain runs on it through small scratch registers,
+  and the result is written once (see the chain below).
+- **Scalar fallback.** A nest the vectoriser cannot express (e.g. an index-dependent body it does
+  not recognise) is emitted as scalar Python loops — correct but slow — and reported with a
+  warning naming the op and its source line, never silently.
+- **Argument guard.** The first line of each function checks dtypes and shapes (one comparison
+  per argument for static shapes; rank and static dims for `?` dims, docs/shapes.md); the call
+  path adds nothing else per call.
+
+## An elementwise chain: `tanh(x*a + b) * sigmoid(x) + x`, x, a, b of 1024×1024 f32
+
+One fused nest; large, so it runs in blocks with `out=` registers:
+
+```python
+{chain}
+```
+
+## The tutorial's RNN loop (`WrapRNN`, traced on xs of 10×3×4)
+
+The scripted `for` loop stays a Python `for` whose body is vectorised (the linear layer, the
+decision gate's `if`, `tanh`), as traced on its example (T = 10):
+
+```python
+{rnn}
+```
+
+And the variant compiled for another sequence length, with `xs : [?,3,4]` (the loop bound is
+read from `arg0.shape[0]`):
+
+```python
+{rnn_dyn}
+```
+"""
+
+
+def main() -> None:
+    (ROOT / "docs" / "passes.md").write_text(passes_md())
+    (ROOT / "docs" / "backend.md").write_text(backend_md())
+
+
+if __name__ == "__main__":
+    main()
