@@ -282,10 +282,7 @@ class NestEmitter:
         gathered: list[tuple[Expr, frozenset[int]]] = []
         for a, res in zip(axes, amap.results, strict=True):
             if a.gather:
-                v = op.indices[res.position]  # type: ignore[union-attr]
-                if v.owner.name in ("arith.index_cast", "arith.index_castui"):  # type: ignore[union-attr]
-                    v = v.owner.operands[0]  # type: ignore[union-attr]  # numpy indexes with ints
-                gathered.append(self.value(v))
+                gathered.append(self.value(op.indices[res.position]))  # type: ignore[union-attr]
         dims = frozenset().union(*(d for _, d in gathered))
         k = len(gathered)
         rest = axes[k:]
