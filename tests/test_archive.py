@@ -529,9 +529,9 @@ def test_missing_entry(mycell, tmp_path) -> None:
 
 def test_wrong_format_version(mycell, tmp_path) -> None:
     _, _, _, path = mycell
-    entries = edit_manifest(read_entries(path), lambda m: m.update(format_version=2))
+    entries = edit_manifest(read_entries(path), lambda m: m.update(format_version=3))
     assert_archive_error(write_archive(tmp_path / "v.xjit", entries),
-                         "format version 2", "newer xjit")
+                         "format version 3", "newer xjit")
     entries = edit_manifest(read_entries(path), lambda m: m.update(format="zip-of-stuff"))
     assert_archive_error(write_archive(tmp_path / "f.xjit", entries), "not an xjit archive")
 

@@ -85,7 +85,7 @@ def _run_archive(path: str, method: str, inputs: list[np.ndarray]) -> list[np.nd
         module = load(path)
     except ArchiveError as e:
         raise RunError(f"{path}: {e}") from None
-    methods = module._compiled_methods()
+    methods = _archive_methods(module)
     if method not in methods:
         have = ", ".join(sorted(methods)) or "none"
         raise RunError(f"{path}: no method '{method}' (the archive has: {have})")
@@ -94,6 +94,24 @@ def _run_archive(path: str, method: str, inputs: list[np.ndarray]) -> list[np.nd
     except ArgumentError as e:
         raise RunError(_arg_hint(str(e))) from None
     return [t.numpy() for t in _leaves(result)]
+
+
+def _archive_methods(module: Any, prefix: str = "") -> dict[str, Any]:
+    """Every method of a loaded archive by dotted name (`forward`, `loop.forward`): traced ones
+    and scripted ones (specialised to the inputs' shapes on the call), of the root and below;
+    the function itself for a function archive."""
+    from xjit.jit.compiled import CompiledFunction
+
+    if isinstance(module, CompiledFunction):
+        return {module.name: module}
+    out: dict[str, Any] = {}
+    for hook in ("_compiled_methods", "_scripted_methods"):
+        if hasattr(module, hook):
+            out.update({prefix + n: m for n, m in getattr(module, hook)().items()})
+    for n, child in getattr(module, "_modules", {}).items():
+        if child is not None:
+            out.update(_archive_methods(child, f"{prefix}{n}."))
+    return out
 
 
 def _arg_hint(message: str) -> str:

@@ -6,14 +6,11 @@ Generated modules import this as `rt`. Every helper works on arrays and on numpy
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-try:  # scipy's erf is a real ufunc; without scipy fall back to math.erf element by element
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover - depends on the environment
-    _erf = np.frompyfunc(math.erf, 1, 1)
+# math.erf: the op registry's vectorised erf (one implementation for eager, the reference
+# interpreter and generated code; never scipy, which is not a dependency and slow to import).
+from xjit.ops.elementwise_ops import erf  # noqa: F401
 
 
 def divsi(a, b):
@@ -68,11 +65,6 @@ def round_half_away(x):
     return np.where(np.abs(np.subtract(x, t)) >= 0.5, np.add(t, np.sign(x)), t).astype(
         np.asarray(x).dtype
     )
-
-
-def erf(x):
-    x = np.asarray(x)
-    return np.asarray(_erf(x), dtype=x.dtype)[()]
 
 
 def rsqrt(x):

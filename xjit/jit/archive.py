@@ -16,6 +16,7 @@ names into its own identifiers. Anything wrong raises `ArchiveError` and nothing
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
     from xjit.jit.compiled import CompiledFunction
 
 FORMAT = "xjit-archive"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: traced modules only (no kinds, slot keys = slot names)
 MANIFEST = "manifest.json"
 IR_ENTRY = "model.mlir"
 TENSOR_DIR = "tensors/"
@@ -54,6 +56,9 @@ _SAFE_CHARS = re.compile(r"[A-Za-z0-9_.-]")
 _MAX_TEXT = 256 << 20  # manifest/IR larger than this are refused before they are decompressed
 _MAX_NPY_HEADER = 1 << 16
 _DTYPES = {"float32", "float64", "int64", "int32", "bool"}
+_NODE_KINDS = ("module", "script", "function")
+_VARIANT_SEP = "#"  # `forward#1`: a scripted method's graph for other None/non-None arguments
+_MAX_VARIANT_ARGS = 2  # Optional arguments whose variants are all saved (4 kinds each)
 
 
 class ArchiveError(Exception):
@@ -72,6 +77,10 @@ class Node:
 
     type: str
     extra_repr: str = ""
+    # "module" (eager or traced: its methods are traced), "script" (a scripted module: `type` is
+    # its original name, it prints as a RecursiveScriptModule), "function" (the archive of one
+    # traced or scripted function: the root only).
+    kind: str = "module"
     training: bool = True
     methods: list[str] = field(default_factory=list)
     parameters: list[tuple[str, str | None]] = field(default_factory=list)
@@ -80,7 +89,8 @@ class Node:
 
     def to_py(self) -> dict[str, Any]:
         return {
-            "type": self.type, "extra_repr": self.extra_repr, "training": self.training,
+            "type": self.type, "kind": self.kind, "extra_repr": self.extra_repr,
+            "training": self.training,
             "methods": list(self.methods),
             "parameters": [[n, k] for n, k in self.parameters],
             "buffers": [[n, k] for n, k in self.buffers],
@@ -91,10 +101,12 @@ class Node:
     def from_py(d: Any, where: str = "<root>", depth: int = 0) -> Node:
         if depth > 200:
             raise ArchiveError("module hierarchy is nested too deeply")
-        if not isinstance(d, dict) or set(d) != {
-            "type", "extra_repr", "training", "methods", "parameters", "buffers", "children"
-        }:
+        keys = {"type", "extra_repr", "training", "methods", "parameters", "buffers", "children"}
+        if not isinstance(d, dict) or set(d) not in (keys, keys | {"kind"}):  # no kind: version 1
             raise ArchiveError(f"module hierarchy: malformed entry for module {where}")
+        kind = d.get("kind", "module")
+        if kind not in _NODE_KINDS:
+            raise ArchiveError(f"module hierarchy: malformed kind of module {where}")
 
         def pairs(key: str) -> list[tuple[str, Any]]:
             v = d[key]
@@ -121,7 +133,12 @@ class Node:
         for n, c in pairs("children"):
             sub = f"{where}.{n}" if where != "<root>" else n
             children.append((n, None if c is None else Node.from_py(c, sub, depth + 1)))
-        return Node(d["type"], d["extra_repr"], d["training"], list(methods),
+        if kind == "function" and (depth or children or tensors["parameters"] or tensors["buffers"]
+                                   or len(methods) != 1):
+            raise ArchiveError("module hierarchy: a function archive holds one method and nothing else")
+        if kind == "script" and methods != ["forward"]:
+            raise ArchiveError(f"module hierarchy: scripted module {where} must have one method, forward")
+        return Node(d["type"], d["extra_repr"], kind, d["training"], list(methods),
                     tensors["parameters"], tensors["buffers"], children)
 
 
@@ -132,12 +149,75 @@ def _attr_name_ok(name: Any) -> bool:
 
 @dataclass
 class MethodSpec:
-    """What the archive needs of one compiled method (a `CompiledFunction` provides all of it)."""
+    """What the archive needs of one compiled method: a `CompiledFunction` (kind "trace": a fixed
+    signature) or the generic graph of a scripted module/function (kind "script": specialised per
+    call signature after loading, as before saving; `defaults` are its default arguments and
+    `variants` its graphs for other None/non-None optional arguments, by `{arg: type}`)."""
 
     torch_ir: ModuleOp
     params: dict[str, Tensor]
     arg_names: list[str]
     output_spec: Any
+    kind: str = "trace"
+    dynamic_shapes: bool = False  # trace: other shapes compile variants (compiled.py)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    variants: list[tuple[dict[str, str], MethodSpec]] = field(default_factory=list)
+
+    @staticmethod
+    def of_compiled(cf: CompiledFunction) -> MethodSpec:
+        return MethodSpec(cf.torch_ir, dict(cf.params), list(cf.arg_names), cf.output_spec,
+                          dynamic_shapes=getattr(cf, "_dispatch", None) is not None)
+
+    @staticmethod
+    def of_scripted(s: Any) -> MethodSpec:
+        """What a scripted module/function's calls are specialised from (script_api._Scripted):
+        its generic graph, and the graphs for other kinds of optional arguments."""
+        g = s.__dict__["_generic"]
+        spec = MethodSpec(g.module, dict(g.params), list(g.arg_names), g.output_spec,
+                          kind="script", defaults=dict(g.defaults))
+        for kinds, v in _kinds_variants(s):
+            spec.variants.append((kinds, MethodSpec(v.module, dict(v.params), list(v.arg_names),
+                                                    v.output_spec, kind="script",
+                                                    defaults=dict(v.defaults))))
+        return spec
+
+
+def _kinds_variants(s: Any) -> list[tuple[dict[str, str], Any]]:
+    """The graphs a scripted callable compiles when an argument's None-ness differs from its
+    generic graph: those already compiled, and for up to `_MAX_VARIANT_ARGS` arguments that are
+    None in the generic graph every kind they can be called with (the ones that compile)."""
+    from xjit.dialects import torch as td
+
+    g = s.__dict__["_generic"]
+    fop = _func_of(g.module, s.__dict__["_entry"])
+    found: dict[tuple[tuple[str, str], ...], Any] = dict(s.__dict__.get("_by_kinds", {}))
+    none_args = [n for n, a in zip(g.arg_names, fop.body.block.args, strict=True)
+                 if isinstance(a.type, td.NoneType)]
+    if 0 < len(none_args) <= _MAX_VARIANT_ARGS:
+        import itertools
+
+        options = [None, td.ValueTensorType.of(None, None), td.IntType(), td.FloatType(), td.BoolType()]
+        for combo in itertools.product(options, repeat=len(none_args)):
+            kinds = {n: t for n, t in zip(none_args, combo, strict=True) if t is not None}
+            key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
+            if not kinds or key in found:
+                continue
+            try:
+                found[key] = s.__dict__["_compile_ir"](kinds)
+            except Exception:  # a kind the function does not accept: calls with it fail anyway
+                continue
+    return [(dict(k), found[k]) for k in sorted(found)]
+
+
+def scripted_methods(module: Any) -> dict[str, Any]:
+    """The scripted methods (script_api._Scripted objects) of one module, by method name: a
+    `ScriptModule`'s forward, or what a module type returns from `_scripted_methods()`."""
+    hook = getattr(type(module), "_scripted_methods", None)
+    if hook is not None:
+        return dict(hook(module))
+    from xjit.jit.script_api import ScriptModule
+
+    return {"forward": module} if isinstance(module, ScriptModule) else {}
 
 
 def compiled_methods(module: Module) -> dict[str, CompiledFunction]:
@@ -289,61 +369,101 @@ def _func_of(module: ModuleOp, name: str) -> Any:
 # save
 
 
-def _describe(module: Module) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpec]]:
-    """The hierarchy, the named tensors and the compiled methods of `module`."""
+def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpec],
+                                    dict[str, dict[str, str]]]:
+    """The hierarchy, the named tensors, the compiled methods of `module` (a Module, or a traced
+    or scripted function) and, per method IR (`forward`, `forward#1`), its slot -> tensor key."""
+    from xjit.jit.compiled import CompiledFunction
+
     keys: dict[int, str] = {}
-    # Keys as `named_parameters()`/`named_buffers()` give them, so they match the IR's slots.
-    for name, p in module.named_parameters():
-        keys.setdefault(id(p), name)
-    for name, b in module.named_buffers():
-        keys.setdefault(id(b), name)
     tensors: dict[str, Tensor] = {}
     methods: dict[str, MethodSpec] = {}
 
-    def node(m: Module, prefix: str) -> Node:
-        def slot(name: str, t: Tensor | None) -> tuple[str, str | None]:
-            if t is None:
-                return name, None
-            key = keys.setdefault(id(t), f"{prefix}{name}")
-            tensors[key] = t
-            return name, key
+    if isinstance(module, CompiledFunction) or (
+        isinstance(module, _scripted_base()) and not isinstance(module, Module)
+    ):  # a traced or scripted function
+        name = module.name
+        if not _attr_name_ok(name):
+            raise ArchiveError(f"cannot save: function name {name!r}")
+        spec = (MethodSpec.of_compiled(module) if isinstance(module, CompiledFunction)
+                else MethodSpec.of_scripted(module))
+        methods[name] = spec
+        root = Node(type=name, kind="function", methods=[name])
+    elif isinstance(module, Module):
+        # Keys as `named_parameters()`/`named_buffers()` give them, so they match the IR's slots.
+        for name, p in module.named_parameters():
+            keys.setdefault(id(p), name)
+        for name, b in module.named_buffers():
+            keys.setdefault(id(b), name)
 
-        for n in list(m._parameters) + list(m._buffers) + list(m._modules):
-            if not _attr_name_ok(n):
-                raise ArchiveError(f"cannot save: attribute name {n!r} of {prefix or '<root>'}")
-        own = compiled_methods(m)
-        for mname, cf in own.items():
-            if not _attr_name_ok(mname):
-                raise ArchiveError(f"cannot save: method name {mname!r}")
-            methods[prefix + mname] = MethodSpec(
-                cf.torch_ir, dict(cf.params), list(cf.arg_names), cf.output_spec
+        def node(m: Module, prefix: str) -> Node:
+            def slot(name: str, t: Tensor | None) -> tuple[str, str | None]:
+                if t is None:
+                    return name, None
+                key = keys.setdefault(id(t), f"{prefix}{name}")
+                tensors[key] = t
+                return name, key
+
+            for n in list(m._parameters) + list(m._buffers) + list(m._modules):
+                if not _attr_name_ok(n):
+                    raise ArchiveError(f"cannot save: attribute name {n!r} of {prefix or '<root>'}")
+            own = {k: MethodSpec.of_compiled(cf) for k, cf in compiled_methods(m).items()}
+            scripted = scripted_methods(m)
+            if set(own) & set(scripted):
+                raise ArchiveError(f"cannot save: {prefix or '<root>'} has a method that is both "
+                                   "traced and scripted")
+            own.update({k: MethodSpec.of_scripted(sm) for k, sm in scripted.items()})
+            for mname in own:
+                if not _attr_name_ok(mname):
+                    raise ArchiveError(f"cannot save: method name {mname!r}")
+                methods[prefix + mname] = own[mname]
+            is_script = bool(scripted)
+            if is_script and list(own) != ["forward"]:
+                raise ArchiveError(f"cannot save: scripted module {prefix or '<root>'} has "
+                                   f"methods {sorted(own)}; only forward is supported")
+            return Node(
+                type=m.__dict__.get("_original_name") or m._get_name() if is_script
+                else m._get_name(),
+                extra_repr=m.extra_repr(),
+                kind="script" if is_script else "module",
+                training=bool(m.training),
+                methods=list(own),
+                parameters=[slot(n, t) for n, t in m._parameters.items()],
+                buffers=[slot(n, t) for n, t in m._buffers.items()],
+                children=[
+                    (n, node(c, f"{prefix}{n}.") if c is not None else None)
+                    for n, c in m._modules.items()
+                ],
             )
-        return Node(
-            type=m._get_name(),
-            extra_repr=m.extra_repr(),
-            training=bool(m.training),
-            methods=list(own),
-            parameters=[slot(n, t) for n, t in m._parameters.items()],
-            buffers=[slot(n, t) for n, t in m._buffers.items()],
-            children=[
-                (n, node(c, f"{prefix}{n}.") if c is not None else None)
-                for n, c in m._modules.items()
-            ],
-        )
 
-    root = node(module, "")
-    # Tensors a method binds but the hierarchy does not hold (e.g. registered elsewhere).
+        root = node(module, "")
+    else:
+        raise TypeError(f"save expects a compiled xjit module or function, got "
+                        f"{type(module).__name__}")
+    # The tensor each global slot of each method IR binds: a tensor of the hierarchy, by
+    # identity (a submodule's method names them relative to itself), else stored under the
+    # slot's name.
+    by_array = {id(t.numpy()): k for k, t in tensors.items()}
+    slot_keys: dict[str, dict[str, str]] = {}
     for qname, spec in methods.items():
-        for slot_name, t in spec.params.items():
-            held = tensors.get(slot_name)
-            if held is None:
-                tensors[slot_name] = t
-            elif held is not t and held.numpy() is not t.numpy():
-                raise ArchiveError(
-                    f"cannot save: method {qname} binds a tensor '{slot_name}' that is not the "
-                    "module's tensor of that name"
-                )
-    return root, tensors, methods
+        for ir_name, s in [(qname, spec)] + [
+            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
+        ]:
+            mapping = slot_keys[ir_name] = {}
+            for slot_name, t in sorted(s.params.items()):
+                key = keys.get(id(t)) or by_array.get(id(t.numpy()))
+                if key is None:
+                    held = tensors.get(slot_name)
+                    if held is not None and held is not t and held.numpy() is not t.numpy():
+                        raise ArchiveError(
+                            f"cannot save: method {qname} binds a tensor '{slot_name}' that is "
+                            "not the module's tensor of that name"
+                        )
+                    key = slot_name
+                    tensors[key] = t
+                    keys[id(t)] = key
+                mapping[slot_name] = key
+    return root, tensors, methods, slot_keys
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:
@@ -364,15 +484,76 @@ def _print_ir(outer: ModuleOp) -> str:
     return s.getvalue()
 
 
-def archive_entries(module: Module) -> dict[str, bytes]:
+def _encode_default(name: str, v: Any) -> dict[str, Any]:
+    if v is None:
+        return {"type": "none"}
+    if isinstance(v, bool):
+        return {"type": "bool", "value": v}
+    if isinstance(v, int):
+        return {"type": "int", "value": v}
+    if isinstance(v, float):
+        return {"type": "float", "value": repr(v)}  # exact, and inf/nan are not JSON
+    raise ArchiveError(f"cannot save: default value of argument '{name}' is a "
+                       f"{type(v).__name__} (only None, bool, int and float are supported)")
+
+
+def _decode_default(where: str, d: Any) -> Any:
+    if isinstance(d, dict) and d.get("type") == "none" and set(d) == {"type"}:
+        return None
+    if not isinstance(d, dict) or set(d) != {"type", "value"}:
+        raise ArchiveError(f"{MANIFEST}: malformed default of {where}")
+    t, v = d["type"], d["value"]
+    if t == "bool" and isinstance(v, bool):
+        return v
+    if t == "int" and isinstance(v, int) and not isinstance(v, bool):
+        return v
+    if t == "float" and isinstance(v, str):
+        try:
+            return float(v)  # float() parses numbers only
+        except ValueError:
+            pass
+    raise ArchiveError(f"{MANIFEST}: malformed default of {where}")
+
+
+def _method_record(qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp,
+                   slot_keys: dict[str, str]) -> dict[str, Any]:
+    """The manifest's record of one method IR (`m`, already renamed `ir_name`)."""
+    from xjit.dialects.torch import GlobalSlotOp
+
+    fop = _func_of(m, qname.rsplit(".", 1)[-1])
+    if fop is None:
+        raise ArchiveError(f"cannot save: the IR of method {qname} has no function of that name")
+    slots = {op.sym_name.data for op in m.ops if isinstance(op, GlobalSlotOp)}
+    missing = sorted(slots - set(slot_keys))
+    if missing:
+        raise ArchiveError(f"cannot save: no tensor for global slot @{missing[0]}")
+    ins = fop.function_type.inputs.data
+    outs = fop.function_type.outputs.data
+    if len(spec.arg_names) != len(ins):
+        raise ArchiveError(f"cannot save: method {qname} has {len(ins)} arguments but "
+                           f"{len(spec.arg_names)} argument names")
+    rec: dict[str, Any] = {
+        "inputs": [{"name": n, **_type_sig(t)} for n, t in zip(spec.arg_names, ins)],
+        "outputs": [_type_sig(t) for t in outs],
+        "output_structure": _spec_to_py(spec.output_spec),
+        "tensors": {s: slot_keys[s] for s in sorted(slots)},
+    }
+    if spec.kind == "trace":
+        rec["dynamic_shapes"] = spec.dynamic_shapes
+    if spec.kind == "script":
+        rec["kind"] = "script"
+        rec["defaults"] = {n: _encode_default(n, v) for n, v in sorted(spec.defaults.items())}
+    return rec
+
+
+def archive_entries(module: Any) -> dict[str, bytes]:
     """Every entry of the archive of `module`, by name (manifest included)."""
     from xdsl.dialects.builtin import ModuleOp, StringAttr
 
-    from xjit.dialects.torch import GlobalSlotOp
-
-    if not isinstance(module, Module):
+    if not isinstance(module, Module) and not hasattr(module, "torch_ir") \
+            and not hasattr(module, "graph_source"):
         raise TypeError(f"save expects a compiled xjit module, got {type(module).__name__}")
-    root, tensors, methods = _describe(module)
+    root, tensors, methods, slot_keys = _describe(module)
     if not methods:
         raise ArchiveError(
             f"cannot save {module._get_name()}: it has no compiled methods "
@@ -381,29 +562,24 @@ def archive_entries(module: Module) -> dict[str, bytes]:
     inner = []
     sigs: dict[str, Any] = {}
     for qname, spec in methods.items():
-        m = spec.torch_ir.clone()
-        fop = _func_of(m, qname.rsplit(".", 1)[-1])
-        if fop is None:
-            raise ArchiveError(f"cannot save: the IR of method {qname} has no function of that name")
-        slots = {}
-        for op in m.ops:
-            if isinstance(op, GlobalSlotOp):
-                slots[op.sym_name.data] = op.type
-                if op.sym_name.data not in tensors:
-                    raise ArchiveError(f"cannot save: no tensor for global slot @{op.sym_name.data}")
-        m.properties["sym_name"] = StringAttr(qname)
-        inner.append(m)
-        ins = fop.function_type.inputs.data
-        outs = fop.function_type.outputs.data
-        if len(spec.arg_names) != len(ins):
-            raise ArchiveError(f"cannot save: method {qname} has {len(ins)} arguments but "
-                               f"{len(spec.arg_names)} argument names")
-        sigs[qname] = {
-            "inputs": [{"name": n, **_type_sig(t)} for n, t in zip(spec.arg_names, ins)],
-            "outputs": [_type_sig(t) for t in outs],
-            "output_structure": _spec_to_py(spec.output_spec),
-            "tensors": sorted(slots),
-        }
+        irs = [(qname, spec)] + [
+            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
+        ]
+        records = []
+        for ir_name, s in irs:
+            if ir_name != qname and ir_name in methods:
+                raise ArchiveError(f"cannot save: method {ir_name} clashes with a variant name")
+            m = s.torch_ir.clone()
+            records.append(_method_record(qname, ir_name, s, m, slot_keys[ir_name]))
+            m.properties["sym_name"] = StringAttr(ir_name)
+            inner.append(m)
+        rec = records[0]
+        if spec.kind == "script":
+            rec["variants"] = [
+                {"ir": ir_name, "kinds": dict(sorted(kinds.items())), **r}
+                for (ir_name, _), (kinds, _), r in zip(irs[1:], spec.variants, records[1:])
+            ]
+        sigs[qname] = rec
     outer = ModuleOp(inner, attributes={HIERARCHY_ATTR: _to_attr(root.to_py())})
     entries: dict[str, bytes] = {IR_ENTRY: _print_ir(outer).encode("utf-8")}
     tensor_info: dict[str, Any] = {}
@@ -488,15 +664,20 @@ class LoadedModule(Module):
         object.__setattr__(self, "_methods", {})
         object.__setattr__(self, "training", node.training)
 
+    def _method(self, name: str) -> CompiledFunction:
+        m = self.__dict__["_methods"][name]
+        if callable(m) and not hasattr(m, "torch_ir"):  # compiled on first use (see _load)
+            m = self.__dict__["_methods"][name] = m()
+        return m
+
     def _compiled_methods(self) -> dict[str, CompiledFunction]:
-        return dict(self.__dict__["_methods"])
+        return {n: self._method(n) for n in self.__dict__["_methods"]}
 
     @property
     def forward(self) -> CompiledFunction:  # type: ignore[override]
-        try:
-            return self.__dict__["_methods"]["forward"]
-        except KeyError:
-            raise AttributeError(f"{self._get_name()} was saved without a forward method") from None
+        if "forward" not in self.__dict__["_methods"]:
+            raise AttributeError(f"{self._get_name()} was saved without a forward method")
+        return self._method("forward")
 
     def __call__(self, *args: Any) -> Any:
         return self.forward(*args)
@@ -504,7 +685,7 @@ class LoadedModule(Module):
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})
         if name in methods:
-            return methods[name]
+            return self._method(name)
         return super().__getattr__(name)
 
     @property
@@ -520,6 +701,90 @@ class LoadedModule(Module):
 
     def extra_repr(self) -> str:
         return self.__dict__["_extra_repr_text"]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        save(self, path)
+
+
+def _scripted_base() -> type:
+    from xjit.jit.script_api import _Scripted
+
+    return _Scripted
+
+
+def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, Any]) -> None:
+    """Make `obj` (a script_api._Scripted) specialise the saved generic graph per call, exactly as
+    the scripted original does; graphs for other None/non-None arguments come from `variants`."""
+    from xjit.jit.compiled import ArgumentError
+
+    def compile_ir(kinds: dict[str, Any] | None) -> Any:
+        if kinds is None:
+            return generic
+        key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
+        if key not in variants:
+            what = ", ".join(f"'{k}' as {v}" for k, v in key)
+            raise ArgumentError(f"{entry}() cannot be called with {what}: the archive holds no "
+                                "graph for it (it did not compile when saved)")
+        return variants[key]
+
+    obj._init_scripted(compile_ir, entry)
+
+
+class LoadedScriptModule(_scripted_base(), LoadedModule):  # type: ignore[misc]
+    """A scripted module loaded from an archive: prints as a `RecursiveScriptModule`, its `graph`
+    and `code` are the generic graph's, and each call signature is specialised and compiled on
+    first use (script_api._Scripted), as by the scripted module it was saved from."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        object.__setattr__(self, "_original_name", node.type)
+        object.__setattr__(self, "_name", "forward")
+
+    def _scripted_methods(self) -> dict[str, Any]:
+        return {"forward": self}
+
+    def _run(self, *args: Any, **kwargs: Any) -> Any:
+        cf, vals = self.compiled_for(*args, **kwargs)
+        return cf(*[v for v in vals if isinstance(v, Tensor)])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, self._run)
+
+    @property
+    def forward(self) -> Any:  # type: ignore[override]
+        return self.__call__
+
+    graph = _scripted_base().graph  # the generic graph, not a compiled forward's
+    code = _scripted_base().code
+
+    def _get_name(self) -> str:
+        return "RecursiveScriptModule"
+
+    def __repr__(self) -> str:
+        from xjit.jit.script_api import _script_repr
+
+        return _script_repr(self)
+
+
+class LoadedScriptFunction(_scripted_base()):  # type: ignore[misc]
+    """A scripted function loaded from an archive; call it like the function."""
+
+    def __init__(self, name: str) -> None:
+        self.__dict__["_name"] = name
+        self.__dict__["name"] = name
+
+    def _run(self, *args: Any, **kwargs: Any) -> Any:
+        cf, vals = self.compiled_for(*args, **kwargs)
+        return cf(*[v for v in vals if isinstance(v, Tensor)])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, self._run)
+
+    def _scripted_methods(self) -> dict[str, Any]:
+        return {self.__dict__["_name"]: self}
+
+    def __repr__(self) -> str:
+        return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
 
     def save(self, path: str | os.PathLike[str]) -> None:
         save(self, path)
@@ -600,11 +865,11 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
     v = m.get("format_version")
     if not isinstance(v, int) or isinstance(v, bool):
         raise ArchiveError(f"{MANIFEST}: missing or malformed format_version")
-    if v != FORMAT_VERSION:
+    if v not in READABLE_VERSIONS:
         newer = " (written by a newer xjit; upgrade xjit)" if v > FORMAT_VERSION else ""
         raise ArchiveError(
-            f"unsupported archive format version {v}; this xjit reads version {FORMAT_VERSION}"
-            f"{newer}"
+            f"unsupported archive format version {v}; this xjit reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}{newer}"
         )
     for key, typ in (("methods", dict), ("tensors", dict), ("entries", dict), ("ir", str)):
         if not isinstance(m.get(key), typ):
@@ -707,40 +972,41 @@ def _method_ir(outer: ModuleOp) -> dict[str, ModuleOp]:
     return out
 
 
-def _compile_method(
-    qname: str,
-    m: ModuleOp,
-    sig: Any,
-    arrays: Mapping[str, np.ndarray],
-    tensor_objs: dict[str, Tensor],
-) -> CompiledFunction:
+@dataclass
+class ScriptGraph:
+    """A loaded scripted method's generic graph: the fields of frontends.script.ScriptResult
+    (what script_api._Scripted specialises), without importing the scripting frontend."""
+
+    module: ModuleOp
+    params: dict[str, Tensor]
+    arg_names: list[str]
+    defaults: dict[str, Any]
+    output_spec: Any
+
+
+def _method_slots(qname: str, m: ModuleOp, slot_keys: Mapping[str, str],
+                  arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+    """Check the global slots of one method IR against their tensors; returns slot -> type."""
     from xdsl.dialects import func
 
     from xjit.dialects.torch import GlobalSlotGetOp, GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
-    from xjit.jit.compiled import CompiledFunction
 
-    fname = qname.rsplit(".", 1)[-1]
-    if not isinstance(sig, dict) or not isinstance(sig.get("inputs"), list):
-        raise ArchiveError(f"{MANIFEST}: malformed signature of method {qname}")
-    fop = _func_of(m, fname)
-    if fop is None or fop.is_declaration:
-        raise ArchiveError(f"{IR_ENTRY}: method {qname} has no function @{fname}")
-    # Global slots: each must have a tensor of exactly the slot's type.
     slots: dict[str, Any] = {}
     for op in m.ops:
         if isinstance(op, GlobalSlotOp):
             name = op.sym_name.data
             t = op.type
-            if name not in arrays:
+            key = slot_keys.get(name)
+            if key is None or key not in arrays:
                 raise ArchiveError(f"method {qname}: no tensor for global slot @{name}")
             if not isinstance(t, ValueTensorType) or t.sizes is None or t.element_dtype is None:
                 raise ArchiveError(f"method {qname}: global slot @{name} has unsupported type {t}")
-            a = arrays[name]
+            a = arrays[key]
             want = [d for d in t.sizes]
             if list(a.shape) != want or a.dtype != t.element_dtype.np:
                 raise ArchiveError(
-                    f"tensor '{name}' is {a.dtype} {list(a.shape)} but the IR declares "
+                    f"tensor '{key}' is {a.dtype} {list(a.shape)} but the IR declares "
                     f"@{name} as {t.element_dtype.np} {want}"
                 )
             slots[name] = t
@@ -754,7 +1020,29 @@ def _compile_method(
             if op.result.type != slots[ref]:
                 raise ArchiveError(f"method {qname}: reads @{ref} as {op.result.type}, "
                                    f"declared {slots[ref]}")
-    # The signature in the manifest must be the function's.
+    return slots
+
+
+def _slot_keys(qname: str, sig: Mapping[str, Any]) -> dict[str, str]:
+    t = sig.get("tensors")
+    if isinstance(t, list) and all(isinstance(k, str) for k in t):  # version 1: slot = key
+        return {k: k for k in t}
+    if isinstance(t, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in t.items()):
+        return dict(t)
+    raise ArchiveError(f"{MANIFEST}: malformed tensors of method {qname}")
+
+
+def _checked_signature(qname: str, m: ModuleOp, sig: Any, script: bool) -> tuple[Any, list[str], Any]:
+    """The function of method IR `m`, its argument names and output structure, after checking the
+    manifest's record agrees with the IR."""
+    from xjit.dialects.torch_types import ValueTensorType
+
+    fname = qname.rsplit(".", 1)[-1]
+    if not isinstance(sig, dict) or not isinstance(sig.get("inputs"), list):
+        raise ArchiveError(f"{MANIFEST}: malformed signature of method {qname}")
+    fop = _func_of(m, fname)
+    if fop is None or fop.is_declaration:
+        raise ArchiveError(f"{IR_ENTRY}: method {qname} has no function @{fname}")
     ins = fop.function_type.inputs.data
     outs = fop.function_type.outputs.data
     inputs = sig["inputs"]
@@ -766,9 +1054,9 @@ def _compile_method(
     if sig.get("outputs") != [_type_sig(t) for t in outs]:
         raise ArchiveError(f"{MANIFEST}: the outputs of method {qname} disagree with its IR")
     arg_names = [i.get("name") for i in inputs]
-    if not all(isinstance(n, str) for n in arg_names):
+    if not all(isinstance(n, str) for n in arg_names) or len(set(arg_names)) != len(arg_names):
         raise ArchiveError(f"{MANIFEST}: malformed argument names of method {qname}")
-    if not all(isinstance(t, ValueTensorType) for t in ins):
+    if not script and not all(isinstance(t, ValueTensorType) for t in ins):
         raise ArchiveError(f"method {qname}: only tensor arguments are supported")
     spec = _spec_from_py(sig.get("output_structure"))
     if _spec_leaves(spec) != len(outs):
@@ -776,17 +1064,61 @@ def _compile_method(
             f"{MANIFEST}: the output structure of method {qname} has {_spec_leaves(spec)} "
             f"tensors, the function returns {len(outs)}"
         )
-    metas = [t.meta for t in ins]  # type: ignore[union-attr]
-    params = {name: tensor_objs[name] for name in slots}
+    return fop, arg_names, spec
+
+
+def _compile_method(
+    qname: str,
+    m: ModuleOp,
+    sig: Any,
+    arrays: Mapping[str, np.ndarray],
+    tensor_objs: dict[str, Tensor],
+) -> CompiledFunction:
+    """A traced method: compiled now (a method that does not compile fails the load)."""
+    from xjit.jit.compiled import CompiledFunction
+
+    keys = _slot_keys(qname, sig)
+    slots = _method_slots(qname, m, keys, arrays)
+    fop, arg_names, spec = _checked_signature(qname, m, sig, script=False)
+    metas = [t.meta for t in fop.function_type.inputs.data]
+    params = {name: tensor_objs[keys[name]] for name in slots}
+    dynamic = sig.get("dynamic_shapes", False)
+    if not isinstance(dynamic, bool):
+        raise ArchiveError(f"{MANIFEST}: malformed dynamic_shapes of method {qname}")
     try:
-        return CompiledFunction(m, params, metas, arg_names, spec, fname)
+        cf = CompiledFunction(m, params, metas, arg_names, spec, fop.sym_name.data)
     except ArchiveError:
         raise
     except Exception as e:
         raise ArchiveError(f"method {qname} cannot be compiled: {type(e).__name__}: {e}") from None
+    if dynamic and hasattr(cf, "enable_dynamic_shapes"):  # as the traced original (api.py)
+        cf.enable_dynamic_shapes()
+    return cf
 
 
-def load(path: str | os.PathLike[str]) -> LoadedModule:
+def _script_graph(qname: str, m: ModuleOp, sig: Any, arrays: Mapping[str, np.ndarray],
+                  tensor_objs: dict[str, Tensor]) -> Any:
+    """A scripted method's generic graph (a frontends.script.ScriptResult), checked: it is
+    specialised and compiled per call signature, as before saving."""
+    from xjit.dialects import make_context
+    from xjit.passes.pipelines import run_passes
+
+    keys = _slot_keys(qname, sig)
+    slots = _method_slots(qname, m, keys, arrays)
+    _, arg_names, spec = _checked_signature(qname, m, sig, script=True)
+    raw = sig.get("defaults")
+    if not isinstance(raw, dict) or not set(raw) <= set(arg_names):
+        raise ArchiveError(f"{MANIFEST}: malformed defaults of method {qname}")
+    defaults = {n: _decode_default(f"argument '{n}' of method {qname}", d) for n, d in raw.items()}
+    try:  # what every specialisation starts with must work: calls resolve, no recursion
+        run_passes(make_context(), m.clone(), ("inline",))
+    except Exception as e:
+        raise ArchiveError(f"method {qname} cannot be compiled: {type(e).__name__}: {e}") from None
+    params = {name: tensor_objs[keys[name]] for name in slots}
+    return ScriptGraph(m, params, arg_names, defaults, spec)
+
+
+def load(path: str | os.PathLike[str]) -> Any:
     """Load an `.xjit` archive written by `save`; raises `ArchiveError` if anything is wrong."""
     try:
         return _load(path)
@@ -798,7 +1130,7 @@ def load(path: str | os.PathLike[str]) -> LoadedModule:
         raise ArchiveError(f"cannot load archive: {type(e).__name__}: {e}") from e
 
 
-def _load(path: str | os.PathLike[str]) -> LoadedModule:
+def _load(path: str | os.PathLike[str]) -> Any:
     ar = _read_archive(path)
     man = ar.manifest
     outer = _parse_ir(ar.entries[man["ir"]])
@@ -823,28 +1155,92 @@ def _load(path: str | os.PathLike[str]) -> LoadedModule:
         key: Parameter(a) if key in as_param else Tensor(a) for key, a in arrays.items()
     }
 
-    wanted = {prefix + m for prefix, node in _iter_nodes(root) for m in node.methods}
-    if set(man["methods"]) != wanted or set(method_ir) != wanted:
+    kinds = {prefix + m: node.kind for prefix, node in _iter_nodes(root) for m in node.methods}
+    wanted = set(kinds)
+    if set(man["methods"]) != wanted:
         raise ArchiveError(
-            f"the methods of the hierarchy ({sorted(wanted)}), the manifest "
-            f"({sorted(man['methods'])}) and {IR_ENTRY} ({sorted(method_ir)}) disagree"
+            f"the methods of the hierarchy ({sorted(wanted)}) and the manifest "
+            f"({sorted(man['methods'])}) disagree"
         )
-    compiled: dict[str, CompiledFunction] = {}
+    variant_irs: dict[str, list[tuple[str, dict[str, str], Any]]] = {}
     for qname in sorted(wanted):
-        m = method_ir[qname]
+        sig = man["methods"][qname]
+        script = isinstance(sig, dict) and sig.get("kind") == "script"
+        if not isinstance(sig, dict) or sig.get("kind", "trace") not in ("trace", "script") or (
+            script != (kinds[qname] == "script" or kinds[qname] == "function" and script)
+        ):
+            raise ArchiveError(f"{MANIFEST}: malformed or wrong kind of method {qname}")
+        vs = sig.get("variants", []) if script else []
+        if not isinstance(vs, list) or not all(
+            isinstance(v, dict) and isinstance(v.get("ir"), str) and isinstance(v.get("kinds"), dict)
+            and v["kinds"] and all(isinstance(k, str) and isinstance(t, str) for k, t in v["kinds"].items())
+            for v in vs
+        ):
+            raise ArchiveError(f"{MANIFEST}: malformed variants of method {qname}")
+        variant_irs[qname] = [(v["ir"], v["kinds"], v) for v in vs]
+    all_irs = wanted | {ir for vs in variant_irs.values() for ir, _, _ in vs}
+    if set(method_ir) != all_irs or len(all_irs) != len(wanted) + sum(map(len, variant_irs.values())):
+        raise ArchiveError(
+            f"the methods of the manifest ({sorted(all_irs)}) and {IR_ENTRY} "
+            f"({sorted(method_ir)}) disagree"
+        )
+    for m in method_ir.values():
         m.detach()
         m.properties.pop("sym_name", None)  # prints as the module it was saved from
-        compiled[qname] = _compile_method(qname, m, man["methods"][qname], arrays, tensor_objs)
+
+    compiled: dict[str, Any] = {}
+    for qname in sorted(wanted):
+        sig = man["methods"][qname]
+        if sig.get("kind") != "script":
+            # The root's traced methods compile now (a failure fails the load); a submodule's on
+            # first use (an ArchiveError then), as a scripted method compiles per call signature:
+            # `m(x)` of the tutorial's WrapRNN never runs its cell's own traced graph.
+            compile_now = functools.partial(_compile_method, qname, method_ir[qname], sig, arrays,
+                                            tensor_objs)
+            if "." in qname:
+                _slot_keys(qname, sig)  # the cheap checks still fail the load
+                _method_slots(qname, method_ir[qname], _slot_keys(qname, sig), arrays)
+                _checked_signature(qname, method_ir[qname], sig, script=False)
+                compiled[qname] = compile_now
+            else:
+                compiled[qname] = compile_now()
+            continue
+        generic = _script_graph(qname, method_ir[qname], sig, arrays, tensor_objs)
+        variants = {}
+        for ir_name, vkinds, vsig in variant_irs[qname]:
+            g = _script_graph(qname, method_ir[ir_name], {**vsig, "kind": "script"}, arrays,
+                              tensor_objs)
+            if g.arg_names != generic.arg_names or not set(vkinds) <= set(g.arg_names) or any(
+                str(t) != vkinds[n] for n, t in zip(g.arg_names, _func_of(
+                    g.module, qname.rsplit(".", 1)[-1]).function_type.inputs.data) if n in vkinds
+            ):
+                raise ArchiveError(f"{MANIFEST}: variant {ir_name} disagrees with its IR")
+            variants[tuple(sorted(vkinds.items()))] = g
+        compiled[qname] = (generic, variants)
+
+    def scripted(obj: Any, qname: str) -> Any:
+        generic, variants = compiled[qname]
+        _init_loaded_script(obj, qname.rsplit(".", 1)[-1], generic, variants)
+        return obj
+
+    if root.kind == "function":
+        (qname,) = root.methods
+        if isinstance(compiled[qname], tuple):
+            return scripted(LoadedScriptFunction(qname), qname)
+        return compiled[qname]
 
     def build(node: Node, prefix: str) -> LoadedModule:
-        mod = LoadedModule(node)
+        mod = LoadedScriptModule(node) if node.kind == "script" else LoadedModule(node)
         for n, key in node.parameters:
             mod.register_parameter(n, tensor_objs[key] if key is not None else None)  # type: ignore[arg-type]
         for n, key in node.buffers:
             mod.register_buffer(n, tensor_objs[key] if key is not None else None)
         for n, c in node.children:
             mod.add_module(n, build(c, f"{prefix}{n}.") if c is not None else None)
-        mod.__dict__["_methods"].update({m: compiled[prefix + m] for m in node.methods})
+        if node.kind == "script":
+            scripted(mod, prefix + "forward")
+        else:
+            mod.__dict__["_methods"].update({m: compiled[prefix + m] for m in node.methods})
         return mod
 
     return build(root, "")

@@ -72,6 +72,13 @@ class _Scripted:
     def output_spec(self) -> Any:
         return self.__dict__["_generic"].output_spec
 
+    def save(self, path: Any) -> None:
+        """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
+        signature after `xjit.jit.load` as here."""
+        from xjit.jit.archive import save
+
+        save(self, path)
+
     def graph_source(self) -> dict[str, Any]:
         g = self.__dict__["_generic"]
         return {"ir": g.module, "params": g.params, "spec": g.output_spec,
@@ -262,9 +269,10 @@ class ScriptModule(Module, _Scripted):
 
 
 def _script_repr(m: Module) -> str:
-    """TorchScript's hierarchy: `RecursiveScriptModule(original_name=MyCell ...)`."""
-    name = m.__dict__.get("_original_name", type(m).__name__)
-    lines = [f"({n}): {_script_repr(c) if isinstance(c, (ScriptModule,)) else repr(c)}".replace("\n", "\n  ")
+    """TorchScript's hierarchy: `RecursiveScriptModule(original_name=MyCell ...)`, for every
+    module below a scripted one too (`(linear): RecursiveScriptModule(original_name=Linear)`)."""
+    name = m.__dict__.get("_original_name") or m._get_name()
+    lines = [f"({n}): {_script_repr(c)}".replace("\n", "\n  ")
              for n, c in m._modules.items() if c is not None]
     if not lines:
         return f"RecursiveScriptModule(original_name={name})"

@@ -62,8 +62,19 @@ def specialize(
             block.erase_arg(arg)
     f.function_type = FunctionType.from_lists([a.type for a in block.args], list(f.function_type.outputs.data))
     f.properties["function_type"] = f.function_type
-    module.verify()
-    run_passes(make_context(), module, SPECIALIZE_PASSES)
+    try:
+        module.verify()
+        run_passes(make_context(), module, SPECIALIZE_PASSES)
+    except ArgumentError:
+        raise
+    except Exception as e:  # VerifyException, ShapeError, ...: these argument types do not fit
+        tensors = [f"'{n}' is {m.dtype.name if m.dtype is not None else '?'} "
+                   f"{list(m.shape) if m.shape is not None else '[?]'}"
+                   for n, m in zip(names, metas, strict=True)]
+        what = "; ".join(tensors) or "scalar arguments only"
+        raise ArgumentError(f"{entry}() argument {what}: the scripted graph does not accept "
+                            f"{'this' if len(tensors) == 1 else 'these'} "
+                            f"({type(e).__name__}: {' '.join(str(e).split())})") from None
     return module, metas, names
 
 
