@@ -1,7 +1,11 @@
 """Render torch-dialect functions as Python (`.code`), in the spirit of TorchScript's `.code`.
 
 Constants, lists and parameter reads are inlined; each op result gets a `_N` name; arguments
-equal to their schema default are left out, as TorchScript does.
+equal to their schema default are left out, as TorchScript does. As in TorchScript, a module's
+code is its own methods only: a call of a submodule's method (`@loop.forward`) reads
+`self.loop(xs)` and that method's code is shown under its own module (`traced.loop.code`);
+scripted functions it calls (`@fn.helper`) follow as plain `def helper(...)`. The result is
+valid Python syntax.
 """
 
 from __future__ import annotations
@@ -34,9 +38,24 @@ def _identifier(hint: str | None, fallback: str) -> str:
     return fallback
 
 
+def _callee_text(callee: str) -> str:
+    if callee.startswith(_FN):
+        return _identifier(callee.rsplit(".", 1)[-1], "function")  # @fn.<name>.<name>
+    path = callee[: -len(".forward")] if callee.endswith(".forward") else callee
+    parts = [_identifier(p, f"_{i}") for i, p in enumerate(path.split("."))]
+    return "self." + ".".join(parts)
+
+
+_INLINED = (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp,
+            td.PrimListConstructOp, td.GlobalSlotGetOp)
+_FN = "fn."  # frontends/script.py: a called scripted function is @fn.<name>
+
+
 class _FunctionPrinter:
-    def __init__(self, f: func.FuncOp) -> None:
+    def __init__(self, f: func.FuncOp, method: bool = True, name: str | None = None) -> None:
         self.f = f
+        self.method = method
+        self.name = name or _identifier(f.sym_name.data, "function")
         self.names: dict[SSAValue, str] = {}
         self.counter = 0
         self.lines: list[str] = []
@@ -66,6 +85,16 @@ class _FunctionPrinter:
         for r, n in zip(values, names, strict=True):
             self.names[r] = n
 
+    def assign(self, names: list[str], vals: list[Any]) -> None:
+        """`n = v` for each pair that differs, as one parallel assignment when several (a loop
+        that swaps two carried values must not read one it already overwrote)."""
+        pairs = [(n, self.expr(v)) for n, v in zip(names, vals, strict=True)]
+        pairs = [(n, e) for n, e in pairs if n != e]
+        if len(pairs) == 1:
+            self.emit(f"{pairs[0][0]} = {pairs[0][1]}")
+        elif pairs:
+            self.emit(f"{', '.join(n for n, _ in pairs)} = {', '.join(e for _, e in pairs)}")
+
     def var(self, v: SSAValue) -> str:
         """A fresh Python variable for a control-flow result, named after its hint when possible."""
         hint = v.name_hint
@@ -74,8 +103,46 @@ class _FunctionPrinter:
             return base
         return self.fresh()
 
-    def region_ops(self, block: Any) -> list[Any]:
+    def prename(self, block: Any, targets: list[str], yielded: list[Any]) -> None:
+        """`_4 = torch.neg(x)` + `_3 = _4` → `_3 = torch.neg(x)`: when the last op before the
+        terminator defines values used only by it, its results take the target names directly
+        (safe: nothing runs between that op and the end of the block, and the remaining
+        assignments are checked not to read those names)."""
+        term = block.last_op
+        last = term.prev_op if term is not None else None
+        while isinstance(last, _INLINED):  # rendered where used: nothing runs in between
+            last = last.prev_op
+        if last is None or isinstance(last, (td.PrimIfOp, td.PrimLoopOp)) or not last.results:
+            return
+        if isinstance(last, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp,
+                             td.ConstantNoneOp, td.PrimListConstructOp, td.GlobalSlotGetOp,
+                             td.TensorStaticInfoCastOp)):
+            return
+        chosen: dict[Any, str] = {}
+        for r in last.results:
+            uses = [u for u in r.uses]
+            if len(uses) != 1 or uses[0].operation is not term:
+                return
+            idx = [i for i, v in enumerate(yielded) if v is r]
+            if len(idx) != 1:
+                return
+            chosen[r] = targets[idx[0]]
+        if len(set(chosen.values())) != len(chosen):
+            return
+        others = [v for v in term.operands if v not in chosen]  # incl. a loop's condition
+        for v in others:  # what the other assignments read must not be renamed under them
+            try:
+                if self.expr(v) in chosen.values():
+                    return
+            except ValueError:
+                return
+        self.names.update(chosen)
+
+    def region_ops(self, block: Any, targets: list[str] | None = None) -> list[Any]:
         """Render a region's ops (not its terminator); returns the terminator's operands."""
+        if targets is not None:
+            vals = list(block.last_op.operands)
+            self.prename(block, targets, vals[len(vals) - len(targets):])
         self.depth += 1
         for o in block.ops:
             if isinstance(o, (td.PrimIfYieldOp, td.PrimLoopConditionOp)):
@@ -89,14 +156,13 @@ class _FunctionPrinter:
             self.names[op.result] = self.expr(op.operand)
             return True
         if isinstance(op, td.PrimTupleUnpackOp):
-            names = [self.fresh() for _ in op.results]
+            names = [self.names.get(r) or self.fresh() for r in op.results]
             self.bind(op.results, names)
             self.emit(f"{', '.join(names)} = {self.expr(op.tup)}")
             return True
         if isinstance(op, func.CallOp):
-            callee = op.callee.root_reference.data
-            target = "self." + callee[: -len(".forward")] if callee.endswith(".forward") else callee
-            names = [self.fresh() for _ in op.results]
+            target = _callee_text(op.callee.root_reference.data)
+            names = [self.names.get(r) or self.fresh() for r in op.results]
             self.bind(op.results, names)
             call = f"{target}({', '.join(self.expr(v) for v in op.arguments)})"
             self.emit(f"{', '.join(names)} = {call}" if names else call)
@@ -108,11 +174,9 @@ class _FunctionPrinter:
                 if region is op.else_region:
                     self.emit("else:")
                 start = len(self.lines)
-                vals = self.region_ops(region.block)
+                vals = self.region_ops(region.block, names)
                 self.depth += 1
-                for n, v in zip(names, vals, strict=True):
-                    if self.expr(v) != n:
-                        self.emit(f"{n} = {self.expr(v)}")
+                self.assign(names, vals)
                 if len(self.lines) == start:
                     self.emit("pass")
                 self.depth -= 1
@@ -138,11 +202,9 @@ class _FunctionPrinter:
             else:
                 self.emit(f"for {idx} in range({self.expr(op.max_trip_count)}):  # while the condition holds")
             start = len(self.lines)
-            vals = self.region_ops(blk)
+            vals = self.region_ops(blk, names)
             self.depth += 1
-            for n2, v in zip(names, vals[1:], strict=True):
-                if self.expr(v) != n2:
-                    self.emit(f"{n2} = {self.expr(v)}")
+            self.assign(names, vals[1:])
             if not (init is True and cont is True) and n != 9223372036854775807 or cont is not True and n == 9223372036854775807:
                 if cont is not True:
                     self.emit(f"if not {self.expr(vals[0])}: break")
@@ -178,7 +240,7 @@ class _FunctionPrinter:
             rhs = "CONSTANTS.c" + str(self.counter)
         else:
             rhs = f"{op.name}(" + ", ".join(self.expr(v) for v in op.operands) + ")"
-        targets = [self.fresh() for _ in op.results]
+        targets = [self.names.get(r) or self.fresh() for r in op.results]
         for r, n in zip(op.results, targets, strict=True):
             self.names[r] = n
         lhs = ", ".join(targets)
@@ -197,7 +259,7 @@ class _FunctionPrinter:
         return f"{op.OPDEF.py}({', '.join(parts)})"
 
     def render(self) -> str:
-        args = ["self"]
+        args = ["self"] if self.method else []
         for i, a in enumerate(self.f.body.block.args):
             name = _identifier(a.name_hint, f"argument_{i}")
             self.names[a] = name
@@ -206,11 +268,46 @@ class _FunctionPrinter:
         ret = _type_str(outs[0]) if len(outs) == 1 else f"Tuple[{', '.join(_type_str(t) for t in outs)}]"
         for op in self.f.body.block.ops:
             self.op(op)
-        sig = f"def {self.f.sym_name.data}({', '.join(args)}) -> {ret}:"
+        sig = f"def {self.name}({', '.join(args)}) -> {ret}:"
         return "\n".join([sig, *("  " + line for line in self.lines)])
 
 
+def _is_method(f: func.FuncOp) -> bool:
+    """A module method reads `self`: it is `forward`, or reads parameters or calls submodules."""
+    if f.sym_name.data == "forward":
+        return True
+    for op in f.walk():
+        if isinstance(op, td.GlobalSlotGetOp):
+            return True
+        if isinstance(op, func.CallOp) and not op.callee.root_reference.data.startswith(_FN):
+            return True
+    return False
+
+
 def render_python(module: ModuleOp) -> str:
-    """All functions of a torch-dialect module as Python source."""
-    funcs = [op for op in module.ops if isinstance(op, func.FuncOp)]
-    return "\n\n".join(_FunctionPrinter(f).render() for f in funcs) + "\n"
+    """A torch-dialect module's public functions (its methods) as Python source, followed by the
+    scripted functions they call; submodules' methods are called, not shown (see above)."""
+    funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    public = [f for f in funcs.values()
+              if f.sym_visibility is None or f.sym_visibility.data != "private"]
+    entries = public or list(funcs.values())[:1]
+    shown: list[func.FuncOp] = []
+    todo = list(entries)
+    while todo:  # the entries, then the scripted functions reachable from them, in call order
+        f = todo.pop(0)
+        if f in shown:
+            continue
+        shown.append(f)
+        for op in f.walk():
+            if isinstance(op, func.CallOp):
+                callee = funcs.get(op.callee.root_reference.data)
+                if callee is not None and callee.sym_name.data.startswith(_FN):
+                    todo.append(callee)
+    parts = []
+    for f in shown:
+        name = f.sym_name.data
+        if name.startswith(_FN):
+            parts.append(_FunctionPrinter(f, False, _callee_text(name)).render())
+        else:
+            parts.append(_FunctionPrinter(f, _is_method(f)).render())
+    return "\n\n".join(parts) + "\n"
