@@ -18,7 +18,7 @@ from itertools import product
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import arith, math, memref
+from xdsl.dialects import arith, cf, math, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
@@ -264,6 +264,12 @@ class XjitScalarFunctions(InterpreterFunctions):
     def run_divf(self, interpreter: Interpreter, op: arith.DivfOp, args: PythonValues):
         with np.errstate(all="ignore"):  # IEEE inf/nan on division by zero, where Python raises
             return (float(np.float64(args[0]) / np.float64(args[1])),)
+
+    @impl(cf.AssertOp)
+    def run_assert(self, interpreter: Interpreter, op: cf.AssertOp, args: PythonValues):
+        if not args[0]:
+            raise AssertionError(op.msg.data)
+        return ()
 
     @impl(arith.NegfOp)
     def run_negf(self, interpreter: Interpreter, op: arith.NegfOp, args: PythonValues):

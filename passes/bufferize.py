@@ -76,6 +76,7 @@ from xdsl.utils.exceptions import PassFailedException
 # linalg ops (checked separately). Anything else is outside the contract.
 _CONTRACT_OPS = frozenset(
     {
+        "cf.assert",
         "builtin.module",
         "func.func",
         "func.return",

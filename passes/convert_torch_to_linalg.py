@@ -16,7 +16,7 @@ from typing import Any
 
 from xdsl.builder import Builder, InsertPoint
 from xdsl.context import Context
-from xdsl.dialects import arith, func, math, ml_program, tensor
+from xdsl.dialects import arith, cf, func, math, ml_program, tensor
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AffineMapAttr,
@@ -273,9 +273,12 @@ def empty_like_dims(b: Builder, result: TensorType, dim_sources: Sequence[tuple[
 class LinalgBuilder:
     """What a registry entry's `lower(L, *args)` may call."""
 
-    def __init__(self, builder: Builder, result_types: Sequence[Attribute]) -> None:
+    def __init__(
+        self, builder: Builder, result_types: Sequence[Attribute], op_name: str = "linalg op"
+    ) -> None:
         self.b = builder
         self.result_types = result_types
+        self.op_name = op_name  # names run-time size checks
 
     @staticmethod
     def rank(t: SSAValue) -> int:
@@ -291,6 +294,10 @@ class LinalgBuilder:
     def matmul(self, a: SSAValue, b: SSAValue) -> SSAValue:
         rt = self.result_types[0]
         assert isinstance(rt, TensorType)
+        assert_dims_agree(self.b, self.op_name, [
+            (a, AffineMap.from_callable(lambda i, j, k: (i, k))),
+            (b, AffineMap.from_callable(lambda i, j, k: (k, j))),
+        ])
         acc = self.zeros(rt, [(a, 0), (b, 1)])
         return self.b.insert(MatmulOp([a, b], [acc], [rt])).results[0]
 
@@ -322,6 +329,7 @@ class LinalgBuilder:
         with `ops` an `ArithScalarOps` in the output element type."""
         rt = init.type
         assert isinstance(rt, TensorType)
+        assert_dims_agree(self.b, self.op_name, [*zip(ins, in_maps, strict=True), (init, out_map)])
         block = Block(arg_types=[SSAValue.get(t).type.element_type for t in ins] + [rt.element_type])  # type: ignore[attr-defined]
         bb = Builder(InsertPoint.at_end(block))
         ops = ArithScalarOps(bb, rt.element_type)
@@ -601,6 +609,38 @@ def _broadcast_map(in_shape: Sequence[int], out_shape: Sequence[int]) -> AffineM
     return AffineMap(rank, 0, tuple(exprs))
 
 
+def assert_dims_agree(
+    b: Builder, op_name: str, operands: Sequence[tuple[SSAValue, AffineMap]]
+) -> None:
+    """Check at run time that every operand indexed by a loop dim has the same size along it.
+
+    Verification proves this for static sizes; a `?` size is only assumed to agree (and, as in
+    torch-mlir, not to broadcast: xjit never generalises a size-1 dim to `?`). Without the check
+    an operand larger than the iteration space would be read partially and silently.
+    """
+    groups: dict[int, list[tuple[SSAValue, int, int]]] = {}
+    for t, m in operands:
+        shape = t.type.get_shape()  # type: ignore[attr-defined]
+        for j, e in enumerate(m.results):
+            if isinstance(e, AffineDimExpr):
+                groups.setdefault(e.position, []).append((t, j, shape[j]))
+    for pos, members in sorted(groups.items()):
+        dynamic = [(t, j) for t, j, size in members if size == DYNAMIC_INDEX]
+        static = [size for _, _, size in members if size != DYNAMIC_INDEX]
+        if not dynamic or (not static and len(dynamic) == 1):
+            continue
+        if static:
+            reference = b.insert(arith.ConstantOp.from_int_and_width(static[0], IndexType())).result
+            rest = dynamic
+        else:
+            reference, rest = _dim(b, *dynamic[0]), dynamic[1:]
+        for t, j in rest:
+            ok = b.insert(arith.CmpiOp(_dim(b, t, j), reference, "eq")).result
+            b.insert(cf.AssertOp(
+                ok, f"{op_name}: operand sizes along loop dimension {pos} do not match"
+            ))
+
+
 # A run-time scalar still takes part in type promotion by its kind (torch: an int tensor plus
 # a float scalar computes in float): a stand-in of that kind for the compute-dtype rule.
 _SCALAR_KIND_STANDIN: dict[type[Attribute], object] = {
@@ -715,7 +755,7 @@ class _FuncLowering:
         if opdef.body is not None:
             outs: Sequence[SSAValue] = [self.lower_elementwise(b, op, opdef, args, result_types[0])]
         elif opdef.lower is not None:
-            out = opdef.lower(LinalgBuilder(b, result_types), *args)
+            out = opdef.lower(LinalgBuilder(b, result_types, op.name), *args)
             outs = out if isinstance(out, tuple) else (out,)
         else:
             hint = " (run torch-decompose first)" if opdef.decompose is not None else ""
@@ -746,6 +786,7 @@ class _FuncLowering:
                 if isinstance(e, AffineDimExpr) and dim_sources[e.position] is None:
                     dim_sources[e.position] = (t, j)
         maps.append(AffineMapAttr(AffineMap.identity(len(out_shape))))
+        assert_dims_agree(b, op.name, [(t, m.data) for t, m in zip(tensors, maps, strict=False)])
         init = empty_like_dims(b, result_type, dim_sources)
         body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
         bb = Builder(InsertPoint.at_end(body))

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from xdsl.dialects import arith, func, memref, scf
+from xdsl.dialects import arith, cf, func, memref, scf
 from xdsl.dialects.builtin import IndexType, MemRefType, ModuleOp
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
@@ -199,6 +199,8 @@ class FunctionWriter:
             self._if(op)
         elif isinstance(op, scf.WhileOp):
             self._while(op)
+        elif isinstance(op, cf.AssertOp):
+            self.emit(f"if not {self.name(op.arg)}: rt.assertion_failed({op.msg.data!r})")
         elif isinstance(op, memref.LoadOp):
             # A numpy scalar of the buffer's dtype (f32 stays f32); `[()]` for 0-d buffers.
             idx = ", ".join(self.name(i) for i in op.indices)

@@ -108,6 +108,14 @@ class BadArgument(ValueError):
     """An argument of a generated function has the wrong dtype or shape."""
 
 
+class ShapeMismatch(ValueError):
+    """Run-time sizes contradict what the compiled program assumed (a `cf.assert` failed)."""
+
+
+def assertion_failed(message: str) -> None:
+    raise ShapeMismatch(message)
+
+
 def bad_arg(name: str, value, dtype, shape) -> None:
     """Raised by the argument guard at the top of each generated function."""
     got = f"{getattr(value, 'dtype', type(value).__name__)} {getattr(value, 'shape', '')}"
