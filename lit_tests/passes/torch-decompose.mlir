@@ -95,3 +95,65 @@ func.func @others(%a: !torch.vtensor<[3,4],f32>, %w: !torch.vtensor<[5,4],f32>) 
   %1 = torch.aten.mm %a, %0 : !torch.vtensor<[3,4],f32>, !torch.vtensor<[4,5],f32> -> !torch.vtensor<[3,5],f32>
   func.return %1 : !torch.vtensor<[3,5],f32>
 }
+
+// softmax(x, dim) = exp(x - amax(x, dim, keepdim)) / sum(.., dim, keepdim): the max is
+// subtracted for stability, both reductions keep the dim so the sub and the div broadcast.
+// A negative dim is normalised (-1 of a 2-D tensor is 1).
+// CHECK-LABEL: func.func @softmax(
+// CHECK-NOT:     torch.aten.softmax.int
+// CHECK:         %[[D:.*]] = torch.prim.ListConstruct %{{.*}} : (!torch.int) -> !torch.list<int>
+// CHECK-NEXT:    %[[K:.*]] = torch.constant.bool true
+// CHECK-NEXT:    %[[MAX:.*]] = torch.aten.amax %x, %[[D]], %[[K]] : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.bool -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[ONE:.*]] = torch.constant.int 1
+// CHECK-NEXT:    %[[SUB:.*]] = torch.aten.sub.Tensor %x, %[[MAX]], %[[ONE]] : !torch.vtensor<[2,3],f32>, !torch.vtensor<[2,1],f32>, !torch.int -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    %[[EXP:.*]] = torch.aten.exp %[[SUB]] : !torch.vtensor<[2,3],f32> -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    %[[DIM2:.*]] = torch.constant.int 1
+// CHECK-NEXT:    %[[D2:.*]] = torch.prim.ListConstruct %[[DIM2]] : (!torch.int) -> !torch.list<int>
+// CHECK-NEXT:    %[[K2:.*]] = torch.constant.bool true
+// CHECK-NEXT:    %[[NONE:.*]] = torch.constant.none
+// CHECK-NEXT:    %[[SUM:.*]] = torch.aten.sum.dim_IntList %[[EXP]], %[[D2]], %[[K2]], %[[NONE]] : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.bool, !torch.none -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[DIV:.*]] = torch.aten.div.Tensor %[[EXP]], %[[SUM]] : !torch.vtensor<[2,3],f32>, !torch.vtensor<[2,1],f32> -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    func.return %[[DIV]] : !torch.vtensor<[2,3],f32>
+// ONLY-LABEL:  func.func @softmax(
+// ONLY-NEXT:     %int-1 = torch.constant.int -1
+// ONLY-NEXT:     %none = torch.constant.none
+// ONLY-NEXT:     torch.aten.softmax.int %x, %int-1, %none
+func.func @softmax(%x: !torch.vtensor<[2,3],f32>) -> !torch.vtensor<[2,3],f32> {
+  %int-1 = torch.constant.int -1
+  %none = torch.constant.none
+  %0 = torch.aten.softmax.int %x, %int-1, %none : !torch.vtensor<[2,3],f32>, !torch.int, !torch.none -> !torch.vtensor<[2,3],f32>
+  func.return %0 : !torch.vtensor<[2,3],f32>
+}
+
+// layer_norm over the last dim: mean = sum/N, var = sum((x-mean)^2)/N (biased),
+// (x - mean) * rsqrt(var + eps) * w + b. The mean and var decompositions apply in turn.
+// CHECK-LABEL: func.func @layer_norm(
+// CHECK-NOT:     torch.aten.layer_norm
+// CHECK:         %[[S1:.*]] = torch.aten.sum.dim_IntList %x, %{{.*}}, %{{.*}}, %{{.*}} : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.bool, !torch.none -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[N1:.*]] = torch.constant.int 3
+// CHECK-NEXT:    %[[MEAN:.*]] = torch.aten.div.Scalar %[[S1]], %[[N1]] : !torch.vtensor<[2,1],f32>, !torch.int -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[ONE:.*]] = torch.constant.int 1
+// CHECK-NEXT:    %[[XC:.*]] = torch.aten.sub.Tensor %x, %[[MEAN]], %[[ONE]] : !torch.vtensor<[2,3],f32>, !torch.vtensor<[2,1],f32>, !torch.int -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    %[[SQ:.*]] = torch.aten.mul.Tensor %[[XC]], %[[XC]] : !torch.vtensor<[2,3],f32>, !torch.vtensor<[2,3],f32> -> !torch.vtensor<[2,3],f32>
+// CHECK:         %[[S2:.*]] = torch.aten.sum.dim_IntList %[[SQ]], %{{.*}}, %{{.*}}, %{{.*}} : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.bool, !torch.none -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[N2:.*]] = torch.constant.int 3
+// CHECK-NEXT:    %[[VAR:.*]] = torch.aten.div.Scalar %[[S2]], %[[N2]] : !torch.vtensor<[2,1],f32>, !torch.int -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[EPS:.*]] = torch.constant.float 1.000000e-05
+// CHECK-NEXT:    %[[ONE2:.*]] = torch.constant.int 1
+// CHECK-NEXT:    %[[VE:.*]] = torch.aten.add.Scalar %[[VAR]], %[[EPS]], %[[ONE2]] : !torch.vtensor<[2,1],f32>, !torch.float, !torch.int -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[RS:.*]] = torch.aten.rsqrt %[[VE]] : !torch.vtensor<[2,1],f32> -> !torch.vtensor<[2,1],f32>
+// CHECK-NEXT:    %[[NORM:.*]] = torch.aten.mul.Tensor %[[XC]], %[[RS]] : !torch.vtensor<[2,3],f32>, !torch.vtensor<[2,1],f32> -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    %[[SC:.*]] = torch.aten.mul.Tensor %[[NORM]], %w : !torch.vtensor<[2,3],f32>, !torch.vtensor<[3],f32> -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    %[[ONE3:.*]] = torch.constant.int 1
+// CHECK-NEXT:    %[[R:.*]] = torch.aten.add.Tensor %[[SC]], %b, %[[ONE3]] : !torch.vtensor<[2,3],f32>, !torch.vtensor<[3],f32>, !torch.int -> !torch.vtensor<[2,3],f32>
+// CHECK-NEXT:    func.return %[[R]] : !torch.vtensor<[2,3],f32>
+// ONLY-LABEL:  func.func @layer_norm(
+// ONLY:          torch.aten.layer_norm %x, %shape, %w, %b, %eps, %false
+func.func @layer_norm(%x: !torch.vtensor<[2,3],f32>, %w: !torch.vtensor<[3],f32>, %b: !torch.vtensor<[3],f32>) -> !torch.vtensor<[2,3],f32> {
+  %int3 = torch.constant.int 3
+  %shape = torch.prim.ListConstruct %int3 : (!torch.int) -> !torch.list<int>
+  %eps = torch.constant.float 1.0e-05
+  %false = torch.constant.bool false
+  %0 = torch.aten.layer_norm %x, %shape, %w, %b, %eps, %false : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.vtensor<[3],f32>, !torch.vtensor<[3],f32>, !torch.float, !torch.bool -> !torch.vtensor<[2,3],f32>
+  func.return %0 : !torch.vtensor<[2,3],f32>
+}
