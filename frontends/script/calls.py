@@ -1,0 +1,214 @@
+"""Calls: submodules (compiled into private functions or imported), scripted functions, tensor
+methods and the Python builtins the subset understands."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import StringAttr
+from xdsl.ir import SSAValue
+
+from xjit.dialects import torch as td
+from xjit.frontends.script.values import (
+    ModRef,
+    PyList,
+    PyObj,
+    PyTuple,
+    _to_compile_time,
+    describe,
+    type_name,
+)
+from xjit.jit.errors import FrontendError
+from xjit.nn.module import Module
+from xjit.ops.registry import OVERLOADS, _ensure_loaded
+
+
+class Calls:
+    """FunctionCompiler's calls (compiler.py holds the state)."""
+
+    def e_Call(self, e: ast.Call) -> Any:
+        callee = self.expr(e.func)
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
+            raise self.error(e, "unsupported: *args / **kwargs in calls")
+        args = [self.expr(a) for a in e.args]
+        kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
+        self.at(e)
+        if isinstance(callee, ModRef):
+            return self.call_module(callee, args, kwargs, e)
+        if isinstance(callee, PyObj):
+            obj = callee.obj
+            if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "method":
+                _, base, name = obj
+                if isinstance(base, ModRef):
+                    if name == "forward":
+                        return self.call_module(base, args, kwargs, e)
+                    raise self.error(e, f"unsupported: calling method '{name}' of a module (only forward)")
+                return self.tensor_method(base, name, args, kwargs, e)
+            return self.call_python(obj, args, kwargs, e)
+        raise self.error(e, f"a {describe(callee)} is not callable")
+
+    def tensor_method(self, t: SSAValue, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        if name == "size":
+            if not args and not kwargs:
+                meta = t.type.meta  # type: ignore[attr-defined]
+                if meta.shape is None:
+                    raise self.error(e, "unsupported: x.size() of a tensor of unknown rank (use x.size(d))")
+                return PyTuple([self.scalar_op("aten.size.int", [t, self.b.constant(d)], e)
+                                for d in range(len(meta.shape))])
+            dim = args[0] if args else kwargs.get("dim")
+            return self.scalar_op("aten.size.int", [t, self.as_int(dim, e)], e)
+        if name in ("dim", "numel") and not args:
+            return self.scalar_op(f"aten.{name}", [t], e)
+        if name == "item":
+            raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
+        return self.registry_call(name, [t, *args], kwargs, e)
+
+    def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        if obj in (int, float, bool):
+            if len(args) != 1 or kwargs:
+                raise self.error(e, f"{obj.__name__}() takes one argument here")
+            v = args[0]
+            if isinstance(v, SSAValue):
+                t = v.type
+                src = "Tensor" if isinstance(t, td.ValueTensorType) else type_name(t)
+                if src == obj.__name__:
+                    return v
+                try:
+                    return self.scalar_op(f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}", [v], e)
+                except KeyError:
+                    pass
+            raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
+        if obj is len:
+            v = args[0] if len(args) == 1 else None
+            if isinstance(v, (PyTuple, PyList)):
+                return self.b.constant(len(v.items))
+            if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
+                return self.scalar_op("aten.size.int", [v, self.b.constant(0)], e)
+            raise self.error(e, f"unsupported: len() of a {describe(v)}")
+        if obj is range:
+            raise self.error(e, "unsupported: range() outside a for loop")
+        if obj is isinstance:
+            raise self.error(e, "unsupported: isinstance()")
+        if obj in (print,):
+            return self.b.constant(None)  # dropped, as tracing would
+        from xjit.jit.script_api import ScriptFunction
+
+        if isinstance(obj, ScriptFunction):
+            return self.call_compiled_function(obj, args, kwargs, e)
+        mod = getattr(obj, "__module__", "") or ""
+        name = getattr(obj, "__name__", "")
+        if getattr(obj, "__xjit_op__", None) is not None:
+            # A functional wrapper whose signature is not its op's (F.embedding(input, weight)
+            # is aten::embedding(weight, indices)): it maps its own arguments to the op's.
+            try:
+                bound = inspect.signature(obj).bind(*args, **kwargs)
+            except TypeError as err:
+                raise self.error(e, f"{name}(): {err}") from None
+            bound.apply_defaults()
+            try:
+                op_name, op_args = obj.__xjit_op__(**bound.arguments)
+            except (NotImplementedError, ValueError) as err:
+                raise self.error(e, f"unsupported: {err}") from None
+            return self.registry_call(op_name, op_args, {}, e)
+        if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
+            _ensure_loaded()
+            if name in OVERLOADS:
+                return self.registry_call(name, args, kwargs, e)
+            raise self.error(e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)")
+        if inspect.isfunction(obj):
+            return self.call_compiled_function(script_function_of(obj), args, kwargs, e)
+        if isinstance(obj, type) and issubclass(obj, Module):
+            raise self.error(e, "unsupported: creating modules inside forward")
+        raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
+
+    def call_compiled_function(self, sf: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        try:
+            graph = sf.graph_ir
+        except FrontendError as err:
+            raise err.called_from(sf.name, self.loc(e)) from None
+        name = self.mc.import_graph(graph, f"fn.{sf.name}", {}, sf.output_spec, entry=sf.name)
+        return self.emit_call(name, sf.arg_names, sf.defaults, args, kwargs, e)
+
+    def call_module(self, ref: ModRef, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        m = ref.module
+        from xjit.jit.api import TracedModule
+        from xjit.jit.script_api import ScriptModule
+
+        prefix = ref.path
+        if isinstance(m, (ScriptModule, TracedModule)):
+            cf = m.graph_source()
+            name = self.mc.import_graph(cf["ir"], prefix, cf["params"], cf["spec"])
+            arg_names, defaults = cf["arg_names"], cf["defaults"]
+        else:
+            name = f"{prefix}.forward" if prefix else "forward"
+            if name not in self.mc.funcs:
+                if name in self.mc.in_progress:
+                    raise self.error(e, "unsupported: recursive module calls")
+                self.mc.in_progress.add(name)
+                sub = type(self)(self.mc, type(m).forward, name, ref)
+                try:
+                    fop, arg_names, spec = sub.compile()
+                except FrontendError as err:
+                    raise err.called_from(f"{type(m).__name__}.forward", self.loc(e)) from None
+                finally:
+                    self.mc.in_progress.discard(name)
+                fop.sym_visibility = StringAttr("private")
+                fop.properties["sym_visibility"] = StringAttr("private")
+                for a, n in zip(fop.body.block.args, arg_names, strict=True):
+                    a.name_hint = n
+                self.mc.funcs[name] = fop
+                self.mc.specs[name] = spec
+                self.mc.arg_info = getattr(self.mc, "arg_info", {})
+                self.mc.arg_info[name] = (arg_names, sub.defaults)
+            arg_names, defaults = self.mc.arg_info[name]  # type: ignore[attr-defined]
+        return self.emit_call(name, arg_names, defaults, args, kwargs, e)
+
+    def emit_call(self, name: str, arg_names: Sequence[str], defaults: dict[str, Any],
+                  args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        callee = self.mc.funcs[name]
+        ptypes = list(callee.function_type.inputs.data)
+        if len(args) > len(arg_names):
+            raise self.error(e, f"{name} takes {len(arg_names)} arguments, got {len(args)}")
+        vals: list[Any] = list(args)
+        for n in arg_names[len(args):]:
+            if n in kwargs:
+                vals.append(kwargs.pop(n))
+            elif n in defaults:
+                vals.append(self.python_value(defaults[n], e))
+            else:
+                raise self.error(e, f"{name}: missing argument '{n}'")
+        if kwargs:
+            raise self.error(e, f"{name}: unexpected keyword argument '{next(iter(kwargs))}'")
+        operands = []
+        for n, v, t in zip(arg_names, vals, ptypes, strict=True):
+            if not isinstance(v, SSAValue):
+                raise self.error(e, f"argument '{n}' of {name}: a {describe(v)} cannot be passed "
+                                 f"(expected {type_name(t)})")
+            if v.type != t:
+                if isinstance(v.type, td.ValueTensorType) and isinstance(t, td.ValueTensorType) \
+                        and td.types_compatible(v.type, t):
+                    v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
+                else:
+                    raise self.error(e, f"type clash: argument '{n}' of {name} expects {t}, got {v.type}")
+            operands.append(v)
+        rtypes = list(callee.function_type.outputs.data)
+        call = self.b.insert(func.CallOp(name, operands, rtypes))
+        spec = self.mc.specs[name]
+        result, _ = spec.rebuild(list(call.results))
+        return _to_compile_time(result)
+
+
+_SCRIPTED_FUNCTIONS: dict[Any, Any] = {}
+
+
+def script_function_of(fn: Callable[..., Any]) -> Any:
+    from xjit.jit.script_api import ScriptFunction
+
+    sf = _SCRIPTED_FUNCTIONS.get(fn)
+    if sf is None:
+        sf = _SCRIPTED_FUNCTIONS[fn] = ScriptFunction(fn)
+    return sf

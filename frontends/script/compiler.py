@@ -1,0 +1,176 @@
+"""The compiler of one function, assembled from its halves, and the entry points that script a
+module's `forward` or a plain function into a verified ModuleOp."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from xdsl.builder import InsertPoint
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
+from xdsl.ir import Attribute, Block, Region
+
+from xjit._tensor import Tensor
+from xjit.dialects import torch as td
+from xjit.frontends.builder import TorchBuilder
+from xjit.frontends.script.calls import Calls
+from xjit.frontends.script.expressions import Expressions
+from xjit.frontends.script.module_compilation import ModuleCompilation
+from xjit.frontends.script.registry_ops import RegistryOps
+from xjit.frontends.script.statements import Env, Frame, Statements
+from xjit.frontends.script.values import TENSOR, ModRef, annotation_type
+from xjit.frontends.trace import OutputSpec
+from xjit.jit.errors import FrontendError, SourceLoc
+from xjit.nn.module import Module
+
+
+class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
+    """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
+    `env`, `frame`, source position); its statement, expression, call and op-emission methods
+    live in the mixins so each module stays short."""
+
+    def __init__(self, mc: ModuleCompilation, fn: Callable[..., Any], func_name: str,
+                 self_ref: ModRef | None, arg_kinds: dict[str, Any] | None = None) -> None:
+        self.mc = mc
+        self.fn = fn
+        self.func_name = func_name
+        self.self_ref = self_ref
+        self.arg_kinds = arg_kinds or {}
+        try:
+            lines, start = inspect.getsourcelines(fn)
+            self.file = inspect.getsourcefile(fn) or "<unknown>"
+        except (OSError, TypeError):
+            raise FrontendError(f"cannot get the source code of {getattr(fn, '__qualname__', fn)!r}; "
+                                "script needs functions defined in files") from None
+        src = "".join(lines)
+        dedented = textwrap.dedent(src)
+        self.indent = len(lines[0]) - len(lines[0].lstrip())
+        self.line0 = start - 1
+        tree = ast.parse(dedented)
+        fdef = tree.body[0]
+        if not isinstance(fdef, ast.FunctionDef):
+            raise FrontendError(f"{fn!r} is not a function definition", self.loc(fdef))
+        self.fdef = fdef
+        self.globals = dict(getattr(fn, "__globals__", {}))
+        if getattr(fn, "__closure__", None):
+            for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
+                try:
+                    self.globals[name] = cell.cell_contents
+                except ValueError:
+                    pass
+        self.b: TorchBuilder = None  # type: ignore[assignment]
+        self.env = Env()
+
+    # -- diagnostics -------------------------------------------------------------------------
+    def loc(self, node: ast.AST) -> SourceLoc:
+        return SourceLoc(self.file, self.line0 + getattr(node, "lineno", 1),
+                         self.indent + getattr(node, "col_offset", 0) + 1)
+
+    def error(self, node: ast.AST, message: str) -> FrontendError:
+        return FrontendError(message, self.loc(node))
+
+    def at(self, node: ast.AST) -> None:
+        loc = self.loc(node)
+        self.b.loc = FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
+
+    # -- entry ----------------------------------------------------------------------------------
+    def compile(self) -> tuple[func.FuncOp, list[str], OutputSpec]:
+        sig = inspect.signature(self.fn)
+        params = list(sig.parameters.values())
+        if self.self_ref is not None:
+            params = params[1:]
+        a = self.fdef.args
+        if a.vararg or a.kwarg or a.kwonlyargs:
+            raise self.error(self.fdef, "unsupported: *args, **kwargs and keyword-only parameters")
+        arg_types: list[Attribute] = []
+        names: list[str] = []
+        self.defaults: dict[str, Any] = {}
+        ns = {"Optional": typing.Optional, "Tuple": tuple, "List": list,
+              "Any": typing.Any, "Tensor": Tensor, **self.globals}
+        for p in params:
+            ann = p.annotation
+            if isinstance(ann, str):
+                try:
+                    ann = eval(ann, ns)  # noqa: S307  (an annotation of the user's own code)
+                except Exception:
+                    raise self.error(self.fdef, f"parameter '{p.name}': cannot resolve annotation {ann!r}") from None
+            try:
+                t = annotation_type(ann)
+            except TypeError as e:
+                raise self.error(self.fdef, f"parameter '{p.name}': {e}") from None
+            if p.default is not inspect.Parameter.empty:
+                self.defaults[p.name] = p.default
+            kind = self.arg_kinds.get(p.name)
+            if kind is not None:
+                t = kind
+            elif isinstance(t, tuple) and t[0] == "optional":
+                t = td.NoneType() if p.default is None else t[1]
+            elif t is None:
+                t = TENSOR
+            if isinstance(t, tuple):
+                raise self.error(self.fdef, f"parameter '{p.name}': tuple parameters are not supported")
+            arg_types.append(t)
+            names.append(p.name)
+        block = Block(arg_types=arg_types)
+        self.b = TorchBuilder(InsertPoint.at_end(block))
+        self.at(self.fdef)
+        for arg, n in zip(block.args, names, strict=True):
+            arg.name_hint = n
+            self.env[n] = arg
+        if self.self_ref is not None:
+            self.env[self.fdef.args.args[0].arg] = self.self_ref
+        self.frame = Frame("function")
+        payload = self.block(self.fdef.body)
+        if payload is None:
+            raise self.error(self.fdef, f"'{self.fdef.name}' must return a value on every path "
+                             "(returning None is not supported)")
+        self.b.insert(func.ReturnOp(*payload))
+        fop = func.FuncOp(self.func_name, (arg_types, [v.type for v in payload]), Region(block))
+        spec = self.frame.return_spec[0]
+        return fop, names, spec
+
+
+# -- entry points -------------------------------------------------------------------------------
+
+
+@dataclass
+class ScriptResult:
+    module: ModuleOp
+    params: dict[str, Tensor]
+    arg_names: list[str]
+    defaults: dict[str, Any]
+    output_spec: OutputSpec
+
+
+def script_module_ir(m: Module, arg_kinds: dict[str, Any] | None = None) -> ScriptResult:
+    mc = ModuleCompilation(m)
+    fc = FunctionCompiler(mc, type(m).forward, "forward", ModRef(m, ""), arg_kinds)
+    fop, names, spec = fc.compile()
+    mc.funcs["forward"] = fop
+    module = mc.module_op("forward")
+    _finish(module)
+    return ScriptResult(module, mc.params, names, fc.defaults, spec)
+
+
+def script_function_ir(fn: Callable[..., Any], arg_kinds: dict[str, Any] | None = None) -> ScriptResult:
+    mc = ModuleCompilation(None)
+    name = fn.__name__
+    fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
+    fop, names, spec = fc.compile()
+    mc.funcs[name] = fop
+    module = mc.module_op(name)
+    _finish(module)
+    return ScriptResult(module, mc.params, names, fc.defaults, spec)
+
+
+def _finish(module: ModuleOp) -> None:
+    try:
+        module.verify()
+    except Exception as err:  # a frontend bug, not a user error: say so
+        raise RuntimeError(f"internal error: the scripted IR does not verify: {err}\n{module}") from err

@@ -1,0 +1,315 @@
+"""Expressions: names, constants, attributes, subscripts, operators, comparisons, boolean
+short-circuits and conditional expressions."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from xdsl.ir import Region, SSAValue
+
+from xjit._tensor import Tensor
+from xjit.dialects import torch as td
+from xjit.frontends.builder import vtensor_type
+from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
+from xjit.ops.registry import UNKNOWN
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
+           ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul"}
+_CMPOPS = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
+_OP_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "remainder": "%",
+              "pow": "**", "matmul": "@", "lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "ne": "!="}
+_EXPR_NAMES = {
+    "Lambda": "lambdas", "ListComp": "comprehensions", "DictComp": "comprehensions",
+    "SetComp": "comprehensions", "GeneratorExp": "generators", "Dict": "dicts", "Set": "sets",
+    "JoinedStr": "f-strings", "Yield": "generators", "Await": "async", "Starred": "starred expressions",
+    "NamedExpr": "walrus assignments",
+}
+
+
+class Expressions:
+    """FunctionCompiler's expression half (compiler.py holds the state)."""
+
+    def expr(self, e: ast.expr) -> Any:
+        self.at(e)
+        m = getattr(self, "e_" + type(e).__name__, None)
+        if m is None:
+            raise self.error(e, f"unsupported expression: {type(e).__name__} "
+                             f"({_EXPR_NAMES.get(type(e).__name__, 'not in the scriptable subset')})")
+        return m(e)
+
+    def e_Constant(self, e: ast.Constant) -> Any:
+        v = e.value
+        if isinstance(v, (bool, int, float)) or v is None:
+            return self.b.constant(v)
+        if isinstance(v, str):
+            return PyObj(v)
+        raise self.error(e, f"unsupported constant {v!r}")
+
+    def e_Name(self, e: ast.Name) -> Any:
+        if e.id in self.env:
+            return self.env[e.id]
+        if e.id in self.globals:
+            return self.python_value(self.globals[e.id], e)
+        if hasattr(builtins, e.id):
+            return PyObj(getattr(builtins, e.id))
+        raise self.error(e, f"undefined name '{e.id}' (variables defined in only one branch of an "
+                         "if, or only inside a loop, are undefined after it)")
+
+    def python_value(self, v: Any, e: ast.AST) -> Any:
+        if isinstance(v, bool) or isinstance(v, (int, float)):
+            return self.b.constant(v)
+        if v is None:
+            return self.b.constant(None)
+        if isinstance(v, Tensor):
+            return self.tensor_constant(v)
+        if isinstance(v, tuple):
+            return PyTuple([self.python_value(x, e) for x in v])
+        if isinstance(v, list):
+            return PyList([self.python_value(x, e) for x in v])
+        return PyObj(v)
+
+    def tensor_constant(self, t: Tensor) -> SSAValue:
+        import numpy as np
+        from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
+
+        from xjit.dialects.torch_types import dtype_attr
+        from xjit.frontends.trace import meta_of
+
+        a = np.ascontiguousarray(t.numpy())
+        meta = meta_of(t)
+        ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
+        attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]
+        return self.b.insert(td.ValueTensorLiteralOp(attr, vtensor_type(meta))).results[0]
+
+    def e_Attribute(self, e: ast.Attribute) -> Any:
+        base = self.expr(e.value)
+        if isinstance(base, ModRef):
+            return self.module_attr(base, e.attr, e)
+        if isinstance(base, PyObj):
+            try:
+                return self.python_value(getattr(base.obj, e.attr), e)
+            except AttributeError:
+                raise self.error(e, f"{base.obj!r} has no attribute '{e.attr}'") from None
+        if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
+            if e.attr == "shape":
+                meta = base.type.meta
+                if meta.shape is None:
+                    raise self.error(e, "unsupported: .shape of a tensor of unknown rank (use x.size(d))")
+                return PyTuple([self.scalar_op("aten.size.int", [base, self.b.constant(d)], e)
+                                for d in range(len(meta.shape))])
+            return PyObj(("method", base, e.attr))
+        raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
+
+    def module_attr(self, ref: ModRef, name: str, e: ast.AST) -> Any:
+        m = ref.module
+        path = f"{ref.path}.{name}" if ref.path else name
+        d = m.__dict__
+        if name in d.get("_parameters", {}) or name in d.get("_buffers", {}):
+            t = d["_parameters"].get(name) if name in d["_parameters"] else d["_buffers"].get(name)
+            if t is None:
+                return self.b.constant(None)
+            from xjit.frontends.trace import meta_of
+
+            typ = vtensor_type(meta_of(t))
+            self.mc.slots[path] = typ
+            self.mc.params[path] = t
+            return self.b.insert(td.GlobalSlotGetOp(path, typ)).results[0]
+        if name in d.get("_modules", {}):
+            sub = d["_modules"][name]
+            if sub is None:
+                return self.b.constant(None)
+            return ModRef(sub, path)
+        if name == "forward":
+            return PyObj(("method", ref, "forward"))
+        try:
+            v = getattr(m, name)
+        except AttributeError:
+            raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
+        if inspect.ismethod(v):
+            return PyObj(("method", ref, name))
+        if isinstance(v, (bool, int, float, Tensor, tuple, list)) or v is None:
+            return self.python_value(v, e)
+        raise self.error(e, f"unsupported: module attribute '{name}' of type {type(v).__name__}")
+
+    def e_Tuple(self, e: ast.Tuple) -> PyTuple:
+        return PyTuple([self.expr(x) for x in e.elts])
+
+    def e_List(self, e: ast.List) -> PyList:
+        return PyList([self.expr(x) for x in e.elts])
+
+    def e_Subscript(self, e: ast.Subscript) -> Any:
+        base = self.expr(e.value)
+        if isinstance(base, (PyTuple, PyList)):
+            idx = self.expr(e.slice)
+            i = td._meta_or_const(idx) if isinstance(idx, SSAValue) else UNKNOWN
+            if not isinstance(i, int) or isinstance(i, bool):
+                raise self.error(e.slice, "unsupported: indexing a tuple or list with a non-constant index")
+            try:
+                return base.items[i]
+            except IndexError:
+                raise self.error(e, f"index {i} out of range for a {describe(base)}") from None
+        if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
+            idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+            v = base
+            dim = 0
+            for ix in idxs:
+                if isinstance(ix, ast.Slice):
+                    args = [v, dim]
+                    for part in (ix.lower, ix.upper):
+                        args.append(None if part is None else self.as_int(self.expr(part), part))
+                    args.append(1 if ix.step is None else self.as_int(self.expr(ix.step), ix.step))
+                    v = self.registry_call("slice", args, {}, ix)
+                    dim += 1
+                else:
+                    i = self.expr(ix)
+                    if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
+                        raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
+                    v = self.registry_call("select", [v, dim, i], {}, ix)
+            return v
+        raise self.error(e, f"unsupported: subscripting a {describe(base)}")
+
+    def as_int(self, v: Any, node: ast.AST) -> SSAValue:
+        if isinstance(v, SSAValue) and isinstance(v.type, td.IntType):
+            return v
+        raise self.error(node, f"expected an int, got a {describe(v)}")
+
+    def e_UnaryOp(self, e: ast.UnaryOp) -> Any:
+        v = self.expr(e.operand)
+        if isinstance(e.op, ast.Not):
+            if isinstance(v, PyObj) and isinstance(v.obj, bool):
+                return PyObj(not v.obj)
+            return self.scalar_op("aten.__not__", [self.to_bool(v, e)], e)
+        if isinstance(e.op, ast.USub):
+            if isinstance(v, SSAValue):
+                if isinstance(v.type, td.ValueTensorType):
+                    return self.registry_call("neg", [v], {}, e)
+                if isinstance(v.type, td.IntType):
+                    return self.scalar_op("aten.neg.int", [v], e)
+                if isinstance(v.type, td.FloatType):
+                    return self.scalar_op("aten.neg.float", [v], e)
+        if isinstance(e.op, ast.UAdd):
+            return v
+        raise self.error(e, f"unsupported: unary {type(e.op).__name__} on a {describe(v)}")
+
+    def e_BinOp(self, e: ast.BinOp) -> Any:
+        return self.binop(e.op, self.expr(e.left), self.expr(e.right), e)
+
+    def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
+        name = _BINOPS.get(type(op))
+        if name is None:
+            raise self.error(node, f"unsupported operator {type(op).__name__}")
+        return self.arith(name, a, b, node)
+
+    def arith(self, name: str, a: Any, b: Any, node: ast.AST) -> Any:
+        at = a.type if isinstance(a, SSAValue) else None
+        bt = b.type if isinstance(b, SSAValue) else None
+        if isinstance(at, td.ValueTensorType) or isinstance(bt, td.ValueTensorType):
+            if not isinstance(at, td.ValueTensorType):  # scalar OP tensor
+                flipped = {"add": "add", "mul": "mul", "lt": "gt", "gt": "lt", "le": "ge", "ge": "le",
+                           "eq": "eq", "ne": "ne"}
+                if name in flipped:
+                    return self.registry_call(flipped[name], [b, a], {}, node)
+                if name == "sub":
+                    return self.registry_call("rsub", [b, a], {}, node)
+                if name == "div":
+                    return self.registry_call("mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node)
+                raise self.error(node, f"unsupported: {describe(a)} {name} Tensor")
+            return self.registry_call(name, [a, b], {}, node)
+        if isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(bt, (td.IntType, td.FloatType, td.BoolType)):
+            if isinstance(at, td.BoolType) and isinstance(bt, td.BoolType) and name in ("eq", "ne"):
+                return self.scalar_op(f"aten.{name}.bool", [a, b], node)
+            if isinstance(at, td.BoolType):
+                a = self.scalar_op("aten.Int.bool", [a], node)
+            if isinstance(bt, td.BoolType):
+                b = self.scalar_op("aten.Int.bool", [b], node)
+            if name in ("floordiv", "remainder", "pow", "matmul"):
+                if isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType) and name in ("floordiv", "remainder"):
+                    return self.scalar_op(f"aten.{name}.int", [a, b], node)
+                raise self.error(node, f"unsupported: {name} on {describe(a)} and {describe(b)}")
+            if name == "div" or not (isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)):
+                a, b = self.to_float(a, node), self.to_float(b, node)
+                return self.scalar_op(f"aten.{name}.float", [a, b], node)
+            return self.scalar_op(f"aten.{name}.int", [a, b], node)
+        raise self.error(node, f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}")
+
+    def to_float(self, v: SSAValue, node: ast.AST) -> SSAValue:
+        if isinstance(v.type, td.FloatType):
+            return v
+        return self.scalar_op("aten.Float.int", [v], node)
+
+    def e_Compare(self, e: ast.Compare) -> Any:
+        left = self.expr(e.left)
+        result: Any = None
+        for op, right_e in zip(e.ops, e.comparators, strict=True):
+            right = self.expr(right_e)
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                c = self.is_none(left, right, e)
+                r: Any = PyObj(c if isinstance(op, ast.Is) else not c)
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                raise self.error(e, "unsupported: 'in' comparisons")
+            else:
+                r = self.arith(_CMPOPS[type(op)], left, right, e)
+            result = r if result is None else self.bool_and(result, lambda r=r: r, e)
+            left = right
+        return result
+
+    def is_none(self, a: Any, b: Any, node: ast.AST) -> bool:
+        def none(v: Any) -> bool | None:
+            if isinstance(v, SSAValue):
+                return isinstance(v.type, td.NoneType)
+            return None if isinstance(v, PyObj) and v.obj is not None else v is None or (
+                isinstance(v, PyObj) and v.obj is None)
+        na, nb = none(a), none(b)
+        if nb is True and na is not None:
+            return na
+        if na is True and nb is not None:
+            return nb
+        raise self.error(node, "unsupported: 'is' is only supported against None")
+
+    def e_BoolOp(self, e: ast.BoolOp) -> Any:
+        v = self.expr(e.values[0])
+        for nxt in e.values[1:]:
+            if isinstance(e.op, ast.And):
+                v = self.bool_and(v, lambda n=nxt: self.expr(n), e)
+            else:
+                v = self.bool_or(v, lambda n=nxt: self.expr(n), e)
+        return v
+
+    def _short_circuit(self, a: Any, rhs: Callable[[], Any], node: ast.AST, is_and: bool) -> Any:
+        if isinstance(a, PyObj) and isinstance(a.obj, bool):
+            return rhs() if a.obj == is_and else a
+        ca = self.to_bool(a, node)
+
+        def right() -> SSAValue:
+            r = rhs()
+            if isinstance(r, PyObj) and isinstance(r.obj, bool):
+                return self.b.constant(r.obj)
+            return self.to_bool(r, node)
+
+        tb, tv, _ = self.region(right if is_and else (lambda: self.b.constant(True)))
+        eb, ev, _ = self.region((lambda: self.b.constant(False)) if is_and else right)
+        types = self.yield_joined([(tb, [tv]), (eb, [ev])], node, lambda i: "the condition",
+                                  lambda vs: td.PrimIfYieldOp(*vs))
+        return self.b.insert(td.PrimIfOp(ca, types, Region(tb), Region(eb))).results[0]
+
+    def bool_and(self, a: Any, rhs: Callable[[], Any], node: ast.AST) -> Any:
+        return self._short_circuit(a, rhs, node, True)
+
+    def bool_or(self, a: Any, rhs: Callable[[], Any], node: ast.AST) -> Any:
+        return self._short_circuit(a, rhs, node, False)
+
+    def e_IfExp(self, e: ast.IfExp) -> Any:
+        c = self.cond(e.test)
+        if isinstance(c, bool):
+            return self.expr(e.body if c else e.orelse)
+        tb, tv, _ = self.region(lambda: self.expr(e.body))
+        eb, ev, _ = self.region(lambda: self.expr(e.orelse))
+        if not (isinstance(tv, SSAValue) and isinstance(ev, SSAValue)):
+            raise self.error(e, "unsupported: conditional expressions of tuples or lists")
+        types = self.yield_joined([(tb, [tv]), (eb, [ev])], e, lambda i: "the value",
+                                  lambda vs: td.PrimIfYieldOp(*vs))
+        return self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb))).results[0]

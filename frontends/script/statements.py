@@ -1,0 +1,476 @@
+"""Statements and control flow: blocks, assignments, `if` as `torch.prim.If`, `for`/`while` as
+`torch.prim.Loop`, and what `return`/`break`/`continue` yield (see the package docstring)."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xdsl.builder import InsertPoint
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.rewriter import Rewriter
+
+from xjit.dialects import torch as td
+from xjit.frontends.script.values import (
+    ModRef,
+    PyList,
+    PyObj,
+    PyTuple,
+    describe,
+    join_types,
+    type_name,
+)
+from xjit.frontends.trace import OutputSpec
+
+INT64_MAX = 9223372036854775807
+
+
+@dataclass
+class Frame:
+    """What `return` / `break` / `continue` mean where they occur."""
+
+    kind: str  # "function" | "loop"
+    carried: list[str] = field(default_factory=list)
+    next_cond: Callable[[], SSAValue] | None = None  # loops: the condition after an iteration
+    return_spec: list[Any] = field(default_factory=list)  # functions: [OutputSpec] once known
+
+
+class Env(dict):  # name -> value
+    pass
+
+
+def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bool:
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, kinds):
+            return True
+        if isinstance(child, (ast.FunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if stop_at_loops and isinstance(child, (ast.For, ast.While)):
+            # break/continue inside a nested loop belong to it; return does not
+            if _contains(child, tuple(k for k in kinds if k is ast.Return), False) if ast.Return in kinds else False:
+                return True
+            continue
+        if _contains(child, kinds, stop_at_loops):
+            return True
+    return False
+
+
+def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
+    names: list[str] = []
+    for s in stmts:
+        for node in ast.walk(s):
+            targets: list[ast.expr] = []
+            if isinstance(node, ast.Assign):
+                targets = node.targets
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
+                targets = [node.target]
+            elif isinstance(node, ast.For):
+                targets = [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name) and n.id not in names:
+                        names.append(n.id)
+    return names
+
+
+class Statements:
+    """FunctionCompiler's statement half (compiler.py holds the state: `b`, `env`, `frame`)."""
+
+    def block(self, stmts: Sequence[ast.stmt]) -> list[SSAValue] | None:
+        """Compile statements; the exit payload if every path ended in return/break/continue."""
+        for i, st in enumerate(stmts):
+            self.at(st)
+            if isinstance(st, ast.Return):
+                return self.ret(st)
+            if isinstance(st, (ast.Break, ast.Continue)):
+                if self.frame.kind != "loop":
+                    raise self.error(st, f"'{type(st).__name__.lower()}' outside a loop")
+                cond = self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()  # type: ignore[misc]
+                return [cond, *self.carried_values(st)]
+            if isinstance(st, ast.If) and _contains(st, (ast.Return, ast.Break, ast.Continue), True):
+                return self.if_exits(st, list(stmts[i + 1:]))
+            self.stmt(st)
+        return None
+
+    def block_to_exit(self, stmts: Sequence[ast.stmt], node: ast.AST) -> list[SSAValue]:
+        """Statements that end in an exit on every path: falling off the end of a loop body
+        continues the loop; falling off the end of a function is an error."""
+        payload = self.block(stmts)
+        if payload is not None:
+            return payload
+        if self.frame.kind == "loop":
+            return [self.frame.next_cond(), *self.carried_values(node)]  # type: ignore[misc]
+        raise self.error(node, f"'{self.fdef.name}' must return a value on every path "
+                         "(returning None is not supported)")
+
+    def carried_values(self, node: ast.AST) -> list[SSAValue]:
+        out = []
+        for n in self.frame.carried:
+            v = self.env.get(n)
+            if not isinstance(v, SSAValue):
+                raise self.error(node, f"'{n}' must keep one type across loop iterations")
+            out.append(v)
+        return out
+
+    def ret(self, st: ast.Return) -> list[SSAValue]:
+        if self.frame.kind != "function":
+            raise self.error(st, "unsupported: 'return' inside a loop")
+        if st.value is None:
+            raise self.error(st, "unsupported: returning None")
+        v = self.expr(st.value)
+        flat, spec = self.flatten(v, st.value)
+        if self.frame.return_spec and self.frame.return_spec[0] != spec:
+            raise self.error(st, "type clash: this return's structure differs from an earlier return")
+        if not self.frame.return_spec:
+            self.frame.return_spec.append(spec)
+        return flat
+
+    def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
+        if isinstance(v, SSAValue):
+            if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
+                raise self.error(node, f"unsupported: returning a {type_name(v.type)}")
+            return [v], OutputSpec("tensor")  # a leaf: tensor or scalar
+        if isinstance(v, (PyTuple, PyList)):
+            flat: list[SSAValue] = []
+            specs = []
+            for x in v.items:
+                f, s = self.flatten(x, node)
+                flat.extend(f)
+                specs.append(s)
+            return flat, OutputSpec("tuple" if isinstance(v, PyTuple) else "list", tuple(specs))
+        raise self.error(node, f"unsupported: returning a {describe(v)}")
+
+    def stmt(self, st: ast.stmt) -> None:
+        if isinstance(st, ast.Assign):
+            v = self.expr(st.value)
+            for t in st.targets:
+                self.assign(t, v)
+        elif isinstance(st, ast.AnnAssign):
+            if st.value is None:
+                raise self.error(st, "unsupported: a declaration without a value")
+            self.assign(st.target, self.expr(st.value))
+        elif isinstance(st, ast.AugAssign):
+            cur = self.expr(ast.Name(st.target.id, ast.Load(), lineno=st.lineno, col_offset=st.col_offset)) \
+                if isinstance(st.target, ast.Name) else None
+            if cur is None:
+                raise self.error(st, "unsupported: augmented assignment to anything but a variable")
+            self.assign(st.target, self.binop(st.op, cur, self.expr(st.value), st))
+        elif isinstance(st, ast.If):
+            self.if_stmt(st)
+        elif isinstance(st, ast.For):
+            self.for_stmt(st)
+        elif isinstance(st, ast.While):
+            self.while_stmt(st)
+        elif isinstance(st, ast.Expr):
+            if isinstance(st.value, ast.Constant) and isinstance(st.value.value, str):
+                return  # docstring
+            self.expr(st.value)
+        elif isinstance(st, ast.Pass):
+            return
+        elif isinstance(st, ast.Assert):
+            return  # assertions are not compiled (TorchScript raises at run time; xjit drops them)
+        else:
+            raise self.error(st, f"unsupported statement: {type(st).__name__} "
+                             f"({_STMT_NAMES.get(type(st).__name__, 'not in the scriptable subset')})")
+
+    def assign(self, target: ast.expr, v: Any) -> None:
+        if isinstance(target, ast.Name):
+            old = self.env.get(target.id)
+            if isinstance(old, SSAValue) and isinstance(v, SSAValue) and join_types(old.type, v.type) is None:
+                raise self.error(target, f"type clash: variable '{target.id}' was {type_name(old.type)} "
+                                 f"and is now assigned a {type_name(v.type)}")
+            if isinstance(v, SSAValue) and target.id not in ("_",):
+                if v.name_hint is None or v.name_hint.startswith(("int", "float", "true", "false", "none")):
+                    if not isinstance(v.owner, Block) and not isinstance(
+                        v.owner, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)
+                    ):
+                        v.name_hint = target.id
+            self.env[target.id] = v
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = self.unpack(v, len(target.elts), target)
+            for t, x in zip(target.elts, items, strict=True):
+                self.assign(t, x)
+        else:
+            raise self.error(target, f"unsupported assignment target: {type(target).__name__} "
+                             "(tensors are immutable values here; use out-of-place ops)")
+
+    def unpack(self, v: Any, n: int, node: ast.AST) -> list[Any]:
+        if isinstance(v, (PyTuple, PyList)):
+            if len(v.items) != n:
+                raise self.error(node, f"cannot unpack {len(v.items)} values into {n} names")
+            return list(v.items)
+        if isinstance(v, SSAValue) and isinstance(v.type, td.TupleType):
+            op = self.b.insert(td.PrimTupleUnpackOp(v))
+            if len(op.results) != n:
+                raise self.error(node, f"cannot unpack {len(op.results)} values into {n} names")
+            return list(op.results)
+        raise self.error(node, f"cannot unpack a {describe(v)}")
+
+    # -- if -------------------------------------------------------------------------------------
+    def cond(self, node: ast.expr) -> SSAValue | bool:
+        """A condition: a compile-time bool (`x is None`, constants) or a `!torch.bool` value."""
+        v = self.expr(node)
+        if isinstance(v, PyObj) and isinstance(v.obj, bool):
+            return v.obj
+        return self.to_bool(v, node)
+
+    def to_bool(self, v: Any, node: ast.AST) -> SSAValue:
+        if isinstance(v, SSAValue):
+            t = v.type
+            if isinstance(t, td.BoolType):
+                return v
+            if isinstance(t, td.ValueTensorType):
+                return self.scalar_op("aten.Bool.Tensor", [v], node)
+            if isinstance(t, td.IntType):
+                return self.scalar_op("aten.Bool.int", [v], node)
+            if isinstance(t, td.FloatType):
+                return self.scalar_op("aten.Bool.float", [v], node)
+        raise self.error(node, f"a {describe(v)} cannot be used as a condition")
+
+    def region(self, fn: Callable[[], Any], arg_types: Sequence[Attribute] = ()) -> tuple[Block, Any, Env]:
+        """Run `fn` with the builder inside a fresh block; env changes are local to it."""
+        block = Block(arg_types=arg_types)
+        saved_b, saved_env = self.b.builder.insertion_point, self.env
+        self.env = Env(saved_env)
+        self.b.builder.insertion_point = InsertPoint.at_end(block)
+        try:
+            out = fn()
+            env = self.env
+        finally:
+            self.b.builder.insertion_point = saved_b
+            self.env = saved_env
+        return block, out, env
+
+    def yield_joined(self, blocks_vals: list[tuple[Block, list[SSAValue]]], node: ast.AST,
+                     what: Callable[[int], str], terminator: Callable[[list[SSAValue]], Operation],
+                     fixed: Sequence[Attribute] | None = None) -> list[Attribute]:
+        """Terminate each block with its values, cast to the types joined over all blocks."""
+        n = len(blocks_vals[0][1])
+        types: list[Attribute] = list(fixed) if fixed is not None else []
+        if fixed is None:
+            for i in range(n):
+                t = blocks_vals[0][1][i].type
+                for _, vals in blocks_vals[1:]:
+                    j = join_types(t, vals[i].type)
+                    if j is None:
+                        raise self.error(node, f"type clash: {what(i)} is {type_name(t)} on one path "
+                                         f"and {type_name(vals[i].type)} on another")
+                    t = j
+                types.append(t)
+        for block, vals in blocks_vals:
+            ip = InsertPoint.at_end(block)
+            out = []
+            for v, t in zip(vals, types, strict=True):
+                if v.type != t:
+                    cast = td.TensorStaticInfoCastOp(v, t)
+                    cast.location = self.b.loc  # type: ignore[assignment]
+                    Rewriter.insert_op(cast, ip)
+                    v = cast.result
+                out.append(v)
+            term = terminator(out)
+            term.location = self.b.loc  # type: ignore[assignment]
+            Rewriter.insert_op(term, ip)
+        return types
+
+    def if_stmt(self, st: ast.If) -> None:
+        c = self.cond(st.test)
+        if isinstance(c, bool):  # decided at compile time (e.g. `x is None`): only one branch
+            payload = self.block(st.body if c else st.orelse)
+            assert payload is None
+            return
+        before = dict(self.env)
+        tb, _, tenv = self.region(lambda: self.block(st.body))
+        eb, _, eenv = self.region(lambda: self.block(st.orelse))
+        names = []
+        for n in list(tenv) + [k for k in eenv if k not in tenv]:
+            if n in tenv and n in eenv and (tenv[n] is not before.get(n) or eenv[n] is not before.get(n)):
+                names.append(n)
+        vals_t, vals_e = [], []
+        for n in names:
+            a, b = tenv[n], eenv[n]
+            if not (isinstance(a, SSAValue) and isinstance(b, SSAValue)):
+                if a is b:
+                    continue
+                raise self.error(st, f"unsupported: '{n}' is a {describe(a)} changed inside an if")
+            vals_t.append(a)
+            vals_e.append(b)
+        names = [n for n in names if isinstance(tenv[n], SSAValue)]
+        self.at(st)
+        types = self.yield_joined([(tb, vals_t), (eb, vals_e)], st, lambda i: f"'{names[i]}'",
+                                  lambda vs: td.PrimIfYieldOp(*vs))
+        op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
+        for n, r in zip(names, op.results, strict=True):
+            r.name_hint = n
+            self.env[n] = r
+        for n in list(self.env):  # defined in one branch only: undefined after the if
+            if n not in before and n not in names:
+                del self.env[n]
+
+    def if_exits(self, st: ast.If, rest: list[ast.stmt]) -> list[SSAValue]:
+        """An `if` with return/break/continue inside: the rest of the block follows each branch."""
+        c = self.cond(st.test)
+        if isinstance(c, bool):
+            return self.block((st.body if c else st.orelse) + rest)  # type: ignore[return-value]
+        frame_spec = list(self.frame.return_spec)
+        tb, tp, _ = self.region(lambda: self.block_to_exit(st.body + rest, st))
+        eb, ep, _ = self.region(lambda: self.block_to_exit(st.orelse + rest, st))
+        del frame_spec
+        if len(tp) != len(ep):
+            raise self.error(st, "type clash: the branches return different numbers of values")
+        self.at(st)
+
+        def what(i: int) -> str:
+            if self.frame.kind == "function":
+                return f"return value {i}"
+            return "the loop condition" if i == 0 else f"'{self.frame.carried[i - 1]}'"
+
+        types = self.yield_joined([(tb, tp), (eb, ep)], st, what, lambda vs: td.PrimIfYieldOp(*vs))
+        op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
+        return list(op.results)
+
+    # -- loops ----------------------------------------------------------------------------------
+    def for_stmt(self, st: ast.For) -> None:
+        if st.orelse:
+            raise self.error(st, "unsupported: for ... else")
+        it = st.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
+                and it.func.id not in self.env:
+            if it.keywords or not 1 <= len(it.args) <= 3:
+                raise self.error(it, "range() takes 1 to 3 positional arguments here")
+            args = [self.as_int(self.expr(a), a) for a in it.args]
+            self.at(st)
+            if len(args) == 1:
+                start, stop, step = None, args[0], 1
+            else:
+                start, stop = args[0], args[1]
+                step = 1
+                if len(args) == 3:
+                    sv = td._meta_or_const(args[2])
+                    if not isinstance(sv, int) or sv == 0:
+                        raise self.error(it.args[2], "unsupported: range() step must be a non-zero integer constant")
+                    step = sv
+            if start is None:
+                trip = stop
+            elif step > 0:
+                span = self.scalar_op("aten.sub.int", [stop, start], st)
+                trip = self.scalar_op("aten.floordiv.int", [
+                    self.scalar_op("aten.add.int", [span, self.b.constant(step - 1)], st), self.b.constant(step)], st)
+            else:
+                span = self.scalar_op("aten.sub.int", [start, stop], st)
+                trip = self.scalar_op("aten.floordiv.int", [
+                    self.scalar_op("aten.add.int", [span, self.b.constant(-step - 1)], st), self.b.constant(-step)], st)
+
+            def target(idx: SSAValue) -> Any:
+                if start is None:
+                    return idx
+                off = idx if step == 1 else self.scalar_op("aten.mul.int", [idx, self.b.constant(step)], st)
+                return self.scalar_op("aten.add.int", [start, off], st)
+
+            self.loop(st, trip, self.b.constant(True), st.target, target, None)
+            return
+        seq = self.expr(it)
+        if isinstance(seq, (PyTuple, PyList)):
+            if _contains(st, (ast.Break, ast.Continue), True):
+                raise self.error(st, "unsupported: break/continue in a loop over a list or tuple "
+                                 "(it is unrolled at compile time)")
+            for item in seq.items:
+                self.assign(st.target, item)
+                payload = self.block(st.body)
+                assert payload is None
+            return
+        if isinstance(seq, ModRef) and hasattr(seq.module, "_modules") and type(seq.module).__name__ in (
+                "ModuleList", "Sequential"):
+            for name, m in seq.module._modules.items():
+                self.assign(st.target, ModRef(m, f"{seq.path}.{name}" if seq.path else name))
+                if self.block(st.body) is not None:
+                    raise self.error(st, "unsupported: exits in a loop over modules")
+            return
+        if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
+            trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
+            self.loop(st, trip, self.b.constant(True), st.target,
+                      lambda idx: self.registry_call("select", [seq, 0, idx], {}, st), None)
+            return
+        raise self.error(it, f"unsupported: iterating over a {describe(seq)} (supported: range(), "
+                         "lists, tuples, a tensor's first dimension, ModuleList)")
+
+    def while_stmt(self, st: ast.While) -> None:
+        if st.orelse:
+            raise self.error(st, "unsupported: while ... else")
+        c0 = self.cond(st.test)
+        if isinstance(c0, bool):
+            if not c0:
+                return
+            c0 = self.b.constant(True)
+        self.at(st)
+        self.loop(st, self.b.constant(INT64_MAX), c0, None, None, st.test)
+
+    def loop(self, st: ast.For | ast.While, trip: SSAValue, init_cond: SSAValue,
+             target: ast.expr | None, target_value: Callable[[SSAValue], Any] | None,
+             test: ast.expr | None) -> None:
+        loop_vars = [n for n in _assigned_names(st.body) if n in self.env and isinstance(self.env[n], SSAValue)]
+        if target is not None:
+            tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+            loop_vars = [n for n in loop_vars if n not in tnames]
+        types = [self.env[n].type for n in loop_vars]
+        outer_frame = self.frame
+        for _ in range(4):  # widen carried types until the body's results fit them
+            frame = Frame("loop", list(loop_vars))
+
+            def next_cond() -> SSAValue:
+                if test is None:
+                    return self.b.constant(True)
+                c = self.cond(test)
+                return self.b.constant(c) if isinstance(c, bool) else c
+
+            frame.next_cond = next_cond
+
+            def body() -> list[SSAValue]:
+                blk = self.b.builder.insertion_point.block
+                idx = blk.args[0]
+                idx.name_hint = "i" if target is None else None
+                for n, a in zip(loop_vars, blk.args[1:], strict=True):
+                    a.name_hint = n
+                    self.env[n] = a
+                if target is not None and target_value is not None:
+                    self.assign(target, target_value(idx))
+                return self.block_to_exit(st.body, st)
+
+            self.frame = frame
+            try:
+                blk, payload, _ = self.region(body, [td.IntType(), *types])
+            finally:
+                self.frame = outer_frame
+            new_types = []
+            for n, t, v in zip(loop_vars, types, payload[1:], strict=True):
+                j = join_types(t, v.type)
+                if j is None:
+                    raise self.error(st, f"type clash: loop-carried variable '{n}' is {type_name(t)} "
+                                     f"before the loop and {type_name(v.type)} after an iteration")
+                new_types.append(j)
+            if new_types == types:
+                break
+            types = new_types
+        else:  # pragma: no cover - the join lattice is shallow
+            raise self.error(st, "loop-carried types do not converge")
+        self.at(st)
+        self.yield_joined([(blk, payload[1:])], st, lambda i: loop_vars[i],
+                          lambda vs: td.PrimLoopConditionOp(payload[0], *vs), fixed=types)
+        inits = []
+        for n, t in zip(loop_vars, types, strict=True):
+            v = self.env[n]
+            if v.type != t:
+                v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
+            inits.append(v)
+        op = self.b.insert(td.PrimLoopOp(trip, init_cond, inits, Region(blk)))
+        for n, r in zip(loop_vars, op.results, strict=True):
+            r.name_hint = n
+            self.env[n] = r
+
+
+_STMT_NAMES = {
+    "With": "with-statements", "Try": "exceptions", "Raise": "exceptions", "Global": "globals",
+    "Nonlocal": "closures", "FunctionDef": "nested functions", "ClassDef": "classes",
+    "Delete": "del", "Import": "imports", "ImportFrom": "imports", "AsyncFunctionDef": "async",
+}

@@ -1,0 +1,114 @@
+"""Compile-time values of the script frontend (tuples, lists, submodules, Python objects) and
+the script types they carry: type names for messages, the join of two types, annotations as
+torch types."""
+
+from __future__ import annotations
+
+import inspect
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from xdsl.ir import Attribute, SSAValue
+
+from xjit._tensor import Tensor
+from xjit.dialects import torch as td
+from xjit.nn.module import Module
+
+TENSOR = td.ValueTensorType.of(None, None)
+
+
+# -- compile-time values ------------------------------------------------------------------------
+
+
+@dataclass
+class PyTuple:
+    items: list[Any]
+
+
+@dataclass
+class PyList:
+    items: list[Any]
+
+
+@dataclass
+class ModRef:
+    module: Module
+    path: str  # dotted path from the root module ("" for the root)
+
+
+@dataclass
+class PyObj:
+    """A Python object known at compile time (a function, a Python module, a dtype, ...)."""
+
+    obj: Any
+
+
+def type_name(t: Attribute) -> str:
+    if isinstance(t, td.ValueTensorType):
+        return "Tensor"
+    return {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool", td.NoneType: "None",
+            td.StrType: "str"}.get(type(t), str(t))
+
+
+def describe(v: Any) -> str:
+    if isinstance(v, SSAValue):
+        return type_name(v.type)
+    if isinstance(v, PyTuple):
+        return "Tuple[" + ", ".join(describe(x) for x in v.items) + "]"
+    if isinstance(v, PyList):
+        return "List[" + ", ".join(describe(x) for x in v.items) + "]"
+    if isinstance(v, ModRef):
+        return f"module {type(v.module).__name__}"
+    return type(v.obj).__name__ if isinstance(v, PyObj) else type(v).__name__
+
+
+def join_types(a: Attribute, b: Attribute) -> Attribute | None:
+    """The most precise type describing values of both types, or None if they clash."""
+    if a == b:
+        return a
+    if isinstance(a, td.ValueTensorType) and isinstance(b, td.ValueTensorType):
+        dt = a.element_dtype if a.element_dtype == b.element_dtype else None
+        x, y = a.sizes, b.sizes
+        if x is None or y is None or len(x) != len(y):
+            shape = None
+        else:
+            shape = tuple(p if p == q else None for p, q in zip(x, y, strict=True))
+        return td.ValueTensorType.of(shape, dt)
+    return None
+
+
+# -- annotations --------------------------------------------------------------------------------
+
+
+def annotation_type(ann: Any) -> Any:
+    """A parameter annotation as a torch type (`Optional[T]` as ("optional", T)), or None."""
+    if ann is inspect.Parameter.empty or ann is None or ann is typing.Any or ann == "Any":
+        return None
+    if isinstance(ann, str):
+        ann = {"Tensor": Tensor, "int": int, "float": float, "bool": bool}.get(ann, ann)
+    if ann is Tensor:
+        return TENSOR
+    if ann is int:
+        return td.IntType()
+    if ann is float:
+        return td.FloatType()
+    if ann is bool:
+        return td.BoolType()
+    origin = typing.get_origin(ann)
+    args = typing.get_args(ann)
+    if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        inner = args[0] if args[1] is type(None) else args[1]
+        return ("optional", annotation_type(inner))
+    if origin is tuple:
+        return ("tuple", [annotation_type(a) for a in args])
+    raise TypeError(f"unsupported annotation {ann!r}")
+
+
+def _to_compile_time(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return PyTuple([_to_compile_time(x) for x in v])
+    if isinstance(v, list):
+        return PyList([_to_compile_time(x) for x in v])
+    return v
