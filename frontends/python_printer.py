@@ -48,7 +48,7 @@ def _callee_text(callee: str) -> str:
 
 _INLINED = (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp,
             td.PrimListConstructOp, td.GlobalSlotGetOp)
-_FN = "fn."  # frontends/script.py: a called scripted function is @fn.<name>
+_FN = "fn."  # frontends/script/calls.py: a called scripted function is @fn.<name>
 
 
 class _FunctionPrinter:

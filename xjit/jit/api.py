@@ -73,7 +73,7 @@ class TracedModule(Module):
         return self.forward.graph
 
     def graph_source(self) -> dict[str, Any]:
-        """What a scripted or traced caller needs to call this graph (see frontends/script.py)."""
+        """What a scripted or traced caller needs to call this graph (see frontends/script/calls.py)."""
         f = self.forward
         return {"ir": f.torch_ir, "params": f.params, "spec": f.output_spec,
                 "arg_names": list(f.arg_names), "defaults": {}, "entry": f.name}

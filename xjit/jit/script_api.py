@@ -1,5 +1,5 @@
 """`xjit.jit.script`: compile a Module's `forward` or a function from its Python source, keeping
-control flow (frontends/script.py), and run it compiled.
+control flow (frontends/script/), and run it compiled.
 
 A scripted graph is generic: unannotated tensors are `!torch.vtensor` (shape and dtype unknown).
 Each call specialises it on the call's signature: the shapes and dtypes of the tensor arguments
