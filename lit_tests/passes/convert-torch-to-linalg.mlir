@@ -170,3 +170,54 @@ func.func @param(%x: !torch.vtensor<[3,4],f32>) -> !torch.vtensor<[3,4],f32> {
   %0 = torch.aten.mm %x, %w : !torch.vtensor<[3,4],f32>, !torch.vtensor<[4,4],f32> -> !torch.vtensor<[3,4],f32>
   func.return %0 : !torch.vtensor<[3,4],f32>
 }
+
+// Reductions: a linalg.fill of the neutral element, then a generic whose reduced dims are
+// "reduction" iterators. keepdim keeps the reduced dim as size 1 (indexed by the constant 0);
+// a negative dim counts from the end (-1 of a 2-D tensor is d1).
+// CHECK-LABEL: func.func @sum_dim_keepdim(%x: tensor<2x3xf32>) -> tensor<2x1xf32> {
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<2x1xf32>
+// CHECK-NEXT:    %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:    %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<2x1xf32>) -> tensor<2x1xf32>
+// CHECK-NEXT:    %[[R:.*]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, 0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<2x3xf32>) outs(%[[INIT]] : tensor<2x1xf32>) {
+// CHECK-NEXT:    ^{{.*}}(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT:      %[[S:.*]] = arith.addf %[[IN]], %[[ACC]] : f32
+// CHECK-NEXT:      linalg.yield %[[S]] : f32
+// CHECK-NEXT:    } -> tensor<2x1xf32>
+// CHECK-NEXT:    func.return %[[R]] : tensor<2x1xf32>
+func.func @sum_dim_keepdim(%x: !torch.vtensor<[2,3],f32>) -> !torch.vtensor<[2,1],f32> {
+  %int-1 = torch.constant.int -1
+  %dims = torch.prim.ListConstruct %int-1 : (!torch.int) -> !torch.list<int>
+  %true = torch.constant.bool true
+  %none = torch.constant.none
+  %0 = torch.aten.sum.dim_IntList %x, %dims, %true, %none : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.bool, !torch.none -> !torch.vtensor<[2,1],f32>
+  func.return %0 : !torch.vtensor<[2,1],f32>
+}
+
+// amax over dim 0 without keepdim: the max starts at -inf, d0 is the reduction iterator.
+// CHECK-LABEL: func.func @amax_dim0(%x: tensor<2x3xf32>) -> tensor<3xf32> {
+// CHECK:         %[[E:.*]] = tensor.empty() : tensor<3xf32>
+// CHECK-NEXT:    %[[NINF:.*]] = arith.constant 0xff800000 : f32
+// CHECK-NEXT:    %[[INIT:.*]] = linalg.fill ins(%[[NINF]] : f32) outs(%[[E]] : tensor<3xf32>) -> tensor<3xf32>
+// CHECK-NEXT:    %[[R:.*]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]} ins(%x : tensor<2x3xf32>) outs(%[[INIT]] : tensor<3xf32>) {
+// CHECK-NEXT:    ^{{.*}}(%[[IN:.*]]: f32, %[[ACC:.*]]: f32):
+// CHECK-NEXT:      %[[M:.*]] = arith.maximumf %[[IN]], %[[ACC]] : f32
+// CHECK-NEXT:      linalg.yield %[[M]] : f32
+// CHECK-NEXT:    } -> tensor<3xf32>
+// CHECK-NEXT:    func.return %[[R]] : tensor<3xf32>
+func.func @amax_dim0(%x: !torch.vtensor<[2,3],f32>) -> !torch.vtensor<[3],f32> {
+  %int0 = torch.constant.int 0
+  %dims = torch.prim.ListConstruct %int0 : (!torch.int) -> !torch.list<int>
+  %false = torch.constant.bool false
+  %0 = torch.aten.amax %x, %dims, %false : !torch.vtensor<[2,3],f32>, !torch.list<int>, !torch.bool -> !torch.vtensor<[3],f32>
+  func.return %0 : !torch.vtensor<[3],f32>
+}
+
+// A full sum: every dim a reduction, a rank-0 result.
+// CHECK-LABEL: func.func @sum_all(%x: tensor<2x3xf32>) -> tensor<f32> {
+// CHECK:         linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> ()>], iterator_types = ["reduction", "reduction"]} ins(%x : tensor<2x3xf32>)
+// CHECK:           arith.addf
+func.func @sum_all(%x: !torch.vtensor<[2,3],f32>) -> !torch.vtensor<[],f32> {
+  %none = torch.constant.none
+  %0 = torch.aten.sum %x, %none : !torch.vtensor<[2,3],f32>, !torch.none -> !torch.vtensor<[],f32>
+  func.return %0 : !torch.vtensor<[],f32>
+}
