@@ -1,0 +1,147 @@
+"""The objects `load` returns: modules and scripted functions rebuilt from an archive, which
+print and call like the ones that were saved."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from xjit._tensor import Tensor
+from xjit.jit.archive_format import Node
+from xjit.jit.archive_write import _scripted_base, save
+from xjit.nn.module import Module
+
+if TYPE_CHECKING:
+
+    from xjit.jit.compiled import CompiledFunction
+
+
+class LoadedModule(Module):
+    """A module loaded from an archive: the saved hierarchy (same printed form), its parameters
+    and buffers, and its compiled methods (`forward` → calling the module)."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        object.__setattr__(self, "_type_name", node.type)
+        object.__setattr__(self, "_extra_repr_text", node.extra_repr)
+        object.__setattr__(self, "_methods", {})
+        object.__setattr__(self, "training", node.training)
+
+    def _method(self, name: str) -> CompiledFunction:
+        m = self.__dict__["_methods"][name]
+        if callable(m) and not hasattr(m, "torch_ir"):  # compiled on first use (see _load)
+            m = self.__dict__["_methods"][name] = m()
+        return m
+
+    def _compiled_methods(self) -> dict[str, CompiledFunction]:
+        return {n: self._method(n) for n in self.__dict__["_methods"]}
+
+    @property
+    def forward(self) -> CompiledFunction:  # type: ignore[override]
+        if "forward" not in self.__dict__["_methods"]:
+            raise AttributeError(f"{self._get_name()} was saved without a forward method")
+        return self._method("forward")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.forward(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        methods = self.__dict__.get("_methods", {})
+        if name in methods:
+            return self._method(name)
+        return super().__getattr__(name)
+
+    @property
+    def graph(self) -> str:
+        return self.forward.graph
+
+    @property
+    def code(self) -> str:
+        return self.forward.code
+
+    def _get_name(self) -> str:
+        return self.__dict__["_type_name"]
+
+    def extra_repr(self) -> str:
+        return self.__dict__["_extra_repr_text"]
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        save(self, path)
+
+
+def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, Any]) -> None:
+    """Make `obj` (a script_api._Scripted) specialise the saved generic graph per call, exactly as
+    the scripted original does; graphs for other None/non-None arguments come from `variants`."""
+    from xjit.jit.compiled import ArgumentError
+
+    def compile_ir(kinds: dict[str, Any] | None) -> Any:
+        if kinds is None:
+            return generic
+        key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
+        if key not in variants:
+            what = ", ".join(f"'{k}' as {v}" for k, v in key)
+            raise ArgumentError(f"{entry}() cannot be called with {what}: the archive holds no "
+                                "graph for it (it did not compile when saved)")
+        return variants[key]
+
+    obj._init_scripted(compile_ir, entry)
+
+
+class LoadedScriptModule(_scripted_base(), LoadedModule):  # type: ignore[misc]
+    """A scripted module loaded from an archive: prints as a `RecursiveScriptModule`, its `graph`
+    and `code` are the generic graph's, and each call signature is specialised and compiled on
+    first use (script_api._Scripted), as by the scripted module it was saved from."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(node)
+        object.__setattr__(self, "_original_name", node.type)
+        object.__setattr__(self, "_name", "forward")
+
+    def _scripted_methods(self) -> dict[str, Any]:
+        return {"forward": self}
+
+    def _run(self, *args: Any, **kwargs: Any) -> Any:
+        cf, vals = self.compiled_for(*args, **kwargs)
+        return cf(*[v for v in vals if isinstance(v, Tensor)])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, self._run)
+
+    @property
+    def forward(self) -> Any:  # type: ignore[override]
+        return self.__call__
+
+    graph = _scripted_base().graph  # the generic graph, not a compiled forward's
+    code = _scripted_base().code
+
+    def _get_name(self) -> str:
+        return "RecursiveScriptModule"
+
+    def __repr__(self) -> str:
+        from xjit.jit.script_api import _script_repr
+
+        return _script_repr(self)
+
+
+class LoadedScriptFunction(_scripted_base()):  # type: ignore[misc]
+    """A scripted function loaded from an archive; call it like the function."""
+
+    def __init__(self, name: str) -> None:
+        self.__dict__["_name"] = name
+        self.__dict__["name"] = name
+
+    def _run(self, *args: Any, **kwargs: Any) -> Any:
+        cf, vals = self.compiled_for(*args, **kwargs)
+        return cf(*[v for v in vals if isinstance(v, Tensor)])
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call(args, kwargs, self._run)
+
+    def _scripted_methods(self) -> dict[str, Any]:
+        return {self.__dict__["_name"]: self}
+
+    def __repr__(self) -> str:
+        return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        save(self, path)

@@ -1,0 +1,396 @@
+"""Saving an `.xjit` archive: describe a module (hierarchy, compiled or scripted methods,
+named tensors), build its entries, and write them as a deterministic zip, atomically (a failed
+save leaves no file and keeps an existing one)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from xjit._tensor import Tensor
+from xjit.jit.archive_format import (
+    _DTYPES,
+    _VARIANT_SEP,
+    FORMAT,
+    FORMAT_VERSION,
+    HIERARCHY_ATTR,
+    IR_ENTRY,
+    MANIFEST,
+    ArchiveError,
+    Node,
+    _attr_name_ok,
+    _encode_default,
+    _func_of,
+    _sha256,
+    _spec_to_py,
+    _to_attr,
+    _type_sig,
+    _xjit_version,
+    entry_name,
+)
+from xjit.nn.module import Module
+
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from xjit.jit.compiled import CompiledFunction
+
+
+# Fixed zip metadata: the same module always gives the same bytes.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_FILE_MODE = 0o100644 << 16
+_MAX_VARIANT_ARGS = 2  # Optional arguments whose variants are all saved (4 kinds each)
+
+
+@dataclass
+class MethodSpec:
+    """What the archive needs of one compiled method: a `CompiledFunction` (kind "trace": a fixed
+    signature) or the generic graph of a scripted module/function (kind "script": specialised per
+    call signature after loading, as before saving; `defaults` are its default arguments and
+    `variants` its graphs for other None/non-None optional arguments, by `{arg: type}`)."""
+
+    torch_ir: ModuleOp
+    params: dict[str, Tensor]
+    arg_names: list[str]
+    output_spec: Any
+    kind: str = "trace"
+    dynamic_shapes: bool = False  # trace: other shapes compile variants (compiled.py)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    variants: list[tuple[dict[str, str], MethodSpec]] = field(default_factory=list)
+
+    @staticmethod
+    def of_compiled(cf: CompiledFunction) -> MethodSpec:
+        return MethodSpec(cf.torch_ir, dict(cf.params), list(cf.arg_names), cf.output_spec,
+                          dynamic_shapes=getattr(cf, "_dispatch", None) is not None)
+
+    @staticmethod
+    def of_scripted(s: Any) -> MethodSpec:
+        """What a scripted module/function's calls are specialised from (script_api._Scripted):
+        its generic graph, and the graphs for other kinds of optional arguments."""
+        g = s.__dict__["_generic"]
+        spec = MethodSpec(g.module, dict(g.params), list(g.arg_names), g.output_spec,
+                          kind="script", defaults=dict(g.defaults))
+        for kinds, v in _kinds_variants(s):
+            spec.variants.append((kinds, MethodSpec(v.module, dict(v.params), list(v.arg_names),
+                                                    v.output_spec, kind="script",
+                                                    defaults=dict(v.defaults))))
+        return spec
+
+
+def _kinds_variants(s: Any) -> list[tuple[dict[str, str], Any]]:
+    """The graphs a scripted callable compiles when an argument's None-ness differs from its
+    generic graph: those already compiled, and for up to `_MAX_VARIANT_ARGS` arguments that are
+    None in the generic graph every kind they can be called with (the ones that compile)."""
+    from xjit.dialects import torch as td
+
+    g = s.__dict__["_generic"]
+    fop = _func_of(g.module, s.__dict__["_entry"])
+    found: dict[tuple[tuple[str, str], ...], Any] = dict(s.__dict__.get("_by_kinds", {}))
+    none_args = [n for n, a in zip(g.arg_names, fop.body.block.args, strict=True)
+                 if isinstance(a.type, td.NoneType)]
+    if 0 < len(none_args) <= _MAX_VARIANT_ARGS:
+        import itertools
+
+        options = [None, td.ValueTensorType.of(None, None), td.IntType(), td.FloatType(), td.BoolType()]
+        for combo in itertools.product(options, repeat=len(none_args)):
+            kinds = {n: t for n, t in zip(none_args, combo, strict=True) if t is not None}
+            key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
+            if not kinds or key in found:
+                continue
+            try:
+                found[key] = s.__dict__["_compile_ir"](kinds)
+            except Exception:  # a kind the function does not accept: calls with it fail anyway
+                continue
+    return [(dict(k), found[k]) for k in sorted(found)]
+
+
+def scripted_methods(module: Any) -> dict[str, Any]:
+    """The scripted methods (script_api._Scripted objects) of one module, by method name: a
+    `ScriptModule`'s forward, or what a module type returns from `_scripted_methods()`."""
+    hook = getattr(type(module), "_scripted_methods", None)
+    if hook is not None:
+        return dict(hook(module))
+    from xjit.jit.script_api import ScriptModule
+
+    return {"forward": module} if isinstance(module, ScriptModule) else {}
+
+
+def compiled_methods(module: Module) -> dict[str, CompiledFunction]:
+    """The compiled methods of one module (not of its children), by method name.
+
+    A module type opts in with `_compiled_methods()`; a module whose `forward` is a
+    `CompiledFunction` (e.g. `TracedModule`) needs nothing more."""
+    from xjit.jit.compiled import CompiledFunction
+
+    hook = getattr(type(module), "_compiled_methods", None)
+    if hook is not None:
+        return dict(hook(module))
+    fwd = getattr(type(module), "forward", None)
+    if isinstance(fwd, property):
+        value = module.forward
+        if isinstance(value, CompiledFunction):
+            return {"forward": value}
+    return {}
+
+
+def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpec],
+                                    dict[str, dict[str, str]]]:
+    """The hierarchy, the named tensors, the compiled methods of `module` (a Module, or a traced
+    or scripted function) and, per method IR (`forward`, `forward#1`), its slot -> tensor key."""
+    from xjit.jit.compiled import CompiledFunction
+
+    keys: dict[int, str] = {}
+    tensors: dict[str, Tensor] = {}
+    methods: dict[str, MethodSpec] = {}
+
+    if isinstance(module, CompiledFunction) or (
+        isinstance(module, _scripted_base()) and not isinstance(module, Module)
+    ):  # a traced or scripted function
+        name = module.name
+        if not _attr_name_ok(name):
+            raise ArchiveError(f"cannot save: function name {name!r}")
+        spec = (MethodSpec.of_compiled(module) if isinstance(module, CompiledFunction)
+                else MethodSpec.of_scripted(module))
+        methods[name] = spec
+        root = Node(type=name, kind="function", methods=[name])
+    elif isinstance(module, Module):
+        # Keys as `named_parameters()`/`named_buffers()` give them, so they match the IR's slots.
+        for name, p in module.named_parameters():
+            keys.setdefault(id(p), name)
+        for name, b in module.named_buffers():
+            keys.setdefault(id(b), name)
+
+        def node(m: Module, prefix: str) -> Node:
+            def slot(name: str, t: Tensor | None) -> tuple[str, str | None]:
+                if t is None:
+                    return name, None
+                key = keys.setdefault(id(t), f"{prefix}{name}")
+                tensors[key] = t
+                return name, key
+
+            for n in list(m._parameters) + list(m._buffers) + list(m._modules):
+                if not _attr_name_ok(n):
+                    raise ArchiveError(f"cannot save: attribute name {n!r} of {prefix or '<root>'}")
+            own = {k: MethodSpec.of_compiled(cf) for k, cf in compiled_methods(m).items()}
+            scripted = scripted_methods(m)
+            if set(own) & set(scripted):
+                raise ArchiveError(f"cannot save: {prefix or '<root>'} has a method that is both "
+                                   "traced and scripted")
+            own.update({k: MethodSpec.of_scripted(sm) for k, sm in scripted.items()})
+            for mname in own:
+                if not _attr_name_ok(mname):
+                    raise ArchiveError(f"cannot save: method name {mname!r}")
+                methods[prefix + mname] = own[mname]
+            is_script = bool(scripted)
+            if is_script and list(own) != ["forward"]:
+                raise ArchiveError(f"cannot save: scripted module {prefix or '<root>'} has "
+                                   f"methods {sorted(own)}; only forward is supported")
+            return Node(
+                type=m.__dict__.get("_original_name") or m._get_name() if is_script
+                else m._get_name(),
+                extra_repr=m.extra_repr(),
+                kind="script" if is_script else "module",
+                training=bool(m.training),
+                methods=list(own),
+                parameters=[slot(n, t) for n, t in m._parameters.items()],
+                buffers=[slot(n, t) for n, t in m._buffers.items()],
+                children=[
+                    (n, node(c, f"{prefix}{n}.") if c is not None else None)
+                    for n, c in m._modules.items()
+                ],
+            )
+
+        root = node(module, "")
+    else:
+        raise TypeError(f"save expects a compiled xjit module or function, got "
+                        f"{type(module).__name__}")
+    # The tensor each global slot of each method IR binds: a tensor of the hierarchy, by
+    # identity (a submodule's method names them relative to itself), else stored under the
+    # slot's name.
+    by_array = {id(t.numpy()): k for k, t in tensors.items()}
+    slot_keys: dict[str, dict[str, str]] = {}
+    for qname, spec in methods.items():
+        for ir_name, s in [(qname, spec)] + [
+            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
+        ]:
+            mapping = slot_keys[ir_name] = {}
+            for slot_name, t in sorted(s.params.items()):
+                key = keys.get(id(t)) or by_array.get(id(t.numpy()))
+                if key is None:
+                    held = tensors.get(slot_name)
+                    if held is not None and held is not t and held.numpy() is not t.numpy():
+                        raise ArchiveError(
+                            f"cannot save: method {qname} binds a tensor '{slot_name}' that is "
+                            "not the module's tensor of that name"
+                        )
+                    key = slot_name
+                    tensors[key] = t
+                    keys[id(t)] = key
+                mapping[slot_name] = key
+    return root, tensors, methods, slot_keys
+
+
+def _npy_bytes(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+    return buf.getvalue()
+
+
+def _print_ir(outer: ModuleOp) -> str:
+    from xdsl.dialects.builtin import UnknownLoc
+    from xdsl.printer import Printer
+
+    # Source locations are printed when there are any; `loc(unknown)` everywhere is noise.
+    located = any(not isinstance(op.location, UnknownLoc) for op in outer.walk())
+    s = io.StringIO()
+    Printer(stream=s, print_debuginfo=located).print_op(outer)
+    s.write("\n")
+    return s.getvalue()
+
+
+def _method_record(qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp,
+                   slot_keys: dict[str, str]) -> dict[str, Any]:
+    """The manifest's record of one method IR (`m`, already renamed `ir_name`)."""
+    from xjit.dialects.torch import GlobalSlotOp
+
+    fop = _func_of(m, qname.rsplit(".", 1)[-1])
+    if fop is None:
+        raise ArchiveError(f"cannot save: the IR of method {qname} has no function of that name")
+    slots = {op.sym_name.data for op in m.ops if isinstance(op, GlobalSlotOp)}
+    missing = sorted(slots - set(slot_keys))
+    if missing:
+        raise ArchiveError(f"cannot save: no tensor for global slot @{missing[0]}")
+    ins = fop.function_type.inputs.data
+    outs = fop.function_type.outputs.data
+    if len(spec.arg_names) != len(ins):
+        raise ArchiveError(f"cannot save: method {qname} has {len(ins)} arguments but "
+                           f"{len(spec.arg_names)} argument names")
+    rec: dict[str, Any] = {
+        "inputs": [{"name": n, **_type_sig(t)} for n, t in zip(spec.arg_names, ins)],
+        "outputs": [_type_sig(t) for t in outs],
+        "output_structure": _spec_to_py(spec.output_spec),
+        "tensors": {s: slot_keys[s] for s in sorted(slots)},
+    }
+    if spec.kind == "trace":
+        rec["dynamic_shapes"] = spec.dynamic_shapes
+    if spec.kind == "script":
+        rec["kind"] = "script"
+        rec["defaults"] = {n: _encode_default(n, v) for n, v in sorted(spec.defaults.items())}
+    return rec
+
+
+def archive_entries(module: Any) -> dict[str, bytes]:
+    """Every entry of the archive of `module`, by name (manifest included)."""
+    from xdsl.dialects.builtin import ModuleOp, StringAttr
+
+    if not isinstance(module, Module) and not hasattr(module, "torch_ir") \
+            and not hasattr(module, "graph_source"):
+        raise TypeError(f"save expects a compiled xjit module, got {type(module).__name__}")
+    root, tensors, methods, slot_keys = _describe(module)
+    if not methods:
+        raise ArchiveError(
+            f"cannot save {module._get_name()}: it has no compiled methods "
+            "(trace or script it first)"
+        )
+    inner = []
+    sigs: dict[str, Any] = {}
+    for qname, spec in methods.items():
+        irs = [(qname, spec)] + [
+            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
+        ]
+        records = []
+        for ir_name, s in irs:
+            if ir_name != qname and ir_name in methods:
+                raise ArchiveError(f"cannot save: method {ir_name} clashes with a variant name")
+            m = s.torch_ir.clone()
+            records.append(_method_record(qname, ir_name, s, m, slot_keys[ir_name]))
+            m.properties["sym_name"] = StringAttr(ir_name)
+            inner.append(m)
+        rec = records[0]
+        if spec.kind == "script":
+            rec["variants"] = [
+                {"ir": ir_name, "kinds": dict(sorted(kinds.items())), **r}
+                for (ir_name, _), (kinds, _), r in zip(irs[1:], spec.variants, records[1:])
+            ]
+        sigs[qname] = rec
+    outer = ModuleOp(inner, attributes={HIERARCHY_ATTR: _to_attr(root.to_py())})
+    entries: dict[str, bytes] = {IR_ENTRY: _print_ir(outer).encode("utf-8")}
+    tensor_info: dict[str, Any] = {}
+    for key in sorted(tensors):
+        a = tensors[key].numpy()
+        if a.dtype.name not in _DTYPES:
+            raise ArchiveError(f"cannot save tensor '{key}' of dtype {a.dtype}")
+        ename = entry_name(key)
+        entries[ename] = _npy_bytes(a)
+        tensor_info[key] = {"entry": ename, "shape": list(a.shape), "dtype": a.dtype.name}
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "xjit_version": _xjit_version(),
+        "ir": IR_ENTRY,
+        "methods": sigs,
+        "tensors": tensor_info,
+        "entries": {
+            n: {"sha256": _sha256(b), "size": len(b)} for n, b in sorted(entries.items())
+        },
+    }
+    entries[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
+    return entries
+
+
+def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> None:
+    """Write `entries` as a deterministic zip at `path`, atomically: a temporary file in the
+    same directory, fsync'd, then renamed over `path`. On any failure `path` is untouched."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            with zipfile.ZipFile(f, "w") as z:
+                for name in sorted(entries):
+                    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+                    info.external_attr = _FILE_MODE
+                    info.create_system = 3  # unix, whatever the host
+                    # Arrays stored (cheap to read); text deflated.
+                    info.compress_type = (
+                        zipfile.ZIP_STORED if name.endswith(".npy") else zipfile.ZIP_DEFLATED
+                    )
+                    z.writestr(info, entries[name])
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def save(module: Module, path: str | os.PathLike[str]) -> None:
+    """Save a compiled module (traced or scripted) to `path` as an `.xjit` archive."""
+    write_zip(archive_entries(module), path)
+
+
+def _scripted_base() -> type:
+    from xjit.jit.script_api import _Scripted
+
+    return _Scripted
