@@ -62,7 +62,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg.attrs import IteratorType, IteratorTypeAttr
 from xdsl.dialects.linalg.ops import GenericOp, IndexOp, TransposeOp, YieldOp
-from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 
@@ -312,8 +312,9 @@ class _Label:
 
 # Work done by the pass since the process started (a regression test compares graphs of n and 2n
 # ops: each count must double, not quadruple): body ops scanned for facts, body ops cloned or
-# moved into fused ops, fusions, and fused-op candidates checked for the verifier's condition.
-WORK = {"scanned": 0, "built": 0, "fusions": 0, "checked": 0}
+# moved into fused ops, uses rewired from one value to another, fusions, and fused-op
+# candidates checked for the verifier's condition.
+WORK = {"scanned": 0, "built": 0, "rewired": 0, "fusions": 0, "checked": 0}
 
 
 class _Facts:
@@ -615,22 +616,36 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
 
     p_body, c_body = p.body.block, c.body.block
     base = p_body if move and facts.size_of(p) >= facts.size_of(c) else c_body
-    n_old = len(base.args)
-    for x in [*inputs, *outputs]:
-        base.insert_arg(_elem(x), len(base.args))
-    new_args = base.args[n_old:]
+    # The fused body's arguments: those of `base` that read the same input keep their place
+    # (and their uses: rewiring the uses of a shared input in a big body at every fusion would
+    # be O(n) each); the others are new.
+    p_slots = [
+        slot[(p_in, str(p_maps[j].compose(inv.compose(only))))] if move and only is not None else -1
+        for j, p_in in enumerate(p.inputs)
+    ]
+    reuse: dict[int, BlockArgument] = {}
+    if base is p_body:
+        for j in range(n_in_p):
+            reuse.setdefault(p_slots[j], p_body.args[j])
+    else:
+        for i, s in enumerate(c_slots):
+            if not isinstance(s, AffineMap):
+                reuse.setdefault(s, c_body.args[i])
+        for j in range(len(c.outputs)):
+            reuse.setdefault(len(inputs) + j, c_body.args[n_in_c + j])
+    p_old, c_old = p_body.args, c_body.args
+    p_yield = p_body.last_op
+    assert isinstance(p_yield, YieldOp)
+    pv = p_yield.operands[0]
+    pv_arg = pv.index if isinstance(pv, BlockArgument) and pv.block is p_body else None
+    new_args = _set_block_args(base, [_elem(x) for x in [*inputs, *outputs]], reuse)
 
     if move:
         assert only is not None
-        to_c = inv.compose(only)
-        p_yield = p_body.last_op
-        assert isinstance(p_yield, YieldOp)
-        pv = p_yield.operands[0]
-        p_new = [new_args[slot[(p_in, str(p_maps[j].compose(to_c)))]] for j, p_in in enumerate(p.inputs)]
-        if isinstance(pv, BlockArgument) and pv.block is p_body:
-            pv = p_new[pv.index]
+        if pv_arg is not None:
+            pv = new_args[p_slots[pv_arg]]
         for j in range(n_in_p):
-            _redirect(p_body.args[j], p_new[j])
+            _redirect(p_old[j], new_args[p_slots[j]])
         p_yield.detach()
         p_yield.erase()
         n_index += facts.n_index_of(p)
@@ -642,7 +657,7 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
         for key, amap in v_maps.items():
             pm: dict[SSAValue, SSAValue] = {}
             for j, p_in in enumerate(p.inputs):
-                pm[p_body.args[j]] = new_args[slot[(p_in, str(p_maps[j].compose(inv.compose(amap))))]]
+                pm[p_old[j]] = new_args[slot[(p_in, str(p_maps[j].compose(inv.compose(amap))))]]
             to_c = inv.compose(amap)  # producer loop d = to_c.results[d] over consumer loops
             for op in p_body.ops:
                 if isinstance(op, YieldOp):
@@ -661,9 +676,9 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
                 pre_ops.append(op.clone(pm))
 
     for i, s in enumerate(c_slots):
-        _redirect(c_body.args[i], values[str(s)] if isinstance(s, AffineMap) else new_args[s])
+        _redirect(c_old[i], values[str(s)] if isinstance(s, AffineMap) else new_args[s])
     for j in range(len(c.outputs)):
-        _redirect(c_body.args[n_in_c + j], new_args[len(inputs) + j])
+        _redirect(c_old[n_in_c + j], new_args[len(inputs) + j])
     if keep_map is not None:
         c_yield = c_body.last_op
         assert isinstance(c_yield, YieldOp)
@@ -683,9 +698,7 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
         moved = pre_ops
         if pre_ops:
             c_body.insert_ops_before(pre_ops, c_body.first_op)  # type: ignore[arg-type]
-    facts.built += len(moved) + len(base.args)
-    for a in reversed(base.args[:n_old]):
-        base.erase_arg(a)
+    facts.built += len(moved) + len(new_args) - len(reuse)
     region = base.parent
     assert region is not None
     region.detach_block(base)
@@ -720,9 +733,31 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
 def _redirect(old: SSAValue, new: SSAValue) -> None:
     """Uses of `old` now use `new`, which keeps its own name (replace_all_uses_with would give it
     `old`'s: the fused body prints as if it had been built afresh)."""
+    if old is new:
+        return
+    WORK["rewired"] += old.uses.get_length()
     hint = new.name_hint
     old.replace_all_uses_with(new)
     new.name_hint = hint
+
+
+def _set_block_args(block: Block, types: list[Attribute], reuse: dict[int, BlockArgument]) -> list[BlockArgument]:
+    """Give `block` arguments of `types`, argument `t` being `reuse[t]` (an argument of `block`,
+    kept with its uses, renamed to nothing as a fresh one would be) or a new one. The arguments
+    left out must be redirected by the caller. (xDSL has no public API to reorder block
+    arguments; this sets them as Block.__init__ does.)"""
+    args: list[BlockArgument] = []
+    for t, typ in enumerate(types):
+        a = reuse.get(t)
+        if a is None:
+            a = BlockArgument(typ, block, t)
+        else:
+            assert a.block is block and a.type == typ
+            a.index = t
+            a.name_hint = None
+        args.append(a)
+    block._args = tuple(args)  # pyright: ignore[reportPrivateUsage]
+    return args
 
 
 def _elem(v: SSAValue) -> object:
