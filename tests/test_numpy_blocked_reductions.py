@@ -52,9 +52,13 @@ def test_softmax_rows_blocked_and_fills_folded(small_blocks: None) -> None:
     x = RNG.standard_normal((37, 16)).astype(np.float32) * 3
     c = torch.jit.trace(_softmax, (torch.from_numpy(x.copy()),))
     src = c.source
-    assert "for c0 in range(0, 37, 4):" in src  # blocked, ragged last block
-    assert "folded into the reduction below" in src and "buf0[...] =" not in src  # (37, 1) fills fold
-    assert 'np.einsum("ab->a"' in src
+    # max, exp + sum, divide: one loop over blocks of 4 rows (ragged last block), the
+    # (37, 1) fills folded into their reductions, the divide in place on the exp buffer
+    assert src.count("for c0 in range(0, 37, 4):") == 1 and src.count("for ") == 1
+    assert src.count("folded into its reduction") == 2 and "buf0[...] =" not in src
+    assert 'np.einsum("ab->a", buf2[c0:c1], out=buf1[:, 0][c0:c1])' in src
+    assert "np.divide(buf2[c0:c1], buf1[:, 0, None][c0:c1], buf2[c0:c1])" in src
+    assert src.count("np.empty(") == 3
     for inp in (x, (5 * RNG.standard_normal((37, 16))).astype(np.float32)):
         got = c(torch.from_numpy(inp.copy())).numpy()
         np.testing.assert_allclose(got, _np_softmax(inp), rtol=1e-5, atol=1e-7)
@@ -124,3 +128,48 @@ def test_unit_dim_fill_not_folded_into_a_different_region() -> None:
     (got,) = prog["f"](A)
     np.testing.assert_allclose(got[:, 0], A.sum(axis=1) + 1, rtol=1e-5)  # fill of 1: not an identity
     assert "folded" not in prog.source
+
+
+TRANSPOSED_READ = """
+func.func @f(%A: memref<8x8xf32>) -> memref<8x8xf32> {
+  %c8 = arith.constant 8 : index
+  %two = arith.constant 2.0 : f32
+  %t = memref.alloc() : memref<8x8xf32>
+  loop.nest (%i, %j) to (%c8, %c8) ["parallel", "parallel"] {
+    %a = loop.load %A[%i, %j] affine_map<(d0, d1) -> (d0, d1)> : memref<8x8xf32>
+    %m = arith.mulf %a, %two : f32
+    loop.store %m, %t[%i, %j] affine_map<(d0, d1) -> (d0, d1)> : memref<8x8xf32>
+  }
+  %out = memref.alloc() : memref<8x8xf32>
+  loop.nest (%i, %j) to (%c8, %c8) ["parallel", "parallel"] {
+    %x = loop.load %t[%i, %j] affine_map<(d0, d1) -> (d1, d0)> : memref<8x8xf32>
+    %y = loop.load %A[%i, %j] affine_map<(d0, d1) -> (d0, d1)> : memref<8x8xf32>
+    %s = arith.addf %x, %y : f32
+    loop.store %s, %out[%i, %j] affine_map<(d0, d1) -> (d0, d1)> : memref<8x8xf32>
+  }
+  func.return %out : memref<8x8xf32>
+}
+"""
+
+SAME_ROWS = TRANSPOSED_READ.replace("affine_map<(d0, d1) -> (d1, d0)>", "affine_map<(d0, d1) -> (d0, d1)>")
+
+
+@pytest.mark.parametrize(("ir", "grouped"), [(TRANSPOSED_READ, False), (SAME_ROWS, True)])
+def test_row_groups_only_when_blocks_read_their_own_rows(monkeypatch: pytest.MonkeyPatch, ir: str, grouped: bool) -> None:
+    """Nests share one row-block loop only if every access to a buffer written in the group
+    walks dim 0 on the same axis: a transposed read of an earlier nest's result needs all of it."""
+    from xdsl.parser import Parser
+
+    from xjit.dialects import make_context
+
+    monkeypatch.setattr(V, "RED_CHUNK", 16)  # 2 rows a block
+    monkeypatch.setattr(V, "CHUNK", 1 << 30)  # no per-nest blocking
+    interpreter = pytest.importorskip("xjit.backends.interpreter")
+    A = RNG.standard_normal((8, 8)).astype(np.float32)
+    prog = compile_module(Parser(make_context(), ir).parse_module())
+    (got,) = prog["f"](A)
+    want = (2 * A).T + A if ir is TRANSPOSED_READ else 3 * A
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    (ref,) = interpreter.run_interpreted(Parser(make_context(), ir).parse_module(), "f", [A])
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+    assert ("for c0 in range(0, 8, 2):" in prog.source) is grouped

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from xdsl.dialects import arith, cf, func, memref, scf
 from xdsl.dialects.builtin import IndexType, MemRefType, ModuleOp
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from xjit.backends.numpy.access import NotVectorisable
 from xjit.backends.numpy.buffers import BufferPlan
@@ -20,7 +20,7 @@ from xjit.backends.numpy.diagnostics import UnsupportedIRError
 from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape
 from xjit.backends.numpy.scalar_loops import scalar_loops
 from xjit.backends.numpy.scalar_ops import is_scalar_op, op_expr
-from xjit.backends.numpy.vectorize import NestEmitter, NestPlan, analyse, identity_fill
+from xjit.backends.numpy.vectorize import NestEmitter, NestPlan, analyse, identity_fill, row_extent
 from xjit.dialects.loop import REDUCTION, NestOp
 
 HEADER = """\
@@ -372,8 +372,17 @@ class FunctionWriter:
                     plans[op] = str(e)
         folded = self._fold_fills(ops, plans)
         buffers = BufferPlan(ops, plans)
+        groups = _row_groups(ops, plans, buffers)
         free: list[Operation] = []  # allocations whose storage may be taken over
+        skip_to = -1
         for i, op in enumerate(ops):
+            if i <= skip_to:
+                free += [a for a in buffers.allocs if buffers.allocs[a][1] == i and a.memref in buffers.simple and a.memref not in buffers.view_copies.values()]  # type: ignore[attr-defined]
+                continue
+            if i in groups and self._row_group(ops, i, groups[i], plans, folded, buffers, free):
+                skip_to = groups[i][0]
+                free += [a for a in buffers.allocs if buffers.allocs[a][1] == i and a.memref in buffers.simple and a.memref not in buffers.view_copies.values()]  # type: ignore[attr-defined]
+                continue
             for alloc in buffers.by_first.get(i, ()):
                 self._allocate(alloc, i, buffers, free)
             if op in buffers.allocs:
@@ -396,6 +405,73 @@ class FunctionWriter:
                 self.op(op)
             free += [a for a in buffers.allocs if buffers.allocs[a][1] == i and a.memref in buffers.simple and a.memref not in buffers.view_copies.values()]  # type: ignore[attr-defined]
 
+    def _row_group(
+        self, ops: list[Operation], start: int, group: tuple[int, int], plans: Mapping[Operation, NestPlan | str],
+        folded: dict[Operation, Operation], buffers: BufferPlan, free: list[Operation],
+    ) -> bool:
+        """Nests `start..end` in one loop over blocks of `step` rows of dim 0 (softmax's max, exp,
+        sum and divide; layer norm's mean, variance and normalisation): each block of the input
+        is read from memory once and stays in cache through every nest. The group's buffers are
+        allocated fresh before the loop (no storage reuse inside it). False: not emitted (a nest
+        did not vectorise); nothing was written."""
+        end, step, written = group
+        mark, named, free0 = len(self.lines), set(self.names), list(free)
+        taken: list[tuple[Operation, tuple[int, int]]] = []
+        copies = set(buffers.view_copies.values())
+        for j in range(start, end + 1):
+            for alloc in buffers.by_first.get(j, ()):
+                ax = written.get(alloc.memref)  # type: ignore[attr-defined]
+                # Storage dead before the group, or dying in place at nest j when both buffers
+                # walk dim 0 on the same axis everywhere in the group (block k of the new one
+                # then overwrites only rows block k of the old one has finished with).
+                cands = free + [
+                    a for a, (_, last) in buffers.allocs.items()
+                    if last == j and ax is not None and written.get(a.memref) == ax  # type: ignore[attr-defined]
+                    and a.memref in buffers.simple and a.memref in self.names and a.memref not in copies  # type: ignore[attr-defined]
+                ]
+                old = buffers.reusable_into(alloc, j, cands)
+                if old is None:
+                    self.op(alloc)
+                    continue
+                if old in free:
+                    free.remove(old)
+                taken.append((old, buffers.allocs[old]))
+                buffers.allocs[old] = (buffers.allocs[old][0], -1)
+                self.names[alloc.memref] = self.names[old.memref]  # type: ignore[attr-defined]
+        c0, c1 = self.fresh("c"), self.fresh("c")
+        pre: list[str] = []
+        body: list[str] = []
+        reductions = set(folded.values())
+        try:
+            for j in range(start, end + 1):
+                op = ops[j]
+                if op in folded:
+                    body.append(f"# fill of {self.name(plans[op].target)} folded into its reduction")  # type: ignore[union-attr]
+                elif isinstance(op, NestOp):
+                    self.nest_count += 1
+                    em = NestEmitter(plans[op], self.name, self.fresh, self.module.const)  # type: ignore[arg-type]
+                    p, lines = em.emit_rows(op in reductions, (c0, c1), step)
+                    pre += p
+                    body += lines
+                elif isinstance(op, arith.ConstantOp):
+                    self.op(op)
+        except NotVectorisable:
+            del self.lines[mark:]
+            for v in set(self.names) - named:
+                del self.names[v]
+            free[:] = free0
+            for old, span in taken:
+                buffers.allocs[old] = span
+            return False
+        extent = row_extent(plans[ops[start]])  # type: ignore[arg-type]
+        for line in pre:
+            self.emit(line)
+        self.emit(f"for {c0} in range(0, {extent}, {step}):")
+        self.emit(f"    {c1} = {c0} + {step}")
+        for line in body:
+            self.emit("    " + line)
+        return True
+
     def _allocate(self, alloc: Operation, at: int, buffers: BufferPlan, free: list[Operation]) -> None:
         """`np.empty` for `alloc`, unless a dead buffer of the same type can be taken over."""
         if alloc.memref in buffers.view_copies.values():  # type: ignore[attr-defined]
@@ -417,6 +493,82 @@ class FunctionWriter:
 def _tuple(items: Iterable[str]) -> str:
     items = list(items)
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _row_groups(
+    ops: list[Operation], plans: Mapping[Operation, NestPlan | str], buffers: BufferPlan,
+) -> dict[int, tuple[int, int, dict[SSAValue, int]]]:
+    """start -> (end, rows per block) for runs of consecutive nests that can share one loop over
+    row blocks (`FunctionWriter._row_group`): every nest vectorises, has static bounds and
+    dim 0 parallel of one extent; buffers written in the run are fresh allocations and every
+    access to them in the run walks dim 0 on one buffer axis, whole; buffers only read are
+    arguments, globals or allocations (no views that might alias a written buffer). Block k of
+    a nest then reads only rows block k of earlier nests wrote. Worth it for large nests only."""
+    groups: dict[int, tuple[int, int, dict[SSAValue, int]]] = {}
+    view_copied = set(buffers.view_copies.values())
+    i = 0
+    while i < len(ops):
+        run: list[int] = []
+        extent = None
+        j = i
+        while j < len(ops):
+            op = ops[j]
+            plan = plans.get(op)
+            if isinstance(op, NestOp):
+                if not isinstance(plan, NestPlan) or op in buffers.view_copies:
+                    break
+                e = row_extent(plan)
+                if e is None or (extent is not None and e != extent):
+                    break
+                extent = e
+                run.append(j)
+            elif not (isinstance(op, arith.ConstantOp) or (
+                    isinstance(op, memref.AllocOp) and not op.dynamic_sizes and op.memref not in view_copied)):
+                break
+            j += 1
+        while run and not isinstance(ops[run[-1]], NestOp):
+            run.pop()
+        ok = _row_group_ok([plans[ops[k]] for k in run], extent)  # type: ignore[misc]
+        if ok is not None:
+            groups[run[0]] = (run[-1], *ok)
+            i = run[-1] + 1
+        else:
+            i = max(j, i + 1)
+    return groups
+
+
+def _row_group_ok(nplans: list[NestPlan], extent: int | None) -> tuple[int, dict[SSAValue, int]] | None:
+    """Rows per block, and the buffers written with the axis walking dim 0, if these nests
+    can share one row-block loop (see `_row_groups`)."""
+    from xjit.backends.numpy import vectorize as V
+    from xjit.dialects.loop import LoadOp, StoreOp
+
+    real = [p for p in nplans if p.fill is None]
+    if len(real) < 2 or extent is None:
+        return None
+    inner = max(V.row_inner(p) for p in nplans)
+    step = max(1, V.RED_CHUNK // max(inner, 1))
+    if extent < 2 * step:
+        return None
+    written: dict[SSAValue, int] = {}
+    for p in nplans:
+        for st in [*p.stores, *p.extra_stores]:
+            if not isinstance(st.memref.owner, memref.AllocOp):
+                return None
+            ax = V.row_axis(p, st)
+            if written.setdefault(st.memref, ax) != ax:  # type: ignore[arg-type]
+                return None
+    for p in nplans:
+        for acc in p.axes:
+            if not isinstance(acc, LoadOp | StoreOp):
+                continue
+            buf = acc.memref
+            if buf in written:
+                if V.row_axis(p, acc) != written[buf]:
+                    return None
+            elif not (isinstance(buf, BlockArgument) or isinstance(buf.owner, memref.AllocOp | memref.GetGlobalOp)):
+                return None
+    return step, written
 
 
 def _touches(op: Operation, buf: SSAValue) -> bool:
