@@ -17,20 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from models import MyCell
 
 import xjit as torch
 from xjit.jit import ArchiveError
 from xjit.jit import archive as ar
-
-
-class MyCell(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.linear(x) + h)
-        return new_h, new_h
 
 
 class Inner(torch.nn.Module):

@@ -13,10 +13,10 @@ import warnings
 
 import numpy as np
 import pytest
+from ir_programs import parse
 from xdsl.dialects import scf
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.linalg.ops import GenericOp
-from xdsl.parser import Parser
 
 from xjit.backends.interpreter import run_interpreted
 from xjit.backends.numpy import NumpyProgram, XjitPerformanceWarning, compile_module
@@ -35,12 +35,6 @@ SUM2 = f'indexing_maps = [{ID2}, affine_map<(d0, d1) -> ()>], iterator_types = [
 EW2 = f'indexing_maps = [{ID2}, {ID2}], iterator_types = ["parallel", "parallel"]'
 EW2_2 = f'indexing_maps = [{ID2}, {ID2}, {ID2}], iterator_types = ["parallel", "parallel"]'
 BIAS = f'indexing_maps = [{ID2}, {ROW}, {ID2}], iterator_types = ["parallel", "parallel"]'
-
-
-def parse(ir: str) -> ModuleOp:
-    module = Parser(make_context(), ir).parse_module()
-    module.verify()
-    return module
 
 
 def unbatched(ir: str) -> ModuleOp:

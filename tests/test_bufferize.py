@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ir_programs import parse
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import (
     MemRefType,
@@ -20,7 +21,6 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.ir import BlockArgument, Operation, SSAValue
-from xdsl.parser import Parser
 from xdsl.utils.exceptions import PassFailedException
 
 from xjit.backends.interpreter import run_interpreted
@@ -29,12 +29,6 @@ from xjit.passes import get_pass
 from xjit.passes.bufferize import Bufferize
 
 rng = np.random.default_rng(0)
-
-
-def parse(src: str) -> ModuleOp:
-    module = Parser(make_context(), src).parse_module()
-    module.verify()
-    return module
 
 
 def bufferize(src: str) -> ModuleOp:

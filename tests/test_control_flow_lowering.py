@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 import pytest
+from ir_programs import parse
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 
 from xjit.backends.interpreter import run_interpreted
 from xjit.backends.numpy import NumpyProgram, XjitPerformanceWarning, compile_module
@@ -30,12 +30,6 @@ SUM2 = (
     f'indexing_maps = [{ID2}, affine_map<(d0, d1) -> ()>], '
     'iterator_types = ["reduction", "reduction"]'
 )
-
-
-def parse(ir: str) -> ModuleOp:
-    module = Parser(make_context(), ir).parse_module()
-    module.verify()
-    return module
 
 
 def lower(ir: str, passes: tuple[str, ...] = BUFFERS_TO_LOOPS) -> ModuleOp:

@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
+from ir_programs import parse
 from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 from xdsl.utils.exceptions import PassFailedException
 
 from xjit.backends.interpreter import run_interpreted
@@ -25,12 +25,6 @@ from xjit.passes.bufferize import Bufferize
 from xjit.passes.convert_linalg_to_loop import ConvertLinalgToLoop
 
 rng = np.random.default_rng(1)
-
-
-def parse(src: str) -> ModuleOp:
-    module = Parser(make_context(), src).parse_module()
-    module.verify()
-    return module
 
 
 def to_loops(src: str) -> ModuleOp:

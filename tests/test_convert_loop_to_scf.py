@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ir_programs import parse
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
 
 from xjit.backends.interpreter import run_interpreted
 from xjit.dialects import make_context
@@ -14,12 +14,6 @@ from xjit.passes import get_pass
 from xjit.passes.convert_loop_to_scf import ConvertLoopToScf
 
 rng = np.random.default_rng(0)
-
-
-def parse(src: str) -> ModuleOp:
-    module = Parser(make_context(), src).parse_module()
-    module.verify()
-    return module
 
 
 def lower(module: ModuleOp) -> ModuleOp:

@@ -6,19 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-from xdsl.dialects.builtin import ModuleOp
-from xdsl.parser import Parser
+from ir_programs import LINEAR, parse
 
 from xjit.backends.numpy import NumpyProgram, XjitPerformanceWarning, compile_module
-from xjit.dialects import make_context
 
 RNG = np.random.default_rng(0)
-
-
-def parse(ir: str) -> ModuleOp:
-    module = Parser(make_context(), ir).parse_module()
-    module.verify()
-    return module
 
 
 def build(ir: str, globals: dict[str, np.ndarray] | None = None) -> NumpyProgram:
@@ -553,33 +545,6 @@ def test_matches_interpreter(ir: str, fn: str, make_args) -> None:
     for g, e in zip(got, expected, strict=True):
         assert g.dtype == e.dtype and g.shape == e.shape
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6)
-
-
-LINEAR = """
-"memref.global"() <{sym_name = "linear.weight", sym_visibility = "private", type = memref<2x3xf32>, initial_value, constant}> : () -> ()
-"memref.global"() <{sym_name = "linear.bias", sym_visibility = "private", type = memref<2xf32>, initial_value = dense<[10.0, 20.0]> : tensor<2xf32>, constant}> : () -> ()
-func.func @linear(%x: memref<4x3xf32>) -> memref<4x2xf32> {
-  %c2 = arith.constant 2 : index
-  %c3 = arith.constant 3 : index
-  %c4 = arith.constant 4 : index
-  %W = memref.get_global @linear.weight : memref<2x3xf32>
-  %b = memref.get_global @linear.bias : memref<2xf32>
-  %Y = memref.alloc() : memref<4x2xf32>
-  loop.nest (%i, %j) to (%c4, %c2) ["parallel", "parallel"] {
-    %bj = loop.load %b[%i, %j] affine_map<(d0, d1) -> (d1)> : memref<2xf32>
-    loop.store %bj, %Y[%i, %j] affine_map<(d0, d1) -> (d0, d1)> : memref<4x2xf32>
-  }
-  loop.nest (%i, %j, %k) to (%c4, %c2, %c3) ["parallel", "parallel", "reduction"] {
-    %a = loop.load %x[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d2)> : memref<4x3xf32>
-    %w = loop.load %W[%i, %j, %k] affine_map<(d0, d1, d2) -> (d1, d2)> : memref<2x3xf32>
-    %y = loop.load %Y[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d1)> : memref<4x2xf32>
-    %p = arith.mulf %a, %w : f32
-    %s = arith.addf %y, %p : f32
-    loop.store %s, %Y[%i, %j, %k] affine_map<(d0, d1, d2) -> (d0, d1)> : memref<4x2xf32>
-  }
-  func.return %Y : memref<4x2xf32>
-}
-"""
 
 
 def test_linear_layer_with_globals_matches_interpreter() -> None:

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from models import MyCell, mycell_numpy
 
 import xjit as torch
 from xjit.backends.interpreter import run_interpreted
 from xjit.dialects import make_context
 from xjit.jit import ArgumentError
 from xjit.passes.pipelines import TORCH_TO_LOOPS_STAGES, run_passes
-
-
-class MyCell(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.linear(x) + h)
-        return new_h, new_h
-
-
-def mycell_numpy(cell: MyCell, x: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """The oracle, written independently of xjit's ops."""
-    w = cell.linear.weight.numpy().astype(np.float64)
-    b = cell.linear.bias.numpy().astype(np.float64)
-    return np.tanh(x.astype(np.float64) @ w.T + b + h)
 
 
 @pytest.fixture

@@ -12,19 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from models import MyCell
 
 import xjit as torch
-
-
-class MyCell(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.linear(x) + h)
-        return new_h, new_h
-
 
 TORCH_MLIR = """\
 func.func @f(%x: !torch.vtensor<[3,4],f32>, %h: !torch.vtensor<[3,4],f32>) -> !torch.vtensor<[3,4],f32> {
