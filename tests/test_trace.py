@@ -131,3 +131,20 @@ def test_trace_broadcasting_and_int_promotion() -> None:
     expect = (a64 + b64) * n.numpy() / 2 - 1 / (1 + np.exp(-a64))
     assert got.dtype == np.float32 and got.shape == (3, 4)
     np.testing.assert_allclose(got, expect, rtol=1e-5, atol=1e-6)
+
+
+def test_compiling_restores_the_garbage_collector_state() -> None:
+    import gc
+
+    def f(x):
+        return torch.tanh(x) * 2
+
+    assert gc.isenabled()
+    torch.jit.trace(f, (torch.rand(2, 2),))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        torch.jit.trace(f, (torch.rand(2, 2),))
+        assert not gc.isenabled()  # a user's choice is left as it was
+    finally:
+        gc.enable()
