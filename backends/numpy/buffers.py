@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from xdsl.dialects import func, memref
+from xdsl.dialects import func, memref, scf
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
 
@@ -64,7 +64,7 @@ class BufferPlan:
         for op in self.ops:
             plan = self.plans.get(op)
             if isinstance(op, NestOp) and isinstance(plan, NestPlan):
-                target = _view_copy_target(op, plan, self.simple)
+                target = _view_copy_target(op, plan, self.simple) or _yielded_view_copy_target(op, plan)
                 if target is not None:
                     self.view_copies[op] = target
 
@@ -135,5 +135,72 @@ def _view_copy_target(nest: NestOp, plan: NestPlan, simple: set[SSAValue]) -> SS
         if size < 0 or getattr(getattr(c, "value", None), "value", None) is None:
             return None
         if c.value.value.data != size:  # type: ignore[union-attr]
+            return None
+    return target
+
+
+def _yielded_view_copy_target(nest: NestOp, plan: NestPlan) -> SSAValue | None:
+    """A copy of a slice of an internal buffer into a buffer an `scf.if` branch yields (the
+    RNN's `y if cond else -y` on a projection batched before the loop): bufferize copies
+    because a branch result must have an identity layout, but the copy can be the view itself
+    when nothing can change either side while the view is live:
+
+    - the source is an allocation whose every use is a load, a store or a `memref.dim` (no
+      views, copies, calls or yields can reach its storage), and every store to it is in a nest
+      before the op holding this copy in the source's block — nothing writes it afterwards, and
+      it stays allocated (a use inside a loop keeps a buffer live for the whole loop);
+    - the target is written only by this copy and used otherwise only by `scf.yield`s of
+      `scf.if`s whose results are only read by `loop.load`s (results of scf ops are never
+      written in place, and the alias never leaves the block that holds the `scf.if`).
+    """
+    if plan.kind != PARALLEL or len(plan.stores) != 1:
+        return None
+    st = plan.stores[0]
+    body = [o for o in nest.body.block.ops if not o.name == "loop.yield"]
+    load = st.value.owner
+    if len(body) != 2 or not isinstance(load, LoadOp):
+        return None
+    target, source = st.memref, load.memref
+    if not isinstance(target.owner, memref.AllocOp) or not isinstance(source.owner, memref.AllocOp):
+        return None
+    if st.map.data != AffineMap.identity(len(nest.ivs)) or list(st.indices) != list(nest.ivs):
+        return None
+    axes = plan.axes[load]
+    walked = [a.iv for a in axes if a.iv is not None]
+    if walked != list(range(len(nest.ivs))) or any(a.gather or (a.iv is not None and a.expr is not None) for a in axes):
+        return None
+    shape = target.type.get_shape()  # type: ignore[attr-defined]
+    for b, size in zip(nest.bounds, shape, strict=True):
+        c = b.owner
+        if size < 0 or getattr(getattr(c, "value", None), "value", None) is None or c.value.value.data != size:  # type: ignore[union-attr]
+            return None
+    for u in target.uses:
+        user = u.operation
+        if user is st:
+            continue
+        if isinstance(user, LoadOp):
+            continue
+        if not isinstance(user, scf.YieldOp) or not isinstance(user.parent_op(), scf.IfOp):
+            return None
+        result = user.parent_op().results[u.index]  # type: ignore[union-attr]
+        if not all(isinstance(r.operation, LoadOp) for r in result.uses):
+            return None
+    home = source.owner.parent_block()
+    if home is None:
+        return None
+    anchor: Operation | None = nest
+    while anchor is not None and anchor.parent_block() is not home:
+        anchor = anchor.parent_op()
+    if anchor is None:
+        return None
+    order = {op: k for k, op in enumerate(home.ops)}
+    for u in source.uses:
+        user = u.operation
+        if isinstance(user, LoadOp | memref.DimOp | memref.DeallocOp):
+            continue
+        if not isinstance(user, StoreOp):
+            return None
+        top = _top(user, order)
+        if top is None or top >= order[anchor]:
             return None
     return target

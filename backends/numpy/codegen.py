@@ -62,6 +62,10 @@ class FunctionWriter:
         self.lines: list[str] = []
         self.indent = 2  # inside `def` and `try:` (floating-point errors ignored, as torch)
         self.nest_count = 0
+        # Allocations in loop bodies made once before the loop (`_loop_buffers`): one buffer,
+        # or two used alternately for a buffer the body yields as the next iteration's value.
+        self.hoisted: dict[SSAValue, str] = {}
+        self.pingpong: dict[SSAValue, tuple[str, str]] = {}
 
     def fresh(self, prefix: str) -> str:
         k = self.counters.get(prefix, 0)
@@ -164,6 +168,12 @@ class FunctionWriter:
                 self.names[op.result] = constant_src(op.value)  # folded into its uses
             else:  # a module-level name: built once, not per call
                 self.names[op.result] = self.module.const(constant_src(op.value))
+        elif isinstance(op, memref.AllocOp | memref.AllocaOp) and op.memref in self.hoisted:
+            self.names[op.memref] = self.hoisted[op.memref]
+        elif isinstance(op, memref.AllocOp | memref.AllocaOp) and op.memref in self.pingpong:
+            a, b = self.pingpong[op.memref]
+            self.emit(f"{a}, {b} = {b}, {a}")  # not the buffer the last iteration wrote
+            self.names[op.memref] = a
         elif isinstance(op, memref.AllocOp | memref.AllocaOp):
             if all(isinstance(u.operation, memref.DeallocOp) for u in op.memref.uses):
                 self.names[op.memref] = "None"  # never read or written: not allocated
@@ -246,6 +256,7 @@ class FunctionWriter:
         for c, init in zip(carried, op.iter_args, strict=True):
             self.emit(f"{c} = {self.name(init)}")
         body = op.body.block
+        self._loop_buffers(op)
         iv = self.fresh("k")
         self.names[body.args[0]] = iv
         for arg, c in zip(body.args[1:], carried, strict=True):
@@ -254,6 +265,47 @@ class FunctionWriter:
         self._region_block(body, carried)
         for res, c in zip(op.results, carried, strict=True):
             self.names[res] = c
+
+    def _loop_buffers(self, loop: scf.ForOp) -> None:
+        """Allocate before `loop` the buffers its body would allocate on every iteration:
+        - a buffer allocated in an `scf.if` branch of the body and yielded by it, whose branch
+          results are only read (`loop.load`) in the body: dead before the next iteration, so
+          one buffer serves every iteration;
+        - a buffer allocated in the body and yielded as the next iteration's value (the RNN's
+          h), where those iter_args are only read: two buffers used alternately, so an
+          iteration never writes the buffer the previous one yielded (which it reads).
+        Static shapes only; the buffer's own uses must be loads, stores, `memref.dim` or the
+        yields named above (no view, call or copy can keep it alive)."""
+        body = loop.body.block
+        term = body.last_op
+        assert isinstance(term, scf.YieldOp)
+        for op in body.ops:
+            if isinstance(op, memref.AllocOp) and _static(op):
+                yields = _plain_uses(op.memref)
+                if yields is None or any(y is not term for y, _ in yields) or not yields:
+                    continue
+                if all(_only_read(body.args[1 + k]) for _, k in yields):
+                    a, b = self.fresh("pp"), self.fresh("pp")
+                    shape = _tuple(str(d) for d in memref_shape(op.memref.type))  # type: ignore[arg-type]
+                    dt = self.module.dtype(op.memref.type.element_type)  # type: ignore[attr-defined]
+                    self.emit(f"{a} = np.empty({shape}, {dt})")
+                    self.emit(f"{b} = np.empty({shape}, {dt})")
+                    self.pingpong[op.memref] = (a, b)
+            elif isinstance(op, scf.IfOp):
+                for region in (op.true_region, op.false_region):
+                    for inner in (region.block.ops if region.blocks else ()):
+                        if not isinstance(inner, memref.AllocOp) or not _static(inner):
+                            continue
+                        yields = _plain_uses(inner.memref)
+                        if yields is None or any(y.parent_op() is not op for y, _ in yields):
+                            continue
+                        if _view_copied(inner.memref):
+                            continue  # named by the view it copies (buffers.py), never allocated
+                        if all(_only_read(op.results[k]) for _, k in yields):
+                            name = self.fresh("buf")
+                            shape = _tuple(str(d) for d in memref_shape(inner.memref.type))  # type: ignore[arg-type]
+                            self.emit(f"{name} = np.empty({shape}, {self.module.dtype(inner.memref.type.element_type)})")  # type: ignore[attr-defined]
+                            self.hoisted[inner.memref] = name
 
     def _if(self, op: scf.IfOp) -> None:
         outs = [self.fresh("y") for _ in op.results]
@@ -385,8 +437,8 @@ class FunctionWriter:
                 continue
             for alloc in buffers.by_first.get(i, ()):
                 self._allocate(alloc, i, buffers, free)
-            if op in buffers.allocs:
-                continue  # allocated lazily, just before its first use
+            if op in buffers.allocs or (isinstance(op, memref.AllocOp) and op.memref in buffers.view_copies.values()):
+                continue  # allocated lazily, just before its first use (or named by a view)
             if op in buffers.view_copies:
                 load = op.body.block.ops.first
                 view = NestEmitter(plans[op], self.name, self.fresh).value(load.result)  # type: ignore[arg-type, union-attr]
@@ -569,6 +621,47 @@ def _row_group_ok(nplans: list[NestPlan], extent: int | None) -> tuple[int, dict
             elif not (isinstance(buf, BlockArgument) or isinstance(buf.owner, memref.AllocOp | memref.GetGlobalOp)):
                 return None
     return step, written
+
+
+def _static(alloc: memref.AllocOp) -> bool:
+    t = alloc.memref.type
+    return isinstance(t, MemRefType) and not alloc.dynamic_sizes and all(d is not None for d in memref_shape(t))
+
+
+def _plain_uses(buf: SSAValue) -> list[tuple[scf.YieldOp, int]] | None:
+    """The `scf.yield`s of `buf` (with the operand position) if every other use is a load, a
+    store or a `memref.dim`; None if anything else uses it."""
+    from xjit.dialects.loop import LoadOp, StoreOp
+
+    yields = []
+    for u in buf.uses:
+        user = u.operation
+        if isinstance(user, scf.YieldOp):
+            yields.append((user, u.index))
+        elif not isinstance(user, LoadOp | StoreOp | memref.DimOp):
+            return None
+    return yields
+
+
+def _view_copied(buf: SSAValue) -> bool:
+    from xjit.backends.numpy.buffers import _yielded_view_copy_target
+    from xjit.dialects.loop import StoreOp
+
+    for u in buf.uses:
+        nest = u.operation.parent_op()
+        if isinstance(u.operation, StoreOp) and isinstance(nest, NestOp):
+            try:
+                plan = analyse(nest)
+            except NotVectorisable:
+                return False
+            return _yielded_view_copy_target(nest, plan) is buf
+    return False
+
+
+def _only_read(v: SSAValue) -> bool:
+    from xjit.dialects.loop import LoadOp
+
+    return all(isinstance(u.operation, LoadOp | memref.DimOp) for u in v.uses)
 
 
 def _touches(op: Operation, buf: SSAValue) -> bool:
