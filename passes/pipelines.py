@@ -13,6 +13,9 @@ from xjit.passes import get_pass
 
 # (stage name shown to users, passes that produce it)
 TORCH_TO_LOOPS_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # calls of traced/scripted submodules and scripted functions, then the static shapes they
+    # now see (a no-op on call-free, fully typed IR)
+    ("inlined", ("inline", "torch-shape-refinement")),
     ("decomposed", ("torch-decompose", "canonicalize", "cse")),
     ("linalg", ("convert-torch-to-linalg", "canonicalize", "cse")),
     # before fusion, which could merge iteration-independent work into ops on the carried value

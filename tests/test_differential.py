@@ -187,7 +187,6 @@ def test_every_stage_verifies_and_computes_the_same(prog: tuple[list[str], list[
     from xjit.backends.numpy import compile_module
     from xjit.dialects import make_context
     from xjit.frontends.torch_interpreter import run_torch
-    from xjit.jit.compiled import INLINE_PASSES
     from xjit.passes.pipelines import TORCH_TO_LOOPS_STAGES, run_passes
 
     names, arrays = prog
@@ -199,10 +198,12 @@ def test_every_stage_verifies_and_computes_the_same(prog: tuple[list[str], list[
     what = " -> ".join(names) + f" on {[(a.shape, a.dtype.name) for a in arrays]}"
     module = compiled.torch_ir.clone()
     ctx = make_context()
-    run_passes(ctx, module, INLINE_PASSES)
+    (inlined_stage, inline_passes), *lowering = TORCH_TO_LOOPS_STAGES
+    assert inlined_stage == "inlined"
+    run_passes(ctx, module, inline_passes)
     (got,) = run_torch(module, name, arrays)
     assert_same(got, want, what + " [torch]")
-    for stage, passes in TORCH_TO_LOOPS_STAGES:
+    for stage, passes in lowering:
         run_passes(ctx, module, passes)  # verifies after each pass
         if stage == "decomposed":
             (got,) = run_torch(module, name, arrays)

@@ -66,8 +66,8 @@ PASSES = [
     # (pass, input, passes before it, description)
     ("inline", CALLS, "", """Inlines every `func.call` (calls of traced/scripted submodules and of scripted functions)
 callees first, and erases the private callees; recursion is an error. Written for xjit (xDSL has no
-inliner). Runs first, before shape refinement, when a module is compiled (`INLINE_PASSES` in
-xjit/jit/compiled.py)."""),
+inliner). Runs first, before shape refinement, as the `inlined` stage of `torch-to-loops`
+(passes/pipelines.py)."""),
     ("torch-shape-refinement", CALLS, "inline", """Propagates static shapes and dtypes through a torch-dialect function once its argument types
 are known: each aten op's result becomes what its registry shape rule derives (never less precise
 than before; `?` dims stay `?` where the rule cannot know them), `prim.If` results join both

@@ -14,10 +14,6 @@ from xdsl.dialects.builtin import ModuleOp
 from xjit._tensor import Tensor
 from xjit.ops.types import TensorMeta
 
-# Before lowering: inline the calls of traced/scripted submodules and scripted functions, then
-# propagate static shapes into what was inlined (passes/inline.py, torch_shape_refinement.py).
-INLINE_PASSES = ("inline", "torch-shape-refinement")
-
 
 class ArgumentError(TypeError):
     """A compiled function was called with arguments that do not match its signature."""
@@ -60,7 +56,7 @@ class CompiledFunction:
     ) -> None:
         from xjit.backends.numpy import compile_module
         from xjit.dialects import make_context
-        from xjit.passes.pipelines import TorchToLoops, run_passes
+        from xjit.passes.pipelines import TorchToLoops
 
         self.name = name
         self.torch_ir = torch_ir
@@ -73,7 +69,6 @@ class CompiledFunction:
         with _cyclic_gc_paused():
             lowered = torch_ir.clone()
             ctx = make_context()
-            run_passes(ctx, lowered, INLINE_PASSES)  # calls of compiled submodules / scripted code
             with collect_fusion_log() as log:  # what was fused and why not: fusion_report()
                 TorchToLoops().apply(ctx, lowered)
             self._fusion_log = log
@@ -108,7 +103,7 @@ class CompiledFunction:
         ctx = make_context()
         m = self.torch_ir.clone()
         out = {"torch": str(m)}
-        for stage, names in (("inlined", INLINE_PASSES), *TORCH_TO_LOOPS_STAGES):
+        for stage, names in TORCH_TO_LOOPS_STAGES:
             run_passes(ctx, m, names)
             out[stage] = str(m)
         return out
