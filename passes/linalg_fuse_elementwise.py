@@ -15,7 +15,10 @@ one consumer while it keeps other users (another op, or `func.return`) recompute
 allowed only when the producer body is cheap: every op costs `1` (`arith` add/sub/mul/neg,
 compare, select, min/max, casts), constants cost `0`, and *expensive* ops (`math.*`: exp, tanh,
 log, sqrt, ...; `arith` divisions and remainders) cost `EXPENSIVE`; recomputation is allowed when
-the total is at most `max-recompute-cost` (default 4: a handful of adds/muls, never an exp).
+the total is at most `max-recompute-cost` (default 4: a handful of adds/muls, never an exp),
+and only when every other user could fuse it too (a generic in the same block reading it): a
+result that is materialised anyway (returned, read in a loop body, a named op's operand) is
+never recomputed — reading it costs less than recomputing it from its inputs.
 When recomputation is refused but the consumer walks every producer element exactly once (its
 map of the operand is a permutation of all its loops) and the other users come after it, the
 fused op *keeps the producer's result as an extra output* (MLIR's preserved producer results):
@@ -467,12 +470,17 @@ def plan_fusion(
         return f"read through a broadcast: recomputing it ({what()}) per consumer iteration is too costly"
     if not others:
         return Plan(p, c, False, "through a broadcast" if broadcast else "single consumer")
-    if cost() <= max_cost:
-        return Plan(p, c, False, f"recomputed: cheap ({cost()} scalar ops), {len(others)} other user(s)")
-    # Expensive and shared: keep its result as an extra output if every element is produced
-    # exactly once by the consumer's loops and the other users follow the consumer.
     block = c.parent_block()
     assert block is not None
+    kept = [u for u in others if _materialises(u, block)]
+    if cost() <= max_cost and not kept:
+        return Plan(p, c, False, f"recomputed: cheap ({cost()} scalar ops), {len(others)} other user(s)")
+    # Expensive and shared, or materialised anyway for a user that cannot fuse it (a loop
+    # body, a return, a named op: recomputing it in the consumer would only add work): keep
+    # its result as an extra output if every element is produced exactly once by the
+    # consumer's loops and the other users follow the consumer.
+    if cost() <= max_cost:
+        what = lambda: f"{cost()} scalar ops, materialised anyway for {kept[0].operation.name}"  # noqa: E731
     if len(maps) != 1 or not _is_permutation(next(iter(maps.values()))):
         return (
             f"it has {len(others)} other user(s) and recomputing it ({what()}) would duplicate "
@@ -481,6 +489,14 @@ def plan_fusion(
     if not all(_after(u.operation, c, block, facts) for u in others):
         return f"it has {len(others)} other user(s) before the consumer; recomputing it ({what()}) would duplicate work"
     return Plan(p, c, True, f"result kept as an extra output ({len(others)} other user(s); {what()} not recomputed)")
+
+
+def _materialises(use: object, block: Block) -> bool:
+    """Does this use need the producer's result as a tensor of its own? Only a generic in the
+    same block reading it as an input could fuse it instead (a use nested in a loop body, a
+    return, a named op or an init cannot)."""
+    op = use.operation  # type: ignore[attr-defined]
+    return not (isinstance(op, GenericOp) and op.parent_block() is block and use.index < len(op.inputs))  # type: ignore[attr-defined]
 
 
 def _after(op: Operation, anchor: Operation, block: Block, facts: _Facts | None = None) -> bool:
