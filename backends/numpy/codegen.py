@@ -66,6 +66,10 @@ class FunctionWriter:
         # or two used alternately for a buffer the body yields as the next iteration's value.
         self.hoisted: dict[SSAValue, str] = {}
         self.pingpong: dict[SSAValue, tuple[str, str]] = {}
+        self.scalars = _scalar_buffers(fn)
+
+    def is_scalar(self, buf: SSAValue) -> bool:
+        return buf in self.scalars
 
     def fresh(self, prefix: str) -> str:
         k = self.counters.get(prefix, 0)
@@ -142,7 +146,7 @@ class FunctionWriter:
         self.nest_count += 1
         if isinstance(plan, NestPlan):
             try:
-                lines = NestEmitter(plan, self.name, self.fresh, self.module.const).emit(folded)
+                lines = NestEmitter(plan, self.name, self.fresh, self.module.const, self.is_scalar).emit(folded)
             except NotVectorisable as e:
                 plan = str(e)
             else:
@@ -157,7 +161,7 @@ class FunctionWriter:
         )
         self.module.warnings.append(msg)
         self.emit("# XjitPerformanceWarning: " + " ".join(msg.split()))
-        for line in scalar_loops(nest, self.name, self.fresh):
+        for line in scalar_loops(nest, self.name, self.fresh, self.is_scalar):
             self.emit(line)
 
     # top-level ops --------------------------------------------------------------------------
@@ -168,6 +172,8 @@ class FunctionWriter:
                 self.names[op.result] = constant_src(op.value)  # folded into its uses
             else:  # a module-level name: built once, not per call
                 self.names[op.result] = self.module.const(constant_src(op.value))
+        elif isinstance(op, memref.AllocOp | memref.AllocaOp) and op.memref in self.scalars:
+            self.names[op.memref] = self.fresh("r")  # a numpy scalar, assigned by its writers
         elif isinstance(op, memref.AllocOp | memref.AllocaOp) and op.memref in self.hoisted:
             self.names[op.memref] = self.hoisted[op.memref]
         elif isinstance(op, memref.AllocOp | memref.AllocaOp) and op.memref in self.pingpong:
@@ -211,6 +217,8 @@ class FunctionWriter:
             self._while(op)
         elif isinstance(op, cf.AssertOp):
             self.emit(f"if not {self.name(op.arg)}: rt.assertion_failed({op.msg.data!r})")
+        elif isinstance(op, memref.LoadOp) and op.memref in self.scalars:
+            self.assign(op.res, self.name(op.memref), "s")  # the value now (a later write rebinds)
         elif isinstance(op, memref.LoadOp):
             # A numpy scalar of the buffer's dtype (f32 stays f32); `[()]` for 0-d buffers.
             idx = ", ".join(self.name(i) for i in op.indices)
@@ -424,6 +432,7 @@ class FunctionWriter:
                     plans[op] = str(e)
         folded = self._fold_fills(ops, plans)
         buffers = BufferPlan(ops, plans)
+        buffers.simple -= self.scalars  # variables, not storage: never shared
         groups = _row_groups(ops, plans, buffers)
         free: list[Operation] = []  # allocations whose storage may be taken over
         skip_to = -1
@@ -501,7 +510,7 @@ class FunctionWriter:
                     body.append(f"# fill of {self.name(plans[op].target)} folded into its reduction")  # type: ignore[union-attr]
                 elif isinstance(op, NestOp):
                     self.nest_count += 1
-                    em = NestEmitter(plans[op], self.name, self.fresh, self.module.const)  # type: ignore[arg-type]
+                    em = NestEmitter(plans[op], self.name, self.fresh, self.module.const, self.is_scalar)  # type: ignore[arg-type]
                     p, lines = em.emit_rows(op in reductions, (c0, c1), step)
                     pre += p
                     body += lines
@@ -526,6 +535,9 @@ class FunctionWriter:
 
     def _allocate(self, alloc: Operation, at: int, buffers: BufferPlan, free: list[Operation]) -> None:
         """`np.empty` for `alloc`, unless a dead buffer of the same type can be taken over."""
+        if alloc.memref in self.scalars:  # type: ignore[attr-defined]
+            self.op(alloc)
+            return
         if alloc.memref in buffers.view_copies.values():  # type: ignore[attr-defined]
             return  # named by the view that replaces its copy
         old = buffers.reusable_into(alloc, at, free + [
@@ -621,6 +633,37 @@ def _row_group_ok(nplans: list[NestPlan], extent: int | None) -> tuple[int, dict
             elif not (isinstance(buf, BlockArgument) or isinstance(buf.owner, memref.AllocOp | memref.GetGlobalOp)):
                 return None
     return step, written
+
+
+def _scalar_buffers(fn: func.FuncOp) -> set[SSAValue]:
+    """0-d allocations only loaded and stored by nests (not contractions) and `memref.load`:
+    held as numpy scalars in a variable (a reduction's result assigned, `s > k` compared) —
+    a 0-d array costs ~0.4 µs more per ufunc writing it with `out=` than a scalar costs."""
+    from xjit.dialects.loop import LoadOp, StoreOp
+
+    found: set[SSAValue] = set()
+    for op in fn.walk():
+        if not isinstance(op, memref.AllocOp) or op.dynamic_sizes:
+            continue
+        t = op.memref.type
+        if not isinstance(t, MemRefType) or t.get_shape() != ():
+            continue
+        ok = True
+        for u in op.memref.uses:
+            user = u.operation
+            if isinstance(user, StoreOp):
+                nest = user.parent_op()
+                try:
+                    plan = analyse(nest) if isinstance(nest, NestOp) else None
+                except NotVectorisable:
+                    plan = None  # scalar loops assign it by name too
+                if plan is not None and plan.contraction is not None:
+                    ok = False
+            elif not isinstance(user, LoadOp | memref.LoadOp | memref.DeallocOp):
+                ok = False
+        if ok:
+            found.add(op.memref)
+    return found
 
 
 def _static(alloc: memref.AllocOp) -> bool:

@@ -18,9 +18,11 @@ from xjit.dialects.loop import LoadOp, NestOp, StoreOp, YieldOp
 
 
 def scalar_loops(
-    nest: NestOp, name: Callable[[SSAValue], str], fresh: Callable[[str], str]
+    nest: NestOp, name: Callable[[SSAValue], str], fresh: Callable[[str], str],
+    scalar: Callable[[SSAValue], bool] = lambda v: False,
 ) -> list[str]:
-    """Lines (relative indentation) of nested `for` loops executing `nest` element by element."""
+    """Lines (relative indentation) of nested `for` loops executing `nest` element by element.
+    `scalar(buf)`: a 0-d buffer held as a Python variable (read and assigned by name)."""
     local: dict[SSAValue, str] = {}
 
     def src(v: SSAValue) -> str:
@@ -40,7 +42,7 @@ def scalar_loops(
         if isinstance(op, LoadOp | StoreOp):
             operands = [src(v) for v in op.indices]
             idx = ", ".join(affine_src(r, operands) for r in op.map.data.results)
-            ref = f"{src(op.memref)}[{idx or '()'}]"
+            ref = src(op.memref) if scalar(op.memref) else f"{src(op.memref)}[{idx or '()'}]"
             if isinstance(op, StoreOp):
                 body.append(f"{ref} = {src(op.value)}")
                 continue
