@@ -57,7 +57,9 @@ def test_softmax_rows_blocked_and_fills_folded(small_blocks: None) -> None:
     assert src.count("for c0 in range(0, 37, 4):") == 1 and src.count("for ") == 1
     assert src.count("folded into its reduction") == 2 and "buf0[...] =" not in src
     assert 'np.einsum("ab->a", buf2[c0:c1], out=buf1[:, 0][c0:c1])' in src
-    assert "np.divide(buf2[c0:c1], buf1[:, 0, None][c0:c1], buf2[c0:c1])" in src
+    # e / sum: a multiply by the reciprocal of the 4 sums of the block
+    assert "np.multiply(buf2[c0:c1], np.reciprocal(buf1[:, 0, None][c0:c1]), buf2[c0:c1])" in src
+    assert "np.divide" not in src
     assert src.count("np.empty(") == 3
     for inp in (x, (5 * RNG.standard_normal((37, 16))).astype(np.float32)):
         got = c(torch.from_numpy(inp.copy())).numpy()
@@ -173,3 +175,22 @@ def test_row_groups_only_when_blocks_read_their_own_rows(monkeypatch: pytest.Mon
     (ref,) = interpreter.run_interpreted(Parser(make_context(), ir).parse_module(), "f", [A])
     np.testing.assert_allclose(got, ref, rtol=1e-6)
     assert ("for c0 in range(0, 8, 2):" in prog.source) is grouped
+
+
+def test_division_by_a_broadcast_divisor_is_a_reciprocal_multiply() -> None:
+    """x / s with s varying along fewer loops: x * (1/s), exact on zeros, infs and NaNs;
+    a divisor of the dividend's own shape stays a division."""
+
+    def f(x, s, z):
+        return x / s, x / z
+
+    x = np.array([[1, -2, 0, 3], [0, 5, 6, np.inf], [1, 2, np.nan, 4]], np.float32)
+    s = np.array([[0.0], [np.inf], [3.0]], np.float32)
+    z = RNG.standard_normal((3, 4)).astype(np.float32)
+    c = torch.jit.trace(f, tuple(torch.from_numpy(v) for v in (x, s, z)))
+    src = c.source
+    assert "np.reciprocal(arg1[:, 0, None])" in src and src.count("np.divide(") == 1
+    q, q2 = (t.numpy() for t in c(*(torch.from_numpy(v) for v in (x, s, z))))
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(q, x / s, rtol=1e-6)  # nan/inf positions equal too
+        np.testing.assert_array_equal(q2, x / z)

@@ -300,7 +300,7 @@ class NestEmitter:
                 res = (Expr(self.const(constant_src(op.value))), frozenset())
             else:
                 args = [self.value(o) for o in op.operands]
-                expr = op_expr(op, [a[0].text for a in args])
+                expr = self._op_expr(op, args)
                 res = (expr, frozenset().union(*(a[1] for a in args)))
                 if self.chunk is not None and 0 not in res[1]:
                     tmp = self.fresh("t")  # invariant across blocks: computed once, before
@@ -312,6 +312,21 @@ class NestEmitter:
                     res = (Expr(tmp), res[1])
         self.vals[v] = res
         return res
+
+    def _op_expr(self, op: Operation, args: list[tuple[Expr, frozenset[int]]]) -> Expr:
+        """`op_expr`, except a float division by a value that varies along fewer loops than
+        the dividend (softmax's `e / sum`, layer norm's `x / n`): a multiplication by its
+        reciprocal, taken once per divisor element (as PyTorch's CPU softmax does; within
+        1 ulp of the quotient, and a multiply is ~1.5x cheaper than a divide). Zeros, infs
+        and NaNs give the quotient's results; only a subnormal divisor below 1/FLT_MAX (its
+        reciprocal overflows) differs."""
+        if op.name == "arith.divf" and len(args) == 2 and args[1][1] < args[0][1]:
+            (a, _), (b, _) = args
+            inv = f"np.reciprocal({b.text})"
+            if isinstance(op.operands[1].owner, ConstantOp):
+                inv = self.const(inv)  # a module-level constant, computed once
+            return Expr(f"np.multiply({a.text}, {inv})", "np.multiply", (a.text, inv))
+        return op_expr(op, [a[0].text for a in args])
 
     def _gather(self, op: LoadOp) -> tuple[Expr, frozenset[int]]:
         """A load at indices computed in the body: numpy fancy indexing, every index an array
@@ -484,7 +499,7 @@ class NestEmitter:
         for k, op in enumerate(ops):
             v = op.results[0]
             args = [self.value(o) for o in op.operands]
-            expr = op_expr(op, [a[0].text for a in args])
+            expr = self._op_expr(op, args)
             dims = frozenset().union(*(a[1] for a in args))
             if self.chunk is not None and 0 not in dims:
                 self.value(v)  # a block invariant: hoisted by value()
