@@ -372,17 +372,7 @@ class FuncSignatureToBuffers(RewritePattern):
                 f"bufferize: declaration @{op.sym_name.data} over tensors is not supported"
             )
         block = op.body.block
-        for arg in tuple(block.args):
-            if not isinstance(arg.type, TensorType):
-                continue
-            tensor_type = arg.type
-            new_arg = rewriter.replace_value_with_new_type(arg, buffer_type(tensor_type))
-            assert isinstance(new_arg, BlockArgument)
-            if not new_arg.uses:
-                continue
-            cast, as_tensor = UnrealizedConversionCastOp.cast_one(new_arg, tensor_type)
-            rewriter.insert(cast, InsertPoint.at_start(block))
-            rewriter.replace_uses_with_if(new_arg, as_tensor, lambda u, c=cast: u.operation is not c)
+        block_args_to_buffers(block, rewriter)
         op.properties["function_type"] = FunctionType.from_lists(
             [a.type for a in block.args], [buffer_type(t) for t in ftype.outputs]
         )
