@@ -404,7 +404,7 @@ class PrimIfOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> PrimIfOp:
-        cond = parser.parse_operand()
+        cond = parser.resolve_operand(parser.parse_unresolved_operand(), BoolType())
         types: list[Attribute] = []
         if parser.parse_optional_punctuation("->") is not None:
             types = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_type)
