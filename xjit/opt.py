@@ -328,7 +328,13 @@ class XjitOptMain(xDSLOptMain):
 
             print(fusion_report(module, fusion_log), end="", file=sys.stderr)
         t0 = time.perf_counter()
-        result = self.output_resulting_program(module)
+        try:
+            result = self.output_resulting_program(module)
+        except DiagnosticException as e:  # a target refusing its input (e.g. -t numpy)
+            if self.debug:
+                raise
+            self._error(f"{self.get_input_name()}: error: target '{self.args.target}': {e}")
+            return None
         self._timings.append(("output", time.perf_counter() - t0))
         return result
 
