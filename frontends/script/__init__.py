@@ -1,7 +1,8 @@
 """The scripting frontend: Python source (`inspect` + `ast`) to the torch dialect, keeping
 control flow as `torch.prim.If` / `torch.prim.Loop` (see docs/frontends.md for the subset).
 
-One `ScriptCompiler` builds one ModuleOp: the scripted function as `@forward` (or its name),
+One `ModuleCompilation` (module_compilation.py) builds one ModuleOp, compiling each function with
+a `FunctionCompiler` (compiler.py): the scripted function as `@forward` (or its name),
 every submodule's `forward` it reaches as a private `func.func @<path>.forward` called with
 `func.call`, and every parameter/buffer as a `torch.global_slot` named by its dotted path from the
 root module. Already compiled submodules (traced or scripted) are imported, not recompiled.
