@@ -10,7 +10,8 @@ scalar loops.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from xdsl.dialects import memref
@@ -422,24 +423,29 @@ class NestEmitter:
             step = max(1, CHUNK // max(inner, 1))
             if sizes[0] < 2 * step:
                 step = None
-        outer = self.lines
-        if step is not None:
-            assert sizes is not None
-            c0, c1 = self.fresh("c"), self.fresh("c")
-            self.chunk = (c0, c1)
-            self.lines = []
-        try:
+        if step is None:
+            self._registers(stores, None, sizes)
+            return
+        assert sizes is not None
+        with self._row_blocks(step, sizes[0]):
             self._registers(stores, step, sizes)
+
+    @contextmanager
+    def _row_blocks(self, step: int, rows: int) -> Iterator[None]:
+        """What is emitted inside runs once per block of `step` rows: `for c0 in range(0, rows,
+        step): c1 = c0 + step; ...`, with the block-invariant setup (`self.pre`) before it."""
+        c0, c1 = self.fresh("c"), self.fresh("c")
+        self.chunk = (c0, c1)
+        outer, self.lines = self.lines, []
+        try:
+            yield
         finally:
-            if step is not None:
-                assert sizes is not None and self.chunk is not None
-                c0, c1 = self.chunk
-                body = [f"{c1} = {c0} + {step}", *self.lines]
-                self.chunk = None
-                outer += self.pre
-                outer.append(f"for {c0} in range(0, {sizes[0]}, {step}):")
-                outer += ["    " + line for line in body]
-                self.lines, self.pre = outer, []
+            body = [f"{c1} = {c0} + {step}", *self.lines]
+            self.chunk = None
+            outer += self.pre
+            outer.append(f"for {c0} in range(0, {rows}, {step}):")
+            outer += ["    " + line for line in body]
+            self.lines, self.pre = outer, []
 
     def _registers(
         self, stores: list[StoreOp], step: int | None, sizes: list[int] | None, also: SSAValue | None = None
@@ -583,20 +589,10 @@ class NestEmitter:
             return
         sizes = self._static_sizes()
         assert sizes is not None
-        c0, c1 = self.fresh("c"), self.fresh("c")
-        self.chunk = (c0, c1)
-        outer, self.lines = self.lines, []
-        try:
+        with self._row_blocks(step, sizes[0]):
             x = _other_operand(self.plan.combiner, self.plan.acc_load.result)  # type: ignore[arg-type, union-attr]
             self._registers(self.plan.extra_stores, step, sizes, also=x)
             self._emit_reduce(folded, x)
-        finally:
-            body = [f"{c1} = {c0} + {step}", *self.lines]
-            self.chunk = None
-            outer += self.pre
-            outer.append(f"for {c0} in range(0, {sizes[0]}, {step}):")
-            outer += ["    " + line for line in body]
-            self.lines, self.pre = outer, []
 
     def _emit_reduce(self, folded: bool, blocked: SSAValue | None) -> None:
         plan = self.plan
