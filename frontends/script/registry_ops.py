@@ -135,7 +135,6 @@ def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[A
             v = kwargs[a.name]
             used += 1
         elif a.has_default:
-            v = PyObj(a.default) if not isinstance(a.default, list) else PyObj(a.default)
             out.append(a.default)
             continue
         else:

@@ -56,13 +56,7 @@ class TracedModule(Module):
         object.__setattr__(self, "_original_name", type(original).__name__)
         object.__setattr__(self, "_compiled_forward", forward)
         object.__setattr__(self, "_call", make_call(forward))  # the per-call path (fastcall.py)
-        for name, p in original._parameters.items():
-            self.register_parameter(name, p)
-        for name, b in original._buffers.items():
-            self.register_buffer(name, b)
-        for name, m in original._modules.items():
-            self.add_module(name, m)
-        self.training = original.training
+        self._share_state_of(original)
 
     @property
     def forward(self) -> CompiledFunction:  # type: ignore[override]

@@ -245,13 +245,7 @@ class ScriptModule(Module, _Scripted):
         object.__setattr__(self, "_original", original)
         object.__setattr__(self, "_original_name", type(original).__name__)
         object.__setattr__(self, "_name", "forward")
-        for name, p in original._parameters.items():
-            self.register_parameter(name, p)
-        for name, b in original._buffers.items():
-            self.register_buffer(name, b)
-        for name, m in original._modules.items():
-            self.add_module(name, m)
-        self.training = original.training
+        self._share_state_of(original)
         self._init_scripted(lambda kinds: script_module_ir(original, kinds), "forward")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

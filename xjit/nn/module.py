@@ -104,6 +104,17 @@ class Module:
                 return
         object.__delattr__(self, name)
 
+    def _share_state_of(self, other: Module) -> None:
+        """Register `other`'s own parameters, buffers and submodules (the same objects) and its
+        training flag: how compiled modules wrap the module they were compiled from."""
+        for name, p in other._parameters.items():
+            self.register_parameter(name, p)
+        for name, b in other._buffers.items():
+            self.register_buffer(name, b)
+        for name, m in other._modules.items():
+            self.add_module(name, m)
+        self.training = other.training
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._registries()[0][name] = param
 
