@@ -49,8 +49,13 @@ Scalar = int | float
 
 # Element types the xjit pipeline uses, by the struct format xDSL stores them with.
 _NP_DTYPE_BY_FORMAT = {
-    "<e": np.float16, "<f": np.float32, "<d": np.float64,
-    "<b": np.int8, "<h": np.int16, "<i": np.int32, "<q": np.int64,
+    "<e": np.float16,
+    "<f": np.float32,
+    "<d": np.float64,
+    "<b": np.int8,
+    "<h": np.int16,
+    "<i": np.int32,
+    "<q": np.int64,
 }
 
 
@@ -135,8 +140,10 @@ class XjitMemRefFunctions(InterpreterFunctions):
                 value = np.asarray(self.globals[name])
             elif isinstance(init := decl.initial_value, DenseIntOrFPElementsAttr):
                 value = np.array(init.get_values())  # a splat holds one value
-                value = np.broadcast_to(value, decl.type.get_shape()) if value.size == 1 else (
-                    value.reshape(decl.type.get_shape())
+                value = (
+                    np.broadcast_to(value, decl.type.get_shape())
+                    if value.size == 1
+                    else (value.reshape(decl.type.get_shape()))
                 )
             else:
                 raise KeyError(f"no value bound for global '{name}': pass it in `globals`")
@@ -167,12 +174,18 @@ class XjitViewFunctions(InterpreterFunctions):
         offs = [next(dyn) if o == DYNAMIC_INDEX else o for o in op.static_offsets.get_values()]
         sizes = [next(dyn) if n == DYNAMIC_INDEX else n for n in op.static_sizes.get_values()]
         steps = [next(dyn) if st == DYNAMIC_INDEX else st for st in op.static_strides.get_values()]
-        view = a[tuple(slice(o, o + n * st, st) for o, n, st in zip(offs, sizes, steps, strict=True))]
+        view = a[
+            tuple(slice(o, o + n * st, st) for o, n, st in zip(offs, sizes, steps, strict=True))
+        ]
         kept = kept_dims(op.static_sizes.get_values(), op.result.type.get_shape())
-        return (_materialised(interpreter, view.reshape([view.shape[k] for k in kept]), op.result.type),)
+        return (
+            _materialised(interpreter, view.reshape([view.shape[k] for k in kept]), op.result.type),
+        )
 
     @impl(memref.CollapseShapeOp)
-    def run_collapse(self, interpreter: Interpreter, op: memref.CollapseShapeOp, args: PythonValues):
+    def run_collapse(
+        self, interpreter: Interpreter, op: memref.CollapseShapeOp, args: PythonValues
+    ):
         a = _snapshot(interpreter, args[0], op.src.type)
         groups = [[k.value.data for k in g.data] for g in op.reassociation.data]
         shape = [int(np.prod([a.shape[k] for k in g])) for g in groups]
@@ -182,9 +195,10 @@ class XjitViewFunctions(InterpreterFunctions):
     def run_expand(self, interpreter: Interpreter, op: memref.ExpandShapeOp, args: PythonValues):
         a = _snapshot(interpreter, args[0], op.src.type)
         dyn = iter(args[1:])
-        shape = [next(dyn) if d == DYNAMIC_INDEX else d for d in op.static_output_shape.get_values()]
+        shape = [
+            next(dyn) if d == DYNAMIC_INDEX else d for d in op.static_output_shape.get_values()
+        ]
         return (_materialised(interpreter, a.reshape(shape), op.result.type),)
-
 
     @impl(TransposeViewOp)
     def run_transpose(self, interpreter: Interpreter, op: TransposeViewOp, args: PythonValues):
@@ -377,8 +391,15 @@ def make_interpreter(
     """An interpreter over `module` (already at scf or buffers level) with xjit's tables."""
     interpreter = Interpreter(module)
     for table in (
-        BuiltinFunctions(), FuncFunctions(), ArithFunctions(), MathFunctions(), ScfFunctions(),
-        MemRefFunctions(), LinalgFunctions(), XjitScalarFunctions(), XjitViewFunctions(),
+        BuiltinFunctions(),
+        FuncFunctions(),
+        ArithFunctions(),
+        MathFunctions(),
+        ScfFunctions(),
+        MemRefFunctions(),
+        LinalgFunctions(),
+        XjitScalarFunctions(),
+        XjitViewFunctions(),
     ):
         interpreter.register_implementations(table)
     interpreter.register_implementations(XjitMemRefFunctions(globals or {}), override=True)

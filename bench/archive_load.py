@@ -98,14 +98,19 @@ def _make_wrap_rnn_archive(path: str) -> None:
 
 ARCHIVES = (  # name, maker, input shapes, what it is
     ("mycell", _make_archive, ("3,4", "3,4"), "MyCell: Linear(4, 4) + tanh"),
-    ("wrapped_rnn", _make_wrap_rnn_archive, ("10,3,4",),
-     "tutorial WrapRNN: traced, calls a scripted loop over a traced cell + scripted gate"),
+    (
+        "wrapped_rnn",
+        _make_wrap_rnn_archive,
+        ("10,3,4",),
+        "tutorial WrapRNN: traced, calls a scripted loop over a traced cell + scripted gate",
+    ),
 )
 
 
 def _fresh(script: str, *args: str) -> float:
-    out = subprocess.run([sys.executable, "-c", script, *args], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script, *args], check=True, capture_output=True, text=True
+    ).stdout
     return float(out.strip().splitlines()[-1])
 
 
@@ -128,8 +133,10 @@ def main() -> None:
         imp = [_fresh(IMPORT_ONLY) for _ in range(args.runs)]
         wall_imp = [_wall(IMPORT_ONLY) for _ in range(args.runs)]
         mi, wi = statistics.median(imp), statistics.median(wall_imp)
-        print(f"in-process time / whole process (interpreter start-up included), median of "
-              f"{args.runs} fresh processes:")
+        print(
+            f"in-process time / whole process (interpreter start-up included), median of "
+            f"{args.runs} fresh processes:"
+        )
         print(f"  import xjit                     {1000 * mi:8.1f} ms {1000 * wi:8.1f} ms")
         for name, _, shapes, what in ARCHIVES:
             path = paths[name]
@@ -137,11 +144,20 @@ def main() -> None:
             wall = [_wall(LOAD_AND_CALL, path, *shapes) for _ in range(args.runs)]
             ml, wl = statistics.median(load), statistics.median(wall)
             print(f"\n{name}.xjit: {os.path.getsize(path)} bytes ({what})")
-            print(f"  import xjit + load + 1st call   {1000 * ml:8.1f} ms {1000 * wl:8.1f} ms   "
-                  f"ratio {ml / mi:5.1f}x / {wl / wi:5.1f}x")
+            print(
+                f"  import xjit + load + 1st call   {1000 * ml:8.1f} ms {1000 * wl:8.1f} ms   "
+                f"ratio {ml / mi:5.1f}x / {wl / wi:5.1f}x"
+            )
             print("  where the load goes (one fresh process):")
-            print(subprocess.run([sys.executable, "-c", BREAKDOWN, path, *shapes], check=True,
-                                 capture_output=True, text=True).stdout, end="")
+            print(
+                subprocess.run(
+                    [sys.executable, "-c", BREAKDOWN, path, *shapes],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout,
+                end="",
+            )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,14 @@ _PRELUDE = (
 def _child(call: str, timeout: float) -> dict[str, Any]:
     code = _PRELUDE.format(bench=str(HERE)) + f"import extras; extras.{call}"
     try:
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=timeout, cwd=ROOT, env=os.environ.copy())
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            env=os.environ.copy(),
+        )
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "reason": f"child ran over {timeout:g} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -92,8 +98,9 @@ def archive_load(B: Any, repeats: int) -> dict[str, Any]:
         return {"status": "n/a", "reason": "xjit.jit.load exists but neither jit.save nor .save"}
     npz = tmp / "io.npz"
     np.savez(npz, x=x.numpy(), h=h.numpy(), y0=expected[0], y1=expected[1])
-    runs = [_child(f"child_load(t1 - t0, {str(path)!r}, {str(npz)!r})", 120)
-            for _ in range(repeats)]
+    runs = [
+        _child(f"child_load(t1 - t0, {str(path)!r}, {str(npz)!r})", 120) for _ in range(repeats)
+    ]
     res = _median_of(runs, ["import_s", "load_s", "first_call_s", "second_call_s"])
     res["saved_with"] = how
     res["archive_bytes"] = path.stat().st_size if path.exists() else None
@@ -124,12 +131,19 @@ def compile_scaling(B: Any, sizes: list[int], budget_s: float) -> dict[str, Any]
         if len(done) >= 1:
             k = 1.0
             if len(done) >= 2:
-                k = max(1.0, fit_exponent([d[0] for d in done[-2:]], [d[1] for d in done[-2:]]) or 1.0)
+                k = max(
+                    1.0, fit_exponent([d[0] for d in done[-2:]], [d[1] for d in done[-2:]]) or 1.0
+                )
             predicted = done[-1][1] * (n / done[-1][0]) ** k
             if predicted > limit_s:
-                points.append({"ops": n, "status": "skipped",
-                               "reason": f"predicted {predicted:.0f} s, over the {limit_s:.0f} s "
-                               "left of the budget"})
+                points.append(
+                    {
+                        "ops": n,
+                        "status": "skipped",
+                        "reason": f"predicted {predicted:.0f} s, over the {limit_s:.0f} s "
+                        "left of the budget",
+                    }
+                )
                 continue
         fn = M.make_chain(n)
         try:
@@ -145,7 +159,9 @@ def compile_scaling(B: Any, sizes: list[int], budget_s: float) -> dict[str, Any]
             points.append({"ops": n, "status": status, "reason": reason})
             break
         ok = bool(np.allclose(compiled(x, y).numpy(), fn(x, y).numpy(), rtol=1e-4, atol=1e-5))
-        points.append({"ops": n, "status": "ok", "compile_s": dt, "check": "ok" if ok else "MISMATCH"})
+        points.append(
+            {"ops": n, "status": "ok", "compile_s": dt, "check": "ok" if ok else "MISMATCH"}
+        )
         done.append((n, dt))
     res: dict[str, Any] = {"points": points, "budget_s": budget_s}
     if len(done) >= 2:
@@ -197,18 +213,27 @@ def per_call_overhead(B: Any, plan: Any) -> dict[str, Any]:
             t.call()
         t.estimate_s = (time.perf_counter() - t0) / 100
     # More samples than a workload gets: the difference sought is about a microsecond.
-    run_interleaved(items, replace(plan, max_samples=plan.max_samples * 2,
-                                   min_samples=plan.min_samples * 2,
-                                   budget_s=plan.budget_s * 3))
+    run_interleaved(
+        items,
+        replace(
+            plan,
+            max_samples=plan.max_samples * 2,
+            min_samples=plan.min_samples * 2,
+            budget_s=plan.budget_s * 3,
+        ),
+    )
     med = {t.key: t.median for t in items}
     # Samples of the same round ran back to back: their differences cancel slow drifts.
     diffs = sorted(m - g for m, g in zip(items[0].samples, items[1].samples))
     q = statistics.quantiles(diffs, n=4) if len(diffs) >= 4 else [diffs[0], 0, diffs[-1]]
     return {
         "status": "ok",
-        "module_call_s": med["module"], "generated_call_s": med["generated"],
-        "naive_s": med["naive"], "overhead_s": statistics.median(diffs),
-        "overhead_iqr_s": [q[0], q[2]], "samples": len(diffs),
+        "module_call_s": med["module"],
+        "generated_call_s": med["generated"],
+        "naive_s": med["naive"],
+        "overhead_s": statistics.median(diffs),
+        "overhead_iqr_s": [q[0], q[2]],
+        "samples": len(diffs),
     }
 
 
@@ -222,8 +247,12 @@ def _xdsl_loaded() -> bool:
 def child_import(import_s: float) -> None:
     import xjit
 
-    res: dict[str, Any] = {"status": "ok", "import_s": import_s, "xdsl_imported": _xdsl_loaded(),
-                           "modules_loaded": len(sys.modules)}
+    res: dict[str, Any] = {
+        "status": "ok",
+        "import_s": import_s,
+        "xdsl_imported": _xdsl_loaded(),
+        "modules_loaded": len(sys.modules),
+    }
     from workloads import load_models
 
     M = load_models("xjit")
@@ -238,8 +267,10 @@ def child_import(import_s: float) -> None:
 
 
 def _numpy_child() -> dict[str, Any]:
-    code = ("import time, json; t0 = time.perf_counter(); import numpy; "
-            "print(json.dumps({'status': 'ok', 'import_s': time.perf_counter() - t0}))")
+    code = (
+        "import time, json; t0 = time.perf_counter(); import numpy; "
+        "print(json.dumps({'status': 'ok', 'import_s': time.perf_counter() - t0}))"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     return json.loads(lines[-1]) if lines else {"status": "error", "reason": proc.stderr[-200:]}
@@ -266,8 +297,17 @@ def child_load(import_s: float, path: str, npz: str) -> None:
         np.allclose(np.asarray(o.numpy()), data[k], rtol=1e-6, atol=1e-6)
         for o, k in zip(outs, ("y0", "y1"))
     )
-    print(json.dumps({
-        "status": "ok", "import_s": import_s, "load_s": t2 - t1, "first_call_s": t4 - t3,
-        "second_call_s": t5 - t4, "xdsl_imported_after_load": xdsl_after_load,
-        "xdsl_imported_after_call": _xdsl_loaded(), "agrees": bool(agrees),
-    }))
+    print(
+        json.dumps(
+            {
+                "status": "ok",
+                "import_s": import_s,
+                "load_s": t2 - t1,
+                "first_call_s": t4 - t3,
+                "second_call_s": t5 - t4,
+                "xdsl_imported_after_load": xdsl_after_load,
+                "xdsl_imported_after_call": _xdsl_loaded(),
+                "agrees": bool(agrees),
+            }
+        )
+    )

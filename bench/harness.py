@@ -43,14 +43,20 @@ def as_arrays(out: Any) -> list[np.ndarray]:
     return [np.asarray(out).copy()]
 
 
-def compare(got: list[np.ndarray], ref: list[np.ndarray], rtol: float, atol: float) -> tuple[bool, str, float]:
+def compare(
+    got: list[np.ndarray], ref: list[np.ndarray], rtol: float, atol: float
+) -> tuple[bool, str, float]:
     """(agrees, what differs, max |got - ref|)."""
     if len(got) != len(ref):
         return False, f"{len(got)} outputs, expected {len(ref)}", float("nan")
     worst = 0.0
     for i, (g, r) in enumerate(zip(got, ref)):
         if g.shape != r.shape:
-            return False, f"output {i}: shape {list(g.shape)}, expected {list(r.shape)}", float("nan")
+            return (
+                False,
+                f"output {i}: shape {list(g.shape)}, expected {list(r.shape)}",
+                float("nan"),
+            )
         if g.dtype != r.dtype:
             return False, f"output {i}: dtype {g.dtype}, expected {r.dtype}", float("nan")
         with np.errstate(all="ignore"):
@@ -61,7 +67,11 @@ def compare(got: list[np.ndarray], ref: list[np.ndarray], rtol: float, atol: flo
         worst = max(worst, err) if not np.isnan(err) else err
         scale = max(1.0, float(np.abs(r).max())) if r.size else 1.0
         if not np.allclose(g, r, rtol=rtol, atol=atol * scale, equal_nan=False):
-            return False, f"output {i}: max |Δ| = {err:.3g} (rtol {rtol:g}, atol {atol * scale:.3g})", err
+            return (
+                False,
+                f"output {i}: max |Δ| = {err:.3g} (rtol {rtol:g}, atol {atol * scale:.3g})",
+                err,
+            )
     return True, "", worst
 
 
@@ -106,8 +116,14 @@ def run_workload(w: Workload, B: Backends, plan: Plan, limits: Limits) -> dict[s
     timed_items: list[Timed] = []
     ref: list[list[np.ndarray]] | None = None
     for impl in w.impls:
-        rec: dict[str, Any] = {"key": impl.key, "label": impl.label, "kind": impl.kind,
-                               "status": "ok", "reason": "", "warnings": []}
+        rec: dict[str, Any] = {
+            "key": impl.key,
+            "label": impl.label,
+            "kind": impl.kind,
+            "status": "ok",
+            "reason": "",
+            "warnings": [],
+        }
         recs.append(rec)
         # build
         with warnings.catch_warnings(record=True) as caught:
@@ -118,8 +134,11 @@ def run_workload(w: Workload, B: Backends, plan: Plan, limits: Limits) -> dict[s
                     CompileClock.seconds = 0.0
                     dt, fn = timed(impl.build, limits.compile_s)
                     compile_times.append(CompileClock.seconds)
-                    if (not impl.compiles or len(compile_times) >= limits.compile_repeats
-                            or dt > 1.0):
+                    if (
+                        not impl.compiles
+                        or len(compile_times) >= limits.compile_repeats
+                        or dt > 1.0
+                    ):
                         break
                 if impl.compiles:
                     rec["compile_s"] = statistics.median(compile_times)
@@ -147,14 +166,17 @@ def run_workload(w: Workload, B: Backends, plan: Plan, limits: Limits) -> dict[s
                     t, out = timed(lambda fn=fn, args=args: fn(*args), limits.call_s)
                     call_times.append(t)
                     outs.append(as_arrays(out))
-            rec["warnings"] += [n for n in _warning_notes(caught, impl.kind)
-                                if n not in rec["warnings"]]
+            rec["warnings"] += [
+                n for n in _warning_notes(caught, impl.kind) if n not in rec["warnings"]
+            ]
         except BaseException as e:  # noqa: BLE001
             if isinstance(e, KeyboardInterrupt):
                 raise
             status, reason = _reason(e)
-            rec["status"], rec["reason"] = ("timeout" if status == "timeout" else "error"), \
-                f"calling it: {reason}"
+            rec["status"], rec["reason"] = (
+                ("timeout" if status == "timeout" else "error"),
+                f"calling it: {reason}",
+            )
             rec["traceback"] = traceback.format_exc(limit=8)
             log(f"  [{w.id}] {impl.label}: {rec['status']}: {rec['reason']}")
             if impl.key == "naive":
@@ -198,8 +220,13 @@ def run_workload(w: Workload, B: Backends, plan: Plan, limits: Limits) -> dict[s
     for rec in recs:
         t = by_key.get(rec["key"])
         if t is not None and t.samples:
-            rec.update(median_s=t.median, spread=t.spread(), n_samples=len(t.samples),
-                       inner=t.inner, samples_s=t.samples)
+            rec.update(
+                median_s=t.median,
+                spread=t.spread(),
+                n_samples=len(t.samples),
+                inner=t.inner,
+                samples_s=t.samples,
+            )
     base = {r["key"]: r.get("median_s") for r in recs}
     for rec in recs:
         m = rec.get("median_s")
@@ -216,10 +243,26 @@ def run_workload(w: Workload, B: Backends, plan: Plan, limits: Limits) -> dict[s
             met, why = False, "output mismatch"
         else:
             met, why = ratio <= tg.bound, ""
-        targets.append({"impl": tg.impl, "ref": tg.ref, "bound": tg.bound,
-                        "describe": tg.describe(), "ratio": ratio, "met": met, "why": why})
-    return {"id": w.id, "group": w.group, "title": w.title, "note": w.note, "impls": recs,
-            "targets": targets, "timing_s": time.perf_counter() - t0}
+        targets.append(
+            {
+                "impl": tg.impl,
+                "ref": tg.ref,
+                "bound": tg.bound,
+                "describe": tg.describe(),
+                "ratio": ratio,
+                "met": met,
+                "why": why,
+            }
+        )
+    return {
+        "id": w.id,
+        "group": w.group,
+        "title": w.title,
+        "note": w.note,
+        "impls": recs,
+        "targets": targets,
+        "timing_s": time.perf_counter() - t0,
+    }
 
 
 def _bind(fn: Callable[..., Any], args: tuple[Any, ...]) -> Callable[[], Any]:

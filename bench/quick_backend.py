@@ -32,7 +32,9 @@ def compare(name: str, xjit_fn, naive_fn, number: int, repeats: int) -> float:
         a.append(_sample(xjit_fn, number))
         b.append(_sample(naive_fn, number))
     ta, tb = statistics.median(a), statistics.median(b)
-    print(f"{name:<34} xjit {ta * 1e6:10.2f} us   naive numpy {tb * 1e6:10.2f} us   ratio {ta / tb:5.2f}")
+    print(
+        f"{name:<34} xjit {ta * 1e6:10.2f} us   naive numpy {tb * 1e6:10.2f} us   ratio {ta / tb:5.2f}"
+    )
     return ta / tb
 
 
@@ -74,7 +76,9 @@ def main() -> None:
 
     np.testing.assert_allclose(traced(x, h)[0].numpy(), naive_cell()[0], rtol=1e-6)
     fn = traced.forward._fn
-    r1 = compare("a1 MyCell call (traced(x, h))", lambda: traced(x, h), naive_cell, 2000, args.repeats)
+    r1 = compare(
+        "a1 MyCell call (traced(x, h))", lambda: traced(x, h), naive_cell, 2000, args.repeats
+    )
     compare("   generated code only", lambda: fn(xn, hn), naive_cell, 2000, args.repeats)
 
     n = 4 * 1024 * 1024
@@ -86,8 +90,12 @@ def main() -> None:
         return np.tanh(xa * aa + ba) * (1 / (1 + np.exp(-xa))) + xa
 
     np.testing.assert_allclose(c(xs, as_, bs).numpy(), naive_chain(), rtol=1e-5, atol=1e-6)
-    r2 = compare("e elementwise chain, 4M f32", lambda: c(xs, as_, bs), naive_chain, 3, args.repeats)
-    print(f"targets: a1 <= 1.2 ({'met' if r1 <= 1.2 else 'missed'}), e <= 0.8 ({'met' if r2 <= 0.8 else 'missed'})")
+    r2 = compare(
+        "e elementwise chain, 4M f32", lambda: c(xs, as_, bs), naive_chain, 3, args.repeats
+    )
+    print(
+        f"targets: a1 <= 1.2 ({'met' if r1 <= 1.2 else 'missed'}), e <= 0.8 ({'met' if r2 <= 0.8 else 'missed'})"
+    )
 
 
 if __name__ == "__main__":

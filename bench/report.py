@@ -51,17 +51,27 @@ def render(run: dict[str, Any]) -> str:
     w(f"# xjit benchmark: {mode} run")
     w("")
     w(f"- {env['when']} · commit {env['commit']} · {run['elapsed_s']:.0f} s in all")
-    w(f"- python {env['python']} · numpy {env['numpy']} ({env['blas']}) · xdsl {env['xdsl']} · "
-      f"torch {env['torch']} · {env['cpus']} CPUs")
+    w(
+        f"- python {env['python']} · numpy {env['numpy']} ({env['blas']}) · xdsl {env['xdsl']} · "
+        f"torch {env['torch']} · {env['cpus']} CPUs"
+    )
     w(f"- threads: {env['threads']}")
-    w("- times: median per call over interleaved samples (± is half the inter-quartile range); "
-      "ratios divide by the naive-numpy (or hand-opt numpy) median **of this same run**")
-    mism = [(wl["id"], r["label"]) for wl in run["workloads"] for r in wl["impls"]
-            if r["status"] == "mismatch"]
+    w(
+        "- times: median per call over interleaved samples (± is half the inter-quartile range); "
+        "ratios divide by the naive-numpy (or hand-opt numpy) median **of this same run**"
+    )
+    mism = [
+        (wl["id"], r["label"])
+        for wl in run["workloads"]
+        for r in wl["impls"]
+        if r["status"] == "mismatch"
+    ]
     if mism:
         w("")
-        w(f"> **WARNING: {len(mism)} implementation(s) disagree with naive numpy** — their times "
-          "are shown but are not valid results: " + ", ".join(f"{a}/{b}" for a, b in mism))
+        w(
+            f"> **WARNING: {len(mism)} implementation(s) disagree with naive numpy** — their times "
+            "are shown but are not valid results: " + ", ".join(f"{a}/{b}" for a, b in mism)
+        )
     w("")
     w("## Workloads")
     w("")
@@ -69,17 +79,29 @@ def render(run: dict[str, Any]) -> str:
         note = f" ({wl['note']})" if wl.get("note") else ""
         w(f"- **{wl['id']}**: {wl['title']}{note}")
     w("")
-    w("| workload | implementation | median | ± | × naive | × hand-opt | compile | check / status |")
+    w(
+        "| workload | implementation | median | ± | × naive | × hand-opt | compile | check / status |"
+    )
     w("|---|---|---:|---:|---:|---:|---:|---|")
     for wl in run["workloads"]:
         for r in wl["impls"]:
             spread = f"{r['spread'] * 100:.0f}%" if r.get("spread") is not None else ""
-            w("| " + " | ".join([
-                wl["id"], r["label"], fmt_time(r.get("median_s")), spread,
-                fmt_ratio(r.get("x_naive")), fmt_ratio(r.get("x_hand")),
-                fmt_time(r.get("compile_s")) if "compile_s" in r else "",
-                _cell(_status_text(r)),
-            ]) + " |")
+            w(
+                "| "
+                + " | ".join(
+                    [
+                        wl["id"],
+                        r["label"],
+                        fmt_time(r.get("median_s")),
+                        spread,
+                        fmt_ratio(r.get("x_naive")),
+                        fmt_ratio(r.get("x_hand")),
+                        fmt_time(r.get("compile_s")) if "compile_s" in r else "",
+                        _cell(_status_text(r)),
+                    ]
+                )
+                + " |"
+            )
     w("")
     w("## Targets (issue 6)")
     w("")
@@ -87,7 +109,9 @@ def render(run: dict[str, Any]) -> str:
     w("|---|---|---:|---|")
     for t in run["targets"]:
         why = f" ({t['why']})" if t.get("why") else ""
-        w(f"| {t['area']} | {_cell(t['target'])} | {t['measured']} | {_cell(_met(t['met']) + why)} |")
+        w(
+            f"| {t['area']} | {_cell(t['target'])} | {t['measured']} | {_cell(_met(t['met']) + why)} |"
+        )
     w("")
     _compile_section(run, w)
     _fresh_section(run, w)
@@ -101,15 +125,19 @@ def _compile_section(run: dict[str, Any], w: Any) -> None:
     w("")
     warm = run.get("compiler_warmup", {})
     if warm.get("status") == "ok":
-        w(f"First compile in this process (a 1-op function; includes importing xDSL and building "
-          f"the context): {fmt_time(warm['value'])}. Every other compile time here is measured "
-          "after it.")
+        w(
+            f"First compile in this process (a 1-op function; includes importing xDSL and building "
+            f"the context): {fmt_time(warm['value'])}. Every other compile time here is measured "
+            "after it."
+        )
     elif warm:
         w(f"First compile in this process failed: {warm.get('reason')}")
     tw = run.get("torch_warmup", {})
     if tw.get("status") == "ok":
-        w(f"PyTorch's first `torch.jit.trace` in this process, likewise set apart: "
-          f"{fmt_time(tw['value'])}.")
+        w(
+            f"PyTorch's first `torch.jit.trace` in this process, likewise set apart: "
+            f"{fmt_time(tw['value'])}."
+        )
     rows = [(wl["id"], r) for wl in run["workloads"] for r in wl["impls"] if "compile_s" in r]
     if rows:
         w("")
@@ -130,16 +158,21 @@ def _compile_section(run: dict[str, Any], w: Any) -> None:
             w("|---:|---:|---:|---|")
             for p in sc["points"]:
                 if p["status"] == "ok":
-                    w(f"| {p['ops']} | {fmt_time(p['compile_s'])} | "
-                      f"{fmt_time(p['compile_s'] / p['ops'])} | {p['check']} |")
+                    w(
+                        f"| {p['ops']} | {fmt_time(p['compile_s'])} | "
+                        f"{fmt_time(p['compile_s'] / p['ops'])} | {p['check']} |"
+                    )
                 else:
                     w(f"| {p['ops']} | — | — | {p['status']}: {_cell(p['reason'])} |")
             if sc.get("exponent") is not None:
-                local = ", ".join(f"{d['from']}→{d['to']}: {d['k']:.2f}"
-                                  for d in sc.get("local_exponents", []))
+                local = ", ".join(
+                    f"{d['from']}→{d['to']}: {d['k']:.2f}" for d in sc.get("local_exponents", [])
+                )
                 w("")
-                w(f"Fitted exponent (log-log least squares over {sc['exponent_sizes']}): "
-                  f"**{sc['exponent']:.2f}**; between neighbouring sizes: {local}.")
+                w(
+                    f"Fitted exponent (log-log least squares over {sc['exponent_sizes']}): "
+                    f"**{sc['exponent']:.2f}**; between neighbouring sizes: {local}."
+                )
     w("")
 
 
@@ -151,21 +184,27 @@ def _fresh_section(run: dict[str, Any], w: Any) -> None:
     w("")
     if imp:
         if imp.get("status") == "ok":
-            w(f"- `import xjit`: {fmt_time(imp['import_s'])} (median of {imp.get('runs', 1)}; "
-              f"`import numpy` alone: {fmt_time(imp.get('numpy_import_s'))}); xDSL imported: "
-              f"**{'yes' if imp['xdsl_imported'] else 'no'}**")
-            w(f"- then the first `jit.trace(MyCell)` in that process (cold, imports the compiler): "
-              f"{fmt_time(imp.get('cold_trace_s'))}, its first call {fmt_time(imp.get('cold_first_call_s'))}")
+            w(
+                f"- `import xjit`: {fmt_time(imp['import_s'])} (median of {imp.get('runs', 1)}; "
+                f"`import numpy` alone: {fmt_time(imp.get('numpy_import_s'))}); xDSL imported: "
+                f"**{'yes' if imp['xdsl_imported'] else 'no'}**"
+            )
+            w(
+                f"- then the first `jit.trace(MyCell)` in that process (cold, imports the compiler): "
+                f"{fmt_time(imp.get('cold_trace_s'))}, its first call {fmt_time(imp.get('cold_first_call_s'))}"
+            )
         else:
             w(f"- `import xjit`: {imp.get('status')}: {imp.get('reason')}")
     if load:
         if load.get("status") == "ok":
-            w(f"- archive ({load.get('saved_with')}, {load.get('archive_bytes')} bytes): "
-              f"`xjit.jit.load` {fmt_time(load['load_s'])}, first call "
-              f"{fmt_time(load['first_call_s'])}, second call {fmt_time(load['second_call_s'])}; "
-              f"import xjit {fmt_time(load['import_s'])}; xDSL imported by load: "
-              f"{'yes' if load['xdsl_imported_after_load'] else 'no'}; output agrees with the "
-              f"saving process: {'yes' if load['agrees'] else '**NO**'}")
+            w(
+                f"- archive ({load.get('saved_with')}, {load.get('archive_bytes')} bytes): "
+                f"`xjit.jit.load` {fmt_time(load['load_s'])}, first call "
+                f"{fmt_time(load['first_call_s'])}, second call {fmt_time(load['second_call_s'])}; "
+                f"import xjit {fmt_time(load['import_s'])}; xDSL imported by load: "
+                f"{'yes' if load['xdsl_imported_after_load'] else 'no'}; output agrees with the "
+                f"saving process: {'yes' if load['agrees'] else '**NO**'}"
+            )
         else:
             w(f"- archive load + first call: {load.get('status')}: {load.get('reason')}")
     w("")
@@ -179,13 +218,17 @@ def _overhead_section(run: dict[str, Any], w: Any) -> None:
     w("")
     if ov.get("status") == "ok":
         lo, hi = ov.get("overhead_iqr_s", [None, None])
-        w(f"- compiled module `traced(x, h)`: {fmt_time(ov['module_call_s'])}; generated numpy "
-          f"function on arrays: {fmt_time(ov['generated_call_s'])}; naive numpy: "
-          f"{fmt_time(ov['naive_s'])}")
-        w(f"- **overhead of the module call: {_signed_us(ov['overhead_s'])} per call** (median "
-          f"of {ov.get('samples')} back-to-back sample differences; quartiles "
-          f"{_signed_us(lo)} … {_signed_us(hi)}: an interval spanning 0 means no measurable "
-          "overhead)")
+        w(
+            f"- compiled module `traced(x, h)`: {fmt_time(ov['module_call_s'])}; generated numpy "
+            f"function on arrays: {fmt_time(ov['generated_call_s'])}; naive numpy: "
+            f"{fmt_time(ov['naive_s'])}"
+        )
+        w(
+            f"- **overhead of the module call: {_signed_us(ov['overhead_s'])} per call** (median "
+            f"of {ov.get('samples')} back-to-back sample differences; quartiles "
+            f"{_signed_us(lo)} … {_signed_us(hi)}: an interval spanning 0 means no measurable "
+            "overhead)"
+        )
     else:
         w(f"- {ov.get('status')}: {ov.get('reason')}")
     w("")

@@ -23,23 +23,43 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 GROUP_NAMES = ["a1", "a2", "b1", "b2", "c", "d", "e", "f"]
 EXTRA_NAMES = ["compile", "import", "load", "overhead"]
-BLAS_ENV = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
-            "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"]
+BLAS_ENV = [
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true",
-                   help="CI smoke: tiny repeat counts, small scaling sizes (< 30 s for a1,e)")
-    p.add_argument("--only", default="",
-                   help=f"comma list of {', '.join(GROUP_NAMES + EXTRA_NAMES)} or workload ids")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI smoke: tiny repeat counts, small scaling sizes (< 30 s for a1,e)",
+    )
+    p.add_argument(
+        "--only",
+        default="",
+        help=f"comma list of {', '.join(GROUP_NAMES + EXTRA_NAMES)} or workload ids",
+    )
     p.add_argument("--json", metavar="PATH", help="write the full results (all samples) as JSON")
     p.add_argument("--md", metavar="PATH", help="write the markdown report here too")
-    p.add_argument("--threads", choices=["auto", "threadpoolctl", "env"], default="auto",
-                   help="how BLAS is held at 1 thread (auto: threadpoolctl if installed)")
-    p.add_argument("--fail-on-mismatch", action="store_true",
-                   help="exit 1 if any implementation disagrees with naive numpy")
+    p.add_argument(
+        "--threads",
+        choices=["auto", "threadpoolctl", "env"],
+        default="auto",
+        help="how BLAS is held at 1 thread (auto: threadpoolctl if installed)",
+    )
+    p.add_argument(
+        "--fail-on-mismatch",
+        action="store_true",
+        help="exit 1 if any implementation disagrees with naive numpy",
+    )
     return p.parse_args(argv)
 
 
@@ -78,8 +98,10 @@ def main(argv: list[str]) -> int:
     known = set(GROUP_NAMES + EXTRA_NAMES)
     for s in only:
         if s not in known and not s.startswith("f-"):
-            print(f"run.py: unknown name in --only: {s!r} (known: {', '.join(sorted(known))})",
-                  file=sys.stderr)
+            print(
+                f"run.py: unknown name in --only: {s!r} (known: {', '.join(sorted(known))})",
+                file=sys.stderr,
+            )
             return 2
 
     def wanted(name: str, group: str | None = None) -> bool:
@@ -100,8 +122,7 @@ def main(argv: list[str]) -> int:
     # The first compile in a process imports xDSL and builds the context: measured on its own.
     log("compiler warm-up (first trace in this process)")
     T = B.xjit
-    run["compiler_warmup"] = guarded(
-        "warm-up", lambda: _first_compile(T), limits.compile_s)
+    run["compiler_warmup"] = guarded("warm-up", lambda: _first_compile(T), limits.compile_s)
     if B.torch is not None:
         run["torch_warmup"] = guarded("torch warm-up", lambda: _first_compile(B.torch))
 
@@ -192,33 +213,50 @@ def environment(np: object, B: object, how: str) -> dict:
     except Exception:  # noqa: BLE001
         env["blas"] = "BLAS unknown"
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=HERE, capture_output=True,
-                               text=True, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=HERE,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=HERE, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         env["commit"] = (rev or "?") + (" (uncommitted changes in the tree)" if dirty else "")
     except Exception:  # noqa: BLE001
         env["commit"] = "?"
     if how == "threadpoolctl":
         from threadpoolctl import threadpool_info
 
-        pools = ", ".join(" ".join(str(v) for v in (i.get("internal_api"), i.get("version")) if v)
-                          + f": {i.get('num_threads')} thread(s)" for i in threadpool_info())
+        pools = ", ".join(
+            " ".join(str(v) for v in (i.get("internal_api"), i.get("version")) if v)
+            + f": {i.get('num_threads')} thread(s)"
+            for i in threadpool_info()
+        )
         threads = f"threadpoolctl threadpool_limits(1) → {pools or 'no pools found'}"
     else:
-        why = ("threadpoolctl not installed" if importlib.util.find_spec("threadpoolctl") is None
-               else "--threads env")
-        threads = (f"environment: {'='.join(BLAS_ENV[:3])}=1 (and BLIS/VECLIB/NUMEXPR) set "
-                   f"before numpy was imported ({why})")
+        why = (
+            "threadpoolctl not installed"
+            if importlib.util.find_spec("threadpoolctl") is None
+            else "--threads env"
+        )
+        threads = (
+            f"environment: {'='.join(BLAS_ENV[:3])}=1 (and BLIS/VECLIB/NUMEXPR) set "
+            f"before numpy was imported ({why})"
+        )
         if why == "--threads env":  # threadpoolctl can still confirm what the variables did
             from threadpoolctl import threadpool_info
 
-            seen = ", ".join(f"{i.get('internal_api')}: {i.get('num_threads')}"
-                             for i in threadpool_info())
+            seen = ", ".join(
+                f"{i.get('internal_api')}: {i.get('num_threads')}" for i in threadpool_info()
+            )
             threads += f"; threadpoolctl reads {seen or 'no pools'}"
     if B.torch is not None:  # type: ignore[attr-defined]
-        threads += (f"; torch.set_num_threads(1) → {B.torch.get_num_threads()} thread(s), "  # type: ignore[attr-defined]
-                    "grad disabled")
+        threads += (
+            f"; torch.set_num_threads(1) → {B.torch.get_num_threads()} thread(s), "  # type: ignore[attr-defined]
+            "grad disabled"
+        )
     env["threads"] = threads
     env["threads_method"] = how
     return env
@@ -231,9 +269,15 @@ def collect_targets(run: dict, tutorial: tuple[str, ...]) -> list[dict]:
     for wl in run["workloads"]:
         labels = {r["key"]: r["label"] for r in wl["impls"]}
         for t in wl["targets"]:
-            out.append({"area": wl["id"], "target": f"{labels.get(t['impl'], t['impl'])} "
-                        f"{t['describe']}", "measured": fmt_ratio(t["ratio"]), "met": t["met"],
-                        "why": t["why"]})
+            out.append(
+                {
+                    "area": wl["id"],
+                    "target": f"{labels.get(t['impl'], t['impl'])} {t['describe']}",
+                    "measured": fmt_ratio(t["ratio"]),
+                    "met": t["met"],
+                    "why": t["why"],
+                }
+            )
     for wl in run["workloads"]:
         if wl["id"] not in tutorial:
             continue
@@ -241,40 +285,71 @@ def collect_targets(run: dict, tutorial: tuple[str, ...]) -> list[dict]:
         if rec is None:
             continue
         c = rec.get("compile_s")
-        out.append({"area": "compile", "target": f"{wl['id']}: {rec['label']} → callable ≤ 0.5 s "
-                    "(after the warm-up compile)", "measured": fmt_time(c),
-                    "met": None if c is None else c <= 0.5,
-                    "why": "" if c is not None else rec.get("reason", "")})
+        out.append(
+            {
+                "area": "compile",
+                "target": f"{wl['id']}: {rec['label']} → callable ≤ 0.5 s "
+                "(after the warm-up compile)",
+                "measured": fmt_time(c),
+                "met": None if c is None else c <= 0.5,
+                "why": "" if c is not None else rec.get("reason", ""),
+            }
+        )
     sc = run.get("scaling")
     if sc is not None:
         p1000 = next((p for p in sc.get("points", []) if p["ops"] == 1000), None)
         if p1000 is not None or not run["quick"]:
             ok = p1000 is not None and p1000["status"] == "ok"
             over = p1000 is not None and p1000["status"] == "timeout" and p1000["limit_s"] > 3
-            measured = (fmt_time(p1000["compile_s"]) if ok else
-                        f"> {p1000['limit_s']:.0f} s (cut off)" if over else "—")
-            out.append({"area": "compile", "target": "1,000-op graph ≤ 3 s", "measured": measured,
-                        "met": (p1000["compile_s"] <= 3) if ok else (False if over else None),
-                        "why": "" if ok or over else
-                        (p1000 or {}).get("reason", sc.get("reason", ""))})
+            measured = (
+                fmt_time(p1000["compile_s"])
+                if ok
+                else f"> {p1000['limit_s']:.0f} s (cut off)"
+                if over
+                else "—"
+            )
+            out.append(
+                {
+                    "area": "compile",
+                    "target": "1,000-op graph ≤ 3 s",
+                    "measured": measured,
+                    "met": (p1000["compile_s"] <= 3) if ok else (False if over else None),
+                    "why": "" if ok or over else (p1000 or {}).get("reason", sc.get("reason", "")),
+                }
+            )
         k = sc.get("exponent")
-        out.append({"area": "compile", "target": "scaling exponent ≤ 1.2 (fit over "
-                    f"{sc.get('exponent_sizes', '—')} ops)",
-                    "measured": f"{k:.2f}" if k is not None else "—",
-                    "met": None if k is None else k <= 1.2,
-                    "why": "" if k is not None else "fewer than two sizes compiled"})
+        out.append(
+            {
+                "area": "compile",
+                "target": f"scaling exponent ≤ 1.2 (fit over {sc.get('exponent_sizes', '—')} ops)",
+                "measured": f"{k:.2f}" if k is not None else "—",
+                "met": None if k is None else k <= 1.2,
+                "why": "" if k is not None else "fewer than two sizes compiled",
+            }
+        )
     imp = run.get("import")
     if imp is not None:
         ok = imp.get("status") == "ok"
-        out.append({"area": "import", "target": "`import xjit` ≤ 0.3 s (fresh process)",
-                    "measured": fmt_time(imp.get("import_s")) if ok else "—",
-                    "met": (imp["import_s"] <= 0.3) if ok else None,
-                    "why": "" if ok else imp.get("reason", "")})
-        out.append({"area": "import", "target": "`import xjit` does not import xDSL",
-                    "measured": ("xDSL imported" if imp.get("xdsl_imported") else "not imported")
-                    if ok else "—",
-                    "met": (not imp["xdsl_imported"]) if ok else None,
-                    "why": "" if ok else imp.get("reason", "")})
+        out.append(
+            {
+                "area": "import",
+                "target": "`import xjit` ≤ 0.3 s (fresh process)",
+                "measured": fmt_time(imp.get("import_s")) if ok else "—",
+                "met": (imp["import_s"] <= 0.3) if ok else None,
+                "why": "" if ok else imp.get("reason", ""),
+            }
+        )
+        out.append(
+            {
+                "area": "import",
+                "target": "`import xjit` does not import xDSL",
+                "measured": ("xDSL imported" if imp.get("xdsl_imported") else "not imported")
+                if ok
+                else "—",
+                "met": (not imp["xdsl_imported"]) if ok else None,
+                "why": "" if ok else imp.get("reason", ""),
+            }
+        )
     return out
 
 

@@ -27,7 +27,9 @@ def time_limit(seconds: float | None) -> Iterator[None]:
     The alarm repeats every second until the body has ended, in case something caught it anyway.
     """
     usable = (
-        seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
+        seconds is not None
+        and seconds > 0
+        and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
     )
     if not usable:

@@ -158,7 +158,9 @@ def _set(module: Any, T: ModuleType, arrays: dict[str, np.ndarray]) -> Any:
     return module
 
 
-def _linear_params(rng: np.random.Generator, n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+def _linear_params(
+    rng: np.random.Generator, n_in: int, n_out: int
+) -> tuple[np.ndarray, np.ndarray]:
     bound = 1.0 / np.sqrt(n_in)
     w = rng.uniform(-bound, bound, (n_out, n_in)).astype(F32)
     b = rng.uniform(-bound, bound, (n_out,)).astype(F32)
@@ -174,7 +176,9 @@ def _standard_impls(
 ) -> list[Impl]:
     """xjit eager/compiled and torch eager/jit, from builders written once against a backend."""
 
-    def on(backend: str, f: Callable[[ModuleType, ModuleType], Callable[..., Any]]) -> Callable[[], Any]:
+    def on(
+        backend: str, f: Callable[[ModuleType, ModuleType], Callable[..., Any]]
+    ) -> Callable[[], Any]:
         def build() -> Callable[..., Any]:
             T, M = (B.xjit, B.xm) if backend == "xjit" else _need_torch(B)
             return f(T, M)
@@ -183,10 +187,17 @@ def _standard_impls(
 
     return [
         Impl("xjit_eager", "xjit eager", "xjit", on("xjit", eager)),
-        Impl("xjit_compiled", f"xjit compiled ({how})", "xjit", on("xjit", compiled), compiles=True),
+        Impl(
+            "xjit_compiled", f"xjit compiled ({how})", "xjit", on("xjit", compiled), compiles=True
+        ),
         Impl("torch_eager", "torch eager", "torch", on("torch", eager)),
-        Impl("torch_jit", f"torch.jit ({torch_how or how})", "torch", on("torch", compiled),
-             compiles=True),
+        Impl(
+            "torch_jit",
+            f"torch.jit ({torch_how or how})",
+            "torch",
+            on("torch", compiled),
+            compiles=True,
+        ),
     ]
 
 
@@ -228,15 +239,22 @@ def a1(B: Backends, rng: np.random.Generator) -> Workload:
         return jit(T, "trace", cell, ex)
 
     return Workload(
-        "a1", "a1", "MyCell tanh(linear(x) + h), Linear(4,4), x/h 3×4",
+        "a1",
+        "a1",
+        "MyCell tanh(linear(x) + h), Linear(4,4), x/h 3×4",
         [(x, h), (x2, h2)],
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         *_standard_impls(B, eager, compiled, "trace")],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            *_standard_impls(B, eager, compiled, "trace"),
+        ],
         [Target("xjit_compiled", "naive", 1.2)],
     )
 
 
-def _gate_inputs(rng: np.random.Generator, W: np.ndarray, b: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+def _gate_inputs(
+    rng: np.random.Generator, W: np.ndarray, b: np.ndarray
+) -> list[tuple[np.ndarray, ...]]:
     """Two (x, h) sets of shape 3×4: the gate passes linear(x) on one, negates it on the other."""
     found: dict[bool, tuple[np.ndarray, ...]] = {}
     while len(found) < 2:
@@ -291,10 +309,15 @@ def a2(B: Backends, rng: np.random.Generator) -> Workload:
         return jit(T, "trace", cell, (T.from_numpy(x.copy()), T.from_numpy(h.copy())))
 
     return Workload(
-        "a2", "a2", "MyCell with the decision gate, tanh(dg(linear(x)) + h), 3×4",
+        "a2",
+        "a2",
+        "MyCell with the decision gate, tanh(dg(linear(x)) + h), 3×4",
         inputs,
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         *_standard_impls(B, eager, compiled, "script gate + trace")],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            *_standard_impls(B, eager, compiled, "script gate + trace"),
+        ],
         [Target("xjit_compiled", "naive", 1.2)],
         note="checked on inputs taking each branch of the gate",
     )
@@ -303,8 +326,15 @@ def a2(B: Backends, rng: np.random.Generator) -> Workload:
 # -- b1, b2, c: WrapRNN over the scripted MyRNNLoop -------------------------------------------------
 
 
-def _rnn(wid: str, B: Backends, rng: np.random.Generator, T_steps: int, batch: int, hidden: int,
-         targets: list[Target]) -> Workload:
+def _rnn(
+    wid: str,
+    B: Backends,
+    rng: np.random.Generator,
+    T_steps: int,
+    batch: int,
+    hidden: int,
+    targets: list[Target],
+) -> Workload:
     W, b = _linear_params(rng, hidden, hidden)
     xs = rng.standard_normal((T_steps, batch, hidden)).astype(F32)
     xs2 = rng.standard_normal((T_steps, batch, hidden)).astype(F32)
@@ -388,25 +418,45 @@ def _rnn(wid: str, B: Backends, rng: np.random.Generator, T_steps: int, batch: i
         loop = script(loop_cls(M)(jit(T, "trace", cell, (ex_x, ex_h))))
         return jit(T, "trace", M.WrapRNN(loop), (T.from_numpy(xs.copy()),))
 
-    title = (f"WrapRNN over scripted MyRNNLoop, T={T_steps}, batch {batch}, hidden {hidden}")
+    title = f"WrapRNN over scripted MyRNNLoop, T={T_steps}, batch {batch}, hidden {hidden}"
     return Workload(
-        wid, wid, title, [(xs,), (xs2,)],
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         Impl("hoisted", "numpy hand-opt, hoisted", "numpy", hoisted),
-         *_standard_impls(B, eager, compiled, "script + trace")],
+        wid,
+        wid,
+        title,
+        [(xs,), (xs2,)],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            Impl("hoisted", "numpy hand-opt, hoisted", "numpy", hoisted),
+            *_standard_impls(B, eager, compiled, "script + trace"),
+        ],
         targets,
         note="the gate takes both branches across the T steps",
     )
 
 
 def b1(B: Backends, rng: np.random.Generator) -> Workload:
-    return _rnn("b1", B, rng, 10, 3, 4,
-                [Target("xjit_compiled", "naive", 1.2), Target("xjit_compiled", "naive", 0.5)])
+    return _rnn(
+        "b1",
+        B,
+        rng,
+        10,
+        3,
+        4,
+        [Target("xjit_compiled", "naive", 1.2), Target("xjit_compiled", "naive", 0.5)],
+    )
 
 
 def b2(B: Backends, rng: np.random.Generator) -> Workload:
-    return _rnn("b2", B, rng, 100, 3, 4,
-                [Target("xjit_compiled", "naive", 1.2), Target("xjit_compiled", "naive", 0.4)])
+    return _rnn(
+        "b2",
+        B,
+        rng,
+        100,
+        3,
+        4,
+        [Target("xjit_compiled", "naive", 1.2), Target("xjit_compiled", "naive", 0.4)],
+    )
 
 
 def c(B: Backends, rng: np.random.Generator) -> Workload:
@@ -420,8 +470,11 @@ def d(B: Backends, rng: np.random.Generator) -> Workload:
     dims = [1024, 4096, 4096, 1024]
     layers = [_linear_params(rng, i, o) for i, o in zip(dims[:-1], dims[1:])]
     (W1, b1_), (W2, b2_), (W3, b3_) = layers
-    params = {f"fc{k + 1}.{n}": a for k, (w, bb) in enumerate(layers)
-              for n, a in (("weight", w), ("bias", bb))}
+    params = {
+        f"fc{k + 1}.{n}": a
+        for k, (w, bb) in enumerate(layers)
+        for n, a in (("weight", w), ("bias", bb))
+    }
     x = rng.standard_normal((64, 1024)).astype(F32)
     x2 = rng.standard_normal((64, 1024)).astype(F32)
 
@@ -435,7 +488,11 @@ def d(B: Backends, rng: np.random.Generator) -> Workload:
 
     def hand() -> Callable[..., Any]:
         W1T, W2T, W3T = (np.ascontiguousarray(w.T) for w in (W1, W2, W3))
-        h1, h2, out = np.empty((64, 4096), F32), np.empty((64, 4096), F32), np.empty((64, 1024), F32)
+        h1, h2, out = (
+            np.empty((64, 4096), F32),
+            np.empty((64, 4096), F32),
+            np.empty((64, 1024), F32),
+        )
 
         def f(x: np.ndarray) -> Any:
             np.matmul(x, W1T, out=h1)
@@ -457,12 +514,18 @@ def d(B: Backends, rng: np.random.Generator) -> Workload:
         return jit(T, "trace", _set(M.MLP(), T, params), (T.from_numpy(x.copy()),))
 
     return Workload(
-        "d", "d", "MLP 1024→4096→4096→1024, relu, batch 64",
+        "d",
+        "d",
+        "MLP 1024→4096→4096→1024, relu, batch 64",
         [(x,), (x2,)],
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         *_standard_impls(B, eager, compiled, "trace")],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            *_standard_impls(B, eager, compiled, "trace"),
+        ],
         [Target("xjit_compiled", "hand", 1.05)],
-        rtol=1e-3, atol=1e-4,
+        rtol=1e-3,
+        atol=1e-4,
     )
 
 
@@ -520,11 +583,16 @@ def e(B: Backends, rng: np.random.Generator) -> Workload:
         return jit(T, "trace", M.chain, tuple(T.from_numpy(v.copy()) for v in (x, a, b)))
 
     return Workload(
-        "e", "e", "tanh(x*a + b) * sigmoid(x) + x, x/a/b 2048×2048 (4M elements)",
+        "e",
+        "e",
+        "tanh(x*a + b) * sigmoid(x) + x, x/a/b 2048×2048 (4M elements)",
         inputs,
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         Impl("blocked", "numpy hand-opt, cache-blocked", "numpy", blocked),
-         *_standard_impls(B, eager, compiled, "trace")],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            Impl("blocked", "numpy hand-opt, cache-blocked", "numpy", blocked),
+            *_standard_impls(B, eager, compiled, "trace"),
+        ],
         [Target("xjit_compiled", "naive", 0.8)],
     )
 
@@ -569,9 +637,15 @@ def _softmax(B: Backends, rng: np.random.Generator, rows: int, cols: int) -> Wor
 
     wid = f"f-softmax-{rows}x{cols}"
     return Workload(
-        wid, "f", f"softmax(x, dim=-1), {rows}×{cols}", [(x,), (x2,)],
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         *_standard_impls(B, fn, compiled, "trace")],
+        wid,
+        "f",
+        f"softmax(x, dim=-1), {rows}×{cols}",
+        [(x,), (x2,)],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            *_standard_impls(B, fn, compiled, "trace"),
+        ],
         [Target("xjit_compiled", "naive", 0.75)],
         atol=1e-7,
     )
@@ -623,24 +697,40 @@ def _layernorm(B: Backends, rng: np.random.Generator, rows: int, cols: int) -> W
 
     wid = f"f-layernorm-{rows}x{cols}"
     return Workload(
-        wid, "f", f"LayerNorm({cols}) (affine), {rows}×{cols}", [(x,), (x2,)],
-        [Impl("naive", "numpy naive", "numpy", naive), Impl("hand", "numpy hand-opt", "numpy", hand),
-         *_standard_impls(B, module, compiled, "trace")],
+        wid,
+        "f",
+        f"LayerNorm({cols}) (affine), {rows}×{cols}",
+        [(x,), (x2,)],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            Impl("hand", "numpy hand-opt", "numpy", hand),
+            *_standard_impls(B, module, compiled, "trace"),
+        ],
         [Target("xjit_compiled", "naive", 0.75)],
-        rtol=1e-4, atol=1e-4,
+        rtol=1e-4,
+        atol=1e-4,
     )
 
 
 def f_all(B: Backends, rng: np.random.Generator) -> list[Workload]:
     return [
-        _softmax(B, rng, 64, 1024), _softmax(B, rng, 1024, 4096),
-        _layernorm(B, rng, 64, 1024), _layernorm(B, rng, 1024, 4096),
+        _softmax(B, rng, 64, 1024),
+        _softmax(B, rng, 1024, 4096),
+        _layernorm(B, rng, 64, 1024),
+        _layernorm(B, rng, 1024, 4096),
     ]
 
 
 # group -> builder(s); the order of the report
 GROUPS: dict[str, Callable[[Backends, np.random.Generator], Workload | list[Workload]]] = {
-    "a1": a1, "a2": a2, "b1": b1, "b2": b2, "c": c, "d": d, "e": e, "f": f_all,
+    "a1": a1,
+    "a2": a2,
+    "b1": b1,
+    "b2": b2,
+    "c": c,
+    "d": d,
+    "e": e,
+    "f": f_all,
 }
 
 # The tutorial's modules, whose compile time has the issue's ≤ 0.5 s target.

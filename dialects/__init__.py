@@ -36,8 +36,18 @@ XJIT_DIALECTS: dict[str, Callable[[], Dialect]] = {"torch": _torch, "loop": _loo
 
 # Upstream dialects that appear at some stage of the xjit pipeline.
 _UPSTREAM = (
-    "builtin", "func", "arith", "math", "scf", "memref", "tensor", "linalg", "ml_program",
-    "bufferization", "affine", "cf",
+    "builtin",
+    "func",
+    "arith",
+    "math",
+    "scf",
+    "memref",
+    "tensor",
+    "linalg",
+    "ml_program",
+    "bufferization",
+    "affine",
+    "cf",
 )
 
 

@@ -122,7 +122,9 @@ class NestOp(IRDLOperation):
             )
         for k in kinds:
             if k not in ITERATOR_KINDS:
-                raise VerifyException(f"unknown iterator kind '{k}', expected one of {ITERATOR_KINDS}")
+                raise VerifyException(
+                    f"unknown iterator kind '{k}', expected one of {ITERATOR_KINDS}"
+                )
         args = self.body.block.args
         if len(args) != len(self.bounds) or any(not isinstance(a.type, IndexType) for a in args):
             raise VerifyException("body block must have one `index` argument per bound")

@@ -118,7 +118,9 @@ class ConstantFloatOp(IRDLOperation):
         super().__init__(
             properties={"value": FloatAttr(value, Float64Type())}, result_types=[FloatType()]
         )
-        self.result.name_hint = "float" + (f"{value}".replace("-", "m").replace(".", "_").replace("+", ""))
+        self.result.name_hint = "float" + (
+            f"{value}".replace("-", "m").replace(".", "_").replace("+", "")
+        )
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
@@ -195,8 +197,12 @@ class ValueTensorLiteralOp(IRDLOperation):
         # The element type must be the result's dtype (integers also signless, as builtin
         # tensors spell them): the lowering keeps the literal's bytes and only retypes them.
         et, dt = t.element_type, rt.dtype
-        if rt.element_dtype is not None and et != dt and not (
-            isinstance(et, IntegerType) and isinstance(dt, IntegerType) and et.width == dt.width
+        if (
+            rt.element_dtype is not None
+            and et != dt
+            and not (
+                isinstance(et, IntegerType) and isinstance(dt, IntegerType) and et.width == dt.width
+            )
         ):
             raise VerifyException(f"literal of type {t} does not match result type {rt}")
 
@@ -222,10 +228,16 @@ class PrimListConstructOp(IRDLOperation):
         assert isinstance(rt, ListType)
         for e in self.elements:
             generic_tensor = (  # `!torch.list<vtensor>` holds tensors of any shape and dtype
-                isinstance(rt.element_type, ValueTensorType) and rt.element_type.sizes is None
-                and rt.element_type.element_dtype is None and isinstance(e.type, ValueTensorType)
+                isinstance(rt.element_type, ValueTensorType)
+                and rt.element_type.sizes is None
+                and rt.element_type.element_dtype is None
+                and isinstance(e.type, ValueTensorType)
             )
-            if e.type != rt.element_type and not isinstance(rt.element_type, NumberType) and not generic_tensor:
+            if (
+                e.type != rt.element_type
+                and not isinstance(rt.element_type, NumberType)
+                and not generic_tensor
+            ):
                 raise VerifyException(f"list element of type {e.type} in a {rt}")
 
 
@@ -247,7 +259,9 @@ class PrimTupleConstructOp(IRDLOperation):
         rt = self.result.type
         assert isinstance(rt, TupleType)
         if tuple(e.type for e in self.elements) != tuple(rt.contained_types.data):
-            raise VerifyException(f"tuple elements {[str(e.type) for e in self.elements]} do not match {rt}")
+            raise VerifyException(
+                f"tuple elements {[str(e.type) for e in self.elements]} do not match {rt}"
+            )
 
 
 @irdl_op_definition
@@ -269,7 +283,9 @@ class PrimTupleUnpackOp(IRDLOperation):
         t = self.tup.type
         assert isinstance(t, TupleType)
         if tuple(r.type for r in self.results_) != tuple(t.contained_types.data):
-            raise VerifyException(f"results {[str(r.type) for r in self.results_]} do not unpack {t}")
+            raise VerifyException(
+                f"results {[str(r.type) for r in self.results_]} do not unpack {t}"
+            )
 
 
 @irdl_op_definition
@@ -318,7 +334,11 @@ class TensorStaticInfoCastOp(IRDLOperation):
 
 def types_compatible(a: ValueTensorType, b: ValueTensorType) -> bool:
     """Whether two tensor types may describe the same tensor (unknowns agree with anything)."""
-    if a.element_dtype is not None and b.element_dtype is not None and a.element_dtype != b.element_dtype:
+    if (
+        a.element_dtype is not None
+        and b.element_dtype is not None
+        and a.element_dtype != b.element_dtype
+    ):
         return False
     x, y = a.sizes, b.sizes
     if x is None or y is None:
@@ -364,11 +384,11 @@ class PrimIfCanonicalization(HasCanonicalizationPatternsTrait):
 class PrimIfOp(IRDLOperation):
     """torch-mlir's `torch.prim.If`:
 
-        %0 = torch.prim.If %cond -> (!torch.vtensor<[3],f32>) {
-          torch.prim.If.yield %x : !torch.vtensor<[3],f32>
-        } else {
-          torch.prim.If.yield %y : !torch.vtensor<[3],f32>
-        }
+    %0 = torch.prim.If %cond -> (!torch.vtensor<[3],f32>) {
+      torch.prim.If.yield %x : !torch.vtensor<[3],f32>
+    } else {
+      torch.prim.If.yield %y : !torch.vtensor<[3],f32>
+    }
     """
 
     name = "torch.prim.If"
@@ -420,7 +440,9 @@ class PrimIfOp(IRDLOperation):
         for which, region in (("then", self.then_region), ("else", self.else_region)):
             term = region.block.last_op
             if not isinstance(term, PrimIfYieldOp):
-                raise VerifyException(f"the {which} region of torch.prim.If must end in torch.prim.If.yield")
+                raise VerifyException(
+                    f"the {which} region of torch.prim.If must end in torch.prim.If.yield"
+                )
             got = tuple(v.type for v in term.results_)
             if got != want:
                 raise VerifyException(
@@ -438,7 +460,9 @@ class PrimLoopConditionOp(IRDLOperation):
     should_continue = operand_def(BoolType)
     iter_args = var_operand_def()
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(PrimLoopOp), Pure()))
-    assembly_format = "$should_continue `,` `iter` `(` ($iter_args^ `:` type($iter_args))? `)` attr-dict"
+    assembly_format = (
+        "$should_continue `,` `iter` `(` ($iter_args^ `:` type($iter_args))? `)` attr-dict"
+    )
 
     def __init__(self, should_continue: SSAValue | Operation, *iter_args: SSAValue | Operation):
         super().__init__(operands=[should_continue, iter_args])
@@ -510,7 +534,9 @@ class PrimLoopOp(IRDLOperation):
         c = parser.parse_unresolved_operand()
         parser.parse_punctuation(",")
         parser.parse_keyword("init")
-        inits = parser.parse_comma_separated_list(parser.Delimiter.PAREN, parser.parse_unresolved_operand)
+        inits = parser.parse_comma_separated_list(
+            parser.Delimiter.PAREN, parser.parse_unresolved_operand
+        )
         body = parser.parse_region()
         attrs = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
@@ -534,7 +560,9 @@ class PrimLoopOp(IRDLOperation):
         if not isinstance(term, PrimLoopConditionOp):
             raise VerifyException("torch.prim.Loop body must end in torch.prim.Loop.condition")
         if tuple(v.type for v in term.iter_args) != carried:
-            raise VerifyException("torch.prim.Loop.condition must pass the loop-carried values' types")
+            raise VerifyException(
+                "torch.prim.Loop.condition must pass the loop-carried values' types"
+            )
 
 
 # -- parameters --------------------------------------------------------------------------------
@@ -616,18 +644,45 @@ _CONSTRAINTS: dict[str, Any] = {
     "float?": AnyOf([BaseAttr(FloatType), BaseAttr(NoneType)]),
     "bool": BaseAttr(BoolType),
     "bool?": AnyOf([BaseAttr(BoolType), BaseAttr(NoneType)]),
-    "Scalar": AnyOf([BaseAttr(IntType), BaseAttr(FloatType), BaseAttr(NumberType), BaseAttr(BoolType)]),
-    "Scalar?": AnyOf([BaseAttr(IntType), BaseAttr(FloatType), BaseAttr(NumberType), BaseAttr(BoolType), BaseAttr(NoneType)]),
+    "Scalar": AnyOf(
+        [BaseAttr(IntType), BaseAttr(FloatType), BaseAttr(NumberType), BaseAttr(BoolType)]
+    ),
+    "Scalar?": AnyOf(
+        [
+            BaseAttr(IntType),
+            BaseAttr(FloatType),
+            BaseAttr(NumberType),
+            BaseAttr(BoolType),
+            BaseAttr(NoneType),
+        ]
+    ),
     "ScalarType?": AnyOf([BaseAttr(IntType), BaseAttr(NoneType)]),
     "str": BaseAttr(StrType),
 }
 # Non-tensor returns (`-> int`, `-> bool`, `-> float`) of scalar ops: see xjit/ops/scalar_ops.py.
 _RESULT_CONSTRAINTS: dict[str, Any] = {
-    "Tensor": _TENSOR, "int": BaseAttr(IntType), "float": BaseAttr(FloatType), "bool": BaseAttr(BoolType),
+    "Tensor": _TENSOR,
+    "int": BaseAttr(IntType),
+    "float": BaseAttr(FloatType),
+    "bool": BaseAttr(BoolType),
 }
 # Names IRDL or Operation already use; a schema argument so named gets a trailing underscore.
-_RESERVED = {"name", "operands", "results", "regions", "attributes", "properties", "parent",
-             "result", "traits", "type", "value", "print", "parse", "verify"}
+_RESERVED = {
+    "name",
+    "operands",
+    "results",
+    "regions",
+    "attributes",
+    "properties",
+    "parent",
+    "result",
+    "traits",
+    "type",
+    "value",
+    "print",
+    "parse",
+    "verify",
+}
 
 
 def field_name(arg_name: str) -> str:
@@ -683,7 +738,11 @@ def verify_with_rule(op: IRDLOperation, opdef: OpDef) -> None:
     exp = expected if isinstance(expected, tuple) else (expected,)
     for r, e in zip(op.results, exp):
         if isinstance(r.type, ValueTensorType) and not _types_compatible(e, r.type):
-            shape = "*" if e.shape is None else "[" + ",".join("?" if d is None else str(d) for d in e.shape) + "]"
+            shape = (
+                "*"
+                if e.shape is None
+                else "[" + ",".join("?" if d is None else str(d) for d in e.shape) + "]"
+            )
             raise VerifyException(
                 f"{op.name}: result type {r.type} does not match the inferred "
                 f"{shape},{e.dtype.mlir if e.dtype else 'unk'}"
@@ -701,7 +760,9 @@ class AtenOp(IRDLOperation):
 
 def _make_aten_op(opdef: OpDef) -> type[IRDLOperation]:
     ns: dict[str, Any] = {
-        "name": opdef.name, "OPDEF": opdef, "__module__": __name__,
+        "name": opdef.name,
+        "OPDEF": opdef,
+        "__module__": __name__,
         "__annotations__": {"OPDEF": ClassVar[OpDef]},
     }
     operand_names = []
@@ -733,9 +794,22 @@ def aten_op_class(name: str) -> type[IRDLOperation]:
 Torch = Dialect(
     "torch",
     [
-        ConstantIntOp, ConstantFloatOp, ConstantBoolOp, ConstantNoneOp, ValueTensorLiteralOp,
-        PrimListConstructOp, PrimTupleConstructOp, GlobalSlotOp, GlobalSlotGetOp,
-        TensorStaticInfoCastOp, PrimTupleUnpackOp, PrimListUnpackOp, PrimIfOp, PrimIfYieldOp, PrimLoopOp, PrimLoopConditionOp,
+        ConstantIntOp,
+        ConstantFloatOp,
+        ConstantBoolOp,
+        ConstantNoneOp,
+        ValueTensorLiteralOp,
+        PrimListConstructOp,
+        PrimTupleConstructOp,
+        GlobalSlotOp,
+        GlobalSlotGetOp,
+        TensorStaticInfoCastOp,
+        PrimTupleUnpackOp,
+        PrimListUnpackOp,
+        PrimIfOp,
+        PrimIfYieldOp,
+        PrimLoopOp,
+        PrimLoopConditionOp,
         *ATEN_OPS.values(),
     ],
     TORCH_TYPES,

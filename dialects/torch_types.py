@@ -119,13 +119,16 @@ class ValueTensorType(ParametrizedAttribute, TypeAttribute):
             shape = ArrayAttr([IntAttr(d) for d in dims])
         parser.parse_punctuation(",")
         start = parser.pos
-        dtype: Attribute = NoneAttr() if parser.parse_optional_keyword("unk") else parser.parse_type()
+        dtype: Attribute = (
+            NoneAttr() if parser.parse_optional_keyword("unk") else parser.parse_type()
+        )
         if not isinstance(dtype, NoneAttr) and dtype_from_attr(dtype) is None:
             # A located parse error rather than the (unlocated) VerifyException of verify().
             supported = ", ".join(_DTYPE_TO_MLIR)
             parser.raise_error(
                 f"unsupported tensor dtype {dtype} (expected one of {supported}, or unk)",
-                start, parser.pos,
+                start,
+                parser.pos,
             )
         parser.parse_punctuation(">")
         return (shape, dtype)
@@ -147,13 +150,19 @@ NoneType = _simple_type("torch.none", "`!torch.none`: the type of Python's None.
 NumberType = _simple_type("torch.number", "`!torch.number`: an int or a float.")
 StrType = _simple_type("torch.str", "`!torch.str`.")
 
-_SIMPLE = {"int": IntType, "float": FloatType, "bool": BoolType, "none": NoneType,
-           "number": NumberType, "str": StrType}
+_SIMPLE = {
+    "int": IntType,
+    "float": FloatType,
+    "bool": BoolType,
+    "none": NoneType,
+    "number": NumberType,
+    "str": StrType,
+}
 
 
 def _print_nested(printer: Printer, t: Attribute) -> None:
     if isinstance(t, ParametrizedAttribute) and t.name.startswith("torch."):
-        printer.print_string(t.name[len("torch."):])
+        printer.print_string(t.name[len("torch.") :])
         if hasattr(t, "print_parameters") and t.parameters:
             t.print_parameters(printer)  # type: ignore[attr-defined]
     else:
@@ -212,9 +221,20 @@ class TupleType(ParametrizedAttribute, TypeAttribute):
 
     @classmethod
     def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
-        types = parser.parse_comma_separated_list(parser.Delimiter.ANGLE, lambda: _parse_nested(parser))
+        types = parser.parse_comma_separated_list(
+            parser.Delimiter.ANGLE, lambda: _parse_nested(parser)
+        )
         return (ArrayAttr(types),)
 
 
-TORCH_TYPES = [ValueTensorType, IntType, FloatType, BoolType, NoneType, NumberType, StrType,
-               ListType, TupleType]
+TORCH_TYPES = [
+    ValueTensorType,
+    IntType,
+    FloatType,
+    BoolType,
+    NoneType,
+    NumberType,
+    StrType,
+    ListType,
+    TupleType,
+]

@@ -53,8 +53,10 @@ class TransposeOp(IRDLOperation):
             raise VerifyException(f"permutation {perm} is not a permutation of the source dims")
         shape = src.get_shape()
         if list(res.get_shape()) != [shape[p] for p in perm]:
-            raise VerifyException(f"result shape {list(res.get_shape())} is not the source shape "
-                                  f"{list(shape)} permuted by {perm}")
+            raise VerifyException(
+                f"result shape {list(res.get_shape())} is not the source shape "
+                f"{list(shape)} permuted by {perm}"
+            )
         if res.element_type != src.element_type:
             raise VerifyException("element types differ")
 

@@ -89,7 +89,11 @@ class TorchBuilder:
             return self.insert(td.ConstantFloatOp(float(v))).results[0]
         if isinstance(v, (list, tuple)):
             elems = [
-                x.value if isinstance(x, IRValue) else x if isinstance(x, SSAValue) else self.constant(x)
+                x.value
+                if isinstance(x, IRValue)
+                else x
+                if isinstance(x, SSAValue)
+                else self.constant(x)
                 for x in v
             ]
             elem_t = elems[0].type if elems else td.IntType()
@@ -111,8 +115,14 @@ class TorchBuilder:
         operands = [self.operand(a, v) for a, v in zip(opdef.schema.args, args, strict=True)]
         metas = [td._meta_or_const(o) for o in operands]
         # Python constants are known even when materialised: give the rule the real values.
-        metas = [v if not isinstance(m, TensorMeta) and m is UNKNOWN and not isinstance(v, (SSAValue, IRValue)) else m
-                 for m, v in zip(metas, args, strict=True)]
+        metas = [
+            v
+            if not isinstance(m, TensorMeta)
+            and m is UNKNOWN
+            and not isinstance(v, (SSAValue, IRValue))
+            else m
+            for m, v in zip(metas, args, strict=True)
+        ]
         out = opdef.shape(*metas)
         outs = out if isinstance(out, tuple) else (out,)
         cls = td.aten_op_class(opdef.name)

@@ -46,8 +46,14 @@ def _callee_text(callee: str) -> str:
     return "self." + ".".join(parts)
 
 
-_INLINED = (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp,
-            td.PrimListConstructOp, td.GlobalSlotGetOp)
+_INLINED = (
+    td.ConstantIntOp,
+    td.ConstantFloatOp,
+    td.ConstantBoolOp,
+    td.ConstantNoneOp,
+    td.PrimListConstructOp,
+    td.GlobalSlotGetOp,
+)
 _FN = "fn."  # frontends/script/calls.py: a called scripted function is @fn.<name>
 
 
@@ -70,7 +76,9 @@ class _FunctionPrinter:
         if v in self.names:
             return self.names[v]
         op = v.owner
-        if isinstance(op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)):
+        if isinstance(
+            op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)
+        ):
             return repr(td._meta_or_const(v))
         if isinstance(op, td.PrimListConstructOp):
             return "[" + ", ".join(self.expr(e) for e in op.elements) + "]"
@@ -98,7 +106,9 @@ class _FunctionPrinter:
     def var(self, v: SSAValue) -> str:
         """A fresh Python variable for a control-flow result, named after its hint when possible."""
         hint = v.name_hint
-        if hint and _identifier(hint.split("_")[0] if hint.rsplit("_", 1)[-1].isdigit() else hint, ""):
+        if hint and _identifier(
+            hint.split("_")[0] if hint.rsplit("_", 1)[-1].isdigit() else hint, ""
+        ):
             base = hint.rsplit("_", 1)[0] if hint.rsplit("_", 1)[-1].isdigit() else hint
             return base
         return self.fresh()
@@ -114,9 +124,18 @@ class _FunctionPrinter:
             last = last.prev_op
         if last is None or isinstance(last, (td.PrimIfOp, td.PrimLoopOp)) or not last.results:
             return
-        if isinstance(last, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp,
-                             td.ConstantNoneOp, td.PrimListConstructOp, td.GlobalSlotGetOp,
-                             td.TensorStaticInfoCastOp)):
+        if isinstance(
+            last,
+            (
+                td.ConstantIntOp,
+                td.ConstantFloatOp,
+                td.ConstantBoolOp,
+                td.ConstantNoneOp,
+                td.PrimListConstructOp,
+                td.GlobalSlotGetOp,
+                td.TensorStaticInfoCastOp,
+            ),
+        ):
             return
         chosen: dict[Any, str] = {}
         for r in last.results:
@@ -142,7 +161,7 @@ class _FunctionPrinter:
         """Render a region's ops (not its terminator); returns the terminator's operands."""
         if targets is not None:
             vals = list(block.last_op.operands)
-            self.prename(block, targets, vals[len(vals) - len(targets):])
+            self.prename(block, targets, vals[len(vals) - len(targets) :])
         self.depth += 1
         for o in block.ops:
             if isinstance(o, (td.PrimIfYieldOp, td.PrimLoopConditionOp)):
@@ -189,7 +208,11 @@ class _FunctionPrinter:
                 if self.expr(v) != n:
                     self.emit(f"{n} = {self.expr(v)}")
             self.bind(blk.args[1:], names)
-            idx = self.fresh() if blk.args[0].name_hint is None else _identifier(blk.args[0].name_hint, self.fresh())
+            idx = (
+                self.fresh()
+                if blk.args[0].name_hint is None
+                else _identifier(blk.args[0].name_hint, self.fresh())
+            )
             self.names[blk.args[0]] = idx
             term = blk.last_op
             init = td._meta_or_const(op.initial_condition)
@@ -200,12 +223,19 @@ class _FunctionPrinter:
             elif n == 9223372036854775807:
                 self.emit(f"while {self.expr(op.initial_condition)}:  # {idx} counts iterations")
             else:
-                self.emit(f"for {idx} in range({self.expr(op.max_trip_count)}):  # while the condition holds")
+                self.emit(
+                    f"for {idx} in range({self.expr(op.max_trip_count)}):  # while the condition holds"
+                )
             start = len(self.lines)
             vals = self.region_ops(blk, names)
             self.depth += 1
             self.assign(names, vals[1:])
-            if not (init is True and cont is True) and n != 9223372036854775807 or cont is not True and n == 9223372036854775807:
+            if (
+                not (init is True and cont is True)
+                and n != 9223372036854775807
+                or cont is not True
+                and n == 9223372036854775807
+            ):
                 if cont is not True:
                     self.emit(f"if not {self.expr(vals[0])}: break")
             if len(self.lines) == start:
@@ -218,15 +248,29 @@ class _FunctionPrinter:
     def op(self, op: Operation) -> None:
         if self.control_flow(op):
             return
-        if isinstance(op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp,
-                           td.ConstantNoneOp, td.PrimListConstructOp, td.GlobalSlotGetOp)):
+        if isinstance(
+            op,
+            (
+                td.ConstantIntOp,
+                td.ConstantFloatOp,
+                td.ConstantBoolOp,
+                td.ConstantNoneOp,
+                td.PrimListConstructOp,
+                td.GlobalSlotGetOp,
+            ),
+        ):
             return  # inlined where used
         if isinstance(op, func.ReturnOp):
             vals = [self.expr(v) for v in op.arguments]
             self.emit("return " + (vals[0] if len(vals) == 1 else f"({', '.join(vals)})"))
             return
         if isinstance(op, td.PrimTupleConstructOp):
-            rhs = "(" + ", ".join(self.expr(e) for e in op.elements) + ("," if len(op.elements) == 1 else "") + ")"
+            rhs = (
+                "("
+                + ", ".join(self.expr(e) for e in op.elements)
+                + ("," if len(op.elements) == 1 else "")
+                + ")"
+            )
         elif isinstance(op, td.AtenOp) and "binop" in op.OPDEF.attrs:
             a, b = (self.expr(v) for v in op.operands)
             rhs = f"{a} {op.OPDEF.attrs['binop']} {b}"
@@ -265,7 +309,11 @@ class _FunctionPrinter:
             self.names[a] = name
             args.append(f"{name}: {_type_str(a.type)}")
         outs = self.f.function_type.outputs.data
-        ret = _type_str(outs[0]) if len(outs) == 1 else f"Tuple[{', '.join(_type_str(t) for t in outs)}]"
+        ret = (
+            _type_str(outs[0])
+            if len(outs) == 1
+            else f"Tuple[{', '.join(_type_str(t) for t in outs)}]"
+        )
         for op in self.f.body.block.ops:
             self.op(op)
         sig = f"def {self.name}({', '.join(args)}) -> {ret}:"
@@ -288,8 +336,9 @@ def render_python(module: ModuleOp) -> str:
     """A torch-dialect module's public functions (its methods) as Python source, followed by the
     scripted functions they call; submodules' methods are called, not shown (see above)."""
     funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
-    public = [f for f in funcs.values()
-              if f.sym_visibility is None or f.sym_visibility.data != "private"]
+    public = [
+        f for f in funcs.values() if f.sym_visibility is None or f.sym_visibility.data != "private"
+    ]
     entries = public or list(funcs.values())[:1]
     shown: list[func.FuncOp] = []
     todo = list(entries)

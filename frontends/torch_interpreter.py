@@ -38,7 +38,10 @@ def _literal(op: td.ValueTensorLiteralOp) -> np.ndarray:
 class TorchInterpreter:
     def __init__(self, module: ModuleOp, params: dict[str, Any] | None = None) -> None:
         self.module = module
-        self.params = {k: (v.numpy() if hasattr(v, "numpy") else np.asarray(v)) for k, v in (params or {}).items()}
+        self.params = {
+            k: (v.numpy() if hasattr(v, "numpy") else np.asarray(v))
+            for k, v in (params or {}).items()
+        }
         self.funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
 
     def call(self, name: str, args: Sequence[Any]) -> list[Any]:
@@ -69,7 +72,9 @@ class TorchInterpreter:
             raise _Return([get(v) for v in op.arguments])
         if isinstance(op, (td.PrimIfYieldOp, td.PrimLoopConditionOp)):
             return [get(v) for v in op.operands]
-        if isinstance(op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)):
+        if isinstance(
+            op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)
+        ):
             env[op.results[0]] = td._meta_or_const(op.results[0])
         elif isinstance(op, td.ValueTensorLiteralOp):
             env[op.result] = _literal(op)
@@ -85,7 +90,9 @@ class TorchInterpreter:
         elif isinstance(op, (td.PrimTupleUnpackOp, td.PrimListUnpackOp)):
             vals = list(get(op.operands[0]))
             if len(vals) != len(op.results):
-                raise InterpreterError(f"{op.name}: {len(vals)} values into {len(op.results)} results")
+                raise InterpreterError(
+                    f"{op.name}: {len(vals)} values into {len(op.results)} results"
+                )
             for r, v in zip(op.results, vals, strict=True):
                 env[r] = v
         elif isinstance(op, td.TensorStaticInfoCastOp):
@@ -124,17 +131,30 @@ class TorchInterpreter:
                     v = np.asarray(v)
                     meta = r.type.meta
                     if meta.dtype is not None and v.dtype != meta.dtype.np:
-                        raise InterpreterError(f"{op.name} produced {v.dtype}, its type says {r.type}")
-                    if meta.shape is not None and (len(meta.shape) != v.ndim or any(
-                            d is not None and d != s for d, s in zip(meta.shape, v.shape, strict=True))):
-                        raise InterpreterError(f"{op.name} produced shape {list(v.shape)}, its type says {r.type}")
+                        raise InterpreterError(
+                            f"{op.name} produced {v.dtype}, its type says {r.type}"
+                        )
+                    if meta.shape is not None and (
+                        len(meta.shape) != v.ndim
+                        or any(
+                            d is not None and d != s
+                            for d, s in zip(meta.shape, v.shape, strict=True)
+                        )
+                    ):
+                        raise InterpreterError(
+                            f"{op.name} produced shape {list(v.shape)}, its type says {r.type}"
+                        )
                 env[r] = v
         else:
             raise InterpreterError(f"the torch interpreter does not run {op.name}")
         return None
 
 
-def run_torch(module: ModuleOp, name: str, args: Sequence[Any], params: dict[str, Any] | None = None) -> list[Any]:
+def run_torch(
+    module: ModuleOp, name: str, args: Sequence[Any], params: dict[str, Any] | None = None
+) -> list[Any]:
     """Run function `name` of a torch-dialect module on numpy arrays / Python scalars."""
-    arrays = [a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else a for a in args]
+    arrays = [
+        a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else a for a in args
+    ]
     return TorchInterpreter(module, params).call(name, arrays)

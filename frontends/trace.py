@@ -97,7 +97,9 @@ class _Recorder:
         operands = []
         for a, t in zip(args, f.function_type.inputs.data, strict=True):
             if not isinstance(a, Tensor):
-                raise TraceError(f"calling {prefix} while tracing: only tensor arguments are supported")
+                raise TraceError(
+                    f"calling {prefix} while tracing: only tensor arguments are supported"
+                )
             v = self.value_of(a)
             if v.type != t:
                 v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
@@ -179,12 +181,12 @@ def trace_function(
         ([a.type for a in block.args], [r.type for r in results]),
         Region(block),
     )
-    slots = [
-        td.GlobalSlotOp(name, vtensor_type(meta_of(t))) for name, t in rec.used_params.items()
-    ]
+    slots = [td.GlobalSlotOp(name, vtensor_type(meta_of(t))) for name, t in rec.used_params.items()]
     extra: list[Any] = []
     if rec.mc is not None:  # graphs of compiled submodules called while tracing
-        slots += [td.GlobalSlotOp(n, t) for n, t in rec.mc.slots.items() if n not in rec.used_params]
+        slots += [
+            td.GlobalSlotOp(n, t) for n, t in rec.mc.slots.items() if n not in rec.used_params
+        ]
         extra = list(rec.mc.funcs.values())
         rec.used_params.update(rec.mc.params)
     module = ModuleOp([*slots, fop, *extra])

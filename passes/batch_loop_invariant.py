@@ -66,8 +66,13 @@ from xjit.passes.linalg_fuse_elementwise import generalize_transpose
 
 _TRAPPING = frozenset(
     {
-        "arith.divsi", "arith.divui", "arith.ceildivsi", "arith.ceildivui", "arith.floordivsi",
-        "arith.remsi", "arith.remui",
+        "arith.divsi",
+        "arith.divui",
+        "arith.ceildivsi",
+        "arith.ceildivui",
+        "arith.floordivsi",
+        "arith.remsi",
+        "arith.remui",
     }
 )
 _LINALG_ON_TENSORS = (GenericOp, FillOp, MatmulOp, TransposeOp)
@@ -90,8 +95,10 @@ def _const_index(v: SSAValue) -> int | None:
 def _shift(m: AffineMap, insert_at: int | None) -> AffineMap:
     """`m` over one more leading dim `t` (old dims shifted by one); with `insert_at`, `t` is
     inserted as a result at that position."""
-    shifted = [e.replace_dims_and_symbols([AffineDimExpr(k + 1) for k in range(m.num_dims)], [])
-               for e in m.results]
+    shifted = [
+        e.replace_dims_and_symbols([AffineDimExpr(k + 1) for k in range(m.num_dims)], [])
+        for e in m.results
+    ]
     if insert_at is not None:
         shifted.insert(insert_at, AffineDimExpr(0))
     return AffineMap(m.num_dims + 1, 0, tuple(shifted))
@@ -122,7 +129,10 @@ def generalize_matmul(op: MatmulOp) -> GenericOp:
     d0, d1, d2 = AffineDimExpr(0), AffineDimExpr(1), AffineDimExpr(2)
     maps = [AffineMap(3, 0, (d0, d2)), AffineMap(3, 0, (d2, d1)), AffineMap(3, 0, (d0, d1))]
     g = GenericOp(
-        [a, b], [c], Region(block), [AffineMapAttr(m) for m in maps],
+        [a, b],
+        [c],
+        Region(block),
+        [AffineMapAttr(m) for m in maps],
         [IteratorTypeAttr.parallel(), IteratorTypeAttr.parallel(), IteratorTypeAttr.reduction()],
         list(op.result_types),
     )
@@ -228,8 +238,9 @@ class _LoopBatcher:
             n = self.static_trip()
             size = _strip_casts(ub)
             if n != DYNAMIC_INDEX:
-                self._trip = self.emit(
-                    arith.ConstantOp.from_int_and_width(n, IndexType())).results[0]
+                self._trip = self.emit(arith.ConstantOp.from_int_and_width(n, IndexType())).results[
+                    0
+                ]
             elif _const_index(lb) == 0 and isinstance(size.owner, tensor.DimOp):
                 self._trip = size  # a size: never negative
             else:
@@ -265,7 +276,8 @@ class _LoopBatcher:
         ub = _strip_casts(self.loop.ub)
         dim_op = ub.owner
         return (
-            isinstance(dim_op, tensor.DimOp) and dim_op.source == src
+            isinstance(dim_op, tensor.DimOp)
+            and dim_op.source == src
             and _const_index(dim_op.index) == dim
         )
 
@@ -306,7 +318,9 @@ class _LoopBatcher:
         if op.offsets or op.sizes:
             return False
         offs, sizes = op.static_offsets.get_values(), op.static_sizes.get_values()
-        return all(0 <= o and n >= 0 and o + s <= n for o, s, n in zip(offs, sizes, shape, strict=True))
+        return all(
+            0 <= o and n >= 0 and o + s <= n for o, s, n in zip(offs, sizes, shape, strict=True)
+        )
 
     def slice_at_iv(self, op: tensor.ExtractSliceOp) -> Batched | None:
         """`%X[.., %i, ..][.., 1, ..]` of an invariant `%X`, dropping exactly that dim."""
@@ -334,8 +348,11 @@ class _LoopBatcher:
             return None
         full = (
             all(o == 0 for p, o in enumerate(static_offs) if p != dim)
-            and all(s == n and s != DYNAMIC_INDEX for p, (s, n) in
-                    enumerate(zip(static_sizes, src_t.get_shape(), strict=True)) if p != dim)
+            and all(
+                s == n and s != DYNAMIC_INDEX
+                for p, (s, n) in enumerate(zip(static_sizes, src_t.get_shape(), strict=True))
+                if p != dim
+            )
             and _const_index(self.loop.lb) == 0
             and self.same_extent(op.source, dim)
         )
@@ -351,7 +368,9 @@ class _LoopBatcher:
             else:
                 offsets.append(s)
         dyn_s = iter(op.sizes)
-        sizes: list[SSAValue | int] = [next(dyn_s) if s == DYNAMIC_INDEX else s for s in static_sizes]
+        sizes: list[SSAValue | int] = [
+            next(dyn_s) if s == DYNAMIC_INDEX else s for s in static_sizes
+        ]
         n = self.static_trip()
         sizes[dim] = self.trip if n == DYNAMIC_INDEX else n
         rt = _with_dim(res_t, dim, n)
@@ -410,10 +429,18 @@ class _LoopBatcher:
         r = t.get_num_dims()
         block = Block(arg_types=[t.element_type, t.element_type])
         block.add_op(YieldOp(block.args[0]))
-        maps = [AffineMap(r + 1, 0, tuple(AffineDimExpr(k + 1) for k in range(r))),
-                AffineMap.identity(r + 1)]
-        g = GenericOp([base], [empty], Region(block), [AffineMapAttr(m) for m in maps],
-                      [IteratorTypeAttr.parallel()] * (r + 1), [rt])
+        maps = [
+            AffineMap(r + 1, 0, tuple(AffineDimExpr(k + 1) for k in range(r))),
+            AffineMap.identity(r + 1),
+        ]
+        g = GenericOp(
+            [base],
+            [empty],
+            Region(block),
+            [AffineMapAttr(m) for m in maps],
+            [IteratorTypeAttr.parallel()] * (r + 1),
+            [rt],
+        )
         return self.emit(g).results[0]
 
     def batch(self, op: Operation) -> None:
@@ -452,8 +479,9 @@ class _LoopBatcher:
             if isinstance(inner, IndexOp):
                 _replace_op(inner, IndexOp(inner.dim.value.data + 1))
         iters = [IteratorTypeAttr.parallel(), *g.iterator_types.data]
-        new = GenericOp(ins, outs, region, [AffineMapAttr(m) for m in new_maps], iters,
-                        [o.type for o in outs])
+        new = GenericOp(
+            ins, outs, region, [AffineMapAttr(m) for m in new_maps], iters, [o.type for o in outs]
+        )
         new.location = op.location
         self.emit(new)
         for r, nr, d in zip(op.results, new.results, out_dims, strict=True):

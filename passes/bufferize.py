@@ -190,7 +190,9 @@ def _inplace_candidates(op: Operation) -> tuple[int, ...]:
     """Operand indices an op writes (in place when allowed): linalg `outs`, insert_slice's dest."""
     if isinstance(op, tensor.InsertSliceOp):
         return (1,)
-    if _is_linalg_on_tensors(op) and not (isinstance(op, linalg.TransposeOp) and transpose_is_view(op)):
+    if _is_linalg_on_tensors(op) and not (
+        isinstance(op, linalg.TransposeOp) and transpose_is_view(op)
+    ):
         return _outs_indices(op)
     return ()
 
@@ -280,7 +282,9 @@ def to_tensors(
     buffers: Sequence[SSAValue], types: Sequence[Attribute]
 ) -> list[UnrealizedConversionCastOp]:
     """Transient casts presenting new buffers to not-yet-bufferized tensor users."""
-    return [UnrealizedConversionCastOp.cast_one(b, t)[0] for b, t in zip(buffers, types, strict=True)]
+    return [
+        UnrealizedConversionCastOp.cast_one(b, t)[0] for b, t in zip(buffers, types, strict=True)
+    ]
 
 
 def alloc_like(buffer: SSAValue) -> list[Operation]:
@@ -594,14 +598,24 @@ def layout_of(t: MemRefType) -> tuple[list[int], int]:
     return strides, 0
 
 
-def _strided(element: Attribute, shape: Sequence[int], strides: Sequence[int], offset: int) -> MemRefType:
-    return MemRefType(element, shape, StridedLayoutAttr(
-        [None if s == DYNAMIC_INDEX else s for s in strides], None if offset == DYNAMIC_INDEX else offset,
-    ))
+def _strided(
+    element: Attribute, shape: Sequence[int], strides: Sequence[int], offset: int
+) -> MemRefType:
+    return MemRefType(
+        element,
+        shape,
+        StridedLayoutAttr(
+            [None if s == DYNAMIC_INDEX else s for s in strides],
+            None if offset == DYNAMIC_INDEX else offset,
+        ),
+    )
 
 
 def subview_type(
-    source: MemRefType, offsets: Sequence[int], sizes: Sequence[int], result_shape: Sequence[int],
+    source: MemRefType,
+    offsets: Sequence[int],
+    sizes: Sequence[int],
+    result_shape: Sequence[int],
     steps: Sequence[int] | None = None,
 ) -> MemRefType:
     """The strided type of a (possibly rank-reducing, possibly strided) view of `source`:
@@ -615,8 +629,12 @@ def subview_type(
         else:
             offset += o * st
     kept = kept_dims(sizes, result_shape)
-    out = [DYNAMIC_INDEX if strides[i] == DYNAMIC_INDEX or steps[i] == DYNAMIC_INDEX
-           else strides[i] * steps[i] for i in kept]
+    out = [
+        DYNAMIC_INDEX
+        if strides[i] == DYNAMIC_INDEX or steps[i] == DYNAMIC_INDEX
+        else strides[i] * steps[i]
+        for i in kept
+    ]
     return _strided(source.get_element_type(), result_shape, out, offset)
 
 
@@ -635,8 +653,14 @@ class ExtractSliceToSubview(RewritePattern):
             op.static_strides.get_values(),
         )
         view = memref.SubviewOp(
-            source, op.offsets, op.sizes, op.strides,
-            op.static_offsets, op.static_sizes, op.static_strides, rtype,
+            source,
+            op.offsets,
+            op.sizes,
+            op.strides,
+            op.static_offsets,
+            op.static_sizes,
+            op.static_strides,
+            rtype,
         )
         (cast,) = to_tensors([view.result], [op.result.type])
         rewriter.replace(op, [view, cast], [cast.results[0]])
@@ -648,7 +672,9 @@ def _reshaped_type(source: MemRefType, result: TensorType) -> MemRefType:
     if _has_identity_layout(source):
         return MemRefType(result.get_element_type(), result.get_shape())
     n = result.get_num_dims()
-    return _strided(result.get_element_type(), result.get_shape(), [DYNAMIC_INDEX] * n, DYNAMIC_INDEX)
+    return _strided(
+        result.get_element_type(), result.get_shape(), [DYNAMIC_INDEX] * n, DYNAMIC_INDEX
+    )
 
 
 class ReshapeToMemref(RewritePattern):
@@ -659,7 +685,8 @@ class ReshapeToMemref(RewritePattern):
             source = to_buffer(op.src, rewriter, op)
             assert isinstance(source.type, MemRefType)
             new: Operation = memref.CollapseShapeOp.create(
-                operands=[source], result_types=[_reshaped_type(source.type, op.result.type)],
+                operands=[source],
+                result_types=[_reshaped_type(source.type, op.result.type)],
                 properties={"reassociation": op.reassociation},
             )
         elif isinstance(op, tensor.ExpandShapeOp):
@@ -668,8 +695,10 @@ class ReshapeToMemref(RewritePattern):
             new = memref.ExpandShapeOp.create(
                 operands=[source, *op.dynamic_output_shape],
                 result_types=[_reshaped_type(source.type, op.result.type)],
-                properties={"reassociation": op.reassociation,
-                            "static_output_shape": op.static_output_shape},
+                properties={
+                    "reassociation": op.reassociation,
+                    "static_output_shape": op.static_output_shape,
+                },
             )
         else:
             return
@@ -694,8 +723,12 @@ class TransposeToView(RewritePattern):
         perm = list(op.permutation.get_values())
         strides, offset = layout_of(source.type)
         shape = source.type.get_shape()
-        rtype = _strided(source.type.get_element_type(), [shape[p] for p in perm],
-                         [strides[p] for p in perm], offset)
+        rtype = _strided(
+            source.type.get_element_type(),
+            [shape[p] for p in perm],
+            [strides[p] for p in perm],
+            offset,
+        )
         view = TransposeOp(source, perm, rtype)
         (cast,) = to_tensors([view.result], [op.results[0].type])
         rewriter.replace(op, [view, cast], [cast.results[0]])
@@ -724,10 +757,22 @@ class InsertSliceToCopy(RewritePattern):
         assert isinstance(dest.type, MemRefType) and isinstance(source.type, MemRefType)
         if any(s != 1 for s in op.static_strides.get_values()) or op.strides:
             raise PassFailedException("bufferize: tensor.insert_slice with strides other than 1")
-        rtype = subview_type(dest.type, op.static_offsets.get_values(), op.static_sizes.get_values(),
-                             source.type.get_shape())
-        view = memref.SubviewOp(dest, op.offsets, op.sizes, op.strides, op.static_offsets,
-                                op.static_sizes, op.static_strides, rtype)
+        rtype = subview_type(
+            dest.type,
+            op.static_offsets.get_values(),
+            op.static_sizes.get_values(),
+            source.type.get_shape(),
+        )
+        view = memref.SubviewOp(
+            dest,
+            op.offsets,
+            op.sizes,
+            op.strides,
+            op.static_offsets,
+            op.static_sizes,
+            op.static_strides,
+            rtype,
+        )
         new_ops += [view, memref.CopyOp(source, view.result)]
         (cast,) = to_tensors([dest], [op.result.type])
         rewriter.replace(op, [*new_ops, cast], [cast.results[0]])
@@ -737,9 +782,7 @@ class FoldCastPair(RewritePattern):
     """memref -> tensor -> memref is the original memref; an unused cast is dropped."""
 
     @op_type_rewrite_pattern
-    def match_and_rewrite(
-        self, op: UnrealizedConversionCastOp, rewriter: PatternRewriter
-    ) -> None:
+    def match_and_rewrite(self, op: UnrealizedConversionCastOp, rewriter: PatternRewriter) -> None:
         if not op.results[0].uses:
             rewriter.erase(op)
             return

@@ -232,7 +232,9 @@ def build_nest(op: Operation, s: Structure, rewriter: PatternRewriter) -> None:
             continue
         if isinstance(body_op, memref.LoadOp):
             # A gather (embedding's `W[idx, j]`): a load at computed (non-iv) indices.
-            gather = LoadOp(body_op.memref, body_op.indices, AffineMap.identity(len(body_op.indices)))
+            gather = LoadOp(
+                body_op.memref, body_op.indices, AffineMap.identity(len(body_op.indices))
+            )
             rewriter.replace(body_op, gather)
             gather.detach()
             moved.append(gather)
@@ -293,7 +295,9 @@ class FoldSubviewIntoAccess(RewritePattern):
         results: list[AffineExpr] = []
         for dim, offset in enumerate(view.static_offsets.get_values()):
             off: AffineExpr = (
-                AffineDimExpr(next(dynamic)) if offset == DYNAMIC_INDEX else AffineConstantExpr(offset)
+                AffineDimExpr(next(dynamic))
+                if offset == DYNAMIC_INDEX
+                else AffineConstantExpr(offset)
             )
             if dim in kept:
                 inner = old.results[kept.index(dim)].replace_dims_and_symbols(shift, [])

@@ -148,7 +148,5 @@ class ConvertLoopToScf(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         # No DCE: a conversion pass should not drop (dead) ops the user wrote.
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(
-                [LowerNest(), LowerLoad(), LowerStore()], dce_enabled=False
-            )
+            GreedyRewritePatternApplier([LowerNest(), LowerLoad(), LowerStore()], dce_enabled=False)
         ).rewrite_module(op)

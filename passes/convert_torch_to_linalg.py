@@ -259,7 +259,9 @@ def _dim(b: Builder, t: SSAValue, i: int) -> SSAValue:
     return b.insert(tensor.DimOp(t, idx)).result
 
 
-def empty_like_dims(b: Builder, result: TensorType, dim_sources: Sequence[tuple[SSAValue, int] | None]) -> SSAValue:
+def empty_like_dims(
+    b: Builder, result: TensorType, dim_sources: Sequence[tuple[SSAValue, int] | None]
+) -> SSAValue:
     """`tensor.empty` of `result`'s type; dynamic dims are read off (tensor, dim) sources."""
     dyn = []
     for size, src in zip(result.get_shape(), dim_sources, strict=True):
@@ -285,7 +287,9 @@ class LinalgBuilder:
         assert isinstance(t.type, TensorType)
         return t.type.get_num_dims()
 
-    def zeros(self, result: TensorType, dim_sources: Sequence[tuple[SSAValue, int] | None]) -> SSAValue:
+    def zeros(
+        self, result: TensorType, dim_sources: Sequence[tuple[SSAValue, int] | None]
+    ) -> SSAValue:
         init = empty_like_dims(self.b, result, dim_sources)
         et = result.element_type
         z = self.b.insert(scalar_constant(0, et)).result
@@ -294,10 +298,14 @@ class LinalgBuilder:
     def matmul(self, a: SSAValue, b: SSAValue) -> SSAValue:
         rt = self.result_types[0]
         assert isinstance(rt, TensorType)
-        assert_dims_agree(self.b, self.op_name, [
-            (a, AffineMap.from_callable(lambda i, j, k: (i, k))),
-            (b, AffineMap.from_callable(lambda i, j, k: (k, j))),
-        ])
+        assert_dims_agree(
+            self.b,
+            self.op_name,
+            [
+                (a, AffineMap.from_callable(lambda i, j, k: (i, k))),
+                (b, AffineMap.from_callable(lambda i, j, k: (k, j))),
+            ],
+        )
         acc = self.zeros(rt, [(a, 0), (b, 1)])
         return self.b.insert(MatmulOp([a, b], [acc], [rt])).results[0]
 
@@ -330,16 +338,24 @@ class LinalgBuilder:
         rt = init.type
         assert isinstance(rt, TensorType)
         assert_dims_agree(self.b, self.op_name, [*zip(ins, in_maps, strict=True), (init, out_map)])
-        block = Block(arg_types=[SSAValue.get(t).type.element_type for t in ins] + [rt.element_type])  # type: ignore[attr-defined]
+        block = Block(
+            arg_types=[SSAValue.get(t).type.element_type for t in ins] + [rt.element_type]
+        )  # type: ignore[attr-defined]
         bb = Builder(InsertPoint.at_end(block))
         ops = ArithScalarOps(bb, rt.element_type)
         res = ops._val(body(ops, block.args, bb), rt.element_type)
         bb.insert(YieldOp(res))
-        its = [IteratorTypeAttr.parallel() if k == "parallel" else IteratorTypeAttr.reduction()
-               for k in iterators]
+        its = [
+            IteratorTypeAttr.parallel() if k == "parallel" else IteratorTypeAttr.reduction()
+            for k in iterators
+        ]
         op = GenericOp(
-            list(ins), [init], Region(block),
-            [AffineMapAttr(m) for m in (*in_maps, out_map)], its, [rt],
+            list(ins),
+            [init],
+            Region(block),
+            [AffineMapAttr(m) for m in (*in_maps, out_map)],
+            its,
+            [rt],
         )
         return self.b.insert(op).results[0]
 
@@ -348,11 +364,17 @@ class LinalgBuilder:
         sources: list[tuple[SSAValue, int] | None] = [None] * rt.get_num_dims()
         for t, m in in_maps:
             for k, e in enumerate(m.results):
-                if isinstance(e, AffineDimExpr) and e.position < len(sources) and sources[e.position] is None:
+                if (
+                    isinstance(e, AffineDimExpr)
+                    and e.position < len(sources)
+                    and sources[e.position] is None
+                ):
                     sources[e.position] = (t, k)
         return empty_like_dims(self.b, rt, sources)
 
-    def fill(self, value: Any, dim_sources: Sequence[tuple[SSAValue, int] | None] | None = None) -> SSAValue:
+    def fill(
+        self, value: Any, dim_sources: Sequence[tuple[SSAValue, int] | None] | None = None
+    ) -> SSAValue:
         """The result filled with `value` (a Python number or a run-time scalar)."""
         rt = self.result()
         init = empty_like_dims(self.b, rt, dim_sources or [None] * rt.get_num_dims())
@@ -364,8 +386,9 @@ class LinalgBuilder:
         rt = self.result()
         init = self.empty(rt, [(x, in_map)])
         n = rt.get_num_dims()
-        return self.generic([x], [in_map], init, AffineMap.identity(n), ["parallel"] * n,
-                            lambda o, a, b: a[0])
+        return self.generic(
+            [x], [in_map], init, AffineMap.identity(n), ["parallel"] * n, lambda o, a, b: a[0]
+        )
 
     def convert(self, x: SSAValue, element: Attribute) -> SSAValue:
         """x with its elements cast to `element` (torch's conversion rules: `cast_scalar`)."""
@@ -406,11 +429,13 @@ class LinalgBuilder:
                 return o.add(x_el, a[1]) if et != i1 else o.logical_or(x_el, a[1])
             return o.maximum(x_el, a[1]) if kind == "max" else o.minimum(x_el, a[1])
 
-        return self.generic([x], [AffineMap.identity(rank)], acc, AffineMap(rank, 0, tuple(exprs)),
-                            iters, body)
+        return self.generic(
+            [x], [AffineMap.identity(rank)], acc, AffineMap(rank, 0, tuple(exprs)), iters, body
+        )
 
-    def contract(self, a: SSAValue, b: SSAValue, a_exprs: Sequence[AffineExpr],
-                 b_exprs: Sequence[AffineExpr]) -> SSAValue:
+    def contract(
+        self, a: SSAValue, b: SSAValue, a_exprs: Sequence[AffineExpr], b_exprs: Sequence[AffineExpr]
+    ) -> SSAValue:
         """result[d...] = sum_k a[a_exprs] * b[b_exprs], loops (result dims..., k): mm, bmm and
         broadcast matmul in one generic, which the numpy backend emits as matmul/einsum."""
         rt = self.result()
@@ -420,7 +445,10 @@ class LinalgBuilder:
         z = self.b.insert(scalar_constant(0, rt.element_type)).result
         acc = self.b.insert(FillOp([z], [init], [rt])).results[0]
         return self.generic(
-            [a, b], [am, bm], acc, AffineMap(n, 0, tuple(AffineDimExpr(d) for d in range(n - 1))),
+            [a, b],
+            [am, bm],
+            acc,
+            AffineMap(n, 0, tuple(AffineDimExpr(d) for d in range(n - 1))),
             ["parallel"] * (n - 1) + ["reduction"],
             lambda o, x, _: o.add(o.mul(x[0], x[1]), x[2]),
         )
@@ -448,8 +476,9 @@ class LinalgBuilder:
 
     # -- views (docs/contracts.md: they bufferize to memref views, never to copies) ---------
 
-    def slice_view(self, x: SSAValue, offsets: Sequence[int], sizes: Sequence[int],
-                   strides: Sequence[int]) -> SSAValue:
+    def slice_view(
+        self, x: SSAValue, offsets: Sequence[int], sizes: Sequence[int], strides: Sequence[int]
+    ) -> SSAValue:
         """result = x[offsets : offsets + sizes * strides : strides] per dim, dims the result
         drops having size 1 (a rank-reducing `tensor.extract_slice`: `x[3]`, `x[:, 1:5:2]`).
         Dynamic sizes (-1) are read off `x` (only for full-extent, unit-stride dims)."""
@@ -483,19 +512,28 @@ class LinalgBuilder:
             mid.append(DYNAMIC_INDEX if DYNAMIC_INDEX in sizes else _prod(sizes))
         v = x
         if any(len(g) != 1 for g in gin) or len(gin) != len(src):
-            v = self.b.insert(tensor.CollapseShapeOp(
-                operands=[x], result_types=[TensorType(rt.element_type, mid)],
-                properties={"reassociation": _reassociation(gin)},
-            )).results[0]
+            v = self.b.insert(
+                tensor.CollapseShapeOp(
+                    operands=[x],
+                    result_types=[TensorType(rt.element_type, mid)],
+                    properties={"reassociation": _reassociation(gin)},
+                )
+            ).results[0]
         if any(len(g) != 1 for g in gout) or len(gout) != len(dst):
             dyn: list[SSAValue] = []
             for j, g in enumerate(gout):
                 for k in g:
                     if rt.get_shape()[k] == DYNAMIC_INDEX:  # the group's one dynamic dim
                         dyn.append(_dim(self.b, v, j))
-            v = self.b.insert(tensor.ExpandShapeOp(
-                v, dyn, _reassociation(gout), list(rt.get_shape()), rt,
-            )).results[0]
+            v = self.b.insert(
+                tensor.ExpandShapeOp(
+                    v,
+                    dyn,
+                    _reassociation(gout),
+                    list(rt.get_shape()),
+                    rt,
+                )
+            ).results[0]
         return v
 
     def insert_slices(self, pieces: Sequence[tuple[SSAValue, Sequence[int]]]) -> SSAValue:
@@ -511,13 +549,21 @@ class LinalgBuilder:
             tt = t.type
             assert isinstance(tt, TensorType)
             sizes: list[SSAValue | int] = [
-                _dim(self.b, t, k) if n == DYNAMIC_INDEX else n for k, n in enumerate(tt.get_shape())
+                _dim(self.b, t, k) if n == DYNAMIC_INDEX else n
+                for k, n in enumerate(tt.get_shape())
             ]
             static_sizes = [DYNAMIC_INDEX if not isinstance(s, int) else s for s in sizes]
-            acc = self.b.insert(tensor.InsertSliceOp.get(
-                t, acc, static_sizes, list(offsets), [1] * len(offsets),
-                sizes=[s for s in sizes if not isinstance(s, int)], result_type=rt,
-            )).result
+            acc = self.b.insert(
+                tensor.InsertSliceOp.get(
+                    t,
+                    acc,
+                    static_sizes,
+                    list(offsets),
+                    [1] * len(offsets),
+                    sizes=[s for s in sizes if not isinstance(s, int)],
+                    result_type=rt,
+                )
+            ).result
         return acc
 
     def gather_rows(self, weight: SSAValue, indices: SSAValue) -> SSAValue:
@@ -536,7 +582,9 @@ class LinalgBuilder:
             col = bb.insert(IndexOp(n - 1)).result
             return bb.insert(tensor.ExtractOp(weight, [row, col], rt.element_type)).result
 
-        return self.generic([indices], [idx_map], init, AffineMap.identity(n), ["parallel"] * n, body)
+        return self.generic(
+            [indices], [idx_map], init, AffineMap.identity(n), ["parallel"] * n, body
+        )
 
     def _select_masked_sum(self, x: SSAValue, dim: int, index: SSAValue) -> SSAValue:
         """(Unused) x.select(dim, i) as a masked sum over `dim`: a copy costing a pass over x."""
@@ -566,8 +614,9 @@ class LinalgBuilder:
             picked = o.select(hit, a[0], 0)
             return o.logical_or(picked, a[1]) if et == i1 else o.add(picked, a[1])
 
-        return self.generic([x], [in_map], acc, out_map,
-                            ["parallel"] * (rank - 1) + ["reduction"], body)
+        return self.generic(
+            [x], [in_map], acc, out_map, ["parallel"] * (rank - 1) + ["reduction"], body
+        )
 
 
 def _prod(xs: Sequence[int]) -> int:
@@ -636,15 +685,17 @@ def assert_dims_agree(
             reference, rest = _dim(b, *dynamic[0]), dynamic[1:]
         for t, j in rest:
             ok = b.insert(arith.CmpiOp(_dim(b, t, j), reference, "eq")).result
-            b.insert(cf.AssertOp(
-                ok, f"{op_name}: operand sizes along loop dimension {pos} do not match"
-            ))
+            b.insert(
+                cf.AssertOp(ok, f"{op_name}: operand sizes along loop dimension {pos} do not match")
+            )
 
 
 # A run-time scalar still takes part in type promotion by its kind (torch: an int tensor plus
 # a float scalar computes in float): a stand-in of that kind for the compute-dtype rule.
 _SCALAR_KIND_STANDIN: dict[type[Attribute], object] = {
-    td.IntType: 0, td.FloatType: 0.0, td.BoolType: False,
+    td.IntType: 0,
+    td.FloatType: 0.0,
+    td.BoolType: False,
 }
 
 
@@ -703,11 +754,17 @@ class _FuncLowering:
 
     def lower_op(self, b: Builder, op: Operation) -> None:
         if isinstance(op, td.ConstantIntOp):
-            self.map[op.result] = b.insert(arith.ConstantOp.from_int_and_width(op.value.value.data, i64)).result
+            self.map[op.result] = b.insert(
+                arith.ConstantOp.from_int_and_width(op.value.value.data, i64)
+            ).result
         elif isinstance(op, td.ConstantFloatOp):
-            self.map[op.result] = b.insert(scalar_constant(op.value.value.data, Float64Type())).result
+            self.map[op.result] = b.insert(
+                scalar_constant(op.value.value.data, Float64Type())
+            ).result
         elif isinstance(op, td.ConstantBoolOp):
-            self.map[op.result] = b.insert(arith.ConstantOp.from_int_and_width(op.value.value.data, i1)).result
+            self.map[op.result] = b.insert(
+                arith.ConstantOp.from_int_and_width(op.value.value.data, i1)
+            ).result
         elif isinstance(op, (td.ConstantNoneOp, td.PrimListConstructOp)):
             pass  # consumed as Python values by the ops that use them
         elif isinstance(op, td.GlobalSlotGetOp):
@@ -775,7 +832,11 @@ class _FuncLowering:
         out_shape = result_type.get_shape()
         metas = [_dtype_arg(v) for v in op.operands]
         compute = element_type(opdef.compute_dtype(*metas))
-        tensors = [a for a, v in zip(args, op.operands, strict=True) if isinstance(v.type, td.ValueTensorType)]
+        tensors = [
+            a
+            for a, v in zip(args, op.operands, strict=True)
+            if isinstance(v.type, td.ValueTensorType)
+        ]
         maps = []
         dim_sources: list[tuple[SSAValue, int] | None] = [None] * len(out_shape)
         for t in tensors:
@@ -795,15 +856,24 @@ class _FuncLowering:
         uncast = opdef.attrs.get("uncast", frozenset())  # e.g. `where`'s bool condition
         scalars = [
             (next(it) if i in uncast else ops._val(next(it)))
-            if isinstance(v.type, td.ValueTensorType) else a
+            if isinstance(v.type, td.ValueTensorType)
+            else a
             for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
         ]
         res = opdef.body(ops, *scalars)
-        res = ops._val(res, result_type.element_type) if isinstance(res, SSAValue) else ops._val(res, result_type.element_type)
+        res = (
+            ops._val(res, result_type.element_type)
+            if isinstance(res, SSAValue)
+            else ops._val(res, result_type.element_type)
+        )
         bb.insert(YieldOp(res))
         generic = GenericOp(
-            tensors, [init], Region(body), maps,
-            [IteratorTypeAttr.parallel()] * len(out_shape), [result_type],
+            tensors,
+            [init],
+            Region(body),
+            maps,
+            [IteratorTypeAttr.parallel()] * len(out_shape),
+            [result_type],
         )
         return b.insert(generic).results[0]
 

@@ -25,9 +25,14 @@ def _kernels(f: func.FuncOp) -> list[Operation]:
     nests = [op for op in f.walk() if op.name == "loop.nest"]
     if nests:
         return nests
-    return [op for op in f.walk() if op.name.startswith("linalg.") and op.name not in
-            ("linalg.yield", "linalg.index") and op.parent_op() is not None
-            and not op.parent_op().name.startswith("linalg.")]  # type: ignore[union-attr]
+    return [
+        op
+        for op in f.walk()
+        if op.name.startswith("linalg.")
+        and op.name not in ("linalg.yield", "linalg.index")
+        and op.parent_op() is not None
+        and not op.parent_op().name.startswith("linalg.")
+    ]  # type: ignore[union-attr]
 
 
 def _kind(op: Operation) -> str:

@@ -33,8 +33,10 @@ def _check_acyclic(funcs: dict[str, func.FuncOp]) -> None:
         if state.get(name) == 2 or name not in funcs:
             return
         if state.get(name) == 1:
-            cycle = path[path.index(name):] + [name]
-            raise InlineError(f"inline: recursive calls cannot be inlined: {' -> '.join('@' + n for n in cycle)}")
+            cycle = path[path.index(name) :] + [name]
+            raise InlineError(
+                f"inline: recursive calls cannot be inlined: {' -> '.join('@' + n for n in cycle)}"
+            )
         state[name] = 1
         for c in _calls(funcs[name]):
             visit(c.callee.root_reference.data, [*path, name])

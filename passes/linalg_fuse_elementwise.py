@@ -74,8 +74,15 @@ from xdsl.passes import ModulePass
 EXPENSIVE = 100
 _EXPENSIVE_ARITH = frozenset(
     {
-        "arith.divf", "arith.divsi", "arith.divui", "arith.ceildivsi", "arith.ceildivui",
-        "arith.floordivsi", "arith.remf", "arith.remsi", "arith.remui",
+        "arith.divf",
+        "arith.divsi",
+        "arith.divui",
+        "arith.ceildivsi",
+        "arith.ceildivui",
+        "arith.floordivsi",
+        "arith.remf",
+        "arith.remsi",
+        "arith.remui",
     }
 )
 
@@ -193,10 +200,14 @@ class FusionLog:
 
     # Labels are rendered when read (str() or a format): a fused op's lists all its parts.
     fused: list[tuple[object, object, str]] = field(default_factory=list)  # producer, consumer, how
-    refused: list[tuple[object, object, str]] = field(default_factory=list)  # producer, consumer, why
+    refused: list[tuple[object, object, str]] = field(
+        default_factory=list
+    )  # producer, consumer, why
 
 
-_LOG: contextvars.ContextVar[FusionLog | None] = contextvars.ContextVar("xjit_fusion_log", default=None)
+_LOG: contextvars.ContextVar[FusionLog | None] = contextvars.ContextVar(
+    "xjit_fusion_log", default=None
+)
 
 
 def start_fusion_log() -> FusionLog:
@@ -358,7 +369,12 @@ class _Facts:
             n_index += isinstance(o, IndexOp)
             n_extract += o.name == "tensor.extract"
         self.scanned += size
-        self.size[op], self.n_index[op], self.n_extract[op], self.full[op] = size, n_index, n_extract, full
+        self.size[op], self.n_index[op], self.n_extract[op], self.full[op] = (
+            size,
+            n_index,
+            n_extract,
+            full,
+        )
         self.cost[op] = sum(op_cost(o) for o in full_rank)
 
     def size_of(self, op: GenericOp) -> int:
@@ -402,7 +418,15 @@ class _Facts:
         return op
 
     def forget(self, op: Operation) -> None:
-        for d in (self.key, self.size, self.n_index, self.n_extract, self.cost, self.full, self.parts):
+        for d in (
+            self.key,
+            self.size,
+            self.n_index,
+            self.n_extract,
+            self.cost,
+            self.full,
+            self.parts,
+        ):
             d.pop(op, None)  # type: ignore[attr-defined]
 
     def finish(self) -> None:
@@ -417,7 +441,10 @@ class _Facts:
 
 
 def plan_fusion(
-    p: GenericOp, c: GenericOp, max_cost: int, hoisted_broadcasts: bool,
+    p: GenericOp,
+    c: GenericOp,
+    max_cost: int,
+    hoisted_broadcasts: bool,
     facts: _Facts | None = None,
 ) -> Plan | str:
     """A fusion plan for producer `p` into consumer `c`, or the reason there is none.
@@ -446,17 +473,26 @@ def plan_fusion(
     if not in_uses:
         return "not an input of the consumer"
     if not _parallel(c) and (
-        facts.n_extract_of(p) > 0 if facts is not None
+        facts.n_extract_of(p) > 0
+        if facts is not None
         else any(o.name == "tensor.extract" for o in p.body.block.ops)
     ):
-        return "it is a gather (tensor.extract at computed indices), vectorised only in parallel nests"
+        return (
+            "it is a gather (tensor.extract at computed indices), vectorised only in parallel nests"
+        )
     c_maps = _maps(c)
     maps = {str(c_maps[u.index]): c_maps[u.index] for u in in_uses}
-    if (facts.n_index_of(p) > 0) if facts is not None else any(isinstance(o, IndexOp) for o in p.body.block.ops):
+    if (
+        (facts.n_index_of(p) > 0)
+        if facts is not None
+        else any(isinstance(o, IndexOp) for o in p.body.block.ops)
+    ):
         inv = _maps(p)[len(p.inputs)].inverse_permutation()
         assert inv is not None
         for m in maps.values():
-            if not all(isinstance(e, AffineDimExpr | AffineConstantExpr) for e in inv.compose(m).results):
+            if not all(
+                isinstance(e, AffineDimExpr | AffineConstantExpr) for e in inv.compose(m).results
+            ):
                 return "its body reads loop indices (linalg.index) that the consumer's map does not give"
 
     def cost() -> int:
@@ -474,7 +510,9 @@ def plan_fusion(
     assert block is not None
     kept = [u for u in others if _materialises(u, block)]
     if cost() <= max_cost and not kept:
-        return Plan(p, c, False, f"recomputed: cheap ({cost()} scalar ops), {len(others)} other user(s)")
+        return Plan(
+            p, c, False, f"recomputed: cheap ({cost()} scalar ops), {len(others)} other user(s)"
+        )
     # Expensive and shared, or materialised anyway for a user that cannot fuse it (a loop
     # body, a return, a named op: recomputing it in the consumer would only add work): keep
     # its result as an extra output if every element is produced exactly once by the
@@ -488,7 +526,12 @@ def plan_fusion(
         )
     if not all(_after(u.operation, c, block, facts) for u in others):
         return f"it has {len(others)} other user(s) before the consumer; recomputing it ({what()}) would duplicate work"
-    return Plan(p, c, True, f"result kept as an extra output ({len(others)} other user(s); {what()} not recomputed)")
+    return Plan(
+        p,
+        c,
+        True,
+        f"result kept as an extra output ({len(others)} other user(s); {what()} not recomputed)",
+    )
 
 
 def _materialises(use: object, block: Block) -> bool:
@@ -496,7 +539,9 @@ def _materialises(use: object, block: Block) -> bool:
     same block reading it as an input could fuse it instead (a use nested in a loop body, a
     return, a named op or an init cannot)."""
     op = use.operation  # type: ignore[attr-defined]
-    return not (isinstance(op, GenericOp) and op.parent_block() is block and use.index < len(op.inputs))  # type: ignore[attr-defined]
+    return not (
+        isinstance(op, GenericOp) and op.parent_block() is block and use.index < len(op.inputs)
+    )  # type: ignore[attr-defined]
 
 
 def _after(op: Operation, anchor: Operation, block: Block, facts: _Facts | None = None) -> bool:
@@ -528,7 +573,9 @@ def _indexing_problem(operands: list[SSAValue], maps: list[AffineMap]) -> str | 
                 ranges[e.position] = size
     for d, r in enumerate(ranges):
         if r is None:
-            return f"no operand gives the range of loop d{d}: it is only reached through expressions"
+            return (
+                f"no operand gives the range of loop d{d}: it is only reached through expressions"
+            )
     if any(s < 0 for shape in shapes for s in shape):
         return None  # a dynamic size: checked at run time
     ends = [r - 1 for r in ranges if r is not None]
@@ -536,7 +583,9 @@ def _indexing_problem(operands: list[SSAValue], maps: list[AffineMap]) -> str | 
     for k, (shape, m) in enumerate(zip(shapes, maps, strict=True)):
         if not shape:
             continue
-        for dim, (a, b, size) in enumerate(zip(m.eval(starts, []), m.eval(ends, []), shape, strict=True)):
+        for dim, (a, b, size) in enumerate(
+            zip(m.eval(starts, []), m.eval(ends, []), shape, strict=True)
+        ):
             if size == 0:
                 continue
             if min(a, b) < 0:
@@ -617,8 +666,12 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
     p_dies = plan.keep_result or all(u.operation is c for u in v.uses)
     only = next(iter(v_maps.values())) if k == 1 else None
     move = (
-        p_dies and only is not None
-        and (facts.n_index_of(p) == 0 or inv.compose(only) == AffineMap.identity(len(p_maps[n_in_p].results)))
+        p_dies
+        and only is not None
+        and (
+            facts.n_index_of(p) == 0
+            or inv.compose(only) == AffineMap.identity(len(p_maps[n_in_p].results))
+        )
     )
     # Facts of the fused op, from those of its parts (before the bodies change).
     size = facts.size_of(c) + k * facts.size_of(p)
@@ -720,8 +773,12 @@ def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
     region.detach_block(base)
 
     fused = GenericOp(
-        inputs, outputs, Region(base), [AffineMapAttr(m) for m in in_maps + out_maps],
-        c.iterator_types, result_types,
+        inputs,
+        outputs,
+        Region(base),
+        [AffineMapAttr(m) for m in in_maps + out_maps],
+        c.iterator_types,
+        result_types,
     )
     parent.insert_op_before(fused, c)
     for old, new_result in zip(c.results, fused.results, strict=False):
@@ -757,7 +814,9 @@ def _redirect(old: SSAValue, new: SSAValue) -> None:
     new.name_hint = hint
 
 
-def _set_block_args(block: Block, types: list[Attribute], reuse: dict[int, BlockArgument]) -> list[BlockArgument]:
+def _set_block_args(
+    block: Block, types: list[Attribute], reuse: dict[int, BlockArgument]
+) -> list[BlockArgument]:
     """Give `block` arguments of `types`, argument `t` being `reuse[t]` (an argument of `block`,
     kept with its uses, renamed to nothing as a fresh one would be) or a new one. The arguments
     left out must be redirected by the caller. (xDSL has no public API to reorder block
@@ -788,8 +847,12 @@ def generalize_transpose(op: TransposeOp) -> GenericOp:
     block.add_op(YieldOp(block.args[0]))
     rank = len(op.get_iterator_types().data)
     g = GenericOp(
-        [src], [init], Region(block), list(op.get_indexing_maps().data),
-        [IteratorTypeAttr.parallel()] * rank, list(op.result_types),
+        [src],
+        [init],
+        Region(block),
+        list(op.get_indexing_maps().data),
+        [IteratorTypeAttr.parallel()] * rank,
+        list(op.result_types),
     )
     g.location = op.location
     return g
@@ -804,8 +867,12 @@ def _label(op: Operation) -> str:
 
 
 def _fuse_block(
-    block: Block, max_cost: int, hoisted: bool, log: FusionLog | None,
-    refused: dict[tuple[Operation, Operation], str], facts: _Facts | None = None,
+    block: Block,
+    max_cost: int,
+    hoisted: bool,
+    log: FusionLog | None,
+    refused: dict[tuple[Operation, Operation], str],
+    facts: _Facts | None = None,
 ) -> _Facts:
     """Fuse to a fixpoint, with the decisions of "repeatedly fuse the first fusable
     (consumer, operand) pair in block order", without rescanning the block after each fusion:
@@ -827,7 +894,11 @@ def _fuse_block(
     def push_users(value: SSAValue, lo: int = -1, hi: int | None = None) -> None:
         for u in value.uses:
             top = facts.top(u.operation)
-            if top is not None and lo < facts.key.get(top, -1) and (hi is None or facts.key[top] < hi):
+            if (
+                top is not None
+                and lo < facts.key.get(top, -1)
+                and (hi is None or facts.key[top] < hi)
+            ):
                 push(top)
 
     for op in block.ops:
@@ -866,8 +937,12 @@ def _fuse_block(
 
 
 def _record_edges(
-    block: Block, max_cost: int, hoisted: bool, log: FusionLog,
-    refused: dict[tuple[Operation, Operation], str], facts: _Facts | None = None,
+    block: Block,
+    max_cost: int,
+    hoisted: bool,
+    log: FusionLog,
+    refused: dict[tuple[Operation, Operation], str],
+    facts: _Facts | None = None,
 ) -> None:
     """Every linalg→linalg edge that is left after fusion, with the reason it was not fused."""
     for c in block.ops:
@@ -881,10 +956,15 @@ def _record_edges(
                 why = f"the consumer {c.name} is a named op (not a generic)"
             else:
                 plan = (
-                    plan_fusion(p, c, max_cost, hoisted, facts) if isinstance(p, GenericOp)
+                    plan_fusion(p, c, max_cost, hoisted, facts)
+                    if isinstance(p, GenericOp)
                     else producer_problem(p)
                 )
-                why = plan if isinstance(plan, str) else refused.get((p, c), "fusable (not fused: pass order)")
+                why = (
+                    plan
+                    if isinstance(plan, str)
+                    else refused.get((p, c), "fusable (not fused: pass order)")
+                )
             if c.name == "linalg.matmul" and p.name == "linalg.fill":
                 continue  # the accumulator's initialisation: not a fusion candidate
             log.refused.append((_Label(p.location, p.name), _Label(c.location, c.name), why or "?"))
@@ -913,10 +993,19 @@ class LinalgFuseElementwise(ModulePass):
                         if self.generalize_transposes:
                             self._generalize(block)
                         refused: dict[tuple[Operation, Operation], str] = {}
-                        facts = _fuse_block(block, self.max_recompute_cost, self.hoisted_broadcasts, log, refused)
+                        facts = _fuse_block(
+                            block, self.max_recompute_cost, self.hoisted_broadcasts, log, refused
+                        )
                         facts.finish()
                         if log is not None:
-                            _record_edges(block, self.max_recompute_cost, self.hoisted_broadcasts, log, refused, facts)
+                            _record_edges(
+                                block,
+                                self.max_recompute_cost,
+                                self.hoisted_broadcasts,
+                                log,
+                                refused,
+                                facts,
+                            )
 
     @staticmethod
     def _generalize(block: Block) -> None:
@@ -942,8 +1031,14 @@ def source_of(op: Operation) -> str:
 
 
 __all__ = [
-    "LinalgFuseElementwise", "FusionLog", "collect_fusion_log", "describe", "origin_parts",
-    "fused_location", "op_cost", "body_cost",
+    "LinalgFuseElementwise",
+    "FusionLog",
+    "collect_fusion_log",
+    "describe",
+    "origin_parts",
+    "fused_location",
+    "op_cost",
+    "body_cost",
 ]
 
 

@@ -132,7 +132,9 @@ def lower_loop(fl: _FuncLowering, b: Builder, op: td.PrimLoopOp) -> None:
         one = ab.insert(arith.ConstantOp.from_int_and_width(1, i64)).result
         nxt = ab.insert(arith.AddiOp(after.args[0], one)).result
         ab.insert(
-            scf.YieldOp(nxt, fl.lookup(term.should_continue), *[fl.lookup(v) for v in term.iter_args])
+            scf.YieldOp(
+                nxt, fl.lookup(term.should_continue), *[fl.lookup(v) for v in term.iter_args]
+            )
         )
         new = b.insert(
             scf.WhileOp([zero, init_cond, *inits], [i64, *carried_types], [before], [after])
@@ -179,10 +181,16 @@ _CMPI = {"lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge", "eq": "eq", "ne": "
 # Python's float comparisons: false on NaN, except `!=`.
 _CMPF = {"lt": "olt", "le": "ole", "gt": "ogt", "ge": "oge", "eq": "oeq", "ne": "une"}
 _INT_BIN: dict[str, type[Operation]] = {
-    "add": arith.AddiOp, "sub": arith.SubiOp, "mul": arith.MuliOp, "floordiv": arith.FloorDivSIOp,
+    "add": arith.AddiOp,
+    "sub": arith.SubiOp,
+    "mul": arith.MuliOp,
+    "floordiv": arith.FloorDivSIOp,
 }
 _FLOAT_BIN: dict[str, type[Operation]] = {
-    "add": arith.AddfOp, "sub": arith.SubfOp, "mul": arith.MulfOp, "div": arith.DivfOp,
+    "add": arith.AddfOp,
+    "sub": arith.SubfOp,
+    "mul": arith.MulfOp,
+    "div": arith.DivfOp,
 }
 
 
@@ -233,7 +241,9 @@ def _size(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> SSAValue:
         raise DiagnosticException("convert-torch-to-linalg: aten.size.int with a run-time dim")
     rank = t.type.get_num_dims()
     if not -rank <= dim < rank:
-        raise DiagnosticException(f"convert-torch-to-linalg: dim {dim} out of range for rank {rank}")
+        raise DiagnosticException(
+            f"convert-torch-to-linalg: dim {dim} out of range for rank {rank}"
+        )
     d = b.insert(tensor.DimOp(t, _index_constant(b, dim % rank))).result
     return b.insert(arith.IndexCastOp(d, i64)).result
 

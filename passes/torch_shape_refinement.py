@@ -31,8 +31,11 @@ def join(a: Attribute, b: Attribute) -> Attribute:
     if isinstance(a, td.ValueTensorType) and isinstance(b, td.ValueTensorType):
         dt = a.element_dtype if a.element_dtype == b.element_dtype else None
         x, y = a.sizes, b.sizes
-        shape = None if x is None or y is None or len(x) != len(y) else tuple(
-            p if p == q else None for p, q in zip(x, y, strict=True))
+        shape = (
+            None
+            if x is None or y is None or len(x) != len(y)
+            else tuple(p if p == q else None for p, q in zip(x, y, strict=True))
+        )
         return td.ValueTensorType.of(shape, dt)
     return a
 
@@ -87,7 +90,9 @@ class _Refiner:
     def op(self, op: Operation) -> None:
         if isinstance(op, td.AtenOp):
             metas = [td._meta_or_const(v) for v in op.operands]
-            if any(isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas):
+            if any(
+                isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas
+            ):
                 inferred = None
             else:
                 try:
@@ -178,7 +183,8 @@ def refine_function(f: func.FuncOp, strict: bool = False) -> None:
     ret = f.body.block.last_op
     if isinstance(ret, func.ReturnOp):
         f.function_type = FunctionType.from_lists(
-            list(f.function_type.inputs.data), [v.type for v in ret.arguments])
+            list(f.function_type.inputs.data), [v.type for v in ret.arguments]
+        )
         f.properties["function_type"] = f.function_type
 
 
@@ -189,8 +195,11 @@ class TorchShapeRefinement(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in op.ops:
             if isinstance(f, func.FuncOp):
-                if f.sym_visibility is not None and f.sym_visibility.data == "private" and any(
-                        isinstance(o, func.CallOp) for o in op.walk()):
+                if (
+                    f.sym_visibility is not None
+                    and f.sym_visibility.data == "private"
+                    and any(isinstance(o, func.CallOp) for o in op.walk())
+                ):
                     # A callee's result types must stay what its callers expect.
                     continue
                 refine_function(f)

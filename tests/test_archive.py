@@ -73,10 +73,13 @@ def test_round_trip_in_process(mycell) -> None:
     assert loaded.code == traced.code
     assert loaded.graph == traced.graph
     rng = np.random.default_rng(0)
-    for xs in [(x, h), *[
-        tuple(torch.from_numpy(rng.standard_normal((3, 4), dtype=np.float32)) for _ in range(2))
-        for _ in range(3)
-    ]]:
+    for xs in [
+        (x, h),
+        *[
+            tuple(torch.from_numpy(rng.standard_normal((3, 4), dtype=np.float32)) for _ in range(2))
+            for _ in range(3)
+        ],
+    ]:
         a, b = loaded(*xs)
         assert a is b  # `return new_h, new_h`: one tensor twice, as before saving
         np.testing.assert_array_equal(a.numpy(), traced(*xs)[0].numpy())
@@ -173,7 +176,11 @@ LOAD_SCRIPT = textwrap.dedent("""
 def _python(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "XJIT_DEBUG")}
     return subprocess.run(
-        [sys.executable, "-c", script, *args], cwd=cwd, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
 
@@ -201,8 +208,12 @@ def test_deterministic_bytes(mycell, tmp_path) -> None:
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         assert names == sorted(names)
-        assert names == ["manifest.json", "model.mlir", "tensors/linear.bias.npy",
-                         "tensors/linear.weight.npy"]
+        assert names == [
+            "manifest.json",
+            "model.mlir",
+            "tensors/linear.bias.npy",
+            "tensors/linear.weight.npy",
+        ]
         assert {i.date_time for i in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
@@ -223,8 +234,13 @@ def test_deterministic_across_processes(tmp_path) -> None:
     for i, seed in enumerate(["1", "2"]):  # different hash seeds: set/dict order must not leak
         env = {**os.environ, "PYTHONHASHSEED": seed}
         env.pop("PYTHONPATH", None)
-        r = subprocess.run([sys.executable, "-c", script, str(tmp_path / f"{i}.xjit")],
-                           env=env, capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / f"{i}.xjit")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 0, r.stderr
     assert (tmp_path / "0.xjit").read_bytes() == (tmp_path / "1.xjit").read_bytes()
 
@@ -291,7 +307,8 @@ def write_archive(path: Path, entries: dict[str, bytes], fix_checksums: bool = T
         man = json.loads(entries["manifest.json"])
         man["entries"] = {
             n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
-            for n, b in entries.items() if n != "manifest.json"
+            for n, b in entries.items()
+            if n != "manifest.json"
         }
         entries["manifest.json"] = json.dumps(man).encode()
     with zipfile.ZipFile(path, "w") as z:
@@ -417,9 +434,10 @@ def test_hostile_method_and_function_names(mycell, tmp_path) -> None:
     evil = f"f():\n    open({str(canary)!r}, 'w')\ndef g"
     entries = read_entries(path)
     text = entries["model.mlir"].decode()
-    quoted = '"' + evil.replace("\\", "\\\\").replace("\n", "\\0A").replace('"', '\\22') + '"'
-    text = text.replace("@forward", "@" + quoted).replace('methods = ["forward"]',
-                                                          f"methods = [{quoted}]")
+    quoted = '"' + evil.replace("\\", "\\\\").replace("\n", "\\0A").replace('"', "\\22") + '"'
+    text = text.replace("@forward", "@" + quoted).replace(
+        'methods = ["forward"]', f"methods = [{quoted}]"
+    )
     entries["model.mlir"] = text.encode()
 
     def fix(man):
@@ -447,14 +465,16 @@ def test_path_traversal_entries_are_refused_and_nothing_is_written(mycell, tmp_p
         assert_archive_error(p, "unexpected entry")
         assert sorted(tmp_path.rglob("*")) == before
         assert not (tmp_path / "x").exists() and not Path("/tmp/xjit-abs-x").exists()
+
     # ... also when the manifest points a tensor at such an entry
     def point_outside(m):
         m["entries"]["../../x"] = m["entries"]["tensors/linear.bias.npy"]
         m["tensors"]["linear.bias"]["entry"] = "../../x"
 
     crafted = edit_manifest(dict(entries), point_outside)
-    assert_archive_error(write_archive(work / "t.xjit", crafted, fix_checksums=False),
-                         "invalid entry name '../../x'")
+    assert_archive_error(
+        write_archive(work / "t.xjit", crafted, fix_checksums=False), "invalid entry name '../../x'"
+    )
 
 
 def test_pickled_arrays_are_never_unpickled(mycell, tmp_path) -> None:
@@ -469,8 +489,9 @@ def test_pickled_arrays_are_never_unpickled(mycell, tmp_path) -> None:
     np.save(buf, np.array([Payload()], dtype=object), allow_pickle=True)
     entries = read_entries(path)
     entries["tensors/linear.bias.npy"] = buf.getvalue()
-    assert_archive_error(write_archive(tmp_path / "p.xjit", entries),
-                         "tensor 'linear.bias'", "not a valid .npy")
+    assert_archive_error(
+        write_archive(tmp_path / "p.xjit", entries), "tensor 'linear.bias'", "not a valid .npy"
+    )
     assert not canary.exists()
 
 
@@ -502,27 +523,35 @@ def test_checksum_mismatch(mycell, tmp_path) -> None:
     _, _, _, path = mycell
     entries = read_entries(path)
     entries["tensors/linear.weight.npy"] = npy(np.ones((4, 4), np.float32))  # a valid zip CRC
-    assert_archive_error(write_archive(tmp_path / "c.xjit", entries, fix_checksums=False),
-                         "checksum mismatch", "tensors/linear.weight.npy")
+    assert_archive_error(
+        write_archive(tmp_path / "c.xjit", entries, fix_checksums=False),
+        "checksum mismatch",
+        "tensors/linear.weight.npy",
+    )
 
 
 def test_missing_entry(mycell, tmp_path) -> None:
     _, _, _, path = mycell
     entries = read_entries(path)
     del entries["tensors/linear.bias.npy"]
-    assert_archive_error(write_archive(tmp_path / "m.xjit", entries, fix_checksums=False),
-                         "missing entry 'tensors/linear.bias.npy'")
+    assert_archive_error(
+        write_archive(tmp_path / "m.xjit", entries, fix_checksums=False),
+        "missing entry 'tensors/linear.bias.npy'",
+    )
     entries = read_entries(path)
     del entries["manifest.json"]
-    assert_archive_error(write_archive(tmp_path / "m2.xjit", entries, fix_checksums=False),
-                         "missing entry 'manifest.json'")
+    assert_archive_error(
+        write_archive(tmp_path / "m2.xjit", entries, fix_checksums=False),
+        "missing entry 'manifest.json'",
+    )
 
 
 def test_wrong_format_version(mycell, tmp_path) -> None:
     _, _, _, path = mycell
     entries = edit_manifest(read_entries(path), lambda m: m.update(format_version=3))
-    assert_archive_error(write_archive(tmp_path / "v.xjit", entries),
-                         "format version 3", "newer xjit")
+    assert_archive_error(
+        write_archive(tmp_path / "v.xjit", entries), "format version 3", "newer xjit"
+    )
     entries = edit_manifest(read_entries(path), lambda m: m.update(format="zip-of-stuff"))
     assert_archive_error(write_archive(tmp_path / "f.xjit", entries), "not an xjit archive")
 
@@ -532,21 +561,27 @@ def test_parameter_shape_disagrees_with_ir(mycell, tmp_path) -> None:
     entries = read_entries(path)
     entries["tensors/linear.weight.npy"] = npy(np.ones((4, 5), np.float32))
     entries = edit_manifest(entries, lambda m: m["tensors"]["linear.weight"].update(shape=[4, 5]))
-    assert_archive_error(write_archive(tmp_path / "s.xjit", entries),
-                         "tensor 'linear.weight' is float32 [4, 5]", "IR declares")
+    assert_archive_error(
+        write_archive(tmp_path / "s.xjit", entries),
+        "tensor 'linear.weight' is float32 [4, 5]",
+        "IR declares",
+    )
     # ... and an array that disagrees with the manifest
     entries = read_entries(path)
     entries["tensors/linear.weight.npy"] = npy(np.ones((4, 4), np.float64))
-    assert_archive_error(write_archive(tmp_path / "d.xjit", entries),
-                         "tensor 'linear.weight'", "float64")
+    assert_archive_error(
+        write_archive(tmp_path / "d.xjit", entries), "tensor 'linear.weight'", "float64"
+    )
 
 
 def test_ir_that_does_not_verify(mycell, tmp_path) -> None:
     _, _, _, path = mycell
     entries = read_entries(path)
     text = entries["model.mlir"].decode()
-    bad = text.replace("%2 = torch.aten.tanh %1 : !torch.vtensor<[3,4],f32> -> !torch.vtensor<[3,4],f32>",
-                       "%2 = torch.aten.tanh %1 : !torch.vtensor<[3,4],f32> -> !torch.vtensor<[3,5],f32>")
+    bad = text.replace(
+        "%2 = torch.aten.tanh %1 : !torch.vtensor<[3,4],f32> -> !torch.vtensor<[3,4],f32>",
+        "%2 = torch.aten.tanh %1 : !torch.vtensor<[3,4],f32> -> !torch.vtensor<[3,5],f32>",
+    )
     assert bad != text
     entries["model.mlir"] = bad.encode()
     assert_archive_error(write_archive(tmp_path / "v.xjit", entries), "model.mlir")
@@ -556,8 +591,9 @@ def test_ir_that_does_not_parse(mycell, tmp_path) -> None:
     _, _, _, path = mycell
     entries = read_entries(path)
     entries["model.mlir"] = entries["model.mlir"].replace(b"torch.aten.tanh", b"torch.aten.tanhh")
-    assert_archive_error(write_archive(tmp_path / "p.xjit", entries),
-                         "model.mlir does not parse: model.mlir:")
+    assert_archive_error(
+        write_archive(tmp_path / "p.xjit", entries), "model.mlir does not parse: model.mlir:"
+    )
     entries["model.mlir"] = b"\xff\xfe garbage"
     assert_archive_error(write_archive(tmp_path / "u.xjit", entries), "not UTF-8")
 
@@ -583,5 +619,6 @@ def test_manifest_disagrees_with_ir(mycell, tmp_path) -> None:
     assert_archive_error(write_archive(tmp_path / "o.xjit", entries), "output structure")
     entries = read_entries(path)
     entries["manifest.json"] = b"{not json"
-    assert_archive_error(write_archive(tmp_path / "j.xjit", entries, fix_checksums=False),
-                         "not valid JSON")
+    assert_archive_error(
+        write_archive(tmp_path / "j.xjit", entries, fix_checksums=False), "not valid JSON"
+    )

@@ -146,12 +146,16 @@ def test_scripted_module_round_trip(tutorial, tmp_path) -> None:
     cell = torch.jit.script(tm.MyCell(tm.scripted_gate))
     cell.save(tmp_path / "cell.xjit")  # ScriptModule.save, like TracedModule.save
     loaded = torch.jit.load(tmp_path / "cell.xjit")
-    assert repr(loaded) == repr(cell) == textwrap.dedent("""\
+    assert (
+        repr(loaded)
+        == repr(cell)
+        == textwrap.dedent("""\
         RecursiveScriptModule(
           original_name=MyCell
           (dg): RecursiveScriptModule(original_name=MyDecisionGate)
           (linear): RecursiveScriptModule(original_name=Linear)
         )""")
+    )
     assert loaded.code == cell.code and loaded.graph == cell.graph
     assert loaded.dg.code == tm.scripted_gate.code
     h = torch.rand(3, 4)
@@ -161,8 +165,9 @@ def test_scripted_module_round_trip(tutorial, tmp_path) -> None:
         assert a is b
         np.testing.assert_array_equal(a.numpy(), cell(x, h)[0].numpy())
         np.testing.assert_array_equal(loaded.dg(x).numpy(), np.abs(x.numpy()))
-    np.testing.assert_allclose(loaded.run_reference(x, h)[0].numpy(), cell(x, h)[0].numpy(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        loaded.run_reference(x, h)[0].numpy(), cell(x, h)[0].numpy(), rtol=1e-6
+    )
     # a signature the module was never called with before saving
     np.testing.assert_array_equal(loaded(torch.rand(7, 4), torch.rand(7, 4))[0].shape, (7, 4))
 
@@ -176,11 +181,18 @@ def test_scripted_function_with_optional_and_scalar_arguments(tutorial, tmp_path
     assert g.code == f.code and g.graph == f.graph
     assert g.defaults == {"bias": None, "k": 2, "alpha": 0.5}
     x, b = torch.randn(2, 3), torch.randn(2, 3)
-    for args, kwargs in [((x,), {}), ((x, b), {}), ((x, b, 3), {}), ((x,), {"k": 5}),
-                         ((x, b), {"alpha": 2.0}), ((torch.randn(4, 1), None, 1), {})]:
+    for args, kwargs in [
+        ((x,), {}),
+        ((x, b), {}),
+        ((x, b, 3), {}),
+        ((x,), {"k": 5}),
+        ((x, b), {"alpha": 2.0}),
+        ((torch.randn(4, 1), None, 1), {}),
+    ]:
         np.testing.assert_array_equal(g(*args, **kwargs).numpy(), f(*args, **kwargs).numpy())
-        np.testing.assert_allclose(g(*args, **kwargs).numpy(),
-                                   tm.scale_add(*args, **kwargs).numpy(), rtol=1e-6)
+        np.testing.assert_allclose(
+            g(*args, **kwargs).numpy(), tm.scale_add(*args, **kwargs).numpy(), rtol=1e-6
+        )
     with pytest.raises(ArgumentError, match="missing argument 'x'"):
         g()
     with pytest.raises(ArgumentError, match="'k'"):
@@ -257,8 +269,14 @@ LOAD = textwrap.dedent("""
 
 def _python(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "XJIT_DEBUG")}
-    return subprocess.run([sys.executable, "-c", script, *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_wrap_rnn_saved_in_one_process_loaded_in_another_without_the_source(tmp_path) -> None:
@@ -296,7 +314,9 @@ def test_deterministic_and_loaded_saves_identically(tutorial, tmp_path) -> None:
         man = json.loads(z.read("manifest.json"))
     assert man["methods"]["loop.forward"]["kind"] == "script"
     assert man["methods"]["loop.forward"]["tensors"] == {
-        "cell.linear.bias": "loop.cell.linear.bias", "cell.linear.weight": "loop.cell.linear.weight"}
+        "cell.linear.bias": "loop.cell.linear.bias",
+        "cell.linear.weight": "loop.cell.linear.weight",
+    }
     assert sorted(man["tensors"]) == ["loop.cell.linear.bias", "loop.cell.linear.weight"]
 
 
@@ -334,8 +354,11 @@ def write_archive(path: Path, entries: dict[str, bytes]) -> Path:
     import hashlib
 
     man = json.loads(entries["manifest.json"])
-    man["entries"] = {n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
-                      for n, b in entries.items() if n != "manifest.json"}
+    man["entries"] = {
+        n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+        for n, b in entries.items()
+        if n != "manifest.json"
+    }
     with zipfile.ZipFile(path, "w") as z:
         for n, b in {**entries, "manifest.json": json.dumps(man).encode()}.items():
             z.writestr(n, b)
@@ -364,7 +387,9 @@ def edit(entries: dict[str, bytes], ir=None, manifest=None, hierarchy=None) -> d
     return out
 
 
-def test_hostile_slot_and_tensor_names_in_scripted_methods_reach_nothing(tutorial, tmp_path) -> None:
+def test_hostile_slot_and_tensor_names_in_scripted_methods_reach_nothing(
+    tutorial, tmp_path
+) -> None:
     from xdsl.dialects.builtin import StringAttr, SymbolRefAttr
 
     from xjit.dialects.torch import GlobalSlotGetOp, GlobalSlotOp
@@ -380,21 +405,27 @@ def test_hostile_slot_and_tensor_names_in_scripted_methods_reach_nothing(tutoria
         for op in outer.walk():
             if isinstance(op, GlobalSlotOp) and op.sym_name.data.endswith("linear.weight"):
                 op.properties["sym_name"] = StringAttr(evil + op.sym_name.data)
-            if isinstance(op, GlobalSlotGetOp) and op.slot.root_reference.data.endswith("linear.weight"):
+            if isinstance(op, GlobalSlotGetOp) and op.slot.root_reference.data.endswith(
+                "linear.weight"
+            ):
                 op.properties["slot"] = SymbolRefAttr(evil + op.slot.root_reference.data)
 
     def hierarchy(h):
         lin = h["children"][0][1]["children"][0][1]["children"][1][1]
-        lin["parameters"] = [[n, evil_key if k == "loop.cell.linear.weight" else k]
-                             for n, k in lin["parameters"]]
+        lin["parameters"] = [
+            [n, evil_key if k == "loop.cell.linear.weight" else k] for n, k in lin["parameters"]
+        ]
 
     def manifest(man):
         man["tensors"][evil_key] = man["tensors"].pop("loop.cell.linear.weight")
         man["tensors"][evil_key]["entry"] = ar.entry_name(evil_key)
         for sig in man["methods"].values():
-            sig["tensors"] = {evil + s if s.endswith("linear.weight") else s:
-                              evil_key if k == "loop.cell.linear.weight" else k
-                              for s, k in sig["tensors"].items()}
+            sig["tensors"] = {
+                evil + s if s.endswith("linear.weight") else s: evil_key
+                if k == "loop.cell.linear.weight"
+                else k
+                for s, k in sig["tensors"].items()
+            }
 
     entries = edit(read_entries(good), ir=ir, hierarchy=hierarchy, manifest=manifest)
     entries[ar.entry_name(evil_key)] = entries.pop("tensors/loop.cell.linear.weight.npy")
@@ -443,21 +474,30 @@ def test_scripted_method_records_that_disagree_are_refused(tutorial, tmp_path) -
     def inputs(man):
         man["methods"]["loop.forward"]["inputs"][0]["shape"] = [10, 3, 4]
 
-    assert_archive_error(damaged(tutorial, tmp_path, manifest=inputs), "inputs of method loop.forward")
+    assert_archive_error(
+        damaged(tutorial, tmp_path, manifest=inputs), "inputs of method loop.forward"
+    )
 
     def slot(man):
         man["methods"]["loop.forward"]["tensors"]["cell.linear.bias"] = "loop.cell.linear.weight"
 
-    assert_archive_error(damaged(tutorial, tmp_path, manifest=slot),
-                         "tensor 'loop.cell.linear.weight' is float32 [4, 4]", "@cell.linear.bias")
+    assert_archive_error(
+        damaged(tutorial, tmp_path, manifest=slot),
+        "tensor 'loop.cell.linear.weight' is float32 [4, 4]",
+        "@cell.linear.bias",
+    )
 
     def node_kind(h):
         h["children"][0][1]["kind"] = "module"  # the manifest says scripted
 
-    assert_archive_error(damaged(tutorial, tmp_path, hierarchy=node_kind), "kind of method loop.forward")
+    assert_archive_error(
+        damaged(tutorial, tmp_path, hierarchy=node_kind), "kind of method loop.forward"
+    )
 
     def variant(man):
-        man["methods"]["loop.forward"]["variants"] = [{"ir": "loop.forward#1", "kinds": {"xs": "!torch.int"}}]
+        man["methods"]["loop.forward"]["variants"] = [
+            {"ir": "loop.forward#1", "kinds": {"xs": "!torch.int"}}
+        ]
 
     assert_archive_error(damaged(tutorial, tmp_path, manifest=variant), "disagree")
 
@@ -467,8 +507,11 @@ def test_recursive_scripted_ir_is_refused_at_load(tutorial, tmp_path) -> None:
 
     def ir(outer):  # @loop.cell.dg.forward, inside the scripted loop's graph, calls itself
         loop = next(op for op in outer.ops if op.sym_name.data == "loop.forward")
-        dg = next(op for op in loop.ops if isinstance(op, func.FuncOp)
-                  and op.sym_name.data == "cell.dg.forward")
+        dg = next(
+            op
+            for op in loop.ops
+            if isinstance(op, func.FuncOp) and op.sym_name.data == "cell.dg.forward"
+        )
         neg = next(op for op in dg.walk() if op.name == "torch.aten.neg")
         call = func.CallOp("cell.dg.forward", [neg.operands[0]], [neg.results[0].type])
         neg.parent.insert_op_before(call, neg)
@@ -496,6 +539,7 @@ def test_version_1_archives_still_load(tmp_path) -> None:
             node.pop("kind")
             for _, c in node["children"]:
                 drop(c)
+
         drop(h)
 
     def manifest(man):
@@ -504,8 +548,10 @@ def test_version_1_archives_still_load(tmp_path) -> None:
             sig["tensors"] = sorted(sig["tensors"])
             sig.pop("dynamic_shapes")
 
-    v1 = write_archive(tmp_path / "v1.xjit", edit(read_entries(tmp_path / "v2.xjit"),
-                                                 hierarchy=hierarchy, manifest=manifest))
+    v1 = write_archive(
+        tmp_path / "v1.xjit",
+        edit(read_entries(tmp_path / "v2.xjit"), hierarchy=hierarchy, manifest=manifest),
+    )
     loaded = torch.jit.load(v1)
     x = torch.rand(3, 4)
     np.testing.assert_array_equal(loaded(x).numpy(), traced(x).numpy())
@@ -519,7 +565,8 @@ def test_script_graph_has_the_fields_of_script_result() -> None:
     from xjit.frontends.script import ScriptResult
 
     assert [f.name for f in dataclasses.fields(ar.ScriptGraph)] == [
-        f.name for f in dataclasses.fields(ScriptResult)]
+        f.name for f in dataclasses.fields(ScriptResult)
+    ]
 
 
 # -- xjit-run on scripted archives ---------------------------------------------------------------
@@ -530,17 +577,43 @@ def test_xjit_run_scripted_submodule_method(tutorial, tmp_path) -> None:
     traced.save(tmp_path / "w.xjit")
     xs = torch.rand(6, 3, 4)
     np.save(tmp_path / "xs.npy", xs.numpy())
-    r = subprocess.run([sys.executable, "-m", "xjit.run", str(tmp_path / "w.xjit"), "--method",
-                        "loop.forward", "--input", str(tmp_path / "xs.npy"), "--output",
-                        str(tmp_path / "out.npz")], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xjit.run",
+            str(tmp_path / "w.xjit"),
+            "--method",
+            "loop.forward",
+            "--input",
+            str(tmp_path / "xs.npy"),
+            "--output",
+            str(tmp_path / "out.npz"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     out = np.load(tmp_path / "out.npz")
     y, h = traced.loop(xs)
     np.testing.assert_array_equal(out["output_0"], y.numpy())
     np.testing.assert_array_equal(out["output_1"], h.numpy())
     np.save(tmp_path / "bad.npy", np.zeros((6, 3, 4), np.float64))
-    r = subprocess.run([sys.executable, "-m", "xjit.run", str(tmp_path / "w.xjit"), "--method",
-                        "loop.forward", "--input", str(tmp_path / "bad.npy")],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xjit.run",
+            str(tmp_path / "w.xjit"),
+            "--method",
+            "loop.forward",
+            "--input",
+            str(tmp_path / "bad.npy"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 1 and r.stderr.startswith("xjit-run: error:"), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr

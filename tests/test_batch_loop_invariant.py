@@ -26,8 +26,15 @@ from xjit.passes.pipelines import run_passes
 RNG = np.random.default_rng(0)
 
 BATCH = ("batch-loop-invariant", "canonicalize", "cse")
-TO_LOOPS = ("linalg-fuse-elementwise", "canonicalize", "cse", "bufferize",
-            "convert-linalg-to-loop", "canonicalize", "cse")
+TO_LOOPS = (
+    "linalg-fuse-elementwise",
+    "canonicalize",
+    "cse",
+    "bufferize",
+    "convert-linalg-to-loop",
+    "canonicalize",
+    "cse",
+)
 
 ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
 ROW = "affine_map<(d0, d1) -> (d1)>"
@@ -62,7 +69,9 @@ def compile_loops(module: ModuleOp) -> NumpyProgram:
         return compile_module(module)
 
 
-def check(ir: str, fn: str, args: list, expected: np.ndarray, interpret: bool = True) -> NumpyProgram:
+def check(
+    ir: str, fn: str, args: list, expected: np.ndarray, interpret: bool = True
+) -> NumpyProgram:
     """With and without the pass, numpy backend (and the interpreter on the batched loops
     stage) agree with `expected`; returns the batched program."""
     progs = []
@@ -108,6 +117,7 @@ def in_loop(module: ModuleOp, name: str) -> int:
 
 
 # -- the tutorial's RNN: h = tanh(gate(x[i] @ w + b) + h), gate(y) = y if sum(y) > 0 else -y ----
+
 
 def rnn_ir(T: str = "?", lb: str = "%c0") -> str:
     xs_t = f"tensor<{T}x3x4xf32>"
@@ -161,7 +171,9 @@ func.func @rnn(%xs: {xs_t}, %w: tensor<4x4xf32>, %b: tensor<4xf32>, %h0: tensor<
 """
 
 
-def rnn_reference(xs: np.ndarray, w: np.ndarray, b: np.ndarray, h: np.ndarray, lb: int = 0) -> np.ndarray:
+def rnn_reference(
+    xs: np.ndarray, w: np.ndarray, b: np.ndarray, h: np.ndarray, lb: int = 0
+) -> np.ndarray:
     for i in range(lb, xs.shape[0]):
         y = xs[i] @ w + b
         h = np.tanh((y if y.sum() > 0 else -y) + h)
@@ -182,8 +194,11 @@ def test_rnn_batched_structure() -> None:
     # inside: the step of the batched bias add (a view), the batched sum read at %i, the gate,
     # and the recurrence
     text = str(module)
-    assert re.search(r"tensor\.extract_slice %\w+\[%i, 0, 0\] \[1, 3, 4\] \[1, 1, 1\] : "
-                     r"tensor<\?x3x4xf32> to tensor<3x4xf32>", text)
+    assert re.search(
+        r"tensor\.extract_slice %\w+\[%i, 0, 0\] \[1, 3, 4\] \[1, 1, 1\] : "
+        r"tensor<\?x3x4xf32> to tensor<3x4xf32>",
+        text,
+    )
     assert re.search(r"tensor\.extract %\w+\[%i\] : tensor<\?xf32>", text)
     assert in_loop(module, "scf.if") == 1 and in_loop(module, "math.tanh") == 1
     assert in_loop(module, "linalg.generic") == 2  # -y in the else branch, tanh(. + h)
@@ -299,9 +314,13 @@ def test_unit_step_same_loop_is_batched() -> None:
 
 def test_slice_not_at_the_induction_variable_stays() -> None:
     """x[i + 1] is not x[i]: not batched (only slices at exactly %i are)."""
-    ir = strided_ir("%c1").replace("%j = arith.addi %i, %c0", "%j = arith.addi %i, %c1").replace(
-        "%xs[%i, 0, 0]", "%xs[%j, 0, 0]").replace("to %n step", "to %n1 step").replace(
-        "%e = tensor.empty()", "%n1 = arith.subi %n, %c1 : index\n  %e = tensor.empty()")
+    ir = (
+        strided_ir("%c1")
+        .replace("%j = arith.addi %i, %c0", "%j = arith.addi %i, %c1")
+        .replace("%xs[%i, 0, 0]", "%xs[%j, 0, 0]")
+        .replace("to %n step", "to %n1 step")
+        .replace("%e = tensor.empty()", "%n1 = arith.subi %n, %c1 : index\n  %e = tensor.empty()")
+    )
     module = batched(ir)
     assert in_loop(module, "linalg.matmul") == 1 and not generics_before_loop(module)
     xs, w, h0 = f32(4, 3, 4), f32(4, 4), f32(3, 4)
@@ -361,7 +380,9 @@ def test_slices_along_dim_1(steps: int) -> None:
 
 def test_dead_code_and_zero_trip_loops_are_safe() -> None:
     """A loop whose bounds are constants with ub < lb runs 0 times; batched over N = 0."""
-    ir = rnn_ir("4", lb="%c2").replace("%n = arith.constant 4 : index", "%n = arith.constant 1 : index")
+    ir = rnn_ir("4", lb="%c2").replace(
+        "%n = arith.constant 4 : index", "%n = arith.constant 1 : index"
+    )
     xs, w, b, h0 = f32(4, 3, 4), f32(4, 4), f32(4), f32(3, 4)
     check(ir, "rnn", [xs, w, b, h0], h0)
 

@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", *args],
-        capture_output=True, text=True, cwd=ROOT, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
     )
 
 
@@ -28,9 +31,16 @@ def test_quick_a1_e_prints_the_table(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout
     assert "| workload | implementation | median |" in text
-    for row in ("| a1 | numpy naive |", "| a1 | numpy hand-opt |", "| a1 | xjit eager |",
-                "| a1 | xjit compiled (trace) |", "| e | numpy naive |", "| e | numpy hand-opt |",
-                "| e | xjit eager |", "| e | xjit compiled (trace) |"):
+    for row in (
+        "| a1 | numpy naive |",
+        "| a1 | numpy hand-opt |",
+        "| a1 | xjit eager |",
+        "| a1 | xjit compiled (trace) |",
+        "| e | numpy naive |",
+        "| e | numpy hand-opt |",
+        "| e | xjit eager |",
+        "| e | xjit compiled (trace) |",
+    ):
         assert row in text, f"missing row {row!r} in:\n{text}"
     assert "## Targets (issue 6)" in text
     assert "| a1 | xjit compiled (trace) ≤ 1.2× naive numpy |" in text

@@ -236,8 +236,7 @@ def test_dynamic_dims_and_transpose():
 
 def test_returning_an_argument_is_allowed():
     module = bufferize(
-        "func.func @id(%x: tensor<2xf32>) -> tensor<2xf32> {\n"
-        "  func.return %x : tensor<2xf32>\n}\n"
+        "func.func @id(%x: tensor<2xf32>) -> tensor<2xf32> {\n  func.return %x : tensor<2xf32>\n}\n"
     )
     assert_buffers_stage(module)
     ret = ops_named(module, "func.return")[0]

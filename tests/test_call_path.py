@@ -67,7 +67,10 @@ def test_fast_call_results_are_fresh_per_call(pair) -> None:
         ((), "expected 2 arguments (x, h), got 0"),
         ((torch.rand(3, 4),) * 3, "expected 2 arguments (x, h), got 3"),
         ((torch.rand(2, 3, 4), torch.rand(3, 4)), "argument 'x' (position 0)"),
-        ((torch.rand(3, 4), torch.rand(3, 4, dtype=torch.float64)), "argument 'h' (position 1) has dtype float64"),
+        (
+            (torch.rand(3, 4), torch.rand(3, 4, dtype=torch.float64)),
+            "argument 'h' (position 1) has dtype float64",
+        ),
         ((torch.rand(3, 4), [[0.0] * 4] * 3), "argument 'h' (position 1) must be a Tensor"),
     ],
 )
@@ -102,7 +105,9 @@ def test_constants_dtypes_and_global_views_are_module_level(pair) -> None:
     m, traced, (x, h) = pair
     src = traced.forward.source
     body = "\n".join(
-        ln for ln in src[src.index("def f_forward"):].splitlines() if not ln.strip().startswith("#")
+        ln
+        for ln in src[src.index("def f_forward") :].splitlines()
+        if not ln.strip().startswith("#")
     )
     head = src[: src.index("def f_forward")]
     assert "np.float32(" not in body and "np.dtype(" not in body and ".T" not in body
@@ -120,7 +125,8 @@ def test_no_deprecated_positional_out_for_maximum_and_minimum() -> None:
     x, y = torch.rand(64, 64) - 0.5, torch.rand(64, 64) - 0.5
     traced = torch.jit.trace(f, (x, y))
     calls = [
-        c for c in ast.walk(ast.parse(traced.source))
+        c
+        for c in ast.walk(ast.parse(traced.source))
         if isinstance(c, ast.Call) and ast.unparse(c.func) in ("np.maximum", "np.minimum")
     ]
     assert calls and all(len(c.args) <= 2 for c in calls)

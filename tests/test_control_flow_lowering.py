@@ -27,7 +27,7 @@ ID2 = "affine_map<(d0, d1) -> (d0, d1)>"
 EW2 = f'indexing_maps = [{ID2}, {ID2}], iterator_types = ["parallel", "parallel"]'
 EW2_2 = f'indexing_maps = [{ID2}, {ID2}, {ID2}], iterator_types = ["parallel", "parallel"]'
 SUM2 = (
-    f'indexing_maps = [{ID2}, affine_map<(d0, d1) -> ()>], '
+    f"indexing_maps = [{ID2}, affine_map<(d0, d1) -> ()>], "
     'iterator_types = ["reduction", "reduction"]'
 )
 
@@ -44,7 +44,9 @@ def compile_loops(module: ModuleOp) -> NumpyProgram:
         return compile_module(module)
 
 
-def check(module: ModuleOp, fn: str, args: list, expected: list, rtol: float = 1e-5) -> NumpyProgram:
+def check(
+    module: ModuleOp, fn: str, args: list, expected: list, rtol: float = 1e-5
+) -> NumpyProgram:
     """numpy backend and interpreter agree with `expected`; array arguments are not written."""
     prog = compile_loops(module)
     before = [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
@@ -285,7 +287,13 @@ func.func @outer_outs(%x: tensor<4x4xf32>, %n: index) -> tensor<4x4xf32> {
 def test_outer_outs_buffer_is_not_reused_across_iterations() -> None:
     module = lower(OUTER_OUTS)
     x = f32(4, 4) * np.float32(0.5)
-    check(module, "outer_outs", [x, 3], [np.linalg.matrix_power(x.astype(np.float64), 8).astype(np.float32)], rtol=1e-4)
+    check(
+        module,
+        "outer_outs",
+        [x, 3],
+        [np.linalg.matrix_power(x.astype(np.float64), 8).astype(np.float32)],
+        rtol=1e-4,
+    )
 
 
 # A loop whose body yields the iter_arg itself in one branch of an scf.if.
@@ -485,14 +493,21 @@ func.func @ints(%a: !torch.int, %b: !torch.int, %f: !torch.float) -> (!torch.int
 """
 
 
-@pytest.mark.parametrize(("a", "b", "f"), [(7, 2, 1.5), (-7, 2, -2.25), (7, -3, 0.0), (-8, -3, 1.0)])
+@pytest.mark.parametrize(
+    ("a", "b", "f"), [(7, 2, 1.5), (-7, 2, -2.25), (7, -3, 0.0), (-8, -3, 1.0)]
+)
 def test_torch_scalar_arithmetic(a: int, b: int, f: float) -> None:
     module = lower_torch(TORCH_SCALARS)
     m = float(a) * f
     nt = not (m != f)
     expected = [
-        np.int64(a // b), np.int64(a % b), np.bool_(a < b), np.float64(m), np.int64(-a - b),
-        np.bool_(nt), np.int64(int(m) + int(nt)),
+        np.int64(a // b),
+        np.int64(a % b),
+        np.bool_(a < b),
+        np.float64(m),
+        np.int64(-a - b),
+        np.bool_(nt),
+        np.int64(int(m) + int(nt)),
     ]
     check(module, "ints", [a, b, f], expected)
 

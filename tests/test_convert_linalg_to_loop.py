@@ -190,7 +190,9 @@ def test_reduction_generic_loads_its_accumulator():
     _, reduce = nests(module)
     assert reduce.iterator_kinds == ("parallel", "reduction")
     (acc_load,) = [
-        op for op in reduce.body.block.ops if isinstance(op, LoadOp) and op.memref.type.get_num_dims() == 1
+        op
+        for op in reduce.body.block.ops
+        if isinstance(op, LoadOp) and op.memref.type.get_num_dims() == 1
     ]
     (store,) = [op for op in reduce.body.block.ops if isinstance(op, StoreOp)]
     assert acc_load.memref is store.memref and str(store.map.data) == "(d0, d1) -> (d0)"

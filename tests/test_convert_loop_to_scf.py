@@ -30,7 +30,7 @@ def for_nest(module: ModuleOp) -> list[list[scf.ForOp]]:
     for op in module.walk():
         if isinstance(op, scf.ForOp) and not isinstance(op.parent_op(), scf.ForOp):
             chain = [op]
-            while (inner := [o for o in chain[-1].body.block.ops if isinstance(o, scf.ForOp)]):
+            while inner := [o for o in chain[-1].body.block.ops if isinstance(o, scf.ForOp)]:
                 chain.append(inner[0])
             nests.append(chain)
     return nests

@@ -28,10 +28,16 @@ from hypothesis import strategies as st
 
 import xjit as torch
 
-settings.register_profile("ci", max_examples=40, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=400, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 F32, F64, I64, BOOL = np.float32, np.float64, np.int64, np.bool_
@@ -53,6 +59,7 @@ def _random(rng: np.random.Generator, shape: Any, dt: np.dtype) -> np.ndarray:
 
 
 # -- steps: (name, legal(v), apply(v, y, w)) ------------------------------------------------------
+
 
 def _float(v: Any) -> bool:
     return v.dtype.is_floating_point
@@ -85,13 +92,29 @@ STEPS: list[Step] = [
     ("- 1.5", lambda v, y, w: _num(v), lambda v, y, w: 1.5 - v),
     ("where", lambda v, y, w: _num(v) and _num(y), lambda v, y, w: torch.where(v > 0, v, y)),
     ("sum", lambda v, y, w: _num(v), lambda v, y, w: v.sum()),
-    ("sum(0, keepdim)", lambda v, y, w: _num(v) and v.dim() >= 1, lambda v, y, w: v.sum(0, keepdim=True)),
+    (
+        "sum(0, keepdim)",
+        lambda v, y, w: _num(v) and v.dim() >= 1,
+        lambda v, y, w: v.sum(0, keepdim=True),
+    ),
     ("sum(-1)", lambda v, y, w: _num(v) and v.dim() >= 1, lambda v, y, w: v.sum(-1)),
-    ("mean(-1, keepdim)", lambda v, y, w: _float(v) and v.dim() >= 1 and v.shape[-1] > 0,
-     lambda v, y, w: v.mean(-1, keepdim=True)),
-    ("amax(0)", lambda v, y, w: _num(v) and v.dim() >= 1 and v.shape[0] > 0, lambda v, y, w: v.amax(0)),
-    ("matmul w", lambda v, y, w: _float(v) and v.dim() == 2 and v.dtype == w.dtype
-     and v.shape[1] == w.shape[0], lambda v, y, w: torch.matmul(v, w)),
+    (
+        "mean(-1, keepdim)",
+        lambda v, y, w: _float(v) and v.dim() >= 1 and v.shape[-1] > 0,
+        lambda v, y, w: v.mean(-1, keepdim=True),
+    ),
+    (
+        "amax(0)",
+        lambda v, y, w: _num(v) and v.dim() >= 1 and v.shape[0] > 0,
+        lambda v, y, w: v.amax(0),
+    ),
+    (
+        "matmul w",
+        lambda v, y, w: (
+            _float(v) and v.dim() == 2 and v.dtype == w.dtype and v.shape[1] == w.shape[0]
+        ),
+        lambda v, y, w: torch.matmul(v, w),
+    ),
     ("t", lambda v, y, w: v.dim() == 2, lambda v, y, w: v.t()),
     ("unsqueeze(0)", lambda v, y, w: v.dim() <= 2, lambda v, y, w: v.unsqueeze(0)),
 ]
@@ -118,8 +141,17 @@ def programs(draw: Any) -> tuple[list[str], list[np.ndarray]]:
     names: list[str] = []
     v = x
     for _ in range(draw(st.integers(1, 5))):
-        legal = [s for s in STEPS if s[1](v, y, w) and (not s[0].endswith(" y") and s[0] != "y + v"
-                                                          and s[0] != "where" or _broadcast_ok(v, y))]
+        legal = [
+            s
+            for s in STEPS
+            if s[1](v, y, w)
+            and (
+                not s[0].endswith(" y")
+                and s[0] != "y + v"
+                and s[0] != "where"
+                or _broadcast_ok(v, y)
+            )
+        ]
         name, _, fn = draw(st.sampled_from(legal))
         v = fn(v, y, w)
         names.append(name)
@@ -180,7 +212,9 @@ def test_compiled_matches_eager(prog: tuple[list[str], list[np.ndarray]]) -> Non
 
 
 @given(programs())
-def test_every_stage_verifies_and_computes_the_same(prog: tuple[list[str], list[np.ndarray]]) -> None:
+def test_every_stage_verifies_and_computes_the_same(
+    prog: tuple[list[str], list[np.ndarray]],
+) -> None:
     """Generic pass test: after each stage of the pipeline the module verifies (run_passes) and,
     where something can execute that stage, it computes what eager computes."""
     from xjit.backends.interpreter import run_interpreted
@@ -218,13 +252,23 @@ def test_every_stage_verifies_and_computes_the_same(prog: tuple[list[str], list[
         assert_same(got, want, what + " [scf, xDSL interpreter]")
 
 
-@pytest.mark.parametrize("names", [["add y", "tanh", "sum(-1)"], ["matmul w", "relu", "t"],
-                                   ["gt0", "not", "mul y"], ["mean(-1, keepdim)", "sub y"]])
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["add y", "tanh", "sum(-1)"],
+        ["matmul w", "relu", "t"],
+        ["gt0", "not", "mul y"],
+        ["mean(-1, keepdim)", "sub y"],
+    ],
+)
 def test_fixed_programs(names: list[str]) -> None:
     """A few hand-picked programs, so a failure has a short reproduction."""
     rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal((3, 4)).astype(F32), rng.standard_normal((4,)).astype(F32),
-              rng.standard_normal((4, 2)).astype(F32)]
+    arrays = [
+        rng.standard_normal((3, 4)).astype(F32),
+        rng.standard_normal((4,)).astype(F32),
+        rng.standard_normal((4, 2)).astype(F32),
+    ]
     fn = make_fn(names)
     inputs = [torch.from_numpy(a) for a in arrays]
     assert_same(torch.jit.trace(fn, inputs)(*inputs).numpy(), fn(*inputs).numpy(), str(names))

@@ -85,8 +85,11 @@ def test_errors_name_the_argument() -> None:
         t(torch.randn(2, 4, 1))
     with pytest.raises(ArgumentError, match=r"argument 'input' \(position 0\) has dtype float64"):
         t(torch.randn(2, 4, dtype=torch.float64))
-    with pytest.raises(ArgumentError, match=r"argument 'input' \(position 0\) has shape \[2, 5\], "
-                                            r"expected \[2, 4\].*linear"):
+    with pytest.raises(
+        ArgumentError,
+        match=r"argument 'input' \(position 0\) has shape \[2, 5\], "
+        r"expected \[2, 4\].*linear",
+    ):
         t(torch.randn(2, 5))
 
 
@@ -95,8 +98,11 @@ def test_shape_frozen_by_the_trace_is_reported() -> None:
         return x + torch.zeros(x.size(0), 4)  # x.size(0) is a Python int: frozen as 3
 
     tg = torch.jit.trace(g, (torch.randn(3, 4),))
-    with pytest.raises(ArgumentError, match=r"argument 'x' \(position 0\) has shape \[5, 4\], "
-                                            r"expected \[3, 4\].*cannot broadcast"):
+    with pytest.raises(
+        ArgumentError,
+        match=r"argument 'x' \(position 0\) has shape \[5, 4\], "
+        r"expected \[3, 4\].*cannot broadcast",
+    ):
         tg(torch.randn(5, 4))
     x = torch.randn(3, 4)
     close(tg(x), g(x))  # the example shape still runs
@@ -142,7 +148,8 @@ def test_scripted_generalises_once_and_keeps_scalars_exact() -> None:
 
 def _tutorial():
     spec = importlib.util.spec_from_file_location(
-        "intro_tutorial", Path(__file__).parent.parent / "examples" / "intro_tutorial.py")
+        "intro_tutorial", Path(__file__).parent.parent / "examples" / "intro_tutorial.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     with contextlib.redirect_stdout(io.StringIO()):
         spec.loader.exec_module(mod)  # type: ignore[union-attr]

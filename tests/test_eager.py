@@ -164,15 +164,19 @@ def test_item_tolist_bool_float():
     "make, expected",
     [
         (lambda: torch.tensor([[0.1, 0.2]]), "tensor([[0.1000, 0.2000]])"),
-        (lambda: torch.tensor([[0.1, 0.2], [0.3, 0.4]]),
-         "tensor([[0.1000, 0.2000],\n        [0.3000, 0.4000]])"),
+        (
+            lambda: torch.tensor([[0.1, 0.2], [0.3, 0.4]]),
+            "tensor([[0.1000, 0.2000],\n        [0.3000, 0.4000]])",
+        ),
         (lambda: torch.tensor([-0.1, 0.2]), "tensor([-0.1000,  0.2000])"),
         (lambda: torch.tensor(0.5), "tensor(0.5000)"),
         (lambda: torch.tensor([1, 2, 3]), "tensor([1, 2, 3])"),
         (lambda: torch.tensor(3), "tensor(3)"),
         (lambda: torch.tensor([True, False]), "tensor([ True, False])"),
-        (lambda: torch.tensor([0.5, 1.0], dtype=torch.float64),
-         "tensor([0.5000, 1.0000], dtype=xjit.float64)"),
+        (
+            lambda: torch.tensor([0.5, 1.0], dtype=torch.float64),
+            "tensor([0.5000, 1.0000], dtype=xjit.float64)",
+        ),
         (lambda: torch.tensor([1, 2], dtype=torch.int32), "tensor([1, 2], dtype=xjit.int32)"),
         # torch prints whole-number floats without decimals ("int mode") ...
         (lambda: torch.ones(2), "tensor([1., 1.])"),
@@ -323,7 +327,9 @@ def test_float32_plus_float64_is_float64():
     b = torch.tensor([0.1, 0.2], dtype=torch.float64)
     for out in (a + b, b + a, a * b, a / b):
         assert out.dtype == torch.float64
-    np.testing.assert_array_equal(arr(a + b), np.float32([1.0, 2.0]).astype(np.float64) + [0.1, 0.2])
+    np.testing.assert_array_equal(
+        arr(a + b), np.float32([1.0, 2.0]).astype(np.float64) + [0.1, 0.2]
+    )
 
 
 def test_int_plus_float_tensor():
@@ -340,7 +346,9 @@ def test_add_sub_alpha():
     np.testing.assert_array_equal(arr(torch.add(x, y, alpha=2)), [21.0, 42.0])
     np.testing.assert_array_equal(arr(torch.sub(x, y, alpha=2)), [-19.0, -38.0])
     np.testing.assert_array_equal(arr(x.add(y, alpha=3)), [31.0, 62.0])
-    np.testing.assert_array_equal(arr(torch.add(x, 1, 2)), [3.0, 4.0])  # add.Scalar: alpha positional
+    np.testing.assert_array_equal(
+        arr(torch.add(x, 1, 2)), [3.0, 4.0]
+    )  # add.Scalar: alpha positional
     out = torch.add(torch.tensor([1, 2]), torch.tensor([3, 4]), alpha=2)
     assert out.dtype == torch.int64
     np.testing.assert_array_equal(arr(out), [7, 10])
@@ -486,7 +494,9 @@ def test_addmm():
     mm = a.astype(np.float64) @ b
     tol = {"rtol": 1e-5, "atol": 1e-5}
     np.testing.assert_allclose(arr(torch.addmm(S, A, B)), s + mm, **tol)
-    np.testing.assert_allclose(arr(torch.addmm(S, A, B, beta=0.5, alpha=2)), 0.5 * s + 2 * mm, **tol)
+    np.testing.assert_allclose(
+        arr(torch.addmm(S, A, B, beta=0.5, alpha=2)), 0.5 * s + 2 * mm, **tol
+    )
     np.testing.assert_allclose(arr(S.addmm(A, B, alpha=3)), s + 3 * mm, **tol)
     assert torch.addmm(S, A, B).dtype == torch.float32
     with pytest.raises(TypeError):

@@ -72,7 +72,10 @@ def test_fused_ir_verifies_and_computes_the_same(name: str) -> None:
     run_passes(ctx, unfused, TO_LOOPS)
     run_passes(ctx, fused, TO_LOOPS)
     fn = next(o for o in fused.ops if isinstance(o, func.FuncOp))
-    args = [RNG.standard_normal(tuple(t.get_shape())).astype(np.float32) for t in fn.function_type.inputs]
+    args = [
+        RNG.standard_normal(tuple(t.get_shape())).astype(np.float32)
+        for t in fn.function_type.inputs
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("error", XjitPerformanceWarning)  # fused nests must vectorise
         got = compile_module(fused)[name](*args)
@@ -136,7 +139,10 @@ def test_fusion_report_from_a_module() -> None:
     report = fusion_report(m, log)
     assert report.startswith("@softmax: 5 loop nests")
     assert "result kept as an extra output" in report
-    assert "aten.amax  ->  aten.sub.Tensor + aten.exp + aten.sum.dim_IntList: it is a reduction" in report
+    assert (
+        "aten.amax  ->  aten.sub.Tensor + aten.exp + aten.sum.dim_IntList: it is a reduction"
+        in report
+    )
 
 
 # -- the backend: buffers, views, blocks -----------------------------------------------------
@@ -213,7 +219,9 @@ def _chain_linalg(n: int) -> ModuleOp:
         return x
 
     m = trace(f, (torch.rand(3, 4), torch.rand(3, 4))).torch_ir.clone()
-    run_passes(make_context(), m, ["torch-decompose", "canonicalize", "cse", "convert-torch-to-linalg"])
+    run_passes(
+        make_context(), m, ["torch-decompose", "canonicalize", "cse", "convert-torch-to-linalg"]
+    )
     return m
 
 

@@ -56,8 +56,19 @@ def test_returned_producer_is_kept_not_recomputed() -> None:
 
 def test_lowered_program_agrees_with_numpy_and_interpreter() -> None:
     module = _parse()
-    run_passes(make_context(), module, ("linalg-fuse-elementwise", "canonicalize", "cse", "bufferize",
-                                        "convert-linalg-to-loop", "canonicalize", "cse"))
+    run_passes(
+        make_context(),
+        module,
+        (
+            "linalg-fuse-elementwise",
+            "canonicalize",
+            "cse",
+            "bufferize",
+            "convert-linalg-to-loop",
+            "canonicalize",
+            "cse",
+        ),
+    )
     rng = np.random.default_rng(5)
     x, b = rng.standard_normal((4, 8)).astype(np.float32), rng.standard_normal(8).astype(np.float32)
     y, r = compile_module(module)["f"](x, b)

@@ -19,9 +19,10 @@ import xjit as torch
 import xjit.nn.functional as F
 
 NOT_YET = pytest.mark.xfail(
-    strict=True, raises=NotImplementedError,
+    strict=True,
+    raises=NotImplementedError,
     reason="gelu(approximate='tanh') needs torch.constant.str / !torch.str through the frontends, "
-           "the interpreter, the printer and the lowering",
+    "the interpreter, the printer and the lowering",
 )
 
 
@@ -49,14 +50,17 @@ def test_the_formulas_differ_on_the_sample() -> None:
 def test_gelu_none_is_the_erf_formula() -> None:
     x = sample()
     np.testing.assert_allclose(F.gelu(x).numpy(), gelu_erf(x.numpy()), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(torch.nn.GELU()(x).numpy(), gelu_erf(x.numpy()), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        torch.nn.GELU()(x).numpy(), gelu_erf(x.numpy()), rtol=1e-5, atol=1e-6
+    )
 
 
 @NOT_YET
 def test_functional_gelu_tanh_eager() -> None:
     x = sample()
-    np.testing.assert_allclose(F.gelu(x, approximate="tanh").numpy(), gelu_tanh(x.numpy()),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        F.gelu(x, approximate="tanh").numpy(), gelu_tanh(x.numpy()), rtol=1e-5, atol=1e-6
+    )
 
 
 @NOT_YET

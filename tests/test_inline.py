@@ -176,7 +176,8 @@ func.func private @step(%a: {V3}) -> {V3} {{
 @pytest.mark.parametrize(
     ("ir", "cycle"),
     [
-        (f"""
+        (
+            f"""
 func.func @forward(%x: {V3}) -> {V3} {{
   %0 = func.call @f(%x) : ({V3}) -> {V3}
   func.return %0 : {V3}
@@ -185,8 +186,11 @@ func.func private @f(%a: {V3}) -> {V3} {{
   %0 = func.call @f(%a) : ({V3}) -> {V3}
   func.return %0 : {V3}
 }}
-""", "@f -> @f"),
-        (f"""
+""",
+            "@f -> @f",
+        ),
+        (
+            f"""
 func.func @forward(%x: {V3}) -> {V3} {{
   %0 = func.call @f(%x) : ({V3}) -> {V3}
   func.return %0 : {V3}
@@ -199,7 +203,9 @@ func.func private @g(%a: {V3}) -> {V3} {{
   %0 = func.call @f(%a) : ({V3}) -> {V3}
   func.return %0 : {V3}
 }}
-""", "@f -> @g -> @f"),
+""",
+            "@f -> @g -> @f",
+        ),
     ],
     ids=["self", "mutual"],
 )
@@ -273,7 +279,10 @@ def test_scripted_rnn_loop_with_traced_cell_inlined() -> None:
     src = loop.graph_source()
     module, params = src["ir"], src["params"]
     # A call inside the prim.Loop body, itself calling the gate: nested inlining in a region.
-    assert {c.callee.root_reference.data for c in calls(module)} == {"cell.forward", "cell.dg.forward"}
+    assert {c.callee.root_reference.data for c in calls(module)} == {
+        "cell.forward",
+        "cell.dg.forward",
+    }
     after_module = inlined(module)
     assert calls(after_module) == []
     assert func_names(after_module) == ["forward"]

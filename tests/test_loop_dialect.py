@@ -52,12 +52,14 @@ def test_round_trip_keeps_structure() -> None:
     module = parse(ROUND_TRIP)
     nests = [op for op in module.walk() if isinstance(op, NestOp)]
     assert [n.iterator_kinds for n in nests] == [
-        ("parallel", "reduction"), ("parallel", "parallel"), (),
+        ("parallel", "reduction"),
+        ("parallel", "parallel"),
+        (),
     ]
     assert nests[1].attributes["note"].data == "kept"
     # The custom syntax stays custom (no generic fallback) and maps survive verbatim.
     printed = str(module)
-    assert "loop.nest (%i, %j) to (%n, %c4) [\"parallel\", \"reduction\"] {" in printed
+    assert 'loop.nest (%i, %j) to (%n, %c4) ["parallel", "reduction"] {' in printed
     assert "affine_map<(d0, d1) -> (((d0 * 2) + 1), (d1 floordiv 2))>" in printed
     assert "loop.yield" not in printed  # implicit terminator
     store = next(op for op in module.walk() if isinstance(op, StoreOp) and "tag" in op.attributes)

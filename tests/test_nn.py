@@ -53,16 +53,23 @@ def test_named_parameters_dotted_names_in_order():
     m = Net()
     names = [n for n, _ in m.named_parameters()]
     assert names == [
-        "scale", "offset",
-        "fc1.weight", "fc1.bias",
-        "inner.linear.weight", "inner.linear.bias",
+        "scale",
+        "offset",
+        "fc1.weight",
+        "fc1.bias",
+        "inner.linear.weight",
+        "inner.linear.bias",
         "fc2.weight",  # bias=False: no fc2.bias
     ]
     params = list(m.parameters())
     assert len(params) == 7
     assert params[0] is m.scale and params[2] is m.fc1.weight and params[6] is m.fc2.weight
     assert [n for n, _ in m.named_parameters(recurse=False)] == ["scale", "offset"]
-    assert [n for n, _ in m.named_parameters(prefix="net")][:3] == ["net.scale", "net.offset", "net.fc1.weight"]
+    assert [n for n, _ in m.named_parameters(prefix="net")][:3] == [
+        "net.scale",
+        "net.offset",
+        "net.fc1.weight",
+    ]
 
 
 def test_named_modules_children_buffers():
@@ -211,9 +218,13 @@ def test_state_dict_keys_values_and_sharing():
     m = Net()
     sd = m.state_dict()
     assert list(sd) == [
-        "scale", "offset", "running",
-        "fc1.weight", "fc1.bias",
-        "inner.linear.weight", "inner.linear.bias",
+        "scale",
+        "offset",
+        "running",
+        "fc1.weight",
+        "fc1.bias",
+        "inner.linear.weight",
+        "inner.linear.bias",
         "fc2.weight",
     ]
     np.testing.assert_array_equal(sd["fc1.weight"].numpy(), m.fc1.weight.numpy())
@@ -390,7 +401,9 @@ def test_linear_without_bias():
     lin = nn.Linear(4, 2, bias=False)
     x = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
     out = lin(torch.from_numpy(x))
-    np.testing.assert_allclose(out.numpy(), x.astype(np.float64) @ lin.weight.numpy().T, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        out.numpy(), x.astype(np.float64) @ lin.weight.numpy().T, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_activation_modules():
@@ -407,7 +420,10 @@ def test_mycell_forward():
     cell = MyCell()
     x = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
     h = np.random.default_rng(3).standard_normal((3, 4)).astype(np.float32)
-    w, b = cell.linear.weight.numpy().astype(np.float64), cell.linear.bias.numpy().astype(np.float64)
+    w, b = (
+        cell.linear.weight.numpy().astype(np.float64),
+        cell.linear.bias.numpy().astype(np.float64),
+    )
     a, c = cell(torch.from_numpy(x), torch.from_numpy(h))
     assert a is c
     np.testing.assert_allclose(a.numpy(), np.tanh(x @ w.T + b + h), rtol=1e-5, atol=1e-6)

@@ -89,7 +89,9 @@ def test_layernorm_deviation_squared_in_block_scratch(small_blocks: None) -> Non
 
 def test_blocked_reduction_results_are_fresh_per_call(small_blocks: None) -> None:
     """Scratch is per call: two results of one compiled function never share storage."""
-    c = torch.jit.trace(_softmax, (torch.from_numpy(RNG.standard_normal((37, 16)).astype(np.float32)),))
+    c = torch.jit.trace(
+        _softmax, (torch.from_numpy(RNG.standard_normal((37, 16)).astype(np.float32)),)
+    )
     a_in, b_in = (RNG.standard_normal((37, 16)).astype(np.float32) for _ in range(2))
     a = c(torch.from_numpy(a_in)).numpy()
     b = c(torch.from_numpy(b_in)).numpy()
@@ -128,7 +130,9 @@ def test_unit_dim_fill_not_folded_into_a_different_region() -> None:
     prog = compile_module(module)
     A = RNG.standard_normal((4, 8)).astype(np.float32)
     (got,) = prog["f"](A)
-    np.testing.assert_allclose(got[:, 0], A.sum(axis=1) + 1, rtol=1e-5)  # fill of 1: not an identity
+    np.testing.assert_allclose(
+        got[:, 0], A.sum(axis=1) + 1, rtol=1e-5
+    )  # fill of 1: not an identity
     assert "folded" not in prog.source
 
 
@@ -153,11 +157,15 @@ func.func @f(%A: memref<8x8xf32>) -> memref<8x8xf32> {
 }
 """
 
-SAME_ROWS = TRANSPOSED_READ.replace("affine_map<(d0, d1) -> (d1, d0)>", "affine_map<(d0, d1) -> (d0, d1)>")
+SAME_ROWS = TRANSPOSED_READ.replace(
+    "affine_map<(d0, d1) -> (d1, d0)>", "affine_map<(d0, d1) -> (d0, d1)>"
+)
 
 
 @pytest.mark.parametrize(("ir", "grouped"), [(TRANSPOSED_READ, False), (SAME_ROWS, True)])
-def test_row_groups_only_when_blocks_read_their_own_rows(monkeypatch: pytest.MonkeyPatch, ir: str, grouped: bool) -> None:
+def test_row_groups_only_when_blocks_read_their_own_rows(
+    monkeypatch: pytest.MonkeyPatch, ir: str, grouped: bool
+) -> None:
     """Nests share one row-block loop only if every access to a buffer written in the group
     walks dim 0 on the same axis: a transposed read of an earlier nest's result needs all of it."""
     from xdsl.parser import Parser

@@ -87,7 +87,7 @@ def compiled():
 
 def test_loop_body_allocates_nothing_and_copies_nothing(compiled) -> None:
     src = compiled.forward.source
-    body = src[src.index("for k0 in"):src.index("return")]
+    body = src[src.index("for k0 in") : src.index("return")]
     loop_body = "\n".join(line for line in body.splitlines() if line.startswith(" " * 12))
     assert "np.empty" not in loop_body  # branch buffer made once, state in two alternating buffers
     assert "used as a view, not copied" in loop_body and "[...] =" not in loop_body
@@ -105,9 +105,14 @@ def test_matches_numpy_and_interpreter(compiled, n: int) -> None:
         return
     interpreter = pytest.importorskip("xjit.backends.interpreter")
     module = Parser(make_context(), compiled.forward.stages()["loops"]).parse_module()
-    (fn,) = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp) and not op.is_declaration]
+    (fn,) = [
+        op.sym_name.data
+        for op in module.ops
+        if isinstance(op, func.FuncOp) and not op.is_declaration
+    ]
     (ref,) = interpreter.run_interpreted(
-        module, fn, [xs], {"loop.cell.linear.weight": W, "loop.cell.linear.bias": b})
+        module, fn, [xs], {"loop.cell.linear.weight": W, "loop.cell.linear.bias": b}
+    )
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
 
 

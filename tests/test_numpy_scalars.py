@@ -60,7 +60,11 @@ def test_both_branches_nan_and_zero_match_numpy_and_interpreter(cell) -> None:
     rng = np.random.default_rng(1)
     interpreter = pytest.importorskip("xjit.backends.interpreter")
     module = Parser(make_context(), c.forward.stages()["loops"]).parse_module()
-    (fn,) = [op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp) and not op.is_declaration]
+    (fn,) = [
+        op.sym_name.data
+        for op in module.ops
+        if isinstance(op, func.FuncOp) and not op.is_declaration
+    ]
     cases = [rng.standard_normal((3, 4)).astype(np.float32) + s for s in (3, -3)]
     nan = rng.standard_normal((3, 4)).astype(np.float32)
     nan[1, 1] = np.nan  # NaN > 0 is false: the else branch, as numpy's `if`
@@ -69,7 +73,9 @@ def test_both_branches_nan_and_zero_match_numpy_and_interpreter(cell) -> None:
         h = rng.standard_normal((3, 4)).astype(np.float32)
         got, got2 = (t.numpy() for t in c(torch.from_numpy(x), torch.from_numpy(h)))
         np.testing.assert_allclose(got, _ref(x, h, W, b), rtol=1e-5, atol=1e-6)
-        ref, _ = interpreter.run_interpreted(module, fn, [x, h], {"linear.weight": W, "linear.bias": b})
+        ref, _ = interpreter.run_interpreted(
+            module, fn, [x, h], {"linear.weight": W, "linear.bias": b}
+        )
         np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
     got, _ = (t.numpy() for t in c(torch.from_numpy(zero), torch.from_numpy(zero)))
     np.testing.assert_allclose(got, _ref(zero, zero, W, b), rtol=1e-5, atol=1e-6)
@@ -123,6 +129,8 @@ def test_load_is_a_snapshot_and_nests_read_the_scalar() -> None:
     assert first == 10 and second == 110
     np.testing.assert_allclose(out, A * 110)
     interpreter = pytest.importorskip("xjit.backends.interpreter")
-    f2, s2, o2 = interpreter.run_interpreted(Parser(make_context(), SNAPSHOT).parse_module(), "f", [A, B])
+    f2, s2, o2 = interpreter.run_interpreted(
+        Parser(make_context(), SNAPSHOT).parse_module(), "f", [A, B]
+    )
     assert f2 == first and s2 == second
     np.testing.assert_allclose(o2, out)

@@ -50,8 +50,9 @@ def _close(got: np.ndarray, want: np.ndarray, tol: float) -> None:
         np.testing.assert_array_equal(got, want)
 
 
-def check(fn: Callable, inputs: tuple, oracle: Callable | None, tol: float = 1e-5,
-          interp: bool = True) -> None:
+def check(
+    fn: Callable, inputs: tuple, oracle: Callable | None, tol: float = 1e-5, interp: bool = True
+) -> None:
     """eager vs oracle, compiled vs eager, interpreted loops vs eager."""
     eager = _flat(fn(*inputs))
     if oracle is not None:
@@ -110,8 +111,15 @@ def test_sum(shape):
 @pytest.mark.parametrize("make", [lambda: randint(3, 4), lambda: randbool(3, 4)])
 def test_sum_of_ints_and_bools_is_int64(make):
     check(sum_all, (make(),), lambda a: np.sum(a, dtype=np.int64))
-    check(sum_dim, (make(),), lambda a: (a.sum(1, dtype=np.int64), a.sum(-1, keepdims=True, dtype=np.int64),
-                                          a.sum((0, 1), dtype=np.int64)))
+    check(
+        sum_dim,
+        (make(),),
+        lambda a: (
+            a.sum(1, dtype=np.int64),
+            a.sum(-1, keepdims=True, dtype=np.int64),
+            a.sum((0, 1), dtype=np.int64),
+        ),
+    )
 
 
 @pytest.mark.parametrize("make", [lambda: randn(3, 4), lambda: randint(2, 3), lambda: randn(0, 2)])
@@ -176,7 +184,14 @@ UNARY = {
     "tanh": (torch.tanh, np.tanh),
     "sigmoid": (torch.sigmoid, lambda a: 1 / (1 + np.exp(-a))),
     "relu": (torch.relu, lambda a: np.maximum(a, 0)),
-    "gelu": (F.gelu, lambda a: 0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a.astype(np.float64) / math.sqrt(2)))),
+    "gelu": (
+        F.gelu,
+        lambda a: (
+            0.5
+            * a
+            * (1 + np.vectorize(math.erf, otypes=[np.float64])(a.astype(np.float64) / math.sqrt(2)))
+        ),
+    ),
     "sin": (torch.sin, np.sin),
     "cos": (torch.cos, np.cos),
     "reciprocal": (torch.reciprocal, lambda a: 1 / a),
@@ -184,7 +199,9 @@ UNARY = {
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
-@pytest.mark.parametrize("shape,dtype", [((2, 3), np.float32), ((1, 0), np.float32), ((3,), np.float64)])
+@pytest.mark.parametrize(
+    "shape,dtype", [((2, 3), np.float32), ((1, 0), np.float32), ((3,), np.float64)]
+)
 def test_unary(name, shape, dtype):
     op, ref = UNARY[name]
     x = randn(*shape, dtype=dtype)
@@ -208,10 +225,20 @@ def test_erf_is_accurate():
     assert np.isnan(erf(np.array([np.nan])))[0]
 
 
-@pytest.mark.parametrize("sa,sb", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 1)), ((0, 2), (1, 2))])
+@pytest.mark.parametrize(
+    "sa,sb", [((3, 4), (3, 4)), ((3, 1), (1, 4)), ((4,), (2, 1)), ((0, 2), (1, 2))]
+)
 def test_binary_broadcasting(sa, sb):
     def f(x, y):
-        return x + y, x - y, x * y, x / y, torch.maximum(x, y), torch.minimum(x, y), torch.abs(x) ** y
+        return (
+            x + y,
+            x - y,
+            x * y,
+            x / y,
+            torch.maximum(x, y),
+            torch.minimum(x, y),
+            torch.abs(x) ** y,
+        )
 
     def oracle(a, b):
         with np.errstate(all="ignore"):
@@ -222,17 +249,31 @@ def test_binary_broadcasting(sa, sb):
 
 def test_binary_with_scalars_and_promotion():
     def f(x, n):
-        return x * 2 - 1.5, 2 ** x, x ** 2, n + 1, n * 0.5, n / 2, n ** 2, torch.maximum(n, x)
+        return x * 2 - 1.5, 2**x, x**2, n + 1, n * 0.5, n / 2, n**2, torch.maximum(n, x)
 
     def oracle(a, n):
-        return (a * 2 - np.float32(1.5), np.float32(2) ** a, a ** 2, n + 1,
-                (n * 0.5).astype(np.float32), (n / 2).astype(np.float32), n ** 2, np.maximum(n, a).astype(np.float32))
+        return (
+            a * 2 - np.float32(1.5),
+            np.float32(2) ** a,
+            a**2,
+            n + 1,
+            (n * 0.5).astype(np.float32),
+            (n / 2).astype(np.float32),
+            n**2,
+            np.maximum(n, a).astype(np.float32),
+        )
 
     check(f, (randn(3, 4), randint(3, 4)), oracle)
 
 
-@pytest.mark.parametrize("make", [lambda: (randn(3, 4), randn(1, 4)), lambda: (randint(2, 3), randint(2, 3)),
-                                  lambda: (randint(2, 3), randn(2, 3, dtype=np.float64))])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (randn(3, 4), randn(1, 4)),
+        lambda: (randint(2, 3), randint(2, 3)),
+        lambda: (randint(2, 3), randn(2, 3, dtype=np.float64)),
+    ],
+)
 def test_comparisons_tensor_and_scalar(make):
     def f(x, y):
         return x < y, x <= y, x > y, x >= y, x == y, x != y, x > 1, x <= 0.5, x == 0, x != 2
@@ -245,12 +286,24 @@ def test_comparisons_tensor_and_scalar(make):
 
 def test_where_and_logical():
     def f(c, x, y):
-        return (torch.where(c, x, y), torch.where(c, x, 0.0), torch.where(x > 0, 1.0, y),
-                torch.logical_and(c, x > 0), torch.logical_or(c, x), torch.logical_not(c))
+        return (
+            torch.where(c, x, y),
+            torch.where(c, x, 0.0),
+            torch.where(x > 0, 1.0, y),
+            torch.logical_and(c, x > 0),
+            torch.logical_or(c, x),
+            torch.logical_not(c),
+        )
 
     def oracle(c, a, b):
-        return (np.where(c, a, b), np.where(c, a, np.float32(0)), np.where(a > 0, np.float32(1), b),
-                c & (a > 0), c | (a != 0), ~c)
+        return (
+            np.where(c, a, b),
+            np.where(c, a, np.float32(0)),
+            np.where(a > 0, np.float32(1), b),
+            c & (a > 0),
+            c | (a != 0),
+            ~c,
+        )
 
     check(f, (randbool(3, 4), randn(3, 4), randn(1, 4)), oracle)
 
@@ -268,17 +321,35 @@ def test_bool_maximum_is_or():
 @pytest.mark.parametrize("shape", [(3, 4), (1, 5), (2, 3, 2)])
 def test_reductions(shape):
     def f(x):
-        return (x.mean(), x.mean(-1), x.mean(0, keepdim=True), x.amax(-1), x.amax(0, keepdim=True),
-                x.max(), torch.amin(x, -1), x.min())
+        return (
+            x.mean(),
+            x.mean(-1),
+            x.mean(0, keepdim=True),
+            x.amax(-1),
+            x.amax(0, keepdim=True),
+            x.max(),
+            torch.amin(x, -1),
+            x.min(),
+        )
 
     def oracle(a):
-        return (np.mean(a), a.mean(-1), a.mean(0, keepdims=True), a.max(-1), a.max(0, keepdims=True),
-                np.max(a), a.min(-1), np.min(a))
+        return (
+            np.mean(a),
+            a.mean(-1),
+            a.mean(0, keepdims=True),
+            a.max(-1),
+            a.max(0, keepdims=True),
+            np.max(a),
+            a.min(-1),
+            np.min(a),
+        )
 
     check(f, (randn(*shape),), oracle)
 
 
-@pytest.mark.parametrize("make", [lambda: randn(3, 4), lambda: randint(3, 4, lo=-2, hi=2), lambda: randn(1, 1, 3)])
+@pytest.mark.parametrize(
+    "make", [lambda: randn(3, 4), lambda: randint(3, 4, lo=-2, hi=2), lambda: randn(1, 1, 3)]
+)
 def test_argmax_and_max_dim(make):
     def f(x):
         v, i = torch.max(x, 1)
@@ -286,8 +357,15 @@ def test_argmax_and_max_dim(make):
         return v, i, v2, i2, x.argmax(), x.argmax(0), x.argmin(-1, keepdim=True)
 
     def oracle(a):
-        return (a.max(1), np.argmax(a, 1), a.min(-1, keepdims=True), np.argmin(a, -1, keepdims=True),
-                np.asarray(np.argmax(a)), np.argmax(a, 0), np.argmin(a, -1, keepdims=True))
+        return (
+            a.max(1),
+            np.argmax(a, 1),
+            a.min(-1, keepdims=True),
+            np.argmin(a, -1, keepdims=True),
+            np.asarray(np.argmax(a)),
+            np.argmax(a, 0),
+            np.argmin(a, -1, keepdims=True),
+        )
 
     check(f, (make(),), oracle)
 
@@ -334,8 +412,10 @@ def test_layer_norm(shape, ns):
         axes = tuple(range(a.ndim - len(ns), a.ndim))
         a64 = a.astype(np.float64)
         mu, var = a64.mean(axes, keepdims=True), a64.var(axes, keepdims=True)
-        return (((a64 - mu) / np.sqrt(var + 1e-5) * w.numpy() + b.numpy()).astype(np.float32),
-                ((a64 - mu) / np.sqrt(var + 1e-3)).astype(np.float32))
+        return (
+            ((a64 - mu) / np.sqrt(var + 1e-5) * w.numpy() + b.numpy()).astype(np.float32),
+            ((a64 - mu) / np.sqrt(var + 1e-3)).astype(np.float32),
+        )
 
     check(f, (randn(*shape),), oracle, tol=1e-4)
 
@@ -343,16 +423,32 @@ def test_layer_norm(shape, ns):
 # -- linear algebra --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sa,sb", [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)),
-                                   ((2, 3, 4), (4, 5)), ((2, 3, 4), (1, 4, 2)), ((3, 0), (0, 2))])
+@pytest.mark.parametrize(
+    "sa,sb",
+    [
+        ((3, 4), (4, 2)),
+        ((4,), (4, 2)),
+        ((3, 4), (4,)),
+        ((4,), (4,)),
+        ((2, 3, 4), (4, 5)),
+        ((2, 3, 4), (1, 4, 2)),
+        ((3, 0), (0, 2)),
+    ],
+)
 def test_matmul(sa, sb):
     check(lambda x, y: torch.matmul(x, y), (randn(*sa), randn(*sb)), np.matmul, tol=1e-5)
 
 
 def test_mm_bmm_addmm_linear_t():
     def f(x, w, b, xs, ys):
-        return (torch.mm(x, w.t()), torch.bmm(xs, ys), torch.addmm(b, x, w.t()),
-                F.linear(x, w, b), F.linear(xs, w), x @ w.t())
+        return (
+            torch.mm(x, w.t()),
+            torch.bmm(xs, ys),
+            torch.addmm(b, x, w.t()),
+            F.linear(x, w, b),
+            F.linear(xs, w),
+            x @ w.t(),
+        )
 
     def oracle(x, w, b, xs, ys):
         return x @ w.T, xs @ ys, b + x @ w.T, x @ w.T + b, xs @ w.T, x @ w.T
@@ -362,10 +458,23 @@ def test_mm_bmm_addmm_linear_t():
 
 def test_transpose_permute():
     def f(x):
-        return x.transpose(0, 2), torch.transpose(x, -1, -2), x.permute(2, 0, 1), torch.permute(x, (1, 0, 2))
+        return (
+            x.transpose(0, 2),
+            torch.transpose(x, -1, -2),
+            x.permute(2, 0, 1),
+            torch.permute(x, (1, 0, 2)),
+        )
 
-    check(f, (randn(2, 3, 4),), lambda a: (a.transpose(2, 1, 0), a.transpose(0, 2, 1), a.transpose(2, 0, 1),
-                                           a.transpose(1, 0, 2)))
+    check(
+        f,
+        (randn(2, 3, 4),),
+        lambda a: (
+            a.transpose(2, 1, 0),
+            a.transpose(0, 2, 1),
+            a.transpose(2, 0, 1),
+            a.transpose(1, 0, 2),
+        ),
+    )
 
 
 # -- shapes -------------------------------------------------------------------------------------------
@@ -375,7 +484,11 @@ def test_slicing_and_indexing():
     def f(x):
         return x[:, 1:3], x[..., 0], x[1:, :-1], x[None, 0], x[:, ::2], x[-2:]
 
-    check(f, (randn(3, 4),), lambda a: (a[:, 1:3], a[..., 0], a[1:, :-1], a[None, 0], a[:, ::2], a[-2:]))
+    check(
+        f,
+        (randn(3, 4),),
+        lambda a: (a[:, 1:3], a[..., 0], a[1:, :-1], a[None, 0], a[:, ::2], a[-2:]),
+    )
     with pytest.raises(IndexError):
         randn(3, 4)[3]
     with pytest.raises(NotImplementedError, match="not supported"):
@@ -384,12 +497,30 @@ def test_slicing_and_indexing():
 
 def test_views():
     def f(x):
-        return (x.view(12), x.reshape(2, -1), x.view(3, 1, 4), x.flatten(), torch.flatten(x, 0, 1),
-                x.unsqueeze(0), x.unsqueeze(-1).squeeze(-1), x.view(1, 3, 4).squeeze(), x.contiguous())
+        return (
+            x.view(12),
+            x.reshape(2, -1),
+            x.view(3, 1, 4),
+            x.flatten(),
+            torch.flatten(x, 0, 1),
+            x.unsqueeze(0),
+            x.unsqueeze(-1).squeeze(-1),
+            x.view(1, 3, 4).squeeze(),
+            x.contiguous(),
+        )
 
     def oracle(a):
-        return (a.reshape(12), a.reshape(2, 6), a.reshape(3, 1, 4), a.reshape(-1), a.reshape(-1),
-                a[None], a, a, a)
+        return (
+            a.reshape(12),
+            a.reshape(2, 6),
+            a.reshape(3, 1, 4),
+            a.reshape(-1),
+            a.reshape(-1),
+            a[None],
+            a,
+            a,
+            a,
+        )
 
     check(f, (randn(3, 4),), oracle)
 
@@ -403,11 +534,20 @@ def test_expand():
 
 def test_cat_stack():
     def f(x, y, n):
-        return torch.cat([x, y], 0), torch.cat([x, x * 2, y], -1), torch.stack([x, y], 1), torch.cat([x, n], 0)
+        return (
+            torch.cat([x, y], 0),
+            torch.cat([x, x * 2, y], -1),
+            torch.stack([x, y], 1),
+            torch.cat([x, n], 0),
+        )
 
     def oracle(a, b, n):
-        return (np.concatenate([a, b]), np.concatenate([a, a * 2, b], -1), np.stack([a, b], 1),
-                np.concatenate([a, n.astype(np.float32)]))
+        return (
+            np.concatenate([a, b]),
+            np.concatenate([a, a * 2, b], -1),
+            np.stack([a, b], 1),
+            np.concatenate([a, n.astype(np.float32)]),
+        )
 
     check(f, (randn(2, 3), randn(2, 3), randint(1, 3)), oracle)  # int64 joins float32: float32
 
@@ -422,13 +562,24 @@ def test_size_and_dim():
 
 def test_creation_ops():
     def f(x):
-        return (torch.full((3, 4), 2.5) * x, torch.zeros_like(x), torch.ones_like(x, dtype=torch.int64),
-                torch.arange(4) + x, torch.arange(1.0, 3.0, 0.5), torch.arange(2, 9, 3))
+        return (
+            torch.full((3, 4), 2.5) * x,
+            torch.zeros_like(x),
+            torch.ones_like(x, dtype=torch.int64),
+            torch.arange(4) + x,
+            torch.arange(1.0, 3.0, 0.5),
+            torch.arange(2, 9, 3),
+        )
 
     def oracle(a):
-        return (a * np.float32(2.5), np.zeros_like(a), np.ones(a.shape, np.int64),
-                np.arange(4, dtype=np.float32) + a, np.arange(1.0, 3.0, 0.5, dtype=np.float32),
-                np.arange(2, 9, 3))
+        return (
+            a * np.float32(2.5),
+            np.zeros_like(a),
+            np.ones(a.shape, np.int64),
+            np.arange(4, dtype=np.float32) + a,
+            np.arange(1.0, 3.0, 0.5, dtype=np.float32),
+            np.arange(2, 9, 3),
+        )
 
     check(f, (randn(3, 4),), oracle)
     assert torch.full((2,), 3).dtype == torch.int64 and torch.full((2,), True).dtype == torch.bool
@@ -445,18 +596,21 @@ def test_rand_in_compiled_code_fails_loudly():
 # -- decompositions run eagerly against the op's own eager semantics -------------------------------
 
 
-@pytest.mark.parametrize("name,args", [
-    ("aten.softmax.int", lambda: (randn(3, 4), 1)),
-    ("aten.log_softmax.int", lambda: (randn(3, 4), -1)),
-    ("aten.mean.dim", lambda: (randn(3, 4), [0], True)),
-    ("aten.layer_norm", lambda: (randn(2, 3), [3], randn(3), randn(3), 1e-5, True)),
-    ("aten.argmax", lambda: (randn(3, 4), 1, False)),
-    ("aten.argmin", lambda: (randint(3, 4), None, True)),
-    ("aten.max.dim", lambda: (randn(3, 4), 0, False)),
-    ("aten.stack", lambda: ([randn(2, 3), randn(2, 3)], 1)),
-    ("aten.flatten.using_ints", lambda: (randn(2, 3, 4), 1, 2)),
-    ("aten.linear", lambda: (randn(2, 3, 4), randn(5, 4), randn(5))),
-])
+@pytest.mark.parametrize(
+    "name,args",
+    [
+        ("aten.softmax.int", lambda: (randn(3, 4), 1)),
+        ("aten.log_softmax.int", lambda: (randn(3, 4), -1)),
+        ("aten.mean.dim", lambda: (randn(3, 4), [0], True)),
+        ("aten.layer_norm", lambda: (randn(2, 3), [3], randn(3), randn(3), 1e-5, True)),
+        ("aten.argmax", lambda: (randn(3, 4), 1, False)),
+        ("aten.argmin", lambda: (randint(3, 4), None, True)),
+        ("aten.max.dim", lambda: (randn(3, 4), 0, False)),
+        ("aten.stack", lambda: ([randn(2, 3), randn(2, 3)], 1)),
+        ("aten.flatten.using_ints", lambda: (randn(2, 3, 4), 1, 2)),
+        ("aten.linear", lambda: (randn(2, 3, 4), randn(5, 4), randn(5))),
+    ],
+)
 def test_decomposition_matches_eager(name, args):
     from xjit._dispatch import _unwrap, _wrap
     from xjit.ops.registry import lookup

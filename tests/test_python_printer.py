@@ -35,10 +35,16 @@ def run_code(code: str, module, *args):
 
 def modules(g):
     t = g["traced"]
-    return {"traced_cell": g["traced_cell"], "scripted_gate": g["scripted_gate"],
-            "scripted_cell": g["scripted_cell"], "rnn_loop": g["rnn_loop"], "traced": t,
-            "traced.loop": t.loop, "traced.loop.cell": t.loop.cell,
-            "traced.loop.cell.dg": t.loop.cell.dg}
+    return {
+        "traced_cell": g["traced_cell"],
+        "scripted_gate": g["scripted_gate"],
+        "scripted_cell": g["scripted_cell"],
+        "rnn_loop": g["rnn_loop"],
+        "traced": t,
+        "traced.loop": t.loop,
+        "traced.loop.cell": t.loop.cell,
+        "traced.loop.cell.dg": t.loop.cell.dg,
+    }
 
 
 def test_code_is_valid_python_with_calls_not_callee_bodies(tutorial) -> None:
@@ -57,13 +63,20 @@ def test_code_is_valid_python_with_calls_not_callee_bodies(tutorial) -> None:
 def test_code_runs_as_eager_python_and_agrees(tutorial) -> None:
     g = tutorial
     x, h, xs = torch.rand(3, 4) - 0.5, torch.rand(3, 4), torch.rand(5, 3, 4)
-    cases = [("scripted_gate", (x,)), ("scripted_gate", (-x,)), ("scripted_cell", (x, h)),
-             ("rnn_loop", (xs,)), ("traced", (torch.rand(10, 3, 4),)), ("traced.loop", (xs,))]
+    cases = [
+        ("scripted_gate", (x,)),
+        ("scripted_gate", (-x,)),
+        ("scripted_cell", (x, h)),
+        ("rnn_loop", (xs,)),
+        ("traced", (torch.rand(10, 3, 4),)),
+        ("traced.loop", (xs,)),
+    ]
     for name, args in cases:
         m = modules(g)[name]
         got, want = run_code(m.code, m, *args), m(*args)
-        for a, b in zip(got if isinstance(got, tuple) else (got,),
-                        want if isinstance(want, tuple) else (want,)):
+        for a, b in zip(
+            got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)
+        ):
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
 
 
@@ -80,7 +93,8 @@ def test_scripted_functions_are_plain_defs_after_the_method(tmp_path) -> None:
         "    def forward(self, x):\n"
         "        for _ in range(2):\n"
         "            x = helper(self.lin(x), x)\n"
-        "        return x\n")
+        "        return x\n"
+    )
     ns = runpy.run_path(str(src))
     m = torch.jit.script(ns["M"]())
     code = m.code
@@ -97,10 +111,8 @@ def test_scripted_functions_are_plain_defs_after_the_method(tmp_path) -> None:
 def test_swapped_loop_carried_values_assign_in_parallel(tmp_path) -> None:
     src = tmp_path / "swap.py"
     src.write_text(
-        "def swap(a, b, n: int):\n"
-        "    for _ in range(n):\n"
-        "        a, b = b, a + b\n"
-        "    return a\n")
+        "def swap(a, b, n: int):\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n"
+    )
     ns = runpy.run_path(str(src))
     f = torch.jit.script(ns["swap"])
     code = f.code

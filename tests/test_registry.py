@@ -61,8 +61,9 @@ def test_schema_strings_print_exactly_as_written():
     literals = _schema_literals()
     plain = {t for t in literals if "{" not in t}
     # f-string templates ("aten::{_n}.int(...)"): any word where a placeholder is
-    templates = [re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(t)))
-                 for t in literals if "{" in t]
+    templates = [
+        re.compile(re.sub(r"\\\{[^}]*\\\}", r"\\w+", re.escape(t))) for t in literals if "{" in t
+    ]
     assert plain, "no schema strings found in xjit/ops"
     for text in plain:
         assert str(parse_schema(text)) == text
@@ -93,8 +94,15 @@ def test_schema_text_round_trips(text):
 
 
 def test_parse_schema_fields():
-    s = parse_schema("aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=0.5) -> Tensor")
-    assert (s.namespace, s.name, s.overload, s.qualified_name) == ("aten", "addmm", "", "aten.addmm")
+    s = parse_schema(
+        "aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=0.5) -> Tensor"
+    )
+    assert (s.namespace, s.name, s.overload, s.qualified_name) == (
+        "aten",
+        "addmm",
+        "",
+        "aten.addmm",
+    )
     assert [a.name for a in s.args] == ["self", "mat1", "mat2", "beta", "alpha"]
     assert [a.kwarg_only for a in s.args] == [False, False, False, True, True]
     assert [a.has_default for a in s.args] == [False, False, False, True, True]
@@ -105,7 +113,9 @@ def test_parse_schema_fields():
     lin = parse_schema("aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor")
     bias = lin.args[2]
     assert bias.optional and bias.is_tensor and bias.has_default and bias.default is None
-    t = parse_schema("aten::foo.bar(int[] dims=[1, -2], bool k=True, int[] e=[]) -> (Tensor, Tensor)")
+    t = parse_schema(
+        "aten::foo.bar(int[] dims=[1, -2], bool k=True, int[] e=[]) -> (Tensor, Tensor)"
+    )
     assert t.qualified_name == "aten.foo.bar"
     assert [a.default for a in t.args] == [[1, -2], True, []]
     assert t.returns == ("Tensor", "Tensor")
@@ -146,7 +156,13 @@ def test_bind_fills_defaults_in_schema_order():
     assert bind(LINEAR, (T1, T2, None), {}) == [T1, T2, None]
     assert bind(LINEAR, (T1, T2), {"bias": T1}) == [T1, T2, T1]
     assert bind(MIXED, (T1, [0, 1]), {}) == [T1, [0, 1], False, 1e-05, None]
-    assert bind(MIXED, (T1, 1, True, 0.5), {"dtype": xjit.float64}) == [T1, [1], True, 0.5, xjit.float64]
+    assert bind(MIXED, (T1, 1, True, 0.5), {"dtype": xjit.float64}) == [
+        T1,
+        [1],
+        True,
+        0.5,
+        xjit.float64,
+    ]
     assert bind(MIXED, (T1, (0, 1)), {"eps": 2}) == [T1, (0, 1), False, 2, None]
 
 
@@ -233,10 +249,20 @@ def test_register_twice_rejected_without_side_effects():
 
 F32, F64, I32, I64, B = xjit.float32, xjit.float64, xjit.int32, xjit.int64, xjit.bool
 _PROMOTE_PAIRS = {
-    (B, B): B, (B, I32): I32, (B, I64): I64, (B, F32): F32, (B, F64): F64,
-    (I32, I32): I32, (I32, I64): I64, (I32, F32): F32, (I32, F64): F64,
-    (I64, I64): I64, (I64, F32): F32, (I64, F64): F64,
-    (F32, F32): F32, (F32, F64): F64,
+    (B, B): B,
+    (B, I32): I32,
+    (B, I64): I64,
+    (B, F32): F32,
+    (B, F64): F64,
+    (I32, I32): I32,
+    (I32, I64): I64,
+    (I32, F32): F32,
+    (I32, F64): F64,
+    (I64, I64): I64,
+    (I64, F32): F32,
+    (I64, F64): F64,
+    (F32, F32): F32,
+    (F32, F64): F64,
     (F64, F64): F64,
 }
 PROMOTE = {**_PROMOTE_PAIRS, **{(b, a): r for (a, b), r in _PROMOTE_PAIRS.items()}}
@@ -289,29 +315,55 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
     "aten.maximum": (np.maximum, "promote", "any"),
     "aten.max.other": (np.maximum, "promote", "any"),
     "aten.min.other": (np.minimum, "promote", "any"),
-    "aten.gelu": (lambda a: 0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a / math.sqrt(2))),
-                  "float", "any"),
-    **{f"aten.{n}": (getattr(np, n), "compare", "any")
-       for n in ("logical_and", "logical_or", "logical_xor", "logical_not")},
+    "aten.gelu": (
+        lambda a: 0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a / math.sqrt(2))),
+        "float",
+        "any",
+    ),
+    **{
+        f"aten.{n}": (getattr(np, n), "compare", "any")
+        for n in ("logical_and", "logical_or", "logical_xor", "logical_not")
+    },
     "aten.minimum": (np.minimum, "promote", "any"),
     **{
         f"aten.{n}.{o}": (f, "compare", "any")
-        for n, f in [("lt", np.less), ("le", np.less_equal), ("gt", np.greater),
-                     ("ge", np.greater_equal), ("eq", np.equal), ("ne", np.not_equal)]
+        for n, f in [
+            ("lt", np.less),
+            ("le", np.less_equal),
+            ("gt", np.greater),
+            ("ge", np.greater_equal),
+            ("eq", np.equal),
+            ("ne", np.not_equal),
+        ]
         for o in ("Tensor", "Scalar")
     },
 }
 
 # Ops whose arguments this generator cannot draw (a bool condition, a leading Scalar, integer
 # powers that must stay non-negative): tests/test_ops.py checks them against numpy.
-TESTED_ELSEWHERE = {"aten.where.self", "aten.where.ScalarOther", "aten.where.ScalarSelf",
-                    "aten.pow.Tensor_Tensor", "aten.pow.Tensor_Scalar", "aten.pow.Scalar"}
+TESTED_ELSEWHERE = {
+    "aten.where.self",
+    "aten.where.ScalarOther",
+    "aten.where.ScalarSelf",
+    "aten.pow.Tensor_Tensor",
+    "aten.pow.Tensor_Scalar",
+    "aten.pow.Scalar",
+}
 
 NUMERIC_DTYPES = [F32, F64, I32, I64]
 # ops torch also defines on bool tensors (neg, sub, relu of bools are errors in torch)
 BOOL_OK = {
-    "aten.add.Tensor", "aten.add.Scalar", "aten.mul.Tensor", "aten.mul.Scalar", "aten.tanh",
-    "aten.sigmoid", "aten.exp", "aten.sin", "aten.cos", "aten.maximum", "aten.minimum",
+    "aten.add.Tensor",
+    "aten.add.Scalar",
+    "aten.mul.Tensor",
+    "aten.mul.Scalar",
+    "aten.tanh",
+    "aten.sigmoid",
+    "aten.exp",
+    "aten.sin",
+    "aten.cos",
+    "aten.maximum",
+    "aten.minimum",
     *(q for q in FORMULAS if FORMULAS[q][1] == "compare"),
 }
 
@@ -355,7 +407,9 @@ def test_elementwise_against_numpy_formula(op, data):
     formula, kind, domain = FORMULAS[qname]
     tensor_args = [a for a in op.schema.args if a.is_tensor]
     shapes = data.draw(
-        hnp.mutually_broadcastable_shapes(num_shapes=len(tensor_args), max_dims=3, min_side=0, max_side=3)
+        hnp.mutually_broadcastable_shapes(
+            num_shapes=len(tensor_args), max_dims=3, min_side=0, max_side=3
+        )
     )
     args: list[Any] = []
     tensor_dtypes, scalars, shape_iter = [], [], iter(shapes.input_shapes)
@@ -386,12 +440,21 @@ def test_elementwise_against_numpy_formula(op, data):
     assert out.dtype == expected_dtype, (tensor_dtypes, scalars)
 
     # the shape rule agrees with what eager produced
-    metas = [TensorMeta(v.shape, from_numpy_dtype(v.dtype)) if isinstance(v, np.ndarray) else v for v in args]
+    metas = [
+        TensorMeta(v.shape, from_numpy_dtype(v.dtype)) if isinstance(v, np.ndarray) else v
+        for v in args
+    ]
     assert op.shape(*metas) == TensorMeta(got.shape, out.dtype)
 
     # values: the formula in float64 on the inputs as torch would compute them (promoted first)
-    ref = formula(*[v.astype(expected_dtype.np if kind != "compare" else np.float64).astype(np.float64)
-                    if isinstance(v, np.ndarray) else v for v in args])
+    ref = formula(
+        *[
+            v.astype(expected_dtype.np if kind != "compare" else np.float64).astype(np.float64)
+            if isinstance(v, np.ndarray)
+            else v
+            for v in args
+        ]
+    )
     if kind == "compare":
         np.testing.assert_array_equal(got, ref)
     elif expected_dtype.is_floating_point:
@@ -416,28 +479,39 @@ BINARY = [op for op in ELEMENTWISE if sum(a.is_tensor for a in op.schema.args) >
 
 @pytest.mark.parametrize("op", BINARY, ids=qnames(BINARY))
 def test_elementwise_shape_rule_rejects_bad_broadcast(op):
-    args = [TensorMeta((3,), F32) if i == 0 else TensorMeta((4,), F32) if a.is_tensor else 1
-            for i, a in enumerate(op.schema.args)]
+    args = [
+        TensorMeta((3,), F32) if i == 0 else TensorMeta((4,), F32) if a.is_tensor else 1
+        for i, a in enumerate(op.schema.args)
+    ]
     with pytest.raises(ShapeError):
         op.shape(*args)
-    eager_args = [xjit.rand(3) if i == 0 else xjit.rand(4) if a.is_tensor else 1
-                  for i, a in enumerate(op.schema.args)]
+    eager_args = [
+        xjit.rand(3) if i == 0 else xjit.rand(4) if a.is_tensor else 1
+        for i, a in enumerate(op.schema.args)
+    ]
     with pytest.raises((ValueError, RuntimeError)):
         op.eager(*[t.numpy() if isinstance(t, xjit.Tensor) else t for t in eager_args])
 
 
 def test_shape_rule_with_dynamic_and_unranked_dims():
     add = lookup("aten.add.Tensor")
-    assert add.shape(TensorMeta((None, 4), F32), TensorMeta((4,), F32), 1) == TensorMeta((None, 4), F32)
-    assert add.shape(TensorMeta((None, 1), F32), TensorMeta((1, 5), F32), 1) == TensorMeta((None, 5), F32)
+    assert add.shape(TensorMeta((None, 4), F32), TensorMeta((4,), F32), 1) == TensorMeta(
+        (None, 4), F32
+    )
+    assert add.shape(TensorMeta((None, 1), F32), TensorMeta((1, 5), F32), 1) == TensorMeta(
+        (None, 5), F32
+    )
     assert add.shape(TensorMeta(None, F32), TensorMeta((4,), F64), 1) == TensorMeta(None, F64)
     mm = lookup("aten.mm")
-    assert mm.shape(TensorMeta((None, 3), F32), TensorMeta((3, None), F32)) == TensorMeta((None, None), F32)
+    assert mm.shape(TensorMeta((None, 3), F32), TensorMeta((3, None), F32)) == TensorMeta(
+        (None, None), F32
+    )
     assert mm.shape(TensorMeta((2, None), F32), TensorMeta((5, 7), F32)) == TensorMeta((2, 7), F32)
 
 
 @pytest.mark.parametrize(
-    "qname, unit", [(q, op.attrs["identity"][1]) for q, op in OPS_BY_QNAME.items() if "identity" in op.attrs]
+    "qname, unit",
+    [(q, op.attrs["identity"][1]) for q, op in OPS_BY_QNAME.items() if "identity" in op.attrs],
 )
 def test_declared_identities_hold(qname, unit):
     # The canonicalizer folds op(x, unit) -> x when the types agree; check that is true eagerly.
@@ -450,7 +524,9 @@ def test_declared_identities_hold(qname, unit):
     np.testing.assert_array_equal(out, x)
 
 
-@pytest.mark.parametrize("qname", [q for q, op in OPS_BY_QNAME.items() if op.attrs.get("involution")])
+@pytest.mark.parametrize(
+    "qname", [q for q, op in OPS_BY_QNAME.items() if op.attrs.get("involution")]
+)
 def test_declared_involutions_hold(qname):
     op = OPS_BY_QNAME[qname]
     x = np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32)
@@ -469,7 +545,10 @@ def _rand(shape, dtype=np.float32, seed=0):
 def _check_rule(op, args):
     """Eager result vs shape rule; returns the eager result."""
     out = op.eager(*args)
-    metas = [TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a for a in args]
+    metas = [
+        TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a
+        for a in args
+    ]
     assert op.shape(*metas) == TensorMeta(out.shape, from_numpy_dtype(out.dtype))
     return out
 
@@ -481,7 +560,9 @@ def test_mm_matmul_shapes(m, k, n, dtype):
     for q in ("aten.mm", "aten.matmul"):
         out = _check_rule(lookup(q), [a, b])
         assert out.shape == (m, n) and out.dtype == dtype
-        np.testing.assert_allclose(out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(
+            out, a.astype(np.float64) @ b.astype(np.float64), rtol=1e-5, atol=1e-5
+        )
 
 
 @settings(max_examples=30, deadline=None, database=None)
@@ -494,8 +575,12 @@ def test_t_shapes(shape):
 
 
 @settings(max_examples=40, deadline=None, database=None)
-@given(lead=hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3), fin=dim, fout=dim,
-       bias=st.sampled_from(["none", "full", "broadcast"]))
+@given(
+    lead=hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3),
+    fin=dim,
+    fout=dim,
+    bias=st.sampled_from(["none", "full", "broadcast"]),
+)
 def test_linear_shapes(lead, fin, fout, bias):
     x, w = _rand((*lead, fin)), _rand((fout, fin), seed=1)
     b = None if bias == "none" else _rand((fout,) if bias == "full" else (1,), seed=2)
@@ -506,8 +591,14 @@ def test_linear_shapes(lead, fin, fout, bias):
 
 
 @settings(max_examples=40, deadline=None, database=None)
-@given(m=dim, k=dim, n=dim, self_shape=st.sampled_from(["full", "row", "col", "one"]),
-       beta=st.sampled_from([1, 0.5, 0]), alpha=st.sampled_from([1, 2, -1.5]))
+@given(
+    m=dim,
+    k=dim,
+    n=dim,
+    self_shape=st.sampled_from(["full", "row", "col", "one"]),
+    beta=st.sampled_from([1, 0.5, 0]),
+    alpha=st.sampled_from([1, 2, -1.5]),
+)
 def test_addmm_shapes(m, k, n, self_shape, beta, alpha):
     s_shape = {"full": (m, n), "row": (n,), "col": (m, 1), "one": (1,)}[self_shape]
     s, a, b = _rand(s_shape, seed=3), _rand((m, k)), _rand((k, n), seed=1)
@@ -571,13 +662,21 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     ],
     "aten.mean": [[(3, 4)], [(0, 2)]],
     "aten.mean.dim": [[(3, 4), [1], False], [(2, 3, 4), [0, -1], True], [(3, 4), None, False]],
-    "aten.argmax": [[(3, 4), 1, False], [(3, 4), None, False], [(2, 3), None, True], [(1, 3), -1, True]],
+    "aten.argmax": [
+        [(3, 4), 1, False],
+        [(3, 4), None, False],
+        [(2, 3), None, True],
+        [(1, 3), -1, True],
+    ],
     "aten.argmin": [[(3, 4), 0, False], [(3, 4), None, True]],
     "aten.max.dim": [[(3, 4), 1, False], [(2, 3, 1), 0, True]],
     "aten.min.dim": [[(3, 4), -1, True]],
     "aten.softmax.int": [[(3, 4), 1, None], [(2, 3, 4), 0, None], [(2, 0), 1, None]],
     "aten.log_softmax.int": [[(3, 4), -1, None], [(1, 5), 0, None]],
-    "aten.layer_norm": [[(3, 4), [4], (4,), (4,), 1e-5, True], [(2, 3, 4), [3, 4], None, None, 1e-3, True]],
+    "aten.layer_norm": [
+        [(3, 4), [4], (4,), (4,), 1e-5, True],
+        [(2, 3, 4), [3, 4], None, None, 1e-3, True],
+    ],
     "aten.flatten.using_ints": [[(2, 3, 4), 0, -1], [(2, 3, 4), 1, 2], [(3,), 0, 0]],
     "aten.contiguous": [[(3, 4), 0]],
     "aten.dropout": [[(3, 4), 0.3, False]],
@@ -620,9 +719,14 @@ def test_decomposition_matches_eager(op, example):
     eagers = op.eager(*args)
     results = results if isinstance(results, tuple) else (results,)
     eagers = eagers if isinstance(eagers, tuple) else (eagers,)
-    metas = [TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray)
-             else [TensorMeta(x.shape, from_numpy_dtype(x.dtype)) for x in a]
-             if isinstance(a, list) and a and isinstance(a[0], np.ndarray) else a for a in args]
+    metas = [
+        TensorMeta(a.shape, from_numpy_dtype(a.dtype))
+        if isinstance(a, np.ndarray)
+        else [TensorMeta(x.shape, from_numpy_dtype(x.dtype)) for x in a]
+        if isinstance(a, list) and a and isinstance(a[0], np.ndarray)
+        else a
+        for a in args
+    ]
     rules = op.shape(*metas)
     rules = rules if isinstance(rules, tuple) else (rules,)
     for decomposed, eager, rule in zip(results, eagers, rules, strict=True):
@@ -652,5 +756,12 @@ def test_decompositions_only_use_registered_ops():
         lookup("aten.addmm").decompose(xjit, d, e, f, beta=2, alpha=3)
     finally:
         pop_recorder()
-    assert seen == ["aten.t", "aten.mm", "aten.add.Tensor",
-                    "aten.mm", "aten.mul.Scalar", "aten.mul.Scalar", "aten.add.Tensor"]
+    assert seen == [
+        "aten.t",
+        "aten.mm",
+        "aten.add.Tensor",
+        "aten.mm",
+        "aten.mul.Scalar",
+        "aten.mul.Scalar",
+        "aten.add.Tensor",
+    ]

@@ -63,7 +63,7 @@ def test_scripted_cell_calls_scripted_gate() -> None:
     s = script(cell)
     g = s.graph
     assert "func.call @dg.forward" in g and "func.call @linear.forward" in g
-    assert "torch.global_slot \"private\" @linear.weight" in g
+    assert 'torch.global_slot "private" @linear.weight' in g
     eager_cell = MyCell(MyDecisionGate())
     eager_cell.linear = cell.linear
     for _ in range(4):
@@ -181,7 +181,11 @@ def test_control_flow_subset_matches_eager() -> None:
                 ref = control.run_reference(x, n, k, flag)
                 exp = fn(x, n, k, flag)
                 close(ref[0], exp[0])
-                assert int(ref[1].numpy()) == exp[1] if isinstance(ref[1], torch.Tensor) else ref[1] == exp[1]
+                assert (
+                    int(ref[1].numpy()) == exp[1]
+                    if isinstance(ref[1], torch.Tensor)
+                    else ref[1] == exp[1]
+                )
 
 
 def test_optional_narrowing_and_defaults() -> None:
@@ -326,7 +330,12 @@ def _compiled_or_xfail(fn, *args):
     try:
         return fn(*args)
     except (DiagnosticException, NotImplementedError) as e:
-        if "prim." in str(e) or "Bool.Tensor" in str(e) or "size.int" in str(e) or "no lowering" in str(e):
+        if (
+            "prim." in str(e)
+            or "Bool.Tensor" in str(e)
+            or "size.int" in str(e)
+            or "no lowering" in str(e)
+        ):
             pytest.xfail(f"control-flow lowering not available yet: {str(e).splitlines()[0]}")
         raise
 

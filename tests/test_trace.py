@@ -26,8 +26,10 @@ def test_mycell_compiled_matches_eager_and_numpy(cell_and_trace) -> None:
     cell, traced, (x, h) = cell_and_trace
     rng = np.random.default_rng(0)
     for inputs in [(x, h)] + [
-        (torch.from_numpy(rng.standard_normal((3, 4), dtype=np.float32)),
-         torch.from_numpy(rng.standard_normal((3, 4), dtype=np.float32)))
+        (
+            torch.from_numpy(rng.standard_normal((3, 4), dtype=np.float32)),
+            torch.from_numpy(rng.standard_normal((3, 4), dtype=np.float32)),
+        )
         for _ in range(5)
     ]:
         y1, y2 = traced(*inputs)
@@ -46,7 +48,9 @@ def test_graph_and_code(cell_and_trace) -> None:
     assert "torch.aten.linear %x, %linear_weight, %linear_bias" in g
     assert "torch.aten.tanh" in g
     code = traced.code
-    assert code.splitlines()[0] == "def forward(self, x: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:"
+    assert (
+        code.splitlines()[0] == "def forward(self, x: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:"
+    )
     assert "torch.nn.functional.linear(x, self.linear.weight, self.linear.bias)" in code
     assert "return (_2, _2)" in code
 
@@ -78,7 +82,9 @@ def test_generated_source_is_vectorised(cell_and_trace) -> None:
 def test_parameters_are_live(cell_and_trace) -> None:
     cell, traced, (x, h) = cell_and_trace
     assert [n for n, _ in traced.named_parameters()] == ["linear.weight", "linear.bias"]
-    new = {k: torch.from_numpy(np.full(v.shape, 0.5, np.float32)) for k, v in cell.state_dict().items()}
+    new = {
+        k: torch.from_numpy(np.full(v.shape, 0.5, np.float32)) for k, v in cell.state_dict().items()
+    }
     cell.load_state_dict(new)
     expect = np.tanh(x.numpy() @ np.full((4, 4), 0.5) + 0.5 + h.numpy())
     np.testing.assert_allclose(traced(x, h)[0].numpy(), expect, rtol=1e-5)
@@ -86,16 +92,27 @@ def test_parameters_are_live(cell_and_trace) -> None:
 
 def test_repr_is_the_module_hierarchy(cell_and_trace) -> None:
     _, traced, _ = cell_and_trace
-    assert repr(traced) == "MyCell(\n  (linear): Linear(in_features=4, out_features=4, bias=True)\n)"
+    assert (
+        repr(traced) == "MyCell(\n  (linear): Linear(in_features=4, out_features=4, bias=True)\n)"
+    )
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
         ((torch.rand(3, 4),), "expected 2 arguments (x, h), got 1"),
-        ((torch.rand(3, 5), torch.rand(3, 4)), "argument 'x' (position 0) has shape [3, 5], expected [3, 4]"),
-        ((torch.rand(3, 4), torch.rand(3, 4, dtype=torch.float64)), "argument 'h' (position 1) has dtype float64"),
-        ((torch.rand(3, 4), np.zeros((3, 4), np.float32)), "argument 'h' (position 1) must be a Tensor"),
+        (
+            (torch.rand(3, 5), torch.rand(3, 4)),
+            "argument 'x' (position 0) has shape [3, 5], expected [3, 4]",
+        ),
+        (
+            (torch.rand(3, 4), torch.rand(3, 4, dtype=torch.float64)),
+            "argument 'h' (position 1) has dtype float64",
+        ),
+        (
+            (torch.rand(3, 4), np.zeros((3, 4), np.float32)),
+            "argument 'h' (position 1) must be a Tensor",
+        ),
     ],
 )
 def test_bad_arguments_name_the_argument(cell_and_trace, args, message) -> None:

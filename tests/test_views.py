@@ -66,10 +66,18 @@ VIEWS = {
     "squeeze": (lambda x: x[:, :1].squeeze(1) + 1, X, lambda a: a[:, 0] + 1),
     "t_reshape": (lambda x: x.t().reshape(2, 12) * 2, X, lambda a: a.T.reshape(2, 12) * 2),
     "permute": (lambda x: x.permute(2, 0, 1) + 1, Z, lambda a: a.transpose(2, 0, 1) + 1),
-    "permute_flatten": (lambda x: x.permute(1, 0, 2).reshape(3, 8), Z, lambda a: a.transpose(1, 0, 2).reshape(3, 8)),
+    "permute_flatten": (
+        lambda x: x.permute(1, 0, 2).reshape(3, 8),
+        Z,
+        lambda a: a.transpose(1, 0, 2).reshape(3, 8),
+    ),
     "expand": (lambda x: x[:1].expand(3, 6) + 1, X, lambda a: np.broadcast_to(a[:1], (3, 6)) + 1),
     "cat": (lambda x: torch.cat([x, x[:2] * 2], 0), X, lambda a: np.concatenate([a, a[:2] * 2], 0)),
-    "cat_dim1": (lambda x: torch.cat([x, x[:, :1]], 1), X, lambda a: np.concatenate([a, a[:, :1]], 1)),
+    "cat_dim1": (
+        lambda x: torch.cat([x, x[:, :1]], 1),
+        X,
+        lambda a: np.concatenate([a, a[:, :1]], 1),
+    ),
     "stack": (lambda x: torch.stack([x, x + 1], 1), X, lambda a: np.stack([a, a + 1], 1)),
     "to_rank0": (lambda x: x[1:2, 2:3].reshape([]) + 1, X, lambda a: a[1, 2] + 1),
 }
@@ -130,11 +138,22 @@ def test_dtype_conversions() -> None:
     y = torch.arange(12).reshape(3, 4)
 
     def f(x, y):
-        return (x.double() * 2, x.long(), (x > 0.5).float() + y.type_as(x),
-                torch.softmax(x, -1, dtype=torch.float64), x.to(torch.int64).bool())
+        return (
+            x.double() * 2,
+            x.long(),
+            (x > 0.5).float() + y.type_as(x),
+            torch.softmax(x, -1, dtype=torch.float64),
+            x.to(torch.int64).bool(),
+        )
 
     out = f(x, y)
-    assert [o.dtype for o in out] == [torch.float64, torch.int64, torch.float32, torch.float64, torch.bool]
+    assert [o.dtype for o in out] == [
+        torch.float64,
+        torch.int64,
+        torch.float32,
+        torch.float64,
+        torch.bool,
+    ]
     np.testing.assert_array_equal(out[1].numpy(), np.trunc(x.numpy()).astype(np.int64))
     _check(f, x, y)
     assert x.float() is not None and x.to(torch.float32).numpy() is x.numpy()  # same dtype: itself

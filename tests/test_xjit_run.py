@@ -38,7 +38,9 @@ def files(tmp_path_factory):
     np.save(d / "x64.npy", x.numpy().astype(np.float64))
     np.save(d / "x54.npy", np.zeros((5, 4), np.float32))
     np.save(d / "obj.npy", np.array([None], dtype=object), allow_pickle=True)
-    expect = np.tanh(x.numpy() @ cell.linear.weight.numpy().T + cell.linear.bias.numpy() + h.numpy())
+    expect = np.tanh(
+        x.numpy() @ cell.linear.weight.numpy().T + cell.linear.bias.numpy() + h.numpy()
+    )
     np.save(d / "expect.npy", expect)
     (d / "torch.mlir").write_text(TORCH_MLIR)
     # The same function lowered to the loops stage, as `xjit-opt -p torch-to-loops` would.
@@ -59,8 +61,14 @@ def files(tmp_path_factory):
 
 def xjit_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "XJIT_DEBUG"}
-    return subprocess.run([sys.executable, "-m", "xjit.run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "xjit.run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def assert_one_line_error(r: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -84,20 +92,36 @@ def test_console_script_is_installed() -> None:
 def test_archive_prints_outputs(files) -> None:
     r = xjit_run("cell.xjit", "--input", "x.npy", "--input", "h.npy", cwd=files)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("output 0: float32 [3, 4]") == 1 and "output 1: float32 [3, 4]" in r.stdout
+    assert (
+        r.stdout.count("output 0: float32 [3, 4]") == 1 and "output 1: float32 [3, 4]" in r.stdout
+    )
     first = np.load(files / "expect.npy")[0]
-    assert np.array2string(first, threshold=1000).splitlines()[0].strip("[ ]").split()[0] in r.stdout
+    assert (
+        np.array2string(first, threshold=1000).splitlines()[0].strip("[ ]").split()[0] in r.stdout
+    )
 
 
 def test_archive_writes_npz(files, tmp_path) -> None:
     out = tmp_path / "out.npz"
-    r = xjit_run("cell.xjit", "-i", "x.npy", "-i", "h.npy", "--output", str(out),
-                 "--method", "forward", cwd=files)
+    r = xjit_run(
+        "cell.xjit",
+        "-i",
+        "x.npy",
+        "-i",
+        "h.npy",
+        "--output",
+        str(out),
+        "--method",
+        "forward",
+        cwd=files,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     with np.load(out) as z:
         assert sorted(z.files) == ["output_0", "output_1"]
-        np.testing.assert_allclose(z["output_0"], np.load(files / "expect.npy"), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            z["output_0"], np.load(files / "expect.npy"), rtol=1e-5, atol=1e-6
+        )
         np.testing.assert_array_equal(z["output_0"], z["output_1"])
     assert [p.name for p in tmp_path.iterdir()] == ["out.npz"]  # no temporary left
 
@@ -105,8 +129,9 @@ def test_archive_writes_npz(files, tmp_path) -> None:
 @pytest.mark.parametrize("level", ["torch", "loops"])
 def test_mlir_files(files, tmp_path, level) -> None:
     out = tmp_path / "o.npz"
-    r = xjit_run(f"{level}.mlir", "--entry", "f", "-i", "x.npy", "-i", "h.npy", "-o", str(out),
-                 cwd=files)
+    r = xjit_run(
+        f"{level}.mlir", "--entry", "f", "-i", "x.npy", "-i", "h.npy", "-o", str(out), cwd=files
+    )
     assert r.returncode == 0, r.stderr
     with np.load(out) as z:
         assert z.files == ["output_0"]
@@ -132,12 +157,18 @@ def test_mlir_files(files, tmp_path, level) -> None:
         (["torch.mlir", "--entry", "g", "-i", "x.npy"], ["no function @g", "defined: f"]),
         (["torch.mlir", "--entry", "f", "-i", "x.npy"], ["expected 2 arguments"]),
         (["loops.mlir", "--entry", "f", "-i", "x.npy"], ["expects 2 inputs, got 1"]),
-        (["loops.mlir", "--entry", "f", "-i", "x54.npy", "-i", "h.npy"],
-         ["shape [5, 4], expected [3, 4]"]),
-        (["loops.mlir", "--entry", "f", "-i", "x64.npy", "-i", "h.npy"],
-         ["dtype float64, expected float32"]),
-        (["archived.mlir", "--entry", "forward", "-i", "x.npy", "-i", "h.npy"],
-         ["global slot @linear.weight has no value"]),
+        (
+            ["loops.mlir", "--entry", "f", "-i", "x54.npy", "-i", "h.npy"],
+            ["shape [5, 4], expected [3, 4]"],
+        ),
+        (
+            ["loops.mlir", "--entry", "f", "-i", "x64.npy", "-i", "h.npy"],
+            ["dtype float64, expected float32"],
+        ),
+        (
+            ["archived.mlir", "--entry", "forward", "-i", "x.npy", "-i", "h.npy"],
+            ["global slot @linear.weight has no value"],
+        ),
         (["garbage.mlir"], ["not found"]),
     ],
 )
@@ -147,7 +178,9 @@ def test_errors_are_one_line(files, args, fragments) -> None:
 
 def test_parse_error_is_located(files, tmp_path) -> None:
     (tmp_path / "bad.mlir").write_text("func.func @f() {\n  %0 = torch.aten.nope\n}\n")
-    assert_one_line_error(xjit_run(str(tmp_path / "bad.mlir"), cwd=files), "bad.mlir:", "torch.aten.nope")
+    assert_one_line_error(
+        xjit_run(str(tmp_path / "bad.mlir"), cwd=files), "bad.mlir:", "torch.aten.nope"
+    )
 
 
 def test_unbound_loops_global(files, tmp_path) -> None:
@@ -158,12 +191,14 @@ def test_unbound_loops_global(files, tmp_path) -> None:
         "  %0 = memref.get_global @w : memref<4xf32>\n"
         "  func.return %0 : memref<4xf32>\n}\n"
     )
-    assert_one_line_error(xjit_run(str(tmp_path / "g.mlir"), "--entry", "f", cwd=files),
-                          "@w", "no array bound")
+    assert_one_line_error(
+        xjit_run(str(tmp_path / "g.mlir"), "--entry", "f", cwd=files), "@w", "no array bound"
+    )
 
 
 def test_tampered_archive(files, tmp_path) -> None:
     data = bytearray((files / "cell.xjit").read_bytes())
     (tmp_path / "t.xjit").write_bytes(bytes(data[: len(data) // 2]))
-    assert_one_line_error(xjit_run(str(tmp_path / "t.xjit"), "-i", "x.npy", cwd=files),
-                          "corrupt or truncated")
+    assert_one_line_error(
+        xjit_run(str(tmp_path / "t.xjit"), "-i", "x.npy", cwd=files), "corrupt or truncated"
+    )

@@ -45,6 +45,22 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Size", "Tensor", "DType", "arange", "from_numpy", "full", "manual_seed", "nn", "ones", "rand", "randn",
-    "tensor", "zeros", "float32", "float64", "int32", "int64", "bool_",
+    "Size",
+    "Tensor",
+    "DType",
+    "arange",
+    "from_numpy",
+    "full",
+    "manual_seed",
+    "nn",
+    "ones",
+    "rand",
+    "randn",
+    "tensor",
+    "zeros",
+    "float32",
+    "float64",
+    "int32",
+    "int64",
+    "bool_",
 ]

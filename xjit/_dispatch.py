@@ -106,7 +106,9 @@ def resolve(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[OpD
     got = ", ".join(
         [type(a).__name__ for a in args] + [f"{k}={type(v).__name__}" for k, v in kwargs.items()]
     )
-    raise TypeError(f"{name}() received an invalid combination of arguments ({got}); expected one of:\n  {sigs}")
+    raise TypeError(
+        f"{name}() received an invalid combination of arguments ({got}); expected one of:\n  {sigs}"
+    )
 
 
 def _unwrap(v: Any) -> Any:

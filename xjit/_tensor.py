@@ -23,7 +23,9 @@ def _fmt(a: np.ndarray) -> str:
         # torch's "int mode": floats that are all whole numbers print as `1.`, unless the range
         # calls for scientific notation (which numpy picks by the same rule as torch).
         nz = np.abs(a[np.isfinite(a) & (a != 0)])
-        if np.all(nz == np.round(nz)) and not (nz.size and (nz.max() / nz.min() > 1000 or nz.max() > 1e8)):
+        if np.all(nz == np.round(nz)) and not (
+            nz.size and (nz.max() / nz.min() > 1000 or nz.max() > 1e8)
+        ):
             opts["precision"] = 0
     return np.array2string(a, separator=", ", prefix="tensor(", **opts)
 
@@ -229,7 +231,8 @@ def _warn_if_tracing(what: str) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     frame = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
-            (os.path.join(root, "xjit") + os.sep, os.path.join(root, "frontends") + os.sep)):
+        (os.path.join(root, "xjit") + os.sep, os.path.join(root, "frontends") + os.sep)
+    ):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
         return
@@ -237,8 +240,11 @@ def _warn_if_tracing(what: str) -> None:
         f"Converting a tensor to a Python value ({what}) while tracing: the trace records the "
         "value it had for the example inputs and will not generalise to other inputs "
         "(Python control flow on it is frozen; use xjit.jit.script to keep it)",
-        TracerWarning, frame.f_code.co_filename, frame.f_lineno,
-        module=frame.f_globals.get("__name__"), registry=frame.f_globals.setdefault("__warningregistry__", {}),
+        TracerWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=frame.f_globals.get("__name__"),
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
     )
 
 

@@ -149,24 +149,31 @@ class XjitOptMain(xDSLOptMain):
         super().register_all_arguments(arg_parser)
         # mlir-opt's spellings of the same switches, so muscle memory works.
         arg_parser.add_argument(
-            "--mlir-print-ir-after-all", dest="print_between_passes", action="store_true",
+            "--mlir-print-ir-after-all",
+            dest="print_between_passes",
+            action="store_true",
             help="alias of --print-between-passes",
         )
         arg_parser.add_argument(
-            "--mlir-timing", dest="time_passes", action="store_true",
+            "--mlir-timing",
+            dest="time_passes",
+            action="store_true",
             help="alias of --time-passes",
         )
         arg_parser.add_argument(
-            "--list-passes", action="store_true",
+            "--list-passes",
+            action="store_true",
             help="list the available passes (xjit's and upstream xDSL's) and exit",
         )
         arg_parser.add_argument(
-            "--fusion-report", action="store_true",
+            "--fusion-report",
+            action="store_true",
             help="after the passes, print to stderr which torch ops each loop nest computes "
             "and why the others did not fuse (linalg-fuse-elementwise's decisions)",
         )
         arg_parser.add_argument(
-            "--debug", action="store_true",
+            "--debug",
+            action="store_true",
             help=f"show Python tracebacks instead of diagnostics (also: {DEBUG_ENV}=1)",
         )
 
@@ -448,7 +455,9 @@ class XjitOptMain(xDSLOptMain):
                 cls = self.available_passes[name]()
                 doc = (cls.__doc__ or "").strip()
                 # @dataclass makes up "Cls(field: type)" when there is no docstring: skip it.
-                summary = "" if not doc or doc.startswith(f"{cls.__name__}(") else doc.splitlines()[0]
+                summary = (
+                    "" if not doc or doc.startswith(f"{cls.__name__}(") else doc.splitlines()[0]
+                )
             except Exception as e:  # one broken/missing pass must not hide the others
                 summary = f"(unavailable: {e})"
             lines.append(f"  {name:<{width}}  {summary}")

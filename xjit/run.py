@@ -46,12 +46,27 @@ def _arg_parser() -> argparse.ArgumentParser:
         description="Run a saved xjit model (.xjit) or a torch-/loops-level .mlir file on .npy inputs.",
     )
     p.add_argument("model", help="an .xjit archive or an .mlir file")
-    p.add_argument("--input", "-i", action="append", default=[], metavar="FILE.npy",
-                   help="one positional input per --input, in order")
-    p.add_argument("--output", "-o", metavar="FILE.npz",
-                   help="write the outputs here (output_0, output_1, ...) instead of printing them")
-    p.add_argument("--method", "--entry", dest="method", default="forward",
-                   help="the method (archive) or function (.mlir) to run (default: forward)")
+    p.add_argument(
+        "--input",
+        "-i",
+        action="append",
+        default=[],
+        metavar="FILE.npy",
+        help="one positional input per --input, in order",
+    )
+    p.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE.npz",
+        help="write the outputs here (output_0, output_1, ...) instead of printing them",
+    )
+    p.add_argument(
+        "--method",
+        "--entry",
+        dest="method",
+        default="forward",
+        help="the method (archive) or function (.mlir) to run (default: forward)",
+    )
     return p
 
 
@@ -65,7 +80,9 @@ def _load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
         except IsADirectoryError:
             raise RunError(f"input '{path}' is a directory") from None
         except Exception as e:  # pickled/object arrays, bad headers, truncation
-            raise RunError(f"input '{path}' is not a readable .npy array: {_one_line(str(e))}") from None
+            raise RunError(
+                f"input '{path}' is not a readable .npy array: {_one_line(str(e))}"
+            ) from None
         if not isinstance(a, np.ndarray):
             raise RunError(f"input '{path}' is an .npz archive; pass one .npy file per --input")
         arrays.append(a)
@@ -195,7 +212,9 @@ def _find_func(module: Any, path: str, name: str) -> Any:
     return funcs[name]
 
 
-def _run_torch_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+def _run_torch_mlir(
+    path: str, module: Any, entry: str, inputs: list[np.ndarray]
+) -> list[np.ndarray]:
     import xjit
     from xjit.dialects.torch import GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
@@ -213,8 +232,10 @@ def _run_torch_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]
     if not all(isinstance(t, ValueTensorType) for t in ins):
         raise RunError(f"{path}: @{entry} takes non-tensor arguments, which xjit-run cannot pass")
     n_out = len(fop.function_type.outputs.data)
-    spec = OutputSpec("tensor") if n_out == 1 else OutputSpec(
-        "tuple", tuple(OutputSpec("tensor") for _ in range(n_out))
+    spec = (
+        OutputSpec("tensor")
+        if n_out == 1
+        else OutputSpec("tuple", tuple(OutputSpec("tensor") for _ in range(n_out)))
     )
     names = [a.name_hint or f"argument_{i}" for i, a in enumerate(fop.body.block.args)]
     try:
@@ -228,7 +249,9 @@ def _run_torch_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]
     return [t.numpy() for t in _leaves(result)]
 
 
-def _run_loops_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
+def _run_loops_mlir(
+    path: str, module: Any, entry: str, inputs: list[np.ndarray]
+) -> list[np.ndarray]:
     from xdsl.dialects.builtin import IndexType, MemRefType
 
     from xjit.backends.numpy import compile_module
@@ -238,8 +261,10 @@ def _run_loops_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]
     args: list[Any] = []
     types = fop.function_type.inputs.data
     if len(inputs) != len(types):
-        raise RunError(f"@{entry} expects {len(types)} inputs, got {len(inputs)} "
-                       "(pass one --input per argument)")
+        raise RunError(
+            f"@{entry} expects {len(types)} inputs, got {len(inputs)} "
+            "(pass one --input per argument)"
+        )
     for i, (a, t) in enumerate(zip(inputs, types, strict=True)):
         if isinstance(t, MemRefType):
             want_dt, want_shape = np.dtype(np_dtype(t.element_type)), memref_shape(t)
@@ -254,14 +279,18 @@ def _run_loops_mlir(path: str, module: Any, entry: str, inputs: list[np.ndarray]
             args.append(np.ascontiguousarray(a))
         else:  # scalars: a 0-d array
             if a.ndim != 0:
-                raise RunError(f"@{entry} input {i} must be a 0-d array (a {t} scalar), "
-                               f"got shape {list(a.shape)}")
+                raise RunError(
+                    f"@{entry} input {i} must be a 0-d array (a {t} scalar), "
+                    f"got shape {list(a.shape)}"
+                )
             args.append(int(a) if isinstance(t, IndexType) else a[()])
     try:
         program = compile_module(module)
     except KeyError as e:  # memref.get_global of a global without an initialiser
-        raise RunError(f"{path}: {_one_line(str(e.args[0] if e.args else e))} "
-                       "(an .mlir file holds no parameter values)") from None
+        raise RunError(
+            f"{path}: {_one_line(str(e.args[0] if e.args else e))} "
+            "(an .mlir file holds no parameter values)"
+        ) from None
     except Exception as e:
         raise RunError(f"{path}: cannot compile: {_one_line(str(e))}") from None
     try:
@@ -284,8 +313,9 @@ def _print_outputs(outs: list[np.ndarray]) -> None:
 def _write_npz(path: str, outs: list[np.ndarray]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                   dir=directory)
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+        )
     except OSError as e:
         raise RunError(f"cannot write '{path}': {e.strerror}") from None
     try:
@@ -344,8 +374,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if debug:
             raise
-        print(f"{PROG}: internal error: {type(e).__name__}: {_one_line(str(e))} "
-              f"(rerun with {DEBUG_ENV}=1 for the Python traceback)", file=sys.stderr)
+        print(
+            f"{PROG}: internal error: {type(e).__name__}: {_one_line(str(e))} "
+            f"(rerun with {DEBUG_ENV}=1 for the Python traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -1,8 +1,8 @@
 """The numpy backend: loops-stage IR to generated numpy source, compiled once into callables.
 
-    prog = compile_module(module, globals={"linear.weight": w})
-    (out,) = prog["forward"](x)
-    print(prog.source)
+prog = compile_module(module, globals={"linear.weight": w})
+(out,) = prog["forward"](x)
+print(prog.source)
 """
 
 from xjit.backends.numpy.diagnostics import UnsupportedIRError, XjitPerformanceWarning

@@ -59,13 +59,17 @@ def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
     ivpos = {iv: p for p, iv in enumerate(nest.ivs)}
     operand_iv = [ivpos.get(v) for v in op.indices]
     body = nest.body.block
-    computed = [isinstance(v.owner, Operation) and v.owner.parent_block() is body for v in op.indices]
+    computed = [
+        isinstance(v.owner, Operation) and v.owner.parent_block() is body for v in op.indices
+    ]
     axes: list[Axis] = []
     amap = op.map.data
     for res in amap.results:
         if any(computed[d] for d in res.used_dims()):
             if not isinstance(op, LoadOp) or not isinstance(res, AffineDimExpr):
-                raise NotVectorisable(f"{op.name} map {amap}: a computed index inside an expression")
+                raise NotVectorisable(
+                    f"{op.name} map {amap}: a computed index inside an expression"
+                )
             axes.append(Axis(expr=res, gather=True))  # fancy indexing
         elif isinstance(res, AffineDimExpr) and operand_iv[res.position] is not None:
             axes.append(Axis(iv=operand_iv[res.position]))

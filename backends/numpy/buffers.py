@@ -64,7 +64,9 @@ class BufferPlan:
         for op in self.ops:
             plan = self.plans.get(op)
             if isinstance(op, NestOp) and isinstance(plan, NestPlan):
-                target = _view_copy_target(op, plan, self.simple) or _yielded_view_copy_target(op, plan)
+                target = _view_copy_target(op, plan, self.simple) or _yielded_view_copy_target(
+                    op, plan
+                )
                 if target is not None:
                     self.view_copies[op] = target
 
@@ -76,7 +78,9 @@ class BufferPlan:
             if old.memref.type != t or list(old.dynamic_sizes) != sizes:  # type: ignore[attr-defined]
                 continue
             last = self.allocs[old][1]
-            if last < at or (last == at and self._in_place_ok(self.ops[at], old.memref, new.memref)):  # type: ignore[attr-defined]
+            if last < at or (
+                last == at and self._in_place_ok(self.ops[at], old.memref, new.memref)
+            ):  # type: ignore[attr-defined]
                 return old
         return None
 
@@ -167,12 +171,18 @@ def _yielded_view_copy_target(nest: NestOp, plan: NestPlan) -> SSAValue | None:
         return None
     axes = plan.axes[load]
     walked = [a.iv for a in axes if a.iv is not None]
-    if walked != list(range(len(nest.ivs))) or any(a.gather or (a.iv is not None and a.expr is not None) for a in axes):
+    if walked != list(range(len(nest.ivs))) or any(
+        a.gather or (a.iv is not None and a.expr is not None) for a in axes
+    ):
         return None
     shape = target.type.get_shape()  # type: ignore[attr-defined]
     for b, size in zip(nest.bounds, shape, strict=True):
         c = b.owner
-        if size < 0 or getattr(getattr(c, "value", None), "value", None) is None or c.value.value.data != size:  # type: ignore[union-attr]
+        if (
+            size < 0
+            or getattr(getattr(c, "value", None), "value", None) is None
+            or c.value.value.data != size
+        ):  # type: ignore[union-attr]
             return None
     for u in target.uses:
         user = u.operation

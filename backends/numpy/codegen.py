@@ -125,7 +125,9 @@ class FunctionWriter:
     def block(self, block: Block) -> None:
         self._block_ops(list(block.ops))
 
-    def _fold_fills(self, ops: list[Operation], plans: Mapping[Operation, NestPlan | str]) -> dict[Operation, Operation]:
+    def _fold_fills(
+        self, ops: list[Operation], plans: Mapping[Operation, NestPlan | str]
+    ) -> dict[Operation, Operation]:
         """Fill nests writing a reduction's identity just before it: the reduction writes with `out=`."""
         folded: dict[Operation, Operation] = {}
         for i, op in enumerate(ops):
@@ -146,7 +148,9 @@ class FunctionWriter:
         self.nest_count += 1
         if isinstance(plan, NestPlan):
             try:
-                lines = NestEmitter(plan, self.name, self.fresh, self.module.const, self.is_scalar).emit(folded)
+                lines = NestEmitter(
+                    plan, self.name, self.fresh, self.module.const, self.is_scalar
+                ).emit(folded)
             except NotVectorisable as e:
                 plan = str(e)
             else:
@@ -155,10 +159,7 @@ class FunctionWriter:
                 return
         if folded:  # unreachable: only vectorisable reductions fold their fill
             raise AssertionError("folded fill into a scalar nest")
-        msg = (
-            f"@{self.fn_name}: loop.nest #{self.nest_count} runs as scalar Python loops "
-            f"({plan})"
-        )
+        msg = f"@{self.fn_name}: loop.nest #{self.nest_count} runs as scalar Python loops ({plan})"
         self.module.warnings.append(msg)
         self.emit("# XjitPerformanceWarning: " + " ".join(msg.split()))
         for line in scalar_loops(nest, self.name, self.fresh, self.is_scalar):
@@ -195,7 +196,9 @@ class FunctionWriter:
         elif isinstance(op, memref.DimOp):
             self._dim(op)
         elif isinstance(op, memref.GetGlobalOp):
-            self.names[op.memref] = self.module.global_name(op.name_.root_reference.data, op.memref.type)
+            self.names[op.memref] = self.module.global_name(
+                op.name_.root_reference.data, op.memref.type
+            )
         elif isinstance(op, memref.CopyOp):
             self.emit(f"np.copyto({self.name(op.destination)}, {self.name(op.source)})")
         elif isinstance(op, func.ReturnOp):
@@ -269,7 +272,9 @@ class FunctionWriter:
         self.names[body.args[0]] = iv
         for arg, c in zip(body.args[1:], carried, strict=True):
             self.names[arg] = c
-        self.emit(f"for {iv} in range({self.name(op.lb)}, {self.name(op.ub)}, {self.name(op.step)}):")
+        self.emit(
+            f"for {iv} in range({self.name(op.lb)}, {self.name(op.ub)}, {self.name(op.step)}):"
+        )
         self._region_block(body, carried)
         for res, c in zip(op.results, carried, strict=True):
             self.names[res] = c
@@ -301,7 +306,7 @@ class FunctionWriter:
                     self.pingpong[op.memref] = (a, b)
             elif isinstance(op, scf.IfOp):
                 for region in (op.true_region, op.false_region):
-                    for inner in (region.block.ops if region.blocks else ()):
+                    for inner in region.block.ops if region.blocks else ():
                         if not isinstance(inner, memref.AllocOp) or not _static(inner):
                             continue
                         yields = _plain_uses(inner.memref)
@@ -312,7 +317,9 @@ class FunctionWriter:
                         if all(_only_read(op.results[k]) for _, k in yields):
                             name = self.fresh("buf")
                             shape = _tuple(str(d) for d in memref_shape(inner.memref.type))  # type: ignore[arg-type]
-                            self.emit(f"{name} = np.empty({shape}, {self.module.dtype(inner.memref.type.element_type)})")  # type: ignore[attr-defined]
+                            self.emit(
+                                f"{name} = np.empty({shape}, {self.module.dtype(inner.memref.type.element_type)})"
+                            )  # type: ignore[attr-defined]
                             self.hoisted[inner.memref] = name
 
     def _if(self, op: scf.IfOp) -> None:
@@ -394,8 +401,9 @@ class FunctionWriter:
         inner = op.src.owner
         if isinstance(op, memref.ExpandShapeOp) and isinstance(inner, memref.CollapseShapeOp):
             src = self.name(inner.src)  # collapse then expand: one reshape
-        elif isinstance(op, memref.CollapseShapeOp) and [u.operation.name for u in op.result.uses] == [
-                "memref.expand_shape"]:
+        elif isinstance(op, memref.CollapseShapeOp) and [
+            u.operation.name for u in op.result.uses
+        ] == ["memref.expand_shape"]:
             self.names[op.result] = src  # emitted by its expand
             return
         shape = memref_shape(op.result.type)  # type: ignore[arg-type]
@@ -438,15 +446,29 @@ class FunctionWriter:
         skip_to = -1
         for i, op in enumerate(ops):
             if i <= skip_to:
-                free += [a for a in buffers.allocs if buffers.allocs[a][1] == i and a.memref in buffers.simple and a.memref not in buffers.view_copies.values()]  # type: ignore[attr-defined]
+                free += [
+                    a
+                    for a in buffers.allocs
+                    if buffers.allocs[a][1] == i
+                    and a.memref in buffers.simple
+                    and a.memref not in buffers.view_copies.values()
+                ]  # type: ignore[attr-defined]
                 continue
             if i in groups and self._row_group(ops, i, groups[i], plans, folded, buffers, free):
                 skip_to = groups[i][0]
-                free += [a for a in buffers.allocs if buffers.allocs[a][1] == i and a.memref in buffers.simple and a.memref not in buffers.view_copies.values()]  # type: ignore[attr-defined]
+                free += [
+                    a
+                    for a in buffers.allocs
+                    if buffers.allocs[a][1] == i
+                    and a.memref in buffers.simple
+                    and a.memref not in buffers.view_copies.values()
+                ]  # type: ignore[attr-defined]
                 continue
             for alloc in buffers.by_first.get(i, ()):
                 self._allocate(alloc, i, buffers, free)
-            if op in buffers.allocs or (isinstance(op, memref.AllocOp) and op.memref in buffers.view_copies.values()):
+            if op in buffers.allocs or (
+                isinstance(op, memref.AllocOp) and op.memref in buffers.view_copies.values()
+            ):
                 continue  # allocated lazily, just before its first use (or named by a view)
             if op in buffers.view_copies:
                 load = op.body.block.ops.first
@@ -464,11 +486,23 @@ class FunctionWriter:
                 self.nest(op, plans[op], op in folded.values())
             else:
                 self.op(op)
-            free += [a for a in buffers.allocs if buffers.allocs[a][1] == i and a.memref in buffers.simple and a.memref not in buffers.view_copies.values()]  # type: ignore[attr-defined]
+            free += [
+                a
+                for a in buffers.allocs
+                if buffers.allocs[a][1] == i
+                and a.memref in buffers.simple
+                and a.memref not in buffers.view_copies.values()
+            ]  # type: ignore[attr-defined]
 
     def _row_group(
-        self, ops: list[Operation], start: int, group: tuple[int, int], plans: Mapping[Operation, NestPlan | str],
-        folded: dict[Operation, Operation], buffers: BufferPlan, free: list[Operation],
+        self,
+        ops: list[Operation],
+        start: int,
+        group: tuple[int, int],
+        plans: Mapping[Operation, NestPlan | str],
+        folded: dict[Operation, Operation],
+        buffers: BufferPlan,
+        free: list[Operation],
     ) -> bool:
         """Nests `start..end` in one loop over blocks of `step` rows of dim 0 (softmax's max, exp,
         sum and divide; layer norm's mean, variance and normalisation): each block of the input
@@ -486,9 +520,14 @@ class FunctionWriter:
                 # walk dim 0 on the same axis everywhere in the group (block k of the new one
                 # then overwrites only rows block k of the old one has finished with).
                 cands = free + [
-                    a for a, (_, last) in buffers.allocs.items()
-                    if last == j and ax is not None and written.get(a.memref) == ax  # type: ignore[attr-defined]
-                    and a.memref in buffers.simple and a.memref in self.names and a.memref not in copies  # type: ignore[attr-defined]
+                    a
+                    for a, (_, last) in buffers.allocs.items()
+                    if last == j
+                    and ax is not None
+                    and written.get(a.memref) == ax  # type: ignore[attr-defined]
+                    and a.memref in buffers.simple
+                    and a.memref in self.names
+                    and a.memref not in copies  # type: ignore[attr-defined]
                 ]
                 old = buffers.reusable_into(alloc, j, cands)
                 if old is None:
@@ -507,10 +546,14 @@ class FunctionWriter:
             for j in range(start, end + 1):
                 op = ops[j]
                 if op in folded:
-                    body.append(f"# fill of {self.name(plans[op].target)} folded into its reduction")  # type: ignore[union-attr]
+                    body.append(
+                        f"# fill of {self.name(plans[op].target)} folded into its reduction"
+                    )  # type: ignore[union-attr]
                 elif isinstance(op, NestOp):
                     self.nest_count += 1
-                    em = NestEmitter(plans[op], self.name, self.fresh, self.module.const, self.is_scalar)  # type: ignore[arg-type]
+                    em = NestEmitter(
+                        plans[op], self.name, self.fresh, self.module.const, self.is_scalar
+                    )  # type: ignore[arg-type]
                     p, lines = em.emit_rows(op in reductions, (c0, c1), step)
                     pre += p
                     body += lines
@@ -533,18 +576,28 @@ class FunctionWriter:
             self.emit("    " + line)
         return True
 
-    def _allocate(self, alloc: Operation, at: int, buffers: BufferPlan, free: list[Operation]) -> None:
+    def _allocate(
+        self, alloc: Operation, at: int, buffers: BufferPlan, free: list[Operation]
+    ) -> None:
         """`np.empty` for `alloc`, unless a dead buffer of the same type can be taken over."""
         if alloc.memref in self.scalars:  # type: ignore[attr-defined]
             self.op(alloc)
             return
         if alloc.memref in buffers.view_copies.values():  # type: ignore[attr-defined]
             return  # named by the view that replaces its copy
-        old = buffers.reusable_into(alloc, at, free + [
-            a for a, (_, last) in buffers.allocs.items()
-            if last == at and a.memref in buffers.simple and a.memref in self.names  # type: ignore[attr-defined]
-            and a.memref not in buffers.view_copies.values()  # type: ignore[attr-defined]
-        ])
+        old = buffers.reusable_into(
+            alloc,
+            at,
+            free
+            + [
+                a
+                for a, (_, last) in buffers.allocs.items()
+                if last == at
+                and a.memref in buffers.simple
+                and a.memref in self.names  # type: ignore[attr-defined]
+                and a.memref not in buffers.view_copies.values()  # type: ignore[attr-defined]
+            ],
+        )
         if old is None:
             self.op(alloc)
             return
@@ -560,7 +613,9 @@ def _tuple(items: Iterable[str]) -> str:
 
 
 def _row_groups(
-    ops: list[Operation], plans: Mapping[Operation, NestPlan | str], buffers: BufferPlan,
+    ops: list[Operation],
+    plans: Mapping[Operation, NestPlan | str],
+    buffers: BufferPlan,
 ) -> dict[int, tuple[int, int, dict[SSAValue, int]]]:
     """start -> (end, rows per block) for runs of consecutive nests that can share one loop over
     row blocks (`FunctionWriter._row_group`): every nest vectorises, has static bounds and
@@ -586,8 +641,14 @@ def _row_groups(
                     break
                 extent = e
                 run.append(j)
-            elif not (isinstance(op, arith.ConstantOp) or (
-                    isinstance(op, memref.AllocOp) and not op.dynamic_sizes and op.memref not in view_copied)):
+            elif not (
+                isinstance(op, arith.ConstantOp)
+                or (
+                    isinstance(op, memref.AllocOp)
+                    and not op.dynamic_sizes
+                    and op.memref not in view_copied
+                )
+            ):
                 break
             j += 1
         while run and not isinstance(ops[run[-1]], NestOp):
@@ -601,7 +662,9 @@ def _row_groups(
     return groups
 
 
-def _row_group_ok(nplans: list[NestPlan], extent: int | None) -> tuple[int, dict[SSAValue, int]] | None:
+def _row_group_ok(
+    nplans: list[NestPlan], extent: int | None
+) -> tuple[int, dict[SSAValue, int]] | None:
     """Rows per block, and the buffers written with the axis walking dim 0, if these nests
     can share one row-block loop (see `_row_groups`)."""
     from xjit.backends.numpy import vectorize as V
@@ -630,7 +693,10 @@ def _row_group_ok(nplans: list[NestPlan], extent: int | None) -> tuple[int, dict
             if buf in written:
                 if V.row_axis(p, acc) != written[buf]:
                     return None
-            elif not (isinstance(buf, BlockArgument) or isinstance(buf.owner, memref.AllocOp | memref.GetGlobalOp)):
+            elif not (
+                isinstance(buf, BlockArgument)
+                or isinstance(buf.owner, memref.AllocOp | memref.GetGlobalOp)
+            ):
                 return None
     return step, written
 
@@ -668,7 +734,11 @@ def _scalar_buffers(fn: func.FuncOp) -> set[SSAValue]:
 
 def _static(alloc: memref.AllocOp) -> bool:
     t = alloc.memref.type
-    return isinstance(t, MemRefType) and not alloc.dynamic_sizes and all(d is not None for d in memref_shape(t))
+    return (
+        isinstance(t, MemRefType)
+        and not alloc.dynamic_sizes
+        and all(d is not None for d in memref_shape(t))
+    )
 
 
 def _plain_uses(buf: SSAValue) -> list[tuple[scf.YieldOp, int]] | None:
@@ -766,7 +836,9 @@ class _ModuleWriter:
                 raise UnsupportedIRError(f"the numpy backend does not support top-level {op.name}")
         # repr() escapes anything (newlines included) a symbol name might hold.
         gl = [f"# {g} <- @{s!r}" for s, g in self.globals.items()]
-        src = HEADER + ("\n# globals, bound at compile time:\n" + "\n".join(gl) + "\n" if gl else "")
+        src = HEADER + (
+            "\n# globals, bound at compile time:\n" + "\n".join(gl) + "\n" if gl else ""
+        )
         if self.pool:
             src += "\n# constants, dtypes and views of globals, made once:\n"
             src += "".join(f"{name} = {text}\n" for text, name in self.pool.items())

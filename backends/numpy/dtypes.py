@@ -21,7 +21,11 @@ from xdsl.ir import Attribute
 from xjit.backends.numpy.diagnostics import UnsupportedIRError
 
 # Spelling of each dtype in generated source (all reachable through the `np` module name).
-_FLOATS: dict[type, str] = {Float16Type: "np.float16", Float32Type: "np.float32", Float64Type: "np.float64"}
+_FLOATS: dict[type, str] = {
+    Float16Type: "np.float16",
+    Float32Type: "np.float32",
+    Float64Type: "np.float64",
+}
 _INTS = {8: "np.int8", 16: "np.int16", 32: "np.int32", 64: "np.int64"}
 _UINTS = {8: "np.uint8", 16: "np.uint16", 32: "np.uint32", 64: "np.uint64"}
 INDEX_DTYPE = "np.intp"

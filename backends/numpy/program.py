@@ -49,7 +49,9 @@ def _initial_values(module: ModuleOp) -> dict[str, np.ndarray]:
             values = op.initial_value.get_values()
             shape = tuple(d for d in memref_shape(t))  # globals are statically shaped
             arr = np.array(values, dtype=np_dtype(t.element_type))
-            out[op.sym_name.data] = np.broadcast_to(arr, shape) if arr.size == 1 else arr.reshape(shape)  # type: ignore[arg-type]
+            out[op.sym_name.data] = (
+                np.broadcast_to(arr, shape) if arr.size == 1 else arr.reshape(shape)
+            )  # type: ignore[arg-type]
     return out
 
 
@@ -72,8 +74,12 @@ def compile_module(
         warnings.warn(msg, XjitPerformanceWarning, stacklevel=2)
     bound = {**_initial_values(module), **(globals or {})}
     namespace: dict[str, object] = {
-        "__name__": "xjit_generated", "np": np, "rt": runtime,
-        "_fp_set": runtime.fp_set, "_fp_reset": runtime.fp_reset, "_FP_IGNORE": runtime.FP_IGNORE,
+        "__name__": "xjit_generated",
+        "np": np,
+        "rt": runtime,
+        "_fp_set": runtime.fp_set,
+        "_fp_reset": runtime.fp_reset,
+        "_FP_IGNORE": runtime.FP_IGNORE,
     }
     for py_name, symbol in gen.globals.items():
         if symbol not in bound:
@@ -82,8 +88,10 @@ def compile_module(
         t = gen.global_types[symbol]
         want = np_dtype(t.element_type)
         shape = memref_shape(t)
-        if arr.dtype != want or arr.ndim != len(shape) or any(
-            d is not None and d != s for d, s in zip(shape, arr.shape, strict=True)
+        if (
+            arr.dtype != want
+            or arr.ndim != len(shape)
+            or any(d is not None and d != s for d, s in zip(shape, arr.shape, strict=True))
         ):
             raise ValueError(
                 f"global @{symbol}: expected {want} of shape {shape}, got {arr.dtype} {arr.shape}"

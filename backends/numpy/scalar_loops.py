@@ -18,7 +18,9 @@ from xjit.dialects.loop import LoadOp, NestOp, StoreOp, YieldOp
 
 
 def scalar_loops(
-    nest: NestOp, name: Callable[[SSAValue], str], fresh: Callable[[str], str],
+    nest: NestOp,
+    name: Callable[[SSAValue], str],
+    fresh: Callable[[str], str],
     scalar: Callable[[SSAValue], bool] = lambda v: False,
 ) -> list[str]:
     """Lines (relative indentation) of nested `for` loops executing `nest` element by element.

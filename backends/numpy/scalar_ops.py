@@ -146,8 +146,14 @@ _CMPF = {
     13: ("np.not_equal", False),  # une is true on NaN, like !=
 }
 
-_CMPI_SIGNED = {0: "np.equal", 1: "np.not_equal", 2: "np.less", 3: "np.less_equal",
-                4: "np.greater", 5: "np.greater_equal"}
+_CMPI_SIGNED = {
+    0: "np.equal",
+    1: "np.not_equal",
+    2: "np.less",
+    3: "np.less_equal",
+    4: "np.greater",
+    5: "np.greater_equal",
+}
 _CMPI_UNSIGNED = {6: "np.less", 7: "np.less_equal", 8: "np.greater", 9: "np.greater_equal"}
 # On i1, signed order is the reverse of unsigned order (true is -1).
 _BOOL_SIGNED_FLIP = {2: "np.greater", 3: "np.greater_equal", 4: "np.less", 5: "np.less_equal"}
@@ -206,8 +212,17 @@ def _cast(name: str, src: Attribute, dst: Attribute, x: str) -> Expr:
 
 
 _CASTS = {
-    "arith.extf", "arith.truncf", "arith.sitofp", "arith.uitofp", "arith.fptosi", "arith.fptoui",
-    "arith.extsi", "arith.extui", "arith.trunci", "arith.index_cast", "arith.index_castui",
+    "arith.extf",
+    "arith.truncf",
+    "arith.sitofp",
+    "arith.uitofp",
+    "arith.fptosi",
+    "arith.fptoui",
+    "arith.extsi",
+    "arith.extui",
+    "arith.trunci",
+    "arith.index_cast",
+    "arith.index_castui",
     "arith.bitcast",
 }
 
@@ -251,7 +266,10 @@ def is_scalar_op(op: Operation) -> bool:
     """True for ops `op_expr` knows (constants are handled by the callers)."""
     name = op.name
     return (
-        name in _CASTS or name in _BINARY_UFUNCS or name in _RUNTIME_BINARY
-        or name in _UNARY_UFUNCS or name in _RUNTIME_UNARY
+        name in _CASTS
+        or name in _BINARY_UFUNCS
+        or name in _RUNTIME_BINARY
+        or name in _UNARY_UFUNCS
+        or name in _RUNTIME_UNARY
         or name in ("math.rsqrt", "math.fma", "arith.cmpf", "arith.cmpi", "arith.select")
     )

@@ -135,7 +135,9 @@ def analyse(nest: NestOp) -> NestPlan:
             st = next(s for s in stores if s.memref == ld.memref)
             if len(stores) > 1 or not _same_access(ld, st) or ops.index(ld) > ops.index(st):
                 # Whole-array evaluation would read values the loop had not yet written.
-                raise NotVectorisable(f"{ld.name} reads a buffer this nest writes, at another point")
+                raise NotVectorisable(
+                    f"{ld.name} reads a buffer this nest writes, at another point"
+                )
         if len(stores) == 1 and not loads:
             v = stores[0].value
             if isinstance(v.owner, ConstantOp):
@@ -169,10 +171,15 @@ def _analyse_reduction(plan: NestPlan, loads: list[LoadOp]) -> NestPlan:
     if set(walked) != parallel:
         raise NotVectorisable("the reduction's store map does not walk exactly the parallel dims")
     comb = store.value.owner
-    if not isinstance(comb, Operation) or comb.name not in REDUCERS or not _in_body(store.value, nest):
+    if (
+        not isinstance(comb, Operation)
+        or comb.name not in REDUCERS
+        or not _in_body(store.value, nest)
+    ):
         raise NotVectorisable("the stored value is not a known combiner of the accumulator")
     accs = [
-        o.owner for o in comb.operands
+        o.owner
+        for o in comb.operands
         if isinstance(o.owner, LoadOp) and _same_access(o.owner, store) and o.has_one_use()
     ]
     if not accs or not store.value.has_one_use():
@@ -252,7 +259,9 @@ class NestEmitter:
         self.chunk: tuple[str, str] | None = None  # (start, stop) names while blocking dim 0
         self.pre: list[str] = []  # lines before the block loop (scratch, loop invariants)
 
-    def emit_rows(self, folded_fill: bool, chunk: tuple[str, str], step: int) -> tuple[list[str], list[str]]:
+    def emit_rows(
+        self, folded_fill: bool, chunk: tuple[str, str], step: int
+    ) -> tuple[list[str], list[str]]:
         """This nest's statements for rows `chunk` of dim 0 (one block of a row group, see
         `row_group_step`): (lines before the block loop, lines inside it)."""
         sizes = self._static_sizes()
@@ -355,7 +364,10 @@ class NestEmitter:
             zeros = ", 0" * m
             idx = [f"{e.text}[...{zeros}]" if m and dims else e.text for e, _ in gathered]
             return Expr(f"{buf}[{', '.join(idx)}]"), dims | frozenset(range(self.n - m, self.n))
-        operands = ["" if v in ivs else self.name(v) if not _in_body(v, self.nest) else "" for v in op.indices]
+        operands = [
+            "" if v in ivs else self.name(v) if not _in_body(v, self.nest) else ""
+            for v in op.indices
+        ]
         parts: list[str] = []
         g = iter(gathered)
         for a in axes:
@@ -364,12 +376,16 @@ class NestEmitter:
             elif a.iv is not None:
                 e, _ = self.value(self.nest.ivs[a.iv])
                 dims |= {a.iv}
-                parts.append(e.text if a.expr is None else f"({affine_src(a.expr, operands)} + {e.text})")
+                parts.append(
+                    e.text if a.expr is None else f"({affine_src(a.expr, operands)} + {e.text})"
+                )
             else:
                 parts.append(affine_src(a.expr, operands))  # type: ignore[arg-type]
         return Expr(f"{buf}[{', '.join(parts)}]"), dims
 
-    def _view(self, op: LoadOp | StoreOp, space: list[int], trim: bool) -> tuple[Expr, frozenset[int]]:
+    def _view(
+        self, op: LoadOp | StoreOp, space: list[int], trim: bool
+    ) -> tuple[Expr, frozenset[int]]:
         axes = self.plan.axes[op]
         idx = index_srcs(op, self.nest, axes, self.name)
         text, present = aligned_view(self.name(op.memref), axes, idx, space, trim)
@@ -448,7 +464,11 @@ class NestEmitter:
             self.lines, self.pre = outer, []
 
     def _registers(
-        self, stores: list[StoreOp], step: int | None, sizes: list[int] | None, also: SSAValue | None = None
+        self,
+        stores: list[StoreOp],
+        step: int | None,
+        sizes: list[int] | None,
+        also: SSAValue | None = None,
     ) -> None:
         """`also`: a value needed after these stores (a blocked reduction's operand), kept live
         in its register to the end of the block."""
@@ -570,7 +590,12 @@ class NestEmitter:
         kinds = self.nest.iterator_kinds
         sizes = self._static_sizes()
         x = _other_operand(plan.combiner, plan.acc_load.result)
-        if sizes is None or self.n < 2 or kinds[0] != PARALLEL or _is_element(self.plan.axes[plan.stores[0]]):
+        if (
+            sizes is None
+            or self.n < 2
+            or kinds[0] != PARALLEL
+            or _is_element(self.plan.axes[plan.stores[0]])
+        ):
             return None
         if not _in_body(x, self.nest) or isinstance(x.owner, LoadOp | ConstantOp):
             return None
@@ -627,8 +652,12 @@ class NestEmitter:
             self.lines.append(f"{t} = {reduced}" if folded else f"{t} = {uf}({t}, {reduced})")
             return
         if (
-            uf == "np.add" and red == [self.n - 1] and xdims == set(self.space) and self.n <= len(_LETTERS)
-            and not _is_element(plan.axes[store]) and dtype_src(comb.results[0].type) in ("np.float32", "np.float64")
+            uf == "np.add"
+            and red == [self.n - 1]
+            and xdims == set(self.space)
+            and self.n <= len(_LETTERS)
+            and not _is_element(plan.axes[store])
+            and dtype_src(comb.results[0].type) in ("np.float32", "np.float64")
             and 0 <= self._static_size(self.n - 1) <= EINSUM_SUM_MAX
         ):
             # A float sum along the last axis: einsum's SIMD loop is 2.5-4x faster than
@@ -680,15 +709,26 @@ class NestEmitter:
             a, b, o = arrange(av, ad, am), arrange(bv, bd, bm), arrange(ov, od, om)
             k, n = (self._static_size(d) for d in bm) if len(bm) == 2 else (0, 0)
             if (
-                len(om) > 2 and len(bm) == 2 and om == od and folded and k > 0 and n > 0
-                and o.isidentifier() and isinstance(store.memref.owner, memref.AllocOp)
+                len(om) > 2
+                and len(bm) == 2
+                and om == od
+                and folded
+                and k > 0
+                and n > 0
+                and o.isidentifier()
+                and isinstance(store.memref.owner, memref.AllocOp)
             ):
                 # [T, .., m, k] x [k, n]: one 2-D product over the flattened stack (one BLAS
                 # call; the fresh output reshapes to a view, the input to a view if contiguous)
                 self.lines.append(f"np.dot({a}.reshape(-1, {k}), {b}, {o}.reshape(-1, {n}))")
                 return
             call = f"np.matmul({a}, {b}"
-            if folded and len(om) == 2 and o.isidentifier() and isinstance(store.memref.owner, memref.AllocOp):
+            if (
+                folded
+                and len(om) == 2
+                and o.isidentifier()
+                and isinstance(store.memref.owner, memref.AllocOp)
+            ):
                 # 2-D into a fresh (C-contiguous) buffer: np.dot is the same product with less
                 # per-call overhead than matmul (≈0.8 vs 1.5 µs on small operands).
                 self.lines.append(f"np.dot({a}, {b}, {o})")
@@ -706,8 +746,12 @@ class NestEmitter:
 
 
 _COMPARISONS = {
-    "np.greater": ">", "np.greater_equal": ">=", "np.less": "<", "np.less_equal": "<=",
-    "np.equal": "==", "np.not_equal": "!=",
+    "np.greater": ">",
+    "np.greater_equal": ">=",
+    "np.less": "<",
+    "np.less_equal": "<=",
+    "np.equal": "==",
+    "np.not_equal": "!=",
 }
 
 

@@ -64,56 +64,116 @@ FOLD = """func.func @fold(%x: !torch.vtensor<[3],f32>) -> !torch.vtensor<[3],f32
 L = "convert-torch-to-linalg,canonicalize,cse"
 PASSES = [
     # (pass, input, passes before it, description)
-    ("inline", CALLS, "", """Inlines every `func.call` (calls of traced/scripted submodules and of scripted functions)
+    (
+        "inline",
+        CALLS,
+        "",
+        """Inlines every `func.call` (calls of traced/scripted submodules and of scripted functions)
 callees first, and erases the private callees; recursion is an error. Written for xjit (xDSL has no
 inliner). Runs first, before shape refinement, as the `inlined` stage of `torch-to-loops`
-(passes/pipelines.py)."""),
-    ("torch-shape-refinement", CALLS, "inline", """Propagates static shapes and dtypes through a torch-dialect function once its argument types
+(passes/pipelines.py).""",
+    ),
+    (
+        "torch-shape-refinement",
+        CALLS,
+        "inline",
+        """Propagates static shapes and dtypes through a torch-dialect function once its argument types
 are known: each aten op's result becomes what its registry shape rule derives (never less precise
 than before; `?` dims stay `?` where the rule cannot know them), `prim.If` results join both
 branches, `prim.Loop` carried types iterate to a fixpoint, casts are inserted where a more precise
 value flows into a less precise place and removed where trivial. With `strict` (used by
-automatic dynamic shapes, docs/shapes.md) a contradiction is an error naming the op."""),
-    ("torch-decompose", SOFTMAX, "", """Rewrites composite ops (those whose registry entry has `decompose=`) into simpler torch ops, using
+automatic dynamic shapes, docs/shapes.md) a contradiction is an error naming the op.""",
+    ),
+    (
+        "torch-decompose",
+        SOFTMAX,
+        "",
+        """Rewrites composite ops (those whose registry entry has `decompose=`) into simpler torch ops, using
 the same Python decomposition that runs eagerly in tests: softmax → amax/sub/exp/sum/div,
-layer_norm → mean/var/…, linear → t/mm/add. `torch-decompose{ops="torch.aten.linear"}` limits it."""),
-    ("canonicalize", FOLD, "", """Upstream xDSL pass. Torch ops take part through their folders and canonicalization patterns
+layer_norm → mean/var/…, linear → t/mm/add. `torch-decompose{ops="torch.aten.linear"}` limits it.""",
+    ),
+    (
+        "canonicalize",
+        FOLD,
+        "",
+        """Upstream xDSL pass. Torch ops take part through their folders and canonicalization patterns
 (declared in the registry: `involution=True` folds `neg(neg(x))`, `identity=(...)` drops `x + 0`),
-together with dead-code removal of pure ops."""),
-    ("cse", FOLD, "canonicalize", """Upstream xDSL common-subexpression elimination: identical pure ops (here the two `tanh`s)
-become one."""),
-    ("convert-torch-to-linalg", CHAIN, "", """Lowers the torch dialect to linalg on tensors (docs/contracts.md): elementwise ops become
+together with dead-code removal of pure ops.""",
+    ),
+    (
+        "cse",
+        FOLD,
+        "canonicalize",
+        """Upstream xDSL common-subexpression elimination: identical pure ops (here the two `tanh`s)
+become one.""",
+    ),
+    (
+        "convert-torch-to-linalg",
+        CHAIN,
+        "",
+        """Lowers the torch dialect to linalg on tensors (docs/contracts.md): elementwise ops become
 `linalg.generic` whose body is the registry's scalar `body` as arith/math, broadcasting is an
 indexing map, reductions use reduction iterators, contractions become `linalg.matmul`, `?` dims
-come from `tensor.dim` and size `tensor.empty`, control flow becomes `scf`."""),
-    ("batch-loop-invariant", None, "", """Hoists loop-invariant ops out of `scf.for` loops and batches iteration-independent ones (work that
+come from `tensor.dim` and size `tensor.empty`, control flow becomes `scf`.""",
+    ),
+    (
+        "batch-loop-invariant",
+        None,
+        "",
+        """Hoists loop-invariant ops out of `scf.for` loops and batches iteration-independent ones (work that
 reads only `xs[i]`, not the carried state) into one op over all iterations before the loop —
 e.g. the RNN's linear layer becomes one matmul over all time steps. (Owned by the hoisting work;
-see its lit test `lit_tests/passes/batch-loop-invariant.mlir` for examples.)"""),
-    ("linalg-fuse-elementwise", CHAIN, L, """Producer–consumer fusion of elementwise `linalg.generic`s (MLIR's `linalg-fuse-elementwise-ops`
+see its lit test `lit_tests/passes/batch-loop-invariant.mlir` for examples.)""",
+    ),
+    (
+        "linalg-fuse-elementwise",
+        CHAIN,
+        L,
+        """Producer–consumer fusion of elementwise `linalg.generic`s (MLIR's `linalg-fuse-elementwise-ops`
 semantics): indexing maps are composed and bodies inlined, through broadcasts and into
 reductions; a producer with several consumers is fused only when recomputing it is cheap.
-`xjit-opt --fusion-report` / `CompiledFunction.fusion_report()` say what fused and why not."""),
-    ("bufferize", CHAIN, L + ",linalg-fuse-elementwise", """Linalg on tensors → linalg on memrefs: `tensor.empty` becomes `memref.alloc` (with `?` sizes as
+`xjit-opt --fusion-report` / `CompiledFunction.fusion_report()` say what fused and why not.""",
+    ),
+    (
+        "bufferize",
+        CHAIN,
+        L + ",linalg-fuse-elementwise",
+        """Linalg on tensors → linalg on memrefs: `tensor.empty` becomes `memref.alloc` (with `?` sizes as
 operands), globals become `memref.global`, an op writes in place into its `outs` buffer when
-nothing reads that buffer later; views become `memref.subview`."""),
-    ("convert-linalg-to-loop", CHAIN, L + ",linalg-fuse-elementwise,bufferize", """Linalg on memrefs → xjit's `loop` dialect: each linalg op is one `loop.nest` over its iteration
+nothing reads that buffer later; views become `memref.subview`.""",
+    ),
+    (
+        "convert-linalg-to-loop",
+        CHAIN,
+        L + ",linalg-fuse-elementwise,bufferize",
+        """Linalg on memrefs → xjit's `loop` dialect: each linalg op is one `loop.nest` over its iteration
 space (bounds from constants or `memref.dim`), with `loop.load`/`loop.store` carrying the indexing
 maps, which the numpy backend turns into vectorised array expressions. Views are folded into the
-loads that read them."""),
-    ("convert-loop-to-scf", CHAIN, L + ",linalg-fuse-elementwise,bufferize,convert-linalg-to-loop",
-     """`loop.nest` → upstream `scf.for` nests with `memref.load`/`memref.store` and index arithmetic,
+loads that read them.""",
+    ),
+    (
+        "convert-loop-to-scf",
+        CHAIN,
+        L + ",linalg-fuse-elementwise,bufferize,convert-linalg-to-loop",
+        """`loop.nest` → upstream `scf.for` nests with `memref.load`/`memref.store` and index arithmetic,
 so xDSL's interpreter can run the loops stage (`xjit.backends.interpreter.run_interpreted`): the
-tests' independent oracle."""),
-    ("torch-to-loops", CHAIN, "", """The whole chain as one pass (passes/pipelines.py): decompose, canonicalize/cse, lower to linalg,
-batch loop-invariant work, fuse, bufferize, lower to loop nests, verifying after every pass."""),
+tests' independent oracle.""",
+    ),
+    (
+        "torch-to-loops",
+        CHAIN,
+        "",
+        """The whole chain as one pass (passes/pipelines.py): decompose, canonicalize/cse, lower to linalg,
+batch loop-invariant work, fuse, bufferize, lower to loop nests, verifying after every pass.""",
+    ),
 ]
 
 
 def opt(src: str, passes: str) -> str:
     if not passes:
-        return subprocess.run(["xjit-opt"], input=src, text=True, capture_output=True,
-                              check=True).stdout
+        return subprocess.run(
+            ["xjit-opt"], input=src, text=True, capture_output=True, check=True
+        ).stdout
     r = subprocess.run(["xjit-opt", "-p", passes], input=src, text=True, capture_output=True)
     if r.returncode:
         return f"// xjit-opt -p {passes} failed:\n// " + r.stderr.strip().replace("\n", "\n// ")
@@ -121,14 +181,19 @@ def opt(src: str, passes: str) -> str:
 
 
 def passes_md() -> str:
-    out = ["# Passes", "",
-           "Every pass of the pipeline, xjit's own and the upstream xDSL ones it uses, in pipeline",
-           "order (`torch-to-loops`, passes/pipelines.py; `inline` and `torch-shape-refinement` run",
-           "first when a module is compiled). Each example is the real output of `xjit-opt`: *before*",
-           "is the input after the passes that precede this one, *after* adds the pass",
-           "(`xjit-opt in.mlir -p <before>,<pass>`).", "",
-           "Regenerate after changing a pass: `python docs/gen/gen_docs.py` (writes this file and",
-           "docs/backend.md from the current tree).", ""]
+    out = [
+        "# Passes",
+        "",
+        "Every pass of the pipeline, xjit's own and the upstream xDSL ones it uses, in pipeline",
+        "order (`torch-to-loops`, passes/pipelines.py; `inline` and `torch-shape-refinement` run",
+        "first when a module is compiled). Each example is the real output of `xjit-opt`: *before*",
+        "is the input after the passes that precede this one, *after* adds the pass",
+        "(`xjit-opt in.mlir -p <before>,<pass>`).",
+        "",
+        "Regenerate after changing a pass: `python docs/gen/gen_docs.py` (writes this file and",
+        "docs/backend.md from the current tree).",
+        "",
+    ]
     for name, src, before, desc in PASSES:
         out += [f"## `{name}`", "", desc, ""]
         if src is None:
@@ -136,9 +201,20 @@ def passes_md() -> str:
         pre = opt(src, before)
         post = opt(src, f"{before},{name}" if before else name)
         how = f"`-p {before}`" if before else "the input"
-        out += [f"Before ({how}):", "", "```mlir", pre.rstrip(), "```", "",
-                f"After (`-p {before + ',' if before else ''}{name}`):", "", "```mlir",
-                post.rstrip(), "```", ""]
+        out += [
+            f"Before ({how}):",
+            "",
+            "```mlir",
+            pre.rstrip(),
+            "```",
+            "",
+            f"After (`-p {before + ',' if before else ''}{name}`):",
+            "",
+            "```mlir",
+            post.rstrip(),
+            "```",
+            "",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -152,15 +228,18 @@ def backend_md() -> str:
 
     tc = torch.jit.trace(chain, tuple(torch.randn(1024, 1024) for _ in range(3)))
     del np
-    spec = importlib.util.spec_from_file_location("intro_tutorial", ROOT / "examples" / "intro_tutorial.py")
+    spec = importlib.util.spec_from_file_location(
+        "intro_tutorial", ROOT / "examples" / "intro_tutorial.py"
+    )
     tut = importlib.util.module_from_spec(spec)
     with contextlib.redirect_stdout(io.StringIO()):
         spec.loader.exec_module(tut)  # type: ignore[union-attr]
     rnn = tut.traced
     rnn(torch.randn(5, 3, 4))  # another sequence length: the `[?,3,4]` variant (docs/shapes.md)
     dyn = rnn.forward.variants[-1]
-    text = BACKEND.format(chain=tc.source.rstrip(), rnn=rnn.forward.source.rstrip(),
-                          rnn_dyn=dyn.source.rstrip())
+    text = BACKEND.format(
+        chain=tc.source.rstrip(), rnn=rnn.forward.source.rstrip(), rnn_dyn=dyn.source.rstrip()
+    )
     return text
 
 

@@ -46,7 +46,24 @@ from xjit.frontends.script.values import (
 )
 
 __all__ = [
-    "INT64_MAX", "TENSOR", "Env", "Frame", "FunctionCompiler", "IRValue", "ModRef", "ModuleCompilation",
-    "PyList", "PyObj", "PyTuple", "ScriptResult", "annotation_type", "bind_ir", "describe",
-    "join_types", "script_function_ir", "script_function_of", "script_module_ir", "type_name",
+    "INT64_MAX",
+    "TENSOR",
+    "Env",
+    "Frame",
+    "FunctionCompiler",
+    "IRValue",
+    "ModRef",
+    "ModuleCompilation",
+    "PyList",
+    "PyObj",
+    "PyTuple",
+    "ScriptResult",
+    "annotation_type",
+    "bind_ir",
+    "describe",
+    "join_types",
+    "script_function_ir",
+    "script_function_of",
+    "script_module_ir",
+    "type_name",
 ]

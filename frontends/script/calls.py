@@ -32,7 +32,9 @@ class Calls:
 
     def e_Call(self, e: ast.Call) -> Any:
         callee = self.expr(e.func)
-        if any(isinstance(a, ast.Starred) for a in e.args) or any(k.arg is None for k in e.keywords):
+        if any(isinstance(a, ast.Starred) for a in e.args) or any(
+            k.arg is None for k in e.keywords
+        ):
             raise self.error(e, "unsupported: *args / **kwargs in calls")
         args = [self.expr(a) for a in e.args]
         kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
@@ -46,19 +48,29 @@ class Calls:
                 if isinstance(base, ModRef):
                     if name == "forward":
                         return self.call_module(base, args, kwargs, e)
-                    raise self.error(e, f"unsupported: calling method '{name}' of a module (only forward)")
+                    raise self.error(
+                        e, f"unsupported: calling method '{name}' of a module (only forward)"
+                    )
                 return self.tensor_method(base, name, args, kwargs, e)
             return self.call_python(obj, args, kwargs, e)
         raise self.error(e, f"a {describe(callee)} is not callable")
 
-    def tensor_method(self, t: SSAValue, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+    def tensor_method(
+        self, t: SSAValue, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+    ) -> Any:
         if name == "size":
             if not args and not kwargs:
                 meta = t.type.meta  # type: ignore[attr-defined]
                 if meta.shape is None:
-                    raise self.error(e, "unsupported: x.size() of a tensor of unknown rank (use x.size(d))")
-                return PyTuple([self.scalar_op("aten.size.int", [t, self.b.constant(d)], e)
-                                for d in range(len(meta.shape))])
+                    raise self.error(
+                        e, "unsupported: x.size() of a tensor of unknown rank (use x.size(d))"
+                    )
+                return PyTuple(
+                    [
+                        self.scalar_op("aten.size.int", [t, self.b.constant(d)], e)
+                        for d in range(len(meta.shape))
+                    ]
+                )
             dim = args[0] if args else kwargs.get("dim")
             return self.scalar_op("aten.size.int", [t, self.as_int(dim, e)], e)
         if name in ("dim", "numel") and not args:
@@ -78,7 +90,11 @@ class Calls:
                 if src == obj.__name__:
                     return v
                 try:
-                    return self.scalar_op(f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}", [v], e)
+                    return self.scalar_op(
+                        f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}",
+                        [v],
+                        e,
+                    )
                 except KeyError:
                     pass
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
@@ -118,14 +134,18 @@ class Calls:
             _ensure_loaded()
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
-            raise self.error(e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)")
+            raise self.error(
+                e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)"
+            )
         if inspect.isfunction(obj):
             return self.call_compiled_function(script_function_of(obj), args, kwargs, e)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
 
-    def call_compiled_function(self, sf: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+    def call_compiled_function(
+        self, sf: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+    ) -> Any:
         try:
             graph = sf.graph_ir
         except FrontendError as err:
@@ -167,14 +187,21 @@ class Calls:
             arg_names, defaults = self.mc.arg_info[name]  # type: ignore[attr-defined]
         return self.emit_call(name, arg_names, defaults, args, kwargs, e)
 
-    def emit_call(self, name: str, arg_names: Sequence[str], defaults: dict[str, Any],
-                  args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+    def emit_call(
+        self,
+        name: str,
+        arg_names: Sequence[str],
+        defaults: dict[str, Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
+        e: ast.AST,
+    ) -> Any:
         callee = self.mc.funcs[name]
         ptypes = list(callee.function_type.inputs.data)
         if len(args) > len(arg_names):
             raise self.error(e, f"{name} takes {len(arg_names)} arguments, got {len(args)}")
         vals: list[Any] = list(args)
-        for n in arg_names[len(args):]:
+        for n in arg_names[len(args) :]:
             if n in kwargs:
                 vals.append(kwargs.pop(n))
             elif n in defaults:
@@ -186,14 +213,22 @@ class Calls:
         operands = []
         for n, v, t in zip(arg_names, vals, ptypes, strict=True):
             if not isinstance(v, SSAValue):
-                raise self.error(e, f"argument '{n}' of {name}: a {describe(v)} cannot be passed "
-                                 f"(expected {type_name(t)})")
+                raise self.error(
+                    e,
+                    f"argument '{n}' of {name}: a {describe(v)} cannot be passed "
+                    f"(expected {type_name(t)})",
+                )
             if v.type != t:
-                if isinstance(v.type, td.ValueTensorType) and isinstance(t, td.ValueTensorType) \
-                        and td.types_compatible(v.type, t):
+                if (
+                    isinstance(v.type, td.ValueTensorType)
+                    and isinstance(t, td.ValueTensorType)
+                    and td.types_compatible(v.type, t)
+                ):
                     v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
                 else:
-                    raise self.error(e, f"type clash: argument '{n}' of {name} expects {t}, got {v.type}")
+                    raise self.error(
+                        e, f"type clash: argument '{n}' of {name} expects {t}, got {v.type}"
+                    )
             operands.append(v)
         rtypes = list(callee.function_type.outputs.data)
         call = self.b.insert(func.CallOp(name, operands, rtypes))

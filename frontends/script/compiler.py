@@ -35,8 +35,14 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
 
-    def __init__(self, mc: ModuleCompilation, fn: Callable[..., Any], func_name: str,
-                 self_ref: ModRef | None, arg_kinds: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        mc: ModuleCompilation,
+        fn: Callable[..., Any],
+        func_name: str,
+        self_ref: ModRef | None,
+        arg_kinds: dict[str, Any] | None = None,
+    ) -> None:
         self.mc = mc
         self.fn = fn
         self.func_name = func_name
@@ -46,8 +52,10 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
             lines, start = inspect.getsourcelines(fn)
             self.file = inspect.getsourcefile(fn) or "<unknown>"
         except (OSError, TypeError):
-            raise FrontendError(f"cannot get the source code of {getattr(fn, '__qualname__', fn)!r}; "
-                                "script needs functions defined in files") from None
+            raise FrontendError(
+                f"cannot get the source code of {getattr(fn, '__qualname__', fn)!r}; "
+                "script needs functions defined in files"
+            ) from None
         src = "".join(lines)
         dedented = textwrap.dedent(src)
         self.indent = len(lines[0]) - len(lines[0].lstrip())
@@ -69,8 +77,11 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
 
     # -- diagnostics -------------------------------------------------------------------------
     def loc(self, node: ast.AST) -> SourceLoc:
-        return SourceLoc(self.file, self.line0 + getattr(node, "lineno", 1),
-                         self.indent + getattr(node, "col_offset", 0) + 1)
+        return SourceLoc(
+            self.file,
+            self.line0 + getattr(node, "lineno", 1),
+            self.indent + getattr(node, "col_offset", 0) + 1,
+        )
 
     def error(self, node: ast.AST, message: str) -> FrontendError:
         return FrontendError(message, self.loc(node))
@@ -91,15 +102,23 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
         arg_types: list[Attribute] = []
         names: list[str] = []
         self.defaults: dict[str, Any] = {}
-        ns = {"Optional": typing.Optional, "Tuple": tuple, "List": list,
-              "Any": typing.Any, "Tensor": Tensor, **self.globals}
+        ns = {
+            "Optional": typing.Optional,
+            "Tuple": tuple,
+            "List": list,
+            "Any": typing.Any,
+            "Tensor": Tensor,
+            **self.globals,
+        }
         for p in params:
             ann = p.annotation
             if isinstance(ann, str):
                 try:
                     ann = eval(ann, ns)  # noqa: S307  (an annotation of the user's own code)
                 except Exception:
-                    raise self.error(self.fdef, f"parameter '{p.name}': cannot resolve annotation {ann!r}") from None
+                    raise self.error(
+                        self.fdef, f"parameter '{p.name}': cannot resolve annotation {ann!r}"
+                    ) from None
             try:
                 t = annotation_type(ann)
             except TypeError as e:
@@ -114,7 +133,9 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
             elif t is None:
                 t = TENSOR
             if isinstance(t, tuple):
-                raise self.error(self.fdef, f"parameter '{p.name}': tuple parameters are not supported")
+                raise self.error(
+                    self.fdef, f"parameter '{p.name}': tuple parameters are not supported"
+                )
             arg_types.append(t)
             names.append(p.name)
         block = Block(arg_types=arg_types)
@@ -128,8 +149,11 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
         self.frame = Frame("function")
         payload = self.block(self.fdef.body)
         if payload is None:
-            raise self.error(self.fdef, f"'{self.fdef.name}' must return a value on every path "
-                             "(returning None is not supported)")
+            raise self.error(
+                self.fdef,
+                f"'{self.fdef.name}' must return a value on every path "
+                "(returning None is not supported)",
+            )
         self.b.insert(func.ReturnOp(*payload))
         fop = func.FuncOp(self.func_name, (arg_types, [v.type for v in payload]), Region(block))
         spec = self.frame.return_spec[0]
@@ -158,7 +182,9 @@ def script_module_ir(m: Module, arg_kinds: dict[str, Any] | None = None) -> Scri
     return ScriptResult(module, mc.params, names, fc.defaults, spec)
 
 
-def script_function_ir(fn: Callable[..., Any], arg_kinds: dict[str, Any] | None = None) -> ScriptResult:
+def script_function_ir(
+    fn: Callable[..., Any], arg_kinds: dict[str, Any] | None = None
+) -> ScriptResult:
     mc = ModuleCompilation(None)
     name = fn.__name__
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
@@ -173,4 +199,6 @@ def _finish(module: ModuleOp) -> None:
     try:
         module.verify()
     except Exception as err:  # a frontend bug, not a user error: say so
-        raise RuntimeError(f"internal error: the scripted IR does not verify: {err}\n{module}") from err
+        raise RuntimeError(
+            f"internal error: the scripted IR does not verify: {err}\n{module}"
+        ) from err

@@ -17,15 +17,45 @@ from xjit.frontends.builder import vtensor_type
 from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import UNKNOWN
 
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.FloorDiv: "floordiv",
-           ast.Mod: "remainder", ast.Pow: "pow", ast.MatMult: "matmul"}
+_BINOPS = {
+    ast.Add: "add",
+    ast.Sub: "sub",
+    ast.Mult: "mul",
+    ast.Div: "div",
+    ast.FloorDiv: "floordiv",
+    ast.Mod: "remainder",
+    ast.Pow: "pow",
+    ast.MatMult: "matmul",
+}
 _CMPOPS = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
-_OP_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "floordiv": "//", "remainder": "%",
-              "pow": "**", "matmul": "@", "lt": "<", "gt": ">", "le": "<=", "ge": ">=", "eq": "==", "ne": "!="}
+_OP_SYMBOL = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "div": "/",
+    "floordiv": "//",
+    "remainder": "%",
+    "pow": "**",
+    "matmul": "@",
+    "lt": "<",
+    "gt": ">",
+    "le": "<=",
+    "ge": ">=",
+    "eq": "==",
+    "ne": "!=",
+}
 _EXPR_NAMES = {
-    "Lambda": "lambdas", "ListComp": "comprehensions", "DictComp": "comprehensions",
-    "SetComp": "comprehensions", "GeneratorExp": "generators", "Dict": "dicts", "Set": "sets",
-    "JoinedStr": "f-strings", "Yield": "generators", "Await": "async", "Starred": "starred expressions",
+    "Lambda": "lambdas",
+    "ListComp": "comprehensions",
+    "DictComp": "comprehensions",
+    "SetComp": "comprehensions",
+    "GeneratorExp": "generators",
+    "Dict": "dicts",
+    "Set": "sets",
+    "JoinedStr": "f-strings",
+    "Yield": "generators",
+    "Await": "async",
+    "Starred": "starred expressions",
     "NamedExpr": "walrus assignments",
 }
 
@@ -37,8 +67,11 @@ class Expressions:
         self.at(e)
         m = getattr(self, "e_" + type(e).__name__, None)
         if m is None:
-            raise self.error(e, f"unsupported expression: {type(e).__name__} "
-                             f"({_EXPR_NAMES.get(type(e).__name__, 'not in the scriptable subset')})")
+            raise self.error(
+                e,
+                f"unsupported expression: {type(e).__name__} "
+                f"({_EXPR_NAMES.get(type(e).__name__, 'not in the scriptable subset')})",
+            )
         return m(e)
 
     def e_Constant(self, e: ast.Constant) -> Any:
@@ -56,8 +89,11 @@ class Expressions:
             return self.python_value(self.globals[e.id], e)
         if hasattr(builtins, e.id):
             return PyObj(getattr(builtins, e.id))
-        raise self.error(e, f"undefined name '{e.id}' (variables defined in only one branch of an "
-                         "if, or only inside a loop, are undefined after it)")
+        raise self.error(
+            e,
+            f"undefined name '{e.id}' (variables defined in only one branch of an "
+            "if, or only inside a loop, are undefined after it)",
+        )
 
     def python_value(self, v: Any, e: ast.AST) -> Any:
         if isinstance(v, bool) or isinstance(v, (int, float)):
@@ -98,9 +134,15 @@ class Expressions:
             if e.attr == "shape":
                 meta = base.type.meta
                 if meta.shape is None:
-                    raise self.error(e, "unsupported: .shape of a tensor of unknown rank (use x.size(d))")
-                return PyTuple([self.scalar_op("aten.size.int", [base, self.b.constant(d)], e)
-                                for d in range(len(meta.shape))])
+                    raise self.error(
+                        e, "unsupported: .shape of a tensor of unknown rank (use x.size(d))"
+                    )
+                return PyTuple(
+                    [
+                        self.scalar_op("aten.size.int", [base, self.b.constant(d)], e)
+                        for d in range(len(meta.shape))
+                    ]
+                )
             return PyObj(("method", base, e.attr))
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
 
@@ -147,7 +189,9 @@ class Expressions:
             idx = self.expr(e.slice)
             i = td._meta_or_const(idx) if isinstance(idx, SSAValue) else UNKNOWN
             if not isinstance(i, int) or isinstance(i, bool):
-                raise self.error(e.slice, "unsupported: indexing a tuple or list with a non-constant index")
+                raise self.error(
+                    e.slice, "unsupported: indexing a tuple or list with a non-constant index"
+                )
             try:
                 return base.items[i]
             except IndexError:
@@ -209,17 +253,29 @@ class Expressions:
         bt = b.type if isinstance(b, SSAValue) else None
         if isinstance(at, td.ValueTensorType) or isinstance(bt, td.ValueTensorType):
             if not isinstance(at, td.ValueTensorType):  # scalar OP tensor
-                flipped = {"add": "add", "mul": "mul", "lt": "gt", "gt": "lt", "le": "ge", "ge": "le",
-                           "eq": "eq", "ne": "ne"}
+                flipped = {
+                    "add": "add",
+                    "mul": "mul",
+                    "lt": "gt",
+                    "gt": "lt",
+                    "le": "ge",
+                    "ge": "le",
+                    "eq": "eq",
+                    "ne": "ne",
+                }
                 if name in flipped:
                     return self.registry_call(flipped[name], [b, a], {}, node)
                 if name == "sub":
                     return self.registry_call("rsub", [b, a], {}, node)
                 if name == "div":
-                    return self.registry_call("mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node)
+                    return self.registry_call(
+                        "mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node
+                    )
                 raise self.error(node, f"unsupported: {describe(a)} {name} Tensor")
             return self.registry_call(name, [a, b], {}, node)
-        if isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(bt, (td.IntType, td.FloatType, td.BoolType)):
+        if isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(
+            bt, (td.IntType, td.FloatType, td.BoolType)
+        ):
             if isinstance(at, td.BoolType) and isinstance(bt, td.BoolType) and name in ("eq", "ne"):
                 return self.scalar_op(f"aten.{name}.bool", [a, b], node)
             if isinstance(at, td.BoolType):
@@ -227,14 +283,23 @@ class Expressions:
             if isinstance(bt, td.BoolType):
                 b = self.scalar_op("aten.Int.bool", [b], node)
             if name in ("floordiv", "remainder", "pow", "matmul"):
-                if isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType) and name in ("floordiv", "remainder"):
+                if (
+                    isinstance(a.type, td.IntType)
+                    and isinstance(b.type, td.IntType)
+                    and name in ("floordiv", "remainder")
+                ):
                     return self.scalar_op(f"aten.{name}.int", [a, b], node)
                 raise self.error(node, f"unsupported: {name} on {describe(a)} and {describe(b)}")
-            if name == "div" or not (isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)):
+            if name == "div" or not (
+                isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)
+            ):
                 a, b = self.to_float(a, node), self.to_float(b, node)
                 return self.scalar_op(f"aten.{name}.float", [a, b], node)
             return self.scalar_op(f"aten.{name}.int", [a, b], node)
-        raise self.error(node, f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}")
+        raise self.error(
+            node,
+            f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}",
+        )
 
     def to_float(self, v: SSAValue, node: ast.AST) -> SSAValue:
         if isinstance(v.type, td.FloatType):
@@ -261,8 +326,12 @@ class Expressions:
         def none(v: Any) -> bool | None:
             if isinstance(v, SSAValue):
                 return isinstance(v.type, td.NoneType)
-            return None if isinstance(v, PyObj) and v.obj is not None else v is None or (
-                isinstance(v, PyObj) and v.obj is None)
+            return (
+                None
+                if isinstance(v, PyObj) and v.obj is not None
+                else v is None or (isinstance(v, PyObj) and v.obj is None)
+            )
+
         na, nb = none(a), none(b)
         if nb is True and na is not None:
             return na
@@ -292,8 +361,12 @@ class Expressions:
 
         tb, tv, _ = self.region(right if is_and else (lambda: self.b.constant(True)))
         eb, ev, _ = self.region((lambda: self.b.constant(False)) if is_and else right)
-        types = self.yield_joined([(tb, [tv]), (eb, [ev])], node, lambda i: "the condition",
-                                  lambda vs: td.PrimIfYieldOp(*vs))
+        types = self.yield_joined(
+            [(tb, [tv]), (eb, [ev])],
+            node,
+            lambda i: "the condition",
+            lambda vs: td.PrimIfYieldOp(*vs),
+        )
         return self.b.insert(td.PrimIfOp(ca, types, Region(tb), Region(eb))).results[0]
 
     def bool_and(self, a: Any, rhs: Callable[[], Any], node: ast.AST) -> Any:
@@ -310,6 +383,7 @@ class Expressions:
         eb, ev, _ = self.region(lambda: self.expr(e.orelse))
         if not (isinstance(tv, SSAValue) and isinstance(ev, SSAValue)):
             raise self.error(e, "unsupported: conditional expressions of tuples or lists")
-        types = self.yield_joined([(tb, [tv]), (eb, [ev])], e, lambda i: "the value",
-                                  lambda vs: td.PrimIfYieldOp(*vs))
+        types = self.yield_joined(
+            [(tb, [tv]), (eb, [ev])], e, lambda i: "the value", lambda vs: td.PrimIfYieldOp(*vs)
+        )
         return self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb))).results[0]

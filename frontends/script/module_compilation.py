@@ -30,10 +30,17 @@ class ModuleCompilation:
         funcs = [self.funcs[first]] + [f for n, f in self.funcs.items() if n != first]
         return ModuleOp([*slots, *funcs])
 
-    def import_graph(self, graph: ModuleOp, prefix: str, params: dict[str, Tensor],
-                     spec: OutputSpec, entry: str = "forward") -> str:
+    def import_graph(
+        self,
+        graph: ModuleOp,
+        prefix: str,
+        params: dict[str, Tensor],
+        spec: OutputSpec,
+        entry: str = "forward",
+    ) -> str:
         """Copy the functions and slots of an already compiled module under `prefix.`; returns the
         name its entry function gets here."""
+
         def rename(name: str) -> str:
             return f"{prefix}.{name}" if prefix else name
 

@@ -30,7 +30,9 @@ class RegistryOps:
                 res = self.emit(opdef, bound, e)
                 return res[0] if len(res) == 1 else PyTuple(list(res))
         sigs = "\n  ".join(str(o.schema) for o in OVERLOADS[name] if not o.attrs.get("scalar"))
-        got = ", ".join([describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()])
+        got = ", ".join(
+            [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+        )
         raise self.error(e, f"no overload of '{name}' accepts ({got}); expected one of:\n  {sigs}")
 
     def scalar_op(self, qualified: str, args: list[Any], e: ast.AST) -> SSAValue:
@@ -50,7 +52,9 @@ class RegistryOps:
                 v = self.to_float(v, e)
             operands.append(b.operand(a, v))
         metas = [td._meta_or_const(o) for o in operands]
-        incomplete = any(isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas)
+        incomplete = any(
+            isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas
+        )
         try:
             out = opdef.shape(*metas)
         except ShapeError as err:
@@ -61,11 +65,17 @@ class RegistryOps:
         except Exception:
             out = None
         if out is None:
-            out = tuple(TensorMeta(None, None) if r == "Tensor" else {"int": int, "float": float, "bool": bool}[r]
-                        for r in opdef.schema.returns)
+            out = tuple(
+                TensorMeta(None, None)
+                if r == "Tensor"
+                else {"int": int, "float": float, "bool": bool}[r]
+                for r in opdef.schema.returns
+            )
             out = out[0] if len(out) == 1 else out
         outs = out if isinstance(out, tuple) else (out,)
-        op = td.aten_op_class(opdef.name).create(operands=operands, result_types=[result_type(m) for m in outs])
+        op = td.aten_op_class(opdef.name).create(
+            operands=operands, result_types=[result_type(m) for m in outs]
+        )
         b.insert(op)
         return tuple(op.results)
 
@@ -94,7 +104,9 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
         if base == "int[]":
             return all(isinstance(x, SSAValue) and isinstance(x.type, td.IntType) for x in v.items)
         if base == "Tensor[]":
-            return all(isinstance(x, SSAValue) and isinstance(x.type, td.ValueTensorType) for x in v.items)
+            return all(
+                isinstance(x, SSAValue) and isinstance(x.type, td.ValueTensorType) for x in v.items
+            )
         return False
     if not isinstance(v, SSAValue):
         return False
@@ -112,7 +124,9 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
     if base == "bool":
         return isinstance(ty, td.BoolType)
     if base == "int[]":
-        return isinstance(ty, td.IntType) or (isinstance(ty, td.ListType) and isinstance(ty.element_type, td.IntType))
+        return isinstance(ty, td.IntType) or (
+            isinstance(ty, td.ListType) and isinstance(ty.element_type, td.IntType)
+        )
     if base == "Tensor[]":
         return isinstance(ty, td.ListType)
     return False
@@ -123,8 +137,12 @@ def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[A
     schema = opdef.schema
     pos = list(args)
     # torch.zeros(3, 4): varargs sizes pack into the leading int[] argument
-    if schema.args and schema.args[0].type.startswith("int[]") and len(pos) > 1 and all(
-            isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in pos):
+    if (
+        schema.args
+        and schema.args[0].type.startswith("int[]")
+        and len(pos) > 1
+        and all(isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in pos)
+    ):
         pos = [PyList(pos)]
     out: list[Any] = []
     used = 0
@@ -141,7 +159,11 @@ def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[A
             return None
         if not _ir_accepts(a, v):
             return None
-        if a.type.startswith("int[]") and isinstance(v, SSAValue) and isinstance(v.type, td.IntType):
+        if (
+            a.type.startswith("int[]")
+            and isinstance(v, SSAValue)
+            and isinstance(v.type, td.IntType)
+        ):
             v = PyList([v])
         out.append(v)
     if pos or used != len(kwargs):

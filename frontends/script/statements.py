@@ -49,7 +49,11 @@ def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bo
             continue
         if stop_at_loops and isinstance(child, (ast.For, ast.While)):
             # break/continue inside a nested loop belong to it; return does not
-            if _contains(child, tuple(k for k in kinds if k is ast.Return), False) if ast.Return in kinds else False:
+            if (
+                _contains(child, tuple(k for k in kinds if k is ast.Return), False)
+                if ast.Return in kinds
+                else False
+            ):
                 return True
             continue
         if _contains(child, kinds, stop_at_loops):
@@ -87,10 +91,14 @@ class Statements:
             if isinstance(st, (ast.Break, ast.Continue)):
                 if self.frame.kind != "loop":
                     raise self.error(st, f"'{type(st).__name__.lower()}' outside a loop")
-                cond = self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()  # type: ignore[misc]
+                cond = (
+                    self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
+                )  # type: ignore[misc]
                 return [cond, *self.carried_values(st)]
-            if isinstance(st, ast.If) and _contains(st, (ast.Return, ast.Break, ast.Continue), True):
-                return self.if_exits(st, list(stmts[i + 1:]))
+            if isinstance(st, ast.If) and _contains(
+                st, (ast.Return, ast.Break, ast.Continue), True
+            ):
+                return self.if_exits(st, list(stmts[i + 1 :]))
             self.stmt(st)
         return None
 
@@ -102,8 +110,11 @@ class Statements:
             return payload
         if self.frame.kind == "loop":
             return [self.frame.next_cond(), *self.carried_values(node)]  # type: ignore[misc]
-        raise self.error(node, f"'{self.fdef.name}' must return a value on every path "
-                         "(returning None is not supported)")
+        raise self.error(
+            node,
+            f"'{self.fdef.name}' must return a value on every path "
+            "(returning None is not supported)",
+        )
 
     def carried_values(self, node: ast.AST) -> list[SSAValue]:
         out = []
@@ -122,7 +133,9 @@ class Statements:
         v = self.expr(st.value)
         flat, spec = self.flatten(v, st.value)
         if self.frame.return_spec and self.frame.return_spec[0] != spec:
-            raise self.error(st, "type clash: this return's structure differs from an earlier return")
+            raise self.error(
+                st, "type clash: this return's structure differs from an earlier return"
+            )
         if not self.frame.return_spec:
             self.frame.return_spec.append(spec)
         return flat
@@ -152,8 +165,13 @@ class Statements:
                 raise self.error(st, "unsupported: a declaration without a value")
             self.assign(st.target, self.expr(st.value))
         elif isinstance(st, ast.AugAssign):
-            cur = self.expr(ast.Name(st.target.id, ast.Load(), lineno=st.lineno, col_offset=st.col_offset)) \
-                if isinstance(st.target, ast.Name) else None
+            cur = (
+                self.expr(
+                    ast.Name(st.target.id, ast.Load(), lineno=st.lineno, col_offset=st.col_offset)
+                )
+                if isinstance(st.target, ast.Name)
+                else None
+            )
             if cur is None:
                 raise self.error(st, "unsupported: augmented assignment to anything but a variable")
             self.assign(st.target, self.binop(st.op, cur, self.expr(st.value), st))
@@ -172,19 +190,37 @@ class Statements:
         elif isinstance(st, ast.Assert):
             return  # assertions are not compiled (TorchScript raises at run time; xjit drops them)
         else:
-            raise self.error(st, f"unsupported statement: {type(st).__name__} "
-                             f"({_STMT_NAMES.get(type(st).__name__, 'not in the scriptable subset')})")
+            raise self.error(
+                st,
+                f"unsupported statement: {type(st).__name__} "
+                f"({_STMT_NAMES.get(type(st).__name__, 'not in the scriptable subset')})",
+            )
 
     def assign(self, target: ast.expr, v: Any) -> None:
         if isinstance(target, ast.Name):
             old = self.env.get(target.id)
-            if isinstance(old, SSAValue) and isinstance(v, SSAValue) and join_types(old.type, v.type) is None:
-                raise self.error(target, f"type clash: variable '{target.id}' was {type_name(old.type)} "
-                                 f"and is now assigned a {type_name(v.type)}")
+            if (
+                isinstance(old, SSAValue)
+                and isinstance(v, SSAValue)
+                and join_types(old.type, v.type) is None
+            ):
+                raise self.error(
+                    target,
+                    f"type clash: variable '{target.id}' was {type_name(old.type)} "
+                    f"and is now assigned a {type_name(v.type)}",
+                )
             if isinstance(v, SSAValue) and target.id not in ("_",):
-                if v.name_hint is None or v.name_hint.startswith(("int", "float", "true", "false", "none")):
+                if v.name_hint is None or v.name_hint.startswith(
+                    ("int", "float", "true", "false", "none")
+                ):
                     if not isinstance(v.owner, Block) and not isinstance(
-                        v.owner, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)
+                        v.owner,
+                        (
+                            td.ConstantIntOp,
+                            td.ConstantFloatOp,
+                            td.ConstantBoolOp,
+                            td.ConstantNoneOp,
+                        ),
                     ):
                         v.name_hint = target.id
             self.env[target.id] = v
@@ -193,8 +229,11 @@ class Statements:
             for t, x in zip(target.elts, items, strict=True):
                 self.assign(t, x)
         else:
-            raise self.error(target, f"unsupported assignment target: {type(target).__name__} "
-                             "(tensors are immutable values here; use out-of-place ops)")
+            raise self.error(
+                target,
+                f"unsupported assignment target: {type(target).__name__} "
+                "(tensors are immutable values here; use out-of-place ops)",
+            )
 
     def unpack(self, v: Any, n: int, node: ast.AST) -> list[Any]:
         if isinstance(v, (PyTuple, PyList)):
@@ -229,7 +268,9 @@ class Statements:
                 return self.scalar_op("aten.Bool.float", [v], node)
         raise self.error(node, f"a {describe(v)} cannot be used as a condition")
 
-    def region(self, fn: Callable[[], Any], arg_types: Sequence[Attribute] = ()) -> tuple[Block, Any, Env]:
+    def region(
+        self, fn: Callable[[], Any], arg_types: Sequence[Attribute] = ()
+    ) -> tuple[Block, Any, Env]:
         """Run `fn` with the builder inside a fresh block; env changes are local to it."""
         block = Block(arg_types=arg_types)
         saved_b, saved_env = self.b.builder.insertion_point, self.env
@@ -243,9 +284,14 @@ class Statements:
             self.env = saved_env
         return block, out, env
 
-    def yield_joined(self, blocks_vals: list[tuple[Block, list[SSAValue]]], node: ast.AST,
-                     what: Callable[[int], str], terminator: Callable[[list[SSAValue]], Operation],
-                     fixed: Sequence[Attribute] | None = None) -> list[Attribute]:
+    def yield_joined(
+        self,
+        blocks_vals: list[tuple[Block, list[SSAValue]]],
+        node: ast.AST,
+        what: Callable[[int], str],
+        terminator: Callable[[list[SSAValue]], Operation],
+        fixed: Sequence[Attribute] | None = None,
+    ) -> list[Attribute]:
         """Terminate each block with its values, cast to the types joined over all blocks."""
         n = len(blocks_vals[0][1])
         types: list[Attribute] = list(fixed) if fixed is not None else []
@@ -255,8 +301,11 @@ class Statements:
                 for _, vals in blocks_vals[1:]:
                     j = join_types(t, vals[i].type)
                     if j is None:
-                        raise self.error(node, f"type clash: {what(i)} is {type_name(t)} on one path "
-                                         f"and {type_name(vals[i].type)} on another")
+                        raise self.error(
+                            node,
+                            f"type clash: {what(i)} is {type_name(t)} on one path "
+                            f"and {type_name(vals[i].type)} on another",
+                        )
                     t = j
                 types.append(t)
         for block, vals in blocks_vals:
@@ -285,7 +334,11 @@ class Statements:
         eb, _, eenv = self.region(lambda: self.block(st.orelse))
         names = []
         for n in list(tenv) + [k for k in eenv if k not in tenv]:
-            if n in tenv and n in eenv and (tenv[n] is not before.get(n) or eenv[n] is not before.get(n)):
+            if (
+                n in tenv
+                and n in eenv
+                and (tenv[n] is not before.get(n) or eenv[n] is not before.get(n))
+            ):
                 names.append(n)
         vals_t, vals_e = [], []
         for n in names:
@@ -298,8 +351,12 @@ class Statements:
             vals_e.append(b)
         names = [n for n in names if isinstance(tenv[n], SSAValue)]
         self.at(st)
-        types = self.yield_joined([(tb, vals_t), (eb, vals_e)], st, lambda i: f"'{names[i]}'",
-                                  lambda vs: td.PrimIfYieldOp(*vs))
+        types = self.yield_joined(
+            [(tb, vals_t), (eb, vals_e)],
+            st,
+            lambda i: f"'{names[i]}'",
+            lambda vs: td.PrimIfYieldOp(*vs),
+        )
         op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
         for n, r in zip(names, op.results, strict=True):
             r.name_hint = n
@@ -335,8 +392,12 @@ class Statements:
         if st.orelse:
             raise self.error(st, "unsupported: for ... else")
         it = st.iter
-        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
-                and it.func.id not in self.env:
+        if (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Name)
+            and it.func.id == "range"
+            and it.func.id not in self.env
+        ):
             if it.keywords or not 1 <= len(it.args) <= 3:
                 raise self.error(it, "range() takes 1 to 3 positional arguments here")
             args = [self.as_int(self.expr(a), a) for a in it.args]
@@ -349,23 +410,42 @@ class Statements:
                 if len(args) == 3:
                     sv = td._meta_or_const(args[2])
                     if not isinstance(sv, int) or sv == 0:
-                        raise self.error(it.args[2], "unsupported: range() step must be a non-zero integer constant")
+                        raise self.error(
+                            it.args[2],
+                            "unsupported: range() step must be a non-zero integer constant",
+                        )
                     step = sv
             if start is None:
                 trip = stop
             elif step > 0:
                 span = self.scalar_op("aten.sub.int", [stop, start], st)
-                trip = self.scalar_op("aten.floordiv.int", [
-                    self.scalar_op("aten.add.int", [span, self.b.constant(step - 1)], st), self.b.constant(step)], st)
+                trip = self.scalar_op(
+                    "aten.floordiv.int",
+                    [
+                        self.scalar_op("aten.add.int", [span, self.b.constant(step - 1)], st),
+                        self.b.constant(step),
+                    ],
+                    st,
+                )
             else:
                 span = self.scalar_op("aten.sub.int", [start, stop], st)
-                trip = self.scalar_op("aten.floordiv.int", [
-                    self.scalar_op("aten.add.int", [span, self.b.constant(-step - 1)], st), self.b.constant(-step)], st)
+                trip = self.scalar_op(
+                    "aten.floordiv.int",
+                    [
+                        self.scalar_op("aten.add.int", [span, self.b.constant(-step - 1)], st),
+                        self.b.constant(-step),
+                    ],
+                    st,
+                )
 
             def target(idx: SSAValue) -> Any:
                 if start is None:
                     return idx
-                off = idx if step == 1 else self.scalar_op("aten.mul.int", [idx, self.b.constant(step)], st)
+                off = (
+                    idx
+                    if step == 1
+                    else self.scalar_op("aten.mul.int", [idx, self.b.constant(step)], st)
+                )
                 return self.scalar_op("aten.add.int", [start, off], st)
 
             self.loop(st, trip, self.b.constant(True), st.target, target, None)
@@ -373,15 +453,21 @@ class Statements:
         seq = self.expr(it)
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
-                raise self.error(st, "unsupported: break/continue in a loop over a list or tuple "
-                                 "(it is unrolled at compile time)")
+                raise self.error(
+                    st,
+                    "unsupported: break/continue in a loop over a list or tuple "
+                    "(it is unrolled at compile time)",
+                )
             for item in seq.items:
                 self.assign(st.target, item)
                 payload = self.block(st.body)
                 assert payload is None
             return
-        if isinstance(seq, ModRef) and hasattr(seq.module, "_modules") and type(seq.module).__name__ in (
-                "ModuleList", "Sequential"):
+        if (
+            isinstance(seq, ModRef)
+            and hasattr(seq.module, "_modules")
+            and type(seq.module).__name__ in ("ModuleList", "Sequential")
+        ):
             for name, m in seq.module._modules.items():
                 self.assign(st.target, ModRef(m, f"{seq.path}.{name}" if seq.path else name))
                 if self.block(st.body) is not None:
@@ -389,11 +475,20 @@ class Statements:
             return
         if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
             trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
-            self.loop(st, trip, self.b.constant(True), st.target,
-                      lambda idx: self.registry_call("select", [seq, 0, idx], {}, st), None)
+            self.loop(
+                st,
+                trip,
+                self.b.constant(True),
+                st.target,
+                lambda idx: self.registry_call("select", [seq, 0, idx], {}, st),
+                None,
+            )
             return
-        raise self.error(it, f"unsupported: iterating over a {describe(seq)} (supported: range(), "
-                         "lists, tuples, a tensor's first dimension, ModuleList)")
+        raise self.error(
+            it,
+            f"unsupported: iterating over a {describe(seq)} (supported: range(), "
+            "lists, tuples, a tensor's first dimension, ModuleList)",
+        )
 
     def while_stmt(self, st: ast.While) -> None:
         if st.orelse:
@@ -406,10 +501,20 @@ class Statements:
         self.at(st)
         self.loop(st, self.b.constant(INT64_MAX), c0, None, None, st.test)
 
-    def loop(self, st: ast.For | ast.While, trip: SSAValue, init_cond: SSAValue,
-             target: ast.expr | None, target_value: Callable[[SSAValue], Any] | None,
-             test: ast.expr | None) -> None:
-        loop_vars = [n for n in _assigned_names(st.body) if n in self.env and isinstance(self.env[n], SSAValue)]
+    def loop(
+        self,
+        st: ast.For | ast.While,
+        trip: SSAValue,
+        init_cond: SSAValue,
+        target: ast.expr | None,
+        target_value: Callable[[SSAValue], Any] | None,
+        test: ast.expr | None,
+    ) -> None:
+        loop_vars = [
+            n
+            for n in _assigned_names(st.body)
+            if n in self.env and isinstance(self.env[n], SSAValue)
+        ]
         if target is not None:
             tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
             loop_vars = [n for n in loop_vars if n not in tnames]
@@ -446,8 +551,11 @@ class Statements:
             for n, t, v in zip(loop_vars, types, payload[1:], strict=True):
                 j = join_types(t, v.type)
                 if j is None:
-                    raise self.error(st, f"type clash: loop-carried variable '{n}' is {type_name(t)} "
-                                     f"before the loop and {type_name(v.type)} after an iteration")
+                    raise self.error(
+                        st,
+                        f"type clash: loop-carried variable '{n}' is {type_name(t)} "
+                        f"before the loop and {type_name(v.type)} after an iteration",
+                    )
                 new_types.append(j)
             if new_types == types:
                 break
@@ -455,8 +563,13 @@ class Statements:
         else:  # pragma: no cover - the join lattice is shallow
             raise self.error(st, "loop-carried types do not converge")
         self.at(st)
-        self.yield_joined([(blk, payload[1:])], st, lambda i: loop_vars[i],
-                          lambda vs: td.PrimLoopConditionOp(payload[0], *vs), fixed=types)
+        self.yield_joined(
+            [(blk, payload[1:])],
+            st,
+            lambda i: loop_vars[i],
+            lambda vs: td.PrimLoopConditionOp(payload[0], *vs),
+            fixed=types,
+        )
         inits = []
         for n, t in zip(loop_vars, types, strict=True):
             v = self.env[n]
@@ -470,7 +583,15 @@ class Statements:
 
 
 _STMT_NAMES = {
-    "With": "with-statements", "Try": "exceptions", "Raise": "exceptions", "Global": "globals",
-    "Nonlocal": "closures", "FunctionDef": "nested functions", "ClassDef": "classes",
-    "Delete": "del", "Import": "imports", "ImportFrom": "imports", "AsyncFunctionDef": "async",
+    "With": "with-statements",
+    "Try": "exceptions",
+    "Raise": "exceptions",
+    "Global": "globals",
+    "Nonlocal": "closures",
+    "FunctionDef": "nested functions",
+    "ClassDef": "classes",
+    "Delete": "del",
+    "Import": "imports",
+    "ImportFrom": "imports",
+    "AsyncFunctionDef": "async",
 }

@@ -48,8 +48,13 @@ class PyObj:
 def type_name(t: Attribute) -> str:
     if isinstance(t, td.ValueTensorType):
         return "Tensor"
-    return {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool", td.NoneType: "None",
-            td.StrType: "str"}.get(type(t), str(t))
+    return {
+        td.IntType: "int",
+        td.FloatType: "float",
+        td.BoolType: "bool",
+        td.NoneType: "None",
+        td.StrType: "str",
+    }.get(type(t), str(t))
 
 
 def describe(v: Any) -> str:

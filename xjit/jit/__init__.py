@@ -8,7 +8,16 @@ from xjit.jit.errors import FrontendError
 from xjit.jit.script_api import ScriptFunction, ScriptModule, script
 
 __all__ = [
-    "ArchiveError", "ArgumentError", "CompiledFunction", "FrontendError", "ScriptFunction",
-    "ScriptModule", "script", "TracedModule", "TracerWarning", "load",
-    "save", "trace",
+    "ArchiveError",
+    "ArgumentError",
+    "CompiledFunction",
+    "FrontendError",
+    "ScriptFunction",
+    "ScriptModule",
+    "script",
+    "TracedModule",
+    "TracerWarning",
+    "load",
+    "save",
+    "trace",
 ]

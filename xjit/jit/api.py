@@ -18,7 +18,8 @@ from xjit.nn.module import Module
 def _arg_names(fn: Callable[..., Any], n: int) -> list[str]:
     try:
         params = [
-            p.name for p in inspect.signature(fn).parameters.values()
+            p.name
+            for p in inspect.signature(fn).parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
         ]
     except (TypeError, ValueError):
@@ -69,8 +70,14 @@ class TracedModule(Module):
     def graph_source(self) -> dict[str, Any]:
         """What a scripted or traced caller needs to call this graph (see frontends/script/calls.py)."""
         f = self.forward
-        return {"ir": f.torch_ir, "params": f.params, "spec": f.output_spec,
-                "arg_names": list(f.arg_names), "defaults": {}, "entry": f.name}
+        return {
+            "ir": f.torch_ir,
+            "params": f.params,
+            "spec": f.output_spec,
+            "arg_names": list(f.arg_names),
+            "defaults": {},
+            "entry": f.name,
+        }
 
     def __call__(self, *args: Any) -> Any:
         if not _dispatch._recorders:  # not being traced: straight to the compiled code

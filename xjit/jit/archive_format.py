@@ -51,7 +51,9 @@ class Node:
 
     def to_py(self) -> dict[str, Any]:
         return {
-            "type": self.type, "kind": self.kind, "extra_repr": self.extra_repr,
+            "type": self.type,
+            "kind": self.kind,
+            "extra_repr": self.extra_repr,
             "training": self.training,
             "methods": list(self.methods),
             "parameters": [[n, k] for n, k in self.parameters],
@@ -95,13 +97,26 @@ class Node:
         for n, c in pairs("children"):
             sub = f"{where}.{n}" if where != "<root>" else n
             children.append((n, None if c is None else Node.from_py(c, sub, depth + 1)))
-        if kind == "function" and (depth or children or tensors["parameters"] or tensors["buffers"]
-                                   or len(methods) != 1):
-            raise ArchiveError("module hierarchy: a function archive holds one method and nothing else")
+        if kind == "function" and (
+            depth or children or tensors["parameters"] or tensors["buffers"] or len(methods) != 1
+        ):
+            raise ArchiveError(
+                "module hierarchy: a function archive holds one method and nothing else"
+            )
         if kind == "script" and methods != ["forward"]:
-            raise ArchiveError(f"module hierarchy: scripted module {where} must have one method, forward")
-        return Node(d["type"], d["extra_repr"], kind, d["training"], list(methods),
-                    tensors["parameters"], tensors["buffers"], children)
+            raise ArchiveError(
+                f"module hierarchy: scripted module {where} must have one method, forward"
+            )
+        return Node(
+            d["type"],
+            d["extra_repr"],
+            kind,
+            d["training"],
+            list(methods),
+            tensors["parameters"],
+            tensors["buffers"],
+            children,
+        )
 
 
 def _attr_name_ok(name: Any) -> bool:
@@ -242,8 +257,10 @@ def _encode_default(name: str, v: Any) -> dict[str, Any]:
         return {"type": "int", "value": v}
     if isinstance(v, float):
         return {"type": "float", "value": repr(v)}  # exact, and inf/nan are not JSON
-    raise ArchiveError(f"cannot save: default value of argument '{name}' is a "
-                       f"{type(v).__name__} (only None, bool, int and float are supported)")
+    raise ArchiveError(
+        f"cannot save: default value of argument '{name}' is a "
+        f"{type(v).__name__} (only None, bool, int and float are supported)"
+    )
 
 
 def _decode_default(where: str, d: Any) -> Any:

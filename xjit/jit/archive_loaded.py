@@ -12,7 +12,6 @@ from xjit.jit.archive_write import _scripted_base, save
 from xjit.nn.module import Module
 
 if TYPE_CHECKING:
-
     from xjit.jit.compiled import CompiledFunction
 
 
@@ -80,8 +79,10 @@ def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, 
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
         if key not in variants:
             what = ", ".join(f"'{k}' as {v}" for k, v in key)
-            raise ArgumentError(f"{entry}() cannot be called with {what}: the archive holds no "
-                                "graph for it (it did not compile when saved)")
+            raise ArgumentError(
+                f"{entry}() cannot be called with {what}: the archive holds no "
+                "graph for it (it did not compile when saved)"
+            )
         return variants[key]
 
     obj._init_scripted(compile_ir, entry)

@@ -98,15 +98,19 @@ def _read_archive(path: str | os.PathLike[str]) -> _Archive:
                 )
             data = _read_entry(z, zi, sizes.get(n, _MAX_TEXT))
             if _sha256(data) != info["sha256"]:
-                raise ArchiveError(f"checksum mismatch for entry '{n}' (archive modified or corrupt)")
+                raise ArchiveError(
+                    f"checksum mismatch for entry '{n}' (archive modified or corrupt)"
+                )
             entries[n] = data
     return _Archive(manifest, entries)
 
 
 def _read_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
     if info.file_size > limit:
-        raise ArchiveError(f"entry '{info.filename}' is larger ({info.file_size} bytes) than "
-                           f"its content can be ({limit} bytes)")
+        raise ArchiveError(
+            f"entry '{info.filename}' is larger ({info.file_size} bytes) than "
+            f"its content can be ({limit} bytes)"
+        )
     try:
         with z.open(info) as f:
             data = f.read(limit + 1)
@@ -156,8 +160,9 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
             or t.get("entry") not in m["entries"]
             or t.get("dtype") not in _DTYPES
             or not isinstance(t.get("shape"), list)
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
-                       for d in t["shape"])
+            or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in t["shape"]
+            )
         ):
             raise ArchiveError(f"{MANIFEST}: malformed or missing record for tensor {key!r}")
     return m
@@ -248,8 +253,9 @@ class ScriptGraph:
     output_spec: Any
 
 
-def _method_slots(qname: str, m: ModuleOp, slot_keys: Mapping[str, str],
-                  arrays: Mapping[str, np.ndarray]) -> dict[str, Any]:
+def _method_slots(
+    qname: str, m: ModuleOp, slot_keys: Mapping[str, str], arrays: Mapping[str, np.ndarray]
+) -> dict[str, Any]:
     """Check the global slots of one method IR against their tensors; returns slot -> type."""
     from xdsl.dialects import func
 
@@ -282,8 +288,9 @@ def _method_slots(qname: str, m: ModuleOp, slot_keys: Mapping[str, str],
             if ref not in slots:
                 raise ArchiveError(f"method {qname}: reads undeclared global slot @{ref}")
             if op.result.type != slots[ref]:
-                raise ArchiveError(f"method {qname}: reads @{ref} as {op.result.type}, "
-                                   f"declared {slots[ref]}")
+                raise ArchiveError(
+                    f"method {qname}: reads @{ref} as {op.result.type}, declared {slots[ref]}"
+                )
     return slots
 
 
@@ -296,7 +303,9 @@ def _slot_keys(qname: str, sig: Mapping[str, Any]) -> dict[str, str]:
     raise ArchiveError(f"{MANIFEST}: malformed tensors of method {qname}")
 
 
-def _checked_signature(qname: str, m: ModuleOp, sig: Any, script: bool) -> tuple[Any, list[str], Any]:
+def _checked_signature(
+    qname: str, m: ModuleOp, sig: Any, script: bool
+) -> tuple[Any, list[str], Any]:
     """The function of method IR `m`, its argument names and output structure, after checking the
     manifest's record agrees with the IR."""
     from xjit.dialects.torch_types import ValueTensorType
@@ -360,8 +369,13 @@ def _compile_method(
     return cf
 
 
-def _script_graph(qname: str, m: ModuleOp, sig: Any, arrays: Mapping[str, np.ndarray],
-                  tensor_objs: dict[str, Tensor]) -> Any:
+def _script_graph(
+    qname: str,
+    m: ModuleOp,
+    sig: Any,
+    arrays: Mapping[str, np.ndarray],
+    tensor_objs: dict[str, Tensor],
+) -> Any:
     """A scripted method's generic graph (a frontends.script.ScriptResult), checked: it is
     specialised and compiled per call signature, as before saving."""
     from xjit.dialects import make_context
@@ -430,20 +444,27 @@ def _load(path: str | os.PathLike[str]) -> Any:
     for qname in sorted(wanted):
         sig = man["methods"][qname]
         script = isinstance(sig, dict) and sig.get("kind") == "script"
-        if not isinstance(sig, dict) or sig.get("kind", "trace") not in ("trace", "script") or (
-            script != (kinds[qname] == "script" or kinds[qname] == "function" and script)
+        if (
+            not isinstance(sig, dict)
+            or sig.get("kind", "trace") not in ("trace", "script")
+            or (script != (kinds[qname] == "script" or kinds[qname] == "function" and script))
         ):
             raise ArchiveError(f"{MANIFEST}: malformed or wrong kind of method {qname}")
         vs = sig.get("variants", []) if script else []
         if not isinstance(vs, list) or not all(
-            isinstance(v, dict) and isinstance(v.get("ir"), str) and isinstance(v.get("kinds"), dict)
-            and v["kinds"] and all(isinstance(k, str) and isinstance(t, str) for k, t in v["kinds"].items())
+            isinstance(v, dict)
+            and isinstance(v.get("ir"), str)
+            and isinstance(v.get("kinds"), dict)
+            and v["kinds"]
+            and all(isinstance(k, str) and isinstance(t, str) for k, t in v["kinds"].items())
             for v in vs
         ):
             raise ArchiveError(f"{MANIFEST}: malformed variants of method {qname}")
         variant_irs[qname] = [(v["ir"], v["kinds"], v) for v in vs]
     all_irs = wanted | {ir for vs in variant_irs.values() for ir, _, _ in vs}
-    if set(method_ir) != all_irs or len(all_irs) != len(wanted) + sum(map(len, variant_irs.values())):
+    if set(method_ir) != all_irs or len(all_irs) != len(wanted) + sum(
+        map(len, variant_irs.values())
+    ):
         raise ArchiveError(
             f"the methods of the manifest ({sorted(all_irs)}) and {IR_ENTRY} "
             f"({sorted(method_ir)}) disagree"
@@ -459,8 +480,9 @@ def _load(path: str | os.PathLike[str]) -> Any:
             # The root's traced methods compile now (a failure fails the load); a submodule's on
             # first use (an ArchiveError then), as a scripted method compiles per call signature:
             # `m(x)` of the tutorial's WrapRNN never runs its cell's own traced graph.
-            compile_now = functools.partial(_compile_method, qname, method_ir[qname], sig, arrays,
-                                            tensor_objs)
+            compile_now = functools.partial(
+                _compile_method, qname, method_ir[qname], sig, arrays, tensor_objs
+            )
             if "." in qname:
                 _slot_keys(qname, sig)  # the cheap checks still fail the load
                 _method_slots(qname, method_ir[qname], _slot_keys(qname, sig), arrays)
@@ -472,11 +494,20 @@ def _load(path: str | os.PathLike[str]) -> Any:
         generic = _script_graph(qname, method_ir[qname], sig, arrays, tensor_objs)
         variants = {}
         for ir_name, vkinds, vsig in variant_irs[qname]:
-            g = _script_graph(qname, method_ir[ir_name], {**vsig, "kind": "script"}, arrays,
-                              tensor_objs)
-            if g.arg_names != generic.arg_names or not set(vkinds) <= set(g.arg_names) or any(
-                str(t) != vkinds[n] for n, t in zip(g.arg_names, _func_of(
-                    g.module, qname.rsplit(".", 1)[-1]).function_type.inputs.data) if n in vkinds
+            g = _script_graph(
+                qname, method_ir[ir_name], {**vsig, "kind": "script"}, arrays, tensor_objs
+            )
+            if (
+                g.arg_names != generic.arg_names
+                or not set(vkinds) <= set(g.arg_names)
+                or any(
+                    str(t) != vkinds[n]
+                    for n, t in zip(
+                        g.arg_names,
+                        _func_of(g.module, qname.rsplit(".", 1)[-1]).function_type.inputs.data,
+                    )
+                    if n in vkinds
+                )
             ):
                 raise ArchiveError(f"{MANIFEST}: variant {ir_name} disagrees with its IR")
             variants[tuple(sorted(vkinds.items()))] = g

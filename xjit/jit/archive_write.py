@@ -68,20 +68,41 @@ class MethodSpec:
 
     @staticmethod
     def of_compiled(cf: CompiledFunction) -> MethodSpec:
-        return MethodSpec(cf.torch_ir, dict(cf.params), list(cf.arg_names), cf.output_spec,
-                          dynamic_shapes=getattr(cf, "_dispatch", None) is not None)
+        return MethodSpec(
+            cf.torch_ir,
+            dict(cf.params),
+            list(cf.arg_names),
+            cf.output_spec,
+            dynamic_shapes=getattr(cf, "_dispatch", None) is not None,
+        )
 
     @staticmethod
     def of_scripted(s: Any) -> MethodSpec:
         """What a scripted module/function's calls are specialised from (script_api._Scripted):
         its generic graph, and the graphs for other kinds of optional arguments."""
         g = s.__dict__["_generic"]
-        spec = MethodSpec(g.module, dict(g.params), list(g.arg_names), g.output_spec,
-                          kind="script", defaults=dict(g.defaults))
+        spec = MethodSpec(
+            g.module,
+            dict(g.params),
+            list(g.arg_names),
+            g.output_spec,
+            kind="script",
+            defaults=dict(g.defaults),
+        )
         for kinds, v in _kinds_variants(s):
-            spec.variants.append((kinds, MethodSpec(v.module, dict(v.params), list(v.arg_names),
-                                                    v.output_spec, kind="script",
-                                                    defaults=dict(v.defaults))))
+            spec.variants.append(
+                (
+                    kinds,
+                    MethodSpec(
+                        v.module,
+                        dict(v.params),
+                        list(v.arg_names),
+                        v.output_spec,
+                        kind="script",
+                        defaults=dict(v.defaults),
+                    ),
+                )
+            )
         return spec
 
 
@@ -94,12 +115,21 @@ def _kinds_variants(s: Any) -> list[tuple[dict[str, str], Any]]:
     g = s.__dict__["_generic"]
     fop = _func_of(g.module, s.__dict__["_entry"])
     found: dict[tuple[tuple[str, str], ...], Any] = dict(s.__dict__.get("_by_kinds", {}))
-    none_args = [n for n, a in zip(g.arg_names, fop.body.block.args, strict=True)
-                 if isinstance(a.type, td.NoneType)]
+    none_args = [
+        n
+        for n, a in zip(g.arg_names, fop.body.block.args, strict=True)
+        if isinstance(a.type, td.NoneType)
+    ]
     if 0 < len(none_args) <= _MAX_VARIANT_ARGS:
         import itertools
 
-        options = [None, td.ValueTensorType.of(None, None), td.IntType(), td.FloatType(), td.BoolType()]
+        options = [
+            None,
+            td.ValueTensorType.of(None, None),
+            td.IntType(),
+            td.FloatType(),
+            td.BoolType(),
+        ]
         for combo in itertools.product(options, repeat=len(none_args)):
             kinds = {n: t for n, t in zip(none_args, combo, strict=True) if t is not None}
             key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
@@ -141,8 +171,9 @@ def compiled_methods(module: Module) -> dict[str, CompiledFunction]:
     return {}
 
 
-def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpec],
-                                    dict[str, dict[str, str]]]:
+def _describe(
+    module: Any,
+) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpec], dict[str, dict[str, str]]]:
     """The hierarchy, the named tensors, the compiled methods of `module` (a Module, or a traced
     or scripted function) and, per method IR (`forward`, `forward#1`), its slot -> tensor key."""
     from xjit.jit.compiled import CompiledFunction
@@ -157,8 +188,11 @@ def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpe
         name = module.name
         if not _attr_name_ok(name):
             raise ArchiveError(f"cannot save: function name {name!r}")
-        spec = (MethodSpec.of_compiled(module) if isinstance(module, CompiledFunction)
-                else MethodSpec.of_scripted(module))
+        spec = (
+            MethodSpec.of_compiled(module)
+            if isinstance(module, CompiledFunction)
+            else MethodSpec.of_scripted(module)
+        )
         methods[name] = spec
         root = Node(type=name, kind="function", methods=[name])
     elif isinstance(module, Module):
@@ -182,8 +216,10 @@ def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpe
             own = {k: MethodSpec.of_compiled(cf) for k, cf in compiled_methods(m).items()}
             scripted = scripted_methods(m)
             if set(own) & set(scripted):
-                raise ArchiveError(f"cannot save: {prefix or '<root>'} has a method that is both "
-                                   "traced and scripted")
+                raise ArchiveError(
+                    f"cannot save: {prefix or '<root>'} has a method that is both "
+                    "traced and scripted"
+                )
             own.update({k: MethodSpec.of_scripted(sm) for k, sm in scripted.items()})
             for mname in own:
                 if not _attr_name_ok(mname):
@@ -191,10 +227,13 @@ def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpe
                 methods[prefix + mname] = own[mname]
             is_script = bool(scripted)
             if is_script and list(own) != ["forward"]:
-                raise ArchiveError(f"cannot save: scripted module {prefix or '<root>'} has "
-                                   f"methods {sorted(own)}; only forward is supported")
+                raise ArchiveError(
+                    f"cannot save: scripted module {prefix or '<root>'} has "
+                    f"methods {sorted(own)}; only forward is supported"
+                )
             return Node(
-                type=m.__dict__.get("_original_name") or m._get_name() if is_script
+                type=m.__dict__.get("_original_name") or m._get_name()
+                if is_script
                 else m._get_name(),
                 extra_repr=m.extra_repr(),
                 kind="script" if is_script else "module",
@@ -210,8 +249,9 @@ def _describe(module: Any) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpe
 
         root = node(module, "")
     else:
-        raise TypeError(f"save expects a compiled xjit module or function, got "
-                        f"{type(module).__name__}")
+        raise TypeError(
+            f"save expects a compiled xjit module or function, got {type(module).__name__}"
+        )
     # The tensor each global slot of each method IR binds: a tensor of the hierarchy, by
     # identity (a submodule's method names them relative to itself), else stored under the
     # slot's name.
@@ -256,8 +296,9 @@ def _print_ir(outer: ModuleOp) -> str:
     return s.getvalue()
 
 
-def _method_record(qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp,
-                   slot_keys: dict[str, str]) -> dict[str, Any]:
+def _method_record(
+    qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp, slot_keys: dict[str, str]
+) -> dict[str, Any]:
     """The manifest's record of one method IR (`m`, already renamed `ir_name`)."""
     from xjit.dialects.torch import GlobalSlotOp
 
@@ -271,8 +312,10 @@ def _method_record(qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp,
     ins = fop.function_type.inputs.data
     outs = fop.function_type.outputs.data
     if len(spec.arg_names) != len(ins):
-        raise ArchiveError(f"cannot save: method {qname} has {len(ins)} arguments but "
-                           f"{len(spec.arg_names)} argument names")
+        raise ArchiveError(
+            f"cannot save: method {qname} has {len(ins)} arguments but "
+            f"{len(spec.arg_names)} argument names"
+        )
     rec: dict[str, Any] = {
         "inputs": [{"name": n, **_type_sig(t)} for n, t in zip(spec.arg_names, ins)],
         "outputs": [_type_sig(t) for t in outs],
@@ -291,8 +334,11 @@ def archive_entries(module: Any) -> dict[str, bytes]:
     """Every entry of the archive of `module`, by name (manifest included)."""
     from xdsl.dialects.builtin import ModuleOp, StringAttr
 
-    if not isinstance(module, Module) and not hasattr(module, "torch_ir") \
-            and not hasattr(module, "graph_source"):
+    if (
+        not isinstance(module, Module)
+        and not hasattr(module, "torch_ir")
+        and not hasattr(module, "graph_source")
+    ):
         raise TypeError(f"save expects a compiled xjit module, got {type(module).__name__}")
     root, tensors, methods, slot_keys = _describe(module)
     if not methods:
@@ -338,9 +384,7 @@ def archive_entries(module: Any) -> dict[str, bytes]:
         "ir": IR_ENTRY,
         "methods": sigs,
         "tensors": tensor_info,
-        "entries": {
-            n: {"sha256": _sha256(b), "size": len(b)} for n, b in sorted(entries.items())
-        },
+        "entries": {n: {"sha256": _sha256(b), "size": len(b)} for n, b in sorted(entries.items())},
     }
     entries[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
     return entries

@@ -176,11 +176,15 @@ class CompiledFunction:
                 self._check(args)
             arr = a._a
             if arr.dtype != dtype or arr.ndim != len(shape):
-                what = (f"dtype {arr.dtype}, expected {dtype}" if arr.dtype != dtype else
-                        f"rank {arr.ndim} (shape {list(arr.shape)}), expected rank {len(shape)} "
-                        f"(traced as {_shape_str(shape)})")
+                what = (
+                    f"dtype {arr.dtype}, expected {dtype}"
+                    if arr.dtype != dtype
+                    else f"rank {arr.ndim} (shape {list(arr.shape)}), expected rank {len(shape)} "
+                    f"(traced as {_shape_str(shape)})"
+                )
                 raise ArgumentError(
-                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) has {what}")
+                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) has {what}"
+                )
             arrays.append(arr)
         return arrays
 
@@ -237,18 +241,22 @@ class CompiledFunction:
                 V.retype_module(self.torch_ir, self.name, V.pattern_of(arrays))
             module = V.retype_module(self.torch_ir, self.name, pat)
         except ShapeError as e:
-            changed = [f"argument '{n}' (position {i}) has shape {list(a.shape)}, expected "
-                       f"{_shape_str(s)}"
-                       for i, (n, a, (s, _)) in enumerate(
-                           zip(self.arg_names, arrays, self._expected, strict=True))
-                       if a.shape != tuple(s)]
+            changed = [
+                f"argument '{n}' (position {i}) has shape {list(a.shape)}, expected {_shape_str(s)}"
+                for i, (n, a, (s, _)) in enumerate(
+                    zip(self.arg_names, arrays, self._expected, strict=True)
+                )
+                if a.shape != tuple(s)
+            ]
             raise ArgumentError(
                 f"{self.name}() {'; '.join(changed)}: the graph does not accept this shape "
                 f"({e}). Dims the graph does not fix compile a dynamic variant; a trace fixes "
                 f"shapes it computed in Python, e.g. torch.zeros(x.size(0), 4)."
             ) from None
         metas = [TensorMeta(dims, from_numpy_dtype(dt)) for dims, dt in pat]
-        cf = CompiledFunction(module, self.params, metas, self.arg_names, self.output_spec, self.name)
+        cf = CompiledFunction(
+            module, self.params, metas, self.arg_names, self.output_spec, self.name
+        )
         cf.pattern = pat
         self._family.append(cf)
         return cf

@@ -31,8 +31,9 @@ class FrontendError(Exception):
     """Python code that `xjit.jit.script` cannot compile: says where (file:line:col, the line with
     a caret), what is unsupported or ill-typed, and through which calls it was reached."""
 
-    def __init__(self, message: str, loc: SourceLoc | None = None,
-                 chain: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, message: str, loc: SourceLoc | None = None, chain: tuple[str, ...] = ()
+    ) -> None:
         self.message = message
         self.loc = loc
         self.chain = chain

@@ -47,13 +47,19 @@ def make_call(cf: Any) -> Callable[..., Any]:
         return cf.__call__
     args = [f"a{i}" for i in range(n_args)]
     outs = [f"o{j}" for j in range(n_out)]
-    unpack = f"        {', '.join(args)}{',' if n_args == 1 else ''} = args" if n_args else "        if args: raise TypeError"
+    unpack = (
+        f"        {', '.join(args)}{',' if n_args == 1 else ''} = args"
+        if n_args
+        else "        if args: raise TypeError"
+    )
     call = f"fn({', '.join(a + '._a' for a in args)})"
     lines = [
         "def call(*args):",
         "    try:",
         unpack,
-        f"        {', '.join(outs)}{',' if n_out == 1 else ''} = {call}" if n_out else f"        {call}",
+        f"        {', '.join(outs)}{',' if n_out == 1 else ''} = {call}"
+        if n_out
+        else f"        {call}",
         "    except (AttributeError, TypeError, ValueError):",
         "        return slow(*args)  # diagnosis (ArgumentError) or a shape variant",
     ]

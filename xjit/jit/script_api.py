@@ -37,7 +37,9 @@ class _Scripted:
 
     _name: str
 
-    def _init_scripted(self, compile_ir: Callable[[dict[str, Any] | None], Any], entry: str) -> None:
+    def _init_scripted(
+        self, compile_ir: Callable[[dict[str, Any] | None], Any], entry: str
+    ) -> None:
         object.__setattr__(self, "_compile_ir", compile_ir)
         object.__setattr__(self, "_entry", entry)
         object.__setattr__(self, "_variants", {})  # exact call signature -> CompiledFunction
@@ -81,8 +83,14 @@ class _Scripted:
 
     def graph_source(self) -> dict[str, Any]:
         g = self.__dict__["_generic"]
-        return {"ir": g.module, "params": g.params, "spec": g.output_spec,
-                "arg_names": g.arg_names, "defaults": g.defaults, "entry": self.__dict__["_entry"]}
+        return {
+            "ir": g.module,
+            "params": g.params,
+            "spec": g.output_spec,
+            "arg_names": g.arg_names,
+            "defaults": g.defaults,
+            "entry": self.__dict__["_entry"],
+        }
 
     # -- calls -------------------------------------------------------------------------------------
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
@@ -90,10 +98,12 @@ class _Scripted:
 
         names, defaults = self.arg_names, self.defaults
         if len(args) > len(names):
-            raise ArgumentError(f"{self._name}() expected at most {len(names)} arguments "
-                                f"({', '.join(names)}), got {len(args)}")
+            raise ArgumentError(
+                f"{self._name}() expected at most {len(names)} arguments "
+                f"({', '.join(names)}), got {len(args)}"
+            )
         vals = list(args)
-        for n in names[len(args):]:
+        for n in names[len(args) :]:
             if n in kwargs:
                 vals.append(kwargs.pop(n))
             elif n in defaults:
@@ -101,7 +111,9 @@ class _Scripted:
             else:
                 raise ArgumentError(f"{self._name}() missing argument '{n}'")
         if kwargs:
-            raise ArgumentError(f"{self._name}() got an unexpected keyword argument '{next(iter(kwargs))}'")
+            raise ArgumentError(
+                f"{self._name}() got an unexpected keyword argument '{next(iter(kwargs))}'"
+            )
         return vals
 
     def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
@@ -109,15 +121,23 @@ class _Scripted:
         from xjit.dialects import torch as td
 
         g = self.__dict__["_generic"]
-        fop = next(o for o in g.module.ops if getattr(o, "sym_name", None) is not None
-                   and o.sym_name.data == self.__dict__["_entry"] and o.name == "func.func")
+        fop = next(
+            o
+            for o in g.module.ops
+            if getattr(o, "sym_name", None) is not None
+            and o.sym_name.data == self.__dict__["_entry"]
+            and o.name == "func.func"
+        )
         kinds: dict[str, Any] = {}
         for n, a, v in zip(g.arg_names, fop.body.block.args, vals, strict=True):
             if v is None and not isinstance(a.type, td.NoneType):
                 kinds[n] = td.NoneType()
             elif v is not None and isinstance(a.type, td.NoneType):
-                kinds[n] = td.ValueTensorType.of(None, None) if isinstance(v, Tensor) else {
-                    bool: td.BoolType(), int: td.IntType(), float: td.FloatType()}[type(v)]
+                kinds[n] = (
+                    td.ValueTensorType.of(None, None)
+                    if isinstance(v, Tensor)
+                    else {bool: td.BoolType(), int: td.IntType(), float: td.FloatType()}[type(v)]
+                )
         if not kinds:
             return g
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
@@ -192,8 +212,11 @@ class _Scripted:
 
         vals = self._bind(args, dict(kwargs))
         g = self._graph_for_kinds(vals)
-        fop = next(o for o in g.module.ops if o.name == "func.func"
-                   and o.sym_name.data == self.__dict__["_entry"])
+        fop = next(
+            o
+            for o in g.module.ops
+            if o.name == "func.func" and o.sym_name.data == self.__dict__["_entry"]
+        )
         from xjit.dialects import torch as td
 
         call_args = [v for v, a in zip(vals, fop.body.block.args, strict=True)]
@@ -201,10 +224,14 @@ class _Scripted:
         outs = run_torch(g.module, self.__dict__["_entry"], call_args, g.params)
         import numpy as np
 
-        result, _ = g.output_spec.rebuild([Tensor(o) if isinstance(o, np.ndarray) else o for o in outs])
+        result, _ = g.output_spec.rebuild(
+            [Tensor(o) if isinstance(o, np.ndarray) else o for o in outs]
+        )
         return result
 
-    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]) -> Any:
+    def _call(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]
+    ) -> Any:
         from xjit import _dispatch
 
         rec = _dispatch.current_recorder()
@@ -266,8 +293,11 @@ def _script_repr(m: Module) -> str:
     """TorchScript's hierarchy: `RecursiveScriptModule(original_name=MyCell ...)`, for every
     module below a scripted one too (`(linear): RecursiveScriptModule(original_name=Linear)`)."""
     name = m.__dict__.get("_original_name") or m._get_name()
-    lines = [f"({n}): {_script_repr(c)}".replace("\n", "\n  ")
-             for n, c in m._modules.items() if c is not None]
+    lines = [
+        f"({n}): {_script_repr(c)}".replace("\n", "\n  ")
+        for n, c in m._modules.items()
+        if c is not None
+    ]
     if not lines:
         return f"RecursiveScriptModule(original_name={name})"
     return f"RecursiveScriptModule(\n  original_name={name}\n  " + "\n  ".join(lines) + "\n)"

@@ -42,7 +42,9 @@ def specialize(
                 meta = TensorMeta(tuple(next(tensor_dims)), meta.dtype)
             st = vtensor_type(meta)
             if not isinstance(t, td.ValueTensorType) or not td.types_compatible(st, t):
-                raise ArgumentError(f"{entry}() argument '{name}' must be {t}, got a tensor of type {st}")
+                raise ArgumentError(
+                    f"{entry}() argument '{name}' must be {t}, got a tensor of type {st}"
+                )
             if st != t:
                 cast = td.TensorStaticInfoCastOp(arg, t)
                 b.insert(cast)
@@ -51,16 +53,25 @@ def specialize(
             metas.append(meta)
             names.append(name)
         else:
-            want = {bool: td.BoolType, int: td.IntType, float: td.FloatType, type(None): td.NoneType}
+            want = {
+                bool: td.BoolType,
+                int: td.IntType,
+                float: td.FloatType,
+                type(None): td.NoneType,
+            }
             if not isinstance(t, want[type(v)]):
                 if isinstance(v, int) and not isinstance(v, bool) and isinstance(t, td.FloatType):
                     v = float(v)
                 else:
-                    raise ArgumentError(f"{entry}() argument '{name}' must be {t}, got {type(v).__name__}")
+                    raise ArgumentError(
+                        f"{entry}() argument '{name}' must be {t}, got {type(v).__name__}"
+                    )
             c = b.constant(v)
             arg.replace_all_uses_with(c)
             block.erase_arg(arg)
-    f.function_type = FunctionType.from_lists([a.type for a in block.args], list(f.function_type.outputs.data))
+    f.function_type = FunctionType.from_lists(
+        [a.type for a in block.args], list(f.function_type.outputs.data)
+    )
     f.properties["function_type"] = f.function_type
     try:
         module.verify()
@@ -68,13 +79,17 @@ def specialize(
     except ArgumentError:
         raise
     except Exception as e:  # VerifyException, ShapeError, ...: these argument types do not fit
-        tensors = [f"'{n}' is {m.dtype.name if m.dtype is not None else '?'} "
-                   f"{list(m.shape) if m.shape is not None else '[?]'}"
-                   for n, m in zip(names, metas, strict=True)]
+        tensors = [
+            f"'{n}' is {m.dtype.name if m.dtype is not None else '?'} "
+            f"{list(m.shape) if m.shape is not None else '[?]'}"
+            for n, m in zip(names, metas, strict=True)
+        ]
         what = "; ".join(tensors) or "scalar arguments only"
-        raise ArgumentError(f"{entry}() argument {what}: the scripted graph does not accept "
-                            f"{'this' if len(tensors) == 1 else 'these'} "
-                            f"({type(e).__name__}: {' '.join(str(e).split())})") from None
+        raise ArgumentError(
+            f"{entry}() argument {what}: the scripted graph does not accept "
+            f"{'this' if len(tensors) == 1 else 'these'} "
+            f"({type(e).__name__}: {' '.join(str(e).split())})"
+        ) from None
     return module, metas, names
 
 

@@ -44,7 +44,8 @@ def matches(pattern: Pattern, arrays: Sequence[np.ndarray]) -> bool:
 def same_kind(pattern: Pattern, arrays: Sequence[np.ndarray]) -> bool:
     """Same number of arguments, ranks and dtypes: a variant of it may be generalised."""
     return len(pattern) == len(arrays) and all(
-        a.dtype == dt and a.ndim == len(dims) for (dims, dt), a in zip(pattern, arrays, strict=True))
+        a.dtype == dt and a.ndim == len(dims) for (dims, dt), a in zip(pattern, arrays, strict=True)
+    )
 
 
 def generalize(base: Pattern, arrays: Sequence[np.ndarray]) -> Pattern:
@@ -78,8 +79,11 @@ def pick_base(patterns: Sequence[Pattern], arrays: Sequence[np.ndarray]) -> Patt
     for p in patterns:
         if not same_kind(p, arrays):
             continue
-        cost = sum(d is not None and d != s for (dims, _), a in zip(p, arrays, strict=True)
-                   for d, s in zip(dims, a.shape, strict=True))
+        cost = sum(
+            d is not None and d != s
+            for (dims, _), a in zip(p, arrays, strict=True)
+            for d, s in zip(dims, a.shape, strict=True)
+        )
         if best_cost is None or cost < best_cost:
             best, best_cost = p, cost
     return best
@@ -141,8 +145,9 @@ def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True
         raise ValueError(f"{entry}: {len(targs)} tensor arguments, pattern has {len(pattern)}")
     for arg, (dims, dt) in zip(targs, pattern, strict=True):
         arg._type = td.ValueTensorType.of(tuple(dims), from_numpy_dtype(dt))  # type: ignore[attr-defined]
-    f.function_type = FunctionType.from_lists([a.type for a in block.args],
-                                              list(f.function_type.outputs.data))
+    f.function_type = FunctionType.from_lists(
+        [a.type for a in block.args], list(f.function_type.outputs.data)
+    )
     f.properties["function_type"] = f.function_type
     # Not verified until refinement has re-derived the types the new argument types imply.
     get_pass("inline")().apply(make_context(), module)

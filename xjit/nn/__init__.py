@@ -18,6 +18,19 @@ from xjit.nn.layers import (
 from xjit.nn.module import Module, Parameter
 
 __all__ = [
-    "GELU", "Dropout", "Embedding", "Identity", "LayerNorm", "Linear", "Module", "ModuleList",
-    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
+    "GELU",
+    "Dropout",
+    "Embedding",
+    "Identity",
+    "LayerNorm",
+    "Linear",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
 ]

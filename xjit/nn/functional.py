@@ -54,8 +54,9 @@ def log_softmax(input: Any, dim: int, dtype: Any = None) -> Any:
     return call("log_softmax", input, dim, dtype)
 
 
-def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
-               eps: float = 1e-5) -> Any:
+def layer_norm(
+    input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
+) -> Any:
     ns = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
     return call("layer_norm", input, ns, weight, bias, float(eps))
 
@@ -65,18 +66,37 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     return call("dropout", input, float(p), training)
 
 
-def _embedding_op(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,
-                  norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                  sparse: bool = False) -> tuple[str, list[Any]]:
+def _embedding_op(
+    input: Any,
+    weight: Any,
+    padding_idx: int | None = None,
+    max_norm: Any = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> tuple[str, list[Any]]:
     if max_norm is not None:
         raise NotImplementedError("embedding(max_norm=...) is not supported")
     # padding_idx only changes gradients: the forward is a row gather either way.
-    pad = padding_idx % weight.shape[0] if isinstance(padding_idx, int) and padding_idx < 0 else padding_idx
+    pad = (
+        padding_idx % weight.shape[0]
+        if isinstance(padding_idx, int) and padding_idx < 0
+        else padding_idx
+    )
     return "embedding", [weight, input, pad if isinstance(pad, int) else -1]
 
 
 @_script_as(_embedding_op)
-def embedding(input: Any, weight: Any, padding_idx: int | None = None, max_norm: Any = None,
-              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Any:
-    name, args = _embedding_op(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+def embedding(
+    input: Any,
+    weight: Any,
+    padding_idx: int | None = None,
+    max_norm: Any = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Any:
+    name, args = _embedding_op(
+        input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
+    )
     return call(name, *args)

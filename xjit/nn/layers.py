@@ -58,7 +58,9 @@ class GELU(Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate != "none":
-            raise NotImplementedError(f"GELU(approximate={approximate!r}): only 'none' is supported")
+            raise NotImplementedError(
+                f"GELU(approximate={approximate!r}): only 'none' is supported"
+            )
         self.approximate = approximate
 
     def forward(self, input: Any) -> Any:
@@ -72,8 +74,11 @@ def _softmax_dim(ndim: int) -> int:
     """torch's legacy choice when `dim` is not given (it also warns)."""
     import warnings
 
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=3)
+    warnings.warn(
+        "Implicit dimension choice for softmax has been deprecated. Change the call to "
+        "include dim=X as an argument.",
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -94,8 +99,13 @@ class Softmax(Module):
 class LayerNorm(Module):
     """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims."""
 
-    def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True) -> None:
+    def __init__(
+        self,
+        normalized_shape: Any,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+    ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
@@ -116,7 +126,9 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
 
 
 class Identity(Module):
@@ -147,10 +159,18 @@ class Dropout(Module):
 class Embedding(Module):
     """A lookup table: row `i` of `weight` for each index `i` (weight ~ N(0, 1), as torch)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 max_norm: float | None = None, norm_type: float = 2.0,
-                 scale_grad_by_freq: bool = False, sparse: bool = False, _weight: Any = None,
-                 _freeze: bool = False) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+        _weight: Any = None,
+        _freeze: bool = False,
+    ) -> None:
         super().__init__()
         if max_norm is not None:
             raise NotImplementedError("Embedding(max_norm=...) is not supported")
@@ -166,7 +186,11 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            w = _creation.generator().standard_normal((num_embeddings, embedding_dim)).astype("float32")
+            w = (
+                _creation.generator()
+                .standard_normal((num_embeddings, embedding_dim))
+                .astype("float32")
+            )
             if padding_idx is not None:
                 w[padding_idx] = 0
         else:

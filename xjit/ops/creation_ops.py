@@ -73,7 +73,9 @@ _creation("ones", 1)
 
 
 def _full_shape(size: Any, fill_value: Any, dtype: Any = None) -> TensorMeta:
-    dt = dtype_arg(dtype) or (_scalar_dtype(fill_value) if fill_value is not UNKNOWN else DEFAULT_FLOAT)
+    dt = dtype_arg(dtype) or (
+        _scalar_dtype(fill_value) if fill_value is not UNKNOWN else DEFAULT_FLOAT
+    )
     return TensorMeta(_size(size), dt)
 
 
@@ -103,8 +105,10 @@ def _arange_shape(start: Any, end: Any = None, step: Any = 1, dtype: Any = None)
         raise ShapeError("arange: step must be nonzero")
     n = math.ceil((end - start) / step)
     if n < 0:
-        raise ShapeError(f"arange: upper bound and lower bound inconsistent with step sign "
-                         f"(start={start}, end={end}, step={step})")
+        raise ShapeError(
+            f"arange: upper bound and lower bound inconsistent with step sign "
+            f"(start={start}, end={end}, step={step})"
+        )
     return TensorMeta((n,), dt)
 
 
@@ -157,7 +161,10 @@ def _random(name: str) -> None:
 
     register(
         f"aten::{name}(int[] size, *, ScalarType? dtype=None) -> Tensor",
-        shape, eager=eager, lower=_no_rng, attrs={"impure": True},
+        shape,
+        eager=eager,
+        lower=_no_rng,
+        attrs={"impure": True},
     )
 
 

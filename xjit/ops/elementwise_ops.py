@@ -162,16 +162,24 @@ def elementwise(
     # and int + int is int64 whatever alpha's Python type.
     # `keep` names tensor arguments that keep their own dtype (`where`'s condition): they take
     # no part in promotion and reach the body uncast.
-    skip = {i for i, a in enumerate(parse_schema(schema).args) if a.name in _NOT_PROMOTED or a.name in keep}
+    skip = {
+        i
+        for i, a in enumerate(parse_schema(schema).args)
+        if a.name in _NOT_PROMOTED or a.name in keep
+    }
     if keep:
-        attrs["uncast"] = frozenset(i for i, a in enumerate(parse_schema(schema).args) if a.name in keep)
+        attrs["uncast"] = frozenset(
+            i for i, a in enumerate(parse_schema(schema).args) if a.name in keep
+        )
 
     def compute_rule(*args: Any) -> DType:
         return promote_rule(*(a for i, a in enumerate(args) if i not in skip))
 
     def shape(*args: Any) -> TensorMeta:
         tensors = [a for a in args if isinstance(a, TensorMeta)]
-        return TensorMeta(broadcast_shapes(*(t.shape for t in tensors)), result_rule(compute_rule(*args)))
+        return TensorMeta(
+            broadcast_shapes(*(t.shape for t in tensors)), result_rule(compute_rule(*args))
+        )
 
     op: OpDef | None = None
 
@@ -179,7 +187,9 @@ def elementwise(
         assert op is not None
         cd = compute_rule(*(_meta_of_value(a) for a in args))
         xs = [
-            a.astype(cd.np, copy=False) if isinstance(a, (np.ndarray, np.generic)) and i not in skip else a
+            a.astype(cd.np, copy=False)
+            if isinstance(a, (np.ndarray, np.generic)) and i not in skip
+            else a
             for i, a in enumerate(args)
         ]
         with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as torch
@@ -187,8 +197,14 @@ def elementwise(
         return np.asarray(out, dtype=result_rule(cd).np)
 
     op = register(
-        schema, shape, py=py, eager=eager, body=body, compute_dtype=compute_rule,
-        overload_of=overload_of, attrs=attrs,
+        schema,
+        shape,
+        py=py,
+        eager=eager,
+        body=body,
+        compute_dtype=compute_rule,
+        overload_of=overload_of,
+        attrs=attrs,
     )
     return op
 
@@ -219,11 +235,15 @@ elementwise("aten::exp(Tensor self) -> Tensor", lambda o, x: o.exp(x), dtype="fl
 # Binary, tensor-tensor and tensor-scalar overloads (torch resolves `x + 1` to add.Scalar).
 elementwise("aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _add)
 elementwise(
-    "aten::add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _add, identity=("other", 0)
+    "aten::add.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
+    _add,
+    identity=("other", 0),
 )
 elementwise("aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _sub)
 elementwise(
-    "aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor", _sub, identity=("other", 0)
+    "aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
+    _sub,
+    identity=("other", 0),
 )
 elementwise(
     "aten::rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
@@ -231,19 +251,22 @@ elementwise(
 )
 elementwise("aten::mul.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.mul(x, y))
 elementwise(
-    "aten::mul.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.mul(x, y),
+    "aten::mul.Scalar(Tensor self, Scalar other) -> Tensor",
+    lambda o, x, y: o.mul(x, y),
     identity=("other", 1),
 )
 elementwise(
-    "aten::div.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float"
+    "aten::div.Tensor(Tensor self, Tensor other) -> Tensor",
+    lambda o, x, y: o.div(x, y),
+    dtype="float",
 )
 elementwise(
-    "aten::div.Scalar(Tensor self, Scalar other) -> Tensor", lambda o, x, y: o.div(x, y), dtype="float",
+    "aten::div.Scalar(Tensor self, Scalar other) -> Tensor",
+    lambda o, x, y: o.div(x, y),
+    dtype="float",
     identity=("other", 1),
 )
-elementwise(
-    "aten::reciprocal(Tensor self) -> Tensor", lambda o, x: o.div(1, x), dtype="float"
-)
+elementwise("aten::reciprocal(Tensor self) -> Tensor", lambda o, x: o.div(1, x), dtype="float")
 elementwise("aten::abs(Tensor self) -> Tensor", lambda o, x: o.abs(x))
 elementwise("aten::log(Tensor self) -> Tensor", lambda o, x: o.log(x), dtype="float")
 elementwise("aten::sqrt(Tensor self) -> Tensor", lambda o, x: o.sqrt(x), dtype="float")
@@ -254,56 +277,72 @@ _SQRT1_2 = 0.7071067811865476
 elementwise(
     "aten::gelu(Tensor self) -> Tensor",
     lambda o, x: o.mul(o.mul(x, 0.5), o.add(o.erf(o.mul(x, _SQRT1_2)), 1)),
-    dtype="float", py="torch.nn.functional.gelu",
+    dtype="float",
+    py="torch.nn.functional.gelu",
 )
 
 # Powers: float ** anything is math.powf; int ** int is math.ipowi (numpy rejects negative
 # integer exponents, as torch does).
-elementwise("aten::pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor", lambda o, x, y: o.pow(x, y))
 elementwise(
-    "aten::pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor", lambda o, x, y: o.pow(x, y),
+    "aten::pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor", lambda o, x, y: o.pow(x, y)
+)
+elementwise(
+    "aten::pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
+    lambda o, x, y: o.pow(x, y),
     identity=("exponent", 1),
 )
 elementwise("aten::pow.Scalar(Scalar self, Tensor exponent) -> Tensor", lambda o, x, y: o.pow(x, y))
 elementwise("aten::maximum(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.maximum(x, y))
 elementwise("aten::minimum(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.minimum(x, y))
 elementwise(
-    "aten::max.other(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.maximum(x, y), py="torch.max"
+    "aten::max.other(Tensor self, Tensor other) -> Tensor",
+    lambda o, x, y: o.maximum(x, y),
+    py="torch.max",
 )
 elementwise(
-    "aten::min.other(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.minimum(x, y), py="torch.min"
+    "aten::min.other(Tensor self, Tensor other) -> Tensor",
+    lambda o, x, y: o.minimum(x, y),
+    py="torch.min",
 )
 
 # Comparisons: compute in the promoted dtype, produce bool.
 for _cmp in ("lt", "le", "gt", "ge", "eq", "ne"):
     elementwise(
         f"aten::{_cmp}.Tensor(Tensor self, Tensor other) -> Tensor",
-        lambda o, x, y, _c=_cmp: getattr(o, _c)(x, y), dtype="compare",
+        lambda o, x, y, _c=_cmp: getattr(o, _c)(x, y),
+        dtype="compare",
     )
     elementwise(
         f"aten::{_cmp}.Scalar(Tensor self, Scalar other) -> Tensor",
-        lambda o, x, y, _c=_cmp: getattr(o, _c)(x, y), dtype="compare",
+        lambda o, x, y, _c=_cmp: getattr(o, _c)(x, y),
+        dtype="compare",
     )
 
 # Logical ops: operands as bool (nonzero is true), bool results.
 for _lg in ("logical_and", "logical_or", "logical_xor"):
     elementwise(
         f"aten::{_lg}(Tensor self, Tensor other) -> Tensor",
-        lambda o, x, y, _l=_lg: getattr(o, _l)(x, y), dtype="logical",
+        lambda o, x, y, _l=_lg: getattr(o, _l)(x, y),
+        dtype="logical",
     )
-elementwise("aten::logical_not(Tensor self) -> Tensor", lambda o, x: o.logical_not(x), dtype="logical")
+elementwise(
+    "aten::logical_not(Tensor self) -> Tensor", lambda o, x: o.logical_not(x), dtype="logical"
+)
 
 # where: the condition keeps its dtype; self/other promote.
 _where = {"keep": ("condition",), "py": "torch.where"}
 elementwise(
     "aten::where.self(Tensor condition, Tensor self, Tensor other) -> Tensor",
-    lambda o, c, x, y: o.select(c, x, y), **_where,
+    lambda o, c, x, y: o.select(c, x, y),
+    **_where,
 )
 elementwise(
     "aten::where.ScalarOther(Tensor condition, Tensor self, Scalar other) -> Tensor",
-    lambda o, c, x, y: o.select(c, x, y), **_where,
+    lambda o, c, x, y: o.select(c, x, y),
+    **_where,
 )
 elementwise(
     "aten::where.ScalarSelf(Tensor condition, Scalar self, Tensor other) -> Tensor",
-    lambda o, c, x, y: o.select(c, x, y), **_where,
+    lambda o, c, x, y: o.select(c, x, y),
+    **_where,
 )

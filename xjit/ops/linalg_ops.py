@@ -12,7 +12,9 @@ from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype, promote
 
 def _same_dtype(a: TensorMeta, b: TensorMeta, op: str) -> None:
     if a.dtype is not None and b.dtype is not None and a.dtype != b.dtype:
-        raise ShapeError(f"{op}: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
+        raise ShapeError(
+            f"{op}: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}"
+        )
 
 
 def _dims_agree(a: int | None, b: int | None) -> bool:
@@ -24,8 +26,12 @@ def _checked(rule: Any, fn: Any) -> Any:
     N-D operands, mixed dtypes), by running the op's shape rule on the arrays first."""
 
     def eager(*args: Any) -> Any:
-        rule(*(TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a
-               for a in args))
+        rule(
+            *(
+                TensorMeta(a.shape, from_numpy_dtype(a.dtype)) if isinstance(a, np.ndarray) else a
+                for a in args
+            )
+        )
         return fn(*args)
 
     return eager
@@ -35,7 +41,9 @@ def _mm_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
     if a.shape is None or b.shape is None:
         return TensorMeta((None, None), a.dtype)
     if len(a.shape) != 2 or len(b.shape) != 2:
-        raise ShapeError(f"mm: expected 2-D tensors, got shapes {list(a.shape)} and {list(b.shape)}")
+        raise ShapeError(
+            f"mm: expected 2-D tensors, got shapes {list(a.shape)} and {list(b.shape)}"
+        )
     if not _dims_agree(a.shape[1], b.shape[0]):
         raise ShapeError(
             f"mm: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
@@ -109,7 +117,9 @@ def _addmm_shape(
     from xjit.ops.types import broadcast_shapes
 
     if broadcast_shapes(s.shape, out.shape) != out.shape:
-        raise ShapeError(f"addmm: self of shape {list(s.shape or [])} does not broadcast to {list(out.shape or [])}")
+        raise ShapeError(
+            f"addmm: self of shape {list(s.shape or [])} does not broadcast to {list(out.shape or [])}"
+        )
     return TensorMeta(out.shape, promote(s.dtype, a.dtype) if s.dtype and a.dtype else a.dtype)
 
 
@@ -125,7 +135,9 @@ def _addmm_decompose(T: Any, s: Any, a: Any, b: Any, beta: Any = 1, alpha: Any =
 register(
     "aten::addmm(Tensor self, Tensor mat1, Tensor mat2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
     _addmm_shape,
-    eager=_checked(_addmm_shape, lambda s, a, b, beta=1, alpha=1: beta * s + alpha * np.matmul(a, b)),
+    eager=_checked(
+        _addmm_shape, lambda s, a, b, beta=1, alpha=1: beta * s + alpha * np.matmul(a, b)
+    ),
     decompose=_addmm_decompose,
 )
 
@@ -135,14 +147,18 @@ def _matmul_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
     if a.shape is None or b.shape is None:
         return TensorMeta(None, a.dtype)
     if not a.shape or not b.shape:
-        raise ShapeError("both arguments to matmul need to be at least 1D, but they are "
-                         f"{len(a.shape)}D and {len(b.shape)}D")
+        raise ShapeError(
+            "both arguments to matmul need to be at least 1D, but they are "
+            f"{len(a.shape)}D and {len(b.shape)}D"
+        )
     _same_dtype(a, b, "matmul")
     sa = (1,) + a.shape if len(a.shape) == 1 else a.shape
     sb = b.shape + (1,) if len(b.shape) == 1 else b.shape
     if not _dims_agree(sa[-1], sb[-2]):
-        raise ShapeError(f"matmul: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
-                         f"({sa[-1]} != {sb[-2]})")
+        raise ShapeError(
+            f"matmul: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
+            f"({sa[-1]} != {sb[-2]})"
+        )
     from xjit.ops.types import broadcast_shapes
 
     batch = broadcast_shapes(sa[:-2], sb[:-2])
@@ -166,7 +182,9 @@ def _matmul_lower(L: Any, a: Any, b: Any) -> Any:
         for j in range(nb):
             loop = nbatch - nb + j
             size = shape[j]
-            exprs.append(AffineConstantExpr(0) if size == 1 and out[loop] != 1 else AffineDimExpr(loop))
+            exprs.append(
+                AffineConstantExpr(0) if size == 1 and out[loop] != 1 else AffineDimExpr(loop)
+            )
         return exprs
 
     a_exprs = batch(sa, ra - 2) + [AffineDimExpr(nbatch), k] if ra > 1 else [k]
@@ -188,9 +206,13 @@ register(
 def _bmm_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
     if a.shape is not None and b.shape is not None:
         if len(a.shape) != 3 or len(b.shape) != 3:
-            raise ShapeError(f"bmm: expected 3-D tensors, got shapes {list(a.shape)} and {list(b.shape)}")
+            raise ShapeError(
+                f"bmm: expected 3-D tensors, got shapes {list(a.shape)} and {list(b.shape)}"
+            )
         if not _dims_agree(a.shape[0], b.shape[0]) or not _dims_agree(a.shape[2], b.shape[1]):
-            raise ShapeError(f"bmm: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied")
+            raise ShapeError(
+                f"bmm: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied"
+            )
     return _matmul_shape(a, b)
 
 

@@ -63,14 +63,18 @@ def _axes(a: np.ndarray, dim: Any) -> tuple[int, ...]:
 # -- sum / mean --------------------------------------------------------------------------------
 
 
-def _sum_shape(x: TensorMeta, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> TensorMeta:
+def _sum_shape(
+    x: TensorMeta, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> TensorMeta:
     dt = _sum_dtype(x, dtype)
     if (u := _unranked(x, dt)) is not None or dim is UNKNOWN or keepdim is UNKNOWN:
         return u or TensorMeta(None, dt)
     return TensorMeta(reduced_shape(x, reduced_dims(x, dim), keepdim), dt)
 
 
-def _sum_eager(a: np.ndarray, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+def _sum_eager(
+    a: np.ndarray, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> np.ndarray:
     dt = _sum_shape(TensorMeta(a.shape, _meta_dtype(a)), dim, keepdim, dtype).dtype
     return np.asarray(np.sum(a.astype(dt.np, copy=False), axis=_axes(a, dim), keepdims=keepdim))
 
@@ -97,7 +101,9 @@ register(
 )
 
 
-def _mean_shape(x: TensorMeta, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> TensorMeta:
+def _mean_shape(
+    x: TensorMeta, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> TensorMeta:
     dt = dtype_arg(dtype) or x.dtype
     if dt is not None and not dt.is_floating_point:
         raise ShapeError(
@@ -115,16 +121,22 @@ def _count(x: Any, dims: list[int]) -> int:
     return math.prod(sizes)
 
 
-def _mean_decompose(T: Any, x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Any:
+def _mean_decompose(
+    T: Any, x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> Any:
     dims = reduced_dims(TensorMeta(tuple(x.shape), None), dim)
     s = T.sum(x, dims, keepdim, dtype=dtype) if dtype is not None else T.sum(x, dims, keepdim)
     return T.div(s, _count(x, dims))
 
 
-def _mean_eager(a: np.ndarray, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> np.ndarray:
+def _mean_eager(
+    a: np.ndarray, dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> np.ndarray:
     dt = _mean_shape(TensorMeta(a.shape, _meta_dtype(a)), dim, keepdim, dtype).dtype
     with np.errstate(all="ignore"):  # the mean of nothing is nan, silently, as in torch
-        return np.asarray(np.mean(a.astype(dt.np, copy=False), axis=_axes(a, dim), keepdims=keepdim))
+        return np.asarray(
+            np.mean(a.astype(dt.np, copy=False), axis=_axes(a, dim), keepdims=keepdim)
+        )
 
 
 register(
@@ -270,15 +282,20 @@ def _max_dim_shape(op: str) -> Any:
     return shape
 
 
-for _name, _fn, _arg, _largest in (("max", np.max, np.argmax, True), ("min", np.min, np.argmin, False)):
+for _name, _fn, _arg, _largest in (
+    ("max", np.max, np.argmax, True),
+    ("min", np.min, np.argmin, False),
+):
     register(
         f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor, Tensor)",
         _max_dim_shape(_name),
         eager=lambda a, dim, keepdim=False, _f=_fn, _a=_arg, _n=_name: (
-            _extreme_eager(_f, _n)(a, dim, keepdim), _arg_eager(_a, _n)(a, dim, keepdim)
+            _extreme_eager(_f, _n)(a, dim, keepdim),
+            _arg_eager(_a, _n)(a, dim, keepdim),
         ),
         decompose=lambda T, x, dim, keepdim=False, _l=_largest: (
-            (T.amax if _l else T.amin)(x, [dim], keepdim), _arg_decompose(_l)(T, x, dim, keepdim)
+            (T.amax if _l else T.amin)(x, [dim], keepdim),
+            _arg_decompose(_l)(T, x, dim, keepdim),
         ),
         py=f"torch.{_name}",
     )
@@ -338,15 +355,21 @@ for _name, _log in (("softmax", False), ("log_softmax", True)):
 
 
 def _layer_norm_shape(
-    x: TensorMeta, ns: Any, w: TensorMeta | None = None, b: TensorMeta | None = None,
-    eps: Any = 1e-5, cudnn: Any = True,
+    x: TensorMeta,
+    ns: Any,
+    w: TensorMeta | None = None,
+    b: TensorMeta | None = None,
+    eps: Any = 1e-5,
+    cudnn: Any = True,
 ) -> TensorMeta:
     if x.dtype is not None and not x.dtype.is_floating_point:
         raise ShapeError(f"layer_norm: expected a floating point input, got {x.dtype.name}")
     if x.shape is not None and ns is not UNKNOWN:
         n = len(ns)
-        if n == 0 or n > len(x.shape) or any(
-            s is not None and s != e for s, e in zip(x.shape[len(x.shape) - n:], ns)
+        if (
+            n == 0
+            or n > len(x.shape)
+            or any(s is not None and s != e for s, e in zip(x.shape[len(x.shape) - n :], ns))
         ):
             raise ShapeError(
                 f"layer_norm: input of shape {list(x.shape)} does not end in the normalized "
@@ -354,13 +377,19 @@ def _layer_norm_shape(
             )
         for name, p in (("weight", w), ("bias", b)):
             if p is not None and p.shape is not None and list(p.shape) != list(ns):
-                raise ShapeError(f"layer_norm: {name} of shape {list(p.shape)}, expected {list(ns)}")
+                raise ShapeError(
+                    f"layer_norm: {name} of shape {list(p.shape)}, expected {list(ns)}"
+                )
     return TensorMeta(x.shape, x.dtype)
 
 
 def _layer_norm_eager(
-    x: np.ndarray, ns: list[int], w: np.ndarray | None = None, b: np.ndarray | None = None,
-    eps: float = 1e-5, cudnn: bool = True,
+    x: np.ndarray,
+    ns: list[int],
+    w: np.ndarray | None = None,
+    b: np.ndarray | None = None,
+    eps: float = 1e-5,
+    cudnn: bool = True,
 ) -> np.ndarray:
     _layer_norm_shape(TensorMeta(x.shape, _meta_dtype(x)), ns, None, None)
     axes = tuple(range(x.ndim - len(ns), x.ndim))
@@ -377,7 +406,13 @@ def _layer_norm_eager(
 
 
 def _layer_norm_decompose(
-    T: Any, x: Any, ns: list[int], w: Any = None, b: Any = None, eps: float = 1e-5, cudnn: bool = True
+    T: Any,
+    x: Any,
+    ns: list[int],
+    w: Any = None,
+    b: Any = None,
+    eps: float = 1e-5,
+    cudnn: bool = True,
 ) -> Any:
     dims = list(range(x.dim() - len(ns), x.dim()))
     xc = T.sub(x, T.mean(x, dims, True))

@@ -42,8 +42,15 @@ def _scalar(schema: str, result: type, fn: Callable[..., Any], **kw: Any) -> Non
             return None  # leave the error to run time
 
     name = schema.split("::")[1].split("(")[0]
-    register(schema, shape, eager=lambda *a: result(fn(*a)), fold=fold,
-             overload_of=(f"scalar.{name}",), py=kw.pop("py", None), attrs={"scalar": True, **kw})
+    register(
+        schema,
+        shape,
+        eager=lambda *a: result(fn(*a)),
+        fold=fold,
+        overload_of=(f"scalar.{name}",),
+        py=kw.pop("py", None),
+        attrs={"scalar": True, **kw},
+    )
 
 
 def _floordiv(a: Any, b: Any) -> Any:
@@ -65,10 +72,28 @@ def _truediv(a: Any, b: Any) -> float:
 
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
-_CMP = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge,
-        "eq": operator.eq, "ne": operator.ne}
-_PY_BINOP = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//", "remainder": "%", "div": "/",
-             "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+_CMP = {
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "eq": operator.eq,
+    "ne": operator.ne,
+}
+_PY_BINOP = {
+    "add": "+",
+    "sub": "-",
+    "mul": "*",
+    "floordiv": "//",
+    "remainder": "%",
+    "div": "/",
+    "lt": "<",
+    "le": "<=",
+    "gt": ">",
+    "ge": ">=",
+    "eq": "==",
+    "ne": "!=",
+}
 
 for _n, _f in _ARITH.items():
     _scalar(f"aten::{_n}.int(int a, int b) -> int", int, _f, binop=_PY_BINOP[_n])
@@ -111,30 +136,45 @@ def _size_fold(t: Any, dim: Any) -> int | None:
 
 
 register(
-    "aten::size.int(Tensor self, int dim) -> int", _size_shape,
+    "aten::size.int(Tensor self, int dim) -> int",
+    _size_shape,
     eager=lambda a, dim: int(a.shape[normalize_dim(dim, a.ndim)]),
-    fold=_size_fold, overload_of=("scalar.size",), py="torch.size", attrs={"scalar": True},
+    fold=_size_fold,
+    overload_of=("scalar.size",),
+    py="torch.size",
+    attrs={"scalar": True},
 )
 register(
-    "aten::dim(Tensor self) -> int", lambda t: int,
+    "aten::dim(Tensor self) -> int",
+    lambda t: int,
     eager=lambda a: int(a.ndim),
     fold=lambda t: t.rank if isinstance(t, TensorMeta) and t.shape is not None else None,
-    overload_of=("scalar.dim",), py="torch.dim", attrs={"scalar": True},
+    overload_of=("scalar.dim",),
+    py="torch.dim",
+    attrs={"scalar": True},
 )
 register(
-    "aten::numel(Tensor self) -> int", lambda t: int,
+    "aten::numel(Tensor self) -> int",
+    lambda t: int,
     eager=lambda a: int(a.size),
-    fold=lambda t: (int(np.prod(t.shape)) if isinstance(t, TensorMeta) and t.shape is not None
-                    and None not in t.shape else None),
-    overload_of=("scalar.numel",), py="torch.numel", attrs={"scalar": True},
+    fold=lambda t: (
+        int(np.prod(t.shape))
+        if isinstance(t, TensorMeta) and t.shape is not None and None not in t.shape
+        else None
+    ),
+    overload_of=("scalar.numel",),
+    py="torch.numel",
+    attrs={"scalar": True},
 )
 
 
 def _one_element(result: type, what: str) -> Callable[[TensorMeta], type]:
     def rule(t: TensorMeta) -> type:
         if t.shape is not None and None not in t.shape and int(np.prod(t.shape)) != 1:
-            raise ShapeError(f"{what} of a tensor with {int(np.prod(t.shape))} elements "
-                             f"(shape {list(t.shape)}): only one-element tensors convert")
+            raise ShapeError(
+                f"{what} of a tensor with {int(np.prod(t.shape))} elements "
+                f"(shape {list(t.shape)}): only one-element tensors convert"
+            )
         return result
 
     return rule
@@ -149,11 +189,27 @@ def _item(conv: Callable[[Any], Any], what: str) -> Callable[[np.ndarray], Any]:
     return eager
 
 
-register("aten::Bool.Tensor(Tensor a) -> bool", _one_element(bool, "Boolean value"),
-         eager=_item(bool, "Boolean value"), overload_of=("scalar.Bool",), py="bool",
-         attrs={"scalar": True})
-register("aten::Int.Tensor(Tensor a) -> int", _one_element(int, "int()"),
-         eager=_item(int, "int()"), overload_of=("scalar.Int",), py="int", attrs={"scalar": True})
-register("aten::Float.Tensor(Tensor a) -> float", _one_element(float, "float()"),
-         eager=_item(float, "float()"), overload_of=("scalar.Float",), py="float",
-         attrs={"scalar": True})
+register(
+    "aten::Bool.Tensor(Tensor a) -> bool",
+    _one_element(bool, "Boolean value"),
+    eager=_item(bool, "Boolean value"),
+    overload_of=("scalar.Bool",),
+    py="bool",
+    attrs={"scalar": True},
+)
+register(
+    "aten::Int.Tensor(Tensor a) -> int",
+    _one_element(int, "int()"),
+    eager=_item(int, "int()"),
+    overload_of=("scalar.Int",),
+    py="int",
+    attrs={"scalar": True},
+)
+register(
+    "aten::Float.Tensor(Tensor a) -> float",
+    _one_element(float, "float()"),
+    eager=_item(float, "float()"),
+    overload_of=("scalar.Float",),
+    py="float",
+    attrs={"scalar": True},
+)

@@ -11,12 +11,27 @@ from dataclasses import dataclass
 from typing import Any
 
 _ARG_RE = re.compile(r"^\s*(?P<type>[\w\[\]?]+)\s+(?P<name>\w+)\s*(=\s*(?P<default>.+?))?\s*$")
-_SCHEMA_RE = re.compile(r"^(?P<ns>\w+)::(?P<name>\w+)(\.(?P<overload>\w+))?\((?P<args>.*)\)\s*->\s*(?P<rets>.+)$")
+_SCHEMA_RE = re.compile(
+    r"^(?P<ns>\w+)::(?P<name>\w+)(\.(?P<overload>\w+))?\((?P<args>.*)\)\s*->\s*(?P<rets>.+)$"
+)
 
 # Argument types xjit understands, as spelled in schemas.
 ARG_TYPES = {
-    "Tensor", "Tensor?", "Tensor[]", "int", "int?", "int[]", "int[]?", "float", "float?",
-    "bool", "bool?", "Scalar", "Scalar?", "ScalarType?", "str",
+    "Tensor",
+    "Tensor?",
+    "Tensor[]",
+    "int",
+    "int?",
+    "int[]",
+    "int[]?",
+    "float",
+    "float?",
+    "bool",
+    "bool?",
+    "Scalar",
+    "Scalar?",
+    "ScalarType?",
+    "str",
 }
 
 

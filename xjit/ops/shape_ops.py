@@ -78,7 +78,7 @@ def _select_shape(x: TensorMeta, dim: Any, index: Any) -> TensorMeta:
     n = x.shape[d]
     if index is not UNKNOWN and n is not None and not -n <= index < n:
         raise IndexError(f"index {index} is out of bounds for dimension {d} with size {n}")
-    return TensorMeta(x.shape[:d] + x.shape[d + 1:], x.dtype)
+    return TensorMeta(x.shape[:d] + x.shape[d + 1 :], x.dtype)
 
 
 def _select_lower(L: Any, x: Any, dim: int, index: Any) -> Any:
@@ -89,7 +89,9 @@ def _select_lower(L: Any, x: Any, dim: int, index: Any) -> Any:
 register(
     "aten::select.int(Tensor self, int dim, int index) -> Tensor",
     _select_shape,
-    eager=_checked(_select_shape, lambda a, dim, i: a[(slice(None),) * normalize_dim(dim, a.ndim) + (i,)]),
+    eager=_checked(
+        _select_shape, lambda a, dim, i: a[(slice(None),) * normalize_dim(dim, a.ndim) + (i,)]
+    ),
     lower=_select_lower,
 )
 
@@ -99,7 +101,9 @@ def _slice_bounds(n: int, start: Any, end: Any, step: int) -> tuple[int, int]:
     return s, max(e, s)
 
 
-def _slice_shape(x: TensorMeta, dim: Any = 0, start: Any = None, end: Any = None, step: Any = 1) -> TensorMeta:
+def _slice_shape(
+    x: TensorMeta, dim: Any = 0, start: Any = None, end: Any = None, step: Any = 1
+) -> TensorMeta:
     if not _ranked(x, dim, step):
         return TensorMeta(None, x.dtype)
     if not x.shape:
@@ -113,15 +117,19 @@ def _slice_shape(x: TensorMeta, dim: Any = 0, start: Any = None, end: Any = None
     else:
         s, e = _slice_bounds(n, start, end, step)
         size = -(-(e - s) // step)
-    return TensorMeta(x.shape[:d] + (size,) + x.shape[d + 1:], x.dtype)
+    return TensorMeta(x.shape[:d] + (size,) + x.shape[d + 1 :], x.dtype)
 
 
-def _slice_eager(a: np.ndarray, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> np.ndarray:
+def _slice_eager(
+    a: np.ndarray, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
+) -> np.ndarray:
     d = normalize_dim(dim, a.ndim)
     return a[(slice(None),) * d + (slice(start, end, step),)]
 
 
-def _slice_lower(L: Any, x: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1) -> Any:
+def _slice_lower(
+    L: Any, x: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
+) -> Any:
     """A strided `tensor.extract_slice` (the numpy view `x[s:e:step]`)."""
     shape = _static_shape(x)
     rank = len(shape)
@@ -164,7 +172,9 @@ def _unsqueeze_lower(L: Any, x: Any, dim: int) -> Any:
 register(
     "aten::unsqueeze(Tensor self, int dim) -> Tensor",
     _unsqueeze_shape,
-    eager=_checked(_unsqueeze_shape, lambda a, dim: np.expand_dims(a, normalize_dim(dim, a.ndim + 1))),
+    eager=_checked(
+        _unsqueeze_shape, lambda a, dim: np.expand_dims(a, normalize_dim(dim, a.ndim + 1))
+    ),
     lower=_unsqueeze_lower,
 )
 
@@ -196,10 +206,17 @@ def _squeeze_lower(L: Any, x: Any, dim: Any = None) -> Any:
     return L.reshape(x)  # a `tensor.collapse_shape`: a view
 
 
-register("aten::squeeze(Tensor self) -> Tensor", _squeeze_shape, eager=_squeeze_eager, lower=_squeeze_lower)
+register(
+    "aten::squeeze(Tensor self) -> Tensor",
+    _squeeze_shape,
+    eager=_squeeze_eager,
+    lower=_squeeze_lower,
+)
 register(
     "aten::squeeze.dim(Tensor self, int dim) -> Tensor",
-    _squeeze_shape, eager=_checked(_squeeze_shape, _squeeze_eager), lower=_squeeze_lower,
+    _squeeze_shape,
+    eager=_checked(_squeeze_shape, _squeeze_eager),
+    lower=_squeeze_lower,
 )
 
 
@@ -208,8 +225,10 @@ def _expand_shape(x: TensorMeta, size: Any, implicit: bool = False) -> TensorMet
         return TensorMeta(None, x.dtype)
     n, r = len(size), len(x.shape)
     if n < r:
-        raise ShapeError(f"expand: the number of sizes provided ({n}) must be greater or equal to "
-                         f"the number of dimensions in the tensor ({r})")
+        raise ShapeError(
+            f"expand: the number of sizes provided ({n}) must be greater or equal to "
+            f"the number of dimensions in the tensor ({r})"
+        )
     out = []
     for k, s in enumerate(size):
         src = x.shape[k - (n - r)] if k >= n - r else None
@@ -218,9 +237,11 @@ def _expand_shape(x: TensorMeta, size: Any, implicit: bool = False) -> TensorMet
                 raise ShapeError("expand: -1 is not allowed in a leading, non-existing dimension")
             out.append(src)
         elif src is not None and src != 1 and src != s:
-            raise ShapeError(f"expand: the expanded size of the tensor ({s}) must match the existing "
-                             f"size ({src}) at non-singleton dimension {k}; target sizes {list(size)}, "
-                             f"tensor shape {list(x.shape)}")
+            raise ShapeError(
+                f"expand: the expanded size of the tensor ({s}) must match the existing "
+                f"size ({src}) at non-singleton dimension {k}; target sizes {list(size)}, "
+                f"tensor shape {list(x.shape)}"
+            )
         else:
             out.append(s)
     return TensorMeta(tuple(out), x.dtype)
@@ -281,7 +302,9 @@ def _attach_units(n: int, anchors: Sequence[int]) -> list[list[int]]:
     return groups
 
 
-def reshape_groups(src: Sequence[Any], dst: Sequence[Any]) -> tuple[list[list[int]], list[list[int]]]:
+def reshape_groups(
+    src: Sequence[Any], dst: Sequence[Any]
+) -> tuple[list[list[int]], list[list[int]]]:
     """The reassociations of a reshape `src` -> `mid` -> `dst` (None: a dynamic dim): `src`'s dims
     grouped into `mid`'s (a collapse), `mid`'s split into `dst`'s (an expand). Adding or dropping
     unit dims works with dynamic dims; anything else needs static shapes."""
@@ -342,8 +365,8 @@ def _flatten_target(shape: Sequence[Any], start: int, end: int) -> list[int]:
     if not shape:
         return [1]
     s, e = _flatten_dims(len(shape), start, end)
-    mid = shape[s:e + 1]
-    return [*shape[:s], -1 if any(d is None for d in mid) else math.prod(mid), *shape[e + 1:]]
+    mid = shape[s : e + 1]
+    return [*shape[:s], -1 if any(d is None for d in mid) else math.prod(mid), *shape[e + 1 :]]
 
 
 def _flatten_shape(x: TensorMeta, start: Any = 0, end: Any = -1) -> TensorMeta:
@@ -368,9 +391,11 @@ def _permute_shape(x: TensorMeta, dims: Any) -> TensorMeta:
         return TensorMeta(None, x.dtype)
     rank = len(x.shape)
     if len(dims) != rank:
-        raise ShapeError(f"permute(sparse_coo): number of dimensions in the tensor input does not "
-                         f"match the length of the desired ordering of dimensions i.e. input.dim() "
-                         f"= {rank} is not equal to len(dims) = {len(dims)}")
+        raise ShapeError(
+            f"permute(sparse_coo): number of dimensions in the tensor input does not "
+            f"match the length of the desired ordering of dimensions i.e. input.dim() "
+            f"= {rank} is not equal to len(dims) = {len(dims)}"
+        )
     perm = [normalize_dim(d, rank) for d in dims]
     if sorted(perm) != list(range(rank)):
         raise ShapeError(f"permute(): dims {list(dims)} are not a permutation")
@@ -390,13 +415,18 @@ def _transpose_perm(rank: int, d0: int, d1: int) -> list[int]:
 register(
     "aten::permute(Tensor self, int[] dims) -> Tensor",
     _permute_shape,
-    eager=_checked(_permute_shape, lambda a, dims: np.transpose(a, [normalize_dim(d, a.ndim) for d in dims])),
+    eager=_checked(
+        _permute_shape, lambda a, dims: np.transpose(a, [normalize_dim(d, a.ndim) for d in dims])
+    ),
     lower=lambda L, x, dims: L.transpose(x, [normalize_dim(d, L.rank(x)) for d in dims]),
 )
 register(
     "aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
-    lambda x, d0, d1: TensorMeta(None, x.dtype) if not _ranked(x, d0, d1)
-    else _permute_shape(x, _transpose_perm(len(x.shape), d0, d1)),
+    lambda x, d0, d1: (
+        TensorMeta(None, x.dtype)
+        if not _ranked(x, d0, d1)
+        else _permute_shape(x, _transpose_perm(len(x.shape), d0, d1))
+    ),
     eager=lambda a, d0, d1: np.transpose(a, _transpose_perm(a.ndim, d0, d1)),
     lower=lambda L, x, d0, d1: L.transpose(x, _transpose_perm(L.rank(x), d0, d1)),
 )
@@ -410,7 +440,9 @@ register(
     "aten::clone(Tensor self, *, int? memory_format=None) -> Tensor",
     lambda x, memory_format=None: x,
     eager=lambda a, memory_format=None: a.copy(),
-    lower=lambda L, x, memory_format=None: L.copy(x, _map(L.rank(x), [_d(k) for k in range(L.rank(x))])),
+    lower=lambda L, x, memory_format=None: L.copy(
+        x, _map(L.rank(x), [_d(k) for k in range(L.rank(x))])
+    ),
 )
 
 
@@ -432,20 +464,26 @@ def _cat_shape(ts: Any, dim: Any = 0) -> TensorMeta:
     total: int | None = 0
     for i, t in enumerate(ts):
         if len(t.shape) != rank:
-            raise ShapeError(f"torch.cat(): tensors must have same number of dimensions: got "
-                             f"{rank} and {len(t.shape)}")
+            raise ShapeError(
+                f"torch.cat(): tensors must have same number of dimensions: got "
+                f"{rank} and {len(t.shape)}"
+            )
         for k in range(rank):
             a, b = ts[0].shape[k], t.shape[k]
             if k != d and a is not None and b is not None and a != b:
-                raise ShapeError(f"torch.cat(): sizes of tensors must match except in dimension {d}. "
-                                 f"Expected size {a} but got size {b} for tensor number {i} in the list.")
+                raise ShapeError(
+                    f"torch.cat(): sizes of tensors must match except in dimension {d}. "
+                    f"Expected size {a} but got size {b} for tensor number {i} in the list."
+                )
         total = None if total is None or t.shape[d] is None else total + t.shape[d]
-    return TensorMeta(ts[0].shape[:d] + (total,) + ts[0].shape[d + 1:], dt)
+    return TensorMeta(ts[0].shape[:d] + (total,) + ts[0].shape[d + 1 :], dt)
 
 
 def _cat_eager(arrays: list[np.ndarray], dim: int = 0) -> np.ndarray:
     m = _cat_shape([_meta(a) for a in arrays], dim)
-    return np.concatenate([a.astype(m.dtype.np, copy=False) for a in arrays], axis=normalize_dim(dim, arrays[0].ndim))
+    return np.concatenate(
+        [a.astype(m.dtype.np, copy=False) for a in arrays], axis=normalize_dim(dim, arrays[0].ndim)
+    )
 
 
 def _cat_lower(L: Any, xs: list[Any], dim: int = 0) -> Any:
@@ -469,7 +507,12 @@ def _cat_lower(L: Any, xs: list[Any], dim: int = 0) -> Any:
     return L.insert_slices(pieces)
 
 
-register("aten::cat(Tensor[] tensors, int dim=0) -> Tensor", _cat_shape, eager=_cat_eager, lower=_cat_lower)
+register(
+    "aten::cat(Tensor[] tensors, int dim=0) -> Tensor",
+    _cat_shape,
+    eager=_cat_eager,
+    lower=_cat_lower,
+)
 
 
 def _stack_shape(ts: Any, dim: Any = 0) -> TensorMeta:
@@ -479,8 +522,10 @@ def _stack_shape(ts: Any, dim: Any = 0) -> TensorMeta:
         return _cat_shape(ts, 0)
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
-            raise ShapeError(f"stack expects each tensor to be equal size, but got {list(ts[0].shape)} "
-                             f"at entry 0 and {list(t.shape)} at entry {i}")
+            raise ShapeError(
+                f"stack expects each tensor to be equal size, but got {list(ts[0].shape)} "
+                f"at entry 0 and {list(t.shape)} at entry {i}"
+            )
     return _cat_shape([_unsqueeze_shape(t, dim) for t in ts], dim)
 
 
@@ -490,7 +535,8 @@ register(
     eager=lambda arrays, dim=0: (
         _stack_shape([_meta(a) for a in arrays], dim),
         np.stack(arrays, axis=normalize_dim(dim, arrays[0].ndim + 1)).astype(
-            _stack_shape([_meta(a) for a in arrays], dim).dtype.np, copy=False),
+            _stack_shape([_meta(a) for a in arrays], dim).dtype.np, copy=False
+        ),
     )[1],
     decompose=lambda T, xs, dim=0: T.cat([T.unsqueeze(x, dim) for x in xs], dim),
 )
@@ -511,7 +557,7 @@ def getitem(call: Any, x: Any, index: Any) -> Any:
         raise IndexError(f"too many indices for tensor of dimension {rank}")
     if any(i is Ellipsis for i in idx):  # (`in` would compare tensors with ==)
         k = next(j for j, i in enumerate(idx) if i is Ellipsis)
-        idx = idx[:k] + (slice(None),) * (rank - used) + idx[k + 1:]
+        idx = idx[:k] + (slice(None),) * (rank - used) + idx[k + 1 :]
     dim = 0
     for i in idx:
         if i is None:
@@ -530,12 +576,12 @@ def getitem(call: Any, x: Any, index: Any) -> Any:
     return x
 
 
-
 # -- embedding (a gather) ----------------------------------------------------------------------------
 
 
-def _embedding_shape(w: TensorMeta, idx: TensorMeta, padding_idx: Any = -1, scale: Any = False,
-                     sparse: Any = False) -> TensorMeta:
+def _embedding_shape(
+    w: TensorMeta, idx: TensorMeta, padding_idx: Any = -1, scale: Any = False, sparse: Any = False
+) -> TensorMeta:
     if w.shape is not None and len(w.shape) != 2:
         raise ShapeError(f"embedding: 'weight' must be 2-D, got {len(w.shape)}-D")
     if idx.dtype is not None and idx.dtype.kind != 1:
@@ -545,8 +591,9 @@ def _embedding_shape(w: TensorMeta, idx: TensorMeta, padding_idx: Any = -1, scal
     return TensorMeta(idx.shape + w.shape[1:], w.dtype)
 
 
-def _embedding_eager(w: np.ndarray, idx: np.ndarray, padding_idx: int = -1, scale: bool = False,
-                     sparse: bool = False) -> np.ndarray:
+def _embedding_eager(
+    w: np.ndarray, idx: np.ndarray, padding_idx: int = -1, scale: bool = False, sparse: bool = False
+) -> np.ndarray:
     _embedding_shape(_meta(w), _meta(idx))
     n = w.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
@@ -591,8 +638,13 @@ register(
 # -- dtype conversion ------------------------------------------------------------------------------
 
 
-def _to_shape(x: TensorMeta, dtype: Any = None, non_blocking: Any = False, copy: Any = False,
-              memory_format: Any = None) -> TensorMeta:
+def _to_shape(
+    x: TensorMeta,
+    dtype: Any = None,
+    non_blocking: Any = False,
+    copy: Any = False,
+    memory_format: Any = None,
+) -> TensorMeta:
     from xjit.ops.types import dtype_arg
 
     if dtype is None:
@@ -600,8 +652,13 @@ def _to_shape(x: TensorMeta, dtype: Any = None, non_blocking: Any = False, copy:
     return TensorMeta(x.shape, None if dtype is UNKNOWN else dtype_arg(dtype))
 
 
-def _to_eager(a: np.ndarray, dtype: Any = None, non_blocking: bool = False, copy: bool = False,
-              memory_format: Any = None) -> np.ndarray:
+def _to_eager(
+    a: np.ndarray,
+    dtype: Any = None,
+    non_blocking: bool = False,
+    copy: bool = False,
+    memory_format: Any = None,
+) -> np.ndarray:
     dt = _to_shape(_meta(a), dtype).dtype
     return a.astype(dt.np, copy=copy)  # the same array when the dtype already matches
 

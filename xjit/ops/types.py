@@ -40,8 +40,10 @@ def from_numpy_dtype(dt: np.dtype) -> DType:
     try:
         return _BY_NP[np.dtype(dt)]
     except KeyError:
-        raise TypeError(f"unsupported dtype {np.dtype(dt)}; xjit supports "
-                        f"{', '.join(d.name for d in ALL_DTYPES)}") from None
+        raise TypeError(
+            f"unsupported dtype {np.dtype(dt)}; xjit supports "
+            f"{', '.join(d.name for d in ALL_DTYPES)}"
+        ) from None
 
 
 def from_mlir(name: str) -> DType:
@@ -117,7 +119,9 @@ def broadcast_shapes(*shapes: Shape | None) -> Shape | None:
         dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]  # type: ignore[arg-type]
         known = {d for d in dims if d is not None and d != 1}
         if len(known) > 1:
-            raise ShapeError(f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot broadcast")
+            raise ShapeError(
+                f"shapes {' and '.join(str(list(s)) for s in shapes)} cannot broadcast"
+            )
         if known:
             out.append(known.pop())
         elif any(d is None for d in dims):
