@@ -25,6 +25,7 @@ _PASS_LOCATIONS: dict[str, str] = {
     "torch-to-loops": "pipelines:TorchToLoops",
     "inline": "inline:Inline",
     "torch-shape-refinement": "torch_shape_refinement:TorchShapeRefinement",
+    "view-op-graph": "view_op_graph:ViewOpGraph",
 }
 
 

@@ -9,15 +9,20 @@ run under `collect_fusion_log()`.
 
     xjit-opt model.mlir -p torch-to-loops --fusion-report      (report on stderr)
     compiled.fusion_report()                                   (CompiledFunction)
+
+`fusion_dot` draws the same as Graphviz dot: one cluster per loop nest holding the torch ops it
+computes (red when also computed in another nest), and an edge from the nest that last wrote a
+buffer to each nest that reads it (`--fusion-report --format dot`, `compiled.fusion_dot()`).
 """
 
 from __future__ import annotations
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Operation
+from xdsl.ir import Operation, SSAValue
 
 from xjit.passes.linalg_fuse_elementwise import FusionLog, describe_part, origin_parts
+from xjit.passes.view_op_graph import dot_string
 
 
 def _kernels(f: func.FuncOp) -> list[Operation]:
@@ -58,9 +63,11 @@ def fusion_report(module: ModuleOp, log: FusionLog | None = None) -> str:
         seen: dict[str, int] = {}
         for k, op in enumerate(kernels, 1):
             parts = [describe_part(p) for p in origin_parts(op.location)]
-            lines.append(f"  #{k} ({_kind(op)}):")
+            kind = _kind(op)
+            lines.append(f"  #{k} ({kind}):")
             for p in parts or ["(no torch op recorded)"]:
-                first = seen.setdefault(p, k)
+                # A fill only initialises the accumulator of the op's reduction nest.
+                first = k if kind == "fill" else seen.setdefault(p, k)
                 again = f"  [also in #{first}: recomputed]" if first != k and parts else ""
                 lines.append(f"      {p}{again}")
     if log is not None:
@@ -70,4 +77,51 @@ def fusion_report(module: ModuleOp, log: FusionLog | None = None) -> str:
         if log.refused:
             lines.append("not fused:")
             lines += [f"  {p}  ->  {c}: {why}" for p, c, why in log.refused]
+    return "\n".join(lines) + "\n"
+
+
+def _reads_writes(kernel: Operation) -> tuple[list[SSAValue], list[SSAValue]]:
+    """The values a kernel reads and writes: buffers for a loop nest, SSA tensors for linalg."""
+    if kernel.name != "loop.nest":
+        return list(kernel.operands), list(kernel.results)
+    body = list(kernel.walk())
+    reads = [op.memref for op in body if op.name == "loop.load"]  # type: ignore[attr-defined]
+    writes = [op.memref for op in body if op.name == "loop.store"]  # type: ignore[attr-defined]
+    return reads, writes
+
+
+def fusion_dot(module: ModuleOp) -> str:
+    """The fusion report as Graphviz dot: nests as clusters of torch ops, data flow as edges."""
+    lines = ["digraph fusion {", "  compound=true;", "  node [shape=box];"]
+    for f in module.walk():
+        if not isinstance(f, func.FuncOp) or f.is_declaration:
+            continue
+        kernels = _kernels(f)
+        name = f.sym_name.data
+        lines += [f"  subgraph cluster_{name} {{", f"    label={dot_string('@' + name)};"]
+        parts_of = [[describe_part(p) for p in origin_parts(k.location)] for k in kernels]
+        count: dict[str, int] = {}  # nests computing each op (a fill only initialises one)
+        for kernel, parts in zip(kernels, parts_of):
+            for p in set(parts) if _kind(kernel) != "fill" else ():
+                count[p] = count.get(p, 0) + 1
+        for k, (kernel, parts) in enumerate(zip(kernels, parts_of), 1):
+            lines += [f"    subgraph cluster_{name}_{k} {{"]
+            lines += [f"      label={dot_string(f'#{k} ({_kind(kernel)})')};"]
+            for j, p in enumerate(parts or ["(no torch op recorded)"]):
+                color = ", color=red, fontcolor=red" if count.get(p, 0) > 1 else ""
+                lines.append(f"      {name}_{k}_{j} [label={dot_string(p)}{color}];")
+            lines.append("    }")
+        lines.append("  }")
+        last_writer: dict[SSAValue, int] = {}
+        edges: set[tuple[int, int]] = set()
+        for k, kernel in enumerate(kernels, 1):
+            reads, writes = _reads_writes(kernel)
+            edges |= {(last_writer[v], k) for v in reads if last_writer.get(v, k) != k}
+            last_writer.update((v, k) for v in writes)
+        for src, dst in sorted(edges):
+            lines.append(
+                f"  {name}_{src}_0 -> {name}_{dst}_0 [ltail=cluster_{name}_{src}, "
+                f"lhead=cluster_{name}_{dst}];"
+            )
+    lines.append("}")
     return "\n".join(lines) + "\n"

@@ -98,6 +98,15 @@ class TracedModule(Module):
     def code(self) -> str:
         return self.forward.code
 
+    def graph_dot(self) -> str:
+        """The graph as Graphviz dot (`dot -Tsvg`); Jupyter shows it as a picture."""
+        return self.forward.graph_dot()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from xjit.jit.display import mimebundle
+
+        return mimebundle(self.graph_dot(), repr(self))
+
     def _get_name(self) -> str:
         return self.__dict__["_original_name"]
 

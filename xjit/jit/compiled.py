@@ -115,6 +115,23 @@ class CompiledFunction:
 
         return fusion_report(self.loop_ir, self._fusion_log)
 
+    def graph_dot(self) -> str:
+        """The torch IR's op graph as Graphviz dot (as `xjit-opt -p view-op-graph`)."""
+        from xjit.passes.view_op_graph import op_graph_dot
+
+        return op_graph_dot(self.torch_ir)
+
+    def fusion_dot(self) -> str:
+        """The loop nests as Graphviz dot: the torch ops each computes, data flow between them."""
+        from xjit.passes.fusion_report import fusion_dot
+
+        return fusion_dot(self.loop_ir)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from xjit.jit.display import mimebundle
+
+        return mimebundle(self.graph_dot(), repr(self))
+
     def _check(self, args: tuple[Any, ...]) -> list[np.ndarray]:
         if len(args) != len(self._expected):
             raise ArgumentError(

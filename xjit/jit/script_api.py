@@ -62,6 +62,17 @@ class _Scripted:
 
         return render_python(self.graph_ir)
 
+    def graph_dot(self) -> str:
+        """The generic graph as Graphviz dot (`dot -Tsvg`); Jupyter shows it as a picture."""
+        from xjit.passes.view_op_graph import op_graph_dot
+
+        return op_graph_dot(self.graph_ir)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        from xjit.jit.display import mimebundle
+
+        return mimebundle(self.graph_dot(), repr(self))
+
     @property
     def arg_names(self) -> list[str]:
         return self.__dict__["_generic"].arg_names
