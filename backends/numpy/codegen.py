@@ -18,6 +18,7 @@ from xjit.backends.numpy.access import NotVectorisable
 from xjit.backends.numpy.buffers import BufferPlan
 from xjit.backends.numpy.diagnostics import UnsupportedIRError
 from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape
+from xjit.backends.numpy.provenance import source_comment
 from xjit.backends.numpy.scalar_loops import scalar_loops
 from xjit.backends.numpy.scalar_ops import is_scalar_op, op_expr
 from xjit.backends.numpy.vectorize import NestEmitter, NestPlan, analyse, identity_fill, row_extent
@@ -146,6 +147,7 @@ class FunctionWriter:
 
     def nest(self, nest: NestOp, plan: NestPlan | str, folded: bool) -> None:
         self.nest_count += 1
+        self.emit_source_comment(nest)
         if isinstance(plan, NestPlan):
             try:
                 lines = NestEmitter(
@@ -164,6 +166,16 @@ class FunctionWriter:
         self.emit("# XjitPerformanceWarning: " + " ".join(msg.split()))
         for line in scalar_loops(nest, self.name, self.fresh, self.is_scalar):
             self.emit(line)
+
+    def emit_source_comment(self, nest: Operation, into: list[str] | None = None) -> None:
+        """The user's source lines behind a nest, as a comment above its statements."""
+        comment = source_comment(nest.location)
+        if comment is None:
+            return
+        if into is None:
+            self.emit(comment)
+        else:
+            into.append(comment)
 
     # top-level ops --------------------------------------------------------------------------
 
@@ -551,6 +563,7 @@ class FunctionWriter:
                     )  # type: ignore[union-attr]
                 elif isinstance(op, NestOp):
                     self.nest_count += 1
+                    self.emit_source_comment(op, body)
                     em = NestEmitter(
                         plans[op], self.name, self.fresh, self.module.const, self.is_scalar
                     )  # type: ignore[arg-type]
