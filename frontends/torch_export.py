@@ -48,10 +48,19 @@ def source_line(node: Any) -> str:
     recorded stack trace), or `<unknown>`."""
     st = node.meta.get("stack_trace") or ""
     frames = _FRAME_RE.findall(st)
-    if not frames:
+    # Decompositions and export's own machinery add frames inside torch: the model's line is
+    # the innermost frame outside the torch package.
+    user = [f for f in frames if not f[0].startswith(_torch_dir())]
+    if not user:
         return "<unknown>"
-    file, line = frames[-1]
+    file, line = user[-1]
     return f"{file}:{line}"
+
+
+def _torch_dir() -> str:
+    import torch
+
+    return os.path.dirname(torch.__file__) + os.sep
 
 
 def _loc_attr(node: Any) -> Any:
@@ -85,7 +94,8 @@ def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) 
         kind = "none" if leaves is not None and leaves[pos] is None else "tensor"
         return OutputSpec(kind), pos + 1
     children = []
-    for c in tree.children_specs:
+    kids = tree.children() if callable(getattr(tree, "children", None)) else tree.children_specs
+    for c in kids:
         spec, pos = _tree_to_spec(c, leaves, pos)
         children.append(spec)
     t = tree.type
@@ -101,7 +111,9 @@ def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) 
 
 
 # -- exporting ---------------------------------------------------------------------------------
-def export(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None, dynamic_shapes: Any) -> Any:
+def export(
+    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None, dynamic_shapes: Any
+) -> Any:
     """`torch.export.export`, strict first (TorchDynamo: the most faithful capture) and
     non-strict (Python tracing) where strict capture fails."""
     import torch
@@ -199,7 +211,9 @@ def _flatten_input(spec: OutputSpec, v: Any, where: str, out: list[Tensor]) -> N
         keys = spec.keys
         if not isinstance(v, dict) or set(v) != set(keys):
             got = sorted(v) if isinstance(v, dict) else type(v).__name__
-            raise ArgumentError(f"forward() {where} must be a dict with keys {list(keys)}, got {got}")
+            raise ArgumentError(
+                f"forward() {where} must be a dict with keys {list(keys)}, got {got}"
+            )
         for k, c in zip(keys, spec.children, strict=True):
             _flatten_input(c, v[k], f"{where}[{k!r}]", out)
     else:
@@ -219,7 +233,12 @@ def _build_module(res: ImportResult, root_type: str) -> ImportedModule:
     tensors = {name: Tensor(np.ascontiguousarray(a)) for name, a in res.params.items()}
     fop = next(op for op in res.module.ops if op.name == "func.func")
     metas = [t.meta for t in fop.function_type.inputs.data]  # type: ignore[attr-defined]
-    cf = CompiledFunction(res.module, tensors, metas, res.arg_names, res.output_spec, "forward")
+    try:
+        cf = CompiledFunction(res.module, tensors, metas, res.arg_names, res.output_spec, "forward")
+    except Exception as e:  # a lowering that does not handle this use of an op (yet)
+        raise TorchImportError(
+            f"the imported program does not compile: {type(e).__name__}: {e}"
+        ) from e
     root = ImportedModule(root_type, cf, res.input_spec)
     for name, t in tensors.items():
         *path, attr = name.split(".")

@@ -100,8 +100,8 @@ class GraphImporter:
     # -- checking --------------------------------------------------------------------------------
     def run(self) -> ImportResult:
         self._check_signature()
+        params, kinds, slots, arg_names = self._placeholders()  # refuses unsupported dtypes
         self._check_supported()
-        params, kinds, slots, arg_names = self._placeholders()
         for node in self.graph.nodes:
             if node.op == "call_function":
                 self.b.loc = _loc_attr(node)
@@ -233,7 +233,10 @@ class GraphImporter:
         if isinstance(v, torch.fx.Node):
             return self._value(v)
         if isinstance(v, (list, tuple)):
-            return [self._convert(x) for x in v]
+            items = [self._convert(x) for x in v]
+            if any(isinstance(x, SSAValue) and not _is_tensor(x) for x in items):
+                return self.b.constant(items)  # sizes known at run time: a ListConstruct
+            return items
         if isinstance(v, torch.dtype):
             return self.dtypes[v]
         if isinstance(v, (torch.memory_format, torch.layout, torch.device)):
@@ -286,9 +289,9 @@ class GraphImporter:
             params[name] = t.detach().cpu().contiguous().numpy().copy()
             kinds[name] = kind
             slots.append(td.GlobalSlotOp(name, vtensor_type(meta)))
-            self.values[node] = self.b.insert(
-                td.GlobalSlotGetOp(name, vtensor_type(meta))
-            ).results[0]
+            self.values[node] = self.b.insert(td.GlobalSlotGetOp(name, vtensor_type(meta))).results[
+                0
+            ]
         for t in arg_types:
             self.block.insert_arg(t, len(self.block.args))
         for node, arg in zip(user_nodes, self.block.args, strict=True):
@@ -303,7 +306,7 @@ class GraphImporter:
             for path, cls in (node.meta.get("nn_module_stack") or {}).values():
                 name = cls if isinstance(cls, str) else getattr(cls, "__qualname__", str(cls))
                 p = path.replace("L['self'].", "").replace("L['self']", "")
-                if p and "[" not in p and "(" not in p:
+                if p and not p.startswith("_") and "[" not in p and "(" not in p:
                     out.setdefault(p, name.rsplit(".", 1)[-1])
         return out
 
@@ -335,7 +338,7 @@ class GraphImporter:
             raise TorchImportError(
                 f"{source_line(node)}: cannot import {key} ({node.name}): {type(e).__name__}: {e}"
             ) from e
-        self._check_types(node, results)
+        results = self._check_types(node, results)
         self.values[node] = results[0] if _single_result(node) else tuple(results)
 
     def _emit_registry(self, opdef: OpDef, node: Any, **overrides: Any) -> tuple[SSAValue, ...]:
@@ -355,26 +358,35 @@ class GraphImporter:
         """Emit registry op `name` (`aten.softmax.int`) on converted arguments; its first result."""
         return self.b.emit(REGISTRY[f"torch.{name}"], list(args))[0]
 
-    def _check_types(self, node: Any, results: Sequence[Any]) -> None:
+    def _check_types(self, node: Any, results: Sequence[Any]) -> list[Any]:
         """xjit's shape rule must agree with what torch recorded: a dtype or static size that
-        differs would compute wrong numbers, so it is an error, not a cast."""
+        differs would compute wrong numbers, so it is an error, not a cast. Where the rule knows
+        less (sizes only known at run time), torch's type is given to the value by a
+        `torch.tensor_static_info_cast`."""
         vals = node.meta.get("val")
         vals = list(vals) if isinstance(vals, (tuple, list)) else [vals]
-        for v, r in zip(vals, results):
-            if r is None or not isinstance(v, self.torch.Tensor):
+        out = list(results)
+        for k, (v, r) in enumerate(zip(vals, results)):
+            if r is None or not isinstance(v, self.torch.Tensor) or not _is_tensor(r):
                 continue
-            if not isinstance(r.type, td.ValueTensorType):
-                continue
-            got = r.type.meta
+            have = r.type.meta
             want = self._meta(v, node.name)
-            same_dims = got.shape is not None and len(got.shape) == len(want.shape) and all(
-                a is None or b is None or a == b for a, b in zip(got.shape, want.shape)
+            dims = have.shape if have.shape is not None else (None,) * len(want.shape)
+            same = len(dims) == len(want.shape) and all(
+                a is None or b is None or a == b for a, b in zip(dims, want.shape)
             )
-            if got.dtype != want.dtype or not same_dims:
+            if have.dtype not in (None, want.dtype) or not same:
                 raise TorchImportError(
                     f"{source_line(node)}: {op_key(node.target)} ({node.name}): xjit infers "
-                    f"{_fmt(got)} where torch computed {_fmt(want)}"
+                    f"{_fmt(have)} where torch computed {_fmt(want)}"
                 )
+            if have != want:  # knows less, never contradicts
+                out[k] = self.b.insert(td.TensorStaticInfoCastOp(r, vtensor_type(want))).results[0]
+        return out
+
+
+def _is_tensor(v: SSAValue) -> bool:
+    return isinstance(v.type, td.ValueTensorType)
 
 
 def _single_result(node: Any) -> bool:
@@ -453,6 +465,40 @@ def _squeeze_dims(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, 
     return (x,)
 
 
+def _symbolic_as_minus_one(
+    g: GraphImporter, node: Any, sizes: list[Any], same_dim: bool
+) -> list[Any]:
+    """`view(x, [s0, 20])` with `s0` a symbolic size: the registry's shape rules need static
+    sizes, so a symbolic entry becomes -1, which computes the same size: for view/reshape when it
+    is the only one (numel fixes it), for expand when it is the input's own size there."""
+    symbolic = [i for i, s in enumerate(sizes) if not isinstance(s, int)]
+    if not symbolic:
+        return sizes
+    out = list(sizes)
+    if same_dim:
+        shape = node.args[0].meta["val"].shape
+        off = len(sizes) - len(shape)
+        for i in symbolic:
+            if i >= off and str(shape[i - off]) == str(sizes[i].meta.get("val")):
+                out[i] = -1
+        return out  # other symbolic sizes are read at run time (aten.size.int)
+    # view/reshape: torch recorded the result's shape; with one symbolic dim, -1 there
+    # recomputes it from numel.
+    dims = list(node.meta["val"].shape)
+    dyn = [i for i, d in enumerate(dims) if not isinstance(d, int)]
+    if len(dyn) > 1 or 0 in dims:
+        raise TorchImportError(f"{source_line(node)}: a view with several symbolic sizes")
+    return [-1 if i in dyn else int(d) for i, d in enumerate(dims)]
+
+
+def _view(name: str, arg: str, same_dim: bool) -> Handler:
+    def emit(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+        sizes = _symbolic_as_minus_one(g, node, list(a[arg]), same_dim)
+        return g._emit_registry(REGISTRY[f"torch.{name}"], node, **{arg: sizes})
+
+    return emit
+
+
 def _identity(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
     return (g._convert(a["self"]),)
 
@@ -478,7 +524,10 @@ _SPECIAL: dict[str, Handler] = {
     "aten.alias.default": _identity,
     "aten.detach.default": _identity,
     "aten.lift_fresh_copy.default": _rename("aten.clone"),
-    "aten._unsafe_view.default": _rename("aten.view"),
+    "aten._unsafe_view.default": _view("aten.view", "size", False),
+    "aten.view.default": _view("aten.view", "size", False),
+    "aten.reshape.default": _view("aten.reshape", "shape", False),
+    "aten.expand.default": _view("aten.expand", "size", True),
     "aten.gelu.default": _rename("aten.gelu"),
     "aten.sym_size.int": _rename("aten.size.int"),
 }
