@@ -10,8 +10,10 @@ Python traceback). See docs/import.md.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -29,7 +31,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _one_line(text: str) -> str:
-    return "; ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    """A multi-line message (the listing of unsupported ops) as one line: items joined by `; `."""
+    out = ""
+    for line in (x.strip() for x in str(text).splitlines()):
+        if line:
+            out += ("" if not out else " " if out.endswith(":") else "; ") + line
+    return out
 
 
 def _arg_parser() -> argparse.ArgumentParser:
@@ -45,6 +52,13 @@ def _arg_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
+    with warnings.catch_warnings():  # torch's deprecation notices are not the user's concern
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = _arg_parser().parse_args(argv)
     if not os.path.isfile(args.program):
         raise ImportCliError(f"{args.program}: no such file")
@@ -54,12 +68,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise ImportCliError("PyTorch is not installed (pip install xjit[torch])") from None
     from xjit.frontends.torch_export import TorchImportError, from_torch
 
+    log = logging.getLogger("torch.export")  # logs a traceback before raising: one line only
+    level = log.level
+    log.setLevel(logging.CRITICAL)
     try:
         ep = torch.export.load(args.program)
     except Exception as e:
         raise ImportCliError(
             f"{args.program}: not a torch.export program: {type(e).__name__}: {e}"
         ) from None
+    finally:
+        log.setLevel(level)
     try:
         module = from_torch(ep)
     except TorchImportError as e:
