@@ -499,6 +499,31 @@ def _view(name: str, arg: str, same_dim: bool) -> Handler:
     return emit
 
 
+def _any_dim(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """any(x, dim) = sum(x != 0 as int64, dim) > 0 (NaN counts as true, as in torch)."""
+    nonzero = g.emit("aten.ne.Scalar", g._convert(a["self"]), 0)
+    count = g.emit("aten.to.dtype", nonzero, T.int64, False, False, None)
+    dims = a["dim"] if isinstance(a["dim"], (list, tuple)) else [a["dim"]]
+    total = g.emit("aten.sum.dim_IntList", count, list(dims), a.get("keepdim", False), None)
+    return (g.emit("aten.gt.Scalar", total, 0),)
+
+
+def _clamp(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """clamp(x, lo, hi) = minimum(maximum(x, lo), hi) with 0-dim bounds of x's dtype (NaN
+    propagates through both, as in torch); _check_clamp refuses bounds that would promote."""
+    x = g._convert(a["self"])
+    dtype = x.type.meta.dtype
+    for bound, op in ((a.get("min"), "aten.maximum"), (a.get("max"), "aten.minimum")):
+        if bound is not None:
+            x = g.emit(op, x, g.emit("aten.full", [], bound, dtype))
+    return (x,)
+
+
+def _isnan(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    x = g._convert(a["self"])
+    return (g.emit("aten.ne.Tensor", x, x),)  # only NaN differs from itself
+
+
 def _identity(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
     return (g._convert(a["self"]),)
 
@@ -521,6 +546,10 @@ _SPECIAL: dict[str, Handler] = {
     "aten.scalar_tensor.default": _scalar_tensor,
     "aten._to_copy.default": _to_copy,
     "aten.squeeze.dims": _squeeze_dims,
+    "aten.any.dim": _any_dim,
+    "aten.any.dims": _any_dim,
+    "aten.clamp.default": _clamp,
+    "aten.isnan.default": _isnan,
     "aten.alias.default": _identity,
     "aten.detach.default": _identity,
     "aten.lift_fresh_copy.default": _rename("aten.clone"),
@@ -565,7 +594,22 @@ def _check_to_copy(g: GraphImporter, node: Any) -> str | None:
     return None if a.get("device") in (None, g.torch.device("cpu")) else "to another device"
 
 
+def _check_clamp(g: GraphImporter, node: Any) -> str | None:
+    a = g._bind(node)
+    x = node.args[0].meta["val"]
+    bounds = [b for b in (a.get("min"), a.get("max")) if b is not None]
+    if x.dtype.is_floating_point or all(isinstance(b, int) for b in bounds):
+        return None
+    return "a float bound of an integer tensor"
+
+
+def _check_any(g: GraphImporter, node: Any) -> str | None:
+    return None if g._bind(node).get("dim") not in (None, []) else "over all dims"
+
+
 _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
+    "aten.clamp.default": _check_clamp,
+    "aten.any.dims": _check_any,
     "aten._softmax.default": _check_softmax,
     "aten._log_softmax.default": _check_softmax,
     "aten.native_layer_norm.default": _check_layer_norm,

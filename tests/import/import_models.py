@@ -109,3 +109,41 @@ class LSTMTagger(nn.Module):
     def forward(self, idx):
         out, _ = self.lstm(self.emb(idx))
         return self.tag(out)
+
+
+class CausalSDPA(nn.Module):
+    """Attention through F.scaled_dot_product_attention (decomposed by torch.export)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(8, 24)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).view(B, T, 3, 2, C // 2).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return y.transpose(1, 2).reshape(B, T, C)
+
+
+class MHA(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.attn(x, x, x, need_weights=False)[0]
+
+
+class GRUNet(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(4, 6, batch_first=True)
+
+    def forward(self, x):
+        out, h = self.gru(x)
+        return out, h
+
+
+class ClampAny(nn.Module):
+    def forward(self, x):
+        return torch.clamp(x, -1.0, 1.0), x.isnan().logical_not().any(dim=1), (x > 0.5).any(dim=0)

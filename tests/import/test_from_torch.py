@@ -13,11 +13,15 @@ import numpy as np
 import pytest
 import torch
 from import_models import (
+    MHA,
     MLP,
     AvgPoolNet,
     BatchNormNet,
+    CausalSDPA,
+    ClampAny,
     EmbedLinear,
     GPTBlock,
+    GRUNet,
     LeNet,
     LSTMTagger,
     Structured,
@@ -210,6 +214,29 @@ def test_lstm_tagger(tmp_path: Path) -> None:
     torch.manual_seed(6)
     sets = [(torch.randint(0, 10, (2, 5)),), (torch.randint(0, 10, (2, 5)),)]
     _check_model(LSTMTagger(), sets, tmp_path)
+
+
+def test_scaled_dot_product_attention(tmp_path: Path) -> None:
+    torch.manual_seed(10)
+    _check_model(CausalSDPA(), [(torch.randn(2, 5, 8),), (torch.randn(2, 5, 8),)], tmp_path)
+
+
+def test_multihead_attention(tmp_path: Path) -> None:
+    torch.manual_seed(11)
+    _check_model(MHA(), [(torch.randn(2, 3, 8),), (torch.randn(2, 3, 8),)], tmp_path)
+
+
+def test_gru(tmp_path: Path) -> None:
+    torch.manual_seed(12)
+    _check_model(GRUNet(), [(torch.randn(2, 3, 4),), (torch.randn(2, 3, 4),)], tmp_path)
+
+
+def test_clamp_and_any_with_nan(tmp_path: Path) -> None:
+    torch.manual_seed(13)
+    a, b = torch.randn(3, 4) * 2, torch.randn(3, 4) * 2
+    a[1, 2] = float("nan")
+    b[0, :] = float("nan")
+    _check_model(ClampAny(), [(a,), (b,)], tmp_path)
 
 
 def test_adaptive_avg_pool_to_one(tmp_path: Path) -> None:
