@@ -83,6 +83,10 @@ class ImportResult:
     input_spec: OutputSpec  # structure of (args, kwargs): a tuple of a tuple and a dict
     output_spec: OutputSpec
     type_names: dict[str, str] = field(default_factory=dict)  # submodule path -> class name
+    # symbolic dim -> its (input index, dim) occurrences and range (dynamic_shapes)
+    dim_constraints: list[tuple[str, list[tuple[int, int]], int | None, int | None]] = field(
+        default_factory=list
+    )
 
 
 def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) -> Any:
@@ -163,10 +167,17 @@ class ImportedModule(_Submodule):
     """A PyTorch model imported through `torch.export`: `forward` is compiled; calls take the
     exported signature's (nested) structure, xjit Tensors or numpy arrays."""
 
-    def __init__(self, type_name: str, forward: CompiledFunction, input_spec: OutputSpec) -> None:
+    def __init__(
+        self,
+        type_name: str,
+        forward: CompiledFunction,
+        input_spec: OutputSpec,
+        dim_constraints: Sequence[tuple[str, list[tuple[int, int]], int | None, int | None]] = (),
+    ) -> None:
         super().__init__(type_name)
         object.__setattr__(self, "_compiled_forward", forward)
         object.__setattr__(self, "_input_spec", input_spec)
+        object.__setattr__(self, "_dim_constraints", tuple(dim_constraints))
         self.training = False
 
     @property
@@ -184,7 +195,31 @@ class ImportedModule(_Submodule):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         flat: list[Tensor] = []
         _flatten_input(self.__dict__["_input_spec"], (args, kwargs), "inputs", flat)
+        self._check_dims(flat)
         return self.forward(*flat)
+
+    def _check_dims(self, flat: list[Tensor]) -> None:
+        """What torch.export guards on symbolic dims: one value per symbol, within its range
+        (the compiled code only sees `?` dims)."""
+        from xjit.jit.compiled import ArgumentError
+
+        names = self.forward.arg_names
+        for sym, occ, lo, hi in self.__dict__["_dim_constraints"]:
+            sizes = [(i, d, flat[i].shape[d]) for i, d in occ if d < flat[i].dim()]
+            if not sizes:
+                continue
+            i0, d0, v = sizes[0]
+            for i, d, w in sizes[1:]:
+                if w != v:
+                    raise ArgumentError(
+                        f"forward() input '{names[i0]}' dim {d0} ({v}) and input '{names[i]}' "
+                        f"dim {d} ({w}) must be equal: both are the symbolic dim {sym}"
+                    )
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ArgumentError(
+                    f"forward() input '{names[i0]}' dim {d0} is {v}, outside the range "
+                    f"[{lo}, {hi}] of its symbolic dim {sym} (dynamic_shapes)"
+                )
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save as an `.xjit` archive (docs/archive.md); its `forward` takes the flat tensors."""
@@ -239,7 +274,7 @@ def _build_module(res: ImportResult, root_type: str) -> ImportedModule:
         raise TorchImportError(
             f"the imported program does not compile: {type(e).__name__}: {e}"
         ) from e
-    root = ImportedModule(root_type, cf, res.input_spec)
+    root = ImportedModule(root_type, cf, res.input_spec, res.dim_constraints)
     for name, t in tensors.items():
         *path, attr = name.split(".")
         owner: Module = root

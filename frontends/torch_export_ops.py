@@ -121,9 +121,24 @@ class GraphImporter:
         spec = self.ep.call_spec
         in_spec, _ = _tree_to_spec(spec.in_spec)
         out_spec, _ = _tree_to_spec(spec.out_spec, leaves)
-        return ImportResult(
+        res = ImportResult(
             module, params, kinds, arg_names, in_spec, out_spec, self._module_types()
         )
+        res.dim_constraints = self._dim_constraints()
+        return res
+
+    def _dim_constraints(self) -> list[tuple[str, list[tuple[int, int]], int | None, int | None]]:
+        """Per symbolic dim of the inputs: where it occurs (input index, dim) and its range."""
+        where: dict[str, list[tuple[int, int]]] = {}
+        for i, node in enumerate(n for n in self.graph.nodes if n in self.user_inputs):
+            for d, size in enumerate(node.meta["val"].shape):
+                if not isinstance(size, int) and str(size).isidentifier():
+                    where.setdefault(str(size), []).append((i, d))
+        ranges = {
+            str(k): (_finite(r.lower), _finite(r.upper))
+            for k, r in self.ep.range_constraints.items()
+        }
+        return [(sym, occ, *ranges.get(sym, (None, None))) for sym, occ in where.items()]
 
     def _check_signature(self) -> None:
         from torch.export.graph_signature import InputKind, OutputKind
@@ -294,6 +309,7 @@ class GraphImporter:
             ]
         for t in arg_types:
             self.block.insert_arg(t, len(self.block.args))
+        self.user_inputs = set(user_nodes)
         for node, arg in zip(user_nodes, self.block.args, strict=True):
             arg.name_hint = node.name
             self.values[node] = arg
@@ -383,6 +399,13 @@ class GraphImporter:
             if have != want:  # knows less, never contradicts
                 out[k] = self.b.insert(td.TensorStaticInfoCastOp(r, vtensor_type(want))).results[0]
         return out
+
+
+def _finite(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError, OverflowError):  # sympy's (int_)oo
+        return None
 
 
 def _is_tensor(v: SSAValue) -> bool:

@@ -179,6 +179,22 @@ def test_dynamic_batch_dim(tmp_path: Path) -> None:
     )
 
 
+def test_symbolic_dims_are_guarded_as_torch_export_does() -> None:
+    class Add(torch.nn.Module):
+        def forward(self, x, y):
+            return x + y
+
+    b = torch.export.Dim("b", min=2, max=10)
+    m = xjit.from_torch(Add(), (torch.randn(3, 4), torch.randn(3, 4)), ({0: b}, {0: b}))
+    x, y = np.ones((5, 4), np.float32), np.full((5, 4), 2, np.float32)
+    np.testing.assert_array_equal(m(x, y).numpy(), x + y)
+    # numpy would broadcast a batch of 1 silently; torch.export's guard refuses it
+    with pytest.raises(xjit.jit.ArgumentError, match=r"input 'x' dim 0 \(5\) and input 'y' dim 0 "):
+        m(x, y[:1])
+    with pytest.raises(xjit.jit.ArgumentError, match=r"dim 0 is 11, outside the range \[2, 10\]"):
+        m(np.ones((11, 4), np.float32), np.ones((11, 4), np.float32))
+
+
 def test_dynamic_batch_through_a_reshape_fails_loudly() -> None:
     """Reshapes that split or merge a `?` dim do not lower yet (xjit/ops/shape_ops.py): the
     import says so instead of guessing."""
