@@ -147,3 +147,20 @@ class GRUNet(nn.Module):
 class ClampAny(nn.Module):
     def forward(self, x):
         return torch.clamp(x, -1.0, 1.0), x.isnan().logical_not().any(dim=1), (x > 0.5).any(dim=0)
+
+
+class CoreOps(nn.Module):
+    """A spread of core ATen ops: slices, select, cat/stack, reductions with dims, max.dim,
+    argmax, where, arange/full, pow/rsqrt/exp/log, softmax/log_softmax, int64 arithmetic."""
+
+    def forward(self, x, i):
+        a = x[:, 1:] * 2 - x[:, :-1]
+        b = torch.cat([a, x[:, 0:1]], dim=1)
+        c = b.mean(dim=-1, keepdim=True) + b.amax(dim=0) - b.sum(0)
+        d = torch.where(c > 0, c.exp(), (c.abs() + 1).log())
+        e = d.pow(2).rsqrt() / (1 + torch.arange(4, dtype=torch.float32))
+        f = x.max(dim=1).values + x.argmax(dim=1).float() + x[:, 1] + x.select(1, 2)
+        g = torch.stack([f, -f], 0).t().contiguous().flatten()
+        h = torch.minimum(e, torch.zeros_like(e)) + torch.full((3, 4), 0.5)
+        k = (i * 3 + 1) - (i > 2).long()
+        return e, g, h, k, torch.softmax(x, 0), torch.log_softmax(x, 1), x.t().reshape(2, 6)

@@ -19,6 +19,7 @@ from import_models import (
     BatchNormNet,
     CausalSDPA,
     ClampAny,
+    CoreOps,
     EmbedLinear,
     GPTBlock,
     GRUNet,
@@ -253,6 +254,12 @@ def test_clamp_and_any_with_nan(tmp_path: Path) -> None:
     a[1, 2] = float("nan")
     b[0, :] = float("nan")
     _check_model(ClampAny(), [(a,), (b,)], tmp_path)
+
+
+def test_core_aten_ops(tmp_path: Path) -> None:
+    torch.manual_seed(14)
+    sets = [(torch.randn(3, 4), torch.randint(-5, 5, (3,))) for _ in range(2)]
+    _check_model(CoreOps(), sets, tmp_path)
 
 
 def test_adaptive_avg_pool_to_one(tmp_path: Path) -> None:
