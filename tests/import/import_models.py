@@ -164,3 +164,19 @@ class CoreOps(nn.Module):
         h = torch.minimum(e, torch.zeros_like(e)) + torch.full((3, 4), 0.5)
         k = (i * 3 + 1) - (i > 2).long()
         return e, g, h, k, torch.softmax(x, 0), torch.log_softmax(x, 1), x.t().reshape(2, 6)
+
+
+class BuffersAndConstants(nn.Module):
+    """Tied weights, a persistent and a non-persistent buffer, a constant made in forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(6, 4)
+        self.head = nn.Linear(4, 6, bias=False)
+        self.head.weight = self.emb.weight
+        self.register_buffer("scale", torch.tensor([1.0, 2.0, 3.0, 4.0]))
+        self.register_buffer("shift", torch.ones(4), persistent=False)
+
+    def forward(self, i):
+        h = self.emb(i) * self.scale + self.shift + torch.tensor([0.5, 0.25, 0.0, 1.0])
+        return self.head(h)

@@ -17,6 +17,7 @@ from import_models import (
     MLP,
     AvgPoolNet,
     BatchNormNet,
+    BuffersAndConstants,
     CausalSDPA,
     ClampAny,
     CoreOps,
@@ -260,6 +261,16 @@ def test_core_aten_ops(tmp_path: Path) -> None:
     torch.manual_seed(14)
     sets = [(torch.randn(3, 4), torch.randint(-5, 5, (3,))) for _ in range(2)]
     _check_model(CoreOps(), sets, tmp_path)
+
+
+def test_buffers_constants_and_tied_weights(tmp_path: Path) -> None:
+    torch.manual_seed(15)
+    sets = [(torch.randint(0, 6, (2, 3)),), (torch.randint(0, 6, (2, 3)),)]
+    m = _check_model(BuffersAndConstants(), sets, tmp_path)
+    slots = [
+        line.split("@")[1].split()[0] for line in m.graph.splitlines() if 'global_slot "' in line
+    ]
+    assert slots == ["emb.weight", "scale", "shift", "lifted_tensor_0"]
 
 
 def test_adaptive_avg_pool_to_one(tmp_path: Path) -> None:
