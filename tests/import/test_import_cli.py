@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from import_models import MLP, LeNet
+from import_models import MLP, LeNet, Structured
 
 BIN = Path(sys.executable).parent
 
@@ -56,6 +56,35 @@ def test_import_then_run_without_torch(tmp_path: Path) -> None:
     with torch.no_grad():
         want = model(x2).numpy()
     np.testing.assert_allclose(np.load(out)["output_0"], want, rtol=1e-5, atol=1e-6)
+
+
+def test_structured_outputs_through_xjit_run(tmp_path: Path) -> None:
+    """A dict input is passed flat; the None output has no value: xjit-run writes the tensors."""
+    torch.manual_seed(1)
+    model = Structured().eval()
+    x, h = torch.randn(2, 4), torch.randn(2, 4)
+    pt2 = tmp_path / "s.pt2"
+    torch.export.save(torch.export.export(model, (x, {"h": h})), str(pt2))
+    assert _xjit_import(str(pt2), "-o", str(tmp_path / "s.xjit")).returncode == 0
+    np.save(tmp_path / "x.npy", x.numpy())
+    np.save(tmp_path / "h.npy", h.numpy())
+    run = "import sys; sys.modules['torch'] = None\nfrom xjit.run import main\nsys.exit(main(sys.argv[1:]))\n"
+    out = tmp_path / "out.npz"
+    args = [str(tmp_path / "s.xjit"), "-i", str(tmp_path / "x.npy"), "-i", str(tmp_path / "h.npy")]
+    proc = subprocess.run(
+        [sys.executable, "-c", run, *args, "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    with torch.no_grad():
+        y, none, (sig, h2) = model(x, {"h": h})
+    assert none is None
+    got = np.load(out)
+    assert sorted(got.files) == ["output_0", "output_1", "output_2"]
+    for name, want in zip(("output_0", "output_1", "output_2"), (y, sig, h2), strict=True):
+        np.testing.assert_allclose(got[name], want.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def _error_of(proc: subprocess.CompletedProcess[str]) -> str:
