@@ -94,6 +94,7 @@ class GraphImporter:
         self.graph = ep.graph
         self.dtypes = _torch_dtypes()
         self.values: dict[Any, Any] = {}
+        self.user_inputs: set[Any] = set()  # the USER_INPUT placeholders
         self.block = Block()
         self.b = TorchBuilder(InsertPoint.at_end(self.block))
 
