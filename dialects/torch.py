@@ -9,6 +9,7 @@ schema, the verifier runs the op's shape/dtype rule, and the printed form is tor
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -129,7 +130,11 @@ class ConstantFloatOp(IRDLOperation):
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantFloatOp:
-        op = cls(parser.parse_float())
+        if parser._current_token.text[:2] in ("0x", "0X"):  # inf/nan: print_float writes bits
+            bits = parser.parse_integer(allow_boolean=False, allow_negative=False)
+            op = cls(struct.unpack("<d", bits.to_bytes(8, "little"))[0])
+        else:
+            op = cls(parser.parse_float())
         op.attributes |= parser.parse_optional_attr_dict()
         return op
 

@@ -35,16 +35,21 @@ def meta_of(t: Tensor) -> TensorMeta:
 class OutputSpec:
     """How the flat results of the compiled function rebuild the Python return value."""
 
-    kind: str  # "tensor" | "tuple" | "list"
+    kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
     children: tuple[OutputSpec, ...] = ()
+    keys: tuple[str, ...] = ()  # a dict's keys, one per child
 
     def rebuild(self, flat: Sequence[Any], pos: int = 0) -> tuple[Any, int]:
         if self.kind == "tensor":
             return flat[pos], pos + 1
+        if self.kind == "none":  # a None result: no flat value
+            return None, pos
         items = []
         for c in self.children:
             item, pos = c.rebuild(flat, pos)
             items.append(item)
+        if self.kind == "dict":
+            return dict(zip(self.keys, items, strict=True)), pos
         return (tuple(items) if self.kind == "tuple" else items), pos
 
 

@@ -29,6 +29,10 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module("xjit.jit")
+    if name == "from_torch":  # torch.export import (docs/import.md); torch loads on the call
+        from xjit.frontends.torch_export import from_torch
+
+        return from_torch
     from xjit.ops.registry import OVERLOADS, _ensure_loaded
 
     _ensure_loaded()

@@ -136,6 +136,10 @@ def _arg_hint(message: str) -> str:
 
 
 def _leaves(v: Any) -> list[Any]:
+    if v is None:  # a None result (imported programs): no output
+        return []
+    if isinstance(v, dict):
+        return [x for item in v.values() for x in _leaves(item)]
     if isinstance(v, list | tuple):
         return [x for item in v for x in _leaves(item)]
     return [v]

@@ -205,27 +205,39 @@ def _spec_to_py(spec: Any) -> dict[str, Any]:
     if not isinstance(spec, OutputSpec):
         raise ArchiveError(f"cannot save an output structure of type {type(spec).__name__}")
     d: dict[str, Any] = {"kind": spec.kind}
-    if spec.kind != "tensor":
+    if spec.kind not in ("tensor", "none"):
         d["children"] = [_spec_to_py(c) for c in spec.children]
+    if spec.kind == "dict":
+        d["keys"] = list(spec.keys)
     return d
 
 
 def _spec_from_py(d: Any, depth: int = 0) -> Any:
     from xjit.frontends.trace import OutputSpec
 
-    if depth > 100 or not isinstance(d, dict) or d.get("kind") not in ("tensor", "tuple", "list"):
+    kinds = ("tensor", "tuple", "list", "dict", "none")
+    if depth > 100 or not isinstance(d, dict) or d.get("kind") not in kinds:
         raise ArchiveError("manifest: malformed output structure")
-    if d["kind"] == "tensor":
+    if d["kind"] in ("tensor", "none"):
         if set(d) != {"kind"}:
             raise ArchiveError("manifest: malformed output structure")
-        return OutputSpec("tensor")
-    if set(d) != {"kind", "children"} or not isinstance(d["children"], list):
+        return OutputSpec(d["kind"])
+    fields = {"kind", "children", "keys"} if d["kind"] == "dict" else {"kind", "children"}
+    if set(d) != fields or not isinstance(d["children"], list):
         raise ArchiveError("manifest: malformed output structure")
-    return OutputSpec(d["kind"], tuple(_spec_from_py(c, depth + 1) for c in d["children"]))
+    keys = tuple(d.get("keys", ()))
+    if d["kind"] == "dict" and (
+        len(keys) != len(d["children"]) or not all(isinstance(k, str) for k in keys)
+    ):
+        raise ArchiveError("manifest: malformed output structure")
+    children = tuple(_spec_from_py(c, depth + 1) for c in d["children"])
+    return OutputSpec(d["kind"], children, keys)
 
 
 def _spec_leaves(spec: Any) -> int:
-    return 1 if spec.kind == "tensor" else sum(_spec_leaves(c) for c in spec.children)
+    if spec.kind in ("tensor", "none"):
+        return int(spec.kind == "tensor")
+    return sum(_spec_leaves(c) for c in spec.children)
 
 
 def _type_sig(t: Any) -> dict[str, Any]:

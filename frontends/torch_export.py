@@ -1,0 +1,337 @@
+"""Importing real PyTorch programs: `torch.export` → the torch dialect (docs/import.md).
+
+`from_torch(model, args)` exports a `torch.nn.Module` (or takes an `ExportedProgram`), runs
+PyTorch's decompositions to the core ATen set, and emits one torch-dialect op per FX node with
+the tracer's IR builder (frontends/builder.py). Every ATen op maps onto an op of xjit's registry
+(xjit/ops/), decomposed here where that is exact (`_softmax` → `softmax.int`,
+`split_with_sizes` → `slice.Tensor`s, ...): an imported model is lowered by the same code as one
+written against `import xjit as torch`. The mapping tables live in frontends/torch_export_ops.py.
+
+Parameters, buffers and lifted constants become `torch.global_slot`s holding numpy copies; the
+result is an `ImportedModule` whose `forward` is a normal `CompiledFunction`, so it saves as a
+`.xjit` archive that loads and runs without PyTorch.
+
+torch is imported only inside the functions that need it: `import xjit` and `xjit.from_torch`
+attribute access stay torch-free.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from xjit._tensor import Tensor
+from xjit.nn.module import Module
+
+if TYPE_CHECKING:
+    from xdsl.dialects.builtin import ModuleOp
+
+    from xjit.frontends.trace import OutputSpec
+    from xjit.jit.compiled import CompiledFunction
+
+
+class TorchImportError(RuntimeError):
+    """A PyTorch program that xjit cannot import (unsupported ops, dtypes, signatures)."""
+
+
+# -- locations -------------------------------------------------------------------------------
+_FRAME_RE = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
+
+
+def source_line(node: Any) -> str:
+    """`file:line` of the model code that produced an FX node (the innermost frame of its
+    recorded stack trace), or `<unknown>`."""
+    st = node.meta.get("stack_trace") or ""
+    frames = _FRAME_RE.findall(st)
+    # Decompositions and export's own machinery add frames inside torch: the model's line is
+    # the innermost frame outside the torch package.
+    user = [f for f in frames if not f[0].startswith(_torch_dir())]
+    if not user:
+        return "<unknown>"
+    file, line = user[-1]
+    return f"{file}:{line}"
+
+
+def _torch_dir() -> str:
+    import torch
+
+    return os.path.dirname(torch.__file__) + os.sep
+
+
+def _loc_attr(node: Any) -> Any:
+    from xdsl.dialects.builtin import FileLineColLoc, IntAttr, StringAttr
+
+    where = source_line(node)
+    if where == "<unknown>":
+        return None
+    file, line = where.rsplit(":", 1)
+    return FileLineColLoc(StringAttr(file), IntAttr(int(line)), IntAttr(1))
+
+
+# -- the result --------------------------------------------------------------------------------
+@dataclass
+class ImportResult:
+    module: ModuleOp
+    params: dict[str, np.ndarray]  # global slot name -> value
+    param_kinds: dict[str, str]  # global slot name -> "parameter" | "buffer"
+    arg_names: list[str]
+    input_spec: OutputSpec  # structure of (args, kwargs): a tuple of a tuple and a dict
+    output_spec: OutputSpec
+    type_names: dict[str, str] = field(default_factory=dict)  # submodule path -> class name
+    # symbolic dim -> its (input index, dim) occurrences and range (dynamic_shapes)
+    dim_constraints: list[tuple[str, list[tuple[int, int]], int | None, int | None]] = field(
+        default_factory=list
+    )
+
+
+def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) -> Any:
+    """A torch pytree `TreeSpec` as xjit's OutputSpec: tuple/list/dict nodes keep their kind
+    (dicts their keys); a leaf is `tensor`, or `none` where `leaves[pos]` is None."""
+    from xjit.frontends.trace import OutputSpec
+
+    if tree.is_leaf():
+        kind = "none" if leaves is not None and leaves[pos] is None else "tensor"
+        return OutputSpec(kind), pos + 1
+    children = []
+    kids = tree.children() if callable(getattr(tree, "children", None)) else tree.children_specs
+    for c in kids:
+        spec, pos = _tree_to_spec(c, leaves, pos)
+        children.append(spec)
+    t = tree.type
+    if t is dict or (isinstance(t, type) and issubclass(t, dict)):
+        return OutputSpec("dict", tuple(children), tuple(str(k) for k in tree.context)), pos
+    if t is list:
+        return OutputSpec("list", tuple(children)), pos
+    if t is tuple or (isinstance(t, type) and issubclass(t, tuple)):  # namedtuples as tuples
+        return OutputSpec("tuple", tuple(children)), pos
+    if t is None:  # a None in the tree (no leaf)
+        return OutputSpec("none"), pos
+    raise TorchImportError(f"cannot import a {getattr(t, '__name__', t)} in the model's signature")
+
+
+# -- exporting ---------------------------------------------------------------------------------
+def export(
+    model: Any, args: tuple[Any, ...], kwargs: dict[str, Any] | None, dynamic_shapes: Any
+) -> Any:
+    """`torch.export.export`, strict first (TorchDynamo: the most faithful capture) and
+    non-strict (Python tracing) where strict capture fails."""
+    import torch
+
+    try:
+        return torch.export.export(
+            model, args, kwargs=kwargs, dynamic_shapes=dynamic_shapes, strict=True
+        )
+    except Exception as strict_error:  # dynamo cannot capture everything; non-strict often can
+        try:
+            return torch.export.export(
+                model, args, kwargs=kwargs, dynamic_shapes=dynamic_shapes, strict=False
+            )
+        except Exception as e:
+            raise TorchImportError(
+                f"torch.export failed (strict: {type(strict_error).__name__}: "
+                f"{_first_line(strict_error)}; non-strict: {type(e).__name__}: {_first_line(e)})"
+            ) from e
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def import_program(ep: Any) -> ImportResult:
+    """Emit the torch-dialect module of an ExportedProgram (decomposed to core ATen here)."""
+    from xjit.frontends.torch_export_ops import GraphImporter
+
+    ep = ep.run_decompositions()
+    return GraphImporter(ep).run()
+
+
+# -- the imported module -----------------------------------------------------------------------
+class _Submodule(Module):
+    """A node of the imported hierarchy: the PyTorch submodule's class name, its tensors."""
+
+    def __init__(self, type_name: str) -> None:
+        super().__init__()
+        object.__setattr__(self, "_type_name", type_name)
+
+    def _get_name(self) -> str:
+        return self.__dict__["_type_name"]
+
+
+class ImportedModule(_Submodule):
+    """A PyTorch model imported through `torch.export`: `forward` is compiled; calls take the
+    exported signature's (nested) structure, xjit Tensors or numpy arrays."""
+
+    def __init__(
+        self,
+        type_name: str,
+        forward: CompiledFunction,
+        input_spec: OutputSpec,
+        dim_constraints: Sequence[tuple[str, list[tuple[int, int]], int | None, int | None]] = (),
+    ) -> None:
+        super().__init__(type_name)
+        object.__setattr__(self, "_compiled_forward", forward)
+        object.__setattr__(self, "_input_spec", input_spec)
+        object.__setattr__(self, "_dim_constraints", tuple(dim_constraints))
+        self.training = False
+
+    @property
+    def forward(self) -> CompiledFunction:  # type: ignore[override]
+        return self.__dict__["_compiled_forward"]
+
+    @property
+    def graph(self) -> str:
+        return self.forward.graph
+
+    @property
+    def code(self) -> str:
+        return self.forward.code
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        flat: list[Tensor] = []
+        _flatten_input(self.__dict__["_input_spec"], (args, kwargs), "inputs", flat)
+        self._check_dims(flat)
+        return self.forward(*flat)
+
+    def _check_dims(self, flat: list[Tensor]) -> None:
+        """What torch.export guards on symbolic dims: one value per symbol, within its range
+        (the compiled code only sees `?` dims)."""
+        from xjit.jit.compiled import ArgumentError
+
+        names = self.forward.arg_names
+        for sym, occ, lo, hi in self.__dict__["_dim_constraints"]:
+            sizes = [(i, d, flat[i].shape[d]) for i, d in occ if d < flat[i].dim()]
+            if not sizes:
+                continue
+            i0, d0, v = sizes[0]
+            for i, d, w in sizes[1:]:
+                if w != v:
+                    raise ArgumentError(
+                        f"forward() input '{names[i0]}' dim {d0} ({v}) and input '{names[i]}' "
+                        f"dim {d} ({w}) must be equal: both are the symbolic dim {sym}"
+                    )
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ArgumentError(
+                    f"forward() input '{names[i0]}' dim {d0} is {v}, outside the range "
+                    f"[{lo}, {hi}] of its symbolic dim {sym} (dynamic_shapes)"
+                )
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Save as an `.xjit` archive (docs/archive.md); its `forward` takes the flat tensors."""
+        from xjit.jit.archive import save
+
+        save(self, path)
+
+
+def _flatten_input(spec: OutputSpec, v: Any, where: str, out: list[Tensor]) -> None:
+    """Check `v` against the exported input structure and append its tensors to `out`."""
+    from xjit.jit.compiled import ArgumentError
+
+    kind = spec.kind
+    if kind == "tensor":
+        if isinstance(v, np.ndarray):
+            v = Tensor(v)
+        if not isinstance(v, Tensor):
+            raise ArgumentError(f"forward() {where} must be a Tensor, got {type(v).__name__}")
+        out.append(v)
+    elif kind == "none":
+        if v is not None:
+            raise ArgumentError(f"forward() {where} must be None, got {type(v).__name__}")
+    elif kind == "dict":
+        keys = spec.keys
+        if not isinstance(v, dict) or set(v) != set(keys):
+            got = sorted(v) if isinstance(v, dict) else type(v).__name__
+            raise ArgumentError(
+                f"forward() {where} must be a dict with keys {list(keys)}, got {got}"
+            )
+        for k, c in zip(keys, spec.children, strict=True):
+            _flatten_input(c, v[k], f"{where}[{k!r}]", out)
+    else:
+        if not isinstance(v, (tuple, list)) or len(v) != len(spec.children):
+            n = len(v) if isinstance(v, (tuple, list)) else type(v).__name__
+            raise ArgumentError(
+                f"forward() {where} must be a {kind} of {len(spec.children)} items, got {n}"
+            )
+        for i, (c, x) in enumerate(zip(spec.children, v, strict=True)):
+            _flatten_input(c, x, f"{where}[{i}]", out)
+
+
+def _build_module(res: ImportResult, root_type: str) -> ImportedModule:
+    from xjit.jit.compiled import CompiledFunction
+    from xjit.nn.module import Parameter
+
+    tensors = {name: Tensor(np.ascontiguousarray(a)) for name, a in res.params.items()}
+    fop = next(op for op in res.module.ops if op.name == "func.func")
+    metas = [t.meta for t in fop.function_type.inputs.data]  # type: ignore[attr-defined]
+    try:
+        cf = CompiledFunction(res.module, tensors, metas, res.arg_names, res.output_spec, "forward")
+    except Exception as e:  # a lowering that does not handle this use of an op (yet)
+        raise TorchImportError(
+            f"the imported program does not compile: {type(e).__name__}: {e}"
+        ) from e
+    root = ImportedModule(root_type, cf, res.input_spec, res.dim_constraints)
+    for name, t in tensors.items():
+        *path, attr = name.split(".")
+        owner: Module = root
+        for i, part in enumerate(path):
+            child = owner._modules.get(part)
+            if child is None:
+                sub = ".".join(path[: i + 1])
+                child = _Submodule(res.type_names.get(sub, "Module"))
+                child.training = False
+                owner.add_module(part, child)
+            owner = child
+        if res.param_kinds[name] == "parameter":
+            owner.register_parameter(attr, Parameter(t))
+            tensors[name] = owner._parameters[attr]  # the module's object is the slot's value
+        else:
+            owner.register_buffer(attr, t)
+    cf.params.update(tensors)
+    return root
+
+
+def from_torch(
+    model: Any,
+    args: tuple[Any, ...] = (),
+    dynamic_shapes: Any = None,
+    *,
+    kwargs: dict[str, Any] | None = None,
+) -> ImportedModule:
+    """Import a PyTorch model through `torch.export` and compile it with xjit.
+
+    `model` is a `torch.nn.Module` (exported with `args`/`kwargs` and `dynamic_shapes`, as
+    `torch.export.export` takes them) or an `ExportedProgram`. Raises `TorchImportError` listing
+    every ATen op xjit cannot lower yet, with counts and model source lines."""
+    import torch
+
+    if isinstance(model, torch.export.ExportedProgram):
+        ep = model
+        root_type = _root_type_of_program(ep)
+    elif isinstance(model, torch.nn.Module):
+        if not isinstance(args, tuple):
+            args = (args,)
+        ep = export(model, args, kwargs, dynamic_shapes)
+        root_type = type(model).__name__
+    else:
+        raise TypeError(
+            f"from_torch expects a torch.nn.Module or a torch.export.ExportedProgram, "
+            f"got {type(model).__name__}"
+        )
+    return _build_module(import_program(ep), root_type)
+
+
+def _root_type_of_program(ep: Any) -> str:
+    nn_stack = {}
+    for node in ep.graph.nodes:
+        nn_stack = node.meta.get("nn_module_stack") or {}
+        if nn_stack:
+            break
+    for path, (_, cls) in nn_stack.items():
+        if path == "L__self__" or not path:
+            return getattr(cls, "__name__", str(cls).rsplit(".", 1)[-1])
+    return "ExportedProgram"
