@@ -124,10 +124,67 @@ def test_verifier_error_names_op_and_location(write) -> None:
     assert proc.stdout == ""
 
 
+# INVALID with mlir-opt's annotation of the error it must produce (the nest is on line 3).
+EXPECTING = "// expected-error@+2 {{expected 1 iterator kinds (one per bound), got 2}}\n" + INVALID
+
+
 def test_verify_diagnostics_accepts_expected_error(write) -> None:
-    proc = run(write(INVALID), "--verify-diagnostics")
+    proc = run(write(EXPECTING), "--verify-diagnostics")
     assert proc.returncode == 0, proc.stderr
-    assert "expected 1 iterator kinds (one per bound), got 2" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_verify_diagnostics_rejects_unexpected_error(write) -> None:
+    path = write(INVALID)
+    proc = run(path, "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert f"{path}:2: error: unexpected error: 'loop.nest' op expected 1 iterator" in proc.stderr
+
+
+def test_verify_diagnostics_rejects_changed_message(write) -> None:
+    path = write(EXPECTING.replace("got 2", "got 3"))
+    proc = run(path, "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert (
+        f'{path}:1: error: expected error "expected 1 iterator kinds (one per bound), got 3"'
+        in (proc.stderr)
+    )
+    assert "was not produced" in proc.stderr
+    assert "unexpected error: 'loop.nest' op expected 1 iterator kinds" in proc.stderr
+
+
+def test_verify_diagnostics_rejects_wrong_line(write) -> None:
+    proc = run(write(EXPECTING.replace("@+2", "@+1")), "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert "was not produced (at line 2)" in proc.stderr
+
+
+def test_verify_diagnostics_rejects_valid_ir(write) -> None:
+    path = write(EXPECTING.replace(INVALID, GOOD))
+    proc = run(path, "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert f"{path}:1: error: expected error" in proc.stderr
+
+
+def test_verify_diagnostics_split_input_file_lines_are_file_lines(write) -> None:
+    # The second chunk's annotation is on file line 9, its nest on line 11.
+    text = f"{GOOD}// -----\n{EXPECTING}"
+    assert text.splitlines()[10].lstrip().startswith("loop.nest")
+    assert run(write(text), "--verify-diagnostics", "--split-input-file").returncode == 0
+    proc = run(write(text.replace("@+2", "@+3")), "--verify-diagnostics", "--split-input-file")
+    assert_clean_failure(proc)
+    assert ":9: error: expected error" in proc.stderr
+    assert "(at line 12)" in proc.stderr
+    assert ":11: error: unexpected error" in proc.stderr
+
+
+def test_verify_diagnostics_parse_error_can_be_expected(write) -> None:
+    text = (
+        'func.func @f() {\n  // expected-error@+1 {{unterminated string literal}}\n  %0 = "abc\n}\n'
+    )
+    assert run(write(text), "--verify-diagnostics").returncode == 0
+    proc = run(write(text.replace("unterminated", "untermin8ed")), "--verify-diagnostics")
+    assert_clean_failure(proc)
 
 
 def test_split_input_file_reports_every_chunk(write) -> None:

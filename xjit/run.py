@@ -146,9 +146,7 @@ def _leaves(v: Any) -> list[Any]:
 
 
 def _parse_mlir(path: str) -> Any:
-    from xdsl.parser import Parser
-    from xdsl.utils.exceptions import ParseError
-
+    from xjit._irtext import IRTextError, parse_and_verify
     from xjit.dialects import make_context
 
     try:
@@ -163,16 +161,9 @@ def _parse_mlir(path: str) -> Any:
     except UnicodeDecodeError as e:
         raise RunError(f"{path}: not UTF-8 text ({e.reason})") from None
     try:
-        module = Parser(make_context(), text, path).parse_module()
-    except ParseError as e:
-        raise RunError(f"{e.span.get_location()}: {_one_line(e.msg)}") from None
-    except Exception as e:
-        raise RunError(f"{path}: does not parse: {_one_line(str(e))}") from None
-    try:
-        module.verify()
-    except Exception as e:
-        raise RunError(f"{path}: does not verify: {_one_line(str(e))}") from None
-    return module
+        return parse_and_verify(make_context(), text, path)
+    except IRTextError as e:
+        raise RunError(str(e)) from None
 
 
 def _is_torch_level(module: Any) -> bool:
