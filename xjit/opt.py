@@ -122,6 +122,10 @@ def _expectations(text: str, offset: int) -> list[_Expectation]:
     return out
 
 
+# How pass errors name an op kind: "op 'torch.global_slot' is outside ...".
+_NAMED_OP = re.compile(r"\bop '([A-Za-z_][\w.$-]*)'")
+
+
 def _line_of(location: str) -> int | None:
     """The line of a `file:line:col` string (None for a bare file name)."""
     parts = location.rsplit(":", 2)
@@ -348,11 +352,14 @@ class XjitOptMain(xDSLOptMain):
                 if self.debug:
                     raise
                 msg = str(e) if isinstance(e, DiagnosticException) else f"{type(e).__name__}: {e}"
+                where, point = self._locate_named_op(module, msg)
+                text = f"{where}: error: pass '{spec}' failed: {msg}"
+                if point is not None:
+                    text += "\n" + self._caret_lines(point)
                 self._diagnose(
-                    None,
+                    point.get_location().line if point is not None else None,
                     f"pass '{spec}' failed: {msg}",
-                    f"{name}: error: pass '{spec}' failed: {msg}\n"
-                    f"(rerun with --debug or {DEBUG_ENV}=1 for the Python traceback)",
+                    f"{text}\n(rerun with --debug or {DEBUG_ENV}=1 for the Python traceback)",
                 )
                 return None
             self._timings.append((str(spec), time.perf_counter() - t0))
@@ -399,6 +406,16 @@ class XjitOptMain(xDSLOptMain):
             raise _ChunkDone(None) from None
         finally:
             self._timings.append(("verifier", time.perf_counter() - t0))
+
+    def _locate_named_op(self, module: ModuleOp, msg: str) -> tuple[str, Span | None]:
+        """A pass failure has no location; when its message names an op kind (`op 'x.y'`),
+        point at the first such op of the input that is still in the module."""
+        m = _NAMED_OP.search(msg)
+        if m is not None:
+            for op in module.walk():
+                if op.name == m.group(1) and op in self._spans:
+                    return locate(op, self._spans, self.get_input_name(), self._line_offset)
+        return self.get_input_name(), None
 
     # ------------------------------------------------------------------ diagnostics
 
