@@ -108,6 +108,12 @@ class LocatingParser(Parser):
             m = _OP_NAME.match(start.input.content, start.start)
             name = f"'{m.group(1)}' op " if m else ""
             raise ParseError(_point(start), f"{name}{e}") from None
+        except (ValueError, OverflowError) as e:
+            # Attribute constructors reject values (an i64 literal out of range in a dense
+            # literal, ...) with a plain ValueError: the op being parsed is the place.
+            m = _OP_NAME.match(start.input.content, start.start)
+            name = f"'{m.group(1)}' op " if m else ""
+            raise ParseError(_point(start), f"{name}{one_line(str(e))}") from None
         self._spans[op] = start
         return op
 
@@ -124,6 +130,8 @@ class LocatingParser(Parser):
                     first = min(spans, key=lambda sp: sp.start)
                     raise ParseError(first, f"use of undefined value '%{name}'") from None
             raise
+        except (ValueError, OverflowError) as e:  # outside any op: an attribute alias
+            raise ParseError(_point(self._current_token.span), one_line(str(e))) from None
         except RecursionError:  # guard_text bounds nesting; this is the backstop
             raise ParseError(
                 _point(self._current_token.span), "nesting too deep to parse"

@@ -10,7 +10,10 @@ It is `xdsl-opt` (same flags, same output) with three differences that matter to
 - errors are diagnostics, never Python tracebacks: `file:line:col: error: message` with the
   source line and a caret, and exit status 1 (`--debug` or `XJIT_DEBUG=1` re-raises instead);
 - `--split-input-file` keeps going after a failing chunk (as `mlir-opt` does) and the exit
-  status says whether any chunk failed.
+  status says whether any chunk failed;
+- `--verify-diagnostics` has `mlir-opt`'s meaning: `// expected-error {{...}}` annotations must
+  match the diagnostics exactly (xdsl-opt only prints the first error and succeeds);
+- input text is screened (xjit/_irtext.py) and the verifier checks SSA dominance.
 """
 
 from __future__ import annotations
