@@ -631,8 +631,11 @@ class GlobalSlotGetOp(IRDLOperation):
 
     def verify_(self) -> None:
         # Reading an undeclared slot would bind nothing when the module is compiled.
-        if self.parent_op() is None:
-            return  # detached (being built): nothing to look the slot up in yet
+        table = self.parent_op()
+        while table is not None and not table.has_trait(SymbolTable):
+            table = table.parent_op()
+        if table is None:
+            return  # not inside a module yet (being built): nothing to look the slot up in
         slot = SymbolTable.lookup_symbol(self, self.slot)
         if slot is None:
             raise VerifyException(f"global slot {self.slot} is not declared")

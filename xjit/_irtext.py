@@ -245,6 +245,8 @@ def _not_dominating(
         info = infos[region] = DominanceInfo(region)
     if info.dominates(def_block, use_block):
         return None
+    if region.blocks.first is not None and not info.dominates(region.blocks.first, use_block):
+        return None  # an unreachable block: dominance says nothing there (as in MLIR)
     return "does not dominate this use (its block does not dominate the user's block)"
 
 

@@ -65,3 +65,15 @@ func.func @valid(%c: i1, %a: i32) -> i32 {
   func.return %y : i32
 }
 // CHECK: func.func @valid
+
+// -----
+
+// Valid: an unreachable block may use anything (MLIR's rule: dominance says nothing there).
+func.func @unreachable(%a: i32) -> i32 {
+  %x = arith.addi %a, %a : i32
+  func.return %x : i32
+^bb1:
+  %y = arith.addi %x, %x : i32
+  func.return %y : i32
+}
+// CHECK: func.func @unreachable
