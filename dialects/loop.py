@@ -34,11 +34,19 @@ from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
     IndexType,
+    IntegerAttr,
     MemRefType,
     StringAttr,
 )
 from xdsl.ir import Block, Dialect, Operation, Region, SSAValue
-from xdsl.ir.affine import AffineMap
+from xdsl.ir.affine import (
+    AffineBinaryOpExpr,
+    AffineBinaryOpKind,
+    AffineConstantExpr,
+    AffineDimExpr,
+    AffineExpr,
+    AffineMap,
+)
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
@@ -128,6 +136,25 @@ class NestOp(IRDLOperation):
         args = self.body.block.args
         if len(args) != len(self.bounds) or any(not isinstance(a.type, IndexType) for a in args):
             raise VerifyException("body block must have one `index` argument per bound")
+        # A reduction combines into an accumulator it stores: without a store it computes
+        # nothing, and the backend has nothing to reduce into.
+        if REDUCTION in kinds and not any(isinstance(op, StoreOp) for op in self.body.ops):
+            raise VerifyException(
+                "a nest with a 'reduction' iterator must store its accumulator "
+                "(no loop.store in the body)"
+            )
+
+    def constant_bounds(self) -> tuple[int, ...] | None:
+        """The bounds if all are `arith.constant`s, else None."""
+        out = []
+        for b in self.bounds:
+            owner = b.owner
+            is_const = isinstance(owner, Operation) and owner.name == "arith.constant"
+            value = getattr(owner, "value", None) if is_const else None
+            if not isinstance(value, IntegerAttr):
+                return None
+            out.append(value.value.data)
+        return tuple(out)
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" (")
@@ -173,6 +200,80 @@ def _verify_access(op: LoadOp | StoreOp) -> None:
             f"{op.name} map has {len(amap.results)} results but the memref has rank "
             f"{mtype.get_num_dims()}"
         )
+    _verify_in_bounds(op, amap, mtype)
+
+
+def _verify_in_bounds(op: LoadOp | StoreOp, amap: AffineMap, mtype: MemRefType) -> None:
+    """With constant nest bounds and a static memref, every access must stay inside it: an
+    out-of-bounds index would read garbage, or fail deep in the backend. Only exact ranges are
+    judged (affine in the induction variables, or one floordiv/ceildiv of such), so a valid
+    program is never rejected."""
+    nest = op.parent_op()
+    if not isinstance(nest, NestOp) or (bounds := nest.constant_bounds()) is None:
+        return
+    if any(n <= 0 for n in bounds):
+        return  # an empty nest accesses nothing
+    ivs = nest.body.block.args
+    # Map dim i -> the nest dimension its operand is (None: defined outside the nest).
+    dims = [ivs.index(v) if v in ivs else None for v in op.indices]
+    for k, (expr, size) in enumerate(zip(amap.results, mtype.get_shape(), strict=True)):
+        span = _exact_range(expr, dims, bounds)
+        if span is None or size < 0:  # a dynamic size, or a range we cannot pin down
+            continue
+        lo, hi = span
+        if lo < 0 or hi >= size:
+            raise VerifyException(
+                f"{op.name} index {k} = {expr} ranges over [{lo}, {hi}] in this nest, outside "
+                f"dimension {k} of {mtype} (size {size})"
+            )
+
+
+def _exact_range(
+    expr: AffineExpr, dims: list[int | None], bounds: tuple[int, ...]
+) -> tuple[int, int] | None:
+    """The exact [min, max] of `expr` over the nest, or None if it is not easily known."""
+    if isinstance(expr, AffineBinaryOpExpr) and expr.kind in (
+        AffineBinaryOpKind.FloorDiv,
+        AffineBinaryOpKind.CeilDiv,
+    ):
+        inner, c = _exact_range(expr.lhs, dims, bounds), _linear(expr.rhs, dims)
+        if inner is None or c is None or c[0] or c[1] <= 0:
+            return None
+        div = c[1]
+        if expr.kind == AffineBinaryOpKind.FloorDiv:  # monotone: the ends map to the ends
+            return inner[0] // div, inner[1] // div
+        return -(-inner[0] // div), -(-inner[1] // div)
+    lin = _linear(expr, dims)
+    if lin is None:
+        return None
+    coefs, const = lin
+    lo = const + sum(min(0, c) * (bounds[d] - 1) for d, c in coefs.items())
+    hi = const + sum(max(0, c) * (bounds[d] - 1) for d, c in coefs.items())
+    return lo, hi
+
+
+def _linear(expr: AffineExpr, dims: list[int | None]) -> tuple[dict[int, int], int] | None:
+    """`expr` as {nest dimension: coefficient} + constant, or None if it is not linear in the
+    nest's induction variables."""
+    if isinstance(expr, AffineConstantExpr):
+        return {}, expr.value
+    if isinstance(expr, AffineDimExpr):
+        d = dims[expr.position] if expr.position < len(dims) else None
+        return None if d is None else ({d: 1}, 0)
+    if not isinstance(expr, AffineBinaryOpExpr):
+        return None
+    a, b = _linear(expr.lhs, dims), _linear(expr.rhs, dims)
+    if a is None or b is None:
+        return None
+    if expr.kind == AffineBinaryOpKind.Add:
+        coefs = dict(a[0])
+        for d, c in b[0].items():
+            coefs[d] = coefs.get(d, 0) + c
+        return {d: c for d, c in coefs.items() if c}, a[1] + b[1]
+    if expr.kind == AffineBinaryOpKind.Mul and (not a[0] or not b[0]):
+        (lin, k) = (b, a[1]) if not a[0] else (a, b[1])
+        return {d: c * k for d, c in lin[0].items() if c * k}, lin[1] * k
+    return None
 
 
 def _print_access(op: LoadOp | StoreOp, printer: Printer) -> None:

@@ -52,6 +52,7 @@ from xdsl.traits import (
     Pure,
     RecursiveMemoryEffect,
     SymbolOpInterface,
+    SymbolTable,
 )
 from xdsl.utils.exceptions import VerifyException
 
@@ -633,6 +634,23 @@ class GlobalSlotGetOp(IRDLOperation):
         super().__init__(properties={"slot": SymbolRefAttr(slot)}, result_types=[result_type])
         self.result.name_hint = slot.replace(".", "_")
 
+    def verify_(self) -> None:
+        # Reading an undeclared slot would bind nothing when the module is compiled.
+        table = self.parent_op()
+        while table is not None and not table.has_trait(SymbolTable):
+            table = table.parent_op()
+        if table is None:
+            return  # not inside a module yet (being built): nothing to look the slot up in
+        slot = SymbolTable.lookup_symbol(self, self.slot)
+        if slot is None:
+            raise VerifyException(f"global slot {self.slot} is not declared")
+        if not isinstance(slot, GlobalSlotOp):
+            raise VerifyException(f"{self.slot} is a {slot.name}, not a torch.global_slot")
+        if slot.type != self.result.type:
+            raise VerifyException(
+                f"global slot {self.slot} has type {slot.type}, but is read as {self.result.type}"
+            )
+
 
 # -- generated aten ops ------------------------------------------------------------------------
 
@@ -760,7 +778,17 @@ class AtenOp(IRDLOperation):
     OPDEF: ClassVar[OpDef]
 
     def verify_(self) -> None:
+        if self.name.startswith("torch.aten.where."):
+            _verify_bool_condition(self)
         verify_with_rule(self, self.OPDEF)
+
+
+def _verify_bool_condition(op: IRDLOperation) -> None:
+    """torch.where's condition must be a bool tensor (torch raises for any other dtype)."""
+    t = op.operands[0].type
+    dtype = t.meta.dtype if isinstance(t, ValueTensorType) else None
+    if dtype is not None and dtype.name != "bool":
+        raise VerifyException(f"{op.name}: the condition must be a bool tensor, got {t}")
 
 
 def _make_aten_op(opdef: OpDef) -> type[IRDLOperation]:

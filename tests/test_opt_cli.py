@@ -124,10 +124,67 @@ def test_verifier_error_names_op_and_location(write) -> None:
     assert proc.stdout == ""
 
 
+# INVALID with mlir-opt's annotation of the error it must produce (the nest is on line 3).
+EXPECTING = "// expected-error@+2 {{expected 1 iterator kinds (one per bound), got 2}}\n" + INVALID
+
+
 def test_verify_diagnostics_accepts_expected_error(write) -> None:
-    proc = run(write(INVALID), "--verify-diagnostics")
+    proc = run(write(EXPECTING), "--verify-diagnostics")
     assert proc.returncode == 0, proc.stderr
-    assert "expected 1 iterator kinds (one per bound), got 2" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_verify_diagnostics_rejects_unexpected_error(write) -> None:
+    path = write(INVALID)
+    proc = run(path, "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert f"{path}:2: error: unexpected error: 'loop.nest' op expected 1 iterator" in proc.stderr
+
+
+def test_verify_diagnostics_rejects_changed_message(write) -> None:
+    path = write(EXPECTING.replace("got 2", "got 3"))
+    proc = run(path, "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert (
+        f'{path}:1: error: expected error "expected 1 iterator kinds (one per bound), got 3"'
+        in (proc.stderr)
+    )
+    assert "was not produced" in proc.stderr
+    assert "unexpected error: 'loop.nest' op expected 1 iterator kinds" in proc.stderr
+
+
+def test_verify_diagnostics_rejects_wrong_line(write) -> None:
+    proc = run(write(EXPECTING.replace("@+2", "@+1")), "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert "was not produced (at line 2)" in proc.stderr
+
+
+def test_verify_diagnostics_rejects_valid_ir(write) -> None:
+    path = write(EXPECTING.replace(INVALID, GOOD))
+    proc = run(path, "--verify-diagnostics")
+    assert_clean_failure(proc)
+    assert f"{path}:1: error: expected error" in proc.stderr
+
+
+def test_verify_diagnostics_split_input_file_lines_are_file_lines(write) -> None:
+    # The second chunk's annotation is on file line 9, its nest on line 11.
+    text = f"{GOOD}// -----\n{EXPECTING}"
+    assert text.splitlines()[10].lstrip().startswith("loop.nest")
+    assert run(write(text), "--verify-diagnostics", "--split-input-file").returncode == 0
+    proc = run(write(text.replace("@+2", "@+3")), "--verify-diagnostics", "--split-input-file")
+    assert_clean_failure(proc)
+    assert ":9: error: expected error" in proc.stderr
+    assert "(at line 12)" in proc.stderr
+    assert ":11: error: unexpected error" in proc.stderr
+
+
+def test_verify_diagnostics_parse_error_can_be_expected(write) -> None:
+    text = (
+        'func.func @f() {\n  // expected-error@+1 {{unterminated string literal}}\n  %0 = "abc\n}\n'
+    )
+    assert run(write(text), "--verify-diagnostics").returncode == 0
+    proc = run(write(text.replace("unterminated", "untermin8ed")), "--verify-diagnostics")
+    assert_clean_failure(proc)
 
 
 def test_split_input_file_reports_every_chunk(write) -> None:
@@ -260,3 +317,140 @@ def test_pass_breaking_the_ir_is_reported(write, extra_pass, capsys) -> None:
     assert "(after pass 'test-break')" in err
     # The new return has no location of its own: it is reported at its enclosing function.
     assert err.startswith(f"{path}:1:1: error:")
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile and wrong inputs (issue 11): every tool fails cleanly, with a located diagnostic.
+
+_VT = "!torch.vtensor<[3],f32>"
+_UNARY = f"{_VT} -> {_VT}"
+
+
+def _torch_fn(body: str, args: str = f"%x: {_VT}") -> str:
+    return f"func.func @forward({args}) -> {_VT} {{\n{body}  func.return %0 : {_VT}\n}}\n"
+
+
+# name -> (text, a fragment of the diagnostic, its line:col)
+BAD_INPUTS: dict[str, tuple[str, str, str]] = {
+    "unterminated_string": (
+        'func.func @f() {\n  %0 = "' + "a" * 40 + "\n}\n",
+        "unterminated string literal",
+        "2:8",
+    ),
+    "bad_escape": ('"' + "a" * 40 + "\\q" + "a" * 40 + '"\n', "invalid escape sequence", "1:42"),
+    "self_use": (_torch_fn(f"  %0 = torch.aten.tanh %0 : {_UNARY}\n"), "own result", "2:3"),
+    "use_before_def": (
+        _torch_fn(f"  %0 = torch.aten.tanh %1 : {_UNARY}\n  %1 = torch.aten.tanh %x : {_UNARY}\n"),
+        "used before it is defined",
+        "2:3",
+    ),
+    "undeclared_slot": (
+        _torch_fn(f"  %0 = torch.global_slot.get @nope : {_VT}\n"),
+        "global slot @nope is not declared",
+        "2:3",
+    ),
+    "where_float_condition": (
+        _torch_fn(f"  %0 = torch.aten.where.self %x, %x, %x : {_VT}, {_VT}, {_VT} -> {_VT}\n"),
+        "the condition must be a bool tensor",
+        "2:3",
+    ),
+    "reduction_without_store": (
+        "func.func @forward(%m: memref<4xf32>) {\n  %c4 = arith.constant 4 : index\n"
+        '  loop.nest (%i) to (%c4) ["reduction"] {\n'
+        "    %a = loop.load %m[%i] affine_map<(d0) -> (d0)> : memref<4xf32>\n  }\n"
+        "  func.return\n}\n",
+        "must store its accumulator",
+        "3:3",
+    ),
+    "affine_out_of_bounds": (
+        "func.func @forward(%m: memref<4xf32>, %o: memref<4xf32>) {\n"
+        "  %c4 = arith.constant 4 : index\n"
+        '  loop.nest (%i) to (%c4) ["parallel"] {\n'
+        "    %a = loop.load %m[%i] affine_map<(d0) -> (d0 + 2)> : memref<4xf32>\n"
+        "    loop.store %a, %o[%i] affine_map<(d0) -> (d0)> : memref<4xf32>\n  }\n"
+        "  func.return\n}\n",
+        "ranges over [2, 5] in this nest, outside dimension 0 of memref<4xf32>",
+        "4:5",
+    ),
+    "nested_modules": ("builtin.module {\n" * 300 + "}\n" * 300, "nesting too deep", "101:16"),
+    "long_integer": (
+        "func.func @f() -> i64 {\n  %0 = arith.constant " + "9" * 5000 + " : i64\n"
+        "  func.return %0 : i64\n}\n",
+        "numeric literal too long",
+        "2:23",
+    ),
+    "i64_out_of_range": (
+        "func.func @f() -> !torch.vtensor<[2],si64> {\n"
+        "  %0 = torch.vtensor.literal(dense<[1, 99999999999999999999]> : tensor<2xi64>) "
+        ": !torch.vtensor<[2],si64>\n  func.return %0 : !torch.vtensor<[2],si64>\n}\n",
+        "out of range for type i64",
+        "2:3",
+    ),
+    "generic_form_verifier_error": (
+        'func.func @f(%n: index) {\n  "loop.nest"(%n) <{iterators = ["parallel", "reduction"]}> ({\n'
+        '  ^bb0(%i: index):\n    "loop.yield"() : () -> ()\n  }) : (index) -> ()\n'
+        "  func.return\n}\n",
+        "expected 1 iterator kinds (one per bound), got 2",
+        "2:3",
+    ),
+}
+
+_TOOLS = {
+    "xjit-opt": lambda path: ["xjit-opt", path],
+    "torch-to-loops": lambda path: ["xjit-opt", "-p", "torch-to-loops", path],
+    "xjit-run": lambda path: ["xjit-run", path],
+}
+
+
+def _run_tool(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from xjit import run as xjit_run
+
+    tool = main if argv[0] == "xjit-opt" else xjit_run.main
+    status = tool(argv[1:])
+    out = capsys.readouterr()
+    return status, out.out + out.err
+
+
+@pytest.mark.parametrize("tool", sorted(_TOOLS))
+@pytest.mark.parametrize("name", sorted(BAD_INPUTS))
+def test_bad_input_is_a_located_error_in_every_tool(name, tool, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("XJIT_DEBUG", raising=False)
+    text, fragment, line_col = BAD_INPUTS[name]
+    path = tmp_path / f"{name}.mlir"
+    path.write_text(text)
+    status, output = _run_tool(_TOOLS[tool](str(path)), capsys)
+    assert status == 1, output
+    assert "Traceback" not in output and "internal error" not in output, output
+    assert f"{path}:{line_col}:" in output, output
+    assert fragment in output, output
+
+
+@pytest.mark.parametrize("tool", sorted(_TOOLS))
+def test_long_unterminated_string_is_linear(tool, tmp_path) -> None:
+    # 30 characters after the quote took xDSL 40 s (exponential); 100,000 must be instant. The
+    # bound is generous: it only separates "linear" from "hangs".
+    path = tmp_path / "s.mlir"
+    path.write_text('"' + "a" * 100_000 + "\n")
+    argv = _TOOLS[tool](str(path))
+    script = shutil.which(argv[0], path=os.path.dirname(sys.executable))
+    assert script is not None, f"{argv[0]} is not installed (pip install -e .)"
+    env = {k: v for k, v in os.environ.items() if k != "XJIT_DEBUG"}
+    proc = subprocess.run([script, *argv[1:]], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 1
+    assert f"{path}:1:1:" in proc.stderr and "unterminated string literal" in proc.stderr
+
+
+def test_pass_failure_points_at_the_op_it_names(write) -> None:
+    # torch-to-loops lowers the top-level module's slots; one in a nested module is refused,
+    # and the diagnostic points at it rather than at the file.
+    path = write(
+        "builtin.module {\n  builtin.module {\n"
+        f'    torch.global_slot "private" @w : {_VT}\n'
+        f"    func.func @forward() -> {_VT} {{\n"
+        f"      %0 = torch.global_slot.get @w : {_VT}\n      func.return %0 : {_VT}\n"
+        "    }\n  }\n}\n"
+    )
+    proc = run(path, "-p", "torch-to-loops")
+    assert_clean_failure(proc)
+    assert proc.stderr.startswith(f"{path}:3:5: error: pass 'torch-to-loops' failed:"), proc.stderr
+    assert "torch.global_slot" in proc.stderr

@@ -202,3 +202,54 @@ def test_tampered_archive(files, tmp_path) -> None:
     assert_one_line_error(
         xjit_run(str(tmp_path / "t.xjit"), "-i", "x.npy", cwd=files), "corrupt or truncated"
     )
+
+
+def _with_model_mlir(src: Path, dst: Path, text: str) -> Path:
+    """A copy of the archive `src` whose model.mlir is `text`, its manifest checksums updated
+    so that only the IR is hostile."""
+    import hashlib
+    import json
+
+    with zipfile.ZipFile(src) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    entries["model.mlir"] = text.encode()
+    man = json.loads(entries["manifest.json"])
+    for n, b in entries.items():
+        if n in man.get("entries", {}):
+            man["entries"][n] = {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+    entries["manifest.json"] = json.dumps(man).encode()
+    with zipfile.ZipFile(dst, "w") as z:
+        for n, b in entries.items():
+            z.writestr(n, b)
+    return dst
+
+
+def test_archive_with_unterminated_string_fails_fast(files, tmp_path) -> None:
+    # xjit.jit.load parses model.mlir through the same guard as the tools: a 100,000-character
+    # unterminated string is a located error at once (xDSL alone would backtrack for ever).
+    bad = _with_model_mlir(
+        files / "cell.xjit", tmp_path / "s.xjit", 'builtin.module {\n  "' + "a" * 100_000 + "\n}\n"
+    )
+    r = xjit_run(str(bad), "-i", "x.npy", "-i", "h.npy", cwd=files)
+    assert_one_line_error(r, "model.mlir does not parse: model.mlir:2:3: unterminated string")
+
+
+def test_archive_with_self_use_is_rejected(files, tmp_path) -> None:
+    text = (files / "archived.mlir").read_text()
+    # The archived method computes %2 = tanh %1: make it use its own result.
+    bad_text = text.replace("torch.aten.tanh %1 ", "torch.aten.tanh %2 ", 1)
+    assert bad_text != text
+    bad = _with_model_mlir(files / "cell.xjit", tmp_path / "d.xjit", bad_text)
+    r = xjit_run(str(bad), "-i", "x.npy", "-i", "h.npy", cwd=files)
+    assert_one_line_error(r, "model.mlir does not verify: model.mlir:", "own result")
+
+
+def test_float16_input_is_named(files, tmp_path) -> None:
+    np.save(tmp_path / "x16.npy", np.load(files / "x.npy").astype(np.float16))
+    x16 = str(tmp_path / "x16.npy")
+    r = xjit_run("torch.mlir", "--entry", "f", "-i", x16, "-i", "h.npy", cwd=files)
+    assert_one_line_error(r, f"input 0 '{x16}'", "float16", "argument 0 expects float32")
+    r = xjit_run("cell.xjit", "-i", x16, "-i", "h.npy", cwd=files)
+    assert_one_line_error(r, f"input 0 '{x16}'", "unsupported dtype float16")
+    r = xjit_run("loops.mlir", "--entry", "f", "-i", x16, "-i", "h.npy", cwd=files)
+    assert_one_line_error(r, "input 0 has dtype float16, expected float32")

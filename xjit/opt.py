@@ -10,7 +10,10 @@ It is `xdsl-opt` (same flags, same output) with three differences that matter to
 - errors are diagnostics, never Python tracebacks: `file:line:col: error: message` with the
   source line and a caret, and exit status 1 (`--debug` or `XJIT_DEBUG=1` re-raises instead);
 - `--split-input-file` keeps going after a failing chunk (as `mlir-opt` does) and the exit
-  status says whether any chunk failed.
+  status says whether any chunk failed;
+- `--verify-diagnostics` has `mlir-opt`'s meaning: `// expected-error {{...}}` annotations must
+  match the diagnostics exactly (xdsl-opt only prints the first error and succeeds);
+- input text is screened (xjit/_irtext.py) and the verifier checks SSA dominance.
 """
 
 from __future__ import annotations
@@ -27,9 +30,8 @@ from io import StringIO
 from itertools import accumulate
 from typing import IO, NoReturn
 
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
-from xdsl.parser import Parser
 from xdsl.passes import ModulePass, get_pass_option_infos
 from xdsl.printer import Printer
 from xdsl.utils.arg_spec import ArgSpec, parse_pipeline
@@ -38,14 +40,13 @@ from xdsl.utils.exceptions import (
     DiagnosticException,
     MultipleSpansParseError,
     ParseError,
-    VerifyException,
 )
 from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
+from xjit._irtext import InvalidOp, locate, parse_module_text, verify_module
+
 PROG = "xjit-opt"
-# The op name after an optional `%results =` (custom form) or in quotes (generic form).
-_OP_NAME = re.compile(r'(?:[^=\n"]*=\s*)?"?([A-Za-z_][\w.$-]*)')
 DEBUG_ENV = "XJIT_DEBUG"
 
 
@@ -70,44 +71,68 @@ class _ChunkDone(Exception):
         self.result = result
 
 
-class _LocatingParser(Parser):
-    """The MLIR parser, remembering where each operation starts in the source.
+@dataclasses.dataclass
+class _Diag:
+    """A diagnostic of one chunk, for --verify-diagnostics: its kind, whole-file line (None if
+    it has no location) and message."""
 
-    xDSL attaches a location to an op only when the text spells out `loc(...)`; mlir-opt points
-    its verifier errors at the op's source line, so we keep the spans on the side.
-    """
+    kind: str
+    line: int | None
+    message: str
 
-    def __init__(self, ctx, text: str, name: str, spans: dict[Operation, Span]) -> None:
-        super().__init__(ctx, text, name)
-        self._spans = spans
 
-    def parse_operation(self) -> Operation:
-        start = self._current_token.span
-        try:
-            op = super().parse_operation()
-        except VerifyException as e:
-            # A custom-format parser checks operand/result type constraints while parsing and
-            # raises a VerifyException, which has no location: report it as a located error.
-            m = _OP_NAME.match(start.input.content, start.start)
-            name = f"'{m.group(1)}' op " if m else ""
-            point = dataclasses.replace(start, end=start.start + 1)  # one caret, as mlir-opt
-            raise ParseError(point, f"{name}{e}") from None
-        self._spans[op] = start
-        return op
+# `// expected-error {{text}}`, `// expected-note@+1 {{text}}`, `@-2`, `@above`, `@below`,
+# `@unknown` (a diagnostic without a location): mlir-opt's --verify-diagnostics annotations.
+_EXPECTED = re.compile(
+    r"expected-(?P<kind>error|warning|note|remark)"
+    r"(?:@(?P<at>[+-]\d+|above|below|unknown))?\s*(?P<body>\{\{.*?\}\}|.*)"
+)
 
-    def parse_module(self, allow_implicit_module: bool = True) -> ModuleOp:
-        try:
-            return super().parse_module(allow_implicit_module)
-        except ParseError as e:
-            # xDSL reports undefined SSA values at the end of the file; point at the first use.
-            if e.msg.startswith("values used but not defined") and self.forward_ssa_references:
-                name, refs = next(iter(self.forward_ssa_references.items()))
-                users = [u.operation for v in refs.values() for u in v.uses]
-                spans = [self._spans[op] for op in users if op in self._spans]
-                if spans:
-                    first = min(spans, key=lambda sp: sp.start)
-                    raise ParseError(first, f"use of undefined value '%{name}'") from None
-            raise
+
+@dataclasses.dataclass
+class _Expectation:
+    kind: str
+    line: int | None  # where the diagnostic must be (None: @unknown)
+    source_line: int  # where the comment is
+    text: str
+    problem: str = ""  # a malformed annotation
+
+    def matches(self, d: _Diag) -> bool:
+        return d.kind == self.kind and d.line == self.line and self.text in d.message
+
+
+def _expectations(text: str, offset: int) -> list[_Expectation]:
+    out = []
+    for i, line in enumerate(text.splitlines()):
+        comment = line.find("//")
+        if comment < 0:
+            continue
+        for m in _EXPECTED.finditer(line, comment):
+            here = offset + i + 1
+            at, body = m.group("at"), m.group("body")
+            target: int | None = here
+            if at == "unknown":
+                target = None
+            elif at in ("above", "below"):
+                target = here - 1 if at == "above" else here + 1
+            elif at:
+                target = here + int(at)
+            if not (body.startswith("{{") and body.endswith("}}")):
+                problem = f"expected-{m.group('kind')} needs its message as {{{{text}}}}"
+                out.append(_Expectation(m.group("kind"), target, here, "", problem))
+                continue
+            out.append(_Expectation(m.group("kind"), target, here, body[2:-2]))
+    return out
+
+
+# How pass errors name an op kind: "op 'torch.global_slot' is outside ...".
+_NAMED_OP = re.compile(r"\bop '([A-Za-z_][\w.$-]*)'")
+
+
+def _line_of(location: str) -> int | None:
+    """The line of a `file:line:col` string (None for a bare file name)."""
+    parts = location.rsplit(":", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
 
 
 class XjitOptMain(xDSLOptMain):
@@ -119,6 +144,7 @@ class XjitOptMain(xDSLOptMain):
         # Filled per chunk: where each parsed op starts, and the chunk's first line in the file.
         self._spans: dict[Operation, Span] = {}
         self._line_offset = 0
+        self._diags: list[_Diag] = []
         self._timings: list[tuple[str, float]] = []
         super().__init__(description="xjit modular optimizer driver", args=args)
         self.debug: bool = self.args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
@@ -248,16 +274,23 @@ class XjitOptMain(xDSLOptMain):
             chunks = list(zip(pieces, offsets, strict=True))
 
         out = StringIO()
-        # xdsl-opt prints --verify-diagnostics output to stdout; keep it in order with the IR.
+        # xdsl-opt prints --parsing-diagnostics output to stdout; keep it in order with the IR.
         self._diag_out: IO[str] = out if self.args.output_file is None else sys.stdout
         failed = False
         for i, (chunk, offset) in enumerate(chunks):
             if i > 0:
                 out.write("// -----\n")
+            self._diags = []
             try:
                 result = self._process_chunk(chunk, offset)
             except _ChunkDone as done:
                 result = done.result
+            if self.args.verify_diagnostics:
+                mismatches = self._check_expected(chunk, offset)
+                for m in mismatches:
+                    self._error(m)
+                # A chunk whose diagnostics were all expected succeeds, with no output.
+                result = None if mismatches else (result or "")
             if result is None:
                 failed = True
             else:
@@ -280,16 +313,19 @@ class XjitOptMain(xDSLOptMain):
         """Parse, verify, transform and print one chunk; None (diagnostics printed) on failure."""
         self._spans = {}
         self._line_offset = offset
+        name = self.get_input_name()
         try:
             text = chunk.decode("utf-8")
         except UnicodeDecodeError as e:
-            self._error(f"{self.get_input_name()}: error: input is not valid UTF-8 ({e.reason})")
+            msg = f"input is not valid UTF-8 ({e.reason})"
+            self._diagnose(None, msg, f"{name}: error: {msg}")
             return None
 
         t0 = time.perf_counter()
         try:
-            parser = _LocatingParser(self.ctx, text, self.get_input_name(), self._spans)
-            module = parser.parse_module(not self.args.no_implicit_module)
+            module = parse_module_text(
+                self.ctx, text, name, self._spans, not self.args.no_implicit_module
+            )
         except ParseError as e:
             if self.debug:
                 raise
@@ -297,7 +333,11 @@ class XjitOptMain(xDSLOptMain):
             if self.args.parsing_diagnostics:  # xdsl-opt's contract: print it, succeed
                 print(e, file=self._diag_out)
                 return ""
-            self._error(self._format_parse_error(e))
+            self._diagnose(e.span.get_location().line, e.msg, self._format_parse_error(e))
+            if isinstance(e, MultipleSpansParseError):
+                for span, msg in e.refs:
+                    line = dataclasses.replace(span, line_offset=offset).get_location().line
+                    self._diags.append(_Diag("note", line, msg or ""))
             return None
         self._timings.append(("parser", time.perf_counter() - t0))
 
@@ -314,13 +354,15 @@ class XjitOptMain(xDSLOptMain):
             except Exception as e:
                 if self.debug:
                     raise
-                if isinstance(e, DiagnosticException) and self.args.verify_diagnostics:
-                    self._print_expected_diagnostic(e)
-                    return ""
                 msg = str(e) if isinstance(e, DiagnosticException) else f"{type(e).__name__}: {e}"
-                self._error(
-                    f"{self.get_input_name()}: error: pass '{spec}' failed: {msg}\n"
-                    f"(rerun with --debug or {DEBUG_ENV}=1 for the Python traceback)"
+                where, point = self._locate_named_op(module, msg)
+                text = f"{where}: error: pass '{spec}' failed: {msg}"
+                if point is not None:
+                    text += "\n" + self._caret_lines(point)
+                self._diagnose(
+                    point.get_location().line if point is not None else None,
+                    f"pass '{spec}' failed: {msg}",
+                    f"{text}\n(rerun with --debug or {DEBUG_ENV}=1 for the Python traceback)",
                 )
                 return None
             self._timings.append((str(spec), time.perf_counter() - t0))
@@ -340,7 +382,8 @@ class XjitOptMain(xDSLOptMain):
         except DiagnosticException as e:  # a target refusing its input (e.g. -t numpy)
             if self.debug:
                 raise
-            self._error(f"{self.get_input_name()}: error: target '{self.args.target}': {e}")
+            msg = f"target '{self.args.target}': {e}"
+            self._diagnose(None, msg, f"{name}: error: {msg}")
             return None
         self._timings.append(("output", time.perf_counter() - t0))
         return result
@@ -351,28 +394,68 @@ class XjitOptMain(xDSLOptMain):
             return
         t0 = time.perf_counter()
         try:
-            module.verify()
-        except Exception as e:
+            verify_module(module)
+        except InvalidOp as e:
             if self.debug:
                 raise
-            if isinstance(e, DiagnosticException) and self.args.verify_diagnostics:
-                self._print_expected_diagnostic(e)
-                raise _ChunkDone("") from None
-            self._error(self._format_verify_error(module, e, after))
+            stage = f" (after pass '{after}')" if after else ""
+            what = f"'{e.op.name}' op " if e.op is not None else "module does not verify: "
+            where, point = locate(e.op, self._spans, self.get_input_name(), self._line_offset)
+            text = f"{where}: error: {what}{e.message}{stage}"
+            if point is not None:
+                text += "\n" + self._caret_lines(point)
+            line = point.get_location().line if point is not None else _line_of(where)
+            self._diagnose(line, f"{what}{e.message}{stage}", text)
             raise _ChunkDone(None) from None
         finally:
             self._timings.append(("verifier", time.perf_counter() - t0))
 
-    def _print_expected_diagnostic(self, e: Exception) -> None:
-        # Exactly what xdsl-opt --verify-diagnostics prints, so tests written for it still pass.
-        print(e, file=self._diag_out)
-        for note in getattr(e, "__notes__", []):
-            print(note, file=self._diag_out)
+    def _locate_named_op(self, module: ModuleOp, msg: str) -> tuple[str, Span | None]:
+        """A pass failure has no location; when its message names an op kind (`op 'x.y'`),
+        point at the first such op of the input that is still in the module."""
+        m = _NAMED_OP.search(msg)
+        if m is not None:
+            for op in module.walk():
+                if op.name == m.group(1) and op in self._spans:
+                    return locate(op, self._spans, self.get_input_name(), self._line_offset)
+        return self.get_input_name(), None
 
     # ------------------------------------------------------------------ diagnostics
 
     def _error(self, text: str) -> None:
         print(text, file=sys.stderr)
+
+    def _diagnose(self, line: int | None, message: str, text: str) -> None:
+        """Report an error: printed (`text`), or kept for --verify-diagnostics to check."""
+        if self.args.verify_diagnostics:
+            self._diags.append(_Diag("error", line, message))
+        else:
+            self._error(text)
+
+    def _check_expected(self, chunk: bytes, offset: int) -> list[str]:
+        """mlir-opt's --verify-diagnostics: each `expected-*` comment must match a diagnostic
+        of its kind at its line whose message contains its text, and each diagnostic an
+        expectation. Returns one message per mismatch, in line order."""
+        name = self.get_input_name()
+        text = chunk.decode("utf-8", errors="replace")
+        expected = _expectations(text, offset)
+        problems = [(e.source_line, f"{e.problem}") for e in expected if e.problem]
+        expected = [e for e in expected if not e.problem]
+        for d in self._diags:
+            hit = next((e for e in expected if e.matches(d)), None)
+            if hit is not None:
+                expected.remove(hit)
+            else:
+                problems.append((d.line or 0, f"unexpected {d.kind}: {d.message}"))
+        for e in expected:
+            at = "unknown location" if e.line is None else f"line {e.line}"
+            msg = f'expected {e.kind} "{e.text}" was not produced (at {at})'
+            problems.append((e.source_line, msg))
+        problems.sort(key=lambda p: p[0])
+        return [
+            f"{name}:{line}: error: {msg}" if line else f"{name}: error: {msg}"
+            for line, msg in problems
+        ]
 
     def _caret_lines(self, span: Span) -> str:
         """The source line of `span` and carets under it (mlir-opt's diagnostic body)."""
@@ -389,41 +472,6 @@ class XjitOptMain(xDSLOptMain):
                 span = dataclasses.replace(span, line_offset=self._line_offset)
                 text += f"\n{span.get_location()}: note: {msg or ''}\n{self._caret_lines(span)}"
         return text
-
-    def _format_verify_error(self, module: ModuleOp, e: Exception, after: str | None) -> str:
-        # The exception does not say which op failed: re-verify op by op to find it.
-        culprit, error = self._find_invalid_op(module) or (None, e)
-        msg = str(error).removeprefix("Operation does not verify: ")
-        stage = f" (after pass '{after}')" if after else ""
-        if culprit is None:
-            return f"{self.get_input_name()}: error: module does not verify{stage}: {msg}"
-        where, source = self._locate(culprit)
-        text = f"{where}: error: '{culprit.name}' op {msg}{stage}"
-        return f"{text}\n{source}" if source else text
-
-    @staticmethod
-    def _find_invalid_op(module: ModuleOp) -> tuple[Operation, Exception] | None:
-        for op in module.walk():
-            try:
-                op.verify(verify_nested_ops=False)
-            except Exception as e:
-                return op, e
-        return None
-
-    def _locate(self, op: Operation) -> tuple[str, str]:
-        """`file:line:col` of `op` (or of its nearest located ancestor) and its source lines."""
-        cur: Operation | None = op
-        while cur is not None:
-            if cur in self._spans:
-                span = dataclasses.replace(self._spans[cur], line_offset=self._line_offset)
-                # One caret at the op's start, as mlir-opt does.
-                point = dataclasses.replace(span, end=span.start + 1)
-                return str(span.get_location()), self._caret_lines(point)
-            if isinstance(cur.location, FileLineColLoc):
-                loc = cur.location
-                return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}", ""
-            cur = cur.parent_op()
-        return self.get_input_name(), ""
 
     def _print_ir(self, module: ModuleOp) -> str:
         s = StringIO()

@@ -89,12 +89,28 @@ def _load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
     return arrays
 
 
+def _tensors(arrays: list[np.ndarray], paths: Sequence[str], want: Sequence[Any] = ()) -> list[Any]:
+    """xjit tensors of the inputs; an unsupported dtype (float16, uint8, ...) is named with its
+    file and, when the signature says it (`want`: dtype names), the dtype expected."""
+    import xjit
+
+    out = []
+    for i, (a, path) in enumerate(zip(arrays, paths, strict=True)):
+        try:
+            out.append(xjit.from_numpy(a))
+        except TypeError as e:
+            expected = f"; argument {i} expects {want[i]}" if i < len(want) else ""
+            raise RunError(f"input {i} '{path}': {_one_line(str(e))}{expected}") from None
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # .xjit archives
 
 
-def _run_archive(path: str, method: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    import xjit
+def _run_archive(
+    path: str, method: str, inputs: list[np.ndarray], paths: Sequence[str]
+) -> list[np.ndarray]:
     from xjit.jit.archive import ArchiveError, load
     from xjit.jit.compiled import ArgumentError
 
@@ -107,7 +123,7 @@ def _run_archive(path: str, method: str, inputs: list[np.ndarray]) -> list[np.nd
         have = ", ".join(sorted(methods)) or "none"
         raise RunError(f"{path}: no method '{method}' (the archive has: {have})")
     try:
-        result = methods[method](*[xjit.from_numpy(a) for a in inputs])
+        result = methods[method](*_tensors(inputs, paths))
     except ArgumentError as e:
         raise RunError(_arg_hint(str(e))) from None
     return [t.numpy() for t in _leaves(result)]
@@ -150,9 +166,7 @@ def _leaves(v: Any) -> list[Any]:
 
 
 def _parse_mlir(path: str) -> Any:
-    from xdsl.parser import Parser
-    from xdsl.utils.exceptions import ParseError
-
+    from xjit._irtext import IRTextError, parse_and_verify
     from xjit.dialects import make_context
 
     try:
@@ -167,16 +181,9 @@ def _parse_mlir(path: str) -> Any:
     except UnicodeDecodeError as e:
         raise RunError(f"{path}: not UTF-8 text ({e.reason})") from None
     try:
-        module = Parser(make_context(), text, path).parse_module()
-    except ParseError as e:
-        raise RunError(f"{e.span.get_location()}: {_one_line(e.msg)}") from None
-    except Exception as e:
-        raise RunError(f"{path}: does not parse: {_one_line(str(e))}") from None
-    try:
-        module.verify()
-    except Exception as e:
-        raise RunError(f"{path}: does not verify: {_one_line(str(e))}") from None
-    return module
+        return parse_and_verify(make_context(), text, path)
+    except IRTextError as e:
+        raise RunError(f"{e.location}: {e.message}") from None
 
 
 def _is_torch_level(module: Any) -> bool:
@@ -217,9 +224,8 @@ def _find_func(module: Any, path: str, name: str) -> Any:
 
 
 def _run_torch_mlir(
-    path: str, module: Any, entry: str, inputs: list[np.ndarray]
+    path: str, module: Any, entry: str, inputs: list[np.ndarray], paths: Sequence[str]
 ) -> list[np.ndarray]:
-    import xjit
     from xjit.dialects.torch import GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
     from xjit.frontends.trace import OutputSpec
@@ -247,7 +253,8 @@ def _run_torch_mlir(
     except Exception as e:
         raise RunError(f"{path}: cannot compile @{entry}: {_one_line(str(e))}") from None
     try:
-        result = compiled(*[xjit.from_numpy(a) for a in inputs])
+        want = [t.meta.dtype.name if t.meta.dtype else "any dtype" for t in ins]
+        result = compiled(*_tensors(inputs, paths, want))
     except ArgumentError as e:
         raise RunError(_arg_hint(str(e))) from None
     return [t.numpy() for t in _leaves(result)]
@@ -349,11 +356,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         if path.endswith(".mlir"):
             module = _method_module(_parse_mlir(path), args.method)
             if _is_torch_level(module):
-                outs = _run_torch_mlir(path, module, args.method, inputs)
+                outs = _run_torch_mlir(path, module, args.method, inputs, args.input)
             else:
                 outs = _run_loops_mlir(path, module, args.method, inputs)
         else:
-            outs = _run_archive(path, args.method, inputs)
+            outs = _run_archive(path, args.method, inputs, args.input)
     for w in caught:
         print(f"{PROG}: warning: {_one_line(str(w.message))}", file=sys.stderr)
     if args.output:

@@ -1,4 +1,13 @@
 // RUN: xjit-opt %s --split-input-file --verify-diagnostics
+// The check can fail: a changed expected message, and IR made valid, are both errors.
+// RUN: sed -e 's/with 3 elements/with 4 elements/' %s > %t.changed.mlir
+// RUN: not xjit-opt %t.changed.mlir --split-input-file --verify-diagnostics 2>&1 | filecheck %s --check-prefix=CHANGED
+// CHANGED: error: expected error "torch.aten.Bool.Tensor: Boolean value of a tensor with 4 elements
+// CHANGED: error: unexpected error: 'torch.aten.Bool.Tensor' op torch.aten.Bool.Tensor: Boolean value of a tensor with 3 elements
+// RUN: sed -e 's/torch.prim.If.yield %%n : !torch.int/torch.prim.If.yield %%x : !torch.vtensor<[3],f32>/' %s > %t.valid.mlir
+// RUN: not xjit-opt %t.valid.mlir --split-input-file --verify-diagnostics 2>&1 | filecheck %s --check-prefix=VALID
+// VALID: error: expected error "the else region yields (!torch.int), but torch.prim.If returns (!torch.vtensor<[3],f32>)" was not produced
+// VALID-NOT: error:
 
 func.func @if_yield_mismatch(%c: !torch.bool, %x: !torch.vtensor<[3],f32>, %n: !torch.int) -> !torch.vtensor<[3],f32> {
   // expected-error@+1 {{the else region yields (!torch.int), but torch.prim.If returns (!torch.vtensor<[3],f32>)}}

@@ -194,9 +194,8 @@ def _load_array(key: str, info: Mapping[str, Any], data: bytes) -> np.ndarray:
 
 def _parse_ir(text: bytes) -> ModuleOp:
     from xdsl.dialects.builtin import ModuleOp
-    from xdsl.parser import Parser
-    from xdsl.utils.exceptions import ParseError
 
+    from xjit._irtext import IRTextError, parse_and_verify
     from xjit.dialects import make_context
 
     try:
@@ -204,17 +203,11 @@ def _parse_ir(text: bytes) -> ModuleOp:
     except UnicodeDecodeError as e:
         raise ArchiveError(f"{IR_ENTRY} is not UTF-8 text ({e.reason})") from None
     try:
-        module = Parser(make_context(), source, IR_ENTRY).parse_module()
-    except ParseError as e:
-        raise ArchiveError(f"{IR_ENTRY} does not parse: {e.span.get_location()}: {e.msg}") from None
-    except Exception as e:  # custom parsers raise VerifyException and friends
-        raise ArchiveError(f"{IR_ENTRY} does not parse: {type(e).__name__}: {e}") from None
+        module = parse_and_verify(make_context(), source, IR_ENTRY)
+    except IRTextError as e:
+        raise ArchiveError(f"{IR_ENTRY} does not {e.stage}: {e.location}: {e.message}") from None
     if not isinstance(module, ModuleOp):
         raise ArchiveError(f"{IR_ENTRY}: the top-level operation is not a builtin.module")
-    try:
-        module.verify()
-    except Exception as e:
-        raise ArchiveError(f"{IR_ENTRY} does not verify: {e}") from None
     return module
 
 
