@@ -68,10 +68,6 @@ class NumpyOps:
     def erf(x: Any) -> Any:
         return erf(x)
 
-    @staticmethod
-    def const(value: float | int | bool, like: Any) -> Any:
-        return np.asarray(value, dtype=np.asarray(like).dtype)
-
 
 NUMPY_OPS = NumpyOps()
 
@@ -101,10 +97,6 @@ def erf(x: Any) -> Any:
     r = np.where(v <= 3.0, series, cf)
     r = np.where(np.isnan(v), np.nan, r)
     return np.asarray(np.copysign(r, a.astype(np.float64)), dtype=dt)[()]
-
-
-def _dtype_of(arg: Any) -> DType | None:
-    return arg.dtype if isinstance(arg, TensorMeta) else None
 
 
 def _promoted(*args: Any) -> DType:
