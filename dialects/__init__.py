@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 
 def _torch() -> Dialect:
+    # lazy (as for every dialect here): xDSL loads when a dialect is first asked for. Importing
+    # the canonicalization patterns registers them with the dialect's traits.
+    from xjit.dialects import torch_canonicalization  # noqa: F401
     from xjit.dialects.torch import Torch
 
     return Torch

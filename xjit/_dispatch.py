@@ -8,7 +8,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from xjit._tensor import Tensor
 from xjit.ops.registry import OpDef, overloads
 from xjit.ops.schema import Arg, Schema
 from xjit.ops.types import DType
@@ -35,6 +34,21 @@ def current_recorder() -> Recorder | None:
 
 
 _NO = object()
+
+
+class _NoTensorClass:
+    """Stands for the tensor class until it is registered: nothing is an instance of it."""
+
+
+# The eager tensor class. xjit/_tensor.py builds Tensor's operators on `call` below, so it
+# imports this module and registers the class here when it is defined (`set_tensor_class`):
+# this module does not import it back (no import cycle).
+Tensor: type = _NoTensorClass
+
+
+def set_tensor_class(cls: type) -> None:
+    global Tensor
+    Tensor = cls
 
 
 def _is_eager_tensor(v: Any) -> bool:

@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -22,9 +23,8 @@ from xjit.frontends.script.values import (
     describe,
     type_name,
 )
-from xjit.jit.errors import FrontendError
 from xjit.nn.module import Module
-from xjit.ops.registry import OVERLOADS, _ensure_loaded
+from xjit.ops.registry import OVERLOADS, ensure_loaded
 
 
 class Calls:
@@ -131,7 +131,7 @@ class Calls:
                 raise self.error(e, f"unsupported: {err}") from None
             return self.registry_call(op_name, op_args, {}, e)
         if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
-            _ensure_loaded()
+            ensure_loaded()
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
             raise self.error(

@@ -18,6 +18,7 @@ from xdsl.ir import Attribute, Block, Region
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
 from xjit.frontends.script.calls import Calls
 from xjit.frontends.script.expressions import Expressions
@@ -26,7 +27,6 @@ from xjit.frontends.script.registry_ops import RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
 from xjit.frontends.script.values import TENSOR, ModRef, annotation_type
 from xjit.frontends.trace import OutputSpec
-from xjit.jit.errors import FrontendError, SourceLoc
 from xjit.nn.module import Module
 
 

@@ -12,7 +12,7 @@ from xdsl.ir import SSAValue
 from xjit.dialects import torch as td
 from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
-from xjit.ops.registry import OVERLOADS, OpDef, _ensure_loaded, lookup
+from xjit.ops.registry import OVERLOADS, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
 from xjit.ops.types import DType, ShapeError, TensorMeta
 
@@ -21,7 +21,7 @@ class RegistryOps:
     """FunctionCompiler's op emission (compiler.py holds the state)."""
 
     def registry_call(self, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
-        _ensure_loaded()
+        ensure_loaded()
         if name not in OVERLOADS:
             raise self.error(e, f"unsupported: no op '{name}' in the registry")
         for opdef in OVERLOADS[name]:

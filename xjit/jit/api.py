@@ -9,8 +9,8 @@ from typing import Any
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
+from xjit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
 from xjit.jit.compiled import CompiledFunction
-from xjit.jit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
 from xjit.jit.fastcall import make_call
 from xjit.nn.module import Module
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
+from xjit.ops.opdef import UNKNOWN, register
+from xjit.ops.rng import generator
 from xjit.ops.types import DEFAULT_FLOAT, ShapeError, TensorMeta, bool_, dtype_arg, int64
 
 
@@ -148,14 +149,12 @@ def _no_rng(L: Any, *args: Any) -> Any:
 
 
 def _random(name: str) -> None:
-    from xjit import _creation
-
     def shape(size: Any, dtype: Any = None) -> TensorMeta:
         return TensorMeta(_size(size), dtype_arg(dtype) or DEFAULT_FLOAT)
 
     def eager(size: list[int], dtype: Any = None) -> np.ndarray:
         m = shape(size, dtype)
-        rng = _creation.generator()
+        rng = generator()
         sample = rng.random(m.shape) if name == "rand" else rng.standard_normal(m.shape)
         return sample.astype(m.dtype.np)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import OpDef, register
+from xjit.ops.opdef import OpDef, register
 from xjit.ops.schema import parse_schema
 from xjit.ops.types import (
     DEFAULT_FLOAT,

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import register
+from xjit.ops.opdef import register
 from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype, promote
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
+from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.types import ShapeError, TensorMeta, normalize_dim, promote
 
 
@@ -248,10 +248,10 @@ def _expand_shape(x: TensorMeta, size: Any, implicit: bool = False) -> TensorMet
 
 
 def _expand_lower(L: Any, x: Any, size: list[int], implicit: bool = False) -> Any:
-    from xjit.passes.convert_torch_to_linalg import _broadcast_map
+    from xjit.ops.indexing_maps import broadcast_map  # lazy: imports xDSL
 
     out = L.result().get_shape()
-    return L.copy(x, _broadcast_map(_static_shape(x), out))
+    return L.copy(x, broadcast_map(_static_shape(x), out))
 
 
 register(
