@@ -113,7 +113,7 @@ class Expressions:
         from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 
         from xjit.dialects.torch_types import dtype_attr
-        from xjit.frontends.trace import meta_of
+        from xjit.frontends.signature import meta_of
 
         a = np.ascontiguousarray(t.numpy())
         meta = meta_of(t)
@@ -154,7 +154,7 @@ class Expressions:
             t = d["_parameters"].get(name) if name in d["_parameters"] else d["_buffers"].get(name)
             if t is None:
                 return self.b.constant(None)
-            from xjit.frontends.trace import meta_of
+            from xjit.frontends.signature import meta_of
 
             typ = vtensor_type(meta_of(t))
             self.mc.slots[path] = typ

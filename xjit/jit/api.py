@@ -10,6 +10,7 @@ from typing import Any
 from xjit import _dispatch
 from xjit._tensor import Tensor
 from xjit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
+from xjit.frontends.signature import GraphSource
 from xjit.jit.compiled import CompiledFunction
 from xjit.jit.fastcall import make_call
 from xjit.nn.module import Module
@@ -49,7 +50,7 @@ def _compile_trace(
     return cf
 
 
-class TracedModule(Module):
+class TracedModule(Module, GraphSource):
     """A Module whose `forward` is compiled. Shares submodules and parameters with the original."""
 
     def __init__(self, original: Module, forward: CompiledFunction) -> None:
@@ -103,9 +104,24 @@ class TracedModule(Module):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save as an `.xjit` archive (docs/archive.md); `xjit.jit.load` reads it back."""
-        from xjit.jit.archive import save
+        save_archive(self, path)
 
-        save(self, path)
+
+# `save()` of compiled modules writes with xjit/jit/archive_write.py, which is built on this
+# module's classes and script_api's: it installs its writer here when imported (importing
+# xjit.jit imports it), so this module does not import it back.
+_archive_writer: Callable[[Any, str | os.PathLike[str]], None] | None = None
+
+
+def set_archive_writer(write: Callable[[Any, str | os.PathLike[str]], None]) -> None:
+    global _archive_writer
+    _archive_writer = write
+
+
+def save_archive(module: Any, path: str | os.PathLike[str]) -> None:
+    if _archive_writer is None:
+        raise RuntimeError("the archive writer is not loaded (import xjit.jit)")
+    _archive_writer(module, path)
 
 
 def trace(

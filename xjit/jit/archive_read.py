@@ -40,12 +40,11 @@ from xjit.jit.archive_loaded import (
     LoadedScriptModule,
     _init_loaded_script,
 )
+from xjit.jit.compiled import CompiledFunction
 from xjit.nn.module import Parameter
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
-
-    from xjit.jit.compiled import CompiledFunction
 
 
 # Entry names a loader accepts: nothing that could be a path outside the archive.
@@ -348,8 +347,6 @@ def _compile_method(
     tensor_objs: dict[str, Tensor],
 ) -> CompiledFunction:
     """A traced method: compiled now (a method that does not compile fails the load)."""
-    from xjit.jit.compiled import CompiledFunction
-
     keys = _slot_keys(qname, sig)
     slots = _method_slots(qname, m, keys, arrays)
     fop, arg_names, spec = _checked_signature(qname, m, sig, script=False)

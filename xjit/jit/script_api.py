@@ -15,6 +15,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from xjit._tensor import Tensor
+from xjit.frontends.signature import GraphSource
+from xjit.jit.api import TracedModule, save_archive
+from xjit.jit.compiled import ArgumentError
 from xjit.nn.module import Module
 
 
@@ -26,13 +29,11 @@ def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
         elif a is None or isinstance(a, (bool, int, float)):
             sig.append(("S", type(a).__name__, a))
         else:
-            from xjit.jit.compiled import ArgumentError
-
             raise ArgumentError(f"unsupported argument of type {type(a).__name__}")
     return tuple(sig)
 
 
-class _Scripted:
+class _Scripted(GraphSource):
     """What ScriptModule and ScriptFunction share: the generic graph and compiled variants."""
 
     _name: str
@@ -77,9 +78,7 @@ class _Scripted:
     def save(self, path: Any) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
         signature after `xjit.jit.load` as here."""
-        from xjit.jit.archive import save
-
-        save(self, path)
+        save_archive(self, path)
 
     def graph_source(self) -> dict[str, Any]:
         g = self.__dict__["_generic"]
@@ -94,8 +93,6 @@ class _Scripted:
 
     # -- calls -------------------------------------------------------------------------------------
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-        from xjit.jit.compiled import ArgumentError
-
         names, defaults = self.arg_names, self.defaults
         if len(args) > len(names):
             raise ArgumentError(
@@ -249,7 +246,6 @@ class _Scripted:
         try:
             return cf(*tensors)
         except (TypeError, ValueError) as e:
-            from xjit.jit.compiled import ArgumentError
             from xjit.jit.variants import is_dynamic
 
             if isinstance(e, ArgumentError) or not is_dynamic(cf.pattern):
@@ -307,13 +303,17 @@ class ScriptFunction(_Scripted):
     """A function compiled from its source; call it like the function."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        from xjit.frontends.script import script_function_ir
+        # lazy: the scripting frontend loads when something is scripted, not with an archive
+        from xjit.frontends.script import function_ir, script_function_ir
 
         self.__dict__["_fn"] = fn
         self.__dict__["_name"] = fn.__name__
         self.__dict__["name"] = fn.__name__
         self.__wrapped__ = fn
-        self._init_scripted(lambda kinds: script_function_ir(fn, kinds), fn.__name__)
+        self._init_scripted(
+            lambda kinds: function_ir(fn) if kinds is None else script_function_ir(fn, kinds),
+            fn.__name__,
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_fn"])
@@ -322,19 +322,21 @@ class ScriptFunction(_Scripted):
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
 
 
+_SCRIPT_FUNCTIONS: dict[Callable[..., Any], ScriptFunction] = {}  # script(f) is script(f)
+
+
 def script(obj: Any) -> Any:
     """Compile a Module (its `forward`, and the submodules it calls) or a function from source.
 
     Already traced or scripted modules are returned as they are. Usable as a decorator.
     """
-    from xjit.jit.api import TracedModule
-
     if isinstance(obj, (ScriptModule, TracedModule, ScriptFunction)):
         return obj
     if isinstance(obj, Module):
         return ScriptModule(obj)
     if callable(obj):
-        from xjit.frontends.script import script_function_of
-
-        return script_function_of(obj)
+        sf = _SCRIPT_FUNCTIONS.get(obj)
+        if sf is None:
+            sf = _SCRIPT_FUNCTIONS[obj] = ScriptFunction(obj)
+        return sf
     raise TypeError(f"script expects a Module or a function, got {type(obj).__name__}")
