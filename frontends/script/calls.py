@@ -230,4 +230,3 @@ class Calls:
         spec = self.mc.specs[name]
         result, _ = spec.rebuild(list(call.results))
         return _to_compile_time(result)
-
