@@ -168,10 +168,8 @@ class Tensor:
     __hash__ = object.__hash__  # tensors hash by identity, as in torch
 
     def __getitem__(self, index: Any) -> Tensor:
-        # lazy: shape_ops registers ops on import; the op modules load together, in registry
-        # order, on first use (xjit.ops.registry.ensure_loaded)
-        ensure_loaded()
-        from xjit.ops.shape_ops import getitem
+        ensure_loaded()  # the op modules load together, in registry order (OVERLOADS' order)
+        from xjit.ops.shape_ops import getitem  # lazy: shape_ops registers ops when imported
 
         return getitem(_call, self, index)
 

@@ -21,6 +21,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xjit.backends.numpy.access import (
     Axis,
     NotVectorisable,
+    _full_extent,
     access_axes,
     affine_src,
     aligned_view,
@@ -766,8 +767,6 @@ def _scalar_text(expr: Expr) -> str:
 
 def _full(op: LoadOp, nest: NestOp, axis: int) -> bool:
     """Does `op` walk buffer axis `axis` over its whole extent?"""
-    from xjit.backends.numpy.access import _full_extent
-
     a = op.map.data.results[axis]
     iv = nest.ivs.index(op.indices[a.position])  # type: ignore[union-attr]
     return _full_extent(op.memref, axis, nest.bounds[iv])

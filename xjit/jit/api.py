@@ -36,6 +36,7 @@ def _compile_trace(
     name: str = "forward",
     modules: dict[int, str] | None = None,
 ) -> CompiledFunction:
+    # lazy: the tracing frontend (and the torch dialect) loads on the first trace, not with xjit.jit
     from xjit.frontends.trace import trace_function
 
     result = trace_function(fn, example_inputs, named_tensors, name, modules)

@@ -196,6 +196,7 @@ def _parse_ir(text: bytes) -> ModuleOp:
     from xdsl.parser import Parser
     from xdsl.utils.exceptions import ParseError
 
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects import make_context
 
     try:
@@ -258,6 +259,7 @@ def _method_slots(
     """Check the global slots of one method IR against their tensors; returns slot -> type."""
     from xdsl.dialects import func
 
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects.torch import GlobalSlotGetOp, GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
 
@@ -307,6 +309,7 @@ def _checked_signature(
 ) -> tuple[Any, list[str], Any]:
     """The function of method IR `m`, its argument names and output structure, after checking the
     manifest's record agrees with the IR."""
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects.torch_types import ValueTensorType
 
     fname = qname.rsplit(".", 1)[-1]
@@ -375,6 +378,7 @@ def _script_graph(
 ) -> Any:
     """A scripted method's generic graph (a frontends.script.ScriptResult), checked: it is
     specialised and compiled per call signature, as before saving."""
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects import make_context
     from xjit.passes.pipelines import run_passes
 

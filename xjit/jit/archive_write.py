@@ -111,6 +111,7 @@ def _kinds_variants(s: Any) -> list[tuple[dict[str, str], Any]]:
     """The graphs a scripted callable compiles when an argument's None-ness differs from its
     generic graph: those already compiled, and for up to `_MAX_VARIANT_ARGS` arguments that are
     None in the generic graph every kind they can be called with (the ones that compile)."""
+    # lazy: the torch dialect loads only when a graph is written, not with xjit.jit
     from xjit.dialects import torch as td
 
     g = s.__dict__["_generic"]
@@ -295,6 +296,7 @@ def _method_record(
     qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp, slot_keys: dict[str, str]
 ) -> dict[str, Any]:
     """The manifest's record of one method IR (`m`, already renamed `ir_name`)."""
+    # lazy: the torch dialect loads only when a graph is written, not with xjit.jit
     from xjit.dialects.torch import GlobalSlotOp
 
     fop = _func_of(m, qname.rsplit(".", 1)[-1])

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from xjit import _dispatch
 from xjit._tensor import Tensor
 from xjit.frontends.signature import GraphSource
+from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
 from xjit.jit.compiled import ArgumentError
+from xjit.jit.variants import MAX_SIGNATURES, is_dynamic
 from xjit.nn.module import Module
 
 
@@ -59,6 +62,7 @@ class _Scripted(GraphSource):
 
     @property
     def code(self) -> str:
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.frontends.python_printer import render_python
 
         return render_python(self.graph_ir)
@@ -115,6 +119,7 @@ class _Scripted(GraphSource):
 
     def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
         """The generic graph for this combination of None / non-None optional arguments."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.dialects import torch as td
 
         g = self.__dict__["_generic"]
@@ -150,8 +155,6 @@ class _Scripted(GraphSource):
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
         if cf is None:
-            from xjit.jit.variants import MAX_SIGNATURES
-
             cf = self._variant_for(sig, vals)
             if len(variants) >= MAX_SIGNATURES:
                 variants.clear()  # only the memo: compiled variants stay in _compiled
@@ -162,7 +165,7 @@ class _Scripted(GraphSource):
         """A compiled variant whose shape pattern fits this call, or a new one: the dims that
         differ from the closest compiled variant (same scalars, ranks, dtypes) become `?`
         unless they are 0 or 1 (docs/shapes.md)."""
-        from xjit.jit import variants as V
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.jit.specialize import compile_specialized
 
         skey = tuple(s for s in sig if s[0] != "T")
@@ -198,6 +201,7 @@ class _Scripted(GraphSource):
 
     def specialized_ir(self, *args: Any) -> Any:
         """The torch IR after specialisation, inlining and shape refinement (for inspection)."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.jit.specialize import specialize
 
         vals = self._bind(args, {})
@@ -205,6 +209,7 @@ class _Scripted(GraphSource):
 
     def run_reference(self, *args: Any, **kwargs: Any) -> Any:
         """Run the generic torch IR with the torch-level reference interpreter (no lowering)."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.frontends.torch_interpreter import run_torch
 
         vals = self._bind(args, dict(kwargs))
@@ -214,6 +219,7 @@ class _Scripted(GraphSource):
             for o in g.module.ops
             if o.name == "func.func" and o.sym_name.data == self.__dict__["_entry"]
         )
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.dialects import torch as td
 
         call_args = [v for v, a in zip(vals, fop.body.block.args, strict=True)]
@@ -229,8 +235,6 @@ class _Scripted(GraphSource):
     def _call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]
     ) -> Any:
-        from xjit import _dispatch
-
         rec = _dispatch.current_recorder()
         if rec is not None and hasattr(rec, "record_call"):
             # Being traced: keep this graph (with its control flow) as a call in the trace.
@@ -246,8 +250,6 @@ class _Scripted(GraphSource):
         try:
             return cf(*tensors)
         except (TypeError, ValueError) as e:
-            from xjit.jit.variants import is_dynamic
-
             if isinstance(e, ArgumentError) or not is_dynamic(cf.pattern):
                 raise
             # A generalised variant failed at run time (the graph depends on a dim in a way
@@ -262,6 +264,7 @@ class ScriptModule(Module, _Scripted):
     with the original; `graph`/`code` show the generic graph, calls run compiled code."""
 
     def __init__(self, original: Module) -> None:
+        # lazy: the scripting frontend loads when something is scripted, not with an archive
         from xjit.frontends.script import script_module_ir
 
         super().__init__()

@@ -14,7 +14,15 @@ import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.rng import generator
-from xjit.ops.types import DEFAULT_FLOAT, ShapeError, TensorMeta, bool_, dtype_arg, int64
+from xjit.ops.types import (
+    DEFAULT_FLOAT,
+    ShapeError,
+    TensorMeta,
+    bool_,
+    dtype_arg,
+    from_numpy_dtype,
+    int64,
+)
 
 
 def _size(size: Any) -> tuple[int | None, ...] | None:
@@ -64,8 +72,6 @@ def _creation(name: str, value: Any) -> None:
 
 
 def _dt(a: np.ndarray) -> Any:
-    from xjit.ops.types import from_numpy_dtype
-
     return from_numpy_dtype(a.dtype)
 
 

@@ -21,6 +21,7 @@ from xjit.ops.types import (
     TensorMeta,
     bool_,
     broadcast_shapes,
+    from_numpy_dtype,
     promote,
     promote_with_scalar,
 )
@@ -131,8 +132,6 @@ _NOT_PROMOTED = frozenset({"alpha"})
 
 def _meta_of_value(v: Any) -> Any:
     if isinstance(v, (np.ndarray, np.generic)):
-        from xjit.ops.types import from_numpy_dtype
-
         return TensorMeta(v.shape, from_numpy_dtype(v.dtype))
     return v
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.opdef import register
-from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype, promote
+from xjit.ops.types import ShapeError, TensorMeta, broadcast_shapes, from_numpy_dtype, promote
 
 
 def _same_dtype(a: TensorMeta, b: TensorMeta, op: str) -> None:
@@ -114,7 +114,6 @@ def _addmm_shape(
     s: TensorMeta, a: TensorMeta, b: TensorMeta, beta: Any = 1, alpha: Any = 1
 ) -> TensorMeta:
     out = _mm_shape(a, b)
-    from xjit.ops.types import broadcast_shapes
 
     if broadcast_shapes(s.shape, out.shape) != out.shape:
         raise ShapeError(
@@ -159,7 +158,6 @@ def _matmul_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
             f"matmul: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
             f"({sa[-1]} != {sb[-2]})"
         )
-    from xjit.ops.types import broadcast_shapes
 
     batch = broadcast_shapes(sa[:-2], sb[:-2])
     assert batch is not None

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
-from xjit.ops.types import ShapeError, TensorMeta, dtype_arg, int64, normalize_dim
+from xjit.ops.types import ShapeError, TensorMeta, dtype_arg, from_numpy_dtype, int64, normalize_dim
 
 
 def reduced_dims(x: TensorMeta, dim: Any) -> list[int]:
@@ -80,8 +80,6 @@ def _sum_eager(
 
 
 def _meta_dtype(a: np.ndarray) -> Any:
-    from xjit.ops.types import from_numpy_dtype
-
     return from_numpy_dtype(a.dtype)
 
 

@@ -18,12 +18,17 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
-from xjit.ops.types import ShapeError, TensorMeta, normalize_dim, promote
+from xjit.ops.types import (
+    ShapeError,
+    TensorMeta,
+    dtype_arg,
+    from_numpy_dtype,
+    normalize_dim,
+    promote,
+)
 
 
 def _meta(a: np.ndarray) -> TensorMeta:
-    from xjit.ops.types import from_numpy_dtype
-
     return TensorMeta(a.shape, from_numpy_dtype(a.dtype))
 
 
@@ -645,8 +650,6 @@ def _to_shape(
     copy: Any = False,
     memory_format: Any = None,
 ) -> TensorMeta:
-    from xjit.ops.types import dtype_arg
-
     if dtype is None:
         raise ShapeError("to(): a dtype is required")
     return TensorMeta(x.shape, None if dtype is UNKNOWN else dtype_arg(dtype))
