@@ -81,13 +81,24 @@ def _accepts(arg: Arg, v: Any, is_tensor: Callable[[Any], bool]) -> bool:
     return isinstance(v, str)
 
 
+def _int_as_list(value: Any) -> Any:
+    return [value] if isinstance(value, int) else value
+
+
 def bind(
     schema: Schema,
     args: Sequence[Any],
     kwargs: dict[str, Any],
     is_tensor: Callable[[Any], bool] = _is_eager_tensor,
+    accepts: Callable[[Arg, Any], bool] | None = None,
+    int_as_list: Callable[[Any], Any] = _int_as_list,
 ) -> list[Any] | None:
-    """The arguments in schema order with defaults filled in, or None if they don't fit."""
+    """The arguments in schema order with defaults filled in, or None if they don't fit, as
+    torch binds them. The one binder of xjit: eager dispatch binds Python values (tensors are
+    what `is_tensor` accepts); the script frontend binds compile-time values with its own
+    `accepts` (does a value fit an argument) and `int_as_list` (a single int given for an
+    `int[]`, as a list). Defaults are taken as they are (they fit their arguments)."""
+    fits = accepts or (lambda arg, value: _accepts(arg, value, is_tensor))
     out: list[Any] = []
     pos = list(args)
     used = 0
@@ -98,14 +109,13 @@ def bind(
             v = kwargs[a.name]
             used += 1
         elif a.has_default:
-            v = a.default
+            out.append(a.default)
+            continue
         else:
             return None
-        if not _accepts(a, v, is_tensor):
+        if not fits(a, v):
             return None
-        if a.type.startswith("int[]") and isinstance(v, int):
-            v = [v]
-        out.append(v)
+        out.append(int_as_list(v) if a.type.startswith("int[]") else v)
     if pos or used != len(kwargs):
         return None
     return out
