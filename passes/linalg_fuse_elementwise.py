@@ -471,7 +471,7 @@ def fusion_problem(p: GenericOp, c: GenericOp, facts: _Facts) -> str | None:
         return "not an input of the consumer"
     if not _parallel(c) and facts.n_extract_of(p) > 0:
         return (
-            "it is a gather (tensor.extract at computed indices), vectorised only in parallel nests"
+            "it is a gather (tensor.extract at computed indices), vectorized only in parallel nests"
         )
     if facts.n_index_of(p) > 0:
         inv = _maps(p)[len(p.inputs)].inverse_permutation()

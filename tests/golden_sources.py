@@ -35,7 +35,7 @@ def _source(fn: Any) -> str:
 
 def _bench_sources() -> dict[str, Callable[[], str]]:
     if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))
+        sys.path.append(str(BENCH))  # after tests/: bench/models.py must not shadow tests/models.py
     import workloads as W  # bench/workloads.py
 
     B = W.load_backends()

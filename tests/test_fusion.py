@@ -77,7 +77,7 @@ def test_fused_ir_verifies_and_computes_the_same(name: str) -> None:
         for t in fn.function_type.inputs
     ]
     with warnings.catch_warnings():
-        warnings.simplefilter("error", XjitPerformanceWarning)  # fused nests must vectorise
+        warnings.simplefilter("error", XjitPerformanceWarning)  # fused nests must vectorize
         got = compile_module(fused)[name](*args)
     ref = run_interpreted(unfused, name, args)
     interp = run_interpreted(fused, name, args)

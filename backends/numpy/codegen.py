@@ -15,7 +15,7 @@ from xdsl.dialects.builtin import IndexType, MemRefType, ModuleOp
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from xjit.backends.numpy import vectorize as V
-from xjit.backends.numpy.access import NotVectorisable
+from xjit.backends.numpy.access import NotVectorizable
 from xjit.backends.numpy.buffers import BufferPlan, _yielded_view_copy_target
 from xjit.backends.numpy.diagnostics import UnsupportedIRError
 from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape
@@ -152,13 +152,13 @@ class FunctionWriter:
                 lines = NestEmitter(
                     plan, self.name, self.fresh, self.module.const, self.is_scalar
                 ).emit(folded)
-            except NotVectorisable as e:
+            except NotVectorizable as e:
                 plan = str(e)
             else:
                 for line in lines:
                     self.emit(line)
                 return
-        if folded:  # unreachable: only vectorisable reductions fold their fill
+        if folded:  # unreachable: only vectorizable reductions fold their fill
             raise AssertionError("folded fill into a scalar nest")
         msg = f"@{self.fn_name}: loop.nest #{self.nest_count} runs as scalar Python loops ({plan})"
         self.module.warnings.append(msg)
@@ -437,7 +437,7 @@ class FunctionWriter:
             if isinstance(op, NestOp):
                 try:
                     plans[op] = analyse(op)
-                except NotVectorisable as e:
+                except NotVectorizable as e:
                     plans[op] = str(e)
         folded = self._fold_fills(ops, plans)
         buffers = BufferPlan(ops, plans)
@@ -509,7 +509,7 @@ class FunctionWriter:
         sum and divide; layer norm's mean, variance and normalisation): each block of the input
         is read from memory once and stays in cache through every nest. The group's buffers are
         allocated fresh before the loop (no storage reuse inside it). False: not emitted (a nest
-        did not vectorise); nothing was written."""
+        did not vectorize); nothing was written."""
         end, step, written = group
         mark, named, free0 = len(self.lines), set(self.names), list(free)
         taken: list[tuple[Operation, tuple[int, int]]] = []
@@ -560,7 +560,7 @@ class FunctionWriter:
                     body += lines
                 elif isinstance(op, arith.ConstantOp):
                     self.op(op)
-        except NotVectorisable:
+        except NotVectorizable:
             del self.lines[mark:]
             for v in set(self.names) - named:
                 del self.names[v]
@@ -619,7 +619,7 @@ def _row_groups(
     buffers: BufferPlan,
 ) -> dict[int, tuple[int, int, dict[SSAValue, int]]]:
     """start -> (end, rows per block) for runs of consecutive nests that can share one loop over
-    row blocks (`FunctionWriter._row_group`): every nest vectorises, has static bounds and
+    row blocks (`FunctionWriter._row_group`): every nest vectorizes, has static bounds and
     dim 0 parallel of one extent; buffers written in the run are fresh allocations and every
     access to them in the run walks dim 0 on one buffer axis, whole; buffers only read are
     arguments, globals or allocations (no views that might alias a written buffer). Block k of
@@ -717,7 +717,7 @@ def _scalar_buffers(fn: func.FuncOp) -> set[SSAValue]:
                 nest = user.parent_op()
                 try:
                     plan = analyse(nest) if isinstance(nest, NestOp) else None
-                except NotVectorisable:
+                except NotVectorizable:
                     plan = None  # scalar loops assign it by name too
                 if plan is not None and plan.contraction is not None:
                     ok = False
@@ -756,7 +756,7 @@ def _view_copied(buf: SSAValue) -> bool:
         if isinstance(u.operation, StoreOp) and isinstance(nest, NestOp):
             try:
                 plan = analyse(nest)
-            except NotVectorisable:
+            except NotVectorizable:
                 return False
             return _yielded_view_copy_target(nest, plan) is buf
     return False

@@ -76,7 +76,7 @@ _SQRT_PI = 1.7724538509055159
 
 
 def erf(x: Any) -> Any:
-    """The error function, vectorised (numpy has none): for |x| <= 3 the series
+    """The error function, vectorized (numpy has none): for |x| <= 3 the series
     erf(x) = 2x/√π · e^(-x²) · Σ (2x²)^n / (1·3·…·(2n+1)) (positive terms, no cancellation);
     beyond, 1 - erfc(x) with erfc's continued fraction. Error < 1e-15 (tests: < 1e-7)."""
     a = np.asarray(x)
