@@ -60,8 +60,15 @@ def _tutorial_sources() -> dict[str, Callable[[], str]]:
     import xjit as torch
 
     x, h = torch.rand(3, 4), torch.rand(3, 4)
+
+    def rnn() -> str:
+        gate = torch.jit.script(models.MyDecisionGate())
+        loop = torch.jit.script(models.MyRNNLoop(torch.jit.trace(models.MyGatedCell(gate), (x, h))))
+        return _source(torch.jit.trace(models.WrapRNN(loop), (torch.rand(10, 3, 4),)))
+
     return {
         "tutorial-mycell": lambda: _source(torch.jit.trace(models.MyCell(), (x, h))),
+        "tutorial-rnn": rnn,
     }
 
 
