@@ -456,9 +456,10 @@ def _read_maps(p: GenericOp, c: GenericOp) -> dict[str, AffineMap]:
     }
 
 
-def fusion_problem(p: GenericOp, c: GenericOp, facts: _Facts) -> str | None:
-    """Why the fusion pattern cannot fuse producer `p` into consumer `c` at all (MLIR's
+def fusion_problem(producer: GenericOp, consumer: GenericOp, facts: _Facts) -> str | None:
+    """Why the fusion pattern cannot fuse `producer` into `consumer` at all (MLIR's
     `areElementwiseOpsFusable`), or None. Cost is not considered here: see `plan_fusion`."""
+    p, c = producer, consumer
     problem = producer_problem(p)
     if problem is not None:
         return problem
@@ -484,9 +485,11 @@ def fusion_problem(p: GenericOp, c: GenericOp, facts: _Facts) -> str | None:
     return None
 
 
-def plan_fusion(p: GenericOp, c: GenericOp, max_cost: int, facts: _Facts) -> Plan | str:
-    """The control function (MLIR's `ControlFusionFn`): a fusion plan for producer `p` into
-    consumer `c`, or the reason there is none. It applies the cost rules of the module
+def plan_fusion(
+    producer: GenericOp, consumer: GenericOp, max_cost: int, facts: _Facts
+) -> Plan | str:
+    """The control function (MLIR's `ControlFusionFn`): a fusion plan for `producer` into
+    `consumer`, or the reason there is none. It applies the cost rules of the module
     docstring, in this order:
 
     1. a producer read through a broadcast is recomputed per consumer iteration unless the
@@ -500,6 +503,7 @@ def plan_fusion(p: GenericOp, c: GenericOp, max_cost: int, facts: _Facts) -> Pla
 
     Costs come from `facts` (its `hoisted` says which body ops count) and are only computed when
     a rule needs them."""
+    p, c = producer, consumer
     problem = fusion_problem(p, c, facts)
     if problem is not None:
         return problem
