@@ -44,6 +44,7 @@ from xdsl.traits import SymbolTable
 from xjit.dialects import make_context
 from xjit.dialects.view import TransposeOp as TransposeViewOp
 from xjit.passes.bufferize import kept_dims
+from xjit.passes.convert_loop_to_scf import ConvertLoopToScf
 
 Scalar = int | float
 
@@ -416,8 +417,6 @@ def run_interpreted(
     """Runs `func_name` of (a clone of) `module` on `args`; returns its results as numpy arrays
     (scalars as 0-d arrays). Memref arguments are copied in, so callers see no writes to them;
     to observe results written to an argument buffer, return it from the function."""
-    from xjit.passes.convert_loop_to_scf import ConvertLoopToScf
-
     module = module.clone()
     if _has_loop_ops(module):
         ConvertLoopToScf().apply(make_context(), module)

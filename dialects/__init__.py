@@ -14,18 +14,23 @@ if TYPE_CHECKING:
 
 
 def _torch() -> Dialect:
+    # lazy: each dialect (and xDSL) loads when a context first asks for it. Importing the
+    # canonicalization patterns registers them with the dialect's traits.
+    from xjit.dialects import torch_canonicalization  # noqa: F401
     from xjit.dialects.torch import Torch
 
     return Torch
 
 
 def _loop() -> Dialect:
+    # lazy: each dialect (and xDSL) loads when a context first asks for it
     from xjit.dialects.loop import Loop
 
     return Loop
 
 
 def _view() -> Dialect:
+    # lazy: each dialect (and xDSL) loads when a context first asks for it
     from xjit.dialects.view import View
 
     return View

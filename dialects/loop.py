@@ -1,4 +1,4 @@
-"""The `loop` dialect: structured loop nests over memrefs, designed to be vectorised.
+"""The `loop` dialect: structured loop nests over memrefs, designed to be vectorized.
 
 Why not upstream `affine`/`scf`: xDSL 0.74's `affine.parallel` with reductions does not
 verify, and textual `affine.load` maps parse their indices as symbols, which breaks

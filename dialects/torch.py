@@ -75,13 +75,25 @@ from xjit.ops.types import ShapeError, TensorMeta
 
 
 class TorchCanonicalization(HasCanonicalizationPatternsTrait):
-    """Hooks torch ops into upstream `canonicalize`; patterns live in passes/torch_canonicalization.py."""
+    """Hooks torch ops into upstream `canonicalize`. The patterns (in torch_canonicalization.py)
+    are built on this module's ops: they set `patterns` when imported (xjit.dialects loads them
+    with the dialect), so this module does not import them back."""
+
+    patterns: tuple[Any, ...] | None = None
 
     @classmethod
     def get_canonicalization_patterns(cls) -> tuple[Any, ...]:
-        from xjit.passes.torch_canonicalization import PATTERNS
+        return _registered(cls)
 
-        return PATTERNS
+
+def _registered(trait: Any) -> tuple[Any, ...]:
+    """A canonicalization trait's patterns, which must have registered themselves."""
+    if trait.patterns is None:
+        raise RuntimeError(
+            "the torch dialect's canonicalization patterns are not loaded: get the dialect "
+            "through xjit.dialects (make_context) or import xjit.dialects.torch_canonicalization"
+        )
+    return trait.patterns
 
 
 # -- constants -------------------------------------------------------------------------------
@@ -379,11 +391,13 @@ class PrimIfYieldOp(IRDLOperation):
 
 
 class PrimIfCanonicalization(HasCanonicalizationPatternsTrait):
+    """`prim.If` on a constant condition; the pattern registers itself as TorchCanonicalization's."""
+
+    patterns: tuple[Any, ...] | None = None
+
     @classmethod
     def get_canonicalization_patterns(cls) -> tuple[Any, ...]:
-        from xjit.passes.torch_canonicalization import IF_PATTERNS
-
-        return IF_PATTERNS
+        return _registered(cls)
 
 
 @irdl_op_definition

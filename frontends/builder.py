@@ -15,6 +15,7 @@ from typing import Any
 from xdsl.builder import Builder, InsertPoint
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from xjit._dispatch import bind
 from xjit.dialects import torch as td
 from xjit.ops.registry import UNKNOWN, OpDef, overloads
 from xjit.ops.schema import Arg
@@ -138,8 +139,6 @@ class IRTorch:
         self._b = builder
 
     def __getattr__(self, name: str) -> Any:
-        from xjit._dispatch import bind
-
         def call(*args: Any, **kwargs: Any) -> Any:
             for opdef in overloads(name):
                 bound = bind(opdef.schema, args, kwargs, is_tensor=lambda v: isinstance(v, IRValue))

@@ -31,7 +31,7 @@ from xjit.nn.module import Module
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
 
-    from xjit.frontends.trace import OutputSpec
+    from xjit.frontends.signature import OutputSpec
     from xjit.jit.compiled import CompiledFunction
 
 
@@ -92,7 +92,7 @@ class ImportResult:
 def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) -> Any:
     """A torch pytree `TreeSpec` as xjit's OutputSpec: tuple/list/dict nodes keep their kind
     (dicts their keys); a leaf is `tensor`, or `none` where `leaves[pos]` is None."""
-    from xjit.frontends.trace import OutputSpec
+    from xjit.frontends.signature import OutputSpec
 
     if tree.is_leaf():
         kind = "none" if leaves is not None and leaves[pos] is None else "tensor"

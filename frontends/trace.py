@@ -22,35 +22,10 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import TorchBuilder, vtensor_type
+from xjit.frontends.script.module_compilation import ModuleCompilation
+from xjit.frontends.signature import OutputSpec, meta_of
 from xjit.ops.registry import OpDef
-from xjit.ops.types import TensorMeta, from_numpy_dtype
-
-
-def meta_of(t: Tensor) -> TensorMeta:
-    a = t.numpy()
-    return TensorMeta(tuple(a.shape), from_numpy_dtype(a.dtype))
-
-
-@dataclass
-class OutputSpec:
-    """How the flat results of the compiled function rebuild the Python return value."""
-
-    kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
-    children: tuple[OutputSpec, ...] = ()
-    keys: tuple[str, ...] = ()  # a dict's keys, one per child
-
-    def rebuild(self, flat: Sequence[Any], pos: int = 0) -> tuple[Any, int]:
-        if self.kind == "tensor":
-            return flat[pos], pos + 1
-        if self.kind == "none":  # a None result: no flat value
-            return None, pos
-        items = []
-        for c in self.children:
-            item, pos = c.rebuild(flat, pos)
-            items.append(item)
-        if self.kind == "dict":
-            return dict(zip(self.keys, items, strict=True)), pos
-        return (tuple(items) if self.kind == "tuple" else items), pos
+from xjit.ops.types import TensorMeta
 
 
 class TraceError(RuntimeError):
@@ -91,8 +66,6 @@ class _Recorder:
     def record_call(self, callee: Any, args: list[Any], result: Any) -> None:
         """A traced or scripted module (or scripted function) called while tracing: a
         `func.call` of its graph (imported under its path), not a re-trace of its body."""
-        from xjit.frontends.script import ModuleCompilation
-
         if self.mc is None:
             self.mc = ModuleCompilation(None)
         src = callee.graph_source()

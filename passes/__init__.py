@@ -47,7 +47,11 @@ def get_pass(name: str) -> type[ModulePass]:
     """The pass class for `name`, from xjit or upstream xDSL."""
     if name in XJIT_PASSES:
         return XJIT_PASSES[name]()
+    # lazy: xDSL and the torch dialect load with the first pass used. Upstream `canonicalize`
+    # folds torch ops with patterns that register with the dialect's traits when imported.
     from xdsl.transforms import get_all_passes
+
+    from xjit.dialects import torch_canonicalization  # noqa: F401
 
     upstream = get_all_passes()
     if name not in upstream:

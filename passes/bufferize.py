@@ -72,6 +72,8 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
+from xjit.dialects.view import TransposeOp
+
 # Ops of the linalg stage that this pass knows, besides whole `arith`/`math` on scalars and the
 # linalg ops (checked separately). Anything else is outside the contract.
 _CONTRACT_OPS = frozenset(
@@ -716,7 +718,6 @@ class TransposeToView(RewritePattern):
     def match_and_rewrite(self, op: linalg.TransposeOp, rewriter: PatternRewriter) -> None:
         if op not in self.views:
             return
-        from xjit.dialects.view import TransposeOp
 
         source = to_buffer(op.inputs[0], rewriter, op)
         assert isinstance(source.type, MemRefType)

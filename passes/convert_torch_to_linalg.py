@@ -41,6 +41,7 @@ from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
+from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import OpDef
 from xjit.ops.types import DType
 from xjit.passes.linalg_fuse_elementwise import tag_origins
@@ -644,18 +645,6 @@ def _reduction_identity(kind: str, et: Attribute) -> float | int | bool:
 
 
 # -- the conversion ----------------------------------------------------------------------------
-
-
-def _broadcast_map(in_shape: Sequence[int], out_shape: Sequence[int]) -> AffineMap:
-    """numpy broadcasting as an indexing map: dims align right; a static 1 against a larger
-    output dim reads index 0. (Dynamic dims are assumed equal, as torch-mlir assumes.)"""
-    rank = len(out_shape)
-    offset = rank - len(in_shape)
-    exprs: list[AffineExpr] = []
-    for j, d in enumerate(in_shape):
-        o = out_shape[offset + j]
-        exprs.append(AffineConstantExpr(0) if d == 1 and o != 1 else AffineDimExpr(offset + j))
-    return AffineMap(rank, 0, tuple(exprs))
 
 
 def assert_dims_agree(

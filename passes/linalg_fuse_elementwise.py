@@ -31,6 +31,12 @@ producer is still computed once per producer element: with `hoisted-broadcasts=t
 default, for the numpy backend) fusion through broadcasts is free; with `false` it follows the
 cost rule above (for backends that really recompute).
 
+**Policy apart from mechanics**, as MLIR's `FuseElementwiseOps`: `FuseElementwiseOps` is the
+pattern (legality in `fusion_problem`, the rewrite in `fuse`), `plan_fusion` the control
+function that applies the cost rules above; `_fuse_block` drives the pattern over a block with
+a worklist that keeps the pass linear in the graph (the work it does is counted in
+`FusionLog.work`).
+
 Provenance: each linalg op's `location` names the torch ops it computes (`convert-torch-to-
 linalg` sets `loc("aten.tanh"(...))`); fused ops get a `loc(fused[...])` of their parts, as in
 MLIR. Decisions go to an optional `FusionLog` (`collect_fusion_log()`), which the fusion report
@@ -43,8 +49,9 @@ import contextlib
 import contextvars
 import heapq
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func
@@ -65,9 +72,10 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg.attrs import IteratorType, IteratorTypeAttr
 from xdsl.dialects.linalg.ops import GenericOp, IndexOp, TransposeOp, YieldOp
-from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue, Use
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 
 # -- cost model ------------------------------------------------------------------------------
 
@@ -203,6 +211,8 @@ class FusionLog:
     refused: list[tuple[object, object, str]] = field(
         default_factory=list
     )  # producer, consumer, why
+    # Work done (`_Facts.work`, summed over blocks): a compile-time regression guard counts it.
+    work: Counter[str] = field(default_factory=Counter)
 
 
 _LOG: contextvars.ContextVar[FusionLog | None] = contextvars.ContextVar(
@@ -324,13 +334,6 @@ class _Label:
         return hash(str(self))
 
 
-# Work done by the pass since the process started (a regression test compares graphs of n and 2n
-# ops: each count must double, not quadruple): body ops scanned for facts, body ops cloned or
-# moved into fused ops, uses rewired from one value to another, fusions, and fused-op
-# candidates checked for the verifier's condition.
-WORK = {"scanned": 0, "built": 0, "rewired": 0, "fusions": 0, "checked": 0}
-
-
 class _Facts:
     """What the pass knows about one block, kept up to date as it fuses, so that no decision
     rescans the block or a (growing) fused body:
@@ -358,8 +361,11 @@ class _Facts:
         self.cost: dict[Operation, int] = {}
         self.full: dict[Operation, bool] = {}
         self.parts: dict[Operation, _Parts] = {}
-        self.scanned = 0
-        self.built = 0
+        # Work done in this block (a regression test compares graphs of n and 2n ops: each
+        # count must double, not quadruple): body ops scanned for facts, body ops cloned or
+        # moved into fused ops, uses rewired from one value to another, fusions, and fused-op
+        # candidates checked for the verifier's condition. Reported in `FusionLog.work`.
+        self.work: Counter[str] = Counter(scanned=0, built=0, rewired=0, fusions=0, checked=0)
 
     def _scan(self, op: GenericOp) -> None:
         full_rank, full = _scan_body(op, self.hoisted)
@@ -368,7 +374,7 @@ class _Facts:
             size += 1
             n_index += isinstance(o, IndexOp)
             n_extract += o.name == "tensor.extract"
-        self.scanned += size
+        self.work["scanned"] += size
         self.size[op], self.n_index[op], self.n_extract[op], self.full[op] = (
             size,
             n_index,
@@ -435,58 +441,40 @@ class _Facts:
             if op.parent is self.block:
                 op.location = _location(_flatten(node))
         self.parts.clear()
-        WORK["scanned"] += self.scanned
-        WORK["built"] += self.built
-        self.scanned = self.built = 0
 
 
-def plan_fusion(
-    p: GenericOp,
-    c: GenericOp,
-    max_cost: int,
-    hoisted_broadcasts: bool,
-    facts: _Facts | None = None,
-) -> Plan | str:
-    """A fusion plan for producer `p` into consumer `c`, or the reason there is none.
+# -- the control function: whether to fuse ---------------------------------------------------
 
-    With `facts` (the pass), the producer's cost and `linalg.index` count come from there and
-    op order from its keys; the cost is only looked at when a rule needs it."""
+
+def _read_maps(p: GenericOp, c: GenericOp) -> dict[str, AffineMap]:
+    """The consumer's maps through which it reads the producer's result as an input."""
+    c_maps, n_in = _maps(c), len(c.inputs)
+    return {
+        str(c_maps[u.index]): c_maps[u.index]
+        for u in p.results[0].uses
+        if u.operation is c and u.index < n_in
+    }
+
+
+def fusion_problem(producer: GenericOp, consumer: GenericOp, facts: _Facts) -> str | None:
+    """Why the fusion pattern cannot fuse `producer` into `consumer` at all (MLIR's
+    `areElementwiseOpsFusable`), or None. Cost is not considered here: see `plan_fusion`."""
+    p, c = producer, consumer
     problem = producer_problem(p)
     if problem is not None:
         return problem
     if p.parent_block() is not c.parent_block():
         return "producer and consumer are in different blocks"
-    v = p.results[0]
-    n_in = len(c.inputs)
-    in_uses = []
-    others = []
-    writes = False
-    for u in v.uses:
-        if u.operation is not c:
-            others.append(u)
-        elif u.index < n_in:
-            in_uses.append(u)
-        else:
-            writes = True
-    if writes:
+    if any(u.operation is c and u.index >= len(c.inputs) for u in p.results[0].uses):
         return "the consumer writes into it (it is the consumer's init)"
-    if not in_uses:
+    maps = _read_maps(p, c)
+    if not maps:
         return "not an input of the consumer"
-    if not _parallel(c) and (
-        facts.n_extract_of(p) > 0
-        if facts is not None
-        else any(o.name == "tensor.extract" for o in p.body.block.ops)
-    ):
+    if not _parallel(c) and facts.n_extract_of(p) > 0:
         return (
-            "it is a gather (tensor.extract at computed indices), vectorised only in parallel nests"
+            "it is a gather (tensor.extract at computed indices), vectorized only in parallel nests"
         )
-    c_maps = _maps(c)
-    maps = {str(c_maps[u.index]): c_maps[u.index] for u in in_uses}
-    if (
-        (facts.n_index_of(p) > 0)
-        if facts is not None
-        else any(isinstance(o, IndexOp) for o in p.body.block.ops)
-    ):
+    if facts.n_index_of(p) > 0:
         inv = _maps(p)[len(p.inputs)].inverse_permutation()
         assert inv is not None
         for m in maps.values():
@@ -494,66 +482,105 @@ def plan_fusion(
                 isinstance(e, AffineDimExpr | AffineConstantExpr) for e in inv.compose(m).results
             ):
                 return "its body reads loop indices (linalg.index) that the consumer's map does not give"
+    return None
 
-    def cost() -> int:
-        return facts.cost_of(p) if facts is not None else body_cost(p, hoisted_broadcasts)
+
+def plan_fusion(
+    producer: GenericOp, consumer: GenericOp, max_cost: int, facts: _Facts
+) -> Plan | str:
+    """The control function (MLIR's `ControlFusionFn`): a fusion plan for `producer` into
+    `consumer`, or the reason there is none. It applies the cost rules of the module
+    docstring, in this order:
+
+    1. a producer read through a broadcast is recomputed per consumer iteration unless the
+       backend hoists broadcasts (`facts.hoisted`): refused when it costs more than `max_cost`;
+    2. a producer with no other user is fused (nothing is duplicated);
+    3. a producer with other users is recomputed when it costs at most `max_cost` and every
+       other user could fuse it too (no user materialises it anyway);
+    4. otherwise its result is kept as an extra output of the fused op, if the consumer walks
+       its elements one to one and all other users come after the consumer;
+    5. otherwise it is refused (fusing would duplicate work).
+
+    Costs come from `facts` (its `hoisted` says which body ops count) and are only computed when
+    a rule needs them."""
+    p, c = producer, consumer
+    problem = fusion_problem(p, c, facts)
+    if problem is not None:
+        return problem
+    maps = _read_maps(p, c)
+    others = [u for u in p.results[0].uses if u.operation is not c]
 
     def what() -> str:
-        return ", ".join(expensive_ops(p, hoisted_broadcasts)) or f"{cost()} scalar ops"
+        return ", ".join(expensive_ops(p, facts.hoisted)) or f"{facts.cost_of(p)} scalar ops"
 
     broadcast = any(m.unused_dims() for m in maps.values())
-    if broadcast and not hoisted_broadcasts and cost() > max_cost:
+    if broadcast and not facts.hoisted and facts.cost_of(p) > max_cost:
         return f"read through a broadcast: recomputing it ({what()}) per consumer iteration is too costly"
     if not others:
         return Plan(p, c, False, "through a broadcast" if broadcast else "single consumer")
     block = c.parent_block()
     assert block is not None
     kept = [u for u in others if _materialises(u, block)]
-    if cost() <= max_cost and not kept:
+    cheap = facts.cost_of(p) <= max_cost
+    if cheap and not kept:
         return Plan(
-            p, c, False, f"recomputed: cheap ({cost()} scalar ops), {len(others)} other user(s)"
+            p,
+            c,
+            False,
+            f"recomputed: cheap ({facts.cost_of(p)} scalar ops), {len(others)} other user(s)",
         )
     # Expensive and shared, or materialised anyway for a user that cannot fuse it (a loop
-    # body, a return, a named op: recomputing it in the consumer would only add work): keep
-    # its result as an extra output if every element is produced exactly once by the
-    # consumer's loops and the other users follow the consumer.
-    if cost() <= max_cost:
-        what = lambda: f"{cost()} scalar ops, materialised anyway for {kept[0].operation.name}"  # noqa: E731
+    # body, a return, a named op: recomputing it in the consumer would only add work).
+    why = (
+        f"{facts.cost_of(p)} scalar ops, materialised anyway for {kept[0].operation.name}"
+        if cheap
+        else what()
+    )
+    return _keep_result_plan(p, c, maps, others, why, facts)
+
+
+def _keep_result_plan(
+    p: GenericOp,
+    c: GenericOp,
+    maps: dict[str, AffineMap],
+    others: list[Use],
+    why: str,
+    facts: _Facts,
+) -> Plan | str:
+    """Rule 4 of `plan_fusion`: keep the producer's result as an extra output if every element
+    is produced exactly once by the consumer's loops and the other users follow the consumer."""
     if len(maps) != 1 or not _is_permutation(next(iter(maps.values()))):
         return (
-            f"it has {len(others)} other user(s) and recomputing it ({what()}) would duplicate "
+            f"it has {len(others)} other user(s) and recomputing it ({why}) would duplicate "
             "work; the consumer does not walk its elements one to one, so it cannot be yielded too"
         )
+    block = c.parent_block()
+    assert block is not None
     if not all(_after(u.operation, c, block, facts) for u in others):
-        return f"it has {len(others)} other user(s) before the consumer; recomputing it ({what()}) would duplicate work"
+        return f"it has {len(others)} other user(s) before the consumer; recomputing it ({why}) would duplicate work"
     return Plan(
         p,
         c,
         True,
-        f"result kept as an extra output ({len(others)} other user(s); {what()} not recomputed)",
+        f"result kept as an extra output ({len(others)} other user(s); {why} not recomputed)",
     )
 
 
-def _materialises(use: object, block: Block) -> bool:
+def _materialises(use: Use, block: Block) -> bool:
     """Does this use need the producer's result as a tensor of its own? Only a generic in the
     same block reading it as an input could fuse it instead (a use nested in a loop body, a
     return, a named op or an init cannot)."""
-    op = use.operation  # type: ignore[attr-defined]
+    op = use.operation
     return not (
         isinstance(op, GenericOp) and op.parent_block() is block and use.index < len(op.inputs)
-    )  # type: ignore[attr-defined]
+    )
 
 
-def _after(op: Operation, anchor: Operation, block: Block, facts: _Facts | None = None) -> bool:
-    top = op
-    while top.parent_block() is not block:
-        parent = top.parent_op()
-        if parent is None:
-            return False
-        top = parent
-    if top is anchor:
+def _after(op: Operation, anchor: Operation, block: Block, facts: _Facts) -> bool:
+    top = facts.top(op)
+    if top is None or top is anchor:
         return False
-    if facts is not None and top in facts.key and anchor in facts.key:
+    if top in facts.key and anchor in facts.key:
         return facts.key[top] > facts.key[anchor]
     return block.get_operation_index(top) > block.get_operation_index(anchor)
 
@@ -598,241 +625,401 @@ def _indexing_problem(operands: list[SSAValue], maps: list[AffineMap]) -> str | 
     return None
 
 
-# -- the rewrite -----------------------------------------------------------------------------
+# -- the pattern: fusing a producer into a consumer ------------------------------------------
 
 
-def fuse(plan: Plan, facts: _Facts | None = None) -> GenericOp | str:
-    """Build the fused generic (in place of the consumer); erase what became dead.
-    Returns the reason instead when the fused op would not verify (nothing is changed).
+@dataclass
+class _Operands:
+    """The fused op's operands and maps. `c_slots[i]` says where consumer input `i` went: its
+    input slot, or (when it is the producer's result) the consumer's map through which it
+    reads it."""
 
-    The consumer's body is always reused (its ops are moved, never cloned). The producer's body
-    is moved too when the producer dies and is read through one map; the bigger of the two
-    blocks becomes the fused body and the smaller one's ops move into it. So fusing a chain
-    one op at a time moves each op once, instead of cloning the growing fused body every time.
-    A producer that stays (recomputed) or is read through several maps is cloned, once per map.
-    """
-    p, c = plan.producer, plan.consumer
-    parent = c.parent_block()
-    assert parent is not None
-    own_facts = facts is None
-    if facts is None:
-        facts = _Facts(parent, False)
-    v = p.results[0]
-    n_in_c, n_in_p = len(c.inputs), len(p.inputs)
-    c_maps, p_maps = _maps(c), _maps(p)
-    inv = p_maps[n_in_p].inverse_permutation()
-    assert inv is not None
+    inputs: list[SSAValue] = field(default_factory=list)
+    in_maps: list[AffineMap] = field(default_factory=list)
+    slot: dict[tuple[SSAValue, str], int] = field(default_factory=dict)
+    c_slots: list[int | AffineMap] = field(default_factory=list)
+    outputs: list[SSAValue] = field(default_factory=list)
+    out_maps: list[AffineMap] = field(default_factory=list)
+    result_types: list[Attribute] = field(default_factory=list)
+    keep_map: AffineMap | None = None  # the extra output's map (Plan.keep_result)
 
-    inputs: list[SSAValue] = []
-    in_maps: list[AffineMap] = []
-    slot: dict[tuple[SSAValue, str], int] = {}
-
-    def add_input(value: SSAValue, amap: AffineMap) -> int:
+    def add_input(self, value: SSAValue, amap: AffineMap) -> int:
+        """The input slot reading `value` through `amap` (one per distinct pair)."""
         key = (value, str(amap))
-        if key not in slot:
-            slot[key] = len(inputs)
-            inputs.append(value)
-            in_maps.append(amap)
-        return slot[key]
+        if key not in self.slot:
+            self.slot[key] = len(self.inputs)
+            self.inputs.append(value)
+            self.in_maps.append(amap)
+        return self.slot[key]
 
-    # Consumer operand i -> new input slot, or the consumer map through which it reads `v`.
-    c_slots: list[int | AffineMap] = []
+    def read_maps(self) -> dict[str, AffineMap]:
+        """The consumer maps through which the producer's result is read, each once."""
+        return {str(m): m for m in self.c_slots if isinstance(m, AffineMap)}
+
+
+def _fused_operands(plan: Plan, inv: AffineMap) -> _Operands:
+    """The consumer's operands with the producer's result replaced by the producer's inputs,
+    read through `producer map ∘ inv ∘ consumer map` (`inv`: the producer's output map
+    inverted)."""
+    p, c = plan.producer, plan.consumer
+    v = p.results[0]
+    c_maps, p_maps = _maps(c), _maps(p)
+    ops = _Operands(
+        outputs=list(c.outputs),
+        out_maps=list(c_maps[len(c.inputs) :]),
+        result_types=list(c.result_types),
+    )
     for i, operand in enumerate(c.inputs):
         if operand is v:
-            c_slots.append(c_maps[i])
+            ops.c_slots.append(c_maps[i])
             for j, p_in in enumerate(p.inputs):
-                add_input(p_in, p_maps[j].compose(inv.compose(c_maps[i])))
+                ops.add_input(p_in, p_maps[j].compose(inv.compose(c_maps[i])))
         else:
-            c_slots.append(add_input(operand, c_maps[i]))
-
-    outputs = list(c.outputs)
-    out_maps = list(c_maps[n_in_c:])
-    result_types = list(c.result_types)
-    keep_map: AffineMap | None = None
+            ops.c_slots.append(ops.add_input(operand, c_maps[i]))
     if plan.keep_result:
-        keep_map = next(m for m in c_slots if isinstance(m, AffineMap))
-        outputs.append(p.outputs[0])
-        out_maps.append(keep_map)
-        result_types.append(v.type)
+        ops.keep_map = next(m for m in ops.c_slots if isinstance(m, AffineMap))
+        ops.outputs.append(p.outputs[0])
+        ops.out_maps.append(ops.keep_map)
+        ops.result_types.append(v.type)
+    return ops
 
-    # The condition the fused op's verifier would reject, checked before anything is built.
-    WORK["checked"] += 1
-    problem = _indexing_problem([*inputs, *outputs], in_maps + out_maps)
-    if problem is not None:
-        return f"the fused op would not verify ({problem})"
 
-    v_maps = {str(m): m for m in c_slots if isinstance(m, AffineMap)}
+@dataclass
+class _Fusion:
+    """One fusion being built: the plan, the fused operands, and how the producer's body gets
+    into the fused one: moved (`only` is then the one consumer map reading it) when the
+    producer dies and is read through one map, else cloned once per reading map."""
+
+    plan: Plan
+    ops: _Operands
+    inv: AffineMap
+    only: AffineMap | None
+
+    @property
+    def move(self) -> bool:
+        return self.only is not None
+
+
+def _movable_through(plan: Plan, ops: _Operands, inv: AffineMap, facts: _Facts) -> AffineMap | None:
+    """The one consumer map through which the producer's body can be moved rather than cloned:
+    the producer dies with this fusion, is read through one map, and its `linalg.index` ops (if
+    any) keep their meaning (that map is the producer's own iteration order)."""
+    p, c = plan.producer, plan.consumer
+    v_maps = ops.read_maps()
+    if len(v_maps) != 1:
+        return None
+    if not (plan.keep_result or all(u.operation is c for u in p.results[0].uses)):
+        return None
+    only = next(iter(v_maps.values()))
+    n_out = len(_maps(p)[len(p.inputs)].results)
+    if facts.n_index_of(p) == 0 or inv.compose(only) == AffineMap.identity(n_out):
+        return only
+    return None
+
+
+def _fused_facts(fusion: _Fusion, facts: _Facts) -> tuple[int, int, int, int | None, bool | None]:
+    """Facts of the fused op from those of its parts, before the bodies change: size, `linalg.
+    index` count of the consumer's part, gathers, cost and `full` (None: rescanned on demand)."""
+    p, c = fusion.plan.producer, fusion.plan.consumer
+    v_maps = fusion.ops.read_maps()
     k = len(v_maps)
-    p_dies = plan.keep_result or all(u.operation is c for u in v.uses)
-    only = next(iter(v_maps.values())) if k == 1 else None
-    move = (
-        p_dies
-        and only is not None
-        and (
-            facts.n_index_of(p) == 0
-            or inv.compose(only) == AffineMap.identity(len(p_maps[n_in_p].results))
-        )
-    )
-    # Facts of the fused op, from those of its parts (before the bodies change).
     size = facts.size_of(c) + k * facts.size_of(p)
     combinable = not facts.hoisted or (
         all(_is_permutation(m) for m in v_maps.values()) and facts.full_of(p)
     )
     cost = facts.cost_of(c) + k * facts.cost_of(p) if combinable else None
     full = facts.full_of(c) if combinable else None
-    n_index = facts.n_index_of(c)
     n_extract = facts.n_extract_of(c) + k * facts.n_extract_of(p)
+    return size, facts.n_index_of(c), n_extract, cost, full
 
-    p_body, c_body = p.body.block, c.body.block
-    base = p_body if move and facts.size_of(p) >= facts.size_of(c) else c_body
-    # The fused body's arguments: those of `base` that read the same input keep their place
-    # (and their uses: rewiring the uses of a shared input in a big body at every fusion would
-    # be O(n) each); the others are new.
-    p_slots = [
-        slot[(p_in, str(p_maps[j].compose(inv.compose(only))))] if move and only is not None else -1
-        for j, p_in in enumerate(p.inputs)
+
+def _base_block(fusion: _Fusion, facts: _Facts) -> Block:
+    """The body that becomes the fused one: the producer's when it is moved and the bigger of
+    the two (so a chain fused one op at a time moves each op once), else the consumer's."""
+    p, c = fusion.plan.producer, fusion.plan.consumer
+    if fusion.move and facts.size_of(p) >= facts.size_of(c):
+        return p.body.block
+    return c.body.block
+
+
+def _producer_slots(fusion: _Fusion) -> list[int]:
+    """The fused input slot of each producer input when its body is moved (-1 when cloned)."""
+    p = fusion.plan.producer
+    if fusion.only is None:
+        return [-1] * len(p.inputs)
+    p_maps = _maps(p)
+    to_c = fusion.inv.compose(fusion.only)
+    return [
+        fusion.ops.slot[(p_in, str(p_maps[j].compose(to_c)))] for j, p_in in enumerate(p.inputs)
     ]
+
+
+def _reused_args(fusion: _Fusion, base: Block, p_slots: list[int]) -> dict[int, BlockArgument]:
+    """The arguments of `base` that read the same input as a fused slot keep it (and their uses:
+    rewiring the uses of a shared input in a big body at every fusion would be O(n) each)."""
+    p, c = fusion.plan.producer, fusion.plan.consumer
     reuse: dict[int, BlockArgument] = {}
-    if base is p_body:
-        for j in range(n_in_p):
-            reuse.setdefault(p_slots[j], p_body.args[j])
-    else:
-        for i, s in enumerate(c_slots):
-            if not isinstance(s, AffineMap):
-                reuse.setdefault(s, c_body.args[i])
-        for j in range(len(c.outputs)):
-            reuse.setdefault(len(inputs) + j, c_body.args[n_in_c + j])
+    if base is p.body.block:
+        for j in range(len(p.inputs)):
+            reuse.setdefault(p_slots[j], base.args[j])
+        return reuse
+    for i, s in enumerate(fusion.ops.c_slots):
+        if not isinstance(s, AffineMap):
+            reuse.setdefault(s, base.args[i])
+    n_inputs = len(fusion.ops.inputs)
+    for j in range(len(c.outputs)):
+        reuse.setdefault(n_inputs + j, base.args[len(c.inputs) + j])
+    return reuse
+
+
+def _cloned_producer(
+    fusion: _Fusion, new_args: list[BlockArgument]
+) -> tuple[dict[str, SSAValue], list[Operation], int]:
+    """The producer's body cloned once per consumer map reading it: its value per map, the
+    cloned ops, and how many `linalg.index` ops they hold. A producer index becomes the
+    consumer loop (or constant) that its map gives."""
+    p = fusion.plan.producer
+    p_body, p_maps = p.body.block, _maps(p)
+    values: dict[str, SSAValue] = {}
+    pre_ops: list[Operation] = []
+    n_index = 0
+    for key, amap in fusion.ops.read_maps().items():
+        to_c = fusion.inv.compose(amap)  # producer loop d = to_c.results[d] over consumer loops
+        pm: dict[SSAValue, SSAValue] = {}
+        for j, p_in in enumerate(p.inputs):
+            pm[p_body.args[j]] = new_args[fusion.ops.slot[(p_in, str(p_maps[j].compose(to_c)))]]
+        for op in p_body.ops:
+            if isinstance(op, YieldOp):
+                values[key] = pm.get(op.operands[0], op.operands[0])
+                break
+            if isinstance(op, IndexOp):
+                e = to_c.results[op.dim.value.data]
+                if isinstance(e, AffineDimExpr):
+                    new: Operation = IndexOp(e.position)
+                    n_index += 1
+                else:
+                    new = arith.ConstantOp(IntegerAttr(e.value, IndexType()))  # type: ignore[attr-defined]
+                pm[op.result] = new.results[0]
+                pre_ops.append(new)
+                continue
+            pre_ops.append(op.clone(pm))
+    return values, pre_ops, n_index
+
+
+def _fused_body(fusion: _Fusion, facts: _Facts) -> tuple[Block, int]:
+    """The fused op's body, detached, and the `linalg.index` ops it gained from the producer.
+
+    The consumer's body is always reused (its ops are moved, never cloned); the producer's is
+    moved too when `fusion.move`, into the bigger of the two blocks, else cloned per map."""
+    p, c = fusion.plan.producer, fusion.plan.consumer
+    p_body, c_body = p.body.block, c.body.block
+    base = _base_block(fusion, facts)
+    p_slots = _producer_slots(fusion)
+    reuse = _reused_args(fusion, base, p_slots)
     p_old, c_old = p_body.args, c_body.args
     p_yield = p_body.last_op
     assert isinstance(p_yield, YieldOp)
     pv = p_yield.operands[0]
     pv_arg = pv.index if isinstance(pv, BlockArgument) and pv.block is p_body else None
-    new_args = _set_block_args(base, [_elem(x) for x in [*inputs, *outputs]], reuse)
+    types = [_elem(x) for x in [*fusion.ops.inputs, *fusion.ops.outputs]]
+    new_args, stale, created = _reshape_args(base, types, reuse)
 
-    if move:
-        assert only is not None
+    if fusion.move:
         if pv_arg is not None:
             pv = new_args[p_slots[pv_arg]]
-        for j in range(n_in_p):
-            _redirect(p_old[j], new_args[p_slots[j]])
+        for j in range(len(p.inputs)):
+            _redirect(p_old[j], new_args[p_slots[j]], facts)
         p_yield.detach()
         p_yield.erase()
-        n_index += facts.n_index_of(p)
-        values: dict[str, SSAValue] = {str(only): pv}
-        pre_ops: list[Operation] = []
+        n_index = facts.n_index_of(p)
+        values: dict[str, SSAValue] = {str(fusion.only): pv}
+        pre_ops = list(p_body.ops) if base is c_body else []
     else:
-        values = {}  # producer value per consumer map (its body cloned once each)
-        pre_ops = []
-        for key, amap in v_maps.items():
-            pm: dict[SSAValue, SSAValue] = {}
-            for j, p_in in enumerate(p.inputs):
-                pm[p_old[j]] = new_args[slot[(p_in, str(p_maps[j].compose(inv.compose(amap))))]]
-            to_c = inv.compose(amap)  # producer loop d = to_c.results[d] over consumer loops
-            for op in p_body.ops:
-                if isinstance(op, YieldOp):
-                    values[key] = pm.get(op.operands[0], op.operands[0])
-                    break
-                if isinstance(op, IndexOp):
-                    e = to_c.results[op.dim.value.data]
-                    if isinstance(e, AffineDimExpr):
-                        new: Operation = IndexOp(e.position)
-                        n_index += 1
-                    else:
-                        new = arith.ConstantOp(IntegerAttr(e.value, IndexType()))  # type: ignore[attr-defined]
-                    pm[op.result] = new.results[0]
-                    pre_ops.append(new)
-                    continue
-                pre_ops.append(op.clone(pm))
+        values, pre_ops, n_index = _cloned_producer(fusion, new_args)
 
-    for i, s in enumerate(c_slots):
-        _redirect(c_old[i], values[str(s)] if isinstance(s, AffineMap) else new_args[s])
+    for i, s in enumerate(fusion.ops.c_slots):
+        _redirect(c_old[i], values[str(s)] if isinstance(s, AffineMap) else new_args[s], facts)
+    n_inputs = len(fusion.ops.inputs)
     for j in range(len(c.outputs)):
-        _redirect(c_old[n_in_c + j], new_args[len(inputs) + j])
-    if keep_map is not None:
+        _redirect(c_old[len(c.inputs) + j], new_args[n_inputs + j], facts)
+    for arg in stale:
+        base.erase_arg(arg)
+    if fusion.ops.keep_map is not None:
         c_yield = c_body.last_op
         assert isinstance(c_yield, YieldOp)
-        c_body.insert_op_before(YieldOp(*c_yield.operands, values[str(keep_map)]), c_yield)
+        c_body.insert_op_before(
+            YieldOp(*c_yield.operands, values[str(fusion.ops.keep_map)]), c_yield
+        )
         c_yield.detach()
         c_yield.erase()
-    if move and base is p_body:
+    moved = _merge_bodies(base, p_body, c_body, pre_ops)
+    facts.work["built"] += len(moved) + created
+    region = base.parent
+    assert region is not None
+    region.detach_block(base)
+    return base, n_index
+
+
+def _merge_bodies(
+    base: Block, p_body: Block, c_body: Block, pre_ops: list[Operation]
+) -> list[Operation]:
+    """Put the consumer's ops after the producer's (moved or cloned `pre_ops`) in `base`."""
+    if base is p_body:
         moved = list(c_body.ops)
         for o in moved:
             o.detach()
         p_body.add_ops(moved)
-    else:
-        if move:
-            pre_ops = list(p_body.ops)
-            for o in pre_ops:
-                o.detach()
-        moved = pre_ops
-        if pre_ops:
-            c_body.insert_ops_before(pre_ops, c_body.first_op)  # type: ignore[arg-type]
-    facts.built += len(moved) + len(new_args) - len(reuse)
-    region = base.parent
-    assert region is not None
-    region.detach_block(base)
-
-    fused = GenericOp(
-        inputs,
-        outputs,
-        Region(base),
-        [AffineMapAttr(m) for m in in_maps + out_maps],
-        c.iterator_types,
-        result_types,
-    )
-    parent.insert_op_before(fused, c)
-    for old, new_result in zip(c.results, fused.results, strict=False):
-        old.replace_all_uses_with(new_result)
-    if keep_map is not None:
-        v.replace_all_uses_with(fused.results[-1])
-    WORK["fusions"] += 1
-    facts.key[fused] = facts.key.get(c, -1)
-    facts.parts[fused] = (facts.parts_of(p), facts.parts_of(c))
-    facts.size[fused], facts.n_index[fused], facts.n_extract[fused] = size, n_index, n_extract
-    if cost is not None and full is not None:
-        facts.cost[fused], facts.full[fused] = cost, full
-    c.detach()
-    c.erase()
-    facts.forget(c)
-    if not v.uses:
-        p.detach()
-        p.erase()
-        facts.forget(p)
-    if own_facts:
-        facts.finish()
-    return fused
+        return moved
+    for o in pre_ops:
+        if o.parent is not None:
+            o.detach()
+    if pre_ops:
+        c_body.insert_ops_before(pre_ops, c_body.first_op)  # type: ignore[arg-type]
+    return pre_ops
 
 
-def _redirect(old: SSAValue, new: SSAValue) -> None:
+def _reshape_args(
+    block: Block, types: list[Attribute], reuse: dict[int, BlockArgument]
+) -> tuple[list[BlockArgument], list[BlockArgument], int]:
+    """Give `block` the arguments `types`, argument `t` being `reuse[t]` (an argument of `block`,
+    kept with its uses, its name hint dropped as a fresh one's would be) or a new one, with
+    xDSL's block-argument API. Returns the arguments in order, the old ones left over (the
+    caller redirects their uses, then erases them) and how many were created. xDSL cannot
+    reorder arguments: a reused one out of order becomes a left-over like any other."""
+    kept: dict[int, BlockArgument] = {}
+    last = -1
+    for t in sorted(reuse):
+        arg = reuse[t]
+        assert arg.block is block and arg.type == types[t]
+        if arg.index > last:
+            kept[t], last = arg, arg.index
+    args: list[BlockArgument] = []
+    pos = 0  # where the next new argument goes: right after the previous argument in order
+    for t, typ in enumerate(types):
+        arg = kept.get(t)
+        if arg is None:
+            arg = block.insert_arg(typ, pos)
+        else:
+            arg.name_hint = None
+        args.append(arg)
+        pos = arg.index + 1
+    keep = set(map(id, args))
+    stale = [a for a in block.args if id(a) not in keep]
+    return args, stale, len(types) - len(kept)
+
+
+def _redirect(old: SSAValue, new: SSAValue, facts: _Facts) -> None:
     """Uses of `old` now use `new`, which keeps its own name (replace_all_uses_with would give it
     `old`'s: the fused body prints as if it had been built afresh)."""
     if old is new:
         return
-    WORK["rewired"] += old.uses.get_length()
+    facts.work["rewired"] += old.uses.get_length()
     hint = new.name_hint
     old.replace_all_uses_with(new)
     new.name_hint = hint
 
 
-def _set_block_args(
-    block: Block, types: list[Attribute], reuse: dict[int, BlockArgument]
-) -> list[BlockArgument]:
-    """Give `block` arguments of `types`, argument `t` being `reuse[t]` (an argument of `block`,
-    kept with its uses, renamed to nothing as a fresh one would be) or a new one. The arguments
-    left out must be redirected by the caller. (xDSL has no public API to reorder block
-    arguments; this sets them as Block.__init__ does.)"""
-    args: list[BlockArgument] = []
-    for t, typ in enumerate(types):
-        a = reuse.get(t)
-        if a is None:
-            a = BlockArgument(typ, block, t)
-        else:
-            assert a.block is block and a.type == typ
-            a.index = t
-            a.name_hint = None
-        args.append(a)
-    block._args = tuple(args)  # pyright: ignore[reportPrivateUsage]
-    return args
+def fuse(plan: Plan, facts: _Facts, rewriter: PatternRewriter) -> GenericOp | str:
+    """The mechanics: build the fused generic in place of the consumer, erase what became dead.
+    Returns the reason instead when the fused op would not verify (nothing is changed).
+
+    Fusing composes the producer's input maps with the consumer's map of its result and puts
+    the producer's body in front of the consumer's (moved when the producer dies and is read
+    through one map, so fusing a chain one op at a time moves each op once; cloned once per
+    map otherwise). Whether to fuse is `plan_fusion`'s business, not this function's."""
+    p, c = plan.producer, plan.consumer
+    inv = _maps(p)[len(p.inputs)].inverse_permutation()
+    assert inv is not None
+    ops = _fused_operands(plan, inv)
+    # The condition the fused op's verifier would reject, checked before anything is built.
+    facts.work["checked"] += 1
+    problem = _indexing_problem([*ops.inputs, *ops.outputs], ops.in_maps + ops.out_maps)
+    if problem is not None:
+        return f"the fused op would not verify ({problem})"
+    fusion = _Fusion(plan, ops, inv, _movable_through(plan, ops, inv, facts))
+    size, n_index, n_extract, cost, full = _fused_facts(fusion, facts)
+    body, gained_index = _fused_body(fusion, facts)
+    fused = GenericOp(
+        ops.inputs,
+        ops.outputs,
+        Region(body),
+        [AffineMapAttr(m) for m in ops.in_maps + ops.out_maps],
+        c.iterator_types,
+        ops.result_types,
+    )
+    v = p.results[0]
+    if ops.keep_map is not None:
+        rewriter.replace_all_uses_with(v, fused.results[-1])
+    key, parts = facts.key.get(c, -1), (facts.parts_of(p), facts.parts_of(c))
+    rewriter.replace(c, fused, fused.results[: len(c.results)])
+    facts.forget(c)
+    facts.work["fusions"] += 1
+    facts.key[fused], facts.parts[fused] = key, parts
+    facts.size[fused], facts.n_index[fused] = size, n_index + gained_index
+    facts.n_extract[fused] = n_extract
+    if cost is not None and full is not None:
+        facts.cost[fused], facts.full[fused] = cost, full
+    if not v.uses:
+        rewriter.erase(p)
+        facts.forget(p)
+    return fused
+
+
+class FuseElementwiseOps(RewritePattern):
+    """MLIR's `FuseElementwiseOps`: fuse into the matched consumer generic the first producer
+    generic among its inputs that `control` (the cost rules: `plan_fusion`) accepts, using
+    `fuse` (the mechanics). `fused` holds the last fusion, for a driver that requeues
+    what it touched; `refused` the pairs the mechanics refused (the fused op would not verify)."""
+
+    def __init__(
+        self, control: Callable[[GenericOp, GenericOp], Plan | str], facts: _Facts
+    ) -> None:
+        self.control = control
+        self.facts = facts
+        self.refused: dict[tuple[Operation, Operation], str] = {}
+        self.fused: _Fused | None = None
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        self.fused = None
+        if not isinstance(op, GenericOp) or op.parent is not self.facts.block:
+            return
+        for operand in op.inputs:
+            p = operand.owner
+            if not isinstance(p, GenericOp) or p.parent is not self.facts.block:
+                continue
+            plan = self.control(p, op)
+            if not isinstance(plan, Plan) or (p, op) in self.refused:
+                continue
+            before = _Fused.before(plan, self.facts)
+            done = fuse(plan, self.facts, rewriter)
+            if isinstance(done, str):
+                self.refused[(p, op)] = done
+                continue
+            self.fused = replace(before, op=done)
+            return
+
+
+@dataclass(frozen=True)
+class _Fused:
+    """A fusion done by the pattern: what the driver needs to requeue the ops it affected."""
+
+    plan: Plan
+    labels: tuple[_Label, _Label]
+    p_key: int
+    c_key: int
+    p_producers: list[SSAValue]
+    op: GenericOp | None = None
+
+    @staticmethod
+    def before(plan: Plan, facts: _Facts) -> _Fused:
+        p, c = plan.producer, plan.consumer
+        return _Fused(
+            plan,
+            (facts.label(p), facts.label(c)),
+            facts.key[p],
+            facts.key[c],
+            [x for x in p.inputs if isinstance(x.owner, GenericOp)],
+        )
 
 
 def _elem(v: SSAValue) -> object:
@@ -861,27 +1048,19 @@ def generalize_transpose(op: TransposeOp) -> GenericOp:
 # -- the pass --------------------------------------------------------------------------------
 
 
-def _label(op: Operation) -> str:
-    d = describe(op.location)
-    return d if d != "?" else op.name
-
-
 def _fuse_block(
-    block: Block,
-    max_cost: int,
-    hoisted: bool,
-    log: FusionLog | None,
-    refused: dict[tuple[Operation, Operation], str],
-    facts: _Facts | None = None,
-) -> _Facts:
-    """Fuse to a fixpoint, with the decisions of "repeatedly fuse the first fusable
-    (consumer, operand) pair in block order", without rescanning the block after each fusion:
-    consumers wait in a heap by position; after a fusion only the consumers whose decision may
-    have changed are queued again (the fused op; the users of its results; the other users of
-    a producer that stays; and, when the producer dies, users of its producers placed between
-    it and the consumer: for them a user before them became one after them)."""
-    if facts is None:
-        facts = _Facts(block, hoisted)
+    block: Block, max_cost: int, hoisted: bool, log: FusionLog | None
+) -> tuple[_Facts, dict[tuple[Operation, Operation], str]]:
+    """Apply `FuseElementwiseOps` to a fixpoint, with the decisions of "repeatedly fuse the
+    first fusable (consumer, operand) pair in block order", without rescanning the block after
+    each fusion (a greedy walker would revisit every op: this driver is linear): consumers wait
+    in a heap by position; after a fusion only the consumers whose decision may have changed
+    are queued again (the fused op; the users of its results; the other users of a producer
+    that stays; and, when the producer dies, users of its producers placed between it and the
+    consumer: for them a user before them became one after them). Returns the block's facts
+    and the pairs the mechanics refused."""
+    facts = _Facts(block, hoisted)
+    pattern = FuseElementwiseOps(lambda p, c: plan_fusion(p, c, max_cost, facts), facts)
     heap: list[tuple[int, int, GenericOp]] = []
     queued: set[Operation] = set()
     seq = itertools.count()
@@ -908,41 +1087,30 @@ def _fuse_block(
         queued.discard(c)
         if c.parent is not block:
             continue
-        for operand in c.inputs:
-            p = operand.owner
-            if not isinstance(p, GenericOp) or p.parent is not block:
-                continue
-            plan = plan_fusion(p, c, max_cost, hoisted, facts)
-            if not isinstance(plan, Plan) or (p, c) in refused:
-                continue
-            labels = (facts.label(p), facts.label(c))
-            p_key, c_key = facts.key[p], facts.key[c]
-            p_producers = [x for x in p.inputs if isinstance(x.owner, GenericOp)]
-            done = fuse(plan, facts)
-            if isinstance(done, str):
-                refused[(p, c)] = done
-                continue
-            if log is not None:
-                log.fused.append((*labels, plan.how))
-            push(done)
-            for r in done.results:
-                push_users(r)
-            if p.parent is block:
-                push_users(p.results[0])
-            else:
-                for x in p_producers:
-                    push_users(x, p_key, c_key)
-            break
-    return facts
+        pattern.match_and_rewrite(c, PatternRewriter(c))
+        done = pattern.fused
+        if done is None or done.op is None:
+            continue
+        if log is not None:
+            log.fused.append((*done.labels, done.plan.how))
+        push(done.op)
+        for r in done.op.results:
+            push_users(r)
+        p = done.plan.producer
+        if p.parent is block:
+            push_users(p.results[0])
+        else:
+            for x in done.p_producers:
+                push_users(x, done.p_key, done.c_key)
+    return facts, pattern.refused
 
 
 def _record_edges(
     block: Block,
     max_cost: int,
-    hoisted: bool,
     log: FusionLog,
     refused: dict[tuple[Operation, Operation], str],
-    facts: _Facts | None = None,
+    facts: _Facts,
 ) -> None:
     """Every linalg→linalg edge that is left after fusion, with the reason it was not fused."""
     for c in block.ops:
@@ -956,7 +1124,7 @@ def _record_edges(
                 why = f"the consumer {c.name} is a named op (not a generic)"
             else:
                 plan = (
-                    plan_fusion(p, c, max_cost, hoisted, facts)
+                    plan_fusion(p, c, max_cost, facts)
                     if isinstance(p, GenericOp)
                     else producer_problem(p)
                 )
@@ -992,20 +1160,14 @@ class LinalgFuseElementwise(ModulePass):
                     for block in region.blocks:
                         if self.generalize_transposes:
                             self._generalize(block)
-                        refused: dict[tuple[Operation, Operation], str] = {}
-                        facts = _fuse_block(
-                            block, self.max_recompute_cost, self.hoisted_broadcasts, log, refused
-                        )
-                        facts.finish()
-                        if log is not None:
-                            _record_edges(
-                                block,
-                                self.max_recompute_cost,
-                                self.hoisted_broadcasts,
-                                log,
-                                refused,
-                                facts,
-                            )
+                        self._fuse(block, log)
+
+    def _fuse(self, block: Block, log: FusionLog | None) -> None:
+        facts, refused = _fuse_block(block, self.max_recompute_cost, self.hoisted_broadcasts, log)
+        facts.finish()
+        if log is not None:
+            log.work.update(facts.work)
+            _record_edges(block, self.max_recompute_cost, log, refused, facts)
 
     @staticmethod
     def _generalize(block: Block) -> None:
@@ -1023,11 +1185,6 @@ class LinalgFuseElementwise(ModulePass):
                 t.results[0].replace_all_uses_with(g.results[0])
                 t.detach()
                 t.erase()
-
-
-def source_of(op: Operation) -> str:
-    """Short provenance of an op, for messages."""
-    return describe(op.location)
 
 
 __all__ = [

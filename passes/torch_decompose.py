@@ -19,6 +19,7 @@ from xdsl.passes import ModulePass
 from xjit.dialects import torch as td
 from xjit.frontends.builder import IRTorch, IRValue, TorchBuilder
 from xjit.ops.registry import UNKNOWN, all_ops
+from xjit.passes.linalg_fuse_elementwise import origin_loc
 
 
 def decomposition_args(op: td.AtenOp) -> list[Any] | None:
@@ -50,8 +51,6 @@ def decompose_op(op: td.AtenOp, only: frozenset[str] = frozenset()) -> bool:
         return False
     builder = TorchBuilder(InsertPoint.before(op))
     if builder.loc is None:  # decomposed ops remember what they came from (fusion report)
-        from xjit.passes.linalg_fuse_elementwise import origin_loc
-
         builder.loc = origin_loc(op)
     out = opdef.decompose(IRTorch(builder), *args)
     if out is None:  # no decomposition for these arguments: the op is lowered directly

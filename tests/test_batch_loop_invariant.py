@@ -65,7 +65,7 @@ def loops(ir: str, batch: bool) -> ModuleOp:
 
 def compile_loops(module: ModuleOp) -> NumpyProgram:
     with warnings.catch_warnings():
-        warnings.simplefilter("error", XjitPerformanceWarning)  # bodies must vectorise
+        warnings.simplefilter("error", XjitPerformanceWarning)  # bodies must vectorize
         return compile_module(module)
 
 

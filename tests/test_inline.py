@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from models import MyDecisionGate, MyGatedCell, MyRNNLoop
 from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.parser import Parser
@@ -220,28 +221,9 @@ def test_recursion_is_a_clear_error(ir: str, cycle: str) -> None:
 # -- the tutorial's scripted modules ----------------------------------------------------------
 
 
-class MyDecisionGate(torch.nn.Module):
-    def forward(self, x):
-        if x.sum() > 0:
-            return x
-        else:
-            return -x
-
-
-class MyCell(torch.nn.Module):
-    def __init__(self, dg):
-        super().__init__()
-        self.dg = dg
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.dg(self.linear(x)) + h)
-        return new_h, new_h
-
-
 def test_scripted_cell_inlined_agrees_with_interpreter_and_eager() -> None:
     torch.manual_seed(0)
-    cell = MyCell(torch.jit.script(MyDecisionGate()))
+    cell = MyGatedCell(torch.jit.script(MyDecisionGate()))
     scripted = torch.jit.script(cell)
     src = scripted.graph_source()
     module, params = src["ir"], src["params"]
@@ -249,7 +231,7 @@ def test_scripted_cell_inlined_agrees_with_interpreter_and_eager() -> None:
     after_module = inlined(module)
     assert calls(after_module) == []
     assert func_names(after_module) == ["forward"]
-    eager = MyCell(MyDecisionGate())
+    eager = MyGatedCell(MyDecisionGate())
     eager.linear = cell.linear
     h = torch.rand(3, 4)
     for sign in (1.0, -1.0):  # both branches of the gate
@@ -264,18 +246,7 @@ def test_scripted_rnn_loop_with_traced_cell_inlined() -> None:
     x, h = torch.rand(3, 4), torch.rand(3, 4)
     gate = torch.jit.script(MyDecisionGate())
 
-    class MyRNNLoop(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.cell = torch.jit.trace(MyCell(gate), (x, h))
-
-        def forward(self, xs):
-            h, y = torch.zeros(3, 4), torch.zeros(3, 4)
-            for i in range(xs.size(0)):
-                y, h = self.cell(xs[i], h)
-            return y, h
-
-    loop = torch.jit.script(MyRNNLoop())
+    loop = torch.jit.script(MyRNNLoop(torch.jit.trace(MyGatedCell(gate), (x, h))))
     src = loop.graph_source()
     module, params = src["ir"], src["params"]
     # A call inside the prim.Loop body, itself calling the gate: nested inlining in a region.
@@ -289,7 +260,7 @@ def test_scripted_rnn_loop_with_traced_cell_inlined() -> None:
     names = [op.name for op in after_module.walk()]
     assert names.count("torch.prim.If") == 1 and names.count("torch.prim.Loop") == 1
 
-    eager = MyCell(MyDecisionGate())
+    eager = MyGatedCell(MyDecisionGate())
     eager.linear = loop.cell.linear
     xs = torch.rand(6, 3, 4) - 0.5
     signs = {bool(loop.cell.linear(xs[i]).sum().numpy() > 0) for i in range(6)}

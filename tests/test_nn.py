@@ -7,19 +7,10 @@ import math
 
 import numpy as np
 import pytest
+from models import MyCell
 
 import xjit as torch
 from xjit import nn
-
-
-class MyCell(nn.Module):  # the TorchScript tutorial's model, verbatim
-    def __init__(self):
-        super().__init__()
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.linear(x) + h)
-        return new_h, new_h
 
 
 class Net(nn.Module):

@@ -14,7 +14,7 @@ RNG = np.random.default_rng(0)
 
 
 def build(ir: str, globals: dict[str, np.ndarray] | None = None) -> NumpyProgram:
-    """Compile, failing the test on any performance warning (these cases must vectorise)."""
+    """Compile, failing the test on any performance warning (these cases must vectorize)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", XjitPerformanceWarning)
         return compile_module(parse(ir), globals)
@@ -429,7 +429,7 @@ def test_argument_guard() -> None:
         prog["mm"](np.zeros((2, 8), np.float32), np.zeros((8, 4), np.float32))
 
 
-def test_non_vectorisable_nests_fall_back_with_a_warning() -> None:
+def test_non_vectorizable_nests_fall_back_with_a_warning() -> None:
     # A 1-D valid convolution (load map d0 + d1) and a prefix sum (loop-carried: reads d0 - 1).
     ir = """
     func.func @conv(%x: memref<10xf32>, %w: memref<3xf32>) -> memref<8xf32> {

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from models import MyDecisionGate, MyGatedCell, MyRNNLoop, WrapRNN
 from xdsl.dialects import func
 from xdsl.parser import Parser
 
@@ -18,47 +19,6 @@ from xjit.dialects import make_context
 from xjit.jit import script
 
 RNG = np.random.default_rng(3)
-
-
-class Gate(torch.nn.Module):
-    def forward(self, x):
-        if x.sum() > 0:
-            return x
-        else:
-            return -x
-
-
-class Cell(torch.nn.Module):
-    def __init__(self, dg):
-        super().__init__()
-        self.dg = dg
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.dg(self.linear(x)) + h)
-        return new_h, new_h
-
-
-class Loop(torch.nn.Module):
-    def __init__(self, cell):
-        super().__init__()
-        self.cell = cell
-
-    def forward(self, xs):
-        h, y = torch.zeros(3, 4), torch.zeros(3, 4)
-        for i in range(xs.size(0)):
-            y, h = self.cell(xs[i], h)
-        return y, h
-
-
-class Wrap(torch.nn.Module):
-    def __init__(self, loop):
-        super().__init__()
-        self.loop = loop
-
-    def forward(self, xs):
-        y, h = self.loop(xs)
-        return torch.relu(y)
 
 
 def _reference(xs: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -81,8 +41,10 @@ def _mixed(n: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def compiled():
     torch.manual_seed(0)
-    cell = torch.jit.trace(Cell(script(Gate())), (torch.rand(3, 4), torch.rand(3, 4)))
-    return torch.jit.trace(Wrap(script(Loop(cell))), (torch.from_numpy(_mixed(10)),))
+    cell = torch.jit.trace(
+        MyGatedCell(script(MyDecisionGate())), (torch.rand(3, 4), torch.rand(3, 4))
+    )
+    return torch.jit.trace(WrapRNN(script(MyRNNLoop(cell))), (torch.from_numpy(_mixed(10)),))
 
 
 def test_loop_body_allocates_nothing_and_copies_nothing(compiled) -> None:
@@ -128,7 +90,7 @@ def test_results_of_successive_calls_do_not_share_storage(compiled) -> None:
 class CarryGate(torch.nn.Module):
     def __init__(self):
         super().__init__()
-        self.dg = script(Gate())
+        self.dg = script(MyDecisionGate())
         self.linear = torch.nn.Linear(4, 4)
 
     def forward(self, xs):

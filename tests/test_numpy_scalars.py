@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from models import MyDecisionGate, MyGatedCell
 from xdsl.dialects import func
 from xdsl.parser import Parser
 
@@ -14,25 +15,6 @@ import xjit as torch
 from xjit.backends.numpy import compile_module
 from xjit.dialects import make_context
 from xjit.jit import script
-
-
-class Gate(torch.nn.Module):
-    def forward(self, x):
-        if x.sum() > 0:
-            return x
-        else:
-            return -x
-
-
-class GatedCell(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.dg = script(Gate())
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.dg(self.linear(x)) + h)
-        return new_h, new_h
 
 
 def _ref(x: np.ndarray, h: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -43,7 +25,7 @@ def _ref(x: np.ndarray, h: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarr
 @pytest.fixture(scope="module")
 def cell():
     torch.manual_seed(4)
-    m = GatedCell()
+    m = MyGatedCell(script(MyDecisionGate()))
     return m, torch.jit.trace(m, (torch.rand(3, 4), torch.rand(3, 4)))
 
 

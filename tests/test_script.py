@@ -3,33 +3,17 @@ execution of the same model (the oracle), composition with tracing, diagnostics.
 
 from __future__ import annotations
 
+import linecache
 import warnings
 
+import models
 import numpy as np
 import pytest
+from models import MyDecisionGate, MyGatedCell, MyRNNLoop, WrapRNN
 
 import xjit as torch
 from xjit.frontends.torch_interpreter import run_torch
 from xjit.jit import FrontendError, TracerWarning, script
-
-
-class MyDecisionGate(torch.nn.Module):
-    def forward(self, x):
-        if x.sum() > 0:
-            return x
-        else:
-            return -x
-
-
-class MyCell(torch.nn.Module):
-    def __init__(self, dg):
-        super().__init__()
-        self.dg = dg
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.dg(self.linear(x)) + h)
-        return new_h, new_h
 
 
 def close(a, b):
@@ -59,37 +43,25 @@ def test_gate_keeps_the_branch() -> None:
 def test_scripted_cell_calls_scripted_gate() -> None:
     torch.manual_seed(0)
     sg = script(MyDecisionGate())
-    cell = MyCell(sg)
+    cell = MyGatedCell(sg)
     s = script(cell)
     g = s.graph
     assert "func.call @dg.forward" in g and "func.call @linear.forward" in g
     assert 'torch.global_slot "private" @linear.weight' in g
-    eager_cell = MyCell(MyDecisionGate())
+    eager_cell = MyGatedCell(MyDecisionGate())
     eager_cell.linear = cell.linear
     for _ in range(4):
         x, h = torch.randn(3, 4), torch.randn(3, 4)
         close(s.run_reference(x, h), eager_cell(x, h))
-    assert "original_name=MyCell" in repr(s)
-
-
-class MyRNNLoop(torch.nn.Module):
-    def __init__(self, cell):
-        super().__init__()
-        self.cell = cell
-
-    def forward(self, xs):
-        h, y = torch.zeros(3, 4), torch.zeros(3, 4)
-        for i in range(xs.size(0)):
-            y, h = self.cell(xs[i], h)
-        return y, h
+    assert "original_name=MyGatedCell" in repr(s)
 
 
 def test_rnn_loop_over_traced_cell_and_trace_of_scripted_loop() -> None:
     torch.manual_seed(1)
     x, h = torch.rand(3, 4), torch.rand(3, 4)
     sg = script(MyDecisionGate())
-    eager_cell = MyCell(MyDecisionGate())
-    traced_cell = torch.jit.trace(MyCell(sg), (x, h))
+    eager_cell = MyGatedCell(MyDecisionGate())
+    traced_cell = torch.jit.trace(MyGatedCell(sg), (x, h))
     traced_cell.linear.load_state_dict(eager_cell.linear.state_dict())
     loop = script(MyRNNLoop(traced_cell))
     assert "torch.prim.Loop" in loop.graph and "func.call @cell.forward" in loop.graph
@@ -97,15 +69,6 @@ def test_rnn_loop_over_traced_cell_and_trace_of_scripted_loop() -> None:
     for n in (10, 5, 1, 0):
         xs = torch.randn(n, 3, 4)
         close(loop.run_reference(xs), eager_loop(xs))
-
-    class WrapRNN(torch.nn.Module):
-        def __init__(self, loop):
-            super().__init__()
-            self.loop = loop
-
-        def forward(self, xs):
-            y, h = self.loop(xs)
-            return torch.relu(y)
 
     traced = torch.jit.trace(WrapRNN(loop), (torch.rand(10, 3, 4),))
     g = traced.graph
@@ -123,17 +86,15 @@ def test_tracer_warning_points_at_the_if_line() -> None:
     x, h = torch.rand(3, 4), torch.rand(3, 4)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        torch.jit.trace(MyCell(MyDecisionGate()), (x, h))
+        torch.jit.trace(MyGatedCell(MyDecisionGate()), (x, h))
     tw = [m for m in w if issubclass(m.category, TracerWarning)]
     assert len(tw) == 1
-    assert tw[0].filename == __file__
-    import linecache
-
+    assert tw[0].filename == models.__file__  # the gate's source
     assert linecache.getline(tw[0].filename, tw[0].lineno).strip() == "if x.sum() > 0:"
 
 
 def test_specialisation_is_static_and_inlined() -> None:
-    s = script(MyCell(script(MyDecisionGate())))
+    s = script(MyGatedCell(script(MyDecisionGate())))
     m = s.specialized_ir(torch.rand(3, 4), torch.rand(3, 4))
     m.verify()
     text = str(m)
@@ -342,8 +303,8 @@ def _compiled_or_xfail(fn, *args):
 
 def test_compiled_matches_eager_and_caches_by_signature() -> None:
     torch.manual_seed(3)
-    cell = MyCell(MyDecisionGate())
-    s = script(MyCell(script(MyDecisionGate())))
+    cell = MyGatedCell(MyDecisionGate())
+    s = script(MyGatedCell(script(MyDecisionGate())))
     s.linear.load_state_dict(cell.linear.state_dict())
     x, h = torch.randn(3, 4), torch.randn(3, 4)
     close(_compiled_or_xfail(s, x, h), cell(x, h))

@@ -6,45 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from models import MyDecisionGate, MyGatedCell, MyRNNLoop
 
 import xjit as torch
 from xjit.jit import ArgumentError
 
 
-class Gate(torch.nn.Module):
-    def forward(self, x):
-        if x.sum() > 0:
-            return x
-        return -x
-
-
-class Cell(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.dg = torch.jit.script(Gate())
-        self.linear = torch.nn.Linear(4, 4)
-
-    def forward(self, x, h):
-        new_h = torch.tanh(self.dg(self.linear(x)) + h)
-        return new_h, new_h
-
-
-class Loop(torch.nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.cell = torch.jit.script(Cell())
-
-    def forward(self, xs):
-        h, y = torch.zeros(3, 4), torch.zeros(3, 4)
-        for i in range(xs.size(0)):
-            y, h = self.cell(xs[i], h)
-        return y, h
-
-
 @pytest.fixture(scope="module")
 def loop():
     torch.manual_seed(0)
-    return torch.jit.script(Loop())
+    cell = torch.jit.script(MyGatedCell(torch.jit.script(MyDecisionGate())))
+    return torch.jit.script(MyRNNLoop(cell))
 
 
 def err(fn, *args, **kwargs) -> str:

@@ -72,7 +72,7 @@ def test_every_stage_verifies_and_loops_run_in_interpreter(cell_and_trace) -> No
     np.testing.assert_allclose(compiled, interp, rtol=1e-5, atol=1e-6)
 
 
-def test_generated_source_is_vectorised(cell_and_trace) -> None:
+def test_generated_source_is_vectorized(cell_and_trace) -> None:
     _, traced, _ = cell_and_trace
     src = traced.forward.source
     assert ("np.matmul" in src or "np.dot" in src) and "np.tanh" in src

@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from xjit import nn
 from xjit._creation import arange, from_numpy, full, manual_seed, ones, rand, randn, tensor, zeros
+from xjit._dispatch import call
 from xjit._tensor import Size, Tensor
+from xjit.ops.registry import OVERLOADS, ensure_loaded
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
 
 __version__ = "0.1.0"
@@ -26,18 +29,17 @@ dtype = DType
 def __getattr__(name: str) -> Any:
     # Every registry op is a function here: xjit.tanh, xjit.add, xjit.mm, ...
     if name == "jit":
-        import importlib
-
+        # lazy: `xjit.jit` (the compiler's API, which imports xDSL) loads on first use, as a
+        # submodule; `import xjit` stays xDSL-free
         return importlib.import_module("xjit.jit")
-    if name == "from_torch":  # torch.export import (docs/import.md); torch loads on the call
+    if name == "from_torch":
+        # lazy: the torch.export importer (docs/import.md) needs torch, which `import xjit` and
+        # compiled code never load
         from xjit.frontends.torch_export import from_torch
 
         return from_torch
-    from xjit.ops.registry import OVERLOADS, _ensure_loaded
-
-    _ensure_loaded()
+    ensure_loaded()
     if name in OVERLOADS:
-        from xjit._dispatch import call
 
         def op(*args: Any, **kwargs: Any) -> Any:
             return call(name, *args, **kwargs)

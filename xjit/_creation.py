@@ -6,20 +6,11 @@ from typing import Any
 
 import numpy as np
 
+from xjit._dispatch import call
 from xjit._tensor import Tensor
 from xjit.ops import types as _t
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> None:
-    """Seed the generator behind `rand`/`randn` and parameter initialisation."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-
-
-def generator() -> np.random.Generator:
-    return _rng
+from xjit.ops.rng import generator as generator  # re-exported: nn initialisation
+from xjit.ops.rng import manual_seed as manual_seed  # re-exported: xjit.manual_seed
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
@@ -38,8 +29,6 @@ def _dt(dtype: _t.DType | None) -> np.dtype:
 def _op(name: str, *args: Any, **kwargs: Any) -> Tensor:
     # Through the registry, so tracing records the op (`torch.zeros(3, 4)` in traced code is
     # an op, not a frozen constant).
-    from xjit._dispatch import call
-
     return call(name, *args, **kwargs)
 
 

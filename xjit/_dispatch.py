@@ -8,7 +8,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from xjit._tensor import Tensor
 from xjit.ops.registry import OpDef, overloads
 from xjit.ops.schema import Arg, Schema
 from xjit.ops.types import DType
@@ -35,6 +34,21 @@ def current_recorder() -> Recorder | None:
 
 
 _NO = object()
+
+
+class _NoTensorClass:
+    """Stands for the tensor class until it is registered: nothing is an instance of it."""
+
+
+# The eager tensor class. xjit/_tensor.py builds Tensor's operators on `call` below, so it
+# imports this module and registers the class here when it is defined (`set_tensor_class`):
+# this module does not import it back (no import cycle).
+Tensor: type = _NoTensorClass
+
+
+def set_tensor_class(cls: type) -> None:
+    global Tensor
+    Tensor = cls
 
 
 def _is_eager_tensor(v: Any) -> bool:
@@ -67,13 +81,24 @@ def _accepts(arg: Arg, v: Any, is_tensor: Callable[[Any], bool]) -> bool:
     return isinstance(v, str)
 
 
+def _int_as_list(value: Any) -> Any:
+    return [value] if isinstance(value, int) else value
+
+
 def bind(
     schema: Schema,
     args: Sequence[Any],
     kwargs: dict[str, Any],
     is_tensor: Callable[[Any], bool] = _is_eager_tensor,
+    accepts: Callable[[Arg, Any], bool] | None = None,
+    int_as_list: Callable[[Any], Any] = _int_as_list,
 ) -> list[Any] | None:
-    """The arguments in schema order with defaults filled in, or None if they don't fit."""
+    """The arguments in schema order with defaults filled in, or None if they don't fit, as
+    torch binds them. The one binder of xjit: eager dispatch binds Python values (tensors are
+    what `is_tensor` accepts); the script frontend binds compile-time values with its own
+    `accepts` (does a value fit an argument) and `int_as_list` (a single int given for an
+    `int[]`, as a list). Defaults are taken as they are (they fit their arguments)."""
+    fits = accepts or (lambda arg, value: _accepts(arg, value, is_tensor))
     out: list[Any] = []
     pos = list(args)
     used = 0
@@ -84,14 +109,13 @@ def bind(
             v = kwargs[a.name]
             used += 1
         elif a.has_default:
-            v = a.default
+            out.append(a.default)
+            continue
         else:
             return None
-        if not _accepts(a, v, is_tensor):
+        if not fits(a, v):
             return None
-        if a.type.startswith("int[]") and isinstance(v, int):
-            v = [v]
-        out.append(v)
+        out.append(int_as_list(v) if a.type.startswith("int[]") else v)
     if pos or used != len(kwargs):
         return None
     return out

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
 
+from xjit import _dispatch
+from xjit.errors import TracerWarning
 from xjit.ops import types as _t
+from xjit.ops.registry import OVERLOADS, ensure_loaded
 
 
 class Size(tuple):
@@ -162,7 +168,8 @@ class Tensor:
     __hash__ = object.__hash__  # tensors hash by identity, as in torch
 
     def __getitem__(self, index: Any) -> Tensor:
-        from xjit.ops.shape_ops import getitem
+        ensure_loaded()  # the op modules load together, in registry order (OVERLOADS' order)
+        from xjit.ops.shape_ops import getitem  # lazy: shape_ops registers ops when imported
 
         return getitem(_call, self, index)
 
@@ -203,9 +210,7 @@ class Tensor:
 
     def __getattr__(self, name: str) -> Any:
         # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...
-        from xjit.ops.registry import OVERLOADS, _ensure_loaded
-
-        _ensure_loaded()
+        ensure_loaded()
         if name in OVERLOADS:
             return lambda *args, **kwargs: _call(name, self, *args, **kwargs)
         raise AttributeError(f"'Tensor' object has no attribute '{name}'")
@@ -218,15 +223,8 @@ def _sizes(size: tuple[Any, ...]) -> list[Any]:
 def _warn_if_tracing(what: str) -> None:
     """Converting a traced tensor to a Python value freezes it into the trace: warn, pointing at
     the user's line (the first frame outside xjit)."""
-    from xjit import _dispatch
-
     if _dispatch.current_recorder() is None:
         return
-    import os
-    import sys
-    import warnings
-
-    from xjit.jit.errors import TracerWarning
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     frame = sys._getframe(1)
@@ -248,7 +246,5 @@ def _warn_if_tracing(what: str) -> None:
     )
 
 
-def _call(name: str, *args: Any, **kwargs: Any) -> Any:
-    from xjit._dispatch import call
-
-    return call(name, *args, **kwargs)
+_call = _dispatch.call
+_dispatch.set_tensor_class(Tensor)

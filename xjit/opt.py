@@ -45,6 +45,7 @@ from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from xjit._irtext import InvalidOp, locate, parse_module_text, verify_module
+from xjit.universe import XJIT_UNIVERSE
 
 PROG = "xjit-opt"
 DEBUG_ENV = "XJIT_DEBUG"
@@ -156,7 +157,6 @@ class XjitOptMain(xDSLOptMain):
         # xjit runs from a tree that was never pip-installed is its universe missing: add it
         # then, so the tool still works, and never twice.
         super().register_all_dialects()
-        from xjit.universe import XJIT_UNIVERSE
 
         known = set(self.ctx.registered_dialect_names)
         for name, factory in XJIT_UNIVERSE.all_dialects.items():
@@ -165,7 +165,6 @@ class XjitOptMain(xDSLOptMain):
 
     def register_all_passes(self) -> None:
         super().register_all_passes()
-        from xjit.universe import XJIT_UNIVERSE
 
         for name, factory in XJIT_UNIVERSE.all_passes.items():
             self.available_passes.setdefault(name, factory)
@@ -344,6 +343,7 @@ class XjitOptMain(xDSLOptMain):
         self._verify(module, after=None)
         fusion_log = None
         if self.args.fusion_report:
+            # lazy: the fusion log and report load only with --fusion-report
             from xjit.passes.linalg_fuse_elementwise import start_fusion_log
 
             fusion_log = start_fusion_log()
@@ -373,6 +373,7 @@ class XjitOptMain(xDSLOptMain):
                 print(self._print_ir(module), file=sys.stderr)
 
         if fusion_log is not None:
+            # lazy: the fusion log and report load only with --fusion-report
             from xjit.passes.fusion_report import fusion_report
 
             print(fusion_report(module, fusion_log), end="", file=sys.stderr)

@@ -23,6 +23,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+import xjit
+from xjit.frontends.signature import OutputSpec
+
 PROG = "xjit-run"
 DEBUG_ENV = "XJIT_DEBUG"
 
@@ -92,8 +95,6 @@ def _load_inputs(paths: Sequence[str]) -> list[np.ndarray]:
 def _tensors(arrays: list[np.ndarray], paths: Sequence[str], want: Sequence[Any] = ()) -> list[Any]:
     """xjit tensors of the inputs; an unsupported dtype (float16, uint8, ...) is named with its
     file and, when the signature says it (`want`: dtype names), the dtype expected."""
-    import xjit
-
     out = []
     for i, (a, path) in enumerate(zip(arrays, paths, strict=True)):
         try:
@@ -111,6 +112,7 @@ def _tensors(arrays: list[np.ndarray], paths: Sequence[str], want: Sequence[Any]
 def _run_archive(
     path: str, method: str, inputs: list[np.ndarray], paths: Sequence[str]
 ) -> list[np.ndarray]:
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.jit.archive import ArchiveError, load
     from xjit.jit.compiled import ArgumentError
 
@@ -133,6 +135,7 @@ def _archive_methods(module: Any, prefix: str = "") -> dict[str, Any]:
     """Every method of a loaded archive by dotted name (`forward`, `loop.forward`): traced ones
     and scripted ones (specialised to the inputs' shapes on the call), of the root and below;
     the function itself for a function archive."""
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.jit.compiled import CompiledFunction
 
     if isinstance(module, CompiledFunction):
@@ -166,6 +169,7 @@ def _leaves(v: Any) -> list[Any]:
 
 
 def _parse_mlir(path: str) -> Any:
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit._irtext import IRTextError, parse_and_verify
     from xjit.dialects import make_context
 
@@ -187,6 +191,7 @@ def _parse_mlir(path: str) -> Any:
 
 
 def _is_torch_level(module: Any) -> bool:
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.dialects.torch_types import ValueTensorType
 
     for op in module.walk():
@@ -226,9 +231,9 @@ def _find_func(module: Any, path: str, name: str) -> Any:
 def _run_torch_mlir(
     path: str, module: Any, entry: str, inputs: list[np.ndarray], paths: Sequence[str]
 ) -> list[np.ndarray]:
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.dialects.torch import GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
-    from xjit.frontends.trace import OutputSpec
     from xjit.jit.compiled import ArgumentError, CompiledFunction
 
     fop = _find_func(module, path, entry)
@@ -265,6 +270,7 @@ def _run_loops_mlir(
 ) -> list[np.ndarray]:
     from xdsl.dialects.builtin import IndexType, MemRefType
 
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.backends.numpy import compile_module
     from xjit.backends.numpy.dtypes import memref_shape, np_dtype
 

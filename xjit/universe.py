@@ -9,6 +9,7 @@ from xjit.passes import XJIT_PASSES
 
 
 def _numpy_target() -> type[Target]:
+    # lazy: the code generator loads when xdsl-opt asks for the numpy target, not at every start
     from xjit.backends.numpy.target import NumpyTarget
 
     return NumpyTarget

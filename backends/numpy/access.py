@@ -19,8 +19,8 @@ from xdsl.ir.affine import (
 from xjit.dialects.loop import LoadOp, NestOp, StoreOp
 
 
-class NotVectorisable(Exception):
-    """A nest the vectoriser cannot express with numpy; the message says why."""
+class NotVectorizable(Exception):
+    """A nest the vectorizer cannot express with numpy; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def affine_src(expr: AffineExpr, operands: Sequence[str]) -> str:
                 return f"({lhs} % {rhs})"
             case AffineBinaryOpKind.CeilDiv:
                 return f"(-(-{lhs} // {rhs}))"
-    raise NotVectorisable(f"affine expression {expr} is not supported")
+    raise NotVectorizable(f"affine expression {expr} is not supported")
 
 
 def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
@@ -67,7 +67,7 @@ def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
     for res in amap.results:
         if any(computed[d] for d in res.used_dims()):
             if not isinstance(op, LoadOp) or not isinstance(res, AffineDimExpr):
-                raise NotVectorisable(
+                raise NotVectorizable(
                     f"{op.name} map {amap}: a computed index inside an expression"
                 )
             axes.append(Axis(expr=res, gather=True))  # fancy indexing
@@ -78,13 +78,13 @@ def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
         elif (shifted := _shifted_iv(res, operand_iv)) is not None:
             axes.append(shifted)  # iv + offset: a slice starting at the offset
         else:
-            raise NotVectorisable(
+            raise NotVectorizable(
                 f"{op.name} map {amap} has result {res}, not a loop dim (plus an offset): "
                 "no numpy view"
             )
     ivs = [a.iv for a in axes if a.iv is not None]
     if len(set(ivs)) != len(ivs):
-        raise NotVectorisable(f"{op.name} map {amap} reads a diagonal (a loop dim used twice)")
+        raise NotVectorizable(f"{op.name} map {amap} reads a diagonal (a loop dim used twice)")
     return axes
 
 
@@ -173,7 +173,7 @@ def aligned_view(
     for a in axes:
         if a.iv is not None:
             if a.iv not in pos:
-                raise NotVectorisable("access walks a dim outside the target space")
+                raise NotVectorizable("access walks a dim outside the target space")
             qs.append(pos[a.iv])
     present = frozenset(qs)
     first = min(present) if (trim and present) else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class XjitPerformanceWarning(UserWarning):
-    """A piece of IR compiles to scalar Python loops instead of vectorised numpy code.
+    """A piece of IR compiles to scalar Python loops instead of vectorized numpy code.
 
     Emitted at compile time so slow code is never silent; the result is still correct.
     """

@@ -67,7 +67,7 @@ def compile_module(
     """Generate numpy code for a loops-stage `module` and compile it once.
 
     `globals` binds `memref.get_global @name` to arrays (read-only for the program). Nests that
-    cannot be vectorised run as scalar loops and raise an `XjitPerformanceWarning` here.
+    cannot be vectorized run as scalar loops and raise an `XjitPerformanceWarning` here.
     """
     gen = generate(module)
     for msg in gen.warnings:

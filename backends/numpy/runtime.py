@@ -1,14 +1,14 @@
 """Helpers called by generated code where numpy has no single function with MLIR's semantics.
 
 Generated modules import this as `rt`. Every helper works on arrays and on numpy scalars alike
-(the scalar fallback loops call the same helpers as the vectorised code).
+(the scalar fallback loops call the same helpers as the vectorized code).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-# math.erf: the op registry's vectorised erf (one implementation for eager, the reference
+# math.erf: the op registry's vectorized erf (one implementation for eager, the reference
 # interpreter and generated code; never scipy, which is not a dependency and slow to import).
 from xjit.ops.elementwise_ops import erf  # noqa: F401
 

@@ -1,7 +1,7 @@
 """The fallback: a `loop.nest` as plain Python loops over numpy scalars.
 
 Slow but exact (loads and stores happen in program order, per iteration), so nests the
-vectoriser cannot express still run correctly; the caller warns about them.
+vectorizer cannot express still run correctly; the caller warns about them.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Scalar `arith`/`math` ops as numpy expressions.
 
-One table serves both the vectorised code (operands are arrays aligned to the iteration space)
+One table serves both the vectorized code (operands are arrays aligned to the iteration space)
 and the scalar fallback loops (operands are numpy scalars): numpy ufuncs give the same
 semantics (f32 stays f32, integers wrap) on both.
 """

@@ -22,6 +22,7 @@ class NumpyTarget(Target):
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
         from xdsl.utils.exceptions import DiagnosticException
 
+        # lazy: the code generator loads when source is emitted, not when xdsl-opt lists targets
         from xjit.backends.numpy.codegen import generate
         from xjit.backends.numpy.diagnostics import UnsupportedIRError
 

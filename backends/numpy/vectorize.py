@@ -1,9 +1,9 @@
-"""Vectorising one `loop.nest` into whole-array numpy statements.
+"""Vectorizing one `loop.nest` into whole-array numpy statements.
 
 Every value in the body becomes an array aligned to the nest's iteration space (trailing
 aligned, so broadcasting does the rest): loads are views, scalar ops are ufunc calls, stores
 write with `out=` or `np.copyto`. Reduction nests become `ufunc.reduce`, `np.matmul` or
-`np.einsum`. Whatever does not fit raises `NotVectorisable`, and the caller falls back to
+`np.einsum`. Whatever does not fit raises `NotVectorizable`, and the caller falls back to
 scalar loops.
 """
 
@@ -20,7 +20,8 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from xjit.backends.numpy.access import (
     Axis,
-    NotVectorisable,
+    NotVectorizable,
+    _full_extent,
     access_axes,
     affine_src,
     aligned_view,
@@ -108,34 +109,34 @@ def _in_body(v: SSAValue, nest: NestOp) -> bool:
 
 
 def analyse(nest: NestOp) -> NestPlan:
-    """Check the nest is vectorisable and classify it; raises `NotVectorisable`."""
+    """Check the nest is vectorizable and classify it; raises `NotVectorizable`."""
     ops = list(nest.body.block.ops)
     loads = [op for op in ops if isinstance(op, LoadOp)]
     stores = [op for op in ops if isinstance(op, StoreOp)]
     for op in ops:
         if not isinstance(op, LoadOp | StoreOp | YieldOp | ConstantOp) and not is_scalar_op(op):
-            raise NotVectorisable(f"{op.name} in a nest body has no vectorised form")
+            raise NotVectorizable(f"{op.name} in a nest body has no vectorized form")
     plan = NestPlan(nest, REDUCTION if REDUCTION in nest.iterator_kinds else PARALLEL, stores)
     plan.axes = {op: access_axes(op, nest) for op in loads + stores}
     if plan.kind != PARALLEL and any(a.gather for ld in loads for a in plan.axes[ld]):
-        raise NotVectorisable("a gather (load at computed indices) in a reduction nest")
+        raise NotVectorizable("a gather (load at computed indices) in a reduction nest")
     if not stores:
         return plan
     stored = {s.memref for s in stores}
     if plan.kind == PARALLEL:
         if len(stored) != len(stores):
-            raise NotVectorisable("two stores to one buffer in a parallel nest")
+            raise NotVectorizable("two stores to one buffer in a parallel nest")
         for s in stores:
             covered = {a.iv for a in plan.axes[s] if a.iv is not None}
             if covered != set(range(len(nest.ivs))):
-                raise NotVectorisable("a store does not depend on every parallel dim")
+                raise NotVectorizable("a store does not depend on every parallel dim")
         for ld in loads:
             if ld.memref not in stored:
                 continue
             st = next(s for s in stores if s.memref == ld.memref)
             if len(stores) > 1 or not _same_access(ld, st) or ops.index(ld) > ops.index(st):
                 # Whole-array evaluation would read values the loop had not yet written.
-                raise NotVectorisable(
+                raise NotVectorizable(
                     f"{ld.name} reads a buffer this nest writes, at another point"
                 )
         if len(stores) == 1 and not loads:
@@ -157,36 +158,36 @@ def _analyse_reduction(plan: NestPlan, loads: list[LoadOp]) -> NestPlan:
     if len(plan.stores) - len(full) == 1 and full:
         extra_bufs = {s.memref for s in full}
         if len(extra_bufs) != len(full) or any(ld.memref in extra_bufs for ld in loads):
-            raise NotVectorisable("a reduction nest reads a buffer it writes elementwise")
+            raise NotVectorizable("a reduction nest reads a buffer it writes elementwise")
         plan.extra_stores = full
         plan.stores = [s for s in plan.stores if s not in full]
         if plan.stores[0].memref in extra_bufs:
-            raise NotVectorisable("a reduction nest stores its accumulator elementwise too")
+            raise NotVectorizable("a reduction nest stores its accumulator elementwise too")
     if len(plan.stores) != 1:
-        raise NotVectorisable("a reduction nest with several stores")
+        raise NotVectorizable("a reduction nest with several stores")
     store = plan.stores[0]
     kinds = nest.iterator_kinds
     parallel = {p for p, k in enumerate(kinds) if k == PARALLEL}
     walked = [a.iv for a in plan.axes[store] if a.iv is not None]
     if set(walked) != parallel:
-        raise NotVectorisable("the reduction's store map does not walk exactly the parallel dims")
+        raise NotVectorizable("the reduction's store map does not walk exactly the parallel dims")
     comb = store.value.owner
     if (
         not isinstance(comb, Operation)
         or comb.name not in REDUCERS
         or not _in_body(store.value, nest)
     ):
-        raise NotVectorisable("the stored value is not a known combiner of the accumulator")
+        raise NotVectorizable("the stored value is not a known combiner of the accumulator")
     accs = [
         o.owner
         for o in comb.operands
         if isinstance(o.owner, LoadOp) and _same_access(o.owner, store) and o.has_one_use()
     ]
     if not accs or not store.value.has_one_use():
-        raise NotVectorisable("no read-modify-write of the accumulator")
+        raise NotVectorizable("no read-modify-write of the accumulator")
     acc = accs[0]
     if any(ld.memref == store.memref and ld is not acc for ld in loads):
-        raise NotVectorisable("the accumulator buffer is read elsewhere in the reduction")
+        raise NotVectorizable("the accumulator buffer is read elsewhere in the reduction")
     plan.acc_load, plan.combiner = acc, comb
     x = _other_operand(comb, acc.result)
     prod = x.owner
@@ -235,7 +236,7 @@ def region_key(plan: NestPlan) -> tuple:
 
 
 class NestEmitter:
-    """Writes the numpy statements of one vectorisable nest."""
+    """Writes the numpy statements of one vectorizable nest."""
 
     def __init__(
         self,
@@ -766,8 +767,6 @@ def _scalar_text(expr: Expr) -> str:
 
 def _full(op: LoadOp, nest: NestOp, axis: int) -> bool:
     """Does `op` walk buffer axis `axis` over its whole extent?"""
-    from xjit.backends.numpy.access import _full_extent
-
     a = op.map.data.results[axis]
     iv = nest.ivs.index(op.indices[a.position])  # type: ignore[union-attr]
     return _full_extent(op.memref, axis, nest.bounds[iv])

@@ -148,7 +148,7 @@ nothing reads that buffer later; views become `memref.subview`.""",
         L + ",linalg-fuse-elementwise,bufferize",
         """Linalg on memrefs → xjit's `loop` dialect: each linalg op is one `loop.nest` over its iteration
 space (bounds from constants or `memref.dim`), with `loop.load`/`loop.store` carrying the indexing
-maps, which the numpy backend turns into vectorised array expressions. Views are folded into the
+maps, which the numpy backend turns into vectorized array expressions. Views are folded into the
 loads that read them.""",
     ),
     (
@@ -254,7 +254,7 @@ Regenerate the examples below from the current tree: `python docs/gen/gen_docs.p
 
 ## How a loop nest becomes numpy
 
-- **Vectorisation.** Each `loop.nest` is read as an array expression: its `loop.load`s, whose
+- **Vectorization.** Each `loop.nest` is read as an array expression: its `loop.load`s, whose
   indexing maps say which iteration dims index which array dims, become (broadcast, transposed,
   sliced) numpy views; its `arith`/`math` ops become ufuncs; its `loop.store` becomes the `out=`
   of the last ufunc. Nothing iterates in Python over elements.
@@ -281,7 +281,7 @@ Regenerate the examples below from the current tree: `python docs/gen/gen_docs.p
   runs in row blocks over scratch the same way, and consecutive nests whose buffers are all
   accessed by rows (softmax's max, exp + sum and normalisation; layer norm's mean, variance
   and affine output) share one loop over row blocks, so each block stays in cache throughout.
-- **Scalar fallback.** A nest the vectoriser cannot express (e.g. an index-dependent body it does
+- **Scalar fallback.** A nest the vectorizer cannot express (e.g. an index-dependent body it does
   not recognise) is emitted as scalar Python loops — correct but slow — and reported with a
   warning naming the op and its source line, never silently.
 - **Argument guard.** The first line of each function checks dtypes and shapes (one comparison
@@ -298,7 +298,7 @@ One fused nest; large, so it runs in blocks with `out=` registers:
 
 ## The tutorial's RNN loop (`WrapRNN`, traced on xs of 10×3×4)
 
-The scripted `for` loop stays a Python `for` whose body is vectorised (the linear layer, the
+The scripted `for` loop stays a Python `for` whose body is vectorized (the linear layer, the
 decision gate's `if`, `tanh`), as traced on its example (T = 10):
 
 ```python

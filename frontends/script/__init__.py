@@ -23,10 +23,10 @@ compiler and the entry points). This package re-exports what `xjit.frontends.scr
 """
 
 from xjit.frontends.builder import IRValue
-from xjit.frontends.script.calls import script_function_of
 from xjit.frontends.script.compiler import (
     FunctionCompiler,
     ScriptResult,
+    function_ir,
     script_function_ir,
     script_module_ir,
 )
@@ -61,9 +61,9 @@ __all__ = [
     "annotation_type",
     "bind_ir",
     "describe",
+    "function_ir",
     "join_types",
     "script_function_ir",
-    "script_function_of",
     "script_module_ir",
     "type_name",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from xdsl.dialects import func
@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -22,9 +23,9 @@ from xjit.frontends.script.values import (
     describe,
     type_name,
 )
-from xjit.jit.errors import FrontendError
+from xjit.frontends.signature import GraphSource
 from xjit.nn.module import Module
-from xjit.ops.registry import OVERLOADS, _ensure_loaded
+from xjit.ops.registry import OVERLOADS, ensure_loaded
 
 
 class Calls:
@@ -111,10 +112,8 @@ class Calls:
             raise self.error(e, "unsupported: isinstance()")
         if obj in (print,):
             return self.b.constant(None)  # dropped, as tracing would
-        from xjit.jit.script_api import ScriptFunction
-
-        if isinstance(obj, ScriptFunction):
-            return self.call_compiled_function(obj, args, kwargs, e)
+        if isinstance(obj, GraphSource) and not isinstance(obj, Module):  # xjit.jit.ScriptFunction
+            return self.call_compiled_function(obj.graph_source(), args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
         if getattr(obj, "__xjit_op__", None) is not None:
@@ -131,35 +130,31 @@ class Calls:
                 raise self.error(e, f"unsupported: {err}") from None
             return self.registry_call(op_name, op_args, {}, e)
         if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
-            _ensure_loaded()
+            ensure_loaded()
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
             raise self.error(
                 e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)"
             )
         if inspect.isfunction(obj):
-            return self.call_compiled_function(script_function_of(obj), args, kwargs, e)
+            src = self.callee_ir(obj).source(obj.__name__)  # type: ignore[attr-defined]
+            return self.call_compiled_function(src, args, kwargs, e)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
 
     def call_compiled_function(
-        self, sf: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+        self, src: dict[str, Any], args: list[Any], kwargs: dict[str, Any], e: ast.AST
     ) -> Any:
-        try:
-            graph = sf.graph_ir
-        except FrontendError as err:
-            raise err.called_from(sf.name, self.loc(e)) from None
-        name = self.mc.import_graph(graph, f"fn.{sf.name}", {}, sf.output_spec, entry=sf.name)
-        return self.emit_call(name, sf.arg_names, sf.defaults, args, kwargs, e)
+        """A call of a compiled function, given as `GraphSource.graph_source()` gives it."""
+        entry = src["entry"]
+        name = self.mc.import_graph(src["ir"], f"fn.{entry}", {}, src["spec"], entry=entry)
+        return self.emit_call(name, src["arg_names"], src["defaults"], args, kwargs, e)
 
     def call_module(self, ref: ModRef, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         m = ref.module
-        from xjit.jit.api import TracedModule
-        from xjit.jit.script_api import ScriptModule
-
         prefix = ref.path
-        if isinstance(m, (ScriptModule, TracedModule)):
+        if isinstance(m, GraphSource):  # xjit.jit's ScriptModule, TracedModule
             cf = m.graph_source()
             name = self.mc.import_graph(cf["ir"], prefix, cf["params"], cf["spec"])
             arg_names, defaults = cf["arg_names"], cf["defaults"]
@@ -235,15 +230,3 @@ class Calls:
         spec = self.mc.specs[name]
         result, _ = spec.rebuild(list(call.results))
         return _to_compile_time(result)
-
-
-_SCRIPTED_FUNCTIONS: dict[Any, Any] = {}
-
-
-def script_function_of(fn: Callable[..., Any]) -> Any:
-    from xjit.jit.script_api import ScriptFunction
-
-    sf = _SCRIPTED_FUNCTIONS.get(fn)
-    if sf is None:
-        sf = _SCRIPTED_FUNCTIONS[fn] = ScriptFunction(fn)
-    return sf

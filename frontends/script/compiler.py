@@ -18,6 +18,7 @@ from xdsl.ir import Attribute, Block, Region
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
 from xjit.frontends.script.calls import Calls
 from xjit.frontends.script.expressions import Expressions
@@ -25,8 +26,7 @@ from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.registry_ops import RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
 from xjit.frontends.script.values import TENSOR, ModRef, annotation_type
-from xjit.frontends.trace import OutputSpec
-from xjit.jit.errors import FrontendError, SourceLoc
+from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
@@ -34,6 +34,10 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
+
+    def callee_ir(self, fn: Callable[..., Any]) -> ScriptResult:
+        """The graph of a plain function this code calls (compiled once, see `function_ir`)."""
+        return function_ir(fn)
 
     def __init__(
         self,
@@ -171,6 +175,17 @@ class ScriptResult:
     defaults: dict[str, Any]
     output_spec: OutputSpec
 
+    def source(self, entry: str) -> dict[str, Any]:
+        """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""
+        return {
+            "ir": self.module,
+            "params": self.params,
+            "spec": self.output_spec,
+            "arg_names": self.arg_names,
+            "defaults": self.defaults,
+            "entry": entry,
+        }
+
 
 def script_module_ir(m: Module, arg_kinds: dict[str, Any] | None = None) -> ScriptResult:
     mc = ModuleCompilation(m)
@@ -193,6 +208,18 @@ def script_function_ir(
     module = mc.module_op(name)
     _finish(module)
     return ScriptResult(module, mc.params, names, fc.defaults, spec)
+
+
+_FUNCTION_IR: dict[Callable[..., Any], ScriptResult] = {}
+
+
+def function_ir(fn: Callable[..., Any]) -> ScriptResult:
+    """The generic graph of a plain function, compiled once: scripted code calling it and
+    `xjit.jit.script(fn)` share it."""
+    result = _FUNCTION_IR.get(fn)
+    if result is None:
+        result = _FUNCTION_IR[fn] = script_function_ir(fn)
+    return result
 
 
 def _finish(module: ModuleOp) -> None:

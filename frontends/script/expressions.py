@@ -13,8 +13,10 @@ from xdsl.ir import Region, SSAValue
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
+from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
 from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
+from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 
 _BINOPS = {
@@ -112,9 +114,6 @@ class Expressions:
         import numpy as np
         from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 
-        from xjit.dialects.torch_types import dtype_attr
-        from xjit.frontends.trace import meta_of
-
         a = np.ascontiguousarray(t.numpy())
         meta = meta_of(t)
         ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
@@ -154,7 +153,6 @@ class Expressions:
             t = d["_parameters"].get(name) if name in d["_parameters"] else d["_buffers"].get(name)
             if t is None:
                 return self.b.constant(None)
-            from xjit.frontends.trace import meta_of
 
             typ = vtensor_type(meta_of(t))
             self.mc.slots[path] = typ

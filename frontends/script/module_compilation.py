@@ -9,7 +9,7 @@ from xdsl.ir import Attribute
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
-from xjit.frontends.trace import OutputSpec
+from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from xdsl.ir import SSAValue
 
+from xjit._dispatch import bind
 from xjit.dialects import torch as td
 from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
-from xjit.ops.registry import OVERLOADS, OpDef, _ensure_loaded, lookup
+from xjit.ops.registry import OVERLOADS, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
 from xjit.ops.types import DType, ShapeError, TensorMeta
 
@@ -21,7 +22,7 @@ class RegistryOps:
     """FunctionCompiler's op emission (compiler.py holds the state)."""
 
     def registry_call(self, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
-        _ensure_loaded()
+        ensure_loaded()
         if name not in OVERLOADS:
             raise self.error(e, f"unsupported: no op '{name}' in the registry")
         for opdef in OVERLOADS[name]:
@@ -132,6 +133,14 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
     return False
 
 
+def _ir_int_as_list(value: Any) -> Any:
+    return (
+        PyList([value])
+        if isinstance(value, SSAValue) and isinstance(value.type, td.IntType)
+        else value
+    )
+
+
 def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any] | None:
     """`_dispatch.bind` for compile-time values: schema order, defaults filled in."""
     schema = opdef.schema
@@ -144,28 +153,4 @@ def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[A
         and all(isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in pos)
     ):
         pos = [PyList(pos)]
-    out: list[Any] = []
-    used = 0
-    for a in schema.args:
-        if not a.kwarg_only and pos:
-            v = pos.pop(0)
-        elif a.name in kwargs:
-            v = kwargs[a.name]
-            used += 1
-        elif a.has_default:
-            out.append(a.default)
-            continue
-        else:
-            return None
-        if not _ir_accepts(a, v):
-            return None
-        if (
-            a.type.startswith("int[]")
-            and isinstance(v, SSAValue)
-            and isinstance(v.type, td.IntType)
-        ):
-            v = PyList([v])
-        out.append(v)
-    if pos or used != len(kwargs):
-        return None
-    return out
+    return bind(schema, pos, kwargs, accepts=_ir_accepts, int_as_list=_ir_int_as_list)

@@ -22,7 +22,7 @@ from xjit.frontends.script.values import (
     join_types,
     type_name,
 )
-from xjit.frontends.trace import OutputSpec
+from xjit.frontends.signature import OutputSpec
 
 INT64_MAX = 9223372036854775807
 

@@ -9,8 +9,10 @@ from typing import Any
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
+from xjit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
+from xjit.frontends.signature import GraphSource
 from xjit.jit.compiled import CompiledFunction
-from xjit.jit.errors import TracerWarning  # noqa: E402,F401  (re-exported; defined without xDSL)
+from xjit.jit.display import mimebundle
 from xjit.jit.fastcall import make_call
 from xjit.nn.module import Module
 
@@ -35,6 +37,7 @@ def _compile_trace(
     name: str = "forward",
     modules: dict[int, str] | None = None,
 ) -> CompiledFunction:
+    # lazy: the tracing frontend (and the torch dialect) loads on the first trace, not with xjit.jit
     from xjit.frontends.trace import trace_function
 
     result = trace_function(fn, example_inputs, named_tensors, name, modules)
@@ -49,7 +52,7 @@ def _compile_trace(
     return cf
 
 
-class TracedModule(Module):
+class TracedModule(Module, GraphSource):
     """A Module whose `forward` is compiled. Shares submodules and parameters with the original."""
 
     def __init__(self, original: Module, forward: CompiledFunction) -> None:
@@ -103,8 +106,6 @@ class TracedModule(Module):
         return self.forward.graph_dot()
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from xjit.jit.display import mimebundle
-
         return mimebundle(self.graph_dot(), repr(self))
 
     def _get_name(self) -> str:
@@ -112,9 +113,24 @@ class TracedModule(Module):
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Save as an `.xjit` archive (docs/archive.md); `xjit.jit.load` reads it back."""
-        from xjit.jit.archive import save
+        save_archive(self, path)
 
-        save(self, path)
+
+# `save()` of compiled modules writes with xjit/jit/archive_write.py, which is built on this
+# module's classes and script_api's: it installs its writer here when imported (importing
+# xjit.jit imports it), so this module does not import it back.
+_archive_writer: Callable[[Any, str | os.PathLike[str]], None] | None = None
+
+
+def set_archive_writer(write: Callable[[Any, str | os.PathLike[str]], None]) -> None:
+    global _archive_writer
+    _archive_writer = write
+
+
+def save_archive(module: Any, path: str | os.PathLike[str]) -> None:
+    if _archive_writer is None:
+        raise RuntimeError("the archive writer is not loaded (import xjit.jit)")
+    _archive_writer(module, path)
 
 
 def trace(

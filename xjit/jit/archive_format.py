@@ -9,6 +9,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import xjit
+from xjit.frontends.signature import OutputSpec
+
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
     from xdsl.ir import Attribute
@@ -144,8 +147,6 @@ def _sha256(data: bytes) -> str:
 
 
 def _xjit_version() -> str:
-    import xjit
-
     return getattr(xjit, "__version__", "unknown")
 
 
@@ -200,8 +201,6 @@ def _from_attr(a: Attribute) -> Any:
 
 
 def _spec_to_py(spec: Any) -> dict[str, Any]:
-    from xjit.frontends.trace import OutputSpec
-
     if not isinstance(spec, OutputSpec):
         raise ArchiveError(f"cannot save an output structure of type {type(spec).__name__}")
     d: dict[str, Any] = {"kind": spec.kind}
@@ -213,8 +212,6 @@ def _spec_to_py(spec: Any) -> dict[str, Any]:
 
 
 def _spec_from_py(d: Any, depth: int = 0) -> Any:
-    from xjit.frontends.trace import OutputSpec
-
     kinds = ("tensor", "tuple", "list", "dict", "none")
     if depth > 100 or not isinstance(d, dict) or d.get("kind") not in kinds:
         raise ArchiveError("manifest: malformed output structure")
@@ -242,6 +239,7 @@ def _spec_leaves(spec: Any) -> int:
 
 def _type_sig(t: Any) -> dict[str, Any]:
     """Shape/dtype of a `!torch.vtensor` type, as the manifest records it."""
+    # lazy: the torch dialect loads only when there is a graph to describe
     from xjit.dialects.torch_types import ValueTensorType
 
     if not isinstance(t, ValueTensorType):

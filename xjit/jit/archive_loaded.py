@@ -4,15 +4,14 @@ print and call like the ones that were saved."""
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xjit._tensor import Tensor
 from xjit.jit.archive_format import Node
-from xjit.jit.archive_write import _scripted_base, save
+from xjit.jit.archive_write import save
+from xjit.jit.compiled import ArgumentError, CompiledFunction
+from xjit.jit.script_api import _script_repr, _Scripted
 from xjit.nn.module import Module
-
-if TYPE_CHECKING:
-    from xjit.jit.compiled import CompiledFunction
 
 
 class LoadedModule(Module):
@@ -71,7 +70,6 @@ class LoadedModule(Module):
 def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, Any]) -> None:
     """Make `obj` (a script_api._Scripted) specialise the saved generic graph per call, exactly as
     the scripted original does; graphs for other None/non-None arguments come from `variants`."""
-    from xjit.jit.compiled import ArgumentError
 
     def compile_ir(kinds: dict[str, Any] | None) -> Any:
         if kinds is None:
@@ -88,7 +86,7 @@ def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, 
     obj._init_scripted(compile_ir, entry)
 
 
-class LoadedScriptModule(_scripted_base(), LoadedModule):  # type: ignore[misc]
+class LoadedScriptModule(_Scripted, LoadedModule):  # type: ignore[misc]
     """A scripted module loaded from an archive: prints as a `RecursiveScriptModule`, its `graph`
     and `code` are the generic graph's, and each call signature is specialised and compiled on
     first use (script_api._Scripted), as by the scripted module it was saved from."""
@@ -112,19 +110,17 @@ class LoadedScriptModule(_scripted_base(), LoadedModule):  # type: ignore[misc]
     def forward(self) -> Any:  # type: ignore[override]
         return self.__call__
 
-    graph = _scripted_base().graph  # the generic graph, not a compiled forward's
-    code = _scripted_base().code
+    graph = _Scripted.graph  # the generic graph, not a compiled forward's
+    code = _Scripted.code
 
     def _get_name(self) -> str:
         return "RecursiveScriptModule"
 
     def __repr__(self) -> str:
-        from xjit.jit.script_api import _script_repr
-
         return _script_repr(self)
 
 
-class LoadedScriptFunction(_scripted_base()):  # type: ignore[misc]
+class LoadedScriptFunction(_Scripted):  # type: ignore[misc]
     """A scripted function loaded from an archive; call it like the function."""
 
     def __init__(self, name: str) -> None:

@@ -40,12 +40,11 @@ from xjit.jit.archive_loaded import (
     LoadedScriptModule,
     _init_loaded_script,
 )
+from xjit.jit.compiled import CompiledFunction
 from xjit.nn.module import Parameter
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
-
-    from xjit.jit.compiled import CompiledFunction
 
 
 # Entry names a loader accepts: nothing that could be a path outside the archive.
@@ -195,6 +194,7 @@ def _load_array(key: str, info: Mapping[str, Any], data: bytes) -> np.ndarray:
 def _parse_ir(text: bytes) -> ModuleOp:
     from xdsl.dialects.builtin import ModuleOp
 
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit._irtext import IRTextError, parse_and_verify
     from xjit.dialects import make_context
 
@@ -252,6 +252,7 @@ def _method_slots(
     """Check the global slots of one method IR against their tensors; returns slot -> type."""
     from xdsl.dialects import func
 
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects.torch import GlobalSlotGetOp, GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
 
@@ -301,6 +302,7 @@ def _checked_signature(
 ) -> tuple[Any, list[str], Any]:
     """The function of method IR `m`, its argument names and output structure, after checking the
     manifest's record agrees with the IR."""
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects.torch_types import ValueTensorType
 
     fname = qname.rsplit(".", 1)[-1]
@@ -341,8 +343,6 @@ def _compile_method(
     tensor_objs: dict[str, Tensor],
 ) -> CompiledFunction:
     """A traced method: compiled now (a method that does not compile fails the load)."""
-    from xjit.jit.compiled import CompiledFunction
-
     keys = _slot_keys(qname, sig)
     slots = _method_slots(qname, m, keys, arrays)
     fop, arg_names, spec = _checked_signature(qname, m, sig, script=False)
@@ -371,6 +371,7 @@ def _script_graph(
 ) -> Any:
     """A scripted method's generic graph (a frontends.script.ScriptResult), checked: it is
     specialised and compiled per call signature, as before saving."""
+    # lazy: the dialects and passes load only when a method is compiled, not with xjit.jit
     from xjit.dialects import make_context
     from xjit.passes.pipelines import run_passes
 

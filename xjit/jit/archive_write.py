@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xjit._tensor import Tensor
+from xjit.jit.api import set_archive_writer
 from xjit.jit.archive_format import (
     _DTYPES,
     _VARIANT_SEP,
@@ -36,12 +37,12 @@ from xjit.jit.archive_format import (
     _xjit_version,
     entry_name,
 )
+from xjit.jit.compiled import CompiledFunction
+from xjit.jit.script_api import ScriptModule, _Scripted
 from xjit.nn.module import Module
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
-
-    from xjit.jit.compiled import CompiledFunction
 
 
 # Fixed zip metadata: the same module always gives the same bytes.
@@ -110,6 +111,7 @@ def _kinds_variants(s: Any) -> list[tuple[dict[str, str], Any]]:
     """The graphs a scripted callable compiles when an argument's None-ness differs from its
     generic graph: those already compiled, and for up to `_MAX_VARIANT_ARGS` arguments that are
     None in the generic graph every kind they can be called with (the ones that compile)."""
+    # lazy: the torch dialect loads only when a graph is written, not with xjit.jit
     from xjit.dialects import torch as td
 
     g = s.__dict__["_generic"]
@@ -148,8 +150,6 @@ def scripted_methods(module: Any) -> dict[str, Any]:
     hook = getattr(type(module), "_scripted_methods", None)
     if hook is not None:
         return dict(hook(module))
-    from xjit.jit.script_api import ScriptModule
-
     return {"forward": module} if isinstance(module, ScriptModule) else {}
 
 
@@ -158,8 +158,6 @@ def compiled_methods(module: Module) -> dict[str, CompiledFunction]:
 
     A module type opts in with `_compiled_methods()`; a module whose `forward` is a
     `CompiledFunction` (e.g. `TracedModule`) needs nothing more."""
-    from xjit.jit.compiled import CompiledFunction
-
     hook = getattr(type(module), "_compiled_methods", None)
     if hook is not None:
         return dict(hook(module))
@@ -176,14 +174,12 @@ def _describe(
 ) -> tuple[Node, dict[str, Tensor], dict[str, MethodSpec], dict[str, dict[str, str]]]:
     """The hierarchy, the named tensors, the compiled methods of `module` (a Module, or a traced
     or scripted function) and, per method IR (`forward`, `forward#1`), its slot -> tensor key."""
-    from xjit.jit.compiled import CompiledFunction
-
     keys: dict[int, str] = {}
     tensors: dict[str, Tensor] = {}
     methods: dict[str, MethodSpec] = {}
 
     if isinstance(module, CompiledFunction) or (
-        isinstance(module, _scripted_base()) and not isinstance(module, Module)
+        isinstance(module, _Scripted) and not isinstance(module, Module)
     ):  # a traced or scripted function
         name = module.name
         if not _attr_name_ok(name):
@@ -300,6 +296,7 @@ def _method_record(
     qname: str, ir_name: str, spec: MethodSpec, m: ModuleOp, slot_keys: dict[str, str]
 ) -> dict[str, Any]:
     """The manifest's record of one method IR (`m`, already renamed `ir_name`)."""
+    # lazy: the torch dialect loads only when a graph is written, not with xjit.jit
     from xjit.dialects.torch import GlobalSlotOp
 
     fop = _func_of(m, qname.rsplit(".", 1)[-1])
@@ -434,7 +431,4 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     write_zip(archive_entries(module), path)
 
 
-def _scripted_base() -> type:
-    from xjit.jit.script_api import _Scripted
-
-    return _Scripted
+set_archive_writer(save)

@@ -12,7 +12,9 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from xjit._tensor import Tensor
-from xjit.ops.types import TensorMeta
+from xjit.jit import variants as V
+from xjit.jit.display import mimebundle
+from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
 
 
 class ArgumentError(TypeError):
@@ -54,6 +56,7 @@ class CompiledFunction:
         output_spec: Any,
         name: str = "forward",
     ) -> None:
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
         from xjit.backends.numpy import compile_module
         from xjit.dialects import make_context
         from xjit.passes.pipelines import TorchToLoops
@@ -64,6 +67,7 @@ class CompiledFunction:
         self.input_metas = tuple(input_metas)
         self.arg_names = tuple(arg_names)
         self.output_spec = output_spec
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
         from xjit.passes.linalg_fuse_elementwise import collect_fusion_log
 
         with _cyclic_gc_paused():
@@ -86,6 +90,7 @@ class CompiledFunction:
 
     @property
     def code(self) -> str:
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
         from xjit.frontends.python_printer import render_python
 
         return render_python(self.torch_ir)
@@ -97,6 +102,7 @@ class CompiledFunction:
 
     def stages(self) -> dict[str, str]:
         """The IR after each stage of the pipeline, for inspection."""
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
         from xjit.dialects import make_context
         from xjit.passes.pipelines import TORCH_TO_LOOPS_STAGES, run_passes
 
@@ -111,25 +117,26 @@ class CompiledFunction:
     def fusion_report(self) -> str:
         """Which torch ops (and source lines) each loop nest computes, and why the other
         producer→consumer edges were not fused (see passes/fusion_report.py)."""
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
         from xjit.passes.fusion_report import fusion_report
 
         return fusion_report(self.loop_ir, self._fusion_log)
 
     def graph_dot(self) -> str:
         """The torch IR's op graph as Graphviz dot (as `xjit-opt -p view-op-graph`)."""
+        # lazy: the compiler loads on the first compile
         from xjit.passes.view_op_graph import op_graph_dot
 
         return op_graph_dot(self.torch_ir)
 
     def fusion_dot(self) -> str:
         """The loop nests as Graphviz dot: the torch ops each computes, data flow between them."""
+        # lazy: the compiler loads on the first compile
         from xjit.passes.fusion_report import fusion_dot
 
         return fusion_dot(self.loop_ir)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from xjit.jit.display import mimebundle
-
         return mimebundle(self.graph_dot(), repr(self))
 
     def _check(self, args: tuple[Any, ...]) -> list[np.ndarray]:
@@ -206,8 +213,6 @@ class CompiledFunction:
         return arrays
 
     def _variant_call(self, args: tuple[Any, ...], err: BaseException) -> Any:
-        from xjit.jit import variants as V
-
         arrays = self._kind_check(args)
         key = tuple((a.shape, a.dtype) for a in arrays)
         v = self._dispatch.get(key)  # type: ignore[union-attr]
@@ -230,8 +235,6 @@ class CompiledFunction:
             return exact(*args)
 
     def _variant_for(self, arrays: list[np.ndarray]) -> CompiledFunction:
-        from xjit.jit import variants as V
-
         family = self._family
         for v in reversed(family):
             if V.matches(v.pattern, arrays):
@@ -249,9 +252,6 @@ class CompiledFunction:
         return self._compile_variant(exact, arrays)
 
     def _compile_variant(self, pat: Any, arrays: list[np.ndarray]) -> CompiledFunction:
-        from xjit.jit import variants as V
-        from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
-
         try:
             if V.is_dynamic(pat):
                 # Both the generalised pattern and the call's own shapes must agree with the graph.

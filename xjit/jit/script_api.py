@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from xjit import _dispatch
 from xjit._tensor import Tensor
+from xjit.frontends.signature import GraphSource
+from xjit.jit import variants as V
+from xjit.jit.api import TracedModule, save_archive
+from xjit.jit.compiled import ArgumentError
+from xjit.jit.display import mimebundle
+from xjit.jit.variants import MAX_SIGNATURES, is_dynamic
 from xjit.nn.module import Module
 
 
@@ -26,13 +33,11 @@ def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
         elif a is None or isinstance(a, (bool, int, float)):
             sig.append(("S", type(a).__name__, a))
         else:
-            from xjit.jit.compiled import ArgumentError
-
             raise ArgumentError(f"unsupported argument of type {type(a).__name__}")
     return tuple(sig)
 
 
-class _Scripted:
+class _Scripted(GraphSource):
     """What ScriptModule and ScriptFunction share: the generic graph and compiled variants."""
 
     _name: str
@@ -58,19 +63,19 @@ class _Scripted:
 
     @property
     def code(self) -> str:
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.frontends.python_printer import render_python
 
         return render_python(self.graph_ir)
 
     def graph_dot(self) -> str:
         """The generic graph as Graphviz dot (`dot -Tsvg`); Jupyter shows it as a picture."""
+        # lazy: the scripting frontend and the compiler load on first use
         from xjit.passes.view_op_graph import op_graph_dot
 
         return op_graph_dot(self.graph_ir)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from xjit.jit.display import mimebundle
-
         return mimebundle(self.graph_dot(), repr(self))
 
     @property
@@ -88,9 +93,7 @@ class _Scripted:
     def save(self, path: Any) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
         signature after `xjit.jit.load` as here."""
-        from xjit.jit.archive import save
-
-        save(self, path)
+        save_archive(self, path)
 
     def graph_source(self) -> dict[str, Any]:
         g = self.__dict__["_generic"]
@@ -105,8 +108,6 @@ class _Scripted:
 
     # -- calls -------------------------------------------------------------------------------------
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
-        from xjit.jit.compiled import ArgumentError
-
         names, defaults = self.arg_names, self.defaults
         if len(args) > len(names):
             raise ArgumentError(
@@ -129,6 +130,7 @@ class _Scripted:
 
     def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
         """The generic graph for this combination of None / non-None optional arguments."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.dialects import torch as td
 
         g = self.__dict__["_generic"]
@@ -164,8 +166,6 @@ class _Scripted:
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
         if cf is None:
-            from xjit.jit.variants import MAX_SIGNATURES
-
             cf = self._variant_for(sig, vals)
             if len(variants) >= MAX_SIGNATURES:
                 variants.clear()  # only the memo: compiled variants stay in _compiled
@@ -176,7 +176,7 @@ class _Scripted:
         """A compiled variant whose shape pattern fits this call, or a new one: the dims that
         differ from the closest compiled variant (same scalars, ranks, dtypes) become `?`
         unless they are 0 or 1 (docs/shapes.md)."""
-        from xjit.jit import variants as V
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.jit.specialize import compile_specialized
 
         skey = tuple(s for s in sig if s[0] != "T")
@@ -212,6 +212,7 @@ class _Scripted:
 
     def specialized_ir(self, *args: Any) -> Any:
         """The torch IR after specialisation, inlining and shape refinement (for inspection)."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.jit.specialize import specialize
 
         vals = self._bind(args, {})
@@ -219,6 +220,7 @@ class _Scripted:
 
     def run_reference(self, *args: Any, **kwargs: Any) -> Any:
         """Run the generic torch IR with the torch-level reference interpreter (no lowering)."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.frontends.torch_interpreter import run_torch
 
         vals = self._bind(args, dict(kwargs))
@@ -228,6 +230,7 @@ class _Scripted:
             for o in g.module.ops
             if o.name == "func.func" and o.sym_name.data == self.__dict__["_entry"]
         )
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.dialects import torch as td
 
         call_args = [v for v, a in zip(vals, fop.body.block.args, strict=True)]
@@ -243,8 +246,6 @@ class _Scripted:
     def _call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]
     ) -> Any:
-        from xjit import _dispatch
-
         rec = _dispatch.current_recorder()
         if rec is not None and hasattr(rec, "record_call"):
             # Being traced: keep this graph (with its control flow) as a call in the trace.
@@ -260,9 +261,6 @@ class _Scripted:
         try:
             return cf(*tensors)
         except (TypeError, ValueError) as e:
-            from xjit.jit.compiled import ArgumentError
-            from xjit.jit.variants import is_dynamic
-
             if isinstance(e, ArgumentError) or not is_dynamic(cf.pattern):
                 raise
             # A generalised variant failed at run time (the graph depends on a dim in a way
@@ -277,6 +275,7 @@ class ScriptModule(Module, _Scripted):
     with the original; `graph`/`code` show the generic graph, calls run compiled code."""
 
     def __init__(self, original: Module) -> None:
+        # lazy: the scripting frontend loads when something is scripted, not with an archive
         from xjit.frontends.script import script_module_ir
 
         super().__init__()
@@ -318,13 +317,17 @@ class ScriptFunction(_Scripted):
     """A function compiled from its source; call it like the function."""
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        from xjit.frontends.script import script_function_ir
+        # lazy: the scripting frontend loads when something is scripted, not with an archive
+        from xjit.frontends.script import function_ir, script_function_ir
 
         self.__dict__["_fn"] = fn
         self.__dict__["_name"] = fn.__name__
         self.__dict__["name"] = fn.__name__
         self.__wrapped__ = fn
-        self._init_scripted(lambda kinds: script_function_ir(fn, kinds), fn.__name__)
+        self._init_scripted(
+            lambda kinds: function_ir(fn) if kinds is None else script_function_ir(fn, kinds),
+            fn.__name__,
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_fn"])
@@ -333,19 +336,21 @@ class ScriptFunction(_Scripted):
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
 
 
+_SCRIPT_FUNCTIONS: dict[Callable[..., Any], ScriptFunction] = {}  # script(f) is script(f)
+
+
 def script(obj: Any) -> Any:
     """Compile a Module (its `forward`, and the submodules it calls) or a function from source.
 
     Already traced or scripted modules are returned as they are. Usable as a decorator.
     """
-    from xjit.jit.api import TracedModule
-
     if isinstance(obj, (ScriptModule, TracedModule, ScriptFunction)):
         return obj
     if isinstance(obj, Module):
         return ScriptModule(obj)
     if callable(obj):
-        from xjit.frontends.script import script_function_of
-
-        return script_function_of(obj)
+        sf = _SCRIPT_FUNCTIONS.get(obj)
+        if sf is None:
+            sf = _SCRIPT_FUNCTIONS[obj] = ScriptFunction(obj)
+        return sf
     raise TypeError(f"script expects a Module or a function, got {type(obj).__name__}")

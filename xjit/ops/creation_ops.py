@@ -12,8 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
-from xjit.ops.types import DEFAULT_FLOAT, ShapeError, TensorMeta, bool_, dtype_arg, int64
+from xjit.ops.opdef import UNKNOWN, register
+from xjit.ops.rng import generator
+from xjit.ops.types import (
+    DEFAULT_FLOAT,
+    ShapeError,
+    TensorMeta,
+    bool_,
+    dtype_arg,
+    from_numpy_dtype,
+    int64,
+)
 
 
 def _size(size: Any) -> tuple[int | None, ...] | None:
@@ -48,7 +57,7 @@ def _creation(name: str, value: Any) -> None:
         f"aten::{name}(int[] size, *, ScalarType? dtype=None) -> Tensor",
         shape,
         eager=eager,
-        lower=lambda L, size, dtype=None: L.fill(value),
+        lower=lambda builder, size, dtype=None: builder.fill(value),
     )
 
     def like_shape(x: TensorMeta, dtype: Any = None) -> TensorMeta:
@@ -58,13 +67,13 @@ def _creation(name: str, value: Any) -> None:
         f"aten::{name}_like(Tensor self, *, ScalarType? dtype=None) -> Tensor",
         like_shape,
         eager=lambda a, dtype=None: np.full(a.shape, value, (dtype_arg(dtype) or _dt(a)).np),
-        lower=lambda L, x, dtype=None: L.fill(value, [(x, d) for d in range(L.rank(x))]),
+        lower=lambda builder, x, dtype=None: builder.fill(
+            value, [(x, d) for d in range(builder.rank(x))]
+        ),
     )
 
 
 def _dt(a: np.ndarray) -> Any:
-    from xjit.ops.types import from_numpy_dtype
-
     return from_numpy_dtype(a.dtype)
 
 
@@ -83,13 +92,15 @@ register(
     "aten::full(int[] size, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
     _full_shape,
     eager=lambda size, v, dtype=None: np.full(size, v, _full_shape(size, v, dtype).dtype.np),
-    lower=lambda L, size, v, dtype=None: L.fill(v),
+    lower=lambda builder, size, v, dtype=None: builder.fill(v),
 )
 register(
     "aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None) -> Tensor",
     lambda x, v, dtype=None: TensorMeta(x.shape, dtype_arg(dtype) or x.dtype),
     eager=lambda a, v, dtype=None: np.full(a.shape, v, (dtype_arg(dtype) or _dt(a)).np),
-    lower=lambda L, x, v, dtype=None: L.fill(v, [(x, d) for d in range(L.rank(x))]),
+    lower=lambda builder, x, v, dtype=None: builder.fill(
+        v, [(x, d) for d in range(builder.rank(x))]
+    ),
 )
 
 
@@ -122,23 +133,23 @@ register(
     "aten::arange(Scalar end, *, ScalarType? dtype=None) -> Tensor",
     lambda end, dtype=None: _arange_shape(0, end, 1, dtype),
     eager=lambda end, dtype=None: _arange_eager(0, end, 1, dtype),
-    lower=lambda L, end, dtype=None: L.index_along(0),
+    lower=lambda builder, end, dtype=None: builder.index_along(0),
 )
 register(
     "aten::arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None) -> Tensor",
     lambda start, end, dtype=None: _arange_shape(start, end, 1, dtype),
     eager=lambda start, end, dtype=None: _arange_eager(start, end, 1, dtype),
-    lower=lambda L, start, end, dtype=None: L.index_along(0, start),
+    lower=lambda builder, start, end, dtype=None: builder.index_along(0, start),
 )
 register(
     "aten::arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None) -> Tensor",
     _arange_shape,
     eager=_arange_eager,
-    lower=lambda L, start, end, step=1, dtype=None: L.index_along(0, start, step),
+    lower=lambda builder, start, end, step=1, dtype=None: builder.index_along(0, start, step),
 )
 
 
-def _no_rng(L: Any, *args: Any) -> Any:
+def _no_rng(builder: Any, *args: Any) -> Any:
     from xdsl.utils.exceptions import DiagnosticException
 
     raise DiagnosticException(
@@ -148,14 +159,12 @@ def _no_rng(L: Any, *args: Any) -> Any:
 
 
 def _random(name: str) -> None:
-    from xjit import _creation
-
     def shape(size: Any, dtype: Any = None) -> TensorMeta:
         return TensorMeta(_size(size), dtype_arg(dtype) or DEFAULT_FLOAT)
 
     def eager(size: list[int], dtype: Any = None) -> np.ndarray:
         m = shape(size, dtype)
-        rng = _creation.generator()
+        rng = generator()
         sample = rng.random(m.shape) if name == "rand" else rng.standard_normal(m.shape)
         return sample.astype(m.dtype.np)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import OpDef, register
+from xjit.ops.opdef import OpDef, register
 from xjit.ops.schema import parse_schema
 from xjit.ops.types import (
     DEFAULT_FLOAT,
@@ -21,6 +21,7 @@ from xjit.ops.types import (
     TensorMeta,
     bool_,
     broadcast_shapes,
+    from_numpy_dtype,
     promote,
     promote_with_scalar,
 )
@@ -68,10 +69,6 @@ class NumpyOps:
     def erf(x: Any) -> Any:
         return erf(x)
 
-    @staticmethod
-    def const(value: float | int | bool, like: Any) -> Any:
-        return np.asarray(value, dtype=np.asarray(like).dtype)
-
 
 NUMPY_OPS = NumpyOps()
 
@@ -79,7 +76,7 @@ _SQRT_PI = 1.7724538509055159
 
 
 def erf(x: Any) -> Any:
-    """The error function, vectorised (numpy has none): for |x| <= 3 the series
+    """The error function, vectorized (numpy has none): for |x| <= 3 the series
     erf(x) = 2x/√π · e^(-x²) · Σ (2x²)^n / (1·3·…·(2n+1)) (positive terms, no cancellation);
     beyond, 1 - erfc(x) with erfc's continued fraction. Error < 1e-15 (tests: < 1e-7)."""
     a = np.asarray(x)
@@ -101,10 +98,6 @@ def erf(x: Any) -> Any:
     r = np.where(v <= 3.0, series, cf)
     r = np.where(np.isnan(v), np.nan, r)
     return np.asarray(np.copysign(r, a.astype(np.float64)), dtype=dt)[()]
-
-
-def _dtype_of(arg: Any) -> DType | None:
-    return arg.dtype if isinstance(arg, TensorMeta) else None
 
 
 def _promoted(*args: Any) -> DType:
@@ -139,8 +132,6 @@ _NOT_PROMOTED = frozenset({"alpha"})
 
 def _meta_of_value(v: Any) -> Any:
     if isinstance(v, (np.ndarray, np.generic)):
-        from xjit.ops.types import from_numpy_dtype
-
         return TensorMeta(v.shape, from_numpy_dtype(v.dtype))
     return v
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import register
-from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype, promote
+from xjit.ops.opdef import register
+from xjit.ops.types import ShapeError, TensorMeta, broadcast_shapes, from_numpy_dtype, promote
 
 
 def _same_dtype(a: TensorMeta, b: TensorMeta, op: str) -> None:
@@ -57,7 +57,7 @@ register(
     "aten::mm(Tensor self, Tensor mat2) -> Tensor",
     _mm_shape,
     eager=_checked(_mm_shape, np.matmul),
-    lower=lambda L, a, b: L.matmul(a, b),
+    lower=lambda builder, a, b: builder.matmul(a, b),
 )
 
 
@@ -73,7 +73,7 @@ register(
     "aten::t(Tensor self) -> Tensor",
     _t_shape,
     eager=_checked(_t_shape, lambda a: a.T),
-    lower=lambda L, a: L.transpose(a, list(reversed(range(L.rank(a))))),
+    lower=lambda builder, a: builder.transpose(a, list(reversed(range(builder.rank(a))))),
     attrs={"involution": True},
 )
 
@@ -91,9 +91,9 @@ def _linear_shape(x: TensorMeta, w: TensorMeta, b: TensorMeta | None) -> TensorM
     return TensorMeta((*x.shape[:-1], w.shape[0]), x.dtype)
 
 
-def _linear_decompose(T: Any, x: Any, w: Any, b: Any) -> Any:
-    y = T.mm(x, T.t(w)) if x.dim() == 2 else T.matmul(x, T.t(w))
-    return y if b is None else T.add(y, b)
+def _linear_decompose(torch: Any, x: Any, w: Any, b: Any) -> Any:
+    y = torch.mm(x, torch.t(w)) if x.dim() == 2 else torch.matmul(x, torch.t(w))
+    return y if b is None else torch.add(y, b)
 
 
 def _linear_eager(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
@@ -114,7 +114,6 @@ def _addmm_shape(
     s: TensorMeta, a: TensorMeta, b: TensorMeta, beta: Any = 1, alpha: Any = 1
 ) -> TensorMeta:
     out = _mm_shape(a, b)
-    from xjit.ops.types import broadcast_shapes
 
     if broadcast_shapes(s.shape, out.shape) != out.shape:
         raise ShapeError(
@@ -123,13 +122,13 @@ def _addmm_shape(
     return TensorMeta(out.shape, promote(s.dtype, a.dtype) if s.dtype and a.dtype else a.dtype)
 
 
-def _addmm_decompose(T: Any, s: Any, a: Any, b: Any, beta: Any = 1, alpha: Any = 1) -> Any:
-    prod = T.mm(a, b)
+def _addmm_decompose(torch: Any, s: Any, a: Any, b: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+    prod = torch.mm(a, b)
     if alpha != 1:
-        prod = T.mul(prod, alpha)
+        prod = torch.mul(prod, alpha)
     if beta != 1:
-        s = T.mul(s, beta)
-    return T.add(prod, s)
+        s = torch.mul(s, beta)
+    return torch.add(prod, s)
 
 
 register(
@@ -159,7 +158,6 @@ def _matmul_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
             f"matmul: shapes {list(a.shape)} and {list(b.shape)} cannot be multiplied "
             f"({sa[-1]} != {sb[-2]})"
         )
-    from xjit.ops.types import broadcast_shapes
 
     batch = broadcast_shapes(sa[:-2], sb[:-2])
     assert batch is not None
@@ -167,12 +165,12 @@ def _matmul_shape(a: TensorMeta, b: TensorMeta) -> TensorMeta:
     return TensorMeta(out, a.dtype)
 
 
-def _matmul_lower(L: Any, a: Any, b: Any) -> Any:
+def _matmul_lower(builder: Any, a: Any, b: Any) -> Any:
     from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr
 
     sa, sb = tuple(a.type.get_shape()), tuple(b.type.get_shape())
     ra, rb = len(sa), len(sb)
-    out = tuple(L.result().get_shape())
+    out = tuple(builder.result().get_shape())
     n_out = len(out)
     nbatch = n_out - (ra > 1) - (rb > 1)
     k = AffineDimExpr(n_out)
@@ -190,7 +188,7 @@ def _matmul_lower(L: Any, a: Any, b: Any) -> Any:
     a_exprs = batch(sa, ra - 2) + [AffineDimExpr(nbatch), k] if ra > 1 else [k]
     n_dim = AffineDimExpr(nbatch + (ra > 1))
     b_exprs = batch(sb, rb - 2) + [k, n_dim] if rb > 1 else [k]
-    return L.contract(a, b, a_exprs, b_exprs)
+    return builder.contract(a, b, a_exprs, b_exprs)
 
 
 register(
@@ -198,7 +196,7 @@ register(
     _matmul_shape,
     eager=_checked(_matmul_shape, np.matmul),
     # 2-D x 2-D is mm; every other rank combination is lowered directly (one contraction).
-    decompose=lambda T, a, b: T.mm(a, b) if a.dim() == 2 and b.dim() == 2 else None,
+    decompose=lambda torch, a, b: torch.mm(a, b) if a.dim() == 2 and b.dim() == 2 else None,
     lower=_matmul_lower,
 )
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
-from xjit.ops.types import ShapeError, TensorMeta, dtype_arg, int64, normalize_dim
+from xjit.ops.opdef import UNKNOWN, register
+from xjit.ops.types import ShapeError, TensorMeta, dtype_arg, from_numpy_dtype, int64, normalize_dim
 
 
 def reduced_dims(x: TensorMeta, dim: Any) -> list[int]:
@@ -80,8 +80,6 @@ def _sum_eager(
 
 
 def _meta_dtype(a: np.ndarray) -> Any:
-    from xjit.ops.types import from_numpy_dtype
-
     return from_numpy_dtype(a.dtype)
 
 
@@ -89,13 +87,13 @@ register(
     "aten::sum(Tensor self, *, ScalarType? dtype=None) -> Tensor",
     lambda x, dtype=None: _sum_shape(x, None, False, dtype),
     eager=lambda a, dtype=None: _sum_eager(a, None, False, dtype),
-    lower=lambda L, x, dtype=None: L.reduce(x, range(L.rank(x)), False, "add"),
+    lower=lambda builder, x, dtype=None: builder.reduce(x, range(builder.rank(x)), False, "add"),
 )
 register(
     "aten::sum.dim_IntList(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
     _sum_shape,
     eager=_sum_eager,
-    lower=lambda L, x, dim, keepdim=False, dtype=None: L.reduce(
+    lower=lambda builder, x, dim, keepdim=False, dtype=None: builder.reduce(
         x, reduced_dims(TensorMeta(tuple(x.type.get_shape()), None), dim), keepdim, "add"
     ),
 )
@@ -122,11 +120,15 @@ def _count(x: Any, dims: list[int]) -> int:
 
 
 def _mean_decompose(
-    T: Any, x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None
+    torch: Any, x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None
 ) -> Any:
     dims = reduced_dims(TensorMeta(tuple(x.shape), None), dim)
-    s = T.sum(x, dims, keepdim, dtype=dtype) if dtype is not None else T.sum(x, dims, keepdim)
-    return T.div(s, _count(x, dims))
+    s = (
+        torch.sum(x, dims, keepdim, dtype=dtype)
+        if dtype is not None
+        else torch.sum(x, dims, keepdim)
+    )
+    return torch.div(s, _count(x, dims))
 
 
 def _mean_eager(
@@ -143,7 +145,7 @@ register(
     "aten::mean(Tensor self, *, ScalarType? dtype=None) -> Tensor",
     lambda x, dtype=None: _mean_shape(x, None, False, dtype),
     eager=lambda a, dtype=None: _mean_eager(a, None, False, dtype),
-    decompose=lambda T, x, dtype=None: _mean_decompose(T, x, None, False, dtype),
+    decompose=lambda torch, x, dtype=None: _mean_decompose(torch, x, None, False, dtype),
 )
 register(
     "aten::mean.dim(Tensor self, int[]? dim, bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
@@ -178,9 +180,9 @@ def _extreme_eager(fn: Any, op: str) -> Any:
 
 
 def _lower_extreme(kind: str) -> Any:
-    def lower(L: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    def lower(builder: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
         dims = reduced_dims(TensorMeta(tuple(x.type.get_shape()), None), dim)
-        return L.reduce(x, dims, keepdim, kind)
+        return builder.reduce(x, dims, keepdim, kind)
 
     return lower
 
@@ -227,40 +229,40 @@ def _arg_eager(fn: Any, op: str) -> Any:
     return eager
 
 
-def _index_grid(T: Any, shape: tuple[int, ...], dim: int) -> Any:
+def _index_grid(torch: Any, shape: tuple[int, ...], dim: int) -> Any:
     """An int64 tensor broadcastable to `shape` holding each element's index along `dim`."""
     view = [1] * len(shape)
     view[dim] = shape[dim]
-    return T.reshape(T.arange(shape[dim]), view)
+    return torch.reshape(torch.arange(shape[dim]), view)
 
 
 def _arg_decompose(largest: bool) -> Any:
     """argmax as reductions: the first index where x equals its max (NaN counts as the max, as
     in torch): min over dims of where(x == max | isnan(x), index, numel)."""
 
-    def decompose(T: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    def decompose(torch: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
         shape = tuple(x.shape)
         if any(s is None for s in shape):
             raise NotImplementedError("argmax/argmin over dimensions of unknown size")
         dims = list(range(len(shape))) if dim is None else [normalize_dim(dim, len(shape))]
-        best = T.amax(x, dims, True) if largest else T.amin(x, dims, True)
-        hit = T.eq(x, best)
+        best = torch.amax(x, dims, True) if largest else torch.amin(x, dims, True)
+        hit = torch.eq(x, best)
         if x.dtype.is_floating_point:
-            hit = T.logical_or(hit, T.ne(x, x))
+            hit = torch.logical_or(hit, torch.ne(x, x))
         if dim is None:  # flat index: sum of per-dim index grids times strides
             idx, stride = None, 1
             for d in reversed(range(len(shape))):
-                g = _index_grid(T, shape, d)
-                g = g if stride == 1 else T.mul(g, stride)
-                idx = g if idx is None else T.add(idx, g)
+                g = _index_grid(torch, shape, d)
+                g = g if stride == 1 else torch.mul(g, stride)
+                idx = g if idx is None else torch.add(idx, g)
                 stride *= shape[d]
             numel = stride
             if idx is None:  # 0-d input
-                idx = T.zeros([], dtype=int64)
+                idx = torch.zeros([], dtype=int64)
         else:
-            idx, numel = _index_grid(T, shape, dims[0]), shape[dims[0]]
-        cand = T.where(hit, idx, numel)
-        return T.amin(cand, dims, keepdim)
+            idx, numel = _index_grid(torch, shape, dims[0]), shape[dims[0]]
+        cand = torch.where(hit, idx, numel)
+        return torch.amin(cand, dims, keepdim)
 
     return decompose
 
@@ -293,9 +295,9 @@ for _name, _fn, _arg, _largest in (
             _extreme_eager(_f, _n)(a, dim, keepdim),
             _arg_eager(_a, _n)(a, dim, keepdim),
         ),
-        decompose=lambda T, x, dim, keepdim=False, _l=_largest: (
-            (T.amax if _l else T.amin)(x, [dim], keepdim),
-            _arg_decompose(_l)(T, x, dim, keepdim),
+        decompose=lambda torch, x, dim, keepdim=False, _l=_largest: (
+            (torch.amax if _l else torch.amin)(x, [dim], keepdim),
+            _arg_decompose(_l)(torch, x, dim, keepdim),
         ),
         py=f"torch.{_name}",
     )
@@ -329,17 +331,17 @@ def _softmax_eager(log: bool) -> Any:
 
 
 def _softmax_decompose(log: bool) -> Any:
-    def decompose(T: Any, x: Any, dim: int, dtype: Any = None) -> Any:
+    def decompose(torch: Any, x: Any, dim: int, dtype: Any = None) -> Any:
         if dtype is not None and dtype_arg(dtype) != x.dtype:
-            x = T.to(x, dtype_arg(dtype))
+            x = torch.to(x, dtype_arg(dtype))
         dims = [normalize_dim(dim, x.dim())] if x.dim() else []
         if any(x.shape[d] == 0 for d in dims):
-            return T.exp(x)  # an empty result: nothing to normalise (amax would reject it)
-        z = T.sub(x, T.amax(x, dims, True))
+            return torch.exp(x)  # an empty result: nothing to normalise (amax would reject it)
+        z = torch.sub(x, torch.amax(x, dims, True))
         if log:
-            return T.sub(z, T.log(T.sum(T.exp(z), dims, True)))
-        e = T.exp(z)
-        return T.div(e, T.sum(e, dims, True))
+            return torch.sub(z, torch.log(torch.sum(torch.exp(z), dims, True)))
+        e = torch.exp(z)
+        return torch.div(e, torch.sum(e, dims, True))
 
     return decompose
 
@@ -406,7 +408,7 @@ def _layer_norm_eager(
 
 
 def _layer_norm_decompose(
-    T: Any,
+    torch: Any,
     x: Any,
     ns: list[int],
     w: Any = None,
@@ -415,13 +417,13 @@ def _layer_norm_decompose(
     cudnn: bool = True,
 ) -> Any:
     dims = list(range(x.dim() - len(ns), x.dim()))
-    xc = T.sub(x, T.mean(x, dims, True))
-    var = T.mean(T.mul(xc, xc), dims, True)
-    y = T.mul(xc, T.rsqrt(T.add(var, eps)))
+    xc = torch.sub(x, torch.mean(x, dims, True))
+    var = torch.mean(torch.mul(xc, xc), dims, True)
+    y = torch.mul(xc, torch.rsqrt(torch.add(var, eps)))
     if w is not None:
-        y = T.mul(y, w)
+        y = torch.mul(y, w)
     if b is not None:
-        y = T.add(y, b)
+        y = torch.add(y, b)
     return y
 
 

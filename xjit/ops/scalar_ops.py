@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
+from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.types import ShapeError, TensorMeta, normalize_dim
 
 

@@ -17,13 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
-from xjit.ops.types import ShapeError, TensorMeta, normalize_dim, promote
+from xjit.ops.opdef import UNKNOWN, register
+from xjit.ops.types import (
+    ShapeError,
+    TensorMeta,
+    dtype_arg,
+    from_numpy_dtype,
+    normalize_dim,
+    promote,
+)
 
 
 def _meta(a: np.ndarray) -> TensorMeta:
-    from xjit.ops.types import from_numpy_dtype
-
     return TensorMeta(a.shape, from_numpy_dtype(a.dtype))
 
 
@@ -81,9 +86,9 @@ def _select_shape(x: TensorMeta, dim: Any, index: Any) -> TensorMeta:
     return TensorMeta(x.shape[:d] + x.shape[d + 1 :], x.dtype)
 
 
-def _select_lower(L: Any, x: Any, dim: int, index: Any) -> Any:
+def _select_lower(builder: Any, x: Any, dim: int, index: Any) -> Any:
     """A rank-reducing `tensor.extract_slice` (a view: `x[i]` in numpy), constant or run-time i."""
-    return L.select_dynamic(x, normalize_dim(dim, L.rank(x)), index)
+    return builder.select_dynamic(x, normalize_dim(dim, builder.rank(x)), index)
 
 
 register(
@@ -128,7 +133,7 @@ def _slice_eager(
 
 
 def _slice_lower(
-    L: Any, x: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
+    builder: Any, x: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
 ) -> Any:
     """A strided `tensor.extract_slice` (the numpy view `x[s:e:step]`)."""
     shape = _static_shape(x)
@@ -144,7 +149,7 @@ def _slice_lower(
     s, e = _slice_bounds(n, start, end, step)
     offsets, strides = [0] * rank, [1] * rank
     offsets[d], strides[d] = s, step
-    return L.slice_view(x, offsets, list(L.result().get_shape()), strides)
+    return builder.slice_view(x, offsets, list(builder.result().get_shape()), strides)
 
 
 register(
@@ -165,8 +170,8 @@ def _unsqueeze_shape(x: TensorMeta, dim: Any) -> TensorMeta:
     return TensorMeta(x.shape[:d] + (1,) + x.shape[d:], x.dtype)
 
 
-def _unsqueeze_lower(L: Any, x: Any, dim: int) -> Any:
-    return L.reshape(x)  # a `tensor.expand_shape`: a view
+def _unsqueeze_lower(builder: Any, x: Any, dim: int) -> Any:
+    return builder.reshape(x)  # a `tensor.expand_shape`: a view
 
 
 register(
@@ -202,8 +207,8 @@ def _squeeze_eager(a: np.ndarray, dim: Any = None) -> np.ndarray:
     return np.squeeze(a, axis=tuple(_squeeze_dims(_meta(a), dim)))
 
 
-def _squeeze_lower(L: Any, x: Any, dim: Any = None) -> Any:
-    return L.reshape(x)  # a `tensor.collapse_shape`: a view
+def _squeeze_lower(builder: Any, x: Any, dim: Any = None) -> Any:
+    return builder.reshape(x)  # a `tensor.collapse_shape`: a view
 
 
 register(
@@ -247,11 +252,11 @@ def _expand_shape(x: TensorMeta, size: Any, implicit: bool = False) -> TensorMet
     return TensorMeta(tuple(out), x.dtype)
 
 
-def _expand_lower(L: Any, x: Any, size: list[int], implicit: bool = False) -> Any:
-    from xjit.passes.convert_torch_to_linalg import _broadcast_map
+def _expand_lower(builder: Any, x: Any, size: list[int], implicit: bool = False) -> Any:
+    from xjit.ops.indexing_maps import broadcast_map  # lazy: imports xDSL
 
-    out = L.result().get_shape()
-    return L.copy(x, _broadcast_map(_static_shape(x), out))
+    out = builder.result().get_shape()
+    return builder.copy(x, broadcast_map(_static_shape(x), out))
 
 
 register(
@@ -339,8 +344,10 @@ def reshape_groups(
     return gin, gout
 
 
-def _reshape_lower(L: Any, x: Any, shape: list[int]) -> Any:
-    return L.reshape(x)  # collapse/expand_shape: a numpy view (a copy only if x is not contiguous)
+def _reshape_lower(builder: Any, x: Any, shape: list[int]) -> Any:
+    return builder.reshape(
+        x
+    )  # collapse/expand_shape: a numpy view (a copy only if x is not contiguous)
 
 
 for _name, _arg in (("view", "size"), ("reshape", "shape")):
@@ -379,7 +386,7 @@ register(
     "aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1) -> Tensor",
     _flatten_shape,
     eager=lambda a, s=0, e=-1: a.reshape(_flatten_shape(_meta(a), s, e).shape),
-    decompose=lambda T, x, s=0, e=-1: T.reshape(x, _flatten_target(list(x.shape), s, e)),
+    decompose=lambda torch, x, s=0, e=-1: torch.reshape(x, _flatten_target(list(x.shape), s, e)),
 )
 
 
@@ -418,7 +425,9 @@ register(
     eager=_checked(
         _permute_shape, lambda a, dims: np.transpose(a, [normalize_dim(d, a.ndim) for d in dims])
     ),
-    lower=lambda L, x, dims: L.transpose(x, [normalize_dim(d, L.rank(x)) for d in dims]),
+    lower=lambda builder, x, dims: builder.transpose(
+        x, [normalize_dim(d, builder.rank(x)) for d in dims]
+    ),
 )
 register(
     "aten::transpose.int(Tensor self, int dim0, int dim1) -> Tensor",
@@ -428,20 +437,20 @@ register(
         else _permute_shape(x, _transpose_perm(len(x.shape), d0, d1))
     ),
     eager=lambda a, d0, d1: np.transpose(a, _transpose_perm(a.ndim, d0, d1)),
-    lower=lambda L, x, d0, d1: L.transpose(x, _transpose_perm(L.rank(x), d0, d1)),
+    lower=lambda builder, x, d0, d1: builder.transpose(x, _transpose_perm(builder.rank(x), d0, d1)),
 )
 register(
     "aten::contiguous(Tensor self, *, int memory_format=0) -> Tensor",
     lambda x, memory_format=0: x,
     eager=lambda a, memory_format=0: np.ascontiguousarray(a),
-    decompose=lambda T, x, memory_format=0: x,  # values have no layout in the IR
+    decompose=lambda torch, x, memory_format=0: x,  # values have no layout in the IR
 )
 register(
     "aten::clone(Tensor self, *, int? memory_format=None) -> Tensor",
     lambda x, memory_format=None: x,
     eager=lambda a, memory_format=None: a.copy(),
-    lower=lambda L, x, memory_format=None: L.copy(
-        x, _map(L.rank(x), [_d(k) for k in range(L.rank(x))])
+    lower=lambda builder, x, memory_format=None: builder.copy(
+        x, _map(builder.rank(x), [_d(k) for k in range(builder.rank(x))])
     ),
 )
 
@@ -486,12 +495,12 @@ def _cat_eager(arrays: list[np.ndarray], dim: int = 0) -> np.ndarray:
     )
 
 
-def _cat_lower(L: Any, xs: list[Any], dim: int = 0) -> Any:
+def _cat_lower(builder: Any, xs: list[Any], dim: int = 0) -> Any:
     """Each input copied into its slab of one buffer: `tensor.insert_slice`s into a
     `tensor.empty` (after bufferization, copies into subviews of the result)."""
-    rank = L.rank(xs[0])
+    rank = builder.rank(xs[0])
     d = normalize_dim(dim, rank)
-    et = L.result().element_type
+    et = builder.result().element_type
     pieces, offset = [], 0
     for x in xs:
         n = _static_shape(x)[d]
@@ -499,12 +508,12 @@ def _cat_lower(L: Any, xs: list[Any], dim: int = 0) -> Any:
             raise NotImplementedError("cat along a dim of unknown size")
         if n:
             if x.type.element_type != et:  # promote first (an elementwise copy)
-                x = L.convert(x, et)
+                x = builder.convert(x, et)
             offsets = [0] * rank
             offsets[d] = offset
             pieces.append((x, offsets))
         offset += n
-    return L.insert_slices(pieces)
+    return builder.insert_slices(pieces)
 
 
 register(
@@ -538,7 +547,7 @@ register(
             _stack_shape([_meta(a) for a in arrays], dim).dtype.np, copy=False
         ),
     )[1],
-    decompose=lambda T, xs, dim=0: T.cat([T.unsqueeze(x, dim) for x in xs], dim),
+    decompose=lambda torch, xs, dim=0: torch.cat([torch.unsqueeze(x, dim) for x in xs], dim),
 )
 
 
@@ -605,7 +614,9 @@ register(
     "aten::embedding(Tensor weight, Tensor indices, int padding_idx=-1, bool scale_grad_by_freq=False, bool sparse=False) -> Tensor",
     _embedding_shape,
     eager=_embedding_eager,
-    lower=lambda L, w, idx, padding_idx=-1, scale=False, sparse=False: L.gather_rows(w, idx),
+    lower=lambda builder, w, idx, padding_idx=-1, scale=False, sparse=False: builder.gather_rows(
+        w, idx
+    ),
     py="torch.embedding",
 )
 
@@ -620,7 +631,7 @@ def _dropout_eager(a: np.ndarray, p: float, train: bool) -> np.ndarray:
     return a
 
 
-def _dropout_decompose(T: Any, x: Any, p: float, train: bool) -> Any:
+def _dropout_decompose(torch: Any, x: Any, p: float, train: bool) -> Any:
     if train and p > 0:
         raise NotImplementedError("dropout in training mode is not supported (call .eval())")
     return x  # eval: the identity
@@ -645,8 +656,6 @@ def _to_shape(
     copy: Any = False,
     memory_format: Any = None,
 ) -> TensorMeta:
-    from xjit.ops.types import dtype_arg
-
     if dtype is None:
         raise ShapeError("to(): a dtype is required")
     return TensorMeta(x.shape, None if dtype is UNKNOWN else dtype_arg(dtype))
@@ -663,9 +672,9 @@ def _to_eager(
     return a.astype(dt.np, copy=copy)  # the same array when the dtype already matches
 
 
-def _to_lower(L: Any, x: Any, dtype: Any = None, *rest: Any) -> Any:
-    et = L.result().element_type
-    return x if x.type.element_type == et else L.convert(x, et)
+def _to_lower(builder: Any, x: Any, dtype: Any = None, *rest: Any) -> Any:
+    et = builder.result().element_type
+    return x if x.type.element_type == et else builder.convert(x, et)
 
 
 register(

@@ -1,4 +1,5 @@
-"""Errors and warnings of `xjit.jit` (no compiler imports: usable from eager code)."""
+"""Errors and warnings of the compiler frontends and `xjit.jit` (no compiler imports: eager code
+raises and warns with them too; `xjit.jit` re-exports them)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,10 @@ They are generic over the op registry: an entry declares algebraic facts in its 
 (`identity=("other", 0)`: `x + 0 → x`; `involution=True`: `t(t(x)) → x`), and one pattern here
 applies each kind of fact to every op that declares it. A rewrite only happens when the
 replacement has exactly the result's type, so no shape or dtype information is lost.
+
+The patterns are built on the dialect's op classes, so the dialect does not import them: they
+register themselves with its canonicalization traits when this module is imported, which
+`xjit.dialects` does whenever it loads the torch dialect (`make_context`, the xdsl universe).
 """
 
 from __future__ import annotations
@@ -95,3 +99,5 @@ class FoldConstantIf(RewritePattern):
 
 PATTERNS: tuple[RewritePattern, ...] = (FoldIdentityOperand(), FoldInvolution(), FoldScalarOp())
 IF_PATTERNS: tuple[RewritePattern, ...] = (FoldConstantIf(),)
+td.TorchCanonicalization.patterns = PATTERNS
+td.PrimIfCanonicalization.patterns = IF_PATTERNS

@@ -1,0 +1,53 @@
+"""What the frontends and the jit API share about a compiled graph's Python side: how its flat
+results rebuild the Python return value (`OutputSpec`), the meta of an eager tensor argument
+(`meta_of`), and `GraphSource`, the base of compiled callables whose graph a scripted or traced
+caller imports. No xDSL here: the archive reader and the CLI use it without the compiler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from xjit._tensor import Tensor
+from xjit.ops.types import TensorMeta, from_numpy_dtype
+
+
+def meta_of(t: Tensor) -> TensorMeta:
+    a = t.numpy()
+    return TensorMeta(tuple(a.shape), from_numpy_dtype(a.dtype))
+
+
+@dataclass
+class OutputSpec:
+    """How the flat results of the compiled function rebuild the Python return value."""
+
+    kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
+    children: tuple[OutputSpec, ...] = ()
+    keys: tuple[str, ...] = ()  # a dict's keys, one per child
+
+    def rebuild(self, flat: Sequence[Any], pos: int = 0) -> tuple[Any, int]:
+        if self.kind == "tensor":
+            return flat[pos], pos + 1
+        if self.kind == "none":  # a None result: no flat value
+            return None, pos
+        items = []
+        for c in self.children:
+            item, pos = c.rebuild(flat, pos)
+            items.append(item)
+        if self.kind == "dict":
+            return dict(zip(self.keys, items, strict=True)), pos
+        return (tuple(items) if self.kind == "tuple" else items), pos
+
+
+class GraphSource:
+    """A compiled module or function (xjit.jit's TracedModule, ScriptModule, ScriptFunction)
+    whose graph is imported, not re-compiled, when scripted or traced code calls it. The jit
+    classes derive from this class, so the frontends recognise them without importing the jit
+    API (the layer above them)."""
+
+    def graph_source(self) -> dict[str, Any]:
+        """`ir` (the graph's ModuleOp), `params` (name -> tensor), `spec` (OutputSpec),
+        `arg_names`, `defaults` and `entry` (the function to call)."""
+        raise NotImplementedError
