@@ -115,7 +115,7 @@ class Expressions:
         from xjit.dialects.torch_types import dtype_attr
         from xjit.frontends.trace import meta_of
 
-        a = np.ascontiguousarray(t.numpy())
+        a = np.asarray(t.numpy())  # (ascontiguousarray makes a 0-d array 1-d)
         meta = meta_of(t)
         ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
         attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]

@@ -131,6 +131,8 @@ DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = 
     "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
     "compare": (_promoted, lambda d: bool_),
     "logical": (lambda *a: bool_, lambda d: bool_),
+    # `self`'s dtype whatever the other operands (masked_fill: the value is cast to it).
+    "self": (lambda *a: next(m.dtype for m in a if isinstance(m, TensorMeta)), lambda d: d),
 }
 
 

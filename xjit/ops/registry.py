@@ -108,6 +108,7 @@ def _ensure_loaded() -> None:
     if not _loaded:
         _loaded = True
         from xjit.ops import (  # noqa: F401  (register on import)
+            composite_ops,
             creation_ops,
             elementwise_ops,
             linalg_ops,

@@ -1,0 +1,149 @@
+"""Ops model code uses (issue 12): split/chunk/unbind, tril/triu, masked_fill, where, clamp,
+activations, var/std, flip/roll/repeat/cumsum; each against real PyTorch, eager and traced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from torch_oracle import check, rand
+
+import xjit
+
+X = rand(5, 6)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T, x: T.split(x, 2),
+        lambda T, x: x.split(4, dim=1),
+        lambda T, x: x.split([1, 3, 2], 1),
+        lambda T, x: T.chunk(x, 3),
+        lambda T, x: x.chunk(4, -1),
+        lambda T, x: T.unbind(x, 1),
+        lambda T, x: x.unbind(),
+        lambda T, x: T.tensor_split(x, 3, dim=1),
+        lambda T, x: T.tensor_split(x, [1, 4], dim=0),
+        lambda T, x: x.tensor_split([-2, 10], 1),
+    ],
+    ids=lambda f: "",
+)
+def test_splitting(fn) -> None:
+    check(fn, X)
+
+
+def test_split_sizes_must_sum() -> None:
+    with pytest.raises(RuntimeError, match="sum exactly to 5"):
+        xjit.from_numpy(X).split([1, 2], 0)
+
+
+@pytest.mark.parametrize("k", [0, 1, -1, 3, -7])
+def test_tril_triu(k: int) -> None:
+    check(lambda T, x: (T.tril(x, k), T.triu(x, diagonal=k), x.tril(k)), rand(2, 4, 5))
+
+
+def test_tril_int_and_bool_keep_dtype() -> None:
+    a = np.arange(12, dtype=np.int64).reshape(3, 4)
+    check(lambda T, x: (T.tril(x), T.triu(x > 4, 1)), a)
+
+
+def test_causal_mask_masked_fill() -> None:
+    def fn(T, att):
+        mask = T.tril(T.ones(4, 4)).view(1, 4, 4)
+        att = att.masked_fill(mask == 0, float("-inf"))
+        return T.softmax(att, dim=-1)
+
+    check(fn, rand(2, 4, 4))
+
+
+def test_masked_fill_forms() -> None:
+    check(
+        lambda T, x: (
+            x.masked_fill(x > 0, 0.5),
+            T.masked_fill(x, x < 0, T.tensor(-2.0)),
+            x.masked_fill(x > 0, 1),
+        ),
+        X,
+    )
+    a = np.arange(6, dtype=np.int64)
+    check(lambda T, x: x.masked_fill(x > 2, -1), a)
+
+
+def test_where_forms() -> None:
+    check(
+        lambda T, x: (
+            T.where(x > 0, x, -x),
+            T.where(x > 0, x, 0.0),
+            T.where(x > 0, 1.0, x),
+            T.where(x > 0, 1.0, 0.0),
+            T.where(x > 0, 2, 3),
+            x.where(x > 0, 0),
+            x.where(x > 0, x * 2),
+        ),
+        X,
+    )
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T, x: T.clamp(x, -0.5, 0.5),
+        lambda T, x: T.clamp(x, min=0.1),
+        lambda T, x: x.clamp(max=0.2),
+        lambda T, x: T.clip(x, -1, 1),
+        lambda T, x: x.clamp_min(0.0),
+        lambda T, x: x.clamp_max(0.0),
+        lambda T, x: T.sign(x),
+        lambda T, x: T.nn.functional.silu(x),
+        lambda T, x: T.nn.functional.leaky_relu(x, 0.2),
+        lambda T, x: T.nn.functional.elu(x),
+        lambda T, x: T.nn.functional.elu(x, alpha=0.5),
+        lambda T, x: T.nn.functional.hardtanh(x, -0.3, 0.4),
+        lambda T, x: T.nn.functional.relu6(x * 5),
+        lambda T, x: T.nn.functional.softplus(x * 30),
+        lambda T, x: T.nn.functional.softplus(x, beta=2.0),
+        lambda T, x: T.nn.functional.mish(x),
+        lambda T, x: T.nn.functional.log_softmax(x, dim=1),
+    ],
+    ids=lambda f: "",
+)
+def test_elementwise_model_ops(fn) -> None:
+    check(fn, X * 3)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T, x: x.var(),
+        lambda T, x: x.std(),
+        lambda T, x: x.var(1),
+        lambda T, x: x.std(0, keepdim=True),
+        lambda T, x: x.var(1, unbiased=False),
+        lambda T, x: T.var(x, dim=1, correction=0),
+        lambda T, x: T.std(x, dim=(0, 1), correction=2, keepdim=True),
+        lambda T, x: x.flip(0),
+        lambda T, x: T.flip(x, [0, 1]),
+        lambda T, x: T.roll(x, 2, 1),
+        lambda T, x: T.roll(x, -3),
+        lambda T, x: T.roll(x, (1, 2), (0, 1)),
+        lambda T, x: x.repeat(2, 3),
+        lambda T, x: x.repeat(2, 1, 2),
+        lambda T, x: T.cumsum(x, 1),
+        lambda T, x: x.cumsum(dim=0),
+    ],
+    ids=lambda f: "",
+)
+def test_reductions_and_rearrangements(fn) -> None:
+    check(fn, X)
+
+
+def test_cumsum_int_is_int64() -> None:
+    check(lambda T, x: T.cumsum(x, 0), np.arange(5, dtype=np.int32))
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_rounding_is_eager_only_and_refused_by_the_compiler(name: str) -> None:
+    check(lambda T, x: getattr(T, name)(x * 3), X, trace=False)
+    x = xjit.from_numpy(X)
+    with pytest.raises(Exception, match=f"no lowering for 'torch.aten.{name}'"):
+        xjit.jit.trace(lambda x: getattr(xjit, name)(x), (x,))(x)
