@@ -29,7 +29,6 @@ from xjit._creation import (
     zeros_like,
 )
 from xjit._device import (
-    backends,
     cuda,
     device,
     enable_grad,
@@ -83,7 +82,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "as_tensor",
-    "backends",
     "chunk",
     "cuda",
     "device",

@@ -86,7 +86,7 @@ def is_device(v: Any) -> bool:
 
 
 class _Accelerator:
-    """`torch.cuda` / `torch.backends.mps`: never available."""
+    """`torch.cuda`: never available."""
 
     def __init__(self, name: str) -> None:
         self._name = name
@@ -108,13 +108,7 @@ class _Accelerator:
 
 cuda = _Accelerator("cuda")
 
-
-class _Backends:
-    mps = _Accelerator("mps")
-    cuda = cuda
-
-
-backends = _Backends()
+# (no `torch.backends`: `xjit.backends` is the package of code generators)
 
 
 # -- grad modes ------------------------------------------------------------------------------------

@@ -77,6 +77,8 @@ class Calls:
             return self.scalar_op(f"aten.{name}", [t], e)
         if name == "item":
             raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
+        if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
+            return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         return self.registry_call(name, [t, *args], kwargs, e)
 
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
