@@ -26,6 +26,12 @@ from xjit.jit.errors import FrontendError
 from xjit.nn.module import Module
 from xjit.ops.registry import OVERLOADS, _ensure_loaded
 
+# Ops returning a list of tensors: the script frontend has no tensor lists yet (trace them).
+_LIST_RESULTS = {
+    n: f"unsupported: {n}() in script (it returns a list of tensors; use xjit.jit.trace, or slice)"
+    for n in ("split", "chunk", "unbind", "tensor_split")
+}
+
 
 class Calls:
     """FunctionCompiler's calls (compiler.py holds the state)."""
@@ -77,6 +83,8 @@ class Calls:
             return self.scalar_op(f"aten.{name}", [t], e)
         if name == "item":
             raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
+        if name in _LIST_RESULTS:
+            raise self.error(e, _LIST_RESULTS[name])
         if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
             return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         return self.registry_call(name, [t, *args], kwargs, e)
@@ -119,6 +127,8 @@ class Calls:
             return self.call_compiled_function(obj, args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
+        if mod == "xjit._splitting" and name in _LIST_RESULTS:
+            raise self.error(e, _LIST_RESULTS[name])
         if getattr(obj, "__xjit_op__", None) is not None:
             # A functional wrapper whose signature is not its op's (F.embedding(input, weight)
             # is aten::embedding(weight, indices)): it maps its own arguments to the op's.

@@ -147,3 +147,63 @@ def test_rounding_is_eager_only_and_refused_by_the_compiler(name: str) -> None:
     x = xjit.from_numpy(X)
     with pytest.raises(Exception, match=f"no lowering for 'torch.aten.{name}'"):
         xjit.jit.trace(lambda x: getattr(xjit, name)(x), (x,))(x)
+
+
+class _ScriptSplit(xjit.nn.Module):
+    def forward(self, x):
+        a, b = xjit.split(x, 3, 1)
+        return a + b
+
+
+class _ScriptUnbind(xjit.nn.Module):
+    def forward(self, x):
+        a, b = x.unbind(0)
+        return a + b
+
+
+@pytest.mark.parametrize("cls, name", [(_ScriptSplit, "split"), (_ScriptUnbind, "unbind")])
+def test_list_results_are_refused_by_script_with_their_name(cls, name) -> None:
+    with pytest.raises(
+        xjit.jit.FrontendError, match=rf"test_api_ops.py:\d+:\d+: .*{name}\(\) in script"
+    ):
+        xjit.jit.script(cls())
+    x = xjit.randn(2, 6)
+    np.testing.assert_allclose(xjit.jit.trace(cls(), (x,))(x).numpy(), cls()(x).numpy())
+
+
+def test_scripted_ops_through_the_registry() -> None:
+    """Registry entries need nothing else to be scripted: compare with TorchScript itself."""
+    import torch as pt
+
+    a = rand(4, 4)
+    m = xjit.jit.script(_ScriptedOps())
+    want = pt.jit.script(_TorchScriptedOps())(pt.from_numpy(a))
+    got = m(xjit.from_numpy(a))
+    from torch_oracle import assert_same
+
+    assert_same(got, want)
+
+
+class _ScriptedOps(xjit.nn.Module):
+    def forward(self, x):
+        y = xjit.tril(x, -1) + xjit.triu(x, 1).masked_fill(x > 0.5, -1e4)
+        z = xjit.where(x > 0, 1.0, 0.0) + xjit.clamp(x, -0.5, 0.5) + x.var(1, keepdim=True)
+        w = xjit.nn.functional.silu(x) + xjit.nn.functional.leaky_relu(x, 0.1)
+        return y, z, w + xjit.roll(x, 1, 0) + x.flip([1]) + x.cumsum(1)
+
+
+def _torch_scripted_ops():
+    import torch as pt
+
+    class M(pt.nn.Module):
+        def forward(self, x):
+            y = pt.tril(x, -1) + pt.triu(x, 1).masked_fill(x > 0.5, -1e4)
+            z = pt.where(x > 0, 1.0, 0.0) + pt.clamp(x, -0.5, 0.5) + x.var(1, keepdim=True)
+            w = pt.nn.functional.silu(x) + pt.nn.functional.leaky_relu(x, 0.1)
+            return y, z, w + pt.roll(x, 1, 0) + x.flip([1]) + x.cumsum(1)
+
+    return M
+
+
+def _TorchScriptedOps():  # noqa: N802
+    return _torch_scripted_ops()()
