@@ -304,6 +304,30 @@ class Tensor:
 
         return tensor_split(self, indices_or_sections, dim)
 
+    # x.new_zeros(...): a new tensor of x's dtype (unless given)
+    def new_zeros(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_ones(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_empty(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, **kw)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, **kw)
+
+    def new_tensor(self, data: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, **kw)
+
     def repeat(self, *sizes: Any) -> Tensor:
         return _call("repeat", self, _sizes(sizes))
 

@@ -56,6 +56,11 @@ def test_causal_mask_masked_fill() -> None:
     check(fn, rand(2, 4, 4))
 
 
+def test_masked_fill_broadcasts_mask_and_self_like_torch() -> None:
+    check(lambda T, x: x.masked_fill(T.ones(2, 5, 6) > 0, 0.0), X)
+    check(lambda T, x: x[0].masked_fill(x > 0, -1.0), X)
+
+
 def test_masked_fill_forms() -> None:
     check(
         lambda T, x: (
@@ -67,6 +72,20 @@ def test_masked_fill_forms() -> None:
     )
     a = np.arange(6, dtype=np.int64)
     check(lambda T, x: x.masked_fill(x > 2, -1), a)
+
+
+def test_masked_fill_rejects_what_torch_rejects() -> None:
+    import torch as pt
+
+    x = xjit.from_numpy(X)
+    for bad in [
+        lambda T, x: x.masked_fill(T.ones(5, 6), 0.0),  # not a bool mask
+        lambda T, x: x.masked_fill(x > 0, T.ones(2)),  # value not 0-d
+    ]:
+        with pytest.raises(RuntimeError):
+            bad(pt, pt.from_numpy(X))
+        with pytest.raises(ValueError):  # ShapeError
+            bad(xjit, x)
 
 
 def test_where_forms() -> None:

@@ -121,6 +121,22 @@ def test_factories_take_device_dtype_requires_grad() -> None:
     assert xjit.rand_like(xjit.ones(2, 2)).shape == (2, 2)
 
 
+def test_new_factories_keep_dtype() -> None:
+    def fn(T, x):
+        return (
+            x.new_zeros(2, 3),
+            x.new_ones((2,)),
+            x.new_full((2, 2), 7),
+            x.new_tensor([1, 2]),
+            x.new_zeros(2, dtype=T.float32),
+            x.new_empty(3).shape,
+        )
+
+    got, want = fn(xjit, xjit.ones(1, dtype=xjit.float64)), fn(pt, pt.ones(1, dtype=pt.float64))
+    assert got[-1] == tuple(want[-1])
+    assert_same(list(got[:-1]), list(want[:-1]))
+
+
 def test_tensor_conversions_match_torch() -> None:
     a = rand(3, 2) * 3
 

@@ -110,8 +110,23 @@ elementwise(
     lambda o, x: o.select(o.gt(x, 0), 1, o.select(o.lt(x, 0), -1, 0)),
 )
 
+
 # -- masked_fill / where with two scalars ------------------------------------------------------------
-_masked = {"keep": ("mask",), "dtype": "self"}
+def _masked_check(x: TensorMeta, mask: TensorMeta, value: Any) -> None:
+    """torch's rules: a bool mask and a 0-d value tensor (out of place, self and mask broadcast
+    together, as in torch)."""
+    if mask.dtype is not None and mask.dtype != bool_:
+        raise ShapeError(
+            f"masked_fill only supports boolean masks, but got mask with dtype {mask.dtype.name}"
+        )
+    if isinstance(value, TensorMeta) and value.shape is not None and len(value.shape) != 0:
+        raise ShapeError(
+            "masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+            f"{len(value.shape)} dimension(s)"
+        )
+
+
+_masked = {"keep": ("mask",), "dtype": "self", "check": _masked_check}
 elementwise(
     "aten::masked_fill.Scalar(Tensor self, Tensor mask, Scalar value) -> Tensor",
     lambda o, x, mask, v: o.select(mask, v, x),

@@ -155,10 +155,12 @@ def elementwise(
     py: str | None = None,
     overload_of: tuple[str, ...] | None = None,
     keep: tuple[str, ...] = (),
+    check: Callable[..., None] | None = None,
     **attrs: Any,
 ) -> OpDef:
     """Register an elementwise op. `attrs` feed generic canonicalizations: `identity=("other", 0)`
-    (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x)."""
+    (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x).
+    `check(*metas)` raises ShapeError for arguments torch rejects beyond broadcasting."""
     promote_rule, result_rule = DTYPE_RULES[dtype]
     # Scaling factors (`alpha`) take no part in type promotion: in torch, bool + bool is bool
     # and int + int is int64 whatever alpha's Python type.
@@ -178,6 +180,8 @@ def elementwise(
         return promote_rule(*(a for i, a in enumerate(args) if i not in skip))
 
     def shape(*args: Any) -> TensorMeta:
+        if check is not None:
+            check(*args)
         tensors = [a for a in args if isinstance(a, TensorMeta)]
         return TensorMeta(
             broadcast_shapes(*(t.shape for t in tensors)), result_rule(compute_rule(*args))
@@ -187,6 +191,8 @@ def elementwise(
 
     def eager(*args: Any) -> np.ndarray:
         assert op is not None
+        if check is not None:
+            check(*(_meta_of_value(a) for a in args))
         cd = compute_rule(*(_meta_of_value(a) for a in args))
         xs = [
             a.astype(cd.np, copy=False)
