@@ -226,3 +226,46 @@ def _torch_scripted_ops():
 
 def _TorchScriptedOps():  # noqa: N802
     return _torch_scripted_ops()()
+
+
+def _activations(T):
+    nn = T.nn
+
+    class Acts(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.acts = nn.Sequential(
+                nn.ELU(0.5),
+                nn.Hardtanh(-0.5, 0.7),
+                nn.Softplus(2.0),
+                nn.Mish(),
+                nn.SiLU(),
+                nn.LeakyReLU(0.2),
+                nn.ReLU6(),
+                nn.LogSoftmax(dim=1),
+            )
+
+        def forward(self, x):
+            z = T.zeros(2, 3, dtype=T.float64)
+            return (
+                self.acts(x),
+                x.repeat([2, 1]),
+                x.to(T.float64) + z[0].sum(),
+                T.nn.functional.relu6(x * 4),
+            )
+
+    return Acts
+
+
+def test_activation_modules_scripted_and_traced() -> None:
+    import torch as pt
+    from torch_oracle import assert_same
+
+    a = rand(2, 3) * 3
+    want = _activations(pt)()(pt.from_numpy(a))
+    m = _activations(xjit)()
+    assert repr(m) == repr(_activations(pt)())
+    x = xjit.from_numpy(a)
+    assert_same(m(x), want, "eager")
+    assert_same(xjit.jit.trace(m, (x,))(x), want, "traced")
+    assert_same(xjit.jit.script(m)(x), want, "scripted")
