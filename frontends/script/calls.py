@@ -24,12 +24,22 @@ from xjit.frontends.script.values import (
 )
 from xjit.jit.errors import FrontendError
 from xjit.nn.module import Module
+from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, _ensure_loaded
 
 # Ops returning a list of tensors: the script frontend has no tensor lists yet (trace them).
 _LIST_RESULTS = {
     n: f"unsupported: {n}() in script (it returns a list of tensors; use xjit.jit.trace, or slice)"
     for n in ("split", "chunk", "unbind", "tensor_split")
+}
+
+
+_DTYPE_METHODS = {
+    "float": types.float32,
+    "double": types.float64,
+    "long": types.int64,
+    "int": types.int32,
+    "bool": types.bool_,
 }
 
 
@@ -85,6 +95,8 @@ class Calls:
             raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
         if name in _LIST_RESULTS:
             raise self.error(e, _LIST_RESULTS[name])
+        if name in _DTYPE_METHODS and not args and not kwargs:  # x.float() is x.to(float32)
+            return self.registry_call("to", [t, PyObj(_DTYPE_METHODS[name])], {}, e)
         if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
             return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         return self.registry_call(name, [t, *args], kwargs, e)

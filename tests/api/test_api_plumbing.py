@@ -382,3 +382,18 @@ def test_tensor_where_keeps_self_where_condition_holds() -> None:
     scripted = xjit.jit.script(M())
     want = pt.from_numpy(a).where(pt.from_numpy(a) > 0, pt.from_numpy(a) * 0.5)
     assert_same(scripted(xjit.from_numpy(a)), want)
+
+
+class _DtypeMethods(xjit.nn.Module):
+    def forward(self, x):
+        m = (x > 0).float()
+        return m * x, x.long(), x.double(), (x > 0).int(), x.bool(), x.to(xjit.float64)
+
+
+def test_dtype_methods_scripted() -> None:
+    a = rand(3, 4) * 3
+    t = pt.from_numpy(a)
+    want = ((t > 0).float() * t, t.long(), t.double(), (t > 0).int(), t.bool(), t.double())
+    x = xjit.from_numpy(a)
+    assert_same(xjit.jit.script(_DtypeMethods())(x), want, "scripted")
+    assert_same(xjit.jit.trace(_DtypeMethods(), (x,))(x), want, "traced")
