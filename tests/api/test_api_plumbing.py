@@ -397,3 +397,15 @@ def test_dtype_methods_scripted() -> None:
     x = xjit.from_numpy(a)
     assert_same(xjit.jit.script(_DtypeMethods())(x), want, "scripted")
     assert_same(xjit.jit.trace(_DtypeMethods(), (x,))(x), want, "traced")
+
+
+def test_layers_take_device_and_dtype() -> None:
+    for lib in (xjit, pt):
+        lin = lib.nn.Linear(3, 2, device="cpu", dtype=lib.float64)
+        emb = lib.nn.Embedding(4, 2, device=lib.device("cpu"), dtype=lib.float64)
+        ln = lib.nn.LayerNorm(3, dtype=lib.float64)
+        lstm = lib.nn.LSTM(3, 2, dtype=lib.float64, device="cpu")
+        for m in (lin, emb, ln, lstm):
+            assert {str(p.dtype) for p in m.parameters()} == {str(lib.float64)}
+    with pytest.raises(RuntimeError, match="CPU only"):
+        xjit.nn.Linear(3, 2, device="cuda")
