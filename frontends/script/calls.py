@@ -106,6 +106,11 @@ class Calls:
             if len(args) != 1 or kwargs:
                 raise self.error(e, f"{obj.__name__}() takes one argument here")
             v = args[0]
+            if obj is float and isinstance(v, PyObj) and isinstance(v.obj, str):
+                try:  # float("-inf"), float("nan"): constants, as in TorchScript
+                    return self.b.constant(float(v.obj))
+                except ValueError:
+                    raise self.error(e, f"could not convert string to float: {v.obj!r}") from None
             if isinstance(v, SSAValue):
                 t = v.type
                 src = "Tensor" if isinstance(t, td.ValueTensorType) else type_name(t)

@@ -269,3 +269,23 @@ def test_activation_modules_scripted_and_traced() -> None:
     assert_same(m(x), want, "eager")
     assert_same(xjit.jit.trace(m, (x,))(x), want, "traced")
     assert_same(xjit.jit.script(m)(x), want, "scripted")
+
+
+class _ScriptedCausalMask(xjit.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("bias", xjit.tril(xjit.ones(4, 4)).view(1, 4, 4))
+
+    def forward(self, att):
+        att = att.masked_fill(self.bias == 0, float("-inf"))
+        return xjit.softmax(att, dim=-1)
+
+
+def test_scripted_causal_mask_with_minus_inf() -> None:
+    import torch as pt
+    from torch_oracle import assert_same
+
+    a = rand(2, 4, 4)
+    mask = pt.tril(pt.ones(4, 4)).view(1, 4, 4)
+    want = pt.softmax(pt.from_numpy(a).masked_fill(mask == 0, float("-inf")), dim=-1)
+    assert_same(xjit.jit.script(_ScriptedCausalMask())(xjit.from_numpy(a)), want)
