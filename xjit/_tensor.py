@@ -304,6 +304,53 @@ class Tensor:
 
         return tensor_split(self, indices_or_sections, dim)
 
+    # In-place initialisation as model files write it (`self.fc.weight.data.uniform_(-r, r)`,
+    # `bias.data.zero_()`): eager only. Traced code would not see the mutation, so it is refused
+    # while tracing rather than silently frozen.
+    @property
+    def data(self) -> Tensor:
+        return Tensor(self._a)  # shares memory, as torch's
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._in_place("data =")
+        a = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+        if a.shape == self._a.shape and a.dtype == self._a.dtype:
+            np.copyto(self._a, a)  # keeps the array that compiled modules are bound to
+        else:
+            self._a = np.array(a)
+
+    def _in_place(self, what: str) -> None:
+        if _dispatch_recording():
+            raise NotImplementedError(
+                f"in-place {what} while tracing is not supported (the trace would not see it)"
+            )
+
+    def _fill(self, what: str, values: Any) -> Tensor:
+        self._in_place(what)
+        self._a[...] = np.asarray(values).astype(self._a.dtype, copy=False)
+        return self
+
+    def zero_(self) -> Tensor:
+        return self._fill("zero_()", 0)
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._fill("fill_()", value.item() if isinstance(value, Tensor) else value)
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        a = src.numpy() if isinstance(src, Tensor) else np.asarray(src)
+        return self._fill("copy_()", np.broadcast_to(a, self._a.shape))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        from xjit._creation import generator as rng
+
+        return self._fill("uniform_()", rng().uniform(a, b, self._a.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        from xjit._creation import generator as rng
+
+        return self._fill("normal_()", rng().normal(mean, std, self._a.shape))
+
     # x.new_zeros(...): a new tensor of x's dtype (unless given)
     def new_zeros(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
         from xjit._creation import zeros

@@ -409,3 +409,71 @@ def test_layers_take_device_and_dtype() -> None:
             assert {str(p.dtype) for p in m.parameters()} == {str(lib.float64)}
     with pytest.raises(RuntimeError, match="CPU only"):
         xjit.nn.Linear(3, 2, device="cuda")
+
+
+def _word_lm(lib):
+    nn = lib.nn
+
+    class RNNModel(nn.Module):
+        """The word-language-model example's shape: `.data.uniform_` init, an LSTM, tying."""
+
+        def __init__(self, ntoken=10, ninp=4, nhid=4, nlayers=2):
+            super().__init__()
+            self.drop = nn.Dropout(0.5)
+            self.encoder = nn.Embedding(ntoken, ninp)
+            self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=0.5)
+            self.decoder = nn.Linear(nhid, ntoken)
+            self.decoder.weight = self.encoder.weight
+            self.init_weights()
+            self.nhid, self.nlayers = nhid, nlayers
+
+        def init_weights(self):
+            initrange = 0.1
+            self.encoder.weight.data.uniform_(-initrange, initrange)
+            self.decoder.bias.data.zero_()
+
+        def forward(self, input, hidden):
+            emb = self.drop(self.encoder(input))
+            output, hidden = self.rnn(emb, hidden)
+            decoded = self.decoder(self.drop(output)).view(-1, self.decoder.out_features)
+            return lib.nn.functional.log_softmax(decoded, dim=1), hidden
+
+        def init_hidden(self, bsz):
+            weight = next(self.parameters())
+            return (
+                weight.new_zeros(self.nlayers, bsz, self.nhid),
+                weight.new_zeros(self.nlayers, bsz, self.nhid),
+            )
+
+    return RNNModel
+
+
+def test_word_language_model_with_data_init() -> None:
+    pt.manual_seed(0)
+    t = _word_lm(pt)().eval()
+    x = _word_lm(xjit)().eval()
+    w = x.encoder.weight.numpy()
+    assert np.abs(w).max() <= 0.1 and (x.decoder.bias.numpy() == 0).all()
+    assert list(x.state_dict()) == list(t.state_dict())
+    x.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
+    assert x.encoder.weight.numpy() is w  # loaded in place
+    tokens = np.random.default_rng(0).integers(0, 10, (5, 2))
+    with pt.no_grad():
+        want = t(pt.from_numpy(tokens), t.init_hidden(2))
+    got = x(xjit.from_numpy(tokens), x.init_hidden(2))
+    assert_same([got[0], *got[1]], [want[0], *want[1]])
+
+
+def test_in_place_init_is_refused_while_tracing() -> None:
+    def f(v):
+        v.data.zero_()
+        return v * 2
+
+    with pytest.raises(NotImplementedError, match="zero_"):
+        xjit.jit.trace(f, (xjit.ones(2),))
+    t = xjit.ones(2, 2)
+    assert t.fill_(3.0) is t and (t.numpy() == 3).all()
+    t.copy_(xjit.tensor([1.0, 2.0]))
+    assert t.tolist() == [[1.0, 2.0], [1.0, 2.0]]
+    t.data = xjit.zeros(3)
+    assert t.shape == (3,)

@@ -159,6 +159,8 @@ class Module:
     def add_module(self, name: str, module: Module | None) -> None:
         self._registries()[2][name] = module
 
+    register_module = add_module
+
     # -- traversal -----------------------------------------------------------------------------
     def named_modules(
         self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
