@@ -55,7 +55,7 @@ class _Recorder:
             self.used_params[name] = p
             v = self.b.insert(td.GlobalSlotGetOp(name, vtensor_type(meta_of(t)))).results[0]
         else:
-            a = np.ascontiguousarray(t.numpy())
+            a = np.asarray(t.numpy())  # (ascontiguousarray makes a 0-d array 1-d)
             meta = meta_of(t)
             ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
             attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]

@@ -348,6 +348,14 @@ TESTED_ELSEWHERE = {
     "aten.pow.Tensor_Tensor",
     "aten.pow.Tensor_Scalar",
     "aten.pow.Scalar",
+    # issue 12's model ops: tests/api/test_api_ops.py checks them against PyTorch
+    *(
+        f"aten.{n}"
+        for n in (
+            "silu leaky_relu elu hardtanh softplus mish clamp clamp_min clamp_max "
+            "sign masked_fill.Scalar masked_fill.Tensor"
+        ).split()
+    ),
 }
 
 NUMERIC_DTYPES = [F32, F64, I32, I64]
@@ -681,6 +689,20 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.contiguous": [[(3, 4), 0]],
     "aten.dropout": [[(3, 4), 0.3, False]],
     "aten.stack": [[[(2, 3), (2, 3)], 0], [[(2, 3), (2, 3), (2, 3)], -1]],
+    # issue 12 (tests/api/test_api_ops.py compares them with PyTorch, eager and traced)
+    "aten.where.Scalar": [[(3, 4), 1.0, 0.0], [(2,), 2, 3]],
+    "aten.tril": [[(3, 4), 0], [(2, 3, 4), -1]],
+    "aten.triu": [[(4, 3), 1]],
+    "aten.flip": [[(3, 4), [0]], [(2, 3, 4), [0, -1]]],
+    "aten.roll": [[(3, 4), [1], [1]], [(3, 4), [-5], []], [(3, 4), [1, 2], [0, 1]]],
+    "aten.repeat": [[(3, 4), [2, 1]], [(3,), [2, 2]]],
+    "aten.cumsum": [[(3, 4), 1, None], [(5,), 0, None]],
+    "aten.var": [[(3, 4), True]],
+    "aten.std": [[(3, 4), False]],
+    "aten.var.dim": [[(3, 4), [1], True, False]],
+    "aten.std.dim": [[(3, 4), [0, 1], False, True]],
+    "aten.var.correction": [[(3, 4), [1], 0, True]],
+    "aten.std.correction": [[(3, 4), None, 2, False]],
 }
 
 

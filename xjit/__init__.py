@@ -10,8 +10,36 @@ import importlib
 from typing import Any
 
 from xjit import nn
-from xjit._creation import arange, from_numpy, full, manual_seed, ones, rand, randn, tensor, zeros
+from xjit._creation import (
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    from_numpy,
+    full,
+    full_like,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from xjit._device import (
+    cuda,
+    device,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from xjit._dispatch import call
+from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
 from xjit.ops.registry import OVERLOADS, ensure_loaded
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
@@ -24,6 +52,14 @@ long = int64
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
 dtype = DType
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def get_default_dtype() -> DType:
+    return float32
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +87,27 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "as_tensor",
+    "chunk",
+    "cuda",
+    "device",
+    "empty",
+    "empty_like",
+    "enable_grad",
+    "full_like",
+    "get_default_dtype",
+    "inference_mode",
+    "is_grad_enabled",
+    "is_tensor",
+    "no_grad",
+    "ones_like",
+    "rand_like",
+    "randn_like",
+    "set_grad_enabled",
+    "split",
+    "tensor_split",
+    "unbind",
+    "zeros_like",
     "Size",
     "Tensor",
     "DType",

@@ -32,36 +32,94 @@ def _op(name: str, *args: Any, **kwargs: Any) -> Tensor:
     return call(name, *args, **kwargs)
 
 
-def zeros(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+def _factory_kwargs(
+    device: Any = None, requires_grad: bool = False, layout: Any = None, pin_memory: bool = False
+) -> None:
+    """The keywords every torch factory takes besides dtype: only the CPU, no autograd."""
+    from xjit._device import check_device
+
+    check_device(device)
+
+
+def zeros(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    _factory_kwargs(**kw)
     return _op("zeros", list(_size(size)), dtype=dtype)
 
 
-def ones(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+def ones(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    _factory_kwargs(**kw)
     return _op("ones", list(_size(size)), dtype=dtype)
 
 
-def full(size: Any, fill_value: float, dtype: _t.DType | None = None) -> Tensor:
+def empty(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    """Zero-filled: xjit has no uninitialised memory to hand out."""
+    kw.pop("memory_format", None)
+    return zeros(*size, dtype=dtype, **kw)
+
+
+def full(size: Any, fill_value: float, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    _factory_kwargs(**kw)
     return _op("full", list(_size((size,))), fill_value, dtype=dtype)
 
 
-def rand(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+def rand(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    kw.pop("generator", None)
+    _factory_kwargs(**kw)
     return _op("rand", list(_size(size)), dtype=dtype)
 
 
-def randn(*size: Any, dtype: _t.DType | None = None) -> Tensor:
+def randn(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    kw.pop("generator", None)
+    _factory_kwargs(**kw)
     return _op("randn", list(_size(size)), dtype=dtype)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: _t.DType | None = None) -> Tensor:
+def arange(
+    start: Any, end: Any = None, step: Any = 1, dtype: _t.DType | None = None, **kw: Any
+) -> Tensor:
+    _factory_kwargs(**kw)
     if end is None:
         return _op("arange", start, dtype=dtype)
     return _op("arange", start, end, step, dtype=dtype)
 
 
-def tensor(data: Any, dtype: _t.DType | None = None) -> Tensor:
+def _like(kind: str, x: Tensor, dtype: _t.DType | None, kw: dict[str, Any], *extra: Any) -> Tensor:
+    kw.pop("memory_format", None)
+    _factory_kwargs(**kw)
+    return _op(f"{kind}_like", x, *extra, dtype=dtype)
+
+
+def zeros_like(input: Tensor, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    return _like("zeros", input, dtype, kw)
+
+
+def ones_like(input: Tensor, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    return _like("ones", input, dtype, kw)
+
+
+def empty_like(input: Tensor, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    return _like("zeros", input, dtype, kw)
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    return _like("full", input, dtype, kw, fill_value)
+
+
+def rand_like(input: Tensor, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    return rand(*input.shape, dtype=dtype or input.dtype, **kw)
+
+
+def randn_like(input: Tensor, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    return randn(*input.shape, dtype=dtype or input.dtype, **kw)
+
+
+def tensor(data: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
     """Copies `data`; Python floats become float32, ints int64, bools bool (torch's inference)."""
+    _factory_kwargs(**kw)
     if isinstance(data, Tensor):
         data = data.numpy()
+    elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
+        data = [v.numpy() if isinstance(v, Tensor) else v for v in data]
     a = np.array(data)
     if dtype is not None:
         a = a.astype(dtype.np)
@@ -71,6 +129,18 @@ def tensor(data: Any, dtype: _t.DType | None = None) -> Tensor:
         a = a.astype(np.int64) if not isinstance(data, np.ndarray) else a
     _t.from_numpy_dtype(a.dtype)  # rejects dtypes xjit does not support
     return Tensor(a)
+
+
+def as_tensor(data: Any, dtype: _t.DType | None = None, device: Any = None) -> Tensor:
+    """Shares memory with a Tensor or numpy array of the right dtype, as torch does."""
+    from xjit._device import check_device
+
+    check_device(device)
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == dtype.np):
+        return from_numpy(data)
+    return tensor(data, dtype=dtype)
 
 
 def from_numpy(a: np.ndarray) -> Tensor:

@@ -180,21 +180,57 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         return _call("reshape", self, _sizes(shape))
 
-    def expand(self, *size: Any) -> Tensor:
-        return _call("expand", self, _sizes(size))
-
     def permute(self, *dims: Any) -> Tensor:
         return _call("permute", self, _sizes(dims))
 
-    # dtype conversions: all `aten::to.dtype`.
-    def to(self, dtype: Any, *args: Any, **kwargs: Any) -> Tensor:
-        return _call("to", self, dtype, *args, **kwargs)
+    def expand(self, *size: Any) -> Tensor:
+        if not size:
+            raise TypeError("expand() missing 1 required positional argument: 'size'")
+        return _call("expand", self, _sizes(size))
+
+    # -- torch API that model code uses (devices, dtypes, autograd no-ops, splitting) ----------
+    # Conversions between dtypes are all `aten::to.dtype`; devices are checked, never recorded.
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """`.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other)`, `dtype=`/`device=`."""
+        from xjit._device import check_device, is_device
+
+        dtype = kwargs.pop("dtype", None)
+        check_device(kwargs.pop("device", None))
+        copy = bool(kwargs.pop("copy", False))
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        rest = list(args)
+        if rest and isinstance(rest[0], Tensor):
+            dtype = rest.pop(0).dtype
+        elif rest and is_device(rest[0]):
+            check_device(rest.pop(0))
+        if rest and isinstance(rest[0], _t.DType):
+            dtype = rest.pop(0)
+        if rest and isinstance(rest[0], bool):  # non_blocking
+            rest.pop(0)
+        if rest and isinstance(rest[0], bool):
+            copy = rest.pop(0)
+        if rest:
+            raise TypeError(f"to() received an invalid combination of arguments: {args!r}")
+        if dtype is None:
+            return _call("clone", self) if copy else self
+        if _dispatch_recording():
+            return _call("to", self, dtype, False, copy)
+        return self if dtype == self.dtype and not copy else _call("to", self, dtype, False, copy)
 
     def float(self) -> Tensor:
         return self.to(_t.float32)
 
     def double(self) -> Tensor:
         return self.to(_t.float64)
+
+    def half(self) -> Tensor:
+        raise TypeError("half(): float16 is not supported by xjit (use float32)")
+
+    def bfloat16(self) -> Tensor:
+        raise TypeError("bfloat16(): bfloat16 is not supported by xjit (use float32)")
 
     def long(self) -> Tensor:
         return self.to(_t.int64)
@@ -208,6 +244,150 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
+    @property
+    def device(self) -> Any:
+        from xjit._device import CPU
+
+        return CPU
+
+    is_cuda = False
+    is_leaf = True
+    grad = None
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
+        from xjit._device import check_device
+
+        check_device("cuda", "cuda()")
+        return self
+
+    def is_floating_point(self) -> bool:
+        return self.dtype.is_floating_point
+
+    def element_size(self) -> int:
+        return int(self._a.itemsize)
+
+    # xjit has no autograd: these keep the values and say so in their names.
+    @property
+    def requires_grad(self) -> bool:
+        return False
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        pass  # nothing to record: no autograd
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        return self
+
+    def detach(self) -> Tensor:
+        return Tensor(self._a)  # shares memory, as torch's
+
+    def detach_(self) -> Tensor:
+        return self
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """`x.where(cond, y)` keeps x where cond holds: `torch.where(cond, x, y)`."""
+        return _call("where", condition, self, other)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        from xjit._splitting import split
+
+        return split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        from xjit._splitting import chunk
+
+        return chunk(self, chunks, dim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        from xjit._splitting import unbind
+
+        return unbind(self, dim)
+
+    def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        from xjit._splitting import tensor_split
+
+        return tensor_split(self, indices_or_sections, dim)
+
+    # In-place initialisation as model files write it (`self.fc.weight.data.uniform_(-r, r)`,
+    # `bias.data.zero_()`): eager only. Traced code would not see the mutation, so it is refused
+    # while tracing rather than silently frozen.
+    @property
+    def data(self) -> Tensor:
+        return Tensor(self._a)  # shares memory, as torch's
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        self._in_place("data =")
+        a = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+        if a.shape == self._a.shape and a.dtype == self._a.dtype:
+            np.copyto(self._a, a)  # keeps the array that compiled modules are bound to
+        else:
+            self._a = np.array(a)
+
+    def _in_place(self, what: str) -> None:
+        if _dispatch_recording():
+            raise NotImplementedError(
+                f"in-place {what} while tracing is not supported (the trace would not see it)"
+            )
+
+    def _fill(self, what: str, values: Any) -> Tensor:
+        self._in_place(what)
+        self._a[...] = np.asarray(values).astype(self._a.dtype, copy=False)
+        return self
+
+    def zero_(self) -> Tensor:
+        return self._fill("zero_()", 0)
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._fill("fill_()", value.item() if isinstance(value, Tensor) else value)
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        a = src.numpy() if isinstance(src, Tensor) else np.asarray(src)
+        return self._fill("copy_()", np.broadcast_to(a, self._a.shape))
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        from xjit._creation import generator as rng
+
+        return self._fill("uniform_()", rng().uniform(a, b, self._a.shape))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        from xjit._creation import generator as rng
+
+        return self._fill("normal_()", rng().normal(mean, std, self._a.shape))
+
+    # x.new_zeros(...): a new tensor of x's dtype (unless given)
+    def new_zeros(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_ones(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, **kw)
+
+    def new_empty(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        return self.new_zeros(*size, dtype=dtype, **kw)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, **kw)
+
+    def new_tensor(self, data: Any, dtype: Any = None, **kw: Any) -> Tensor:
+        from xjit._creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, **kw)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _call("repeat", self, _sizes(sizes))
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _call("flip", self, _sizes(dims))
+
     def __getattr__(self, name: str) -> Any:
         # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...
         ensure_loaded()
@@ -218,6 +398,12 @@ class Tensor:
 
 def _sizes(size: tuple[Any, ...]) -> list[Any]:
     return list(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else list(size)
+
+
+def _dispatch_recording() -> bool:
+    from xjit import _dispatch
+
+    return _dispatch.current_recorder() is not None
 
 
 def _warn_if_tracing(what: str) -> None:

@@ -25,7 +25,23 @@ from xjit.frontends.script.values import (
 )
 from xjit.frontends.signature import GraphSource
 from xjit.nn.module import Module
+from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, ensure_loaded
+
+# Ops returning a list of tensors: the script frontend has no tensor lists yet (trace them).
+_LIST_RESULTS = {
+    n: f"unsupported: {n}() in script (it returns a list of tensors; use xjit.jit.trace, or slice)"
+    for n in ("split", "chunk", "unbind", "tensor_split")
+}
+
+
+_DTYPE_METHODS = {
+    "float": types.float32,
+    "double": types.float64,
+    "long": types.int64,
+    "int": types.int32,
+    "bool": types.bool_,
+}
 
 
 class Calls:
@@ -78,6 +94,12 @@ class Calls:
             return self.scalar_op(f"aten.{name}", [t], e)
         if name == "item":
             raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
+        if name in _LIST_RESULTS:
+            raise self.error(e, _LIST_RESULTS[name])
+        if name in _DTYPE_METHODS and not args and not kwargs:  # x.float() is x.to(float32)
+            return self.registry_call("to", [t, PyObj(_DTYPE_METHODS[name])], {}, e)
+        if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
+            return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         return self.registry_call(name, [t, *args], kwargs, e)
 
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
@@ -85,6 +107,11 @@ class Calls:
             if len(args) != 1 or kwargs:
                 raise self.error(e, f"{obj.__name__}() takes one argument here")
             v = args[0]
+            if obj is float and isinstance(v, PyObj) and isinstance(v.obj, str):
+                try:  # float("-inf"), float("nan"): constants, as in TorchScript
+                    return self.b.constant(float(v.obj))
+                except ValueError:
+                    raise self.error(e, f"could not convert string to float: {v.obj!r}") from None
             if isinstance(v, SSAValue):
                 t = v.type
                 src = "Tensor" if isinstance(t, td.ValueTensorType) else type_name(t)
@@ -116,6 +143,8 @@ class Calls:
             return self.call_compiled_function(obj.graph_source(), args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
+        if mod == "xjit._splitting" and name in _LIST_RESULTS:
+            raise self.error(e, _LIST_RESULTS[name])
         if getattr(obj, "__xjit_op__", None) is not None:
             # A functional wrapper whose signature is not its op's (F.embedding(input, weight)
             # is aten::embedding(weight, indices)): it maps its own arguments to the op's.

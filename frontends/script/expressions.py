@@ -114,7 +114,7 @@ class Expressions:
         import numpy as np
         from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 
-        a = np.ascontiguousarray(t.numpy())
+        a = np.asarray(t.numpy())  # (ascontiguousarray makes a 0-d array 1-d)
         meta = meta_of(t)
         ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
         attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]

@@ -1,6 +1,17 @@
 """`xjit.nn`: modules and layers."""
 
-from xjit.nn import functional
+from xjit.nn import functional, init
+from xjit.nn.activation import (
+    ELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    Mish,
+    ReLU6,
+    SiLU,
+    Softplus,
+)
+from xjit.nn.containers import ModuleDict, ParameterDict, ParameterList
 from xjit.nn.layers import (
     GELU,
     Dropout,
@@ -16,21 +27,41 @@ from xjit.nn.layers import (
     Tanh,
 )
 from xjit.nn.module import Module, Parameter
+from xjit.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 __all__ = [
+    "ELU",
     "GELU",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
     "Dropout",
     "Embedding",
+    "Hardtanh",
     "Identity",
     "LayerNorm",
+    "LeakyReLU",
     "Linear",
+    "LogSoftmax",
+    "Mish",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
+    "ParameterDict",
+    "ParameterList",
+    "RNN",
+    "RNNBase",
+    "RNNCell",
     "ReLU",
+    "ReLU6",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "functional",
+    "init",
 ]

@@ -100,3 +100,33 @@ def embedding(
         input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse
     )
     return call(name, *args)
+
+
+# -- activations of issue 12 (registry entries in xjit/ops/composite_ops.py) --------------------
+def silu(input: Any, inplace: bool = False) -> Any:
+    return call("silu", input)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
+    return call("leaky_relu", input, negative_slope)
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    return call("elu", input, alpha)
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
+    return call("hardtanh", input, min_val, max_val)
+
+
+@_script_as(lambda input, inplace=False: ("hardtanh", [input, 0.0, 6.0]))
+def relu6(input: Any, inplace: bool = False) -> Any:
+    return call("hardtanh", input, 0.0, 6.0)
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    return call("softplus", input, beta, threshold)
+
+
+def mish(input: Any, inplace: bool = False) -> Any:
+    return call("mish", input)

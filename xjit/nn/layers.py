@@ -18,7 +18,14 @@ from xjit.nn.module import Module, Parameter
 class Linear(Module):
     """y = x Wᵀ + b, initialised as torch does: W, b ~ U(-1/√in, 1/√in)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -31,12 +38,22 @@ class Linear(Module):
             self.bias = Parameter(rng.uniform(-bound, bound, (out_features,)).astype("float32"))
         else:
             self.register_parameter("bias", None)
+        _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _factory_kwargs(m: Module, device: Any, dtype: Any) -> None:
+    """torch's `device=`/`dtype=` layer arguments: the CPU only; floating dtypes convert."""
+    from xjit._device import check_device
+
+    check_device(device)
+    if dtype is not None:
+        m.to(dtype)
 
 
 class ReLU(Module):
@@ -105,6 +122,8 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
         if isinstance(normalized_shape, int):
@@ -121,6 +140,7 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -170,6 +190,8 @@ class Embedding(Module):
         sparse: bool = False,
         _weight: Any = None,
         _freeze: bool = False,
+        device: Any = None,
+        dtype: Any = None,
     ) -> None:
         super().__init__()
         if max_norm is not None:
@@ -196,6 +218,7 @@ class Embedding(Module):
         else:
             w = np.asarray(_weight.numpy() if hasattr(_weight, "numpy") else _weight, np.float32)
         self.weight = Parameter(w)
+        _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
         return F.embedding(input, self.weight, self.padding_idx)

@@ -24,6 +24,14 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return f"Parameter containing:\n{super().__repr__()}"
 
+    @property
+    def requires_grad(self) -> bool:
+        return True  # what torch reports; xjit computes no gradients
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        pass
+
 
 def _typename(v: Any) -> str:
     t = type(v)
@@ -121,8 +129,9 @@ class Module:
         training flag: how compiled modules wrap the module they were compiled from."""
         for name, p in other._parameters.items():
             self.register_parameter(name, p)
+        skip = other.__dict__.get("_non_persistent_buffers", set())
         for name, b in other._buffers.items():
-            self.register_buffer(name, b)
+            self.register_buffer(name, b, persistent=name not in skip)
         for name, m in other._modules.items():
             self.add_module(name, m)
         self.training = other.training
@@ -130,18 +139,46 @@ class Module:
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._registries()[0][name] = param
 
-    def register_buffer(self, name: str, tensor: Tensor | None) -> None:
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """A buffer; a non-persistent one is part of the module but not of its state_dict."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                "(xjit.Tensor or None required)"
+            )
+        d = self.__dict__
+        if name in d and name not in d.get("_buffers", {}):
+            raise KeyError(f"attribute '{name}' already exists")
         self._registries()[1][name] = tensor
+        non_persistent = d.setdefault("_non_persistent_buffers", set())
+        if persistent:
+            non_persistent.discard(name)
+        else:
+            non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
         self._registries()[2][name] = module
 
+    register_module = add_module
+
     # -- traversal -----------------------------------------------------------------------------
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """Each module once (a module reached by two paths is yielded at the first), as torch."""
+        if isinstance(memo, str):  # named_modules("prefix") in older xjit code
+            memo, prefix = None, memo
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, m in self._modules.items():
             if m is not None:
-                yield from m.named_modules(f"{prefix}.{name}" if prefix else name)
+                sub = f"{prefix}.{name}" if prefix else name
+                yield from m.named_modules(memo, sub, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -160,7 +197,7 @@ class Module:
         self, prefix: str = "", recurse: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
         seen: set[int] = set()
-        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        mods = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
         for mprefix, m in mods:
             for name, p in m._parameters.items():
                 if p is None or id(p) in seen:
@@ -172,31 +209,38 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
-        for mprefix, m in self.named_modules(prefix):
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()
+        mods = self.named_modules(prefix=prefix) if recurse else iter([(prefix, self)])
+        for mprefix, m in mods:
             for name, b in m._buffers.items():
-                if b is not None:
+                if b is not None and id(b) not in seen:
+                    seen.add(id(b))
                     yield (f"{mprefix}.{name}" if mprefix else name), b
 
     def buffers(self) -> Iterator[Tensor]:
         for _, b in self.named_buffers():
             yield b
 
-    def state_dict(self) -> OrderedDict[str, Tensor]:
+    def _persistent_state(self) -> Iterator[tuple[str, Module, str, dict[str, Any]]]:
+        """(key, module, name, registry) of every state_dict entry. A tensor shared by two
+        modules (weight tying) has one key per module, as in torch."""
+        for mprefix, m in self.named_modules(remove_duplicate=False):
+            skip = m.__dict__.get("_non_persistent_buffers", set())
+            for reg in (m._parameters, m._buffers):
+                for name, t in reg.items():
+                    if t is not None and not (reg is m._buffers and name in skip):
+                        yield (f"{mprefix}.{name}" if mprefix else name), m, name, reg
+
+    def state_dict(self, *args: Any, **kwargs: Any) -> OrderedDict[str, Tensor]:
+        prefix = kwargs.pop("prefix", "")
         out: OrderedDict[str, Tensor] = OrderedDict()
-        for mprefix, m in self.named_modules():
-            for name, t in list(m._parameters.items()) + list(m._buffers.items()):
-                if t is not None:
-                    out[f"{mprefix}.{name}" if mprefix else name] = Tensor(t.numpy())
+        for key, _, name, reg in self._persistent_state():
+            out[prefix + key] = Tensor(reg[name].numpy())  # shares memory, as torch's
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
-        own: dict[str, tuple[Module, str, dict[str, Any]]] = {}
-        for mprefix, m in self.named_modules():
-            for reg in (m._parameters, m._buffers):
-                for name, t in reg.items():
-                    if t is not None:
-                        own[f"{mprefix}.{name}" if mprefix else name] = (m, name, reg)
+        own = {key: (m, name, reg) for key, m, name, reg in self._persistent_state()}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
@@ -217,6 +261,94 @@ class Module:
                 )
             # In place, as torch does: compiled modules that share the parameter see the update.
             np.copyto(cur.numpy(), new.astype(cur.numpy().dtype))
+
+    # -- devices, dtypes, initialisation (what model files call after construction) -----------
+    def apply(self, fn: Any) -> Module:
+        """`fn(m)` on every submodule, children first, then on self (torch's order)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def _convert(self, fn: Any) -> Module:
+        # In place (the Tensor objects stay the same): tied weights stay tied and compiled
+        # modules that share these parameters see the conversion.
+        for m in self.modules():
+            for reg in (m._parameters, m._buffers):
+                for t in reg.values():
+                    if t is not None:
+                        t._a = fn(t._a)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """`.to(device)`, `.to(dtype)`, `.to(device, dtype)`: dtypes apply to floating tensors."""
+        from xjit._device import check_device, is_device
+        from xjit.ops.types import DType
+
+        dtype = kwargs.pop("dtype", None)
+        check_device(kwargs.pop("device", None))
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        for a in args:
+            if isinstance(a, DType):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif is_device(a) or isinstance(a, int):
+                check_device(a)
+            elif not isinstance(a, bool):
+                raise TypeError(f"Module.to() received an invalid argument {a!r}")
+        if dtype is None:
+            return self
+        if not dtype.is_floating_point:
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
+        return self._convert(lambda a: a.astype(dtype.np) if a.dtype.kind == "f" else a)
+
+    def float(self) -> Module:
+        from xjit.ops.types import float32
+
+        return self.to(float32)
+
+    def double(self) -> Module:
+        from xjit.ops.types import float64
+
+        return self.to(float64)
+
+    def half(self) -> Module:
+        raise TypeError("half(): float16 is not supported by xjit (use float32)")
+
+    def cpu(self) -> Module:
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        from xjit._device import check_device
+
+        check_device("cuda" if device is None else device, "cuda()")
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        return self  # no autograd
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        pass  # no gradients
+
+    def get_submodule(self, target: str) -> Module:
+        m: Module = self
+        for part in target.split(".") if target else []:
+            if part not in m._modules or m._modules[part] is None:
+                raise AttributeError(f"{type(m).__name__} has no attribute `{part}`")
+            m = m._modules[part]
+        return m
+
+    def get_parameter(self, target: str) -> Parameter:
+        mod, _, name = target.rpartition(".")
+        p = self.get_submodule(mod)._parameters.get(name)
+        if p is None:
+            raise AttributeError(f"no parameter `{target}`")
+        return p
 
     def train(self, mode: bool = True) -> Module:
         for m in self.modules():

@@ -124,6 +124,8 @@ DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = 
     "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
     "compare": (_promoted, lambda d: bool_),
     "logical": (lambda *a: bool_, lambda d: bool_),
+    # `self`'s dtype whatever the other operands (masked_fill: the value is cast to it).
+    "self": (lambda *a: next(m.dtype for m in a if isinstance(m, TensorMeta)), lambda d: d),
 }
 
 
@@ -144,10 +146,12 @@ def elementwise(
     py: str | None = None,
     overload_of: tuple[str, ...] | None = None,
     keep: tuple[str, ...] = (),
+    check: Callable[..., None] | None = None,
     **attrs: Any,
 ) -> OpDef:
     """Register an elementwise op. `attrs` feed generic canonicalizations: `identity=("other", 0)`
-    (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x)."""
+    (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x).
+    `check(*metas)` raises ShapeError for arguments torch rejects beyond broadcasting."""
     promote_rule, result_rule = DTYPE_RULES[dtype]
     # Scaling factors (`alpha`) take no part in type promotion: in torch, bool + bool is bool
     # and int + int is int64 whatever alpha's Python type.
@@ -167,6 +171,8 @@ def elementwise(
         return promote_rule(*(a for i, a in enumerate(args) if i not in skip))
 
     def shape(*args: Any) -> TensorMeta:
+        if check is not None:
+            check(*args)
         tensors = [a for a in args if isinstance(a, TensorMeta)]
         return TensorMeta(
             broadcast_shapes(*(t.shape for t in tensors)), result_rule(compute_rule(*args))
@@ -176,6 +182,8 @@ def elementwise(
 
     def eager(*args: Any) -> np.ndarray:
         assert op is not None
+        if check is not None:
+            check(*(_meta_of_value(a) for a in args))
         cd = compute_rule(*(_meta_of_value(a) for a in args))
         xs = [
             a.astype(cd.np, copy=False)

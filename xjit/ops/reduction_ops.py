@@ -24,6 +24,8 @@ def reduced_dims(x: TensorMeta, dim: Any) -> list[int]:
         return list(range(rank))
     dims = dim if isinstance(dim, (list, tuple)) else [dim]
     out = sorted({normalize_dim(d, rank) for d in dims})
+    if rank == 0:
+        return []  # a 0-d tensor takes dim 0 / -1 and has nothing to reduce (torch's rule)
     if len(out) != len(dims):
         raise ShapeError(f"dim {list(dims)} appears multiple times in the list of dims")
     return out

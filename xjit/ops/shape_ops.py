@@ -442,7 +442,7 @@ register(
 register(
     "aten::contiguous(Tensor self, *, int memory_format=0) -> Tensor",
     lambda x, memory_format=0: x,
-    eager=lambda a, memory_format=0: np.ascontiguousarray(a),
+    eager=lambda a, memory_format=0: a if a.flags.c_contiguous else a.copy(order="C"),
     decompose=lambda torch, x, memory_format=0: x,  # values have no layout in the IR
 )
 register(

@@ -132,6 +132,6 @@ def broadcast_shapes(*shapes: Shape | None) -> Shape | None:
 
 
 def normalize_dim(dim: int, rank: int) -> int:
-    if not -rank <= dim < max(rank, 1):
+    if not -max(rank, 1) <= dim < max(rank, 1):  # a 0-d tensor takes 0 and -1, as in torch
         raise ShapeError(f"dimension {dim} out of range for a tensor of rank {rank}")
     return dim % rank if rank else 0
