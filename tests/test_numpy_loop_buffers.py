@@ -104,6 +104,7 @@ def test_matches_numpy_and_interpreter(compiled, n: int) -> None:
     if n != 10:
         return
     from xjit.backends import interpreter
+
     module = Parser(make_context(), compiled.forward.stages()["loops"]).parse_module()
     (fn,) = [
         op.sym_name.data

@@ -59,6 +59,7 @@ def test_both_branches_nan_and_zero_match_numpy_and_interpreter(cell) -> None:
     W, b = m.linear.weight.numpy(), m.linear.bias.numpy()
     rng = np.random.default_rng(1)
     from xjit.backends import interpreter
+
     module = Parser(make_context(), c.forward.stages()["loops"]).parse_module()
     (fn,) = [
         op.sym_name.data
@@ -126,6 +127,7 @@ def test_load_is_a_snapshot_and_nests_read_the_scalar() -> None:
     assert first == 10 and second == 110
     np.testing.assert_allclose(out, A * 110)
     from xjit.backends import interpreter
+
     f2, s2, o2 = interpreter.run_interpreted(
         Parser(make_context(), SNAPSHOT).parse_module(), "f", [A, B]
     )
