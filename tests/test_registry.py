@@ -268,11 +268,26 @@ _PROMOTE_PAIRS = {
 PROMOTE = {**_PROMOTE_PAIRS, **{(b, a): r for (a, b), r in _PROMOTE_PAIRS.items()}}
 
 
-def result_type(tensor_dtypes, scalars, kind):
-    """torch.result_type, then the op's dtype kind: "promote", "float" (ints -> float32), "compare"."""
-    dt = tensor_dtypes[0]
-    for d in tensor_dtypes[1:]:
+_CATEGORY = {B: 0, I32: 1, I64: 1, F32: 2, F64: 2}
+
+
+def result_type(tensor_dtypes, scalars, kind, ranks=None):
+    """torch.result_type, then the op's dtype kind: "promote", "float" (ints -> float32), "compare".
+    `ranks` (one per tensor): a 0-d tensor next to dimensioned ones counts only when its category
+    (bool < int < float) is higher than theirs."""
+    ranks = ranks if ranks is not None else [1] * len(tensor_dtypes)
+    dims = [d for d, r in zip(tensor_dtypes, ranks) if r > 0] or list(tensor_dtypes)
+    zeros = [d for d, r in zip(tensor_dtypes, ranks) if r == 0] if len(dims) < len(ranks) else []
+    dt = dims[0]
+    for d in dims[1:]:
         dt = PROMOTE[dt, d]
+    top = [z for z in zeros if _CATEGORY[z] > _CATEGORY[dt]]
+    if top:
+        high = max(_CATEGORY[z] for z in top)
+        top = [z for z in top if _CATEGORY[z] == high]
+        dt = top[0]
+        for z in top[1:]:
+            dt = PROMOTE[dt, z]
     for s in scalars:
         if isinstance(s, bool):
             continue
@@ -414,17 +429,19 @@ def test_elementwise_against_numpy_formula(op, data):
         )
     )
     args: list[Any] = []
-    tensor_dtypes, scalars, shape_iter = [], [], iter(shapes.input_shapes)
+    tensor_dtypes, scalars, ranks, shape_iter = [], [], [], iter(shapes.input_shapes)
     for i, a in enumerate(op.schema.args):
         if a.is_tensor:
             dt = data.draw(st.sampled_from(NUMERIC_DTYPES + [B] * (qname in BOOL_OK)))
             # a divisor must stay away from zero; the dividend may be anything
             dom = domain if (domain != "nonzero" or i > 0 or len(tensor_args) == 1) else "any"
-            args.append(_values(data, next(shape_iter), dt, dom))
+            shape = next(shape_iter)
+            args.append(_values(data, shape, dt, dom))
             tensor_dtypes.append(dt)
+            ranks.append(len(shape))
         elif a.name == "alpha":
             # torch allows only alpha=1 (or True) when the result is bool
-            bool_result = result_type(tensor_dtypes, scalars, kind) == B
+            bool_result = result_type(tensor_dtypes, scalars, kind, ranks) == B
             alpha = 1 if bool_result else data.draw(st.sampled_from([1, 2, -1]))
             args.append(alpha)
         else:
@@ -438,7 +455,7 @@ def test_elementwise_against_numpy_formula(op, data):
 
     # shape: numpy's broadcasting; dtype: torch's promotion table above
     assert got.shape == shapes.result_shape
-    expected_dtype = result_type(tensor_dtypes, scalars, kind)
+    expected_dtype = result_type(tensor_dtypes, scalars, kind, ranks)
     assert out.dtype == expected_dtype, (tensor_dtypes, scalars)
 
     # the shape rule agrees with what eager produced
@@ -479,9 +496,7 @@ def _where_pow_arg(data, a, qname: str, dtypes: list[Any]) -> Any:
     if a.is_tensor:
         dt = data.draw(st.sampled_from(NUMERIC_DTYPES))
         dtypes.append(dt)
-        # 1-d or more: a 0-d tensor next to a dimensioned one promotes differently in torch
-        # (test_zero_dim_tensor_promotes_like_torch)
-        shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
+        shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=2, min_side=1, max_side=3))
         lo = 0 if pow_exp else -4
         if dt.is_floating_point:
             v = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(lo, 4, width=32)))
@@ -526,18 +541,23 @@ def test_where_and_pow_against_torch(qname, data):
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="torch promotes a 0-d tensor like a scalar (a dimensioned tensor of the same "
-    "category keeps its dtype); xjit's PROMOTE table treats it as a full tensor",
-)
-def test_zero_dim_tensor_promotes_like_torch():
+@pytest.mark.parametrize("dims", [(1, 0), (0, 1), (0, 0), (1, 1)])
+@pytest.mark.parametrize("a", ["bool", "int32", "int64", "float32", "float64"])
+@pytest.mark.parametrize("b", ["bool", "int32", "int64", "float32", "float64"])
+def test_zero_dim_tensor_promotes_like_torch(a, b, dims):
+    """A 0-d tensor next to a dimensioned one promotes like a scalar (found by fuzz.programs:
+    float32 [2] + float64 [] is float32 in torch, was float64 in xjit)."""
     import torch
 
-    a, b = np.array(0, np.int64), np.array([1], np.int32)
-    want = (torch.from_numpy(a) + torch.from_numpy(b)).dtype
-    assert str(want) == "torch.int32"
-    assert (xjit.from_numpy(a) + xjit.from_numpy(b)).dtype == xjit.int32
+    x = np.ones((2,) * dims[0], dtype=a)
+    y = np.ones((2,) * dims[1], dtype=b)
+    for name in ("add", "mul", "maximum"):
+        want = getattr(torch, name)(torch.from_numpy(x), torch.from_numpy(y)).numpy()
+        got = getattr(xjit, name)(xjit.from_numpy(x), xjit.from_numpy(y)).numpy()
+        assert got.dtype == want.dtype, name
+    want = torch.where(torch.from_numpy(x) > 0, torch.from_numpy(x), torch.from_numpy(y))
+    got = xjit.where(xjit.from_numpy(x) > 0, xjit.from_numpy(x), xjit.from_numpy(y))
+    assert got.numpy().dtype == want.numpy().dtype
 
 
 def _resolves_to(op, args):
