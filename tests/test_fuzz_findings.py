@@ -75,3 +75,24 @@ def test_0d_tensor_promotes_like_a_scalar_when_compiled(ydtype: str) -> None:
     """fuzz.programs: float32 [2, 3] * float64 [] gave float64 in xjit (eager, trace, script)."""
     x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
     _compare(mixed_rank_promotion, [x, np.asarray(3, dtype=ydtype)])
+
+
+def bool_add(v, y):
+    return (y + v).sum(), v + True
+
+
+def test_bool_plus_bool_is_or_when_compiled() -> None:
+    """fuzz.programs: compiled `y + v` of two bool tensors was xor (an i1 addi wraps), so
+    [F, T] + [T, T] summed to 1 where torch (and eager xjit) give 2."""
+    import torch
+
+    v, y = np.array([False, True]), np.array([True, True])
+    want = [t.numpy() for t in bool_add(torch.from_numpy(v), torch.from_numpy(y))]
+    args = (xjit.from_numpy(v), xjit.from_numpy(y))
+    for how, c in (
+        ("trace", xjit.jit.trace(bool_add, args)),
+        ("script", xjit.jit.script(bool_add)),
+    ):
+        got = [t.numpy() for t in c(*args)]
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and np.array_equal(g, w), (how, g, w)
