@@ -109,6 +109,17 @@ PASS_FAILED = re.compile(r"error: pass '[\w-]+' failed")
 SPECIFIC = re.compile(r"^xjit-(run|opt): error: \S.*$")
 
 
+def _gist(message: str) -> str:
+    """The first words of a message without paths and numbers: what tells findings apart."""
+    words = [w for w in message.split("\n")[0].split() if "/" not in w]
+    letters = (re.sub(r"[^a-z]", "", w.lower()) for w in words)
+    return "-".join([w for w in letters if w][:4]) or "no-message"
+
+
+# Wrong only when run: the IR itself may verify (mlir-opt accepts out-of-bounds accesses too).
+RUN_ONLY_WRONG = {"out-of-bounds-offset"}
+
+
 def judge(tool: Tool, o: Outcome, wrong: str | None) -> str | None:
     """The finding category of one outcome, or None when it meets the bar."""
     if o.status == "timeout":
@@ -118,7 +129,7 @@ def judge(tool: Tool, o: Outcome, wrong: str | None) -> str | None:
         return f"{tool.name}:traceback:{m.group(1) if m else '?'}"
     m = INTERNAL.search(o.err)
     if m:
-        return f"{tool.name}:internal-error:{m.group(1)}"
+        return f"{tool.name}:internal-error:{m.group(1)}:{_gist(o.err[m.end() :])}"
     if o.status not in (0, 1):
         return f"{tool.name}:exit-status:{o.status}"
     if o.status == 1:
@@ -129,13 +140,47 @@ def judge(tool: Tool, o: Outcome, wrong: str | None) -> str | None:
             return f"{tool.name}:python-repr"
         if LOCATED.search(err):
             return None
-        if PASS_FAILED.search(err):
-            return f"{tool.name}:unlocated-pass-failure"
-        if not SPECIFIC.match(err):
+        # "<file>: error: pass 'p' failed: <what>": specific, though not located (the passes
+        # raise without the op); counted among the outcomes by `fuzz`
+        if not (SPECIFIC.match(err) or PASS_FAILED.search(err)):
             return f"{tool.name}:unlocated"
+    if wrong in RUN_ONLY_WRONG and tool.module != "xjit.run":
+        wrong = None
     if o.status == 0 and wrong is not None:
         return f"{tool.name}:accepted-wrong:{wrong}"
     return None
+
+
+# Known findings that the cli branch fixes (issue 11, "CLI and IR"; xjit/opt.py, xjit/run.py and
+# the dialects' verifiers): the CI slice (tests/test_fuzz_slice.py) and `--allow-known` do not
+# fail on these exact categories. Remove each entry when its fix is merged.
+_KNOWN = [
+    # item 2: no dominance check; a use-before-def then reaches the lowering, whose message
+    # prints the value's Python repr ("value <OpResult[...] ...> has no lowering")
+    "accepted-wrong:self-use",
+    "accepted-wrong:use-of-later-def",
+    "python-repr",
+    # item 2: `torch.global_slot.get @nope` of an undeclared slot verifies
+    "accepted-wrong:undeclared-slot",
+    # item 2: torch.aten.where.self accepts a non-bool condition
+    "accepted-wrong:where-non-bool-condition",
+    # item 2: a loop.nest with a reduction iterator and no store verifies
+    "accepted-wrong:reduction-without-store",
+    # item 3: 300 nested builtin.module
+    "internal-error:RecursionError:maximum-recursion-depth-exceeded",
+    # item 3: a verifier error in a generic-form op: `_locate` re-lexes a string literal
+    "internal-error:ParseError:no-message",
+    # item 3: integer literals over 4,300 digits; an out-of-range i64
+    "internal-error:ValueError:exceeds-the-limit-digits",
+    "internal-error:ValueError:integer-value-is-out",
+    # item 3: a float16 .npy input to xjit-run
+    "internal-error:TypeError:unsupported-dtype-float-xjit",
+    # new (this fuzzer): linalg.generic `iterator_types = ["pa,rallel"]` is "internal error:
+    # ValueError: 'pa,rallel' is not a valid IteratorType" (xDSL's linalg parser; the CLI's
+    # catch-all)
+    "internal-error:ValueError:parallel-is-not-a",
+]
+KNOWN_ISSUE_11 = frozenset(f"{t}:{k}" for t in ("opt", "opt-lower", "run") for k in _KNOWN)
 
 
 # -- inputs: the corpus and its mutations --------------------------------------------------------
@@ -433,7 +478,8 @@ def cases(seed: int, count: int, long_strings: bool) -> list[Case]:
     while len(out) < count:
         if rng.random() < 0.25:
             name, text = rng.choice(wrong_programs(rng))
-            out.append(Case(f"wrong:{name}", text, name))
+            # deep nesting is valid IR: it only must not crash
+            out.append(Case(f"wrong:{name}", text, None if name == "deep-nesting" else name))
             continue
         seed_name, text = rng.choice(seeds)
         applied = []
@@ -454,12 +500,34 @@ def _argv(tool: Tool, path: Path, case: Case, rng: random.Random, tmp: Path) -> 
     if entry is None:
         return [str(path)]
     name, arrays = entry
+    arrays = _perturb_inputs(rng, arrays)
     argv = [str(path), "--entry", name]
     for i, a in enumerate(arrays):
         p = tmp / f"in{i}.npy"
         np.save(p, a)
         argv += ["--input", str(p)]
     return argv
+
+
+def _perturb_inputs(rng: random.Random, arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Mostly the arrays the signature asks for; sometimes one too few or too many, another
+    dtype (float16 included) or another shape."""
+    r = rng.random()
+    if r > 0.2 or not arrays:
+        return arrays
+    i = rng.randrange(len(arrays))
+    a = arrays[i]
+    if r < 0.05:
+        return arrays[:-1]
+    if r < 0.08:
+        return [*arrays, a]
+    if r < 0.14:
+        return [
+            *arrays[:i],
+            a.astype(rng.choice(["float16", "float64", "int32", "bool"])),
+            *arrays[i + 1 :],
+        ]
+    return [*arrays[:i], np.ones((*a.shape, 2), a.dtype), *arrays[i + 1 :]]
 
 
 def _agree(a: Outcome, b: Outcome) -> bool:
@@ -489,6 +557,8 @@ def fuzz(
                 argv = _argv(tool, path, case, rng, tmp)
                 o = run_in_process(tool.module, argv, timeout)
                 summary.outcomes[f"{tool.name} exit {o.status}"] += 1
+                if o.status == 1 and PASS_FAILED.search(o.err) and not LOCATED.search(o.err):
+                    summary.outcomes[f"{tool.name} pass failure without line:col"] += 1
                 cat = judge(tool, o, case.wrong)
                 if cat is None and cross_check and n % cross_check == 0:
                     sub = run_subprocess(tool.module, argv, timeout + 30)
@@ -527,7 +597,12 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         metavar="CATEGORY",
-        help="a known finding category (or prefix ending in ':') not to fail on",
+        help="a known finding category not to fail on (exact)",
+    )
+    p.add_argument(
+        "--allow-known",
+        action="store_true",
+        help="do not fail on the known findings of issue 11 (KNOWN_ISSUE_11)",
     )
     p.add_argument(
         "--long-strings",
@@ -542,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
         args.count,
         args.timeout,
         args.cross_check,
-        frozenset(args.allow),
+        frozenset(args.allow) | (KNOWN_ISSUE_11 if args.allow_known else frozenset()),
         args.long_strings,
         verbose=args.verbose,
     )
