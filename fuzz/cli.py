@@ -544,13 +544,17 @@ def fuzz(
     long_strings: bool = False,
     tools: tuple[Tool, ...] = TOOLS,
     verbose: bool = False,
+    budget: float | None = None,
 ) -> Summary:
+    start = time.perf_counter()
     summary = Summary("fuzz.cli", allowed)
     rng = random.Random(seed + 1)
     with tempfile.TemporaryDirectory(prefix="xjit-fuzz-") as d:
         tmp = Path(d)
         path = tmp / "input.mlir"
         for n, case in enumerate(cases(seed, count, long_strings)):
+            if budget is not None and time.perf_counter() - start > budget:
+                break  # out of time: report what ran
             path.write_text(case.text)
             summary.inputs += 1
             for tool in tools:
@@ -609,6 +613,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep long unterminated strings (hang xDSL's lexer before the fix)",
     )
+    p.add_argument(
+        "--budget", type=float, metavar="SECONDS", help="stop starting inputs after this"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
@@ -620,6 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         frozenset(args.allow) | (KNOWN_ISSUE_11 if args.allow_known else frozenset()),
         args.long_strings,
         verbose=args.verbose,
+        budget=args.budget,
     )
     print(s.report(args.out))
     print(f"  {time.perf_counter() - t0:.1f} s")

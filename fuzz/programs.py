@@ -350,11 +350,15 @@ def fuzz(
     timeout: float,
     allowed: frozenset[str] = frozenset(),
     verbose: bool = False,
+    budget: float | None = None,
 ) -> Summary:
+    start = time.perf_counter()
     summary = Summary("fuzz.programs", allowed)
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="xjit-fuzz-programs-") as d:
         for n in range(count):
+            if budget is not None and time.perf_counter() - start > budget:
+                break  # out of time: report what ran
             arrays = draw_inputs(rng)
             prog = generate(rng, arrays)
             summary.inputs += 1
@@ -393,10 +397,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="CATEGORY",
         help="a known finding category not to fail on (exact)",
     )
+    p.add_argument(
+        "--budget", type=float, metavar="SECONDS", help="stop starting inputs after this"
+    )
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     t0 = time.perf_counter()
-    s = fuzz(args.seed, args.count, args.timeout, frozenset(args.allow), args.verbose)
+    s = fuzz(args.seed, args.count, args.timeout, frozenset(args.allow), args.verbose, args.budget)
     print(s.report(args.out))
     print(f"  {time.perf_counter() - t0:.1f} s")
     return s.exit_status
