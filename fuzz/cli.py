@@ -143,7 +143,7 @@ def judge(tool: Tool, o: Outcome, wrong: str | None) -> str | None:
         # "<file>: error: pass 'p' failed: <what>": specific, though not located (the passes
         # raise without the op); counted among the outcomes by `fuzz`
         if not (SPECIFIC.match(err) or PASS_FAILED.search(err)):
-            return f"{tool.name}:unlocated"
+            return f"{tool.name}:unlocated:{_gist(err.split('error:', 1)[-1])}"
     if wrong in RUN_ONLY_WRONG and tool.module != "xjit.run":
         wrong = None
     if o.status == 0 and wrong is not None:
@@ -179,6 +179,9 @@ _KNOWN = [
     # ValueError: 'pa,rallel' is not a valid IteratorType" (xDSL's linalg parser; the CLI's
     # catch-all)
     "internal-error:ValueError:parallel-is-not-a",
+    # new (this fuzzer): a verifier error xjit-opt does not locate: `func.func @f(%n: i32) {\n}`
+    # is "<file>: error: module does not verify: Operation func.func contains empty block ..."
+    "unlocated:module-does-not-verify",
 ]
 KNOWN_ISSUE_11 = frozenset(f"{t}:{k}" for t in ("opt", "opt-lower", "run") for k in _KNOWN)
 

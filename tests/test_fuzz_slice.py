@@ -70,7 +70,10 @@ def test_cli_judge() -> None:
     )
     assert cli.judge(opt, out(2, "", "in.mlir:1:1: error: x"), None) == "opt:exit-status:2"
     assert cli.judge(opt, out(1, "", ""), None) == "opt:silent-failure"
-    assert cli.judge(opt, out(1, "", "something went wrong\n"), None) == "opt:unlocated"
+    assert (
+        cli.judge(opt, out(1, "", "something went wrong\n"), None)
+        == "opt:unlocated:something-went-wrong"
+    )
     repr_ = "in.mlir: error: pass 'p' failed: value <OpResult[f32] name_hint: None> has no lowering"
     assert cli.judge(opt, out(1, "", repr_), None) == "opt:python-repr"
     assert cli.judge(opt, out(0, "module", ""), "self-use") == "opt:accepted-wrong:self-use"
