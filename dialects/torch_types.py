@@ -134,11 +134,25 @@ class ValueTensorType(ParametrizedAttribute, TypeAttribute):
         return (shape, dtype)
 
 
+def _no_parameters(cls: type[ParametrizedAttribute], parser: AttrParser) -> Sequence[Attribute]:
+    # xDSL's default parses `<...>` and then fails building the type with a bare ValueError
+    # (`!torch.int<[4],f32>` was an "internal error"): reject the parameters where they start.
+    start = parser.pos
+    if parser.parse_optional_punctuation("<") is not None:
+        parser.raise_error(f"!{cls.name} takes no parameters", start, parser.pos)
+    return ()
+
+
 def _simple_type(type_name: str, doc: str) -> type[ParametrizedAttribute]:
     cls = type(
         type_name.split(".")[1].capitalize() + "Type",
         (ParametrizedAttribute, TypeAttribute),
-        {"name": type_name, "__doc__": doc, "__module__": __name__},
+        {
+            "name": type_name,
+            "__doc__": doc,
+            "__module__": __name__,
+            "parse_parameters": classmethod(_no_parameters),
+        },
     )
     return irdl_attr_definition(cls)
 

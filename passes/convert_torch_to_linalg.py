@@ -117,6 +117,8 @@ class ArithScalarOps:
         return self.b.insert(iop(a, b)).results[0]  # type: ignore[call-arg]
 
     def add(self, x: Any, y: Any) -> SSAValue:
+        if self.ty == i1:  # torch: bool + bool is `or` (an i1 addi wraps: it would be `xor`)
+            return self.logical_or(x, y)
         return self._bin(arith.AddfOp, arith.AddiOp, x, y)
 
     def sub(self, x: Any, y: Any) -> SSAValue:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", *args],
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--fail-on-mismatch", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -48,6 +48,13 @@ def test_quick_a1_e_prints_the_table(tmp_path: Path) -> None:
     assert out_md.read_text() == text
     data = json.loads(out_json.read_text())
     assert [w["id"] for w in data["workloads"]] == ["a1", "e"]
+    # --fail-on-mismatch catches a wrong number; a row that failed to run is no better
+    assert "setup_errors" not in data, data["setup_errors"]
+    for wl in data["workloads"]:
+        for impl in wl["impls"]:
+            if impl["key"].startswith(("naive", "hand", "blocked", "xjit")):
+                assert impl["status"] == "ok", (wl["id"], impl)
+                assert impl["check"] in ("ok", "reference"), (wl["id"], impl)
     naive = data["workloads"][0]["impls"][0]
     assert naive["key"] == "naive" and naive["check"] == "reference" and naive["x_naive"] == 1.0
 

@@ -37,10 +37,10 @@ def _np_layernorm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _interpreted(c, args: list[np.ndarray], globals: dict[str, np.ndarray] | None = None) -> list:
     """The loops stage of `c` run by the xDSL interpreter (an independent executor)."""
-    interpreter = pytest.importorskip("xjit.backends.interpreter")
     from xdsl.dialects import func
     from xdsl.parser import Parser
 
+    from xjit.backends import interpreter
     from xjit.dialects import make_context
 
     module = Parser(make_context(), c.stages()["loops"]).parse_module()
@@ -174,7 +174,8 @@ def test_row_groups_only_when_blocks_read_their_own_rows(
 
     monkeypatch.setattr(V, "RED_CHUNK", 16)  # 2 rows a block
     monkeypatch.setattr(V, "CHUNK", 1 << 30)  # no per-nest blocking
-    interpreter = pytest.importorskip("xjit.backends.interpreter")
+    from xjit.backends import interpreter
+
     A = RNG.standard_normal((8, 8)).astype(np.float32)
     prog = compile_module(Parser(make_context(), ir).parse_module())
     (got,) = prog["f"](A)

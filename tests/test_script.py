@@ -282,23 +282,7 @@ def test_error_no_matching_overload() -> None:
     assert "no overload of 'tanh' accepts (Tensor, int)" in _err(f)
 
 
-# -- compiled execution (needs the control-flow lowering; xfails until it lands) -------------
-
-
-def _compiled_or_xfail(fn, *args):
-    from xdsl.utils.exceptions import DiagnosticException
-
-    try:
-        return fn(*args)
-    except (DiagnosticException, NotImplementedError) as e:
-        if (
-            "prim." in str(e)
-            or "Bool.Tensor" in str(e)
-            or "size.int" in str(e)
-            or "no lowering" in str(e)
-        ):
-            pytest.xfail(f"control-flow lowering not available yet: {str(e).splitlines()[0]}")
-        raise
+# -- compiled execution -----------------------------------------------------------------------
 
 
 def test_compiled_matches_eager_and_caches_by_signature() -> None:
@@ -307,7 +291,7 @@ def test_compiled_matches_eager_and_caches_by_signature() -> None:
     s = script(MyGatedCell(script(MyDecisionGate())))
     s.linear.load_state_dict(cell.linear.state_dict())
     x, h = torch.randn(3, 4), torch.randn(3, 4)
-    close(_compiled_or_xfail(s, x, h), cell(x, h))
+    close(s(x, h), cell(x, h))
     for sign in (1.0, -1.0):
         x = torch.randn(3, 4) * sign
         close(s(x, h), cell(x, h))

@@ -82,11 +82,13 @@ def assert_one_line_error(r: subprocess.CompletedProcess[str], *fragments: str) 
 
 
 def test_console_script_is_installed() -> None:
+    # `pip install -e .` (the CI set-up) installs the entry point of pyproject.toml: a missing
+    # script is a packaging bug, not a reason to skip.
     exe = shutil.which("xjit-run", path=os.path.dirname(sys.executable)) or shutil.which("xjit-run")
-    if exe is None:
-        pytest.skip("xjit-run not installed (pip install -e .)")
-    r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0 and "--input" in r.stdout
+    assert exe is not None, "xjit-run is not on PATH next to the interpreter (pip install -e .)"
+    for cmd in ([exe], [sys.executable, "-m", "xjit.run"]):
+        r = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0 and "--input" in r.stdout, (cmd, r.stderr)
 
 
 def test_archive_prints_outputs(files) -> None:

@@ -101,17 +101,35 @@ def erf(x: Any) -> Any:
 
 
 def _promoted(*args: Any) -> DType:
-    """torch's result_type over tensor metas and Python scalars."""
-    tensor_dtypes = [m.dtype for m in args if isinstance(m, TensorMeta) and m.dtype is not None]
-    if not tensor_dtypes:
+    """torch's result_type over tensor metas and Python scalars: a 0-d tensor counts like a
+    Python scalar (it changes the dtype only when its category -- bool, int, float -- is higher
+    than the dimensioned tensors'), unless all tensors are 0-d."""
+    metas = [m for m in args if isinstance(m, TensorMeta) and m.dtype is not None]
+    if not metas:
         raise TypeError("elementwise op needs at least one tensor of known dtype")
-    dt = tensor_dtypes[0]
-    for d in tensor_dtypes[1:]:
+    dims = [m.dtype for m in metas if m.shape is None or len(m.shape) > 0]
+    zeros = [m.dtype for m in metas if m.shape is not None and len(m.shape) == 0]
+    if not dims:
+        dims, zeros = zeros, []
+    dt = dims[0]
+    for d in dims[1:]:
         dt = promote(dt, d)
+    top = max((z.kind for z in zeros), default=-1)
+    if top > dt.kind:
+        dt = _highest_of_kind(zeros, top)
     for a in args:
         if isinstance(a, (bool, int, float)):
             dt = promote_with_scalar(dt, a)
     return dt
+
+
+def _highest_of_kind(dtypes: list[DType], kind: int) -> DType:
+    """The promotion of the dtypes of the highest category `kind` among `dtypes`."""
+    of_kind = [d for d in dtypes if d.kind == kind]
+    out = of_kind[0]
+    for d in of_kind[1:]:
+        out = promote(out, d)
+    return out
 
 
 def _to_float(dt: DType) -> DType:

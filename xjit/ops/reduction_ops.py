@@ -23,6 +23,12 @@ def reduced_dims(x: TensorMeta, dim: Any) -> list[int]:
     if dim is None or (isinstance(dim, list) and not dim):
         return list(range(rank))
     dims = dim if isinstance(dim, (list, tuple)) else [dim]
+    if rank == 0:
+        # torch: dim 0 or -1 of a 0-d tensor names the tensor itself; reducing it is the identity
+        for d in dims:
+            if d not in (0, -1):
+                raise ShapeError(f"dimension {d} out of range for a tensor of rank 0")
+        return []
     out = sorted({normalize_dim(d, rank) for d in dims})
     if rank == 0:
         return []  # a 0-d tensor takes dim 0 / -1 and has nothing to reduce (torch's rule)

@@ -1,0 +1,98 @@
+"""Regression tests of what the fuzzers (fuzz/, docs/fuzzing.md) found, each against an
+independent oracle (PyTorch, or the diagnostic the input deserves)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import xjit
+from xjit import opt
+
+
+def _opt(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    try:
+        rc = opt.main([str(path)])
+    except SystemExit as e:
+        rc = int(e.code or 0)
+    return rc, capsys.readouterr().err
+
+
+def test_parameters_on_a_simple_torch_type_are_a_located_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fuzz.cli: `!torch.int<[4],f32>` was "internal error: ValueError: zip() argument 2 is
+    longer than argument 1" (xDSL built the type from the parsed parameters)."""
+    src = tmp_path / "t.mlir"
+    src.write_text(
+        "func.func @f(%x: !torch.int) -> !torch.int {\n"
+        "  %0 = torch.aten.tanh %x : !torch.int<[4],f32> -> !torch.int\n"
+        "  func.return %0 : !torch.int\n"
+        "}\n"
+    )
+    rc, err = _opt(src, capsys)
+    assert rc == 1
+    assert err.startswith(f"{src}:2:39: error: !torch.int takes no parameters"), err
+    assert "internal error" not in err
+
+
+# -- programs: module level, so that xjit.jit.script can read their source ----------------------
+
+
+def zero_dim_reductions(x):
+    return x.sum(-1) + x.amax(0) + x.mean(-1, keepdim=True) + x.sum(0, keepdim=True)
+
+
+def mixed_rank_promotion(x, y):
+    # float32 [n] with a float64 0-d tensor is float32 in torch; an int64 0-d tensor is ignored
+    return (x * y + 1.5) / y
+
+
+def _compare(fn, arrays: list[np.ndarray]) -> None:
+    import torch
+
+    want = fn(*[torch.from_numpy(a) for a in arrays]).numpy()
+    args = [xjit.from_numpy(a) for a in arrays]
+    traced = xjit.jit.trace(fn, tuple(args))
+    scripted = xjit.jit.script(fn)
+    for how, got in (("eager", fn(*args)), ("trace", traced(*args)), ("script", scripted(*args))):
+        got = got.numpy()
+        assert got.dtype == want.dtype and got.shape == want.shape, how
+        np.testing.assert_allclose(got, want, rtol=1e-6, err_msg=how)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_reducing_dim_0_or_minus_1_of_a_0d_tensor_is_the_identity(dtype: str) -> None:
+    """fuzz.programs: `v.sum(-1)` of a 0-d v was a ShapeError, `amax(0)` an IndexError, torch
+    accepts both (a 0-d tensor's dim 0/-1 is itself)."""
+    _compare(zero_dim_reductions, [np.asarray(2.5, dtype=dtype)])
+
+
+@pytest.mark.parametrize("ydtype", ["float64", "int64", "float32"])
+def test_0d_tensor_promotes_like_a_scalar_when_compiled(ydtype: str) -> None:
+    """fuzz.programs: float32 [2, 3] * float64 [] gave float64 in xjit (eager, trace, script)."""
+    x = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
+    _compare(mixed_rank_promotion, [x, np.asarray(3, dtype=ydtype)])
+
+
+def bool_add(v, y):
+    return (y + v).sum(), v + True
+
+
+def test_bool_plus_bool_is_or_when_compiled() -> None:
+    """fuzz.programs: compiled `y + v` of two bool tensors was xor (an i1 addi wraps), so
+    [F, T] + [T, T] summed to 1 where torch (and eager xjit) give 2."""
+    import torch
+
+    v, y = np.array([False, True]), np.array([True, True])
+    want = [t.numpy() for t in bool_add(torch.from_numpy(v), torch.from_numpy(y))]
+    args = (xjit.from_numpy(v), xjit.from_numpy(y))
+    for how, c in (
+        ("trace", xjit.jit.trace(bool_add, args)),
+        ("script", xjit.jit.script(bool_add)),
+    ):
+        got = [t.numpy() for t in c(*args)]
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and np.array_equal(g, w), (how, g, w)
