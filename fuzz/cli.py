@@ -151,38 +151,10 @@ def judge(tool: Tool, o: Outcome, wrong: str | None) -> str | None:
     return None
 
 
-# Known findings that the cli branch fixes (issue 11, "CLI and IR"; xjit/opt.py, xjit/run.py and
-# the dialects' verifiers): the CI slice (tests/test_fuzz_slice.py) and `--allow-known` do not
-# fail on these exact categories. Remove each entry when its fix is merged.
-_KNOWN = [
-    # item 2: no dominance check; a use-before-def then reaches the lowering, whose message
-    # prints the value's Python repr ("value <OpResult[...] ...> has no lowering")
-    "accepted-wrong:self-use",
-    "accepted-wrong:use-of-later-def",
-    "python-repr",
-    # item 2: `torch.global_slot.get @nope` of an undeclared slot verifies
-    "accepted-wrong:undeclared-slot",
-    # item 2: torch.aten.where.self accepts a non-bool condition
-    "accepted-wrong:where-non-bool-condition",
-    # item 2: a loop.nest with a reduction iterator and no store verifies
-    "accepted-wrong:reduction-without-store",
-    # item 3: 300 nested builtin.module
-    "internal-error:RecursionError:maximum-recursion-depth-exceeded",
-    # item 3: a verifier error in a generic-form op: `_locate` re-lexes a string literal
-    "internal-error:ParseError:no-message",
-    # item 3: integer literals over 4,300 digits; an out-of-range i64
-    "internal-error:ValueError:exceeds-the-limit-digits",
-    "internal-error:ValueError:integer-value-is-out",
-    # item 3: a float16 .npy input to xjit-run
-    "internal-error:TypeError:unsupported-dtype-float-xjit",
-    # new (this fuzzer): linalg.generic `iterator_types = ["pa,rallel"]` is "internal error:
-    # ValueError: 'pa,rallel' is not a valid IteratorType" (xDSL's linalg parser; the CLI's
-    # catch-all)
-    "internal-error:ValueError:parallel-is-not-a",
-    # new (this fuzzer): a verifier error xjit-opt does not locate: `func.func @f(%n: i32) {\n}`
-    # is "<file>: error: module does not verify: Operation func.func contains empty block ..."
-    "unlocated:module-does-not-verify",
-]
+# Finding categories tolerated by `--allow-known` while their fix is pending: every issue-11
+# category the first runs found is fixed (branch cli, merged) and each has a regression test, so
+# none is tolerated now. Add an entry only with the issue that will remove it.
+_KNOWN: list[str] = []
 KNOWN_ISSUE_11 = frozenset(f"{t}:{k}" for t in ("opt", "opt-lower", "run") for k in _KNOWN)
 
 

@@ -17,9 +17,9 @@ SEED = int(os.environ.get("FUZZ_SEED", "0"))
 
 
 def test_cli_fuzz_slice(tmp_path: Path) -> None:
-    # KNOWN_ISSUE_11: the exact categories of issue 11 "CLI and IR" that the cli branch fixes
-    # (see fuzz/cli.py); the integrator removes each entry once that fix is merged.
-    s = cli.fuzz(SEED, 100, timeout=20, cross_check=50, allowed=cli.KNOWN_ISSUE_11)
+    # No finding is tolerated: KNOWN_ISSUE_11 is empty since the issue-11 fixes landed.
+    assert not cli.KNOWN_ISSUE_11
+    s = cli.fuzz(SEED, 100, timeout=20, cross_check=50)
     assert s.inputs == 100
     assert s.exit_status == 0, (
         s.report(tmp_path) + f"\nreproduce: python -m fuzz.cli --seed {SEED} --count 100"

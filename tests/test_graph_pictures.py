@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import optional_dependency_missing
 from models import MyCell
 from xdsl.ir import BlockArgument
 
@@ -75,8 +76,9 @@ def test_jupyter_without_graphviz_shows_the_dot_text_and_a_hint(monkeypatch) -> 
     assert "digraph G {" in bundle["text/plain"] and display.HINT in bundle["text/plain"]
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="optional: Graphviz `dot` not installed")
 def test_dot_renders_with_graphviz() -> None:
+    if shutil.which("dot") is None:
+        pytest.skip(optional_dependency_missing("dot"))
     traced = _traced_cell()
     for text in (traced.graph_dot(), traced.forward.fusion_dot()):
         done = subprocess.run(["dot", "-Tsvg"], input=text, capture_output=True, text=True)
