@@ -100,7 +100,10 @@ def load_models(backend: str) -> ModuleType:
     return mod
 
 
-def load_backends() -> Backends:
+def load_backends(configure_torch: bool = True) -> Backends:
+    """xjit and (when importable) PyTorch with the models built for each. `configure_torch`
+    sets PyTorch's process-wide state for timing (1 thread, grad disabled); callers that only
+    build models (the golden-source test) keep the process as it was."""
     import xjit
 
     xm = load_models("xjit")
@@ -108,6 +111,8 @@ def load_backends() -> Backends:
         import torch
     except Exception as e:  # not installed: the torch columns say so
         return Backends(xjit, xm, None, None, f"PyTorch not importable ({type(e).__name__}: {e})")
+    if not configure_torch:
+        return Backends(xjit, xm, torch, load_models("torch"))
     torch.set_num_threads(1)
     try:
         torch.set_num_interop_threads(1)

@@ -31,7 +31,7 @@ from xjit.frontends.torch_export import (
     source_line,
 )
 from xjit.ops import types as T
-from xjit.ops.registry import REGISTRY, OpDef, _ensure_loaded
+from xjit.ops.registry import REGISTRY, OpDef, ensure_loaded
 
 
 class UnsupportedOpsError(TorchImportError):
@@ -88,7 +88,7 @@ class GraphImporter:
     def __init__(self, ep: Any) -> None:
         import torch
 
-        _ensure_loaded()
+        ensure_loaded()
         self.torch = torch
         self.ep = ep
         self.graph = ep.graph

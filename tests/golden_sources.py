@@ -38,7 +38,7 @@ def _bench_sources() -> dict[str, Callable[[], str]]:
         sys.path.append(str(BENCH))  # after tests/: bench/models.py must not shadow tests/models.py
     import workloads as W  # bench/workloads.py
 
-    B = W.load_backends()
+    B = W.load_backends(configure_torch=False)  # leave torch's global state to the tests
     out: dict[str, Callable[[], str]] = {}
     for build in W.GROUPS.values():
         made = build(B, np.random.default_rng(0))
