@@ -351,14 +351,6 @@ def types_compatible(a: ValueTensorType, b: ValueTensorType) -> bool:
 # terminator; values defined above may be used inside (no isolation), as in torch-mlir.
 
 
-def _print_yield_types(printer: Printer, values: Sequence[SSAValue]) -> None:
-    if values:
-        printer.print_string(" ")
-        printer.print_list(values, printer.print_operand)
-        printer.print_string(" : ")
-        printer.print_list([v.type for v in values], printer.print_attribute)
-
-
 @irdl_op_definition
 class PrimIfYieldOp(IRDLOperation):
     """`torch.prim.If.yield %x : !torch.vtensor`: the value(s) of one branch of a `torch.prim.If`."""

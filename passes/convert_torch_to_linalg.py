@@ -586,38 +586,6 @@ class LinalgBuilder:
             [indices], [idx_map], init, AffineMap.identity(n), ["parallel"] * n, body
         )
 
-    def _select_masked_sum(self, x: SSAValue, dim: int, index: SSAValue) -> SSAValue:
-        """(Unused) x.select(dim, i) as a masked sum over `dim`: a copy costing a pass over x."""
-        rt = self.result()
-        rank = self.rank(x)
-        size = _dim(self.b, x, dim)
-        idx = cast_scalar(self.b, index, i64)
-        idx = self.b.insert(arith.IndexCastOp(idx, IndexType())).result
-        zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
-        neg = self.b.insert(arith.CmpiOp(idx, zero, "slt")).result
-        wrapped = self.b.insert(arith.AddiOp(idx, size)).result
-        idx = self.b.insert(arith.SelectOp(neg, wrapped, idx)).result
-        k = rank - 1  # the reduction loop, last
-        exprs = [AffineDimExpr(d if d < dim else d - 1) for d in range(rank)]
-        exprs[dim] = AffineDimExpr(k)
-        in_map = AffineMap(rank, 0, tuple(exprs))
-        out_map = AffineMap(rank, 0, tuple(AffineDimExpr(d) for d in range(rank - 1)))
-        sources = [(x, d if d < dim else d + 1) for d in range(rank - 1)]
-        init = empty_like_dims(self.b, rt, sources)
-        et = rt.element_type
-        z = self.b.insert(scalar_constant(0, et)).result
-        acc = self.b.insert(FillOp([z], [init], [rt])).results[0]
-
-        def body(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
-            i = bb.insert(IndexOp(k)).result
-            hit = bb.insert(arith.CmpiOp(i, idx, "eq")).result
-            picked = o.select(hit, a[0], 0)
-            return o.logical_or(picked, a[1]) if et == i1 else o.add(picked, a[1])
-
-        return self.generic(
-            [x], [in_map], acc, out_map, ["parallel"] * (rank - 1) + ["reduction"], body
-        )
-
 
 def _prod(xs: Sequence[int]) -> int:
     out = 1
@@ -861,11 +829,7 @@ class _FuncLowering:
             for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
         ]
         res = opdef.body(ops, *scalars)
-        res = (
-            ops._val(res, result_type.element_type)
-            if isinstance(res, SSAValue)
-            else ops._val(res, result_type.element_type)
-        )
+        res = ops._val(res, result_type.element_type)
         bb.insert(YieldOp(res))
         generic = GenericOp(
             tensors,

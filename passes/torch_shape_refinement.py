@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -58,7 +58,17 @@ def meet(a: Attribute, b: Attribute) -> Attribute:
 
 
 def _set_type(v: SSAValue, t: Attribute) -> None:
-    v._type = t  # type: ignore[attr-defined]
+    """Retype `v` through xDSL's API (a new SSA value takes the old one's uses)."""
+    if v.type != t:
+        Rewriter.replace_value_with_new_type(v, t)
+
+
+def _key(v: SSAValue) -> tuple[object, int]:
+    """A value's place (its op or block and index): stable across retyping, unlike the value."""
+    if isinstance(v, OpResult):
+        return (v.op, v.index)
+    assert isinstance(v, BlockArgument)
+    return (v.block, v.index)
 
 
 def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
@@ -72,7 +82,7 @@ def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
 
 class _Refiner:
     def __init__(self, strict: bool = False) -> None:
-        self.original: dict[SSAValue, Attribute] = {}
+        self.original: dict[tuple[object, int], Attribute] = {}
         self.strict = strict
 
     def _fail(self, op: Operation, msg: str) -> None:
@@ -81,7 +91,7 @@ class _Refiner:
         raise ShapeError(f"{op.name}{where}: {msg}")
 
     def orig(self, v: SSAValue) -> Attribute:
-        return self.original.setdefault(v, v.type)
+        return self.original.setdefault(_key(v), v.type)
 
     def block(self, block: Block) -> None:
         for op in block.ops:
@@ -104,7 +114,7 @@ class _Refiner:
                 except (NotImplementedError, TypeError, ValueError):
                     inferred = None
             outs = inferred if isinstance(inferred, tuple) else (inferred,)
-            for r, m in zip(op.results, outs, strict=False):
+            for r, m in zip(list(op.results), outs, strict=False):
                 base = self.orig(r)
                 if isinstance(m, TensorMeta) and isinstance(base, td.ValueTensorType):
                     t = td.ValueTensorType.of(m.shape, m.dtype)
@@ -120,28 +130,28 @@ class _Refiner:
         elif isinstance(op, td.PrimTupleUnpackOp):
             t = op.tup.type
             assert isinstance(t, td.TupleType)
-            for r, ct in zip(op.results, t.contained_types.data, strict=True):
+            for r, ct in zip(list(op.results), t.contained_types.data, strict=True):
                 _set_type(r, ct)
         elif isinstance(op, td.PrimIfOp):
             self.block(op.then_region.block)
             self.block(op.else_region.block)
             ty, ey = op.then_region.block.last_op, op.else_region.block.last_op
             assert isinstance(ty, td.PrimIfYieldOp) and isinstance(ey, td.PrimIfYieldOp)
-            for i, r in enumerate(op.results):
+            for i in range(len(op.results)):
                 t = join(ty.operands[i].type, ey.operands[i].type)
-                _set_type(r, t)
+                _set_type(op.results[i], t)
                 for y in (ty, ey):
                     y.operands[i] = _cast_to(y.operands[i], t, y)
         elif isinstance(op, td.PrimLoopOp):
             blk = op.body.block
             types = [v.type for v in op.iter_args_init]
             for _ in range(8):
-                for a, t in zip(blk.args[1:], types, strict=True):
+                for a, t in zip(list(blk.args[1:]), types, strict=True):
                     _set_type(a, t)
                 for inner in blk.walk():
-                    for r in inner.results:
-                        if r in self.original:
-                            _set_type(r, self.original[r])
+                    for r in list(inner.results):
+                        if _key(r) in self.original:
+                            _set_type(r, self.original[_key(r)])
                 self.block(blk)
                 cond = blk.last_op
                 assert isinstance(cond, td.PrimLoopConditionOp)
