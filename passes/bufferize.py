@@ -91,6 +91,7 @@ _CONTRACT_OPS = frozenset(
         "tensor.collapse_shape",
         "tensor.expand_shape",
         "tensor.insert_slice",
+        "tensor.cast",
         "scf.for",
         "scf.if",
         "scf.while",
@@ -101,7 +102,7 @@ _CONTRACT_OPS = frozenset(
 # Ops whose results may alias a tensor operand (after bufferization they return or carry the
 # same buffer): a buffer used by one of them must not be written in place afterwards.
 _VIEW_OPS = (tensor.ExtractSliceOp, tensor.CollapseShapeOp, tensor.ExpandShapeOp)
-_ALIASING_USERS = (scf.ForOp, scf.WhileOp, *_VIEW_OPS, linalg.TransposeOp)
+_ALIASING_USERS = (scf.ForOp, scf.WhileOp, *_VIEW_OPS, linalg.TransposeOp, tensor.CastOp)
 _SCALAR_DIALECTS = ("arith.", "math.")
 
 
@@ -407,6 +408,17 @@ class TensorDimToMemrefDim(RewritePattern):
     def match_and_rewrite(self, op: tensor.DimOp, rewriter: PatternRewriter) -> None:
         source = to_buffer(op.source, rewriter, op)
         rewriter.replace(op, memref.DimOp(source, op.index))
+
+
+class TensorCastToMemrefCast(RewritePattern):
+    """`tensor.cast` (a branch/loop join to `?` sizes) is `memref.cast` of the same buffer."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tensor.CastOp, rewriter: PatternRewriter) -> None:
+        source = identity_buffer(op.source, rewriter, op)
+        cast = memref.CastOp.get(source, buffer_type(op.dest.type))
+        (back,) = to_tensors([cast.results[0]], [op.dest.type])
+        rewriter.replace(op, [cast, back])
 
 
 class GlobalToMemrefGlobal(RewritePattern):
@@ -824,6 +836,7 @@ class Bufferize(ModulePass):
                     ReturnToBuffers(),
                     EmptyToAlloc(),
                     TensorDimToMemrefDim(),
+                    TensorCastToMemrefCast(),
                     GlobalToMemrefGlobal(),
                     GlobalLoadToGetGlobal(),
                     TransposeToView(views),

@@ -536,15 +536,20 @@ class LinalgBuilder:
             ).results[0]
         return v
 
-    def insert_slices(self, pieces: Sequence[tuple[SSAValue, Sequence[int]]]) -> SSAValue:
-        """The result built from `pieces` (tensor, offsets), each a `tensor.insert_slice` into
-        one `tensor.empty`: after bufferization each piece is copied into a subview of one
-        buffer (cat, stack)."""
+    def insert_slices(
+        self,
+        pieces: Sequence[tuple[SSAValue, Sequence[int | SSAValue]]],
+        init: SSAValue | None = None,
+    ) -> SSAValue:
+        """The result built from `pieces` (tensor, offsets; an offset may be a run-time `index`),
+        each a `tensor.insert_slice` into one `tensor.empty` (`init`, or one sized like the
+        first piece): after bufferization each piece is copied into a subview of one buffer
+        (cat, stack)."""
         rt = self.result()
         sources: list[tuple[SSAValue, int] | None] = [
             (pieces[0][0], k) if pieces else None for k in range(rt.get_num_dims())
         ]
-        acc = empty_like_dims(self.b, rt, sources)
+        acc = init if init is not None else empty_like_dims(self.b, rt, sources)
         for t, offsets in pieces:
             tt = t.type
             assert isinstance(tt, TensorType)
@@ -553,18 +558,55 @@ class LinalgBuilder:
                 for k, n in enumerate(tt.get_shape())
             ]
             static_sizes = [DYNAMIC_INDEX if not isinstance(s, int) else s for s in sizes]
+            static_offsets = [o if isinstance(o, int) else DYNAMIC_INDEX for o in offsets]
             acc = self.b.insert(
                 tensor.InsertSliceOp.get(
                     t,
                     acc,
                     static_sizes,
-                    list(offsets),
+                    static_offsets,
                     [1] * len(offsets),
+                    offsets=[o for o in offsets if not isinstance(o, int)],
                     sizes=[s for s in sizes if not isinstance(s, int)],
                     result_type=rt,
                 )
             ).result
         return acc
+
+    def concat_dynamic(self, xs: Sequence[SSAValue], dim: int) -> SSAValue:
+        """cat of `xs` along `dim` where some of them have a `?` size there (a loop that grows
+        a tensor): offsets and the result's size are summed at run time."""
+        rt = self.result()
+        et = rt.element_type
+        xs = [x if x.type.element_type == et else self.convert(x, et) for x in xs]  # type: ignore[attr-defined]
+        offset: SSAValue | int = 0
+        pieces: list[tuple[SSAValue, Sequence[int | SSAValue]]] = []
+        for x in xs:
+            offsets: list[int | SSAValue] = [0] * self.rank(x)
+            offsets[dim] = offset
+            pieces.append((x, offsets))
+            n = x.type.get_shape()[dim]  # type: ignore[attr-defined]
+            size = _dim(self.b, x, dim) if n == DYNAMIC_INDEX else n
+            offset = self._add_index(offset, size)
+        dyn = []
+        for k, n in enumerate(rt.get_shape()):
+            if n == DYNAMIC_INDEX:
+                dyn.append(offset if k == dim else _dim(self.b, xs[0], k))
+        init = self.b.insert(tensor.EmptyOp(dyn, rt)).tensor
+        return self.insert_slices(pieces, init)
+
+    def _add_index(self, a: SSAValue | int, b: SSAValue | int) -> SSAValue | int:
+        if isinstance(a, int) and isinstance(b, int):
+            return a + b
+        if isinstance(a, int) and a == 0:
+            return b
+        va, vb = (
+            self.b.insert(arith.ConstantOp.from_int_and_width(v, IndexType())).result
+            if isinstance(v, int)
+            else v
+            for v in (a, b)
+        )
+        return self.b.insert(arith.AddiOp(va, vb)).result
 
     def gather_rows(self, weight: SSAValue, indices: SSAValue) -> SSAValue:
         """result[i..., j] = weight[indices[i...], j] (embedding): a `linalg.generic` over the
@@ -658,6 +700,22 @@ def assert_dims_agree(
             )
 
 
+def static_info_cast(b: Builder, x: SSAValue, to: Attribute) -> SSAValue:
+    """`torch.tensor_static_info_cast` as `tensor.cast` (a no-op when the builtin types agree).
+    Shape refinement inserts them where a branch or loop joins sizes to `?`; a cast that makes
+    a `?` dim static again is checked at run time (tensor.cast only asserts it)."""
+    xt = x.type
+    if xt == to:
+        return x
+    assert isinstance(xt, TensorType) and isinstance(to, TensorType)
+    for k, (src, dst) in enumerate(zip(xt.get_shape(), to.get_shape(), strict=True)):
+        if src == DYNAMIC_INDEX and dst != DYNAMIC_INDEX:
+            want = b.insert(arith.ConstantOp.from_int_and_width(dst, IndexType())).result
+            ok = b.insert(arith.CmpiOp(_dim(b, x, k), want, "eq")).result
+            b.insert(cf.AssertOp(ok, f"torch.tensor_static_info_cast: dimension {k} is not {dst}"))
+    return b.insert(tensor.CastOp(x, to)).dest
+
+
 # A run-time scalar still takes part in type promotion by its kind (torch: an int tensor plus
 # a float scalar computes in float): a stand-in of that kind for the compute-dtype rule.
 _SCALAR_KIND_STANDIN: dict[type[Attribute], object] = {
@@ -748,6 +806,10 @@ class _FuncLowering:
             self.map[op.result] = b.insert(
                 ml_program.GlobalLoadConstantOp(SymbolRefAttr(name), ty)
             ).results[0]
+        elif isinstance(op, td.TensorStaticInfoCastOp):
+            self.map[op.result] = static_info_cast(
+                b, self.lookup(op.operand), convert_type(op.result.type)
+            )
         elif isinstance(op, td.AtenOp):
             self.lower_aten(b, op)
         elif isinstance(op, func.ReturnOp):

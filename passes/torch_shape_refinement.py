@@ -13,6 +13,7 @@ between equal types are removed, and function result types follow the returned v
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects import func
@@ -22,6 +23,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xjit.dialects import torch as td
+from xjit.ops.registry import UNKNOWN
 from xjit.ops.types import ShapeError, TensorMeta
 
 
@@ -80,6 +82,21 @@ def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
     return cast.result
 
 
+def value_of(v: SSAValue) -> Any:
+    """What a shape rule sees for `v` (`td._meta_or_const`), where scalar ops are evaluated
+    through their registry `fold`, without rewriting them: `x.size(0)` on an operand refined to
+    a static shape is that size, so `x.reshape((x.size(0), -1))` keeps its rank. (Rewriting
+    here would be wrong: inside a loop body, types are guesses until the fixpoint.)"""
+    owner = v.owner
+    if isinstance(owner, td.AtenOp) and owner.OPDEF.fold is not None and len(owner.results) == 1:
+        folded = owner.OPDEF.fold(*(value_of(o) for o in owner.operands))
+        return UNKNOWN if folded is None else folded
+    if isinstance(owner, td.PrimListConstructOp):
+        vals = [value_of(e) for e in owner.elements]
+        return UNKNOWN if any(x is UNKNOWN for x in vals) else vals
+    return td._meta_or_const(v)
+
+
 class _Refiner:
     def __init__(self, strict: bool = False) -> None:
         self.original: dict[tuple[object, int], Attribute] = {}
@@ -99,7 +116,7 @@ class _Refiner:
 
     def op(self, op: Operation) -> None:
         if isinstance(op, td.AtenOp):
-            metas = [td._meta_or_const(v) for v in op.operands]
+            metas = [value_of(v) for v in op.operands]
             if any(
                 isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas
             ):

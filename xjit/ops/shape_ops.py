@@ -492,11 +492,11 @@ def _cat_lower(L: Any, xs: list[Any], dim: int = 0) -> Any:
     rank = L.rank(xs[0])
     d = normalize_dim(dim, rank)
     et = L.result().element_type
+    if any(_static_shape(x)[d] < 0 for x in xs):
+        return L.concat_dynamic(xs, d)  # a `?` size along `d` (a loop growing a tensor)
     pieces, offset = [], 0
     for x in xs:
         n = _static_shape(x)[d]
-        if n < 0:
-            raise NotImplementedError("cat along a dim of unknown size")
         if n:
             if x.type.element_type != et:  # promote first (an elementwise copy)
                 x = L.convert(x, et)
