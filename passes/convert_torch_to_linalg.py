@@ -749,7 +749,7 @@ class ReturnConversion(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: func.ReturnOp, rewriter: PatternRewriter) -> None:
         if any(is_torch_type(v.type) for v in op.arguments):
-            rewriter.replace_op(op, func.ReturnOp(*[lowered(v) for v in op.arguments]))
+            rewriter.replace(op, func.ReturnOp(*[lowered(v) for v in op.arguments]))
 
 
 class GlobalSlotConversion(RewritePattern):
@@ -760,7 +760,7 @@ class GlobalSlotConversion(RewritePattern):
         g = ml_program.GlobalOp(
             op.sym_name, convert_type(op.type), None, None, StringAttr("private")
         )
-        rewriter.replace_op(op, g, [])
+        rewriter.replace(op, g, [])
 
 
 class ConstantConversion(TorchConversionPattern):

@@ -107,7 +107,7 @@ class IfConversion(TorchConversionPattern):
 class IfYieldConversion(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if isinstance(op, td.PrimIfYieldOp):
-            rewriter.replace_op(op, scf.YieldOp(*[lowered(v) for v in op.results_]))
+            rewriter.replace(op, scf.YieldOp(*[lowered(v) for v in op.results_]))
 
 
 class LoopConversion(TorchConversionPattern):
@@ -170,13 +170,13 @@ class LoopConditionConversion(RewritePattern):
             return
         carried = [lowered(v) for v in op.iter_args]
         if isinstance(op.parent_op(), scf.ForOp):
-            rewriter.replace_op(op, scf.YieldOp(*carried))
+            rewriter.replace(op, scf.YieldOp(*carried))
             return
         index = op.parent_block().args[0]  # type: ignore[union-attr]
         one = arith.ConstantOp.from_int_and_width(1, i64)
         nxt = arith.AddiOp(index, one)
         go = lowered(op.should_continue)
-        rewriter.replace_op(op, [one, nxt, scf.YieldOp(nxt, go, *carried)], [])
+        rewriter.replace(op, [one, nxt, scf.YieldOp(nxt, go, *carried)], [])
 
 
 class UnpackConversion(RewritePattern):
@@ -187,7 +187,7 @@ class UnpackConversion(RewritePattern):
             owner = op.tup.owner
             if not isinstance(owner, td.PrimTupleConstructOp):
                 raise DiagnosticException(f"value {op.tup} has no lowering")
-            rewriter.replace_op(op, [], list(owner.elements))
+            rewriter.replace(op, [], list(owner.elements))
         elif isinstance(op, td.PrimListUnpackOp):
             owner = op.lst.owner
             if not isinstance(owner, td.PrimListConstructOp) or len(owner.elements) != len(
@@ -199,7 +199,7 @@ class UnpackConversion(RewritePattern):
                 )
             for v in owner.elements:
                 lowered(v)  # a list of values that have a lowering
-            rewriter.replace_op(op, [], list(owner.elements))
+            rewriter.replace(op, [], list(owner.elements))
 
 
 # -- scalar ops -----------------------------------------------------------------------------------

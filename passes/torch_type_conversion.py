@@ -20,6 +20,7 @@ op), on xDSL's pattern rewriter:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -58,6 +59,7 @@ def element_type(dt: DType) -> Attribute:
     return a
 
 
+@functools.lru_cache(maxsize=4096)  # types are immutable; building a TensorType is costly
 def convert_type(t: Attribute) -> Attribute:
     if isinstance(t, td.ValueTensorType):
         meta = t.meta
@@ -127,8 +129,8 @@ def cast_scalar(b: Builder, v: SSAValue, to: Attribute) -> SSAValue:
 def _bridged(v: SSAValue) -> SSAValue | None:
     """The builtin value behind a bridge, or None if `v` is not a bridge's result."""
     owner = v.owner
-    if isinstance(owner, UnrealizedConversionCastOp) and len(owner.inputs) == 1:
-        return owner.inputs[0]
+    if type(owner) is UnrealizedConversionCastOp and len(owner.operands) == 1:
+        return owner.operands[0]
     return None
 
 
@@ -179,6 +181,12 @@ def operand_arg(v: SSAValue) -> Any:
 # -- results: bridges ---------------------------------------------------------------------------
 
 
+def _bridge(value: SSAValue, torch_type: Attribute) -> UnrealizedConversionCastOp:
+    # `create`, not the IRDL builder: one bridge per converted value, and the builder's
+    # argument checking made them a third of the pass's time.
+    return UnrealizedConversionCastOp.create(operands=[value], result_types=[torch_type])
+
+
 def replace_with_bridges(
     rewriter: PatternRewriter, op: Operation, values: Sequence[SSAValue]
 ) -> None:
@@ -191,13 +199,13 @@ def replace_with_bridges(
             raise DiagnosticException(
                 f"lowering of {op.name} produced {n.type}, expected {expected}"
             )
-        bridges.append(UnrealizedConversionCastOp.get([n], [r.type]))
-    rewriter.replace_op(op, bridges, [b.results[0] for b in bridges])
+        bridges.append(_bridge(n, r.type))
+    rewriter.replace(op, bridges, [b.results[0] for b in bridges])
 
 
 def bridge_to(value: SSAValue, torch_type: Attribute, at: InsertPoint) -> SSAValue:
     """A bridge of builtin `value` (a new block argument) back to `torch_type`, at `at`."""
-    bridge = UnrealizedConversionCastOp.get([value], [torch_type])
+    bridge = _bridge(value, torch_type)
     Builder(at).insert(bridge)
     return bridge.results[0]
 
