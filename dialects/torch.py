@@ -47,6 +47,7 @@ from xdsl.traits import (
     ConstantLike,
     HasCanonicalizationPatternsTrait,
     HasParent,
+    HasShapeInferencePatternsTrait,
     IsTerminator,
     Pure,
     RecursiveMemoryEffect,
@@ -80,6 +81,18 @@ class TorchCanonicalization(HasCanonicalizationPatternsTrait):
         from xjit.passes.torch_canonicalization import PATTERNS
 
         return PATTERNS
+
+
+class TorchShapeInference(HasShapeInferencePatternsTrait):
+    """Refines an op's result types from its operands' (for aten ops: the registry's shape
+    rule). Patterns in passes/torch_shape_refinement.py; driven by `torch-shape-refinement`,
+    which also joins control flow, or by upstream `shape-inference` on straight-line code."""
+
+    @classmethod
+    def get_shape_inference_patterns(cls) -> tuple[Any, ...]:
+        from xjit.passes.torch_shape_refinement import SHAPE_PATTERNS
+
+        return SHAPE_PATTERNS
 
 
 # -- constants -------------------------------------------------------------------------------
@@ -248,7 +261,7 @@ class PrimTupleConstructOp(IRDLOperation):
     name = "torch.prim.TupleConstruct"
     elements = var_operand_def()
     result = result_def(TupleType)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), TorchShapeInference())
     assembly_format = "$elements attr-dict `:` type($elements) `->` type($result)"
 
     def __init__(self, elements: Sequence[SSAValue | Operation]):
@@ -271,7 +284,7 @@ class PrimTupleUnpackOp(IRDLOperation):
     name = "torch.prim.TupleUnpack"
     tup = operand_def(TupleType)
     results_ = var_result_def()
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), TorchShapeInference())
     assembly_format = "$tup attr-dict `:` type($tup) `->` type($results_)"
 
     def __init__(self, tup: SSAValue | Operation):
@@ -319,7 +332,7 @@ class TensorStaticInfoCastOp(IRDLOperation):
     name = "torch.tensor_static_info_cast"
     operand = operand_def(ValueTensorType)
     result = result_def(ValueTensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), TorchShapeInference())
     assembly_format = "$operand attr-dict `:` type($operand) `to` type($result)"
 
     def __init__(self, operand: SSAValue | Operation, result_type: Attribute):
@@ -767,6 +780,7 @@ def _make_aten_op(opdef: OpDef) -> type[IRDLOperation]:
     for rn, rt in zip(result_names, rets):
         ns[rn] = result_def(_RESULT_CONSTRAINTS.get(rt, AnyAttr()))
     traits = [Pure(), TorchCanonicalization()] if not opdef.attrs.get("impure") else []
+    traits.append(TorchShapeInference())
     ns["traits"] = traits_def(*traits)
     operands = " `,` ".join(f"${n}" for n in operand_names)
     types = " `,` ".join(f"type(${n})" for n in operand_names)
