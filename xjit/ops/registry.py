@@ -6,6 +6,10 @@ shape/dtype rule, its eager numpy semantics, and how it is compiled: an elementw
 (for non-elementwise ops lowered directly to linalg) or a `decompose` function (rewritten into
 other torch ops). Adding an op means adding one entry in one of the `xjit/ops/*_ops.py` files.
 
+The compiler reads the entries through two hooks: the `TorchShapeInference` trait of every
+generated op class applies `shape` (torch-shape-refinement, upstream shape-inference), and the
+one `AtenConversion` pattern of convert-torch-to-linalg applies `body`/`lower` (docs/passes.md).
+
 Nothing here imports xDSL: eager use of xjit stays light.
 """
 
