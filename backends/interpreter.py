@@ -121,6 +121,10 @@ class XjitMemRefFunctions(InterpreterFunctions):
         array, index = args
         return (array.shape[index],)
 
+    @impl(memref.CastOp)
+    def run_cast(self, interpreter: Interpreter, op: memref.CastOp, args: PythonValues):
+        return (args[0],)  # the same buffer, seen with `?` (or static) sizes
+
     @impl(memref.CopyOp)
     def run_copy(self, interpreter: Interpreter, op: memref.CopyOp, args: PythonValues):
         source, dest = args

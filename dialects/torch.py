@@ -48,6 +48,7 @@ from xdsl.traits import (
     ConstantLike,
     HasCanonicalizationPatternsTrait,
     HasParent,
+    HasShapeInferencePatternsTrait,
     IsTerminator,
     Pure,
     RecursiveMemoryEffect,
@@ -94,6 +95,18 @@ def _registered(trait: Any) -> tuple[Any, ...]:
             "through xjit.dialects (make_context) or import xjit.dialects.torch_canonicalization"
         )
     return trait.patterns
+
+
+class TorchShapeInference(HasShapeInferencePatternsTrait):
+    """Refines an op's result types from its operands' (for aten ops: the registry's shape
+    rule). Patterns in passes/torch_shape_refinement.py; driven by `torch-shape-refinement`,
+    which also joins control flow, or by upstream `shape-inference` on straight-line code."""
+
+    @classmethod
+    def get_shape_inference_patterns(cls) -> tuple[Any, ...]:
+        from xjit.passes.torch_shape_refinement import SHAPE_PATTERNS
+
+        return SHAPE_PATTERNS
 
 
 # -- constants -------------------------------------------------------------------------------
@@ -266,7 +279,7 @@ class PrimTupleConstructOp(IRDLOperation):
     name = "torch.prim.TupleConstruct"
     elements = var_operand_def()
     result = result_def(TupleType)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), TorchShapeInference())
     assembly_format = "$elements attr-dict `:` type($elements) `->` type($result)"
 
     def __init__(self, elements: Sequence[SSAValue | Operation]):
@@ -289,7 +302,7 @@ class PrimTupleUnpackOp(IRDLOperation):
     name = "torch.prim.TupleUnpack"
     tup = operand_def(TupleType)
     results_ = var_result_def()
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), TorchShapeInference())
     assembly_format = "$tup attr-dict `:` type($tup) `->` type($results_)"
 
     def __init__(self, tup: SSAValue | Operation):
@@ -337,7 +350,7 @@ class TensorStaticInfoCastOp(IRDLOperation):
     name = "torch.tensor_static_info_cast"
     operand = operand_def(ValueTensorType)
     result = result_def(ValueTensorType)
-    traits = traits_def(Pure())
+    traits = traits_def(Pure(), TorchShapeInference())
     assembly_format = "$operand attr-dict `:` type($operand) `to` type($result)"
 
     def __init__(self, operand: SSAValue | Operation, result_type: Attribute):
@@ -367,14 +380,6 @@ def types_compatible(a: ValueTensorType, b: ValueTensorType) -> bool:
 # -- control flow ------------------------------------------------------------------------------
 # torch-mlir's structured control flow. Both ops have single-block regions ending in their own
 # terminator; values defined above may be used inside (no isolation), as in torch-mlir.
-
-
-def _print_yield_types(printer: Printer, values: Sequence[SSAValue]) -> None:
-    if values:
-        printer.print_string(" ")
-        printer.print_list(values, printer.print_operand)
-        printer.print_string(" : ")
-        printer.print_list([v.type for v in values], printer.print_attribute)
 
 
 @irdl_op_definition
@@ -822,6 +827,7 @@ def _make_aten_op(opdef: OpDef) -> type[IRDLOperation]:
     for rn, rt in zip(result_names, rets):
         ns[rn] = result_def(_RESULT_CONSTRAINTS.get(rt, AnyAttr()))
     traits = [Pure(), TorchCanonicalization()] if not opdef.attrs.get("impure") else []
+    traits.append(TorchShapeInference())
     ns["traits"] = traits_def(*traits)
     operands = " `,` ".join(f"${n}" for n in operand_names)
     types = " `,` ".join(f"type(${n})" for n in operand_names)

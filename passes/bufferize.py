@@ -93,6 +93,7 @@ _CONTRACT_OPS = frozenset(
         "tensor.collapse_shape",
         "tensor.expand_shape",
         "tensor.insert_slice",
+        "tensor.cast",
         "scf.for",
         "scf.if",
         "scf.while",
@@ -103,7 +104,7 @@ _CONTRACT_OPS = frozenset(
 # Ops whose results may alias a tensor operand (after bufferization they return or carry the
 # same buffer): a buffer used by one of them must not be written in place afterwards.
 _VIEW_OPS = (tensor.ExtractSliceOp, tensor.CollapseShapeOp, tensor.ExpandShapeOp)
-_ALIASING_USERS = (scf.ForOp, scf.WhileOp, *_VIEW_OPS, linalg.TransposeOp)
+_ALIASING_USERS = (scf.ForOp, scf.WhileOp, *_VIEW_OPS, linalg.TransposeOp, tensor.CastOp)
 _SCALAR_DIALECTS = ("arith.", "math.")
 
 
@@ -409,6 +410,17 @@ class TensorDimToMemrefDim(RewritePattern):
     def match_and_rewrite(self, op: tensor.DimOp, rewriter: PatternRewriter) -> None:
         source = to_buffer(op.source, rewriter, op)
         rewriter.replace(op, memref.DimOp(source, op.index))
+
+
+class TensorCastToMemrefCast(RewritePattern):
+    """`tensor.cast` (a branch/loop join to `?` sizes) is `memref.cast` of the same buffer."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: tensor.CastOp, rewriter: PatternRewriter) -> None:
+        source = identity_buffer(op.source, rewriter, op)
+        cast = memref.CastOp.get(source, buffer_type(op.dest.type))
+        (back,) = to_tensors([cast.results[0]], [op.dest.type])
+        rewriter.replace(op, [cast, back])
 
 
 class GlobalToMemrefGlobal(RewritePattern):
@@ -825,6 +837,7 @@ class Bufferize(ModulePass):
                     ReturnToBuffers(),
                     EmptyToAlloc(),
                     TensorDimToMemrefDim(),
+                    TensorCastToMemrefCast(),
                     GlobalToMemrefGlobal(),
                     GlobalLoadToGetGlobal(),
                     TransposeToView(views),

@@ -20,12 +20,9 @@ from xdsl.dialects import arith, cf, func, math, ml_program, tensor
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AffineMapAttr,
-    AnyFloat,
     DenseArrayBase,
     Float64Type,
-    FloatAttr,
     IndexType,
-    IntegerType,
     ModuleOp,
     StringAttr,
     SymbolRefAttr,
@@ -38,52 +35,37 @@ from xdsl.dialects.linalg.ops import FillOp, GenericOp, IndexOp, MatmulOp, Trans
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
-from xjit.ops.registry import OpDef
-from xjit.ops.types import DType
-from xjit.passes.linalg_fuse_elementwise import tag_origins
-from xjit.passes.torch_control_flow import lower_prim, lower_scalar_aten, select_view
+from xjit.ops.registry import UNKNOWN, OpDef
+from xjit.passes.linalg_fuse_elementwise import origin_loc
+from xjit.passes.torch_control_flow import CONTROL_FLOW_PATTERNS, lower_scalar_aten, select_view
+from xjit.passes.torch_type_conversion import (
+    PYTHON_VALUE_OPS,
+    FirstErrorApplier,
+    TorchConversionPattern,
+    bridge_to,
+    cast_scalar,
+    constant_of,
+    convert_type,
+    element_type,
+    erase_bridges,
+    is_float,
+    is_torch_type,
+    lowered,
+    operand_arg,
+    scalar_constant,
+)
 
-# -- types -----------------------------------------------------------------------------------
-
-
-def element_type(dt: DType) -> Attribute:
-    """Builtin element type of a torch dtype: signedness lives in the ops, as in upstream MLIR."""
-    a = td.dtype_attr(dt)
-    if isinstance(a, IntegerType):
-        return IntegerType(a.width.data)
-    return a
-
-
-def convert_type(t: Attribute) -> Attribute:
-    if isinstance(t, td.ValueTensorType):
-        meta = t.meta
-        if meta.shape is None or meta.dtype is None:
-            raise DiagnosticException(
-                f"cannot lower {t}: rank and dtype must be known (run shape refinement first)"
-            )
-        dims = [DYNAMIC_INDEX if d is None else d for d in meta.shape]
-        return TensorType(element_type(meta.dtype), dims)
-    if isinstance(t, td.IntType):
-        return i64
-    if isinstance(t, td.FloatType):
-        return Float64Type()
-    if isinstance(t, td.BoolType):
-        return i1
-    raise DiagnosticException(f"cannot lower a value of type {t} to builtin types")
-
-
-def _is_float(t: Attribute) -> bool:
-    return isinstance(t, AnyFloat)
-
-
-def scalar_constant(value: float | int | bool, ty: Attribute) -> arith.ConstantOp:
-    if _is_float(ty):
-        return arith.ConstantOp(FloatAttr(float(value), ty))  # type: ignore[arg-type]
-    return arith.ConstantOp.from_int_and_width(int(value), ty)  # type: ignore[arg-type]
+_is_float = is_float
 
 
 # -- scalar ops for elementwise bodies -------------------------------------------------------
@@ -224,34 +206,6 @@ class ArithScalarOps:
     def select(self, c: Any, x: Any, y: Any) -> SSAValue:
         cond = self._val(c, i1)
         return self.b.insert(arith.SelectOp(cond, self._val(x), self._val(y))).result
-
-
-def cast_scalar(b: Builder, v: SSAValue, to: Attribute) -> SSAValue:
-    """Convert a scalar as torch's type promotion does (ints are signed; bools are 0/1)."""
-    src = v.type
-    if src == to:
-        return v
-    if _is_float(src) and _is_float(to):
-        wider = src.bitwidth < to.bitwidth  # type: ignore[attr-defined]
-        op: Operation = arith.ExtFOp(v, to) if wider else arith.TruncFOp(v, to)  # type: ignore[arg-type]
-    elif isinstance(src, IntegerType) and _is_float(to):
-        op = arith.UIToFPOp(v, to) if src.width.data == 1 else arith.SIToFPOp(v, to)  # type: ignore[arg-type]
-    elif _is_float(src) and to == i1:  # nonzero (NaN included) is true, as torch's .bool()
-        zero = b.insert(scalar_constant(0.0, src)).result
-        op = arith.CmpfOp(v, zero, "une")
-    elif _is_float(src) and isinstance(to, IntegerType):
-        op = arith.FPToSIOp(v, to)
-    elif isinstance(src, IntegerType) and isinstance(to, IntegerType):
-        if to.width.data == 1:
-            zero = b.insert(arith.ConstantOp.from_int_and_width(0, src)).result
-            op = arith.CmpiOp(v, zero, "ne")
-        elif src.width.data < to.width.data:
-            op = arith.ExtUIOp(v, to) if src.width.data == 1 else arith.ExtSIOp(v, to)
-        else:
-            op = arith.TruncIOp(v, to)
-    else:
-        raise DiagnosticException(f"cannot cast {src} to {to}")
-    return b.insert(op).results[0]
 
 
 # -- linalg builder for `lower` functions ------------------------------------------------------
@@ -539,15 +493,20 @@ class LinalgBuilder:
             ).results[0]
         return v
 
-    def insert_slices(self, pieces: Sequence[tuple[SSAValue, Sequence[int]]]) -> SSAValue:
-        """The result built from `pieces` (tensor, offsets), each a `tensor.insert_slice` into
-        one `tensor.empty`: after bufferization each piece is copied into a subview of one
-        buffer (cat, stack)."""
+    def insert_slices(
+        self,
+        pieces: Sequence[tuple[SSAValue, Sequence[int | SSAValue]]],
+        init: SSAValue | None = None,
+    ) -> SSAValue:
+        """The result built from `pieces` (tensor, offsets; an offset may be a run-time `index`),
+        each a `tensor.insert_slice` into one `tensor.empty` (`init`, or one sized like the
+        first piece): after bufferization each piece is copied into a subview of one buffer
+        (cat, stack)."""
         rt = self.result()
         sources: list[tuple[SSAValue, int] | None] = [
             (pieces[0][0], k) if pieces else None for k in range(rt.get_num_dims())
         ]
-        acc = empty_like_dims(self.b, rt, sources)
+        acc = init if init is not None else empty_like_dims(self.b, rt, sources)
         for t, offsets in pieces:
             tt = t.type
             assert isinstance(tt, TensorType)
@@ -556,18 +515,55 @@ class LinalgBuilder:
                 for k, n in enumerate(tt.get_shape())
             ]
             static_sizes = [DYNAMIC_INDEX if not isinstance(s, int) else s for s in sizes]
+            static_offsets = [o if isinstance(o, int) else DYNAMIC_INDEX for o in offsets]
             acc = self.b.insert(
                 tensor.InsertSliceOp.get(
                     t,
                     acc,
                     static_sizes,
-                    list(offsets),
+                    static_offsets,
                     [1] * len(offsets),
+                    offsets=[o for o in offsets if not isinstance(o, int)],
                     sizes=[s for s in sizes if not isinstance(s, int)],
                     result_type=rt,
                 )
             ).result
         return acc
+
+    def concat_dynamic(self, xs: Sequence[SSAValue], dim: int) -> SSAValue:
+        """cat of `xs` along `dim` where some of them have a `?` size there (a loop that grows
+        a tensor): offsets and the result's size are summed at run time."""
+        rt = self.result()
+        et = rt.element_type
+        xs = [x if x.type.element_type == et else self.convert(x, et) for x in xs]  # type: ignore[attr-defined]
+        offset: SSAValue | int = 0
+        pieces: list[tuple[SSAValue, Sequence[int | SSAValue]]] = []
+        for x in xs:
+            offsets: list[int | SSAValue] = [0] * self.rank(x)
+            offsets[dim] = offset
+            pieces.append((x, offsets))
+            n = x.type.get_shape()[dim]  # type: ignore[attr-defined]
+            size = _dim(self.b, x, dim) if n == DYNAMIC_INDEX else n
+            offset = self._add_index(offset, size)
+        dyn = []
+        for k, n in enumerate(rt.get_shape()):
+            if n == DYNAMIC_INDEX:
+                dyn.append(offset if k == dim else _dim(self.b, xs[0], k))
+        init = self.b.insert(tensor.EmptyOp(dyn, rt)).tensor
+        return self.insert_slices(pieces, init)
+
+    def _add_index(self, a: SSAValue | int, b: SSAValue | int) -> SSAValue | int:
+        if isinstance(a, int) and isinstance(b, int):
+            return a + b
+        if isinstance(a, int) and a == 0:
+            return b
+        va, vb = (
+            self.b.insert(arith.ConstantOp.from_int_and_width(v, IndexType())).result
+            if isinstance(v, int)
+            else v
+            for v in (a, b)
+        )
+        return self.b.insert(arith.AddiOp(va, vb)).result
 
     def gather_rows(self, weight: SSAValue, indices: SSAValue) -> SSAValue:
         """result[i..., j] = weight[indices[i...], j] (embedding): a `linalg.generic` over the
@@ -587,38 +583,6 @@ class LinalgBuilder:
 
         return self.generic(
             [indices], [idx_map], init, AffineMap.identity(n), ["parallel"] * n, body
-        )
-
-    def _select_masked_sum(self, x: SSAValue, dim: int, index: SSAValue) -> SSAValue:
-        """(Unused) x.select(dim, i) as a masked sum over `dim`: a copy costing a pass over x."""
-        rt = self.result()
-        rank = self.rank(x)
-        size = _dim(self.b, x, dim)
-        idx = cast_scalar(self.b, index, i64)
-        idx = self.b.insert(arith.IndexCastOp(idx, IndexType())).result
-        zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
-        neg = self.b.insert(arith.CmpiOp(idx, zero, "slt")).result
-        wrapped = self.b.insert(arith.AddiOp(idx, size)).result
-        idx = self.b.insert(arith.SelectOp(neg, wrapped, idx)).result
-        k = rank - 1  # the reduction loop, last
-        exprs = [AffineDimExpr(d if d < dim else d - 1) for d in range(rank)]
-        exprs[dim] = AffineDimExpr(k)
-        in_map = AffineMap(rank, 0, tuple(exprs))
-        out_map = AffineMap(rank, 0, tuple(AffineDimExpr(d) for d in range(rank - 1)))
-        sources = [(x, d if d < dim else d + 1) for d in range(rank - 1)]
-        init = empty_like_dims(self.b, rt, sources)
-        et = rt.element_type
-        z = self.b.insert(scalar_constant(0, et)).result
-        acc = self.b.insert(FillOp([z], [init], [rt])).results[0]
-
-        def body(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
-            i = bb.insert(IndexOp(k)).result
-            hit = bb.insert(arith.CmpiOp(i, idx, "eq")).result
-            picked = o.select(hit, a[0], 0)
-            return o.logical_or(picked, a[1]) if et == i1 else o.add(picked, a[1])
-
-        return self.generic(
-            [x], [in_map], acc, out_map, ["parallel"] * (rank - 1) + ["reduction"], body
         )
 
 
@@ -681,6 +645,22 @@ def assert_dims_agree(
             )
 
 
+def static_info_cast(b: Builder, x: SSAValue, to: Attribute) -> SSAValue:
+    """`torch.tensor_static_info_cast` as `tensor.cast` (a no-op when the builtin types agree).
+    Shape refinement inserts them where a branch or loop joins sizes to `?`; a cast that makes
+    a `?` dim static again is checked at run time (tensor.cast only asserts it)."""
+    xt = x.type
+    if xt == to:
+        return x
+    assert isinstance(xt, TensorType) and isinstance(to, TensorType)
+    for k, (src, dst) in enumerate(zip(xt.get_shape(), to.get_shape(), strict=True)):
+        if src == DYNAMIC_INDEX and dst != DYNAMIC_INDEX:
+            want = b.insert(arith.ConstantOp.from_int_and_width(dst, IndexType())).result
+            ok = b.insert(arith.CmpiOp(_dim(b, x, k), want, "eq")).result
+            b.insert(cf.AssertOp(ok, f"torch.tensor_static_info_cast: dimension {k} is not {dst}"))
+    return b.insert(tensor.CastOp(x, to)).dest
+
+
 # A run-time scalar still takes part in type promotion by its kind (torch: an int tensor plus
 # a float scalar computes in float): a stand-in of that kind for the compute-dtype rule.
 _SCALAR_KIND_STANDIN: dict[type[Attribute], object] = {
@@ -691,8 +671,8 @@ _SCALAR_KIND_STANDIN: dict[type[Attribute], object] = {
 
 
 def _dtype_arg(v: SSAValue) -> Any:
-    c = td._meta_or_const(v)
-    if c is not td.UNKNOWN:
+    c = constant_of(v)
+    if c is not UNKNOWN:
         return c
     for kind, standin in _SCALAR_KIND_STANDIN.items():
         if isinstance(v.type, kind):
@@ -702,187 +682,236 @@ def _dtype_arg(v: SSAValue) -> Any:
     )
 
 
-class _FuncLowering:
-    def __init__(self, fop: func.FuncOp, module: ModuleOp) -> None:
-        self.fop = fop
-        self.module = module
-        self.map: dict[SSAValue, Any] = {}
+# -- the conversion patterns ---------------------------------------------------------------------
+# One per torch op kind (aten ops: one for all, driven by their registry entries); the
+# control-flow and scalar ones are in passes/torch_control_flow.py. The base class and the type
+# conversion are in passes/torch_type_conversion.py.
 
-    def constant_global(self, value: Attribute, type: Attribute) -> StringAttr:
-        """Tensor literals become private constant globals (the linalg-stage contract has no
-        tensor-valued `arith.constant`); the buffers stage turns them into `memref.global`s."""
-        taken = {o.sym_name.data for o in self.module.ops if isinstance(o, ml_program.GlobalOp)}
-        i = len(taken)
-        while f"__constant_{i}" in taken:
-            i += 1
-        name = StringAttr(f"__constant_{i}")
-        self.module.body.block.insert_op_before(
-            ml_program.GlobalOp(name, type, None, value, StringAttr("private")), self.fop
-        )
-        return name
 
-    def lookup(self, v: SSAValue) -> Any:
-        if v not in self.map:
-            raise DiagnosticException(f"value {v} has no lowering")
-        return self.map[v]
+def _enclosing(op: Operation, kind: type[Operation]) -> Any:
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, kind):
+        parent = parent.parent_op()
+    return parent
 
-    def run(self) -> None:
-        old = self.fop.body.block
-        new = Block(arg_types=[convert_type(a.type) for a in old.args])
-        for a, n in zip(old.args, new.args, strict=True):
-            n.name_hint = a.name_hint
-            self.map[a] = n
-        b = Builder(InsertPoint.at_end(new))
-        for op in list(old.ops):
-            self.lower_op(b, op)
-        ftype = func.FunctionType.from_lists(
-            [a.type for a in new.args], [convert_type(t) for t in self.fop.function_type.outputs]
-        )
-        self.fop.body.detach_block(old)
-        self.fop.body.add_block(new)
-        self.fop.function_type = ftype
-        old.erase(safe_erase=False)
 
-    def lower_op(self, b: Builder, op: Operation) -> None:
-        if isinstance(op, td.ConstantIntOp):
-            self.map[op.result] = b.insert(
-                arith.ConstantOp.from_int_and_width(op.value.value.data, i64)
-            ).result
-        elif isinstance(op, td.ConstantFloatOp):
-            self.map[op.result] = b.insert(
-                scalar_constant(op.value.value.data, Float64Type())
-            ).result
-        elif isinstance(op, td.ConstantBoolOp):
-            self.map[op.result] = b.insert(
-                arith.ConstantOp.from_int_and_width(op.value.value.data, i1)
-            ).result
-        elif isinstance(op, (td.ConstantNoneOp, td.PrimListConstructOp)):
-            pass  # consumed as Python values by the ops that use them
-        elif isinstance(op, td.GlobalSlotGetOp):
-            self.map[op.result] = b.insert(
-                ml_program.GlobalLoadConstantOp(op.slot, convert_type(op.result.type))
-            ).results[0]
-        elif isinstance(op, td.ValueTensorLiteralOp):
-            ty = convert_type(op.result.type)
-            value = op.value
-            if value.type != ty:  # signless builtin element type (si64 -> i64)
-                value = type(value)(ty, value.data)
-            name = self.constant_global(value, ty)
-            self.map[op.result] = b.insert(
-                ml_program.GlobalLoadConstantOp(SymbolRefAttr(name), ty)
-            ).results[0]
-        elif isinstance(op, td.AtenOp):
-            self.lower_aten(b, op)
-        elif isinstance(op, func.ReturnOp):
-            b.insert(func.ReturnOp(*[self.lookup(v) for v in op.arguments]))
-        elif not lower_prim(self, b, op):  # prim.If/Loop, tuples (passes/torch_control_flow.py)
-            raise DiagnosticException(f"convert-torch-to-linalg: cannot lower '{op.name}'")
+def constant_global(op: Operation, value: Attribute, type: Attribute) -> StringAttr:
+    """Tensor literals become private constant globals (the linalg-stage contract has no
+    tensor-valued `arith.constant`), declared before the function of `op`; the buffers stage
+    turns them into `memref.global`s."""
+    module = _enclosing(op, ModuleOp)
+    fop = _enclosing(op, func.FuncOp)
+    taken = {o.sym_name.data for o in module.ops if isinstance(o, ml_program.GlobalOp)}
+    i = len(taken)
+    while f"__constant_{i}" in taken:
+        i += 1
+    name = StringAttr(f"__constant_{i}")
+    module.body.block.insert_op_before(
+        ml_program.GlobalOp(name, type, None, value, StringAttr("private")), fop
+    )
+    return name
 
-    def arg(self, v: SSAValue) -> Any:
-        """A lowered operand: a builtin tensor/scalar SSA value, or a Python constant."""
-        if isinstance(v.type, td.ValueTensorType):
-            return self.lookup(v)
-        owner = v.owner
-        if isinstance(owner, td.PrimListConstructOp) and any(
-            isinstance(e.type, td.ValueTensorType) for e in owner.elements
+
+class FuncSignatureConversion(RewritePattern):
+    """A function's argument and result types become builtin; its body sees its arguments
+    through bridges until the body's ops are converted."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: func.FuncOp, rewriter: PatternRewriter) -> None:
+        if op.is_declaration or not any(
+            is_torch_type(t) for t in (*op.function_type.inputs, *op.function_type.outputs)
         ):
-            return [self.lookup(e) for e in owner.elements]  # Tensor[]
-        c = td._meta_or_const(v)
-        if c is not td.UNKNOWN:
-            return c
-        return self.lookup(v)
+            return
+        block = op.body.block
+        new_types = [convert_type(a.type) for a in block.args]
+        for arg, new_type in zip(list(block.args), new_types, strict=True):
+            if arg.type == new_type:
+                continue
+            old_type = arg.type
+            new = rewriter.replace_value_with_new_type(arg, new_type)
+            bridge = bridge_to(new, old_type, InsertPoint.at_start(block))
+            new.replace_uses_with_if(bridge, lambda u, c=bridge.owner: u.operation is not c)
+        op.function_type = func.FunctionType.from_lists(
+            new_types, [convert_type(t) for t in op.function_type.outputs]
+        )
 
-    def lower_aten(self, b: Builder, op: td.AtenOp) -> None:
+
+class ReturnConversion(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: func.ReturnOp, rewriter: PatternRewriter) -> None:
+        if any(is_torch_type(v.type) for v in op.arguments):
+            rewriter.replace(op, func.ReturnOp(*[lowered(v) for v in op.arguments]))
+
+
+class GlobalSlotConversion(RewritePattern):
+    """`torch.global_slot` (a parameter) → a private `ml_program.global` without a value."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: td.GlobalSlotOp, rewriter: PatternRewriter) -> None:
+        g = ml_program.GlobalOp(
+            op.sym_name, convert_type(op.type), None, None, StringAttr("private")
+        )
+        rewriter.replace(op, g, [])
+
+
+class ConstantConversion(TorchConversionPattern):
+    op_types = (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp)
+
+    def convert(self, op: Any, b: Builder) -> Sequence[SSAValue]:
+        ty = convert_type(op.result.type)
+        return [b.insert(scalar_constant(op.value.value.data, ty)).result]
+
+
+class GlobalSlotGetConversion(TorchConversionPattern):
+    op_types = (td.GlobalSlotGetOp,)
+
+    def convert(self, op: td.GlobalSlotGetOp, b: Builder) -> Sequence[SSAValue]:
+        ty = convert_type(op.result.type)
+        return b.insert(ml_program.GlobalLoadConstantOp(op.slot, ty)).results
+
+
+class TensorLiteralConversion(TorchConversionPattern):
+    op_types = (td.ValueTensorLiteralOp,)
+
+    def convert(self, op: td.ValueTensorLiteralOp, b: Builder) -> Sequence[SSAValue]:
+        ty = convert_type(op.result.type)
+        value = op.value
+        if value.type != ty:  # signless builtin element type (si64 -> i64)
+            value = type(value)(ty, value.data)
+        name = constant_global(op, value, ty)
+        return b.insert(ml_program.GlobalLoadConstantOp(SymbolRefAttr(name), ty)).results
+
+
+class StaticInfoCastConversion(TorchConversionPattern):
+    op_types = (td.TensorStaticInfoCastOp,)
+
+    def convert(self, op: td.TensorStaticInfoCastOp, b: Builder) -> Sequence[SSAValue]:
+        return [static_info_cast(b, lowered(op.operand), convert_type(op.result.type))]
+
+
+def _tag_origins(start: Operation | None, op: Operation) -> None:
+    """Give the linalg ops built for `op` (after `start`) the provenance of `op`."""
+    new = start.next_op if start is not None else op.parent_block().first_op  # type: ignore[union-attr]
+    loc = origin_loc(op)
+    while new is not None and new is not op:
+        if new.name.startswith("linalg."):
+            new.location = loc
+        new = new.next_op
+
+
+class AtenConversion(TorchConversionPattern):
+    """Every `torch.aten.*` op, from its registry entry: an elementwise `body` becomes a
+    `linalg.generic`, a `lower` function builds linalg with a `LinalgBuilder`, and scalar ops
+    (`attrs={"scalar": True}`) become `arith` (passes/torch_control_flow.py)."""
+
+    op_types = (td.AtenOp,)
+
+    def convert(self, op: td.AtenOp, b: Builder) -> Sequence[SSAValue]:
         opdef = op.OPDEF
         if opdef.attrs.get("scalar"):  # int/float/bool ops, size.int, Bool.Tensor, ...
-            lower_scalar_aten(self, b, op)
-            return
-        args = [self.arg(v) for v in op.operands]
+            return [lower_scalar_aten(b, op)]
+        args = [operand_arg(v) for v in op.operands]
         result_types = [convert_type(r.type) for r in op.results]
-        start = b.insertion_point.block.last_op  # provenance for the fusion report
+        start = op.prev_op  # provenance for the fusion report
         if opdef.body is not None:
-            outs: Sequence[SSAValue] = [self.lower_elementwise(b, op, opdef, args, result_types[0])]
+            outs: Sequence[SSAValue] = [lower_elementwise(b, op, opdef, args, result_types[0])]
         elif opdef.lower is not None:
             out = opdef.lower(LinalgBuilder(b, result_types, op.name), *args)
             outs = out if isinstance(out, tuple) else (out,)
         else:
             hint = " (run torch-decompose first)" if opdef.decompose is not None else ""
             raise DiagnosticException(f"convert-torch-to-linalg: no lowering for '{op.name}'{hint}")
-        for r, n in zip(op.results, outs, strict=True):
-            if n.type != convert_type(r.type):
-                raise DiagnosticException(
-                    f"lowering of {op.name} produced {n.type}, expected {convert_type(r.type)}"
-                )
-            self.map[r] = n
-        tag_origins(b.insertion_point.block, start, op)
+        _tag_origins(start, op)
+        return outs
 
-    def lower_elementwise(
-        self, b: Builder, op: td.AtenOp, opdef: OpDef, args: list[Any], result_type: Attribute
-    ) -> SSAValue:
-        assert isinstance(result_type, TensorType) and opdef.compute_dtype is not None
-        out_shape = result_type.get_shape()
-        metas = [_dtype_arg(v) for v in op.operands]
-        compute = element_type(opdef.compute_dtype(*metas))
-        tensors = [
-            a
-            for a, v in zip(args, op.operands, strict=True)
-            if isinstance(v.type, td.ValueTensorType)
-        ]
-        maps = []
-        dim_sources: list[tuple[SSAValue, int] | None] = [None] * len(out_shape)
-        for t in tensors:
-            shape = t.type.get_shape()
-            m = _broadcast_map(shape, out_shape)
-            maps.append(AffineMapAttr(m))
-            for j, e in enumerate(m.results):
-                if isinstance(e, AffineDimExpr) and dim_sources[e.position] is None:
-                    dim_sources[e.position] = (t, j)
-        maps.append(AffineMapAttr(AffineMap.identity(len(out_shape))))
-        assert_dims_agree(b, op.name, [(t, m.data) for t, m in zip(tensors, maps, strict=False)])
-        init = empty_like_dims(b, result_type, dim_sources)
-        body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
-        bb = Builder(InsertPoint.at_end(body))
-        ops = ArithScalarOps(bb, compute)
-        it = iter(body.args)
-        uncast = opdef.attrs.get("uncast", frozenset())  # e.g. `where`'s bool condition
-        scalars = [
-            (next(it) if i in uncast else ops._val(next(it)))
-            if isinstance(v.type, td.ValueTensorType)
-            else a
-            for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
-        ]
-        res = opdef.body(ops, *scalars)
-        res = (
-            ops._val(res, result_type.element_type)
-            if isinstance(res, SSAValue)
-            else ops._val(res, result_type.element_type)
-        )
-        bb.insert(YieldOp(res))
-        generic = GenericOp(
-            tensors,
-            [init],
-            Region(body),
-            maps,
-            [IteratorTypeAttr.parallel()] * len(out_shape),
-            [result_type],
-        )
-        return b.insert(generic).results[0]
+
+class Unconvertible(RewritePattern):
+    """Last in line: a torch op no pattern converted is an error (`func.call`: inline first)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if op.name == "func.call":
+            raise DiagnosticException(
+                "convert-torch-to-linalg: 'func.call' is not lowered; run the `inline` pass first"
+            )
+        if op.name.startswith("torch.") and not isinstance(op, PYTHON_VALUE_OPS):
+            raise DiagnosticException(f"convert-torch-to-linalg: cannot lower '{op.name}'")
+
+
+def lower_elementwise(
+    b: Builder, op: td.AtenOp, opdef: OpDef, args: list[Any], result_type: Attribute
+) -> SSAValue:
+    """An elementwise op as one `linalg.generic`: its scalar `body` in the op's compute dtype,
+    inputs read through numpy-broadcasting indexing maps."""
+    assert isinstance(result_type, TensorType) and opdef.compute_dtype is not None
+    out_shape = result_type.get_shape()
+    metas = [_dtype_arg(v) for v in op.operands]
+    compute = element_type(opdef.compute_dtype(*metas))
+    tensors = [
+        a for a, v in zip(args, op.operands, strict=True) if isinstance(v.type, td.ValueTensorType)
+    ]
+    maps = []
+    dim_sources: list[tuple[SSAValue, int] | None] = [None] * len(out_shape)
+    for t in tensors:
+        m = _broadcast_map(t.type.get_shape(), out_shape)
+        maps.append(AffineMapAttr(m))
+        for j, e in enumerate(m.results):
+            if isinstance(e, AffineDimExpr) and dim_sources[e.position] is None:
+                dim_sources[e.position] = (t, j)
+    maps.append(AffineMapAttr(AffineMap.identity(len(out_shape))))
+    assert_dims_agree(b, op.name, [(t, m.data) for t, m in zip(tensors, maps, strict=False)])
+    init = empty_like_dims(b, result_type, dim_sources)
+    body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
+    ops = ArithScalarOps(Builder(InsertPoint.at_end(body)), compute)
+    it = iter(body.args)
+    uncast = opdef.attrs.get("uncast", frozenset())  # e.g. `where`'s bool condition
+    scalars = [
+        (next(it) if i in uncast else ops._val(next(it)))
+        if isinstance(v.type, td.ValueTensorType)
+        else a
+        for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
+    ]
+    res = ops._val(opdef.body(ops, *scalars), result_type.element_type)
+    ops.b.insert(YieldOp(res))
+    generic = GenericOp(
+        tensors,
+        [init],
+        Region(body),
+        maps,
+        [IteratorTypeAttr.parallel()] * len(out_shape),
+        [result_type],
+    )
+    return b.insert(generic).results[0]
+
+
+# A new op's lowering is a registry entry (`body` or `lower`, see xjit/ops/registry.py); a torch
+# op outside the registry gets a pattern here. Order matters only for `Unconvertible`: last.
+LOWERING_PATTERNS: tuple[RewritePattern, ...] = (
+    FuncSignatureConversion(),
+    ReturnConversion(),
+    ConstantConversion(),
+    GlobalSlotGetConversion(),
+    TensorLiteralConversion(),
+    StaticInfoCastConversion(),
+    AtenConversion(),
+    *CONTROL_FLOW_PATTERNS,
+    Unconvertible(),
+)
 
 
 @dataclass(frozen=True)
 class ConvertTorchToLinalg(ModulePass):
-    """Lower the torch dialect to linalg on tensors (see docs/contracts.md)."""
+    """Lower the torch dialect to linalg on tensors (see docs/contracts.md): one forward walk
+    of conversion patterns (passes/torch_type_conversion.py explains the bridges)."""
 
     name = "convert-torch-to-linalg"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        # Parameters first: constant globals are numbered after them.
+        slots = GlobalSlotConversion()
         for o in list(op.body.block.ops):
-            if isinstance(o, td.GlobalSlotOp):
-                g = ml_program.GlobalOp(
-                    o.sym_name, convert_type(o.type), None, None, StringAttr("private")
-                )
-                op.body.block.insert_op_before(g, o)
-                op.body.block.erase_op(o)
-        for f in op.walk():
-            if isinstance(f, func.FuncOp) and not f.is_declaration:
-                _FuncLowering(f, op).run()
+            slots.match_and_rewrite(o, PatternRewriter(o))
+        applier = FirstErrorApplier(list(LOWERING_PATTERNS), dce_enabled=False)
+        PatternRewriteWalker(applier, apply_recursively=False).rewrite_module(op)
+        if applier.error is not None:
+            raise applier.error
+        erase_bridges(list(op.walk()))

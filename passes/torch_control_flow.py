@@ -1,16 +1,20 @@
-"""The control-flow and scalar part of `convert-torch-to-linalg` (called from it; not a pass).
+"""The control-flow and scalar patterns of `convert-torch-to-linalg` (passes/
+torch_type_conversion.py explains the patterns and their bridges).
 
 - `torch.prim.If` -> `scf.if` with results (builtin types);
 - `torch.prim.Loop` -> `scf.for` when it is a for-loop (initial condition and body condition
   both the constant `true`): `0 to index_cast(max_trip_count) step 1`, the induction variable
   cast back to `i64` for the body; otherwise `scf.while` carrying the `i64` iteration index and
   the continue flag besides the loop-carried values (TorchScript semantics: run while
-  `index < max_trip_count and condition`);
+  `index < max_trip_count and condition`). The loop becomes its `scf` op first, its body moved
+  into the new body block (builtin block arguments, seen through bridges), so the body's ops
+  are converted afterwards, knowing the loop they are in; the terminators convert last;
 - scalar ops on `!torch.int/float/bool` (`i64`/`f64`/`i1`) -> `arith` (Python semantics: `//` and
   `%` floor, comparisons of floats are false on NaN except `!=`);
 - tensor -> scalar: `aten.size.int` -> `tensor.dim` + `arith.index_cast`, `aten.dim` -> a
   constant, `aten.Bool/Int/Float.Tensor` -> `tensor.extract` of the single element + a cast;
-- `prim.TupleConstruct`/`TupleUnpack`, `prim.ListUnpack` of a `ListConstruct`: forwarded values.
+- `prim.TupleUnpack` of a `TupleConstruct`, `prim.ListUnpack` of a `ListConstruct`: their
+  elements (the constructs themselves are erased with the bridges).
 
 `func.call` is not lowered: the `inline` pass runs before.
 """
@@ -18,7 +22,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from xdsl.builder import Builder, InsertPoint
 from xdsl.dialects import arith, scf, tensor
@@ -32,34 +36,25 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.ir import Block, Operation, SSAValue
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
-
-if TYPE_CHECKING:
-    from xjit.passes.convert_torch_to_linalg import _FuncLowering
+from xjit.passes.torch_type_conversion import (
+    TorchConversionPattern,
+    bridge_to,
+    cast_scalar,
+    constant_of,
+    convert_type,
+    lowered,
+    scalar_constant,
+)
 
 # -- structured control flow --------------------------------------------------------------------
 
 
 def _is_true_constant(v: SSAValue) -> bool:
-    owner = v.owner
-    return isinstance(owner, td.ConstantBoolOp) and bool(owner.value.value.data)
-
-
-def _lower_body(
-    fl: _FuncLowering, old: Block, new: Block, skip_args: int = 0
-) -> tuple[Builder, Operation]:
-    """Lower the ops of `old` (but its terminator) into `new`, whose arguments (from
-    `skip_args` on) stand for `old`'s. Returns a builder at the end of `new` and the terminator."""
-    for a, n in zip(old.args[skip_args:], new.args[skip_args:], strict=True):
-        n.name_hint = a.name_hint
-        fl.map[a] = n
-    b = Builder(InsertPoint.at_end(new))
-    *ops, term = list(old.ops)
-    for op in ops:
-        fl.lower_op(b, op)
-    return b, term
+    return constant_of(v) is True
 
 
 def as_index(b: Builder, v: SSAValue) -> SSAValue:
@@ -74,105 +69,137 @@ def _index_constant(b: Builder, value: int) -> SSAValue:
     return b.insert(arith.ConstantOp(IntegerAttr(value, IndexType()))).result
 
 
-def lower_if(fl: _FuncLowering, b: Builder, op: td.PrimIfOp) -> None:
-    from xjit.passes.convert_torch_to_linalg import convert_type
+def _move_body(old: Block, new: Block, iv: SSAValue | None) -> None:
+    """Move `old`'s ops into `new`, whose arguments (after the first if `iv` is given, which
+    then stands for `old`'s first) are builtin: `old`'s arguments become bridges of them."""
+    first = 0 if iv is None else 1
+    stand_ins = [] if iv is None else [bridge_to(iv, old.args[0].type, InsertPoint.at_end(new))]
+    for a, n in zip(old.args[first:], new.args[first:], strict=True):
+        n.name_hint = a.name_hint
+        stand_ins.append(bridge_to(n, a.type, InsertPoint.at_end(new)))
+    for a, v in zip(old.args, stand_ins, strict=True):
+        a.replace_all_uses_with(v)
+    for op in list(old.ops):
+        op.detach()
+        new.add_op(op)
 
-    types = [convert_type(r.type) for r in op.results_]
-    regions = []
-    for region in (op.then_region, op.else_region):
-        block = Block()
-        bb, term = _lower_body(fl, region.block, block)
-        assert isinstance(term, td.PrimIfYieldOp)
-        bb.insert(scf.YieldOp(*[fl.lookup(v) for v in term.results_]))
-        regions.append([block])
-    new = b.insert(scf.IfOp(fl.lookup(op.condition), types, regions[0], regions[1]))
-    for r, n in zip(op.results_, new.results, strict=True):
+
+def _name_results(old: Sequence[SSAValue], new: Sequence[SSAValue]) -> Sequence[SSAValue]:
+    for r, n in zip(old, new, strict=True):
         n.name_hint = r.name_hint
-        fl.map[r] = n
+    return new
 
 
-def lower_loop(fl: _FuncLowering, b: Builder, op: td.PrimLoopOp) -> None:
-    from xjit.passes.convert_torch_to_linalg import convert_type
+class IfConversion(TorchConversionPattern):
+    op_types = (td.PrimIfOp,)
 
-    body = op.body.block
-    term = body.last_op
-    assert isinstance(term, td.PrimLoopConditionOp)
-    inits = [fl.lookup(v) for v in op.iter_args_init]
-    carried_types = [convert_type(v.type) for v in op.iter_args_init]
-    max_trip = fl.lookup(op.max_trip_count)
-    iv = body.args[0]
-    if _is_true_constant(op.initial_condition) and _is_true_constant(term.should_continue):
-        # for i in range(n): scf.for over index, i64 inside.
-        ub = as_index(b, max_trip)
+    def convert(self, op: td.PrimIfOp, b: Builder) -> Sequence[SSAValue]:
+        types = [convert_type(r.type) for r in op.results_]
+        regions = []
+        for region in (op.then_region, op.else_region):
+            block = Block()
+            _move_body(region.block, block, None)
+            regions.append([block])
+        new = b.insert(scf.IfOp(lowered(op.condition), types, regions[0], regions[1]))
+        return _name_results(op.results_, new.results)
+
+
+class IfYieldConversion(RewritePattern):
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, td.PrimIfYieldOp):
+            rewriter.replace(op, scf.YieldOp(*[lowered(v) for v in op.results_]))
+
+
+class LoopConversion(TorchConversionPattern):
+    op_types = (td.PrimLoopOp,)
+
+    def convert(self, op: td.PrimLoopOp, b: Builder) -> Sequence[SSAValue]:
+        body = op.body.block
+        term = body.last_op
+        assert isinstance(term, td.PrimLoopConditionOp)
+        if _is_true_constant(op.initial_condition) and _is_true_constant(term.should_continue):
+            return _name_results(op.results_, self._for(op, b))
+        return _name_results(op.results_, self._while(op, b))
+
+    @staticmethod
+    def _for(op: td.PrimLoopOp, b: Builder) -> Sequence[SSAValue]:
+        """for i in range(n): scf.for over index, i64 inside."""
+        body = op.body.block
+        inits = [lowered(v) for v in op.iter_args_init]
+        carried_types = [convert_type(v.type) for v in op.iter_args_init]
+        ub = as_index(b, lowered(op.max_trip_count))
         lb, step = _index_constant(b, 0), _index_constant(b, 1)
         new_body = Block(arg_types=[IndexType(), *carried_types])
+        iv = body.args[0]
         new_body.args[0].name_hint = (iv.name_hint or "i") + "_index"
-        # Built before its body is lowered, so the body can see that it is in a counted loop.
-        new = scf.ForOp(lb, ub, step, inits, new_body)
-        inner = Builder(InsertPoint.at_end(new_body))
-        fl.map[iv] = inner.insert(arith.IndexCastOp(new_body.args[0], i64)).result
-        fl.map[iv].name_hint = iv.name_hint
-        bb, term = _lower_body(fl, body, new_body, skip_args=1)
-        bb.insert(scf.YieldOp(*[fl.lookup(v) for v in term.iter_args]))
-        b.insert(new)
-        results: Sequence[SSAValue] = new.results
-    else:
-        # while: state (index, continue, carried...); before: index < max and continue.
+        index = Builder(InsertPoint.at_end(new_body)).insert(
+            arith.IndexCastOp(new_body.args[0], i64)
+        )
+        index.result.name_hint = iv.name_hint
+        _move_body(body, new_body, index.result)
+        return b.insert(scf.ForOp(lb, ub, step, inits, new_body)).results
+
+    @staticmethod
+    def _while(op: td.PrimLoopOp, b: Builder) -> Sequence[SSAValue]:
+        """while: state (index, continue, carried...); before: index < max and continue."""
+        inits = [lowered(v) for v in op.iter_args_init]
+        carried_types = [convert_type(v.type) for v in op.iter_args_init]
+        max_trip = lowered(op.max_trip_count)
         zero = b.insert(arith.ConstantOp.from_int_and_width(0, i64)).result
-        init_cond = fl.lookup(op.initial_condition)
+        init_cond = lowered(op.initial_condition)
         before = Block(arg_types=[i64, i1, *carried_types])
         bb = Builder(InsertPoint.at_end(before))
         below = bb.insert(arith.CmpiOp(before.args[0], max_trip, "slt")).result
         go = bb.insert(arith.AndIOp(below, before.args[1])).result
         bb.insert(scf.ConditionOp(go, before.args[0], *before.args[2:]))
         after = Block(arg_types=[i64, *carried_types])
-        fl.map[iv] = after.args[0]
-        ab, term = _lower_body(fl, body, after, skip_args=1)
-        after.args[0].name_hint = iv.name_hint
-        one = ab.insert(arith.ConstantOp.from_int_and_width(1, i64)).result
-        nxt = ab.insert(arith.AddiOp(after.args[0], one)).result
-        ab.insert(
-            scf.YieldOp(
-                nxt, fl.lookup(term.should_continue), *[fl.lookup(v) for v in term.iter_args]
-            )
-        )
+        after.args[0].name_hint = op.body.block.args[0].name_hint
+        _move_body(op.body.block, after, after.args[0])
         new = b.insert(
             scf.WhileOp([zero, init_cond, *inits], [i64, *carried_types], [before], [after])
         )
-        results = new.results[1:]
-    for r, n in zip(op.results_, results, strict=True):
-        n.name_hint = r.name_hint
-        fl.map[r] = n
+        return new.results[1:]
 
 
-def lower_prim(fl: _FuncLowering, b: Builder, op: Operation) -> bool:
-    """Lower `op` if it is a control-flow or tuple/list op; False if it is none of them."""
-    if isinstance(op, td.PrimIfOp):
-        lower_if(fl, b, op)
-    elif isinstance(op, td.PrimLoopOp):
-        lower_loop(fl, b, op)
-    elif isinstance(op, td.PrimTupleConstructOp):
-        fl.map[op.result] = tuple(fl.arg(v) for v in op.elements)
-    elif isinstance(op, td.PrimTupleUnpackOp):
-        values = fl.lookup(op.tup)
-        for r, v in zip(op.results_, values, strict=True):
-            fl.map[r] = v
-    elif isinstance(op, td.PrimListUnpackOp):
-        owner = op.lst.owner
-        if not isinstance(owner, td.PrimListConstructOp) or len(owner.elements) != len(op.results_):
-            raise DiagnosticException(
-                "convert-torch-to-linalg: torch.prim.ListUnpack of a list not built by a "
-                "torch.prim.ListConstruct of the same length"
-            )
-        for r, v in zip(op.results_, owner.elements, strict=True):
-            fl.map[r] = fl.lookup(v)
-    elif op.name == "func.call":
-        raise DiagnosticException(
-            "convert-torch-to-linalg: 'func.call' is not lowered; run the `inline` pass first"
-        )
-    else:
-        return False
-    return True
+class LoopConditionConversion(RewritePattern):
+    """The body's terminator: `scf.yield` of the carried values (in an `scf.while`, after the
+    next index and the continue flag)."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.PrimLoopConditionOp):
+            return
+        carried = [lowered(v) for v in op.iter_args]
+        if isinstance(op.parent_op(), scf.ForOp):
+            rewriter.replace(op, scf.YieldOp(*carried))
+            return
+        index = op.parent_block().args[0]  # type: ignore[union-attr]
+        one = arith.ConstantOp.from_int_and_width(1, i64)
+        nxt = arith.AddiOp(index, one)
+        go = lowered(op.should_continue)
+        rewriter.replace(op, [one, nxt, scf.YieldOp(nxt, go, *carried)], [])
+
+
+class UnpackConversion(RewritePattern):
+    """`prim.TupleUnpack`/`ListUnpack` of a construct in this function: its elements."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, td.PrimTupleUnpackOp):
+            owner = op.tup.owner
+            if not isinstance(owner, td.PrimTupleConstructOp):
+                raise DiagnosticException(f"value {op.tup} has no lowering")
+            rewriter.replace(op, [], list(owner.elements))
+        elif isinstance(op, td.PrimListUnpackOp):
+            owner = op.lst.owner
+            if not isinstance(owner, td.PrimListConstructOp) or len(owner.elements) != len(
+                op.results_
+            ):
+                raise DiagnosticException(
+                    "convert-torch-to-linalg: torch.prim.ListUnpack of a list not built by a "
+                    "torch.prim.ListConstruct of the same length"
+                )
+            for v in owner.elements:
+                lowered(v)  # a list of values that have a lowering
+            rewriter.replace(op, [], list(owner.elements))
 
 
 # -- scalar ops -----------------------------------------------------------------------------------
@@ -195,8 +222,6 @@ _FLOAT_BIN: dict[str, type[Operation]] = {
 
 
 def _const(b: Builder, value: Any, ty: Any) -> SSAValue:
-    from xjit.passes.convert_torch_to_linalg import scalar_constant
-
     return b.insert(scalar_constant(value, ty)).result
 
 
@@ -222,7 +247,7 @@ def _to_bool(b: Builder, v: SSAValue) -> SSAValue:
     return b.insert(arith.CmpfOp(v, _const(b, 0.0, v.type), "une")).result
 
 
-def _single_element(fl: _FuncLowering, b: Builder, t: SSAValue, what: str) -> SSAValue:
+def _single_element(b: Builder, t: SSAValue, what: str) -> SSAValue:
     tt = t.type
     assert isinstance(tt, TensorType)
     if any(d != 1 for d in tt.get_shape()):
@@ -234,9 +259,9 @@ def _single_element(fl: _FuncLowering, b: Builder, t: SSAValue, what: str) -> SS
     return b.insert(tensor.ExtractOp(t, zero, tt.get_element_type())).result
 
 
-def _size(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> SSAValue:
-    t = fl.lookup(op.operands[0])
-    dim = td._meta_or_const(op.operands[1])
+def _size(b: Builder, op: td.AtenOp) -> SSAValue:
+    t = lowered(op.operands[0])
+    dim = constant_of(op.operands[1])
     if not isinstance(dim, int):
         raise DiagnosticException("convert-torch-to-linalg: aten.size.int with a run-time dim")
     rank = t.type.get_num_dims()
@@ -248,16 +273,14 @@ def _size(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> SSAValue:
     return b.insert(arith.IndexCastOp(d, i64)).result
 
 
-def lower_scalar_aten(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> None:
+def lower_scalar_aten(b: Builder, op: td.AtenOp) -> SSAValue:
     """An aten op registered with `attrs={"scalar": True}` (xjit/ops/scalar_ops.py)."""
-    from xjit.passes.convert_torch_to_linalg import cast_scalar
-
     qualified = op.OPDEF.schema.qualified_name  # e.g. "aten.add.int"
     parts = qualified.split(".")
     base, overload = parts[1], (parts[2] if len(parts) > 2 else "")
 
     def val(i: int) -> SSAValue:
-        return fl.lookup(op.operands[i])
+        return lowered(op.operands[i])
 
     def ins(o: Operation) -> SSAValue:
         return b.insert(o).results[0]
@@ -292,31 +315,24 @@ def lower_scalar_aten(fl: _FuncLowering, b: Builder, op: td.AtenOp) -> None:
     elif qualified in ("aten.Bool.int", "aten.Bool.float"):
         result = _to_bool(b, val(0))
     elif qualified == "aten.size.int":
-        result = _size(fl, b, op)
+        result = _size(b, op)
     elif qualified == "aten.dim":
-        result = _const(b, fl.lookup(op.operands[0]).type.get_num_dims(), i64)
+        result = _const(b, lowered(op.operands[0]).type.get_num_dims(), i64)
     elif qualified == "aten.numel":
-        t = fl.lookup(op.operands[0])
+        t = lowered(op.operands[0])
         result = _const(b, 1, i64)
         for k in range(t.type.get_num_dims()):
             d = ins(tensor.DimOp(t, _index_constant(b, k)))
             result = ins(arith.MuliOp(result, ins(arith.IndexCastOp(d, i64))))
     elif qualified in _TENSOR_TO_SCALAR:
         ty, what = _TENSOR_TO_SCALAR[qualified]
-        element = _single_element(fl, b, val(0), what)
+        element = _single_element(b, val(0), what)
         result = _to_bool(b, element) if ty() == i1 else cast_scalar(b, element, ty())
     else:
         raise DiagnosticException(f"convert-torch-to-linalg: no lowering for scalar op '{op.name}'")
-    from xjit.passes.convert_torch_to_linalg import convert_type
-
-    expected = convert_type(op.results[0].type)
-    if result.type != expected:
-        raise DiagnosticException(
-            f"lowering of {op.name} produced {result.type}, expected {expected}"
-        )
     if not result.name_hint:
         result.name_hint = op.results[0].name_hint
-    fl.map[op.results[0]] = result
+    return result
 
 
 _TENSOR_TO_SCALAR: dict[str, tuple[Callable[[], Any], str]] = {
@@ -348,8 +364,6 @@ def select_view(b: Builder, x: SSAValue, dim: int, index: Any, result: TensorTyp
     `memref.subview` (the numpy view `x[i]`), never a copy; at the loops stage the view folds
     into its readers' `loop.load`s, whose leading index is then `index`. A negative index counts
     from the end (checked at run time unless it is a loop counter or a constant)."""
-    from xjit.passes.convert_torch_to_linalg import cast_scalar
-
     xt = x.type
     assert isinstance(xt, TensorType)
     shape = xt.get_shape()
@@ -382,3 +396,12 @@ def select_view(b: Builder, x: SSAValue, dim: int, index: Any, result: TensorTyp
         else:
             sizes.append(n)
     return b.insert(tensor.ExtractSliceOp(x, offsets, sizes, [1] * len(shape), result)).result
+
+
+CONTROL_FLOW_PATTERNS: tuple[RewritePattern, ...] = (
+    IfConversion(),
+    IfYieldConversion(),
+    LoopConversion(),
+    LoopConditionConversion(),
+    UnpackConversion(),
+)

@@ -1,9 +1,13 @@
 """`torch-shape-refinement`: propagate static shapes and dtypes through torch-dialect functions
 once their argument types are known (run after `inline`; calls are left as they are).
 
-Each aten op's result type becomes what its registry shape rule derives from its operands (never
-less precise than the type it had); `torch.tensor_static_info_cast` takes its operand's type
-when that is more precise; `torch.prim.If` results become the join of both branches' types;
+Shape inference is a trait of the ops (`TorchShapeInference`, xDSL's
+`HasShapeInferencePatternsTrait`, dialects/torch.py): its patterns, below, refine one op's result
+types in place: an aten op's become what its registry shape rule derives from its operands (never
+less precise than the type it had; scalar operands are evaluated through their folds);
+`torch.tensor_static_info_cast` takes its operand's type when that is more precise; tuples carry
+their elements' types. This pass is the driver: it applies them in order and handles what needs
+more than one op: `torch.prim.If` results become the join of both branches' types;
 `torch.prim.Loop` carried types are iterated to a fixpoint (join of the initial values and
 what an iteration yields). Where a value of a more precise type flows into a place of a less
 precise one (a yield, a loop init), a cast is inserted, so the IR verifies after the pass; casts
@@ -13,15 +17,19 @@ between equal types are removed, and function result types follow the returned v
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.traits import HasShapeInferencePatternsTrait
 
 from xjit.dialects import torch as td
+from xjit.ops.registry import UNKNOWN
 from xjit.ops.types import ShapeError, TensorMeta
 
 
@@ -58,7 +66,17 @@ def meet(a: Attribute, b: Attribute) -> Attribute:
 
 
 def _set_type(v: SSAValue, t: Attribute) -> None:
-    v._type = t  # type: ignore[attr-defined]
+    """Retype `v` through xDSL's API (a new SSA value takes the old one's uses)."""
+    if v.type != t:
+        Rewriter.replace_value_with_new_type(v, t)
+
+
+def _key(v: SSAValue) -> tuple[object, int]:
+    """A value's place (its op or block and index): stable across retyping, unlike the value."""
+    if isinstance(v, OpResult):
+        return (v.op, v.index)
+    assert isinstance(v, BlockArgument)
+    return (v.block, v.index)
 
 
 def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
@@ -70,9 +88,102 @@ def _cast_to(v: SSAValue, t: Attribute, before: Operation) -> SSAValue:
     return cast.result
 
 
+def value_of(v: SSAValue) -> Any:
+    """What a shape rule sees for `v` (`td._meta_or_const`), where scalar ops are evaluated
+    through their registry `fold`, without rewriting them: `x.size(0)` on an operand refined to
+    a static shape is that size, so `x.reshape((x.size(0), -1))` keeps its rank. (Rewriting
+    here would be wrong: inside a loop body, types are guesses until the fixpoint.)"""
+    owner = v.owner
+    if isinstance(owner, td.AtenOp) and owner.OPDEF.fold is not None and len(owner.results) == 1:
+        folded = owner.OPDEF.fold(*(value_of(o) for o in owner.operands))
+        return UNKNOWN if folded is None else folded
+    if isinstance(owner, td.PrimListConstructOp):
+        vals = [value_of(e) for e in owner.elements]
+        return UNKNOWN if any(x is UNKNOWN for x in vals) else vals
+    return td._meta_or_const(v)
+
+
+# -- shape inference patterns (the ops' `TorchShapeInference` trait hands them out) -------------
+# Each refines its op's result types in place from its operands' types, never below what they
+# were (`meet`). A contradiction raises `ShapeError`: the driver fails on it when strict and
+# otherwise leaves the op as it is. They also run under upstream `shape-inference`.
+
+
+def _refine(rewriter: PatternRewriter, v: SSAValue, t: Attribute) -> None:
+    if v.type != t:
+        rewriter.replace_value_with_new_type(v, t)
+
+
+class RefineAtenResults(RewritePattern):
+    """An aten op's result types, from its registry shape rule."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.AtenOp):
+            return
+        metas = [value_of(v) for v in op.operands]
+        if any(isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas):
+            return
+        try:
+            inferred = op.OPDEF.shape(*metas)
+        except ShapeError:  # a ValueError, but one the driver must see
+            raise
+        except (NotImplementedError, TypeError, ValueError):
+            return
+        outs = inferred if isinstance(inferred, tuple) else (inferred,)
+        contradiction = None
+        for i, m in enumerate(outs[: len(op.results)]):
+            base = op.results[i].type
+            if isinstance(m, TensorMeta) and isinstance(base, td.ValueTensorType):
+                t = td.ValueTensorType.of(m.shape, m.dtype)
+                if not td.types_compatible(t, base):
+                    contradiction = contradiction or f"derived type {t} contradicts {base}"
+                _refine(rewriter, op.results[i], meet(t, base))
+        if contradiction is not None:
+            raise ShapeError(contradiction)
+
+
+class RefineStaticInfoCast(RewritePattern):
+    """`torch.tensor_static_info_cast` takes its operand's type where that is more precise."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if not isinstance(op, td.TensorStaticInfoCastOp):
+            return
+        declared = op.result.type
+        if not td.types_compatible(op.operand.type, declared):
+            raise ShapeError(f"{op.operand.type} cannot be cast to {declared}")
+        _refine(rewriter, op.result, meet(op.operand.type, declared))
+
+
+class RefineTuple(RewritePattern):
+    """Tuples carry their elements' types; unpacking gives them back."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if isinstance(op, td.PrimTupleConstructOp):
+            _refine(rewriter, op.result, td.TupleType([e.type for e in op.elements]))
+        elif isinstance(op, td.PrimTupleUnpackOp):
+            t = op.tup.type
+            assert isinstance(t, td.TupleType)
+            for r, ct in zip(list(op.results), t.contained_types.data, strict=True):
+                _refine(rewriter, r, ct)
+
+
+SHAPE_PATTERNS: tuple[RewritePattern, ...] = (
+    RefineAtenResults(),
+    RefineStaticInfoCast(),
+    RefineTuple(),
+)
+
+
+# -- the driver --------------------------------------------------------------------------------
+
+
 class _Refiner:
+    """Walks a function in order, applying each op's shape inference patterns; joins
+    `prim.If` results and iterates `prim.Loop` carried types to a fixpoint itself (types in a
+    loop body are guesses until then, so they restart from the snapshot `original`)."""
+
     def __init__(self, strict: bool = False) -> None:
-        self.original: dict[SSAValue, Attribute] = {}
+        self.original: dict[tuple[object, int], Attribute] = {}
         self.strict = strict
 
     def _fail(self, op: Operation, msg: str) -> None:
@@ -81,83 +192,65 @@ class _Refiner:
         raise ShapeError(f"{op.name}{where}: {msg}")
 
     def orig(self, v: SSAValue) -> Attribute:
-        return self.original.setdefault(v, v.type)
+        return self.original.setdefault(_key(v), v.type)
 
     def block(self, block: Block) -> None:
         for op in block.ops:
             self.op(op)
 
     def op(self, op: Operation) -> None:
-        if isinstance(op, td.AtenOp):
-            metas = [td._meta_or_const(v) for v in op.operands]
-            if any(
-                isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas
-            ):
-                inferred = None
-            else:
+        trait = op.get_trait(HasShapeInferencePatternsTrait)
+        if trait is not None:
+            rewriter = PatternRewriter(op)
+            for pattern in trait.get_shape_inference_patterns():
                 try:
-                    inferred = op.OPDEF.shape(*metas)
+                    pattern.match_and_rewrite(op, rewriter)
                 except ShapeError as e:
                     if self.strict:
                         self._fail(op, str(e))
-                    inferred = None
-                except (NotImplementedError, TypeError, ValueError):
-                    inferred = None
-            outs = inferred if isinstance(inferred, tuple) else (inferred,)
-            for r, m in zip(op.results, outs, strict=False):
-                base = self.orig(r)
-                if isinstance(m, TensorMeta) and isinstance(base, td.ValueTensorType):
-                    t = td.ValueTensorType.of(m.shape, m.dtype)
-                    if self.strict and not td.types_compatible(t, base):
-                        self._fail(op, f"derived type {t} contradicts {base}")
-                    _set_type(r, meet(t, base))
-        elif isinstance(op, td.TensorStaticInfoCastOp):
-            if self.strict and not td.types_compatible(op.operand.type, self.orig(op.result)):
-                self._fail(op, f"{op.operand.type} cannot be cast to {self.orig(op.result)}")
-            _set_type(op.result, meet(op.operand.type, self.orig(op.result)))
-        elif isinstance(op, td.PrimTupleConstructOp):
-            _set_type(op.result, td.TupleType([e.type for e in op.elements]))
-        elif isinstance(op, td.PrimTupleUnpackOp):
-            t = op.tup.type
-            assert isinstance(t, td.TupleType)
-            for r, ct in zip(op.results, t.contained_types.data, strict=True):
-                _set_type(r, ct)
         elif isinstance(op, td.PrimIfOp):
-            self.block(op.then_region.block)
-            self.block(op.else_region.block)
-            ty, ey = op.then_region.block.last_op, op.else_region.block.last_op
-            assert isinstance(ty, td.PrimIfYieldOp) and isinstance(ey, td.PrimIfYieldOp)
-            for i, r in enumerate(op.results):
-                t = join(ty.operands[i].type, ey.operands[i].type)
-                _set_type(r, t)
-                for y in (ty, ey):
-                    y.operands[i] = _cast_to(y.operands[i], t, y)
+            self.join_if(op)
         elif isinstance(op, td.PrimLoopOp):
-            blk = op.body.block
-            types = [v.type for v in op.iter_args_init]
-            for _ in range(8):
-                for a, t in zip(blk.args[1:], types, strict=True):
-                    _set_type(a, t)
-                for inner in blk.walk():
-                    for r in inner.results:
-                        if r in self.original:
-                            _set_type(r, self.original[r])
-                self.block(blk)
-                cond = blk.last_op
-                assert isinstance(cond, td.PrimLoopConditionOp)
-                new = [join(t, v.type) for t, v in zip(types, cond.iter_args, strict=True)]
-                if new == types:
-                    break
-                types = new
+            self.loop_fixpoint(op)
+        else:
+            for region in op.regions:
+                for b in region.blocks:
+                    self.block(b)
+
+    def join_if(self, op: td.PrimIfOp) -> None:
+        self.block(op.then_region.block)
+        self.block(op.else_region.block)
+        ty, ey = op.then_region.block.last_op, op.else_region.block.last_op
+        assert isinstance(ty, td.PrimIfYieldOp) and isinstance(ey, td.PrimIfYieldOp)
+        for i in range(len(op.results)):
+            t = join(ty.operands[i].type, ey.operands[i].type)
+            _set_type(op.results[i], t)
+            for y in (ty, ey):
+                y.operands[i] = _cast_to(y.operands[i], t, y)
+
+    def loop_fixpoint(self, op: td.PrimLoopOp) -> None:
+        blk = op.body.block
+        types = [v.type for v in op.iter_args_init]
+        for _ in range(8):
+            for a, t in zip(list(blk.args[1:]), types, strict=True):
+                _set_type(a, t)
+            for inner in blk.walk():
+                for r in list(inner.results):
+                    if _key(r) in self.original:
+                        _set_type(r, self.original[_key(r)])
+            self.block(blk)
             cond = blk.last_op
             assert isinstance(cond, td.PrimLoopConditionOp)
-            for i, t in enumerate(types):
-                cond.operands[1 + i] = _cast_to(cond.operands[1 + i], t, cond)
-                op.operands[2 + i] = _cast_to(op.operands[2 + i], t, op)
-                _set_type(op.results[i], t)
-        for region in op.regions if not isinstance(op, (td.PrimIfOp, td.PrimLoopOp)) else ():
-            for b in region.blocks:
-                self.block(b)
+            new = [join(t, v.type) for t, v in zip(types, cond.iter_args, strict=True)]
+            if new == types:
+                break
+            types = new
+        cond = blk.last_op
+        assert isinstance(cond, td.PrimLoopConditionOp)
+        for i, t in enumerate(types):
+            cond.operands[1 + i] = _cast_to(cond.operands[1 + i], t, cond)
+            op.operands[2 + i] = _cast_to(op.operands[2 + i], t, op)
+            _set_type(op.results[i], t)
 
 
 def _drop_trivial_casts(f: func.FuncOp) -> None:

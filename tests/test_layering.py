@@ -70,13 +70,6 @@ LAZY: dict[str, str] = {
 # Known violations being removed by other work, each with the work that removes it. Delete an
 # entry when that work is merged; the test then holds those modules to the rules above.
 PENDING: dict[str, str] = {
-    # issue 9 item 1 (branch `lower`): convert-torch-to-linalg as conversion patterns; today it
-    # and torch_control_flow import each other (the latter inside functions).
-    "xjit.passes.convert_torch_to_linalg": "issue 9 item 1",
-    "xjit.passes.torch_control_flow": "issue 9 item 1",
-    # issue 9 items 2-3 (branch `lower`) rewrite these; their deferred imports are downward.
-    "xjit.jit.specialize": "issue 9 item 3",
-    "xjit.jit.variants": "issue 9 item 3",
     # issue 13 (merge of branches `export`/`export2`): the importer's module-building half
     # (CompiledFunction, archives) moves up to the jit API layer, leaving FX -> IR a frontend.
     "xjit.frontends.torch_export": "issue 13 layering",

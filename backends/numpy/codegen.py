@@ -243,6 +243,8 @@ class FunctionWriter:
             self._subview(op)
         elif isinstance(op, memref.CollapseShapeOp | memref.ExpandShapeOp):
             self._reshape(op)
+        elif isinstance(op, memref.CastOp):  # static <-> `?` sizes: the same array
+            self.names[op.results[0]] = self.name(op.source)
         elif op.name == "view.transpose":
             perm = list(op.permutation.get_values())  # type: ignore[attr-defined]
             src = self.name(op.operands[0])

@@ -75,3 +75,29 @@ func.func @divmod(%a: !torch.int, %b: !torch.int) -> (!torch.int, !torch.int) {
   %r = torch.aten.remainder.int %a, %b : !torch.int, !torch.int -> !torch.int
   func.return %q, %r : !torch.int, !torch.int
 }
+
+// Branches of different shapes (cat in one of them), joined by torch-shape-refinement to a `?`
+// size through casts: each cast is a tensor.cast, the scf.if result has the `?` size.
+// CHECK-LABEL: func.func @join(%x: tensor<2x3xf32>, %c: i1) -> tensor<?x3xf32> {
+// CHECK-NEXT:    %r = scf.if %c -> (tensor<?x3xf32>) {
+// CHECK:           %[[CAT:.*]] = tensor.insert_slice %x into %{{.*}}[2, 0] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<4x3xf32>
+// CHECK-NEXT:      %[[WIDE:.*]] = tensor.cast %[[CAT]] : tensor<4x3xf32> to tensor<?x3xf32>
+// CHECK-NEXT:      scf.yield %[[WIDE]] : tensor<?x3xf32>
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      %[[SAME:.*]] = tensor.cast %x : tensor<2x3xf32> to tensor<?x3xf32>
+// CHECK-NEXT:      scf.yield %[[SAME]] : tensor<?x3xf32>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return %r : tensor<?x3xf32>
+func.func @join(%x: !torch.vtensor<[2,3],f32>, %c: !torch.bool) -> !torch.vtensor<[?,3],f32> {
+  %r = torch.prim.If %c -> (!torch.vtensor<[?,3],f32>) {
+    %l = torch.prim.ListConstruct %x, %x : (!torch.vtensor<[2,3],f32>, !torch.vtensor<[2,3],f32>) -> !torch.list<vtensor>
+    %int0 = torch.constant.int 0
+    %d = torch.aten.cat %l, %int0 : !torch.list<vtensor>, !torch.int -> !torch.vtensor<[4,3],f32>
+    %w = torch.tensor_static_info_cast %d : !torch.vtensor<[4,3],f32> to !torch.vtensor<[?,3],f32>
+    torch.prim.If.yield %w : !torch.vtensor<[?,3],f32>
+  } else {
+    %s = torch.tensor_static_info_cast %x : !torch.vtensor<[2,3],f32> to !torch.vtensor<[?,3],f32>
+    torch.prim.If.yield %s : !torch.vtensor<[?,3],f32>
+  }
+  func.return %r : !torch.vtensor<[?,3],f32>
+}

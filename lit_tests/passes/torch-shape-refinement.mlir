@@ -67,3 +67,22 @@ func.func @loop(%h: !torch.vtensor<[3,4],f32>, %n: !torch.int) -> !torch.vtensor
   } : (!torch.int, !torch.bool, !torch.vtensor) -> !torch.vtensor
   func.return %0 : !torch.vtensor
 }
+
+// A size read off a value refined in this pass is evaluated through size.int's fold (the op
+// itself stays for canonicalize), so the reshape keeps its rank: [2, 12], and the next [2, 12].
+// CHECK-LABEL: func.func @reshape_by_size(%x: !torch.vtensor<[2,3,4],f32>) -> !torch.vtensor<[2,12],f32> {
+// CHECK:         %y = torch.aten.reshape %x, %{{.*}} : !torch.vtensor<[2,3,4],f32>, !torch.list<int> -> !torch.vtensor<[2,12],f32>
+// CHECK:         %n = torch.aten.size.int %y, %int0 : !torch.vtensor<[2,12],f32>, !torch.int -> !torch.int
+// CHECK:         %z = torch.aten.reshape %y, %{{.*}} : !torch.vtensor<[2,12],f32>, !torch.list<int> -> !torch.vtensor<[2,12],f32>
+func.func @reshape_by_size(%x: !torch.vtensor<[2,3,4],f32>) -> !torch.vtensor {
+  %c = torch.tensor_static_info_cast %x : !torch.vtensor<[2,3,4],f32> to !torch.vtensor
+  %int0 = torch.constant.int 0
+  %intm1 = torch.constant.int -1
+  %m = torch.aten.size.int %c, %int0 : !torch.vtensor, !torch.int -> !torch.int
+  %l = torch.prim.ListConstruct %m, %intm1 : (!torch.int, !torch.int) -> !torch.list<int>
+  %y = torch.aten.reshape %c, %l : !torch.vtensor, !torch.list<int> -> !torch.vtensor
+  %n = torch.aten.size.int %y, %int0 : !torch.vtensor, !torch.int -> !torch.int
+  %l2 = torch.prim.ListConstruct %n, %intm1 : (!torch.int, !torch.int) -> !torch.list<int>
+  %z = torch.aten.reshape %y, %l2 : !torch.vtensor, !torch.list<int> -> !torch.vtensor
+  func.return %z : !torch.vtensor
+}

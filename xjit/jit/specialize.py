@@ -49,7 +49,7 @@ def specialize(
                 cast = td.TensorStaticInfoCastOp(arg, t)
                 b.insert(cast)
                 arg.replace_uses_with_if(cast.result, lambda u, c=cast: u.operation is not c)
-                arg._type = st  # type: ignore[attr-defined]
+                Rewriter.replace_value_with_new_type(arg, st)
             metas.append(meta)
             names.append(name)
         else:
@@ -97,5 +97,4 @@ def compile_specialized(
     g: Any, entry: str, vals: Sequence[Any], dims: Sequence[tuple[int | None, ...]] | None = None
 ) -> CompiledFunction:
     module, metas, names = specialize(g, entry, vals, dims)
-    Rewriter  # noqa: B018  (keeps the import for callers that patch IR)
     return CompiledFunction(module, g.params, metas, names, g.output_spec, entry)

@@ -111,15 +111,23 @@ def erase_shapes(f: Any) -> None:
     """Forget the shapes that a trace (or a caller) wrote on every derived tensor of `f`: aten
     results, casts, prim.If/Loop results and loop-carried values keep rank and dtype only, so that
     `torch-shape-refinement` re-derives them from the argument types and constants."""
+    from xdsl.rewriter import Rewriter
+
     from xjit.dialects import torch as td
 
     for op in f.walk():
         if isinstance(op, (td.AtenOp, td.TensorStaticInfoCastOp, td.PrimIfOp, td.PrimLoopOp)):
-            for r in op.results:
-                r._type = _rank_only(r.type)  # type: ignore[attr-defined]
+            for r in list(op.results):
+                _retype(Rewriter, r, _rank_only(r.type))
             if isinstance(op, td.PrimLoopOp):
-                for a in op.body.block.args[1:]:
-                    a._type = _rank_only(a.type)  # type: ignore[attr-defined]
+                for a in list(op.body.block.args[1:]):
+                    _retype(Rewriter, a, _rank_only(a.type))
+
+
+def _retype(rewriter: Any, v: Any, t: Any) -> None:
+    """Give `v` type `t` through xDSL's API (never by writing its private `_type`)."""
+    if v.type != t:
+        rewriter.replace_value_with_new_type(v, t)
 
 
 def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True) -> Any:
@@ -130,6 +138,7 @@ def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True
     that a trace froze as constants."""
     from xdsl.dialects import func
     from xdsl.dialects.builtin import FunctionType
+    from xdsl.rewriter import Rewriter
 
     from xjit.dialects import make_context
     from xjit.dialects import torch as td
@@ -144,7 +153,7 @@ def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True
     if len(targs) != len(pattern):
         raise ValueError(f"{entry}: {len(targs)} tensor arguments, pattern has {len(pattern)}")
     for arg, (dims, dt) in zip(targs, pattern, strict=True):
-        arg._type = td.ValueTensorType.of(tuple(dims), from_numpy_dtype(dt))  # type: ignore[attr-defined]
+        _retype(Rewriter, arg, td.ValueTensorType.of(tuple(dims), from_numpy_dtype(dt)))
     f.function_type = FunctionType.from_lists(
         [a.type for a in block.args], list(f.function_type.outputs.data)
     )

@@ -7,6 +7,10 @@ elementwise scalar `body` (lowered to a `linalg.generic` and also used for eager
 (rewritten into other torch ops). Adding an op means adding one entry in one of the
 `xjit/ops/*_ops.py` files. The lookups here load those files on first use.
 
+The compiler reads the entries through two hooks: the `TorchShapeInference` trait of every
+generated op class applies `shape` (torch-shape-refinement, upstream shape-inference), and the
+one `AtenConversion` pattern of convert-torch-to-linalg applies `body`/`lower` (docs/passes.md).
+
 Nothing here imports xDSL: eager use of xjit stays light.
 """
 

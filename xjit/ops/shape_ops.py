@@ -501,11 +501,11 @@ def _cat_lower(builder: Any, xs: list[Any], dim: int = 0) -> Any:
     rank = builder.rank(xs[0])
     d = normalize_dim(dim, rank)
     et = builder.result().element_type
+    if any(_static_shape(x)[d] < 0 for x in xs):
+        return builder.concat_dynamic(xs, d)  # a `?` size along `d` (a loop growing a tensor)
     pieces, offset = [], 0
     for x in xs:
         n = _static_shape(x)[d]
-        if n < 0:
-            raise NotImplementedError("cat along a dim of unknown size")
         if n:
             if x.type.element_type != et:  # promote first (an elementwise copy)
                 x = builder.convert(x, et)
