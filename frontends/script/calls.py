@@ -161,6 +161,8 @@ class Calls:
         prefix = ref.path
         if isinstance(m, (ScriptModule, TracedModule)):
             cf = m.graph_source()
+            if getattr(m.__dict__.get("_generic"), "reads_training", False):
+                self.mc.reads_training = True
             name = self.mc.import_graph(cf["ir"], prefix, cf["params"], cf["spec"])
             arg_names, defaults = cf["arg_names"], cf["defaults"]
         else:

@@ -170,16 +170,22 @@ class ScriptResult:
     arg_names: list[str]
     defaults: dict[str, Any]
     output_spec: OutputSpec
+    reads_training: bool = False  # some `<module>.training` was read: the graph depends on it
 
 
-def script_module_ir(m: Module, arg_kinds: dict[str, Any] | None = None) -> ScriptResult:
+def script_module_ir(
+    m: Module, arg_kinds: dict[str, Any] | None = None, training: bool | None = None
+) -> ScriptResult:
+    """`training` overrides the root's flag (a ScriptModule's own, not its original's)."""
     mc = ModuleCompilation(m)
+    if training is not None:
+        mc.training_override[id(m)] = training
     fc = FunctionCompiler(mc, type(m).forward, "forward", ModRef(m, ""), arg_kinds)
     fop, names, spec = fc.compile()
     mc.funcs["forward"] = fop
     module = mc.module_op("forward")
     _finish(module)
-    return ScriptResult(module, mc.params, names, fc.defaults, spec)
+    return ScriptResult(module, mc.params, names, fc.defaults, spec, mc.reads_training)
 
 
 def script_function_ir(

@@ -165,6 +165,9 @@ class Expressions:
             if sub is None:
                 return self.b.constant(None)
             return ModRef(sub, path)
+        if name == "training":  # compiled per value: ScriptModule recompiles on train()/eval()
+            self.mc.reads_training = True
+            return self.b.constant(bool(self.mc.training_override.get(id(m), m.training)))
         if name == "forward":
             return PyObj(("method", ref, "forward"))
         try:

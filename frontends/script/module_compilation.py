@@ -24,6 +24,8 @@ class ModuleCompilation:
         self.compiled_paths: dict[int, str] = {}  # id(function/module) -> func name
         self.specs: dict[str, OutputSpec] = {}
         self.in_progress: set[str] = set()
+        self.training_override: dict[int, bool] = {}  # id(module) -> its `training` here
+        self.reads_training = False
 
     def module_op(self, first: str) -> ModuleOp:
         slots = [td.GlobalSlotOp(n, t) for n, t in self.slots.items()]

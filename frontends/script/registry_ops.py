@@ -14,7 +14,7 @@ from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import OVERLOADS, OpDef, _ensure_loaded, lookup
 from xjit.ops.schema import Arg
-from xjit.ops.types import DType, ShapeError, TensorMeta
+from xjit.ops.types import ALL_DTYPES, DType, ShapeError, TensorMeta
 
 
 class RegistryOps:
@@ -52,19 +52,30 @@ class RegistryOps:
                 v = self.to_float(v, e)
             operands.append(b.operand(a, v))
         metas = [td._meta_or_const(o) for o in operands]
-        incomplete = any(
-            isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas
+        out = self.result_metas(opdef, metas, e)
+        outs = out if isinstance(out, tuple) else (out,)
+        op = td.aten_op_class(opdef.name).create(
+            operands=operands, result_types=[result_type(m) for m in outs]
         )
-        try:
-            out = opdef.shape(*metas)
-        except ShapeError as err:
-            if incomplete:
-                out = None
-            else:
-                raise self.error(e, f"{opdef.schema.name}: {err}") from None
-        except Exception:
-            out = None
-        if out is None:
+        b.insert(op)
+        return tuple(op.results)
+
+    def result_metas(self, opdef: OpDef, metas: list[Any], e: ast.AST) -> Any:
+        """The op's result metas from its shape rule. A tensor argument of unknown dtype (an
+        unannotated parameter) is tried as every dtype: a result dtype that depends on it (by
+        torch's promotion, `x + torch.arange(3)`) stays unknown until the call specialises it."""
+        unknown_dtype = [
+            i for i, m in enumerate(metas) if isinstance(m, TensorMeta) and m.dtype is None
+        ]
+        incomplete = unknown_dtype or any(
+            isinstance(m, TensorMeta) and m.shape is None for m in metas
+        )
+        out = _apply_rule(opdef, metas)
+        if isinstance(out, ShapeError) and not incomplete:
+            raise self.error(e, f"{opdef.schema.name}: {out}")
+        if unknown_dtype:
+            out = _dtype_independent(opdef, metas, unknown_dtype, out)
+        if out is None or isinstance(out, Exception):
             out = tuple(
                 TensorMeta(None, None)
                 if r == "Tensor"
@@ -72,12 +83,39 @@ class RegistryOps:
                 for r in opdef.schema.returns
             )
             out = out[0] if len(out) == 1 else out
-        outs = out if isinstance(out, tuple) else (out,)
-        op = td.aten_op_class(opdef.name).create(
-            operands=operands, result_types=[result_type(m) for m in outs]
-        )
-        b.insert(op)
-        return tuple(op.results)
+        return out
+
+
+def _apply_rule(opdef: OpDef, metas: Sequence[Any]) -> Any:
+    """The shape rule's result, or the exception it raised."""
+    try:
+        return opdef.shape(*metas)
+    except Exception as err:
+        return err
+
+
+def _dtype_independent(opdef: OpDef, metas: list[Any], unknown: list[int], out: Any) -> Any:
+    """`out` with each tensor result's dtype kept only if every dtype the unknown-dtype
+    arguments may have gives the same one (a comparison's bool, `.to(torch.int64)`)."""
+    results = []
+    for dt in ALL_DTYPES:
+        probe = list(metas)
+        for i in unknown:
+            probe[i] = TensorMeta(metas[i].shape, dt)
+        r = _apply_rule(opdef, probe)
+        if not isinstance(r, Exception):
+            results.append(r if isinstance(r, tuple) else (r,))
+    if not results:
+        return out
+    base = out if out is not None and not isinstance(out, Exception) else results[0]
+    single = not isinstance(base, tuple)
+    merged = []
+    for k, m in enumerate((base,) if single else base):
+        if isinstance(m, TensorMeta):
+            dts = {r[k].dtype for r in results if isinstance(r[k], TensorMeta)}
+            m = TensorMeta(m.shape, dts.pop() if len(dts) == 1 else None)
+        merged.append(m)
+    return merged[0] if single else tuple(merged)
 
 
 def _ir_accepts(arg: Arg, v: Any) -> bool:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +35,47 @@ class Frame:
     carried: list[str] = field(default_factory=list)
     next_cond: Callable[[], SSAValue] | None = None  # loops: the condition after an iteration
     return_spec: list[Any] = field(default_factory=list)  # functions: [OutputSpec] once known
+    templates: dict[str, Any] = field(default_factory=dict)  # loops: each carried var's structure
+    fixed: dict[str, Any] = field(default_factory=dict)  # loops: values that may not change
 
 
 class Env(dict):  # name -> value
     pass
+
+
+def leaves_of(v: Any) -> list[SSAValue] | None:
+    """The SSA values of a value built of (nested) tuples/lists of SSA values, in order; None if
+    it holds anything else (modules, Python objects), which cannot flow through control flow."""
+    if isinstance(v, SSAValue):
+        return [v]
+    if isinstance(v, (PyTuple, PyList)):
+        out: list[SSAValue] = []
+        for x in v.items:
+            sub = leaves_of(x)
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    return None
+
+
+def same_structure(a: Any, b: Any) -> bool:
+    """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
+    if isinstance(a, SSAValue) or isinstance(b, SSAValue):
+        return isinstance(a, SSAValue) and isinstance(b, SSAValue)
+    if type(a) is not type(b) or not isinstance(a, (PyTuple, PyList)):
+        return False
+    return len(a.items) == len(b.items) and all(
+        same_structure(x, y) for x, y in zip(a.items, b.items, strict=True)
+    )
+
+
+def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
+    """`template`'s tuple/list structure with its leaves taken from `vals` in order."""
+    if isinstance(template, SSAValue):
+        return next(vals)
+    items = [rebuild_like(x, vals) for x in template.items]
+    return PyTuple(items) if isinstance(template, PyTuple) else PyList(items)
 
 
 def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bool:
@@ -117,12 +154,23 @@ class Statements:
         )
 
     def carried_values(self, node: ast.AST) -> list[SSAValue]:
+        """The leaves of the loop-carried variables at an exit of the loop body."""
+        for n, v in self.frame.fixed.items():
+            if self.env.get(n) is not v:
+                raise self.error(
+                    node, f"unsupported: '{n}' (a {describe(v)}) is reassigned inside a loop"
+                )
         out = []
         for n in self.frame.carried:
             v = self.env.get(n)
-            if not isinstance(v, SSAValue):
-                raise self.error(node, f"'{n}' must keep one type across loop iterations")
-            out.append(v)
+            if not same_structure(v, self.frame.templates[n]):
+                raise self.error(
+                    node,
+                    f"type clash: loop-carried variable '{n}' is "
+                    f"{describe(self.frame.templates[n])} before the loop and "
+                    f"{describe(v)} after an iteration",
+                )
+            out.extend(leaves_of(v) or [])
         return out
 
     def ret(self, st: ast.Return) -> list[SSAValue]:
@@ -340,29 +388,39 @@ class Statements:
                 and (tenv[n] is not before.get(n) or eenv[n] is not before.get(n))
             ):
                 names.append(n)
-        vals_t, vals_e = [], []
+        vals_t, vals_e, joined = [], [], []
         for n in names:
             a, b = tenv[n], eenv[n]
-            if not (isinstance(a, SSAValue) and isinstance(b, SSAValue)):
-                if a is b:
-                    continue
+            if a is b:
+                continue
+            la, lb = leaves_of(a), leaves_of(b)
+            if la is None or lb is None:
                 raise self.error(st, f"unsupported: '{n}' is a {describe(a)} changed inside an if")
-            vals_t.append(a)
-            vals_e.append(b)
-        names = [n for n in names if isinstance(tenv[n], SSAValue)]
+            if not same_structure(a, b):
+                raise self.error(
+                    st,
+                    f"type clash: '{n}' is {describe(a)} in one branch and {describe(b)} "
+                    "in the other",
+                )
+            joined.append(n)
+            vals_t.extend(la)
+            vals_e.extend(lb)
+        leaf_names = [n for n in joined for _ in leaves_of(tenv[n]) or []]
         self.at(st)
         types = self.yield_joined(
             [(tb, vals_t), (eb, vals_e)],
             st,
-            lambda i: f"'{names[i]}'",
+            lambda i: f"'{leaf_names[i]}'",
             lambda vs: td.PrimIfYieldOp(*vs),
         )
         op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
-        for n, r in zip(names, op.results, strict=True):
-            r.name_hint = n
-            self.env[n] = r
+        results = iter(op.results)
+        for n in joined:
+            self.env[n] = rebuild_like(tenv[n], results)
+            if isinstance(self.env[n], SSAValue):
+                self.env[n].name_hint = n
         for n in list(self.env):  # defined in one branch only: undefined after the if
-            if n not in before and n not in names:
+            if n not in before and n not in joined:
                 del self.env[n]
 
     def if_exits(self, st: ast.If, rest: list[ast.stmt]) -> list[SSAValue]:
@@ -510,18 +568,19 @@ class Statements:
         target_value: Callable[[SSAValue], Any] | None,
         test: ast.expr | None,
     ) -> None:
-        loop_vars = [
-            n
-            for n in _assigned_names(st.body)
-            if n in self.env and isinstance(self.env[n], SSAValue)
-        ]
+        assigned = _assigned_names(st.body)
         if target is not None:
             tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-            loop_vars = [n for n in loop_vars if n not in tnames]
-        types = [self.env[n].type for n in loop_vars]
+            assigned = [n for n in assigned if n not in tnames]
+        # Tuples (nested too) are carried leaf by leaf; what is not made of SSA values (modules,
+        # Python objects) cannot change inside the loop (checked at every exit of the body).
+        loop_vars = [n for n in assigned if n in self.env and leaves_of(self.env[n]) is not None]
+        templates = {n: self.env[n] for n in loop_vars}
+        fixed = {n: self.env[n] for n in assigned if n in self.env and n not in templates}
+        types = [v.type for n in loop_vars for v in leaves_of(self.env[n]) or []]
         outer_frame = self.frame
         for _ in range(4):  # widen carried types until the body's results fit them
-            frame = Frame("loop", list(loop_vars))
+            frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
 
             def next_cond() -> SSAValue:
                 if test is None:
@@ -535,9 +594,11 @@ class Statements:
                 blk = self.b.builder.insertion_point.block
                 idx = blk.args[0]
                 idx.name_hint = "i" if target is None else None
-                for n, a in zip(loop_vars, blk.args[1:], strict=True):
-                    a.name_hint = n
-                    self.env[n] = a
+                args = iter(blk.args[1:])
+                for n in loop_vars:
+                    self.env[n] = rebuild_like(templates[n], args)
+                    if isinstance(self.env[n], SSAValue):
+                        self.env[n].name_hint = n
                 if target is not None and target_value is not None:
                     self.assign(target, target_value(idx))
                 return self.block_to_exit(st.body, st)
@@ -547,8 +608,9 @@ class Statements:
                 blk, payload, _ = self.region(body, [td.IntType(), *types])
             finally:
                 self.frame = outer_frame
+            names = [n for n in loop_vars for _ in leaves_of(templates[n]) or []]
             new_types = []
-            for n, t, v in zip(loop_vars, types, payload[1:], strict=True):
+            for n, t, v in zip(names, types, payload[1:], strict=True):
                 j = join_types(t, v.type)
                 if j is None:
                     raise self.error(
@@ -566,20 +628,23 @@ class Statements:
         self.yield_joined(
             [(blk, payload[1:])],
             st,
-            lambda i: loop_vars[i],
+            lambda i: names[i],
             lambda vs: td.PrimLoopConditionOp(payload[0], *vs),
             fixed=types,
         )
         inits = []
-        for n, t in zip(loop_vars, types, strict=True):
-            v = self.env[n]
+        for v, t in zip(
+            [x for n in loop_vars for x in leaves_of(self.env[n]) or []], types, strict=True
+        ):
             if v.type != t:
                 v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
             inits.append(v)
         op = self.b.insert(td.PrimLoopOp(trip, init_cond, inits, Region(blk)))
-        for n, r in zip(loop_vars, op.results, strict=True):
-            r.name_hint = n
-            self.env[n] = r
+        results = iter(op.results)
+        for n in loop_vars:
+            self.env[n] = rebuild_like(templates[n], results)
+            if isinstance(self.env[n], SSAValue):
+                self.env[n].name_hint = n
 
 
 _STMT_NAMES = {

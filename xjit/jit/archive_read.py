@@ -251,6 +251,7 @@ class ScriptGraph:
     arg_names: list[str]
     defaults: dict[str, Any]
     output_spec: Any
+    reads_training: bool = False  # not archived: a loaded graph keeps the training flag it had
 
 
 def _method_slots(

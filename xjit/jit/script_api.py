@@ -46,11 +46,34 @@ class _Scripted:
         object.__setattr__(self, "_compiled", [])  # (scalar args, CompiledFunction) in order
         object.__setattr__(self, "_by_kinds", {})
         object.__setattr__(self, "_generic", compile_ir(None))
+        object.__setattr__(self, "_training_key", self._current_training_key())
+        object.__setattr__(self, "_by_training", {})  # training key -> the state above
+
+    # -- `training` (a module attribute read at run time in TorchScript) -------------------------
+    def _current_training_key(self) -> tuple[bool, ...] | None:
+        """The training flags the compiled code depends on (None: it reads none)."""
+        return None
+
+    def _g(self) -> Any:
+        """The generic graph for the current training flags: `.train()`/`.eval()` switch to the
+        graphs (and compiled variants) compiled for those flags, compiling them on first use."""
+        key = self._current_training_key()
+        d = self.__dict__
+        if key != d["_training_key"]:
+            state = ("_generic", "_variants", "_compiled", "_by_kinds")
+            d["_by_training"][d["_training_key"]] = {k: d[k] for k in state}
+            saved = d["_by_training"].get(key)
+            if saved is None:
+                saved = {"_variants": {}, "_compiled": [], "_by_kinds": {}}
+                saved["_generic"] = d["_compile_ir"](None)
+            d.update(saved)
+            d["_training_key"] = key
+        return d["_generic"]
 
     # -- the generic graph -------------------------------------------------------------------------
     @property
     def graph_ir(self) -> Any:
-        return self.__dict__["_generic"].module
+        return self._g().module
 
     @property
     def graph(self) -> str:
@@ -64,15 +87,15 @@ class _Scripted:
 
     @property
     def arg_names(self) -> list[str]:
-        return self.__dict__["_generic"].arg_names
+        return self._g().arg_names
 
     @property
     def defaults(self) -> dict[str, Any]:
-        return self.__dict__["_generic"].defaults
+        return self._g().defaults
 
     @property
     def output_spec(self) -> Any:
-        return self.__dict__["_generic"].output_spec
+        return self._g().output_spec
 
     def save(self, path: Any) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
@@ -82,7 +105,7 @@ class _Scripted:
         save(self, path)
 
     def graph_source(self) -> dict[str, Any]:
-        g = self.__dict__["_generic"]
+        g = self._g()
         return {
             "ir": g.module,
             "params": g.params,
@@ -120,7 +143,7 @@ class _Scripted:
         """The generic graph for this combination of None / non-None optional arguments."""
         from xjit.dialects import torch as td
 
-        g = self.__dict__["_generic"]
+        g = self._g()
         fop = next(
             o
             for o in g.module.ops
@@ -150,6 +173,7 @@ class _Scripted:
         """The `CompiledFunction` this call signature runs (compiled on first use, then cached)."""
         vals = self._bind(args, dict(kwargs))
         sig = _signature(vals)
+        self._g()  # switch to the current training flags' variants
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
         if cf is None:
@@ -273,7 +297,15 @@ class ScriptModule(Module, _Scripted):
         object.__setattr__(self, "_original_name", type(original).__name__)
         object.__setattr__(self, "_name", "forward")
         self._share_state_of(original)
-        self._init_scripted(lambda kinds: script_module_ir(original, kinds), "forward")
+        self._init_scripted(
+            lambda kinds: script_module_ir(original, kinds, training=self.training), "forward"
+        )
+
+    def _current_training_key(self) -> tuple[bool, ...] | None:
+        g = self.__dict__.get("_generic")
+        if g is None or not getattr(g, "reads_training", False):
+            return None  # the graph does not depend on any training flag
+        return tuple(bool(m.training) for m in self.modules())
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_original"])
