@@ -282,7 +282,8 @@ class CompiledFunction:
             if conv is not None:  # a script's int/float/bool result: a Python scalar
                 wrapped.append(conv(o))
                 continue
-            for t in wrapped:  # one Tensor per distinct buffer: `return y, y` gives one object twice
+            # one Tensor per distinct buffer: `return y, y` gives one object twice
+            for t in wrapped:
                 if isinstance(t, Tensor) and t._a is o:
                     wrapped.append(t)
                     break
