@@ -300,13 +300,13 @@ def test_error_unsupported_call_and_chain() -> None:
     assert "return self.inner(x)" in msg
 
 
-def test_error_return_in_loop_and_returning_none() -> None:
+def test_error_return_in_loop_over_list_and_returning_none() -> None:
     def f(x):
-        for _ in range(3):
-            return x
+        for y in [x, x]:
+            return y
         return x
 
-    assert "unsupported: 'return' inside a loop" in _err(f)
+    assert "unsupported: return in a loop over a list or tuple" in _err(f)
 
     def g(x):
         x = x + 1

@@ -171,6 +171,7 @@ class ScriptResult:
     defaults: dict[str, Any]
     output_spec: OutputSpec
     reads_training: bool = False  # some `<module>.training` was read: the graph depends on it
+    needs_arg_types: bool = False  # compile again per argument ranks/dtypes (script_api.py)
 
 
 def script_module_ir(
@@ -185,7 +186,9 @@ def script_module_ir(
     mc.funcs["forward"] = fop
     module = mc.module_op("forward")
     _finish(module)
-    return ScriptResult(module, mc.params, names, fc.defaults, spec, mc.reads_training)
+    return ScriptResult(
+        module, mc.params, names, fc.defaults, spec, mc.reads_training, mc.needs_arg_types
+    )
 
 
 def script_function_ir(
@@ -198,7 +201,9 @@ def script_function_ir(
     mc.funcs[name] = fop
     module = mc.module_op(name)
     _finish(module)
-    return ScriptResult(module, mc.params, names, fc.defaults, spec)
+    return ScriptResult(
+        module, mc.params, names, fc.defaults, spec, needs_arg_types=mc.needs_arg_types
+    )
 
 
 def _finish(module: ModuleOp) -> None:

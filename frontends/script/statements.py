@@ -37,6 +37,19 @@ class Frame:
     return_spec: list[Any] = field(default_factory=list)  # functions: [OutputSpec] once known
     templates: dict[str, Any] = field(default_factory=dict)  # loops: each carried var's structure
     fixed: dict[str, Any] = field(default_factory=dict)  # loops: values that may not change
+    # loops with a `return` inside: the function's return values are carried in slots after
+    # a "returned" flag; their structure and types are learnt from the first return compiled
+    has_ret: bool = False
+    ret_spec: Any = None
+    ret_types: list[Attribute] | None = None
+    ret_args: list[SSAValue] = field(default_factory=list)  # the slots' incoming block args
+
+
+class _ReturnTypes(Exception):
+    """The first `return` compiled inside a loop whose return slots are not typed yet."""
+
+    def __init__(self, spec: OutputSpec, types: list[Attribute]) -> None:
+        self.spec, self.types = spec, types
 
 
 class Env(dict):  # name -> value
@@ -131,7 +144,9 @@ class Statements:
                 cond = (
                     self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
                 )  # type: ignore[misc]
-                return [cond, *self.carried_values(st)]
+                return self.loop_exit(cond, st)
+            if isinstance(st, (ast.For, ast.While)) and _contains(st, (ast.Return,), False):
+                return self.loop_with_return(st, list(stmts[i + 1 :]))
             if isinstance(st, ast.If) and _contains(
                 st, (ast.Return, ast.Break, ast.Continue), True
             ):
@@ -146,12 +161,40 @@ class Statements:
         if payload is not None:
             return payload
         if self.frame.kind == "loop":
-            return [self.frame.next_cond(), *self.carried_values(node)]  # type: ignore[misc]
+            return self.loop_exit(self.frame.next_cond(), node)  # type: ignore[misc]
         raise self.error(
             node,
             f"'{self.fdef.name}' must return a value on every path "
             "(returning None is not supported)",
         )
+
+    def loop_exit(self, cond: SSAValue, node: ast.AST) -> list[SSAValue]:
+        """What a loop body yields when it continues or breaks (not returns)."""
+        out = [cond, *self.carried_values(node)]
+        if self.frame.has_ret and self.frame.ret_types is not None:
+            out += [self.b.constant(False), *self.frame.ret_args]
+        return out
+
+    def loop_with_return(self, st: ast.For | ast.While, rest: list[ast.stmt]) -> list[SSAValue]:
+        """A loop with a `return` inside, then the statements after it: the loop carries a
+        "returned" flag and the return values; after it, the flag chooses between returning
+        them and running the rest (which must end in an exit on every path)."""
+        got = self.for_stmt(st) if isinstance(st, ast.For) else self.while_stmt(st)
+        if got is None:  # no return was reached at compile time
+            return self.block(rest)  # type: ignore[return-value]
+        flag, slots, spec = got
+        self.at(st)
+        tb, tp, _ = self.region(lambda: self.return_values(slots, spec, st))
+        eb, ep, _ = self.region(lambda: self.block_to_exit(rest, st))
+        if len(tp) != len(ep):
+            raise self.error(st, "type clash: the paths return different numbers of values")
+        types = self.yield_joined(
+            [(tb, tp), (eb, ep)],
+            st,
+            lambda i: f"exit value {i}",
+            lambda vs: td.PrimIfYieldOp(*vs),
+        )
+        return list(self.b.insert(td.PrimIfOp(flag, types, Region(tb), Region(eb))).results)
 
     def carried_values(self, node: ast.AST) -> list[SSAValue]:
         """The leaves of the loop-carried variables at an exit of the loop body."""
@@ -174,19 +217,31 @@ class Statements:
         return out
 
     def ret(self, st: ast.Return) -> list[SSAValue]:
-        if self.frame.kind != "function":
-            raise self.error(st, "unsupported: 'return' inside a loop")
         if st.value is None:
             raise self.error(st, "unsupported: returning None")
         v = self.expr(st.value)
         flat, spec = self.flatten(v, st.value)
-        if self.frame.return_spec and self.frame.return_spec[0] != spec:
+        return self.return_values(flat, spec, st)
+
+    def return_values(self, flat: list[SSAValue], spec: OutputSpec, st: ast.AST) -> list[SSAValue]:
+        """The exit payload of returning `flat`: the function's results, or inside a loop the
+        loop's next condition (false), carried values, the returned flag and the values."""
+        fr = self.frame
+        if fr.kind == "function":
+            if fr.return_spec and fr.return_spec[0] != spec:
+                raise self.error(
+                    st, "type clash: this return's structure differs from an earlier return"
+                )
+            if not fr.return_spec:
+                fr.return_spec.append(spec)
+            return flat
+        if fr.ret_types is None:
+            raise _ReturnTypes(spec, [v.type for v in flat])
+        if fr.ret_spec != spec or len(flat) != len(fr.ret_types):
             raise self.error(
                 st, "type clash: this return's structure differs from an earlier return"
             )
-        if not self.frame.return_spec:
-            self.frame.return_spec.append(spec)
-        return flat
+        return [self.b.constant(False), *self.carried_values(st), self.b.constant(True), *flat]
 
     def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
         if isinstance(v, SSAValue):
@@ -446,7 +501,7 @@ class Statements:
         return list(op.results)
 
     # -- loops ----------------------------------------------------------------------------------
-    def for_stmt(self, st: ast.For) -> None:
+    def for_stmt(self, st: ast.For) -> Any:
         if st.orelse:
             raise self.error(st, "unsupported: for ... else")
         it = st.iter
@@ -506,8 +561,7 @@ class Statements:
                 )
                 return self.scalar_op("aten.add.int", [start, off], st)
 
-            self.loop(st, trip, self.b.constant(True), st.target, target, None)
-            return
+            return self.loop(st, trip, self.b.constant(True), st.target, target, None)
         seq = self.expr(it)
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
@@ -516,11 +570,17 @@ class Statements:
                     "unsupported: break/continue in a loop over a list or tuple "
                     "(it is unrolled at compile time)",
                 )
+            if _contains(st, (ast.Return,), False):
+                raise self.error(
+                    st,
+                    "unsupported: return in a loop over a list or tuple "
+                    "(it is unrolled at compile time)",
+                )
             for item in seq.items:
                 self.assign(st.target, item)
                 payload = self.block(st.body)
                 assert payload is None
-            return
+            return None
         if (
             isinstance(seq, ModRef)
             and hasattr(seq.module, "_modules")
@@ -533,7 +593,7 @@ class Statements:
             return
         if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
             trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
-            self.loop(
+            return self.loop(
                 st,
                 trip,
                 self.b.constant(True),
@@ -541,14 +601,13 @@ class Statements:
                 lambda idx: self.registry_call("select", [seq, 0, idx], {}, st),
                 None,
             )
-            return
         raise self.error(
             it,
             f"unsupported: iterating over a {describe(seq)} (supported: range(), "
             "lists, tuples, a tensor's first dimension, ModuleList)",
         )
 
-    def while_stmt(self, st: ast.While) -> None:
+    def while_stmt(self, st: ast.While) -> Any:
         if st.orelse:
             raise self.error(st, "unsupported: while ... else")
         c0 = self.cond(st.test)
@@ -557,7 +616,7 @@ class Statements:
                 return
             c0 = self.b.constant(True)
         self.at(st)
-        self.loop(st, self.b.constant(INT64_MAX), c0, None, None, st.test)
+        return self.loop(st, self.b.constant(INT64_MAX), c0, None, None, st.test)
 
     def loop(
         self,
@@ -567,7 +626,8 @@ class Statements:
         target: ast.expr | None,
         target_value: Callable[[SSAValue], Any] | None,
         test: ast.expr | None,
-    ) -> None:
+    ) -> tuple[SSAValue, list[SSAValue], OutputSpec] | None:
+        """Compile a loop; with a `return` inside: its returned flag, values and structure."""
         assigned = _assigned_names(st.body)
         if target is not None:
             tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
@@ -578,9 +638,15 @@ class Statements:
         templates = {n: self.env[n] for n in loop_vars}
         fixed = {n: self.env[n] for n in assigned if n in self.env and n not in templates}
         types = [v.type for n in loop_vars for v in leaves_of(self.env[n]) or []]
+        n_vars = len(types)
+        has_ret = _contains(st, (ast.Return,), False)
+        ret_spec: Any = None
         outer_frame = self.frame
-        for _ in range(4):  # widen carried types until the body's results fit them
+        for _ in range(6):  # widen carried types until the body's results fit them
             frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
+            frame.has_ret = has_ret
+            frame.ret_spec = ret_spec
+            frame.ret_types = None if ret_spec is None else types[n_vars + 1 :]
 
             def next_cond() -> SSAValue:
                 if test is None:
@@ -595,6 +661,7 @@ class Statements:
                 idx = blk.args[0]
                 idx.name_hint = "i" if target is None else None
                 args = iter(blk.args[1:])
+                self.frame.ret_args = list(blk.args[n_vars + 2 :])
                 for n in loop_vars:
                     self.env[n] = rebuild_like(templates[n], args)
                     if isinstance(self.env[n], SSAValue):
@@ -606,9 +673,16 @@ class Statements:
             self.frame = frame
             try:
                 blk, payload, _ = self.region(body, [td.IntType(), *types])
+            except _ReturnTypes as r:  # now the return slots' types are known: compile again
+                ret_spec = r.spec
+                types = [*types, td.BoolType(), *r.types]
+                continue
             finally:
                 self.frame = outer_frame
             names = [n for n in loop_vars for _ in leaves_of(templates[n]) or []]
+            if ret_spec is not None:
+                n_ret = len(types) - n_vars - 1
+                names += ["the returned flag"] + [f"return value {k}" for k in range(n_ret)]
             new_types = []
             for n, t, v in zip(names, types, payload[1:], strict=True):
                 j = join_types(t, v.type)
@@ -632,19 +706,54 @@ class Statements:
             lambda vs: td.PrimLoopConditionOp(payload[0], *vs),
             fixed=types,
         )
-        inits = []
-        for v, t in zip(
-            [x for n in loop_vars for x in leaves_of(self.env[n]) or []], types, strict=True
-        ):
+        inits = [x for n in loop_vars for x in leaves_of(self.env[n]) or []]
+        if ret_spec is not None:
+            inits.append(self.b.constant(False))
+            inits += [self.placeholder(t, st) for t in types[n_vars + 1 :]]
+        for k, (v, t) in enumerate(zip(inits, types, strict=True)):
             if v.type != t:
-                v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
-            inits.append(v)
+                inits[k] = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
         op = self.b.insert(td.PrimLoopOp(trip, init_cond, inits, Region(blk)))
         results = iter(op.results)
         for n in loop_vars:
             self.env[n] = rebuild_like(templates[n], results)
             if isinstance(self.env[n], SSAValue):
                 self.env[n].name_hint = n
+        if ret_spec is None:
+            return None
+        flag = next(results)
+        flag.name_hint = "returned"
+        return flag, list(results), ret_spec
+
+    def placeholder(self, t: Attribute, node: ast.AST) -> SSAValue:
+        """A value of type `t` for a return slot before anything was returned (never read:
+        the returned flag guards it). Tensors reuse a tensor in scope, the closest type first."""
+        if isinstance(t, (td.IntType, td.FloatType, td.BoolType)):
+            return self.b.constant({td.IntType: 0, td.FloatType: 0.0, td.BoolType: False}[type(t)])
+        if isinstance(t, td.ValueTensorType):
+            cands = [
+                v
+                for x in self.env.values()
+                for v in leaves_of(x) or []
+                if isinstance(v.type, td.ValueTensorType) and td.types_compatible(v.type, t)
+            ]
+            cands.sort(key=lambda v: (v.type != t, v.type.element_dtype != t.element_dtype))
+            if cands and cands[0].type == t and t.sizes is not None:
+                return cands[0]
+            meta = t.meta
+            if meta.shape is not None and None not in meta.shape and meta.dtype is not None:
+                sizes = PyList([self.b.constant(d) for d in meta.shape])
+                return self.registry_call("zeros", [sizes], {"dtype": PyObj(meta.dtype)}, node)
+            if cands:
+                # its shape may differ from the returned one's once specialised: the call
+                # compiles this function again for its argument types, where t is exact
+                self.mc.needs_arg_types = True
+                return cands[0]
+        raise self.error(
+            node,
+            f"unsupported: returning a {type_name(t)} from inside this loop (no value of its "
+            "type is in scope before the loop to stand for it)",
+        )
 
 
 _STMT_NAMES = {

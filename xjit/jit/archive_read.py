@@ -252,6 +252,7 @@ class ScriptGraph:
     defaults: dict[str, Any]
     output_spec: Any
     reads_training: bool = False  # not archived: a loaded graph keeps the training flag it had
+    needs_arg_types: bool = False  # not archived: its placeholders stay as compiled
 
 
 def _method_slots(

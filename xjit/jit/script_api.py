@@ -153,7 +153,13 @@ class _Scripted:
         )
         kinds: dict[str, Any] = {}
         for n, a, v in zip(g.arg_names, fop.body.block.args, vals, strict=True):
-            if v is None and not isinstance(a.type, td.NoneType):
+            if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
+                # the frontend guessed a type it would know from the arguments' ranks/dtypes
+                from xjit.frontends.builder import vtensor_type
+                from xjit.frontends.trace import meta_of
+
+                kinds[n] = vtensor_type(meta_of(v))
+            elif v is None and not isinstance(a.type, td.NoneType):
                 kinds[n] = td.NoneType()
             elif v is not None and isinstance(a.type, td.NoneType):
                 kinds[n] = (
@@ -202,6 +208,8 @@ class _Scripted:
         g = self._graph_for_kinds(vals)
         entry = self.__dict__["_entry"]
         pat = V.pattern_of(arrays)
+        if getattr(self._g(), "needs_arg_types", False):
+            exact = True  # `g` was compiled for these exact argument types: no `?` dims
         base = None if exact else V.pick_base([cf.pattern for cf in family], arrays)
         if base is not None and V.is_dynamic(gen := V.generalize(base, arrays)):
             try:
