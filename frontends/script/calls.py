@@ -43,6 +43,8 @@ class Calls:
             return self.call_module(callee, args, kwargs, e)
         if isinstance(callee, PyObj):
             obj = callee.obj
+            if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "listmethod":
+                return self.list_method(obj[1], obj[2], args, kwargs, e)
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "method":
                 _, base, name = obj
                 if isinstance(base, ModRef):

@@ -21,6 +21,7 @@ from xjit.dialects import torch as td
 from xjit.frontends.builder import TorchBuilder
 from xjit.frontends.script.calls import Calls
 from xjit.frontends.script.expressions import Expressions
+from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.registry_ops import RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
@@ -30,7 +31,7 @@ from xjit.jit.errors import FrontendError, SourceLoc
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
+class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
@@ -74,6 +75,7 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
                     pass
         self.b: TorchBuilder = None  # type: ignore[assignment]
         self.env = Env()
+        self.depth = 0  # control-flow regions entered (lists may change only at their own)
 
     # -- diagnostics -------------------------------------------------------------------------
     def loc(self, node: ast.AST) -> SourceLoc:

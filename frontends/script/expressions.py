@@ -105,7 +105,7 @@ class Expressions:
         if isinstance(v, tuple):
             return PyTuple([self.python_value(x, e) for x in v])
         if isinstance(v, list):
-            return PyList([self.python_value(x, e) for x in v])
+            return self.new_list([self.python_value(x, e) for x in v])
         return PyObj(v)
 
     def tensor_constant(self, t: Tensor) -> SSAValue:
@@ -130,6 +130,8 @@ class Expressions:
                 return self.python_value(getattr(base.obj, e.attr), e)
             except AttributeError:
                 raise self.error(e, f"{base.obj!r} has no attribute '{e.attr}'") from None
+        if isinstance(base, PyList):
+            return PyObj(("listmethod", base, e.attr))
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             if e.attr == "shape":
                 meta = base.type.meta
@@ -184,21 +186,12 @@ class Expressions:
         return PyTuple([self.expr(x) for x in e.elts])
 
     def e_List(self, e: ast.List) -> PyList:
-        return PyList([self.expr(x) for x in e.elts])
+        return self.new_list([self.expr(x) for x in e.elts])
 
     def e_Subscript(self, e: ast.Subscript) -> Any:
         base = self.expr(e.value)
         if isinstance(base, (PyTuple, PyList)):
-            idx = self.expr(e.slice)
-            i = td._meta_or_const(idx) if isinstance(idx, SSAValue) else UNKNOWN
-            if not isinstance(i, int) or isinstance(i, bool):
-                raise self.error(
-                    e.slice, "unsupported: indexing a tuple or list with a non-constant index"
-                )
-            try:
-                return base.items[i]
-            except IndexError:
-                raise self.error(e, f"index {i} out of range for a {describe(base)}") from None
+            return self.sequence_subscript(base, e)
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
             v = base
@@ -231,6 +224,9 @@ class Expressions:
                 return PyObj(not v.obj)
             return self.scalar_op("aten.__not__", [self.to_bool(v, e)], e)
         if isinstance(e.op, ast.USub):
+            c = td._meta_or_const(v) if isinstance(v, SSAValue) else UNKNOWN
+            if isinstance(c, (int, float)) and not isinstance(c, bool):
+                return self.b.constant(-c)  # -1 stays a constant (list indices, sizes)
             if isinstance(v, SSAValue):
                 if isinstance(v.type, td.ValueTensorType):
                     return self.registry_call("neg", [v], {}, e)
@@ -252,6 +248,14 @@ class Expressions:
         return self.arith(name, a, b, node)
 
     def arith(self, name: str, a: Any, b: Any, node: ast.AST) -> Any:
+        if isinstance(a, PyObj) and isinstance(a.obj, bool):  # decided while compiling
+            a = self.b.constant(a.obj)
+        if isinstance(b, PyObj) and isinstance(b.obj, bool):
+            b = self.b.constant(b.obj)
+        if isinstance(a, (PyList, PyTuple)) or isinstance(b, (PyList, PyTuple)):
+            r = self.list_binop(name, a, b, node)
+            if r is not None:
+                return r
         at = a.type if isinstance(a, SSAValue) else None
         bt = b.type if isinstance(b, SSAValue) else None
         if isinstance(at, td.ValueTensorType) or isinstance(bt, td.ValueTensorType):
@@ -318,7 +322,13 @@ class Expressions:
                 c = self.is_none(left, right, e)
                 r: Any = PyObj(c if isinstance(op, ast.Is) else not c)
             elif isinstance(op, (ast.In, ast.NotIn)):
-                raise self.error(e, "unsupported: 'in' comparisons")
+                r = self.contains(left, right, e)
+                if isinstance(op, ast.NotIn):
+                    r = (
+                        PyObj(not r.obj)
+                        if isinstance(r, PyObj)
+                        else self.scalar_op("aten.__not__", [r], e)
+                    )
             else:
                 r = self.arith(_CMPOPS[type(op)], left, right, e)
             result = r if result is None else self.bool_and(result, lambda r=r: r, e)

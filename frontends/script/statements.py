@@ -13,6 +13,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
+from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -207,11 +208,11 @@ class Statements:
         for n in self.frame.carried:
             v = self.env.get(n)
             if not same_structure(v, self.frame.templates[n]):
-                raise self.error(
-                    node,
+                raise Unrollable(
                     f"type clash: loop-carried variable '{n}' is "
                     f"{describe(self.frame.templates[n])} before the loop and "
                     f"{describe(v)} after an iteration",
+                    self.loc(node),
                 )
             out.extend(leaves_of(v) or [])
         return out
@@ -244,6 +245,8 @@ class Statements:
         return [self.b.constant(False), *self.carried_values(st), self.b.constant(True), *flat]
 
     def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
+        if isinstance(v, PyObj) and isinstance(v.obj, bool):  # a condition decided while compiling
+            v = self.b.constant(v.obj)
         if isinstance(v, SSAValue):
             if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
                 raise self.error(node, f"unsupported: returning a {type_name(v.type)}")
@@ -277,7 +280,11 @@ class Statements:
             )
             if cur is None:
                 raise self.error(st, "unsupported: augmented assignment to anything but a variable")
-            self.assign(st.target, self.binop(st.op, cur, self.expr(st.value), st))
+            rhs = self.expr(st.value)
+            if isinstance(cur, PyList) and isinstance(st.op, ast.Add):
+                self.list_method(cur, "extend", [rhs], {}, st)  # `+=` extends in place
+                return
+            self.assign(st.target, self.binop(st.op, cur, rhs, st))
         elif isinstance(st, ast.If):
             self.if_stmt(st)
         elif isinstance(st, ast.For):
@@ -379,10 +386,12 @@ class Statements:
         saved_b, saved_env = self.b.builder.insertion_point, self.env
         self.env = Env(saved_env)
         self.b.builder.insertion_point = InsertPoint.at_end(block)
+        self.depth += 1
         try:
             out = fn()
             env = self.env
         finally:
+            self.depth -= 1
             self.b.builder.insertion_point = saved_b
             self.env = saved_env
         return block, out, env
@@ -561,7 +570,15 @@ class Statements:
                 )
                 return self.scalar_op("aten.add.int", [start, off], st)
 
-            return self.loop(st, trip, self.b.constant(True), st.target, target, None)
+            try:
+                return self.loop(st, trip, self.b.constant(True), st.target, target, None)
+            except Unrollable:
+                bounds = [const_of(a) for a in args]
+                if any(not isinstance(x, int) for x in bounds) or _contains(
+                    st, (ast.Break, ast.Continue, ast.Return), True
+                ):
+                    raise
+                return self.unroll(st, range(*bounds))
         seq = self.expr(it)
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
@@ -606,6 +623,18 @@ class Statements:
             f"unsupported: iterating over a {describe(seq)} (supported: range(), "
             "lists, tuples, a tensor's first dimension, ModuleList)",
         )
+
+    def unroll(self, st: ast.For, r: range) -> None:
+        """A `for` over a constant range whose body changes a list's length: one copy of the
+        body per iteration, compiled in this region."""
+        if len(r) > MAX_UNROLL:
+            raise self.error(
+                st, f"unsupported: unrolling a loop of more than {MAX_UNROLL} iterations"
+            )
+        for i in r:
+            self.assign(st.target, self.b.constant(i))
+            payload = self.block(st.body)
+            assert payload is None
 
     def while_stmt(self, st: ast.While) -> Any:
         if st.orelse:

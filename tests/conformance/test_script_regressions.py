@@ -66,9 +66,9 @@ def test_tuples_carried_and_joined(name: str) -> None:
 def test_tuple_changing_structure_in_a_loop_is_refused() -> None:
     src = load(
         """
-        def grows(x):
+        def grows(x, n: int):
             c = (x,)
-            for i in range(2):
+            for i in range(n):
                 c = (c[0], x)
             return c[0]
         """,
