@@ -24,6 +24,7 @@ from xjit.frontends.script.values import (
 )
 from xjit.jit.errors import FrontendError
 from xjit.nn.module import Module
+from xjit.ops import types as T
 from xjit.ops.registry import OVERLOADS, _ensure_loaded
 
 
@@ -32,6 +33,14 @@ class Calls:
 
     def e_Call(self, e: ast.Call) -> Any:
         callee = self.expr(e.func)
+        from xjit.jit.script_api import annotate, is_scripting
+
+        if isinstance(callee, PyObj) and callee.obj is is_scripting:
+            return PyObj(True)  # decided while compiling: the eager-only branch is dropped
+        if isinstance(callee, PyObj) and callee.obj is annotate:
+            if len(e.args) != 2 or e.keywords:
+                raise self.error(e, "torch.jit.annotate takes (type, value)")
+            return self.expr(e.args[1])  # the type is only a hint here
         if any(isinstance(a, ast.Starred) for a in e.args) or any(
             k.arg is None for k in e.keywords
         ):
@@ -79,6 +88,8 @@ class Calls:
             return self.scalar_op(f"aten.{name}", [t], e)
         if name == "item":
             raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
+        if name in _DTYPE_METHODS and not args and not kwargs:  # x.float(), x.long(), ...
+            return self.registry_call("to", [t, PyObj(_DTYPE_METHODS[name])], {}, e)
         return self.registry_call(name, [t, *args], kwargs, e)
 
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
@@ -240,6 +251,14 @@ class Calls:
         result, _ = spec.rebuild(list(call.results))
         return _to_compile_time(result)
 
+
+_DTYPE_METHODS = {
+    "float": T.float32,
+    "double": T.float64,
+    "long": T.int64,
+    "int": T.int32,
+    "bool": T.bool_,
+}
 
 _SCRIPTED_FUNCTIONS: dict[Any, Any] = {}
 

@@ -61,7 +61,7 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
         dedented = textwrap.dedent(src)
         self.indent = len(lines[0]) - len(lines[0].lstrip())
         self.line0 = start - 1
-        tree = ast.parse(dedented)
+        tree = ast.parse(dedented, type_comments=True)
         fdef = tree.body[0]
         if not isinstance(fdef, ast.FunctionDef):
             raise FrontendError(f"{fn!r} is not a function definition", self.loc(fdef))
@@ -93,6 +93,26 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
         self.b.loc = FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
 
     # -- entry ----------------------------------------------------------------------------------
+    def signature_comment(self, n_params: int) -> list[str] | None:
+        """The parameter types of a `# type: (Tensor, int) -> Tensor` signature comment."""
+        tc = self.fdef.type_comment
+        if not tc:
+            return None
+        try:
+            ft = ast.parse(tc, mode="func_type")
+        except SyntaxError:
+            raise self.error(
+                self.fdef, f"cannot parse the signature comment '# type: {tc}'"
+            ) from None
+        types = [ast.unparse(a) for a in ft.argtypes]
+        if len(types) != n_params:
+            raise self.error(
+                self.fdef,
+                f"the signature comment gives {len(types)} parameter types for {n_params} "
+                "parameters",
+            )
+        return types
+
     def compile(self) -> tuple[func.FuncOp, list[str], OutputSpec]:
         sig = inspect.signature(self.fn)
         params = list(sig.parameters.values())
@@ -112,8 +132,11 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
             "Tensor": Tensor,
             **self.globals,
         }
-        for p in params:
+        comment = self.signature_comment(len(params))
+        for k, p in enumerate(params):
             ann = p.annotation
+            if comment is not None and ann is inspect.Parameter.empty:
+                ann = comment[k]
             if isinstance(ann, str):
                 try:
                     ann = eval(ann, ns)  # noqa: S307  (an annotation of the user's own code)

@@ -60,6 +60,10 @@ _EXPR_NAMES = {
 }
 
 
+def _is_ellipsis(ix: ast.expr) -> bool:
+    return isinstance(ix, ast.Constant) and ix.value is Ellipsis
+
+
 class Expressions:
     """FunctionCompiler's expression half (compiler.py holds the state)."""
 
@@ -194,23 +198,34 @@ class Expressions:
             return self.sequence_subscript(base, e)
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+            ell = [k for k, ix in enumerate(idxs) if _is_ellipsis(ix)]
+            if len(ell) > 1:
+                raise self.error(e, "an index can only have a single ellipsis ('...')")
+            head, tail = (idxs[: ell[0]], idxs[ell[0] + 1 :]) if ell else (idxs, [])
             v = base
             dim = 0
-            for ix in idxs:
-                if isinstance(ix, ast.Slice):
-                    args = [v, dim]
-                    for part in (ix.lower, ix.upper):
-                        args.append(None if part is None else self.as_int(self.expr(part), part))
-                    args.append(1 if ix.step is None else self.as_int(self.expr(ix.step), ix.step))
-                    v = self.registry_call("slice", args, {}, ix)
-                    dim += 1
-                else:
-                    i = self.expr(ix)
-                    if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
-                        raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
-                    v = self.registry_call("select", [v, dim, i], {}, ix)
+            for ix in head:  # left to right from dim 0
+                v, dim = self.index_dim(v, ix, dim, 1)
+            dim = -1
+            for ix in reversed(tail):  # after `...`: right to left from the last dim
+                v, dim = self.index_dim(v, ix, dim, -1)
             return v
         raise self.error(e, f"unsupported: subscripting a {describe(base)}")
+
+    def index_dim(self, v: SSAValue, ix: ast.expr, dim: int, step: int) -> tuple[Any, int]:
+        """One index of `x[...]` applied at `dim`; the next dim (walking by `step`)."""
+        if isinstance(ix, ast.Slice):
+            args: list[Any] = [v, dim]
+            for part in (ix.lower, ix.upper):
+                args.append(None if part is None else self.as_int(self.expr(part), part))
+            args.append(1 if ix.step is None else self.as_int(self.expr(ix.step), ix.step))
+            return self.registry_call("slice", args, {}, ix), dim + step
+        if isinstance(ix, ast.Constant) and ix.value is None:  # x[None]: a new dim of size 1
+            return self.registry_call("unsqueeze", [v, dim], {}, ix), dim + step
+        i = self.expr(ix)
+        if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
+            raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
+        return self.registry_call("select", [v, dim, i], {}, ix), dim
 
     def as_int(self, v: Any, node: ast.AST) -> SSAValue:
         if isinstance(v, SSAValue) and isinstance(v.type, td.IntType):

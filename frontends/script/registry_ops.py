@@ -170,6 +170,22 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
     return False
 
 
+def _pack_varargs(args: Sequence[Arg], pos: list[Any]) -> list[Any]:
+    """`x.view(a, b)`, `x.permute(0, 2, 1)`: ints past a required `int[]` argument pack into
+    it (TorchScript's varargs sizes), when nothing else could take them."""
+    for k, a in enumerate(args):
+        if a.kwarg_only or k >= len(pos):
+            return pos
+        if a.type == "int[]" and not a.has_default:
+            rest = pos[k:]
+            if len(rest) > 1 and all(
+                isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in rest
+            ):
+                return [*pos[:k], PyList(rest)]
+            return pos
+    return pos
+
+
 def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any] | None:
     """`_dispatch.bind` for compile-time values: schema order, defaults filled in."""
     schema = opdef.schema
@@ -182,6 +198,7 @@ def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[A
         and all(isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in pos)
     ):
         pos = [PyList(pos)]
+    pos = _pack_varargs(schema.args, pos)
     out: list[Any] = []
     used = 0
     for a in schema.args:

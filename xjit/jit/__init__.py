@@ -5,7 +5,7 @@ from xjit.jit.api import TracedModule, TracerWarning, trace
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
 from xjit.jit.errors import FrontendError
-from xjit.jit.script_api import ScriptFunction, ScriptModule, script
+from xjit.jit.script_api import ScriptFunction, ScriptModule, annotate, is_scripting, script
 
 __all__ = [
     "ArchiveError",
@@ -17,6 +17,8 @@ __all__ = [
     "script",
     "TracedModule",
     "TracerWarning",
+    "annotate",
+    "is_scripting",
     "load",
     "save",
     "trace",

@@ -362,6 +362,16 @@ class ScriptFunction(_Scripted):
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
 
 
+def is_scripting() -> bool:
+    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
+    return False
+
+
+def annotate(the_type: Any, the_value: Any) -> Any:
+    """`torch.jit.annotate(List[int], [])`: the value; its type is a hint for the scripter."""
+    return the_value
+
+
 def script(obj: Any) -> Any:
     """Compile a Module (its `forward`, and the submodules it calls) or a function from source.
 
