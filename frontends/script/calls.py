@@ -73,10 +73,8 @@ class Calls:
             if not args and not kwargs:
                 meta = t.type.meta  # type: ignore[attr-defined]
                 if meta.shape is None:
-                    raise self.error(
-                        e, "unsupported: x.size() of a tensor of unknown rank (use x.size(d))"
-                    )
-                return PyTuple(
+                    self.need_rank(t, e, "x.size()")
+                return self.new_list(
                     [
                         self.scalar_op("aten.size.int", [t, self.b.constant(d)], e)
                         for d in range(len(meta.shape))

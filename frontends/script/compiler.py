@@ -23,7 +23,7 @@ from xjit.frontends.script.calls import Calls
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
-from xjit.frontends.script.registry_ops import RegistryOps
+from xjit.frontends.script.registry_ops import NeedsArgTypes, RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
 from xjit.frontends.script.values import TENSOR, ModRef, annotation_type
 from xjit.frontends.trace import OutputSpec
@@ -163,6 +163,7 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
                 )
             arg_types.append(t)
             names.append(p.name)
+        self.arg_names, self.arg_types = names, arg_types
         block = Block(arg_types=arg_types)
         self.b = TorchBuilder(InsertPoint.at_end(block))
         self.at(self.fdef)
@@ -204,10 +205,14 @@ def script_module_ir(
 ) -> ScriptResult:
     """`training` overrides the root's flag (a ScriptModule's own, not its original's)."""
     mc = ModuleCompilation(m)
+    mc.deferrable = arg_kinds is None
     if training is not None:
         mc.training_override[id(m)] = training
     fc = FunctionCompiler(mc, type(m).forward, "forward", ModRef(m, ""), arg_kinds)
-    fop, names, spec = fc.compile()
+    try:
+        fop, names, spec = fc.compile()
+    except NeedsArgTypes:
+        return _deferred(fc, mc)
     mc.funcs["forward"] = fop
     module = mc.module_op("forward")
     _finish(module)
@@ -221,14 +226,26 @@ def script_function_ir(
 ) -> ScriptResult:
     mc = ModuleCompilation(None)
     name = fn.__name__
+    mc.deferrable = arg_kinds is None
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
-    fop, names, spec = fc.compile()
+    try:
+        fop, names, spec = fc.compile()
+    except NeedsArgTypes:
+        return _deferred(fc, mc)
     mc.funcs[name] = fop
     module = mc.module_op(name)
     _finish(module)
     return ScriptResult(
         module, mc.params, names, fc.defaults, spec, needs_arg_types=mc.needs_arg_types
     )
+
+
+def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
+    """No generic graph (it needs argument ranks): each call compiles for its argument types;
+    `arg_types` tells script_api which parameters are tensors, scalars or None."""
+    r = ScriptResult(None, {}, fc.arg_names, fc.defaults, None, mc.reads_training, True)  # type: ignore[arg-type]
+    r.arg_types = fc.arg_types  # type: ignore[attr-defined]
+    return r
 
 
 def _finish(module: ModuleOp) -> None:

@@ -140,10 +140,8 @@ class Expressions:
             if e.attr == "shape":
                 meta = base.type.meta
                 if meta.shape is None:
-                    raise self.error(
-                        e, "unsupported: .shape of a tensor of unknown rank (use x.size(d))"
-                    )
-                return PyTuple(
+                    self.need_rank(base, e, ".shape")
+                return self.new_list(  # List[int], as TorchScript has it
                     [
                         self.scalar_op("aten.size.int", [base, self.b.constant(d)], e)
                         for d in range(len(meta.shape))

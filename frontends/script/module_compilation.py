@@ -27,6 +27,7 @@ class ModuleCompilation:
         self.training_override: dict[int, bool] = {}  # id(module) -> its `training` here
         self.reads_training = False
         self.needs_arg_types = False  # a guess that argument ranks and dtypes would make exact
+        self.deferrable = False  # may ask for a compile per argument types (NeedsArgTypes)
 
     def module_op(self, first: str) -> ModuleOp:
         slots = [td.GlobalSlotOp(n, t) for n, t in self.slots.items()]

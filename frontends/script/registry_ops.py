@@ -12,13 +12,26 @@ from xdsl.ir import SSAValue
 from xjit.dialects import torch as td
 from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
+from xjit.jit.errors import FrontendError
 from xjit.ops.registry import OVERLOADS, OpDef, _ensure_loaded, lookup
 from xjit.ops.schema import Arg
 from xjit.ops.types import ALL_DTYPES, DType, ShapeError, TensorMeta
 
 
+class NeedsArgTypes(FrontendError):
+    """Compiling needs a rank the generic graph does not know (`x.shape` of an unannotated
+    tensor): the function is compiled per call signature instead (script_api.py)."""
+
+
 class RegistryOps:
     """FunctionCompiler's op emission (compiler.py holds the state)."""
+
+    def need_rank(self, t: SSAValue, e: ast.AST, what: str) -> None:
+        """Called where `t`'s rank is unknown but needed: compile per argument types (where
+        the ranks of the arguments, and so of `t`, are known), else refuse."""
+        if self.mc.deferrable:
+            raise NeedsArgTypes(f"{what} needs the rank of its tensor", self.loc(e))
+        raise self.error(e, f"unsupported: {what} of a tensor of unknown rank (use x.size(d))")
 
     def registry_call(self, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         _ensure_loaded()

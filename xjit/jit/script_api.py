@@ -73,7 +73,15 @@ class _Scripted:
     # -- the generic graph -------------------------------------------------------------------------
     @property
     def graph_ir(self) -> Any:
-        return self._g().module
+        g = self._g()
+        if g.module is None:
+            from xjit.jit.errors import FrontendError
+
+            raise FrontendError(
+                f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
+                "(e.g. x.shape), so it is compiled per call; see specialized_ir(*args)"
+            )
+        return g.module
 
     @property
     def graph(self) -> str:
@@ -144,24 +152,28 @@ class _Scripted:
         from xjit.dialects import torch as td
 
         g = self._g()
-        fop = next(
-            o
-            for o in g.module.ops
-            if getattr(o, "sym_name", None) is not None
-            and o.sym_name.data == self.__dict__["_entry"]
-            and o.name == "func.func"
-        )
+        if g.module is None:  # deferred: compiled per argument types from the start
+            arg_types = g.arg_types
+        else:
+            fop = next(
+                o
+                for o in g.module.ops
+                if getattr(o, "sym_name", None) is not None
+                and o.sym_name.data == self.__dict__["_entry"]
+                and o.name == "func.func"
+            )
+            arg_types = [a.type for a in fop.body.block.args]
         kinds: dict[str, Any] = {}
-        for n, a, v in zip(g.arg_names, fop.body.block.args, vals, strict=True):
+        for n, at, v in zip(g.arg_names, arg_types, vals, strict=True):
             if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
                 # the frontend guessed a type it would know from the arguments' ranks/dtypes
                 from xjit.frontends.builder import vtensor_type
                 from xjit.frontends.trace import meta_of
 
                 kinds[n] = vtensor_type(meta_of(v))
-            elif v is None and not isinstance(a.type, td.NoneType):
+            elif v is None and not isinstance(at, td.NoneType):
                 kinds[n] = td.NoneType()
-            elif v is not None and isinstance(a.type, td.NoneType):
+            elif v is not None and isinstance(at, td.NoneType):
                 kinds[n] = (
                     td.ValueTensorType.of(None, None)
                     if isinstance(v, Tensor)

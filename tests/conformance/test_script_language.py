@@ -1,0 +1,124 @@
+"""The script language beyond control flow and lists: varargs sizes, indexing with None and
+`...`, dtype methods, shapes as List[int], Optional refinement, torch.jit.is_scripting /
+annotate, `# type:` signature comments. xjit against torch.jit.script of the same source."""
+
+from __future__ import annotations
+
+import pytest
+from script_oracle import check_function, load
+
+import xjit
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+V = xjit.tensor([1.5, -2.0, 3.0])
+M = xjit.arange(6.0).reshape(2, 3)
+C = xjit.arange(24.0).reshape(2, 3, 4)
+
+SRC = """
+from typing import List, Optional, Tuple
+
+def varargs(x):
+    return x.view(3, 2), x.reshape(-1, 2), x.permute(1, 0), x.expand(2, 2, 3)
+
+def indexing(x):
+    return x[None], x[..., 0], x[0, ..., 1:], x[..., None], x[None, :, None], x[:, -1]
+
+def dtype_methods(x):
+    return x.float(), x.long(), x.double(), x.to(torch.float64), (x > 1).int()
+
+def shapes(x) -> Tuple[List[int], List[int], int]:
+    n, m = x.shape
+    return x.shape, x.size(), n * m
+
+def view_by_sizes(x):
+    s = x.size()
+    return x.view(s[1], s[0]) + 1
+
+def optional(x, y: Optional[torch.Tensor] = None, k: Optional[int] = None):
+    if y is not None:
+        x = x + y
+    if k is None:
+        return x
+    return x * k
+
+def scripting_only(x):
+    if torch.jit.is_scripting():
+        return x + 1
+    return x
+
+def annotated_empty(x) -> List[int]:
+    a = torch.jit.annotate(List[int], [])
+    a.append(x.size(0))
+    return a
+
+def type_comment(x, n):
+    # type: (Tensor, int) -> Tensor
+    return x * n
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("varargs", [(M,)]),
+        ("indexing", [(C,), (M,)]),
+        ("dtype_methods", [(V,), (xjit.tensor([1, 2, 3]),)]),
+        ("shapes", [(M,), (xjit.ones(4, 5),)]),
+        ("view_by_sizes", [(M,), (xjit.ones(5, 4),)]),
+        ("optional", [(V,), (V, V), (V, None, 3), (V, V, 2)]),
+        ("scripting_only", [(V,)]),
+        ("annotated_empty", [(V,)]),
+        ("type_comment", [(V, 3)]),
+    ],
+)
+def test_language(name: str, args: list[tuple]) -> None:
+    check_function(SRC, name, *args)
+
+
+def test_a_function_needing_argument_ranks_has_no_generic_graph() -> None:
+    sf = xjit.jit.script(load(SRC, xjit)["shapes"])
+    with pytest.raises(xjit.jit.FrontendError, match="compiled per call"):
+        _ = sf.graph
+    assert sf(M) == ([2, 3], [2, 3], 6)
+    assert sf(xjit.ones(4, 5)) == ([4, 5], [4, 5], 20)  # compiled again for the new shape
+
+
+REFUSED = """
+def with_statement(x):
+    with torch.no_grad():
+        return x
+
+def try_except(x):
+    try:
+        return x
+    except Exception:
+        return x
+
+def dict_literal(x):
+    d = {"a": x}
+    return d["a"]
+
+def lambda_expr(x):
+    f = lambda y: y + 1
+    return f(x)
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "construct"),
+    [
+        ("with_statement", "With"),
+        ("try_except", "Try"),
+        ("dict_literal", "Dict"),
+        ("lambda_expr", "Lambda"),
+    ],
+)
+def test_unsupported_constructs_are_located(name: str, construct: str) -> None:
+    fn = load(REFUSED, xjit)[name]
+    with pytest.raises(xjit.jit.FrontendError) as info:
+        xjit.jit.script(fn)
+    msg = str(info.value)
+    assert construct in msg
+    assert f"{fn.__code__.co_filename}:" in msg  # file:line:col
+    assert "^" in msg  # the caret under the construct
