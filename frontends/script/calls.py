@@ -118,6 +118,8 @@ class Calls:
             raise self.error(e, f"unsupported: len() of a {describe(v)}")
         if obj is range:
             raise self.error(e, "unsupported: range() outside a for loop")
+        if obj in (min, max, abs, divmod):
+            return self.scalar_builtin(obj, args, kwargs, e)
         if obj is isinstance:
             raise self.error(e, "unsupported: isinstance()")
         if obj in (print,):
@@ -153,6 +155,34 @@ class Calls:
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
+
+    def scalar_builtin(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """min/max of two scalars, abs of one, divmod of two ints (TorchScript's types: an int
+        and a float give a float)."""
+        scalar = (td.IntType, td.FloatType)
+        if kwargs or not all(isinstance(a, SSAValue) and isinstance(a.type, scalar) for a in args):
+            raise self.error(
+                e,
+                f"unsupported: {fn.__name__}() of "
+                f"({', '.join(describe(a) for a in args)}) (supported: int and float scalars)",
+            )
+        if fn is abs and len(args) == 1:
+            (a,) = args
+            neg = self.arith("lt", a, self.b.constant(0), e)
+            return self.select_scalar(neg, self.e_neg(a, e), a, e)
+        if len(args) != 2:
+            raise self.error(e, f"unsupported: {fn.__name__}() of {len(args)} arguments")
+        a, b = args
+        if fn is divmod:
+            return PyTuple([self.arith("floordiv", a, b, e), self.arith("remainder", a, b, e)])
+        if not (isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)):
+            a, b = self.to_float(a, e), self.to_float(b, e)
+        c = self.arith("lt" if fn is min else "gt", a, b, e)
+        return self.select_scalar(c, a, b, e)
+
+    def e_neg(self, a: SSAValue, e: ast.AST) -> SSAValue:
+        kind = "int" if isinstance(a.type, td.IntType) else "float"
+        return self.scalar_op(f"aten.neg.{kind}", [a], e)
 
     def call_compiled_function(
         self, sf: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST

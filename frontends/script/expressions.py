@@ -302,6 +302,8 @@ class Expressions:
                 a = self.scalar_op("aten.Int.bool", [a], node)
             if isinstance(bt, td.BoolType):
                 b = self.scalar_op("aten.Int.bool", [b], node)
+            if name == "pow":
+                return self.scalar_pow(a, b, node)
             if name in ("floordiv", "remainder", "pow", "matmul"):
                 if (
                     isinstance(a.type, td.IntType)
@@ -320,6 +322,37 @@ class Expressions:
             node,
             f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}",
         )
+
+    def scalar_pow(self, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
+        """`a ** k` for a constant integral exponent, by multiplication; a float, as
+        TorchScript's `aten::pow.int` / `pow.float` give."""
+        k = td._meta_or_const(b)
+        if (
+            not isinstance(k, (int, float))
+            or isinstance(k, bool)
+            or k != int(k)
+            or not 0 <= k <= 64
+        ):
+            # (a negative power of 0 raises in TorchScript: not done by multiplication)
+            raise self.error(
+                node,
+                "unsupported: '**' on scalars with an exponent that is not a constant integral "
+                "0..64",
+            )
+        base = self.to_float(a, node)
+        out = self.b.constant(1.0)
+        for _ in range(int(k)):
+            out = self.scalar_op("aten.mul.float", [out, base], node)
+        return out
+
+    def select_scalar(self, c: SSAValue, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
+        """`a if c else b` for scalars of one type."""
+        tb, tv, _ = self.region(lambda: a)
+        eb, ev, _ = self.region(lambda: b)
+        types = self.yield_joined(
+            [(tb, [tv]), (eb, [ev])], node, lambda i: "the value", lambda vs: td.PrimIfYieldOp(*vs)
+        )
+        return self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb))).results[0]
 
     def to_float(self, v: SSAValue, node: ast.AST) -> SSAValue:
         if isinstance(v.type, td.FloatType):

@@ -122,3 +122,26 @@ def test_unsupported_constructs_are_located(name: str, construct: str) -> None:
     assert construct in msg
     assert f"{fn.__code__.co_filename}:" in msg  # file:line:col
     assert "^" in msg  # the caret under the construct
+
+
+SCALARS = """
+from typing import Tuple
+
+def scalar_ops(n: int, f: float):
+    return (
+        n % 3, n // 2, -n // 2, -n % 3, n ** 2, f ** 3, f ** 2.0, n ** 0,
+        min(n, 2), max(f, 1.0), min(n, f), max(n, 3), abs(-n), abs(f - 10.0), divmod(n, 3),
+    )
+
+def casts(n: int, f: float, x) -> Tuple[int, float, bool, bool, int, float]:
+    return int(f), float(n), bool(n), bool(f), int(x.sum()), float(n) / 2 + n
+"""
+
+
+@pytest.mark.parametrize("args", [(7, 2.5), (-4, -0.75), (0, 3.0)])
+def test_scalar_operators_and_builtins(args: tuple) -> None:
+    check_function(SCALARS, "scalar_ops", args)
+
+
+def test_scalar_casts() -> None:
+    check_function(SCALARS, "casts", (7, 2.5, xjit.tensor([1.0, 2.0])), (0, -0.0, V))
