@@ -57,11 +57,7 @@ class Calls:
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "method":
                 _, base, name = obj
                 if isinstance(base, ModRef):
-                    if name == "forward":
-                        return self.call_module(base, args, kwargs, e)
-                    raise self.error(
-                        e, f"unsupported: calling method '{name}' of a module (only forward)"
-                    )
+                    return self.call_module(base, args, kwargs, e, name)
                 return self.tensor_method(base, name, args, kwargs, e)
             return self.call_python(obj, args, kwargs, e)
         raise self.error(e, f"a {describe(callee)} is not callable")
@@ -194,29 +190,55 @@ class Calls:
         name = self.mc.import_graph(graph, f"fn.{sf.name}", {}, sf.output_spec, entry=sf.name)
         return self.emit_call(name, sf.arg_names, sf.defaults, args, kwargs, e)
 
-    def call_module(self, ref: ModRef, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+    def call_module(
+        self,
+        ref: ModRef,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        e: ast.AST,
+        method: str = "forward",
+    ) -> Any:
+        """A submodule's forward or a module's method (`self.helper(x)`): a private function
+        compiled once per module path and method, called with `func.call`."""
         m = ref.module
         from xjit.jit.api import TracedModule
         from xjit.jit.script_api import ScriptModule
 
         prefix = ref.path
         if isinstance(m, (ScriptModule, TracedModule)):
+            if method != "forward":
+                raise self.error(
+                    e, f"unsupported: calling method '{method}' of an already compiled module"
+                )
             cf = m.graph_source()
-            if getattr(m.__dict__.get("_generic"), "reads_training", False):
+            g = m.__dict__.get("_generic")
+            if getattr(g, "reads_training", False):
                 self.mc.reads_training = True
+            for p, a in getattr(g, "attr_reads", ()):
+                self.mc.attr_reads.append((f"{prefix}.{p}" if p and prefix else p or prefix, a))
             name = self.mc.import_graph(cf["ir"], prefix, cf["params"], cf["spec"])
             arg_names, defaults = cf["arg_names"], cf["defaults"]
         else:
-            name = f"{prefix}.forward" if prefix else "forward"
+            fn = getattr(type(m), method, None)
+            if fn is None or not inspect.isfunction(fn):
+                raise self.error(e, f"module {type(m).__name__} has no method '{method}'")
+            for flag, what in (("_xjit_ignore", "ignore"), ("_xjit_unused", "unused")):
+                if getattr(fn, flag, False):
+                    raise self.error(
+                        e,
+                        f"unsupported: calling {type(m).__name__}.{method}, marked "
+                        f"@torch.jit.{what} (it stays Python, which compiled code cannot call)",
+                    )
+            name = f"{prefix}.{method}" if prefix else method
             if name not in self.mc.funcs:
                 if name in self.mc.in_progress:
                     raise self.error(e, "unsupported: recursive module calls")
                 self.mc.in_progress.add(name)
-                sub = type(self)(self.mc, type(m).forward, name, ref)
+                sub = type(self)(self.mc, fn, name, ref)
                 try:
                     fop, arg_names, spec = sub.compile()
                 except FrontendError as err:
-                    raise err.called_from(f"{type(m).__name__}.forward", self.loc(e)) from None
+                    raise err.called_from(f"{type(m).__name__}.{method}", self.loc(e)) from None
                 finally:
                     self.mc.in_progress.discard(name)
                 fop.sym_visibility = StringAttr("private")

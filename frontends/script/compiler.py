@@ -198,26 +198,42 @@ class ScriptResult:
     output_spec: OutputSpec
     reads_training: bool = False  # some `<module>.training` was read: the graph depends on it
     needs_arg_types: bool = False  # compile again per argument ranks/dtypes (script_api.py)
+    attr_reads: tuple[tuple[str, str], ...] = ()  # (module path, attribute) values it depends on
 
 
 def script_module_ir(
-    m: Module, arg_kinds: dict[str, Any] | None = None, training: bool | None = None
+    m: Module,
+    arg_kinds: dict[str, Any] | None = None,
+    training: bool | None = None,
+    method: str = "forward",
+    root_view: Module | None = None,
 ) -> ScriptResult:
-    """`training` overrides the root's flag (a ScriptModule's own, not its original's)."""
+    """`training` overrides the root's flag and `root_view` holds the root's attributes (a
+    ScriptModule's own, not its original's); `method` is the entry (forward or an export)."""
     mc = ModuleCompilation(m)
     mc.deferrable = arg_kinds is None
+    mc.root_view = root_view
     if training is not None:
         mc.training_override[id(m)] = training
-    fc = FunctionCompiler(mc, type(m).forward, "forward", ModRef(m, ""), arg_kinds)
+    fn = getattr(type(m), method)
+    fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
+    mc.in_progress.add(method)
     try:
         fop, names, spec = fc.compile()
     except NeedsArgTypes:
         return _deferred(fc, mc)
-    mc.funcs["forward"] = fop
-    module = mc.module_op("forward")
+    mc.funcs[method] = fop
+    module = mc.module_op(method)
     _finish(module)
     return ScriptResult(
-        module, mc.params, names, fc.defaults, spec, mc.reads_training, mc.needs_arg_types
+        module,
+        mc.params,
+        names,
+        fc.defaults,
+        spec,
+        mc.reads_training,
+        mc.needs_arg_types,
+        tuple(mc.attr_reads),
     )
 
 
@@ -243,7 +259,16 @@ def script_function_ir(
 def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
     """No generic graph (it needs argument ranks): each call compiles for its argument types;
     `arg_types` tells script_api which parameters are tensors, scalars or None."""
-    r = ScriptResult(None, {}, fc.arg_names, fc.defaults, None, mc.reads_training, True)  # type: ignore[arg-type]
+    r = ScriptResult(
+        None,  # type: ignore[arg-type]
+        {},
+        fc.arg_names,
+        fc.defaults,
+        None,
+        mc.reads_training,
+        True,
+        tuple(mc.attr_reads),
+    )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
     return r
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,22 @@ _EXPR_NAMES = {
     "Starred": "starred expressions",
     "NamedExpr": "walrus assignments",
 }
+
+
+def _is_constant_attribute(m: Any, name: str) -> bool:
+    """`torch.jit.Final[...]` class annotations and `__constants__` names: frozen at script
+    time, as in TorchScript."""
+    if name in getattr(type(m), "__constants__", ()):
+        return True
+    for klass in type(m).__mro__:
+        ann = klass.__dict__.get("__annotations__", {}).get(name)
+        if ann is not None:
+            return (
+                typing.get_origin(ann) is typing.Final
+                or ann is typing.Final
+                or (isinstance(ann, str) and "Final" in ann)
+            )
+    return False
 
 
 def _is_ellipsis(ix: ast.expr) -> bool:
@@ -174,13 +191,22 @@ class Expressions:
             return self.b.constant(bool(self.mc.training_override.get(id(m), m.training)))
         if name == "forward":
             return PyObj(("method", ref, "forward"))
+        if inspect.isfunction(getattr(type(m), name, None)):
+            return PyObj(("method", ref, name))
+        # the root's plain attributes are read from the ScriptModule (`s.k = 5` is seen)
+        holder = self.mc.root_view if ref.path == "" and self.mc.root_view is not None else m
         try:
-            v = getattr(m, name)
+            v = getattr(holder, name)
         except AttributeError:
             raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
         if inspect.ismethod(v):
             return PyObj(("method", ref, name))
         if isinstance(v, (bool, int, float, Tensor, tuple, list)) or v is None:
+            if not isinstance(v, Tensor) and not _is_constant_attribute(m, name):
+                # a module attribute, read when the module runs in TorchScript: the graph is
+                # compiled per value (script_api keys its compiled graphs by these values)
+                if (ref.path, name) not in self.mc.attr_reads:
+                    self.mc.attr_reads.append((ref.path, name))
             return self.python_value(v, e)
         raise self.error(e, f"unsupported: module attribute '{name}' of type {type(v).__name__}")
 

@@ -28,6 +28,10 @@ class ModuleCompilation:
         self.reads_training = False
         self.needs_arg_types = False  # a guess that argument ranks and dtypes would make exact
         self.deferrable = False  # may ask for a compile per argument types (NeedsArgTypes)
+        self.root_view: Module | None = (
+            None  # where the root's attributes are read (a ScriptModule)
+        )
+        self.attr_reads: list[tuple[str, str]] = []  # (module path, attribute) read as values
 
     def module_op(self, first: str) -> ModuleOp:
         slots = [td.GlobalSlotOp(n, t) for n, t in self.slots.items()]

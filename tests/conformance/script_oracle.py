@@ -8,7 +8,9 @@ compared leaf by leaf: tensors by value and dtype, Python scalars by value and t
 from __future__ import annotations
 
 import itertools
+import sys
 import textwrap
+import types
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +36,14 @@ def load(src: str, torch_module: Any) -> dict[str, Any]:
     """Execute `src` (dedented) from a real file with `torch` bound to `torch_module`."""
     path = _source_dir() / f"model_{next(_counter)}.py"
     path.write_text(textwrap.dedent(src))
-    ns: dict[str, Any] = {"torch": torch_module, "__name__": path.stem}
-    exec(compile(path.read_text(), str(path), "exec"), ns)  # noqa: S102 (the test's own source)
-    return ns
+    # a real module (TorchScript resolves class annotations through sys.modules)
+    mod = types.ModuleType(path.stem)
+    mod.__file__ = str(path)
+    mod.torch = torch_module  # type: ignore[attr-defined]
+    sys.modules[path.stem] = mod
+    code = compile(path.read_text(), str(path), "exec", dont_inherit=True)  # no __future__ here
+    exec(code, mod.__dict__)  # noqa: S102 (the test's own source)
+    return mod.__dict__
 
 
 def to_torch(v: Any) -> Any:

@@ -253,6 +253,7 @@ class ScriptGraph:
     output_spec: Any
     reads_training: bool = False  # not archived: a loaded graph keeps the training flag it had
     needs_arg_types: bool = False  # not archived: its placeholders stay as compiled
+    attr_reads: tuple[tuple[str, str], ...] = ()  # not archived: attributes stay as saved
 
 
 def _method_slots(

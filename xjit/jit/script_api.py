@@ -11,6 +11,7 @@ sequence length compiles once more and is then as cheap as any other call.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -318,14 +319,23 @@ class ScriptModule(Module, _Scripted):
         object.__setattr__(self, "_name", "forward")
         self._share_state_of(original)
         self._init_scripted(
-            lambda kinds: script_module_ir(original, kinds, training=self.training), "forward"
+            lambda kinds: script_module_ir(original, kinds, training=self.training, root_view=self),
+            "forward",
         )
+        for name in _exported_methods(type(original)):
+            object.__setattr__(self, name, _ScriptMethod(self, original, name))
 
-    def _current_training_key(self) -> tuple[bool, ...] | None:
-        g = self.__dict__.get("_generic")
-        if g is None or not getattr(g, "reads_training", False):
-            return None  # the graph does not depend on any training flag
-        return tuple(bool(m.training) for m in self.modules())
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            original = self.__dict__.get("_original")
+            if original is not None and name in original.__dict__:  # plain attributes
+                return original.__dict__[name]
+            raise
+
+    def _current_training_key(self) -> tuple[Any, ...] | None:
+        return _state_key(self, self.__dict__.get("_generic"))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_original"])
@@ -355,6 +365,64 @@ def _script_repr(m: Module) -> str:
     return f"RecursiveScriptModule(\n  original_name={name}\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _state_key(root: Module, g: Any) -> tuple[Any, ...] | None:
+    """What a module's compiled graph `g` depends on besides its arguments, read when it runs
+    in TorchScript: the training flags (if it reads any) and the module attributes it read
+    (`self.k`, not Final). None if nothing."""
+    if g is None:
+        return None
+    key: list[Any] = []
+    if getattr(g, "reads_training", False):
+        key.append(tuple(bool(m.training) for m in root.modules()))
+    for path, name in getattr(g, "attr_reads", ()):
+        m = root
+        for part in path.split(".") if path else []:
+            m = m._modules[part]
+        key.append(_hashable(getattr(m, name, None)))
+    return tuple(key) if key else None
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, *(_hashable(x) for x in v))
+    return (type(v).__name__, v)
+
+
+def _exported_methods(cls: type) -> list[str]:
+    return [
+        n
+        for n in dir(cls)
+        if n != "forward" and getattr(getattr(cls, n, None), "_xjit_export", False)
+    ]
+
+
+class _ScriptMethod(_Scripted):
+    """An `@torch.jit.export` method of a ScriptModule, compiled like its forward."""
+
+    def __init__(self, owner: ScriptModule, original: Module, name: str) -> None:
+        from xjit.frontends.script import script_module_ir
+
+        self.__dict__["_owner"] = owner
+        self.__dict__["_original"] = original
+        self.__dict__["_name"] = name
+        self._init_scripted(
+            lambda kinds: script_module_ir(
+                original, kinds, training=owner.training, method=name, root_view=owner
+            ),
+            name,
+        )
+
+    def _current_training_key(self) -> tuple[Any, ...] | None:
+        return _state_key(self.__dict__["_owner"], self.__dict__.get("_generic"))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        original = self.__dict__["_original"]
+        return self._call(args, kwargs, getattr(original, self.__dict__["_name"]))
+
+    def __repr__(self) -> str:
+        return f"<xjit.jit.ScriptMethod {self.__dict__['_name']}>"
+
+
 class ScriptFunction(_Scripted):
     """A function compiled from its source; call it like the function."""
 
@@ -372,6 +440,29 @@ class ScriptFunction(_Scripted):
 
     def __repr__(self) -> str:
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
+
+
+def export(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.export`: script this method too (callable on the ScriptModule)."""
+    fn._xjit_export = True  # type: ignore[attr-defined]
+    return fn
+
+
+def ignore(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.ignore`: leave this method Python; scripted code may not call it (xjit has
+    no calls back into Python: a located error)."""
+    fn._xjit_ignore = True  # type: ignore[attr-defined]
+    return fn
+
+
+def unused(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.unused`: do not compile this method; calling it from scripted code is a
+    located error (TorchScript raises when the call runs)."""
+    fn._xjit_unused = True  # type: ignore[attr-defined]
+    return fn
+
+
+Final = typing.Final  # `k: torch.jit.Final[int]`: a constant attribute, frozen when scripted
 
 
 def is_scripting() -> bool:
