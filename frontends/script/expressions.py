@@ -464,11 +464,19 @@ class Expressions:
         c = self.cond(e.test)
         if isinstance(c, bool):
             return self.expr(e.body if c else e.orelse)
+        from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
+
         tb, tv, _ = self.region(lambda: self.expr(e.body))
         eb, ev, _ = self.region(lambda: self.expr(e.orelse))
-        if not (isinstance(tv, SSAValue) and isinstance(ev, SSAValue)):
-            raise self.error(e, "unsupported: conditional expressions of tuples or lists")
+        lt, le = leaves_of(tv), leaves_of(ev)
+        if lt is None or le is None or not same_structure(tv, ev):
+            raise self.error(
+                e,
+                f"unsupported: a conditional expression of {describe(tv)} and {describe(ev)} "
+                "(both must be values, or tuples of the same structure)",
+            )
         types = self.yield_joined(
-            [(tb, [tv]), (eb, [ev])], e, lambda i: "the value", lambda vs: td.PrimIfYieldOp(*vs)
+            [(tb, lt), (eb, le)], e, lambda i: f"value {i}", lambda vs: td.PrimIfYieldOp(*vs)
         )
-        return self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb))).results[0]
+        op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
+        return rebuild_like(tv, iter(op.results))

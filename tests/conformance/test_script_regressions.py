@@ -43,6 +43,10 @@ def while_swap(x, y):
         k += 1
     return p
 
+def conditional_tuple(x):
+    t = (x, x.sum()) if bool(x.sum() > 0) else (-x, x.mean())
+    return t[0] * t[1]
+
 def unpacked_in_loop(x):
     a, b = x, x * 0
     for i in range(4):
@@ -57,9 +61,14 @@ def test_issue_example_tuple_in_loop() -> None:
     np.testing.assert_array_equal(xjit.jit.script(load(TUPLES, xjit)["issue_example"])(ONES), [7])
 
 
-@pytest.mark.parametrize("name", ["nested", "while_swap", "unpacked_in_loop"])
+@pytest.mark.parametrize("name", ["nested", "while_swap", "unpacked_in_loop", "conditional_tuple"])
 def test_tuples_carried_and_joined(name: str) -> None:
-    args = {"nested": [(V, 3), (-V, 3)], "while_swap": [(V, V * 2)], "unpacked_in_loop": [(V,)]}
+    args = {
+        "nested": [(V, 3), (-V, 3)],
+        "while_swap": [(V, V * 2)],
+        "unpacked_in_loop": [(V,)],
+        "conditional_tuple": [(V,), (-V,)],
+    }
     check_function(TUPLES, name, *args[name])
 
 
