@@ -4,6 +4,7 @@ tried in order) and emitting the `torch.aten.*` op with the result types its sha
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -49,6 +50,14 @@ class RegistryOps:
         raise self.error(e, f"no overload of '{name}' accepts ({got}); expected one of:\n  {sigs}")
 
     def scalar_op(self, qualified: str, args: list[Any], e: ast.AST) -> SSAValue:
+        fold = _FOLDS.get(qualified)
+        if fold is not None and all(isinstance(a, SSAValue) for a in args):
+            consts = [td._meta_or_const(a) for a in args]
+            if all(isinstance(c, (bool, int, float)) for c in consts):
+                try:  # constants fold while compiling: `i == 2` in an unrolled loop decides
+                    return self.b.constant(fold(*consts))
+                except (ZeroDivisionError, OverflowError):
+                    pass  # left to run time, which reports it as TorchScript would
         return self.emit(lookup(qualified), args, e)[0]
 
     def emit(self, opdef: OpDef, args: Sequence[Any], e: ast.AST) -> tuple[SSAValue, ...]:
@@ -97,6 +106,38 @@ class RegistryOps:
             )
             out = out[0] if len(out) == 1 else out
         return out
+
+
+# Scalar ops folded when their operands are constants (Python's semantics are TorchScript's
+# for these: floor division and remainder round toward negative infinity).
+_FOLDS: dict[str, Any] = {
+    **{
+        f"aten.{n}.{k}": f
+        for n, f in (
+            ("add", operator.add),
+            ("sub", operator.sub),
+            ("mul", operator.mul),
+            ("lt", operator.lt),
+            ("le", operator.le),
+            ("gt", operator.gt),
+            ("ge", operator.ge),
+            ("eq", operator.eq),
+            ("ne", operator.ne),
+        )
+        for k in ("int", "float")
+    },
+    "aten.floordiv.int": operator.floordiv,
+    "aten.remainder.int": operator.mod,
+    "aten.neg.int": operator.neg,
+    "aten.neg.float": operator.neg,
+    "aten.eq.bool": operator.eq,
+    "aten.ne.bool": operator.ne,
+    "aten.__not__": operator.not_,
+    "aten.Float.int": float,
+    "aten.Int.bool": int,
+    "aten.Bool.int": bool,
+    "aten.Bool.float": bool,
+}
 
 
 def _apply_rule(opdef: OpDef, metas: Sequence[Any]) -> Any:

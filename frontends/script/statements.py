@@ -140,6 +140,8 @@ class Statements:
             if isinstance(st, ast.Return):
                 return self.ret(st)
             if isinstance(st, (ast.Break, ast.Continue)):
+                if self.frame.kind == "unrolled":  # decided while compiling (see unroll)
+                    return [type(st).__name__]  # type: ignore[list-item]
                 if self.frame.kind != "loop":
                     raise self.error(st, f"'{type(st).__name__.lower()}' outside a loop")
                 cond = (
@@ -363,7 +365,9 @@ class Statements:
         v = self.expr(node)
         if isinstance(v, PyObj) and isinstance(v.obj, bool):
             return v.obj
-        return self.to_bool(v, node)
+        c = self.to_bool(v, node)
+        k = td._meta_or_const(c)
+        return k if isinstance(k, bool) else c  # a folded constant decides while compiling
 
     def to_bool(self, v: Any, node: ast.AST) -> SSAValue:
         if isinstance(v, SSAValue):
@@ -492,6 +496,12 @@ class Statements:
         c = self.cond(st.test)
         if isinstance(c, bool):
             return self.block((st.body if c else st.orelse) + rest)  # type: ignore[return-value]
+        if self.frame.kind == "unrolled":
+            raise self.error(
+                st,
+                "unsupported: break/continue under a run-time condition in a loop that is "
+                "unrolled because it changes a list",
+            )
         frame_spec = list(self.frame.return_spec)
         tb, tp, _ = self.region(lambda: self.block_to_exit(st.body + rest, st))
         eb, ep, _ = self.region(lambda: self.block_to_exit(st.orelse + rest, st))
@@ -575,7 +585,7 @@ class Statements:
             except Unrollable:
                 bounds = [const_of(a) for a in args]
                 if any(not isinstance(x, int) for x in bounds) or _contains(
-                    st, (ast.Break, ast.Continue, ast.Return), True
+                    st, (ast.Return,), False
                 ):
                     raise
                 return self.unroll(st, range(*bounds))
@@ -631,10 +641,16 @@ class Statements:
             raise self.error(
                 st, f"unsupported: unrolling a loop of more than {MAX_UNROLL} iterations"
             )
-        for i in r:
-            self.assign(st.target, self.b.constant(i))
-            payload = self.block(st.body)
-            assert payload is None
+        outer = self.frame
+        self.frame = Frame("unrolled")
+        try:
+            for i in r:
+                self.assign(st.target, self.b.constant(i))
+                exit_ = self.block(st.body)
+                if exit_ == ["Break"]:
+                    break
+        finally:
+            self.frame = outer
 
     def while_stmt(self, st: ast.While) -> Any:
         if st.orelse:

@@ -57,6 +57,16 @@ def list_in_dynamic_loop(x, n: int):
         xs = [xs[1], xs[0] + xs[1]]
     return xs[0] + xs[1]
 
+def unrolled_with_exits(x):
+    xs: List[torch.Tensor] = []
+    for i in range(6):
+        if i == 1:
+            continue
+        if i == 4:
+            break
+        xs.append(x + i)
+    return torch.stack(xs)
+
 def clear_and_reuse(x):
     xs = [x, x]
     xs.clear()
@@ -76,6 +86,7 @@ def clear_and_reuse(x):
         ("comprehensions", [(V,)]),
         ("list_in_dynamic_loop", [(V, 3), (V, 0)]),
         ("clear_and_reuse", [(V,)]),
+        ("unrolled_with_exits", [(V,)]),
     ],
 )
 def test_lists(name: str, args: list[tuple]) -> None:
@@ -97,6 +108,14 @@ def append_in_branch(x):
         xs.append(x)
     return torch.stack(xs)
 
+def run_time_break_in_unrolled(x):
+    xs = [x]
+    for i in range(3):
+        if bool(x.sum() > i):
+            break
+        xs.append(x)
+    return torch.stack(xs)
+
 def dynamic_index(x, i: int):
     xs = [x, x + 1]
     return xs[i]
@@ -109,6 +128,7 @@ def dynamic_index(x, i: int):
         ("append_in_dynamic_loop", "changing a list inside an if branch or a loop body"),
         ("append_in_branch", "changing a list inside an if branch or a loop body"),
         ("dynamic_index", "a list index that is not a compile-time constant"),
+        ("run_time_break_in_unrolled", "break/continue under a run-time condition"),
     ],
 )
 def test_lists_of_run_time_length_are_refused_with_a_location(name: str, message: str) -> None:
