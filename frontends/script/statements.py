@@ -35,7 +35,8 @@ class Frame:
     kind: str  # "function" | "loop"
     carried: list[str] = field(default_factory=list)
     next_cond: Callable[[], SSAValue] | None = None  # loops: the condition after an iteration
-    return_spec: list[Any] = field(default_factory=list)  # functions: [OutputSpec] once known
+    # functions, once known: [OutputSpec, (the first return's SourceLoc, its leaf types)]
+    return_spec: list[Any] = field(default_factory=list)
     templates: dict[str, Any] = field(default_factory=dict)  # loops: each carried var's structure
     fixed: dict[str, Any] = field(default_factory=dict)  # loops: values that may not change
     # loops with a `return` inside: the function's return values are carried in slots after
@@ -237,6 +238,16 @@ class Statements:
                 )
             if not fr.return_spec:
                 fr.return_spec.append(spec)
+                fr.return_spec.append((self.loc(st), [v.type for v in flat]))
+            else:  # a clash between returns points at the later return, as TorchScript does
+                first_loc, first_types = fr.return_spec[1]
+                for k, (t, v) in enumerate(zip(first_types, flat, strict=True)):
+                    if join_types(t, v.type) is None:
+                        raise self.error(
+                            st,
+                            f"type clash: this return's value {k} is {type_name(v.type)}, "
+                            f"the return at line {first_loc.line} gives {type_name(t)}",
+                        )
             return flat
         if fr.ret_types is None:
             raise _ReturnTypes(spec, [v.type for v in flat])

@@ -145,3 +145,20 @@ def test_scalar_operators_and_builtins(args: tuple) -> None:
 
 def test_scalar_casts() -> None:
     check_function(SCALARS, "casts", (7, 2.5, xjit.tensor([1.0, 2.0])), (0, -0.0, V))
+
+
+def test_a_type_clash_between_returns_points_at_the_later_return() -> None:
+    fn = load(
+        """
+        def clash(x, n: int):
+            if n > 0:
+                return x
+            return n
+        """,
+        xjit,
+    )["clash"]
+    with pytest.raises(xjit.jit.FrontendError) as info:
+        xjit.jit.script(fn)
+    msg = str(info.value)
+    assert "type clash: this return's value 0 is int, the return at line 4 gives Tensor" in msg
+    assert ":5:5: error" in msg  # the second `return`, line 5 of the source file
