@@ -105,8 +105,12 @@ class Calls:
                 except KeyError:
                     pass
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
+        if obj in (enumerate, zip):
+            return self.enumerate_zip(obj, args, kwargs, e)
         if obj is len:
             v = args[0] if len(args) == 1 else None
+            if isinstance(v, ModRef) and type(v.module).__name__ in ("ModuleList", "Sequential"):
+                v = PyTuple(self.submodules(v))  # type: ignore[attr-defined]
             if isinstance(v, (PyTuple, PyList)):
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
@@ -151,6 +155,30 @@ class Calls:
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
+
+    def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """enumerate()/zip() of lists, tuples and ModuleLists: a list of tuples, made while
+        compiling (a `for` over it is unrolled)."""
+        seqs = []
+        for a in args:
+            if isinstance(a, ModRef) and type(a.module).__name__ in ("ModuleList", "Sequential"):
+                a = PyTuple(self.submodules(a))  # type: ignore[attr-defined]
+            if not isinstance(a, (PyList, PyTuple)):
+                raise self.error(
+                    e,
+                    f"unsupported: {fn.__name__}() of a {describe(a)} (supported: lists, "
+                    "tuples, ModuleLists)",
+                )
+            seqs.append(a.items)
+        if fn is enumerate:
+            start = kwargs.pop("start", None) if kwargs else None
+            if len(seqs) != 1 or kwargs:
+                raise self.error(e, "enumerate() takes one sequence (and start=) here")
+            first = 0 if start is None else self.const_index(start, e, "enumerate start")
+            return PyList([PyTuple([self.b.constant(first + i), x]) for i, x in enumerate(seqs[0])])
+        if kwargs:
+            raise self.error(e, "unsupported: keyword arguments to zip()")
+        return PyList([PyTuple(list(t)) for t in zip(*seqs, strict=False)])
 
     def scalar_builtin(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         """min/max of two scalars, abs of one, divmod of two ints (TorchScript's types: an int

@@ -102,3 +102,29 @@ def test_calling_an_ignored_method_is_a_located_error() -> None:
     with pytest.raises(xjit.jit.FrontendError, match=r"marked @torch.jit.ignore") as info:
         xjit.jit.script(src["Calls"]())
     assert ".py:" in str(info.value)
+
+
+CONTAINERS = """
+class Stack(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([torch.nn.Linear(3, 3) for _ in range(3)])
+        self.seq = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.ReLU())
+
+    def forward(self, x):
+        y = self.layers[0](x) + self.layers[-1](x)
+        for i, layer in enumerate(self.layers):
+            y = y + layer(x) * i
+        for a, b in zip(self.layers, (x, x * 2, x * 3)):
+            y = y + a(b)
+        return self.seq(y), len(self.layers)
+"""
+
+
+def test_module_list_indexing_len_enumerate_zip() -> None:
+    ours_m = load(CONTAINERS, xjit)["Stack"]()
+    theirs_m = load(CONTAINERS, real_torch)["Stack"]()
+    theirs_m.load_state_dict({k: to_torch(v) for k, v in ours_m.state_dict().items()})
+    ours, theirs = xjit.jit.script(ours_m), real_torch.jit.script(theirs_m)
+    x = xjit.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
+    assert_same(ours(x), theirs(to_torch(x)))
