@@ -216,7 +216,8 @@ class Calls:
         except FrontendError as err:
             raise err.called_from(sf.name, self.loc(e)) from None
         name = self.mc.import_graph(graph, f"fn.{sf.name}", {}, sf.output_spec, entry=sf.name)
-        return self.emit_call(name, sf.arg_names, sf.defaults, args, kwargs, e)
+        tuple_params = getattr(sf._g(), "tuple_params", None) or {}
+        return self.emit_call(name, sf.arg_names, sf.defaults, args, kwargs, e, tuple_params)
 
     def call_module(
         self,
@@ -246,6 +247,7 @@ class Calls:
                 self.mc.attr_reads.append((f"{prefix}.{p}" if p and prefix else p or prefix, a))
             name = self.mc.import_graph(cf["ir"], prefix, cf["params"], cf["spec"])
             arg_names, defaults = cf["arg_names"], cf["defaults"]
+            tuple_params = cf.get("tuple_params", {})
         else:
             fn = getattr(type(m), method, None)
             if fn is None or not inspect.isfunction(fn):
@@ -276,9 +278,9 @@ class Calls:
                 self.mc.funcs[name] = fop
                 self.mc.specs[name] = spec
                 self.mc.arg_info = getattr(self.mc, "arg_info", {})
-                self.mc.arg_info[name] = (arg_names, sub.defaults)
-            arg_names, defaults = self.mc.arg_info[name]  # type: ignore[attr-defined]
-        return self.emit_call(name, arg_names, defaults, args, kwargs, e)
+                self.mc.arg_info[name] = (arg_names, sub.defaults, sub.tuple_params)
+            arg_names, defaults, tuple_params = self.mc.arg_info[name]  # type: ignore[attr-defined]
+        return self.emit_call(name, arg_names, defaults, args, kwargs, e, tuple_params)
 
     def emit_call(
         self,
@@ -288,6 +290,7 @@ class Calls:
         args: list[Any],
         kwargs: dict[str, Any],
         e: ast.AST,
+        tuple_params: dict[str, Any] | None = None,
     ) -> Any:
         callee = self.mc.funcs[name]
         ptypes = list(callee.function_type.inputs.data)
@@ -303,6 +306,18 @@ class Calls:
                 raise self.error(e, f"{name}: missing argument '{n}'")
         if kwargs:
             raise self.error(e, f"{name}: unexpected keyword argument '{next(iter(kwargs))}'")
+        if tuple_params:  # a Tuple[...] parameter takes its leaves
+            from xjit.frontends.script.compiler import flatten_tuple_args
+
+            flat = flatten_tuple_args(list(arg_names), tuple_params, vals)
+            if isinstance(flat, str):
+                raise self.error(e, f"{name}: argument {flat}")
+            flat_names = [
+                f"{n}[{k}]" if n in tuple_params else n
+                for n in arg_names
+                for k in range(_n_leaves(tuple_params.get(n)))
+            ]
+            arg_names, vals = flat_names, flat
         operands = []
         for n, v, t in zip(arg_names, vals, ptypes, strict=True):
             if not isinstance(v, SSAValue):
@@ -328,6 +343,12 @@ class Calls:
         spec = self.mc.specs[name]
         result, _ = spec.rebuild(list(call.results))
         return _to_compile_time(result)
+
+
+def _n_leaves(structure: Any) -> int:
+    if structure is None:
+        return 1
+    return sum(_n_leaves(s) for s in structure)
 
 
 _DTYPE_METHODS = {

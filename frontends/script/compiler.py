@@ -8,7 +8,7 @@ import inspect
 import textwrap
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.builder import InsertPoint
@@ -25,7 +25,7 @@ from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.registry_ops import NeedsArgTypes, RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
-from xjit.frontends.script.values import TENSOR, ModRef, annotation_type
+from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.trace import OutputSpec
 from xjit.jit.errors import FrontendError, SourceLoc
 from xjit.nn.module import Module
@@ -93,6 +93,18 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
         self.b.loc = FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
 
     # -- entry ----------------------------------------------------------------------------------
+    def tuple_leaves(self, name: str, t: Any) -> list[tuple[str, Attribute]]:
+        """A `Tuple[...]` parameter's leaves, named `t.0`, `t.1.0`, ... with their types."""
+        if isinstance(t, tuple) and t[0] == "tuple":
+            out: list[tuple[str, Attribute]] = []
+            for k, x in enumerate(t[1]):
+                out += self.tuple_leaves(f"{name}.{k}", x)
+            return out
+        if isinstance(t, tuple):
+            raise self.error(self.fdef, f"'{name}': Optional inside a tuple is not supported")
+        kind = self.arg_kinds.get(name)
+        return [(name, kind if kind is not None else TENSOR if t is None else t)]
+
     def signature_comment(self, n_params: int) -> list[str] | None:
         """The parameter types of a `# type: (Tensor, int) -> Tensor` signature comment."""
         tc = self.fdef.type_comment
@@ -122,7 +134,9 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
         if a.vararg or a.kwarg or a.kwonlyargs:
             raise self.error(self.fdef, "unsupported: *args, **kwargs and keyword-only parameters")
         arg_types: list[Attribute] = []
-        names: list[str] = []
+        names: list[str] = []  # one per parameter
+        flat_names: list[str] = []  # one per block argument: a tuple parameter's leaves `t.0`
+        self.tuple_params: dict[str, Any] = {}
         self.defaults: dict[str, Any] = {}
         ns = {
             "Optional": typing.Optional,
@@ -150,6 +164,13 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
                 raise self.error(self.fdef, f"parameter '{p.name}': {e}") from None
             if p.default is not inspect.Parameter.empty:
                 self.defaults[p.name] = p.default
+            names.append(p.name)
+            if isinstance(t, tuple) and t[0] == "tuple":  # one block argument per leaf
+                self.tuple_params[p.name] = _structure(t)
+                for leaf_name, leaf_t in self.tuple_leaves(p.name, t):
+                    flat_names.append(leaf_name)
+                    arg_types.append(leaf_t)
+                continue
             kind = self.arg_kinds.get(p.name)
             if kind is not None:
                 t = kind
@@ -158,16 +179,19 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
             elif t is None:
                 t = TENSOR
             if isinstance(t, tuple):
-                raise self.error(
-                    self.fdef, f"parameter '{p.name}': tuple parameters are not supported"
-                )
+                raise self.error(self.fdef, f"parameter '{p.name}': unsupported annotation")
             arg_types.append(t)
-            names.append(p.name)
-        self.arg_names, self.arg_types = names, arg_types
+            flat_names.append(p.name)
+        self.arg_names, self.arg_types, self.flat_names = names, arg_types, flat_names
         block = Block(arg_types=arg_types)
         self.b = TorchBuilder(InsertPoint.at_end(block))
         self.at(self.fdef)
-        for arg, n in zip(block.args, names, strict=True):
+        args = iter(block.args)
+        for n in names:
+            if n in self.tuple_params:
+                self.env[n] = _rebuild(self.tuple_params[n], args)
+                continue
+            arg = next(args)
             arg.name_hint = n
             self.env[n] = arg
         if self.self_ref is not None:
@@ -199,6 +223,8 @@ class ScriptResult:
     reads_training: bool = False  # some `<module>.training` was read: the graph depends on it
     needs_arg_types: bool = False  # compile again per argument ranks/dtypes (script_api.py)
     attr_reads: tuple[tuple[str, str], ...] = ()  # (module path, attribute) values it depends on
+    tuple_params: dict[str, Any] = field(default_factory=dict)  # name -> nesting (flat args)
+    flat_names: list[str] | None = None  # one per entry block argument, if not arg_names
 
 
 def script_module_ir(
@@ -234,6 +260,8 @@ def script_module_ir(
         mc.reads_training,
         mc.needs_arg_types,
         tuple(mc.attr_reads),
+        fc.tuple_params,
+        fc.flat_names,
     )
 
 
@@ -252,8 +280,56 @@ def script_function_ir(
     module = mc.module_op(name)
     _finish(module)
     return ScriptResult(
-        module, mc.params, names, fc.defaults, spec, needs_arg_types=mc.needs_arg_types
+        module,
+        mc.params,
+        names,
+        fc.defaults,
+        spec,
+        needs_arg_types=mc.needs_arg_types,
+        tuple_params=fc.tuple_params,
+        flat_names=fc.flat_names,
     )
+
+
+def _structure(t: Any) -> Any:
+    """A tuple annotation's nesting: nested tuples with None leaves."""
+    if isinstance(t, tuple) and t[0] == "tuple":
+        return tuple(_structure(x) for x in t[1])
+    return None
+
+
+def _rebuild(structure: Any, leaves: Any) -> Any:
+    if structure is None:
+        arg = next(leaves)
+        return arg
+    return PyTuple([_rebuild(s, leaves) for s in structure])
+
+
+def flatten_tuple_args(
+    names: list[str], tuple_params: dict[str, Any], vals: list[Any]
+) -> list[Any] | str:
+    """Per-parameter values to per-block-argument values (a tuple parameter's leaves in
+    order); a message naming the parameter when a tuple does not have its structure."""
+    out: list[Any] = []
+
+    def leaves(s: Any, v: Any, where: str) -> str | None:
+        if s is None:
+            out.append(v)
+            return None
+        items = v.items if isinstance(v, PyTuple) else v if isinstance(v, tuple) else None
+        if items is None or len(items) != len(s):
+            return f"'{where}' must be a tuple of {len(s)} items"
+        for k, (si, vi) in enumerate(zip(s, items, strict=True)):
+            err = leaves(si, vi, f"{where}[{k}]")
+            if err:
+                return err
+        return None
+
+    for n, v in zip(names, vals, strict=True):
+        err = leaves(tuple_params.get(n), v, n)
+        if err:
+            return err
+    return out
 
 
 def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
@@ -268,6 +344,8 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
         mc.reads_training,
         True,
         tuple(mc.attr_reads),
+        fc.tuple_params,
+        fc.flat_names,
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
     return r

@@ -162,3 +162,31 @@ def test_a_type_clash_between_returns_points_at_the_later_return() -> None:
     msg = str(info.value)
     assert "type clash: this return's value 0 is int, the return at line 4 gives Tensor" in msg
     assert ":5:5: error" in msg  # the second `return`, line 5 of the source file
+
+
+TUPLES = """
+from typing import Tuple
+
+def tuple_param(t: Tuple[torch.Tensor, int]) -> Tuple[torch.Tensor, int]:
+    x, n = t
+    return x * n, n + 1
+
+def nested_param(t: Tuple[torch.Tensor, Tuple[torch.Tensor, float]], k: int):
+    a, (b, f) = t
+    return a * f + b[k], t[1][1]
+
+def caller(x):
+    return tuple_param((x, 3))[0] + nested_param((x, (x * 2, 0.5)), 1)[0]
+"""
+
+
+def test_tuple_parameters() -> None:
+    check_function(TUPLES, "tuple_param", ((V, 3),), ((V * 2, -1),))
+    check_function(TUPLES, "nested_param", ((V, (V + 1, 2.5)), 0), ((M, (M, 0.5)), 1))
+    check_function(TUPLES, "caller", (V,))
+
+
+def test_a_tuple_argument_of_the_wrong_structure_names_the_parameter() -> None:
+    sf = xjit.jit.script(load(TUPLES, xjit)["nested_param"])
+    with pytest.raises(xjit.jit.ArgumentError, match=r"'t\[1\]' must be a tuple of 2 items"):
+        sf((V, V), 0)

@@ -111,6 +111,13 @@ class _Scripted:
         signature after `xjit.jit.load` as here."""
         from xjit.jit.archive import save
 
+        if getattr(self._g(), "tuple_params", None):
+            from xjit.jit.archive import ArchiveError
+
+            raise ArchiveError(
+                f"{self._name}: saving a scripted function with Tuple[...] parameters is not "
+                "supported (the archive has one argument per parameter)"
+            )
         save(self, path)
 
     def graph_source(self) -> dict[str, Any]:
@@ -122,6 +129,7 @@ class _Scripted:
             "arg_names": g.arg_names,
             "defaults": g.defaults,
             "entry": self.__dict__["_entry"],
+            "tuple_params": getattr(g, "tuple_params", None) or {},
         }
 
     # -- calls -------------------------------------------------------------------------------------
@@ -148,6 +156,20 @@ class _Scripted:
             )
         return vals
 
+    def _flatten(self, vals: list[Any]) -> list[Any]:
+        """A `Tuple[...]` parameter's value as its leaves (the entry's block arguments)."""
+        g = self._g()
+        tuple_params = getattr(g, "tuple_params", None)
+        if not tuple_params:
+            return vals
+        from xjit.frontends.script.compiler import flatten_tuple_args
+        from xjit.jit.compiled import ArgumentError
+
+        out = flatten_tuple_args(g.arg_names, tuple_params, vals)
+        if isinstance(out, str):
+            raise ArgumentError(f"{self._name}() argument {out}")
+        return out
+
     def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
         """The generic graph for this combination of None / non-None optional arguments."""
         from xjit.dialects import torch as td
@@ -165,7 +187,8 @@ class _Scripted:
             )
             arg_types = [a.type for a in fop.body.block.args]
         kinds: dict[str, Any] = {}
-        for n, at, v in zip(g.arg_names, arg_types, vals, strict=True):
+        names = getattr(g, "flat_names", None) or g.arg_names
+        for n, at, v in zip(names, arg_types, vals, strict=True):
             if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
                 # the frontend guessed a type it would know from the arguments' ranks/dtypes
                 from xjit.frontends.builder import vtensor_type
@@ -190,9 +213,9 @@ class _Scripted:
 
     def compiled_for(self, *args: Any, **kwargs: Any) -> Any:
         """The `CompiledFunction` this call signature runs (compiled on first use, then cached)."""
-        vals = self._bind(args, dict(kwargs))
-        sig = _signature(vals)
         self._g()  # switch to the current training flags' variants
+        vals = self._flatten(self._bind(args, dict(kwargs)))
+        sig = _signature(vals)
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
         if cf is None:
@@ -226,7 +249,7 @@ class _Scripted:
         base = None if exact else V.pick_base([cf.pattern for cf in family], arrays)
         if base is not None and V.is_dynamic(gen := V.generalize(base, arrays)):
             try:
-                cf = compile_specialized(g, entry, vals, [d for d, _ in gen])
+                cf = compile_specialized(_flat_view(g), entry, vals, [d for d, _ in gen])
                 pat = gen
             except Exception as e:  # a lowering that cannot handle `?`: the exact signature
                 V.note_fallback(self, gen, e)
@@ -234,7 +257,7 @@ class _Scripted:
         else:
             cf = None
         if cf is None:
-            cf = compile_specialized(g, entry, vals)
+            cf = compile_specialized(_flat_view(g), entry, vals)
         cf.pattern = pat
         self.__dict__["_compiled"].append((skey, cf))
         return cf
@@ -248,14 +271,15 @@ class _Scripted:
         """The torch IR after specialisation, inlining and shape refinement (for inspection)."""
         from xjit.jit.specialize import specialize
 
-        vals = self._bind(args, {})
-        return specialize(self._graph_for_kinds(vals), self.__dict__["_entry"], vals)[0]
+        vals = self._flatten(self._bind(args, {}))
+        g = _flat_view(self._graph_for_kinds(vals))
+        return specialize(g, self.__dict__["_entry"], vals)[0]
 
     def run_reference(self, *args: Any, **kwargs: Any) -> Any:
         """Run the generic torch IR with the torch-level reference interpreter (no lowering)."""
         from xjit.frontends.torch_interpreter import run_torch
 
-        vals = self._bind(args, dict(kwargs))
+        vals = self._flatten(self._bind(args, dict(kwargs)))
         g = self._graph_for_kinds(vals)
         fop = next(
             o
@@ -363,6 +387,16 @@ def _script_repr(m: Module) -> str:
     if not lines:
         return f"RecursiveScriptModule(original_name={name})"
     return f"RecursiveScriptModule(\n  original_name={name}\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _flat_view(g: Any) -> Any:
+    """`g` with one argument name per entry block argument (tuple parameters' leaves)."""
+    flat = getattr(g, "flat_names", None)
+    if not flat or flat == g.arg_names:
+        return g
+    import dataclasses
+
+    return dataclasses.replace(g, arg_names=list(flat))
 
 
 def _state_key(root: Module, g: Any) -> tuple[Any, ...] | None:
