@@ -129,8 +129,8 @@ class Expressions:
             return self.tensor_constant(v)
         if isinstance(v, tuple):
             return PyTuple([self.python_value(x, e) for x in v])
-        if isinstance(v, list):
-            return self.new_list([self.python_value(x, e) for x in v])
+        if isinstance(v, list):  # a module attribute or global: a copy, so not to be changed
+            return PyList([self.python_value(x, e) for x in v], depth=-1)
         return PyObj(v)
 
     def tensor_constant(self, t: Tensor) -> SSAValue:

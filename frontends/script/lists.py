@@ -55,6 +55,12 @@ class Lists:
         return i
 
     def check_mutable(self, lst: PyList, node: ast.AST) -> None:
+        if lst.depth < 0:
+            raise self.error(
+                node,
+                "unsupported: changing a list held by a module attribute or a global "
+                "(scripted code reads a copy of it)",
+            )
         if lst.depth != self.depth:
             raise Unrollable(
                 "unsupported: changing a list inside an if branch or a loop body when it "

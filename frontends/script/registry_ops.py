@@ -161,13 +161,16 @@ def _dtype_independent(opdef: OpDef, metas: list[Any], unknown: list[int], out: 
             results.append(r if isinstance(r, tuple) else (r,))
     if not results:
         return out
+    # Several unknown arguments are probed with one dtype at a time: only when every probe is
+    # accepted is their agreement evidence (`where(c, x, y)` accepts only a bool `c`).
+    exhaustive = len(unknown) == 1 or len(results) == len(ALL_DTYPES)
     base = out if out is not None and not isinstance(out, Exception) else results[0]
     single = not isinstance(base, tuple)
     merged = []
     for k, m in enumerate((base,) if single else base):
         if isinstance(m, TensorMeta):
             dts = {r[k].dtype for r in results if isinstance(r[k], TensorMeta)}
-            m = TensorMeta(m.shape, dts.pop() if len(dts) == 1 else None)
+            m = TensorMeta(m.shape, dts.pop() if len(dts) == 1 and exhaustive else None)
         merged.append(m)
     return merged[0] if single else tuple(merged)
 

@@ -136,3 +136,21 @@ def test_lists_of_run_time_length_are_refused_with_a_location(name: str, message
     with pytest.raises(xjit.jit.FrontendError, match=message) as info:
         xjit.jit.script(fn)
     assert ".py:" in str(info.value)  # file:line:col of the offending construct
+
+
+def test_a_list_held_by_a_module_attribute_cannot_be_changed() -> None:
+    src = load(
+        """
+        class Keeps(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.sizes = [1, 2]
+
+            def forward(self, x):
+                self.sizes.append(3)
+                return x
+        """,
+        xjit,
+    )
+    with pytest.raises(xjit.jit.FrontendError, match="held by a module attribute or a global"):
+        xjit.jit.script(src["Keeps"]())

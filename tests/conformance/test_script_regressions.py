@@ -179,3 +179,10 @@ def test_int_arguments_promote_too() -> None:
 def test_where_with_mixed_dtypes() -> None:
     c = xjit.tensor([True, False, True])
     check_function(DTYPES, "where_mixed", (c, V, xjit.tensor([7, 8, 9])))
+
+
+def test_where_with_every_argument_of_unknown_dtype() -> None:
+    # probing one dtype for all three arguments only accepts bool: no dtype may be concluded
+    src = "def where_all(c, x, y):\n    return torch.where(c, x, y) * 2\n"
+    c = xjit.tensor([True, False, True])
+    check_function(src, "where_all", (c, V, xjit.tensor([7, 8, 9])), (c, V, V))
