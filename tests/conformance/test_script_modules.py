@@ -128,3 +128,38 @@ def test_module_list_indexing_len_enumerate_zip() -> None:
     ours, theirs = xjit.jit.script(ours_m), real_torch.jit.script(theirs_m)
     x = xjit.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5]])
     assert_same(ours(x), theirs(to_torch(x)))
+
+
+NESTED = """
+class Mode(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.k = 2
+
+    def forward(self, x):
+        return x * self.k if self.training else x + 4
+
+class Outer(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return self.m(x) + 1
+"""
+
+
+def test_a_scripted_submodule_reads_training_and_attributes_at_run_time() -> None:
+    mods = []
+    for t, script in ((xjit, xjit.jit.script), (real_torch, real_torch.jit.script)):
+        ns = load(NESTED, t)
+        inner = script(ns["Mode"]())
+        mods.append((script(ns["Outer"](inner)), inner))
+    (ours, ours_inner), (theirs, theirs_inner) = mods
+    steps = [("train", None), ("eval", None), ("train", 10), ("eval", 3)]
+    for step, k in steps:
+        for outer, inner in ((ours, ours_inner), (theirs, theirs_inner)):
+            getattr(outer, step)()
+            if k is not None:
+                inner.k = k
+        assert_same(ours(V), theirs(to_torch(V)), f"after {step}(), k={k}")
