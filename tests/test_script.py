@@ -210,9 +210,14 @@ def test_error_unsupported_statement_has_location_and_caret() -> None:
 
 def test_error_unsupported_expression() -> None:
     def f(x):
+        return {y: y for y in x}
+
+    assert "unsupported expression: DictComp (comprehensions)" in _err(f)
+
+    def g(x):
         return [y for y in x]
 
-    assert "unsupported expression: ListComp (comprehensions)" in _err(f)
+    assert "unsupported: a comprehension over a Tensor" in _err(g)
 
 
 def test_error_type_clash() -> None:
@@ -261,13 +266,13 @@ def test_error_unsupported_call_and_chain() -> None:
     assert "return self.inner(x)" in msg
 
 
-def test_error_return_in_loop_and_returning_none() -> None:
+def test_error_return_in_loop_over_list_and_returning_none() -> None:
     def f(x):
-        for _ in range(3):
-            return x
+        for y in [x, x]:
+            return y
         return x
 
-    assert "unsupported: 'return' inside a loop" in _err(f)
+    assert "unsupported: return in a loop over a list or tuple" in _err(f)
 
     def g(x):
         x = x + 1

@@ -16,10 +16,14 @@ containing `return`/`break`/`continue` gets the statements after it appended to 
 that falls through, so every path ends in an exit and the `prim.If` yields that exit's values
 (the function's return values, or a loop body's next condition + carried values).
 
+Loops containing a `return` carry a "returned" flag and the return values; tuples (nested too)
+are carried and joined leaf by leaf; lists have a compile-time length (see lists.py).
+
 Modules: `values` (compile-time values, script types, annotations), `module_compilation` (the
-ModuleOp being built), `statements` (control flow), `expressions`, `calls` (submodules, scripted
-functions, builtins), `registry_ops` (binding and emitting registry ops), `compiler` (the function
-compiler and the entry points). This package re-exports what `xjit.frontends.script` always held.
+ModuleOp being built), `statements` (control flow), `expressions`, `lists` (List[T] operations,
+comprehensions), `calls` (submodules, methods, scripted functions, builtins), `registry_ops`
+(binding and emitting registry ops, dtype inference for unknown dtypes, constant folding),
+`compiler` (the function compiler and the entry points). This package re-exports what `xjit.frontends.script` always held.
 """
 
 from xjit.frontends.builder import IRValue

@@ -49,6 +49,14 @@ class Calls:
 
     def e_Call(self, e: ast.Call) -> Any:
         callee = self.expr(e.func)
+        from xjit.jit.script_api import annotate, is_scripting
+
+        if isinstance(callee, PyObj) and callee.obj is is_scripting:
+            return PyObj(True)  # decided while compiling: the eager-only branch is dropped
+        if isinstance(callee, PyObj) and callee.obj is annotate:
+            if len(e.args) != 2 or e.keywords:
+                raise self.error(e, "torch.jit.annotate takes (type, value)")
+            return self.expr(e.args[1])  # the type is only a hint here
         if any(isinstance(a, ast.Starred) for a in e.args) or any(
             k.arg is None for k in e.keywords
         ):
@@ -60,14 +68,12 @@ class Calls:
             return self.call_module(callee, args, kwargs, e)
         if isinstance(callee, PyObj):
             obj = callee.obj
+            if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "listmethod":
+                return self.list_method(obj[1], obj[2], args, kwargs, e)
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "method":
                 _, base, name = obj
                 if isinstance(base, ModRef):
-                    if name == "forward":
-                        return self.call_module(base, args, kwargs, e)
-                    raise self.error(
-                        e, f"unsupported: calling method '{name}' of a module (only forward)"
-                    )
+                    return self.call_module(base, args, kwargs, e, name)
                 return self.tensor_method(base, name, args, kwargs, e)
             return self.call_python(obj, args, kwargs, e)
         raise self.error(e, f"a {describe(callee)} is not callable")
@@ -79,10 +85,8 @@ class Calls:
             if not args and not kwargs:
                 meta = t.type.meta  # type: ignore[attr-defined]
                 if meta.shape is None:
-                    raise self.error(
-                        e, "unsupported: x.size() of a tensor of unknown rank (use x.size(d))"
-                    )
-                return PyTuple(
+                    self.need_rank(t, e, "x.size()")
+                return self.new_list(
                     [
                         self.scalar_op("aten.size.int", [t, self.b.constant(d)], e)
                         for d in range(len(meta.shape))
@@ -126,8 +130,12 @@ class Calls:
                 except KeyError:
                     pass
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
+        if obj in (enumerate, zip):
+            return self.enumerate_zip(obj, args, kwargs, e)
         if obj is len:
             v = args[0] if len(args) == 1 else None
+            if isinstance(v, ModRef) and type(v.module).__name__ in ("ModuleList", "Sequential"):
+                v = PyTuple(self.submodules(v))  # type: ignore[attr-defined]
             if isinstance(v, (PyTuple, PyList)):
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
@@ -135,12 +143,18 @@ class Calls:
             raise self.error(e, f"unsupported: len() of a {describe(v)}")
         if obj is range:
             raise self.error(e, "unsupported: range() outside a for loop")
+        if obj in (min, max, abs, divmod):
+            return self.scalar_builtin(obj, args, kwargs, e)
         if obj is isinstance:
             raise self.error(e, "unsupported: isinstance()")
         if obj in (print,):
             return self.b.constant(None)  # dropped, as tracing would
         if isinstance(obj, GraphSource) and not isinstance(obj, Module):  # xjit.jit.ScriptFunction
-            return self.call_compiled_function(obj.graph_source(), args, kwargs, e)
+            try:
+                src = obj.graph_source()
+            except FrontendError as err:  # compiled per call signature: no graph to import
+                raise err.called_from(getattr(obj, "name", "function"), self.loc(e)) from None
+            return self.call_compiled_function(src, args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
         if mod == "xjit._splitting" and name in _LIST_RESULTS:
@@ -166,11 +180,66 @@ class Calls:
                 e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)"
             )
         if inspect.isfunction(obj):
-            src = self.callee_ir(obj).source(obj.__name__)  # type: ignore[attr-defined]
+            try:
+                src = self.callee_ir(obj).source(obj.__name__)  # type: ignore[attr-defined]
+            except FrontendError as err:  # compiled per call signature: no graph to import
+                raise err.called_from(obj.__name__, self.loc(e)) from None
             return self.call_compiled_function(src, args, kwargs, e)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
+
+    def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """enumerate()/zip() of lists, tuples and ModuleLists: a list of tuples, made while
+        compiling (a `for` over it is unrolled)."""
+        seqs = []
+        for a in args:
+            if isinstance(a, ModRef) and type(a.module).__name__ in ("ModuleList", "Sequential"):
+                a = PyTuple(self.submodules(a))  # type: ignore[attr-defined]
+            if not isinstance(a, (PyList, PyTuple)):
+                raise self.error(
+                    e,
+                    f"unsupported: {fn.__name__}() of a {describe(a)} (supported: lists, "
+                    "tuples, ModuleLists)",
+                )
+            seqs.append(a.items)
+        if fn is enumerate:
+            start = kwargs.pop("start", None) if kwargs else None
+            if len(seqs) != 1 or kwargs:
+                raise self.error(e, "enumerate() takes one sequence (and start=) here")
+            first = 0 if start is None else self.const_index(start, e, "enumerate start")
+            return PyList([PyTuple([self.b.constant(first + i), x]) for i, x in enumerate(seqs[0])])
+        if kwargs:
+            raise self.error(e, "unsupported: keyword arguments to zip()")
+        return PyList([PyTuple(list(t)) for t in zip(*seqs, strict=False)])
+
+    def scalar_builtin(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """min/max of two scalars, abs of one, divmod of two ints (TorchScript's types: an int
+        and a float give a float)."""
+        scalar = (td.IntType, td.FloatType)
+        if kwargs or not all(isinstance(a, SSAValue) and isinstance(a.type, scalar) for a in args):
+            raise self.error(
+                e,
+                f"unsupported: {fn.__name__}() of "
+                f"({', '.join(describe(a) for a in args)}) (supported: int and float scalars)",
+            )
+        if fn is abs and len(args) == 1:
+            (a,) = args
+            neg = self.arith("lt", a, self.b.constant(0), e)
+            return self.select_scalar(neg, self.e_neg(a, e), a, e)
+        if len(args) != 2:
+            raise self.error(e, f"unsupported: {fn.__name__}() of {len(args)} arguments")
+        a, b = args
+        if fn is divmod:
+            return PyTuple([self.arith("floordiv", a, b, e), self.arith("remainder", a, b, e)])
+        if not (isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)):
+            a, b = self.to_float(a, e), self.to_float(b, e)
+        c = self.arith("lt" if fn is min else "gt", a, b, e)
+        return self.select_scalar(c, a, b, e)
+
+    def e_neg(self, a: SSAValue, e: ast.AST) -> SSAValue:
+        kind = "int" if isinstance(a.type, td.IntType) else "float"
+        return self.scalar_op(f"aten.neg.{kind}", [a], e)
 
     def call_compiled_function(
         self, src: dict[str, Any], args: list[Any], kwargs: dict[str, Any], e: ast.AST
@@ -178,26 +247,58 @@ class Calls:
         """A call of a compiled function, given as `GraphSource.graph_source()` gives it."""
         entry = src["entry"]
         name = self.mc.import_graph(src["ir"], f"fn.{entry}", {}, src["spec"], entry=entry)
-        return self.emit_call(name, src["arg_names"], src["defaults"], args, kwargs, e)
+        tuple_params = src.get("tuple_params", {})
+        return self.emit_call(
+            name, src["arg_names"], src["defaults"], args, kwargs, e, tuple_params
+        )
 
-    def call_module(self, ref: ModRef, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+    def call_module(
+        self,
+        ref: ModRef,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        e: ast.AST,
+        method: str = "forward",
+    ) -> Any:
+        """A submodule's forward or a module's method (`self.helper(x)`): a private function
+        compiled once per module path and method, called with `func.call`."""
         m = ref.module
         prefix = ref.path
         if isinstance(m, GraphSource):  # xjit.jit's ScriptModule, TracedModule
+            if method != "forward":
+                raise self.error(
+                    e, f"unsupported: calling method '{method}' of an already compiled module"
+                )
             cf = m.graph_source()
+            g = m.__dict__.get("_generic")
+            if getattr(g, "reads_training", False):
+                self.mc.reads_training = True
+            for p, a in getattr(g, "attr_reads", ()):
+                self.mc.attr_reads.append((f"{prefix}.{p}" if p and prefix else p or prefix, a))
             name = self.mc.import_graph(cf["ir"], prefix, cf["params"], cf["spec"])
             arg_names, defaults = cf["arg_names"], cf["defaults"]
+            tuple_params = cf.get("tuple_params", {})
         else:
-            name = f"{prefix}.forward" if prefix else "forward"
+            fn = getattr(type(m), method, None)
+            if fn is None or not inspect.isfunction(fn):
+                raise self.error(e, f"module {type(m).__name__} has no method '{method}'")
+            for flag, what in (("_xjit_ignore", "ignore"), ("_xjit_unused", "unused")):
+                if getattr(fn, flag, False):
+                    raise self.error(
+                        e,
+                        f"unsupported: calling {type(m).__name__}.{method}, marked "
+                        f"@torch.jit.{what} (it stays Python, which compiled code cannot call)",
+                    )
+            name = f"{prefix}.{method}" if prefix else method
             if name not in self.mc.funcs:
                 if name in self.mc.in_progress:
                     raise self.error(e, "unsupported: recursive module calls")
                 self.mc.in_progress.add(name)
-                sub = type(self)(self.mc, type(m).forward, name, ref)
+                sub = type(self)(self.mc, fn, name, ref)
                 try:
                     fop, arg_names, spec = sub.compile()
                 except FrontendError as err:
-                    raise err.called_from(f"{type(m).__name__}.forward", self.loc(e)) from None
+                    raise err.called_from(f"{type(m).__name__}.{method}", self.loc(e)) from None
                 finally:
                     self.mc.in_progress.discard(name)
                 fop.sym_visibility = StringAttr("private")
@@ -207,9 +308,9 @@ class Calls:
                 self.mc.funcs[name] = fop
                 self.mc.specs[name] = spec
                 self.mc.arg_info = getattr(self.mc, "arg_info", {})
-                self.mc.arg_info[name] = (arg_names, sub.defaults)
-            arg_names, defaults = self.mc.arg_info[name]  # type: ignore[attr-defined]
-        return self.emit_call(name, arg_names, defaults, args, kwargs, e)
+                self.mc.arg_info[name] = (arg_names, sub.defaults, sub.tuple_params)
+            arg_names, defaults, tuple_params = self.mc.arg_info[name]  # type: ignore[attr-defined]
+        return self.emit_call(name, arg_names, defaults, args, kwargs, e, tuple_params)
 
     def emit_call(
         self,
@@ -219,6 +320,7 @@ class Calls:
         args: list[Any],
         kwargs: dict[str, Any],
         e: ast.AST,
+        tuple_params: dict[str, Any] | None = None,
     ) -> Any:
         callee = self.mc.funcs[name]
         ptypes = list(callee.function_type.inputs.data)
@@ -234,6 +336,18 @@ class Calls:
                 raise self.error(e, f"{name}: missing argument '{n}'")
         if kwargs:
             raise self.error(e, f"{name}: unexpected keyword argument '{next(iter(kwargs))}'")
+        if tuple_params:  # a Tuple[...] parameter takes its leaves
+            from xjit.frontends.script.compiler import flatten_tuple_args
+
+            flat = flatten_tuple_args(list(arg_names), tuple_params, vals)
+            if isinstance(flat, str):
+                raise self.error(e, f"{name}: argument {flat}")
+            flat_names = [
+                f"{n}[{k}]" if n in tuple_params else n
+                for n in arg_names
+                for k in range(_n_leaves(tuple_params.get(n)))
+            ]
+            arg_names, vals = flat_names, flat
         operands = []
         for n, v, t in zip(arg_names, vals, ptypes, strict=True):
             if not isinstance(v, SSAValue):
@@ -259,3 +373,9 @@ class Calls:
         spec = self.mc.specs[name]
         result, _ = spec.rebuild(list(call.results))
         return _to_compile_time(result)
+
+
+def _n_leaves(structure: Any) -> int:
+    if structure is None:
+        return 1
+    return sum(_n_leaves(s) for s in structure)

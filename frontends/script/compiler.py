@@ -8,7 +8,7 @@ import inspect
 import textwrap
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.builder import InsertPoint
@@ -22,15 +22,16 @@ from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
 from xjit.frontends.script.calls import Calls
 from xjit.frontends.script.expressions import Expressions
+from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
-from xjit.frontends.script.registry_ops import RegistryOps
+from xjit.frontends.script.registry_ops import NeedsArgTypes, RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
-from xjit.frontends.script.values import TENSOR, ModRef, annotation_type
+from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
+class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
@@ -64,7 +65,7 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
         dedented = textwrap.dedent(src)
         self.indent = len(lines[0]) - len(lines[0].lstrip())
         self.line0 = start - 1
-        tree = ast.parse(dedented)
+        tree = ast.parse(dedented, type_comments=True)
         fdef = tree.body[0]
         if not isinstance(fdef, ast.FunctionDef):
             raise FrontendError(f"{fn!r} is not a function definition", self.loc(fdef))
@@ -78,6 +79,7 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
                     pass
         self.b: TorchBuilder = None  # type: ignore[assignment]
         self.env = Env()
+        self.depth = 0  # control-flow regions entered (lists may change only at their own)
 
     # -- diagnostics -------------------------------------------------------------------------
     def loc(self, node: ast.AST) -> SourceLoc:
@@ -95,6 +97,38 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
         self.b.loc = FileLineColLoc(StringAttr(loc.file), IntAttr(loc.line), IntAttr(loc.col))
 
     # -- entry ----------------------------------------------------------------------------------
+    def tuple_leaves(self, name: str, t: Any) -> list[tuple[str, Attribute]]:
+        """A `Tuple[...]` parameter's leaves, named `t.0`, `t.1.0`, ... with their types."""
+        if isinstance(t, tuple) and t[0] == "tuple":
+            out: list[tuple[str, Attribute]] = []
+            for k, x in enumerate(t[1]):
+                out += self.tuple_leaves(f"{name}.{k}", x)
+            return out
+        if isinstance(t, tuple):
+            raise self.error(self.fdef, f"'{name}': Optional inside a tuple is not supported")
+        kind = self.arg_kinds.get(name)
+        return [(name, kind if kind is not None else TENSOR if t is None else t)]
+
+    def signature_comment(self, n_params: int) -> list[str] | None:
+        """The parameter types of a `# type: (Tensor, int) -> Tensor` signature comment."""
+        tc = self.fdef.type_comment
+        if not tc:
+            return None
+        try:
+            ft = ast.parse(tc, mode="func_type")
+        except SyntaxError:
+            raise self.error(
+                self.fdef, f"cannot parse the signature comment '# type: {tc}'"
+            ) from None
+        types = [ast.unparse(a) for a in ft.argtypes]
+        if len(types) != n_params:
+            raise self.error(
+                self.fdef,
+                f"the signature comment gives {len(types)} parameter types for {n_params} "
+                "parameters",
+            )
+        return types
+
     def compile(self) -> tuple[func.FuncOp, list[str], OutputSpec]:
         sig = inspect.signature(self.fn)
         params = list(sig.parameters.values())
@@ -104,7 +138,9 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
         if a.vararg or a.kwarg or a.kwonlyargs:
             raise self.error(self.fdef, "unsupported: *args, **kwargs and keyword-only parameters")
         arg_types: list[Attribute] = []
-        names: list[str] = []
+        names: list[str] = []  # one per parameter
+        flat_names: list[str] = []  # one per block argument: a tuple parameter's leaves `t.0`
+        self.tuple_params: dict[str, Any] = {}
         self.defaults: dict[str, Any] = {}
         ns = {
             "Optional": typing.Optional,
@@ -114,8 +150,11 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
             "Tensor": Tensor,
             **self.globals,
         }
-        for p in params:
+        comment = self.signature_comment(len(params))
+        for k, p in enumerate(params):
             ann = p.annotation
+            if comment is not None and ann is inspect.Parameter.empty:
+                ann = comment[k]
             if isinstance(ann, str):
                 try:
                     ann = eval(ann, ns)  # noqa: S307  (an annotation of the user's own code)
@@ -129,6 +168,13 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
                 raise self.error(self.fdef, f"parameter '{p.name}': {e}") from None
             if p.default is not inspect.Parameter.empty:
                 self.defaults[p.name] = p.default
+            names.append(p.name)
+            if isinstance(t, tuple) and t[0] == "tuple":  # one block argument per leaf
+                self.tuple_params[p.name] = _structure(t)
+                for leaf_name, leaf_t in self.tuple_leaves(p.name, t):
+                    flat_names.append(leaf_name)
+                    arg_types.append(leaf_t)
+                continue
             kind = self.arg_kinds.get(p.name)
             if kind is not None:
                 t = kind
@@ -137,15 +183,19 @@ class FunctionCompiler(Statements, Expressions, Calls, RegistryOps):
             elif t is None:
                 t = TENSOR
             if isinstance(t, tuple):
-                raise self.error(
-                    self.fdef, f"parameter '{p.name}': tuple parameters are not supported"
-                )
+                raise self.error(self.fdef, f"parameter '{p.name}': unsupported annotation")
             arg_types.append(t)
-            names.append(p.name)
+            flat_names.append(p.name)
+        self.arg_names, self.arg_types, self.flat_names = names, arg_types, flat_names
         block = Block(arg_types=arg_types)
         self.b = TorchBuilder(InsertPoint.at_end(block))
         self.at(self.fdef)
-        for arg, n in zip(block.args, names, strict=True):
+        args = iter(block.args)
+        for n in names:
+            if n in self.tuple_params:
+                self.env[n] = _rebuild(self.tuple_params[n], args)
+                continue
+            arg = next(args)
             arg.name_hint = n
             self.env[n] = arg
         if self.self_ref is not None:
@@ -174,9 +224,19 @@ class ScriptResult:
     arg_names: list[str]
     defaults: dict[str, Any]
     output_spec: OutputSpec
+    reads_training: bool = False  # some `<module>.training` was read: the graph depends on it
+    needs_arg_types: bool = False  # compile again per argument ranks/dtypes (script_api.py)
+    attr_reads: tuple[tuple[str, str], ...] = ()  # (module path, attribute) values it depends on
+    tuple_params: dict[str, Any] = field(default_factory=dict)  # name -> nesting (flat args)
+    flat_names: list[str] | None = None  # one per entry block argument, if not arg_names
 
     def source(self, entry: str) -> dict[str, Any]:
         """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""
+        if self.module is None:
+            raise FrontendError(
+                f"{entry}: no generic graph: it uses the rank of an unannotated tensor "
+                "(e.g. x.shape), so it is compiled per call signature"
+            )
         return {
             "ir": self.module,
             "params": self.params,
@@ -184,17 +244,46 @@ class ScriptResult:
             "arg_names": self.arg_names,
             "defaults": self.defaults,
             "entry": entry,
+            "tuple_params": self.tuple_params,
         }
 
 
-def script_module_ir(m: Module, arg_kinds: dict[str, Any] | None = None) -> ScriptResult:
+def script_module_ir(
+    m: Module,
+    arg_kinds: dict[str, Any] | None = None,
+    training: bool | None = None,
+    method: str = "forward",
+    root_view: Module | None = None,
+) -> ScriptResult:
+    """`training` overrides the root's flag and `root_view` holds the root's attributes (a
+    ScriptModule's own, not its original's); `method` is the entry (forward or an export)."""
     mc = ModuleCompilation(m)
-    fc = FunctionCompiler(mc, type(m).forward, "forward", ModRef(m, ""), arg_kinds)
-    fop, names, spec = fc.compile()
-    mc.funcs["forward"] = fop
-    module = mc.module_op("forward")
+    mc.deferrable = arg_kinds is None
+    mc.root_view = root_view
+    if training is not None:
+        mc.training_override[id(m)] = training
+    fn = getattr(type(m), method)
+    fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
+    mc.in_progress.add(method)
+    try:
+        fop, names, spec = fc.compile()
+    except NeedsArgTypes:
+        return _deferred(fc, mc)
+    mc.funcs[method] = fop
+    module = mc.module_op(method)
     _finish(module)
-    return ScriptResult(module, mc.params, names, fc.defaults, spec)
+    return ScriptResult(
+        module,
+        mc.params,
+        names,
+        fc.defaults,
+        spec,
+        mc.reads_training,
+        mc.needs_arg_types,
+        tuple(mc.attr_reads),
+        fc.tuple_params,
+        fc.flat_names,
+    )
 
 
 def script_function_ir(
@@ -202,12 +291,85 @@ def script_function_ir(
 ) -> ScriptResult:
     mc = ModuleCompilation(None)
     name = fn.__name__
+    mc.deferrable = arg_kinds is None
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
-    fop, names, spec = fc.compile()
+    try:
+        fop, names, spec = fc.compile()
+    except NeedsArgTypes:
+        return _deferred(fc, mc)
     mc.funcs[name] = fop
     module = mc.module_op(name)
     _finish(module)
-    return ScriptResult(module, mc.params, names, fc.defaults, spec)
+    return ScriptResult(
+        module,
+        mc.params,
+        names,
+        fc.defaults,
+        spec,
+        needs_arg_types=mc.needs_arg_types,
+        tuple_params=fc.tuple_params,
+        flat_names=fc.flat_names,
+    )
+
+
+def _structure(t: Any) -> Any:
+    """A tuple annotation's nesting: nested tuples with None leaves."""
+    if isinstance(t, tuple) and t[0] == "tuple":
+        return tuple(_structure(x) for x in t[1])
+    return None
+
+
+def _rebuild(structure: Any, leaves: Any) -> Any:
+    if structure is None:
+        arg = next(leaves)
+        return arg
+    return PyTuple([_rebuild(s, leaves) for s in structure])
+
+
+def flatten_tuple_args(
+    names: list[str], tuple_params: dict[str, Any], vals: list[Any]
+) -> list[Any] | str:
+    """Per-parameter values to per-block-argument values (a tuple parameter's leaves in
+    order); a message naming the parameter when a tuple does not have its structure."""
+    out: list[Any] = []
+
+    def leaves(s: Any, v: Any, where: str) -> str | None:
+        if s is None:
+            out.append(v)
+            return None
+        items = v.items if isinstance(v, PyTuple) else v if isinstance(v, tuple) else None
+        if items is None or len(items) != len(s):
+            return f"'{where}' must be a tuple of {len(s)} items"
+        for k, (si, vi) in enumerate(zip(s, items, strict=True)):
+            err = leaves(si, vi, f"{where}[{k}]")
+            if err:
+                return err
+        return None
+
+    for n, v in zip(names, vals, strict=True):
+        err = leaves(tuple_params.get(n), v, n)
+        if err:
+            return err
+    return out
+
+
+def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
+    """No generic graph (it needs argument ranks): each call compiles for its argument types;
+    `arg_types` tells script_api which parameters are tensors, scalars or None."""
+    r = ScriptResult(
+        None,  # type: ignore[arg-type]
+        {},
+        fc.arg_names,
+        fc.defaults,
+        None,
+        mc.reads_training,
+        True,
+        tuple(mc.attr_reads),
+        fc.tuple_params,
+        fc.flat_names,
+    )
+    r.arg_types = fc.arg_types  # type: ignore[attr-defined]
+    return r
 
 
 _FUNCTION_IR: dict[Callable[..., Any], ScriptResult] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,30 @@ _EXPR_NAMES = {
 }
 
 
+def _is_module_sequence(m: Any) -> bool:
+    return type(m).__name__ in ("ModuleList", "Sequential") and hasattr(m, "_modules")
+
+
+def _is_constant_attribute(m: Any, name: str) -> bool:
+    """`torch.jit.Final[...]` class annotations and `__constants__` names: frozen at script
+    time, as in TorchScript."""
+    if name in getattr(type(m), "__constants__", ()):
+        return True
+    for klass in type(m).__mro__:
+        ann = klass.__dict__.get("__annotations__", {}).get(name)
+        if ann is not None:
+            return (
+                typing.get_origin(ann) is typing.Final
+                or ann is typing.Final
+                or (isinstance(ann, str) and "Final" in ann)
+            )
+    return False
+
+
+def _is_ellipsis(ix: ast.expr) -> bool:
+    return isinstance(ix, ast.Constant) and ix.value is Ellipsis
+
+
 class Expressions:
     """FunctionCompiler's expression half (compiler.py holds the state)."""
 
@@ -106,8 +131,8 @@ class Expressions:
             return self.tensor_constant(v)
         if isinstance(v, tuple):
             return PyTuple([self.python_value(x, e) for x in v])
-        if isinstance(v, list):
-            return PyList([self.python_value(x, e) for x in v])
+        if isinstance(v, list):  # a module attribute or global: a copy, so not to be changed
+            return PyList([self.python_value(x, e) for x in v], depth=-1)
         return PyObj(v)
 
     def tensor_constant(self, t: Tensor) -> SSAValue:
@@ -129,14 +154,14 @@ class Expressions:
                 return self.python_value(getattr(base.obj, e.attr), e)
             except AttributeError:
                 raise self.error(e, f"{base.obj!r} has no attribute '{e.attr}'") from None
+        if isinstance(base, PyList):
+            return PyObj(("listmethod", base, e.attr))
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             if e.attr == "shape":
                 meta = base.type.meta
                 if meta.shape is None:
-                    raise self.error(
-                        e, "unsupported: .shape of a tensor of unknown rank (use x.size(d))"
-                    )
-                return PyTuple(
+                    self.need_rank(base, e, ".shape")
+                return self.new_list(  # List[int], as TorchScript has it
                     [
                         self.scalar_op("aten.size.int", [base, self.b.constant(d)], e)
                         for d in range(len(meta.shape))
@@ -144,6 +169,14 @@ class Expressions:
                 )
             return PyObj(("method", base, e.attr))
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
+
+    def submodules(self, ref: ModRef) -> list[ModRef]:
+        """A ModuleList's / Sequential's children, in order."""
+        return [
+            ModRef(m, f"{ref.path}.{n}" if ref.path else n)
+            for n, m in ref.module._modules.items()
+            if m is not None
+        ]
 
     def module_attr(self, ref: ModRef, name: str, e: ast.AST) -> Any:
         m = ref.module
@@ -163,15 +196,27 @@ class Expressions:
             if sub is None:
                 return self.b.constant(None)
             return ModRef(sub, path)
+        if name == "training":  # compiled per value: ScriptModule recompiles on train()/eval()
+            self.mc.reads_training = True
+            return self.b.constant(bool(self.mc.training_override.get(id(m), m.training)))
         if name == "forward":
             return PyObj(("method", ref, "forward"))
+        if inspect.isfunction(getattr(type(m), name, None)):
+            return PyObj(("method", ref, name))
+        # the root's plain attributes are read from the ScriptModule (`s.k = 5` is seen)
+        holder = self.mc.root_view if ref.path == "" and self.mc.root_view is not None else m
         try:
-            v = getattr(m, name)
+            v = getattr(holder, name)
         except AttributeError:
             raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
         if inspect.ismethod(v):
             return PyObj(("method", ref, name))
         if isinstance(v, (bool, int, float, Tensor, tuple, list)) or v is None:
+            if not isinstance(v, Tensor) and not _is_constant_attribute(m, name):
+                # a module attribute, read when the module runs in TorchScript: the graph is
+                # compiled per value (script_api keys its compiled graphs by these values)
+                if (ref.path, name) not in self.mc.attr_reads:
+                    self.mc.attr_reads.append((ref.path, name))
             return self.python_value(v, e)
         raise self.error(e, f"unsupported: module attribute '{name}' of type {type(v).__name__}")
 
@@ -179,40 +224,45 @@ class Expressions:
         return PyTuple([self.expr(x) for x in e.elts])
 
     def e_List(self, e: ast.List) -> PyList:
-        return PyList([self.expr(x) for x in e.elts])
+        return self.new_list([self.expr(x) for x in e.elts])
 
     def e_Subscript(self, e: ast.Subscript) -> Any:
         base = self.expr(e.value)
         if isinstance(base, (PyTuple, PyList)):
-            idx = self.expr(e.slice)
-            i = td._meta_or_const(idx) if isinstance(idx, SSAValue) else UNKNOWN
-            if not isinstance(i, int) or isinstance(i, bool):
-                raise self.error(
-                    e.slice, "unsupported: indexing a tuple or list with a non-constant index"
-                )
-            try:
-                return base.items[i]
-            except IndexError:
-                raise self.error(e, f"index {i} out of range for a {describe(base)}") from None
+            return self.sequence_subscript(base, e)
+        if isinstance(base, ModRef) and _is_module_sequence(base.module):
+            # self.layers[0], self.layers[-1], self.layers[1:]: resolved while compiling
+            return self.sequence_subscript(PyTuple(self.submodules(base)), e)
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
+            ell = [k for k, ix in enumerate(idxs) if _is_ellipsis(ix)]
+            if len(ell) > 1:
+                raise self.error(e, "an index can only have a single ellipsis ('...')")
+            head, tail = (idxs[: ell[0]], idxs[ell[0] + 1 :]) if ell else (idxs, [])
             v = base
             dim = 0
-            for ix in idxs:
-                if isinstance(ix, ast.Slice):
-                    args = [v, dim]
-                    for part in (ix.lower, ix.upper):
-                        args.append(None if part is None else self.as_int(self.expr(part), part))
-                    args.append(1 if ix.step is None else self.as_int(self.expr(ix.step), ix.step))
-                    v = self.registry_call("slice", args, {}, ix)
-                    dim += 1
-                else:
-                    i = self.expr(ix)
-                    if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
-                        raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
-                    v = self.registry_call("select", [v, dim, i], {}, ix)
+            for ix in head:  # left to right from dim 0
+                v, dim = self.index_dim(v, ix, dim, 1)
+            dim = -1
+            for ix in reversed(tail):  # after `...`: right to left from the last dim
+                v, dim = self.index_dim(v, ix, dim, -1)
             return v
         raise self.error(e, f"unsupported: subscripting a {describe(base)}")
+
+    def index_dim(self, v: SSAValue, ix: ast.expr, dim: int, step: int) -> tuple[Any, int]:
+        """One index of `x[...]` applied at `dim`; the next dim (walking by `step`)."""
+        if isinstance(ix, ast.Slice):
+            args: list[Any] = [v, dim]
+            for part in (ix.lower, ix.upper):
+                args.append(None if part is None else self.as_int(self.expr(part), part))
+            args.append(1 if ix.step is None else self.as_int(self.expr(ix.step), ix.step))
+            return self.registry_call("slice", args, {}, ix), dim + step
+        if isinstance(ix, ast.Constant) and ix.value is None:  # x[None]: a new dim of size 1
+            return self.registry_call("unsqueeze", [v, dim], {}, ix), dim + step
+        i = self.expr(ix)
+        if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
+            raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
+        return self.registry_call("select", [v, dim, i], {}, ix), dim
 
     def as_int(self, v: Any, node: ast.AST) -> SSAValue:
         if isinstance(v, SSAValue) and isinstance(v.type, td.IntType):
@@ -226,6 +276,9 @@ class Expressions:
                 return PyObj(not v.obj)
             return self.scalar_op("aten.__not__", [self.to_bool(v, e)], e)
         if isinstance(e.op, ast.USub):
+            c = td._meta_or_const(v) if isinstance(v, SSAValue) else UNKNOWN
+            if isinstance(c, (int, float)) and not isinstance(c, bool):
+                return self.b.constant(-c)  # -1 stays a constant (list indices, sizes)
             if isinstance(v, SSAValue):
                 if isinstance(v.type, td.ValueTensorType):
                     return self.registry_call("neg", [v], {}, e)
@@ -247,6 +300,14 @@ class Expressions:
         return self.arith(name, a, b, node)
 
     def arith(self, name: str, a: Any, b: Any, node: ast.AST) -> Any:
+        if isinstance(a, PyObj) and isinstance(a.obj, bool):  # decided while compiling
+            a = self.b.constant(a.obj)
+        if isinstance(b, PyObj) and isinstance(b.obj, bool):
+            b = self.b.constant(b.obj)
+        if isinstance(a, (PyList, PyTuple)) or isinstance(b, (PyList, PyTuple)):
+            r = self.list_binop(name, a, b, node)
+            if r is not None:
+                return r
         at = a.type if isinstance(a, SSAValue) else None
         bt = b.type if isinstance(b, SSAValue) else None
         if isinstance(at, td.ValueTensorType) or isinstance(bt, td.ValueTensorType):
@@ -280,6 +341,8 @@ class Expressions:
                 a = self.scalar_op("aten.Int.bool", [a], node)
             if isinstance(bt, td.BoolType):
                 b = self.scalar_op("aten.Int.bool", [b], node)
+            if name == "pow":
+                return self.scalar_pow(a, b, node)
             if name in ("floordiv", "remainder", "pow", "matmul"):
                 if (
                     isinstance(a.type, td.IntType)
@@ -299,6 +362,37 @@ class Expressions:
             f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}",
         )
 
+    def scalar_pow(self, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
+        """`a ** k` for a constant integral exponent, by multiplication; a float, as
+        TorchScript's `aten::pow.int` / `pow.float` give."""
+        k = td._meta_or_const(b)
+        if (
+            not isinstance(k, (int, float))
+            or isinstance(k, bool)
+            or k != int(k)
+            or not 0 <= k <= 64
+        ):
+            # (a negative power of 0 raises in TorchScript: not done by multiplication)
+            raise self.error(
+                node,
+                "unsupported: '**' on scalars with an exponent that is not a constant integral "
+                "0..64",
+            )
+        base = self.to_float(a, node)
+        out = self.b.constant(1.0)
+        for _ in range(int(k)):
+            out = self.scalar_op("aten.mul.float", [out, base], node)
+        return out
+
+    def select_scalar(self, c: SSAValue, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
+        """`a if c else b` for scalars of one type."""
+        tb, tv, _ = self.region(lambda: a)
+        eb, ev, _ = self.region(lambda: b)
+        types = self.yield_joined(
+            [(tb, [tv]), (eb, [ev])], node, lambda i: "the value", lambda vs: td.PrimIfYieldOp(*vs)
+        )
+        return self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb))).results[0]
+
     def to_float(self, v: SSAValue, node: ast.AST) -> SSAValue:
         if isinstance(v.type, td.FloatType):
             return v
@@ -313,7 +407,13 @@ class Expressions:
                 c = self.is_none(left, right, e)
                 r: Any = PyObj(c if isinstance(op, ast.Is) else not c)
             elif isinstance(op, (ast.In, ast.NotIn)):
-                raise self.error(e, "unsupported: 'in' comparisons")
+                r = self.contains(left, right, e)
+                if isinstance(op, ast.NotIn):
+                    r = (
+                        PyObj(not r.obj)
+                        if isinstance(r, PyObj)
+                        else self.scalar_op("aten.__not__", [r], e)
+                    )
             else:
                 r = self.arith(_CMPOPS[type(op)], left, right, e)
             result = r if result is None else self.bool_and(result, lambda r=r: r, e)
@@ -377,11 +477,19 @@ class Expressions:
         c = self.cond(e.test)
         if isinstance(c, bool):
             return self.expr(e.body if c else e.orelse)
+        from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
+
         tb, tv, _ = self.region(lambda: self.expr(e.body))
         eb, ev, _ = self.region(lambda: self.expr(e.orelse))
-        if not (isinstance(tv, SSAValue) and isinstance(ev, SSAValue)):
-            raise self.error(e, "unsupported: conditional expressions of tuples or lists")
+        lt, le = leaves_of(tv), leaves_of(ev)
+        if lt is None or le is None or not same_structure(tv, ev):
+            raise self.error(
+                e,
+                f"unsupported: a conditional expression of {describe(tv)} and {describe(ev)} "
+                "(both must be values, or tuples of the same structure)",
+            )
         types = self.yield_joined(
-            [(tb, [tv]), (eb, [ev])], e, lambda i: "the value", lambda vs: td.PrimIfYieldOp(*vs)
+            [(tb, lt), (eb, le)], e, lambda i: f"value {i}", lambda vs: td.PrimIfYieldOp(*vs)
         )
-        return self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb))).results[0]
+        op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
+        return rebuild_like(tv, iter(op.results))

@@ -24,6 +24,14 @@ class ModuleCompilation:
         self.compiled_paths: dict[int, str] = {}  # id(function/module) -> func name
         self.specs: dict[str, OutputSpec] = {}
         self.in_progress: set[str] = set()
+        self.training_override: dict[int, bool] = {}  # id(module) -> its `training` here
+        self.reads_training = False
+        self.needs_arg_types = False  # a guess that argument ranks and dtypes would make exact
+        self.deferrable = False  # may ask for a compile per argument types (NeedsArgTypes)
+        self.root_view: Module | None = (
+            None  # where the root's attributes are read (a ScriptModule)
+        )
+        self.attr_reads: list[tuple[str, str]] = []  # (module path, attribute) read as values
 
     def module_op(self, first: str) -> ModuleOp:
         slots = [td.GlobalSlotOp(n, t) for n, t in self.slots.items()]

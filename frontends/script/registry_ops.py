@@ -4,6 +4,7 @@ tried in order) and emitting the `torch.aten.*` op with the result types its sha
 from __future__ import annotations
 
 import ast
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,15 +12,28 @@ from xdsl.ir import SSAValue
 
 from xjit._dispatch import bind
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError
 from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import OVERLOADS, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
-from xjit.ops.types import DType, ShapeError, TensorMeta
+from xjit.ops.types import ALL_DTYPES, DType, ShapeError, TensorMeta
+
+
+class NeedsArgTypes(FrontendError):
+    """Compiling needs a rank the generic graph does not know (`x.shape` of an unannotated
+    tensor): the function is compiled per call signature instead (script_api.py)."""
 
 
 class RegistryOps:
     """FunctionCompiler's op emission (compiler.py holds the state)."""
+
+    def need_rank(self, t: SSAValue, e: ast.AST, what: str) -> None:
+        """Called where `t`'s rank is unknown but needed: compile per argument types (where
+        the ranks of the arguments, and so of `t`, are known), else refuse."""
+        if self.mc.deferrable:
+            raise NeedsArgTypes(f"{what} needs the rank of its tensor", self.loc(e))
+        raise self.error(e, f"unsupported: {what} of a tensor of unknown rank (use x.size(d))")
 
     def registry_call(self, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         ensure_loaded()
@@ -37,6 +51,14 @@ class RegistryOps:
         raise self.error(e, f"no overload of '{name}' accepts ({got}); expected one of:\n  {sigs}")
 
     def scalar_op(self, qualified: str, args: list[Any], e: ast.AST) -> SSAValue:
+        fold = _FOLDS.get(qualified)
+        if fold is not None and all(isinstance(a, SSAValue) for a in args):
+            consts = [td._meta_or_const(a) for a in args]
+            if all(isinstance(c, (bool, int, float)) for c in consts):
+                try:  # constants fold while compiling: `i == 2` in an unrolled loop decides
+                    return self.b.constant(fold(*consts))
+                except (ZeroDivisionError, OverflowError):
+                    pass  # left to run time, which reports it as TorchScript would
         return self.emit(lookup(qualified), args, e)[0]
 
     def emit(self, opdef: OpDef, args: Sequence[Any], e: ast.AST) -> tuple[SSAValue, ...]:
@@ -53,19 +75,30 @@ class RegistryOps:
                 v = self.to_float(v, e)
             operands.append(b.operand(a, v))
         metas = [td._meta_or_const(o) for o in operands]
-        incomplete = any(
-            isinstance(m, TensorMeta) and (m.shape is None or m.dtype is None) for m in metas
+        out = self.result_metas(opdef, metas, e)
+        outs = out if isinstance(out, tuple) else (out,)
+        op = td.aten_op_class(opdef.name).create(
+            operands=operands, result_types=[result_type(m) for m in outs]
         )
-        try:
-            out = opdef.shape(*metas)
-        except ShapeError as err:
-            if incomplete:
-                out = None
-            else:
-                raise self.error(e, f"{opdef.schema.name}: {err}") from None
-        except Exception:
-            out = None
-        if out is None:
+        b.insert(op)
+        return tuple(op.results)
+
+    def result_metas(self, opdef: OpDef, metas: list[Any], e: ast.AST) -> Any:
+        """The op's result metas from its shape rule. A tensor argument of unknown dtype (an
+        unannotated parameter) is tried as every dtype: a result dtype that depends on it (by
+        torch's promotion, `x + torch.arange(3)`) stays unknown until the call specialises it."""
+        unknown_dtype = [
+            i for i, m in enumerate(metas) if isinstance(m, TensorMeta) and m.dtype is None
+        ]
+        incomplete = unknown_dtype or any(
+            isinstance(m, TensorMeta) and m.shape is None for m in metas
+        )
+        out = _apply_rule(opdef, metas)
+        if isinstance(out, ShapeError) and not incomplete:
+            raise self.error(e, f"{opdef.schema.name}: {out}")
+        if unknown_dtype:
+            out = _dtype_independent(opdef, metas, unknown_dtype, out)
+        if out is None or isinstance(out, Exception):
             out = tuple(
                 TensorMeta(None, None)
                 if r == "Tensor"
@@ -73,12 +106,74 @@ class RegistryOps:
                 for r in opdef.schema.returns
             )
             out = out[0] if len(out) == 1 else out
-        outs = out if isinstance(out, tuple) else (out,)
-        op = td.aten_op_class(opdef.name).create(
-            operands=operands, result_types=[result_type(m) for m in outs]
+        return out
+
+
+# Scalar ops folded when their operands are constants (Python's semantics are TorchScript's
+# for these: floor division and remainder round toward negative infinity).
+_FOLDS: dict[str, Any] = {
+    **{
+        f"aten.{n}.{k}": f
+        for n, f in (
+            ("add", operator.add),
+            ("sub", operator.sub),
+            ("mul", operator.mul),
+            ("lt", operator.lt),
+            ("le", operator.le),
+            ("gt", operator.gt),
+            ("ge", operator.ge),
+            ("eq", operator.eq),
+            ("ne", operator.ne),
         )
-        b.insert(op)
-        return tuple(op.results)
+        for k in ("int", "float")
+    },
+    "aten.floordiv.int": operator.floordiv,
+    "aten.remainder.int": operator.mod,
+    "aten.neg.int": operator.neg,
+    "aten.neg.float": operator.neg,
+    "aten.eq.bool": operator.eq,
+    "aten.ne.bool": operator.ne,
+    "aten.__not__": operator.not_,
+    "aten.Float.int": float,
+    "aten.Int.bool": int,
+    "aten.Bool.int": bool,
+    "aten.Bool.float": bool,
+}
+
+
+def _apply_rule(opdef: OpDef, metas: Sequence[Any]) -> Any:
+    """The shape rule's result, or the exception it raised."""
+    try:
+        return opdef.shape(*metas)
+    except Exception as err:
+        return err
+
+
+def _dtype_independent(opdef: OpDef, metas: list[Any], unknown: list[int], out: Any) -> Any:
+    """`out` with each tensor result's dtype kept only if every dtype the unknown-dtype
+    arguments may have gives the same one (a comparison's bool, `.to(torch.int64)`)."""
+    results = []
+    for dt in ALL_DTYPES:
+        probe = list(metas)
+        for i in unknown:
+            probe[i] = TensorMeta(metas[i].shape, dt)
+        r = _apply_rule(opdef, probe)
+        if not isinstance(r, Exception):
+            results.append(r if isinstance(r, tuple) else (r,))
+    if not results:
+        return out
+    # Several unknown arguments are probed with one dtype at a time: only when every probe is
+    # accepted is their agreement evidence (`where(c, x, y)` accepts only a bool `c`).
+    exhaustive = len(unknown) == 1 or len(results) == len(ALL_DTYPES)
+    base = out if out is not None and not isinstance(out, Exception) else results[0]
+    single = not isinstance(base, tuple)
+    merged = []
+    for k, m in enumerate((base,) if single else base):
+        if isinstance(m, TensorMeta):
+            dts = {r[k].dtype for r in results if isinstance(r[k], TensorMeta)}
+            m = TensorMeta(m.shape, dts.pop() if len(dts) == 1 and exhaustive else None)
+        merged.append(m)
+    return merged[0] if single else tuple(merged)
 
 
 def _ir_accepts(arg: Arg, v: Any) -> bool:
@@ -141,6 +236,22 @@ def _ir_int_as_list(value: Any) -> Any:
     )
 
 
+def _pack_varargs(args: Sequence[Arg], pos: list[Any]) -> list[Any]:
+    """`x.view(a, b)`, `x.permute(0, 2, 1)`: ints past a required `int[]` argument pack into
+    it (TorchScript's varargs sizes), when nothing else could take them."""
+    for k, a in enumerate(args):
+        if a.kwarg_only or k >= len(pos):
+            return pos
+        if a.type == "int[]" and not a.has_default:
+            rest = pos[k:]
+            if len(rest) > 1 and all(
+                isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in rest
+            ):
+                return [*pos[:k], PyList(rest)]
+            return pos
+    return pos
+
+
 def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[Any] | None:
     """`_dispatch.bind` for compile-time values: schema order, defaults filled in."""
     schema = opdef.schema
@@ -153,4 +264,5 @@ def bind_ir(opdef: OpDef, args: Sequence[Any], kwargs: dict[str, Any]) -> list[A
         and all(isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in pos)
     ):
         pos = [PyList(pos)]
+    pos = _pack_varargs(schema.args, pos)
     return bind(schema, pos, kwargs, accepts=_ir_accepts, int_as_list=_ir_int_as_list)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
+from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -34,11 +35,62 @@ class Frame:
     kind: str  # "function" | "loop"
     carried: list[str] = field(default_factory=list)
     next_cond: Callable[[], SSAValue] | None = None  # loops: the condition after an iteration
-    return_spec: list[Any] = field(default_factory=list)  # functions: [OutputSpec] once known
+    # functions, once known: [OutputSpec, (the first return's SourceLoc, its leaf types)]
+    return_spec: list[Any] = field(default_factory=list)
+    templates: dict[str, Any] = field(default_factory=dict)  # loops: each carried var's structure
+    fixed: dict[str, Any] = field(default_factory=dict)  # loops: values that may not change
+    # loops with a `return` inside: the function's return values are carried in slots after
+    # a "returned" flag; their structure and types are learnt from the first return compiled
+    has_ret: bool = False
+    ret_spec: Any = None
+    ret_types: list[Attribute] | None = None
+    ret_args: list[SSAValue] = field(default_factory=list)  # the slots' incoming block args
+
+
+class _ReturnTypes(Exception):
+    """The first `return` compiled inside a loop whose return slots are not typed yet."""
+
+    def __init__(self, spec: OutputSpec, types: list[Attribute]) -> None:
+        self.spec, self.types = spec, types
 
 
 class Env(dict):  # name -> value
     pass
+
+
+def leaves_of(v: Any) -> list[SSAValue] | None:
+    """The SSA values of a value built of (nested) tuples/lists of SSA values, in order; None if
+    it holds anything else (modules, Python objects), which cannot flow through control flow."""
+    if isinstance(v, SSAValue):
+        return [v]
+    if isinstance(v, (PyTuple, PyList)):
+        out: list[SSAValue] = []
+        for x in v.items:
+            sub = leaves_of(x)
+            if sub is None:
+                return None
+            out.extend(sub)
+        return out
+    return None
+
+
+def same_structure(a: Any, b: Any) -> bool:
+    """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
+    if isinstance(a, SSAValue) or isinstance(b, SSAValue):
+        return isinstance(a, SSAValue) and isinstance(b, SSAValue)
+    if type(a) is not type(b) or not isinstance(a, (PyTuple, PyList)):
+        return False
+    return len(a.items) == len(b.items) and all(
+        same_structure(x, y) for x, y in zip(a.items, b.items, strict=True)
+    )
+
+
+def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
+    """`template`'s tuple/list structure with its leaves taken from `vals` in order."""
+    if isinstance(template, SSAValue):
+        return next(vals)
+    items = [rebuild_like(x, vals) for x in template.items]
+    return PyTuple(items) if isinstance(template, PyTuple) else PyList(items)
 
 
 def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bool:
@@ -89,12 +141,16 @@ class Statements:
             if isinstance(st, ast.Return):
                 return self.ret(st)
             if isinstance(st, (ast.Break, ast.Continue)):
+                if self.frame.kind == "unrolled":  # decided while compiling (see unroll)
+                    return [type(st).__name__]  # type: ignore[list-item]
                 if self.frame.kind != "loop":
                     raise self.error(st, f"'{type(st).__name__.lower()}' outside a loop")
                 cond = (
                     self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
                 )  # type: ignore[misc]
-                return [cond, *self.carried_values(st)]
+                return self.loop_exit(cond, st)
+            if isinstance(st, (ast.For, ast.While)) and _contains(st, (ast.Return,), False):
+                return self.loop_with_return(st, list(stmts[i + 1 :]))
             if isinstance(st, ast.If) and _contains(
                 st, (ast.Return, ast.Break, ast.Continue), True
             ):
@@ -109,38 +165,101 @@ class Statements:
         if payload is not None:
             return payload
         if self.frame.kind == "loop":
-            return [self.frame.next_cond(), *self.carried_values(node)]  # type: ignore[misc]
+            return self.loop_exit(self.frame.next_cond(), node)  # type: ignore[misc]
         raise self.error(
             node,
             f"'{self.fdef.name}' must return a value on every path "
             "(returning None is not supported)",
         )
 
+    def loop_exit(self, cond: SSAValue, node: ast.AST) -> list[SSAValue]:
+        """What a loop body yields when it continues or breaks (not returns)."""
+        out = [cond, *self.carried_values(node)]
+        if self.frame.has_ret and self.frame.ret_types is not None:
+            out += [self.b.constant(False), *self.frame.ret_args]
+        return out
+
+    def loop_with_return(self, st: ast.For | ast.While, rest: list[ast.stmt]) -> list[SSAValue]:
+        """A loop with a `return` inside, then the statements after it: the loop carries a
+        "returned" flag and the return values; after it, the flag chooses between returning
+        them and running the rest (which must end in an exit on every path)."""
+        got = self.for_stmt(st) if isinstance(st, ast.For) else self.while_stmt(st)
+        if got is None:  # no return was reached at compile time
+            return self.block(rest)  # type: ignore[return-value]
+        flag, slots, spec = got
+        self.at(st)
+        tb, tp, _ = self.region(lambda: self.return_values(slots, spec, st))
+        eb, ep, _ = self.region(lambda: self.block_to_exit(rest, st))
+        if len(tp) != len(ep):
+            raise self.error(st, "type clash: the paths return different numbers of values")
+        types = self.yield_joined(
+            [(tb, tp), (eb, ep)],
+            st,
+            lambda i: f"exit value {i}",
+            lambda vs: td.PrimIfYieldOp(*vs),
+        )
+        return list(self.b.insert(td.PrimIfOp(flag, types, Region(tb), Region(eb))).results)
+
     def carried_values(self, node: ast.AST) -> list[SSAValue]:
+        """The leaves of the loop-carried variables at an exit of the loop body."""
+        for n, v in self.frame.fixed.items():
+            if self.env.get(n) is not v:
+                raise self.error(
+                    node, f"unsupported: '{n}' (a {describe(v)}) is reassigned inside a loop"
+                )
         out = []
         for n in self.frame.carried:
             v = self.env.get(n)
-            if not isinstance(v, SSAValue):
-                raise self.error(node, f"'{n}' must keep one type across loop iterations")
-            out.append(v)
+            if not same_structure(v, self.frame.templates[n]):
+                raise Unrollable(
+                    f"type clash: loop-carried variable '{n}' is "
+                    f"{describe(self.frame.templates[n])} before the loop and "
+                    f"{describe(v)} after an iteration",
+                    self.loc(node),
+                )
+            out.extend(leaves_of(v) or [])
         return out
 
     def ret(self, st: ast.Return) -> list[SSAValue]:
-        if self.frame.kind != "function":
-            raise self.error(st, "unsupported: 'return' inside a loop")
         if st.value is None:
             raise self.error(st, "unsupported: returning None")
         v = self.expr(st.value)
         flat, spec = self.flatten(v, st.value)
-        if self.frame.return_spec and self.frame.return_spec[0] != spec:
+        return self.return_values(flat, spec, st)
+
+    def return_values(self, flat: list[SSAValue], spec: OutputSpec, st: ast.AST) -> list[SSAValue]:
+        """The exit payload of returning `flat`: the function's results, or inside a loop the
+        loop's next condition (false), carried values, the returned flag and the values."""
+        fr = self.frame
+        if fr.kind == "function":
+            if fr.return_spec and fr.return_spec[0] != spec:
+                raise self.error(
+                    st, "type clash: this return's structure differs from an earlier return"
+                )
+            if not fr.return_spec:
+                fr.return_spec.append(spec)
+                fr.return_spec.append((self.loc(st), [v.type for v in flat]))
+            else:  # a clash between returns points at the later return, as TorchScript does
+                first_loc, first_types = fr.return_spec[1]
+                for k, (t, v) in enumerate(zip(first_types, flat, strict=True)):
+                    if join_types(t, v.type) is None:
+                        raise self.error(
+                            st,
+                            f"type clash: this return's value {k} is {type_name(v.type)}, "
+                            f"the return at line {first_loc.line} gives {type_name(t)}",
+                        )
+            return flat
+        if fr.ret_types is None:
+            raise _ReturnTypes(spec, [v.type for v in flat])
+        if fr.ret_spec != spec or len(flat) != len(fr.ret_types):
             raise self.error(
                 st, "type clash: this return's structure differs from an earlier return"
             )
-        if not self.frame.return_spec:
-            self.frame.return_spec.append(spec)
-        return flat
+        return [self.b.constant(False), *self.carried_values(st), self.b.constant(True), *flat]
 
     def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
+        if isinstance(v, PyObj) and isinstance(v.obj, bool):  # a condition decided while compiling
+            v = self.b.constant(v.obj)
         if isinstance(v, SSAValue):
             if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
                 raise self.error(node, f"unsupported: returning a {type_name(v.type)}")
@@ -174,7 +293,11 @@ class Statements:
             )
             if cur is None:
                 raise self.error(st, "unsupported: augmented assignment to anything but a variable")
-            self.assign(st.target, self.binop(st.op, cur, self.expr(st.value), st))
+            rhs = self.expr(st.value)
+            if isinstance(cur, PyList) and isinstance(st.op, ast.Add):
+                self.list_method(cur, "extend", [rhs], {}, st)  # `+=` extends in place
+                return
+            self.assign(st.target, self.binop(st.op, cur, rhs, st))
         elif isinstance(st, ast.If):
             self.if_stmt(st)
         elif isinstance(st, ast.For):
@@ -253,7 +376,9 @@ class Statements:
         v = self.expr(node)
         if isinstance(v, PyObj) and isinstance(v.obj, bool):
             return v.obj
-        return self.to_bool(v, node)
+        c = self.to_bool(v, node)
+        k = td._meta_or_const(c)
+        return k if isinstance(k, bool) else c  # a folded constant decides while compiling
 
     def to_bool(self, v: Any, node: ast.AST) -> SSAValue:
         if isinstance(v, SSAValue):
@@ -276,10 +401,12 @@ class Statements:
         saved_b, saved_env = self.b.builder.insertion_point, self.env
         self.env = Env(saved_env)
         self.b.builder.insertion_point = InsertPoint.at_end(block)
+        self.depth += 1
         try:
             out = fn()
             env = self.env
         finally:
+            self.depth -= 1
             self.b.builder.insertion_point = saved_b
             self.env = saved_env
         return block, out, env
@@ -340,29 +467,39 @@ class Statements:
                 and (tenv[n] is not before.get(n) or eenv[n] is not before.get(n))
             ):
                 names.append(n)
-        vals_t, vals_e = [], []
+        vals_t, vals_e, joined = [], [], []
         for n in names:
             a, b = tenv[n], eenv[n]
-            if not (isinstance(a, SSAValue) and isinstance(b, SSAValue)):
-                if a is b:
-                    continue
+            if a is b:
+                continue
+            la, lb = leaves_of(a), leaves_of(b)
+            if la is None or lb is None:
                 raise self.error(st, f"unsupported: '{n}' is a {describe(a)} changed inside an if")
-            vals_t.append(a)
-            vals_e.append(b)
-        names = [n for n in names if isinstance(tenv[n], SSAValue)]
+            if not same_structure(a, b):
+                raise self.error(
+                    st,
+                    f"type clash: '{n}' is {describe(a)} in one branch and {describe(b)} "
+                    "in the other",
+                )
+            joined.append(n)
+            vals_t.extend(la)
+            vals_e.extend(lb)
+        leaf_names = [n for n in joined for _ in leaves_of(tenv[n]) or []]
         self.at(st)
         types = self.yield_joined(
             [(tb, vals_t), (eb, vals_e)],
             st,
-            lambda i: f"'{names[i]}'",
+            lambda i: f"'{leaf_names[i]}'",
             lambda vs: td.PrimIfYieldOp(*vs),
         )
         op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
-        for n, r in zip(names, op.results, strict=True):
-            r.name_hint = n
-            self.env[n] = r
+        results = iter(op.results)
+        for n in joined:
+            self.env[n] = rebuild_like(tenv[n], results)
+            if isinstance(self.env[n], SSAValue):
+                self.env[n].name_hint = n
         for n in list(self.env):  # defined in one branch only: undefined after the if
-            if n not in before and n not in names:
+            if n not in before and n not in joined:
                 del self.env[n]
 
     def if_exits(self, st: ast.If, rest: list[ast.stmt]) -> list[SSAValue]:
@@ -370,6 +507,12 @@ class Statements:
         c = self.cond(st.test)
         if isinstance(c, bool):
             return self.block((st.body if c else st.orelse) + rest)  # type: ignore[return-value]
+        if self.frame.kind == "unrolled":
+            raise self.error(
+                st,
+                "unsupported: break/continue under a run-time condition in a loop that is "
+                "unrolled because it changes a list",
+            )
         frame_spec = list(self.frame.return_spec)
         tb, tp, _ = self.region(lambda: self.block_to_exit(st.body + rest, st))
         eb, ep, _ = self.region(lambda: self.block_to_exit(st.orelse + rest, st))
@@ -388,7 +531,7 @@ class Statements:
         return list(op.results)
 
     # -- loops ----------------------------------------------------------------------------------
-    def for_stmt(self, st: ast.For) -> None:
+    def for_stmt(self, st: ast.For) -> Any:
         if st.orelse:
             raise self.error(st, "unsupported: for ... else")
         it = st.iter
@@ -448,8 +591,15 @@ class Statements:
                 )
                 return self.scalar_op("aten.add.int", [start, off], st)
 
-            self.loop(st, trip, self.b.constant(True), st.target, target, None)
-            return
+            try:
+                return self.loop(st, trip, self.b.constant(True), st.target, target, None)
+            except Unrollable:
+                bounds = [const_of(a) for a in args]
+                if any(not isinstance(x, int) for x in bounds) or _contains(
+                    st, (ast.Return,), False
+                ):
+                    raise
+                return self.unroll(st, range(*bounds))
         seq = self.expr(it)
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
@@ -458,11 +608,17 @@ class Statements:
                     "unsupported: break/continue in a loop over a list or tuple "
                     "(it is unrolled at compile time)",
                 )
+            if _contains(st, (ast.Return,), False):
+                raise self.error(
+                    st,
+                    "unsupported: return in a loop over a list or tuple "
+                    "(it is unrolled at compile time)",
+                )
             for item in seq.items:
                 self.assign(st.target, item)
                 payload = self.block(st.body)
                 assert payload is None
-            return
+            return None
         if (
             isinstance(seq, ModRef)
             and hasattr(seq.module, "_modules")
@@ -475,7 +631,7 @@ class Statements:
             return
         if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
             trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
-            self.loop(
+            return self.loop(
                 st,
                 trip,
                 self.b.constant(True),
@@ -483,14 +639,31 @@ class Statements:
                 lambda idx: self.registry_call("select", [seq, 0, idx], {}, st),
                 None,
             )
-            return
         raise self.error(
             it,
             f"unsupported: iterating over a {describe(seq)} (supported: range(), "
             "lists, tuples, a tensor's first dimension, ModuleList)",
         )
 
-    def while_stmt(self, st: ast.While) -> None:
+    def unroll(self, st: ast.For, r: range) -> None:
+        """A `for` over a constant range whose body changes a list's length: one copy of the
+        body per iteration, compiled in this region."""
+        if len(r) > MAX_UNROLL:
+            raise self.error(
+                st, f"unsupported: unrolling a loop of more than {MAX_UNROLL} iterations"
+            )
+        outer = self.frame
+        self.frame = Frame("unrolled")
+        try:
+            for i in r:
+                self.assign(st.target, self.b.constant(i))
+                exit_ = self.block(st.body)
+                if exit_ == ["Break"]:
+                    break
+        finally:
+            self.frame = outer
+
+    def while_stmt(self, st: ast.While) -> Any:
         if st.orelse:
             raise self.error(st, "unsupported: while ... else")
         c0 = self.cond(st.test)
@@ -499,7 +672,7 @@ class Statements:
                 return
             c0 = self.b.constant(True)
         self.at(st)
-        self.loop(st, self.b.constant(INT64_MAX), c0, None, None, st.test)
+        return self.loop(st, self.b.constant(INT64_MAX), c0, None, None, st.test)
 
     def loop(
         self,
@@ -509,19 +682,27 @@ class Statements:
         target: ast.expr | None,
         target_value: Callable[[SSAValue], Any] | None,
         test: ast.expr | None,
-    ) -> None:
-        loop_vars = [
-            n
-            for n in _assigned_names(st.body)
-            if n in self.env and isinstance(self.env[n], SSAValue)
-        ]
+    ) -> tuple[SSAValue, list[SSAValue], OutputSpec] | None:
+        """Compile a loop; with a `return` inside: its returned flag, values and structure."""
+        assigned = _assigned_names(st.body)
         if target is not None:
             tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-            loop_vars = [n for n in loop_vars if n not in tnames]
-        types = [self.env[n].type for n in loop_vars]
+            assigned = [n for n in assigned if n not in tnames]
+        # Tuples (nested too) are carried leaf by leaf; what is not made of SSA values (modules,
+        # Python objects) cannot change inside the loop (checked at every exit of the body).
+        loop_vars = [n for n in assigned if n in self.env and leaves_of(self.env[n]) is not None]
+        templates = {n: self.env[n] for n in loop_vars}
+        fixed = {n: self.env[n] for n in assigned if n in self.env and n not in templates}
+        types = [v.type for n in loop_vars for v in leaves_of(self.env[n]) or []]
+        n_vars = len(types)
+        has_ret = _contains(st, (ast.Return,), False)
+        ret_spec: Any = None
         outer_frame = self.frame
-        for _ in range(4):  # widen carried types until the body's results fit them
-            frame = Frame("loop", list(loop_vars))
+        for _ in range(6):  # widen carried types until the body's results fit them
+            frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
+            frame.has_ret = has_ret
+            frame.ret_spec = ret_spec
+            frame.ret_types = None if ret_spec is None else types[n_vars + 1 :]
 
             def next_cond() -> SSAValue:
                 if test is None:
@@ -535,9 +716,12 @@ class Statements:
                 blk = self.b.builder.insertion_point.block
                 idx = blk.args[0]
                 idx.name_hint = "i" if target is None else None
-                for n, a in zip(loop_vars, blk.args[1:], strict=True):
-                    a.name_hint = n
-                    self.env[n] = a
+                args = iter(blk.args[1:])
+                self.frame.ret_args = list(blk.args[n_vars + 2 :])
+                for n in loop_vars:
+                    self.env[n] = rebuild_like(templates[n], args)
+                    if isinstance(self.env[n], SSAValue):
+                        self.env[n].name_hint = n
                 if target is not None and target_value is not None:
                     self.assign(target, target_value(idx))
                 return self.block_to_exit(st.body, st)
@@ -545,10 +729,18 @@ class Statements:
             self.frame = frame
             try:
                 blk, payload, _ = self.region(body, [td.IntType(), *types])
+            except _ReturnTypes as r:  # now the return slots' types are known: compile again
+                ret_spec = r.spec
+                types = [*types, td.BoolType(), *r.types]
+                continue
             finally:
                 self.frame = outer_frame
+            names = [n for n in loop_vars for _ in leaves_of(templates[n]) or []]
+            if ret_spec is not None:
+                n_ret = len(types) - n_vars - 1
+                names += ["the returned flag"] + [f"return value {k}" for k in range(n_ret)]
             new_types = []
-            for n, t, v in zip(loop_vars, types, payload[1:], strict=True):
+            for n, t, v in zip(names, types, payload[1:], strict=True):
                 j = join_types(t, v.type)
                 if j is None:
                     raise self.error(
@@ -566,20 +758,58 @@ class Statements:
         self.yield_joined(
             [(blk, payload[1:])],
             st,
-            lambda i: loop_vars[i],
+            lambda i: names[i],
             lambda vs: td.PrimLoopConditionOp(payload[0], *vs),
             fixed=types,
         )
-        inits = []
-        for n, t in zip(loop_vars, types, strict=True):
-            v = self.env[n]
+        inits = [x for n in loop_vars for x in leaves_of(self.env[n]) or []]
+        if ret_spec is not None:
+            inits.append(self.b.constant(False))
+            inits += [self.placeholder(t, st) for t in types[n_vars + 1 :]]
+        for k, (v, t) in enumerate(zip(inits, types, strict=True)):
             if v.type != t:
-                v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
-            inits.append(v)
+                inits[k] = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
         op = self.b.insert(td.PrimLoopOp(trip, init_cond, inits, Region(blk)))
-        for n, r in zip(loop_vars, op.results, strict=True):
-            r.name_hint = n
-            self.env[n] = r
+        results = iter(op.results)
+        for n in loop_vars:
+            self.env[n] = rebuild_like(templates[n], results)
+            if isinstance(self.env[n], SSAValue):
+                self.env[n].name_hint = n
+        if ret_spec is None:
+            return None
+        flag = next(results)
+        flag.name_hint = "returned"
+        return flag, list(results), ret_spec
+
+    def placeholder(self, t: Attribute, node: ast.AST) -> SSAValue:
+        """A value of type `t` for a return slot before anything was returned (never read:
+        the returned flag guards it). Tensors reuse a tensor in scope, the closest type first."""
+        if isinstance(t, (td.IntType, td.FloatType, td.BoolType)):
+            return self.b.constant({td.IntType: 0, td.FloatType: 0.0, td.BoolType: False}[type(t)])
+        if isinstance(t, td.ValueTensorType):
+            cands = [
+                v
+                for x in self.env.values()
+                for v in leaves_of(x) or []
+                if isinstance(v.type, td.ValueTensorType) and td.types_compatible(v.type, t)
+            ]
+            cands.sort(key=lambda v: (v.type != t, v.type.element_dtype != t.element_dtype))
+            if cands and cands[0].type == t and t.sizes is not None:
+                return cands[0]
+            meta = t.meta
+            if meta.shape is not None and None not in meta.shape and meta.dtype is not None:
+                sizes = PyList([self.b.constant(d) for d in meta.shape])
+                return self.registry_call("zeros", [sizes], {"dtype": PyObj(meta.dtype)}, node)
+            if cands:
+                # its shape may differ from the returned one's once specialised: the call
+                # compiles this function again for its argument types, where t is exact
+                self.mc.needs_arg_types = True
+                return cands[0]
+        raise self.error(
+            node,
+            f"unsupported: returning a {type_name(t)} from inside this loop (no value of its "
+            "type is in scope before the loop to stand for it)",
+        )
 
 
 _STMT_NAMES = {

@@ -30,6 +30,7 @@ class PyTuple:
 @dataclass
 class PyList:
     items: list[Any]
+    depth: int = 0  # the control-flow region depth it was created at (lists.py)
 
 
 @dataclass

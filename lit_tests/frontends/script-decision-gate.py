@@ -37,8 +37,8 @@ print(scripted_gate.code)
 # CHECK-NEXT:      %none = torch.constant.none
 # CHECK-NEXT:      %[[SUM:.*]] = torch.aten.sum %x, %none : !torch.vtensor, !torch.none -> !torch.vtensor
 # CHECK-NEXT:      %[[ZERO:.*]] = torch.constant.int 0
-# CHECK-NEXT:      %[[GT:.*]] = torch.aten.gt.Scalar %[[SUM]], %[[ZERO]] : !torch.vtensor, !torch.int -> !torch.vtensor
-# CHECK-NEXT:      %[[COND:.*]] = torch.aten.Bool.Tensor %[[GT]] : !torch.vtensor -> !torch.bool
+# CHECK-NEXT:      %[[GT:.*]] = torch.aten.gt.Scalar %[[SUM]], %[[ZERO]] : !torch.vtensor, !torch.int -> !torch.vtensor<*,i1>
+# CHECK-NEXT:      %[[COND:.*]] = torch.aten.Bool.Tensor %[[GT]] : !torch.vtensor<*,i1> -> !torch.bool
 # CHECK-NEXT:      %[[R:.*]] = torch.prim.If %[[COND]] -> (!torch.vtensor) {
 # CHECK-NEXT:        torch.prim.If.yield %x : !torch.vtensor
 # CHECK-NEXT:      } else {

@@ -75,7 +75,7 @@ print(rnn_loop.cell.code)
 # CHECK-NEXT:      %[[G:.*]] = func.call @cell.dg.forward(%[[LC]]) : (!torch.vtensor) -> !torch.vtensor
 # CHECK:           torch.aten.tanh
 # CHECK:         func.func private @cell.dg.forward(%x: !torch.vtensor) -> !torch.vtensor {
-# CHECK:           %[[C:.*]] = torch.aten.Bool.Tensor %{{.*}} : !torch.vtensor -> !torch.bool
+# CHECK:           %[[C:.*]] = torch.aten.Bool.Tensor %{{.*}} : !torch.vtensor<*,i1> -> !torch.bool
 # CHECK-NEXT:      torch.prim.If %[[C]] -> (!torch.vtensor) {
 
 # CHECK-LABEL: // -- loop code

@@ -5,7 +5,17 @@ from xjit.errors import FrontendError
 from xjit.jit.api import TracedModule, TracerWarning, trace
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
-from xjit.jit.script_api import ScriptFunction, ScriptModule, script
+from xjit.jit.script_api import (
+    Final,
+    ScriptFunction,
+    ScriptModule,
+    annotate,
+    export,
+    ignore,
+    is_scripting,
+    script,
+    unused,
+)
 
 __all__ = [
     "ArchiveError",
@@ -17,6 +27,12 @@ __all__ = [
     "script",
     "TracedModule",
     "TracerWarning",
+    "Final",
+    "annotate",
+    "export",
+    "ignore",
+    "is_scripting",
+    "unused",
     "load",
     "save",
     "trace",

@@ -10,7 +10,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -244,6 +244,11 @@ class ScriptGraph:
     arg_names: list[str]
     defaults: dict[str, Any]
     output_spec: Any
+    reads_training: bool = False  # not archived: a loaded graph keeps the training flag it had
+    needs_arg_types: bool = False  # not archived: its placeholders stay as compiled
+    attr_reads: tuple[tuple[str, str], ...] = ()  # not archived: attributes stay as saved
+    tuple_params: dict[str, Any] = field(default_factory=dict)  # not archived (none when loaded)
+    flat_names: list[str] | None = None
 
 
 def _method_slots(

@@ -80,6 +80,7 @@ class CompiledFunction:
             # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
             self.program = compile_module(lowered, {k: t.numpy() for k, t in params.items()})
         self._fn = self.program[name]
+        self._scalars = _scalar_results(torch_ir, name)
         self._expected = [
             (m.shape, m.dtype.np if m.dtype is not None else None) for m in self.input_metas
         ]
@@ -289,12 +290,18 @@ class CompiledFunction:
             self._check(args)  # raises an ArgumentError naming the argument
             raise
         spec = self.output_spec
+        scalars = self._scalars
         if spec.kind == "tensor":  # the common shapes, without the generic rebuild
-            return Tensor(outs[0])
-        wrapped: list[Tensor] = []
-        for o in outs:  # one Tensor per distinct buffer: `return y, y` gives one object twice
+            return Tensor(outs[0]) if not scalars or scalars[0] is None else scalars[0](outs[0])
+        wrapped: list[Any] = []
+        for i, o in enumerate(outs):
+            conv = scalars[i] if scalars else None
+            if conv is not None:  # a script's int/float/bool result: a Python scalar
+                wrapped.append(conv(o))
+                continue
+            # one Tensor per distinct buffer: `return y, y` gives one object twice
             for t in wrapped:
-                if t._a is o:
+                if isinstance(t, Tensor) and t._a is o:
                     wrapped.append(t)
                     break
             else:
@@ -308,3 +315,19 @@ class CompiledFunction:
     def _flat_tuple(self) -> bool:
         spec = self.output_spec
         return spec.kind == "tuple" and all(c.kind == "tensor" for c in spec.children)
+
+
+def _scalar_results(torch_ir: ModuleOp, name: str) -> list[Any]:
+    """Per flat result of `@name`: the Python type a `!torch.int/float/bool` result converts to
+    (TorchScript returns Python scalars, not 0-d tensors), None for tensors."""
+    from xdsl.dialects import func
+
+    from xjit.dialects import torch as td
+
+    fop = next(
+        (o for o in torch_ir.ops if isinstance(o, func.FuncOp) and o.sym_name.data == name), None
+    )
+    if fop is None or len(fop.function_type.outputs.data) == 0:
+        return []
+    kinds = {td.IntType: int, td.FloatType: float, td.BoolType: bool}
+    return [kinds.get(type(t)) for t in fop.function_type.outputs.data]

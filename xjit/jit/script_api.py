@@ -11,14 +11,17 @@ sequence length compiles once more and is then as cheap as any other call.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
+from xjit.errors import FrontendError
 from xjit.frontends.signature import GraphSource
 from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
+from xjit.jit.archive_format import ArchiveError
 from xjit.jit.compiled import ArgumentError
 from xjit.jit.display import mimebundle
 from xjit.jit.variants import MAX_SIGNATURES, is_dynamic
@@ -51,11 +54,40 @@ class _Scripted(GraphSource):
         object.__setattr__(self, "_compiled", [])  # (scalar args, CompiledFunction) in order
         object.__setattr__(self, "_by_kinds", {})
         object.__setattr__(self, "_generic", compile_ir(None))
+        object.__setattr__(self, "_training_key", self._current_training_key())
+        object.__setattr__(self, "_by_training", {})  # training key -> the state above
+
+    # -- `training` (a module attribute read at run time in TorchScript) -------------------------
+    def _current_training_key(self) -> tuple[bool, ...] | None:
+        """The training flags the compiled code depends on (None: it reads none)."""
+        return None
+
+    def _g(self) -> Any:
+        """The generic graph for the current training flags: `.train()`/`.eval()` switch to the
+        graphs (and compiled variants) compiled for those flags, compiling them on first use."""
+        key = self._current_training_key()
+        d = self.__dict__
+        if key != d["_training_key"]:
+            state = ("_generic", "_variants", "_compiled", "_by_kinds")
+            d["_by_training"][d["_training_key"]] = {k: d[k] for k in state}
+            saved = d["_by_training"].get(key)
+            if saved is None:
+                saved = {"_variants": {}, "_compiled": [], "_by_kinds": {}}
+                saved["_generic"] = d["_compile_ir"](None)
+            d.update(saved)
+            d["_training_key"] = key
+        return d["_generic"]
 
     # -- the generic graph -------------------------------------------------------------------------
     @property
     def graph_ir(self) -> Any:
-        return self.__dict__["_generic"].module
+        g = self._g()
+        if g.module is None:
+            raise FrontendError(
+                f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
+                "(e.g. x.shape), so it is compiled per call; see specialized_ir(*args)"
+            )
+        return g.module
 
     @property
     def graph(self) -> str:
@@ -80,23 +112,28 @@ class _Scripted(GraphSource):
 
     @property
     def arg_names(self) -> list[str]:
-        return self.__dict__["_generic"].arg_names
+        return self._g().arg_names
 
     @property
     def defaults(self) -> dict[str, Any]:
-        return self.__dict__["_generic"].defaults
+        return self._g().defaults
 
     @property
     def output_spec(self) -> Any:
-        return self.__dict__["_generic"].output_spec
+        return self._g().output_spec
 
     def save(self, path: Any) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
         signature after `xjit.jit.load` as here."""
+        if getattr(self._g(), "tuple_params", None):
+            raise ArchiveError(
+                f"{self._name}: saving a scripted function with Tuple[...] parameters is not "
+                "supported (the archive has one argument per parameter)"
+            )
         save_archive(self, path)
 
     def graph_source(self) -> dict[str, Any]:
-        g = self.__dict__["_generic"]
+        g = self._g()
         return {
             "ir": g.module,
             "params": g.params,
@@ -104,6 +141,7 @@ class _Scripted(GraphSource):
             "arg_names": g.arg_names,
             "defaults": g.defaults,
             "entry": self.__dict__["_entry"],
+            "tuple_params": getattr(g, "tuple_params", None) or {},
         }
 
     # -- calls -------------------------------------------------------------------------------------
@@ -128,24 +166,49 @@ class _Scripted(GraphSource):
             )
         return vals
 
+    def _flatten(self, vals: list[Any]) -> list[Any]:
+        """A `Tuple[...]` parameter's value as its leaves (the entry's block arguments)."""
+        g = self._g()
+        tuple_params = getattr(g, "tuple_params", None)
+        if not tuple_params:
+            return vals
+        from xjit.frontends.script.compiler import flatten_tuple_args
+        from xjit.jit.compiled import ArgumentError
+
+        out = flatten_tuple_args(g.arg_names, tuple_params, vals)
+        if isinstance(out, str):
+            raise ArgumentError(f"{self._name}() argument {out}")
+        return out
+
     def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
         """The generic graph for this combination of None / non-None optional arguments."""
         # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.dialects import torch as td
 
-        g = self.__dict__["_generic"]
-        fop = next(
-            o
-            for o in g.module.ops
-            if getattr(o, "sym_name", None) is not None
-            and o.sym_name.data == self.__dict__["_entry"]
-            and o.name == "func.func"
-        )
+        g = self._g()
+        if g.module is None:  # deferred: compiled per argument types from the start
+            arg_types = g.arg_types
+        else:
+            fop = next(
+                o
+                for o in g.module.ops
+                if getattr(o, "sym_name", None) is not None
+                and o.sym_name.data == self.__dict__["_entry"]
+                and o.name == "func.func"
+            )
+            arg_types = [a.type for a in fop.body.block.args]
         kinds: dict[str, Any] = {}
-        for n, a, v in zip(g.arg_names, fop.body.block.args, vals, strict=True):
-            if v is None and not isinstance(a.type, td.NoneType):
+        names = getattr(g, "flat_names", None) or g.arg_names
+        for n, at, v in zip(names, arg_types, vals, strict=True):
+            if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
+                # the frontend guessed a type it would know from the arguments' ranks/dtypes
+                from xjit.frontends.builder import vtensor_type
+                from xjit.frontends.trace import meta_of
+
+                kinds[n] = vtensor_type(meta_of(v))
+            elif v is None and not isinstance(at, td.NoneType):
                 kinds[n] = td.NoneType()
-            elif v is not None and isinstance(a.type, td.NoneType):
+            elif v is not None and isinstance(at, td.NoneType):
                 kinds[n] = (
                     td.ValueTensorType.of(None, None)
                     if isinstance(v, Tensor)
@@ -161,7 +224,8 @@ class _Scripted(GraphSource):
 
     def compiled_for(self, *args: Any, **kwargs: Any) -> Any:
         """The `CompiledFunction` this call signature runs (compiled on first use, then cached)."""
-        vals = self._bind(args, dict(kwargs))
+        self._g()  # switch to the current training flags' variants
+        vals = self._flatten(self._bind(args, dict(kwargs)))
         sig = _signature(vals)
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
@@ -189,10 +253,12 @@ class _Scripted(GraphSource):
         g = self._graph_for_kinds(vals)
         entry = self.__dict__["_entry"]
         pat = V.pattern_of(arrays)
+        if getattr(self._g(), "needs_arg_types", False):
+            exact = True  # `g` was compiled for these exact argument types: no `?` dims
         base = None if exact else V.pick_base([cf.pattern for cf in family], arrays)
         if base is not None and V.is_dynamic(gen := V.generalize(base, arrays)):
             try:
-                cf = compile_specialized(g, entry, vals, [d for d, _ in gen])
+                cf = compile_specialized(_flat_view(g), entry, vals, [d for d, _ in gen])
                 pat = gen
             except Exception as e:  # a lowering that cannot handle `?`: the exact signature
                 V.note_fallback(self, gen, e)
@@ -200,7 +266,7 @@ class _Scripted(GraphSource):
         else:
             cf = None
         if cf is None:
-            cf = compile_specialized(g, entry, vals)
+            cf = compile_specialized(_flat_view(g), entry, vals)
         cf.pattern = pat
         self.__dict__["_compiled"].append((skey, cf))
         return cf
@@ -215,15 +281,16 @@ class _Scripted(GraphSource):
         # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.jit.specialize import specialize
 
-        vals = self._bind(args, {})
-        return specialize(self._graph_for_kinds(vals), self.__dict__["_entry"], vals)[0]
+        vals = self._flatten(self._bind(args, {}))
+        g = _flat_view(self._graph_for_kinds(vals))
+        return specialize(g, self.__dict__["_entry"], vals)[0]
 
     def run_reference(self, *args: Any, **kwargs: Any) -> Any:
         """Run the generic torch IR with the torch-level reference interpreter (no lowering)."""
         # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.frontends.torch_interpreter import run_torch
 
-        vals = self._bind(args, dict(kwargs))
+        vals = self._flatten(self._bind(args, dict(kwargs)))
         g = self._graph_for_kinds(vals)
         fop = next(
             o
@@ -283,7 +350,24 @@ class ScriptModule(Module, _Scripted):
         object.__setattr__(self, "_original_name", type(original).__name__)
         object.__setattr__(self, "_name", "forward")
         self._share_state_of(original)
-        self._init_scripted(lambda kinds: script_module_ir(original, kinds), "forward")
+        self._init_scripted(
+            lambda kinds: script_module_ir(original, kinds, training=self.training, root_view=self),
+            "forward",
+        )
+        for name in _exported_methods(type(original)):
+            object.__setattr__(self, name, _ScriptMethod(self, original, name))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            original = self.__dict__.get("_original")
+            if original is not None and name in original.__dict__:  # plain attributes
+                return original.__dict__[name]
+            raise
+
+    def _current_training_key(self) -> tuple[Any, ...] | None:
+        return _state_key(self, self.__dict__.get("_generic"))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_original"])
@@ -313,6 +397,74 @@ def _script_repr(m: Module) -> str:
     return f"RecursiveScriptModule(\n  original_name={name}\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _flat_view(g: Any) -> Any:
+    """`g` with one argument name per entry block argument (tuple parameters' leaves)."""
+    flat = getattr(g, "flat_names", None)
+    if not flat or flat == g.arg_names:
+        return g
+    import dataclasses
+
+    return dataclasses.replace(g, arg_names=list(flat))
+
+
+def _state_key(root: Module, g: Any) -> tuple[Any, ...] | None:
+    """What a module's compiled graph `g` depends on besides its arguments, read when it runs
+    in TorchScript: the training flags (if it reads any) and the module attributes it read
+    (`self.k`, not Final). None if nothing."""
+    if g is None:
+        return None
+    key: list[Any] = []
+    if getattr(g, "reads_training", False):
+        key.append(tuple(bool(m.training) for m in root.modules()))
+    for path, name in getattr(g, "attr_reads", ()):
+        m = root
+        for part in path.split(".") if path else []:
+            m = m._modules[part]
+        key.append(_hashable(getattr(m, name, None)))
+    return tuple(key) if key else None
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__, *(_hashable(x) for x in v))
+    return (type(v).__name__, v)
+
+
+def _exported_methods(cls: type) -> list[str]:
+    return [
+        n
+        for n in dir(cls)
+        if n != "forward" and getattr(getattr(cls, n, None), "_xjit_export", False)
+    ]
+
+
+class _ScriptMethod(_Scripted):
+    """An `@torch.jit.export` method of a ScriptModule, compiled like its forward."""
+
+    def __init__(self, owner: ScriptModule, original: Module, name: str) -> None:
+        from xjit.frontends.script import script_module_ir
+
+        self.__dict__["_owner"] = owner
+        self.__dict__["_original"] = original
+        self.__dict__["_name"] = name
+        self._init_scripted(
+            lambda kinds: script_module_ir(
+                original, kinds, training=owner.training, method=name, root_view=owner
+            ),
+            name,
+        )
+
+    def _current_training_key(self) -> tuple[Any, ...] | None:
+        return _state_key(self.__dict__["_owner"], self.__dict__.get("_generic"))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        original = self.__dict__["_original"]
+        return self._call(args, kwargs, getattr(original, self.__dict__["_name"]))
+
+    def __repr__(self) -> str:
+        return f"<xjit.jit.ScriptMethod {self.__dict__['_name']}>"
+
+
 class ScriptFunction(_Scripted):
     """A function compiled from its source; call it like the function."""
 
@@ -334,6 +486,39 @@ class ScriptFunction(_Scripted):
 
     def __repr__(self) -> str:
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
+
+
+def export(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.export`: script this method too (callable on the ScriptModule)."""
+    fn._xjit_export = True  # type: ignore[attr-defined]
+    return fn
+
+
+def ignore(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.ignore`: leave this method Python; scripted code may not call it (xjit has
+    no calls back into Python: a located error)."""
+    fn._xjit_ignore = True  # type: ignore[attr-defined]
+    return fn
+
+
+def unused(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.unused`: do not compile this method; calling it from scripted code is a
+    located error (TorchScript raises when the call runs)."""
+    fn._xjit_unused = True  # type: ignore[attr-defined]
+    return fn
+
+
+Final = typing.Final  # `k: torch.jit.Final[int]`: a constant attribute, frozen when scripted
+
+
+def is_scripting() -> bool:
+    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
+    return False
+
+
+def annotate(the_type: Any, the_value: Any) -> Any:
+    """`torch.jit.annotate(List[int], [])`: the value; its type is a hint for the scripter."""
+    return the_value
 
 
 _SCRIPT_FUNCTIONS: dict[Callable[..., Any], ScriptFunction] = {}  # script(f) is script(f)

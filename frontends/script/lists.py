@@ -1,0 +1,191 @@
+"""`List[T]` as TorchScript has it, for lists whose length is known at compile time: a list is a
+`PyList` of values (a reference: `b = a; b.append(x)` changes `a` too); `append`, `extend`,
+`insert`, `pop`, `clear`, `+=`, `+`, `*`, `len`, indexing and slicing with constant indices, `in`,
+and comprehensions over lists and constant `range`s are evaluated while compiling.
+
+A list may only be mutated in the control-flow region it was created in: mutating it inside an
+`if` branch or a compiled loop body would change its length on one path only. A `for` over a
+constant `range` whose body mutates (or re-types) an outer list is unrolled instead."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from xdsl.ir import SSAValue
+
+from xjit.dialects import torch as td
+from xjit.errors import FrontendError
+from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
+from xjit.ops.registry import UNKNOWN
+
+MAX_UNROLL = 256  # iterations of a constant range() loop unrolled at compile time
+
+
+class Unrollable(FrontendError):
+    """A loop body that cannot be a `prim.Loop` (it changes a list's length); a `for` over a
+    constant range catches it and unrolls the loop instead."""
+
+
+def const_of(v: Any) -> Any:
+    """The compile-time Python value of `v` (an int/float/bool/None constant), or UNKNOWN."""
+    if isinstance(v, SSAValue):
+        return td._meta_or_const(v) if not isinstance(v.type, td.ValueTensorType) else UNKNOWN
+    if isinstance(v, PyObj) and isinstance(v.obj, (bool, int, float, str)):
+        return v.obj
+    return UNKNOWN
+
+
+class Lists:
+    """FunctionCompiler's list operations (compiler.py holds the state)."""
+
+    depth: int  # how many control-flow regions deep the compiler is (statements.region)
+
+    def new_list(self, items: list[Any]) -> PyList:
+        return PyList(items, depth=self.depth)
+
+    def const_index(self, v: Any, node: ast.AST, what: str = "index") -> int:
+        i = const_of(v)
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise self.error(
+                node,
+                f"unsupported: a list {what} that is not a compile-time constant "
+                "(lists have a compile-time length here)",
+            )
+        return i
+
+    def check_mutable(self, lst: PyList, node: ast.AST) -> None:
+        if lst.depth < 0:
+            raise self.error(
+                node,
+                "unsupported: changing a list held by a module attribute or a global "
+                "(scripted code reads a copy of it)",
+            )
+        if lst.depth != self.depth:
+            raise Unrollable(
+                "unsupported: changing a list inside an if branch or a loop body when it "
+                "was created outside (its length must be known at compile time); build it "
+                "where it is changed, or loop over a constant range()",
+                self.loc(node),
+            )
+
+    def list_method(
+        self, lst: PyList, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+    ) -> Any:
+        if kwargs:
+            raise self.error(e, f"unsupported: keyword arguments to list.{name}")
+        n = len(args)
+        if name in ("index", "count"):
+            raise self.error(e, f"unsupported: list.{name}")
+        if name == "copy" and n == 0:
+            return self.new_list(list(lst.items))
+        self.check_mutable(lst, e)
+        if name == "append" and n == 1:
+            lst.items.append(args[0])
+        elif name == "extend" and n == 1 and isinstance(args[0], (PyList, PyTuple)):
+            lst.items.extend(args[0].items)
+        elif name == "insert" and n == 2:
+            lst.items.insert(self.const_index(args[0], e), args[1])
+        elif name == "pop" and n <= 1:
+            i = self.const_index(args[0], e) if args else -1
+            try:
+                return lst.items.pop(i)
+            except IndexError:
+                raise self.error(e, f"pop index {i} out of range for a {describe(lst)}") from None
+        elif name == "clear" and n == 0:
+            lst.items.clear()
+        elif name == "reverse" and n == 0:
+            lst.items.reverse()
+        else:
+            raise self.error(e, f"unsupported: list.{name} with {n} argument(s)")
+        return self.b.constant(None)
+
+    def list_binop(self, name: str, a: Any, b: Any, node: ast.AST) -> Any:
+        """`+` of two lists (or tuples), `*` by a constant int; None if not a list operation."""
+        seqs = (PyList, PyTuple)
+        if name == "add" and isinstance(a, seqs) and isinstance(b, seqs):
+            if type(a) is not type(b):
+                raise self.error(node, f"unsupported: {describe(a)} + {describe(b)}")
+            items = [*a.items, *b.items]
+            return self.new_list(items) if isinstance(a, PyList) else PyTuple(items)
+        if name == "mul" and (isinstance(a, seqs) or isinstance(b, seqs)):
+            seq, k = (a, b) if isinstance(a, seqs) else (b, a)
+            times = self.const_index(k, node, "repetition count")
+            items = list(seq.items) * max(times, 0)
+            return self.new_list(items) if isinstance(seq, PyList) else PyTuple(items)
+        return None
+
+    def sequence_subscript(self, base: PyList | PyTuple, e: ast.Subscript) -> Any:
+        if isinstance(e.slice, ast.Slice):
+            parts = []
+            for p in (e.slice.lower, e.slice.upper, e.slice.step):
+                parts.append(None if p is None else self.const_index(self.expr(p), p, "slice"))
+            items = base.items[slice(*parts)]
+            return self.new_list(items) if isinstance(base, PyList) else PyTuple(items)
+        i = self.const_index(self.expr(e.slice), e.slice)
+        try:
+            return base.items[i]
+        except IndexError:
+            raise self.error(e, f"index {i} out of range for a {describe(base)}") from None
+
+    def contains(self, item: Any, seq: Any, node: ast.AST) -> Any:
+        """`item in seq` for a list or tuple: constant-folded, or an `or` of comparisons."""
+        if not isinstance(seq, (PyList, PyTuple)):
+            raise self.error(node, f"unsupported: 'in' on a {describe(seq)}")
+        result: Any = PyObj(False)
+        for x in seq.items:
+            a, b = const_of(item), const_of(x)
+            if a is not UNKNOWN and b is not UNKNOWN:
+                eq: Any = PyObj(a == b)
+            elif isinstance(item, SSAValue) and isinstance(x, SSAValue):
+                eq = self.arith("eq", item, x, node)
+                if isinstance(eq, SSAValue) and isinstance(eq.type, td.ValueTensorType):
+                    raise self.error(node, "unsupported: 'in' on a list of tensors")
+            else:
+                raise self.error(node, f"unsupported: {describe(item)} in {describe(seq)}")
+            result = self.bool_or(result, lambda eq=eq: eq, node)
+        return result
+
+    def e_ListComp(self, e: ast.ListComp) -> PyList:
+        """A comprehension over lists, tuples or a constant range, unrolled while compiling."""
+        if len(e.generators) != 1 or e.generators[0].is_async:
+            raise self.error(e, "unsupported: comprehensions with several 'for' clauses")
+        gen = e.generators[0]
+        items = self.iteration_items(gen.iter)
+        saved = dict(self.env)
+        out = []
+        try:
+            for item in items:
+                self.assign(gen.target, item)
+                keep = True
+                for cond in gen.ifs:
+                    c = self.cond(cond)
+                    if not isinstance(c, bool):
+                        raise self.error(
+                            cond, "unsupported: a comprehension filter that is not a constant"
+                        )
+                    keep = keep and c
+                if keep:
+                    out.append(self.expr(e.elt))
+        finally:
+            self.env.clear()
+            self.env.update(saved)
+        return self.new_list(out)
+
+    def iteration_items(self, it: ast.expr) -> list[Any]:
+        """What a comprehension iterates: a list's or tuple's items, or a constant range."""
+        if (
+            isinstance(it, ast.Call)
+            and isinstance(it.func, ast.Name)
+            and it.func.id == "range"
+            and it.func.id not in self.env
+        ):
+            bounds = [self.const_index(self.expr(a), a, "range bound") for a in it.args]
+            r = range(*bounds)
+            if len(r) > MAX_UNROLL:
+                raise self.error(it, f"unsupported: a comprehension of more than {MAX_UNROLL}")
+            return [self.b.constant(i) for i in r]
+        seq = self.expr(it)
+        if isinstance(seq, (PyList, PyTuple)):
+            return list(seq.items)
+        raise self.error(it, f"unsupported: a comprehension over a {describe(seq)}")
