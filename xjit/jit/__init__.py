@@ -1,10 +1,10 @@
 """`xjit.jit`: compile models by tracing (`trace`) them, `save`/`load` them as
 `.xjit` archives (docs/archive.md); see docs/architecture.md."""
 
-from xjit.jit.api import TracedModule, TracerWarning, trace
+from xjit.jit.api import TracedFunction, TracedModule, TracerWarning, trace, trace_module
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
-from xjit.jit.errors import FrontendError
+from xjit.jit.errors import FrontendError, TraceGuardError
 from xjit.jit.script_api import ScriptFunction, ScriptModule, script
 
 __all__ = [
@@ -15,9 +15,12 @@ __all__ = [
     "ScriptFunction",
     "ScriptModule",
     "script",
+    "TraceGuardError",
+    "TracedFunction",
     "TracedModule",
     "TracerWarning",
     "load",
     "save",
     "trace",
+    "trace_module",
 ]
