@@ -183,7 +183,7 @@ class TracedInt:
     size; arithmetic with ints stays traced; anything that needs a Python int (`range(n)`,
     `int(n)`, comparisons, numpy) freezes it, with a TracerWarning and a guard."""
 
-    __slots__ = ("value", "rec", "_ssa", "_make", "expr", "desc")
+    __slots__ = ("value", "rec", "_ssa", "_make", "expr", "desc", "nonneg")
 
     def __init__(
         self,
@@ -199,6 +199,7 @@ class TracedInt:
         self._make = make  # builds the IR on first use, so unused sizes leave no ops
         self.expr = expr  # Python over the arguments a0, a1, ... when only input sizes are used
         self.desc = desc  # how the user wrote it, for messages: "x.size(0) - 1"
+        self.nonneg = False  # known >= 0 for every input (a size, sums and products of sizes)
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # isinstance(n, int): ops take a traced int wherever an int goes
@@ -225,13 +226,15 @@ class TracedInt:
             raise ZeroDivisionError("integer division or modulo by zero")
         rec = self.rec
         op = _scalar_op(f"{name}.int")
-        return TracedInt(
+        out = TracedInt(
             fn(va, vb),
             rec,
             lambda: rec.b.emit(op, [rec.int_value(a), rec.int_value(b)])[0],
             _join_expr(a, b, sym),
             f"{_desc(a)} {sym} {_desc(b)}",
         )
+        out.nonneg = name != "sub" and _nonneg(a) and _nonneg(b) and (name != "remainder" or vb > 0)
+        return out
 
     def __add__(self, o: Any) -> Any:
         return self._binop("add", o)
@@ -286,9 +289,9 @@ class TracedInt:
         if isinstance(other, float):
             return fn(self._freeze("int"), other)
         result = fn(self.value, _value(other))
-        if self.expr is not None and self.expr.endswith("]") and type(other) is not TracedInt:
-            # A size itself (`a0.shape[1]`) is never negative: `n < 0`, `n >= 0` need no guard.
-            if fn(0, other) == fn(2**62, other) == result and (name != "eq" and name != "ne"):
+        if self.nonneg and type(other) is not TracedInt and name not in ("eq", "ne"):
+            # Decided for every n >= 0 (e.g. a size `< 0`, as size checks ask): no guard.
+            if fn(0, other) == fn(2**62, other) == result:
                 return result
         rec = self.rec
         op = _scalar_op(f"{name}.int")
@@ -354,6 +357,10 @@ _dispatch.traced_int = TracedInt
 
 def _value(v: Any) -> int:
     return v.value if type(v) is TracedInt else int(v)
+
+
+def _nonneg(v: Any) -> bool:
+    return v.nonneg if type(v) is TracedInt else int(v) >= 0
 
 
 def _plain(v: Any) -> Any:
@@ -436,6 +443,7 @@ class _Recorder:
             ti = TracedInt(
                 t._a.shape[d], self, lambda: self.b.emit(op, [self.value_of(t), d])[0], expr, desc
             )
+            ti.nonneg = True
             self.sizes[key] = ti
             self.keep.append(t)
         return ti
