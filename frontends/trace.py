@@ -111,14 +111,13 @@ class Guard:
 
     def read(self, v: Any) -> Any:
         """The value this call computed, from the hidden result `v` (an array or a scalar)."""
-        a = np.asarray(v)
         if self.kind == "bool":
-            return bool(a)
+            return bool(v)
         if self.kind == "int":
-            return int(a)
+            return int(v)
         if self.kind == "float":
-            return float(a)
-        return a.item()
+            return float(v)
+        return np.asarray(v).item()
 
     def holds(self, got: Any) -> bool:
         if got == self.expected:

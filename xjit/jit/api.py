@@ -91,13 +91,55 @@ class TracedFunction(CompiledFunction):
         self._post = [g for g in guards if g.expr is None]
         self._pre = _pre_checker([g for g in guards if g.expr is not None], len(flat_names))
         self.plain = self._flat_inputs and not guards
+        self._n_user = user_spec.leaves()
+        self._single = user_spec.kind == "tensor"
 
     def __call__(self, *args: Any) -> Any:
         if _dispatch._recorders:  # called inside a trace: record a call, not its result
             return self._traced_call(args)
         if self.plain:
             return CompiledFunction.__call__(self, *args)
+        if self._flat_inputs:
+            return self._fast_guarded(args)
         return self._guarded_call(args)
+
+    def _fast_guarded(self, args: tuple[Any, ...]) -> Any:
+        """The common guarded call: tensors in, the exact traced shapes; anything else (another
+        shape's variant, a diagnosis) is redone by `_guarded_call`."""
+        try:
+            arrays = [a._a for a in args]
+        except AttributeError:
+            return self._guarded_call(args)
+        pre = self._pre
+        if pre is not None:
+            try:
+                failed = pre(*arrays)
+            except Exception:
+                return self._guarded_call(args)
+            if failed is not None:
+                return self._guard_failed(failed[0], failed[1], args)
+        try:
+            outs = self._fn(*arrays)
+        except (TypeError, ValueError):
+            return self._guarded_call(args)
+        n = self._n_user
+        for g, v in zip(self._post, outs[n:], strict=True):
+            got = g.read(v)
+            if got != g.expected and not g.holds(got):
+                return self._guard_failed(g, got, args)
+        if self._single:
+            t = Tensor.__new__(Tensor)
+            t._a = outs[0]
+            return t
+        wrapped: list[Tensor] = []
+        for o in outs[:n]:  # one Tensor per distinct buffer, as CompiledFunction.__call__
+            for t in wrapped:
+                if t._a is o:
+                    wrapped.append(t)
+                    break
+            else:
+                wrapped.append(Tensor(o))
+        return self.user_spec.rebuild(wrapped)[0]
 
     def _flat(self, args: tuple[Any, ...]) -> list[Any]:
         if self._flat_inputs:
