@@ -117,6 +117,8 @@ class Guard:
             return int(v)
         if self.kind == "float":
             return float(v)
+        if self.kind == "tolist":
+            return np.asarray(v).tolist()
         return np.asarray(v).item()
 
     def holds(self, got: Any) -> bool:
@@ -487,7 +489,9 @@ class _Recorder:
         """`bool(t)`, `t.item()`, `int(t)`, `float(t)` on a traced tensor: a hidden result."""
         if not self.is_traced(t):
             return
-        kind = {"bool()": "bool", "int()": "int", "float()": "float"}.get(how, "item")
+        kind = {"bool()": "bool", "int()": "int", "float()": "float", "tolist()": "tolist"}.get(
+            how, "item"
+        )
         self.guard(
             f"`{how}` of a tensor",
             value,
@@ -538,7 +542,7 @@ class _Recorder:
 
         if self.mc is None:
             self.mc = ModuleCompilation(None)
-        src = callee.graph_source()
+        src = callee.graph_source(True) if hasattr(callee, "guards") else callee.graph_source()
         prefix = self.modules.get(id(callee)) or f"fn.{src['entry']}"
         name = self.mc.import_graph(src["ir"], prefix, src["params"], src["spec"], src["entry"])
         f = self.mc.funcs[name]
@@ -636,6 +640,11 @@ class _SizeHook:
             return rec.size(t, dim)
         shape = t._a.shape
         return Size(shape) if dim is None else shape[normalize_dim(dim, len(shape))]
+
+    def frozen(self, t: Tensor, dim: int, how: str) -> int:
+        """`t.size(dim)` as a Python int (`len(t)`): frozen, warned and guarded if traced."""
+        n = self(t, dim)
+        return n._freeze(how) if type(n) is TracedInt else n  # type: ignore[no-any-return]
 
     def freeze(self, t: Tensor, how: str, value: Any) -> None:
         rec = _dispatch.current_recorder()

@@ -80,14 +80,20 @@ class Tensor:
         return _warn_if_tracing("item()", self, self._a.item())
 
     def tolist(self) -> Any:
-        return self._a.tolist()
+        return _warn_if_tracing("tolist()", self, self._a.tolist())
 
     def __len__(self) -> int:
         if self._a.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         if _size_hook is not None:  # len() must return an int: a traced size is frozen
-            return int(_size_hook(self, 0))
+            return _size_hook.frozen(self, 0, "len()")  # type: ignore[no-any-return]
         return self._a.shape[0]
+
+    def __iter__(self) -> Any:
+        # x[0], x[1], ... up to len(x): a trace unrolls it, so len() is guarded (frontends/trace.py)
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
         a = self._a

@@ -16,7 +16,7 @@ import torch as pt
 
 import xjit as xt
 from xjit.frontends.trace import TraceError
-from xjit.jit import ArgumentError, TraceGuardError, TracerWarning
+from xjit.jit import ArgumentError, FrontendError, TraceGuardError, TracerWarning
 
 RNG = np.random.default_rng(0)
 
@@ -354,3 +354,52 @@ def test_guarded_trace_refuses_to_save(tmp_path: Any) -> None:
     tr = quiet_trace(xt, _branchy(xt), xt.ones(3))
     with pytest.raises(Exception, match="cannot save"):
         xt.jit.save(tr, tmp_path / "g.xjit")
+
+
+def test_iterating_a_tensor_is_guarded() -> None:
+    def make(T: Any) -> Any:
+        def f(x):
+            out = x[0] * 0
+            for row in x:  # unrolled over the rows
+                out = out + row
+            return out
+
+        return f
+
+    with pytest.warns(TracerWarning, match="len"):
+        tr = xt.jit.trace(make(xt), xt.ones(3, 2))
+    a = arr(3, 2)
+    same(tr(conv(xt, a)), make(pt)(conv(pt, a)))
+    with pytest.raises(TraceGuardError, match="len"):
+        tr(conv(xt, arr(4, 2)))
+
+
+def test_tolist_is_guarded() -> None:
+    def make(T: Any) -> Any:
+        return lambda x: x * sum(x.tolist())
+
+    a = arr(3)
+    tr = quiet_trace(xt, make(xt), conv(xt, a))
+    same(tr(conv(xt, a)), make(pt)(conv(pt, a)))
+    with pytest.raises(TraceGuardError, match="tolist"):
+        tr(conv(xt, a * 2))
+
+
+def test_scripting_a_call_of_a_guarded_trace_is_refused() -> None:
+    tr = quiet_trace(xt, _branchy(xt), xt.ones(3))
+
+    def g(x):
+        return tr(x) + 1
+
+    # Refused loudly: by the script frontend today; by graph_source() ("traced with guards")
+    # once script can call traced functions.
+    with pytest.raises((FrontendError, TypeError), match="traced with guards|unsupported"):
+        xt.jit.script(g)(xt.ones(3))
+    with pytest.raises(TypeError, match="traced with guards"):
+        tr.graph_source()
+
+
+def test_dict_output_trace_refuses_to_save(tmp_path: Any) -> None:
+    tr = xt.jit.trace(lambda x: {"a": x + 1}, xt.ones(2), strict=False)
+    with pytest.raises(Exception, match="cannot save"):
+        xt.jit.save(tr, tmp_path / "d.xjit")

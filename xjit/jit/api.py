@@ -56,6 +56,19 @@ class GuardedOutputs:
         return (out, list(flat[pos:])), len(flat)
 
 
+class DictOutputs:
+    """An output structure with dicts (strict=False). Not an OutputSpec: archives, whose format
+    has no dict keys, refuse to save it rather than lose them."""
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+        self.kind = spec.kind
+        self.children = spec.children
+
+    def rebuild(self, flat: Any, pos: int = 0) -> tuple[Any, int]:
+        return self.spec.rebuild(flat, pos)  # type: ignore[no-any-return]
+
+
 def _flatten_args(args: Sequence[Any]) -> tuple[list[Tensor], list[Any]]:
     from xjit.frontends.trace import _flatten
 
@@ -217,8 +230,15 @@ class TracedFunction(CompiledFunction):
         finally:
             _tensor._size_hook = saved
 
-    def graph_source(self) -> dict[str, Any]:
-        """What a scripted or traced caller needs to call this graph (see frontends/script/calls.py)."""
+    def graph_source(self, guarded: bool = False) -> dict[str, Any]:
+        """What a scripted or traced caller needs to call this graph (see frontends/script/calls.py).
+        Only a trace (`guarded`) can call a graph with guards: it adopts them."""
+        if self.guards and not guarded:
+            g = self.guards[0]
+            raise TypeError(
+                f"{self.name} was traced with guards ({g.where}: {g.what}); only a trace can "
+                "call it (and check them). Script the function instead, or trace the caller."
+            )
         return {
             "ir": self.torch_ir,
             "params": self.params,
@@ -295,8 +315,8 @@ def _compile_trace(
     spec: Any = result.output_spec
     if n_hidden:
         spec = GuardedOutputs(spec, n_hidden)
-    elif spec.kind == "dict" or _has_dict(spec):
-        pass
+    elif _has_dict(spec):
+        spec = DictOutputs(spec)
     assert isinstance(result.output_spec, OutputSpec)
     cf = TracedFunction(result.module, result.params, result.input_metas, names, spec, name)
     cf._setup(in_specs, result.output_spec, result.guards, eager or fn, guard_fallback, names)
@@ -358,9 +378,9 @@ class TracedModule(Module):
     def graph(self) -> str:
         return self.forward.graph
 
-    def graph_source(self) -> dict[str, Any]:
+    def graph_source(self, guarded: bool = False) -> dict[str, Any]:
         """What a scripted or traced caller needs to call this graph (see frontends/script/calls.py)."""
-        return self.forward.graph_source()
+        return self.forward.graph_source(guarded)
 
     def __call__(self, *args: Any) -> Any:
         if not _dispatch._recorders:  # not being traced: straight to the compiled code
