@@ -215,7 +215,7 @@ def test_dict_outputs_need_strict_false() -> None:
     same(xtr(conv(xt, a)), ttr(conv(pt, a)))
 
 
-def test_trace_module_with_several_methods() -> None:
+def test_trace_module_with_several_methods(tmp_path: Any) -> None:
     def make(T: Any) -> Any:
         class M(T.nn.Module):
             def __init__(self) -> None:
@@ -239,6 +239,13 @@ def test_trace_module_with_several_methods() -> None:
     same(xtr(conv(xt, a)), ttr(conv(pt, a)))
     same(xtr.other(conv(xt, a), conv(xt, b)), ttr.other(conv(pt, a), conv(pt, b)))
     same(xtr.other(conv(xt, a), conv(xt, b)), xm.other(conv(xt, a), conv(xt, b)))
+    buf = tmp_path / "m.xjit"
+    xtr.save(buf)
+    loaded = xt.jit.load(buf)
+    same(loaded.other(conv(xt, a), conv(xt, b)), ttr.other(conv(pt, a), conv(pt, b)))
+    only = xt.jit.trace_module(xm, {"other": conv(xt, ex["other"])})
+    with pytest.raises(TypeError, match="forward of this M was not traced"):
+        only(conv(xt, a))
 
 
 def test_check_inputs_warn_on_divergence() -> None:
@@ -399,7 +406,10 @@ def test_scripting_a_call_of_a_guarded_trace_is_refused() -> None:
         tr.graph_source()
 
 
-def test_dict_output_trace_refuses_to_save(tmp_path: Any) -> None:
+def test_dict_output_or_nested_input_trace_refuses_to_save(tmp_path: Any) -> None:
     tr = xt.jit.trace(lambda x: {"a": x + 1}, xt.ones(2), strict=False)
     with pytest.raises(Exception, match="cannot save"):
         xt.jit.save(tr, tmp_path / "d.xjit")
+    tr = xt.jit.trace(lambda p: p[0] + p[1], ((xt.ones(2), xt.ones(2)),))
+    with pytest.raises(Exception, match="cannot save"):
+        xt.jit.save(tr, tmp_path / "n.xjit")

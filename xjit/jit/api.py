@@ -56,9 +56,10 @@ class GuardedOutputs:
         return (out, list(flat[pos:])), len(flat)
 
 
-class DictOutputs:
-    """An output structure with dicts (strict=False). Not an OutputSpec: archives, whose format
-    has no dict keys, refuse to save it rather than lose them."""
+class StructuredTrace:
+    """The output structure of a trace with dict outputs (strict=False) or nested inputs. Not an
+    OutputSpec: archives, whose format has neither dict keys nor input structures, refuse to
+    save it rather than lose them."""
 
     def __init__(self, spec: Any) -> None:
         self.spec = spec
@@ -315,8 +316,8 @@ def _compile_trace(
     spec: Any = result.output_spec
     if n_hidden:
         spec = GuardedOutputs(spec, n_hidden)
-    elif _has_dict(spec):
-        spec = DictOutputs(spec)
+    elif _has_dict(spec) or any(s.kind != "tensor" for s in in_specs):
+        spec = StructuredTrace(spec)
     assert isinstance(result.output_spec, OutputSpec)
     cf = TracedFunction(result.module, result.params, result.input_metas, names, spec, name)
     cf._setup(in_specs, result.output_spec, result.guards, eager or fn, guard_fallback, names)
@@ -386,7 +387,10 @@ class TracedModule(Module):
         if not _dispatch._recorders:  # not being traced: straight to the compiled code
             call = self.__dict__["_call"]
             if call is None:
-                self.forward  # noqa: B018  (raises: forward was not traced)
+                raise TypeError(
+                    f"forward of this {self._get_name()} was not traced (trace_module was "
+                    f"given {sorted(self.__dict__['_methods'])})"
+                )
             return call(*args)
         rec = _dispatch.current_recorder()
         f = self.forward
