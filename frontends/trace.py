@@ -302,6 +302,9 @@ class TracedInt:
             _join_expr(self, other, sym),
             lambda: rec.b.emit(op, [rec.int_value(self), rec.int_value(other)])[0],
             "bool",
+            warn=f"A size comparison ({_desc(self)} {sym} {_desc(other)}: {result}) was decided "
+            "in Python while tracing: the trace keeps this outcome (a guard checks it on every "
+            "call)",
         )
         return result
 
@@ -351,6 +354,9 @@ class TracedInt:
 
     def __format__(self, spec: str) -> str:
         return format(self._freeze("formatted"), spec)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._freeze("converted to a numpy array"), dtype)
 
 
 _dispatch.traced_int = TracedInt
@@ -415,7 +421,7 @@ class _Recorder:
             self.used_params[name] = p
             v = self.b.insert(td.GlobalSlotGetOp(name, vtensor_type(meta_of(t)))).results[0]
         else:
-            a = np.ascontiguousarray(t.numpy())
+            a = t.numpy()  # (not ascontiguousarray: it makes a 0-d array 1-d)
             meta = meta_of(t)
             ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
             attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]
@@ -427,7 +433,8 @@ class _Recorder:
     def size(self, t: Tensor, dim: int | None) -> Any:
         """`t.size(dim)` / `t.shape` while tracing: traced ints for traced tensors."""
         shape = t._a.shape
-        if not self.is_traced(t):
+        if not self.is_traced(t) or (id(t) in self.params and id(t) not in self.inputs):
+            # constants and parameters have fixed shapes (load_state_dict keeps them)
             return Size(shape) if dim is None else shape[normalize_dim(dim, len(shape))]
         if dim is None:
             return Size(self.traced_size(t, d) for d in range(len(shape)))
@@ -467,6 +474,8 @@ class _Recorder:
         kind: str,
         warn: str | None = None,
     ) -> None:
+        if expr is not None and any(g.expr == expr and g.expected == expected for g in self.guards):
+            return  # the same check already guards this call
         file, line, frame = self._loc()
         if warn is not None and self.guard_loc is None:
             _warn_at(warn, frame)

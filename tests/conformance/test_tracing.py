@@ -413,3 +413,17 @@ def test_dict_output_or_nested_input_trace_refuses_to_save(tmp_path: Any) -> Non
     tr = xt.jit.trace(lambda p: p[0] + p[1], ((xt.ones(2), xt.ones(2)),))
     with pytest.raises(Exception, match="cannot save"):
         xt.jit.save(tr, tmp_path / "n.xjit")
+
+
+def test_zero_dim_constants_and_sizes_as_tensors() -> None:
+    c = np.float32(2.5)
+
+    def make(T: Any) -> Any:
+        k = T.tensor(float(c))
+        return lambda x: x * k + T.tensor(x.size(0))  # a size frozen into a tensor: guarded
+
+    a = arr(4)
+    tr = quiet_trace(xt, make(xt), conv(xt, a))
+    same(tr(conv(xt, a)), make(pt)(conv(pt, a)))
+    with pytest.raises(TraceGuardError, match=r"x.size\(0\)"):
+        tr(conv(xt, arr(6)))
