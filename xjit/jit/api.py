@@ -106,54 +106,18 @@ class TracedFunction(CompiledFunction):
         self._pre = _pre_checker([g for g in guards if g.expr is not None], len(flat_names))
         self.plain = self._flat_inputs and not guards
         self._n_user = user_spec.leaves()
-        self._single = user_spec.kind == "tensor"
+        self._gcall: Callable[..., Any] | None = None
+        if not self.plain and self._flat_inputs and not _has_dict(user_spec) and self._n_user <= 6:
+            self._gcall = _make_guarded_call(self)  # the per-call path with guards inlined
 
     def __call__(self, *args: Any) -> Any:
         if _dispatch._recorders:  # called inside a trace: record a call, not its result
             return self._traced_call(args)
         if self.plain:
             return CompiledFunction.__call__(self, *args)
-        if self._flat_inputs:
-            return self._fast_guarded(args)
+        if self._gcall is not None:
+            return self._gcall(*args)
         return self._guarded_call(args)
-
-    def _fast_guarded(self, args: tuple[Any, ...]) -> Any:
-        """The common guarded call: tensors in, the exact traced shapes; anything else (another
-        shape's variant, a diagnosis) is redone by `_guarded_call`."""
-        try:
-            arrays = [a._a for a in args]
-        except AttributeError:
-            return self._guarded_call(args)
-        pre = self._pre
-        if pre is not None:
-            try:
-                failed = pre(*arrays)
-            except Exception:
-                return self._guarded_call(args)
-            if failed is not None:
-                return self._guard_failed(failed[0], failed[1], args)
-        try:
-            outs = self._fn(*arrays)
-        except (TypeError, ValueError):
-            return self._guarded_call(args)
-        n = self._n_user
-        for g, v in zip(self._post, outs[n:], strict=True):
-            got = g.read(v)
-            if got != g.expected and not g.holds(got):
-                return self._guard_failed(g, got, args)
-        if self._single:
-            t = Tensor.__new__(Tensor)
-            t._a = outs[0]
-            return t
-        wrapped: list[Tensor] = []
-        for o in outs[:n]:  # one Tensor per distinct buffer, as CompiledFunction.__call__
-            for t in wrapped:
-                if t._a is o:
-                    wrapped.append(t)
-                    break
-            else:
-                wrapped.append(Tensor(o))
-        return self.user_spec.rebuild(wrapped)[0]
 
     def _flat(self, args: tuple[Any, ...]) -> list[Any]:
         if self._flat_inputs:
@@ -332,7 +296,58 @@ def _has_dict(spec: Any) -> bool:
 def _fast_call(f: TracedFunction) -> Callable[..., Any]:
     if f.plain and not _has_dict(f.output_spec):
         return make_call(f)  # the per-call path (fastcall.py)
-    return f.__call__
+    return f._gcall or f.__call__
+
+
+_READ = {"bool": "bool({v})", "int": "int({v})", "float": "float({v})"}
+
+
+def _make_guarded_call(f: TracedFunction) -> Callable[..., Any]:
+    """Like fastcall.make_call, with the guards inlined: the size checks before the numpy
+    function, a comparison per hidden result after it. Anything unusual (a failed guard, another
+    shape, a bad argument) is redone by `f.__call__`, which raises or falls back."""
+    from xjit.jit.fastcall import _rebuild_src
+
+    n_args, n_user, n_hidden = len(f.input_metas), f._n_user, len(f._post)
+    xs = [f"x{i}" for i in range(n_args)]
+    outs = [f"o{j}" for j in range(n_user)] + [f"h{k}" for k in range(n_hidden)]
+    lines = [
+        "def call(*args):",
+        "    try:",
+        f"        {', '.join(f'a{i}' for i in range(n_args))}{',' if n_args == 1 else ''} = args"
+        if n_args
+        else "        if args: raise TypeError",
+    ]
+    lines += [f"        x{i} = a{i}._a" for i in range(n_args)]
+    if f._pre is not None:
+        lines.append(f"        if pre({', '.join(xs)}) is not None: return slow(*args)")
+    lines.append(f"        {', '.join(outs)}{',' if len(outs) == 1 else ''} = fn({', '.join(xs)})")
+    lines += ["    except Exception:", "        return slow(*args)  # diagnosis, variants, guards"]
+    for k, g in enumerate(f._post):
+        read = _READ.get(g.kind, f"G{k}.read({{v}})").format(v=f"h{k}")
+        lines.append(f"    if {read} != E{k}: return slow(*args)")
+    for j in range(n_user):
+        same = [f"o{j} is o{i}" for i in range(j)]
+        if not same:
+            lines.append(f"    t{j} = new(T); t{j}._a = o{j}")
+            continue
+        for i in range(j):
+            lines.append(f"    {'if' if i == 0 else 'elif'} o{j} is o{i}: t{j} = t{i}")
+        lines.append(f"    else: t{j} = new(T); t{j}._a = o{j}")
+    lines.append(f"    return {_rebuild_src(f.user_spec, [0])}")
+    ns: dict[str, Any] = {
+        "fn": f._fn,
+        "slow": lambda *args: f._guarded_call(args),
+        "pre": f._pre,
+        "new": object.__new__,
+        "T": Tensor,
+    }
+    for k, g in enumerate(f._post):
+        ns[f"E{k}"], ns[f"G{k}"] = g.expected, g
+    exec(compile("\n".join(lines) + "\n", f"<xjit-guarded-call {f.name}>", "exec"), ns)  # noqa: S102
+    fast = ns["call"]
+    fast.__xjit_source__ = "\n".join(lines)
+    return fast  # type: ignore[no-any-return]
 
 
 class TracedModule(Module):
