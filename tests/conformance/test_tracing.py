@@ -138,6 +138,15 @@ def test_sizes_are_traced(name: str, make: Any, n_ex: int, ns: tuple[int, ...]) 
     assert tr.guards == []
 
 
+def test_sizes_passed_to_a_decomposed_op() -> None:
+    # layer_norm decomposes with a constant normalized_shape: the sizes fold before it does
+    agree_with_torch_trace(
+        lambda T: lambda x: T.nn.functional.layer_norm(x, x.shape[-1:]) * x.size(0),
+        (arr(4, 6),),
+        [(arr(4, 6),), (arr(5, 8),), (arr(3, 8),)],
+    )
+
+
 def test_shape_of_2d_input_traced() -> None:
     agree_with_torch_trace(
         lambda T: lambda x: T.zeros(x.shape[1], x.shape[0]) + x.t(),
@@ -288,6 +297,8 @@ def test_data_dependent_branch_is_guarded() -> None:
     with pytest.raises(TraceGuardError, match=r"test_tracing\.py:\d+: trace guard failed") as e:
         tr(conv(xt, neg))
     assert "if x.sum() > 0" in str(e.value)
+    with pytest.raises(TraceGuardError):  # another shape: a variant, its guard still holds
+        tr(conv(xt, -np.abs(arr(7)) - 0.1))
     tre = quiet_trace(xt, _branchy(xt), conv(xt, pos), guard_fallback="eager")
     same(tre(conv(xt, neg)), _branchy(pt)(conv(pt, neg)))
     same(tre(conv(xt, pos)), _branchy(pt)(conv(pt, pos)))

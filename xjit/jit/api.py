@@ -283,10 +283,27 @@ def _compile_trace(
     elif _has_dict(spec) or any(s.kind != "tensor" for s in in_specs):
         spec = StructuredTrace(spec)
     assert isinstance(result.output_spec, OutputSpec)
-    cf = TracedFunction(result.module, result.params, result.input_metas, names, spec, name)
+    cf = TracedFunction(_folded(result), result.params, result.input_metas, names, spec, name)
+    cf.torch_ir = result.module  # the graph (with its size ops) that other shapes derive from
     cf._setup(in_specs, result.output_spec, result.guards, eager or fn, guard_fallback, names)
     cf.enable_dynamic_shapes()  # other shapes compile (and cache) variants: docs/shapes.md
     return cf
+
+
+def _folded(result: Any) -> Any:
+    """The module to compile for the example shapes: with traced sizes (`aten.size.int`), the
+    sizes folded first (as for any other shape's variant), so that decompositions and lowerings
+    that need constant sizes (`layer_norm(x, x.shape[-1:])`) see them."""
+    from xjit.dialects import torch as td
+    from xjit.jit.variants import retype_module
+
+    if not any(
+        isinstance(o, td.AtenOp) and o.OPDEF.attrs.get("scalar") for o in result.module.walk()
+    ):
+        return result.module
+    pattern = tuple((m.shape, m.dtype.np) for m in result.input_metas)
+    fop = next(o for o in result.module.ops if o.name == "func.func")
+    return retype_module(result.module, fop.sym_name.data, pattern)
 
 
 def _has_dict(spec: Any) -> bool:
