@@ -44,7 +44,7 @@ from xjit.ops.types import TensorMeta, from_numpy_dtype, normalize_dim
 
 
 def meta_of(t: Tensor) -> TensorMeta:
-    a = t.numpy()
+    a = t._a  # (not numpy(): while tracing, that is the user taking data out of the trace)
     return TensorMeta(tuple(a.shape), from_numpy_dtype(a.dtype))
 
 
@@ -119,9 +119,16 @@ class Guard:
             return float(v)
         if self.kind == "tolist":
             return np.asarray(v).tolist()
+        if self.kind == "array":
+            return np.asarray(v)
         return np.asarray(v).item()
 
     def holds(self, got: Any) -> bool:
+        if self.kind == "array":
+            e = self.expected
+            if got.shape != e.shape or got.dtype != e.dtype:
+                return False
+            return bool(np.array_equal(got, e, equal_nan=e.dtype.kind in "fc"))
         if got == self.expected:
             return True
         both_nan = isinstance(got, float) and isinstance(self.expected, float)
@@ -421,7 +428,7 @@ class _Recorder:
             self.used_params[name] = p
             v = self.b.insert(td.GlobalSlotGetOp(name, vtensor_type(meta_of(t)))).results[0]
         else:
-            a = t.numpy()  # (not ascontiguousarray: it makes a 0-d array 1-d)
+            a = t._a  # (not ascontiguousarray: it makes a 0-d array 1-d)
             meta = meta_of(t)
             ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
             attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]
@@ -498,9 +505,17 @@ class _Recorder:
         """`bool(t)`, `t.item()`, `int(t)`, `float(t)` on a traced tensor: a hidden result."""
         if not self.is_traced(t):
             return
-        kind = {"bool()": "bool", "int()": "int", "float()": "float", "tolist()": "tolist"}.get(
-            how, "item"
-        )
+        kind = {
+            "bool()": "bool",
+            "int()": "int",
+            "float()": "float",
+            "tolist()": "tolist",
+            "numpy()": "array",
+        }.get(how, "item")
+        if kind == "array":
+            if any(g.kind == "array" and g.expected is value for g in self.guards):
+                return  # the same array, taken out again
+            value = value.copy()
         self.guard(
             f"`{how}` of a tensor",
             value,

@@ -74,6 +74,8 @@ class Tensor:
         return _t.from_numpy_dtype(self._a.dtype)
 
     def numpy(self) -> np.ndarray:
+        if _size_hook is not None:  # tracing: the data leaves the trace (a guard checks it)
+            return _warn_if_tracing("numpy()", self, self._a)  # type: ignore[no-any-return]
         return self._a
 
     def item(self) -> Any:
@@ -117,7 +119,8 @@ class Tensor:
         return _warn_if_tracing("int()", self, int(self._a))  # type: ignore[no-any-return]
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._a if dtype is None else self._a.astype(dtype)
+        a = self._a if _size_hook is None else _warn_if_tracing("numpy()", self, self._a)
+        return a if dtype is None else a.astype(dtype)
 
     # -- ops: every one goes through the registry, so tracing sees it ---------------------------
     def __add__(self, other: Any) -> Tensor:

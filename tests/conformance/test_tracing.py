@@ -438,3 +438,19 @@ def test_zero_dim_constants_and_sizes_as_tensors() -> None:
     same(tr(conv(xt, a)), make(pt)(conv(pt, a)))
     with pytest.raises(TraceGuardError, match=r"x.size\(0\)"):
         tr(conv(xt, arr(6)))
+
+
+def test_data_taken_out_with_numpy_is_guarded() -> None:
+    def make(T: Any) -> Any:
+        # the data leaves the trace: torch.jit.trace makes the result a constant (and warns)
+        return lambda x: x + T.from_numpy(np.sort(x.numpy()).copy())
+
+    a = arr(4)
+    with pytest.warns(TracerWarning):
+        tr = xt.jit.trace(make(xt), conv(xt, a))
+    same(tr(conv(xt, a)), make(pt)(conv(pt, a)))
+    with pytest.raises(TraceGuardError, match=r"numpy\(\)"):
+        tr(conv(xt, arr(4)))
+    tre = quiet_trace(xt, make(xt), conv(xt, a), guard_fallback="eager")
+    b = arr(4)
+    same(tre(conv(xt, b)), make(pt)(conv(pt, b)))

@@ -163,8 +163,8 @@ class TracedFunction(CompiledFunction):
             return self._eager(*args)
         line = g.source_line()
         raise TraceGuardError(
-            f"{g.where}: trace guard failed: the trace froze {g.what} as {g.expected!r} for its "
-            f"example inputs, but this call gives {got!r}"
+            f"{g.where}: trace guard failed: the trace froze {g.what} as {_short(g.expected)} "
+            f"for its example inputs, but this call gives {_short(got)}"
             + (f"\n    {line}" if line else "")
             + "\nThe traced graph would not compute what the Python code does for these "
             "inputs. Use xjit.jit.script for code that depends on input values or sizes, or "
@@ -212,6 +212,11 @@ class TracedFunction(CompiledFunction):
             "defaults": {},
             "entry": self.name,
         }
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 120 else r[:117] + "..."
 
 
 def _pre_checker(guards: list[Any], n_args: int) -> Callable[..., Any] | None:
@@ -341,8 +346,10 @@ def _make_guarded_call(f: TracedFunction) -> Callable[..., Any]:
     lines.append(f"        {', '.join(outs)}{',' if len(outs) == 1 else ''} = fn({', '.join(xs)})")
     lines += ["    except Exception:", "        return slow(*args)  # diagnosis, variants, guards"]
     for k, g in enumerate(f._post):
-        read = _READ.get(g.kind, f"G{k}.read({{v}})").format(v=f"h{k}")
-        lines.append(f"    if {read} != E{k}: return slow(*args)")
+        if g.kind in _READ:
+            lines.append(f"    if {_READ[g.kind].format(v=f'h{k}')} != E{k}: return slow(*args)")
+        else:
+            lines.append(f"    if not G{k}.holds(G{k}.read(h{k})): return slow(*args)")
     for j in range(n_user):
         same = [f"o{j} is o{i}" for i in range(j)]
         if not same:
