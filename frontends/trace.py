@@ -223,9 +223,8 @@ class TracedInt:
     def _binop(self, name: str, other: Any, reverse: bool = False) -> Any:
         if type(other) is bool or not isinstance(other, int):
             if isinstance(other, float):
-                return _BINOPS[name][1](
-                    *((other, self._freeze("int")) if reverse else (self._freeze("int"), other))
-                )
+                n = self._freeze("used in float arithmetic")  # no traced floats: frozen
+                return _BINOPS[name][1](*((other, n) if reverse else (n, other)))
             return NotImplemented
         sym, fn = _BINOPS[name]
         a, b = (other, self) if reverse else (self, other)
@@ -281,13 +280,13 @@ class TracedInt:
         return self
 
     def __truediv__(self, o: Any) -> Any:
-        return self._freeze("int") / _plain(o)
+        return self._freeze("used in float arithmetic") / _plain(o)
 
     def __rtruediv__(self, o: Any) -> Any:
-        return _plain(o) / self._freeze("int")
+        return _plain(o) / self._freeze("used in float arithmetic")
 
     def __pow__(self, o: Any) -> Any:
-        return self._freeze("int") ** _plain(o)
+        return self._freeze("used in float arithmetic") ** _plain(o)
 
     # -- comparisons: a Python bool, guarded --------------------------------------------------
     def _cmp(self, name: str, other: Any) -> Any:
@@ -295,7 +294,7 @@ class TracedInt:
             return NotImplemented
         sym, fn = _CMPS[name]
         if isinstance(other, float):
-            return fn(self._freeze("int"), other)
+            return fn(self._freeze("compared with a float"), other)
         result = fn(self.value, _value(other))
         if self.nonneg and type(other) is not TracedInt and name not in ("eq", "ne"):
             # Decided for every n >= 0 (e.g. a size `< 0`, as size checks ask): no guard.
@@ -494,7 +493,7 @@ class _Recorder:
         self.guard(
             f"the size `{ti.desc}` ({how})",
             ti.value,
-            None if ti.expr is None else ti.expr,
+            ti.expr,
             lambda: ti.ssa,
             "int",
             warn=f"A size ({ti.desc} = {ti.value}) was {how} while tracing: the trace keeps the "
