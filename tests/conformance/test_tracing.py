@@ -454,3 +454,33 @@ def test_data_taken_out_with_numpy_is_guarded() -> None:
     tre = quiet_trace(xt, make(xt), conv(xt, a), guard_fallback="eager")
     b = arr(4)
     same(tre(conv(xt, b)), make(pt)(conv(pt, b)))
+
+
+# -- random size-dependent programs: xjit's trace, torch's trace and eager agree on other shapes --
+
+_STEPS: list[Callable[[Any, Any], Any]] = [
+    lambda T, x: x + T.arange(x.size(1)),
+    lambda T, x: x[: x.size(0) // 2 + 1],
+    lambda T, x: x.reshape(x.size(1), x.size(0)),
+    lambda T, x: T.cat([x, T.zeros(x.size(0), 2)], 1),
+    lambda T, x: x * x.size(0) - x.size(1),
+    lambda T, x: T.full((x.size(0), 1), 0.5) * x,
+    lambda T, x: x.view(-1, x.size(1)).t(),
+]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_size_programs(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    steps = [int(i) for i in rng.integers(0, len(_STEPS), size=4)]
+
+    def make(T: Any) -> Any:
+        def f(x):
+            for i in steps:
+                x = _STEPS[i](T, x)
+            return x
+
+        return f
+
+    shapes = [tuple(int(d) for d in rng.integers(2, 7, size=2)) for _ in range(3)]
+    agree_with_torch_trace(make, (arr(4, 5),), [(arr(*s),) for s in shapes])
