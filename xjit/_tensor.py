@@ -262,8 +262,9 @@ def _warn_if_tracing(what: str, t: Tensor, value: Any) -> Any:
         return value
     warnings.warn_explicit(
         f"Converting a tensor to a Python value ({what}) while tracing: the trace records the "
-        "value it had for the example inputs and will not generalise to other inputs "
-        "(Python control flow on it is frozen; use xjit.jit.script to keep it)",
+        "value it had for the example inputs (Python control flow on it is frozen; a guard "
+        "raises TraceGuardError on inputs that give another value; use xjit.jit.script to "
+        "keep it)",
         TracerWarning,
         frame.f_code.co_filename,
         frame.f_lineno,
