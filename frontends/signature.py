@@ -15,7 +15,7 @@ from xjit.ops.types import TensorMeta, from_numpy_dtype
 
 
 def meta_of(t: Tensor) -> TensorMeta:
-    a = t.numpy()
+    a = t._a  # (not numpy(): while tracing, that is the user taking data out of the trace)
     return TensorMeta(tuple(a.shape), from_numpy_dtype(a.dtype))
 
 
@@ -25,7 +25,7 @@ class OutputSpec:
 
     kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
     children: tuple[OutputSpec, ...] = ()
-    keys: tuple[str, ...] = ()  # a dict's keys, one per child
+    keys: tuple[Any, ...] = ()  # a dict's keys, one per child
 
     def rebuild(self, flat: Sequence[Any], pos: int = 0) -> tuple[Any, int]:
         if self.kind == "tensor":
@@ -39,6 +39,21 @@ class OutputSpec:
         if self.kind == "dict":
             return dict(zip(self.keys, items, strict=True)), pos
         return (tuple(items) if self.kind == "tuple" else items), pos
+
+    def describe(self) -> str:
+        if self.kind in ("tensor", "none"):
+            return "Tensor" if self.kind == "tensor" else "None"
+        inner = ", ".join(
+            f"{k!r}: {c.describe()}" if self.kind == "dict" else c.describe()
+            for k, c in zip(self.keys or [None] * len(self.children), self.children, strict=True)
+        )
+        return {"tuple": f"({inner})", "list": f"[{inner}]", "dict": f"{{{inner}}}"}[self.kind]
+
+    def leaves(self) -> int:
+        """How many flat results this structure takes (a None takes none)."""
+        if self.kind in ("tensor", "none"):
+            return 1 if self.kind == "tensor" else 0
+        return sum(c.leaves() for c in self.children)
 
 
 class GraphSource:

@@ -3,12 +3,27 @@
 Tensors are identified by object identity while tracing. An input maps to a function argument,
 a parameter or buffer of the traced module to a `torch.global_slot` read, and any other tensor
 the model touches (a constant captured from outside) to a `torch.vtensor.literal`.
+
+Sizes are traced too (as `torch.jit.trace` records `aten::size`): while tracing, `x.shape` and
+`x.size(d)` of a traced tensor are `TracedInt`s, which record `torch.aten.size.int` and the int
+arithmetic done on them, so `torch.arange(x.shape[0])` or `x[: x.size(0) - 1]` follow the input.
+
+Where a trace freezes a value that depends on its inputs (a tensor or a traced size turned into
+a Python bool/int/float, e.g. by Python control flow), it warns (`TracerWarning`, at the user's
+line) and records a *guard* (`Guard`): the value that was seen and how to recompute it. A guard
+on input sizes is a Python expression over the arguments' shapes, checked before a call; any
+other guard is an extra (hidden) result of the traced function, checked after it. A call where
+a guard does not hold raises `TraceGuardError` naming the source line (or falls back to eager).
 """
 
 from __future__ import annotations
 
+import math
+import os
+import sys
+import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,33 +33,355 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
 from xdsl.ir import Block, Region, SSAValue
 
 from xjit import _dispatch
-from xjit._tensor import Tensor
+from xjit import _tensor as _tensor_mod
+from xjit._tensor import Size, Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
-from xjit.frontends.builder import TorchBuilder, vtensor_type
+from xjit.errors import TracerWarning
+from xjit.frontends.builder import TorchBuilder, result_type, vtensor_type
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.signature import OutputSpec, meta_of
-from xjit.ops.registry import OpDef
-from xjit.ops.types import TensorMeta
+from xjit.ops.registry import OpDef, lookup
+from xjit.ops.types import TensorMeta, normalize_dim
 
 
 class TraceError(RuntimeError):
     pass
 
 
+# -- guards ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Guard:
+    """A value the trace froze: `what` was `expected` at `file:line` for the example inputs."""
+
+    what: str
+    file: str
+    line: int
+    expected: Any
+    # A Python expression over the arguments `a0, a1, ...` (input shapes only): checked before
+    # the call. None: the value is a hidden extra result of the graph, checked after the call.
+    expr: str | None = None
+    kind: str = "bool"  # how a hidden result is read back: "bool" | "int" | "float" | "item"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def source_line(self) -> str:
+        import linecache
+
+        return linecache.getline(self.file, self.line).strip()
+
+    def read(self, v: Any) -> Any:
+        """The value this call computed, from the hidden result `v` (an array or a scalar)."""
+        if self.kind == "bool":
+            return bool(v)
+        if self.kind == "int":
+            return int(v)
+        if self.kind == "float":
+            return float(v)
+        if self.kind == "tolist":
+            return np.asarray(v).tolist()
+        if self.kind == "array":
+            return np.asarray(v)
+        return np.asarray(v).item()
+
+    def holds(self, got: Any) -> bool:
+        if self.kind == "array":
+            e = self.expected
+            if got.shape != e.shape or got.dtype != e.dtype:
+                return False
+            return bool(np.array_equal(got, e, equal_nan=e.dtype.kind in "fc"))
+        if got == self.expected:
+            return True
+        both_nan = isinstance(got, float) and isinstance(self.expected, float)
+        return both_nan and math.isnan(got) and math.isnan(self.expected)
+
+
+def _user_frame() -> tuple[str, int, Any]:
+    """The first frame outside xjit (the user's line), as (file, line, frame)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(_tensor_mod.__file__)))
+    inside = (os.path.join(root, "xjit") + os.sep, os.path.join(root, "frontends") + os.sep)
+    frame: Any = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>", 0, None
+    return frame.f_code.co_filename, frame.f_lineno, frame
+
+
+def _warn_at(message: str, frame: Any) -> None:
+    if frame is None:
+        warnings.warn(message, TracerWarning, stacklevel=3)
+        return
+    warnings.warn_explicit(
+        message,
+        TracerWarning,
+        frame.f_code.co_filename,
+        frame.f_lineno,
+        module=frame.f_globals.get("__name__"),
+        registry=frame.f_globals.setdefault("__warningregistry__", {}),
+    )
+
+
+# -- traced sizes ------------------------------------------------------------------------------
+
+
+def _scalar_op(name: str) -> OpDef:
+    return lookup(f"torch.aten.{name}")
+
+
+_BINOPS: dict[str, tuple[str, Callable[[int, int], Any]]] = {
+    "add": ("+", lambda a, b: a + b),
+    "sub": ("-", lambda a, b: a - b),
+    "mul": ("*", lambda a, b: a * b),
+    "floordiv": ("//", lambda a, b: a // b),
+    "remainder": ("%", lambda a, b: a % b),
+}
+_CMPS: dict[str, tuple[str, Callable[[int, int], bool]]] = {
+    "lt": ("<", lambda a, b: a < b),
+    "le": ("<=", lambda a, b: a <= b),
+    "gt": (">", lambda a, b: a > b),
+    "ge": (">=", lambda a, b: a >= b),
+    "eq": ("==", lambda a, b: a == b),
+    "ne": ("!=", lambda a, b: a != b),
+}
+
+
+class TracedInt:
+    """An int computed from traced sizes: `value` for the example inputs, recorded in the graph
+    as `ssa` (a `!torch.int`). It passes for an int (`isinstance(v, int)`) so ops accept it as a
+    size; arithmetic with ints stays traced; anything that needs a Python int (`range(n)`,
+    `int(n)`, comparisons, numpy) freezes it, with a TracerWarning and a guard."""
+
+    __slots__ = ("value", "rec", "_ssa", "_make", "expr", "desc", "nonneg")
+
+    def __init__(
+        self,
+        value: int,
+        rec: _Recorder,
+        make: Callable[[], SSAValue],
+        expr: str | None,
+        desc: str,
+    ) -> None:
+        self.value = value
+        self.rec = rec
+        self._ssa: SSAValue | None = None
+        self._make = make  # builds the IR on first use, so unused sizes leave no ops
+        self.expr = expr  # Python over the arguments a0, a1, ... when only input sizes are used
+        self.desc = desc  # how the user wrote it, for messages: "x.size(0) - 1"
+        self.nonneg = False  # known >= 0 for every input (a size, sums and products of sizes)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # isinstance(n, int): ops take a traced int wherever an int goes
+        return int
+
+    @property
+    def ssa(self) -> SSAValue:
+        if self._ssa is None:
+            self._ssa = self._make()
+        return self._ssa
+
+    # -- traced arithmetic ---------------------------------------------------------------------
+    def _binop(self, name: str, other: Any, reverse: bool = False) -> Any:
+        if type(other) is bool or not isinstance(other, int):
+            if isinstance(other, float):
+                n = self._freeze("used in float arithmetic")  # no traced floats: frozen
+                return _BINOPS[name][1](*((other, n) if reverse else (n, other)))
+            return NotImplemented
+        sym, fn = _BINOPS[name]
+        a, b = (other, self) if reverse else (self, other)
+        va, vb = _value(a), _value(b)
+        if name in ("floordiv", "remainder") and vb == 0:
+            raise ZeroDivisionError("integer division or modulo by zero")
+        rec = self.rec
+        op = _scalar_op(f"{name}.int")
+        out = TracedInt(
+            fn(va, vb),
+            rec,
+            lambda: rec.b.emit(op, [rec.int_value(a), rec.int_value(b)])[0],
+            _join_expr(a, b, sym),
+            f"{_desc(a)} {sym} {_desc(b)}",
+        )
+        out.nonneg = name != "sub" and _nonneg(a) and _nonneg(b) and (name != "remainder" or vb > 0)
+        return out
+
+    def __add__(self, o: Any) -> Any:
+        return self._binop("add", o)
+
+    def __radd__(self, o: Any) -> Any:
+        return self._binop("add", o, True)
+
+    def __sub__(self, o: Any) -> Any:
+        return self._binop("sub", o)
+
+    def __rsub__(self, o: Any) -> Any:
+        return self._binop("sub", o, True)
+
+    def __mul__(self, o: Any) -> Any:
+        return self._binop("mul", o)
+
+    def __rmul__(self, o: Any) -> Any:
+        return self._binop("mul", o, True)
+
+    def __floordiv__(self, o: Any) -> Any:
+        return self._binop("floordiv", o)
+
+    def __rfloordiv__(self, o: Any) -> Any:
+        return self._binop("floordiv", o, True)
+
+    def __mod__(self, o: Any) -> Any:
+        return self._binop("remainder", o)
+
+    def __rmod__(self, o: Any) -> Any:
+        return self._binop("remainder", o, True)
+
+    def __neg__(self) -> Any:
+        return self._binop("sub", 0, True)
+
+    def __pos__(self) -> TracedInt:
+        return self
+
+    def __truediv__(self, o: Any) -> Any:
+        return self._freeze("used in float arithmetic") / _plain(o)
+
+    def __rtruediv__(self, o: Any) -> Any:
+        return _plain(o) / self._freeze("used in float arithmetic")
+
+    def __pow__(self, o: Any) -> Any:
+        return self._freeze("used in float arithmetic") ** _plain(o)
+
+    # -- comparisons: a Python bool, guarded --------------------------------------------------
+    def _cmp(self, name: str, other: Any) -> Any:
+        if type(other) is bool or not isinstance(other, (int, float)):
+            return NotImplemented
+        sym, fn = _CMPS[name]
+        if isinstance(other, float):
+            return fn(self._freeze("compared with a float"), other)
+        result = fn(self.value, _value(other))
+        if self.nonneg and type(other) is not TracedInt and name not in ("eq", "ne"):
+            # Decided for every n >= 0 (e.g. a size `< 0`, as size checks ask): no guard.
+            if fn(0, other) == fn(2**62, other) == result:
+                return result
+        rec = self.rec
+        op = _scalar_op(f"{name}.int")
+        rec.guard(
+            f"the size comparison `{_desc(self)} {sym} {_desc(other)}`",
+            result,
+            _join_expr(self, other, sym),
+            lambda: rec.b.emit(op, [rec.int_value(self), rec.int_value(other)])[0],
+            "bool",
+            warn=f"A size comparison ({_desc(self)} {sym} {_desc(other)}: {result}) was decided "
+            "in Python while tracing: the trace keeps this outcome (a guard checks it on every "
+            "call)",
+        )
+        return result
+
+    def __lt__(self, o: Any) -> Any:
+        return self._cmp("lt", o)
+
+    def __le__(self, o: Any) -> Any:
+        return self._cmp("le", o)
+
+    def __gt__(self, o: Any) -> Any:
+        return self._cmp("gt", o)
+
+    def __ge__(self, o: Any) -> Any:
+        return self._cmp("ge", o)
+
+    def __eq__(self, o: Any) -> Any:  # type: ignore[override]
+        return self._cmp("eq", o)
+
+    def __ne__(self, o: Any) -> Any:  # type: ignore[override]
+        return self._cmp("ne", o)
+
+    # -- conversions to a Python value: frozen, warned, guarded --------------------------------
+    def _freeze(self, how: str) -> int:
+        rec = self.rec
+        rec.freeze_int(self, how)
+        return self.value
+
+    def __index__(self) -> int:
+        return self._freeze("used as a Python int")
+
+    def __int__(self) -> int:
+        return self._freeze("int()")
+
+    def __float__(self) -> float:
+        return float(self._freeze("float()"))
+
+    def __bool__(self) -> bool:
+        return self._cmp("ne", 0)  # type: ignore[no-any-return]
+
+    def __hash__(self) -> int:
+        return hash(self._freeze("hashed"))
+
+    def __repr__(self) -> str:
+        return repr(self._freeze("printed"))
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return format(self._freeze("formatted"), spec)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.asarray(self._freeze("converted to a numpy array"), dtype)
+
+
+_dispatch.traced_int = TracedInt
+
+
+def _value(v: Any) -> int:
+    return v.value if type(v) is TracedInt else int(v)
+
+
+def _nonneg(v: Any) -> bool:
+    return v.nonneg if type(v) is TracedInt else int(v) >= 0
+
+
+def _plain(v: Any) -> Any:
+    return v._freeze("used as a Python int") if type(v) is TracedInt else v
+
+
+def _desc(v: Any) -> str:
+    return v.desc if type(v) is TracedInt else repr(v)
+
+
+def _join_expr(a: Any, b: Any, sym: str) -> str | None:
+    ea = a.expr if type(a) is TracedInt else repr(int(a))
+    eb = b.expr if type(b) is TracedInt else repr(int(b))
+    if ea is None or eb is None:
+        return None
+    return f"({ea} {sym} {eb})"
+
+
+# -- the recorder ------------------------------------------------------------------------------
+
+
 class _Recorder:
     def __init__(self, block: Block, params: dict[int, tuple[str, Tensor]]) -> None:
         self.b = TorchBuilder(InsertPoint.at_end(block))
         self.values: dict[int, SSAValue] = {}
-        self.keep: list[Tensor] = []  # keeps traced tensors alive so their ids stay unique
+        self.keep: list[Any] = []  # keeps traced tensors alive so their ids stay unique
         self.params = params
         self.used_params: dict[str, Tensor] = {}
         self.modules: dict[int, str] = {}  # id(submodule) -> dotted path, for record_call
         self.mc: Any = None  # functions imported by record_call
+        self.inputs: dict[int, tuple[int, str]] = {}  # id(input tensor) -> (position, name)
+        self.sizes: dict[tuple[int, int], TracedInt] = {}
+        self.guards: list[Guard] = []
+        self.guard_values: list[SSAValue] = []  # hidden results, for guards with expr None
+        self.guard_loc: tuple[str, int] | None = None  # overrides the user frame (record_call)
 
     def bind(self, t: Tensor, v: SSAValue) -> None:
         self.values[id(t)] = v
         self.keep.append(t)
+
+    def is_traced(self, t: Tensor) -> bool:
+        """Whether `t` depends on the inputs or parameters (a captured constant does not)."""
+        return id(t) in self.values or id(t) in self.params
 
     def value_of(self, t: Tensor) -> SSAValue:
         v = self.values.get(id(t))
@@ -55,7 +392,7 @@ class _Recorder:
             self.used_params[name] = p
             v = self.b.insert(td.GlobalSlotGetOp(name, vtensor_type(meta_of(t)))).results[0]
         else:
-            a = np.asarray(t.numpy())  # (ascontiguousarray makes a 0-d array 1-d)
+            a = t._a  # (not ascontiguousarray: it makes a 0-d array 1-d)
             meta = meta_of(t)
             ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
             attr = DenseIntOrFPElementsAttr.from_list(ttype, a.reshape(-1).tolist())  # type: ignore[arg-type]
@@ -63,12 +400,135 @@ class _Recorder:
         self.bind(t, v)
         return v
 
+    # -- sizes -------------------------------------------------------------------------------
+    def size(self, t: Tensor, dim: int | None) -> Any:
+        """`t.size(dim)` / `t.shape` while tracing: traced ints for traced tensors."""
+        shape = t._a.shape
+        if not self.is_traced(t) or (id(t) in self.params and id(t) not in self.inputs):
+            # constants and parameters have fixed shapes (load_state_dict keeps them)
+            return Size(shape) if dim is None else shape[normalize_dim(dim, len(shape))]
+        if dim is None:
+            return Size(self.traced_size(t, d) for d in range(len(shape)))
+        return self.traced_size(t, normalize_dim(dim, len(shape)))
+
+    def traced_size(self, t: Tensor, d: int) -> TracedInt:
+        key = (id(t), d)
+        ti = self.sizes.get(key)
+        if ti is None:
+            op = _scalar_op("size.int")
+            inp = self.inputs.get(id(t))
+            expr = f"a{inp[0]}.shape[{d}]" if inp is not None else None
+            desc = f"{inp[1] if inp else 'tensor'}.size({d})"
+            ti = TracedInt(
+                t._a.shape[d], self, lambda: self.b.emit(op, [self.value_of(t), d])[0], expr, desc
+            )
+            ti.nonneg = True
+            self.sizes[key] = ti
+            self.keep.append(t)
+        return ti
+
+    def int_value(self, v: Any) -> SSAValue:
+        return v.ssa if type(v) is TracedInt else self.b.constant(int(v))
+
+    # -- guards ------------------------------------------------------------------------------
+    def _loc(self) -> tuple[str, int, Any]:
+        if self.guard_loc is not None:
+            return (*self.guard_loc, None)
+        return _user_frame()
+
+    def guard(
+        self,
+        what: str,
+        expected: Any,
+        expr: str | None,
+        make: Callable[[], SSAValue],
+        kind: str,
+        warn: str | None = None,
+    ) -> None:
+        if expr is not None and any(g.expr == expr and g.expected == expected for g in self.guards):
+            return  # the same check already guards this call
+        file, line, frame = self._loc()
+        if warn is not None and self.guard_loc is None:
+            _warn_at(warn, frame)
+        self.guards.append(Guard(what, file, line, expected, expr, kind))
+        if expr is None:
+            self.guard_values.append(make())
+
+    def freeze_int(self, ti: TracedInt, how: str) -> None:
+        self.guard(
+            f"the size `{ti.desc}` ({how})",
+            ti.value,
+            ti.expr,
+            lambda: ti.ssa,
+            "int",
+            warn=f"A size ({ti.desc} = {ti.value}) was {how} while tracing: the trace keeps the "
+            "value it had for the example inputs (a guard checks it on every call)",
+        )
+
+    def freeze_tensor(self, t: Tensor, how: str, value: Any) -> None:
+        """`bool(t)`, `t.item()`, `int(t)`, `float(t)` on a traced tensor: a hidden result."""
+        if not self.is_traced(t):
+            return
+        kind = {
+            "bool()": "bool",
+            "int()": "int",
+            "float()": "float",
+            "tolist()": "tolist",
+            "numpy()": "array",
+        }.get(how, "item")
+        if kind == "array":
+            if any(g.kind == "array" and g.expected is value for g in self.guards):
+                return  # the same array, taken out again
+            value = value.copy()
+        self.guard(
+            f"`{how}` of a tensor",
+            value,
+            None,
+            lambda: self.value_of(t),
+            kind,
+        )
+
+    # -- ops ---------------------------------------------------------------------------------
+    def _operand(self, v: Any, arg_type: str) -> Any:
+        if isinstance(v, Tensor):
+            return self.value_of(v)
+        if type(v) is TracedInt:
+            if arg_type.startswith("float"):  # an int where a float goes: Float.int
+                return self.b.emit(_scalar_op("Float.int"), [v.ssa])[0]
+            return v.ssa
+        if isinstance(v, (list, tuple)) and v:
+            if isinstance(v[0], Tensor):
+                return [self.value_of(x) for x in v]
+            if any(type(x) is TracedInt for x in v):
+                return self.b.constant([self.int_value(x) for x in v])
+        return v
+
+    def record(self, op: OpDef, args: list[Any], result: Any) -> None:
+        operands = [self._operand(v, a.type) for v, a in zip(args, op.schema.args, strict=True)]
+        outs = result if isinstance(result, tuple) else (result,)
+        if any(isinstance(x, SSAValue) for x in operands):
+            # Traced sizes among the operands: the result types are the eager results' (what
+            # the trace saw); shape refinement re-derives them for other input shapes.
+            b = self.b
+            ssa = [b.operand(a, v) for a, v in zip(op.schema.args, operands, strict=True)]
+            types = [
+                result_type(meta_of(t)) if isinstance(t, Tensor) else result_type(type(t))
+                for t in outs
+            ]
+            results = tuple(
+                b.insert(td.aten_op_class(op.name).create(operands=ssa, result_types=types)).results
+            )
+        else:
+            results = self.b.emit(op, operands)
+        for t, r in zip(outs, results, strict=True):
+            self.bind(t, r)
+
     def record_call(self, callee: Any, args: list[Any], result: Any) -> None:
-        """A traced or scripted module (or scripted function) called while tracing: a
-        `func.call` of its graph (imported under its path), not a re-trace of its body."""
+        """A traced or scripted module or function called while tracing: a `func.call` of its
+        graph (imported under its path), not a re-trace of its body, nor a constant."""
         if self.mc is None:
             self.mc = ModuleCompilation(None)
-        src = callee.graph_source()
+        src = callee.graph_source(True) if hasattr(callee, "guards") else callee.graph_source()
         prefix = self.modules.get(id(callee)) or f"fn.{src['entry']}"
         name = self.mc.import_graph(src["ir"], prefix, src["params"], src["spec"], src["entry"])
         f = self.mc.funcs[name]
@@ -83,41 +543,68 @@ class _Recorder:
                 v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
             operands.append(v)
         call = self.b.insert(func.CallOp(name, operands, list(f.function_type.outputs.data)))
-        flat, _ = _flatten(result)
-        for t, r in zip(flat, call.results, strict=True):
+        flat, _ = _flatten(result, strict=False)
+        for t, r in zip(flat, call.results, strict=False):
             st = vtensor_type(meta_of(t))
             if r.type != st:
                 r = self.b.insert(td.TensorStaticInfoCastOp(r, st)).results[0]
             self.bind(t, r)
+        self._adopt_guards(callee, args, list(call.results[len(flat) :]))
 
-    def record(self, op: OpDef, args: list[Any], result: Any) -> None:
-        operands: list[Any] = []
-        for v in args:
-            if isinstance(v, Tensor):
-                operands.append(self.value_of(v))
-            elif isinstance(v, (list, tuple)) and v and isinstance(v[0], Tensor):
-                operands.append([self.value_of(x) for x in v])
-            else:
-                operands.append(v)
-        results = self.b.emit(op, operands)
-        outs = result if isinstance(result, tuple) else (result,)
-        for t, r in zip(outs, results, strict=True):
-            self.bind(t, r)
+    def _adopt_guards(self, callee: Any, args: list[Any], hidden: list[SSAValue]) -> None:
+        """The callee's guards become this trace's: its hidden results are ours, its checks on
+        argument sizes are re-evaluated on the traced sizes of the arguments we passed."""
+        guards: list[Guard] = list(getattr(callee, "guards", ()) or ())
+        post = [g for g in guards if g.expr is None]
+        for g, v in zip(post, hidden, strict=True):
+            self.guards.append(g)
+            self.guard_values.append(v)
+        for g in guards:
+            if g.expr is None:
+                continue
+            env = {f"a{i}": _ShapeOf(self, a) for i, a in enumerate(args)}
+            self.guard_loc = (g.file, g.line)
+            try:
+                got = eval(g.expr, {}, env)  # noqa: S307  (our own expression over sizes)
+                if type(got) is TracedInt:
+                    got = got == g.expected  # records the guard
+            finally:
+                self.guard_loc = None
 
 
-def _flatten(out: Any) -> tuple[list[Tensor], OutputSpec]:
+class _ShapeOf:
+    """`a.shape` of a callee's argument, seen from the caller's trace (traced sizes)."""
+
+    def __init__(self, rec: _Recorder, t: Tensor) -> None:
+        self.shape = rec.size(t, None)
+
+
+# -- inputs and outputs ------------------------------------------------------------------------
+
+
+def _flatten(out: Any, strict: bool = True) -> tuple[list[Tensor], OutputSpec]:
     if isinstance(out, Tensor):
         return [out], OutputSpec("tensor")
-    if isinstance(out, (tuple, list)):
+    if isinstance(out, (tuple, list, dict)):
+        if isinstance(out, dict) and strict:
+            raise TraceError(
+                "Encountering a dict at the output of the tracer might cause the trace to be "
+                "incorrect: this is only valid if the container structure does not change with "
+                "the inputs. Pass strict=False to trace it anyway."
+            )
+        items = list(out.values()) if isinstance(out, dict) else list(out)
         flat: list[Tensor] = []
         specs = []
-        for o in out:
-            f, s = _flatten(o)
+        for o in items:
+            f, s = _flatten(o, strict)
             flat.extend(f)
             specs.append(s)
+        if isinstance(out, dict):
+            return flat, OutputSpec("dict", tuple(specs), tuple(out.keys()))
         return flat, OutputSpec("tuple" if isinstance(out, tuple) else "list", tuple(specs))
     raise TraceError(
-        f"traced functions must return tensors or (nested) tuples/lists of tensors, got {type(out).__name__}"
+        "traced functions must return tensors or (nested) tuples/lists/dicts of tensors, "
+        f"got {type(out).__name__}"
     )
 
 
@@ -126,7 +613,32 @@ class TraceResult:
     module: ModuleOp
     params: dict[str, Tensor]  # dotted name -> the live parameter tensor (bound by reference)
     input_metas: list[TensorMeta]
-    output_spec: OutputSpec
+    output_spec: OutputSpec  # the user's results (the hidden guard results follow them)
+    guards: list[Guard] = field(default_factory=list)
+
+
+class _SizeHook:
+    """Installed as `xjit._tensor._size_hook` while tracing: sizes of traced tensors are traced."""
+
+    def __call__(self, t: Tensor, dim: int | None) -> Any:
+        rec = _dispatch.current_recorder()
+        if isinstance(rec, _Recorder):
+            return rec.size(t, dim)
+        shape = t._a.shape
+        return Size(shape) if dim is None else shape[normalize_dim(dim, len(shape))]
+
+    def frozen(self, t: Tensor, dim: int, how: str) -> int:
+        """`t.size(dim)` as a Python int (`len(t)`): frozen, warned and guarded if traced."""
+        n = self(t, dim)
+        return n._freeze(how) if type(n) is TracedInt else n  # type: ignore[no-any-return]
+
+    def freeze(self, t: Tensor, how: str, value: Any) -> None:
+        rec = _dispatch.current_recorder()
+        if isinstance(rec, _Recorder):
+            rec.freeze_tensor(t, how, value)
+
+
+_HOOK = _SizeHook()
 
 
 def trace_function(
@@ -135,24 +647,44 @@ def trace_function(
     named_tensors: dict[str, Tensor],
     func_name: str = "forward",
     modules: dict[int, str] | None = None,
+    arg_names: Sequence[str] | None = None,
+    call: Callable[[list[Tensor]], Any] | None = None,
+    strict: bool = True,
 ) -> TraceResult:
+    """Trace `fn` on the flat tensors `example_inputs` (`call(inputs)` calls `fn` with them in
+    the user's structure; default `fn(*inputs)`)."""
     for i, x in enumerate(example_inputs):
         if not isinstance(x, Tensor):
             raise TraceError(f"example input {i} is a {type(x).__name__}; trace takes tensors")
-    metas = [meta_of(x) for x in example_inputs]
-    block = Block(arg_types=[vtensor_type(m) for m in metas])
     params = {id(t): (name, t) for name, t in named_tensors.items()}
+    # An input that is also a parameter, or given twice, is still its own argument: trace a
+    # copy, so that `self.p + y` traced on `y = self.p` does not become `y + y`.
+    inputs: list[Tensor] = []
+    seen: set[int] = set()
+    for x in example_inputs:
+        if id(x) in params or id(x) in seen:
+            x = Tensor(x._a.copy())
+        seen.add(id(x))
+        inputs.append(x)
+    metas = [meta_of(x) for x in inputs]
+    block = Block(arg_types=[vtensor_type(m) for m in metas])
     rec = _Recorder(block, params)
     rec.modules = dict(modules or {})
-    for x, arg in zip(example_inputs, block.args, strict=True):
+    names = list(arg_names or [f"argument_{i}" for i in range(len(inputs))])
+    for i, (x, arg) in enumerate(zip(inputs, block.args, strict=True)):
         rec.bind(x, arg)
+        rec.inputs[id(x)] = (i, names[i] if i < len(names) else f"argument_{i}")
     _dispatch.push_recorder(rec)
+    saved = _tensor_mod._size_hook
+    _tensor_mod._size_hook = _HOOK
     try:
-        out = fn(*example_inputs)
+        out = call(inputs) if call is not None else fn(*inputs)
+        flat, spec = _flatten(out, strict)
+        results = [rec.value_of(t) for t in flat]
     finally:
+        _tensor_mod._size_hook = saved
         _dispatch.pop_recorder()
-    flat, spec = _flatten(out)
-    results = [rec.value_of(t) for t in flat]
+    results += rec.guard_values
     block.add_op(func.ReturnOp(*results))
     fop = func.FuncOp(
         func_name,
@@ -169,4 +701,4 @@ def trace_function(
         rec.used_params.update(rec.mc.params)
     module = ModuleOp([*slots, fop, *extra])
     module.verify()
-    return TraceResult(module, dict(rec.used_params), metas, spec)
+    return TraceResult(module, dict(rec.used_params), metas, spec, rec.guards)

@@ -166,3 +166,32 @@ def test_compiling_restores_the_garbage_collector_state() -> None:
         assert not gc.isenabled()  # a user's choice is left as it was
     finally:
         gc.enable()
+
+
+def test_mycell_trace_freezes_nothing() -> None:
+    # A trace that freezes no value warns nothing and has no guards: its calls take the same
+    # specialised path (fastcall.py) as before guards existed.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        traced = torch.jit.trace(MyCell(), (torch.rand(3, 4), torch.rand(3, 4)))
+    assert traced.guards == [] and traced.forward.plain
+    assert hasattr(traced.__dict__["_call"], "__xjit_source__")
+
+
+def test_traced_size_of_an_intermediate_is_a_hidden_guard() -> None:
+    # Sizes of tensors computed in the graph have no Python expression over the inputs: a
+    # frozen one is returned by the graph and checked after the call.
+    def f(x):
+        y = x.sum(1)
+        return x * int(y.size(0))
+
+    with pytest.warns(torch.jit.TracerWarning, match="y|tensor.size"):
+        traced = torch.jit.trace(f, (torch.ones(3, 2),))
+    (g,) = traced.guards
+    assert g.expr is None and g.expected == 3
+    x = torch.randn(3, 2)
+    np.testing.assert_allclose(traced(x).numpy(), x.numpy() * 3, rtol=1e-6)
+    with pytest.raises(torch.jit.TraceGuardError, match=r"test_trace\.py:\d+"):
+        traced(torch.randn(5, 2))

@@ -19,7 +19,7 @@ def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
     for d in size:
         if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0:
             raise TypeError(f"size must be a sequence of non-negative ints, got {size!r}")
-    return tuple(int(d) for d in size)
+    return tuple(d if isinstance(d, int) else int(d) for d in size)  # keeps traced sizes
 
 
 def _dt(dtype: _t.DType | None) -> np.dtype:

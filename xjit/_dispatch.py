@@ -135,11 +135,20 @@ def resolve(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[OpD
     )
 
 
+# The tracer's traced int (frontends/trace.py TracedInt): eager ops get its value.
+traced_int: type | None = None
+
+
 def _unwrap(v: Any) -> Any:
     if isinstance(v, Tensor):
         return v._a
-    if isinstance(v, (list, tuple)) and v and isinstance(v[0], Tensor):
-        return [x._a for x in v]
+    if isinstance(v, (list, tuple)) and v:
+        if isinstance(v[0], Tensor):
+            return [x._a for x in v]
+        if traced_int is not None and any(type(x) is traced_int for x in v):
+            return [x.value if type(x) is traced_int else x for x in v]
+    if type(v) is traced_int:
+        return v.value
     return v
 
 

@@ -36,6 +36,11 @@ def _fmt(a: np.ndarray) -> str:
     return np.array2string(a, separator=", ", prefix="tensor(", **opts)
 
 
+# Set while tracing (frontends/trace.py): sizes of traced tensors become traced ints, and
+# tensors converted to Python values become guards of the trace. None in eager mode.
+_size_hook: Any = None
+
+
 class Tensor:
     __slots__ = ("_a", "__weakref__")
     _a: np.ndarray
@@ -46,9 +51,13 @@ class Tensor:
     # -- inspection ---------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
+        if _size_hook is not None:
+            return _size_hook(self, None)  # type: ignore[no-any-return]
         return Size(self._a.shape)
 
     def size(self, dim: int | None = None) -> Any:
+        if _size_hook is not None:
+            return _size_hook(self, dim)
         if dim is None:
             return Size(self._a.shape)
         return self._a.shape[_t.normalize_dim(dim, self._a.ndim)]
@@ -59,6 +68,11 @@ class Tensor:
     ndim = property(dim)
 
     def numel(self) -> int:
+        if _size_hook is not None and self._a.ndim:
+            n = _size_hook(self, 0)
+            for d in range(1, self._a.ndim):
+                n = n * _size_hook(self, d)
+            return n  # type: ignore[no-any-return]
         return int(self._a.size)
 
     @property
@@ -66,19 +80,28 @@ class Tensor:
         return _t.from_numpy_dtype(self._a.dtype)
 
     def numpy(self) -> np.ndarray:
+        if _size_hook is not None:  # tracing: the data leaves the trace (a guard checks it)
+            return _warn_if_tracing("numpy()", self, self._a)  # type: ignore[no-any-return]
         return self._a
 
     def item(self) -> Any:
-        _warn_if_tracing("item()")
-        return self._a.item()
+        return _warn_if_tracing("item()", self, self._a.item())
 
     def tolist(self) -> Any:
-        return self._a.tolist()
+        return _warn_if_tracing("tolist()", self, self._a.tolist())
 
     def __len__(self) -> int:
         if self._a.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
+        if _size_hook is not None:  # len() must return an int: a traced size is frozen
+            return _size_hook.frozen(self, 0, "len()")  # type: ignore[no-any-return]
         return self._a.shape[0]
+
+    def __iter__(self) -> Any:
+        # x[0], x[1], ... up to len(x): a trace unrolls it, so len() is guarded (frontends/trace.py)
+        if self._a.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
 
     def __repr__(self) -> str:
         a = self._a
@@ -91,21 +114,19 @@ class Tensor:
         return f"tensor({_fmt(a)}{suffix})"
 
     def __bool__(self) -> bool:
-        _warn_if_tracing("bool()")
         if self._a.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._a)
+        return _warn_if_tracing("bool()", self, bool(self._a))  # type: ignore[no-any-return]
 
     def __float__(self) -> float:
-        _warn_if_tracing("float()")
-        return float(self._a)
+        return _warn_if_tracing("float()", self, float(self._a))  # type: ignore[no-any-return]
 
     def __int__(self) -> int:
-        _warn_if_tracing("int()")
-        return int(self._a)
+        return _warn_if_tracing("int()", self, int(self._a))  # type: ignore[no-any-return]
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._a if dtype is None else self._a.astype(dtype)
+        a = self._a if _size_hook is None else _warn_if_tracing("numpy()", self, self._a)
+        return a if dtype is None else a.astype(dtype)
 
     # -- ops: every one goes through the registry, so tracing sees it ---------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -401,16 +422,17 @@ def _sizes(size: tuple[Any, ...]) -> list[Any]:
 
 
 def _dispatch_recording() -> bool:
-    from xjit import _dispatch
-
     return _dispatch.current_recorder() is not None
 
 
-def _warn_if_tracing(what: str) -> None:
+def _warn_if_tracing(what: str, t: Tensor, value: Any) -> Any:
     """Converting a traced tensor to a Python value freezes it into the trace: warn, pointing at
-    the user's line (the first frame outside xjit)."""
+    the user's line (the first frame outside xjit), and record a guard (docs/frontends.md).
+    Returns `value`."""
     if _dispatch.current_recorder() is None:
-        return
+        return value
+    if _size_hook is not None:
+        _size_hook.freeze(t, what, value)
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     frame = sys._getframe(1)
@@ -419,17 +441,19 @@ def _warn_if_tracing(what: str) -> None:
     ):
         frame = frame.f_back  # type: ignore[assignment]
     if frame is None:
-        return
+        return value
     warnings.warn_explicit(
         f"Converting a tensor to a Python value ({what}) while tracing: the trace records the "
-        "value it had for the example inputs and will not generalise to other inputs "
-        "(Python control flow on it is frozen; use xjit.jit.script to keep it)",
+        "value it had for the example inputs (Python control flow on it is frozen; a guard "
+        "raises TraceGuardError on inputs that give another value; use xjit.jit.script to "
+        "keep it)",
         TracerWarning,
         frame.f_code.co_filename,
         frame.f_lineno,
         module=frame.f_globals.get("__name__"),
         registry=frame.f_globals.setdefault("__warningregistry__", {}),
     )
+    return value
 
 
 _call = _dispatch.call

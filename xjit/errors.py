@@ -55,3 +55,15 @@ class FrontendError(Exception):
         if loc is not None and (ex := loc.excerpt()):
             note += "\n" + ex
         return FrontendError(self.message, self.loc, (*self.chain, note))
+
+
+class TraceGuardError(RuntimeError):
+    """A traced function was called on inputs for which a value the trace froze (Python control
+    flow on a tensor, a size used as a Python int) differs: the trace would compute something
+    other than the Python code. Names the source line; `trace(..., guard_fallback="eager")` runs
+    such calls eagerly instead."""
+
+    def __init__(self, message: str, file: str = "", line: int = 0) -> None:
+        self.file = file
+        self.line = line
+        super().__init__(message)

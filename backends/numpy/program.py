@@ -50,7 +50,7 @@ def _initial_values(module: ModuleOp) -> dict[str, np.ndarray]:
             shape = tuple(d for d in memref_shape(t))  # globals are statically shaped
             arr = np.array(values, dtype=np_dtype(t.element_type))
             out[op.sym_name.data] = (
-                np.broadcast_to(arr.reshape(()), shape) if arr.size == 1 else arr.reshape(shape)
+                arr.reshape(shape) if arr.size == np.prod(shape) else np.broadcast_to(arr, shape)
             )  # type: ignore[arg-type]
     return out
 

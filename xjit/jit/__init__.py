@@ -1,8 +1,8 @@
 """`xjit.jit`: compile models by tracing (`trace`) them, `save`/`load` them as
 `.xjit` archives (docs/archive.md); see docs/architecture.md."""
 
-from xjit.errors import FrontendError
-from xjit.jit.api import TracedModule, TracerWarning, trace
+from xjit.errors import FrontendError, TraceGuardError
+from xjit.jit.api import TracedFunction, TracedModule, TracerWarning, trace, trace_module
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
 from xjit.jit.script_api import (
@@ -25,6 +25,8 @@ __all__ = [
     "ScriptFunction",
     "ScriptModule",
     "script",
+    "TraceGuardError",
+    "TracedFunction",
     "TracedModule",
     "TracerWarning",
     "Final",
@@ -36,4 +38,5 @@ __all__ = [
     "load",
     "save",
     "trace",
+    "trace_module",
 ]

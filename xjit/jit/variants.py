@@ -163,5 +163,21 @@ def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True
     f = next(o for o in module.ops if isinstance(o, func.FuncOp) and o.sym_name.data == entry)
     erase_shapes(f)
     refine_function(f, strict=strict)
+    # Sizes computed in the graph (a trace's `x.size(0)`, recorded as `aten.size.int`) fold only
+    # once refinement knows the shapes they read: fold, refine again, until none is left to fold.
+    n = _scalar_ops(f)
+    while n:
+        get_pass("canonicalize")().apply(make_context(), module)
+        refine_function(f, strict=strict)
+        n, prev = _scalar_ops(f), n
+        if n >= prev:
+            break
     module.verify()
     return module
+
+
+def _scalar_ops(f: Any) -> int:
+    """How many scalar ops (`aten.size.int`, int arithmetic, ...) `f` computes."""
+    from xjit.dialects import torch as td
+
+    return sum(1 for o in f.walk() if isinstance(o, td.AtenOp) and o.OPDEF.attrs.get("scalar"))
