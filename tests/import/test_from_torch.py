@@ -4,6 +4,7 @@ itself on two input sets each, then saved and run in a subprocess where `import 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -393,3 +394,29 @@ def test_import_xjit_does_not_import_torch() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_run_time_sizes_become_a_list_construct() -> None:
+    """A size list holding a symbolic dim (`torch.zeros(x.size(0), 3)`) is emitted by the IR
+    builder as a `torch.prim.ListConstruct` of the run-time size and a constant (it used to be
+    a TypeError/ShapeError inside the builder's shape-rule call)."""
+    from xjit.frontends.torch_export import import_program
+
+    class Zeros(torch.nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.size(0), 3)
+
+    batch = torch.export.Dim("batch", min=2, max=64)
+    ep = torch.export.export(Zeros(), (torch.randn(4, 8),), dynamic_shapes=({0: batch},))
+    module = import_program(ep).module
+    module.verify()
+    text = str(module)
+    size = re.search(r"(%\S+) = torch.aten.size.int %x, %\S+ ", text)
+    assert size is not None, text
+    lst = re.search(
+        rf"(%\S+) = torch.prim.ListConstruct {re.escape(size.group(1))}, %int3 "
+        r": \(!torch.int, !torch.int\) -> !torch.list<int>",
+        text,
+    )
+    assert lst is not None, text
+    assert re.search(rf"torch.aten.full {re.escape(lst.group(1))}, ", text), text
