@@ -3,6 +3,7 @@ itself on two input sets each, then saved and run in a subprocess where `import 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -420,3 +421,35 @@ def test_run_time_sizes_become_a_list_construct() -> None:
     )
     assert lst is not None, text
     assert re.search(rf"torch.aten.full {re.escape(lst.group(1))}, ", text), text
+
+
+class _StringIOScale(torch.nn.Module):
+    """TorchDynamo (strict export) cannot trace `io.StringIO` methods; non-strict export runs
+    them as plain Python: the scale is a constant 3."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        s = io.StringIO()
+        s.write("abc")
+        return self.lin(x) * len(s.getvalue())
+
+
+def test_strict_export_failure_falls_back_to_non_strict(tmp_path: Path) -> None:
+    torch.manual_seed(11)
+    model = _StringIOScale().eval()
+    x = torch.randn(3, 4)
+    with pytest.raises(Exception, match="Unsupported"):  # the premise: strict export refuses it
+        torch.export.export(model, (x,), strict=True)
+    _check_model(model, [(x,), (torch.randn(3, 4),)], tmp_path)
+
+
+def test_both_exports_failing_names_both_errors() -> None:
+    class DataDependent(torch.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.sum().item() > 0 else x  # control flow on a tensor's value
+
+    with pytest.raises(TorchImportError, match=r"torch.export failed \(strict: .*; non-strict: "):
+        xjit.from_torch(DataDependent(), (torch.randn(3, 4),))
