@@ -249,3 +249,15 @@ def test_hostile_input_records_are_refused(tmp_path: Path, case: str) -> None:
     entries["manifest.json"] = json.dumps(man).encode()
     with pytest.raises(ArchiveError, match=message):
         xjit.jit.load(_write(tmp_path / "bad.xjit", entries))
+
+
+def test_xjit_run_says_where_each_flat_input_goes(tmp_path: Path) -> None:
+    torch.manual_seed(4)
+    x, h = torch.randn(2, 4), torch.randn(2, 4)
+    xjit.from_torch(Structured().eval(), (x, {"h": h})).save(tmp_path / "s.xjit")
+    proc = _xjit_run(tmp_path / "s.xjit", tmp_path, (2, 4))
+    assert proc.returncode == 1
+    assert (
+        "forward() expected 2 arguments, the tensors of the model's inputs in order "
+        "(x = args[0], state_h = args[1]['h']), got 1 (pass one --input per argument)"
+    ) in proc.stderr, proc.stderr

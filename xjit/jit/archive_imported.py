@@ -108,7 +108,15 @@ class ImportedFunction(CompiledFunction):
         self.dim_constraints = tuple(dim_constraints)
 
     def __call__(self, *args: Any) -> Any:
-        if self.dim_constraints and len(args) == len(self.arg_names):
+        if len(args) != len(self.arg_names):  # say where each flat input goes (xjit-run)
+            where = ", ".join(
+                f"{n} = {p}" for n, p in zip(self.arg_names, leaf_paths(self.input_spec))
+            )
+            raise ArgumentError(
+                f"{self.name}() expected {len(self.arg_names)} arguments, the tensors of the "
+                f"model's inputs in order ({where}), got {len(args)}"
+            )
+        if self.dim_constraints:
             shapes = [getattr(a, "shape", None) for a in args]
             ranks = [len(m.shape) if m.shape is not None else None for m in self.input_metas]
             # Wrong kinds or ranks: the compiled function's own checks say so.
@@ -152,3 +160,20 @@ def flatten_input(spec: Any, v: Any, where: str, out: list[Tensor], name: str = 
             )
         for i, (c, x) in enumerate(zip(spec.children, v, strict=True)):
             flatten_input(c, x, f"{where}[{i}]", out, name)
+
+
+def leaf_paths(spec: Any, where: str = "") -> list[str]:
+    """Where each tensor of the `(args, kwargs)` structure sits: `args[0]`, `args[1]['h']`."""
+    if not where:  # the root: (args, kwargs)
+        args, kwargs = spec.children
+        return leaf_paths(args, "args") + leaf_paths(kwargs, "kwargs")
+    if spec.kind == "tensor":
+        return [where]
+    if spec.kind == "none":
+        return []
+    keys = spec.keys if spec.kind == "dict" else range(len(spec.children))
+    return [
+        p
+        for k, c in zip(keys, spec.children, strict=True)
+        for p in leaf_paths(c, f"{where}[{k!r}]")
+    ]
