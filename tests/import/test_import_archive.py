@@ -132,6 +132,8 @@ def test_archive_of_structured_inputs_is_called_like_the_model(tmp_path: Path) -
     m = xjit.from_torch(model, (x, {"h": h}))
     m.save(tmp_path / "s.xjit")
     loaded = xjit.jit.load(tmp_path / "s.xjit")
+    loaded.save(tmp_path / "again.xjit")  # what load returned saves to the same bytes
+    assert (tmp_path / "again.xjit").read_bytes() == (tmp_path / "s.xjit").read_bytes()
     x2, h2 = torch.randn(2, 4), torch.randn(2, 4)
     with torch.no_grad():
         want = [v for v in torch.utils._pytree.tree_leaves(model(x2, {"h": h2})) if v is not None]
