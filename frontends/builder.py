@@ -116,12 +116,10 @@ class TorchBuilder:
         operands = [self.operand(a, v) for a, v in zip(opdef.schema.args, args, strict=True)]
         metas = [td._meta_or_const(o) for o in operands]
         # Python constants are known even when materialised: give the rule the real values.
+        # (A list holding run-time values, e.g. sizes read from a `?` dim, stays UNKNOWN: it is
+        # a `torch.prim.ListConstruct` of those values.)
         metas = [
-            v
-            if not isinstance(m, TensorMeta)
-            and m is UNKNOWN
-            and not isinstance(v, (SSAValue, IRValue))
-            else m
+            v if m is UNKNOWN and _is_python_const(v) else m
             for m, v in zip(metas, args, strict=True)
         ]
         out = opdef.shape(*metas)
@@ -130,6 +128,15 @@ class TorchBuilder:
         op = cls.create(operands=operands, result_types=[result_type(m) for m in outs])
         self.insert(op)
         return tuple(op.results)
+
+
+def _is_python_const(v: Any) -> bool:
+    """`v` holds no SSA value at any depth (lists and tuples included)."""
+    if isinstance(v, (SSAValue, IRValue)):
+        return False
+    if isinstance(v, (list, tuple)):
+        return all(_is_python_const(x) for x in v)
+    return True
 
 
 class IRTorch:

@@ -8,7 +8,8 @@ the tracer's IR builder (frontends/builder.py). Every ATen op maps onto an op of
 written against `import xjit as torch`. The mapping tables live in frontends/torch_export_ops.py.
 
 Parameters, buffers and lifted constants become `torch.global_slot`s holding numpy copies; the
-result is an `ImportedModule` whose `forward` is a normal `CompiledFunction`, so it saves as a
+result is an `ImportedModule` whose `forward` is an `ImportedFunction` (a `CompiledFunction`
+that takes the exported input structure and checks the symbolic dims), so it saves as a
 `.xjit` archive that loads and runs without PyTorch.
 
 torch is imported only inside the functions that need it: `import xjit` and `xjit.from_torch`
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
 
     from xjit.frontends.signature import OutputSpec
-    from xjit.jit.compiled import CompiledFunction
+    from xjit.jit.archive_imported import ImportedFunction
 
 
 class TorchImportError(RuntimeError):
@@ -167,21 +168,13 @@ class ImportedModule(_Submodule):
     """A PyTorch model imported through `torch.export`: `forward` is compiled; calls take the
     exported signature's (nested) structure, xjit Tensors or numpy arrays."""
 
-    def __init__(
-        self,
-        type_name: str,
-        forward: CompiledFunction,
-        input_spec: OutputSpec,
-        dim_constraints: Sequence[tuple[str, list[tuple[int, int]], int | None, int | None]] = (),
-    ) -> None:
+    def __init__(self, type_name: str, forward: ImportedFunction) -> None:
         super().__init__(type_name)
         object.__setattr__(self, "_compiled_forward", forward)
-        object.__setattr__(self, "_input_spec", input_spec)
-        object.__setattr__(self, "_dim_constraints", tuple(dim_constraints))
         self.training = False
 
     @property
-    def forward(self) -> CompiledFunction:  # type: ignore[override]
+    def forward(self) -> ImportedFunction:  # type: ignore[override]
         return self.__dict__["_compiled_forward"]
 
     @property
@@ -193,88 +186,42 @@ class ImportedModule(_Submodule):
         return self.forward.code
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        flat: list[Tensor] = []
-        _flatten_input(self.__dict__["_input_spec"], (args, kwargs), "inputs", flat)
-        self._check_dims(flat)
-        return self.forward(*flat)
-
-    def _check_dims(self, flat: list[Tensor]) -> None:
-        """What torch.export guards on symbolic dims: one value per symbol, within its range
-        (the compiled code only sees `?` dims)."""
-        from xjit.jit.compiled import ArgumentError
-
-        names = self.forward.arg_names
-        for sym, occ, lo, hi in self.__dict__["_dim_constraints"]:
-            sizes = [(i, d, flat[i].shape[d]) for i, d in occ if d < flat[i].dim()]
-            if not sizes:
-                continue
-            i0, d0, v = sizes[0]
-            for i, d, w in sizes[1:]:
-                if w != v:
-                    raise ArgumentError(
-                        f"forward() input '{names[i0]}' dim {d0} ({v}) and input '{names[i]}' "
-                        f"dim {d} ({w}) must be equal: both are the symbolic dim {sym}"
-                    )
-            if (lo is not None and v < lo) or (hi is not None and v > hi):
-                raise ArgumentError(
-                    f"forward() input '{names[i0]}' dim {d0} is {v}, outside the range "
-                    f"[{lo}, {hi}] of its symbolic dim {sym} (dynamic_shapes)"
-                )
+        return self.forward.call_structured(*args, **kwargs)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Save as an `.xjit` archive (docs/archive.md); its `forward` takes the flat tensors."""
+        """Save as an `.xjit` archive (docs/archive.md): the loaded module takes the same
+        input structure and checks the same symbolic dims."""
         from xjit.jit.archive import save
 
         save(self, path)
 
 
-def _flatten_input(spec: OutputSpec, v: Any, where: str, out: list[Tensor]) -> None:
-    """Check `v` against the exported input structure and append its tensors to `out`."""
-    from xjit.jit.compiled import ArgumentError
-
-    kind = spec.kind
-    if kind == "tensor":
-        if isinstance(v, np.ndarray):
-            v = Tensor(v)
-        if not isinstance(v, Tensor):
-            raise ArgumentError(f"forward() {where} must be a Tensor, got {type(v).__name__}")
-        out.append(v)
-    elif kind == "none":
-        if v is not None:
-            raise ArgumentError(f"forward() {where} must be None, got {type(v).__name__}")
-    elif kind == "dict":
-        keys = spec.keys
-        if not isinstance(v, dict) or set(v) != set(keys):
-            got = sorted(v) if isinstance(v, dict) else type(v).__name__
-            raise ArgumentError(
-                f"forward() {where} must be a dict with keys {list(keys)}, got {got}"
-            )
-        for k, c in zip(keys, spec.children, strict=True):
-            _flatten_input(c, v[k], f"{where}[{k!r}]", out)
-    else:
-        if not isinstance(v, (tuple, list)) or len(v) != len(spec.children):
-            n = len(v) if isinstance(v, (tuple, list)) else type(v).__name__
-            raise ArgumentError(
-                f"forward() {where} must be a {kind} of {len(spec.children)} items, got {n}"
-            )
-        for i, (c, x) in enumerate(zip(spec.children, v, strict=True)):
-            _flatten_input(c, x, f"{where}[{i}]", out)
-
-
 def _build_module(res: ImportResult, root_type: str) -> ImportedModule:
-    from xjit.jit.compiled import CompiledFunction
+    from xjit.jit.archive_imported import DimConstraint, ImportedFunction
     from xjit.nn.module import Parameter
 
     tensors = {name: Tensor(np.ascontiguousarray(a)) for name, a in res.params.items()}
     fop = next(op for op in res.module.ops if op.name == "func.func")
     metas = [t.meta for t in fop.function_type.inputs.data]  # type: ignore[attr-defined]
+    constraints = tuple(
+        DimConstraint(sym, tuple(occ), lo, hi) for sym, occ, lo, hi in res.dim_constraints
+    )
     try:
-        cf = CompiledFunction(res.module, tensors, metas, res.arg_names, res.output_spec, "forward")
+        cf = ImportedFunction(
+            res.module,
+            tensors,
+            metas,
+            res.arg_names,
+            res.output_spec,
+            "forward",
+            input_spec=res.input_spec,
+            dim_constraints=constraints,
+        )
     except Exception as e:  # a lowering that does not handle this use of an op (yet)
         raise TorchImportError(
             f"the imported program does not compile: {type(e).__name__}: {e}"
         ) from e
-    root = ImportedModule(root_type, cf, res.input_spec, res.dim_constraints)
+    root = ImportedModule(root_type, cf)
     for name, t in tensors.items():
         *path, attr = name.split(".")
         owner: Module = root

@@ -249,10 +249,7 @@ class GraphImporter:
         if isinstance(v, torch.fx.Node):
             return self._value(v)
         if isinstance(v, (list, tuple)):
-            items = [self._convert(x) for x in v]
-            if any(isinstance(x, SSAValue) and not _is_tensor(x) for x in items):
-                return self.b.constant(items)  # sizes known at run time: a ListConstruct
-            return items
+            return [self._convert(x) for x in v]  # run-time sizes: the builder makes a list
         if isinstance(v, torch.dtype):
             return self.dtypes[v]
         if isinstance(v, (torch.memory_format, torch.layout, torch.device)):

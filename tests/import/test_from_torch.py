@@ -3,7 +3,9 @@ itself on two input sets each, then saved and run in a subprocess where `import 
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,13 +36,23 @@ from xjit.frontends.torch_export import TorchImportError
 
 MODELS_FILE = str(Path(__file__).with_name("import_models.py"))
 
-# Loads an archive with torch made unimportable, runs it on each saved input set (flat
-# tensors, in the exported order), and writes the flat outputs and their structure.
+# Loads an archive with torch made unimportable, runs it on each saved input set (called with
+# the model's own nested input structure, rebuilt from `tree`), and writes the flat outputs
+# and their structure.
 _TORCH_FREE_RUNNER = r"""
 import json, sys
 sys.modules["torch"] = None  # `import torch` now raises ImportError
 import numpy as np
 import xjit
+
+def build(tree, data):
+    if isinstance(tree, int):
+        return xjit.from_numpy(data[f"a{tree}"])
+    kind, items = tree
+    if kind == "dict":
+        return {k: build(v, data) for k, v in items}
+    seq = [build(v, data) for v in items]
+    return tuple(seq) if kind == "tuple" else seq
 
 def flat(v, out):
     if v is None:
@@ -58,7 +70,8 @@ m = xjit.jit.load(archive)
 structures = []
 for s in range(n_sets):
     data = np.load(f"{prefix}{s}.npz")
-    args = [xjit.from_numpy(data[f"a{i}"]) for i in range(len(data.files))]
+    with open(f"{prefix}{s}.tree.json") as f:
+        args = build(json.load(f), data)
     outs = []
     structures.append(flat(m(*args), outs))
     np.savez(f"{prefix}{s}.out.npz", *outs)
@@ -94,6 +107,16 @@ def _flat_inputs(args: Any) -> list[np.ndarray]:
     return [t.numpy() for t in leaves]
 
 
+def _tree(v: Any, counter: list[int]) -> Any:
+    """The nesting of `v` as JSON, leaves numbered in pytree order (what _flat_inputs saves)."""
+    if isinstance(v, dict):
+        return ["dict", [[k, _tree(x, counter)] for k, x in v.items()]]
+    if isinstance(v, (tuple, list)):
+        return ["tuple" if isinstance(v, tuple) else "list", [_tree(x, counter) for x in v]]
+    counter[0] += 1
+    return counter[0] - 1
+
+
 def _check_model(
     model: torch.nn.Module,
     input_sets: list[tuple[Any, ...]],
@@ -119,6 +142,7 @@ def _check_model(
     prefix = str(tmp_path / "set")
     for s, args in enumerate(input_sets):
         np.savez(f"{prefix}{s}.npz", **{f"a{i}": a for i, a in enumerate(_flat_inputs(args))})
+        Path(f"{prefix}{s}.tree.json").write_text(json.dumps(_tree(args, [0])))
     proc = subprocess.run(
         [sys.executable, "-c", _TORCH_FREE_RUNNER, str(archive), str(len(input_sets)), prefix],
         capture_output=True,
@@ -191,9 +215,9 @@ def test_symbolic_dims_are_guarded_as_torch_export_does() -> None:
     x, y = np.ones((5, 4), np.float32), np.full((5, 4), 2, np.float32)
     np.testing.assert_array_equal(m(x, y).numpy(), x + y)
     # numpy would broadcast a batch of 1 silently; torch.export's guard refuses it
-    with pytest.raises(xjit.jit.ArgumentError, match=r"input 'x' dim 0 \(5\) and input 'y' dim 0 "):
+    with pytest.raises(xjit.jit.ArgumentError, match=r"input 'y' dim 0 is 1, expected 5: .*'x'"):
         m(x, y[:1])
-    with pytest.raises(xjit.jit.ArgumentError, match=r"dim 0 is 11, outside the range \[2, 10\]"):
+    with pytest.raises(xjit.jit.ArgumentError, match=r"dim 0 is 11, expected a size in \[2, 10\]"):
         m(np.ones((11, 4), np.float32), np.ones((11, 4), np.float32))
 
 
@@ -371,3 +395,61 @@ def test_import_xjit_does_not_import_torch() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+
+
+def test_run_time_sizes_become_a_list_construct() -> None:
+    """A size list holding a symbolic dim (`torch.zeros(x.size(0), 3)`) is emitted by the IR
+    builder as a `torch.prim.ListConstruct` of the run-time size and a constant (it used to be
+    a TypeError/ShapeError inside the builder's shape-rule call)."""
+    from xjit.frontends.torch_export import import_program
+
+    class Zeros(torch.nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.size(0), 3)
+
+    batch = torch.export.Dim("batch", min=2, max=64)
+    ep = torch.export.export(Zeros(), (torch.randn(4, 8),), dynamic_shapes=({0: batch},))
+    module = import_program(ep).module
+    module.verify()
+    text = str(module)
+    size = re.search(r"(%\S+) = torch.aten.size.int %x, %\S+ ", text)
+    assert size is not None, text
+    lst = re.search(
+        rf"(%\S+) = torch.prim.ListConstruct {re.escape(size.group(1))}, %int3 "
+        r": \(!torch.int, !torch.int\) -> !torch.list<int>",
+        text,
+    )
+    assert lst is not None, text
+    assert re.search(rf"torch.aten.full {re.escape(lst.group(1))}, ", text), text
+
+
+class _StringIOScale(torch.nn.Module):
+    """TorchDynamo (strict export) cannot trace `io.StringIO` methods; non-strict export runs
+    them as plain Python: the scale is a constant 3."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = torch.nn.Linear(4, 2)
+
+    def forward(self, x):
+        s = io.StringIO()
+        s.write("abc")
+        return self.lin(x) * len(s.getvalue())
+
+
+def test_strict_export_failure_falls_back_to_non_strict(tmp_path: Path) -> None:
+    torch.manual_seed(11)
+    model = _StringIOScale().eval()
+    x = torch.randn(3, 4)
+    with pytest.raises(Exception, match="Unsupported"):  # the premise: strict export refuses it
+        torch.export.export(model, (x,), strict=True)
+    _check_model(model, [(x,), (torch.randn(3, 4),)], tmp_path)
+
+
+def test_both_exports_failing_names_both_errors() -> None:
+    class DataDependent(torch.nn.Module):
+        def forward(self, x):
+            return x * 2 if x.sum().item() > 0 else x  # control flow on a tensor's value
+
+    with pytest.raises(TorchImportError, match=r"torch.export failed \(strict: .*; non-strict: "):
+        xjit.from_torch(DataDependent(), (torch.randn(3, 4),))

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
 
 FORMAT = "xjit-archive"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 1: traced modules only (no kinds, slot keys = slot names)
+FORMAT_VERSION = 3  # written only by archives that need it (an imported program); else 2
+# 1: traced modules only (no kinds, slot keys = slot names); 3: input structure and symbolic-dim
+# checks of imported programs (a version-2 reader would ignore them and run unchecked).
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 IR_ENTRY = "model.mlir"
 TENSOR_DIR = "tensors/"
@@ -211,24 +213,28 @@ def _spec_to_py(spec: Any) -> dict[str, Any]:
     return d
 
 
-def _spec_from_py(d: Any, depth: int = 0) -> Any:
+def _spec_from_py(d: Any, depth: int = 0, what: str = "output structure") -> Any:
     kinds = ("tensor", "tuple", "list", "dict", "none")
+    bad = ArchiveError(f"manifest: malformed {what}")
     if depth > 100 or not isinstance(d, dict) or d.get("kind") not in kinds:
-        raise ArchiveError("manifest: malformed output structure")
+        raise bad
     if d["kind"] in ("tensor", "none"):
         if set(d) != {"kind"}:
-            raise ArchiveError("manifest: malformed output structure")
+            raise bad
         return OutputSpec(d["kind"])
     fields = {"kind", "children", "keys"} if d["kind"] == "dict" else {"kind", "children"}
     if set(d) != fields or not isinstance(d["children"], list):
-        raise ArchiveError("manifest: malformed output structure")
-    keys = tuple(d.get("keys", ()))
+        raise bad
+    keys = d.get("keys", [])
     if d["kind"] == "dict" and (
-        len(keys) != len(d["children"]) or not all(isinstance(k, str) for k in keys)
+        not isinstance(keys, list)
+        or len(keys) != len(d["children"])
+        or not all(isinstance(k, str) for k in keys)
+        or len(set(keys)) != len(keys)
     ):
-        raise ArchiveError("manifest: malformed output structure")
-    children = tuple(_spec_from_py(c, depth + 1) for c in d["children"])
-    return OutputSpec(d["kind"], children, keys)
+        raise bad
+    children = tuple(_spec_from_py(c, depth + 1, what) for c in d["children"])
+    return OutputSpec(d["kind"], children, tuple(keys))
 
 
 def _spec_leaves(spec: Any) -> int:

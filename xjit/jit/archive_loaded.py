@@ -40,8 +40,13 @@ class LoadedModule(Module):
             raise AttributeError(f"{self._get_name()} was saved without a forward method")
         return self._method("forward")
 
-    def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fwd = self.forward
+        if hasattr(fwd, "call_structured"):  # an imported program: called like the original
+            return fwd.call_structured(*args, **kwargs)
+        if kwargs:
+            raise TypeError(f"{fwd.name}() takes no keyword arguments")
+        return fwd(*args)
 
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})

@@ -356,8 +356,24 @@ def _compile_method(
     dynamic = sig.get("dynamic_shapes", False)
     if not isinstance(dynamic, bool):
         raise ArchiveError(f"{MANIFEST}: malformed dynamic_shapes of method {qname}")
+    imported = _imported_fields(qname, sig, fop)
     try:
-        cf = CompiledFunction(m, params, metas, arg_names, spec, fop.sym_name.data)
+        if imported is not None:  # an imported program: structured calls, symbolic dims checked
+            from xjit.jit.archive_imported import ImportedFunction
+
+            in_spec, constraints = imported
+            cf = ImportedFunction(
+                m,
+                params,
+                metas,
+                arg_names,
+                spec,
+                fop.sym_name.data,
+                input_spec=in_spec,
+                dim_constraints=constraints,
+            )
+        else:
+            cf = CompiledFunction(m, params, metas, arg_names, spec, fop.sym_name.data)
     except ArchiveError:
         raise
     except Exception as e:
@@ -365,6 +381,38 @@ def _compile_method(
     if dynamic and hasattr(cf, "enable_dynamic_shapes"):  # as the traced original (api.py)
         cf.enable_dynamic_shapes()
     return cf
+
+
+def _imported_fields(qname: str, sig: Any, fop: Any) -> tuple[Any, tuple[Any, ...]] | None:
+    """The input structure and symbolic-dim constraints of an imported program's method,
+    checked against its IR (None for other methods): the structure is `(args, kwargs)` with one
+    tensor leaf per argument, each constraint names existing dims of `?` size."""
+    from xjit.jit.archive_imported import DimConstraint
+
+    if "input_structure" not in sig and "dim_constraints" not in sig:
+        return None
+    what = f"input structure of method {qname}"
+    spec = _spec_from_py(sig.get("input_structure"), what=what)
+    ins = fop.function_type.inputs.data
+    if (
+        spec.kind != "tuple"
+        or [c.kind for c in spec.children] != ["tuple", "dict"]
+        or _spec_leaves(spec) != len(ins)
+    ):
+        raise ArchiveError(f"{MANIFEST}: the {what} disagrees with its IR")
+    raw = sig.get("dim_constraints")
+    if not isinstance(raw, list):
+        raise ArchiveError(f"{MANIFEST}: malformed dim_constraints of method {qname}")
+    shapes = [t.meta.shape for t in ins]
+    ranks = [len(s) if s is not None else None for s in shapes]
+    constraints = tuple(DimConstraint.from_py(d, qname, ranks) for d in raw)
+    for c in constraints:
+        if any(shapes[i][d] is not None for i, d in c.occurrences):  # type: ignore[index]
+            raise ArchiveError(
+                f"{MANIFEST}: dim_constraints of method {qname}: symbolic dim {c.symbol} "
+                "names a dim of static size"
+            )
+    return spec, constraints
 
 
 def _script_graph(
@@ -485,7 +533,8 @@ def _load(path: str | os.PathLike[str]) -> Any:
             if "." in qname:
                 _slot_keys(qname, sig)  # the cheap checks still fail the load
                 _method_slots(qname, method_ir[qname], _slot_keys(qname, sig), arrays)
-                _checked_signature(qname, method_ir[qname], sig, script=False)
+                fop, _, _ = _checked_signature(qname, method_ir[qname], sig, script=False)
+                _imported_fields(qname, sig, fop)
                 compiled[qname] = compile_now
             else:
                 compiled[qname] = compile_now()

@@ -66,6 +66,10 @@ class MethodSpec:
     dynamic_shapes: bool = False  # trace: other shapes compile variants (compiled.py)
     defaults: dict[str, Any] = field(default_factory=dict)
     variants: list[tuple[dict[str, str], MethodSpec]] = field(default_factory=list)
+    # An imported program's forward (archive_imported.ImportedFunction): its (args, kwargs)
+    # structure and the symbolic dims it checks; None/() for every other method.
+    input_spec: Any = None
+    dim_constraints: tuple[Any, ...] = ()
 
     @staticmethod
     def of_compiled(cf: CompiledFunction) -> MethodSpec:
@@ -75,6 +79,8 @@ class MethodSpec:
             list(cf.arg_names),
             cf.output_spec,
             dynamic_shapes=getattr(cf, "_dispatch", None) is not None,
+            input_spec=getattr(cf, "input_spec", None),
+            dim_constraints=tuple(getattr(cf, "dim_constraints", ())),
         )
 
     @staticmethod
@@ -321,6 +327,9 @@ def _method_record(
     }
     if spec.kind == "trace":
         rec["dynamic_shapes"] = spec.dynamic_shapes
+    if spec.input_spec is not None:
+        rec["input_structure"] = _spec_to_py(spec.input_spec)
+        rec["dim_constraints"] = [c.to_py() for c in spec.dim_constraints]
     if spec.kind == "script":
         rec["kind"] = "script"
         rec["defaults"] = {n: _encode_default(n, v) for n, v in sorted(spec.defaults.items())}
@@ -376,7 +385,8 @@ def archive_entries(module: Any) -> dict[str, bytes]:
         tensor_info[key] = {"entry": ename, "shape": list(a.shape), "dtype": a.dtype.name}
     manifest = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        # Checks an older reader would skip silently need a reader that knows them.
+        "format_version": FORMAT_VERSION if _needs_v3(sigs) else 2,
         "xjit_version": _xjit_version(),
         "ir": IR_ENTRY,
         "methods": sigs,
@@ -385,6 +395,10 @@ def archive_entries(module: Any) -> dict[str, bytes]:
     }
     entries[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
     return entries
+
+
+def _needs_v3(sigs: Mapping[str, Any]) -> bool:
+    return any("input_structure" in rec for rec in sigs.values())
 
 
 def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> None:
