@@ -50,6 +50,7 @@ PACKAGE_LAYER = {"xjit": "eager ops"}
 LAZY: dict[str, str] = {
     "xjit": "`xjit.from_torch` loads the torch.export importer (and torch) on first use",
     "xjit.import_cli": "xjit-import --help answers without loading torch",
+    "xjit.jit.imported": "torch loads only when a model is imported",
     "xjit._tensor": "shape_ops registers ops when imported: the op modules load together",
     "xjit.ops.registry": "the op modules load on the first op used, not on `import xjit`",
     "xjit.ops.shape_ops": "lowerings import xDSL helpers only when they run",
@@ -69,11 +70,7 @@ LAZY: dict[str, str] = {
 
 # Known violations being removed by other work, each with the work that removes it. Delete an
 # entry when that work is merged; the test then holds those modules to the rules above.
-PENDING: dict[str, str] = {
-    # issue 13 (merge of branches `export`/`export2`): the importer's module-building half
-    # (CompiledFunction, archives) moves up to the jit API layer, leaving FX -> IR a frontend.
-    "xjit.frontends.torch_export": "issue 13 layering",
-}
+PENDING: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,9 @@ def __getattr__(name: str) -> Any:
         # submodule; `import xjit` stays xDSL-free
         return importlib.import_module("xjit.jit")
     if name == "from_torch":
-        # lazy: the torch.export importer (docs/import.md) needs torch, which `import xjit` and
-        # compiled code never load
-        from xjit.frontends.torch_export import from_torch
-
-        return from_torch
+        # the torch.export importer (docs/import.md), in the jit API layer: loaded as a
+        # submodule on first use, as `xjit.jit`; it needs torch only when called
+        return importlib.import_module("xjit.jit.imported").from_torch
     ensure_loaded()
     if name in OVERLOADS:
 

@@ -67,7 +67,7 @@ def _run(argv: Sequence[str] | None) -> int:
     except ImportError:
         raise ImportCliError("PyTorch is not installed (pip install xjit[torch])") from None
     # lazy: the importer needs torch, checked just above with a clear message
-    from xjit.frontends.torch_export import TorchImportError, from_torch
+    from xjit.jit.imported import TorchImportError, from_torch
 
     log = logging.getLogger("torch.export")  # logs a traceback before raising: one line only
     level = log.level

@@ -123,7 +123,7 @@ def _check_model(
     tmp_path: Path,
     dynamic_shapes: Any = None,
     tol: float = 1e-5,
-) -> xjit.frontends.torch_export.ImportedModule:
+) -> xjit.jit.imported.ImportedModule:
     """Import `model` on the first input set; each set must give PyTorch's results in process
     (the inputs as xjit Tensors and as numpy arrays) and from the saved archive, torch-free."""
     model = model.eval()
