@@ -235,6 +235,12 @@ class TracedInt:
     def __mod__(self, o: Any) -> Any:
         return self._binop("remainder", o)
 
+    def __divmod__(self, o: Any) -> tuple[Any, Any]:
+        return self // o, self % o
+
+    def __rdivmod__(self, o: Any) -> tuple[Any, Any]:
+        return o // self, o % self
+
     def __rmod__(self, o: Any) -> Any:
         return self._binop("remainder", o, True)
 

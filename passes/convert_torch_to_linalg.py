@@ -51,6 +51,7 @@ from xjit.passes.torch_control_flow import CONTROL_FLOW_PATTERNS, lower_scalar_a
 from xjit.passes.torch_type_conversion import (
     PYTHON_VALUE_OPS,
     FirstErrorApplier,
+    OpLoweringError,
     TorchConversionPattern,
     bridge_to,
     cast_scalar,
@@ -834,7 +835,7 @@ class Unconvertible(RewritePattern):
                 "convert-torch-to-linalg: 'func.call' is not lowered; run the `inline` pass first"
             )
         if op.name.startswith("torch.") and not isinstance(op, PYTHON_VALUE_OPS):
-            raise DiagnosticException(f"convert-torch-to-linalg: cannot lower '{op.name}'")
+            raise OpLoweringError(f"convert-torch-to-linalg: cannot lower '{op.name}'", op)
 
 
 def lower_elementwise(

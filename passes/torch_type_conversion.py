@@ -247,6 +247,15 @@ class FirstErrorApplier(GreedyRewritePatternApplier):
 PYTHON_VALUE_OPS = (td.ConstantNoneOp, td.PrimListConstructOp, td.PrimTupleConstructOp)
 
 
+class OpLoweringError(DiagnosticException):
+    """A lowering failure that carries the op it could not handle, so tools point at its line
+    (xjit-opt locates `op` in its input)."""
+
+    def __init__(self, message: str, op: Operation) -> None:
+        super().__init__(message)
+        self.op = op
+
+
 def erase_bridges(ops: Sequence[Operation]) -> None:
     """Erase the bridges and Python-value ops among `ops` (in IR order), users first; fail on
     a torch op that is still used, i.e. one whose user no pattern converted."""
@@ -256,7 +265,7 @@ def erase_bridges(ops: Sequence[Operation]) -> None:
         ):
             users = [u.operation for r in op.results for u in r.uses]
             if users:
-                raise DiagnosticException(
-                    f"convert-torch-to-linalg: cannot lower '{users[0].name}'"
+                raise OpLoweringError(
+                    f"convert-torch-to-linalg: cannot lower '{users[0].name}'", users[0]
                 )
             Rewriter.erase_op(op)

@@ -355,7 +355,7 @@ class XjitOptMain(xDSLOptMain):
                 if self.debug:
                     raise
                 msg = str(e) if isinstance(e, DiagnosticException) else f"{type(e).__name__}: {e}"
-                where, point = self._locate_named_op(module, msg)
+                where, point = self._locate_named_op(module, msg, getattr(e, "op", None))
                 text = f"{where}: error: pass '{spec}' failed: {msg}"
                 if point is not None:
                     text += "\n" + self._caret_lines(point)
@@ -411,9 +411,14 @@ class XjitOptMain(xDSLOptMain):
         finally:
             self._timings.append(("verifier", time.perf_counter() - t0))
 
-    def _locate_named_op(self, module: ModuleOp, msg: str) -> tuple[str, Span | None]:
-        """A pass failure has no location; when its message names an op kind (`op 'x.y'`),
-        point at the first such op of the input that is still in the module."""
+    def _locate_named_op(
+        self, module: ModuleOp, msg: str, failed: Operation | None = None
+    ) -> tuple[str, Span | None]:
+        """Where a pass failed: at the op its exception carries (`OpLoweringError.op`) when that
+        op is from the input; else, when its message names an op kind (`op 'x.y'`), at the first
+        such op of the input that is still in the module."""
+        if failed is not None and failed in self._spans:
+            return locate(failed, self._spans, self.get_input_name(), self._line_offset)
         m = _NAMED_OP.search(msg)
         if m is not None:
             for op in module.walk():

@@ -244,7 +244,9 @@ def _pack_varargs(args: Sequence[Arg], pos: list[Any]) -> list[Any]:
             return pos
         if a.type == "int[]" and not a.has_default:
             rest = pos[k:]
-            if len(rest) > 1 and all(
+            # only ints no later parameter could take: roll(x, 1, 0) is shifts=1, dims=0
+            params = sum(1 for b in args[k:] if not b.kwarg_only)
+            if len(rest) > max(params, 1) and all(
                 isinstance(p, SSAValue) and isinstance(p.type, td.IntType) for p in rest
             ):
                 return [*pos[:k], PyList(rest)]
