@@ -48,7 +48,6 @@ PACKAGE_LAYER = {"xjit": "eager ops"}
 # Modules that defer some of their imports, and why. Every deferred import carries a
 # `# lazy:` comment too.
 LAZY: dict[str, str] = {
-    "xjit": "`xjit.from_torch` loads the torch.export importer (and torch) on first use",
     "xjit.import_cli": "xjit-import --help answers without loading torch",
     "xjit.jit.imported": "torch loads only when a model is imported",
     "xjit._tensor": "shape_ops registers ops when imported: the op modules load together",
