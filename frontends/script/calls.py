@@ -23,7 +23,7 @@ from xjit.frontends.script.values import (
     describe,
     type_name,
 )
-from xjit.frontends.signature import GraphSource
+from xjit.frontends.signature import GraphSource, annotate, is_scripting
 from xjit.nn.module import Module
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, ensure_loaded
@@ -49,8 +49,6 @@ class Calls:
 
     def e_Call(self, e: ast.Call) -> Any:
         callee = self.expr(e.func)
-        from xjit.jit.script_api import annotate, is_scripting
-
         if isinstance(callee, PyObj) and callee.obj is is_scripting:
             return PyObj(True)  # decided while compiling: the eager-only branch is dropped
         if isinstance(callee, PyObj) and callee.obj is annotate:

@@ -511,16 +511,6 @@ def unused(fn: Callable[..., Any]) -> Callable[..., Any]:
 Final = typing.Final  # `k: torch.jit.Final[int]`: a constant attribute, frozen when scripted
 
 
-def is_scripting() -> bool:
-    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
-    return False
-
-
-def annotate(the_type: Any, the_value: Any) -> Any:
-    """`torch.jit.annotate(List[int], [])`: the value; its type is a hint for the scripter."""
-    return the_value
-
-
 _SCRIPT_FUNCTIONS: dict[Callable[..., Any], ScriptFunction] = {}  # script(f) is script(f)
 
 
