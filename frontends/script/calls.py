@@ -21,6 +21,7 @@ from xjit.frontends.script.values import (
     PyTuple,
     _to_compile_time,
     describe,
+    flatten_tuple_args,
     type_name,
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting
@@ -335,8 +336,6 @@ class Calls:
         if kwargs:
             raise self.error(e, f"{name}: unexpected keyword argument '{next(iter(kwargs))}'")
         if tuple_params:  # a Tuple[...] parameter takes its leaves
-            from xjit.frontends.script.compiler import flatten_tuple_args
-
             flat = flatten_tuple_args(list(arg_names), tuple_params, vals)
             if isinstance(flat, str):
                 raise self.error(e, f"{name}: argument {flat}")
