@@ -59,6 +59,7 @@ LAZY: dict[str, str] = {
     "xjit.jit.api": "the tracing frontend loads on the first trace",
     "xjit.jit.script_api": "the scripting frontend and the compiler load on first use",
     "xjit.jit.compiled": "the compiler loads on the first compile",
+    "xjit.jit.variants": "the torch dialect and passes load only when a variant is compiled",
     "xjit.jit.archive_format": "the torch dialect loads only with a graph to describe",
     "xjit.jit.archive_read": "an archive loads without the compiler until a method compiles",
     "xjit.jit.archive_write": "the torch dialect loads only when a graph is written",
