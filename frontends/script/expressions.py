@@ -16,8 +16,8 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
-from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
+from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 
