@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 
 def _torch() -> Dialect:
     # lazy: each dialect (and xDSL) loads when a context first asks for it. Importing the
-    # canonicalization patterns registers them with the dialect's traits.
-    from xjit.dialects import torch_canonicalization  # noqa: F401
+    # canonicalization and shape inference patterns registers them with the dialect's traits.
+    from xjit.dialects import torch_canonicalization, torch_shape_inference  # noqa: F401
     from xjit.dialects.torch import Torch
 
     return Torch

@@ -99,14 +99,20 @@ def _registered(trait: Any) -> tuple[Any, ...]:
 
 class TorchShapeInference(HasShapeInferencePatternsTrait):
     """Refines an op's result types from its operands' (for aten ops: the registry's shape
-    rule). Patterns in passes/torch_shape_refinement.py; driven by `torch-shape-refinement`,
-    which also joins control flow, or by upstream `shape-inference` on straight-line code."""
+    rule). The patterns (in torch_shape_inference.py) set `patterns` when imported, as the
+    canonicalization ones do; driven by `torch-shape-refinement`, which also joins control
+    flow, or by upstream `shape-inference` on straight-line code."""
+
+    patterns: tuple[Any, ...] | None = None
 
     @classmethod
     def get_shape_inference_patterns(cls) -> tuple[Any, ...]:
-        from xjit.passes.torch_shape_refinement import SHAPE_PATTERNS
-
-        return SHAPE_PATTERNS
+        if cls.patterns is None:
+            raise RuntimeError(
+                "the torch dialect's shape inference patterns are not loaded: get the dialect "
+                "through xjit.dialects (make_context) or import xjit.dialects.torch_shape_inference"
+            )
+        return cls.patterns
 
 
 # -- constants -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """What the frontends and the jit API share about a compiled graph's Python side: how its flat
 results rebuild the Python return value (`OutputSpec`), the meta of an eager tensor argument
-(`meta_of`), and `GraphSource`, the base of compiled callables whose graph a scripted or traced
-caller imports. No xDSL here: the archive reader and the CLI use it without the compiler.
+(`meta_of`), `GraphSource`, the base of compiled callables whose graph a scripted or traced
+caller imports, and the markers scripted code calls (`is_scripting`, `annotate`, exported as
+xjit.jit's), which the script frontend recognises by identity. No xDSL here: the archive reader and the CLI use it without the compiler.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ class OutputSpec:
         if self.kind in ("tensor", "none"):
             return 1 if self.kind == "tensor" else 0
         return sum(c.leaves() for c in self.children)
+
+
+def is_scripting() -> bool:
+    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
+    return False
+
+
+def annotate(the_type: Any, the_value: Any) -> Any:
+    """`torch.jit.annotate(List[int], [])`: the value; its type is a hint for the scripter."""
+    return the_value
 
 
 class GraphSource:

@@ -5,7 +5,8 @@ PyTorch's decompositions to the core ATen set, and emits one torch-dialect op pe
 the tracer's IR builder (frontends/builder.py). Every ATen op maps onto an op of xjit's registry
 (xjit/ops/), decomposed here where that is exact (`_softmax` → `softmax.int`,
 `split_with_sizes` → `slice.Tensor`s, ...): an imported model is lowered by the same code as one
-written against `import xjit as torch`. The mapping tables live in frontends/torch_export_ops.py.
+written against `import xjit as torch`. The mapping tables, and `import_program` that applies
+them, live in frontends/torch_export_ops.py (which builds on this module).
 
 Parameters, buffers and lifted constants become `torch.global_slot`s holding numpy copies.
 This module is the frontend half (FX graph -> IR, an `ImportResult`); xjit/jit/imported.py
@@ -25,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xjit.frontends.signature import OutputSpec
+
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
-
-    from xjit.frontends.signature import OutputSpec
 
 
 class TorchImportError(RuntimeError):
@@ -88,8 +89,6 @@ class ImportResult:
 def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) -> Any:
     """A torch pytree `TreeSpec` as xjit's OutputSpec: tuple/list/dict nodes keep their kind
     (dicts their keys); a leaf is `tensor`, or `none` where `leaves[pos]` is None."""
-    from xjit.frontends.signature import OutputSpec
-
     if tree.is_leaf():
         kind = "none" if leaves is not None and leaves[pos] is None else "tensor"
         return OutputSpec(kind), pos + 1
@@ -137,11 +136,3 @@ def export(
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else ""
-
-
-def import_program(ep: Any) -> ImportResult:
-    """Emit the torch-dialect module of an ExportedProgram (decomposed to core ATen here)."""
-    from xjit.frontends.torch_export_ops import GraphImporter
-
-    ep = ep.run_decompositions()
-    return GraphImporter(ep).run()

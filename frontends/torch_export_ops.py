@@ -84,6 +84,12 @@ def _registry_name(key: str) -> str:
     return f"torch.{ns}.{name}" + ("" if overload == "default" else f".{overload}")
 
 
+def import_program(ep: Any) -> ImportResult:
+    """Emit the torch-dialect module of an ExportedProgram (decomposed to core ATen here)."""
+    ep = ep.run_decompositions()
+    return GraphImporter(ep).run()
+
+
 class GraphImporter:
     def __init__(self, ep: Any) -> None:
         import torch

@@ -48,10 +48,11 @@ def get_pass(name: str) -> type[ModulePass]:
     if name in XJIT_PASSES:
         return XJIT_PASSES[name]()
     # lazy: xDSL and the torch dialect load with the first pass used. Upstream `canonicalize`
-    # folds torch ops with patterns that register with the dialect's traits when imported.
+    # folds torch ops (and `shape-inference` refines them) with patterns that register with the
+    # dialect's traits when imported.
     from xdsl.transforms import get_all_passes
 
-    from xjit.dialects import torch_canonicalization  # noqa: F401
+    from xjit.dialects import torch_canonicalization, torch_shape_inference  # noqa: F401
 
     upstream = get_all_passes()
     if name not in upstream:

@@ -46,6 +46,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from xjit.dialects import torch as td
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
+from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
 from xjit.passes.linalg_fuse_elementwise import origin_loc
 from xjit.passes.torch_control_flow import CONTROL_FLOW_PATTERNS, lower_scalar_aten, select_view
 from xjit.passes.torch_type_conversion import (
@@ -452,8 +453,6 @@ class LinalgBuilder:
     def reshape(self, x: SSAValue) -> SSAValue:
         """x viewed with the result's shape: `tensor.collapse_shape` and/or
         `tensor.expand_shape` (reassociations from `reshape_groups`), no copy."""
-        from xjit.ops.shape_ops import reshape_groups
-
         xt, rt = x.type, self.result()
         assert isinstance(xt, TensorType)
         src = [None if d == DYNAMIC_INDEX else d for d in xt.get_shape()]

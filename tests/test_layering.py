@@ -48,7 +48,6 @@ PACKAGE_LAYER = {"xjit": "eager ops"}
 # Modules that defer some of their imports, and why. Every deferred import carries a
 # `# lazy:` comment too.
 LAZY: dict[str, str] = {
-    "xjit": "`xjit.from_torch` loads the torch.export importer (and torch) on first use",
     "xjit.import_cli": "xjit-import --help answers without loading torch",
     "xjit.jit.imported": "torch loads only when a model is imported",
     "xjit._tensor": "shape_ops registers ops when imported: the op modules load together",
@@ -60,6 +59,7 @@ LAZY: dict[str, str] = {
     "xjit.jit.api": "the tracing frontend loads on the first trace",
     "xjit.jit.script_api": "the scripting frontend and the compiler load on first use",
     "xjit.jit.compiled": "the compiler loads on the first compile",
+    "xjit.jit.variants": "the torch dialect and passes load only when a variant is compiled",
     "xjit.jit.archive_format": "the torch dialect loads only with a graph to describe",
     "xjit.jit.archive_read": "an archive loads without the compiler until a method compiles",
     "xjit.jit.archive_write": "the torch dialect loads only when a graph is written",

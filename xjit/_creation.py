@@ -6,20 +6,12 @@ from typing import Any
 
 import numpy as np
 
+from xjit._device import check_device
 from xjit._dispatch import call
-from xjit._tensor import Tensor
+from xjit._tensor import Tensor, check_factory_kwargs, factory_size, from_data
 from xjit.ops import types as _t
 from xjit.ops.rng import generator as generator  # re-exported: nn initialisation
 from xjit.ops.rng import manual_seed as manual_seed  # re-exported: xjit.manual_seed
-
-
-def _size(size: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for d in size:
-        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0:
-            raise TypeError(f"size must be a sequence of non-negative ints, got {size!r}")
-    return tuple(d if isinstance(d, int) else int(d) for d in size)  # keeps traced sizes
 
 
 def _dt(dtype: _t.DType | None) -> np.dtype:
@@ -32,23 +24,14 @@ def _op(name: str, *args: Any, **kwargs: Any) -> Tensor:
     return call(name, *args, **kwargs)
 
 
-def _factory_kwargs(
-    device: Any = None, requires_grad: bool = False, layout: Any = None, pin_memory: bool = False
-) -> None:
-    """The keywords every torch factory takes besides dtype: only the CPU, no autograd."""
-    from xjit._device import check_device
-
-    check_device(device)
-
-
 def zeros(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
-    _factory_kwargs(**kw)
-    return _op("zeros", list(_size(size)), dtype=dtype)
+    check_factory_kwargs(**kw)
+    return _op("zeros", list(factory_size(size)), dtype=dtype)
 
 
 def ones(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
-    _factory_kwargs(**kw)
-    return _op("ones", list(_size(size)), dtype=dtype)
+    check_factory_kwargs(**kw)
+    return _op("ones", list(factory_size(size)), dtype=dtype)
 
 
 def empty(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
@@ -58,26 +41,26 @@ def empty(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
 
 
 def full(size: Any, fill_value: float, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
-    _factory_kwargs(**kw)
-    return _op("full", list(_size((size,))), fill_value, dtype=dtype)
+    check_factory_kwargs(**kw)
+    return _op("full", list(factory_size((size,))), fill_value, dtype=dtype)
 
 
 def rand(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
     kw.pop("generator", None)
-    _factory_kwargs(**kw)
-    return _op("rand", list(_size(size)), dtype=dtype)
+    check_factory_kwargs(**kw)
+    return _op("rand", list(factory_size(size)), dtype=dtype)
 
 
 def randn(*size: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
     kw.pop("generator", None)
-    _factory_kwargs(**kw)
-    return _op("randn", list(_size(size)), dtype=dtype)
+    check_factory_kwargs(**kw)
+    return _op("randn", list(factory_size(size)), dtype=dtype)
 
 
 def arange(
     start: Any, end: Any = None, step: Any = 1, dtype: _t.DType | None = None, **kw: Any
 ) -> Tensor:
-    _factory_kwargs(**kw)
+    check_factory_kwargs(**kw)
     if end is None:
         return _op("arange", start, dtype=dtype)
     return _op("arange", start, end, step, dtype=dtype)
@@ -85,7 +68,7 @@ def arange(
 
 def _like(kind: str, x: Tensor, dtype: _t.DType | None, kw: dict[str, Any], *extra: Any) -> Tensor:
     kw.pop("memory_format", None)
-    _factory_kwargs(**kw)
+    check_factory_kwargs(**kw)
     return _op(f"{kind}_like", x, *extra, dtype=dtype)
 
 
@@ -115,26 +98,12 @@ def randn_like(input: Tensor, dtype: _t.DType | None = None, **kw: Any) -> Tenso
 
 def tensor(data: Any, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
     """Copies `data`; Python floats become float32, ints int64, bools bool (torch's inference)."""
-    _factory_kwargs(**kw)
-    if isinstance(data, Tensor):
-        data = data.numpy()
-    elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
-        data = [v.numpy() if isinstance(v, Tensor) else v for v in data]
-    a = np.array(data)
-    if dtype is not None:
-        a = a.astype(dtype.np)
-    elif a.dtype.kind == "f":
-        a = a.astype(np.float32) if not isinstance(data, np.ndarray) else a
-    elif a.dtype.kind in "iu":
-        a = a.astype(np.int64) if not isinstance(data, np.ndarray) else a
-    _t.from_numpy_dtype(a.dtype)  # rejects dtypes xjit does not support
-    return Tensor(a)
+    check_factory_kwargs(**kw)
+    return from_data(data, dtype)
 
 
 def as_tensor(data: Any, dtype: _t.DType | None = None, device: Any = None) -> Tensor:
     """Shares memory with a Tensor or numpy array of the right dtype, as torch does."""
-    from xjit._device import check_device
-
     check_device(device)
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data

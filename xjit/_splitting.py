@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from xjit import _dispatch
 from xjit.ops.types import normalize_dim
 
 
@@ -63,10 +64,8 @@ def _unbind(T: Any, x: Any, dim: int = 0) -> tuple[Any, ...]:
 def _tensor_split(T: Any, x: Any, indices_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     """`torch.tensor_split`: `sections` near-equal pieces (the first n % sections one longer),
     or pieces between the given indices."""
-    from xjit._tensor import Tensor
-
     d, n = _dim_size(x, dim)
-    if isinstance(indices_or_sections, Tensor):
+    if isinstance(indices_or_sections, _dispatch.Tensor):  # the registered tensor class
         indices_or_sections = indices_or_sections.tolist()
     if isinstance(indices_or_sections, (list, tuple)):
         cuts = [min(max(i + n if i < 0 else i, 0), n) for i in map(int, indices_or_sections)]
@@ -85,10 +84,21 @@ def _tensor_split(T: Any, x: Any, indices_or_sections: Any, dim: int = 0) -> tup
     return _pieces(T, x, d, bounds)
 
 
-def _eager() -> Any:
-    import xjit
+class _Eager:
+    """The eager namespace `T` (`xjit.slice`, `xjit.select`): registry ops through `call`, so
+    tracing records them, without importing the `xjit` package above this module."""
 
-    return xjit
+    @staticmethod
+    def slice(*args: Any) -> Any:
+        return _dispatch.call("slice", *args)
+
+    @staticmethod
+    def select(*args: Any) -> Any:
+        return _dispatch.call("select", *args)
+
+
+def _eager() -> Any:
+    return _Eager
 
 
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:

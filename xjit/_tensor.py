@@ -9,10 +9,12 @@ from typing import Any
 
 import numpy as np
 
-from xjit import _dispatch
+from xjit import _dispatch, _splitting
+from xjit._device import CPU, check_device, is_device
 from xjit.errors import TracerWarning
 from xjit.ops import types as _t
 from xjit.ops.registry import OVERLOADS, ensure_loaded
+from xjit.ops.rng import generator as _rng
 
 
 class Size(tuple):
@@ -213,8 +215,6 @@ class Tensor:
     # Conversions between dtypes are all `aten::to.dtype`; devices are checked, never recorded.
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """`.to(dtype)`, `.to(device)`, `.to(device, dtype)`, `.to(other)`, `dtype=`/`device=`."""
-        from xjit._device import check_device, is_device
-
         dtype = kwargs.pop("dtype", None)
         check_device(kwargs.pop("device", None))
         copy = bool(kwargs.pop("copy", False))
@@ -267,8 +267,6 @@ class Tensor:
 
     @property
     def device(self) -> Any:
-        from xjit._device import CPU
-
         return CPU
 
     is_cuda = False
@@ -279,8 +277,6 @@ class Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        from xjit._device import check_device
-
         check_device("cuda", "cuda()")
         return self
 
@@ -313,24 +309,16 @@ class Tensor:
         return _call("where", condition, self, other)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        from xjit._splitting import split
-
-        return split(self, split_size_or_sections, dim)
+        return _splitting.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        from xjit._splitting import chunk
-
-        return chunk(self, chunks, dim)
+        return _splitting.chunk(self, chunks, dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        from xjit._splitting import unbind
-
-        return unbind(self, dim)
+        return _splitting.unbind(self, dim)
 
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        from xjit._splitting import tensor_split
-
-        return tensor_split(self, indices_or_sections, dim)
+        return _splitting.tensor_split(self, indices_or_sections, dim)
 
     # In-place initialisation as model files write it (`self.fc.weight.data.uniform_(-r, r)`,
     # `bias.data.zero_()`): eager only. Traced code would not see the mutation, so it is refused
@@ -370,38 +358,30 @@ class Tensor:
         return self._fill("copy_()", np.broadcast_to(a, self._a.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-        from xjit._creation import generator as rng
-
-        return self._fill("uniform_()", rng().uniform(a, b, self._a.shape))
+        return self._fill("uniform_()", _rng().uniform(a, b, self._a.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-        from xjit._creation import generator as rng
-
-        return self._fill("normal_()", rng().normal(mean, std, self._a.shape))
+        return self._fill("normal_()", _rng().normal(mean, std, self._a.shape))
 
     # x.new_zeros(...): a new tensor of x's dtype (unless given)
     def new_zeros(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
-        from xjit._creation import zeros
-
-        return zeros(*size, dtype=dtype or self.dtype, **kw)
+        check_factory_kwargs(**kw)
+        return _call("zeros", list(factory_size(size)), dtype=dtype or self.dtype)
 
     def new_ones(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
-        from xjit._creation import ones
-
-        return ones(*size, dtype=dtype or self.dtype, **kw)
+        check_factory_kwargs(**kw)
+        return _call("ones", list(factory_size(size)), dtype=dtype or self.dtype)
 
     def new_empty(self, *size: Any, dtype: Any = None, **kw: Any) -> Tensor:
         return self.new_zeros(*size, dtype=dtype, **kw)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, **kw: Any) -> Tensor:
-        from xjit._creation import full
-
-        return full(size, fill_value, dtype=dtype or self.dtype, **kw)
+        check_factory_kwargs(**kw)
+        return _call("full", list(factory_size((size,))), fill_value, dtype=dtype or self.dtype)
 
     def new_tensor(self, data: Any, dtype: Any = None, **kw: Any) -> Tensor:
-        from xjit._creation import tensor
-
-        return tensor(data, dtype=dtype or self.dtype, **kw)
+        check_factory_kwargs(**kw)
+        return from_data(data, dtype or self.dtype)
 
     def repeat(self, *sizes: Any) -> Tensor:
         return _call("repeat", self, _sizes(sizes))
@@ -415,6 +395,41 @@ class Tensor:
         if name in OVERLOADS:
             return lambda *args, **kwargs: _call(name, self, *args, **kwargs)
         raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+
+
+# The factories' argument handling, here so that the `new_*` methods above share it with
+# xjit/_creation.py (which is built on this module and cannot be imported by it).
+def factory_size(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for d in size:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0:
+            raise TypeError(f"size must be a sequence of non-negative ints, got {size!r}")
+    return tuple(d if isinstance(d, int) else int(d) for d in size)  # keeps traced sizes
+
+
+def check_factory_kwargs(
+    device: Any = None, requires_grad: bool = False, layout: Any = None, pin_memory: bool = False
+) -> None:
+    """The keywords every torch factory takes besides dtype: only the CPU, no autograd."""
+    check_device(device)
+
+
+def from_data(data: Any, dtype: _t.DType | None) -> Tensor:
+    """Copies `data`; Python floats become float32, ints int64, bools bool (torch's inference)."""
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
+        data = [v.numpy() if isinstance(v, Tensor) else v for v in data]
+    a = np.array(data)
+    if dtype is not None:
+        a = a.astype(dtype.np)
+    elif a.dtype.kind == "f":
+        a = a.astype(np.float32) if not isinstance(data, np.ndarray) else a
+    elif a.dtype.kind in "iu":
+        a = a.astype(np.int64) if not isinstance(data, np.ndarray) else a
+    _t.from_numpy_dtype(a.dtype)  # rejects dtypes xjit does not support
+    return Tensor(a)
 
 
 def _sizes(size: tuple[Any, ...]) -> list[Any]:

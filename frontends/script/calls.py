@@ -21,9 +21,10 @@ from xjit.frontends.script.values import (
     PyTuple,
     _to_compile_time,
     describe,
+    flatten_tuple_args,
     type_name,
 )
-from xjit.frontends.signature import GraphSource
+from xjit.frontends.signature import GraphSource, annotate, is_scripting
 from xjit.nn.module import Module
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, ensure_loaded
@@ -49,8 +50,6 @@ class Calls:
 
     def e_Call(self, e: ast.Call) -> Any:
         callee = self.expr(e.func)
-        from xjit.jit.script_api import annotate, is_scripting
-
         if isinstance(callee, PyObj) and callee.obj is is_scripting:
             return PyObj(True)  # decided while compiling: the eager-only branch is dropped
         if isinstance(callee, PyObj) and callee.obj is annotate:
@@ -337,8 +336,6 @@ class Calls:
         if kwargs:
             raise self.error(e, f"{name}: unexpected keyword argument '{next(iter(kwargs))}'")
         if tuple_params:  # a Tuple[...] parameter takes its leaves
-            from xjit.frontends.script.compiler import flatten_tuple_args
-
             flat = flatten_tuple_args(list(arg_names), tuple_params, vals)
             if isinstance(flat, str):
                 raise self.error(e, f"{name}: argument {flat}")

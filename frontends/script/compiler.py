@@ -326,33 +326,6 @@ def _rebuild(structure: Any, leaves: Any) -> Any:
     return PyTuple([_rebuild(s, leaves) for s in structure])
 
 
-def flatten_tuple_args(
-    names: list[str], tuple_params: dict[str, Any], vals: list[Any]
-) -> list[Any] | str:
-    """Per-parameter values to per-block-argument values (a tuple parameter's leaves in
-    order); a message naming the parameter when a tuple does not have its structure."""
-    out: list[Any] = []
-
-    def leaves(s: Any, v: Any, where: str) -> str | None:
-        if s is None:
-            out.append(v)
-            return None
-        items = v.items if isinstance(v, PyTuple) else v if isinstance(v, tuple) else None
-        if items is None or len(items) != len(s):
-            return f"'{where}' must be a tuple of {len(s)} items"
-        for k, (si, vi) in enumerate(zip(s, items, strict=True)):
-            err = leaves(si, vi, f"{where}[{k}]")
-            if err:
-                return err
-        return None
-
-    for n, v in zip(names, vals, strict=True):
-        err = leaves(tuple_params.get(n), v, n)
-        if err:
-            return err
-    return out
-
-
 def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
     """No generic graph (it needs argument ranks): each call compiles for its argument types;
     `arg_types` tells script_api which parameters are tensors, scalars or None."""

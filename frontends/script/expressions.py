@@ -16,6 +16,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
+from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
 from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
@@ -477,8 +478,6 @@ class Expressions:
         c = self.cond(e.test)
         if isinstance(c, bool):
             return self.expr(e.body if c else e.orelse)
-        from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
-
         tb, tv, _ = self.region(lambda: self.expr(e.body))
         eb, ev, _ = self.region(lambda: self.expr(e.orelse))
         lt, le = leaves_of(tv), leaves_of(ev)

@@ -118,3 +118,30 @@ def _to_compile_time(v: Any) -> Any:
     if isinstance(v, list):
         return PyList([_to_compile_time(x) for x in v])
     return v
+
+
+def flatten_tuple_args(
+    names: list[str], tuple_params: dict[str, Any], vals: list[Any]
+) -> list[Any] | str:
+    """Per-parameter values to per-block-argument values (a tuple parameter's leaves in
+    order); a message naming the parameter when a tuple does not have its structure."""
+    out: list[Any] = []
+
+    def leaves(s: Any, v: Any, where: str) -> str | None:
+        if s is None:
+            out.append(v)
+            return None
+        items = v.items if isinstance(v, PyTuple) else v if isinstance(v, tuple) else None
+        if items is None or len(items) != len(s):
+            return f"'{where}' must be a tuple of {len(s)} items"
+        for k, (si, vi) in enumerate(zip(s, items, strict=True)):
+            err = leaves(si, vi, f"{where}[{k}]")
+            if err:
+                return err
+        return None
+
+    for n, v in zip(names, vals, strict=True):
+        err = leaves(tuple_params.get(n), v, n)
+        if err:
+            return err
+    return out

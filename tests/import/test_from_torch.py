@@ -401,7 +401,7 @@ def test_run_time_sizes_become_a_list_construct() -> None:
     """A size list holding a symbolic dim (`torch.zeros(x.size(0), 3)`) is emitted by the IR
     builder as a `torch.prim.ListConstruct` of the run-time size and a constant (it used to be
     a TypeError/ShapeError inside the builder's shape-rule call)."""
-    from xjit.frontends.torch_export import import_program
+    from xjit.frontends.torch_export_ops import import_program
 
     class Zeros(torch.nn.Module):
         def forward(self, x):

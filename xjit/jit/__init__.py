@@ -2,6 +2,7 @@
 `.xjit` archives (docs/archive.md); see docs/architecture.md."""
 
 from xjit.errors import FrontendError, TraceGuardError
+from xjit.frontends.signature import annotate, is_scripting
 from xjit.jit.api import TracedFunction, TracedModule, TracerWarning, trace, trace_module
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
@@ -9,10 +10,8 @@ from xjit.jit.script_api import (
     Final,
     ScriptFunction,
     ScriptModule,
-    annotate,
     export,
     ignore,
-    is_scripting,
     script,
     unused,
 )

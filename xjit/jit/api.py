@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from xjit import _dispatch
+from xjit import _dispatch, _tensor
 from xjit._tensor import Tensor
 from xjit.errors import TraceGuardError, TracerWarning  # noqa: F401  (re-exported)
-from xjit.frontends.signature import GraphSource
+from xjit.frontends.signature import GraphSource, OutputSpec
 from xjit.jit.compiled import ArgumentError, CompiledFunction
 from xjit.jit.display import mimebundle
-from xjit.jit.fastcall import make_call
+from xjit.jit.fastcall import _rebuild_src, make_call
+from xjit.jit.variants import retype_module
 from xjit.nn.module import Module
 
 GUARD_FALLBACKS = ("error", "eager")
@@ -48,8 +49,6 @@ class GuardedOutputs:
     kind = "tuple"
 
     def __init__(self, user: Any, n_hidden: int) -> None:
-        from xjit.frontends.trace import OutputSpec
-
         self.user = user
         self.children = (user, OutputSpec("tuple", (OutputSpec("tensor"),) * n_hidden))
 
@@ -73,6 +72,7 @@ class StructuredTrace:
 
 
 def _flatten_args(args: Sequence[Any]) -> tuple[list[Tensor], list[Any]]:
+    # lazy: the tracing frontend (and xDSL) loads on the first trace, not with xjit.jit
     from xjit.frontends.trace import _flatten
 
     flat: list[Tensor] = []
@@ -188,8 +188,6 @@ class TracedFunction(CompiledFunction):
         return result
 
     def _run_untraced(self, args: tuple[Any, ...]) -> Any:
-        from xjit import _tensor
-
         saved = _tensor._size_hook
         _tensor._size_hook = None
         try:
@@ -302,8 +300,8 @@ def _folded(result: Any) -> Any:
     """The module to compile for the example shapes: with traced sizes (`aten.size.int`), the
     sizes folded first (as for any other shape's variant), so that decompositions and lowerings
     that need constant sizes (`layer_norm(x, x.shape[-1:])`) see them."""
+    # lazy: the torch dialect (and xDSL) loads with the first trace, not with xjit.jit
     from xjit.dialects import torch as td
-    from xjit.jit.variants import retype_module
 
     if not any(
         isinstance(o, td.AtenOp) and o.OPDEF.attrs.get("scalar") for o in result.module.walk()
@@ -331,8 +329,6 @@ def _make_guarded_call(f: TracedFunction) -> Callable[..., Any]:
     """Like fastcall.make_call, with the guards inlined: the size checks before the numpy
     function, a comparison per hidden result after it. Anything unusual (a failed guard, another
     shape, a bad argument) is redone by `f.__call__`, which raises or falls back."""
-    from xjit.jit.fastcall import _rebuild_src
-
     n_args, n_user, n_hidden = len(f.input_metas), f._n_user, len(f._post)
     xs = [f"x{i}" for i in range(n_args)]
     outs = [f"o{j}" for j in range(n_user)] + [f"h{k}" for k in range(n_hidden)]
@@ -575,6 +571,7 @@ def _check_trace(
     what: str = "",
 ) -> None:
     """Run the trace and the Python function on each set of inputs; warn where they differ."""
+    # lazy: the tracing frontend (and xDSL) loads on the first trace, not with xjit.jit
     from xjit.frontends.trace import _flatten
 
     label = f" ({what})" if what else ""

@@ -34,6 +34,7 @@ from xjit.jit.archive_format import (
     _spec_leaves,
     _type_sig,
 )
+from xjit.jit.archive_imported import DimConstraint, ImportedFunction
 from xjit.jit.archive_loaded import (
     LoadedModule,
     LoadedScriptFunction,
@@ -359,8 +360,6 @@ def _compile_method(
     imported = _imported_fields(qname, sig, fop)
     try:
         if imported is not None:  # an imported program: structured calls, symbolic dims checked
-            from xjit.jit.archive_imported import ImportedFunction
-
             in_spec, constraints = imported
             cf = ImportedFunction(
                 m,
@@ -387,8 +386,6 @@ def _imported_fields(qname: str, sig: Any, fop: Any) -> tuple[Any, tuple[Any, ..
     """The input structure and symbolic-dim constraints of an imported program's method,
     checked against its IR (None for other methods): the structure is `(args, kwargs)` with one
     tensor leaf per argument, each constraint names existing dims of `?` size."""
-    from xjit.jit.archive_imported import DimConstraint
-
     if "input_structure" not in sig and "dim_constraints" not in sig:
         return None
     what = f"input structure of method {qname}"

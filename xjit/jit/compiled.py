@@ -320,6 +320,7 @@ class CompiledFunction:
 def _scalar_results(torch_ir: ModuleOp, name: str) -> list[Any]:
     """Per flat result of `@name`: the Python type a `!torch.int/float/bool` result converts to
     (TorchScript returns Python scalars, not 0-d tensors), None for tensors."""
+    # lazy: the torch dialect loads on the first compile; importing xjit.jit stays light
     from xdsl.dialects import func
 
     from xjit.dialects import torch as td

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from xjit._tensor import Tensor
-from xjit.frontends.torch_export import ImportResult, TorchImportError, export, import_program
+from xjit.frontends.torch_export import ImportResult, TorchImportError, export
+from xjit.frontends.torch_export_ops import import_program
 from xjit.jit.archive_imported import DimConstraint, ImportedFunction
 from xjit.nn.module import Module, Parameter
 

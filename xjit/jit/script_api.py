@@ -11,6 +11,7 @@ sequence length compiles once more and is then as cheap as any other call.
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from xjit import _dispatch
 from xjit._tensor import Tensor
 from xjit.errors import FrontendError
-from xjit.frontends.signature import GraphSource
+from xjit.frontends.signature import GraphSource, meta_of
 from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
 from xjit.jit.archive_format import ArchiveError
@@ -172,8 +173,8 @@ class _Scripted(GraphSource):
         tuple_params = getattr(g, "tuple_params", None)
         if not tuple_params:
             return vals
-        from xjit.frontends.script.compiler import flatten_tuple_args
-        from xjit.jit.compiled import ArgumentError
+        # lazy: the scripting frontend loads when something is scripted, not with an archive
+        from xjit.frontends.script.values import flatten_tuple_args
 
         out = flatten_tuple_args(g.arg_names, tuple_params, vals)
         if isinstance(out, str):
@@ -202,8 +203,8 @@ class _Scripted(GraphSource):
         for n, at, v in zip(names, arg_types, vals, strict=True):
             if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
                 # the frontend guessed a type it would know from the arguments' ranks/dtypes
+                # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
                 from xjit.frontends.builder import vtensor_type
-                from xjit.frontends.trace import meta_of
 
                 kinds[n] = vtensor_type(meta_of(v))
             elif v is None and not isinstance(at, td.NoneType):
@@ -402,8 +403,6 @@ def _flat_view(g: Any) -> Any:
     flat = getattr(g, "flat_names", None)
     if not flat or flat == g.arg_names:
         return g
-    import dataclasses
-
     return dataclasses.replace(g, arg_names=list(flat))
 
 
@@ -442,6 +441,7 @@ class _ScriptMethod(_Scripted):
     """An `@torch.jit.export` method of a ScriptModule, compiled like its forward."""
 
     def __init__(self, owner: ScriptModule, original: Module, name: str) -> None:
+        # lazy: the scripting frontend loads when something is scripted, not with an archive
         from xjit.frontends.script import script_module_ir
 
         self.__dict__["_owner"] = owner
@@ -509,16 +509,6 @@ def unused(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 Final = typing.Final  # `k: torch.jit.Final[int]`: a constant attribute, frozen when scripted
-
-
-def is_scripting() -> bool:
-    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
-    return False
-
-
-def annotate(the_type: Any, the_value: Any) -> Any:
-    """`torch.jit.annotate(List[int], [])`: the value; its type is a hint for the scripter."""
-    return the_value
 
 
 _SCRIPT_FUNCTIONS: dict[Callable[..., Any], ScriptFunction] = {}  # script(f) is script(f)

@@ -10,7 +10,13 @@ from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from xjit._tensor import Tensor
+from xjit.dialects import make_context
+from xjit.dialects import torch as td
+from xjit.frontends.builder import TorchBuilder, vtensor_type
+from xjit.frontends.signature import meta_of
 from xjit.jit.compiled import ArgumentError, CompiledFunction
+from xjit.ops.types import TensorMeta
+from xjit.passes.pipelines import run_passes
 
 SPECIALIZE_PASSES = ("inline", "canonicalize", "torch-shape-refinement", "canonicalize", "cse")
 
@@ -21,13 +27,6 @@ def specialize(
     """Clone `g.module`, give `@entry` the call's argument types (tensors: static shape and
     dtype, or the shapes `dims` (one per tensor argument, None = `?`) of a dynamic-shape variant;
     scalars and None: their values, as constants), inline, refine shapes."""
-    from xjit.dialects import make_context
-    from xjit.dialects import torch as td
-    from xjit.frontends.builder import TorchBuilder, vtensor_type
-    from xjit.frontends.trace import meta_of
-    from xjit.ops.types import TensorMeta
-    from xjit.passes.pipelines import run_passes
-
     module = g.module.clone()
     f = next(o for o in module.ops if isinstance(o, func.FuncOp) and o.sym_name.data == entry)
     block = f.body.block

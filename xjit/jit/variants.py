@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from xjit.ops.types import from_numpy_dtype
+
 Dims = tuple[int | None, ...]
 Pattern = tuple[tuple[Dims, np.dtype], ...]
 
@@ -100,6 +102,7 @@ def note_fallback(owner: Any, pattern: Pattern, err: BaseException) -> None:
 
 
 def _rank_only(t: Any) -> Any:
+    # lazy: the torch dialect and the passes load when a variant is compiled, not with xjit.jit
     from xjit.dialects import torch as td
 
     if isinstance(t, td.ValueTensorType) and t.sizes is not None:
@@ -111,6 +114,7 @@ def erase_shapes(f: Any) -> None:
     """Forget the shapes that a trace (or a caller) wrote on every derived tensor of `f`: aten
     results, casts, prim.If/Loop results and loop-carried values keep rank and dtype only, so that
     `torch-shape-refinement` re-derives them from the argument types and constants."""
+    # lazy: the torch dialect and the passes load when a variant is compiled, not with xjit.jit
     from xdsl.rewriter import Rewriter
 
     from xjit.dialects import torch as td
@@ -136,13 +140,13 @@ def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True
 
     Raises `ShapeError` (strict refinement) where the graph contradicts the pattern, e.g. a shape
     that a trace froze as constants."""
+    # lazy: the torch dialect and the passes load when a variant is compiled, not with xjit.jit
     from xdsl.dialects import func
     from xdsl.dialects.builtin import FunctionType
     from xdsl.rewriter import Rewriter
 
     from xjit.dialects import make_context
     from xjit.dialects import torch as td
-    from xjit.ops.types import from_numpy_dtype
     from xjit.passes import get_pass
     from xjit.passes.torch_shape_refinement import refine_function
 
@@ -178,6 +182,7 @@ def retype_module(source: Any, entry: str, pattern: Pattern, strict: bool = True
 
 def _scalar_ops(f: Any) -> int:
     """How many scalar ops (`aten.size.int`, int arithmetic, ...) `f` computes."""
+    # lazy: the torch dialect and the passes load when a variant is compiled, not with xjit.jit
     from xjit.dialects import torch as td
 
     return sum(1 for o in f.walk() if isinstance(o, td.AtenOp) and o.OPDEF.attrs.get("scalar"))

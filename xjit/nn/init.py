@@ -12,11 +12,10 @@ from typing import Any
 import numpy as np
 
 from xjit._tensor import Tensor
+from xjit.ops.rng import generator
 
 
 def _rng() -> np.random.Generator:
-    from xjit._creation import generator
-
     return generator()
 
 

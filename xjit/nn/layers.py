@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from xjit import _creation
+from xjit._device import check_device
 from xjit.nn import functional as F
 from xjit.nn.module import Module, Parameter
 
@@ -49,8 +50,6 @@ class Linear(Module):
 
 def _factory_kwargs(m: Module, device: Any, dtype: Any) -> None:
     """torch's `device=`/`dtype=` layer arguments: the CPU only; floating dtypes convert."""
-    from xjit._device import check_device
-
     check_device(device)
     if dtype is not None:
         m.to(dtype)

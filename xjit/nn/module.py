@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from xjit._device import check_device, is_device
 from xjit._tensor import Tensor
+from xjit.ops.types import DType, float32, float64
 
 
 class Parameter(Tensor):
@@ -282,9 +284,6 @@ class Module:
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """`.to(device)`, `.to(dtype)`, `.to(device, dtype)`: dtypes apply to floating tensors."""
-        from xjit._device import check_device, is_device
-        from xjit.ops.types import DType
-
         dtype = kwargs.pop("dtype", None)
         check_device(kwargs.pop("device", None))
         kwargs.pop("non_blocking", None)
@@ -308,13 +307,9 @@ class Module:
         return self._convert(lambda a: a.astype(dtype.np) if a.dtype.kind == "f" else a)
 
     def float(self) -> Module:
-        from xjit.ops.types import float32
-
         return self.to(float32)
 
     def double(self) -> Module:
-        from xjit.ops.types import float64
-
         return self.to(float64)
 
     def half(self) -> Module:
@@ -324,8 +319,6 @@ class Module:
         return self
 
     def cuda(self, device: Any = None) -> Module:
-        from xjit._device import check_device
-
         check_device("cuda" if device is None else device, "cuda()")
         return self
 

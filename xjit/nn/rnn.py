@@ -14,6 +14,8 @@ import math
 from typing import Any
 
 from xjit import _creation
+from xjit._device import check_device
+from xjit._dispatch import call
 from xjit._tensor import Tensor
 from xjit.nn import functional as F
 from xjit.nn.module import Module, Parameter
@@ -59,8 +61,6 @@ class RNNBase(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        from xjit._device import check_device
-
         check_device(device)
         if proj_size:
             raise NotImplementedError("LSTM(proj_size=...) is not supported")
@@ -180,14 +180,10 @@ class RNNBase(Module):
 
 
 def _creation_stack(xs: list[Any]) -> Any:
-    from xjit._dispatch import call
-
     return call("stack", xs, 0)
 
 
 def _cat(xs: list[Any], dim: int) -> Any:
-    from xjit._dispatch import call
-
     return call("cat", xs, dim)
 
 
@@ -233,8 +229,6 @@ class RNNCellBase(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        from xjit._device import check_device
-
         check_device(device)
         self.mode = mode
         self.input_size = input_size

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.elementwise_ops import elementwise
+from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.reduction_ops import reduced_dims, reduced_shape
-from xjit.ops.registry import UNKNOWN, register
 from xjit.ops.types import (
     DEFAULT_FLOAT,
     ShapeError,
