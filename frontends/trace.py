@@ -151,6 +151,8 @@ def _user_loc() -> FileLineColLoc | None:
         if frame.f_lasti >= 0:  # the column of the call itself (co_positions: 1 per 2 bytes)
             positions = list(frame.f_code.co_positions())
             col = (positions[frame.f_lasti // 2][2] or 0) + 1
+        if len(_locs) > 4096:  # code objects of long-gone lambdas: keep the cache bounded
+            _locs.clear()
         loc = _locs[key] = FileLineColLoc(StringAttr(file), IntAttr(line), IntAttr(col))
     return loc
 
