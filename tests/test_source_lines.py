@@ -7,6 +7,7 @@ from __future__ import annotations
 import inspect
 import os
 
+import pytest
 import torch as real  # the oracle for values
 
 import xjit as torch
@@ -100,3 +101,31 @@ def test_traced_function_lines_and_values() -> None:
     c, r = (_line_of(f, t) for t in ("a * b", "torch.relu"))
     lines = [s.strip() for s in traced.source.splitlines()]
     assert f"# {here}:{c} mul.Tensor; {here}:{r} relu, sub.Tensor" in lines
+
+
+# -- a failing run-time size check names the user's line ---------------------------------------
+
+
+def grow(x, y, n: int):
+    for _ in range(n):
+        x = torch.cat([x, x], 0)  # x's rows become `?` after the loop
+    return x + y
+
+
+def test_runtime_size_mismatch_names_the_user_line() -> None:
+    from xjit.backends.numpy.runtime import ShapeMismatch
+
+    scripted = torch.jit.script(grow)
+    x, y = torch.rand(2, 4), torch.rand(4, 4)
+    got = scripted(x, y, 1).numpy()
+    want = real.cat([real.tensor(x.numpy())] * 2, 0) + real.tensor(y.numpy())
+    assert (abs(got - want.numpy()) <= 1e-6).all()
+    with pytest.raises(RuntimeError):  # PyTorch refuses the same call: [8, 4] + [4, 4]
+        real.cat([real.tensor(x.numpy())] * 4, 0) + real.tensor(y.numpy())
+    here = os.path.basename(__file__)
+    line = _line_of(grow, "x + y")
+    with pytest.raises(ShapeMismatch) as err:
+        scripted(x, y, 2)
+    msg = str(err.value)
+    assert msg.startswith(f"size mismatch at {here}:{line} (add.Tensor): ")
+    assert msg.endswith("(got 8, expected 4)")
