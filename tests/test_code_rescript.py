@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import random
 import sys
 import textwrap
 from pathlib import Path
@@ -123,3 +124,98 @@ def test_underscore_digit_variables_script() -> None:
     suffix from a name hint, leaving an invalid empty name."""
     x = torch.rand(3)
     np.testing.assert_allclose(torch.jit.script(underscore_names)(x).numpy(), (x.numpy() + 1) * 4)
+
+
+# -- random programs ---------------------------------------------------------------------------
+# A seeded generator of forward() bodies over registry elementwise ops, with `if` on a tensor
+# condition and `for` loops carrying values. The same source run by real PyTorch is the oracle
+# for the values.
+
+UNARY = ["tanh", "sigmoid", "relu", "neg", "abs", "sin", "cos"]  # bounded on bounded inputs
+BINARY = ["add", "sub", "mul", "maximum", "minimum"]
+OPERATORS = ["{a} + {b}", "{a} * {b}", "{a} - {b}", "{a} * 0.5", "{a} + 1.0", "-{a}"]
+
+
+def _expr(rng: random.Random, names: list[str]) -> str:
+    a, b = rng.choice(names), rng.choice(names)
+    kind = rng.randrange(3)
+    if kind == 0:
+        return f"torch.{rng.choice(UNARY)}({a})"
+    if kind == 1:
+        return f"torch.{rng.choice(BINARY)}({a}, {b})"
+    return rng.choice(OPERATORS).format(a=a, b=b)
+
+
+def _body(
+    rng: random.Random, names: list[str], depth: int, indent: str
+) -> tuple[list[str], list[str]]:
+    """Statements, and the names defined after them (a loop body's own are not)."""
+    lines: list[str] = []
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.randrange(6) if depth < 2 else 0
+        target = f"v{len(names)}" if rng.random() < 0.6 else rng.choice(names[2:] or ["x"])
+        if kind == 4:  # an if on a tensor condition; both branches assign the target
+            cond = f"{rng.choice(names)}.sum() > {rng.choice(['0', '1.0', '-0.5'])}"
+            lines.append(f"{indent}if {cond}:")
+            lines.append(f"{indent}    {target} = {_expr(rng, names)}")
+            lines.append(f"{indent}else:")
+            lines.append(f"{indent}    {target} = {_expr(rng, names)}")
+        elif kind == 5:  # a loop that carries the target
+            if target not in names:
+                lines.append(f"{indent}{target} = {_expr(rng, names)}")
+            bound = rng.choice(["3", "x.size(0)"])
+            lines.append(f"{indent}for i in range({bound}):")
+            inner = [*names, target] if target not in names else names
+            lines.append(f"{indent}    {target} = {_expr(rng, inner)}")
+            lines += _body(rng, inner, depth + 1, indent + "    ")[0]
+        else:
+            lines.append(f"{indent}{target} = {_expr(rng, names)}")
+        if target not in names:
+            names = [*names, target]
+    return lines, names
+
+
+def random_program(seed: int) -> str:
+    """A module class `Gen` whose forward(x, y) returns one or two of its values."""
+    rng = random.Random(seed)
+    body, defined = _body(rng, ["x", "y"], 0, "        ")
+    outs = rng.sample(defined, min(len(defined), rng.randint(1, 2)))
+    ret = outs[0] if len(outs) == 1 else f"({', '.join(outs)})"
+    return "\n".join(
+        [
+            "class Gen(torch.nn.Module):",
+            "    def forward(self, x, y):",
+            *body,
+            f"        return {ret}",
+            "",
+        ]
+    )
+
+
+def _load(tmp: Path, source: str, lib: str) -> Any:
+    path = tmp / f"gen_{next(_counter)}.py"
+    path.write_text(f"import {lib} as torch\n\n\n{source}")
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = mod
+    spec.loader.exec_module(mod)
+    return mod.Gen()
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_program(tmp_path: Path, seed: int) -> None:
+    import torch as real  # the oracle: the same source run by PyTorch
+
+    source = random_program(seed)
+    original = _load(tmp_path, source, "xjit")
+    x, y = (
+        np.random.default_rng(seed + k).uniform(-1, 1, (3, 4)).astype(np.float32) for k in (0, 1)
+    )
+    assert_same_program(original, tmp_path, torch.from_numpy(x), torch.from_numpy(y))
+    _, again, code = rescript(original, tmp_path)
+    got = again(torch.from_numpy(x), torch.from_numpy(y))
+    with real.no_grad():
+        want = _load(tmp_path, source, "torch")(real.from_numpy(x), real.from_numpy(y))
+    for g, w in zip(_flat(got), _flat(want), strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5, err_msg=f"{source}\n{code}")
