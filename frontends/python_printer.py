@@ -293,13 +293,15 @@ class _FunctionPrinter:
     def call(self, op: td.AtenOp) -> str:
         schema = op.OPDEF.schema
         parts: list[str] = []
+        skipped = False  # after a left-out default, arguments go by name (not shifted left)
         for a, v in zip(schema.args, op.operands, strict=True):
             if a.has_default and not isinstance(v.type, td.ValueTensorType):
                 c = td._meta_or_const(v)
                 if c is not UNKNOWN and c == a.default and type(c) is type(a.default):
+                    skipped = True
                     continue
             text = self.expr(v)
-            parts.append(f"{a.name}={text}" if a.kwarg_only else text)
+            parts.append(f"{a.name}={text}" if a.kwarg_only or skipped else text)
         return f"{op.OPDEF.py}({', '.join(parts)})"
 
     def render(self) -> str:

@@ -29,7 +29,14 @@ from typing import Any
 import numpy as np
 from xdsl.builder import InsertPoint
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, TensorType
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    FileLineColLoc,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+)
 from xdsl.ir import Block, Region, SSAValue
 
 from xjit import _dispatch
@@ -100,16 +107,54 @@ class Guard:
         return both_nan and math.isnan(got) and math.isnan(self.expected)
 
 
+_INSIDE: tuple[str, ...] = ()
+_inside_cache: dict[str, bool] = {}  # co_filename -> inside xjit: abspath once per file
+
+
+def _inside_xjit(filename: str) -> bool:
+    global _INSIDE
+    hit = _inside_cache.get(filename)
+    if hit is None:
+        if not _INSIDE:
+            root = os.path.dirname(os.path.dirname(os.path.abspath(_tensor_mod.__file__)))
+            _INSIDE = (
+                os.path.join(root, "xjit") + os.sep,
+                os.path.join(root, "frontends") + os.sep,
+            )
+        hit = _inside_cache[filename] = os.path.abspath(filename).startswith(_INSIDE)
+    return hit
+
+
 def _user_frame() -> tuple[str, int, Any]:
     """The first frame outside xjit (the user's line), as (file, line, frame)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(_tensor_mod.__file__)))
-    inside = (os.path.join(root, "xjit") + os.sep, os.path.join(root, "frontends") + os.sep)
     frame: Any = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+    while frame is not None and _inside_xjit(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return "<unknown>", 0, None
     return frame.f_code.co_filename, frame.f_lineno, frame
+
+
+_locs: dict[tuple[Any, int], FileLineColLoc] = {}
+
+
+def _user_loc() -> FileLineColLoc | None:
+    """The user's line as an op location (`loc("model.py":42:9)`), the same frame as the
+    TracerWarning's; cached, since every recorded op asks."""
+    file, line, frame = _user_frame()
+    if frame is None:
+        return None
+    key = (frame.f_code, frame.f_lasti)
+    loc = _locs.get(key)
+    if loc is None:
+        col = 1
+        if frame.f_lasti >= 0:  # the column of the call itself (co_positions: 1 per 2 bytes)
+            positions = list(frame.f_code.co_positions())
+            col = (positions[frame.f_lasti // 2][2] or 0) + 1
+        if len(_locs) > 4096:  # code objects of long-gone lambdas: keep the cache bounded
+            _locs.clear()
+        loc = _locs[key] = FileLineColLoc(StringAttr(file), IntAttr(line), IntAttr(col))
+    return loc
 
 
 def _warn_at(message: str, frame: Any) -> None:
@@ -510,6 +555,7 @@ class _Recorder:
         return v
 
     def record(self, op: OpDef, args: list[Any], result: Any) -> None:
+        self.b.loc = _user_loc()  # the op and the constants it needs carry the user's line
         operands = [self._operand(v, a.type) for v, a in zip(args, op.schema.args, strict=True)]
         outs = result if isinstance(result, tuple) else (result,)
         if any(isinstance(x, SSAValue) for x in operands):
@@ -534,6 +580,7 @@ class _Recorder:
         graph (imported under its path), not a re-trace of its body, nor a constant."""
         if self.mc is None:
             self.mc = ModuleCompilation(None)
+        self.b.loc = _user_loc()
         src = callee.graph_source(True) if hasattr(callee, "guards") else callee.graph_source()
         prefix = self.modules.get(id(callee)) or f"fn.{src['entry']}"
         name = self.mc.import_graph(src["ir"], prefix, src["params"], src["spec"], src["entry"])

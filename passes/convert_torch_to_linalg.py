@@ -10,6 +10,7 @@ parameters become `ml_program.global`s. Ops with neither `body` nor `lower` (com
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +22,11 @@ from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AffineMapAttr,
     DenseArrayBase,
+    FileLineColLoc,
     Float64Type,
     IndexType,
     ModuleOp,
+    NameLoc,
     StringAttr,
     SymbolRefAttr,
     TensorType,
@@ -786,7 +789,10 @@ class StaticInfoCastConversion(TorchConversionPattern):
     op_types = (td.TensorStaticInfoCastOp,)
 
     def convert(self, op: td.TensorStaticInfoCastOp, b: Builder) -> Sequence[SSAValue]:
-        return [static_info_cast(b, lowered(op.operand), convert_type(op.result.type))]
+        start = op.prev_op
+        out = static_info_cast(b, lowered(op.operand), convert_type(op.result.type))
+        _locate_asserts(start, op)
+        return [out]
 
 
 def _tag_origins(start: Operation | None, op: Operation) -> None:
@@ -796,6 +802,31 @@ def _tag_origins(start: Operation | None, op: Operation) -> None:
     while new is not None and new is not op:
         if new.name.startswith("linalg."):
             new.location = loc
+        new = new.next_op
+
+
+def _user_origin(loc: Attribute | None, name: str | None = None) -> tuple[str, str] | None:
+    """(file:line, op name) of the op the user wrote: the innermost name over a file location
+    (decomposition nests names: `loc("aten.softmax"("aten.exp"(...)))` is not the user's)."""
+    if isinstance(loc, NameLoc):
+        return _user_origin(loc.location, name or loc.desc.data.removeprefix("aten."))
+    if isinstance(loc, FileLineColLoc):
+        return f"{os.path.basename(loc.filename.data)}:{loc.line.data}", name or "?"
+    return None
+
+
+def _locate_asserts(start: Operation | None, op: Operation) -> None:
+    """Name the user's line in the run-time size checks built for `op` (after `start`): a
+    mismatch at call time then points at the torch op it guards, not only at an op name."""
+    origin = _user_origin(op.location, op.name.removeprefix("torch.aten."))
+    if origin is None:
+        return
+    where, name = origin
+    new = start.next_op if start is not None else op.parent_block().first_op  # type: ignore[union-attr]
+    while new is not None and new is not op:
+        if isinstance(new, cf.AssertOp):
+            detail = new.msg.data.split(": ", 1)[-1]
+            new.msg = StringAttr(f"size mismatch at {where} ({name}): {detail}")
         new = new.next_op
 
 
@@ -822,6 +853,7 @@ class AtenConversion(TorchConversionPattern):
             hint = " (run torch-decompose first)" if opdef.decompose is not None else ""
             raise DiagnosticException(f"convert-torch-to-linalg: no lowering for '{op.name}'{hint}")
         _tag_origins(start, op)
+        _locate_asserts(start, op)
         return outs
 
 

@@ -7,6 +7,9 @@ from __future__ import annotations
 import inspect
 import os
 
+import pytest
+import torch as real  # the oracle for values
+
 import xjit as torch
 
 
@@ -54,3 +57,75 @@ def test_row_grouped_nests_keep_their_comments() -> None:
     comments = [s.strip() for s in src.splitlines() if s.strip().startswith(f"# {here}:")]
     assert comments and all(c.startswith(f"# {here}:{line} ") for c in comments)
     assert any("softmax" in c for c in comments)
+
+
+# -- traced models carry the user's lines too --------------------------------------------------
+
+
+class TracedCell(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 4)
+
+    def forward(self, x, h):
+        y = torch.tanh(self.linear(x) + h)
+        return y * 2.0
+
+
+def test_traced_ops_carry_the_callers_line() -> None:
+    """Each recorded op is located at the first frame outside xjit: the line in forward, not
+    nn.Linear's body nor the tracer."""
+    x = torch.rand(3, 4)
+    traced = torch.jit.trace(TracedCell(), (x, x))
+    here = os.path.basename(__file__)
+    y, z = (_line_of(TracedCell.forward, t) for t in ("torch.tanh", "y * 2.0"))
+    comments = [s.strip() for s in traced.forward.source.splitlines() if s.strip().startswith("#")]
+    assert f"# {here}:{y} linear, add.Tensor, tanh; {here}:{z} mul.Scalar" in comments
+    report = traced.forward.fusion_report()
+    assert f"aten.tanh ({__file__}:{y})" in report
+    assert f"aten.mul.Scalar ({__file__}:{z})" in report
+    assert "xjit" + os.sep + "nn" not in report  # no line inside xjit's own modules
+
+
+def test_traced_function_lines_and_values() -> None:
+    def f(a, b):
+        c = a * b
+        return torch.relu(c) - a
+
+    a, b = torch.rand(2, 5) - 0.5, torch.rand(2, 5)
+    traced = torch.jit.trace(f, (a, b))
+    got = traced(a, b).numpy()
+    want = real.relu(real.tensor(a.numpy()) * real.tensor(b.numpy())) - real.tensor(a.numpy())
+    assert (abs(got - want.numpy()) <= 1e-6).all()
+    here = os.path.basename(__file__)
+    c, r = (_line_of(f, t) for t in ("a * b", "torch.relu"))
+    lines = [s.strip() for s in traced.source.splitlines()]
+    assert f"# {here}:{c} mul.Tensor; {here}:{r} relu, sub.Tensor" in lines
+
+
+# -- a failing run-time size check names the user's line ---------------------------------------
+
+
+def grow(x, y, n: int):
+    for _ in range(n):
+        x = torch.cat([x, x], 0)  # x's rows become `?` after the loop
+    return x + y
+
+
+def test_runtime_size_mismatch_names_the_user_line() -> None:
+    from xjit.backends.numpy.runtime import ShapeMismatch
+
+    scripted = torch.jit.script(grow)
+    x, y = torch.rand(2, 4), torch.rand(4, 4)
+    got = scripted(x, y, 1).numpy()
+    want = real.cat([real.tensor(x.numpy())] * 2, 0) + real.tensor(y.numpy())
+    assert (abs(got - want.numpy()) <= 1e-6).all()
+    with pytest.raises(RuntimeError):  # PyTorch refuses the same call: [8, 4] + [4, 4]
+        real.cat([real.tensor(x.numpy())] * 4, 0) + real.tensor(y.numpy())
+    here = os.path.basename(__file__)
+    line = _line_of(grow, "x + y")
+    with pytest.raises(ShapeMismatch) as err:
+        scripted(x, y, 2)
+    msg = str(err.value)
+    assert msg.startswith(f"size mismatch at {here}:{line} (add.Tensor): ")
+    assert msg.endswith("(got 8, expected 4)")

@@ -141,6 +141,30 @@ def test_mlir_files(files, tmp_path, level) -> None:
         np.testing.assert_allclose(z["output_0"], expect, rtol=1e-6)
 
 
+def test_int_result_of_a_torch_mlir_function(tmp_path: Path) -> None:
+    """A `!torch.int` result (a loop's counter) is printed, not an internal error (fuzz.cli)."""
+    (tmp_path / "count.mlir").write_text(
+        """func.func @count(%x: !torch.vtensor<[?],f32>) -> !torch.int {
+  %int0 = torch.constant.int 0
+  %true = torch.constant.bool true
+  %n = torch.aten.size.int %x, %int0 : !torch.vtensor<[?],f32>, !torch.int -> !torch.int
+  %k = torch.prim.Loop %n, %true, init(%int0) {
+  ^bb0(%i: !torch.int, %a: !torch.int):
+    %b = torch.aten.add.int %a, %i : !torch.int, !torch.int -> !torch.int
+    torch.prim.Loop.condition %true, iter(%b : !torch.int)
+  } : (!torch.int, !torch.bool, !torch.int) -> !torch.int
+  func.return %k : !torch.int
+}
+"""
+    )
+    np.save(tmp_path / "x.npy", np.zeros(4, np.float32))
+    out = tmp_path / "o.npz"
+    r = xjit_run("count.mlir", "--entry", "count", "-i", "x.npy", "-o", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with np.load(out) as z:
+        assert int(z["output_0"]) == 0 + 1 + 2 + 3
+
+
 @pytest.mark.parametrize(
     "args, fragments",
     [

@@ -197,6 +197,13 @@ class XjitOptMain(xDSLOptMain):
             "and why the others did not fuse (linalg-fuse-elementwise's decisions)",
         )
         arg_parser.add_argument(
+            "--format",
+            choices=("text", "dot"),
+            default="text",
+            help="the format of --fusion-report: text (default) or Graphviz dot (nests as "
+            "clusters of torch ops, data flow as edges)",
+        )
+        arg_parser.add_argument(
             "--debug",
             action="store_true",
             help=f"show Python tracebacks instead of diagnostics (also: {DEBUG_ENV}=1)",
@@ -374,9 +381,12 @@ class XjitOptMain(xDSLOptMain):
 
         if fusion_log is not None:
             # lazy: the fusion log and report load only with --fusion-report
-            from xjit.passes.fusion_report import fusion_report
+            from xjit.passes.fusion_report import fusion_dot, fusion_report
 
-            print(fusion_report(module, fusion_log), end="", file=sys.stderr)
+            if self.args.format == "dot":
+                print(fusion_dot(module), end="", file=sys.stderr)
+            else:
+                print(fusion_report(module, fusion_log), end="", file=sys.stderr)
         t0 = time.perf_counter()
         try:
             result = self.output_resulting_program(module)

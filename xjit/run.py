@@ -262,7 +262,8 @@ def _run_torch_mlir(
         result = compiled(*_tensors(inputs, paths, want))
     except ArgumentError as e:
         raise RunError(_arg_hint(str(e))) from None
-    return [t.numpy() for t in _leaves(result)]
+    # a `!torch.int` result comes back as a Python int, not a tensor
+    return [np.asarray(t.numpy() if hasattr(t, "numpy") else t) for t in _leaves(result)]
 
 
 def _run_loops_mlir(

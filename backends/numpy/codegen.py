@@ -232,7 +232,11 @@ class FunctionWriter:
         elif isinstance(op, scf.WhileOp):
             self._while(op)
         elif isinstance(op, cf.AssertOp):
-            self.emit(f"if not {self.name(op.arg)}: rt.assertion_failed({op.msg.data!r})")
+            sizes = ""  # a size check: pass the compared sizes so the message shows them
+            cmp = op.arg.owner
+            if isinstance(cmp, arith.CmpiOp) and cmp.predicate.value.data == 0:  # eq
+                sizes = f", {self.name(cmp.lhs)}, {self.name(cmp.rhs)}"
+            self.emit(f"if not {self.name(op.arg)}: rt.assertion_failed({op.msg.data!r}{sizes})")
         elif isinstance(op, memref.LoadOp) and op.memref in self.scalars:
             self.assign(op.res, self.name(op.memref), "s")  # the value now (a later write rebinds)
         elif isinstance(op, memref.LoadOp):

@@ -112,7 +112,11 @@ class ShapeMismatch(ValueError):
     """Run-time sizes contradict what the compiled program assumed (a `cf.assert` failed)."""
 
 
-def assertion_failed(message: str) -> None:
+def assertion_failed(message: str, got=None, expected=None) -> None:
+    """A `cf.assert` failed; `got`/`expected` are the sizes its `arith.cmpi eq` compared (the
+    operand's size first, then the size it must agree with), when the check is one."""
+    if got is not None:
+        message += f" (got {got}, expected {expected})"
     raise ShapeMismatch(message)
 
 

@@ -25,7 +25,7 @@ from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.registry_ops import NeedsArgTypes, RegistryOps
-from xjit.frontends.script.statements import Env, Frame, Statements
+from xjit.frontends.script.statements import Env, Frame, Statements, ssa_hint
 from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
@@ -196,7 +196,7 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
                 self.env[n] = _rebuild(self.tuple_params[n], args)
                 continue
             arg = next(args)
-            arg.name_hint = n
+            arg.name_hint = ssa_hint(n)
             self.env[n] = arg
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref

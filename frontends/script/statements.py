@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,12 @@ from xjit.frontends.script.values import (
 from xjit.frontends.signature import OutputSpec
 
 INT64_MAX = 9223372036854775807
+
+
+def ssa_hint(name: str) -> str | None:
+    """A variable's name as an SSA name hint, or None when xDSL cannot keep it: it drops a
+    `_<digits>` suffix, so `_0` (as `.code` names temporaries) would become an invalid ''."""
+    return None if re.fullmatch(r"_\d+", name) else name
 
 
 @dataclass
@@ -345,7 +352,7 @@ class Statements:
                             td.ConstantNoneOp,
                         ),
                     ):
-                        v.name_hint = target.id
+                        v.name_hint = ssa_hint(target.id)
             self.env[target.id] = v
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(v, len(target.elts), target)
@@ -497,7 +504,7 @@ class Statements:
         for n in joined:
             self.env[n] = rebuild_like(tenv[n], results)
             if isinstance(self.env[n], SSAValue):
-                self.env[n].name_hint = n
+                self.env[n].name_hint = ssa_hint(n)
         for n in list(self.env):  # defined in one branch only: undefined after the if
             if n not in before and n not in joined:
                 del self.env[n]
@@ -721,7 +728,7 @@ class Statements:
                 for n in loop_vars:
                     self.env[n] = rebuild_like(templates[n], args)
                     if isinstance(self.env[n], SSAValue):
-                        self.env[n].name_hint = n
+                        self.env[n].name_hint = ssa_hint(n)
                 if target is not None and target_value is not None:
                     self.assign(target, target_value(idx))
                 return self.block_to_exit(st.body, st)
@@ -774,7 +781,7 @@ class Statements:
         for n in loop_vars:
             self.env[n] = rebuild_like(templates[n], results)
             if isinstance(self.env[n], SSAValue):
-                self.env[n].name_hint = n
+                self.env[n].name_hint = ssa_hint(n)
         if ret_spec is None:
             return None
         flag = next(results)
