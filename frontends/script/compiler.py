@@ -24,7 +24,7 @@ from xjit.frontends.script.calls import Calls
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
-from xjit.frontends.script.registry_ops import NeedsArgTypes, RegistryOps
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements
 from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
@@ -254,11 +254,14 @@ def script_module_ir(
     training: bool | None = None,
     method: str = "forward",
     root_view: Module | None = None,
+    typed_calls: bool = False,
 ) -> ScriptResult:
     """`training` overrides the root's flag and `root_view` holds the root's attributes (a
-    ScriptModule's own, not its original's); `method` is the entry (forward or an export)."""
+    ScriptModule's own, not its original's); `method` is the entry (forward or an export);
+    `typed_calls` compiles submodule methods per argument types (see NeedsCallTypes)."""
     mc = ModuleCompilation(m)
     mc.deferrable = arg_kinds is None
+    mc.typed_calls = typed_calls
     mc.root_view = root_view
     if training is not None:
         mc.training_override[id(m)] = training
@@ -269,6 +272,8 @@ def script_module_ir(
         fop, names, spec = fc.compile()
     except NeedsArgTypes:
         return _deferred(fc, mc)
+    except NeedsCallTypes:
+        return script_module_ir(m, arg_kinds, training, method, root_view, typed_calls=True)
     mc.funcs[method] = fop
     module = mc.module_op(method)
     _finish(module)
