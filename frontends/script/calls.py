@@ -357,6 +357,8 @@ class Calls:
             arg_names, defaults = cf["arg_names"], cf["defaults"]
             tuple_params = cf.get("tuple_params", {})
         else:
+            if type(m).__module__ == "xjit.nn.rnn":
+                raise self.error(e, rnn_refusal(m))
             fn = getattr(type(m), method, None)
             if fn is None or not inspect.isfunction(fn):
                 raise self.error(e, f"module {type(m).__name__} has no method '{method}'")
@@ -474,3 +476,13 @@ def _n_leaves(structure: Any) -> int:
     if structure is None:
         return 1
     return sum(_n_leaves(s) for s in structure)
+
+
+def rnn_refusal(m: Module) -> str:
+    """Why xjit.nn's recurrent layers do not script, and what to do instead."""
+    name = type(m).__name__
+    return (
+        f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise` and "
+        f"dispatches on its mode string); trace it instead (xjit.jit.trace(model, example)), or "
+        "write the cell in scripted code (gates.chunk(4, 1) as in docs/frontends.md)"
+    )

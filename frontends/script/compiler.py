@@ -20,7 +20,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
-from xjit.frontends.script.calls import Calls
+from xjit.frontends.script.calls import Calls, rnn_refusal
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
@@ -266,6 +266,8 @@ def script_module_ir(
     if training is not None:
         mc.training_override[id(m)] = training
     fn = getattr(type(m), method)
+    if type(m).__module__ == "xjit.nn.rnn":
+        raise FrontendError(rnn_refusal(m), _def_location(fn))
     fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
     mc.in_progress.add(method)
     try:
@@ -396,3 +398,11 @@ def _finish(module: ModuleOp) -> None:
         raise RuntimeError(
             f"internal error: the scripted IR does not verify: {err}\n{module}"
         ) from err
+
+
+def _def_location(fn: Callable[..., Any]) -> SourceLoc | None:
+    """Where `fn` is defined (for an error about the whole function)."""
+    try:
+        return SourceLoc(inspect.getsourcefile(fn) or "<unknown>", inspect.getsourcelines(fn)[1], 5)
+    except (OSError, TypeError):
+        return None
