@@ -16,7 +16,7 @@ from xjit import _splitting
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script.lists import const_of
-from xjit.frontends.script.registry_ops import NeedsCallTypes
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -171,7 +171,7 @@ class Calls:
         dim = consts.get("dim", 0)
         d = dim + len(shape) if shape and isinstance(dim, int) and dim < 0 else dim
         if shape is None or (isinstance(d, int) and 0 <= d < len(shape) and shape[d] is None):
-            if not self.mc.deferrable and not self.mc.typed_calls and self.arg_kinds:
+            if not self.mc.deferrable and not self.mc.typed_calls and self.mc.root is not None:
                 # compiled per argument types, but the size comes out of a submodule call
                 # compiled generically: compile again with calls specialised too
                 raise NeedsCallTypes(f"{name}() needs a static size", self.loc(e))
@@ -381,13 +381,15 @@ class Calls:
                 sub = type(self)(self.mc, fn, name, ref, kinds)
                 try:
                     fop, arg_names, spec = sub.compile()
+                except (NeedsArgTypes, NeedsCallTypes):
+                    raise  # the root compiles again (compiler.py), for types or typed calls
                 except FrontendError as err:
                     raise err.called_from(f"{type(m).__name__}.{method}", self.loc(e)) from None
                 finally:
                     self.mc.in_progress.discard(name)
                 fop.sym_visibility = StringAttr("private")
                 fop.properties["sym_visibility"] = StringAttr("private")
-                for a, n in zip(fop.body.block.args, arg_names, strict=True):
+                for a, n in zip(fop.body.block.args, sub.flat_names or arg_names, strict=True):
                     a.name_hint = n
                 self.mc.funcs[name] = fop
                 self.mc.specs[name] = spec
@@ -400,13 +402,21 @@ class Calls:
         """The types of the ranked tensors passed positionally to `fn` (after `self`), by
         parameter name: the callee is compiled for them, so its results have static types."""
         params = list(inspect.signature(fn).parameters)[1:]
-        kinds = {
-            p: a.type
-            for p, a in zip(params, args, strict=False)
-            if isinstance(a, SSAValue)
-            and isinstance(a.type, td.ValueTensorType)
-            and a.type.meta.shape is not None
-        }
+        kinds: dict[str, Any] = {}
+
+        def add(name: str, a: Any) -> None:
+            if isinstance(a, PyTuple):  # a Tuple[...] parameter's leaves: `state.0`, ...
+                for k, x in enumerate(a.items):
+                    add(f"{name}.{k}", x)
+            elif (
+                isinstance(a, SSAValue)
+                and isinstance(a.type, td.ValueTensorType)
+                and a.type.meta.shape is not None
+            ):
+                kinds[name] = a.type
+
+        for p, a in zip(params, args, strict=False):
+            add(p, a)
         return dict(sorted(kinds.items())) or None
 
     def emit_call(

@@ -62,6 +62,18 @@ class Cell(torch.nn.Module):
         c = f * c + i * g
         h = o * torch.tanh(c)
         return h, (h, c)
+
+class Seq(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = Cell(3, 5)
+
+    def forward(self, xs, h, c):
+        total = h * 0
+        for x in xs:
+            y, (h, c) = self.cell(x, (h, c))
+            total = total + y
+        return total, c
 """
 
 
@@ -108,3 +120,15 @@ def f(x, k: int):
     fn = load(src, xjit)["f"]
     with pytest.raises(FrontendError, match=r"model_\d+\.py:6:\d+: .*run-time 'chunks'"):
         xjit.jit.script(fn)(_t(4), 2)
+
+
+def test_a_cell_inside_a_module_scripts_with_typed_calls() -> None:
+    ours_seq = load(CELL, xjit)["Seq"]()
+    theirs_seq = load(CELL, real_torch)["Seq"]()
+    with real_torch.no_grad():
+        for name, p in theirs_seq.named_parameters():
+            p.copy_(to_torch(dict(ours_seq.named_parameters())[name]))
+    ours, theirs = xjit.jit.script(ours_seq), real_torch.jit.script(theirs_seq)
+    for steps in (3, 1):
+        xs, h, c = _t(steps, 2, 3), _t(2, 5), _t(2, 5)
+        assert_same(ours(xs, h, c), theirs(*to_torch((xs, h, c))), f"{steps} steps")
