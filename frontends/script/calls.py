@@ -12,8 +12,11 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import SSAValue
 
+from xjit import _splitting
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
+from xjit.frontends.script.lists import const_of
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -27,13 +30,44 @@ from xjit.frontends.script.values import (
 from xjit.frontends.signature import GraphSource, annotate, is_scripting
 from xjit.nn.module import Module
 from xjit.ops import types
-from xjit.ops.registry import OVERLOADS, ensure_loaded
+from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
 
-# Ops returning a list of tensors: the script frontend has no tensor lists yet (trace them).
-_LIST_RESULTS = {
-    n: f"unsupported: {n}() in script (it returns a list of tensors; use xjit.jit.trace, or slice)"
-    for n in ("split", "chunk", "unbind", "tensor_split")
+# Ops returning a list of tensors (xjit/_splitting.py): a compile-time `PyList` of slices, the
+# number of pieces fixed by the static size of the split dim and constant arguments.
+_LIST_RESULTS = ("split", "chunk", "unbind", "tensor_split")
+_LIST_PARAMS = {
+    "split": ("split_size_or_sections", "dim"),
+    "chunk": ("chunks", "dim"),
+    "unbind": ("dim",),
+    "tensor_split": ("indices_or_sections", "dim"),
 }
+_LIST_KW_ALIASES = {"split_size": "split_size_or_sections", "sections": "indices_or_sections"}
+
+
+class _Piece:
+    """What xjit/_splitting.py reads of a tensor: its rank and static shape."""
+
+    def __init__(self, v: SSAValue) -> None:
+        self.v = v
+        self.shape = v.type.meta.shape  # type: ignore[attr-defined]
+
+    def dim(self) -> int:
+        return len(self.shape)
+
+
+class _SplitEmitter:
+    """The torch-like namespace xjit/_splitting.py's decompositions call (`T.slice`,
+    `T.select`), emitting the ops into the function being compiled."""
+
+    def __init__(self, fc: Any, e: ast.AST) -> None:
+        self.fc, self.e = fc, e
+
+    def slice(self, x: _Piece, d: int, start: int, end: int, step: int) -> SSAValue:
+        args = [x.v, *(PyObj(v) for v in (d, start, end, step))]
+        return self.fc.registry_call("slice", args, {}, self.e)
+
+    def select(self, x: _Piece, d: int, i: int) -> SSAValue:
+        return self.fc.registry_call("select", [x.v, PyObj(d), PyObj(i)], {}, self.e)
 
 
 _DTYPE_METHODS = {
@@ -98,12 +132,54 @@ class Calls:
         if name == "item":
             raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
         if name in _LIST_RESULTS:
-            raise self.error(e, _LIST_RESULTS[name])
+            return self.tensor_list(name, t, args, kwargs, e)
         if name in _DTYPE_METHODS and not args and not kwargs:  # x.float() is x.to(float32)
             return self.registry_call("to", [t, PyObj(_DTYPE_METHODS[name])], {}, e)
         if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
             return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         return self.registry_call(name, [t, *args], kwargs, e)
+
+    def tensor_list(
+        self, name: str, t: SSAValue, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+    ) -> PyList:
+        """`x.split/chunk/unbind/tensor_split(...)`: TorchScript's List[Tensor], here a
+        compile-time list of slices (xjit/_splitting.py decides the bounds)."""
+        params = _LIST_PARAMS[name]
+        if len(args) > len(params):
+            raise self.error(e, f"{name}() takes at most {len(params)} arguments after the tensor")
+        bound = dict(zip(params, args, strict=False))
+        for k, v in kwargs.items():
+            k = _LIST_KW_ALIASES.get(k, k)
+            if k not in params or k in bound:
+                raise self.error(e, f"{name}() got an unexpected or repeated argument '{k}'")
+            bound[k] = v
+        consts: dict[str, Any] = {}
+        for k, v in bound.items():
+            items = v.items if isinstance(v, (PyList, PyTuple)) else None
+            c = [const_of(x) for x in items] if items is not None else const_of(v)
+            if c is UNKNOWN or (isinstance(c, list) and UNKNOWN in c):
+                raise self.error(
+                    e,
+                    f"unsupported: {name}() with a run-time '{k}' (the number of pieces must "
+                    "be known at compile time)",
+                )
+            consts[k] = c
+        if not isinstance(t.type, td.ValueTensorType):
+            raise self.error(e, f"{name}() expects a tensor, got {describe(t)}")
+        shape = t.type.meta.shape
+        dim = consts.get("dim", 0)
+        d = dim + len(shape) if shape and isinstance(dim, int) and dim < 0 else dim
+        if shape is None or (isinstance(d, int) and 0 <= d < len(shape) and shape[d] is None):
+            if not self.mc.deferrable and not self.mc.typed_calls and self.mc.root is not None:
+                # compiled per argument types, but the size comes out of a submodule call
+                # compiled generically: compile again with calls specialised too
+                raise NeedsCallTypes(f"{name}() needs a static size", self.loc(e))
+            self.need_rank(t, e, f"{name}() along a dim of unknown size")
+        try:
+            pieces = getattr(_splitting, f"_{name}")(_SplitEmitter(self, e), _Piece(t), **consts)
+        except (RuntimeError, IndexError, ValueError, TypeError, NotImplementedError) as err:
+            raise self.error(e, f"{name}(): {err}") from None
+        return self.new_list(list(pieces))
 
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         if obj in (int, float, bool):
@@ -157,7 +233,9 @@ class Calls:
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
         if mod == "xjit._splitting" and name in _LIST_RESULTS:
-            raise self.error(e, _LIST_RESULTS[name])
+            if not args or not isinstance(args[0], SSAValue):
+                raise self.error(e, f"{name}() expects a tensor as its first argument")
+            return self.tensor_list(name, args[0], args[1:], kwargs, e)
         if getattr(obj, "__xjit_op__", None) is not None:
             # A functional wrapper whose signature is not its op's (F.embedding(input, weight)
             # is aten::embedding(weight, indices)): it maps its own arguments to the op's.
@@ -278,6 +356,8 @@ class Calls:
             arg_names, defaults = cf["arg_names"], cf["defaults"]
             tuple_params = cf.get("tuple_params", {})
         else:
+            if type(m).__module__ == "xjit.nn.rnn":
+                raise self.error(e, rnn_refusal(m))
             fn = getattr(type(m), method, None)
             if fn is None or not inspect.isfunction(fn):
                 raise self.error(e, f"module {type(m).__name__} has no method '{method}'")
@@ -289,20 +369,26 @@ class Calls:
                         f"@torch.jit.{what} (it stays Python, which compiled code cannot call)",
                     )
             name = f"{prefix}.{method}" if prefix else method
+            kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None
+            if kinds:  # a variant of the method for these argument types
+                variants = self.mc.typed_call_names
+                name = f"{name}#{variants.setdefault((name, str(kinds)), len(variants) + 1)}"
             if name not in self.mc.funcs:
                 if name in self.mc.in_progress:
                     raise self.error(e, "unsupported: recursive module calls")
                 self.mc.in_progress.add(name)
-                sub = type(self)(self.mc, fn, name, ref)
+                sub = type(self)(self.mc, fn, name, ref, kinds)
                 try:
                     fop, arg_names, spec = sub.compile()
+                except (NeedsArgTypes, NeedsCallTypes):
+                    raise  # the root compiles again (compiler.py), for types or typed calls
                 except FrontendError as err:
                     raise err.called_from(f"{type(m).__name__}.{method}", self.loc(e)) from None
                 finally:
                     self.mc.in_progress.discard(name)
                 fop.sym_visibility = StringAttr("private")
                 fop.properties["sym_visibility"] = StringAttr("private")
-                for a, n in zip(fop.body.block.args, arg_names, strict=True):
+                for a, n in zip(fop.body.block.args, sub.flat_names or arg_names, strict=True):
                     a.name_hint = n
                 self.mc.funcs[name] = fop
                 self.mc.specs[name] = spec
@@ -310,6 +396,27 @@ class Calls:
                 self.mc.arg_info[name] = (arg_names, sub.defaults, sub.tuple_params)
             arg_names, defaults, tuple_params = self.mc.arg_info[name]  # type: ignore[attr-defined]
         return self.emit_call(name, arg_names, defaults, args, kwargs, e, tuple_params)
+
+    def call_kinds(self, fn: Any, args: list[Any]) -> dict[str, Any] | None:
+        """The types of the ranked tensors passed positionally to `fn` (after `self`), by
+        parameter name: the callee is compiled for them, so its results have static types."""
+        params = list(inspect.signature(fn).parameters)[1:]
+        kinds: dict[str, Any] = {}
+
+        def add(name: str, a: Any) -> None:
+            if isinstance(a, PyTuple):  # a Tuple[...] parameter's leaves: `state.0`, ...
+                for k, x in enumerate(a.items):
+                    add(f"{name}.{k}", x)
+            elif (
+                isinstance(a, SSAValue)
+                and isinstance(a.type, td.ValueTensorType)
+                and a.type.meta.shape is not None
+            ):
+                kinds[name] = a.type
+
+        for p, a in zip(params, args, strict=False):
+            add(p, a)
+        return dict(sorted(kinds.items())) or None
 
     def emit_call(
         self,
@@ -376,3 +483,13 @@ def _n_leaves(structure: Any) -> int:
     if structure is None:
         return 1
     return sum(_n_leaves(s) for s in structure)
+
+
+def rnn_refusal(m: Module) -> str:
+    """Why xjit.nn's recurrent layers do not script, and what to do instead."""
+    name = type(m).__name__
+    return (
+        f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise` and "
+        f"dispatches on its mode string); trace it instead (xjit.jit.trace(model, example)), or "
+        "write the cell in scripted code (gates.chunk(4, 1) as in docs/frontends.md)"
+    )

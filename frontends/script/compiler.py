@@ -20,11 +20,11 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
-from xjit.frontends.script.calls import Calls
+from xjit.frontends.script.calls import Calls, rnn_refusal
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
-from xjit.frontends.script.registry_ops import NeedsArgTypes, RegistryOps
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements, ssa_hint
 from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
@@ -254,21 +254,28 @@ def script_module_ir(
     training: bool | None = None,
     method: str = "forward",
     root_view: Module | None = None,
+    typed_calls: bool = False,
 ) -> ScriptResult:
     """`training` overrides the root's flag and `root_view` holds the root's attributes (a
-    ScriptModule's own, not its original's); `method` is the entry (forward or an export)."""
+    ScriptModule's own, not its original's); `method` is the entry (forward or an export);
+    `typed_calls` compiles submodule methods per argument types (see NeedsCallTypes)."""
     mc = ModuleCompilation(m)
     mc.deferrable = arg_kinds is None
+    mc.typed_calls = typed_calls
     mc.root_view = root_view
     if training is not None:
         mc.training_override[id(m)] = training
     fn = getattr(type(m), method)
+    if type(m).__module__ == "xjit.nn.rnn":
+        raise FrontendError(rnn_refusal(m), _def_location(fn))
     fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
     mc.in_progress.add(method)
     try:
         fop, names, spec = fc.compile()
     except NeedsArgTypes:
         return _deferred(fc, mc)
+    except NeedsCallTypes:
+        return script_module_ir(m, arg_kinds, training, method, root_view, typed_calls=True)
     mc.funcs[method] = fop
     module = mc.module_op(method)
     _finish(module)
@@ -364,3 +371,11 @@ def _finish(module: ModuleOp) -> None:
         raise RuntimeError(
             f"internal error: the scripted IR does not verify: {err}\n{module}"
         ) from err
+
+
+def _def_location(fn: Callable[..., Any]) -> SourceLoc | None:
+    """Where `fn` is defined (for an error about the whole function)."""
+    try:
+        return SourceLoc(inspect.getsourcefile(fn) or "<unknown>", inspect.getsourcelines(fn)[1], 5)
+    except (OSError, TypeError):
+        return None

@@ -212,7 +212,7 @@ class Expressions:
             raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
         if inspect.ismethod(v):
             return PyObj(("method", ref, name))
-        if isinstance(v, (bool, int, float, Tensor, tuple, list)) or v is None:
+        if isinstance(v, (bool, int, float, str, Tensor, tuple, list)) or v is None:
             if not isinstance(v, Tensor) and not _is_constant_attribute(m, name):
                 # a module attribute, read when the module runs in TorchScript: the graph is
                 # compiled per value (script_api keys its compiled graphs by these values)
@@ -415,6 +415,9 @@ class Expressions:
                         if isinstance(r, PyObj)
                         else self.scalar_op("aten.__not__", [r], e)
                     )
+            elif _both_str(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
+                # str constants (literals, str attributes): compared while compiling
+                r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
             else:
                 r = self.arith(_CMPOPS[type(op)], left, right, e)
             result = r if result is None else self.bool_and(result, lambda r=r: r, e)
@@ -492,3 +495,7 @@ class Expressions:
         )
         op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
         return rebuild_like(tv, iter(op.results))
+
+
+def _both_str(a: Any, b: Any) -> bool:
+    return all(isinstance(v, PyObj) and isinstance(v.obj, str) for v in (a, b))

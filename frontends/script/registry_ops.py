@@ -25,6 +25,11 @@ class NeedsArgTypes(FrontendError):
     tensor): the function is compiled per call signature instead (script_api.py)."""
 
 
+class NeedsCallTypes(FrontendError):
+    """Compiling per argument types still left a size unknown that a submodule call returned:
+    compile again with submodule methods specialised per argument types (compiler.py)."""
+
+
 class RegistryOps:
     """FunctionCompiler's op emission (compiler.py holds the state)."""
 

@@ -14,6 +14,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
     ModRef,
@@ -143,6 +144,7 @@ class Statements:
 
     def block(self, stmts: Sequence[ast.stmt]) -> list[SSAValue] | None:
         """Compile statements; the exit payload if every path ended in return/break/continue."""
+        stmts = self.without_grad_modes(stmts)
         for i, st in enumerate(stmts):
             self.at(st)
             if isinstance(st, ast.Return):
@@ -164,6 +166,36 @@ class Statements:
                 return self.if_exits(st, list(stmts[i + 1 :]))
             self.stmt(st)
         return None
+
+    def without_grad_modes(self, stmts: Sequence[ast.stmt]) -> list[ast.stmt]:
+        """`with torch.no_grad():` (or `enable_grad()`/`inference_mode()`) blocks as their
+        bodies: compiled code keeps no autograd state, so the grad mode changes nothing (as
+        in TorchScript). Any other `with` is a located error."""
+        out: list[ast.stmt] = []
+        for st in stmts:
+            if not isinstance(st, ast.With):
+                out.append(st)
+                continue
+            for item in st.items:
+                ctx = item.context_expr
+                try:
+                    callee = self.expr(ctx.func) if isinstance(ctx, ast.Call) else None
+                except FrontendError:
+                    callee = None  # not a grad mode: the error below says what is supported
+                obj = getattr(callee, "obj", None)
+                if (
+                    item.optional_vars is not None
+                    or getattr(obj, "__module__", None) != "xjit._device"
+                    or getattr(obj, "__name__", None) not in _GRAD_MODES
+                ):
+                    raise self.error(
+                        st,
+                        "unsupported statement: With (with-statements): only "
+                        "`with torch.no_grad():`, `enable_grad()` or `inference_mode()` "
+                        "blocks, without `as`",
+                    )
+            out.extend(self.without_grad_modes(st.body))
+        return out
 
     def block_to_exit(self, stmts: Sequence[ast.stmt], node: ast.AST) -> list[SSAValue]:
         """Statements that end in an exit on every path: falling off the end of a loop body
@@ -818,6 +850,8 @@ class Statements:
             "type is in scope before the loop to stand for it)",
         )
 
+
+_GRAD_MODES = ("no_grad", "enable_grad", "inference_mode")
 
 _STMT_NAMES = {
     "With": "with-statements",

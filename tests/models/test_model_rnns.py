@@ -6,7 +6,6 @@ bidirectional GRU language model, and a custom LSTM cell (`chunk` of the gates).
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 from model_oracle import assert_close, compare, twins
 
@@ -164,12 +163,13 @@ def custom_lstm_cell(torch):
     return LSTMCell
 
 
-def test_custom_lstm_cell_eager_traced_and_script_refusal() -> None:
+def test_custom_lstm_cell_eager_traced_and_scripted() -> None:
     t, x = twins(custom_lstm_cell)
     rng = np.random.default_rng(2)
     inp, h, c = (rng.standard_normal(s).astype(np.float32) for s in [(2, 4), (2, 3), (2, 3)])
     compare(t, x, inp, h, c)
-    # TorchScript scripts it; xjit's script frontend has no list-returning ops yet: it must
-    # refuse loudly, naming the op, not compute something else.
-    with pytest.raises(Exception, match="chunk"):
-        xjit.jit.script(x)(xjit.from_numpy(inp), xjit.from_numpy(h), xjit.from_numpy(c))
+    # `gates.chunk(4, 1)` scripts as a compile-time list of slices, as in TorchScript
+    with torch.no_grad():
+        want = torch.jit.script(t)(*(torch.from_numpy(a.copy()) for a in (inp, h, c)))
+    got = xjit.jit.script(x)(xjit.from_numpy(inp), xjit.from_numpy(h), xjit.from_numpy(c))
+    assert_close(got, want, "scripted")

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
 
 
 FORMAT = "xjit-archive"
-FORMAT_VERSION = 3  # written only by archives that need it (an imported program); else 2
+FORMAT_VERSION = 4  # the newest; an archive is written as the oldest version that holds it
 # 1: traced modules only (no kinds, slot keys = slot names); 3: input structure and symbolic-dim
-# checks of imported programs (a version-2 reader would ignore them and run unchecked).
-READABLE_VERSIONS = (1, 2, 3)
+# checks of imported programs (a version-2 reader would ignore them and run unchecked); 4: the
+# module state a scripted method was compiled for (`state`: training flags, attribute values),
+# checked at every call (an older reader would run it unchecked after `.eval()`).
+READABLE_VERSIONS = (1, 2, 3, 4)
 MANIFEST = "manifest.json"
 IR_ENTRY = "model.mlir"
 TENSOR_DIR = "tensors/"

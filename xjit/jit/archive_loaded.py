@@ -7,10 +7,10 @@ import os
 from typing import Any
 
 from xjit._tensor import Tensor
-from xjit.jit.archive_format import Node
+from xjit.jit.archive_format import ArchiveError, Node
 from xjit.jit.archive_write import save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
-from xjit.jit.script_api import _script_repr, _Scripted
+from xjit.jit.script_api import _script_repr, _Scripted, _state_key
 from xjit.nn.module import Module
 
 
@@ -74,9 +74,16 @@ class LoadedModule(Module):
 
 def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, Any]) -> None:
     """Make `obj` (a script_api._Scripted) specialise the saved generic graph per call, exactly as
-    the scripted original does; graphs for other None/non-None arguments come from `variants`."""
+    the scripted original does; graphs for other None/non-None arguments come from `variants`.
+
+    A module's graph was compiled for one module state (the training flags and plain attribute
+    values it reads, script_api `_state_key`): `_Scripted._g` asks for the graph of any other
+    state, which the archive does not hold, so that call raises instead of running stale code."""
+    saved = _state_key(obj, generic) if isinstance(obj, Module) else None
 
     def compile_ir(kinds: dict[str, Any] | None) -> Any:
+        if saved is not None and _state_key(obj, generic) != saved:
+            raise ArchiveError(_state_mismatch(obj, entry, generic, saved))
         if kinds is None:
             return generic
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
@@ -91,6 +98,34 @@ def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, 
     obj._init_scripted(compile_ir, entry)
 
 
+def _state_mismatch(obj: Module, entry: str, g: Any, saved: tuple[Any, ...]) -> str:
+    now = _state_key(obj, g) or ()
+    what = []
+    i = 0
+    if g.reads_training:
+        if now[0] != saved[0]:
+            what.append(f"training={saved[0][0]} (now {now[0][0]})")
+        i = 1
+    for (path, name), was, is_ in zip(g.attr_reads, saved[i:], now[i:], strict=True):
+        if was != is_:
+            where = f"{path}.{name}" if path else name
+            what.append(f"{where}={_unhash(was)!r} (now {_unhash(is_)!r})")
+    return (
+        f"{entry}() of this loaded module was compiled, when saved, for {', '.join(what)}; the "
+        "archive holds that graph only (TorchScript reads these at run time). Set them back, or "
+        "save the scripted module in the state it will run in"
+    )
+
+
+def _unhash(h: Any) -> Any:
+    if isinstance(h, tuple) and h and h[0] in ("list", "tuple"):
+        items = [_unhash(x) for x in h[1:]]
+        return items if h[0] == "list" else tuple(items)
+    if isinstance(h, tuple) and len(h) == 2 and isinstance(h[0], str):
+        return h[1]
+    return h
+
+
 class LoadedScriptModule(_Scripted, LoadedModule):  # type: ignore[misc]
     """A scripted module loaded from an archive: prints as a `RecursiveScriptModule`, its `graph`
     and `code` are the generic graph's, and each call signature is specialised and compiled on
@@ -103,6 +138,9 @@ class LoadedScriptModule(_Scripted, LoadedModule):  # type: ignore[misc]
 
     def _scripted_methods(self) -> dict[str, Any]:
         return {"forward": self}
+
+    def _current_training_key(self) -> tuple[Any, ...] | None:
+        return _state_key(self, self.__dict__.get("_generic"))
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
         cf, vals = self.compiled_for(*args, **kwargs)

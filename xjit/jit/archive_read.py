@@ -26,6 +26,7 @@ from xjit.jit.archive_format import (
     READABLE_VERSIONS,
     ArchiveError,
     Node,
+    _attr_name_ok,
     _decode_default,
     _from_attr,
     _func_of,
@@ -42,7 +43,7 @@ from xjit.jit.archive_loaded import (
     _init_loaded_script,
 )
 from xjit.jit.compiled import CompiledFunction
-from xjit.nn.module import Parameter
+from xjit.nn.module import Module, Parameter
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
@@ -245,9 +246,9 @@ class ScriptGraph:
     arg_names: list[str]
     defaults: dict[str, Any]
     output_spec: Any
-    reads_training: bool = False  # not archived: a loaded graph keeps the training flag it had
+    reads_training: bool = False  # from the method's `state`: checked at every call
     needs_arg_types: bool = False  # not archived: its placeholders stay as compiled
-    attr_reads: tuple[tuple[str, str], ...] = ()  # not archived: attributes stay as saved
+    attr_reads: tuple[tuple[str, str], ...] = ()  # from `state`: values checked at every call
     tuple_params: dict[str, Any] = field(default_factory=dict)  # not archived (none when loaded)
     flat_names: list[str] | None = None
 
@@ -437,7 +438,53 @@ def _script_graph(
     except Exception as e:
         raise ArchiveError(f"method {qname} cannot be compiled: {type(e).__name__}: {e}") from None
     params = {name: tensor_objs[keys[name]] for name in slots}
-    return ScriptGraph(m, params, arg_names, defaults, spec)
+    g = ScriptGraph(m, params, arg_names, defaults, spec)
+    state = sig.get("state")
+    if state is not None:
+        attrs = state.get("attributes") if isinstance(state, dict) else None
+        if not isinstance(attrs, list) or not all(
+            isinstance(a, list) and len(a) == 3 and isinstance(a[0], str) and isinstance(a[1], str)
+            for a in attrs
+        ):
+            raise ArchiveError(f"{MANIFEST}: malformed state of method {qname}")
+        g.reads_training = "training" in state
+        g.attr_reads = tuple((p, n) for p, n, _ in attrs)
+    return g
+
+
+def _decode_state_value(where: str, v: Any) -> Any:
+    """archive_write._encode_state_value, reversed."""
+    scalars = {"bool": bool, "int": int, "float": float, "str": str}
+    if isinstance(v, list) and v and v[0] in ("list", "tuple"):
+        items = [_decode_state_value(where, x) for x in v[1:]]
+        return items if v[0] == "list" else tuple(items)
+    if isinstance(v, list) and len(v) == 2 and v[0] == "NoneType" and v[1] is None:
+        return None
+    if isinstance(v, list) and len(v) == 2 and type(v[1]) is scalars.get(v[0]):
+        return v[1]
+    if isinstance(v, list) and len(v) == 2 and v[0] == "float" and type(v[1]) is int:
+        return float(v[1])
+    raise ArchiveError(f"{MANIFEST}: malformed value of attribute {where}")
+
+
+def _restore_state(mod: Module, qname: str, state: Any) -> None:
+    """Give a loaded scripted module the plain attribute values its graph was compiled for (so
+    `m.k` reads as before saving) and check the saved training flags against the hierarchy."""
+    for path, name, raw in state["attributes"]:
+        where = f"{path}.{name}" if path else name
+        m = mod
+        for part in path.split(".") if path else []:
+            m = m._modules.get(part)
+            if m is None:
+                raise ArchiveError(f"{MANIFEST}: state of {qname} names no module {path!r}")
+        if not _attr_name_ok(name) or name in m.__dict__ or hasattr(type(m), name):
+            raise ArchiveError(f"{MANIFEST}: state of {qname}: bad attribute name {where!r}")
+        object.__setattr__(m, name, _decode_state_value(where, raw))
+    flags = state.get("training")
+    if flags is not None and flags != [bool(m.training) for m in mod.modules()]:
+        raise ArchiveError(
+            f"{MANIFEST}: the training flags in the state of {qname} disagree with the hierarchy"
+        )
 
 
 def load(path: str | os.PathLike[str]) -> Any:
@@ -560,6 +607,11 @@ def _load(path: str | os.PathLike[str]) -> Any:
 
     def scripted(obj: Any, qname: str) -> Any:
         generic, variants = compiled[qname]
+        state = man["methods"][qname].get("state")
+        if state is not None:
+            if not isinstance(obj, Module):
+                raise ArchiveError(f"{MANIFEST}: function {qname} cannot have a module state")
+            _restore_state(obj, qname, state)
         _init_loaded_script(obj, qname.rsplit(".", 1)[-1], generic, variants)
         return obj
 

@@ -70,6 +70,9 @@ class MethodSpec:
     # structure and the symbolic dims it checks; None/() for every other method.
     input_spec: Any = None
     dim_constraints: tuple[Any, ...] = ()
+    # A scripted module's forward: the module state its graph was compiled for (script_api
+    # `_state_key`: training flags, plain attribute values), checked at every call after loading.
+    state: dict[str, Any] | None = None
 
     @staticmethod
     def of_compiled(cf: CompiledFunction) -> MethodSpec:
@@ -87,7 +90,12 @@ class MethodSpec:
     def of_scripted(s: Any) -> MethodSpec:
         """What a scripted module/function's calls are specialised from (script_api._Scripted):
         its generic graph, and the graphs for other kinds of optional arguments."""
-        g = s.__dict__["_generic"]
+        g = s._g()  # the graph for the module's current training flags and attribute values
+        if getattr(g, "tuple_params", None):
+            raise ArchiveError(
+                f"cannot save {s.__dict__['_name']}: a scripted function with Tuple[...] "
+                "parameters is not supported (the archive has one argument per parameter)"
+            )
         spec = MethodSpec(
             g.module,
             dict(g.params),
@@ -95,6 +103,7 @@ class MethodSpec:
             g.output_spec,
             kind="script",
             defaults=dict(g.defaults),
+            state=_module_state(s, g) if isinstance(s, Module) else None,
         )
         for kinds, v in _kinds_variants(s):
             spec.variants.append(
@@ -111,6 +120,41 @@ class MethodSpec:
                 )
             )
         return spec
+
+
+_STATE_TYPES = (bool, int, float, str, type(None))
+
+
+def _encode_state_value(where: str, v: Any) -> Any:
+    """A plain attribute value as JSON: `["int", 5]`, `["tuple", ["int", 1], ["str", "a"]]`."""
+    if isinstance(v, (list, tuple)):
+        return [type(v).__name__, *(_encode_state_value(where, x) for x in v)]
+    if type(v) not in _STATE_TYPES:
+        raise ArchiveError(
+            f"cannot save: the scripted graph depends on attribute {where} of type "
+            f"{type(v).__name__} (only bool/int/float/str/None and lists/tuples of them)"
+        )
+    return [type(v).__name__, v]
+
+
+def _module_state(s: Module, g: Any) -> dict[str, Any] | None:
+    """What a scripted module's graph `g` was compiled for besides its arguments (script_api
+    `_state_key`): the training flags of every module if it reads `training`, and the values of
+    the plain attributes it read. None if it depends on neither."""
+    reads_training = bool(getattr(g, "reads_training", False))
+    attrs = []
+    for path, name in getattr(g, "attr_reads", ()):
+        m = s
+        for part in path.split(".") if path else []:
+            m = m._modules[part]
+        where = f"{path}.{name}" if path else name
+        attrs.append([path, name, _encode_state_value(where, getattr(m, name, None))])
+    if not reads_training and not attrs:
+        return None
+    state: dict[str, Any] = {"attributes": attrs}
+    if reads_training:
+        state["training"] = [bool(m.training) for m in s.modules()]
+    return state
 
 
 def _kinds_variants(s: Any) -> list[tuple[dict[str, str], Any]]:
@@ -333,6 +377,8 @@ def _method_record(
     if spec.kind == "script":
         rec["kind"] = "script"
         rec["defaults"] = {n: _encode_default(n, v) for n, v in sorted(spec.defaults.items())}
+        if spec.state is not None:
+            rec["state"] = spec.state
     return rec
 
 
@@ -386,7 +432,7 @@ def archive_entries(module: Any) -> dict[str, bytes]:
     manifest = {
         "format": FORMAT,
         # Checks an older reader would skip silently need a reader that knows them.
-        "format_version": FORMAT_VERSION if _needs_v3(sigs) else 2,
+        "format_version": _format_version(sigs),
         "xjit_version": _xjit_version(),
         "ir": IR_ENTRY,
         "methods": sigs,
@@ -397,8 +443,14 @@ def archive_entries(module: Any) -> dict[str, bytes]:
     return entries
 
 
-def _needs_v3(sigs: Mapping[str, Any]) -> bool:
-    return any("input_structure" in rec for rec in sigs.values())
+def _format_version(sigs: Mapping[str, Any]) -> int:
+    """The oldest version that holds these methods: a reader that would skip a check silently
+    must refuse the archive instead."""
+    if any("state" in rec for rec in sigs.values()):
+        return FORMAT_VERSION  # 4: scripted state checks
+    if any("input_structure" in rec for rec in sigs.values()):
+        return 3
+    return 2
 
 
 def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> None:

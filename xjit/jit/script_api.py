@@ -22,7 +22,6 @@ from xjit.errors import FrontendError
 from xjit.frontends.signature import GraphSource, meta_of
 from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
-from xjit.jit.archive_format import ArchiveError
 from xjit.jit.compiled import ArgumentError
 from xjit.jit.display import mimebundle
 from xjit.jit.variants import MAX_SIGNATURES, is_dynamic
@@ -125,12 +124,7 @@ class _Scripted(GraphSource):
 
     def save(self, path: Any) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
-        signature after `xjit.jit.load` as here."""
-        if getattr(self._g(), "tuple_params", None):
-            raise ArchiveError(
-                f"{self._name}: saving a scripted function with Tuple[...] parameters is not "
-                "supported (the archive has one argument per parameter)"
-            )
+        signature after `xjit.jit.load` as here (the writer refuses what it cannot hold)."""
         save_archive(self, path)
 
     def graph_source(self) -> dict[str, Any]:

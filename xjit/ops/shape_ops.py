@@ -141,7 +141,7 @@ def _slice_lower(
     d = normalize_dim(dim, rank)
     n = shape[d]
     if not all(isinstance(v, int) or v is None for v in (start, end)):
-        raise NotImplementedError("slicing with run-time bounds")
+        return _slice_run_time_bounds(builder, x, d, start, end, step)
     if n < 0:
         if start in (None, 0) and (end is None or end >= 2**62) and step == 1:
             return x  # the whole dim
@@ -150,6 +150,60 @@ def _slice_lower(
     offsets, strides = [0] * rank, [1] * rank
     offsets[d], strides[d] = s, step
     return builder.slice_view(x, offsets, list(builder.result().get_shape()), strides)
+
+
+def _slice_run_time_bounds(builder: Any, x: Any, d: int, start: Any, end: Any, step: int) -> Any:
+    """`x[start:end:step]` along `d` with bounds known only at run time (i64 values): Python's
+    clamping in index arithmetic (`arith`), then a `tensor.extract_slice` with a dynamic offset
+    and size (the result dim is `?`)."""
+    # lazy: xDSL loads when a graph is lowered, not with the eager ops
+    from xdsl.dialects import arith, tensor
+    from xdsl.dialects.builtin import IndexType, IntegerAttr
+
+    b = builder.b
+    if not isinstance(step, int) or step < 1:
+        raise NotImplementedError("slicing with a run-time or non-positive step")
+
+    def const(v: int) -> Any:
+        return b.insert(arith.ConstantOp(IntegerAttr(v, IndexType()))).result
+
+    def dim(k: int) -> Any:
+        n = _static_shape(x)[k]
+        return const(n) if n >= 0 else b.insert(tensor.DimOp(x, const(k))).result
+
+    size = dim(d)
+
+    def bound(v: Any, default: Any) -> Any:
+        """Python's slice bound: None is the default, negative counts from the end, clamped."""
+        if v is None:
+            return default
+        if isinstance(v, int):
+            v = const(max(min(v, 2**62), -(2**62)))
+        elif isinstance(v.type, IndexType):
+            pass
+        else:
+            v = b.insert(arith.IndexCastOp(v, IndexType())).result
+        zero = const(0)
+        neg = b.insert(arith.CmpiOp(v, zero, "slt")).result
+        wrapped = b.insert(arith.AddiOp(v, size)).result
+        v = b.insert(arith.SelectOp(neg, wrapped, v)).result
+        v = b.insert(arith.MaxSIOp(v, zero)).result
+        return b.insert(arith.MinSIOp(v, size)).result
+
+    lo = bound(start, const(0))
+    hi = bound(end, size)
+    length = b.insert(arith.MaxSIOp(b.insert(arith.SubiOp(hi, lo)).result, const(0))).result
+    if step > 1:  # ceil(length / step) elements
+        length = b.insert(arith.AddiOp(length, const(step - 1))).result
+        length = b.insert(arith.DivUIOp(length, const(step))).result
+    rank = len(_static_shape(x))
+    offsets: list[Any] = [0] * rank
+    sizes: list[Any] = [
+        dim(k) if _static_shape(x)[k] < 0 else _static_shape(x)[k] for k in range(rank)
+    ]
+    strides = [1] * rank
+    offsets[d], sizes[d], strides[d] = lo, length, step
+    return b.insert(tensor.ExtractSliceOp(x, offsets, sizes, strides, builder.result())).result
 
 
 register(
