@@ -233,3 +233,34 @@ def test_scripted_functions_hit_too(cache: Path, pipeline_runs: list[int]):
     assert runs >= 1
     np.testing.assert_array_equal(b(x, 3).numpy(), want)
     assert len(pipeline_runs) == runs  # the same function scripted again: a hit
+
+
+def test_production_compiles_verify_once_the_suite_after_every_pass(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """XJIT_VERIFY_EACH_PASS (tests/conftest.py sets it): every pass's IR is verified in tests;
+    a production compile verifies once, after the pipeline."""
+    from xdsl.dialects.builtin import ModuleOp
+
+    from xjit.passes.pipelines import TORCH_TO_LOOPS_STAGES
+
+    calls: list[int] = []
+    real = ModuleOp.verify
+
+    def counting(self: ModuleOp, *a: object, **k: object) -> None:
+        calls.append(1)
+        real(self, *a, **k)
+
+    monkeypatch.setattr(ModuleOp, "verify", counting)
+    counts = {}
+    for each in ("1", "0"):
+        monkeypatch.setenv("XJIT_VERIFY_EACH_PASS", each)
+        calls.clear()
+        cell = MyCell()
+        x, h = _inputs()
+        traced = _trace(cell)
+        want = mycell_numpy(cell, x.numpy(), h.numpy())
+        np.testing.assert_allclose(traced(x, h)[0].numpy(), want, rtol=1e-5, atol=1e-6)
+        counts[each] = len(calls)
+    n_passes = sum(len(names) for _, names in TORCH_TO_LOOPS_STAGES)
+    assert counts["1"] - counts["0"] == n_passes - 1

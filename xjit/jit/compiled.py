@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import gc
 import io
+import os
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -98,7 +99,7 @@ class CompiledFunction:
         with _cyclic_gc_paused():
             lowered = self.torch_ir.clone()
             with collect_fusion_log() as log:  # what was fused and why not: fusion_report()
-                TorchToLoops().apply(make_context(), lowered)
+                TorchToLoops(verify_each=_verify_each_pass()).apply(make_context(), lowered)
         self._fusion_log = log
         self._loop_ir = lowered
 
@@ -341,6 +342,12 @@ class CompiledFunction:
     def _flat_tuple(self) -> bool:
         spec = self.output_spec
         return spec.kind == "tuple" and all(c.kind == "tensor" for c in spec.children)
+
+
+def _verify_each_pass() -> bool:
+    """Verify the IR after every pass of a compile (the test suite does, tests/conftest.py), or
+    only once after the pipeline (the default: about half the compile time of a small model)."""
+    return os.environ.get("XJIT_VERIFY_EACH_PASS", "0") == "1"
 
 
 def _pipeline_key() -> str:
