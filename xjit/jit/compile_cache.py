@@ -27,11 +27,13 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import xjit
 from xjit.backends.numpy.program import ProgramArtifact
 
 FORMAT = 1
@@ -110,10 +112,6 @@ def _source_hash() -> str:
 
 @functools.cache
 def _versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    import xjit
-
     try:
         xdsl_version = version("xdsl")
     except PackageNotFoundError:  # pragma: no cover - xdsl is a dependency

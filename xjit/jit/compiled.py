@@ -390,6 +390,7 @@ def _cached_program(key: str, arrays: dict[str, np.ndarray]) -> Any:
 def _scalar_results(torch_ir: ModuleOp, name: str) -> list[Any]:
     """Per flat result of `@name`: the Python type a `!torch.int/float/bool` result converts to
     (TorchScript returns Python scalars, not 0-d tensors), None for tensors."""
+    # lazy: the compiler loads on the first compile; importing xjit.jit stays light
     from xdsl.dialects import func
 
     from xjit.dialects import torch as td
