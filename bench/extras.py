@@ -6,6 +6,7 @@ The fresh processes start with `python -c` and call `child_*` here, which print 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import statistics
@@ -30,7 +31,7 @@ _PRELUDE = (
 )
 
 
-def _child(call: str, timeout: float) -> dict[str, Any]:
+def _child(call: str, timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     code = _PRELUDE.format(bench=str(HERE)) + f"import extras; extras.{call}"
     try:
         proc = subprocess.run(
@@ -39,7 +40,7 @@ def _child(call: str, timeout: float) -> dict[str, Any]:
             text=True,
             timeout=timeout,
             cwd=ROOT,
-            env=os.environ.copy(),
+            env={**os.environ, **(env or {})},
         )
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "reason": f"child ran over {timeout:g} s"}
@@ -66,12 +67,55 @@ def _median_of(runs: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
 
 def fresh_import(repeats: int) -> dict[str, Any]:
     """`import xjit` in a fresh process (and whether xDSL came with it), the first trace of
-    MyCell there (cold: includes importing the compiler), and `import numpy` alone for scale."""
-    runs = [_child("child_import(t1 - t0)", 120) for _ in range(repeats)]
-    res = _median_of(runs, ["import_s", "cold_trace_s", "cold_first_call_s"])
+    MyCell there with an empty compile cache (cold: includes importing the compiler and running
+    the pipeline) and again in a second process with that cache filled (warm), `torch.jit.trace`
+    of the same MyCell in a fresh process, and `import numpy` alone for scale. The kinds of
+    child are interleaved, so a noisy machine hits them alike."""
+    cold, warm, torch_runs = [], [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="xjit-bench-cache-") as d:
+            env = {"XJIT_CACHE": "1", "XJIT_CACHE_DIR": d}
+            cold.append(_child("child_import(t1 - t0)", 120, env))
+            warm.append(_child("child_import(t1 - t0)", 120, env))
+        torch_runs.append(_torch_child())
+    res = _median_of(cold, ["import_s", "cold_trace_s", "cold_first_call_s", "cold_total_s"])
+    w = _median_of(warm, ["cold_trace_s", "cold_total_s"])
+    res["warm_trace_s"], res["warm_total_s"] = w.get("cold_trace_s"), w.get("cold_total_s")
+    t = _median_of(torch_runs, ["trace_s", "total_s"])
+    res["torch_trace_s"], res["torch_total_s"] = t.get("trace_s"), t.get("total_s")
     np_runs = [_numpy_child() for _ in range(repeats)]
     res["numpy_import_s"] = _median_of(np_runs, ["import_s"]).get("import_s")
     return res
+
+
+_TORCH_CHILD = """
+import sys, time, json
+t0 = time.perf_counter()
+import torch
+sys.path.insert(0, {bench!r})
+from workloads import load_models
+M = load_models("torch")
+x, h = torch.randn(3, 4), torch.randn(3, 4)
+t1 = time.perf_counter()
+torch.jit.trace(M.MyCell(), (x, h))
+t2 = time.perf_counter()
+print(json.dumps({{"status": "ok", "trace_s": t2 - t1, "total_s": t2 - t0}}))
+"""
+
+
+def _torch_child() -> dict[str, Any]:
+    """`torch.jit.trace(MyCell)` in a fresh process (PyTorch's import is in total_s)."""
+    if importlib.util.find_spec("torch") is None:
+        return {"status": "n/a", "reason": "PyTorch not importable"}
+    proc = subprocess.run(
+        [sys.executable, "-c", _TORCH_CHILD.format(bench=str(HERE))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else {"status": "error", "reason": proc.stderr[-200:]}
 
 
 def archive_load(B: Any, repeats: int) -> dict[str, Any]:
@@ -262,7 +306,7 @@ def child_import(import_s: float) -> None:
     t3 = time.perf_counter()
     traced(x, h)
     t4 = time.perf_counter()
-    res.update(cold_trace_s=t3 - t2, cold_first_call_s=t4 - t3)
+    res.update(cold_trace_s=t3 - t2, cold_first_call_s=t4 - t3, cold_total_s=import_s + t3 - t2)
     print(json.dumps(res))
 
 

@@ -230,7 +230,7 @@ def run_workload(w: Workload, B: Backends, plan: Plan, limits: Limits) -> dict[s
     base = {r["key"]: r.get("median_s") for r in recs}
     for rec in recs:
         m = rec.get("median_s")
-        for ref_key in ("naive", "hand"):
+        for ref_key in ("naive", "hand", "torch_eager"):
             b = base.get(ref_key)
             rec[f"x_{ref_key}"] = (m / b) if (m and b) else None
     targets = []

@@ -132,3 +132,75 @@ def make_chain(n: int):
         return x
 
     return straight_line
+
+
+# g: a GPT decoder block (nanoGPT's layout): causal self-attention with a `tril` mask buffer
+# and masked_fill, LayerNorm before each half, a GELU MLP, residual adds.
+class CausalSelfAttention(torch.nn.Module):
+    def __init__(self, n_embd: int, n_head: int, block_size: int):
+        super().__init__()
+        self.c_attn = torch.nn.Linear(n_embd, 3 * n_embd)
+        self.c_proj = torch.nn.Linear(n_embd, n_embd)
+        self.n_head = n_head
+        self.n_embd = n_embd
+        mask = torch.tril(torch.ones(block_size, block_size))
+        self.register_buffer("bias", mask.view(1, 1, block_size, block_size))
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        hs = C // self.n_head
+        k = k.view(B, T, self.n_head, hs).transpose(1, 2)
+        q = q.view(B, T, self.n_head, hs).transpose(1, 2)
+        v = v.view(B, T, self.n_head, hs).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / hs**0.5)
+        att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
+        att = torch.softmax(att, dim=-1)
+        y = att @ v
+        y = y.transpose(1, 2).contiguous().view(B, T, C)
+        return self.c_proj(y)
+
+
+class GPTMLP(torch.nn.Module):
+    def __init__(self, n_embd: int):
+        super().__init__()
+        self.c_fc = torch.nn.Linear(n_embd, 4 * n_embd)
+        self.gelu = torch.nn.GELU()
+        self.c_proj = torch.nn.Linear(4 * n_embd, n_embd)
+
+    def forward(self, x):
+        return self.c_proj(self.gelu(self.c_fc(x)))
+
+
+class GPTBlock(torch.nn.Module):
+    def __init__(self, n_embd: int = 128, n_head: int = 4, block_size: int = 64):
+        super().__init__()
+        self.ln_1 = torch.nn.LayerNorm(n_embd)
+        self.attn = CausalSelfAttention(n_embd, n_head, block_size)
+        self.ln_2 = torch.nn.LayerNorm(n_embd)
+        self.mlp = GPTMLP(n_embd)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+# h: an LSTM layer written as a cell in a `for` loop (scripted), as fastrnns' "script" LSTM.
+# The gates are sliced (xjit's script has no list-returning chunk() yet).
+class LSTMLoop(torch.nn.Module):
+    def __init__(self, n_in: int = 256, n_hidden: int = 256):
+        super().__init__()
+        self.ih = torch.nn.Linear(n_in, 4 * n_hidden)
+        self.hh = torch.nn.Linear(n_hidden, 4 * n_hidden)
+
+    def forward(self, xs, h, c):
+        n = h.size(1)
+        for t in range(xs.size(0)):
+            gates = self.ih(xs[t]) + self.hh(h)
+            i = torch.sigmoid(gates[:, 0:n])
+            f = torch.sigmoid(gates[:, n : 2 * n])
+            g = torch.tanh(gates[:, 2 * n : 3 * n])
+            o = torch.sigmoid(gates[:, 3 * n : 4 * n])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+        return h, c

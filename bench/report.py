@@ -193,6 +193,16 @@ def _fresh_section(run: dict[str, Any], w: Any) -> None:
                 f"- then the first `jit.trace(MyCell)` in that process (cold, imports the compiler): "
                 f"{fmt_time(imp.get('cold_trace_s'))}, its first call {fmt_time(imp.get('cold_first_call_s'))}"
             )
+            w(
+                f"- import + first trace, empty compile cache (cold): "
+                f"{fmt_time(imp.get('cold_total_s'))}; a second process with the cache filled "
+                f"(warm): import + trace {fmt_time(imp.get('warm_total_s'))}, the trace alone "
+                f"{fmt_time(imp.get('warm_trace_s'))}"
+            )
+            w(
+                f"- `torch.jit.trace(MyCell)` in a fresh process: {fmt_time(imp.get('torch_trace_s'))} "
+                f"(import torch + trace {fmt_time(imp.get('torch_total_s'))})"
+            )
         else:
             w(f"- `import xjit`: {imp.get('status')}: {imp.get('reason')}")
     if load:

@@ -10,9 +10,17 @@ is listed at the end of the report.
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
+
+# The persistent compile cache (xjit/jit/compile_cache.py) is off for the suite, including the
+# subprocesses it starts: tests stay independent of each other and of the user's cache.
+# tests/test_compile_cache.py turns it on per test, in a tmp directory.
+os.environ["XJIT_CACHE"] = "0"
+# Every compile verifies the IR after every pass (production verifies once, at the end).
+os.environ["XJIT_VERIFY_EACH_PASS"] = "1"
 
 # name -> what it is and which tests need it. Keep in step with docs/contributing.md.
 OPTIONAL_DEPENDENCIES: dict[str, str] = {

@@ -30,6 +30,9 @@ def _source(fn: Any) -> str:
         src = getattr(obj, "source", None)
         if isinstance(src, str):
             return src
+        variants = getattr(obj, "variants", None)  # scripted: compiled at its first call
+        if variants:
+            return str(variants[0].source)
     raise TypeError(f"{fn!r} has no generated source")
 
 

@@ -56,6 +56,7 @@ LAZY: dict[str, str] = {
     "xjit.dialects": "each dialect (and xDSL) loads when a context first asks for it",
     "xjit.passes": "xDSL and the torch dialect load with the first pass used",
     "xjit.backends.numpy.target": "xdsl-opt lists targets without loading the code generator",
+    "xjit.backends.numpy.program": "a compile-cache hit loads without the code generator",
     "xjit.jit.api": "the tracing frontend loads on the first trace",
     "xjit.jit.script_api": "the scripting frontend and the compiler load on first use",
     "xjit.jit.compiled": "the compiler loads on the first compile",

@@ -158,10 +158,85 @@ def _wrap(v: Any) -> Any:
     return Tensor(v if isinstance(v, np.ndarray) else np.asarray(v))
 
 
-def call(name: str, *args: Any, **kwargs: Any) -> Any:
+def _slow_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     op, bound = resolve(name, args, kwargs)
     assert op.eager is not None, f"{op.name} has no eager implementation"
     result = _wrap(op.eager(*[_unwrap(v) for v in bound]))
     if _recorders:
         _recorders[-1].record(op, bound, result)
     return result
+
+
+# -- the per-call fast path ----------------------------------------------------------------------
+# Which overload a call resolves to, and how its arguments bind, depend only on the arguments'
+# types when none is a list or tuple (bind's checks are isinstance tests; only containers need
+# their contents looked at). So the resolution is cached per (name, argument types, keyword
+# names): a plan that rebuilds `bound` by position and fills defaults, without binding again.
+# Containers and traced ints take the general path.
+
+# A plan: the op, the overload list and its length when cached (a later registration of an
+# overload of the same name invalidates it), and per schema argument (source, tensor?, int[]?)
+# where source is a positional index, a keyword name (str), or _Default(value).
+_Plan = tuple[OpDef, list[OpDef], int, tuple[tuple[Any, bool, bool], ...]]
+_plans: dict[tuple[Any, ...], _Plan] = {}
+_UNCACHED = frozenset({list, tuple})
+
+
+class _Default:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def call(name: str, *args: Any, **kwargs: Any) -> Any:
+    kinds = tuple(map(type, args))
+    key = (name, *kinds, *((k, type(v)) for k, v in kwargs.items())) if kwargs else (name, *kinds)
+    plan = _plans.get(key)
+    if plan is None or len(plan[1]) != plan[2]:
+        types = set(kinds).union(type(v) for v in kwargs.values())
+        if types & _UNCACHED or (traced_int is not None and traced_int in types):
+            return _slow_call(name, args, kwargs)
+        op, _ = resolve(name, args, kwargs)  # raises for arguments no overload accepts
+        ol = overloads(name)
+        plan = _plans[key] = (op, ol, len(ol), _steps(op, kinds, args, kwargs))
+    op = plan[0]
+    bound: list[Any] = []
+    unwrapped: list[Any] = []
+    for src, is_tensor, int_list in plan[3]:
+        if type(src) is int:
+            v = args[src]
+        elif type(src) is str:
+            v = kwargs[src]
+        else:
+            v = src.value
+        if int_list and isinstance(v, int):
+            v = [v]
+        bound.append(v)
+        unwrapped.append(v._a if is_tensor else v)
+    assert op.eager is not None, f"{op.name} has no eager implementation"
+    out = op.eager(*unwrapped)
+    result = Tensor(out) if type(out) is np.ndarray else _wrap(out)
+    if _recorders:
+        _recorders[-1].record(op, bound, result)
+    return result
+
+
+def _steps(
+    op: OpDef, kinds: tuple[type, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, bool, bool], ...]:
+    """How `bind` placed these arguments (by position, keyword or default), once per key."""
+    steps: list[tuple[Any, bool, bool]] = []
+    i = 0
+    for a in op.schema.args:
+        if not a.kwarg_only and i < len(args):
+            src: Any = i
+            kind: type = kinds[i]
+            i += 1
+        elif a.name in kwargs:
+            src, kind = a.name, type(kwargs[a.name])
+        else:
+            steps.append((_Default(a.default), False, False))
+            continue
+        steps.append((src, issubclass(kind, Tensor), a.type.startswith("int[]")))
+    return tuple(steps)

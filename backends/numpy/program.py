@@ -6,13 +6,13 @@ import itertools
 import linecache
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.dialects.memref import GlobalOp
 
 from xjit.backends.numpy import runtime
-from xjit.backends.numpy.codegen import generate
 from xjit.backends.numpy.diagnostics import XjitPerformanceWarning
 from xjit.backends.numpy.dtypes import memref_shape, np_dtype
 
@@ -25,6 +25,7 @@ class NumpyProgram:
     def __init__(self, source: str, functions: Mapping[str, Callable[..., tuple[np.ndarray, ...]]]):
         self.source = source
         self._functions = dict(functions)
+        self.artifact: ProgramArtifact | None = None  # set by load_artifact
 
     def __getitem__(self, func_name: str) -> Callable[..., tuple[np.ndarray, ...]]:
         return self._functions[func_name]
@@ -61,6 +62,39 @@ def _read_only(arr: np.ndarray) -> np.ndarray:
     return view
 
 
+@dataclass
+class ProgramArtifact:
+    """Everything needed to load a program without its IR: what the persistent compile cache
+    (xjit/jit/compile_cache.py) stores. `global_specs` maps a global's symbol to its numpy dtype
+    name and shape (None for dynamic dims); `constants` holds the dense initial values."""
+
+    source: str
+    functions: dict[str, str]  # func.func symbol -> generated function name
+    globals: dict[str, str]  # generated global name -> memref.global symbol
+    global_specs: dict[str, tuple[str, tuple[int | None, ...]]]
+    constants: dict[str, np.ndarray]
+    warnings: list[str] = field(default_factory=list)
+
+
+def artifact_of(module: ModuleOp) -> ProgramArtifact:
+    """Generate numpy code for a loops-stage `module`."""
+    # lazy: a compile-cache hit loads a program without importing the code generator
+    from xjit.backends.numpy.codegen import generate
+
+    gen = generate(module)
+    specs = {
+        s: (np_dtype(t.element_type).name, memref_shape(t)) for s, t in gen.global_types.items()
+    }
+    return ProgramArtifact(
+        gen.source,
+        dict(gen.functions),
+        dict(gen.globals),
+        specs,
+        _initial_values(module),
+        list(gen.warnings),
+    )
+
+
 def compile_module(
     module: ModuleOp, globals: Mapping[str, np.ndarray] | None = None
 ) -> NumpyProgram:
@@ -69,10 +103,17 @@ def compile_module(
     `globals` binds `memref.get_global @name` to arrays (read-only for the program). Nests that
     cannot be vectorized run as scalar loops and raise an `XjitPerformanceWarning` here.
     """
-    gen = generate(module)
-    for msg in gen.warnings:
+    art = artifact_of(module)
+    for msg in art.warnings:
         warnings.warn(msg, XjitPerformanceWarning, stacklevel=2)
-    bound = {**_initial_values(module), **(globals or {})}
+    return load_artifact(art, globals)
+
+
+def load_artifact(
+    art: ProgramArtifact, globals: Mapping[str, np.ndarray] | None = None
+) -> NumpyProgram:
+    """Compile generated source once, binding its globals (warnings are the caller's)."""
+    bound = {**art.constants, **(globals or {})}
     namespace: dict[str, object] = {
         "__name__": "xjit_generated",
         "np": np,
@@ -81,13 +122,12 @@ def compile_module(
         "_fp_reset": runtime.fp_reset,
         "_FP_IGNORE": runtime.FP_IGNORE,
     }
-    for py_name, symbol in gen.globals.items():
+    for py_name, symbol in art.globals.items():
         if symbol not in bound:
             raise KeyError(f"memref.get_global @{symbol}: no array bound to this global")
         arr = np.asarray(bound[symbol])
-        t = gen.global_types[symbol]
-        want = np_dtype(t.element_type)
-        shape = memref_shape(t)
+        dtype_name, shape = art.global_specs[symbol]
+        want = np.dtype(dtype_name)
         if (
             arr.dtype != want
             or arr.ndim != len(shape)
@@ -99,7 +139,9 @@ def compile_module(
         namespace[py_name] = _read_only(arr)
     # A unique file name registered with linecache: tracebacks show the generated lines.
     filename = f"<xjit-numpy-{next(_counter)}>"
-    linecache.cache[filename] = (len(gen.source), None, gen.source.splitlines(True), filename)
-    exec(compile(gen.source, filename, "exec"), namespace)  # noqa: S102 - our generated code
-    functions = {sym: namespace[py] for sym, py in gen.functions.items()}
-    return NumpyProgram(gen.source, functions)  # type: ignore[arg-type]
+    linecache.cache[filename] = (len(art.source), None, art.source.splitlines(True), filename)
+    exec(compile(art.source, filename, "exec"), namespace)  # noqa: S102 - our generated code
+    functions = {sym: namespace[py] for sym, py in art.functions.items()}
+    program = NumpyProgram(art.source, functions)  # type: ignore[arg-type]
+    program.artifact = art
+    return program

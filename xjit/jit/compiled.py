@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import gc
+import io
+import os
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -56,34 +59,57 @@ class CompiledFunction:
         output_spec: Any,
         name: str = "forward",
     ) -> None:
-        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
-        from xjit.backends.numpy import compile_module
-        from xjit.dialects import make_context
-        from xjit.passes.pipelines import TorchToLoops
-
         self.name = name
         self.torch_ir = torch_ir
         self.params = params
         self.input_metas = tuple(input_metas)
         self.arg_names = tuple(arg_names)
         self.output_spec = output_spec
-        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
-        from xjit.passes.linalg_fuse_elementwise import collect_fusion_log
-
-        with _cyclic_gc_paused():
-            lowered = torch_ir.clone()
-            ctx = make_context()
-            with collect_fusion_log() as log:  # what was fused and why not: fusion_report()
-                TorchToLoops().apply(ctx, lowered)
-            self._fusion_log = log
-            self.loop_ir = lowered
-            # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
-            self.program = compile_module(lowered, {k: t.numpy() for k, t in params.items()})
+        self._loop_ir: ModuleOp | None = None
+        # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
+        arrays = {k: t.numpy() for k, t in params.items()}
+        key = _cache_key(torch_ir, name, arrays)  # None when the cache is off
+        self.program = (_cached_program(key, arrays) if key else None) or self._lower(arrays, key)
         self._fn = self.program[name]
         self._scalars = _scalar_results(torch_ir, name)
         self._expected = [
             (m.shape, m.dtype.np if m.dtype is not None else None) for m in self.input_metas
         ]
+
+    def _lower(self, arrays: dict[str, np.ndarray], key: str | None) -> Any:
+        """Run the pass pipeline (keeping the loop IR and fusion log) and load the program."""
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
+        from xjit.backends.numpy.program import compile_module
+
+        self._run_pipeline()
+        program = compile_module(self._loop_ir, arrays)
+        if key is not None and program.artifact is not None:
+            # lazy: the cache module is only needed when compiling
+            from xjit.jit import compile_cache
+
+            compile_cache.store(key, program.artifact)
+        return program
+
+    def _run_pipeline(self) -> None:
+        # lazy: the compiler loads on the first compile; importing xjit.jit stays light
+        from xjit.dialects import make_context
+        from xjit.passes.linalg_fuse_elementwise import collect_fusion_log
+        from xjit.passes.pipelines import TorchToLoops
+
+        with _cyclic_gc_paused():
+            lowered = self.torch_ir.clone()
+            with collect_fusion_log() as log:  # what was fused and why not: fusion_report()
+                TorchToLoops(verify_each=_verify_each_pass()).apply(make_context(), lowered)
+        self._fusion_log = log
+        self._loop_ir = lowered
+
+    @property
+    def loop_ir(self) -> ModuleOp:
+        """The loop-level IR; after a compile-cache hit, lowered again on first use."""
+        if self._loop_ir is None:
+            self._run_pipeline()
+        assert self._loop_ir is not None
+        return self._loop_ir
 
     @property
     def graph(self) -> str:
@@ -121,7 +147,8 @@ class CompiledFunction:
         # lazy: the compiler loads on the first compile; importing xjit.jit stays light
         from xjit.passes.fusion_report import fusion_report
 
-        return fusion_report(self.loop_ir, self._fusion_log)
+        loop_ir = self.loop_ir  # sets _fusion_log too
+        return fusion_report(loop_ir, self._fusion_log)
 
     def graph_dot(self) -> str:
         """The torch IR's op graph as Graphviz dot (as `xjit-opt -p view-op-graph`)."""
@@ -315,6 +342,49 @@ class CompiledFunction:
     def _flat_tuple(self) -> bool:
         spec = self.output_spec
         return spec.kind == "tuple" and all(c.kind == "tensor" for c in spec.children)
+
+
+def _verify_each_pass() -> bool:
+    """Verify the IR after every pass of a compile (the test suite does, tests/conftest.py), or
+    only once after the pipeline (the default: about half the compile time of a small model)."""
+    return os.environ.get("XJIT_VERIFY_EACH_PASS", "0") == "1"
+
+
+def _pipeline_key() -> str:
+    # lazy: the compiler loads on the first compile; importing xjit.jit stays light
+    from xjit.passes.pipelines import TORCH_TO_LOOPS_STAGES
+
+    return repr(("torch-to-loops", TORCH_TO_LOOPS_STAGES))
+
+
+def _cache_key(torch_ir: ModuleOp, name: str, arrays: dict[str, np.ndarray]) -> str | None:
+    """The persistent compile cache's key (compile_cache.py), or None when it is off."""
+    # lazy: the cache module is only needed when compiling
+    from xdsl.printer import Printer
+
+    from xjit.jit import compile_cache
+
+    if not compile_cache.enabled():
+        return None
+    # With locations: the generated code's comments name the user's source lines.
+    out = io.StringIO()
+    Printer(stream=out, print_debuginfo=True).print_op(torch_ir)
+    return compile_cache.make_key(out.getvalue(), name, _pipeline_key(), arrays)
+
+
+def _cached_program(key: str, arrays: dict[str, np.ndarray]) -> Any:
+    """The program from the persistent compile cache, or None on a miss."""
+    # lazy: the compiler loads on the first compile; importing xjit.jit stays light
+    from xjit.backends.numpy.diagnostics import XjitPerformanceWarning
+    from xjit.backends.numpy.program import load_artifact
+    from xjit.jit import compile_cache
+
+    art = compile_cache.load(key)
+    if art is None:
+        return None
+    for msg in art.warnings:  # as the compile that produced it warned
+        warnings.warn(msg, XjitPerformanceWarning, stacklevel=4)
+    return load_artifact(art, arrays)
 
 
 def _scalar_results(torch_ir: ModuleOp, name: str) -> list[Any]:

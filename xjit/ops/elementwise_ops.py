@@ -197,12 +197,23 @@ def elementwise(
         )
 
     op: OpDef | None = None
+    dtype_memo: dict[tuple[Any, ...], tuple[DType, np.dtype]] = {}
 
     def eager(*args: Any) -> np.ndarray:
         assert op is not None
         if check is not None:
             check(*(_meta_of_value(a) for a in args))
-        cd = compute_rule(*(_meta_of_value(a) for a in args))
+        # The dtypes depend only on each argument's dtype and 0-d-ness (tensors) or type
+        # (Python scalars): computed once per such signature (issue 14: eager fast path).
+        key = tuple(
+            (a.dtype, a.ndim == 0) if isinstance(a, (np.ndarray, np.generic)) else type(a)
+            for a in args
+        )
+        dts = dtype_memo.get(key)
+        if dts is None:
+            cd = compute_rule(*(_meta_of_value(a) for a in args))
+            dts = dtype_memo[key] = (cd, result_rule(cd).np)
+        cd = dts[0]
         xs = [
             a.astype(cd.np, copy=False)
             if isinstance(a, (np.ndarray, np.generic)) and i not in skip
@@ -211,7 +222,7 @@ def elementwise(
         ]
         with np.errstate(all="ignore"):  # IEEE results (inf, nan) without warnings, as torch
             out = body(NUMPY_OPS, *xs)
-        return np.asarray(out, dtype=result_rule(cd).np)
+        return np.asarray(out, dtype=dts[1])
 
     op = register(
         schema,
