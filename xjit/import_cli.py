@@ -15,34 +15,25 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import NoReturn
+
+from xjit._cli import ToolError, console_main, one_line, parser
 
 PROG = "xjit-import"
-DEBUG_ENV = "XJIT_DEBUG"
 
 
-class ImportCliError(Exception):
+class ImportCliError(ToolError):
     """An error worded for the user: `xjit-import: error: <message>`, exit status 1."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # argparse exits 2 with usage; we say one line
-        raise ImportCliError(f"{message} (see {PROG} --help)")
-
-
 def _one_line(text: str) -> str:
-    """A multi-line message (the listing of unsupported ops) as one line: items joined by `; `."""
-    out = ""
-    for line in (x.strip() for x in str(text).splitlines()):
-        if line:
-            out += ("" if not out else " " if out.endswith(":") else "; ") + line
-    return out
+    return one_line(text, "; ")
 
 
 def _arg_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog=PROG,
-        description="Import a torch.export program (.pt2, from torch.export.save) as an .xjit archive.",
+    p = parser(
+        PROG,
+        ImportCliError,
+        "Import a torch.export program (.pt2, from torch.export.save) as an .xjit archive.",
     )
     p.add_argument("program", help="a .pt2 file written by torch.export.save")
     p.add_argument(
@@ -90,23 +81,7 @@ def _run(argv: Sequence[str] | None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit status."""
-    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
-    try:
-        return run(argv)
-    except ImportCliError as e:
-        print(f"{PROG}: error: {_one_line(str(e))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception as e:
-        if debug:
-            raise
-        print(
-            f"{PROG}: internal error: {type(e).__name__}: {_one_line(str(e))} "
-            f"(rerun with {DEBUG_ENV}=1 for the Python traceback)",
-            file=sys.stderr,
-        )
-        return 1
+    return console_main(PROG, run, argv, "; ")
 
 
 if __name__ == "__main__":

@@ -19,34 +19,30 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
 import xjit
+from xjit._cli import ToolError, console_main, one_line, parser
 from xjit.frontends.signature import OutputSpec
 
 PROG = "xjit-run"
-DEBUG_ENV = "XJIT_DEBUG"
 
 
-class RunError(Exception):
+class RunError(ToolError):
     """An error worded for the user: `xjit-run: error: <message>`, exit status 1."""
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:  # argparse exits 2 with usage; we say one line
-        raise RunError(f"{message} (see {PROG} --help)")
-
-
 def _one_line(text: str) -> str:
-    return " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    return one_line(text, " ")
 
 
 def _arg_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog=PROG,
-        description="Run a saved xjit model (.xjit) or a torch-/loops-level .mlir file on .npy inputs.",
+    p = parser(
+        PROG,
+        RunError,
+        "Run a saved xjit model (.xjit) or a torch-/loops-level .mlir file on .npy inputs.",
     )
     p.add_argument("model", help="an .xjit archive or an .mlir file")
     p.add_argument(
@@ -379,25 +375,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit status."""
-    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
-    try:
-        return run(argv)
-    except RunError as e:
-        print(f"{PROG}: error: {_one_line(str(e))}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        return 1
-    except Exception as e:
-        if debug:
-            raise
-        print(
-            f"{PROG}: internal error: {type(e).__name__}: {_one_line(str(e))} "
-            f"(rerun with {DEBUG_ENV}=1 for the Python traceback)",
-            file=sys.stderr,
-        )
-        return 1
+    return console_main(PROG, run, argv, " ")
 
 
 if __name__ == "__main__":
