@@ -81,3 +81,107 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
     if mode != "constant":
         raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is supported")
     return call("constant_pad_nd", input, [int(p) for p in pad], 0.0 if value is None else value)
+
+
+def _pool_args(kernel_size: Any, stride: Any, n: int) -> tuple[list[int], list[int]]:
+    k = _tuple(kernel_size, n)
+    return k, (
+        k
+        if stride is None or (isinstance(stride, (list, tuple)) and not stride)
+        else _tuple(stride, n)
+    )
+
+
+def _max_pool(
+    n: int,
+    input: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Any:
+    if return_indices:
+        raise NotImplementedError(f"max_pool{n}d(return_indices=True) is not supported")
+    k, s = _pool_args(kernel_size, stride, n)
+    return call(
+        f"max_pool{n}d", input, k, s, _tuple(padding, n), _tuple(dilation, n), bool(ceil_mode)
+    )
+
+
+def max_pool1d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: Any = None,
+) -> Any:
+    k, s = _pool_args(kernel_size, stride, 2)
+    return call(
+        "avg_pool2d",
+        input,
+        k,
+        s,
+        _tuple(padding, 2),
+        bool(ceil_mode),
+        bool(count_include_pad),
+        divisor_override,
+    )
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
+    out = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * 2
+    # None keeps the input's size there (torch's rule)
+    sizes = [input.shape[-2 + i] if o is None else int(o) for i, o in enumerate(out)]
+    return call("adaptive_avg_pool2d", input, sizes)
+
+
+def batch_norm(
+    input: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Any:
+    return call(
+        "batch_norm",
+        input,
+        weight,
+        bias,
+        running_mean,
+        running_var,
+        bool(training),
+        float(momentum),
+        float(eps),
+        True,
+    )

@@ -159,7 +159,24 @@ class _NumpyOps:
         lead = (slice(None),) * (x.ndim - len(win))
         return x[lead + tuple(slice(a, e, st) for a, e, st in win)]
 
+    @staticmethod
+    def pad2(x: np.ndarray, lo: Sequence[int], hi: Sequence[int], value: Any) -> np.ndarray:
+        widths = list(zip(lo, hi, strict=True))
+        return np.pad(x, [(0, 0)] * (x.ndim - len(lo)) + widths, constant_values=value)
+
+    @staticmethod
+    def rsqrt(x: np.ndarray) -> np.ndarray:
+        return 1.0 / np.sqrt(x)
+
     cat = staticmethod(np.concatenate)
+    div = staticmethod(np.divide)
+
+    @staticmethod
+    def ones(sizes: list[int], like: np.ndarray) -> np.ndarray:
+        return np.ones(sizes, like.dtype)
+
+    mul = staticmethod(np.multiply)
+    neg = staticmethod(np.negative)
     unsqueeze = staticmethod(np.expand_dims)
     reshape = staticmethod(np.reshape)
     matmul = staticmethod(np.matmul)
@@ -175,6 +192,25 @@ class _IROps:
 
     def pad(self, x: Any, p: Sequence[int], value: float) -> Any:
         return _pad_decompose(self.t, x, [q for v in reversed(p) for q in (v, v)], value)
+
+    def pad2(self, x: Any, lo: Sequence[int], hi: Sequence[int], value: Any) -> Any:
+        pad = [q for a, e in zip(reversed(lo), reversed(hi), strict=True) for q in (a, e)]
+        return _pad_decompose(self.t, x, pad, value)
+
+    def div(self, x: Any, v: Any) -> Any:
+        return self.t.div(x, v)
+
+    def ones(self, sizes: list[int], like: Any) -> Any:
+        return self.t.ones(sizes, dtype=like.dtype)
+
+    def mul(self, a: Any, b: Any) -> Any:
+        return self.t.mul(a, b)
+
+    def neg(self, a: Any) -> Any:
+        return self.t.neg(a)
+
+    def rsqrt(self, a: Any) -> Any:
+        return self.t.rsqrt(a)
 
     def window(self, x: Any, win: Sequence[tuple[int, int, int]]) -> Any:
         lead = x.dim() - len(win)
@@ -319,4 +355,305 @@ register(
     eager=_pad_eager,
     decompose=_pad_decompose,
     py="torch.constant_pad_nd",
+)
+
+
+# -- pooling ---------------------------------------------------------------------------------------
+
+
+def _pool_geometry(
+    name: str,
+    x: TensorMeta,
+    n: int,
+    kernel: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil: Any,
+) -> tuple[list[int], list[int], list[int], list[int], list[int | None]]:
+    """Kernel, stride (default: the kernel), padding, dilation and output sizes, checked as torch
+    checks them."""
+    if x.shape is not None and len(x.shape) not in (n + 1, n + 2):
+        raise ShapeError(
+            f"{name}: expected a {n + 1}-D or {n + 2}-D input, got shape {list(x.shape)}"
+        )
+    k = _expand("kernel_size", kernel, n)
+    s = _expand("stride", stride, n) if list(stride) else k
+    p, d = _expand("padding", padding, n), _expand("dilation", dilation, n)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ShapeError(f"{name}: kernel_size, stride and dilation must be greater than zero")
+    if any(2 * pp > dd * (kk - 1) + 1 for pp, kk, dd in zip(p, k, d, strict=True)):
+        raise ShapeError(f"{name}: pad should be at most half of effective kernel size")
+    out: list[int | None] = []
+    for i in range(n):
+        size = None if x.shape is None else x.shape[len(x.shape) - n + i]
+        if size is None:
+            out.append(None)
+            continue
+        span = size + 2 * p[i] - d[i] * (k[i] - 1) - 1
+        o = (-(-span // s[i]) if ceil else span // s[i]) + 1
+        if ceil and (o - 1) * s[i] >= size + p[i]:
+            o -= 1  # torch: the last window must start inside the input or left padding
+        if o < 1:
+            raise ShapeError(f"{name}: output size is too small (input {list(x.shape)})")
+        out.append(o)
+    return k, s, p, d, out
+
+
+def _pool_meta(x: TensorMeta, out: list[int | None]) -> TensorMeta:
+    if x.shape is None:
+        return TensorMeta(None, x.dtype)
+    return TensorMeta((*x.shape[: len(x.shape) - len(out)], *out), x.dtype)
+
+
+def _windows_of(ops: Any, x: Any, k: Any, s: Any, p: Any, d: Any, out: Any, fill: Any) -> list:
+    """The strided views of x (padded with `fill`, also on the right where ceil_mode's last
+    window needs it) that a pooling window's positions read."""
+    n = len(k)
+    sizes = list(x.shape)[-n:]
+    hi = [
+        max((o - 1) * ss + dd * (kk - 1) + 1 - size - pp, 0)
+        for o, ss, dd, kk, size, pp in zip(out, s, d, k, sizes, p, strict=True)
+    ]
+    if any(p) or any(hi):
+        x = ops.pad2(x, p, hi, fill)
+    return [ops.window(x, win) for win in _windows(k, s, d, out)]
+
+
+def _lowest(dtype: Any) -> Any:
+    return -math.inf if dtype.is_floating_point else int(np.iinfo(dtype.np).min)
+
+
+def _max_pool(n: int) -> None:
+    name = f"max_pool{n}d"
+
+    def shape(
+        x: TensorMeta, k: Any, s: Any = (), p: Any = (0,), d: Any = (1,), ceil: Any = False
+    ) -> TensorMeta:
+        if UNKNOWN in (k, s, p, d, ceil):
+            return TensorMeta(None, x.dtype)
+        return _pool_meta(x, _pool_geometry(name, x, n, k, s, p, d, ceil)[4])
+
+    def run(
+        ops: Any, x: Any, k: Any, s: Any = (), p: Any = (0,), d: Any = (1,), ceil: Any = False
+    ) -> Any:
+        if any(v is None for v in x.shape):
+            return None
+        k, s, p, d, out = _pool_geometry(name, _m(x), n, k, s, p, d, ceil)
+        views = _windows_of(ops, x, k, s, p, d, out, _lowest(_m(x).dtype))
+        acc = views[0]
+        for v in views[1:]:
+            acc = ops.maximum(acc, v)
+        return acc
+
+    register(
+        f"aten::{name}(Tensor self, int[] kernel_size, int[] stride=[], int[] padding=[0], int[] dilation=[1], bool ceil_mode=False) -> Tensor",
+        shape,
+        eager=lambda a, *args: np.ascontiguousarray(run(_NumpyOps, a, *args)),
+        decompose=lambda torch, x, *args: run(_IROps(torch), x, *args),
+        py=f"torch.{name}",
+    )
+
+
+_max_pool(1)
+_max_pool(2)
+
+
+def _avg_args(ceil: Any, count_include_pad: Any, divisor: Any) -> None:
+    if divisor is not None and divisor is not UNKNOWN and divisor == 0:
+        raise ShapeError("avg_pool2d: divisor must be not zero")
+
+
+def _avg_shape(
+    x: TensorMeta,
+    k: Any,
+    s: Any = (),
+    p: Any = (0,),
+    ceil: Any = False,
+    cip: Any = True,
+    div: Any = None,
+) -> TensorMeta:
+    if UNKNOWN in (k, s, p, ceil):
+        return TensorMeta(None, x.dtype)
+    _avg_args(ceil, cip, div)
+    if x.dtype is not None and not x.dtype.is_floating_point:
+        raise ShapeError(f"avg_pool2d: expected a floating point input, got {x.dtype.name}")
+    return _pool_meta(x, _pool_geometry("avg_pool2d", x, 2, k, s, p, (1,), ceil)[4])
+
+
+def _avg_run(
+    ops: Any,
+    x: Any,
+    k: Any,
+    s: Any = (),
+    p: Any = (0,),
+    ceil: Any = False,
+    cip: Any = True,
+    div: Any = None,
+) -> Any:
+    if any(v is None for v in x.shape):
+        return None
+    k, s, p, d, out = _pool_geometry("avg_pool2d", _m(x), 2, k, s, p, (1,), ceil)
+    views = _windows_of(ops, x, k, s, p, d, out, 0.0)
+    acc = views[0]
+    for v in views[1:]:
+        acc = ops.add(acc, v)
+    if div is not None:
+        return ops.div(acc, div)
+    sizes = list(x.shape)[-2:]
+    ends = [(o - 1) * ss + kk for o, ss, kk in zip(out, s, k, strict=True)]
+    if (not any(p) or cip) and all(e <= size + 2 * pp for e, size, pp in zip(ends, sizes, p)):
+        return ops.div(acc, math.prod(k))  # every window is whole (padding counts)
+    # Windows clipped by ceil_mode (and padding, unless it counts): divide by each window's
+    # count, the same window sums over a mask of the input (1), the padding (1 if it counts) and
+    # what ceil_mode reads beyond it (0).
+    return ops.div(acc, _window_counts(ops, x, sizes, k, s, p, out, cip))
+
+
+def _window_counts(
+    ops: Any, x: Any, sizes: Any, k: Any, s: Any, p: Any, out: Any, cip: bool
+) -> Any:
+    mask = ops.ones(sizes, x)
+    if any(p):
+        mask = ops.pad2(mask, p, p, 1.0 if cip else 0.0)
+    hi = [
+        max((o - 1) * ss + kk - size - 2 * pp, 0)
+        for o, ss, kk, size, pp in zip(out, s, k, sizes, p)
+    ]
+    if any(hi):
+        mask = ops.pad2(mask, [0, 0], hi, 0.0)
+    views = [ops.window(mask, win) for win in _windows(k, s, [1, 1], out)]
+    acc = views[0]
+    for v in views[1:]:
+        acc = ops.add(acc, v)
+    return acc
+
+
+register(
+    "aten::avg_pool2d(Tensor self, int[] kernel_size, int[] stride=[], int[] padding=[0], bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+    _avg_shape,
+    eager=lambda a, *args: np.ascontiguousarray(_avg_run(_NumpyOps, a, *args), dtype=a.dtype),
+    decompose=lambda torch, x, *args: _avg_run(_IROps(torch), x, *args),
+    py="torch.avg_pool2d",
+)
+
+
+def _adaptive_kernel(x: TensorMeta, output_size: Any) -> list[int] | None:
+    """The avg_pool2d kernel (= stride) that adaptive pooling to `output_size` is, when each output
+    size divides the input size (the only case supported)."""
+    out = _expand("output_size", output_size, 2)
+    sizes = list(x.shape[-2:])
+    if None in sizes:
+        return None
+    if any(o < 1 or size % o for o, size in zip(out, sizes, strict=True)):
+        raise ShapeError(
+            f"adaptive_avg_pool2d: output size {out} must divide the input size {sizes} "
+            "(other sizes, with overlapping windows, are not supported)"
+        )
+    return [size // o for o, size in zip(out, sizes, strict=True)]
+
+
+def _adaptive_shape(x: TensorMeta, output_size: Any) -> TensorMeta:
+    if x.shape is None or output_size is UNKNOWN:
+        return TensorMeta(None, x.dtype)
+    if len(x.shape) not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got {list(x.shape)}")
+    _adaptive_kernel(x, output_size)
+    return TensorMeta((*x.shape[:-2], *_expand("output_size", output_size, 2)), x.dtype)
+
+
+def _adaptive_eager(a: np.ndarray, output_size: Any) -> np.ndarray:
+    _adaptive_shape(_meta(a), output_size)
+    k = _adaptive_kernel(_meta(a), output_size)
+    return np.ascontiguousarray(_avg_run(_NumpyOps, a, k), dtype=a.dtype)
+
+
+def _adaptive_decompose(torch: Any, x: Any, output_size: Any) -> Any:
+    k = _adaptive_kernel(_m(x), output_size)
+    if k is None:
+        return None
+    if list(_expand("output_size", output_size, 2)) == [1, 1]:
+        return torch.mean(x, [-2, -1], True)
+    return torch.avg_pool2d(x, k, k, [0], False, True, None)
+
+
+for _name in ("adaptive_avg_pool2d", "_adaptive_avg_pool2d"):
+    register(
+        f"aten::{_name}(Tensor self, int[] output_size) -> Tensor",
+        _adaptive_shape,
+        eager=_adaptive_eager,
+        decompose=_adaptive_decompose,
+        py="torch.nn.functional.adaptive_avg_pool2d",
+    )
+
+
+# -- batch_norm (eval) -----------------------------------------------------------------------------
+
+
+def _bn_shape(
+    x: TensorMeta,
+    w: Any,
+    b: Any,
+    mean: Any,
+    var: Any,
+    training: Any,
+    momentum: Any,
+    eps: Any,
+    cudnn: Any = True,
+) -> TensorMeta:
+    if training is True:
+        raise ShapeError(
+            "batch_norm: training mode (batch statistics) is not supported, xjit is "
+            "inference-only: call model.eval()"
+        )
+    if mean is None or var is None:
+        raise ShapeError("batch_norm: running_mean and running_var are required in eval mode")
+    if x.shape is not None:
+        if len(x.shape) < 2:
+            raise ShapeError(f"batch_norm: expected at least a 2-D input, got {list(x.shape)}")
+        c = x.shape[1]
+        for t, what in ((w, "weight"), (b, "bias"), (mean, "running_mean"), (var, "running_var")):
+            if t is not None and t.shape is not None and c is not None and list(t.shape) != [c]:
+                raise ShapeError(
+                    f"batch_norm: expected {what} of shape [{c}] for input {list(x.shape)}, "
+                    f"got {list(t.shape)}"
+                )
+    return x
+
+
+def _bn(ops: Any, x: Any, w: Any, b: Any, mean: Any, var: Any, eps: float) -> Any:
+    """y = x * scale + shift, scale = w / sqrt(var + eps), shift = b - mean * scale, per channel."""
+    scale = ops.rsqrt(ops.add(var, eps))
+    if w is not None:
+        scale = ops.mul(scale, w)
+    shift = ops.neg(ops.mul(mean, scale))
+    if b is not None:
+        shift = ops.add(shift, b)
+    per_channel = [-1] + [1] * (len(x.shape) - 2)
+    return ops.add(ops.mul(x, ops.reshape(scale, per_channel)), ops.reshape(shift, per_channel))
+
+
+def _bn_eager(
+    x: np.ndarray,
+    w: Any,
+    b: Any,
+    mean: Any,
+    var: Any,
+    training: Any,
+    momentum: Any,
+    eps: Any,
+    cudnn: Any = True,
+) -> np.ndarray:
+    _bn_shape(_meta(x), _meta(w), _meta(b), _meta(mean), _meta(var), training, momentum, eps)
+    return np.asarray(_bn(_NumpyOps, x, w, b, mean, var, eps), dtype=x.dtype)
+
+
+register(
+    "aten::batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor",
+    _bn_shape,
+    eager=_bn_eager,
+    decompose=lambda torch, x, w, b, mean, var, training, momentum, eps, cudnn=True: _bn(
+        _IROps(torch), x, w, b, mean, var, eps
+    ),
+    py="torch.batch_norm",
 )
