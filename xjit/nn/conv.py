@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 
 from xjit import _creation
-from xjit._dispatch import call
 from xjit.nn import conv_functional as CF
 from xjit.nn.layers import _factory_kwargs
 from xjit.nn.module import Module, Parameter
@@ -54,6 +53,17 @@ class _ConvNd(Module):
         if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError("padding='same' is not supported for strided convolutions")
         self.padding_mode = padding_mode
+        # What forward passes: explicit padding, and for 'same' with an even dilated kernel the
+        # odd extra column/row (right side, as torch) as an F.pad, so scripting sees no string.
+        self._conv_padding: tuple[int, ...] = (0,) * n
+        self._extra_pad: list[int] = []
+        if padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation, strict=True)]
+            self._conv_padding = tuple(t // 2 for t in totals)
+            self._extra_pad = [q for t in reversed(totals) for q in (0, t % 2)]
+        elif padding != "valid":
+            self._conv_padding = self.padding  # type: ignore[assignment]
+        self._pads_input = any(self._extra_pad)
         # torch's default init: kaiming_uniform(a=√5) = U(-1/√fan_in, 1/√fan_in), bias likewise
         fan_in = in_channels // groups * math.prod(self.kernel_size)
         bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
@@ -86,8 +96,16 @@ class Conv1d(_ConvNd):
     _n = 1
 
     def forward(self, input: Any) -> Any:
+        if self._pads_input:
+            input = CF.pad(input, self._extra_pad)
         return CF.conv1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._conv_padding,
+            self.dilation,
+            self.groups,
         )
 
 
@@ -95,8 +113,16 @@ class Conv2d(_ConvNd):
     _n = 2
 
     def forward(self, input: Any) -> Any:
+        if self._pads_input:
+            input = CF.pad(input, self._extra_pad)
         return CF.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._conv_padding,
+            self.dilation,
+            self.groups,
         )
 
 
@@ -225,27 +251,17 @@ class _BatchNorm(Module):
             _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
-        rank = input.dim()
-        if rank not in self._ranks:
-            raise ValueError(
-                f"expected {' or '.join(f'{r}D' for r in self._ranks)} input (got {rank}D input)"
-            )
-        if self.training or not self.track_running_stats:
-            raise NotImplementedError(
-                f"{type(self).__name__}: training-mode batch statistics are not supported "
-                "(xjit is inference-only): call model.eval()"
-            )
-        return call(
-            "batch_norm",
+        # batch_norm's shape rule refuses training mode (and missing running stats) in every mode
+        # (eager, traced, scripted); the input's rank is not checked per module class.
+        return CF.batch_norm(
             input,
-            self.weight,
-            self.bias,
             self.running_mean,
             self.running_var,
-            False,
-            0.0 if self.momentum is None else float(self.momentum),
-            float(self.eps),
-            True,
+            self.weight,
+            self.bias,
+            self.training,
+            0.1,
+            self.eps,
         )
 
     def extra_repr(self) -> str:
@@ -268,7 +284,7 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input: Any) -> Any:
-        return call("flatten", input, self.start_dim, self.end_dim)
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -280,9 +296,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Any) -> Any:
-        shape = list(input.shape)
-        d = self.dim % len(shape)
-        return call("reshape", input, shape[:d] + list(self.unflattened_size) + shape[d + 1 :])
+        return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -12,6 +12,40 @@ def _tuple(v: Any, n: int) -> list[int]:
     return [int(x) for x in v] if isinstance(v, (list, tuple)) else [int(v)] * n
 
 
+def _script_as(op_args: Any) -> Any:
+    """Marks a wrapper that `xjit.jit.script` compiles as one registry op call: `op_args(**args)`
+    gives the (op name, arguments); its body (Python-level argument handling) is not compiled."""
+
+    def mark(fn: Any) -> Any:
+        fn.__xjit_op__ = op_args
+        return fn
+
+    return mark
+
+
+def _listed(v: Any) -> Any:
+    """A scripted `int[]` argument: a Python int as a list (a compiled int or list value the
+    script binder takes as it is); one int stands for every dim (the shape rule expands it)."""
+    return [v] if isinstance(v, int) else v
+
+
+def _conv_op(n: int) -> Any:
+    def op_args(
+        input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: Any
+    ) -> tuple[str, list[Any]]:
+        if isinstance(padding, str):
+            if padding != "valid":
+                raise ValueError(
+                    f"conv{n}d(padding={padding!r}) in scripted code: only 'valid' and explicit "
+                    f"padding (nn.Conv{n}d supports 'same')"
+                )
+            padding = 0
+        args = [_listed(stride), _listed(padding), _listed(dilation)]
+        return f"conv{n}d", [input, weight, bias, *args, groups]
+
+    return op_args
+
+
 def _same_padding(weight: Any, dilation: list[int], n: int) -> tuple[list[int], list[int]]:
     """padding='same': the symmetric part as conv padding, the odd remainder (right side, as
     torch does) as an explicit `constant_pad_nd` (its `pad` list, last dim first)."""
@@ -53,6 +87,7 @@ def _conv(
     return call(f"conv{n}d", input, weight, bias, s, p, d, int(groups))
 
 
+@_script_as(_conv_op(1))
 def conv1d(
     input: Any,
     weight: Any,
@@ -65,6 +100,7 @@ def conv1d(
     return _conv(1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_script_as(_conv_op(2))
 def conv2d(
     input: Any,
     weight: Any,
@@ -77,6 +113,12 @@ def conv2d(
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_script_as(
+    lambda input, pad, mode="constant", value=None: (
+        "constant_pad_nd",
+        [input, pad, 0.0 if value is None else value],
+    )
+)
 def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
     if mode != "constant":
         raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is supported")
@@ -110,6 +152,26 @@ def _max_pool(
     )
 
 
+def _max_pool_op(n: int) -> Any:
+    def op_args(
+        input: Any,
+        kernel_size: Any,
+        stride: Any,
+        padding: Any,
+        dilation: Any,
+        ceil_mode: Any,
+        return_indices: Any,
+    ) -> tuple[str, list[Any]]:
+        if return_indices is True:
+            raise ValueError(f"max_pool{n}d(return_indices=True)")
+        k = _listed(kernel_size)
+        s = k if stride is None else _listed(stride)
+        return f"max_pool{n}d", [input, k, s, _listed(padding), _listed(dilation), ceil_mode]
+
+    return op_args
+
+
+@_script_as(_max_pool_op(1))
 def max_pool1d(
     input: Any,
     kernel_size: Any,
@@ -122,6 +184,7 @@ def max_pool1d(
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@_script_as(_max_pool_op(2))
 def max_pool2d(
     input: Any,
     kernel_size: Any,
@@ -134,6 +197,20 @@ def max_pool2d(
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@_script_as(
+    lambda input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None: (
+        "avg_pool2d",
+        [
+            input,
+            _listed(kernel_size),
+            _listed(kernel_size if stride is None else stride),
+            _listed(padding),
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ],
+    )
+)
 def avg_pool2d(
     input: Any,
     kernel_size: Any,
@@ -156,6 +233,7 @@ def avg_pool2d(
     )
 
 
+@_script_as(lambda input, output_size: ("adaptive_avg_pool2d", [input, _listed(output_size)]))
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     out = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * 2
     # None keeps the input's size there (torch's rule)
@@ -163,6 +241,12 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     return call("adaptive_avg_pool2d", input, sizes)
 
 
+@_script_as(
+    lambda input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5: (
+        "batch_norm",
+        [input, weight, bias, running_mean, running_var, training, momentum, eps, True],
+    )
+)
 def batch_norm(
     input: Any,
     running_mean: Any,

@@ -657,3 +657,45 @@ register(
     ),
     py="torch.batch_norm",
 )
+
+
+# -- unflatten (nn.Unflatten) -----------------------------------------------------------------------
+
+
+def _unflatten_target(shape: Sequence[Any], dim: int, sizes: Sequence[int]) -> list[Any]:
+    if not shape:
+        raise ShapeError("unflatten: cannot unflatten a 0-d tensor")
+    d = dim % len(shape) if -len(shape) <= dim < len(shape) else None
+    if d is None:
+        raise ShapeError(f"unflatten: dim {dim} is out of range for a {len(shape)}-D tensor")
+    sizes = list(sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1 or (shape[d] is not None and -1 not in sizes and known != shape[d]):
+        raise ShapeError(
+            f"unflatten: provided sizes {sizes} don't multiply up to the size of dim {dim} "
+            f"({shape[d]}) in the input tensor"
+        )
+    if -1 in sizes and shape[d] is not None:
+        sizes[sizes.index(-1)] = shape[d] // known if known else 0
+    return [*shape[:d], *sizes, *shape[d + 1 :]]
+
+
+def _unflatten_shape(x: TensorMeta, dim: Any, sizes: Any) -> TensorMeta:
+    if x.shape is None or UNKNOWN in (dim, sizes):
+        return TensorMeta(None, x.dtype)
+    return TensorMeta(tuple(_unflatten_target(x.shape, dim, sizes)), x.dtype)
+
+
+def _unflatten_decompose(torch: Any, x: Any, dim: int, sizes: list[int]) -> Any:
+    target = _unflatten_target(list(x.shape), dim, sizes)
+    if target.count(None) > 1:
+        return None
+    return torch.reshape(x, [-1 if s is None else s for s in target])
+
+
+register(
+    "aten::unflatten.int(Tensor self, int dim, int[] sizes) -> Tensor",
+    _unflatten_shape,
+    eager=lambda a, dim, sizes: a.reshape(_unflatten_target(a.shape, dim, sizes)),
+    decompose=_unflatten_decompose,
+)
