@@ -24,9 +24,9 @@ def _script_as(op_args: Any) -> Any:
 
 
 def _listed(v: Any) -> Any:
-    """A scripted `int[]` argument: a Python int as a list (a compiled int or list value the
-    script binder takes as it is); one int stands for every dim (the shape rule expands it)."""
-    return [v] if isinstance(v, int) else v
+    """A scripted `int[]` argument, as the script binder takes it (an int, compiled or not, binds
+    as a one-element list; one int stands for every dim: the shape rule expands it)."""
+    return v
 
 
 def _conv_op(n: int) -> Any:
