@@ -127,15 +127,22 @@ def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
     if any(p):
         x = ops.pad(x, p, 0.0)
     cols = [ops.window(x, win) for win in _windows(k, s, d, out)]
-    col = (
-        ops.cat([ops.unsqueeze(v, 2) for v in cols], 2)
-        if len(cols) > 1
-        else ops.unsqueeze(cols[0], 2)
-    )
-    length = math.prod(out)
-    col = ops.reshape(col, [nb, groups, cg * len(cols), length])
-    wm = ops.reshape(w, [groups, o // groups, cg * len(cols)])
-    y = ops.reshape(ops.matmul(wm, col), [nb, o, *out])
+    length, taps = math.prod(out), len(cols)
+    if groups == 1:
+        # [N*L, C*K] @ [C*K, O]: one 2-D matmul (BLAS), the windows laid out as its rows
+        last = [0, *range(2, 2 + len(out)), 1]  # [N, C, *out] -> [N, *out, C]
+        col = ops.cat([ops.unsqueeze(ops.permute(v, last), -1) for v in cols], -1)
+        y = ops.mm(
+            ops.reshape(col, [nb * length, c * taps]),
+            ops.transpose2d(ops.reshape(w, [o, c * taps])),
+        )
+        back = [0, 1 + len(out), *range(1, 1 + len(out))]  # [N, *out, O] -> [N, O, *out]
+        y = ops.permute(ops.reshape(y, [nb, *out, o]), back)
+    else:
+        col = ops.cat([ops.unsqueeze(v, 2) for v in cols], 2)
+        col = ops.reshape(col, [nb, groups, cg * taps, length])
+        wm = ops.reshape(w, [groups, o // groups, cg * taps])
+        y = ops.reshape(ops.matmul(wm, col), [nb, o, *out])
     if b is not None:
         y = ops.add(y, ops.reshape(b, [o] + [1] * len(out)))
     return y
@@ -169,6 +176,9 @@ class _NumpyOps:
         return 1.0 / np.sqrt(x)
 
     cat = staticmethod(np.concatenate)
+    permute = staticmethod(np.transpose)
+    mm = staticmethod(np.matmul)
+    transpose2d = staticmethod(np.transpose)
     div = staticmethod(np.divide)
 
     @staticmethod
@@ -221,6 +231,15 @@ class _IROps:
 
     def cat(self, xs: list[Any], dim: int) -> Any:
         return self.t.cat(xs, dim)
+
+    def permute(self, x: Any, dims: list[int]) -> Any:
+        return self.t.permute(x, dims)
+
+    def mm(self, a: Any, b: Any) -> Any:
+        return self.t.mm(a, b)
+
+    def transpose2d(self, a: Any) -> Any:
+        return self.t.t(a)
 
     def unsqueeze(self, x: Any, dim: int) -> Any:
         return self.t.unsqueeze(x, dim)
