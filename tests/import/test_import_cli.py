@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from import_models import MLP, LeNet, Structured
+from import_models import MLP, Structured
 
 BIN = Path(sys.executable).parent
 
