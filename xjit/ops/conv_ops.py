@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.registry import UNKNOWN, register
+from xjit.ops.opdef import UNKNOWN, register  # (not .registry: that loads this module)
 from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
 
 
