@@ -564,7 +564,39 @@ def _rename(name: str) -> Handler:
     return emit
 
 
+def _max_pool2d(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    y = g.emit(
+        "aten.max_pool2d",
+        g._convert(a["self"]),
+        list(a["kernel_size"]),
+        list(a.get("stride", [])),
+        list(a.get("padding", [0])),
+        list(a.get("dilation", [1])),
+        a.get("ceil_mode", False),
+    )
+    return (y, None)  # the indices: _check_first_output_only refuses graphs that read them
+
+
+def _batch_norm_no_training(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    c = g._convert
+    y = g.emit(
+        "aten.batch_norm",
+        c(a["input"]),
+        c(a["weight"]),
+        c(a["bias"]),
+        c(a["running_mean"]),
+        c(a["running_var"]),
+        False,
+        a["momentum"],
+        a["eps"],
+        True,
+    )
+    return (y, None, None)  # saved statistics: _check_first_output_only refuses their use
+
+
 _SPECIAL: dict[str, Handler] = {
+    "aten.max_pool2d_with_indices.default": _max_pool2d,
+    "aten._native_batch_norm_legit_no_training.default": _batch_norm_no_training,
     "aten._softmax.default": _softmax("aten.softmax.int"),
     "aten._log_softmax.default": _softmax("aten.log_softmax.int"),
     "aten.native_layer_norm.default": _layer_norm,
@@ -601,6 +633,16 @@ def _check_layer_norm(g: GraphImporter, node: Any) -> str | None:
     return None
 
 
+def _check_first_output_only(what: str) -> Callable[[GraphImporter, Any], str | None]:
+    def check(g: GraphImporter, node: Any) -> str | None:
+        for user in node.users:
+            if user.target is not operator.getitem or user.args[1] != 0:
+                return f"its {what} output is used"
+        return None
+
+    return check
+
+
 def _check_gelu(g: GraphImporter, node: Any) -> str | None:
     approx = g._bind(node).get("approximate", "none")
     return None if approx == "none" else f"approximate={approx!r}"
@@ -635,6 +677,13 @@ def _check_any(g: GraphImporter, node: Any) -> str | None:
 
 
 _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
+    "aten.convolution.default": lambda g, node: (
+        "transposed=True" if g._bind(node).get("transposed") else None
+    ),
+    "aten.max_pool2d_with_indices.default": _check_first_output_only("indices"),
+    "aten._native_batch_norm_legit_no_training.default": _check_first_output_only(
+        "saved mean/invstd"
+    ),
     "aten.clamp.default": _check_clamp,
     "aten.any.dims": _check_any,
     "aten._softmax.default": _check_softmax,

@@ -804,6 +804,24 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.std.dim": [[(3, 4), [0, 1], False, True]],
     "aten.var.correction": [[(3, 4), [1], 0, True]],
     "aten.std.correction": [[(3, 4), None, 2, False]],
+    # conv nets (tests/api/test_api_conv.py compares them with PyTorch)
+    "aten.convolution": [
+        [(2, 4, 6, 5), (6, 2, 3, 2), (6,), [2, 1], [1, 0], [1, 2], False, [0, 0], 2],
+        [(2, 3, 7), (4, 3, 3), None, [1], [1], [1], False, [0], 1],
+    ],
+    "aten.conv1d": [[(3, 7), (4, 3, 3), (4,), [2], [1], [1], 1]],
+    "aten.conv2d": [[(2, 3, 6, 5), (4, 3, 3, 3), None, [1], [1], [1], 1]],
+    "aten.constant_pad_nd": [[(3, 4), [1, -1, 2, 0], 1.5]],
+    "aten.max_pool1d": [[(2, 3, 7), [3], [2], [1], [1], True]],
+    "aten.max_pool2d": [[(2, 3, 7, 6), [2, 3], [2, 1], [1, 1], [1, 2], False]],
+    "aten.avg_pool2d": [
+        [(2, 3, 7, 6), [3, 3], [2, 2], [1, 1], True, False, None],
+        [(2, 3, 6, 6), [2, 2], [], [0], False, True, 3],
+    ],
+    "aten.adaptive_avg_pool2d": [[(2, 3, 6, 4), [3, 2]], [(2, 3, 6, 4), [1]]],
+    "aten._adaptive_avg_pool2d": [[(3, 6, 4), [2, 4]]],
+    "aten.batch_norm": [[(2, 3, 4), (3,), (3,), (3,), (3,), False, 0.1, 1e-5, True]],
+    "aten.unflatten.int": [[(2, 6, 3), 1, [2, -1]]],
 }
 
 

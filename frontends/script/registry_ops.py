@@ -234,9 +234,11 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
 
 
 def _ir_int_as_list(value: Any) -> Any:
+    # a compiled int, or a Python one (a wrapper's default: F.conv2d(dilation=1)), for an int[]
+    is_int = isinstance(value, int) and not isinstance(value, bool)
     return (
         PyList([value])
-        if isinstance(value, SSAValue) and isinstance(value.type, td.IntType)
+        if is_int or isinstance(value, SSAValue) and isinstance(value.type, td.IntType)
         else value
     )
 

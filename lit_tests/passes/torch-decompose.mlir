@@ -8,7 +8,7 @@
 // Python API). `ops=` restricts the pass to some ops; xDSL's pipeline syntax needs the dotted
 // names quoted, and an op that cannot be decomposed is an error, not a silent no-op.
 
-// BADNAME: xjit-opt: error: invalid options for pass 'torch-decompose': ops linear cannot be decomposed; decomposable ops: torch.aten.addmm, {{.*}}torch.aten.linear, {{.*}}torch.aten.matmul
+// BADNAME: xjit-opt: error: invalid options for pass 'torch-decompose': ops linear cannot be decomposed; decomposable ops: {{.*}}torch.aten.addmm, {{.*}}torch.aten.linear, {{.*}}torch.aten.matmul
 // UNQUOTED: xjit-opt: error: invalid pass pipeline: Unknown token
 
 // linear(x, w, b) = mm(x, t(w)) + b; without a bias, just the mm.

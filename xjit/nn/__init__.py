@@ -12,6 +12,18 @@ from xjit.nn.activation import (
     Softplus,
 )
 from xjit.nn.containers import ModuleDict, ParameterDict, ParameterList
+from xjit.nn.conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Unflatten,
+)
 from xjit.nn.layers import (
     GELU,
     Dropout,
@@ -30,6 +42,16 @@ from xjit.nn.module import Module, Parameter
 from xjit.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
+    "Flatten",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Unflatten",
     "ELU",
     "GELU",
     "GRU",

@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from xjit._dispatch import call
+from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    batch_norm,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
+from xjit.nn.conv_functional import pad as _pad
 
 
 def _script_as(op_args: Any) -> Any:
@@ -130,3 +140,6 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
 
 def mish(input: Any, inplace: bool = False) -> Any:
     return call("mish", input)
+
+
+pad = _pad  # after embedding's local `pad`, which would shadow the import

@@ -61,6 +61,7 @@ def ensure_loaded() -> None:
         # lazy: the op catalog loads on the first op used, not on `import xjit`
         from xjit.ops import (  # noqa: F401  (register on import)
             composite_ops,
+            conv_ops,
             creation_ops,
             elementwise_ops,
             linalg_ops,

@@ -1,0 +1,720 @@
+"""Convolutional-net ops: `convolution` (and `conv1d`/`conv2d`), max/avg/adaptive-avg pooling,
+`batch_norm` in eval, `constant_pad_nd`.
+
+None needs its own lowering: each decomposes into ops that already lower, so the numpy backend
+runs them as whole-array operations. Convolution is im2col as views: one strided slice of the
+padded input per kernel position (`x[:, :, i*d : i*d+s*(o-1)+1 : s, ...]`), concatenated, then
+one batched `matmul` with the reshaped weight (BLAS); pooling reduces the same slices with
+`maximum`/`add`. The eager semantics run the same algorithm in numpy. Decompositions need
+static spatial sizes; with a dynamic one the op is left alone and lowering fails naming it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from xjit.ops.opdef import UNKNOWN, register  # (not .registry: that loads this module)
+from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
+
+
+def _meta(a: np.ndarray | None) -> TensorMeta | None:
+    return None if a is None else TensorMeta(a.shape, from_numpy_dtype(a.dtype))
+
+
+def _expand(name: str, v: Sequence[int], n: int) -> list[int]:
+    """torch's `int[n]` rule: one value stands for all n spatial dims."""
+    v = list(v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise ShapeError(f"expected {name} to be a single integer value or a list of {n} values")
+    return v
+
+
+def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _windows(k: Sequence[int], s: Sequence[int], d: Sequence[int], out: Sequence[int]) -> Any:
+    """For each kernel position, the strided slices (start, end, step) of every spatial dim."""
+    for pos in itertools.product(*(range(n) for n in k)):
+        yield [
+            (i * dd, i * dd + ss * (o - 1) + 1, ss)
+            for i, ss, dd, o in zip(pos, s, d, out, strict=True)
+        ]
+
+
+# -- convolution ---------------------------------------------------------------------------------
+
+
+def _conv_params(
+    x: TensorMeta, w: TensorMeta, stride: Any, padding: Any, dilation: Any, groups: int
+) -> tuple[list[int], list[int], list[int]]:
+    n = len(x.shape) - 2
+    return (
+        _expand("stride", stride, n),
+        _expand("padding", padding, n),
+        _expand("dilation", dilation, n),
+    )
+
+
+def _conv_shape(
+    x: TensorMeta,
+    w: TensorMeta,
+    b: TensorMeta | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    transposed: Any,
+    output_padding: Any,
+    groups: Any,
+) -> TensorMeta:
+    if transposed is True:
+        raise ShapeError("convolution: transposed convolution is not supported")
+    if x.shape is None or w.shape is None or UNKNOWN in (stride, padding, dilation, groups):
+        return TensorMeta(None, x.dtype)
+    if len(x.shape) not in (3, 4) or len(w.shape) != len(x.shape):
+        raise ShapeError(
+            f"convolution: expected a 3-D or 4-D (batched) input and a weight of the same rank, "
+            f"got input {list(x.shape)} and weight {list(w.shape)}"
+        )
+    if x.dtype is not None and w.dtype is not None and x.dtype != w.dtype:
+        raise ShapeError(
+            f"convolution: input type ({x.dtype.name}) and weight type ({w.dtype.name}) "
+            "should be the same"
+        )
+    s, p, d = _conv_params(x, w, stride, padding, dilation, groups)
+    c, o = x.shape[1], w.shape[0]
+    if groups < 1 or (o is not None and o % groups) or (c is not None and c != w.shape[1] * groups):
+        raise ShapeError(
+            f"convolution: expected input {list(x.shape)} to have {w.shape[1] * groups} channels "
+            f"(weight {list(w.shape)}, groups={groups}), and out channels divisible by groups"
+        )
+    if min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise ShapeError("convolution: stride and dilation must be positive, padding non-negative")
+    spatial = []
+    for n, k, ss, pp, dd in zip(x.shape[2:], w.shape[2:], s, p, d, strict=True):
+        if n is None:
+            spatial.append(None)
+            continue
+        size = _out_size(n, k, ss, pp, dd)
+        if size < 1:
+            raise ShapeError(
+                f"convolution: kernel size {list(w.shape[2:])} (dilated) is larger than the "
+                f"padded input size {[m + 2 * q for m, q in zip(x.shape[2:], p)]}"
+            )
+        spatial.append(size)
+    if b is not None and b.shape is not None and list(b.shape) != [o]:
+        raise ShapeError(f"convolution: expected bias of shape [{o}], got {list(b.shape)}")
+    return TensorMeta((x.shape[0], o, *spatial), x.dtype)
+
+
+def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
+    """The im2col algorithm on an ops namespace (numpy eagerly, IR ops when decomposing)."""
+    stride, padding, dilation, _, _, groups = args
+    meta = _conv_shape(_m(x), _m(w), None, stride, padding, dilation, False, [0], groups)
+    s, p, d = _conv_params(_m(x), _m(w), stride, padding, dilation, groups)
+    nb, c = x.shape[:2]
+    o, cg, *k = w.shape
+    out = list(meta.shape[2:])
+    if any(v is None for v in [nb, c, *x.shape[2:]]):
+        return None
+    if any(p):
+        x = ops.pad(x, p, 0.0)
+    cols = [ops.window(x, win) for win in _windows(k, s, d, out)]
+    length, taps = math.prod(out), len(cols)
+    if groups == 1:
+        # [N*L, C*K] @ [C*K, O]: one 2-D matmul (BLAS), the windows laid out as its rows
+        last = [0, *range(2, 2 + len(out)), 1]  # [N, C, *out] -> [N, *out, C]
+        col = ops.cat([ops.unsqueeze(ops.permute(v, last), -1) for v in cols], -1)
+        y = ops.mm(
+            ops.reshape(col, [nb * length, c * taps]),
+            ops.transpose2d(ops.reshape(w, [o, c * taps])),
+        )
+        back = [0, 1 + len(out), *range(1, 1 + len(out))]  # [N, *out, O] -> [N, O, *out]
+        y = ops.permute(ops.reshape(y, [nb, *out, o]), back)
+    else:
+        col = ops.cat([ops.unsqueeze(v, 2) for v in cols], 2)
+        col = ops.reshape(col, [nb, groups, cg * taps, length])
+        wm = ops.reshape(w, [groups, o // groups, cg * taps])
+        y = ops.reshape(ops.matmul(wm, col), [nb, o, *out])
+    if b is not None:
+        y = ops.add(y, ops.reshape(b, [o] + [1] * len(out)))
+    return y
+
+
+def _m(x: Any) -> TensorMeta:
+    return TensorMeta(
+        tuple(x.shape), x.dtype if not isinstance(x, np.ndarray) else from_numpy_dtype(x.dtype)
+    )
+
+
+class _NumpyOps:
+    """The ops `_conv`/`_pool` need, in numpy (eager)."""
+
+    @staticmethod
+    def pad(x: np.ndarray, p: Sequence[int], value: float) -> np.ndarray:
+        return np.pad(x, [(0, 0)] * (x.ndim - len(p)) + [(q, q) for q in p], constant_values=value)
+
+    @staticmethod
+    def window(x: np.ndarray, win: Sequence[tuple[int, int, int]]) -> np.ndarray:
+        lead = (slice(None),) * (x.ndim - len(win))
+        return x[lead + tuple(slice(a, e, st) for a, e, st in win)]
+
+    @staticmethod
+    def pad2(x: np.ndarray, lo: Sequence[int], hi: Sequence[int], value: Any) -> np.ndarray:
+        widths = list(zip(lo, hi, strict=True))
+        return np.pad(x, [(0, 0)] * (x.ndim - len(lo)) + widths, constant_values=value)
+
+    @staticmethod
+    def rsqrt(x: np.ndarray) -> np.ndarray:
+        return 1.0 / np.sqrt(x)
+
+    cat = staticmethod(np.concatenate)
+    permute = staticmethod(np.transpose)
+    mm = staticmethod(np.matmul)
+    transpose2d = staticmethod(np.transpose)
+    div = staticmethod(np.divide)
+
+    @staticmethod
+    def ones(sizes: list[int], like: np.ndarray) -> np.ndarray:
+        return np.ones(sizes, like.dtype)
+
+    mul = staticmethod(np.multiply)
+    neg = staticmethod(np.negative)
+    unsqueeze = staticmethod(np.expand_dims)
+    reshape = staticmethod(np.reshape)
+    matmul = staticmethod(np.matmul)
+    add = staticmethod(np.add)
+    maximum = staticmethod(np.maximum)
+
+
+class _IROps:
+    """The same ops as torch ops (`torch` is the decomposition's op builder)."""
+
+    def __init__(self, torch: Any) -> None:
+        self.t = torch
+
+    def pad(self, x: Any, p: Sequence[int], value: float) -> Any:
+        return _pad_decompose(self.t, x, [q for v in reversed(p) for q in (v, v)], value)
+
+    def pad2(self, x: Any, lo: Sequence[int], hi: Sequence[int], value: Any) -> Any:
+        pad = [q for a, e in zip(reversed(lo), reversed(hi), strict=True) for q in (a, e)]
+        return _pad_decompose(self.t, x, pad, value)
+
+    def div(self, x: Any, v: Any) -> Any:
+        return self.t.div(x, v)
+
+    def ones(self, sizes: list[int], like: Any) -> Any:
+        return self.t.ones(sizes, dtype=like.dtype)
+
+    def mul(self, a: Any, b: Any) -> Any:
+        return self.t.mul(a, b)
+
+    def neg(self, a: Any) -> Any:
+        return self.t.neg(a)
+
+    def rsqrt(self, a: Any) -> Any:
+        return self.t.rsqrt(a)
+
+    def window(self, x: Any, win: Sequence[tuple[int, int, int]]) -> Any:
+        lead = x.dim() - len(win)
+        for i, (a, e, st) in enumerate(win):
+            if (a, e, st) != (0, x.shape[lead + i], 1):
+                x = self.t.slice(x, lead + i, a, e, st)
+        return x
+
+    def cat(self, xs: list[Any], dim: int) -> Any:
+        return self.t.cat(xs, dim)
+
+    def permute(self, x: Any, dims: list[int]) -> Any:
+        return self.t.permute(x, dims)
+
+    def mm(self, a: Any, b: Any) -> Any:
+        return self.t.mm(a, b)
+
+    def transpose2d(self, a: Any) -> Any:
+        return self.t.t(a)
+
+    def unsqueeze(self, x: Any, dim: int) -> Any:
+        return self.t.unsqueeze(x, dim)
+
+    def reshape(self, x: Any, shape: list[int]) -> Any:
+        return self.t.reshape(x, shape)
+
+    def matmul(self, a: Any, b: Any) -> Any:
+        return self.t.matmul(a, b)
+
+    def add(self, a: Any, b: Any) -> Any:
+        return self.t.add(a, b)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return self.t.maximum(a, b)
+
+
+def _conv_eager(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *args: Any) -> np.ndarray:
+    m = _conv_shape(_meta(x), _meta(w), _meta(b), *args)
+    y = _conv(_NumpyOps, x, w, b, list(args))
+    return np.ascontiguousarray(y, dtype=m.dtype.np)
+
+
+register(
+    "aten::convolution(Tensor input, Tensor weight, Tensor? bias, int[] stride, int[] padding, int[] dilation, bool transposed, int[] output_padding, int groups) -> Tensor",
+    _conv_shape,
+    eager=_conv_eager,
+    decompose=lambda torch, x, w, b, *args: _conv(_IROps(torch), x, w, b, list(args)),
+)
+
+
+def _convnd(n: int) -> None:
+    """`conv1d`/`conv2d`: `convolution`, with an unbatched input given a batch dim."""
+
+    def unbatched(x: TensorMeta) -> bool:
+        return x.shape is not None and len(x.shape) == n + 1
+
+    def shape(x: TensorMeta, w: TensorMeta, b: Any, s: Any, p: Any, d: Any, g: Any) -> TensorMeta:
+        if x.shape is not None and len(x.shape) not in (n + 1, n + 2):
+            raise ShapeError(
+                f"conv{n}d: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) input, "
+                f"got shape {list(x.shape)}"
+            )
+        xb = TensorMeta((1, *x.shape), x.dtype) if unbatched(x) else x
+        m = _conv_shape(xb, w, b, s, p, d, False, [0], g)
+        return TensorMeta(m.shape[1:], m.dtype) if unbatched(x) and m.shape else m
+
+    def eager(x: np.ndarray, w: np.ndarray, b: Any, s: Any, p: Any, d: Any, g: Any) -> np.ndarray:
+        shape(_meta(x), _meta(w), _meta(b), s, p, d, g)
+        if x.ndim == n + 1:
+            return _conv_eager(x[None], w, b, s, p, d, False, [0], g)[0]
+        return _conv_eager(x, w, b, s, p, d, False, [0], g)
+
+    def decompose(torch: Any, x: Any, w: Any, b: Any, s: Any, p: Any, d: Any, g: Any) -> Any:
+        if x.dim() == n + 1:
+            y = torch.convolution(torch.unsqueeze(x, 0), w, b, s, p, d, False, [0] * n, g)
+            return torch.squeeze(y, 0)
+        return torch.convolution(x, w, b, s, p, d, False, [0] * n, g)
+
+    register(
+        f"aten::conv{n}d(Tensor input, Tensor weight, Tensor? bias=None, int[] stride=[1], int[] padding=[0], int[] dilation=[1], int groups=1) -> Tensor",
+        shape,
+        eager=eager,
+        decompose=decompose,
+        py=f"torch.conv{n}d",
+    )
+
+
+_convnd(1)
+_convnd(2)
+
+
+# -- constant padding ------------------------------------------------------------------------------
+
+
+def _pad_shape(x: TensorMeta, pad: Any, value: Any = 0) -> TensorMeta:
+    if x.shape is None or pad is UNKNOWN:
+        return TensorMeta(None, x.dtype)
+    if len(pad) % 2 or len(pad) // 2 > len(x.shape):
+        raise ShapeError(
+            f"pad: padding length must be even and at most twice the input's rank "
+            f"({len(x.shape)}), got {len(pad)}"
+        )
+    shape = list(x.shape)
+    for i in range(len(pad) // 2):
+        dim = len(shape) - 1 - i
+        if shape[dim] is not None:
+            shape[dim] += pad[2 * i] + pad[2 * i + 1]
+            if shape[dim] < 0:
+                raise ShapeError(f"pad: the padded size of dim {dim} would be {shape[dim]}")
+    return TensorMeta(tuple(shape), x.dtype)
+
+
+def _pad_eager(a: np.ndarray, pad: list[int], value: Any = 0) -> np.ndarray:
+    m = _pad_shape(_meta(a), pad, value)
+    widths = [(0, 0)] * a.ndim
+    index = [slice(None)] * a.ndim
+    for i in range(len(pad) // 2):
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        dim = a.ndim - 1 - i
+        widths[dim] = (max(lo, 0), max(hi, 0))
+        index[dim] = slice(max(-lo, 0), a.shape[dim] - max(-hi, 0))
+    out = np.pad(a[tuple(index)], widths, constant_values=value)
+    return out.astype(m.dtype.np, copy=False)
+
+
+def _pad_decompose(torch: Any, x: Any, pad: list[int], value: Any = 0) -> Any:
+    """Negative widths slice; positive ones concatenate constant-filled blocks."""
+    if any(s is None for s in x.shape):
+        return None
+    for i in range(len(pad) // 2):
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        dim = x.dim() - 1 - i
+        if lo < 0 or hi < 0:
+            x = torch.slice(x, dim, max(-lo, 0), x.shape[dim] - max(-hi, 0))
+        parts = []
+        for width in (max(lo, 0), None, max(hi, 0)):
+            if width is None:
+                parts.append(x)
+            elif width:
+                size = list(x.shape)
+                size[dim] = width
+                parts.append(torch.full(size, value, dtype=x.dtype))
+        if len(parts) > 1:
+            x = torch.cat(parts, dim)
+    return x
+
+
+register(
+    "aten::constant_pad_nd(Tensor self, int[] pad, Scalar value=0) -> Tensor",
+    _pad_shape,
+    eager=_pad_eager,
+    decompose=_pad_decompose,
+    py="torch.constant_pad_nd",
+)
+
+
+# -- pooling ---------------------------------------------------------------------------------------
+
+
+def _pool_geometry(
+    name: str,
+    x: TensorMeta,
+    n: int,
+    kernel: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil: Any,
+) -> tuple[list[int], list[int], list[int], list[int], list[int | None]]:
+    """Kernel, stride (default: the kernel), padding, dilation and output sizes, checked as torch
+    checks them."""
+    if x.shape is not None and len(x.shape) not in (n + 1, n + 2):
+        raise ShapeError(
+            f"{name}: expected a {n + 1}-D or {n + 2}-D input, got shape {list(x.shape)}"
+        )
+    k = _expand("kernel_size", kernel, n)
+    s = _expand("stride", stride, n) if list(stride) else k
+    p, d = _expand("padding", padding, n), _expand("dilation", dilation, n)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ShapeError(f"{name}: kernel_size, stride and dilation must be greater than zero")
+    if any(2 * pp > dd * (kk - 1) + 1 for pp, kk, dd in zip(p, k, d, strict=True)):
+        raise ShapeError(f"{name}: pad should be at most half of effective kernel size")
+    out: list[int | None] = []
+    for i in range(n):
+        size = None if x.shape is None else x.shape[len(x.shape) - n + i]
+        if size is None:
+            out.append(None)
+            continue
+        span = size + 2 * p[i] - d[i] * (k[i] - 1) - 1
+        o = (-(-span // s[i]) if ceil else span // s[i]) + 1
+        if ceil and (o - 1) * s[i] >= size + p[i]:
+            o -= 1  # torch: the last window must start inside the input or left padding
+        if o < 1:
+            raise ShapeError(f"{name}: output size is too small (input {list(x.shape)})")
+        out.append(o)
+    return k, s, p, d, out
+
+
+def _pool_meta(x: TensorMeta, out: list[int | None]) -> TensorMeta:
+    if x.shape is None:
+        return TensorMeta(None, x.dtype)
+    return TensorMeta((*x.shape[: len(x.shape) - len(out)], *out), x.dtype)
+
+
+def _windows_of(ops: Any, x: Any, k: Any, s: Any, p: Any, d: Any, out: Any, fill: Any) -> list:
+    """The strided views of x (padded with `fill`, also on the right where ceil_mode's last
+    window needs it) that a pooling window's positions read."""
+    n = len(k)
+    sizes = list(x.shape)[-n:]
+    hi = [
+        max((o - 1) * ss + dd * (kk - 1) + 1 - size - pp, 0)
+        for o, ss, dd, kk, size, pp in zip(out, s, d, k, sizes, p, strict=True)
+    ]
+    if any(p) or any(hi):
+        x = ops.pad2(x, p, hi, fill)
+    return [ops.window(x, win) for win in _windows(k, s, d, out)]
+
+
+def _lowest(dtype: Any) -> Any:
+    return -math.inf if dtype.is_floating_point else int(np.iinfo(dtype.np).min)
+
+
+def _max_pool(n: int) -> None:
+    name = f"max_pool{n}d"
+
+    def shape(
+        x: TensorMeta, k: Any, s: Any = (), p: Any = (0,), d: Any = (1,), ceil: Any = False
+    ) -> TensorMeta:
+        if UNKNOWN in (k, s, p, d, ceil):
+            return TensorMeta(None, x.dtype)
+        return _pool_meta(x, _pool_geometry(name, x, n, k, s, p, d, ceil)[4])
+
+    def run(
+        ops: Any, x: Any, k: Any, s: Any = (), p: Any = (0,), d: Any = (1,), ceil: Any = False
+    ) -> Any:
+        if any(v is None for v in x.shape):
+            return None
+        k, s, p, d, out = _pool_geometry(name, _m(x), n, k, s, p, d, ceil)
+        views = _windows_of(ops, x, k, s, p, d, out, _lowest(_m(x).dtype))
+        acc = views[0]
+        for v in views[1:]:
+            acc = ops.maximum(acc, v)
+        return acc
+
+    register(
+        f"aten::{name}(Tensor self, int[] kernel_size, int[] stride=[], int[] padding=[0], int[] dilation=[1], bool ceil_mode=False) -> Tensor",
+        shape,
+        eager=lambda a, *args: np.ascontiguousarray(run(_NumpyOps, a, *args)),
+        decompose=lambda torch, x, *args: run(_IROps(torch), x, *args),
+        py=f"torch.{name}",
+    )
+
+
+_max_pool(1)
+_max_pool(2)
+
+
+def _avg_args(ceil: Any, count_include_pad: Any, divisor: Any) -> None:
+    if divisor is not None and divisor is not UNKNOWN and divisor == 0:
+        raise ShapeError("avg_pool2d: divisor must be not zero")
+
+
+def _avg_shape(
+    x: TensorMeta,
+    k: Any,
+    s: Any = (),
+    p: Any = (0,),
+    ceil: Any = False,
+    cip: Any = True,
+    div: Any = None,
+) -> TensorMeta:
+    if UNKNOWN in (k, s, p, ceil):
+        return TensorMeta(None, x.dtype)
+    _avg_args(ceil, cip, div)
+    if x.dtype is not None and not x.dtype.is_floating_point:
+        raise ShapeError(f"avg_pool2d: expected a floating point input, got {x.dtype.name}")
+    return _pool_meta(x, _pool_geometry("avg_pool2d", x, 2, k, s, p, (1,), ceil)[4])
+
+
+def _avg_run(
+    ops: Any,
+    x: Any,
+    k: Any,
+    s: Any = (),
+    p: Any = (0,),
+    ceil: Any = False,
+    cip: Any = True,
+    div: Any = None,
+) -> Any:
+    if any(v is None for v in x.shape):
+        return None
+    k, s, p, d, out = _pool_geometry("avg_pool2d", _m(x), 2, k, s, p, (1,), ceil)
+    views = _windows_of(ops, x, k, s, p, d, out, 0.0)
+    acc = views[0]
+    for v in views[1:]:
+        acc = ops.add(acc, v)
+    if div is not None:
+        return ops.div(acc, div)
+    sizes = list(x.shape)[-2:]
+    ends = [(o - 1) * ss + kk for o, ss, kk in zip(out, s, k, strict=True)]
+    if (not any(p) or cip) and all(e <= size + 2 * pp for e, size, pp in zip(ends, sizes, p)):
+        return ops.div(acc, math.prod(k))  # every window is whole (padding counts)
+    # Windows clipped by ceil_mode (and padding, unless it counts): divide by each window's
+    # count, the same window sums over a mask of the input (1), the padding (1 if it counts) and
+    # what ceil_mode reads beyond it (0).
+    return ops.div(acc, _window_counts(ops, x, sizes, k, s, p, out, cip))
+
+
+def _window_counts(
+    ops: Any, x: Any, sizes: Any, k: Any, s: Any, p: Any, out: Any, cip: bool
+) -> Any:
+    mask = ops.ones(sizes, x)
+    if any(p):
+        mask = ops.pad2(mask, p, p, 1.0 if cip else 0.0)
+    hi = [
+        max((o - 1) * ss + kk - size - 2 * pp, 0)
+        for o, ss, kk, size, pp in zip(out, s, k, sizes, p)
+    ]
+    if any(hi):
+        mask = ops.pad2(mask, [0, 0], hi, 0.0)
+    views = [ops.window(mask, win) for win in _windows(k, s, [1, 1], out)]
+    acc = views[0]
+    for v in views[1:]:
+        acc = ops.add(acc, v)
+    return acc
+
+
+register(
+    "aten::avg_pool2d(Tensor self, int[] kernel_size, int[] stride=[], int[] padding=[0], bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+    _avg_shape,
+    eager=lambda a, *args: np.ascontiguousarray(_avg_run(_NumpyOps, a, *args), dtype=a.dtype),
+    decompose=lambda torch, x, *args: _avg_run(_IROps(torch), x, *args),
+    py="torch.avg_pool2d",
+)
+
+
+def _adaptive_kernel(x: TensorMeta, output_size: Any) -> list[int] | None:
+    """The avg_pool2d kernel (= stride) that adaptive pooling to `output_size` is, when each output
+    size divides the input size (the only case supported)."""
+    out = _expand("output_size", output_size, 2)
+    sizes = list(x.shape[-2:])
+    if None in sizes:
+        return None
+    if any(o < 1 or size % o for o, size in zip(out, sizes, strict=True)):
+        raise ShapeError(
+            f"adaptive_avg_pool2d: output size {out} must divide the input size {sizes} "
+            "(other sizes, with overlapping windows, are not supported)"
+        )
+    return [size // o for o, size in zip(out, sizes, strict=True)]
+
+
+def _adaptive_shape(x: TensorMeta, output_size: Any) -> TensorMeta:
+    if x.shape is None or output_size is UNKNOWN:
+        return TensorMeta(None, x.dtype)
+    if len(x.shape) not in (3, 4):
+        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got {list(x.shape)}")
+    _adaptive_kernel(x, output_size)
+    return TensorMeta((*x.shape[:-2], *_expand("output_size", output_size, 2)), x.dtype)
+
+
+def _adaptive_eager(a: np.ndarray, output_size: Any) -> np.ndarray:
+    _adaptive_shape(_meta(a), output_size)
+    k = _adaptive_kernel(_meta(a), output_size)
+    return np.ascontiguousarray(_avg_run(_NumpyOps, a, k), dtype=a.dtype)
+
+
+def _adaptive_decompose(torch: Any, x: Any, output_size: Any) -> Any:
+    k = _adaptive_kernel(_m(x), output_size)
+    if k is None:
+        return None
+    if list(_expand("output_size", output_size, 2)) == [1, 1]:
+        return torch.mean(x, [-2, -1], True)
+    return torch.avg_pool2d(x, k, k, [0], False, True, None)
+
+
+for _name in ("adaptive_avg_pool2d", "_adaptive_avg_pool2d"):
+    register(
+        f"aten::{_name}(Tensor self, int[] output_size) -> Tensor",
+        _adaptive_shape,
+        eager=_adaptive_eager,
+        decompose=_adaptive_decompose,
+        py="torch.nn.functional.adaptive_avg_pool2d",
+    )
+
+
+# -- batch_norm (eval) -----------------------------------------------------------------------------
+
+
+def _bn_shape(
+    x: TensorMeta,
+    w: Any,
+    b: Any,
+    mean: Any,
+    var: Any,
+    training: Any,
+    momentum: Any,
+    eps: Any,
+    cudnn: Any = True,
+) -> TensorMeta:
+    if training is True:
+        raise ShapeError(
+            "batch_norm: training mode (batch statistics) is not supported, xjit is "
+            "inference-only: call model.eval()"
+        )
+    if mean is None or var is None:
+        raise ShapeError("batch_norm: running_mean and running_var are required in eval mode")
+    if x.shape is not None:
+        if len(x.shape) < 2:
+            raise ShapeError(f"batch_norm: expected at least a 2-D input, got {list(x.shape)}")
+        c = x.shape[1]
+        for t, what in ((w, "weight"), (b, "bias"), (mean, "running_mean"), (var, "running_var")):
+            if t is not None and t.shape is not None and c is not None and list(t.shape) != [c]:
+                raise ShapeError(
+                    f"batch_norm: expected {what} of shape [{c}] for input {list(x.shape)}, "
+                    f"got {list(t.shape)}"
+                )
+    return x
+
+
+def _bn(ops: Any, x: Any, w: Any, b: Any, mean: Any, var: Any, eps: float) -> Any:
+    """y = x * scale + shift, scale = w / sqrt(var + eps), shift = b - mean * scale, per channel."""
+    scale = ops.rsqrt(ops.add(var, eps))
+    if w is not None:
+        scale = ops.mul(scale, w)
+    shift = ops.neg(ops.mul(mean, scale))
+    if b is not None:
+        shift = ops.add(shift, b)
+    per_channel = [-1] + [1] * (len(x.shape) - 2)
+    return ops.add(ops.mul(x, ops.reshape(scale, per_channel)), ops.reshape(shift, per_channel))
+
+
+def _bn_eager(
+    x: np.ndarray,
+    w: Any,
+    b: Any,
+    mean: Any,
+    var: Any,
+    training: Any,
+    momentum: Any,
+    eps: Any,
+    cudnn: Any = True,
+) -> np.ndarray:
+    _bn_shape(_meta(x), _meta(w), _meta(b), _meta(mean), _meta(var), training, momentum, eps)
+    return np.asarray(_bn(_NumpyOps, x, w, b, mean, var, eps), dtype=x.dtype)
+
+
+register(
+    "aten::batch_norm(Tensor input, Tensor? weight, Tensor? bias, Tensor? running_mean, Tensor? running_var, bool training, float momentum, float eps, bool cudnn_enabled) -> Tensor",
+    _bn_shape,
+    eager=_bn_eager,
+    decompose=lambda torch, x, w, b, mean, var, training, momentum, eps, cudnn=True: _bn(
+        _IROps(torch), x, w, b, mean, var, eps
+    ),
+    py="torch.batch_norm",
+)
+
+
+# -- unflatten (nn.Unflatten) -----------------------------------------------------------------------
+
+
+def _unflatten_target(shape: Sequence[Any], dim: int, sizes: Sequence[int]) -> list[Any]:
+    if not shape:
+        raise ShapeError("unflatten: cannot unflatten a 0-d tensor")
+    d = dim % len(shape) if -len(shape) <= dim < len(shape) else None
+    if d is None:
+        raise ShapeError(f"unflatten: dim {dim} is out of range for a {len(shape)}-D tensor")
+    sizes = list(sizes)
+    known = math.prod(s for s in sizes if s != -1)
+    if sizes.count(-1) > 1 or (shape[d] is not None and -1 not in sizes and known != shape[d]):
+        raise ShapeError(
+            f"unflatten: provided sizes {sizes} don't multiply up to the size of dim {dim} "
+            f"({shape[d]}) in the input tensor"
+        )
+    if -1 in sizes and shape[d] is not None:
+        sizes[sizes.index(-1)] = shape[d] // known if known else 0
+    return [*shape[:d], *sizes, *shape[d + 1 :]]
+
+
+def _unflatten_shape(x: TensorMeta, dim: Any, sizes: Any) -> TensorMeta:
+    if x.shape is None or UNKNOWN in (dim, sizes):
+        return TensorMeta(None, x.dtype)
+    return TensorMeta(tuple(_unflatten_target(x.shape, dim, sizes)), x.dtype)
+
+
+def _unflatten_decompose(torch: Any, x: Any, dim: int, sizes: list[int]) -> Any:
+    target = _unflatten_target(list(x.shape), dim, sizes)
+    if target.count(None) > 1:
+        return None
+    return torch.reshape(x, [-1 if s is None else s for s in target])
+
+
+register(
+    "aten::unflatten.int(Tensor self, int dim, int[] sizes) -> Tensor",
+    _unflatten_shape,
+    eager=lambda a, dim, sizes: a.reshape(_unflatten_target(a.shape, dim, sizes)),
+    decompose=_unflatten_decompose,
+)
