@@ -340,6 +340,18 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
         for n in ("logical_and", "logical_or", "logical_xor", "logical_not")
     },
     "aten.minimum": (np.minimum, "promote", "any"),
+    **{f"aten.{n}": (getattr(np, n), "promote", "any") for n in ("floor", "ceil", "trunc")},
+    "aten.round": (np.rint, "promote", "any"),  # halves to even
+    "aten.erf": (np.vectorize(math.erf, otypes=[np.float64]), "float", "any"),
+    "aten.log1p": (np.log1p, "float", "pos"),
+    "aten.expm1": (np.expm1, "float", "any"),
+    **{
+        f"aten.{n}.{o}": (f, "promote", "nonzero")
+        for n, f in [("fmod", np.fmod), ("remainder", np.remainder)]
+        for o in ("Tensor", "Scalar")
+    },
+    "aten.floor_divide": (np.floor_divide, "promote", "nonzero"),
+    "aten.floor_divide.Scalar": (np.floor_divide, "promote", "nonzero"),
     **{
         f"aten.{n}.{o}": (f, "compare", "any")
         for n, f in [
@@ -420,7 +432,13 @@ def _tol(dtype):
     return {"rtol": 2e-6, "atol": 2e-6} if dtype == F32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
-FORMULA_TESTED = [op for op in ELEMENTWISE if op.schema.qualified_name not in TESTED_ELSEWHERE]
+# float-only `frac` and `remainder.Scalar_Tensor` (a leading Scalar): tests/api/test_api_ops2.py
+TESTED_AGAINST_TORCH = {"aten.frac", "aten.remainder.Scalar_Tensor"}
+FORMULA_TESTED = [
+    op
+    for op in ELEMENTWISE
+    if op.schema.qualified_name not in TESTED_ELSEWHERE | TESTED_AGAINST_TORCH
+]
 
 
 @pytest.mark.parametrize("op", FORMULA_TESTED, ids=qnames(FORMULA_TESTED))

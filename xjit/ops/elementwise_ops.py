@@ -69,6 +69,54 @@ class NumpyOps:
     def erf(x: Any) -> Any:
         return erf(x)
 
+    @staticmethod
+    def is_float(x: Any) -> bool:
+        """Whether the body computes in floating point (bodies branch on it at build time)."""
+        return bool(np.asarray(x).dtype.kind == "f")
+
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    copysign = staticmethod(np.copysign)
+
+    # Rounding leaves integers as they are (torch.floor of an int tensor is that tensor); numpy
+    # would go through float64 and lose precision above 2**53.
+    @staticmethod
+    def floor(x: Any) -> Any:
+        return x if np.asarray(x).dtype.kind != "f" else np.floor(x)
+
+    @staticmethod
+    def ceil(x: Any) -> Any:
+        return x if np.asarray(x).dtype.kind != "f" else np.ceil(x)
+
+    @staticmethod
+    def trunc(x: Any) -> Any:
+        return x if np.asarray(x).dtype.kind != "f" else np.trunc(x)
+
+    @staticmethod
+    def round(x: Any) -> Any:  # halves to even, as torch.round
+        return x if np.asarray(x).dtype.kind != "f" else np.rint(x)
+
+    @staticmethod
+    def fmod(x: Any, y: Any) -> Any:
+        """C fmod (the dividend's sign); integers divided by zero raise, as in torch."""
+        _check_int_divisor(x, y)
+        return np.fmod(x, y)
+
+    @staticmethod
+    def floordiv_int(x: Any, y: Any) -> Any:
+        _check_int_divisor(x, y)
+        return np.floor_divide(x, y)
+
+    @staticmethod
+    def truncdiv_int(x: Any, y: Any) -> Any:
+        _check_int_divisor(x, y)
+        return np.subtract(x, np.fmod(x, y)) // y
+
+
+def _check_int_divisor(x: Any, y: Any) -> None:
+    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
+        raise ZeroDivisionError("ZeroDivisionError (integer division by zero)")
+
 
 NUMPY_OPS = NumpyOps()
 
@@ -363,3 +411,65 @@ elementwise(
     lambda o, c, x, y: o.select(c, x, y),
     **_where,
 )
+
+
+# -- rounding, remainders and rounding divisions (torch's rules, including NaN/inf and signed
+# zeros; integer tensors keep their dtype and raise ZeroDivisionError on a zero divisor) -------
+for _r in ("floor", "ceil", "round", "trunc"):
+    elementwise(f"aten::{_r}(Tensor self) -> Tensor", lambda o, x, _f=_r: getattr(o, _f)(x))
+
+
+def _float_only(name: str) -> Callable[..., None]:
+    def check(x: Any, *rest: Any) -> None:
+        if isinstance(x, TensorMeta) and x.dtype is not None and not x.dtype.is_floating_point:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{x.dtype.name}'")
+
+    return check
+
+
+elementwise(
+    "aten::frac(Tensor self) -> Tensor",
+    lambda o, x: o.sub(x, o.trunc(x)),
+    check=_float_only("frac"),
+)
+elementwise("aten::erf(Tensor self) -> Tensor", lambda o, x: o.erf(x), dtype="float")
+elementwise("aten::log1p(Tensor self) -> Tensor", lambda o, x: o.log1p(x), dtype="float")
+elementwise("aten::expm1(Tensor self) -> Tensor", lambda o, x: o.expm1(x), dtype="float")
+
+
+def _remainder(o: Any, x: Any, y: Any) -> Any:
+    """Python's `%` (the divisor's sign): C fmod, plus the divisor where the signs differ."""
+    m = o.fmod(x, y)
+    fix = o.logical_and(o.ne(m, 0), o.logical_xor(o.lt(y, 0), o.lt(m, 0)))
+    return o.select(fix, o.add(m, y), m)
+
+
+def _floor_divide(o: Any, x: Any, y: Any) -> Any:
+    """torch's div_floor: on floats not floor(x / y) (inexact) but the fmod-corrected quotient,
+    x / y where y == 0, and a zero quotient keeps the sign of x / y."""
+    if not o.is_float(x):
+        return o.floordiv_int(x, y)
+    q = o.div(x, y)
+    m = o.fmod(x, y)
+    d = o.div(o.sub(x, m), y)
+    d = o.select(o.logical_and(o.ne(m, 0), o.logical_xor(o.lt(y, 0), o.lt(m, 0))), o.sub(d, 1), d)
+    f = o.floor(d)
+    f = o.select(o.gt(o.sub(d, f), 0.5), o.add(f, 1), f)
+    f = o.select(o.ne(d, 0), f, o.copysign(0, q))
+    return o.select(o.eq(y, 0), q, f)
+
+
+def _trunc_divide(o: Any, x: Any, y: Any) -> Any:
+    return o.trunc(o.div(x, y)) if o.is_float(x) else o.truncdiv_int(x, y)
+
+
+for _suffix, _other in (("Tensor", "Tensor other"), ("Scalar", "Scalar other")):
+    elementwise(
+        f"aten::fmod.{_suffix}(Tensor self, {_other}) -> Tensor", lambda o, x, y: o.fmod(x, y)
+    )
+    elementwise(f"aten::remainder.{_suffix}(Tensor self, {_other}) -> Tensor", _remainder)
+    elementwise(
+        f"aten::floor_divide{'' if _suffix == 'Tensor' else '.Scalar'}(Tensor self, {_other}) -> Tensor",
+        _floor_divide,
+    )
+elementwise("aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", _remainder)
