@@ -331,7 +331,9 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
     "aten.max.other": (np.maximum, "promote", "any"),
     "aten.min.other": (np.minimum, "promote", "any"),
     "aten.gelu": (
-        lambda a: 0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a / math.sqrt(2))),
+        lambda a, approximate="none": (
+            0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a / math.sqrt(2)))
+        ),
         "float",
         "any",
     ),
@@ -470,6 +472,8 @@ def test_elementwise_against_numpy_formula(op, data):
             bool_result = result_type(tensor_dtypes, scalars, kind, ranks) == B
             alpha = 1 if bool_result else data.draw(st.sampled_from([1, 2, -1]))
             args.append(alpha)
+        elif a.type == "str":  # gelu's approximate: its default (tests/test_gelu_tanh.py: 'tanh')
+            args.append(a.default)
         else:
             assert a.type == "Scalar", f"no generator for {a.type} {a.name}"
             s = _scalar(data, tensor_dtypes[0], domain)

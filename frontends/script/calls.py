@@ -168,7 +168,9 @@ class Calls:
                 raise self.error(e, f"{name}(): {err}") from None
             bound.apply_defaults()
             try:
-                op_name, op_args = obj.__xjit_op__(**bound.arguments)
+                op_name, op_args = obj.__xjit_op__(
+                    **{k: _python_str(v) for k, v in bound.arguments.items()}
+                )
             except (NotImplementedError, ValueError) as err:
                 raise self.error(e, f"unsupported: {err}") from None
             return self.registry_call(op_name, op_args, {}, e)
@@ -379,3 +381,8 @@ def _n_leaves(structure: Any) -> int:
     if structure is None:
         return 1
     return sum(_n_leaves(s) for s in structure)
+
+
+def _python_str(v: Any) -> Any:
+    """A string literal (`approximate='tanh'`) as the Python string an op wrapper checks."""
+    return v.obj if isinstance(v, PyObj) and isinstance(v.obj, str) else v

@@ -211,7 +211,7 @@ class Expressions:
             raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
         if inspect.ismethod(v):
             return PyObj(("method", ref, name))
-        if isinstance(v, (bool, int, float, Tensor, tuple, list)) or v is None:
+        if isinstance(v, (bool, int, float, str, Tensor, tuple, list)) or v is None:
             if not isinstance(v, Tensor) and not _is_constant_attribute(m, name):
                 # a module attribute, read when the module runs in TorchScript: the graph is
                 # compiled per value (script_api keys its compiled graphs by these values)

@@ -343,6 +343,7 @@ class Statements:
                             td.ConstantFloatOp,
                             td.ConstantBoolOp,
                             td.ConstantNoneOp,
+                            td.ConstantStrOp,
                         ),
                     ):
                         v.name_hint = target.id

@@ -176,3 +176,40 @@ def test_scripted_against_torchscript() -> None:
     got = xjit.jit.script(_Scripted())(xjit.from_numpy(x.copy()), xjit.from_numpy(INTS.copy()))
     for k, (g, w) in enumerate(zip(got, want, strict=True)):
         same(g, w, f"scripted[{k}]")
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+def test_div_rounding_modes(mode: Any) -> None:
+    lower_float = mode != "floor"  # floor on floats needs fmod (see above)
+    run(lambda T, x, y: T.div(x, y, rounding_mode=mode), F, D, lower=lower_float)
+    run(lambda T, x, y: x.div(-0.75, rounding_mode=mode), F, D, lower=lower_float)
+    run(lambda T, x: T.div(x, -2, rounding_mode=mode), INTS)  # int stays int unless None
+    run(lambda T, x: T.div(x, 3, rounding_mode=mode), INTS.astype(np.int32))
+
+
+def test_div_bad_rounding_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="rounding_mode to be one of None, 'trunc', or 'floor'"):
+        xjit.div(xjit.from_numpy(F), 2.0, rounding_mode="round")
+
+
+class _ScriptedModes(xjit.nn.Module):
+    def forward(self, x, i):
+        a = xjit.div(x, 0.75, rounding_mode="trunc")
+        b = xjit.div(i, -2, rounding_mode="floor")
+        return a, b, xjit.nn.functional.gelu(x, approximate="tanh")
+
+
+def test_scripted_string_arguments_against_torchscript() -> None:
+    class M(pt.nn.Module):
+        def forward(self, x, i):
+            a = pt.div(x, 0.75, rounding_mode="trunc")
+            b = pt.div(i, -2, rounding_mode="floor")
+            return a, b, pt.nn.functional.gelu(x, approximate="tanh")
+
+    x = F[np.isfinite(F)]
+    want = pt.jit.script(M())(pt.from_numpy(x.copy()), pt.from_numpy(INTS.copy()))
+    s = xjit.jit.script(_ScriptedModes())
+    assert "torch.constant.str" in str(s.graph)
+    got = s(xjit.from_numpy(x.copy()), xjit.from_numpy(INTS.copy()))
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        same(g, w, f"scripted[{k}]")

@@ -19,9 +19,9 @@ def _script_as(op_args: Any) -> Any:
 
 
 def _gelu_op(input: Any, approximate: str = "none") -> tuple[str, list[Any]]:
-    if approximate != "none":
-        raise NotImplementedError(f"gelu(approximate={approximate!r}): only 'none' is supported")
-    return "gelu", [input]
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, not {approximate!r}")
+    return "gelu", [input, approximate]
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:

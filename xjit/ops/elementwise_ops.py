@@ -190,6 +190,15 @@ DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = 
     "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
     "compare": (_promoted, lambda d: bool_),
     "logical": (lambda *a: bool_, lambda d: bool_),
+    # div with rounding_mode 'trunc'/'floor' keeps integers; None is true division
+    "div_mode": (
+        lambda *a: (
+            _promoted(*a)
+            if any(m in ("trunc", "floor") for m in a if isinstance(m, str))
+            else _to_float(_promoted(*a))
+        ),
+        lambda d: d,
+    ),
     # `self`'s dtype whatever the other operands (masked_fill: the value is cast to it).
     "self": (lambda *a: next(m.dtype for m in a if isinstance(m, TensorMeta)), lambda d: d),
 }
@@ -339,11 +348,28 @@ elementwise("aten::rsqrt(Tensor self) -> Tensor", lambda o, x: o.rsqrt(x), dtype
 elementwise("aten::sin(Tensor self) -> Tensor", lambda o, x: o.sin(x), dtype="float")
 elementwise("aten::cos(Tensor self) -> Tensor", lambda o, x: o.cos(x), dtype="float")
 _SQRT1_2 = 0.7071067811865476
+_SQRT_2_PI = 0.7978845608028654  # sqrt(2 / pi)
+
+
+def _gelu(o: Any, x: Any, approximate: str = "none") -> Any:
+    if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        inner = o.mul(o.add(x, o.mul(o.mul(o.mul(x, x), x), 0.044715)), _SQRT_2_PI)
+        return o.mul(o.mul(x, 0.5), o.add(o.tanh(inner), 1))
+    return o.mul(o.mul(x, 0.5), o.add(o.erf(o.mul(x, _SQRT1_2)), 1))
+
+
+def _gelu_check(x: Any, approximate: Any = "none") -> None:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, not {approximate!r}")
+
+
 elementwise(
-    "aten::gelu(Tensor self) -> Tensor",
-    lambda o, x: o.mul(o.mul(x, 0.5), o.add(o.erf(o.mul(x, _SQRT1_2)), 1)),
+    # (torch's `approximate` is keyword-only; positional here so F.gelu's script mapping can pass it)
+    "aten::gelu(Tensor self, str approximate='none') -> Tensor",
+    _gelu,
     dtype="float",
     py="torch.nn.functional.gelu",
+    check=_gelu_check,
 )
 
 # Powers: float ** anything is math.powf; int ** int is math.ipowi (numpy rejects negative
@@ -473,3 +499,28 @@ for _suffix, _other in (("Tensor", "Tensor other"), ("Scalar", "Scalar other")):
         _floor_divide,
     )
 elementwise("aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", _remainder)
+
+
+def _div_mode(o: Any, x: Any, y: Any, rounding_mode: Any = None) -> Any:
+    if rounding_mode == "trunc":
+        return _trunc_divide(o, x, y)
+    if rounding_mode == "floor":
+        return _floor_divide(o, x, y)
+    return o.div(x, y)
+
+
+def _div_mode_check(x: Any, y: Any, rounding_mode: Any = None) -> None:
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"{rounding_mode!r}"
+        )
+
+
+for _suffix, _other in (("Tensor_mode", "Tensor other"), ("Scalar_mode", "Scalar other")):
+    elementwise(
+        f"aten::div.{_suffix}(Tensor self, {_other}, *, str? rounding_mode) -> Tensor",
+        _div_mode,
+        dtype="div_mode",
+        check=_div_mode_check,
+    )

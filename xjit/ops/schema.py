@@ -32,6 +32,7 @@ ARG_TYPES = {
     "Scalar?",
     "ScalarType?",
     "str",
+    "str?",
 }
 
 
