@@ -213,3 +213,73 @@ def test_scripted_string_arguments_against_torchscript() -> None:
     got = s(xjit.from_numpy(x.copy()), xjit.from_numpy(INTS.copy()))
     for k, (g, w) in enumerate(zip(got, want, strict=True)):
         same(g, w, f"scripted[{k}]")
+
+
+# -- logsumexp and the evaluation losses ----------------------------------------------------------
+LOGITS = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32) * 4
+TARGETS = np.array([1, 0, 4, -100], dtype=np.int64)  # -100: ignore_index
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda T, x: T.logsumexp(x, 1),
+        lambda T, x: T.logsumexp(x, [0, 1], keepdim=True),
+        lambda T, x: x.logsumexp(0),
+        lambda T, x: T.logsumexp(T.where(x > 3, float("-inf"), x), 1),  # -inf entries
+    ],
+)
+def test_logsumexp(fn: Any) -> None:
+    run(fn, LOGITS)
+    run(fn, LOGITS.astype(np.float64))
+
+
+def test_logsumexp_of_an_all_minus_inf_row() -> None:
+    a = LOGITS.copy()
+    a[2] = -np.inf
+    run(lambda T, x: T.logsumexp(x, 1), a)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_and_nll_loss(reduction: str) -> None:
+    def ce(T, x, t):
+        return T.nn.functional.cross_entropy(x, t, reduction=reduction)
+
+    def nll(T, x, t):
+        return T.nn.functional.nll_loss(T.log_softmax(x, 1), t, reduction=reduction)
+
+    def nll_ignore(T, x, t):
+        return T.nn.functional.nll_loss(x, t, ignore_index=0, reduction=reduction)
+
+    for fn in (ce, nll):
+        run(fn, LOGITS, TARGETS)
+    run(nll_ignore, LOGITS, np.array([1, 0, 4, 2], dtype=np.int64))
+
+
+def test_nll_loss_refusals() -> None:
+    x, t = xjit.from_numpy(LOGITS), xjit.from_numpy(TARGETS)
+    with pytest.raises(ValueError, match="not a valid value for reduction"):
+        xjit.nn.functional.nll_loss(x, t, reduction="avg")
+    with pytest.raises(NotImplementedError, match="class weights"):
+        xjit.nn.functional.nll_loss(x, t, weight=xjit.ones(5))
+    with pytest.raises(IndexError, match="out of bounds"):
+        xjit.nn.functional.nll_loss(x, xjit.from_numpy(np.array([1, 0, 5, 2])))
+
+
+class _ScriptedLosses(xjit.nn.Module):
+    def forward(self, x, t):
+        a = xjit.nn.functional.nll_loss(xjit.log_softmax(x, 1), t, reduction="sum")
+        return a, xjit.logsumexp(x, 1)
+
+
+def test_scripted_losses_against_torchscript() -> None:
+    class M(pt.nn.Module):
+        def forward(self, x, t):
+            a = pt.nn.functional.nll_loss(pt.log_softmax(x, 1), t, reduction="sum")
+            return a, pt.logsumexp(x, 1)
+
+    args = (LOGITS, TARGETS)
+    want = pt.jit.script(M())(*[pt.from_numpy(a.copy()) for a in args])
+    got = xjit.jit.script(_ScriptedLosses())(*[xjit.from_numpy(a.copy()) for a in args])
+    for k, (g, w) in enumerate(zip(got, want, strict=True)):
+        same(g, w, f"scripted[{k}]")
