@@ -85,7 +85,7 @@ def test_schema_strings_print_exactly_as_written():
         "aten::leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
         "aten::max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor, Tensor)",
         "aten::cat(Tensor[] tensors, int dim=0) -> Tensor",
-        "aten::gelu(Tensor self, *, str approximate=none) -> Tensor",
+        "aten::gelu(Tensor self, *, str approximate='none') -> Tensor",
         "prim::NumToTensor(Scalar a) -> Tensor",
     ],
 )
@@ -434,8 +434,14 @@ def _tol(dtype):
     return {"rtol": 2e-6, "atol": 2e-6} if dtype == F32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
-# float-only `frac` and `remainder.Scalar_Tensor` (a leading Scalar): tests/api/test_api_ops2.py
-TESTED_AGAINST_TORCH = {"aten.frac", "aten.remainder.Scalar_Tensor"}
+# float-only `frac`, `remainder.Scalar_Tensor` (a leading Scalar) and div's rounding modes (a
+# string argument): tests/api/test_api_ops2.py
+TESTED_AGAINST_TORCH = {
+    "aten.frac",
+    "aten.remainder.Scalar_Tensor",
+    "aten.div.Tensor_mode",
+    "aten.div.Scalar_mode",
+}
 FORMULA_TESTED = [
     op
     for op in ELEMENTWISE
@@ -590,15 +596,19 @@ def test_zero_dim_tensor_promotes_like_torch(a, b, dims):
     assert got.numpy().dtype == want.numpy().dtype
 
 
-def _resolves_to(op, args):
-    return resolve(op.schema.name, args, {})[0] is op
+def _resolves_to(op, args, kwargs=None):
+    return resolve(op.schema.name, args, kwargs or {})[0] is op
 
 
 @pytest.mark.parametrize("op", ELEMENTWISE, ids=qnames(ELEMENTWISE))
 def test_elementwise_overload_reachable(op):
-    # each elementwise overload is what dispatch picks for its natural call
-    args = [xjit.rand(2) if a.is_tensor else 2.0 for a in op.schema.args if not a.has_default]
-    assert _resolves_to(op, args)
+    # each elementwise overload is what dispatch picks for its natural call (keyword-only
+    # arguments by keyword: div(x, y, rounding_mode="trunc"))
+    needed = [a for a in op.schema.args if not a.has_default]
+    values = {a.name: xjit.rand(2) if a.is_tensor else 2.0 for a in needed}
+    values.update({a.name: "trunc" for a in needed if a.type.startswith("str")})
+    args = [values[a.name] for a in needed if not a.kwarg_only]
+    assert _resolves_to(op, args, {a.name: values[a.name] for a in needed if a.kwarg_only})
 
 
 BINARY = [op for op in ELEMENTWISE if sum(a.is_tensor for a in op.schema.args) >= 2]
@@ -607,13 +617,25 @@ BINARY = [op for op in ELEMENTWISE if sum(a.is_tensor for a in op.schema.args) >
 @pytest.mark.parametrize("op", BINARY, ids=qnames(BINARY))
 def test_elementwise_shape_rule_rejects_bad_broadcast(op):
     args = [
-        TensorMeta((3,), F32) if i == 0 else TensorMeta((4,), F32) if a.is_tensor else 1
+        TensorMeta((3,), F32)
+        if i == 0
+        else TensorMeta((4,), F32)
+        if a.is_tensor
+        else None
+        if a.type.startswith("str")
+        else 1
         for i, a in enumerate(op.schema.args)
     ]
     with pytest.raises(ShapeError):
         op.shape(*args)
     eager_args = [
-        xjit.rand(3) if i == 0 else xjit.rand(4) if a.is_tensor else 1
+        xjit.rand(3)
+        if i == 0
+        else xjit.rand(4)
+        if a.is_tensor
+        else None
+        if a.type.startswith("str")
+        else 1
         for i, a in enumerate(op.schema.args)
     ]
     with pytest.raises((ValueError, RuntimeError)):
@@ -822,6 +844,12 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.std.dim": [[(3, 4), [0, 1], False, True]],
     "aten.var.correction": [[(3, 4), [1], 0, True]],
     "aten.std.correction": [[(3, 4), None, 2, False]],
+    "aten.logsumexp": [[(3, 4), [1], False], [(3, 4), [0, 1], True]],
+    "aten.nll_loss": [
+        [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
+        [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],
+        [(4, 5), np.array([1, 0, 4, 2]), None, 2, 0],
+    ],
 }
 
 

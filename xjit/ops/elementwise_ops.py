@@ -517,10 +517,8 @@ def _div_mode_check(x: Any, y: Any, rounding_mode: Any = None) -> None:
         )
 
 
-for _suffix, _other in (("Tensor_mode", "Tensor other"), ("Scalar_mode", "Scalar other")):
-    elementwise(
-        f"aten::div.{_suffix}(Tensor self, {_other}, *, str? rounding_mode) -> Tensor",
-        _div_mode,
-        dtype="div_mode",
-        check=_div_mode_check,
-    )
+for _schema in (
+    "aten::div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
+    "aten::div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor",
+):
+    elementwise(_schema, _div_mode, dtype="div_mode", check=_div_mode_check)

@@ -127,8 +127,7 @@ def _nll_decompose(
 
 
 register(
-    "aten::nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, "
-    "int ignore_index=-100) -> Tensor",
+    "aten::nll_loss(Tensor self, Tensor target, Tensor? weight=None, int reduction=1, int ignore_index=-100) -> Tensor",  # noqa: E501
     _nll_shape,
     eager=_nll_eager,
     decompose=_nll_decompose,
