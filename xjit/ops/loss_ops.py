@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.reduction_ops import reduced_dims, reduced_shape
-from xjit.ops.registry import UNKNOWN, register
 from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
 
 
