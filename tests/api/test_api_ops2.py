@@ -262,8 +262,12 @@ def test_nll_loss_refusals() -> None:
         xjit.nn.functional.nll_loss(x, t, reduction="avg")
     with pytest.raises(NotImplementedError, match="class weights"):
         xjit.nn.functional.nll_loss(x, t, weight=xjit.ones(5))
+    bad = xjit.from_numpy(np.array([1, 0, 5, 2]))
     with pytest.raises(IndexError, match="out of bounds"):
-        xjit.nn.functional.nll_loss(x, xjit.from_numpy(np.array([1, 0, 5, 2])))
+        xjit.nn.functional.nll_loss(x, bad)
+    # compiled: no run-time error path, so NaN rather than a plausible loss
+    traced = xjit.jit.trace(lambda a, b: xjit.nn.functional.nll_loss(a, b), (x, t))
+    assert np.isnan(traced(x, bad).numpy())
 
 
 class _ScriptedLosses(xjit.nn.Module):

@@ -111,13 +111,15 @@ def _nll_eager(
 def _nll_decompose(
     torch: Any, x: Any, t: Any, weight: Any = None, reduction: int = 1, ignore: int = -100
 ) -> Any:
-    # (an out-of-range class index gives a zero loss here where torch raises: only the eager
-    # path checks the values)
+    # torch raises on an out-of-range class index; compiled code has no run-time error path, so
+    # such a row's loss is NaN (it poisons mean and sum) rather than a plausible 0.
     valid = torch.ne(t, ignore)  # an ignored row picks nothing (its target may be a class)
     hit = torch.logical_and(
         torch.eq(torch.unsqueeze(t, 1), torch.arange(x.shape[1])), torch.unsqueeze(valid, 1)
     )
     loss = torch.sum(torch.where(hit, torch.neg(x), 0.0), [1])
+    missed = torch.logical_and(valid, torch.eq(torch.sum(torch.where(hit, 1.0, 0.0), [1]), 0.0))
+    loss = torch.where(missed, float("nan"), loss)
     if reduction == 0:
         return loss
     total = torch.sum(loss)
