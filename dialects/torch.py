@@ -213,6 +213,32 @@ class ConstantNoneOp(IRDLOperation):
 
 
 @irdl_op_definition
+class ConstantStrOp(IRDLOperation):
+    """`torch.constant.str "tanh"` (torch-mlir's spelling): string arguments such as gelu's
+    `approximate` or div's `rounding_mode`, read as Python constants by shape rules and lowerings."""
+
+    name = "torch.constant.str"
+    value = prop_def(StringAttr)
+    result = result_def(StrType)
+    traits = traits_def(ConstantLike(), Pure())
+
+    def __init__(self, value: str):
+        super().__init__(properties={"value": StringAttr(value)}, result_types=[StrType()])
+        self.result.name_hint = "str"
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_string_literal(self.value.data)
+        printer.print_op_attributes(self.attributes)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ConstantStrOp:
+        op = cls(parser.parse_str_literal())
+        op.attributes |= parser.parse_optional_attr_dict()
+        return op
+
+
+@irdl_op_definition
 class ValueTensorLiteralOp(IRDLOperation):
     """`torch.vtensor.literal(dense<...> : tensor<2xf32>) : !torch.vtensor<[2],f32>`."""
 
@@ -706,6 +732,7 @@ _CONSTRAINTS: dict[str, Any] = {
     ),
     "ScalarType?": AnyOf([BaseAttr(IntType), BaseAttr(NoneType)]),
     "str": BaseAttr(StrType),
+    "str?": AnyOf([BaseAttr(StrType), BaseAttr(NoneType)]),
 }
 # Non-tensor returns (`-> int`, `-> bool`, `-> float`) of scalar ops: see xjit/ops/scalar_ops.py.
 _RESULT_CONSTRAINTS: dict[str, Any] = {
@@ -754,6 +781,8 @@ def _meta_or_const(v: SSAValue) -> Any:
         return bool(owner.value.value.data)
     if isinstance(owner, ConstantNoneOp):
         return None
+    if isinstance(owner, ConstantStrOp):
+        return owner.value.data
     if isinstance(owner, PrimListConstructOp):
         vals = [_meta_or_const(e) for e in owner.elements]
         return UNKNOWN if any(x is UNKNOWN for x in vals) else vals
@@ -857,6 +886,7 @@ Torch = Dialect(
         ConstantFloatOp,
         ConstantBoolOp,
         ConstantNoneOp,
+        ConstantStrOp,
         ValueTensorLiteralOp,
         PrimListConstructOp,
         PrimTupleConstructOp,

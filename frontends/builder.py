@@ -88,6 +88,8 @@ class TorchBuilder:
             return self.insert(td.ConstantIntOp(v)).results[0]
         if isinstance(v, (int, float)):
             return self.insert(td.ConstantFloatOp(float(v))).results[0]
+        if isinstance(v, str):  # gelu's approximate, div's rounding_mode, ...
+            return self.insert(td.ConstantStrOp(v)).results[0]
         if isinstance(v, (list, tuple)):
             elems = [
                 x.value

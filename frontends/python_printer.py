@@ -51,6 +51,7 @@ _INLINED = (
     td.ConstantFloatOp,
     td.ConstantBoolOp,
     td.ConstantNoneOp,
+    td.ConstantStrOp,
     td.PrimListConstructOp,
     td.GlobalSlotGetOp,
 )
@@ -77,7 +78,14 @@ class _FunctionPrinter:
             return self.names[v]
         op = v.owner
         if isinstance(
-            op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)
+            op,
+            (
+                td.ConstantIntOp,
+                td.ConstantFloatOp,
+                td.ConstantBoolOp,
+                td.ConstantNoneOp,
+                td.ConstantStrOp,
+            ),
         ):
             return repr(td._meta_or_const(v))
         if isinstance(op, td.PrimListConstructOp):
@@ -131,6 +139,7 @@ class _FunctionPrinter:
                 td.ConstantFloatOp,
                 td.ConstantBoolOp,
                 td.ConstantNoneOp,
+                td.ConstantStrOp,
                 td.PrimListConstructOp,
                 td.GlobalSlotGetOp,
                 td.TensorStaticInfoCastOp,
@@ -255,6 +264,7 @@ class _FunctionPrinter:
                 td.ConstantFloatOp,
                 td.ConstantBoolOp,
                 td.ConstantNoneOp,
+                td.ConstantStrOp,
                 td.PrimListConstructOp,
                 td.GlobalSlotGetOp,
             ),

@@ -236,7 +236,7 @@ class GraphImporter:
         key = op_key(node.target)
         if key.count(".") != 2 or not hasattr(node.target, "_schema"):
             return None
-        if key.endswith(".Tensor"):
+        if key.endswith((".Tensor", ".Tensor_mode")):
             # `mul.Tensor(x, 0.5)`: core ATen keeps the Tensor overload for a Python scalar
             # operand; the registry has it as the Scalar overload, as torch's own API does.
             bound = self._bind(node)
@@ -247,7 +247,8 @@ class GraphImporter:
             ]
             is_node = [isinstance(t, self.torch.fx.Node) for t in tensors]
             if len(is_node) > 1 and is_node[0] and not all(is_node[1:]):
-                return REGISTRY.get(_registry_name(key[: -len("Tensor")] + "Scalar"))
+                # (div.Tensor_mode -> div.Scalar_mode likewise)
+                return REGISTRY.get(_registry_name(key.replace(".Tensor", ".Scalar")))
         return REGISTRY.get(_registry_name(key))
 
     def _convert(self, v: Any) -> Any:
@@ -616,7 +617,6 @@ _SPECIAL: dict[str, Handler] = {
     "aten.view.default": _view("aten.view", "size", False),
     "aten.reshape.default": _view("aten.reshape", "shape", False),
     "aten.expand.default": _view("aten.expand", "size", True),
-    "aten.gelu.default": _rename("aten.gelu"),
     "aten.sym_size.int": _rename("aten.size.int"),
 }
 
@@ -641,11 +641,6 @@ def _check_first_output_only(what: str) -> Callable[[GraphImporter, Any], str | 
         return None
 
     return check
-
-
-def _check_gelu(g: GraphImporter, node: Any) -> str | None:
-    approx = g._bind(node).get("approximate", "none")
-    return None if approx == "none" else f"approximate={approx!r}"
 
 
 def _check_static_sizes(g: GraphImporter, node: Any) -> str | None:
@@ -689,7 +684,6 @@ _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
     "aten._softmax.default": _check_softmax,
     "aten._log_softmax.default": _check_softmax,
     "aten.native_layer_norm.default": _check_layer_norm,
-    "aten.gelu.default": _check_gelu,
     "aten.split_with_sizes.default": _check_static_sizes,
     "aten.split.Tensor": _check_static_sizes,
     "aten._to_copy.default": _check_to_copy,

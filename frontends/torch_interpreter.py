@@ -73,7 +73,14 @@ class TorchInterpreter:
         if isinstance(op, (td.PrimIfYieldOp, td.PrimLoopConditionOp)):
             return [get(v) for v in op.operands]
         if isinstance(
-            op, (td.ConstantIntOp, td.ConstantFloatOp, td.ConstantBoolOp, td.ConstantNoneOp)
+            op,
+            (
+                td.ConstantIntOp,
+                td.ConstantFloatOp,
+                td.ConstantBoolOp,
+                td.ConstantNoneOp,
+                td.ConstantStrOp,
+            ),
         ):
             env[op.results[0]] = td._meta_or_const(op.results[0])
         elif isinstance(op, td.ValueTensorLiteralOp):

@@ -136,6 +136,64 @@ class ArithScalarOps:
     def erf(self, x: Any) -> SSAValue:
         return self._unary(math.ErfOp, x)
 
+    def is_float(self, x: Any) -> bool:
+        return _is_float(self._val(x).type)
+
+    def log1p(self, x: Any) -> SSAValue:
+        return self._unary(math.Log1pOp, x)
+
+    def expm1(self, x: Any) -> SSAValue:
+        return self._unary(math.ExpM1Op, x)
+
+    def copysign(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(math.CopySignOp(self._val(x), self._val(y))).result
+
+    def _round(self, op: type[Operation], x: Any) -> SSAValue:
+        a = self._val(x)  # integers are already whole: torch returns them unchanged
+        return self._unary(op, a) if _is_float(a.type) else a
+
+    def floor(self, x: Any) -> SSAValue:
+        return self._round(math.FloorOp, x)
+
+    def ceil(self, x: Any) -> SSAValue:
+        return self._round(math.CeilOp, x)
+
+    def trunc(self, x: Any) -> SSAValue:
+        return self._round(math.TruncOp, x)
+
+    def round(self, x: Any) -> SSAValue:  # torch.round: halves to even
+        return self._round(math.RoundEvenOp, x)
+
+    def _int_divisor(self, what: str, y: Any) -> None:
+        # torch raises ZeroDivisionError on an integer zero divisor; the generated code has no
+        # such check, so only a known nonzero divisor lowers.
+        if isinstance(y, SSAValue) or y == 0:
+            raise DiagnosticException(
+                f"convert-torch-to-linalg: integer {what} lowers only with a nonzero constant "
+                "divisor (torch raises ZeroDivisionError on zero; no run-time check yet)"
+            )
+
+    def fmod(self, x: Any, y: Any) -> SSAValue:
+        if not _is_float(self._val(x).type):
+            self._int_divisor("fmod/remainder", y)
+        a, b = self._val(x), self._val(y)
+        if not _is_float(a.type):
+            return self.b.insert(arith.RemSIOp(a, b)).result
+        # MLIR's arith.remf (exact C fmod) is missing from xDSL 0.74, and x - trunc(x/y)*y is
+        # inexact: refuse rather than return wrong remainders.
+        raise DiagnosticException(
+            "convert-torch-to-linalg: floating-point fmod/remainder/floor_divide does not lower "
+            "yet (xDSL 0.74 has no arith.remf); it runs eagerly only"
+        )
+
+    def floordiv_int(self, x: Any, y: Any) -> SSAValue:
+        self._int_divisor("floor division", y)
+        return self.b.insert(arith.FloorDivSIOp(self._val(x), self._val(y))).result
+
+    def truncdiv_int(self, x: Any, y: Any) -> SSAValue:
+        self._int_divisor("truncating division", y)
+        return self.b.insert(arith.DivSIOp(self._val(x), self._val(y))).result
+
     def logical_and(self, x: Any, y: Any) -> SSAValue:
         return self.b.insert(arith.AndIOp(self._val(x, i1), self._val(y, i1))).result
 

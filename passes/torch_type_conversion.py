@@ -244,7 +244,12 @@ class FirstErrorApplier(GreedyRewritePatternApplier):
 
 # Torch ops that stand for Python values only (their users take them as constants): erased
 # with the bridges once nothing uses them.
-PYTHON_VALUE_OPS = (td.ConstantNoneOp, td.PrimListConstructOp, td.PrimTupleConstructOp)
+PYTHON_VALUE_OPS = (
+    td.ConstantNoneOp,
+    td.ConstantStrOp,
+    td.PrimListConstructOp,
+    td.PrimTupleConstructOp,
+)
 
 
 class OpLoweringError(DiagnosticException):

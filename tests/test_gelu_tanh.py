@@ -1,11 +1,8 @@
 """gelu(approximate='tanh') (issue 3's op list) against the numpy formula
 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))): eager, traced-and-compiled, scripted.
 
-Not supported yet: the op needs a string operand (torch-mlir's `torch.constant.str "tanh"` :
-`!torch.str`) in the dialect, the trace builder, the torch interpreter, the `.code` printer, the
-archive and the linalg lowering, and `aten::gelu`'s schema taking `*, str approximate='none'`.
-Until then F.gelu / nn.GELU refuse approximate='tanh' with NotImplementedError (never a silent
-erf gelu); these tests are strict xfails on exactly that error.
+The string argument is a `torch.constant.str "tanh"` (`!torch.str`) in the torch dialect, read as
+a Python constant by the shape rule and the linalg lowering.
 """
 
 from __future__ import annotations
@@ -17,13 +14,6 @@ import pytest
 
 import xjit as torch
 import xjit.nn.functional as F
-
-NOT_YET = pytest.mark.xfail(
-    strict=True,
-    raises=NotImplementedError,
-    reason="gelu(approximate='tanh') needs torch.constant.str / !torch.str through the frontends, "
-    "the interpreter, the printer and the lowering",
-)
 
 
 def gelu_tanh(a: np.ndarray) -> np.ndarray:
@@ -55,7 +45,6 @@ def test_gelu_none_is_the_erf_formula() -> None:
     )
 
 
-@NOT_YET
 def test_functional_gelu_tanh_eager() -> None:
     x = sample()
     np.testing.assert_allclose(
@@ -63,7 +52,6 @@ def test_functional_gelu_tanh_eager() -> None:
     )
 
 
-@NOT_YET
 def test_module_gelu_tanh_eager_traced_scripted() -> None:
     x = sample()
     m = torch.nn.GELU(approximate="tanh")
@@ -74,3 +62,17 @@ def test_module_gelu_tanh_eager_traced_scripted() -> None:
     np.testing.assert_allclose(traced(x).numpy(), want, rtol=1e-5, atol=1e-6)
     scripted = torch.jit.script(m)
     np.testing.assert_allclose(scripted(x).numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_tanh_ir_round_trips_and_saves(tmp_path) -> None:
+    x = sample()
+    traced = torch.jit.trace(torch.nn.GELU(approximate="tanh"), (x,))
+    assert 'torch.constant.str "tanh"' in str(traced.graph)
+    traced.save(str(tmp_path / "g.xjit"))
+    loaded = torch.jit.load(str(tmp_path / "g.xjit"))
+    np.testing.assert_allclose(loaded(x).numpy(), gelu_tanh(x.numpy()), rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_bad_approximate_is_refused() -> None:
+    with pytest.raises(ValueError, match="approximate argument must be either none or tanh"):
+        F.gelu(sample(), approximate="erf")

@@ -85,7 +85,7 @@ def test_schema_strings_print_exactly_as_written():
         "aten::leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
         "aten::max.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor, Tensor)",
         "aten::cat(Tensor[] tensors, int dim=0) -> Tensor",
-        "aten::gelu(Tensor self, *, str approximate=none) -> Tensor",
+        "aten::gelu(Tensor self, *, str approximate='none') -> Tensor",
         "prim::NumToTensor(Scalar a) -> Tensor",
     ],
 )
@@ -331,7 +331,9 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
     "aten.max.other": (np.maximum, "promote", "any"),
     "aten.min.other": (np.minimum, "promote", "any"),
     "aten.gelu": (
-        lambda a: 0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a / math.sqrt(2))),
+        lambda a, approximate="none": (
+            0.5 * a * (1 + np.vectorize(math.erf, otypes=[np.float64])(a / math.sqrt(2)))
+        ),
         "float",
         "any",
     ),
@@ -340,6 +342,18 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
         for n in ("logical_and", "logical_or", "logical_xor", "logical_not")
     },
     "aten.minimum": (np.minimum, "promote", "any"),
+    **{f"aten.{n}": (getattr(np, n), "promote", "any") for n in ("floor", "ceil", "trunc")},
+    "aten.round": (np.rint, "promote", "any"),  # halves to even
+    "aten.erf": (np.vectorize(math.erf, otypes=[np.float64]), "float", "any"),
+    "aten.log1p": (np.log1p, "float", "pos"),
+    "aten.expm1": (np.expm1, "float", "any"),
+    **{
+        f"aten.{n}.{o}": (f, "promote", "nonzero")
+        for n, f in [("fmod", np.fmod), ("remainder", np.remainder)]
+        for o in ("Tensor", "Scalar")
+    },
+    "aten.floor_divide": (np.floor_divide, "promote", "nonzero"),
+    "aten.floor_divide.Scalar": (np.floor_divide, "promote", "nonzero"),
     **{
         f"aten.{n}.{o}": (f, "compare", "any")
         for n, f in [
@@ -424,7 +438,19 @@ def _tol(dtype):
     return {"rtol": 2e-6, "atol": 2e-6} if dtype == F32 else {"rtol": 1e-12, "atol": 1e-12}
 
 
-FORMULA_TESTED = [op for op in ELEMENTWISE if op.schema.qualified_name not in TESTED_ELSEWHERE]
+# float-only `frac`, `remainder.Scalar_Tensor` (a leading Scalar) and div's rounding modes (a
+# string argument): tests/api/test_api_ops2.py
+TESTED_AGAINST_TORCH = {
+    "aten.frac",
+    "aten.remainder.Scalar_Tensor",
+    "aten.div.Tensor_mode",
+    "aten.div.Scalar_mode",
+}
+FORMULA_TESTED = [
+    op
+    for op in ELEMENTWISE
+    if op.schema.qualified_name not in TESTED_ELSEWHERE | TESTED_AGAINST_TORCH
+]
 
 
 @pytest.mark.parametrize("op", FORMULA_TESTED, ids=qnames(FORMULA_TESTED))
@@ -456,6 +482,8 @@ def test_elementwise_against_numpy_formula(op, data):
             bool_result = result_type(tensor_dtypes, scalars, kind, ranks) == B
             alpha = 1 if bool_result else data.draw(st.sampled_from([1, 2, -1]))
             args.append(alpha)
+        elif a.type == "str":  # gelu's approximate: its default (tests/test_gelu_tanh.py: 'tanh')
+            args.append(a.default)
         else:
             assert a.type == "Scalar", f"no generator for {a.type} {a.name}"
             s = _scalar(data, tensor_dtypes[0], domain)
@@ -572,15 +600,19 @@ def test_zero_dim_tensor_promotes_like_torch(a, b, dims):
     assert got.numpy().dtype == want.numpy().dtype
 
 
-def _resolves_to(op, args):
-    return resolve(op.schema.name, args, {})[0] is op
+def _resolves_to(op, args, kwargs=None):
+    return resolve(op.schema.name, args, kwargs or {})[0] is op
 
 
 @pytest.mark.parametrize("op", ELEMENTWISE, ids=qnames(ELEMENTWISE))
 def test_elementwise_overload_reachable(op):
-    # each elementwise overload is what dispatch picks for its natural call
-    args = [xjit.rand(2) if a.is_tensor else 2.0 for a in op.schema.args if not a.has_default]
-    assert _resolves_to(op, args)
+    # each elementwise overload is what dispatch picks for its natural call (keyword-only
+    # arguments by keyword: div(x, y, rounding_mode="trunc"))
+    needed = [a for a in op.schema.args if not a.has_default]
+    values = {a.name: xjit.rand(2) if a.is_tensor else 2.0 for a in needed}
+    values.update({a.name: "trunc" for a in needed if a.type.startswith("str")})
+    args = [values[a.name] for a in needed if not a.kwarg_only]
+    assert _resolves_to(op, args, {a.name: values[a.name] for a in needed if a.kwarg_only})
 
 
 BINARY = [op for op in ELEMENTWISE if sum(a.is_tensor for a in op.schema.args) >= 2]
@@ -589,13 +621,25 @@ BINARY = [op for op in ELEMENTWISE if sum(a.is_tensor for a in op.schema.args) >
 @pytest.mark.parametrize("op", BINARY, ids=qnames(BINARY))
 def test_elementwise_shape_rule_rejects_bad_broadcast(op):
     args = [
-        TensorMeta((3,), F32) if i == 0 else TensorMeta((4,), F32) if a.is_tensor else 1
+        TensorMeta((3,), F32)
+        if i == 0
+        else TensorMeta((4,), F32)
+        if a.is_tensor
+        else None
+        if a.type.startswith("str")
+        else 1
         for i, a in enumerate(op.schema.args)
     ]
     with pytest.raises(ShapeError):
         op.shape(*args)
     eager_args = [
-        xjit.rand(3) if i == 0 else xjit.rand(4) if a.is_tensor else 1
+        xjit.rand(3)
+        if i == 0
+        else xjit.rand(4)
+        if a.is_tensor
+        else None
+        if a.type.startswith("str")
+        else 1
         for i, a in enumerate(op.schema.args)
     ]
     with pytest.raises((ValueError, RuntimeError)):
@@ -822,6 +866,12 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten._adaptive_avg_pool2d": [[(3, 6, 4), [2, 4]]],
     "aten.batch_norm": [[(2, 3, 4), (3,), (3,), (3,), (3,), False, 0.1, 1e-5, True]],
     "aten.unflatten.int": [[(2, 6, 3), 1, [2, -1]]],
+    "aten.logsumexp": [[(3, 4), [1], False], [(3, 4), [0, 1], True]],
+    "aten.nll_loss": [
+        [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
+        [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],
+        [(4, 5), np.array([1, 0, 4, 2]), None, 2, 0],
+    ],
 }
 
 

@@ -155,6 +155,15 @@ class Tensor:
     def __rtruediv__(self, other: Any) -> Tensor:
         return _call("mul", _call("reciprocal", self), other)
 
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _call("floor_divide", self, other)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _call("remainder", self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _call("remainder", other, self)
+
     def __matmul__(self, other: Any) -> Tensor:
         return _call("matmul", self, other)
 

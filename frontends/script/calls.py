@@ -245,7 +245,9 @@ class Calls:
                 raise self.error(e, f"{name}(): {err}") from None
             bound.apply_defaults()
             try:
-                op_name, op_args = obj.__xjit_op__(**bound.arguments)
+                op_name, op_args = obj.__xjit_op__(
+                    **{k: _python_str(v) for k, v in bound.arguments.items()}
+                )
             except (NotImplementedError, ValueError) as err:
                 raise self.error(e, f"unsupported: {err}") from None
             return self.registry_call(op_name, op_args, {}, e)
@@ -493,3 +495,8 @@ def rnn_refusal(m: Module) -> str:
         f"dispatches on its mode string); trace it instead (xjit.jit.trace(model, example)), or "
         "write the cell in scripted code (gates.chunk(4, 1) as in docs/frontends.md)"
     )
+
+
+def _python_str(v: Any) -> Any:
+    """A string literal (`approximate='tanh'`) as the Python string an op wrapper checks."""
+    return v.obj if isinstance(v, PyObj) and isinstance(v.obj, str) else v

@@ -327,12 +327,17 @@ class Expressions:
                     return self.registry_call(flipped[name], [b, a], {}, node)
                 if name == "sub":
                     return self.registry_call("rsub", [b, a], {}, node)
+                if name == "remainder":  # aten::remainder.Scalar_Tensor
+                    return self.registry_call("remainder", [a, b], {}, node)
                 if name == "div":
                     return self.registry_call(
                         "mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node
                     )
                 raise self.error(node, f"unsupported: {describe(a)} {name} Tensor")
-            return self.registry_call(name, [a, b], {}, node)
+            # Tensor // x is aten::floor_divide (the registry's name; `floordiv` is int // int)
+            return self.registry_call(
+                "floor_divide" if name == "floordiv" else name, [a, b], {}, node
+            )
         if isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(
             bt, (td.IntType, td.FloatType, td.BoolType)
         ):

@@ -184,7 +184,7 @@ def _dtype_independent(opdef: OpDef, metas: list[Any], unknown: list[int], out: 
 def _ir_accepts(arg: Arg, v: Any) -> bool:
     t = arg.type
     base = t.rstrip("?")
-    if isinstance(v, (bool, int, float)) or v is None:
+    if isinstance(v, (bool, int, float, str)) or v is None:
         v = PyObj(v)
     if isinstance(v, PyObj):
         v = v.obj

@@ -382,6 +382,7 @@ class Statements:
                             td.ConstantFloatOp,
                             td.ConstantBoolOp,
                             td.ConstantNoneOp,
+                            td.ConstantStrOp,
                         ),
                     ):
                         v.name_hint = ssa_hint(target.id)

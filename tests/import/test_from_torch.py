@@ -373,15 +373,6 @@ def test_batch_norm_in_training_mode_is_refused() -> None:
         xjit.from_torch(BatchNormNet().train(), (torch.randn(3, 6),))
 
 
-def test_unsupported_variant_is_named() -> None:
-    class TanhGelu(torch.nn.Module):
-        def forward(self, x):
-            return torch.nn.functional.gelu(x, approximate="tanh")
-
-    with pytest.raises(TorchImportError, match=r"aten.gelu.default \(approximate='tanh'\) x1"):
-        xjit.from_torch(TanhGelu(), (torch.randn(2, 3),))
-
-
 def test_layer_norm_statistics_are_refused() -> None:
     class Stats(torch.nn.Module):
         def forward(self, x):

@@ -29,9 +29,9 @@ def _script_as(op_args: Any) -> Any:
 
 
 def _gelu_op(input: Any, approximate: str = "none") -> tuple[str, list[Any]]:
-    if approximate != "none":
-        raise NotImplementedError(f"gelu(approximate={approximate!r}): only 'none' is supported")
-    return "gelu", [input]
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, not {approximate!r}")
+    return "gelu", [input, approximate]
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
@@ -140,6 +140,60 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
 
 def mish(input: Any, inplace: bool = False) -> Any:
     return call("mish", input)
+
+
+_REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's Reduction enum, as aten::nll_loss takes it
+
+
+def _reduction(reduction: str) -> int:
+    if reduction not in _REDUCTION:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _REDUCTION[reduction]
+
+
+def _nll_loss_op(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> tuple[str, list[Any]]:
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError("nll_loss: size_average/reduce are deprecated; use reduction=")
+    return "nll_loss", [input, target, weight, _reduction(reduction), ignore_index]
+
+
+@_script_as(_nll_loss_op)
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    name, args = _nll_loss_op(input, target, weight, size_average, ignore_index, reduce, reduction)
+    return call(name, *args)
+
+
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
+    """log_softmax over the class dim, then nll_loss (class-index targets, evaluation)."""
+    if label_smoothing != 0.0:
+        raise NotImplementedError("cross_entropy: label_smoothing is not supported yet")
+    logp = call("log_softmax", input, 1)
+    return nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)
 
 
 pad = _pad  # after embedding's local `pad`, which would shadow the import

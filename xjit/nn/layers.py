@@ -73,14 +73,10 @@ class Sigmoid(Module):
 class GELU(Module):
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate != "none":
-            raise NotImplementedError(
-                f"GELU(approximate={approximate!r}): only 'none' is supported"
-            )
         self.approximate = approximate
 
     def forward(self, input: Any) -> Any:
-        return F.gelu(input)
+        return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"

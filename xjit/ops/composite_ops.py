@@ -2,9 +2,6 @@
 body uses only the existing scalar vocabulary (activations, `clamp`, `masked_fill`), and
 composite ops that decompose into ops that already lower (`tril`/`triu` as an index comparison
 + `where`, `flip`/`roll`/`repeat`/`cumsum` as slices + `cat`, `var`/`std` as sums).
-
-`floor`/`ceil`/`round`/`trunc` run eagerly but have no scalar lowering yet: compiling them fails
-with "no lowering for 'torch.aten.floor'".
 """
 
 from __future__ import annotations
@@ -156,33 +153,6 @@ register(
     ),
     py="torch.where",
 )
-
-
-# -- rounding: eager only until the scalar lowering has floor/ceil/round/trunc ------------------
-def _not_yet(name: str) -> Any:
-    def lower(L: Any, *args: Any) -> Any:
-        from xdsl.utils.exceptions import DiagnosticException
-
-        raise DiagnosticException(
-            f"convert-torch-to-linalg: no lowering for 'torch.aten.{name}' yet (the scalar "
-            f"lowering has no {name}; it runs eagerly only)"
-        )
-
-    return lower
-
-
-for _name, _fn in (
-    ("floor", np.floor),
-    ("ceil", np.ceil),
-    ("round", np.round),
-    ("trunc", np.trunc),
-):
-    register(
-        f"aten::{_name}(Tensor self) -> Tensor",
-        lambda x: x,
-        eager=lambda a, _f=_fn: a if a.dtype.kind != "f" else _f(a),
-        lower=_not_yet(_name),
-    )
 
 
 # -- tril / triu ------------------------------------------------------------------------------------

@@ -69,6 +69,54 @@ class NumpyOps:
     def erf(x: Any) -> Any:
         return erf(x)
 
+    @staticmethod
+    def is_float(x: Any) -> bool:
+        """Whether the body computes in floating point (bodies branch on it at build time)."""
+        return bool(np.asarray(x).dtype.kind == "f")
+
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    copysign = staticmethod(np.copysign)
+
+    # Rounding leaves integers as they are (torch.floor of an int tensor is that tensor); numpy
+    # would go through float64 and lose precision above 2**53.
+    @staticmethod
+    def floor(x: Any) -> Any:
+        return x if np.asarray(x).dtype.kind != "f" else np.floor(x)
+
+    @staticmethod
+    def ceil(x: Any) -> Any:
+        return x if np.asarray(x).dtype.kind != "f" else np.ceil(x)
+
+    @staticmethod
+    def trunc(x: Any) -> Any:
+        return x if np.asarray(x).dtype.kind != "f" else np.trunc(x)
+
+    @staticmethod
+    def round(x: Any) -> Any:  # halves to even, as torch.round
+        return x if np.asarray(x).dtype.kind != "f" else np.rint(x)
+
+    @staticmethod
+    def fmod(x: Any, y: Any) -> Any:
+        """C fmod (the dividend's sign); integers divided by zero raise, as in torch."""
+        _check_int_divisor(x, y)
+        return np.fmod(x, y)
+
+    @staticmethod
+    def floordiv_int(x: Any, y: Any) -> Any:
+        _check_int_divisor(x, y)
+        return np.floor_divide(x, y)
+
+    @staticmethod
+    def truncdiv_int(x: Any, y: Any) -> Any:
+        _check_int_divisor(x, y)
+        return np.subtract(x, np.fmod(x, y)) // y
+
+
+def _check_int_divisor(x: Any, y: Any) -> None:
+    if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
+        raise ZeroDivisionError("ZeroDivisionError (integer division by zero)")
+
 
 NUMPY_OPS = NumpyOps()
 
@@ -142,6 +190,15 @@ DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = 
     "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
     "compare": (_promoted, lambda d: bool_),
     "logical": (lambda *a: bool_, lambda d: bool_),
+    # div with rounding_mode 'trunc'/'floor' keeps integers; None is true division
+    "div_mode": (
+        lambda *a: (
+            _promoted(*a)
+            if any(m in ("trunc", "floor") for m in a if isinstance(m, str))
+            else _to_float(_promoted(*a))
+        ),
+        lambda d: d,
+    ),
     # `self`'s dtype whatever the other operands (masked_fill: the value is cast to it).
     "self": (lambda *a: next(m.dtype for m in a if isinstance(m, TensorMeta)), lambda d: d),
 }
@@ -302,11 +359,28 @@ elementwise("aten::rsqrt(Tensor self) -> Tensor", lambda o, x: o.rsqrt(x), dtype
 elementwise("aten::sin(Tensor self) -> Tensor", lambda o, x: o.sin(x), dtype="float")
 elementwise("aten::cos(Tensor self) -> Tensor", lambda o, x: o.cos(x), dtype="float")
 _SQRT1_2 = 0.7071067811865476
+_SQRT_2_PI = 0.7978845608028654  # sqrt(2 / pi)
+
+
+def _gelu(o: Any, x: Any, approximate: str = "none") -> Any:
+    if approximate == "tanh":  # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+        inner = o.mul(o.add(x, o.mul(o.mul(o.mul(x, x), x), 0.044715)), _SQRT_2_PI)
+        return o.mul(o.mul(x, 0.5), o.add(o.tanh(inner), 1))
+    return o.mul(o.mul(x, 0.5), o.add(o.erf(o.mul(x, _SQRT1_2)), 1))
+
+
+def _gelu_check(x: Any, approximate: Any = "none") -> None:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"approximate argument must be either none or tanh, not {approximate!r}")
+
+
 elementwise(
-    "aten::gelu(Tensor self) -> Tensor",
-    lambda o, x: o.mul(o.mul(x, 0.5), o.add(o.erf(o.mul(x, _SQRT1_2)), 1)),
+    # (torch's `approximate` is keyword-only; positional here so F.gelu's script mapping can pass it)
+    "aten::gelu(Tensor self, str approximate='none') -> Tensor",
+    _gelu,
     dtype="float",
     py="torch.nn.functional.gelu",
+    check=_gelu_check,
 )
 
 # Powers: float ** anything is math.powf; int ** int is math.ipowi (numpy rejects negative
@@ -374,3 +448,88 @@ elementwise(
     lambda o, c, x, y: o.select(c, x, y),
     **_where,
 )
+
+
+# -- rounding, remainders and rounding divisions (torch's rules, including NaN/inf and signed
+# zeros; integer tensors keep their dtype and raise ZeroDivisionError on a zero divisor) -------
+for _r in ("floor", "ceil", "round", "trunc"):
+    elementwise(f"aten::{_r}(Tensor self) -> Tensor", lambda o, x, _f=_r: getattr(o, _f)(x))
+
+
+def _float_only(name: str) -> Callable[..., None]:
+    def check(x: Any, *rest: Any) -> None:
+        if isinstance(x, TensorMeta) and x.dtype is not None and not x.dtype.is_floating_point:
+            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{x.dtype.name}'")
+
+    return check
+
+
+elementwise(
+    "aten::frac(Tensor self) -> Tensor",
+    lambda o, x: o.sub(x, o.trunc(x)),
+    check=_float_only("frac"),
+)
+elementwise("aten::erf(Tensor self) -> Tensor", lambda o, x: o.erf(x), dtype="float")
+elementwise("aten::log1p(Tensor self) -> Tensor", lambda o, x: o.log1p(x), dtype="float")
+elementwise("aten::expm1(Tensor self) -> Tensor", lambda o, x: o.expm1(x), dtype="float")
+
+
+def _remainder(o: Any, x: Any, y: Any) -> Any:
+    """Python's `%` (the divisor's sign): C fmod, plus the divisor where the signs differ."""
+    m = o.fmod(x, y)
+    fix = o.logical_and(o.ne(m, 0), o.logical_xor(o.lt(y, 0), o.lt(m, 0)))
+    return o.select(fix, o.add(m, y), m)
+
+
+def _floor_divide(o: Any, x: Any, y: Any) -> Any:
+    """torch's div_floor: on floats not floor(x / y) (inexact) but the fmod-corrected quotient,
+    x / y where y == 0, and a zero quotient keeps the sign of x / y."""
+    if not o.is_float(x):
+        return o.floordiv_int(x, y)
+    q = o.div(x, y)
+    m = o.fmod(x, y)
+    d = o.div(o.sub(x, m), y)
+    d = o.select(o.logical_and(o.ne(m, 0), o.logical_xor(o.lt(y, 0), o.lt(m, 0))), o.sub(d, 1), d)
+    f = o.floor(d)
+    f = o.select(o.gt(o.sub(d, f), 0.5), o.add(f, 1), f)
+    f = o.select(o.ne(d, 0), f, o.copysign(0, q))
+    return o.select(o.eq(y, 0), q, f)
+
+
+def _trunc_divide(o: Any, x: Any, y: Any) -> Any:
+    return o.trunc(o.div(x, y)) if o.is_float(x) else o.truncdiv_int(x, y)
+
+
+for _suffix, _other in (("Tensor", "Tensor other"), ("Scalar", "Scalar other")):
+    elementwise(
+        f"aten::fmod.{_suffix}(Tensor self, {_other}) -> Tensor", lambda o, x, y: o.fmod(x, y)
+    )
+    elementwise(f"aten::remainder.{_suffix}(Tensor self, {_other}) -> Tensor", _remainder)
+    elementwise(
+        f"aten::floor_divide{'' if _suffix == 'Tensor' else '.Scalar'}(Tensor self, {_other}) -> Tensor",
+        _floor_divide,
+    )
+elementwise("aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", _remainder)
+
+
+def _div_mode(o: Any, x: Any, y: Any, rounding_mode: Any = None) -> Any:
+    if rounding_mode == "trunc":
+        return _trunc_divide(o, x, y)
+    if rounding_mode == "floor":
+        return _floor_divide(o, x, y)
+    return o.div(x, y)
+
+
+def _div_mode_check(x: Any, y: Any, rounding_mode: Any = None) -> None:
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(
+            "div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+            f"{rounding_mode!r}"
+        )
+
+
+for _schema in (
+    "aten::div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
+    "aten::div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor",
+):
+    elementwise(_schema, _div_mode, dtype="div_mode", check=_div_mode_check)

@@ -65,6 +65,7 @@ def ensure_loaded() -> None:
             creation_ops,
             elementwise_ops,
             linalg_ops,
+            loss_ops,
             reduction_ops,
             scalar_ops,
             shape_ops,

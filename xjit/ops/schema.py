@@ -32,6 +32,7 @@ ARG_TYPES = {
     "Scalar?",
     "ScalarType?",
     "str",
+    "str?",
 }
 
 
@@ -87,6 +88,8 @@ def _fmt_default(v: Any) -> str:
         return "True" if v else "False"
     if isinstance(v, list):
         return "[" + ", ".join(str(x) for x in v) + "]"
+    if isinstance(v, str):
+        return f"'{v}'"  # torch's spelling: str approximate='none'
     return str(v)
 
 

@@ -1,0 +1,80 @@
+"""torch.export programs using erf, exact/tanh GELU, rounding, remainders and rounding
+divisions: imported with `xjit.from_torch` and compared with PyTorch (values incl. NaN/inf
+positions, dtypes); what does not lower yet is refused, never computed wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import xjit
+import xjit.nn.functional  # noqa: F401  (xjit.from_torch is on the package)
+
+
+class Pointwise(torch.nn.Module):
+    def forward(self, x):
+        # (torch's erf-GELU kernel gives NaN at +inf where the formula gives inf: kept finite)
+        f = x.clamp(-30.0, 30.0)
+        a = (
+            torch.erf(x)
+            + torch.nn.functional.gelu(f)
+            + torch.nn.functional.gelu(f, approximate="tanh")
+        )
+        b = torch.floor(x) + torch.ceil(x) * 2 + torch.round(x) * 3 + torch.trunc(x) * 5
+        return a, b, torch.div(x, 0.75, rounding_mode="trunc"), torch.log1p(x.abs()), torch.expm1(x)
+
+
+class IntDivisions(torch.nn.Module):
+    def forward(self, i):
+        return (
+            i % 3,
+            i // -2,
+            torch.remainder(i, -4),
+            torch.fmod(i, 3),
+            torch.div(i, 2, rounding_mode="floor"),
+        )
+
+
+class FloatRemainder(torch.nn.Module):
+    def forward(self, x, y):
+        return torch.remainder(x, y)
+
+
+X = torch.tensor([0.5, 1.5, 2.5, -0.5, -1.7, 3.2, -0.0, float("inf"), float("-inf"), float("nan")])
+INTS = torch.tensor([7, -7, 5, -5, 0, 9, -1, 12])
+
+
+def _same(got, want) -> None:
+    for g, w in zip(got, want, strict=True):
+        g = np.asarray(g.numpy() if hasattr(g, "numpy") else g)
+        w = w.numpy()
+        assert g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_pointwise_ops_import_and_match() -> None:
+    m = xjit.from_torch(Pointwise(), (X,))
+    text = str(m.graph)
+    for op in (
+        "torch.aten.erf",
+        "torch.aten.gelu",
+        'torch.constant.str "tanh"',
+        "torch.aten.floor",
+    ):
+        assert op in text
+    _same(m(xjit.from_numpy(X.numpy())), Pointwise()(X))
+    x2 = X * -3.1
+    _same(m(xjit.from_numpy(x2.numpy())), Pointwise()(x2))
+
+
+def test_integer_divisions_import_and_match() -> None:
+    m = xjit.from_torch(IntDivisions(), (INTS,))
+    _same(m(xjit.from_numpy(INTS.numpy())), IntDivisions()(INTS))
+
+
+def test_float_remainder_imports_and_refuses_to_lower() -> None:
+    y = torch.full_like(X, 1.5)
+    with pytest.raises(Exception, match="fmod/remainder/floor_divide does not lower"):
+        m = xjit.from_torch(FloatRemainder(), (X, y))
+        m(xjit.from_numpy(X.numpy()), xjit.from_numpy(y.numpy()))
