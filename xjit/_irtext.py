@@ -26,6 +26,7 @@ from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.irdl.dominance import DominanceInfo
 from xdsl.parser import Parser
+from xdsl.parser.core import ForwardDeclaredValue
 from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import ParseError, VerifyException
 from xdsl.utils.lexer import Input, Span
@@ -173,6 +174,13 @@ class InvalidOp(Exception):
 
 def verify_module(module: Operation) -> None:
     """`module.verify()` plus SSA dominance; raises InvalidOp naming the first failing op."""
+    for op in module.walk():
+        # The parser leaves a name that no op ever defines as a placeholder (xDSL's
+        # ForwardDeclaredValue), which the verifier then trips over without a location.
+        for i, v in enumerate(op.operands):
+            if isinstance(v, ForwardDeclaredValue):
+                name = f" (%{v.name_hint})" if v.name_hint else ""
+                raise InvalidOp(op, f"operand #{i}{name} is used but never defined")
     for op in module.walk():
         try:
             op.verify(verify_nested_ops=False)
