@@ -90,14 +90,15 @@ class Program:
         return _TIE_CHECK + self.source("torch").replace("bool(v.sum() > 0)", "_cond(v)")
 
 
-# A float sum within 1e-5 of its magnitude from 0 is a tie: PyTorch's summation order and any
+# A float sum within 1e-5 of its magnitude from 0 (not all zeros) is a tie: PyTorch's summation order and any
 # other correct one may decide it differently (sums of ints are exact: never a tie).
 _TIE_CHECK = """_TIES = []
 
 
 def _cond(v):
     s = v.sum()
-    if v.is_floating_point() and abs(float(s)) <= 1e-5 * float(v.abs().sum()):
+    scale = float(v.abs().sum()) if v.is_floating_point() else 0.0
+    if scale > 0 and abs(float(s)) <= 1e-5 * scale:  # (all zeros: exactly 0 in any order)
         _TIES.append(float(s))
     return bool(s > 0)
 
