@@ -46,15 +46,16 @@ def _callee_text(callee: str) -> str:
     return "self." + ".".join(parts)
 
 
-_INLINED = (
+# Constants print as Python literals where they are used.
+_CONSTANTS = (
     td.ConstantIntOp,
     td.ConstantFloatOp,
     td.ConstantBoolOp,
     td.ConstantNoneOp,
     td.ConstantStrOp,
-    td.PrimListConstructOp,
-    td.GlobalSlotGetOp,
 )
+# Ops rendered inline where used (constants, lists, parameter reads): they emit no statement.
+_INLINED = (*_CONSTANTS, td.PrimListConstructOp, td.GlobalSlotGetOp)
 _FN = "fn."  # frontends/script/calls.py: a called scripted function is @fn.<name>
 
 
@@ -77,16 +78,7 @@ class _FunctionPrinter:
         if v in self.names:
             return self.names[v]
         op = v.owner
-        if isinstance(
-            op,
-            (
-                td.ConstantIntOp,
-                td.ConstantFloatOp,
-                td.ConstantBoolOp,
-                td.ConstantNoneOp,
-                td.ConstantStrOp,
-            ),
-        ):
+        if isinstance(op, _CONSTANTS):
             return repr(td._meta_or_const(v))
         if isinstance(op, td.PrimListConstructOp):
             return "[" + ", ".join(self.expr(e) for e in op.elements) + "]"
@@ -132,19 +124,7 @@ class _FunctionPrinter:
             last = last.prev_op
         if last is None or isinstance(last, (td.PrimIfOp, td.PrimLoopOp)) or not last.results:
             return
-        if isinstance(
-            last,
-            (
-                td.ConstantIntOp,
-                td.ConstantFloatOp,
-                td.ConstantBoolOp,
-                td.ConstantNoneOp,
-                td.ConstantStrOp,
-                td.PrimListConstructOp,
-                td.GlobalSlotGetOp,
-                td.TensorStaticInfoCastOp,
-            ),
-        ):
+        if isinstance(last, (*_INLINED, td.TensorStaticInfoCastOp)):
             return
         chosen: dict[Any, str] = {}
         for r in last.results:
@@ -257,18 +237,7 @@ class _FunctionPrinter:
     def op(self, op: Operation) -> None:
         if self.control_flow(op):
             return
-        if isinstance(
-            op,
-            (
-                td.ConstantIntOp,
-                td.ConstantFloatOp,
-                td.ConstantBoolOp,
-                td.ConstantNoneOp,
-                td.ConstantStrOp,
-                td.PrimListConstructOp,
-                td.GlobalSlotGetOp,
-            ),
-        ):
+        if isinstance(op, _INLINED):
             return  # inlined where used
         if isinstance(op, func.ReturnOp):
             vals = [self.expr(v) for v in op.arguments]
