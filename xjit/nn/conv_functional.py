@@ -6,21 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from xjit._dispatch import call
+from xjit.nn.script_marks import script_as as _script_as
 
 
 def _tuple(v: Any, n: int) -> list[int]:
     return [int(x) for x in v] if isinstance(v, (list, tuple)) else [int(v)] * n
-
-
-def _script_as(op_args: Any) -> Any:
-    """Marks a wrapper that `xjit.jit.script` compiles as one registry op call: `op_args(**args)`
-    gives the (op name, arguments); its body (Python-level argument handling) is not compiled."""
-
-    def mark(fn: Any) -> Any:
-        fn.__xjit_op__ = op_args
-        return fn
-
-    return mark
 
 
 def _listed(v: Any) -> Any:

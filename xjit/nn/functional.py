@@ -15,17 +15,7 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
     max_pool2d,
 )
 from xjit.nn.conv_functional import pad as _pad
-
-
-def _script_as(op_args: Any) -> Any:
-    """Marks a wrapper whose arguments differ from its op's: `op_args(**arguments)` returns the
-    (registry name, arguments) that `xjit.jit.script` compiles a call of it to."""
-
-    def mark(fn: Any) -> Any:
-        fn.__xjit_op__ = op_args
-        return fn
-
-    return mark
+from xjit.nn.script_marks import script_as as _script_as
 
 
 def _gelu_op(input: Any, approximate: str = "none") -> tuple[str, list[Any]]:

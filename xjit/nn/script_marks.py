@@ -1,0 +1,19 @@
+"""The mark that tells `xjit.jit.script` how to compile a call of a functional wrapper whose
+arguments differ from its registry op's (F.embedding(input, weight) is aten::embedding(weight,
+indices)); shared by xjit/nn/functional.py and xjit/nn/conv_functional.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def script_as(op_args: Any) -> Any:
+    """Marks a wrapper that `xjit.jit.script` compiles as one registry op call: `op_args(**args)`
+    gives the (op name, arguments); the wrapper's body (Python-level argument handling) is not
+    compiled."""
+
+    def mark(fn: Any) -> Any:
+        fn.__xjit_op__ = op_args
+        return fn
+
+    return mark
