@@ -539,6 +539,27 @@ class _Recorder:
             kind,
         )
 
+    def mutate(self, t: Tensor, result: Tensor, how: str) -> None:
+        """`t` updated in place to `result` (`x += y`, `x.add_(y)`): the trace records the
+        out-of-place op, and from here on `t` stands for its result. That is only right where
+        no other tensor can observe `t`'s memory, so anything else is refused, never frozen."""
+        whose = None
+        if id(t) in self.inputs:
+            whose = "an input of the trace (the compiled code would not update the caller's tensor)"
+        elif id(t) in self.params:
+            whose = "a parameter or buffer (the compiled code would not update the module)"
+        elif id(t) not in self.values:
+            whose = "a tensor made outside the trace (the compiled code would not update it)"
+        elif t._a.base is not None or any(
+            k is not t and isinstance(k, Tensor) and np.may_share_memory(k._a, t._a)
+            for k in self.keep
+        ):
+            whose = "a view, or a tensor with views (the trace would miss the update through them)"
+        if whose is not None:
+            file, line, _ = self._loc()
+            raise TraceError(f"{file}:{line}: in-place `{how}` on {whose} is not supported")
+        self.bind(t, self.value_of(result))
+
     # -- ops ---------------------------------------------------------------------------------
     def _operand(self, v: Any, arg_type: str) -> Any:
         if isinstance(v, Tensor):
@@ -689,6 +710,11 @@ class _SizeHook:
         rec = _dispatch.current_recorder()
         if isinstance(rec, _Recorder):
             rec.freeze_tensor(t, how, value)
+
+    def mutate(self, t: Tensor, result: Tensor, how: str) -> None:
+        rec = _dispatch.current_recorder()
+        if isinstance(rec, _Recorder):
+            rec.mutate(t, result, how)
 
 
 _HOOK = _SizeHook()

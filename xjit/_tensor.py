@@ -399,11 +399,65 @@ class Tensor:
         return _call("flip", self, _sizes(dims))
 
     def __getattr__(self, name: str) -> Any:
-        # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...
+        # Tensor methods mirror the functional API: x.tanh(), x.add(y), x.mm(w), ...; and every
+        # op's in-place form, x.add_(y), x.clamp_(0, 1), ... (see `_assign`).
         ensure_loaded()
         if name in OVERLOADS:
             return lambda *args, **kwargs: _call(name, self, *args, **kwargs)
+        if name.endswith("_") and name[:-1] in OVERLOADS:
+            return lambda *args, **kwargs: self._assign(
+                f"{name}()", _call(name[:-1], self, *args, **kwargs)
+            )
         raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+
+    # -- in-place updates (eager): `x += y`, `x.add_(y)`, `x[i] = v` ----------------------------
+    # They write into the tensor's array, so every alias (views, `y = x`, modules and compiled
+    # code bound to a parameter) sees the update, as in torch. A trace records the out-of-place
+    # op and rebinds the tensor to its result, where no alias could miss that (frontends/trace.py).
+    def _assign(self, what: str, result: Any) -> Tensor:
+        if _size_hook is not None and _dispatch_recording():
+            _size_hook.mutate(self, result, what)  # the trace's value of `self` is now `result`'s
+        r = result._a if isinstance(result, Tensor) else np.asarray(result)
+        if r.shape != self._a.shape:
+            if np.broadcast_shapes(r.shape, self._a.shape) != self._a.shape:
+                raise RuntimeError(
+                    f"output with shape {list(self._a.shape)} doesn't match the broadcast shape "
+                    f"{list(np.broadcast_shapes(r.shape, self._a.shape))}"
+                )
+        want, got = self.dtype, _t.from_numpy_dtype(r.dtype)
+        if got.kind > want.kind:  # torch's canCast: no float -> integer, no number -> bool
+            raise RuntimeError(
+                f"result type {got.name} can't be cast to the desired output type {want.name}"
+            )
+        self._a[...] = r
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._assign("+=", _call("add", self, other))
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._assign("-=", _call("sub", self, other))
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._assign("*=", _call("mul", self, other))
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._assign("/=", _call("div", self, other))
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._assign("//=", _call("floor_divide", self, other))
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._assign("%=", _call("remainder", self, other))
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._assign("**=", _call("pow", self, other))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._in_place("x[...] =")
+        key = tuple(_np_index(i) for i in index) if isinstance(index, tuple) else _np_index(index)
+        v = value._a if isinstance(value, Tensor) else value
+        self._a[key] = v  # numpy's basic and advanced indexing are torch's here
 
 
 # The factories' argument handling, here so that the `new_*` methods above share it with
@@ -439,6 +493,17 @@ def from_data(data: Any, dtype: _t.DType | None) -> Tensor:
         a = a.astype(np.int64) if not isinstance(data, np.ndarray) else a
     _t.from_numpy_dtype(a.dtype)  # rejects dtypes xjit does not support
     return Tensor(a)
+
+
+def _np_index(i: Any) -> Any:
+    """One index of `x[...] = v` as numpy takes it (a tensor index is its array)."""
+    if isinstance(i, Tensor):
+        if i.dtype.kind == 2:
+            raise IndexError("tensors used as indices must be long, int or bool tensors")
+        return i._a
+    if isinstance(i, list):
+        return np.asarray([_np_index(j) for j in i])
+    return i
 
 
 def _sizes(size: tuple[Any, ...]) -> list[Any]:
