@@ -121,6 +121,33 @@ def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bo
     return False
 
 
+def _trailing_break_test(st: ast.For | ast.While, assigned: list[str]) -> ast.expr | None:
+    """`c` when the loop is `while t: ...; if not c: break` with `t` a constant or a variable the
+    body does not assign (so still true after an iteration) and no `continue` (which would skip
+    the test): then the loop simply continues while `c`, a prim.Loop condition like the one
+    `.code` prints this way (no break flag, no prim.If)."""
+    if not isinstance(st, ast.While) or _contains(st, (ast.Continue,), True):
+        return None
+    t, last = st.test, st.body[-1]
+    if not (
+        isinstance(t, ast.Constant)
+        and t.value is True
+        or isinstance(t, ast.Name)
+        and t.id not in assigned
+    ):
+        return None
+    if not (
+        isinstance(last, ast.If)
+        and not last.orelse
+        and len(last.body) == 1
+        and isinstance(last.body[0], ast.Break)
+        and isinstance(last.test, ast.UnaryOp)
+        and isinstance(last.test.op, ast.Not)
+    ):
+        return None
+    return last.test.operand
+
+
 def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
     names: list[str] = []
     for s in stmts:
@@ -738,6 +765,9 @@ class Statements:
         has_ret = _contains(st, (ast.Return,), False)
         ret_spec: Any = None
         outer_frame = self.frame
+        # `while t: ...; if not c: break` is a loop whose condition is c (see the function)
+        last = _trailing_break_test(st, assigned)
+        stmts = st.body[:-1] if last is not None else st.body
         for _ in range(6):  # widen carried types until the body's results fit them
             frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
             frame.has_ret = has_ret
@@ -745,12 +775,11 @@ class Statements:
             frame.ret_types = None if ret_spec is None else types[n_vars + 1 :]
 
             def next_cond() -> SSAValue:
-                if test is None:
-                    return self.b.constant(True)
-                c = self.cond(test)
-                return self.b.constant(c) if isinstance(c, bool) else c
+                return self.b.constant(True) if test is None else self.cond_value(test)
 
             frame.next_cond = next_cond
+            if last is not None:
+                frame.next_cond = lambda c=last: self.cond_value(c)
 
             def body() -> list[SSAValue]:
                 blk = self.b.builder.insertion_point.block
@@ -764,7 +793,7 @@ class Statements:
                         self.env[n].name_hint = ssa_hint(n)
                 if target is not None and target_value is not None:
                     self.assign(target, target_value(idx))
-                return self.block_to_exit(st.body, st)
+                return self.block_to_exit(stmts, st)
 
             self.frame = frame
             try:
@@ -820,6 +849,10 @@ class Statements:
         flag = next(results)
         flag.name_hint = "returned"
         return flag, list(results), ret_spec
+
+    def cond_value(self, test: ast.expr) -> SSAValue:
+        c = self.cond(test)
+        return self.b.constant(c) if isinstance(c, bool) else c
 
     def placeholder(self, t: Attribute, node: ast.AST) -> SSAValue:
         """A value of type `t` for a return slot before anything was returned (never read:

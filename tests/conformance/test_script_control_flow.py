@@ -68,6 +68,27 @@ def mixed(x):
             return acc, i
     return acc - 1, -1
 
+def trailing_break(x, n: int):
+    i = 0
+    go = n > 0
+    while go:
+        x = x * 2.0
+        i += 1
+        if not i < n:
+            break
+    return x, i
+
+def trailing_break_after_continue(x, n: int):
+    i = 0
+    while True:
+        i += 1
+        if i == 2:
+            continue
+        x = x + float(i)
+        if not i < n:
+            break
+    return x, i
+
 def ret_over_tensor_rows(x):
     for row in x:
         if bool(row.sum() > 0):
@@ -85,6 +106,9 @@ def ret_over_tensor_rows(x):
         ("ret_scalar", [(W, 5.0), (W, 0.0)]),
         ("break_continue", [(V,)]),
         ("mixed", [(V,), (W,), (V * 0.01,)]),
+        # `while t: ...; if not c: break` compiles to a loop on c (how `.code` prints a while)
+        ("trailing_break", [(V, 0), (V, 1), (V, 3)]),
+        ("trailing_break_after_continue", [(V, 0), (V, 1), (V, 3)]),
         (
             "ret_over_tensor_rows",
             [
