@@ -30,6 +30,7 @@ from xdsl.parser.core import ForwardDeclaredValue
 from xdsl.traits import NoTerminator
 from xdsl.utils.exceptions import ParseError, VerifyException
 from xdsl.utils.lexer import Input, Span
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 # Deep enough for any real program (module > func > nested loops/ifs uses ~10), shallow enough
 # that parsing, verifying, every pass and printing stay far below Python's recursion limit
@@ -117,6 +118,16 @@ class LocatingParser(Parser):
             raise ParseError(_point(start), f"{name}{one_line(str(e))}") from None
         self._spans[op] = start
         return op
+
+    def _parse_block(self) -> Block:
+        # xDSL 0.74 forgets where a block was defined when a branch named it first, so a second
+        # `^bb1:` after `cf.br ^bb1 ... ^bb1:` crashes (KeyError) instead of being reported:
+        # record the definition, and xDSL's own "re-declaration of block" error follows.
+        tok = self._current_token
+        block = super()._parse_block()
+        if tok.kind == MLIRTokenKind.CARET_IDENT:
+            self.blocks[tok.text[1:]] = (block, tok.span)
+        return block
 
     def parse_module(self, allow_implicit_module: bool = True) -> ModuleOp:
         try:

@@ -486,7 +486,8 @@ class XjitOptMain(xDSLOptMain):
         if isinstance(e, MultipleSpansParseError):
             for span, msg in e.refs:
                 span = dataclasses.replace(span, line_offset=self._line_offset)
-                text += f"\n{span.get_location()}: note: {msg or ''}\n{self._caret_lines(span)}"
+                note = msg or (e.ref_text or "").rstrip(":")  # "originally declared here"
+                text += f"\n{span.get_location()}: note: {note}\n{self._caret_lines(span)}"
         return text
 
     def _print_ir(self, module: ModuleOp) -> str:
