@@ -208,9 +208,7 @@ class Calls:
         if obj in (enumerate, zip):
             return self.enumerate_zip(obj, args, kwargs, e)
         if obj is len:
-            v = args[0] if len(args) == 1 else None
-            if isinstance(v, ModRef) and type(v.module).__name__ in ("ModuleList", "Sequential"):
-                v = PyTuple(self.submodules(v))  # type: ignore[attr-defined]
+            v = self.module_sequence(args[0]) if len(args) == 1 else None  # type: ignore[attr-defined]
             if isinstance(v, (PyTuple, PyList)):
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
@@ -273,13 +271,12 @@ class Calls:
         compiling (a `for` over it is unrolled)."""
         seqs = []
         for a in args:
-            if isinstance(a, ModRef) and type(a.module).__name__ in ("ModuleList", "Sequential"):
-                a = PyTuple(self.submodules(a))  # type: ignore[attr-defined]
+            a = self.module_sequence(a)  # type: ignore[attr-defined]
             if not isinstance(a, (PyList, PyTuple)):
                 raise self.error(
                     e,
                     f"unsupported: {fn.__name__}() of a {describe(a)} (supported: lists, "
-                    "tuples, ModuleLists)",
+                    "tuples, ModuleLists, ModuleDicts)",
                 )
             seqs.append(a.items)
         if fn is enumerate:
@@ -343,6 +340,9 @@ class Calls:
         compiled once per module path and method, called with `func.call`."""
         m = ref.module
         prefix = ref.path
+        view = self.module_dict_view(ref, method, args, e)  # type: ignore[attr-defined]
+        if view is not None:  # d.keys() / values() / items() of a ModuleDict
+            return view
         if isinstance(m, GraphSource):  # xjit.jit's ScriptModule, TracedModule
             if method != "forward":
                 raise self.error(

@@ -185,7 +185,7 @@ class Lists:
             if len(r) > MAX_UNROLL:
                 raise self.error(it, f"unsupported: a comprehension of more than {MAX_UNROLL}")
             return [self.b.constant(i) for i in r]
-        seq = self.expr(it)
+        seq = self.module_sequence(self.expr(it))  # type: ignore[attr-defined]
         if isinstance(seq, (PyList, PyTuple)):
             return list(seq.items)
         raise self.error(it, f"unsupported: a comprehension over a {describe(seq)}")

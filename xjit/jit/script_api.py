@@ -12,6 +12,7 @@ sequence length compiles once more and is then as cheap as any other call.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -359,6 +360,10 @@ class ScriptModule(Module, _Scripted):
             original = self.__dict__.get("_original")
             if original is not None and name in original.__dict__:  # plain attributes
                 return original.__dict__[name]
+            if original is not None:  # class attributes (`k: Final[int] = 2`, `scale = 0.5`)
+                v = inspect.getattr_static(type(original), name, None)
+                if isinstance(v, _CLASS_DATA):
+                    return v
             raise
 
     def _current_training_key(self) -> tuple[Any, ...] | None:
@@ -376,6 +381,10 @@ class ScriptModule(Module, _Scripted):
 
     def __repr__(self) -> str:
         return _script_repr(self)
+
+
+# The class attributes a scripted module reads as values (TorchScript's attribute types).
+_CLASS_DATA = (bool, int, float, str, tuple, list)
 
 
 def _script_repr(m: Module) -> str:
