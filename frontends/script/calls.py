@@ -27,7 +27,7 @@ from xjit.frontends.script.values import (
     flatten_tuple_args,
     type_name,
 )
-from xjit.frontends.signature import GraphSource, annotate, is_scripting
+from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
 from xjit.nn.module import Module
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
@@ -86,6 +86,8 @@ class Calls:
         callee = self.expr(e.func)
         if isinstance(callee, PyObj) and callee.obj is is_scripting:
             return PyObj(True)  # decided while compiling: the eager-only branch is dropped
+        if isinstance(callee, PyObj) and callee.obj is is_tracing:
+            return PyObj(False)  # scripted code is not being traced (TorchScript's answer)
         if isinstance(callee, PyObj) and callee.obj is annotate:
             if len(e.args) != 2 or e.keywords:
                 raise self.error(e, "torch.jit.annotate takes (type, value)")
@@ -227,6 +229,8 @@ class Calls:
                 src = obj.graph_source()
             except FrontendError as err:  # compiled per call signature: no graph to import
                 raise err.called_from(getattr(obj, "name", "function"), self.loc(e)) from None
+            except TypeError as err:  # a trace with guards: only a trace can call it
+                raise self.error(e, f"unsupported: {err}") from None
             return self.call_compiled_function(src, args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
@@ -343,7 +347,8 @@ class Calls:
         view = self.module_dict_view(ref, method, args, e)  # type: ignore[attr-defined]
         if view is not None:  # d.keys() / values() / items() of a ModuleDict
             return view
-        if isinstance(m, GraphSource):  # xjit.jit's ScriptModule, TracedModule
+        if isinstance(m, GraphSource) and m is not self.mc.root:  # ScriptModule, TracedModule
+            # (the root is compiled from its source: a legacy `ScriptModule` subclass)
             if method != "forward":
                 raise self.error(
                     e, f"unsupported: calling method '{method}' of an already compiled module"

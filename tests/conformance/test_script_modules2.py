@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch as real_torch
-from script_oracle import assert_same, load, to_torch
+from script_oracle import assert_same, check_function, load, to_torch
 
 import xjit
 
@@ -191,3 +191,56 @@ def test_tracing_a_sequential_names_its_numbered_parameters() -> None:
     want = theirs(to_torch(X)).detach()
     assert_same(xjit.jit.trace(seq, (X,))(X), want)
     assert_same(xjit.jit.script(seq)(X), want)
+
+
+# -- traced and scripted functions called from script ------------------------------------------
+
+CALLED = """
+def scale(a, n: int):
+    return a * n
+
+traced = torch.jit.trace(lambda a: torch.tanh(a) * 3, (torch.ones(2, 3),))
+scripted = torch.jit.script(scale)
+
+def caller(x):
+    return traced(x) + scripted(x, 2) + scale(x, 4)
+
+class UsesTraced(torch.nn.Module):
+    def forward(self, x):
+        return traced(x) - 1
+"""
+
+
+def test_calling_traced_and_scripted_functions_from_script() -> None:
+    check_function(CALLED, "caller", (X,))
+    ours = xjit.jit.script(load(CALLED, xjit)["caller"])
+    assert "func.call" in str(ours.graph_ir)  # the traced graph is called, not re-traced
+    check(CALLED, "UsesTraced")
+
+
+@pytest.mark.filterwarnings("ignore::xjit.jit.TracerWarning")
+def test_a_traced_function_with_guards_is_refused_where_script_calls_it() -> None:
+    ns = load(
+        """
+        def shaped(a):
+            if a.shape[0] > 1:
+                return a
+            return -a
+
+        guarded = torch.jit.trace(shaped, (torch.ones(2, 3),))
+
+        def caller(x):
+            return guarded(x)
+        """,
+        xjit,
+    )
+    with pytest.raises(xjit.jit.FrontendError, match=r"traced with guards") as info:
+        xjit.jit.script(ns["caller"])
+    assert ".py:10:" in str(info.value)
+
+
+def test_a_traced_function_keeps_its_example_shape_when_script_calls_it() -> None:
+    # (its graph is specialised to the example: another shape is a loud error, not a guess)
+    ours = xjit.jit.script(load(CALLED, xjit)["caller"])
+    with pytest.raises(xjit.jit.ArgumentError, match=r"\[4, 3\]"):
+        ours(xjit.ones(4, 3))
