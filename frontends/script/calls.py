@@ -373,7 +373,8 @@ class Calls:
                     raise self.error(
                         e,
                         f"unsupported: calling {type(m).__name__}.{method}, marked "
-                        f"@torch.jit.{what} (it stays Python, which compiled code cannot call)",
+                        f"@torch.jit.{what} (it stays Python, which compiled code cannot call; "
+                        "keep the call under `if not torch.jit.is_scripting():`)",
                     )
             name = f"{prefix}.{method}" if prefix else method
             kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None

@@ -130,6 +130,7 @@ class Lists:
 
     def contains(self, item: Any, seq: Any, node: ast.AST) -> Any:
         """`item in seq` for a list or tuple: constant-folded, or an `or` of comparisons."""
+        seq = self.module_sequence(seq)  # type: ignore[attr-defined]  (a ModuleDict's keys)
         if not isinstance(seq, (PyList, PyTuple)):
             raise self.error(node, f"unsupported: 'in' on a {describe(seq)}")
         result: Any = PyObj(False)

@@ -120,11 +120,13 @@ class D(torch.nn.Module):
             x = x * 2
         for k, v in self.d.items():
             x = v(x) + 0.5 if k == "a" else v(x) - 1
+        if "a" in self.d and "z" not in self.d:
+            x = x * 3
         return x + len(self.d)
 """
 
 
-def test_module_dict_indexing_iteration_views_and_len() -> None:
+def test_module_dict_indexing_iteration_views_in_and_len() -> None:
     check(MODULE_DICT, "D")
 
 
@@ -166,7 +168,8 @@ class Lists(torch.nn.Module):
             x = act(layer(x))
         for i, layer in enumerate(self.layers):
             x = x + layer(x) * i
-        return self.layers[-1](x) + self.layers[1](x) * len(self.acts)
+        ys = [f(x) for f in self.acts]
+        return self.layers[-1](x) + self.layers[1](x) * len(self.acts) + ys[2]
 """
 
 
@@ -179,7 +182,7 @@ def test_sequential_subclass_iterates_itself() -> None:
     assert_same(ours(X), to_torch(ours_m(X)), "eager")
 
 
-def test_module_list_zip_enumerate_negative_and_constant_index_len() -> None:
+def test_module_list_zip_enumerate_comprehension_negative_and_constant_index_len() -> None:
     check(SEQUENTIAL, "Lists")
 
 
