@@ -43,10 +43,11 @@ class Root(torch.jit.ScriptModule):
     def __init__(self):
         super().__init__()
         self.leaf = Leaf(2)
+        self.shift = 0.5
 
     @torch.jit.script_method
     def forward(self, x):
-        y = self.leaf(x)
+        y = self.leaf(x) + self.shift
         if self.training:
             return y + 1
         return y - 1
@@ -72,12 +73,14 @@ def test_a_script_module_subclass_compiles_its_script_methods() -> None:
     np.testing.assert_allclose(ours(X).numpy(), eager.numpy(), rtol=1e-6)
 
 
-def test_nested_script_modules_follow_train_and_eval() -> None:
+def test_nested_script_modules_follow_train_eval_and_attributes() -> None:
     ours, theirs = make("Root")
     for step in ("train", "eval", "train"):
         getattr(ours, step)()
         getattr(theirs, step)()
         assert_same(ours(X), theirs(to_torch(X)), step)
+    ours.shift = theirs.shift = 4.0  # an attribute, read when forward runs
+    assert_same(ours(X), theirs(to_torch(X)), "shift = 4.0")
 
 
 def test_a_legacy_module_saves_and_loads(tmp_path: Any) -> None:
