@@ -247,3 +247,22 @@ def test_a_traced_function_keeps_its_example_shape_when_script_calls_it() -> Non
     ours = xjit.jit.script(load(CALLED, xjit)["caller"])
     with pytest.raises(xjit.jit.ArgumentError, match=r"\[4, 3\]"):
         ours(xjit.ones(4, 3))
+
+
+def test_code_names_module_list_children_as_torchscript_does() -> None:
+    ours, theirs, _ = both(
+        """
+        class Two(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.l = torch.nn.ModuleList([torch.nn.ReLU(), torch.nn.Linear(3, 3)])
+
+            def forward(self, x):
+                return self.l[1](self.l[0](x))
+        """,
+        "Two",
+    )
+    for text in ('getattr(l, "0")', 'getattr(l, "1")'):  # torch's spelling, on a local `l`
+        assert text in theirs.code
+    for text in ('getattr(self.l, "0")(x)', 'getattr(self.l, "1")('):
+        assert text in ours.code
