@@ -262,7 +262,7 @@ def test_code_names_module_list_children_as_torchscript_does() -> None:
         """,
         "Two",
     )
-    for text in ('getattr(l, "0")', 'getattr(l, "1")'):  # torch's spelling, on a local `l`
+    for text in ('getattr(l0, "0")', 'getattr(l, "1")'):  # torch's spelling, on locals
         assert text in theirs.code
     for text in ('getattr(self.l, "0")(x)', 'getattr(self.l, "1")('):
         assert text in ours.code
