@@ -1,8 +1,8 @@
 """What the frontends and the jit API share about a compiled graph's Python side: how its flat
 results rebuild the Python return value (`OutputSpec`), the meta of an eager tensor argument
 (`meta_of`), `GraphSource`, the base of compiled callables whose graph a scripted or traced
-caller imports, and the markers scripted code calls (`is_scripting`, `is_tracing`, `annotate`, exported as
-xjit.jit's), which the script frontend recognises by identity. No xDSL here: the archive reader and the CLI use it without the compiler.
+caller imports, and the markers scripted code calls (`is_scripting`, `is_tracing`, `annotate`,
+exported as xjit.jit's), which the script frontend recognises by identity. No xDSL here: the archive reader and the CLI use it without the compiler.
 """
 
 from __future__ import annotations
