@@ -266,3 +266,35 @@ def test_code_names_module_list_children_as_torchscript_does() -> None:
         assert text in theirs.code
     for text in ('getattr(self.l, "0")(x)', 'getattr(self.l, "1")('):
         assert text in ours.code
+
+
+NESTED = """
+class Nested(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.blocks = torch.nn.ModuleList(
+            [torch.nn.ModuleList([torch.nn.Linear(3, 3), torch.nn.ReLU()]) for _ in range(2)]
+        )
+        self.heads = torch.nn.ModuleDict(
+            {
+                "p": torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Tanh()),
+                "q": torch.nn.Linear(3, 3),
+            }
+        )
+
+    def forward(self, x):
+        for blk in self.blocks:
+            for m in blk:
+                x = m(x)
+        x = self.blocks[1][0](x)
+        outs = []
+        for i, h in enumerate(self.heads.values()):
+            outs.append(h(x) * i)
+        for k, l in zip(self.heads.keys(), self.blocks):
+            x = l[0](x)
+        return x + outs[0] + outs[1], len(self.blocks[0])
+"""
+
+
+def test_nested_containers() -> None:
+    check(NESTED, "Nested")
