@@ -683,7 +683,8 @@ class GlobalSlotGetOp(IRDLOperation):
 
     def __init__(self, slot: str, result_type: Attribute):
         super().__init__(properties={"slot": SymbolRefAttr(slot)}, result_types=[result_type])
-        self.result.name_hint = slot.replace(".", "_")
+        hint = slot.replace(".", "_")  # (a Sequential's `0.weight`: no leading digit in a name)
+        self.result.name_hint = f"_{hint}" if hint[:1].isdigit() else hint
 
     def verify_(self) -> None:
         # Reading an undeclared slot would bind nothing when the module is compiled.

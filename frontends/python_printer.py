@@ -42,8 +42,15 @@ def _callee_text(callee: str) -> str:
     if callee.startswith(_FN):
         return _identifier(callee.rsplit(".", 1)[-1], "function")  # @fn.<name>.<name>
     path = callee[: -len(".forward")] if callee.endswith(".forward") else callee
-    parts = [_identifier(p, f"_{i}") for i, p in enumerate(path.split("."))]
-    return "self." + ".".join(parts)
+    return _self_path(path)
+
+
+def _self_path(path: str) -> str:
+    """`self.a.b`, with TorchScript's `getattr(self.l, "0")` for a ModuleList's children."""
+    out = "self"
+    for p in path.split("."):
+        out = f"{out}.{p}" if _identifier(p, "") else f'getattr({out}, "{p}")'
+    return out
 
 
 # Constants print as Python literals where they are used.
@@ -83,7 +90,7 @@ class _FunctionPrinter:
         if isinstance(op, td.PrimListConstructOp):
             return "[" + ", ".join(self.expr(e) for e in op.elements) + "]"
         if isinstance(op, td.GlobalSlotGetOp):
-            return "self." + op.slot.root_reference.data
+            return _self_path(op.slot.root_reference.data)
         raise ValueError(f"no Python name for {v}")
 
     def emit(self, line: str) -> None:

@@ -1,8 +1,8 @@
 """What the frontends and the jit API share about a compiled graph's Python side: how its flat
 results rebuild the Python return value (`OutputSpec`), the meta of an eager tensor argument
 (`meta_of`), `GraphSource`, the base of compiled callables whose graph a scripted or traced
-caller imports, and the markers scripted code calls (`is_scripting`, `annotate`, exported as
-xjit.jit's), which the script frontend recognises by identity. No xDSL here: the archive reader and the CLI use it without the compiler.
+caller imports, and the markers scripted code calls (`is_scripting`, `is_tracing`, `annotate`,
+exported as xjit.jit's), which the script frontend recognises by identity. No xDSL here: the archive reader and the CLI use it without the compiler.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from xjit import _dispatch
 from xjit._tensor import Tensor
 from xjit.ops.types import TensorMeta, from_numpy_dtype
 
@@ -60,6 +61,12 @@ class OutputSpec:
 def is_scripting() -> bool:
     """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
     return False
+
+
+def is_tracing() -> bool:
+    """True while `xjit.jit.trace` runs the function (the branch taken is what the trace
+    records); False when run eagerly, and in scripted code (as in TorchScript)."""
+    return _dispatch.current_recorder() is not None
 
 
 def annotate(the_type: Any, the_value: Any) -> Any:

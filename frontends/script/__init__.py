@@ -21,7 +21,8 @@ are carried and joined leaf by leaf; lists have a compile-time length (see lists
 
 Modules: `values` (compile-time values, script types, annotations), `module_compilation` (the
 ModuleOp being built), `statements` (control flow), `expressions`, `lists` (List[T] operations,
-comprehensions), `calls` (submodules, methods, scripted functions, builtins), `registry_ops`
+comprehensions), `module_values` (ModuleList / Sequential / ModuleDict iterated and indexed
+while compiling), `calls` (submodules, methods, scripted functions, builtins), `registry_ops`
 (binding and emitting registry ops, dtype inference for unknown dtypes, constant folding),
 `compiler` (the function compiler and the entry points). This package re-exports what `xjit.frontends.script` always held.
 """

@@ -27,7 +27,7 @@ from xjit.frontends.script.values import (
     flatten_tuple_args,
     type_name,
 )
-from xjit.frontends.signature import GraphSource, annotate, is_scripting
+from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
 from xjit.nn.module import Module
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
@@ -86,6 +86,8 @@ class Calls:
         callee = self.expr(e.func)
         if isinstance(callee, PyObj) and callee.obj is is_scripting:
             return PyObj(True)  # decided while compiling: the eager-only branch is dropped
+        if isinstance(callee, PyObj) and callee.obj is is_tracing:
+            return PyObj(False)  # scripted code is not being traced (TorchScript's answer)
         if isinstance(callee, PyObj) and callee.obj is annotate:
             if len(e.args) != 2 or e.keywords:
                 raise self.error(e, "torch.jit.annotate takes (type, value)")
@@ -208,9 +210,7 @@ class Calls:
         if obj in (enumerate, zip):
             return self.enumerate_zip(obj, args, kwargs, e)
         if obj is len:
-            v = args[0] if len(args) == 1 else None
-            if isinstance(v, ModRef) and type(v.module).__name__ in ("ModuleList", "Sequential"):
-                v = PyTuple(self.submodules(v))  # type: ignore[attr-defined]
+            v = self.module_sequence(args[0]) if len(args) == 1 else None  # type: ignore[attr-defined]
             if isinstance(v, (PyTuple, PyList)):
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
@@ -229,6 +229,8 @@ class Calls:
                 src = obj.graph_source()
             except FrontendError as err:  # compiled per call signature: no graph to import
                 raise err.called_from(getattr(obj, "name", "function"), self.loc(e)) from None
+            except TypeError as err:  # a trace with guards: only a trace can call it
+                raise self.error(e, f"unsupported: {err}") from None
             return self.call_compiled_function(src, args, kwargs, e)
         mod = getattr(obj, "__module__", "") or ""
         name = getattr(obj, "__name__", "")
@@ -273,13 +275,12 @@ class Calls:
         compiling (a `for` over it is unrolled)."""
         seqs = []
         for a in args:
-            if isinstance(a, ModRef) and type(a.module).__name__ in ("ModuleList", "Sequential"):
-                a = PyTuple(self.submodules(a))  # type: ignore[attr-defined]
+            a = self.module_sequence(a)  # type: ignore[attr-defined]
             if not isinstance(a, (PyList, PyTuple)):
                 raise self.error(
                     e,
                     f"unsupported: {fn.__name__}() of a {describe(a)} (supported: lists, "
-                    "tuples, ModuleLists)",
+                    "tuples, ModuleLists, ModuleDicts)",
                 )
             seqs.append(a.items)
         if fn is enumerate:
@@ -343,7 +344,11 @@ class Calls:
         compiled once per module path and method, called with `func.call`."""
         m = ref.module
         prefix = ref.path
-        if isinstance(m, GraphSource):  # xjit.jit's ScriptModule, TracedModule
+        view = self.module_dict_view(ref, method, args, e)  # type: ignore[attr-defined]
+        if view is not None:  # d.keys() / values() / items() of a ModuleDict
+            return view
+        if isinstance(m, GraphSource) and m is not self.mc.root:  # ScriptModule, TracedModule
+            # (the root is compiled from its source: a legacy `ScriptModule` subclass)
             if method != "forward":
                 raise self.error(
                     e, f"unsupported: calling method '{method}' of an already compiled module"
@@ -368,7 +373,8 @@ class Calls:
                     raise self.error(
                         e,
                         f"unsupported: calling {type(m).__name__}.{method}, marked "
-                        f"@torch.jit.{what} (it stays Python, which compiled code cannot call)",
+                        f"@torch.jit.{what} (it stays Python, which compiled code cannot call; "
+                        "keep the call under `if not torch.jit.is_scripting():`)",
                     )
             name = f"{prefix}.{method}" if prefix else method
             kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None

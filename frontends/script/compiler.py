@@ -24,6 +24,7 @@ from xjit.frontends.script.calls import Calls, rnn_refusal
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
+from xjit.frontends.script.module_values import ModuleValues
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
 from xjit.frontends.script.statements import Env, Frame, Statements, ssa_hint
 from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
@@ -31,7 +32,7 @@ from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
+class FunctionCompiler(Statements, Expressions, Lists, Calls, ModuleValues, RegistryOps):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""

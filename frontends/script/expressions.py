@@ -64,10 +64,6 @@ _EXPR_NAMES = {
 }
 
 
-def _is_module_sequence(m: Any) -> bool:
-    return type(m).__name__ in ("ModuleList", "Sequential") and hasattr(m, "_modules")
-
-
 def _is_constant_attribute(m: Any, name: str) -> bool:
     """`torch.jit.Final[...]` class annotations and `__constants__` names: frozen at script
     time, as in TorchScript."""
@@ -171,14 +167,6 @@ class Expressions:
             return PyObj(("method", base, e.attr))
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
 
-    def submodules(self, ref: ModRef) -> list[ModRef]:
-        """A ModuleList's / Sequential's children, in order."""
-        return [
-            ModRef(m, f"{ref.path}.{n}" if ref.path else n)
-            for n, m in ref.module._modules.items()
-            if m is not None
-        ]
-
     def module_attr(self, ref: ModRef, name: str, e: ast.AST) -> Any:
         m = ref.module
         path = f"{ref.path}.{name}" if ref.path else name
@@ -218,6 +206,8 @@ class Expressions:
                 # compiled per value (script_api keys its compiled graphs by these values)
                 if (ref.path, name) not in self.mc.attr_reads:
                     self.mc.attr_reads.append((ref.path, name))
+            elif isinstance(v, list):  # a constant list is a tuple in TorchScript
+                v = tuple(v)
             return self.python_value(v, e)
         raise self.error(e, f"unsupported: module attribute '{name}' of type {type(v).__name__}")
 
@@ -231,9 +221,8 @@ class Expressions:
         base = self.expr(e.value)
         if isinstance(base, (PyTuple, PyList)):
             return self.sequence_subscript(base, e)
-        if isinstance(base, ModRef) and _is_module_sequence(base.module):
-            # self.layers[0], self.layers[-1], self.layers[1:]: resolved while compiling
-            return self.sequence_subscript(PyTuple(self.submodules(base)), e)
+        if isinstance(base, ModRef):  # self.layers[0], self.d["key"]: resolved while compiling
+            return self.module_subscript(base, e)
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
             ell = [k for k, ix in enumerate(idxs) if _is_ellipsis(ix)]

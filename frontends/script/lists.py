@@ -130,6 +130,7 @@ class Lists:
 
     def contains(self, item: Any, seq: Any, node: ast.AST) -> Any:
         """`item in seq` for a list or tuple: constant-folded, or an `or` of comparisons."""
+        seq = self.module_sequence(seq)  # type: ignore[attr-defined]  (a ModuleDict's keys)
         if not isinstance(seq, (PyList, PyTuple)):
             raise self.error(node, f"unsupported: 'in' on a {describe(seq)}")
         result: Any = PyObj(False)
@@ -185,7 +186,7 @@ class Lists:
             if len(r) > MAX_UNROLL:
                 raise self.error(it, f"unsupported: a comprehension of more than {MAX_UNROLL}")
             return [self.b.constant(i) for i in r]
-        seq = self.expr(it)
+        seq = self.module_sequence(self.expr(it))  # type: ignore[attr-defined]
         if isinstance(seq, (PyList, PyTuple)):
             return list(seq.items)
         raise self.error(it, f"unsupported: a comprehension over a {describe(seq)}")

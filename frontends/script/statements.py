@@ -17,7 +17,6 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
-    ModRef,
     PyList,
     PyObj,
     PyTuple,
@@ -667,7 +666,7 @@ class Statements:
                 ):
                     raise
                 return self.unroll(st, range(*bounds))
-        seq = self.expr(it)
+        seq = self.module_sequence(self.expr(it))  # a ModuleList's modules, a ModuleDict's keys
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
                 raise self.error(
@@ -686,16 +685,6 @@ class Statements:
                 payload = self.block(st.body)
                 assert payload is None
             return None
-        if (
-            isinstance(seq, ModRef)
-            and hasattr(seq.module, "_modules")
-            and type(seq.module).__name__ in ("ModuleList", "Sequential")
-        ):
-            for name, m in seq.module._modules.items():
-                self.assign(st.target, ModRef(m, f"{seq.path}.{name}" if seq.path else name))
-                if self.block(st.body) is not None:
-                    raise self.error(st, "unsupported: exits in a loop over modules")
-            return
         if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
             trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
             return self.loop(
@@ -709,7 +698,7 @@ class Statements:
         raise self.error(
             it,
             f"unsupported: iterating over a {describe(seq)} (supported: range(), "
-            "lists, tuples, a tensor's first dimension, ModuleList)",
+            "lists, tuples, a tensor's first dimension, ModuleList, ModuleDict)",
         )
 
     def unroll(self, st: ast.For, r: range) -> None:

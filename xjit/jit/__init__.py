@@ -2,7 +2,7 @@
 `.xjit` archives (docs/archive.md); see docs/architecture.md."""
 
 from xjit.errors import FrontendError, TraceGuardError
-from xjit.frontends.signature import annotate, is_scripting
+from xjit.frontends.signature import annotate, is_scripting, is_tracing
 from xjit.jit.api import TracedFunction, TracedModule, TracerWarning, trace, trace_module
 from xjit.jit.archive import ArchiveError, load, save
 from xjit.jit.compiled import ArgumentError, CompiledFunction
@@ -13,6 +13,7 @@ from xjit.jit.script_api import (
     export,
     ignore,
     script,
+    script_method,
     unused,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "ScriptFunction",
     "ScriptModule",
     "script",
+    "script_method",
     "TraceGuardError",
     "TracedFunction",
     "TracedModule",
@@ -33,6 +35,7 @@ __all__ = [
     "export",
     "ignore",
     "is_scripting",
+    "is_tracing",
     "unused",
     "load",
     "save",

@@ -84,8 +84,9 @@ def _flatten_args(args: Sequence[Any]) -> tuple[list[Tensor], list[Any]]:
     return flat, specs
 
 
-class TracedFunction(CompiledFunction):
-    """A traced function: called like the Python function it was traced from."""
+class TracedFunction(CompiledFunction, GraphSource):
+    """A traced function: called like the Python function it was traced from (and from
+    scripted code, as a call of its graph)."""
 
     guards: list[Any] = []  # noqa: RUF012  (set per instance)
 

@@ -12,6 +12,8 @@ sequence length compiles once more and is then as cheap as any other call.
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import types
 import typing
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -332,25 +334,52 @@ class _Scripted(GraphSource):
             return cf(*tensors)
 
 
-class ScriptModule(Module, _Scripted):
-    """A Module whose `forward` was compiled from its source. Shares submodules and parameters
-    with the original; `graph`/`code` show the generic graph, calls run compiled code."""
+class _ScriptMeta(type):
+    """The legacy spelling `class M(torch.jit.ScriptModule)` with `@torch.jit.script_method`
+    methods: once the most derived class's `__init__` has run, the instance scripts itself
+    (its own Python methods are the source), as torch's ScriptMeta does."""
 
-    def __init__(self, original: Module) -> None:
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        obj = super().__call__(*args, **kwargs)
+        if cls is not ScriptModule and "_generic" not in obj.__dict__:
+            obj._setup(obj)
+        return obj
+
+
+class ScriptModule(Module, _Scripted, metaclass=_ScriptMeta):
+    """A Module whose `forward` was compiled from its source. Shares submodules and parameters
+    with the original; `graph`/`code` show the generic graph, calls run compiled code.
+
+    Subclassed (the legacy spelling), `ScriptModule.__init__()` takes no original: the
+    subclass's `forward` and `@script_method`s are compiled when its `__init__` returns."""
+
+    def __init__(self, original: Module | None = None) -> None:
+        super().__init__()
+        if original is not None:
+            self._setup(original)
+
+    def _setup(self, original: Module) -> None:
         # lazy: the scripting frontend loads when something is scripted, not with an archive
         from xjit.frontends.script import script_module_ir
 
-        super().__init__()
+        legacy = original is self
+        if legacy and not inspect.isfunction(getattr(type(self), "forward", None)):
+            raise TypeError(
+                f"{type(self).__name__}: a ScriptModule subclass needs a forward method"
+            )
         object.__setattr__(self, "_original", original)
         object.__setattr__(self, "_original_name", type(original).__name__)
         object.__setattr__(self, "_name", "forward")
-        self._share_state_of(original)
+        if not legacy:
+            self._share_state_of(original)
         self._init_scripted(
             lambda kinds: script_module_ir(original, kinds, training=self.training, root_view=self),
             "forward",
         )
         for name in _exported_methods(type(original)):
             object.__setattr__(self, name, _ScriptMethod(self, original, name))
+        if legacy:  # `m.forward(x)` runs the compiled code too
+            object.__setattr__(self, "forward", self.__call__)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -359,6 +388,10 @@ class ScriptModule(Module, _Scripted):
             original = self.__dict__.get("_original")
             if original is not None and name in original.__dict__:  # plain attributes
                 return original.__dict__[name]
+            if original is not None:  # class attributes (`k: Final[int] = 2`, `scale = 0.5`)
+                v = inspect.getattr_static(type(original), name, None)
+                if isinstance(v, _CLASS_DATA):
+                    return v
             raise
 
     def _current_training_key(self) -> tuple[Any, ...] | None:
@@ -376,6 +409,10 @@ class ScriptModule(Module, _Scripted):
 
     def __repr__(self) -> str:
         return _script_repr(self)
+
+
+# The class attributes a scripted module reads as values (TorchScript's attribute types).
+_CLASS_DATA = (bool, int, float, str, tuple, list)
 
 
 def _script_repr(m: Module) -> str:
@@ -453,7 +490,8 @@ class _ScriptMethod(_Scripted):
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         original = self.__dict__["_original"]
-        return self._call(args, kwargs, getattr(original, self.__dict__["_name"]))
+        fn = getattr(type(original), self.__dict__["_name"])  # (the instance's is this)
+        return self._call(args, kwargs, types.MethodType(fn, original))
 
     def __repr__(self) -> str:
         return f"<xjit.jit.ScriptMethod {self.__dict__['_name']}>"
@@ -484,6 +522,13 @@ class ScriptFunction(_Scripted):
 
 def export(fn: Callable[..., Any]) -> Callable[..., Any]:
     """`@torch.jit.export`: script this method too (callable on the ScriptModule)."""
+    fn._xjit_export = True  # type: ignore[attr-defined]
+    return fn
+
+
+def script_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`@torch.jit.script_method` (legacy, in a `ScriptModule` subclass): compiled when the
+    instance is created, and callable on it as compiled code."""
     fn._xjit_export = True  # type: ignore[attr-defined]
     return fn
 
