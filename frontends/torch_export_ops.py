@@ -672,9 +672,6 @@ def _check_any(g: GraphImporter, node: Any) -> str | None:
 
 
 _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
-    "aten.convolution.default": lambda g, node: (
-        "transposed=True" if g._bind(node).get("transposed") else None
-    ),
     "aten.max_pool2d_with_indices.default": _check_first_output_only("indices"),
     "aten._native_batch_norm_legit_no_training.default": _check_first_output_only(
         "saved mean/invstd"

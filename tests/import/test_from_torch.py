@@ -22,6 +22,7 @@ from import_models import (
     BuffersAndConstants,
     CausalSDPA,
     ClampAny,
+    ConvAutoencoder,
     CoreOps,
     EmbedLinear,
     GPTBlock,
@@ -340,6 +341,13 @@ def test_lenet(tmp_path: Path) -> None:
     m = _check_model(LeNet(), sets, tmp_path)
     for op in ("convolution", "max_pool2d"):
         assert f"torch.aten.{op} " in m.graph, op
+
+
+def test_conv_autoencoder_with_transposed_convolutions(tmp_path: Path) -> None:
+    torch.manual_seed(14)
+    sets = [(torch.randn(2, 2, 12, 8),), (torch.randn(2, 2, 12, 8) * 3,)]
+    m = _check_model(ConvAutoencoder(), sets, tmp_path)
+    assert m.graph.count("torch.aten.convolution ") == 5, m.graph
 
 
 def test_batch_norm_in_eval(tmp_path: Path) -> None:
