@@ -3,7 +3,6 @@ print and call like the ones that were saved."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from xjit._tensor import Tensor
@@ -68,8 +67,8 @@ class LoadedModule(Module):
     def extra_repr(self) -> str:
         return self.__dict__["_extra_repr_text"]
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        save(self, path)
+    def save(self, path: Any, _extra_files: Any = None) -> None:
+        save(self, path, _extra_files)
 
 
 def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, Any]) -> None:
@@ -183,5 +182,5 @@ class LoadedScriptFunction(_Scripted):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        save(self, path)
+    def save(self, path: Any, _extra_files: Any = None) -> None:
+        save(self, path, _extra_files)

@@ -18,6 +18,7 @@ import numpy as np
 from xjit._tensor import Tensor
 from xjit.jit.archive_format import (
     _DTYPES,
+    EXTRA_DIR,
     FORMAT,
     FORMAT_VERSION,
     HIERARCHY_ATTR,
@@ -34,6 +35,7 @@ from xjit.jit.archive_format import (
     _spec_from_py,
     _spec_leaves,
     _type_sig,
+    extra_entry_name,
 )
 from xjit.jit.archive_imported import DimConstraint, ImportedFunction
 from xjit.jit.archive_loaded import (
@@ -50,7 +52,9 @@ if TYPE_CHECKING:
 
 
 # Entry names a loader accepts: nothing that could be a path outside the archive.
-_ENTRY_NAME = re.compile(r"(?:manifest\.json|model\.mlir|tensors/[A-Za-z0-9_.%-]+\.npy)\Z")
+_ENTRY_NAME = re.compile(
+    r"(?:manifest\.json|model\.mlir|tensors/[A-Za-z0-9_.%-]+\.npy|extra/[A-Za-z0-9_%-]+)\Z"
+)
 _MAX_TEXT = 256 << 20  # manifest/IR larger than this are refused before they are decompressed
 _MAX_NPY_HEADER = 1 << 16
 
@@ -61,7 +65,12 @@ class _Archive:
     entries: dict[str, bytes]
 
 
-def _read_archive(path: str | os.PathLike[str]) -> _Archive:
+def _read_archive(path: Any) -> _Archive:
+    if hasattr(path, "read") and hasattr(path, "seek"):  # a file object: read it whole
+        try:
+            path = io.BytesIO(path.read())
+        except OSError as e:
+            raise ArchiveError(f"cannot read the archive: {e}") from None
     try:
         z = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -166,6 +175,14 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
             )
         ):
             raise ArchiveError(f"{MANIFEST}: malformed or missing record for tensor {key!r}")
+    extra = m.get("extra_files", {})
+    if not isinstance(extra, dict) or not all(
+        isinstance(n, str) and n and e == extra_entry_name(n) and e in m["entries"]
+        for n, e in extra.items()
+    ):
+        raise ArchiveError(f"{MANIFEST}: malformed 'extra_files'")
+    if set(extra.values()) != {n for n in m["entries"] if n.startswith(EXTRA_DIR)}:
+        raise ArchiveError(f"{MANIFEST}: 'extra_files' and the extra entries disagree")
     return m
 
 
@@ -487,20 +504,28 @@ def _restore_state(mod: Module, qname: str, state: Any) -> None:
         )
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Load an `.xjit` archive written by `save`; raises `ArchiveError` if anything is wrong."""
+def load(path: Any, _extra_files: dict[str, Any] | None = None) -> Any:
+    """Load an `.xjit` archive written by `save` from a file name or a readable binary file
+    object; raises `ArchiveError` if anything is wrong. As torch.jit.load, each name of
+    `_extra_files` gets the content saved under it (bytes; b"" if there is none)."""
     try:
-        return _load(path)
+        ar = _read_archive(path)
+        loaded = _load(ar)
     except ArchiveError:
         raise
     except RecursionError:
         raise ArchiveError("archive content is nested too deeply") from None
     except Exception as e:  # a check we did not foresee: still an ArchiveError, never partial
         raise ArchiveError(f"cannot load archive: {type(e).__name__}: {e}") from e
+    if _extra_files is not None:
+        saved = ar.manifest.get("extra_files", {})
+        for name in list(_extra_files):
+            entry = saved.get(name) if isinstance(name, str) else None
+            _extra_files[name] = ar.entries[entry] if entry is not None else b""
+    return loaded
 
 
-def _load(path: str | os.PathLike[str]) -> Any:
-    ar = _read_archive(path)
+def _load(ar: _Archive) -> Any:
     man = ar.manifest
     outer = _parse_ir(ar.entries[man["ir"]])
     if HIERARCHY_ATTR not in outer.attributes:

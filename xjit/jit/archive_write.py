@@ -36,6 +36,7 @@ from xjit.jit.archive_format import (
     _type_sig,
     _xjit_version,
     entry_name,
+    extra_entry_name,
 )
 from xjit.jit.compiled import CompiledFunction
 from xjit.jit.script_api import ScriptModule, _Scripted
@@ -382,8 +383,26 @@ def _method_record(
     return rec
 
 
-def archive_entries(module: Any) -> dict[str, bytes]:
-    """Every entry of the archive of `module`, by name (manifest included)."""
+def _extra_entries(extra_files: Mapping[str, Any] | None) -> dict[str, bytes]:
+    """`_extra_files` ({name: str or bytes}, as torch.jit.save takes them) as entries."""
+    out: dict[str, bytes] = {}
+    for name, content in (extra_files or {}).items():
+        if not isinstance(name, str) or not name:
+            raise ArchiveError(f"cannot save: extra file name {name!r} (a non-empty str)")
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ArchiveError(
+                f"cannot save: extra file {name!r} is a {type(content).__name__} "
+                "(str or bytes expected)"
+            )
+        out[extra_entry_name(name)] = bytes(content)
+    return out
+
+
+def archive_entries(module: Any, extra_files: Mapping[str, Any] | None = None) -> dict[str, bytes]:
+    """Every entry of the archive of `module`, by name (manifest included); `extra_files` are
+    stored as they are (`extra/<name>`)."""
     from xdsl.dialects.builtin import ModuleOp, StringAttr
 
     if (
@@ -429,16 +448,20 @@ def archive_entries(module: Any) -> dict[str, bytes]:
         ename = entry_name(key)
         entries[ename] = _npy_bytes(a)
         tensor_info[key] = {"entry": ename, "shape": list(a.shape), "dtype": a.dtype.name}
+    extras = _extra_entries(extra_files)
+    entries.update(extras)
     manifest = {
         "format": FORMAT,
         # Checks an older reader would skip silently need a reader that knows them.
-        "format_version": _format_version(sigs),
+        "format_version": FORMAT_VERSION if extras else _format_version(sigs),
         "xjit_version": _xjit_version(),
         "ir": IR_ENTRY,
         "methods": sigs,
         "tensors": tensor_info,
         "entries": {n: {"sha256": _sha256(b), "size": len(b)} for n, b in sorted(entries.items())},
     }
+    if extras:
+        manifest["extra_files"] = {n: extra_entry_name(n) for n in sorted(extra_files or {})}
     entries[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
     return entries
 
@@ -446,31 +469,43 @@ def archive_entries(module: Any) -> dict[str, bytes]:
 def _format_version(sigs: Mapping[str, Any]) -> int:
     """The oldest version that holds these methods: a reader that would skip a check silently
     must refuse the archive instead."""
+    if any("guards" in rec or "argument_structure" in rec for rec in sigs.values()):
+        return 5  # trace guards, nested arguments
     if any("state" in rec for rec in sigs.values()):
-        return FORMAT_VERSION  # 4: scripted state checks
+        return 4  # scripted state checks
     if any("input_structure" in rec for rec in sigs.values()):
         return 3
     return 2
 
 
-def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> None:
+def _zip_bytes(entries: Mapping[str, bytes], f: Any) -> None:
+    with zipfile.ZipFile(f, "w") as z:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.external_attr = _FILE_MODE
+            info.create_system = 3  # unix, whatever the host
+            # Arrays stored (cheap to read); text deflated.
+            info.compress_type = (
+                zipfile.ZIP_STORED if name.endswith(".npy") else zipfile.ZIP_DEFLATED
+            )
+            z.writestr(info, entries[name])
+
+
+def write_zip(entries: Mapping[str, bytes], path: Any) -> None:
     """Write `entries` as a deterministic zip at `path`, atomically: a temporary file in the
-    same directory, fsync'd, then renamed over `path`. On any failure `path` is untouched."""
+    same directory, fsync'd, then renamed over `path`. On any failure `path` is untouched.
+    A file-like `path` (`io.BytesIO`, an open file) gets the whole zip in one `write`."""
+    if hasattr(path, "write"):
+        buf = io.BytesIO()
+        _zip_bytes(entries, buf)
+        path.write(buf.getvalue())
+        return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w") as z:
-                for name in sorted(entries):
-                    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-                    info.external_attr = _FILE_MODE
-                    info.create_system = 3  # unix, whatever the host
-                    # Arrays stored (cheap to read); text deflated.
-                    info.compress_type = (
-                        zipfile.ZIP_STORED if name.endswith(".npy") else zipfile.ZIP_DEFLATED
-                    )
-                    z.writestr(info, entries[name])
+            _zip_bytes(entries, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -492,9 +527,11 @@ def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> Non
         os.close(dfd)
 
 
-def save(module: Module, path: str | os.PathLike[str]) -> None:
-    """Save a compiled module (traced or scripted) to `path` as an `.xjit` archive."""
-    write_zip(archive_entries(module), path)
+def save(module: Module, path: Any, _extra_files: Mapping[str, Any] | None = None) -> None:
+    """Save a compiled module (traced or scripted) to `path` (a file name or a writable binary
+    file object such as `io.BytesIO`) as an `.xjit` archive; `_extra_files` ({name: str or
+    bytes}) are stored with it, as by torch.jit.save."""
+    write_zip(archive_entries(module, _extra_files), path)
 
 
 set_archive_writer(save)
