@@ -225,6 +225,12 @@ def _spec_to_py(spec: Any) -> dict[str, Any]:
     if spec.kind not in ("tensor", "none"):
         d["children"] = [_spec_to_py(c) for c in spec.children]
     if spec.kind == "dict":
+        bad = [k for k in spec.keys if not isinstance(k, str)]
+        if bad:
+            raise ArchiveError(
+                f"cannot save: a dict key {bad[0]!r} of type {type(bad[0]).__name__} (an "
+                "archive holds str keys only)"
+            )
         d["keys"] = list(spec.keys)
     return d
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xjit._tensor import Tensor
+from xjit.jit.api import TracedFunction
 from xjit.jit.archive_format import (
     _DTYPES,
     EXTRA_DIR,
@@ -376,8 +377,12 @@ def _compile_method(
     if not isinstance(dynamic, bool):
         raise ArchiveError(f"{MANIFEST}: malformed dynamic_shapes of method {qname}")
     imported = _imported_fields(qname, sig, fop)
+    traced = _trace_fields(qname, sig, fop)
     try:
-        if imported is not None:  # an imported program: structured calls, symbolic dims checked
+        if traced is not None:  # guards, nested arguments, dict results: a TracedFunction
+            cf = TracedFunction(m, params, metas, arg_names, traced.output_spec, fop.sym_name.data)
+            traced.setup(cf, qname)
+        elif imported is not None:  # an imported program: structured calls, symbolic dims checked
             in_spec, constraints = imported
             cf = ImportedFunction(
                 m,
@@ -398,6 +403,18 @@ def _compile_method(
     if dynamic and hasattr(cf, "enable_dynamic_shapes"):  # as the traced original (api.py)
         cf.enable_dynamic_shapes()
     return cf
+
+
+def _trace_fields(qname: str, sig: Any, fop: Any) -> Any:
+    """A traced method's guards and argument structure (archive_trace.py), or None."""
+    if "argument_structure" not in sig and "guards" not in sig:
+        return None
+    if "input_structure" in sig:
+        raise ArchiveError(f"{MANIFEST}: method {qname} is both imported and traced")
+    # lazy: guarded traces need the tracing frontend's Guard; other archives load without it
+    from xjit.jit.archive_trace import trace_fields
+
+    return trace_fields(qname, sig, fop)
 
 
 def _imported_fields(qname: str, sig: Any, fop: Any) -> tuple[Any, tuple[Any, ...]] | None:
@@ -604,6 +621,7 @@ def _load(ar: _Archive) -> Any:
                 _method_slots(qname, method_ir[qname], _slot_keys(qname, sig), arrays)
                 fop, _, _ = _checked_signature(qname, method_ir[qname], sig, script=False)
                 _imported_fields(qname, sig, fop)
+                _trace_fields(qname, sig, fop)
                 compiled[qname] = compile_now
             else:
                 compiled[qname] = compile_now()

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xjit._tensor import Tensor
-from xjit.jit.api import set_archive_writer
+from xjit.frontends.signature import OutputSpec
+from xjit.jit.api import TracedFunction, set_archive_writer
 from xjit.jit.archive_format import (
     _DTYPES,
     _VARIANT_SEP,
@@ -74,17 +75,30 @@ class MethodSpec:
     # A scripted module's forward: the module state its graph was compiled for (script_api
     # `_state_key`: training flags, plain attribute values), checked at every call after loading.
     state: dict[str, Any] | None = None
+    # A traced method with guards or nested arguments/dict results (archive_trace.py): its
+    # argument structures and guards (None for every other method).
+    trace: dict[str, Any] | None = None
 
     @staticmethod
     def of_compiled(cf: CompiledFunction) -> MethodSpec:
+        output_spec, trace = cf.output_spec, None
+        if isinstance(cf, TracedFunction) and (
+            cf.guards or not isinstance(output_spec, OutputSpec)
+        ):
+            # lazy: the trace record needs the tracing frontend, loaded already by any trace
+            from xjit.jit import archive_trace
+
+            output_spec = archive_trace.plain_output_spec(output_spec)
+            trace = archive_trace.trace_record(cf)
         return MethodSpec(
             cf.torch_ir,
             dict(cf.params),
             list(cf.arg_names),
-            cf.output_spec,
+            output_spec,
             dynamic_shapes=getattr(cf, "_dispatch", None) is not None,
             input_spec=getattr(cf, "input_spec", None),
             dim_constraints=tuple(getattr(cf, "dim_constraints", ())),
+            trace=trace,
         )
 
     @staticmethod
@@ -372,6 +386,8 @@ def _method_record(
     }
     if spec.kind == "trace":
         rec["dynamic_shapes"] = spec.dynamic_shapes
+    if spec.trace is not None:
+        rec.update(spec.trace)
     if spec.input_spec is not None:
         rec["input_structure"] = _spec_to_py(spec.input_spec)
         rec["dim_constraints"] = [c.to_py() for c in spec.dim_constraints]
