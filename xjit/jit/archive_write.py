@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xjit._tensor import Tensor
+from xjit.errors import FrontendError
 from xjit.frontends.signature import OutputSpec
 from xjit.jit.api import TracedFunction, set_archive_writer
 from xjit.jit.archive_format import (
@@ -42,6 +43,7 @@ from xjit.jit.archive_format import (
 from xjit.jit.compiled import CompiledFunction
 from xjit.jit.script_api import ScriptModule, _Scripted
 from xjit.nn.module import Module
+from xjit.ops.types import ShapeError
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
@@ -78,6 +80,18 @@ class MethodSpec:
     # A traced method with guards or nested arguments/dict results (archive_trace.py): its
     # argument structures and guards (None for every other method).
     trace: dict[str, Any] | None = None
+    # A scripted module's forward that reads `training`: its graphs for the other states
+    # `.train()`/`.eval()` give (each with its own `state` and variants).
+    alternatives: list[MethodSpec] = field(default_factory=list)
+
+    def irs(self, qname: str) -> list[tuple[str, MethodSpec]]:
+        """Every method IR this method saves, by IR name: the graph, its variants (`forward#1`),
+        the graphs for other training states (`forward#t1`) and their variants (`forward#t1#1`)."""
+        out: list[tuple[str, MethodSpec]] = [(qname, self)]
+        out += [(f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(self.variants, 1)]
+        for j, alt in enumerate(self.alternatives, 1):
+            out += alt.irs(f"{qname}{_VARIANT_SEP}t{j}")
+        return out
 
     @staticmethod
     def of_compiled(cf: CompiledFunction) -> MethodSpec:
@@ -102,9 +116,10 @@ class MethodSpec:
         )
 
     @staticmethod
-    def of_scripted(s: Any) -> MethodSpec:
+    def of_scripted(s: Any, alternatives: bool = True) -> MethodSpec:
         """What a scripted module/function's calls are specialised from (script_api._Scripted):
-        its generic graph, and the graphs for other kinds of optional arguments."""
+        its generic graph, the graphs for other kinds of optional arguments and, if it reads
+        `training`, for the other states `.train()`/`.eval()` give."""
         g = s._g()  # the graph for the module's current training flags and attribute values
         if getattr(g, "tuple_params", None):
             raise ArchiveError(
@@ -134,7 +149,31 @@ class MethodSpec:
                     ),
                 )
             )
+        if alternatives and spec.state is not None and "training" in spec.state:
+            spec.alternatives = _training_alternatives(s)
         return spec
+
+
+def _training_alternatives(s: Any) -> list[MethodSpec]:
+    """The graphs of scripted module `s` with every module in training mode and in eval mode
+    (those that differ from its current state): TorchScript reads `training` at run time, so a
+    loaded module must run after `.train()`/`.eval()`. The flags are restored afterwards."""
+    mods = list(s.modules())
+    flags = [m.training for m in mods]
+    out = []
+    try:
+        for mode in (True, False):
+            if all(f == mode for f in flags):
+                continue
+            s.train(mode)
+            try:
+                out.append(MethodSpec.of_scripted(s, alternatives=False))
+            except (ArchiveError, FrontendError, ShapeError, TypeError, ValueError):
+                continue  # that state does not script: calls in it fail after loading too
+    finally:
+        for m, f in zip(mods, flags, strict=True):
+            m.training = f
+    return out
 
 
 _STATE_TYPES = (bool, int, float, str, type(None))
@@ -319,9 +358,7 @@ def _describe(
     by_array = {id(t.numpy()): k for k, t in tensors.items()}
     slot_keys: dict[str, dict[str, str]] = {}
     for qname, spec in methods.items():
-        for ir_name, s in [(qname, spec)] + [
-            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
-        ]:
+        for ir_name, s in spec.irs(qname):
             mapping = slot_keys[ir_name] = {}
             for slot_name, t in sorted(s.params.items()):
                 key = keys.get(id(t)) or by_array.get(id(t.numpy()))
@@ -416,10 +453,42 @@ def _extra_entries(extra_files: Mapping[str, Any] | None) -> dict[str, bytes]:
     return out
 
 
+def _records(
+    qname: str,
+    ir_name: str,
+    s: MethodSpec,
+    slot_keys: dict[str, dict[str, str]],
+    inner: list[Any],
+    top: bool,
+) -> dict[str, Any]:
+    """The manifest record of method IR `ir_name` (its variants' and other states' nested), the
+    IR appended to `inner` under that name."""
+    # lazy: xDSL loads only when a graph is written
+    from xdsl.dialects.builtin import StringAttr
+
+    m = s.torch_ir.clone()
+    rec = _method_record(qname, ir_name, s, m, slot_keys[ir_name])
+    m.properties["sym_name"] = StringAttr(ir_name)
+    inner.append(m)
+    if s.kind == "script" and top:
+        rec["variants"] = [
+            {"ir": f"{ir_name}{_VARIANT_SEP}{i}", "kinds": dict(sorted(kinds.items()))}
+            | _records(qname, f"{ir_name}{_VARIANT_SEP}{i}", v, slot_keys, inner, top=False)
+            for i, (kinds, v) in enumerate(s.variants, 1)
+        ]
+    if s.alternatives:
+        rec["states"] = [
+            {"ir": f"{ir_name}{_VARIANT_SEP}t{j}"}
+            | _records(qname, f"{ir_name}{_VARIANT_SEP}t{j}", a, slot_keys, inner, top=True)
+            for j, a in enumerate(s.alternatives, 1)
+        ]
+    return rec
+
+
 def archive_entries(module: Any, extra_files: Mapping[str, Any] | None = None) -> dict[str, bytes]:
     """Every entry of the archive of `module`, by name (manifest included); `extra_files` are
     stored as they are (`extra/<name>`)."""
-    from xdsl.dialects.builtin import ModuleOp, StringAttr
+    from xdsl.dialects.builtin import ModuleOp
 
     if (
         not isinstance(module, Module)
@@ -436,24 +505,11 @@ def archive_entries(module: Any, extra_files: Mapping[str, Any] | None = None) -
     inner = []
     sigs: dict[str, Any] = {}
     for qname, spec in methods.items():
-        irs = [(qname, spec)] + [
-            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
-        ]
-        records = []
-        for ir_name, s in irs:
+        for ir_name, _ in spec.irs(qname):
             if ir_name != qname and ir_name in methods:
                 raise ArchiveError(f"cannot save: method {ir_name} clashes with a variant name")
-            m = s.torch_ir.clone()
-            records.append(_method_record(qname, ir_name, s, m, slot_keys[ir_name]))
-            m.properties["sym_name"] = StringAttr(ir_name)
-            inner.append(m)
-        rec = records[0]
-        if spec.kind == "script":
-            rec["variants"] = [
-                {"ir": ir_name, "kinds": dict(sorted(kinds.items())), **r}
-                for (ir_name, _), (kinds, _), r in zip(irs[1:], spec.variants, records[1:])
-            ]
-        sigs[qname] = rec
+
+        sigs[qname] = _records(qname, qname, spec, slot_keys, inner, top=True)
     outer = ModuleOp(inner, attributes={HIERARCHY_ATTR: _to_attr(root.to_py())})
     entries: dict[str, bytes] = {IR_ENTRY: _print_ir(outer).encode("utf-8")}
     tensor_info: dict[str, Any] = {}
@@ -485,7 +541,7 @@ def archive_entries(module: Any, extra_files: Mapping[str, Any] | None = None) -
 def _format_version(sigs: Mapping[str, Any]) -> int:
     """The oldest version that holds these methods: a reader that would skip a check silently
     must refuse the archive instead."""
-    if any("guards" in rec or "argument_structure" in rec for rec in sigs.values()):
+    if any(k in rec for rec in sigs.values() for k in ("guards", "argument_structure", "states")):
         return 5  # trace guards, nested arguments
     if any("state" in rec for rec in sigs.values()):
         return 4  # scripted state checks
