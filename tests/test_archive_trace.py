@@ -120,6 +120,20 @@ def test_frozen_python_scalars_are_checked_after_load() -> None:
         loaded(xjit.ones(3) * 2)
 
 
+def test_frozen_arrays_and_lists_are_checked_after_load() -> None:
+    def f(x):
+        k = x.numpy()  # an `array` guard
+        return x * float(k.sum()) + x.tolist()[0]  # (k is numpy) a `tolist` guard
+
+    traced = _trace(f, (xjit.ones(3),))
+    assert {"array", "tolist"} <= {g.kind for g in traced.guards}
+    loaded = _round_trip(traced)
+    x = xjit.ones(3)
+    np.testing.assert_array_equal(loaded(x).numpy(), f(x).numpy())
+    with pytest.raises(TraceGuardError, match=r"`numpy\(\)` of a tensor"):
+        loaded(xjit.ones(3) * 2)
+
+
 def test_nested_arguments_and_dict_results_match_torch() -> None:
     def build(T: Any) -> Any:
         def f(pair, state):

@@ -50,13 +50,7 @@ class SavedGuard(Guard):
         return self.text
 
 
-# -- which traced methods need the version-5 fields ------------------------------------------------
-
-
-def needs_trace_record(cf: Any) -> bool:
-    return isinstance(cf, TracedFunction) and (
-        bool(cf.guards) or isinstance(cf.output_spec, (GuardedOutputs, StructuredTrace))
-    )
+# -- save ------------------------------------------------------------------------------------------
 
 
 def plain_output_spec(spec: Any) -> OutputSpec:
@@ -68,9 +62,6 @@ def plain_output_spec(spec: Any) -> OutputSpec:
     if isinstance(spec, StructuredTrace):
         return spec.spec  # type: ignore[no-any-return]
     return spec  # type: ignore[no-any-return]
-
-
-# -- save ------------------------------------------------------------------------------------------
 
 
 def _encode_value(v: Any, where: str) -> Any:
