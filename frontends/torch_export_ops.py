@@ -407,9 +407,11 @@ class GraphImporter:
 
 
 def _finite(v: Any) -> int | None:
+    if getattr(v, "is_finite", True) is False:  # sympy's oo / int_oo
+        return None
     try:
         return int(v)
-    except (TypeError, ValueError, OverflowError):  # sympy's (int_)oo
+    except (TypeError, ValueError, OverflowError, AttributeError):  # sympy's (int_)oo
         return None
 
 
@@ -527,6 +529,49 @@ def _view(name: str, arg: str, same_dim: bool) -> Handler:
     return emit
 
 
+def _new_run_time_dims(g: GraphImporter, node: Any, sizes: list[Any]) -> list[int] | None:
+    """The positions where `expand(x, sizes)` (after `_symbolic_as_minus_one`) broadcasts to
+    another tensor's run-time size: a new leading dim or a static 1 of x's; None if some
+    run-time size is neither (or not a tensor's own size)."""
+    shape = node.args[0].meta["val"].shape
+    off = len(sizes) - len(shape)
+    out = []
+    for i, d in enumerate(sizes):
+        if isinstance(d, int):
+            continue
+        if _sym_source(g, d) is None or (i >= off and shape[i - off] != 1):
+            return None
+        out.append(i)
+    return out
+
+
+def _expand(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """expand(x, sizes); a size that is another tensor's run-time size (an LSTM's weight
+    expanded to the batch) broadcasts x with `where(c, x, x)` against a bool tensor of the
+    result's shape (`_shaped`): exact for every value, and the lowering knows each dim's source."""
+    sizes = _symbolic_as_minus_one(g, node, list(a["size"]), True)
+    new = _new_run_time_dims(g, node, sizes) or []
+    if not new:
+        return g._emit_registry(REGISTRY["torch.aten.expand"], node, size=sizes)
+    x = g.emit(
+        "aten.expand",
+        g._convert(a["self"]),
+        [1 if i in new else d for i, d in enumerate(sizes)],
+        False,
+    )
+    cond = g.emit(
+        "aten.eq.Scalar", _shaped(g, [d if i in new else 1 for i, d in enumerate(sizes)]), 0
+    )
+    return (g.emit("aten.where.self", cond, x, x),)
+
+
+def _check_expand(g: GraphImporter, node: Any) -> str | None:
+    sizes = _symbolic_as_minus_one(g, node, list(g._bind(node)["size"]), True)
+    if _new_run_time_dims(g, node, sizes) is None:
+        return "to a run-time size that is not a tensor's own size or a new/size-1 dim"
+    return None
+
+
 def _any_dim(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
     """any(x, dim) = sum(x != 0 as int64, dim) > 0 (NaN counts as true, as in torch)."""
     nonzero = g.emit("aten.ne.Scalar", g._convert(a["self"]), 0)
@@ -545,6 +590,78 @@ def _clamp(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
         if bound is not None:
             x = g.emit(op, x, g.emit("aten.full", [], bound, dtype))
     return (x,)
+
+
+def _sym_source(g: GraphImporter, v: Any) -> tuple[Any, int] | None:
+    """(tensor node, dim) whose size the symbolic size `v` is read from (`x.size(0)`), or None."""
+    if isinstance(v, g.torch.fx.Node) and op_key(v.target) == "aten.sym_size.int":
+        return v.args[0], v.args[1]
+    return None
+
+
+def _full(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """full(size, v) whose size holds run-time sizes (`torch.zeros(x.size(0), 3)` under
+    dynamic_shapes): the lowering needs each dynamic dim's source, so the result is `full_like`
+    of a tensor of that shape, built by broadcasting: `full(size with 1s, 0)` plus, per run-time
+    size `x.size(d)`, `x`'s zeros summed over its other dims ([n]) unsqueezed into place.
+    Static sizes are the registry's `full` as they are (`_check_full` refuses other sizes)."""
+    size = list(a["size"])
+    dtype = g._convert(a.get("dtype"))
+    if not any(isinstance(d, g.torch.fx.Node) for d in size):
+        return (g.emit("aten.full", size, a["fill_value"], dtype),)
+    shape = _shaped(g, size)
+    dtype = g.dtypes[node.meta["val"].dtype]  # (torch's, also for an int fill_value)
+    return (g.emit("aten.full_like", shape, a["fill_value"], dtype),)
+
+
+def _shaped(g: GraphImporter, size: list[Any]) -> Any:
+    """A float32 tensor of shape `size`, whose run-time sizes are tensors' own sizes (see
+    `_full`): their sources are what the lowering allocates the result by."""
+    rank = len(size)
+    static = [1 if isinstance(d, g.torch.fx.Node) else d for d in size]
+    shape = g.emit("aten.full", static, 0.0, T.float32)
+    for i, d in enumerate(size):
+        src = _sym_source(g, d)
+        if src is None:
+            continue
+        t, dim = g._value(src[0]), src[1]
+        trank = len(src[0].meta["val"].shape)
+        dim %= trank
+        piece = g.emit("aten.full_like", t, 0.0, T.float32)
+        others = [k for k in range(trank) if k != dim]
+        if others:
+            piece = g.emit("aten.sum.dim_IntList", piece, others, False, None)
+        for _ in range(i):
+            piece = g.emit("aten.unsqueeze", piece, 0)
+        for _ in range(rank - 1 - i):
+            piece = g.emit("aten.unsqueeze", piece, -1)
+        shape = g.emit("aten.add.Tensor", shape, piece, 1)
+    return shape
+
+
+_MAX_ARANGE = 1 << 24  # the largest upper bound of a run-time arange end (elements)
+
+
+def _arange(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """arange(0, end, step) whose end is a tensor's own run-time size (`torch.arange(T)` under
+    dynamic_shapes): arange to the end's upper bound (from the program's range constraints),
+    sliced to the run-time end. `_check_arange` refuses other forms."""
+    end = a["end"]
+    if not isinstance(end, g.torch.fx.Node):
+        return g._emit_registry(REGISTRY["torch.aten.arange.start_step"], node)
+    upper = _upper_bound(g, end)
+    assert upper is not None  # _check_arange
+    dtype = g.dtypes[node.meta["val"].dtype]
+    full = g.emit("aten.arange.start_step", 0, upper, a.get("step", 1), dtype)
+    return (g.emit("aten.slice.Tensor", full, 0, 0, g._convert(end), 1),)
+
+
+def _upper_bound(g: GraphImporter, v: Any) -> int | None:
+    """The largest value the symbolic size `v` can take (its Dim's max), if finite and small."""
+    sym = getattr(v.meta.get("val"), "node", None)
+    rc = g.ep.range_constraints.get(getattr(sym, "expr", None)) if sym is not None else None
+    upper = _finite(rc.upper) if rc is not None else None
+    return upper if upper is not None and upper <= _MAX_ARANGE else None
 
 
 def _isnan(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
@@ -610,13 +727,15 @@ _SPECIAL: dict[str, Handler] = {
     "aten.any.dims": _any_dim,
     "aten.clamp.default": _clamp,
     "aten.isnan.default": _isnan,
+    "aten.full.default": _full,
+    "aten.arange.start_step": _arange,
     "aten.alias.default": _identity,
     "aten.detach.default": _identity,
     "aten.lift_fresh_copy.default": _rename("aten.clone"),
     "aten._unsafe_view.default": _view("aten.view", "size", False),
     "aten.view.default": _view("aten.view", "size", False),
     "aten.reshape.default": _view("aten.reshape", "shape", False),
-    "aten.expand.default": _view("aten.expand", "size", True),
+    "aten.expand.default": _expand,
     "aten.sym_size.int": _rename("aten.size.int"),
 }
 
@@ -667,20 +786,38 @@ def _check_clamp(g: GraphImporter, node: Any) -> str | None:
     return "a float bound of an integer tensor"
 
 
+def _check_full(g: GraphImporter, node: Any) -> str | None:
+    sizes = g._bind(node)["size"]
+    nodes = [d for d in sizes if isinstance(d, g.torch.fx.Node)]
+    if any(_sym_source(g, d) is None for d in nodes):
+        return "a size computed at run time other than a tensor's own size"
+    return None
+
+
+def _check_arange(g: GraphImporter, node: Any) -> str | None:
+    a = g._bind(node)
+    end, start = a["end"], a.get("start", 0)
+    if not isinstance(end, g.torch.fx.Node):
+        return None
+    if _upper_bound(g, end) is None or start not in (0, None):
+        return "a run-time end without a finite Dim max (at most 2**24), or a start other than 0"
+    return None
+
+
 def _check_any(g: GraphImporter, node: Any) -> str | None:
     return None if g._bind(node).get("dim") not in (None, []) else "over all dims"
 
 
 _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
-    "aten.convolution.default": lambda g, node: (
-        "transposed=True" if g._bind(node).get("transposed") else None
-    ),
     "aten.max_pool2d_with_indices.default": _check_first_output_only("indices"),
     "aten._native_batch_norm_legit_no_training.default": _check_first_output_only(
         "saved mean/invstd"
     ),
     "aten.clamp.default": _check_clamp,
     "aten.any.dims": _check_any,
+    "aten.full.default": _check_full,
+    "aten.expand.default": _check_expand,
+    "aten.arange.start_step": _check_arange,
     "aten._softmax.default": _check_softmax,
     "aten._log_softmax.default": _check_softmax,
     "aten.native_layer_norm.default": _check_layer_norm,

@@ -64,6 +64,7 @@ LAZY: dict[str, str] = {
     "xjit.jit.archive_format": "the torch dialect loads only with a graph to describe",
     "xjit.jit.archive_read": "an archive loads without the compiler until a method compiles",
     "xjit.jit.archive_write": "the torch dialect loads only when a graph is written",
+    "xjit.jit": "freeze loads the torch interpreter and xDSL's rewriter on first use",
     "xjit.opt": "the fusion report loads only with --fusion-report",
     "xjit.run": "xjit-run loads only what its input needs",
     "xjit.universe": "xdsl-opt starts without loading the code generator",

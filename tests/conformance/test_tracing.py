@@ -368,10 +368,15 @@ def test_guards_of_a_traced_function_hold_inside_another_trace() -> None:
     same(outer(xt.ones(3) * 2), _branchy(pt)(pt.ones(3) * 2) + 1)
 
 
-def test_guarded_trace_refuses_to_save(tmp_path: Any) -> None:
+def test_guarded_trace_saves_and_keeps_its_guards(tmp_path: Any) -> None:
+    """Archive format 5 holds guards (docs/archive.md): the loaded trace checks them."""
     tr = quiet_trace(xt, _branchy(xt), xt.ones(3))
-    with pytest.raises(Exception, match="cannot save"):
-        xt.jit.save(tr, tmp_path / "g.xjit")
+    xt.jit.save(tr, tmp_path / "g.xjit")
+    loaded = xt.jit.load(tmp_path / "g.xjit")
+    pos = np.abs(arr(3)) + 0.1
+    same(loaded(conv(xt, pos)), _branchy(pt)(conv(pt, pos)))
+    with pytest.raises(TraceGuardError, match=r"if x.sum\(\) > 0:"):
+        loaded(conv(xt, -pos))
 
 
 def test_iterating_a_tensor_is_guarded() -> None:
@@ -417,13 +422,17 @@ def test_scripting_a_call_of_a_guarded_trace_is_refused() -> None:
         tr.graph_source()
 
 
-def test_dict_output_or_nested_input_trace_refuses_to_save(tmp_path: Any) -> None:
+def test_dict_output_or_nested_input_trace_saves(tmp_path: Any) -> None:
+    """Archive format 5 keeps dict results and nested arguments (docs/archive.md)."""
     tr = xt.jit.trace(lambda x: {"a": x + 1}, xt.ones(2), strict=False)
-    with pytest.raises(Exception, match="cannot save"):
-        xt.jit.save(tr, tmp_path / "d.xjit")
+    xt.jit.save(tr, tmp_path / "d.xjit")
+    a = arr(2)
+    got = xt.jit.load(tmp_path / "d.xjit")(conv(xt, a))
+    assert list(got) == ["a"]
+    same(got["a"], conv(pt, a) + 1)
     tr = xt.jit.trace(lambda p: p[0] + p[1], ((xt.ones(2), xt.ones(2)),))
-    with pytest.raises(Exception, match="cannot save"):
-        xt.jit.save(tr, tmp_path / "n.xjit")
+    xt.jit.save(tr, tmp_path / "n.xjit")
+    same(xt.jit.load(tmp_path / "n.xjit")((conv(xt, a), conv(xt, a))), conv(pt, a) * 2)
 
 
 def test_zero_dim_constants_and_sizes_as_tensors() -> None:

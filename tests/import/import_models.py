@@ -180,3 +180,21 @@ class BuffersAndConstants(nn.Module):
     def forward(self, i):
         h = self.emb(i) * self.scale + self.shift + torch.tensor([0.5, 0.25, 0.0, 1.0])
         return self.head(h)
+
+
+class ConvAutoencoder(nn.Module):
+    """Strided convolutions down, transposed convolutions (output_padding, groups, dilation)
+    back up; a 1-d transposed convolution over the flattened rows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc1 = nn.Conv2d(2, 8, 3, stride=2, padding=1)
+        self.enc2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.dec1 = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
+        self.dec2 = nn.ConvTranspose2d(4, 2, (3, 2), stride=2, padding=(1, 0), dilation=(1, 2))
+        self.rows = nn.ConvTranspose1d(2, 2, 2, stride=2, bias=False)
+
+    def forward(self, x):
+        y = F.relu(self.enc2(F.relu(self.enc1(x))))
+        y = torch.sigmoid(self.dec2(F.relu(self.dec1(y))))
+        return y, self.rows(y.flatten(2))

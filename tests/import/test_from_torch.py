@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from import_models import (
     BuffersAndConstants,
     CausalSDPA,
     ClampAny,
+    ConvAutoencoder,
     CoreOps,
     EmbedLinear,
     GPTBlock,
@@ -342,6 +342,13 @@ def test_lenet(tmp_path: Path) -> None:
         assert f"torch.aten.{op} " in m.graph, op
 
 
+def test_conv_autoencoder_with_transposed_convolutions(tmp_path: Path) -> None:
+    torch.manual_seed(14)
+    sets = [(torch.randn(2, 2, 12, 8),), (torch.randn(2, 2, 12, 8) * 3,)]
+    m = _check_model(ConvAutoencoder(), sets, tmp_path)
+    assert m.graph.count("torch.aten.convolution ") == 5, m.graph
+
+
 def test_batch_norm_in_eval(tmp_path: Path) -> None:
     torch.manual_seed(8)
     model = BatchNormNet()
@@ -405,30 +412,56 @@ def test_import_xjit_does_not_import_torch() -> None:
     assert proc.stdout.strip() == "ok"
 
 
-def test_run_time_sizes_become_a_list_construct() -> None:
-    """A size list holding a symbolic dim (`torch.zeros(x.size(0), 3)`) is emitted by the IR
-    builder as a `torch.prim.ListConstruct` of the run-time size and a constant (it used to be
-    a TypeError/ShapeError inside the builder's shape-rule call)."""
-    from xjit.frontends.torch_export_ops import import_program
+class _Factories(torch.nn.Module):
+    """Factories whose sizes are the run-time batch size (dynamic_shapes)."""
 
-    class Zeros(torch.nn.Module):
-        def forward(self, x):
-            return torch.zeros(x.size(0), 3)
+    def forward(self, x):
+        n = x.size(0)
+        z = torch.zeros(n, 3) + torch.full((n, 1), 2.5)
+        i = torch.full((x.size(0), 3), 7) + torch.arange(n).unsqueeze(1)  # int64
+        pos = torch.arange(x.size(0), dtype=torch.float32).unsqueeze(1) * 0.5
+        return z * x + pos, i, torch.ones_like(x).new_ones(n, 2)
 
+
+def test_factories_with_run_time_sizes(tmp_path: Path) -> None:
+    """`aten.full`/`arange` whose size is a symbolic dim: the result is built from the tensor
+    that dim is read from (`full_like` of a broadcast; arange to the Dim's max, sliced), so the
+    lowering knows each dim's source (it used to fail: ListConstruct has no lowering)."""
     batch = torch.export.Dim("batch", min=2, max=64)
-    ep = torch.export.export(Zeros(), (torch.randn(4, 8),), dynamic_shapes=({0: batch},))
-    module = import_program(ep).module
-    module.verify()
-    text = str(module)
-    size = re.search(r"(%\S+) = torch.aten.size.int %x, %\S+ ", text)
-    assert size is not None, text
-    lst = re.search(
-        rf"(%\S+) = torch.prim.ListConstruct {re.escape(size.group(1))}, %int3 "
-        r": \(!torch.int, !torch.int\) -> !torch.list<int>",
-        text,
-    )
-    assert lst is not None, text
-    assert re.search(rf"torch.aten.full {re.escape(lst.group(1))}, ", text), text
+    sets = [(torch.randn(4, 3),), (torch.randn(9, 3),)]
+    m = _check_model(_Factories(), sets, tmp_path, dynamic_shapes=({0: batch},))
+    assert "torch.aten.full_like" in m.graph
+    assert "!torch.vtensor<[?,3],si64>" in m.graph
+
+
+def test_lstm_with_a_dynamic_batch(tmp_path: Path) -> None:
+    """nn.LSTM expands its weights to the batch (`expand` to another tensor's run-time size)."""
+    torch.manual_seed(15)
+    batch = torch.export.Dim("batch", min=2, max=16)
+    sets = [(torch.randint(0, 10, (3, 5)),), (torch.randint(0, 10, (6, 5)),)]
+    _check_model(LSTMTagger(), sets, tmp_path, dynamic_shapes=({0: batch},))
+
+
+def test_run_time_sizes_that_do_not_lower_are_listed() -> None:
+    class Computed(torch.nn.Module):
+        def forward(self, x):
+            return torch.zeros(x.size(0) * 2, 3), torch.arange(x.size(0))
+
+    batch = torch.export.Dim("batch", min=2)  # no max: arange has no bound to slice from
+    with pytest.raises(TorchImportError) as info:
+        xjit.from_torch(Computed(), (torch.randn(4, 3),), dynamic_shapes=({0: batch},))
+    text = str(info.value)
+    assert "aten.full.default (a size computed at run time other than a tensor's own size)" in (
+        text
+    ), text
+    assert "aten.arange.start_step (a run-time end without a finite Dim max" in text, text
+    assert f"test_from_torch.py:{_line_of_here('torch.zeros(x.size(0) * 2, 3)')}" in text, text
+
+
+def _line_of_here(text: str) -> int:
+    lines = Path(__file__).read_text().splitlines()
+    (n,) = [i for i, line in enumerate(lines, 1) if text in line and "_line_of_here" not in line]
+    return n
 
 
 class _StringIOScale(torch.nn.Module):

@@ -9,7 +9,6 @@ called inside another trace (a `func.call` of its graph, never a constant).
 from __future__ import annotations
 
 import inspect
-import os
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -458,26 +457,26 @@ class TracedModule(Module, GraphSource):
     def _get_name(self) -> str:
         return self.__dict__["_original_name"]
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: Any, _extra_files: Any = None) -> None:
         """Save as an `.xjit` archive (docs/archive.md); `xjit.jit.load` reads it back."""
-        save_archive(self, path)
+        save_archive(self, path, _extra_files)
 
 
 # `save()` of compiled modules writes with xjit/jit/archive_write.py, which is built on this
 # module's classes and script_api's: it installs its writer here when imported (importing
 # xjit.jit imports it), so this module does not import it back.
-_archive_writer: Callable[[Any, str | os.PathLike[str]], None] | None = None
+_archive_writer: Callable[[Any, Any, Any], None] | None = None
 
 
-def set_archive_writer(write: Callable[[Any, str | os.PathLike[str]], None]) -> None:
+def set_archive_writer(write: Callable[[Any, Any, Any], None]) -> None:
     global _archive_writer
     _archive_writer = write
 
 
-def save_archive(module: Any, path: str | os.PathLike[str]) -> None:
+def save_archive(module: Any, path: Any, extra_files: Any = None) -> None:
     if _archive_writer is None:
         raise RuntimeError("the archive writer is not loaded (import xjit.jit)")
-    _archive_writer(module, path)
+    _archive_writer(module, path, extra_files)
 
 
 def _module_tensors(m: Module) -> tuple[dict[str, Tensor], dict[int, str]]:

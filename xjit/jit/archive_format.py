@@ -18,15 +18,17 @@ if TYPE_CHECKING:
 
 
 FORMAT = "xjit-archive"
-FORMAT_VERSION = 4  # the newest; an archive is written as the oldest version that holds it
+FORMAT_VERSION = 5  # the newest; an archive is written as the oldest version that holds it
 # 1: traced modules only (no kinds, slot keys = slot names); 3: input structure and symbolic-dim
 # checks of imported programs (a version-2 reader would ignore them and run unchecked); 4: the
 # module state a scripted method was compiled for (`state`: training flags, attribute values),
-# checked at every call (an older reader would run it unchecked after `.eval()`).
-READABLE_VERSIONS = (1, 2, 3, 4)
+# checked at every call (an older reader would run it unchecked after `.eval()`); 5: traced
+# methods with guards and nested argument structures (archive_trace.py), `_extra_files`.
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 MANIFEST = "manifest.json"
 IR_ENTRY = "model.mlir"
 TENSOR_DIR = "tensors/"
+EXTRA_DIR = "extra/"  # `_extra_files`, as torch.jit.save writes them
 HIERARCHY_ATTR = "xjit.hierarchy"
 _SAFE_CHARS = re.compile(r"[A-Za-z0-9_.-]")
 _DTYPES = {"float32", "float64", "int64", "int32", "bool"}
@@ -146,6 +148,18 @@ def entry_name(key: str) -> str:
     return f"{TENSOR_DIR}{''.join(out)}.npy"
 
 
+def extra_entry_name(name: str) -> str:
+    """The zip entry of the `_extra_files` item `name`: every character but [A-Za-z0-9_-]
+    %-encoded (injective; never a path, a `.` or `..` component)."""
+    out = []
+    for ch in name:
+        if ch.isascii() and (ch.isalnum() or ch in "_-"):
+            out.append(ch)
+        else:
+            out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
+    return EXTRA_DIR + "".join(out)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -211,6 +225,12 @@ def _spec_to_py(spec: Any) -> dict[str, Any]:
     if spec.kind not in ("tensor", "none"):
         d["children"] = [_spec_to_py(c) for c in spec.children]
     if spec.kind == "dict":
+        bad = [k for k in spec.keys if not isinstance(k, str)]
+        if bad:
+            raise ArchiveError(
+                f"cannot save: a dict key {bad[0]!r} of type {type(bad[0]).__name__} (an "
+                "archive holds str keys only)"
+            )
         d["keys"] = list(spec.keys)
     return d
 

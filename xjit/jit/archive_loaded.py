@@ -3,7 +3,6 @@ print and call like the ones that were saved."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from xjit._tensor import Tensor
@@ -68,32 +67,50 @@ class LoadedModule(Module):
     def extra_repr(self) -> str:
         return self.__dict__["_extra_repr_text"]
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        save(self, path)
+    def save(self, path: Any, _extra_files: Any = None) -> None:
+        save(self, path, _extra_files)
 
 
-def _init_loaded_script(obj: Any, entry: str, generic: Any, variants: dict[Any, Any]) -> None:
+def _init_loaded_script(
+    obj: Any,
+    entry: str,
+    generic: Any,
+    variants: dict[Any, Any],
+    states: list[tuple[Any, Any, dict[Any, Any]]] | None = None,
+) -> None:
     """Make `obj` (a script_api._Scripted) specialise the saved generic graph per call, exactly as
     the scripted original does; graphs for other None/non-None arguments come from `variants`.
 
     A module's graph was compiled for one module state (the training flags and plain attribute
-    values it reads, script_api `_state_key`): `_Scripted._g` asks for the graph of any other
-    state, which the archive does not hold, so that call raises instead of running stale code."""
+    values it reads, script_api `_state_key`): `_Scripted._g` asks for the graph of another
+    state when it changes. `states` holds (state key, graph, variants) saved for other training
+    states (`.train()`/`.eval()`); a state the archive has no graph for raises instead of running
+    stale code."""
     saved = _state_key(obj, generic) if isinstance(obj, Module) else None
+    graphs = [(saved, generic, variants), *(states or [])]
 
     def compile_ir(kinds: dict[str, Any] | None) -> Any:
-        if saved is not None and _state_key(obj, generic) != saved:
-            raise ArchiveError(_state_mismatch(obj, entry, generic, saved))
+        found = [
+            (graph, graph_variants)
+            for key, graph, graph_variants in graphs
+            if saved is None or _state_key(obj, graph) == key
+        ]
+        if not found:  # (the graph whose state is the current one) say how the closest differs
+            flags = tuple(bool(m.training) for m in obj.modules())
+            same = [(k, g) for k, g, _ in graphs if g.reads_training and k[0] == flags]
+            key, graph = same[0] if same else (saved, generic)
+            raise ArchiveError(_state_mismatch(obj, entry, graph, key))
+        graph, graph_variants = found[0]
         if kinds is None:
-            return generic
+            return graph
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
-        if key not in variants:
+        if key not in graph_variants:
             what = ", ".join(f"'{k}' as {v}" for k, v in key)
             raise ArgumentError(
                 f"{entry}() cannot be called with {what}: the archive holds no "
                 "graph for it (it did not compile when saved)"
             )
-        return variants[key]
+        return graph_variants[key]
 
     obj._init_scripted(compile_ir, entry)
 
@@ -103,8 +120,13 @@ def _state_mismatch(obj: Module, entry: str, g: Any, saved: tuple[Any, ...]) -> 
     what = []
     i = 0
     if g.reads_training:
-        if now[0] != saved[0]:
+        if now[0] != saved[0] and len(set(saved[0])) == len(set(now[0])) == 1:
             what.append(f"training={saved[0][0]} (now {now[0][0]})")
+        elif now[0] != saved[0]:
+            names = [n or "<root>" for n, _ in obj.named_modules()]
+            flags = dict(zip(names, saved[0], strict=True))
+            nows = dict(zip(names, now[0], strict=True))
+            what.append(f"the training flags {flags} (now {nows})")
         i = 1
     for (path, name), was, is_ in zip(g.attr_reads, saved[i:], now[i:], strict=True):
         if was != is_:
@@ -112,8 +134,9 @@ def _state_mismatch(obj: Module, entry: str, g: Any, saved: tuple[Any, ...]) -> 
             what.append(f"{where}={_unhash(was)!r} (now {_unhash(is_)!r})")
     return (
         f"{entry}() of this loaded module was compiled, when saved, for {', '.join(what)}; the "
-        "archive holds that graph only (TorchScript reads these at run time). Set them back, or "
-        "save the scripted module in the state it will run in"
+        "archive holds graphs for that state and for every module in training or in eval mode "
+        "only (TorchScript reads these at run time). Set them back, or save the scripted module "
+        "in the state it will run in"
     )
 
 
@@ -183,5 +206,5 @@ class LoadedScriptFunction(_Scripted):  # type: ignore[misc]
     def __repr__(self) -> str:
         return f"<xjit.jit.ScriptFunction {self.__dict__['_name']}>"
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        save(self, path)
+    def save(self, path: Any, _extra_files: Any = None) -> None:
+        save(self, path, _extra_files)

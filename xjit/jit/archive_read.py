@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xjit._tensor import Tensor
+from xjit.jit.api import TracedFunction
 from xjit.jit.archive_format import (
     _DTYPES,
+    EXTRA_DIR,
     FORMAT,
     FORMAT_VERSION,
     HIERARCHY_ATTR,
@@ -34,6 +36,7 @@ from xjit.jit.archive_format import (
     _spec_from_py,
     _spec_leaves,
     _type_sig,
+    extra_entry_name,
 )
 from xjit.jit.archive_imported import DimConstraint, ImportedFunction
 from xjit.jit.archive_loaded import (
@@ -43,6 +46,7 @@ from xjit.jit.archive_loaded import (
     _init_loaded_script,
 )
 from xjit.jit.compiled import CompiledFunction
+from xjit.jit.script_api import _hashable
 from xjit.nn.module import Module, Parameter
 
 if TYPE_CHECKING:
@@ -50,7 +54,9 @@ if TYPE_CHECKING:
 
 
 # Entry names a loader accepts: nothing that could be a path outside the archive.
-_ENTRY_NAME = re.compile(r"(?:manifest\.json|model\.mlir|tensors/[A-Za-z0-9_.%-]+\.npy)\Z")
+_ENTRY_NAME = re.compile(
+    r"(?:manifest\.json|model\.mlir|tensors/[A-Za-z0-9_.%-]+\.npy|extra/[A-Za-z0-9_%-]+)\Z"
+)
 _MAX_TEXT = 256 << 20  # manifest/IR larger than this are refused before they are decompressed
 _MAX_NPY_HEADER = 1 << 16
 
@@ -61,7 +67,12 @@ class _Archive:
     entries: dict[str, bytes]
 
 
-def _read_archive(path: str | os.PathLike[str]) -> _Archive:
+def _read_archive(path: Any) -> _Archive:
+    if hasattr(path, "read") and hasattr(path, "seek"):  # a file object: read it whole
+        try:
+            path = io.BytesIO(path.read())
+        except OSError as e:
+            raise ArchiveError(f"cannot read the archive: {e}") from None
     try:
         z = zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -166,6 +177,14 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
             )
         ):
             raise ArchiveError(f"{MANIFEST}: malformed or missing record for tensor {key!r}")
+    extra = m.get("extra_files", {})
+    if not isinstance(extra, dict) or not all(
+        isinstance(n, str) and n and e == extra_entry_name(n) and e in m["entries"]
+        for n, e in extra.items()
+    ):
+        raise ArchiveError(f"{MANIFEST}: malformed 'extra_files'")
+    if set(extra.values()) != {n for n in m["entries"] if n.startswith(EXTRA_DIR)}:
+        raise ArchiveError(f"{MANIFEST}: 'extra_files' and the extra entries disagree")
     return m
 
 
@@ -359,8 +378,12 @@ def _compile_method(
     if not isinstance(dynamic, bool):
         raise ArchiveError(f"{MANIFEST}: malformed dynamic_shapes of method {qname}")
     imported = _imported_fields(qname, sig, fop)
+    traced = _trace_fields(qname, sig, fop)
     try:
-        if imported is not None:  # an imported program: structured calls, symbolic dims checked
+        if traced is not None:  # guards, nested arguments, dict results: a TracedFunction
+            cf = TracedFunction(m, params, metas, arg_names, traced.output_spec, fop.sym_name.data)
+            traced.setup(cf, qname)
+        elif imported is not None:  # an imported program: structured calls, symbolic dims checked
             in_spec, constraints = imported
             cf = ImportedFunction(
                 m,
@@ -381,6 +404,18 @@ def _compile_method(
     if dynamic and hasattr(cf, "enable_dynamic_shapes"):  # as the traced original (api.py)
         cf.enable_dynamic_shapes()
     return cf
+
+
+def _trace_fields(qname: str, sig: Any, fop: Any) -> Any:
+    """A traced method's guards and argument structure (archive_trace.py), or None."""
+    if "argument_structure" not in sig and "guards" not in sig:
+        return None
+    if "input_structure" in sig:
+        raise ArchiveError(f"{MANIFEST}: method {qname} is both imported and traced")
+    # lazy: guarded traces need the tracing frontend's Guard; other archives load without it
+    from xjit.jit.archive_trace import trace_fields
+
+    return trace_fields(qname, sig, fop)
 
 
 def _imported_fields(qname: str, sig: Any, fop: Any) -> tuple[Any, tuple[Any, ...]] | None:
@@ -467,7 +502,7 @@ def _decode_state_value(where: str, v: Any) -> Any:
     raise ArchiveError(f"{MANIFEST}: malformed value of attribute {where}")
 
 
-def _restore_state(mod: Module, qname: str, state: Any) -> None:
+def _restore_state(mod: Module, qname: str, state: Any, check_flags: bool = True) -> None:
     """Give a loaded scripted module the plain attribute values its graph was compiled for (so
     `m.k` reads as before saving) and check the saved training flags against the hierarchy."""
     for path, name, raw in state["attributes"]:
@@ -477,30 +512,128 @@ def _restore_state(mod: Module, qname: str, state: Any) -> None:
             m = m._modules.get(part)
             if m is None:
                 raise ArchiveError(f"{MANIFEST}: state of {qname} names no module {path!r}")
+        value = _decode_state_value(where, raw)
+        if (
+            not check_flags
+            and name in m.__dict__
+            and _hashable(m.__dict__[name]) == _hashable(value)
+        ):
+            continue  # (another state's graph read it too)
         if not _attr_name_ok(name) or name in m.__dict__ or hasattr(type(m), name):
             raise ArchiveError(f"{MANIFEST}: state of {qname}: bad attribute name {where!r}")
-        object.__setattr__(m, name, _decode_state_value(where, raw))
+        object.__setattr__(m, name, value)
     flags = state.get("training")
-    if flags is not None and flags != [bool(m.training) for m in mod.modules()]:
+    if check_flags and flags is not None and flags != [bool(m.training) for m in mod.modules()]:
         raise ArchiveError(
             f"{MANIFEST}: the training flags in the state of {qname} disagree with the hierarchy"
         )
 
 
-def load(path: str | os.PathLike[str]) -> Any:
-    """Load an `.xjit` archive written by `save`; raises `ArchiveError` if anything is wrong."""
+def _script_ir_names(qname: str, sig: Any, top: bool) -> list[str]:
+    """The IR names a scripted method's record refers to (itself, its variants, the graphs for
+    its other training states and theirs), its records checked for shape."""
+    names = [qname] if top else []
+    vs = sig.get("variants", [])
+    if not isinstance(vs, list) or not all(
+        isinstance(v, dict)
+        and isinstance(v.get("ir"), str)
+        and isinstance(v.get("kinds"), dict)
+        and v["kinds"]
+        and all(isinstance(k, str) and isinstance(t, str) for k, t in v["kinds"].items())
+        for v in vs
+    ):
+        raise ArchiveError(f"{MANIFEST}: malformed variants of method {qname}")
+    names += [v["ir"] for v in vs]
+    states = sig.get("states", [])
+    if not isinstance(states, list) or not all(
+        isinstance(a, dict) and isinstance(a.get("ir"), str) and isinstance(a.get("state"), dict)
+        for a in states
+    ):
+        raise ArchiveError(f"{MANIFEST}: malformed states of method {qname}")
+    if states and not top:
+        raise ArchiveError(f"{MANIFEST}: nested states of method {qname}")
+    for a in states:
+        if a.get("states"):
+            raise ArchiveError(f"{MANIFEST}: nested states of method {qname}")
+        names += [a["ir"], *_script_ir_names(qname, a, top=False)]
+    return names
+
+
+def _script_method(
+    qname: str,
+    ir_name: str,
+    sig: Any,
+    method_ir: dict[str, Any],
+    arrays: Mapping[str, np.ndarray],
+    tensor_objs: dict[str, Tensor],
+) -> tuple[Any, dict[Any, Any], list[Any]]:
+    """A scripted method's generic graph, its variants by argument kinds, and the same for each
+    of its other training states (`states`)."""
+    generic = _script_graph(qname, method_ir[ir_name], sig, arrays, tensor_objs)
+    variants = {}
+    for v in sig.get("variants", []):
+        vkinds = v["kinds"]
+        g = _script_graph(qname, method_ir[v["ir"]], {**v, "kind": "script"}, arrays, tensor_objs)
+        if (
+            g.arg_names != generic.arg_names
+            or not set(vkinds) <= set(g.arg_names)
+            or any(
+                str(t) != vkinds[n]
+                for n, t in zip(
+                    g.arg_names,
+                    _func_of(g.module, qname.rsplit(".", 1)[-1]).function_type.inputs.data,
+                )
+                if n in vkinds
+            )
+        ):
+            raise ArchiveError(f"{MANIFEST}: variant {v['ir']} disagrees with its IR")
+        variants[tuple(sorted(vkinds.items()))] = g
+    others = []
+    for a in sig.get("states", []):
+        alt = _script_method(
+            qname, a["ir"], {**a, "kind": "script"}, method_ir, arrays, tensor_objs
+        )
+        g = alt[0]
+        if g.arg_names != generic.arg_names or not g.reads_training or not generic.reads_training:
+            raise ArchiveError(f"{MANIFEST}: state graph {a['ir']} disagrees with {qname}")
+        others.append(alt)
+    return generic, variants, others
+
+
+def _state_key_of(qname: str, state: Any, g: Any) -> tuple[Any, ...]:
+    """script_api._state_key of a module in the saved `state` (for graph `g`)."""
+    flags = state.get("training") if isinstance(state, dict) else None
+    if not isinstance(flags, list) or not all(isinstance(f, bool) for f in flags):
+        raise ArchiveError(f"{MANIFEST}: malformed state of method {qname}")
+    key: list[Any] = [tuple(flags)]
+    for path, name, raw in state["attributes"]:
+        where = f"{path}.{name}" if path else name
+        key.append(_hashable(_decode_state_value(where, raw)))
+    return tuple(key)
+
+
+def load(path: Any, _extra_files: dict[str, Any] | None = None) -> Any:
+    """Load an `.xjit` archive written by `save` from a file name or a readable binary file
+    object; raises `ArchiveError` if anything is wrong. As torch.jit.load, each name of
+    `_extra_files` gets the content saved under it (bytes; b"" if there is none)."""
     try:
-        return _load(path)
+        ar = _read_archive(path)
+        loaded = _load(ar)
     except ArchiveError:
         raise
     except RecursionError:
         raise ArchiveError("archive content is nested too deeply") from None
     except Exception as e:  # a check we did not foresee: still an ArchiveError, never partial
         raise ArchiveError(f"cannot load archive: {type(e).__name__}: {e}") from e
+    if _extra_files is not None:
+        saved = ar.manifest.get("extra_files", {})
+        for name in list(_extra_files):
+            entry = saved.get(name) if isinstance(name, str) else None
+            _extra_files[name] = ar.entries[entry] if entry is not None else b""
+    return loaded
 
 
-def _load(path: str | os.PathLike[str]) -> Any:
-    ar = _read_archive(path)
+def _load(ar: _Archive) -> Any:
     man = ar.manifest
     outer = _parse_ir(ar.entries[man["ir"]])
     if HIERARCHY_ATTR not in outer.attributes:
@@ -531,7 +664,7 @@ def _load(path: str | os.PathLike[str]) -> Any:
             f"the methods of the hierarchy ({sorted(wanted)}) and the manifest "
             f"({sorted(man['methods'])}) disagree"
         )
-    variant_irs: dict[str, list[tuple[str, dict[str, str], Any]]] = {}
+    script_irs: dict[str, list[str]] = {}
     for qname in sorted(wanted):
         sig = man["methods"][qname]
         script = isinstance(sig, dict) and sig.get("kind") == "script"
@@ -541,20 +674,10 @@ def _load(path: str | os.PathLike[str]) -> Any:
             or (script != (kinds[qname] == "script" or kinds[qname] == "function" and script))
         ):
             raise ArchiveError(f"{MANIFEST}: malformed or wrong kind of method {qname}")
-        vs = sig.get("variants", []) if script else []
-        if not isinstance(vs, list) or not all(
-            isinstance(v, dict)
-            and isinstance(v.get("ir"), str)
-            and isinstance(v.get("kinds"), dict)
-            and v["kinds"]
-            and all(isinstance(k, str) and isinstance(t, str) for k, t in v["kinds"].items())
-            for v in vs
-        ):
-            raise ArchiveError(f"{MANIFEST}: malformed variants of method {qname}")
-        variant_irs[qname] = [(v["ir"], v["kinds"], v) for v in vs]
-    all_irs = wanted | {ir for vs in variant_irs.values() for ir, _, _ in vs}
+        script_irs[qname] = _script_ir_names(qname, sig, top=True)[1:] if script else []
+    all_irs = wanted | {ir for irs in script_irs.values() for ir in irs}
     if set(method_ir) != all_irs or len(all_irs) != len(wanted) + sum(
-        map(len, variant_irs.values())
+        map(len, script_irs.values())
     ):
         raise ArchiveError(
             f"the methods of the manifest ({sorted(all_irs)}) and {IR_ENTRY} "
@@ -579,40 +702,25 @@ def _load(path: str | os.PathLike[str]) -> Any:
                 _method_slots(qname, method_ir[qname], _slot_keys(qname, sig), arrays)
                 fop, _, _ = _checked_signature(qname, method_ir[qname], sig, script=False)
                 _imported_fields(qname, sig, fop)
+                _trace_fields(qname, sig, fop)
                 compiled[qname] = compile_now
             else:
                 compiled[qname] = compile_now()
             continue
-        generic = _script_graph(qname, method_ir[qname], sig, arrays, tensor_objs)
-        variants = {}
-        for ir_name, vkinds, vsig in variant_irs[qname]:
-            g = _script_graph(
-                qname, method_ir[ir_name], {**vsig, "kind": "script"}, arrays, tensor_objs
-            )
-            if (
-                g.arg_names != generic.arg_names
-                or not set(vkinds) <= set(g.arg_names)
-                or any(
-                    str(t) != vkinds[n]
-                    for n, t in zip(
-                        g.arg_names,
-                        _func_of(g.module, qname.rsplit(".", 1)[-1]).function_type.inputs.data,
-                    )
-                    if n in vkinds
-                )
-            ):
-                raise ArchiveError(f"{MANIFEST}: variant {ir_name} disagrees with its IR")
-            variants[tuple(sorted(vkinds.items()))] = g
-        compiled[qname] = (generic, variants)
+        compiled[qname] = _script_method(qname, qname, sig, method_ir, arrays, tensor_objs)
 
     def scripted(obj: Any, qname: str) -> Any:
-        generic, variants = compiled[qname]
+        generic, variants, others = compiled[qname]
         state = man["methods"][qname].get("state")
         if state is not None:
             if not isinstance(obj, Module):
                 raise ArchiveError(f"{MANIFEST}: function {qname} cannot have a module state")
             _restore_state(obj, qname, state)
-        _init_loaded_script(obj, qname.rsplit(".", 1)[-1], generic, variants)
+        states = []
+        for alt_sig, alt in zip(man["methods"][qname].get("states", []), others, strict=True):
+            _restore_state(obj, qname, alt_sig["state"], check_flags=False)
+            states.append((_state_key_of(qname, alt_sig["state"], alt[0]), *alt[:2]))
+        _init_loaded_script(obj, qname.rsplit(".", 1)[-1], generic, variants, states)
         return obj
 
     if root.kind == "function":

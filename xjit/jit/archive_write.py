@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xjit._tensor import Tensor
-from xjit.jit.api import set_archive_writer
+from xjit.errors import FrontendError
+from xjit.frontends.signature import OutputSpec
+from xjit.jit.api import TracedFunction, set_archive_writer
 from xjit.jit.archive_format import (
     _DTYPES,
     _VARIANT_SEP,
@@ -36,10 +38,12 @@ from xjit.jit.archive_format import (
     _type_sig,
     _xjit_version,
     entry_name,
+    extra_entry_name,
 )
 from xjit.jit.compiled import CompiledFunction
 from xjit.jit.script_api import ScriptModule, _Scripted
 from xjit.nn.module import Module
+from xjit.ops.types import ShapeError
 
 if TYPE_CHECKING:
     from xdsl.dialects.builtin import ModuleOp
@@ -73,23 +77,49 @@ class MethodSpec:
     # A scripted module's forward: the module state its graph was compiled for (script_api
     # `_state_key`: training flags, plain attribute values), checked at every call after loading.
     state: dict[str, Any] | None = None
+    # A traced method with guards or nested arguments/dict results (archive_trace.py): its
+    # argument structures and guards (None for every other method).
+    trace: dict[str, Any] | None = None
+    # A scripted module's forward that reads `training`: its graphs for the other states
+    # `.train()`/`.eval()` give (each with its own `state` and variants).
+    alternatives: list[MethodSpec] = field(default_factory=list)
+
+    def irs(self, qname: str) -> list[tuple[str, MethodSpec]]:
+        """Every method IR this method saves, by IR name: the graph, its variants (`forward#1`),
+        the graphs for other training states (`forward#t1`) and their variants (`forward#t1#1`)."""
+        out: list[tuple[str, MethodSpec]] = [(qname, self)]
+        out += [(f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(self.variants, 1)]
+        for j, alt in enumerate(self.alternatives, 1):
+            out += alt.irs(f"{qname}{_VARIANT_SEP}t{j}")
+        return out
 
     @staticmethod
     def of_compiled(cf: CompiledFunction) -> MethodSpec:
+        output_spec, trace = cf.output_spec, None
+        if isinstance(cf, TracedFunction) and (
+            cf.guards or not isinstance(output_spec, OutputSpec)
+        ):
+            # lazy: the trace record needs the tracing frontend, loaded already by any trace
+            from xjit.jit import archive_trace
+
+            output_spec = archive_trace.plain_output_spec(output_spec)
+            trace = archive_trace.trace_record(cf)
         return MethodSpec(
             cf.torch_ir,
             dict(cf.params),
             list(cf.arg_names),
-            cf.output_spec,
+            output_spec,
             dynamic_shapes=getattr(cf, "_dispatch", None) is not None,
             input_spec=getattr(cf, "input_spec", None),
             dim_constraints=tuple(getattr(cf, "dim_constraints", ())),
+            trace=trace,
         )
 
     @staticmethod
-    def of_scripted(s: Any) -> MethodSpec:
+    def of_scripted(s: Any, alternatives: bool = True) -> MethodSpec:
         """What a scripted module/function's calls are specialised from (script_api._Scripted):
-        its generic graph, and the graphs for other kinds of optional arguments."""
+        its generic graph, the graphs for other kinds of optional arguments and, if it reads
+        `training`, for the other states `.train()`/`.eval()` give."""
         g = s._g()  # the graph for the module's current training flags and attribute values
         if getattr(g, "tuple_params", None):
             raise ArchiveError(
@@ -119,7 +149,31 @@ class MethodSpec:
                     ),
                 )
             )
+        if alternatives and spec.state is not None and "training" in spec.state:
+            spec.alternatives = _training_alternatives(s)
         return spec
+
+
+def _training_alternatives(s: Any) -> list[MethodSpec]:
+    """The graphs of scripted module `s` with every module in training mode and in eval mode
+    (those that differ from its current state): TorchScript reads `training` at run time, so a
+    loaded module must run after `.train()`/`.eval()`. The flags are restored afterwards."""
+    mods = list(s.modules())
+    flags = [m.training for m in mods]
+    out = []
+    try:
+        for mode in (True, False):
+            if all(f == mode for f in flags):
+                continue
+            s.train(mode)
+            try:
+                out.append(MethodSpec.of_scripted(s, alternatives=False))
+            except (ArchiveError, FrontendError, ShapeError, TypeError, ValueError):
+                continue  # that state does not script: calls in it fail after loading too
+    finally:
+        for m, f in zip(mods, flags, strict=True):
+            m.training = f
+    return out
 
 
 _STATE_TYPES = (bool, int, float, str, type(None))
@@ -304,9 +358,7 @@ def _describe(
     by_array = {id(t.numpy()): k for k, t in tensors.items()}
     slot_keys: dict[str, dict[str, str]] = {}
     for qname, spec in methods.items():
-        for ir_name, s in [(qname, spec)] + [
-            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
-        ]:
+        for ir_name, s in spec.irs(qname):
             mapping = slot_keys[ir_name] = {}
             for slot_name, t in sorted(s.params.items()):
                 key = keys.get(id(t)) or by_array.get(id(t.numpy()))
@@ -371,6 +423,8 @@ def _method_record(
     }
     if spec.kind == "trace":
         rec["dynamic_shapes"] = spec.dynamic_shapes
+    if spec.trace is not None:
+        rec.update(spec.trace)
     if spec.input_spec is not None:
         rec["input_structure"] = _spec_to_py(spec.input_spec)
         rec["dim_constraints"] = [c.to_py() for c in spec.dim_constraints]
@@ -382,9 +436,59 @@ def _method_record(
     return rec
 
 
-def archive_entries(module: Any) -> dict[str, bytes]:
-    """Every entry of the archive of `module`, by name (manifest included)."""
-    from xdsl.dialects.builtin import ModuleOp, StringAttr
+def _extra_entries(extra_files: Mapping[str, Any] | None) -> dict[str, bytes]:
+    """`_extra_files` ({name: str or bytes}, as torch.jit.save takes them) as entries."""
+    out: dict[str, bytes] = {}
+    for name, content in (extra_files or {}).items():
+        if not isinstance(name, str) or not name:
+            raise ArchiveError(f"cannot save: extra file name {name!r} (a non-empty str)")
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise ArchiveError(
+                f"cannot save: extra file {name!r} is a {type(content).__name__} "
+                "(str or bytes expected)"
+            )
+        out[extra_entry_name(name)] = bytes(content)
+    return out
+
+
+def _records(
+    qname: str,
+    ir_name: str,
+    s: MethodSpec,
+    slot_keys: dict[str, dict[str, str]],
+    inner: list[Any],
+    top: bool,
+) -> dict[str, Any]:
+    """The manifest record of method IR `ir_name` (its variants' and other states' nested), the
+    IR appended to `inner` under that name."""
+    # lazy: xDSL loads only when a graph is written
+    from xdsl.dialects.builtin import StringAttr
+
+    m = s.torch_ir.clone()
+    rec = _method_record(qname, ir_name, s, m, slot_keys[ir_name])
+    m.properties["sym_name"] = StringAttr(ir_name)
+    inner.append(m)
+    if s.kind == "script" and top:
+        rec["variants"] = [
+            {"ir": f"{ir_name}{_VARIANT_SEP}{i}", "kinds": dict(sorted(kinds.items()))}
+            | _records(qname, f"{ir_name}{_VARIANT_SEP}{i}", v, slot_keys, inner, top=False)
+            for i, (kinds, v) in enumerate(s.variants, 1)
+        ]
+    if s.alternatives:
+        rec["states"] = [
+            {"ir": f"{ir_name}{_VARIANT_SEP}t{j}"}
+            | _records(qname, f"{ir_name}{_VARIANT_SEP}t{j}", a, slot_keys, inner, top=True)
+            for j, a in enumerate(s.alternatives, 1)
+        ]
+    return rec
+
+
+def archive_entries(module: Any, extra_files: Mapping[str, Any] | None = None) -> dict[str, bytes]:
+    """Every entry of the archive of `module`, by name (manifest included); `extra_files` are
+    stored as they are (`extra/<name>`)."""
+    from xdsl.dialects.builtin import ModuleOp
 
     if (
         not isinstance(module, Module)
@@ -401,24 +505,11 @@ def archive_entries(module: Any) -> dict[str, bytes]:
     inner = []
     sigs: dict[str, Any] = {}
     for qname, spec in methods.items():
-        irs = [(qname, spec)] + [
-            (f"{qname}{_VARIANT_SEP}{i}", v) for i, (_, v) in enumerate(spec.variants, 1)
-        ]
-        records = []
-        for ir_name, s in irs:
+        for ir_name, _ in spec.irs(qname):
             if ir_name != qname and ir_name in methods:
                 raise ArchiveError(f"cannot save: method {ir_name} clashes with a variant name")
-            m = s.torch_ir.clone()
-            records.append(_method_record(qname, ir_name, s, m, slot_keys[ir_name]))
-            m.properties["sym_name"] = StringAttr(ir_name)
-            inner.append(m)
-        rec = records[0]
-        if spec.kind == "script":
-            rec["variants"] = [
-                {"ir": ir_name, "kinds": dict(sorted(kinds.items())), **r}
-                for (ir_name, _), (kinds, _), r in zip(irs[1:], spec.variants, records[1:])
-            ]
-        sigs[qname] = rec
+
+        sigs[qname] = _records(qname, qname, spec, slot_keys, inner, top=True)
     outer = ModuleOp(inner, attributes={HIERARCHY_ATTR: _to_attr(root.to_py())})
     entries: dict[str, bytes] = {IR_ENTRY: _print_ir(outer).encode("utf-8")}
     tensor_info: dict[str, Any] = {}
@@ -429,16 +520,20 @@ def archive_entries(module: Any) -> dict[str, bytes]:
         ename = entry_name(key)
         entries[ename] = _npy_bytes(a)
         tensor_info[key] = {"entry": ename, "shape": list(a.shape), "dtype": a.dtype.name}
+    extras = _extra_entries(extra_files)
+    entries.update(extras)
     manifest = {
         "format": FORMAT,
         # Checks an older reader would skip silently need a reader that knows them.
-        "format_version": _format_version(sigs),
+        "format_version": FORMAT_VERSION if extras else _format_version(sigs),
         "xjit_version": _xjit_version(),
         "ir": IR_ENTRY,
         "methods": sigs,
         "tensors": tensor_info,
         "entries": {n: {"sha256": _sha256(b), "size": len(b)} for n, b in sorted(entries.items())},
     }
+    if extras:
+        manifest["extra_files"] = {n: extra_entry_name(n) for n in sorted(extra_files or {})}
     entries[MANIFEST] = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode("utf-8")
     return entries
 
@@ -446,31 +541,43 @@ def archive_entries(module: Any) -> dict[str, bytes]:
 def _format_version(sigs: Mapping[str, Any]) -> int:
     """The oldest version that holds these methods: a reader that would skip a check silently
     must refuse the archive instead."""
+    if any(k in rec for rec in sigs.values() for k in ("guards", "argument_structure", "states")):
+        return 5  # trace guards, nested arguments
     if any("state" in rec for rec in sigs.values()):
-        return FORMAT_VERSION  # 4: scripted state checks
+        return 4  # scripted state checks
     if any("input_structure" in rec for rec in sigs.values()):
         return 3
     return 2
 
 
-def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> None:
+def _zip_bytes(entries: Mapping[str, bytes], f: Any) -> None:
+    with zipfile.ZipFile(f, "w") as z:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.external_attr = _FILE_MODE
+            info.create_system = 3  # unix, whatever the host
+            # Arrays stored (cheap to read); text deflated.
+            info.compress_type = (
+                zipfile.ZIP_STORED if name.endswith(".npy") else zipfile.ZIP_DEFLATED
+            )
+            z.writestr(info, entries[name])
+
+
+def write_zip(entries: Mapping[str, bytes], path: Any) -> None:
     """Write `entries` as a deterministic zip at `path`, atomically: a temporary file in the
-    same directory, fsync'd, then renamed over `path`. On any failure `path` is untouched."""
+    same directory, fsync'd, then renamed over `path`. On any failure `path` is untouched.
+    A file-like `path` (`io.BytesIO`, an open file) gets the whole zip in one `write`."""
+    if hasattr(path, "write"):
+        buf = io.BytesIO()
+        _zip_bytes(entries, buf)
+        path.write(buf.getvalue())
+        return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            with zipfile.ZipFile(f, "w") as z:
-                for name in sorted(entries):
-                    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-                    info.external_attr = _FILE_MODE
-                    info.create_system = 3  # unix, whatever the host
-                    # Arrays stored (cheap to read); text deflated.
-                    info.compress_type = (
-                        zipfile.ZIP_STORED if name.endswith(".npy") else zipfile.ZIP_DEFLATED
-                    )
-                    z.writestr(info, entries[name])
+            _zip_bytes(entries, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -492,9 +599,11 @@ def write_zip(entries: Mapping[str, bytes], path: str | os.PathLike[str]) -> Non
         os.close(dfd)
 
 
-def save(module: Module, path: str | os.PathLike[str]) -> None:
-    """Save a compiled module (traced or scripted) to `path` as an `.xjit` archive."""
-    write_zip(archive_entries(module), path)
+def save(module: Module, path: Any, _extra_files: Mapping[str, Any] | None = None) -> None:
+    """Save a compiled module (traced or scripted) to `path` (a file name or a writable binary
+    file object such as `io.BytesIO`) as an `.xjit` archive; `_extra_files` ({name: str or
+    bytes}) are stored with it, as by torch.jit.save."""
+    write_zip(archive_entries(module, _extra_files), path)
 
 
 set_archive_writer(save)

@@ -12,7 +12,6 @@ attribute access stay torch-free.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -61,13 +60,13 @@ class ImportedModule(_Submodule):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward.call_structured(*args, **kwargs)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: Any, _extra_files: Any = None) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the loaded module takes the same
         input structure and checks the same symbolic dims."""
         # lazy: the archive writer loads when something is saved (xjit/jit/api.py's hook)
         from xjit.jit.archive import save
 
-        save(self, path)
+        save(self, path, _extra_files)
 
 
 def _build_module(res: ImportResult, root_type: str) -> ImportedModule:

@@ -124,10 +124,10 @@ class _Scripted(GraphSource):
     def output_spec(self) -> Any:
         return self._g().output_spec
 
-    def save(self, path: Any) -> None:
+    def save(self, path: Any, _extra_files: Any = None) -> None:
         """Save as an `.xjit` archive (docs/archive.md): the generic graph, specialised per call
         signature after `xjit.jit.load` as here (the writer refuses what it cannot hold)."""
-        save_archive(self, path)
+        save_archive(self, path, _extra_files)
 
     def graph_source(self) -> dict[str, Any]:
         g = self._g()

@@ -1,4 +1,4 @@
-"""Convolutional-net modules: `Conv1d/Conv2d`, `MaxPool1d/2d`, `AvgPool2d`, `AdaptiveAvgPool2d`,
+"""Convolutional-net modules: `Conv1d/Conv2d`, `ConvTranspose1d/2d`, `MaxPool1d/2d`, `AvgPool2d`, `AdaptiveAvgPool2d`,
 `BatchNorm1d/2d` (eval), `Flatten/Unflatten`, with PyTorch's parameter names, shapes and
 initialisation rule, so `state_dict`s load both ways."""
 
@@ -123,6 +123,127 @@ class Conv2d(_ConvNd):
             self._conv_padding,
             self.dilation,
             self.groups,
+        )
+
+
+class _ConvTransposeNd(Module):
+    """torch's ConvTranspose: weight [in, out/groups, *kernel], output size
+    (n-1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1; `forward(input,
+    output_size)` picks the output_padding that gives `output_size`, as torch does."""
+
+    _n = 0
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        n = self._n
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError("in_channels and out_channels must be divisible by groups")
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be ints, not {padding!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
+        self.padding, self.dilation = _tuple(padding, n), _tuple(dilation, n)
+        self.output_padding = _tuple(output_padding, n)
+        self.padding_mode = padding_mode
+        # torch's init: kaiming_uniform(a=√5) with fan_in from dim 1 (out/groups * kernel)
+        fan_in = out_channels // groups * math.prod(self.kernel_size)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        rng = _creation.generator()
+        shape = (in_channels, out_channels // groups, *self.kernel_size)
+        self.weight = Parameter(rng.uniform(-bound, bound, shape).astype("float32"))
+        if bias:
+            self.bias = Parameter(rng.uniform(-bound, bound, (out_channels,)).astype("float32"))
+        else:
+            self.register_parameter("bias", None)
+        if dtype is not None or device is not None:
+            _factory_kwargs(self, device, dtype)
+
+    def _output_padding(self, input: Any, output_size: Any) -> list[int]:
+        """torch's rule: the output_padding (each below the stride) that makes the output
+        `output_size` (its last n entries). Written in the script language: `forward` with an
+        `output_size` is scripted too."""
+        n = len(self.kernel_size)
+        if len(output_size) < n:
+            raise ValueError("ConvTranspose: output_size has fewer entries than spatial dims")
+        result: list[int] = []
+        for i in range(n):
+            want = output_size[len(output_size) - n + i]
+            low = (
+                (input.size(input.dim() - n + i) - 1) * self.stride[i]
+                - 2 * self.padding[i]
+                + self.dilation[i] * (self.kernel_size[i] - 1)
+                + 1
+            )
+            if want < low or want >= low + self.stride[i]:
+                raise ValueError("ConvTranspose: requested output_size is not reachable")
+            result.append(want - low)
+        return result
+
+    def extra_repr(self) -> str:
+        n = self._n
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        return s + ("" if self.bias is not None else ", bias=False")
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _n = 1
+
+    def forward(self, input: Any, output_size: tuple[int] | None = None) -> Any:
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self._output_padding(input, output_size)
+        return CF.conv_transpose1d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _n = 2
+
+    def forward(self, input: Any, output_size: tuple[int, int] | None = None) -> Any:
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self._output_padding(input, output_size)
+        return CF.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
         )
 
 

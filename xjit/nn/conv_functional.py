@@ -103,6 +103,72 @@ def conv2d(
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+def _conv_transpose_op(n: int) -> Any:
+    def op_args(
+        input: Any,
+        weight: Any,
+        bias: Any,
+        stride: Any,
+        padding: Any,
+        output_padding: Any,
+        groups: Any,
+        dilation: Any,
+    ) -> tuple[str, list[Any]]:
+        args = [_listed(stride), _listed(padding), _listed(output_padding)]
+        return f"conv_transpose{n}d", [input, weight, bias, *args, groups, _listed(dilation)]
+
+    return op_args
+
+
+def _conv_transpose(
+    n: int,
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+) -> Any:
+    if isinstance(padding, str):
+        raise ValueError(f"conv_transpose{n}d: padding must be ints, not {padding!r}")
+    s, p, op, d = (_tuple(v, n) for v in (stride, padding, output_padding, dilation))
+    return call(f"conv_transpose{n}d", input, weight, bias, s, p, op, int(groups), d)
+
+
+@_script_as(_conv_transpose_op(1))
+def conv_transpose1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    return _conv_transpose(
+        1, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
+@_script_as(_conv_transpose_op(2))
+def conv_transpose2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    return _conv_transpose(
+        2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
 @_script_as(
     lambda input, pad, mode="constant", value=None: (
         "constant_pad_nd",

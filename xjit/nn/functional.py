@@ -11,6 +11,8 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
     batch_norm,
     conv1d,
     conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
     max_pool1d,
     max_pool2d,
 )

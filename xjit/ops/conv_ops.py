@@ -1,12 +1,14 @@
-"""Convolutional-net ops: `convolution` (and `conv1d`/`conv2d`), max/avg/adaptive-avg pooling,
-`batch_norm` in eval, `constant_pad_nd`.
+"""Convolutional-net ops: `convolution` (and `conv1d`/`conv2d`, `conv_transpose1d/2d`),
+max/avg/adaptive-avg pooling, `batch_norm` in eval, `constant_pad_nd`.
 
 None needs its own lowering: each decomposes into ops that already lower, so the numpy backend
 runs them as whole-array operations. Convolution is im2col as views: one strided slice of the
 padded input per kernel position (`x[:, :, i*d : i*d+s*(o-1)+1 : s, ...]`), concatenated, then
 one batched `matmul` with the reshaped weight (BLAS); pooling reduces the same slices with
-`maximum`/`add`. The eager semantics run the same algorithm in numpy. Decompositions need
-static spatial sizes; with a dynamic one the op is left alone and lowering fails naming it.
+`maximum`/`add`. A transposed convolution is the direct one on the input with zeros inserted
+between its elements (stride) and the kernel flipped (`_conv_transposed`). The eager semantics
+run the same algorithm in numpy. Decompositions need static spatial sizes; with a dynamic one
+the op is left alone and lowering fails naming it.
 """
 
 from __future__ import annotations
@@ -74,9 +76,9 @@ def _conv_shape(
     output_padding: Any,
     groups: Any,
 ) -> TensorMeta:
-    if transposed is True:
-        raise ShapeError("convolution: transposed convolution is not supported")
     if x.shape is None or w.shape is None or UNKNOWN in (stride, padding, dilation, groups):
+        return TensorMeta(None, x.dtype)
+    if transposed is UNKNOWN or (transposed is True and output_padding is UNKNOWN):
         return TensorMeta(None, x.dtype)
     if len(x.shape) not in (3, 4) or len(w.shape) != len(x.shape):
         raise ShapeError(
@@ -88,6 +90,8 @@ def _conv_shape(
             f"convolution: input type ({x.dtype.name}) and weight type ({w.dtype.name}) "
             "should be the same"
         )
+    if transposed is True:
+        return _conv_transposed_shape(x, w, b, stride, padding, dilation, output_padding, groups)
     s, p, d = _conv_params(x, w, stride, padding, dilation, groups)
     c, o = x.shape[1], w.shape[0]
     if groups < 1 or (o is not None and o % groups) or (c is not None and c != w.shape[1] * groups):
@@ -109,24 +113,126 @@ def _conv_shape(
                 f"padded input size {[m + 2 * q for m, q in zip(x.shape[2:], p)]}"
             )
         spatial.append(size)
+    _check_bias(b, o)
+    return TensorMeta((x.shape[0], o, *spatial), x.dtype)
+
+
+def _check_bias(b: TensorMeta | None, o: int) -> None:
     if b is not None and b.shape is not None and list(b.shape) != [o]:
         raise ShapeError(f"convolution: expected bias of shape [{o}], got {list(b.shape)}")
+
+
+def _conv_transposed_shape(
+    x: TensorMeta,
+    w: TensorMeta,
+    b: TensorMeta | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    output_padding: Any,
+    groups: int,
+) -> TensorMeta:
+    """Transposed convolution: weight [C_in, C_out/groups, *k] (torch's layout), output size
+    (n-1)*s - 2p + d*(k-1) + output_padding + 1 per spatial dim."""
+    s, p, d = _conv_params(x, w, stride, padding, dilation, groups)
+    op = _expand("output_padding", output_padding, len(s))
+    c, cin = x.shape[1], w.shape[0]
+    if groups < 1 or cin % groups or (c is not None and c != cin):
+        raise ShapeError(
+            f"convolution (transposed): expected input {list(x.shape)} to have {cin} channels "
+            f"(weight {list(w.shape)} is [in, out/groups, *kernel]), and in channels divisible "
+            f"by groups={groups}"
+        )
+    if min(s) < 1 or min(d) < 1 or min(p) < 0 or min(op) < 0:
+        raise ShapeError(
+            "convolution (transposed): stride and dilation must be positive, padding and "
+            "output_padding non-negative"
+        )
+    if any(q >= ss and q >= dd for q, ss, dd in zip(op, s, d, strict=True)):
+        raise ShapeError(
+            f"convolution (transposed): output padding {op} must be smaller than either stride "
+            f"{s} or dilation {d}"
+        )
+    o = w.shape[1] * groups
+    spatial = []
+    for n, k, ss, pp, dd, q in zip(x.shape[2:], w.shape[2:], s, p, d, op, strict=True):
+        if n is None:
+            spatial.append(None)
+            continue
+        size = (n - 1) * ss - 2 * pp + dd * (k - 1) + q + 1
+        if size < 1:
+            raise ShapeError(
+                f"convolution (transposed): the output size {size} (input {list(x.shape)}, "
+                f"weight {list(w.shape)}, padding {p}) is not positive"
+            )
+        spatial.append(size)
+    _check_bias(b, o)
     return TensorMeta((x.shape[0], o, *spatial), x.dtype)
 
 
 def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
-    """The im2col algorithm on an ops namespace (numpy eagerly, IR ops when decomposing)."""
-    stride, padding, dilation, _, _, groups = args
+    """`convolution` on an ops namespace (numpy eagerly, IR ops when decomposing); None when a
+    size is only known at run time."""
+    stride, padding, dilation, transposed, output_padding, groups = args
+    if any(v is None for v in x.shape):
+        return None
+    if transposed:
+        return _conv_transposed(ops, x, w, b, stride, padding, dilation, output_padding, groups)
     meta = _conv_shape(_m(x), _m(w), None, stride, padding, dilation, False, [0], groups)
     s, p, d = _conv_params(_m(x), _m(w), stride, padding, dilation, groups)
-    nb, c = x.shape[:2]
-    o, cg, *k = w.shape
-    out = list(meta.shape[2:])
-    if any(v is None for v in [nb, c, *x.shape[2:]]):
-        return None
     if any(p):
         x = ops.pad(x, p, 0.0)
+    return _im2col(ops, x, w, b, s, d, groups, list(meta.shape[2:]), flip=False)
+
+
+def _conv_transposed(
+    ops: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, out_pad: Any, g: int
+) -> Any:
+    """Transposed convolution as a direct one: the input with stride-1 zeros inserted between its
+    elements (per spatial dim: unsqueeze, pad the new dim to `stride`, merge), padded by
+    d*(k-1)-p (plus output_padding on the high side; a negative width crops), convolved with the
+    flipped kernel (the windows taken in reverse order) whose in/out channels are swapped per
+    group. All whole-array ops: the same im2col + matmul as `convolution`."""
+    meta = _conv_shape(_m(x), _m(w), None, stride, padding, dilation, True, out_pad, g)
+    s, p, d = _conv_params(_m(x), _m(w), stride, padding, dilation, g)
+    op = _expand("output_padding", out_pad, len(s))
+    n = len(s)
+    cin, cog, *k = w.shape
+    for i, ss in enumerate(s):
+        if ss > 1:
+            shape = list(x.shape)
+            y = ops.unsqueeze(x, 3 + i)
+            y = ops.pad2(y, [0] * (n - i), [ss - 1] + [0] * (n - i - 1), 0.0)
+            shape[2 + i] *= ss
+            x = ops.reshape(y, shape)
+    lo = [dd * (kk - 1) - pp for dd, kk, pp in zip(d, k, p, strict=True)]
+    hi = [a + q - (ss - 1) for a, q, ss in zip(lo, op, s, strict=True)]
+    if any(lo) or any(hi):
+        x = ops.pad2(x, lo, hi, 0.0)
+    wc = ops.reshape(w, [g, cin // g, cog, *k])
+    wc = ops.permute(wc, [0, 2, 1, *range(3, 3 + n)])
+    wc = ops.reshape(wc, [g * cog, cin // g, *k])
+    return _im2col(ops, x, wc, b, [1] * n, d, g, list(meta.shape[2:]), flip=True)
+
+
+def _im2col(
+    ops: Any,
+    x: Any,
+    w: Any,
+    b: Any,
+    s: list[int],
+    d: list[int],
+    groups: int,
+    out: list[int],
+    flip: bool,
+) -> Any:
+    """The im2col algorithm on an already padded input: one strided view per kernel position
+    (in reverse order for a flipped kernel), then one matmul with the reshaped weight."""
+    nb, c = x.shape[:2]
+    o, cg, *k = w.shape
     cols = [ops.window(x, win) for win in _windows(k, s, d, out)]
+    if flip:
+        cols.reverse()
     length, taps = math.prod(out), len(cols)
     if groups == 1:
         # [N*L, C*K] @ [C*K, O]: one 2-D matmul (BLAS), the windows laid out as its rows
@@ -168,8 +274,15 @@ class _NumpyOps:
 
     @staticmethod
     def pad2(x: np.ndarray, lo: Sequence[int], hi: Sequence[int], value: Any) -> np.ndarray:
-        widths = list(zip(lo, hi, strict=True))
-        return np.pad(x, [(0, 0)] * (x.ndim - len(lo)) + widths, constant_values=value)
+        """Pads the last len(lo) dims; a negative width crops (as constant_pad_nd)."""
+        lead = x.ndim - len(lo)
+        crop = tuple(
+            slice(max(-a, 0), x.shape[lead + i] - max(-e, 0))
+            for i, (a, e) in enumerate(zip(lo, hi, strict=True))
+        )
+        widths = [(max(a, 0), max(e, 0)) for a, e in zip(lo, hi, strict=True)]
+        x = x[(slice(None),) * lead + crop]
+        return np.pad(x, [(0, 0)] * lead + widths, constant_values=value)
 
     @staticmethod
     def rsqrt(x: np.ndarray) -> np.ndarray:
@@ -310,6 +423,55 @@ def _convnd(n: int) -> None:
 
 _convnd(1)
 _convnd(2)
+
+
+def _conv_transposend(n: int) -> None:
+    """`conv_transpose1d`/`conv_transpose2d`: transposed `convolution` (note torch's argument
+    order: output_padding, groups, then dilation), an unbatched input given a batch dim."""
+
+    def conv_args(s: Any, p: Any, op: Any, g: Any, d: Any) -> list[Any]:
+        return [s, p, d, True, op, g]
+
+    def shape(
+        x: TensorMeta, w: TensorMeta, b: Any, s: Any, p: Any, op: Any, g: Any, d: Any
+    ) -> TensorMeta:
+        if x.shape is not None and len(x.shape) not in (n + 1, n + 2):
+            raise ShapeError(
+                f"conv_transpose{n}d: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "
+                f"input, got shape {list(x.shape)}"
+            )
+        unbatched = x.shape is not None and len(x.shape) == n + 1
+        xb = TensorMeta((1, *x.shape), x.dtype) if unbatched else x
+        m = _conv_shape(xb, w, b, *conv_args(s, p, op, g, d))
+        return TensorMeta(m.shape[1:], m.dtype) if unbatched and m.shape else m
+
+    def eager(
+        x: np.ndarray, w: np.ndarray, b: Any, s: Any, p: Any, op: Any, g: Any, d: Any
+    ) -> np.ndarray:
+        shape(_meta(x), _meta(w), _meta(b), s, p, op, g, d)
+        if x.ndim == n + 1:
+            return _conv_eager(x[None], w, b, *conv_args(s, p, op, g, d))[0]
+        return _conv_eager(x, w, b, *conv_args(s, p, op, g, d))
+
+    def decompose(
+        torch: Any, x: Any, w: Any, b: Any, s: Any, p: Any, op: Any, g: Any, d: Any
+    ) -> Any:
+        if x.dim() == n + 1:
+            y = torch.convolution(torch.unsqueeze(x, 0), w, b, *conv_args(s, p, op, g, d))
+            return torch.squeeze(y, 0)
+        return torch.convolution(x, w, b, *conv_args(s, p, op, g, d))
+
+    register(
+        f"aten::conv_transpose{n}d(Tensor input, Tensor weight, Tensor? bias=None, int[] stride=[1], int[] padding=[0], int[] output_padding=[0], int groups=1, int[] dilation=[1]) -> Tensor",
+        shape,
+        eager=eager,
+        decompose=decompose,
+        py=f"torch.conv_transpose{n}d",
+    )
+
+
+_conv_transposend(1)
+_conv_transposend(2)
 
 
 # -- constant padding ------------------------------------------------------------------------------
