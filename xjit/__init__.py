@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from xjit import nn
+from xjit import linalg, nn
 from xjit._creation import (
     arange,
     as_tensor,
@@ -41,6 +41,7 @@ from xjit._device import (
 from xjit._dispatch import call
 from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
+from xjit.linalg import norm
 from xjit.ops.registry import OVERLOADS, ensure_loaded
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
 
@@ -113,7 +114,9 @@ __all__ = [
     "from_numpy",
     "full",
     "manual_seed",
+    "linalg",
     "nn",
+    "norm",
     "ones",
     "rand",
     "randn",

@@ -15,6 +15,7 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
     max_pool2d,
 )
 from xjit.nn.conv_functional import pad as _pad
+from xjit.nn.normalize import normalize  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
 
 

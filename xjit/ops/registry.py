@@ -66,7 +66,9 @@ def ensure_loaded() -> None:
             elementwise_ops,
             linalg_ops,
             loss_ops,
+            norm_ops,
             reduction_ops,
             scalar_ops,
             shape_ops,
+            sort_ops,
         )
