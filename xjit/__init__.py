@@ -41,7 +41,7 @@ from xjit._device import (
 from xjit._dispatch import call
 from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
-from xjit.linalg import norm
+from xjit.functional import einsum, norm
 from xjit.ops.registry import OVERLOADS, ensure_loaded
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
 
@@ -91,6 +91,7 @@ __all__ = [
     "cuda",
     "device",
     "empty",
+    "einsum",
     "empty_like",
     "enable_grad",
     "full_like",

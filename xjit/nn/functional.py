@@ -188,3 +188,7 @@ def cross_entropy(
 
 
 pad = _pad  # after embedding's local `pad`, which would shadow the import
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+    return call("one_hot", tensor, num_classes)
