@@ -16,34 +16,51 @@ def _einsum_op(equation: str, *operands: Any) -> tuple[str, list[Any]]:
     return "einsum", [equation, list(operands)]
 
 
-@script_as(_einsum_op)
+def _scripted_einsum_op(equation: str, operands: Any) -> tuple[str, list[Any]]:
+    """The script frontend's call: `operands` is the varargs as one compiled tuple, holding
+    either the tensors or one list of them (a list literal or a list-typed value)."""
+    items = operands.items
+    one = items[0] if len(items) == 1 else None
+    if hasattr(one, "items") or type(getattr(one, "type", None)).__name__ == "ListType":
+        return "einsum", [equation, one]
+    return "einsum", [equation, operands]
+
+
+@script_as(_scripted_einsum_op)
 def einsum(equation: str, *operands: Any) -> Any:
     name, args = _einsum_op(equation, *operands)
     return call(name, *args)
 
 
 def _dims(dim: Any) -> Any:
-    return [dim] if isinstance(dim, int) else None if dim is None else list(dim)
+    # an int (or a scripted int) binds to `int[]?` as a one-element list; tuples become lists
+    return list(dim) if isinstance(dim, tuple) else dim
 
 
-def _norm_op(
-    input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
-) -> tuple[str, list[Any]]:
+def _norm_op(input: Any, p: Any, dim: Any, keepdim: bool) -> tuple[str, list[Any]]:
     """'fro' (and None) is the 2-norm over at most two dims; a number is that vector norm
     over `dim` (all dims by default), as torch.norm."""
     dims = _dims(dim)
     if p is None or p == "fro":
-        if dims is not None and len(dims) > 2:
+        if isinstance(dims, list) and len(dims) > 2:
             raise RuntimeError(f"norm: p='fro' takes at most two dims, got {dims}")
         p = 2
     elif isinstance(p, str):
         raise NotImplementedError(f"norm(p={p!r}) is not supported (vector and 'fro' norms only)")
-    return "linalg_vector_norm", [input, p, dims, keepdim, dtype]
+    return "linalg_vector_norm", [input, p, dims, keepdim]
 
 
-@script_as(_norm_op)
+def _scripted_norm_op(
+    input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+) -> tuple[str, list[Any]]:
+    if dtype is not None:  # (a keyword-only argument of the op: one positional list here)
+        raise NotImplementedError("norm(dtype=...) in scripted code")
+    return _norm_op(input, p, dim, keepdim)
+
+
+@script_as(_scripted_norm_op)
 def norm(
     input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
 ) -> Any:
-    name, args = _norm_op(input, p, dim, keepdim, dtype)
-    return call(name, *args[:4], dtype=args[4])
+    name, args = _norm_op(input, p, dim, keepdim)
+    return call(name, *args, dtype=dtype)

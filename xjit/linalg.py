@@ -12,13 +12,15 @@ from xjit.nn.script_marks import script_as
 def _vector_norm_op(
     x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, dtype: Any = None
 ) -> tuple[str, list[Any]]:
-    dims = [dim] if isinstance(dim, int) else None if dim is None else list(dim)
-    return "linalg_vector_norm", [x, ord, dims, keepdim, dtype]
+    if dtype is not None:  # a keyword-only argument of the op (one positional list here)
+        raise NotImplementedError("vector_norm(dtype=...) in scripted code")
+    # an int (or a scripted int) binds to `int[]?` as a one-element list; tuples become lists
+    return "linalg_vector_norm", [x, ord, list(dim) if isinstance(dim, tuple) else dim, keepdim]
 
 
 @script_as(_vector_norm_op)
 def vector_norm(
     x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
 ) -> Any:
-    name, args = _vector_norm_op(x, ord, dim, keepdim, dtype)
-    return call(name, *args[:4], dtype=args[4])
+    name, args = _vector_norm_op(x, ord, dim, keepdim)
+    return call(name, *args, dtype=dtype)

@@ -499,4 +499,6 @@ def rnn_refusal(m: Module) -> str:
 
 def _python_str(v: Any) -> Any:
     """A string literal (`approximate='tanh'`) as the Python string an op wrapper checks."""
+    if type(v) is tuple:  # a wrapper's *args (torch.einsum(eq, a, b)): one compiled tuple
+        return PyTuple(list(v))
     return v.obj if isinstance(v, PyObj) and isinstance(v.obj, str) else v
