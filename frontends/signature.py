@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from xjit._tensor import Tensor
+from xjit.nn.script_marks import is_scripting  # noqa: F401  (defined below the nn modules)
 from xjit.ops.types import TensorMeta, from_numpy_dtype
 
 
@@ -55,11 +56,6 @@ class OutputSpec:
         if self.kind in ("tensor", "none"):
             return 1 if self.kind == "tensor" else 0
         return sum(c.leaves() for c in self.children)
-
-
-def is_scripting() -> bool:
-    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
-    return False
 
 
 def annotate(the_type: Any, the_value: Any) -> Any:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from xjit import linalg, nn
+from xjit import _linalg as linalg
+from xjit import nn
 from xjit._creation import (
     arange,
     as_tensor,
@@ -39,9 +40,9 @@ from xjit._device import (
     set_grad_enabled,
 )
 from xjit._dispatch import call
+from xjit._functional import einsum, norm
 from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
-from xjit.functional import einsum, norm
 from xjit.ops.registry import OVERLOADS, ensure_loaded
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
 

@@ -3,7 +3,7 @@ overloads). Each decomposes into reductions that already lower: sum(|x|^p)^(1/p)
 special orders torch special-cases (2: sqrt of a sum of squares, 1: sum of |x|, inf/-inf:
 amax/amin of |x|, 0: the count of nonzeros).
 
-`torch.norm(x, p='fro')` and `F.normalize` are Python over these (xjit/linalg.py,
+`torch.norm(x, p='fro')` and `F.normalize` are Python over these (xjit/_functional.py,
 xjit/nn/normalize.py).
 """
 
