@@ -47,6 +47,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
+from xjit.dialects.arith_ext import RemFOp
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
@@ -179,12 +180,9 @@ class ArithScalarOps:
         a, b = self._val(x), self._val(y)
         if not _is_float(a.type):
             return self.b.insert(arith.RemSIOp(a, b)).result
-        # MLIR's arith.remf (exact C fmod) is missing from xDSL 0.74, and x - trunc(x/y)*y is
-        # inexact: refuse rather than return wrong remainders.
-        raise DiagnosticException(
-            "convert-torch-to-linalg: floating-point fmod/remainder/floor_divide does not lower "
-            "yet (xDSL 0.74 has no arith.remf); it runs eagerly only"
-        )
+        # exact C fmod (x - trunc(x/y)*y is not): MLIR's arith.remf, which xDSL 0.74 lacks
+        # (xjit/dialects/arith_ext.py)
+        return self.b.insert(RemFOp(a, b)).result
 
     def floordiv_int(self, x: Any, y: Any) -> SSAValue:
         self._int_divisor("floor division", y)

@@ -41,6 +41,7 @@ from xjit._device import (
 )
 from xjit._dispatch import call
 from xjit._functional import einsum, norm
+from xjit._safetensors import load_safetensors
 from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
 from xjit.ops.registry import OVERLOADS, ensure_loaded
@@ -117,6 +118,7 @@ __all__ = [
     "full",
     "manual_seed",
     "linalg",
+    "load_safetensors",
     "nn",
     "norm",
     "ones",
