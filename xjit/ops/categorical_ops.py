@@ -56,7 +56,7 @@ def _one_hot_lower(builder: Any, x: Any, num_classes: int = -1) -> Any:
     # lazy: xDSL loads only when a program is compiled, not with the op catalog
     from xdsl.dialects import arith, cf, tensor
     from xdsl.dialects.builtin import TensorType, i1, i64
-    from xdsl.dialects.linalg import FillOp, IndexOp
+    from xdsl.dialects.linalg.ops import FillOp, IndexOp
     from xdsl.ir.affine import AffineDimExpr, AffineMap
 
     b = builder.b
@@ -135,15 +135,11 @@ def _multinomial_eager(p: np.ndarray, num_samples: int, replacement: bool = Fals
         if replacement:
             out[r] = rng.choice(n, num_samples, replace=True, p=row / s)
         else:
-            # weighted sampling without replacement, as torch: each draw renormalises over
-            # the categories not drawn yet (numpy's choice does the same); categories of zero
-            # probability are never drawn, so there must be enough nonzero ones
-            if np.count_nonzero(row) < num_samples:
-                raise RuntimeError(
-                    "invalid multinomial distribution (with replacement=False, not enough "
-                    "non-negative category to sample)"
-                )
-            out[r] = rng.choice(n, num_samples, replace=False, p=row / s)
+            # without replacement, as torch: the exponential race (the largest p_i / E_i,
+            # E_i ~ Exp(1), are an ordered sample without replacement); categories of zero
+            # probability come last, in index order
+            keys = row / rng.exponential(size=n)
+            out[r] = np.argsort(-keys, kind="stable")[:num_samples]
     return out.reshape((*p.shape[:-1], num_samples))
 
 
