@@ -174,7 +174,7 @@ def _counting_sort(torch: Any, x: Any, dim: int, descending: bool, k: int | None
 # -- entries -------------------------------------------------------------------------------------
 
 register(
-    "aten::sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)",
+    "aten::sort(Tensor self, int dim=-1, bool descending=False) -> (Tensor, Tensor)",
     _sort_shape,
     eager=_sort_eager,
     decompose=lambda torch, x, dim=-1, descending=False: _counting_sort(
@@ -183,7 +183,7 @@ register(
 )
 # `stable=True` is what xjit always does; `stable=False` leaves the order of ties free in torch.
 register(
-    "aten::sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor values, Tensor indices)",
+    "aten::sort.stable(Tensor self, *, bool? stable, int dim=-1, bool descending=False) -> (Tensor, Tensor)",
     lambda x, stable, dim=-1, descending=False: _sort_shape(x, dim, descending),
     eager=lambda a, stable, dim=-1, descending=False: _sort_eager(a, dim, descending),
     decompose=lambda torch, x, stable, dim=-1, descending=False: _counting_sort(
@@ -225,7 +225,7 @@ def _topk_decompose(
 
 
 register(
-    "aten::topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor values, Tensor indices)",
+    "aten::topk(Tensor self, int k, int dim=-1, bool largest=True, bool sorted=True) -> (Tensor, Tensor)",
     _topk_shape,
     eager=_topk_eager,
     decompose=_topk_decompose,
