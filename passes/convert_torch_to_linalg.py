@@ -882,7 +882,11 @@ def _locate_asserts(start: Operation | None, op: Operation) -> None:
     while new is not None and new is not op:
         if isinstance(new, cf.AssertOp):
             detail = new.msg.data.split(": ", 1)[-1]
-            new.msg = StringAttr(f"size mismatch at {where} ({name}): {detail}")
+            # a size check compares two sizes; other checks (one_hot's class range) test values
+            cmp = new.arg.owner
+            sizes = isinstance(cmp, arith.CmpiOp) and cmp.predicate.value.data == 0
+            what = "size mismatch" if sizes else "run-time check failed"
+            new.msg = StringAttr(f"{what} at {where} ({name}): {detail}")
         new = new.next_op
 
 
