@@ -204,6 +204,8 @@ NORMS = [
     lambda T, x: x.norm(2, 1),
     lambda T, x: x.norm(p=1, dim=-1, keepdim=True),
     lambda T, x: x.norm(float("-inf"), 0),
+    lambda T, x: x.norm(dim=1),  # torch's Tensor.norm: p='fro' by default
+    lambda T, x: x.norm("fro", dim=(1, 2), keepdim=True),
     lambda T, x: T.linalg.vector_norm(x),
     lambda T, x: T.linalg.vector_norm(x, 1, dim=(0, 2)),
     lambda T, x: T.linalg.vector_norm(x, 0, dim=-1),
