@@ -5,11 +5,12 @@ the labels used once, alphabetically, after the `...` dims. A label of size 1 in
 broadcasts against a larger size of it elsewhere, as in torch. A label repeated in one operand
 takes that operand's diagonal.
 
-Eager is `np.einsum`. Compiled, the operands are contracted left to right, two at a time: each
-step is one `linalg.generic` (loops: the labels it keeps, then those it sums; body: multiply
-and accumulate), which the numpy backend emits as one `np.matmul`/`np.dot` or `np.einsum`
-call, never as a Python loop. A label is summed in the first step after which no later operand
-and not the output uses it.
+Eager and compiled, the operands are contracted left to right, two at a time; a label is
+summed in the first step after which no later operand and not the output uses it. Eager, each
+step is one `np.einsum` (numpy's path optimiser is slow on batched products); compiled, one
+`linalg.generic` (loops: the labels it keeps, then those it sums; body: multiply and
+accumulate), which the numpy backend emits as one `np.matmul`/`np.dot` or `np.einsum` call,
+never as a Python loop.
 """
 
 from __future__ import annotations
@@ -145,10 +146,34 @@ def _einsum_eager(equation: str, tensors: list[np.ndarray], path: Any = None) ->
         # size-1 dims of a broadcast label, as stride-0 views (np.einsum broadcasts only `...`)
         target = tuple(e.sizes[lab] if n == 1 else n for lab, n in zip(labs, a.shape, strict=True))
         ops.append(np.broadcast_to(a, target))  # type: ignore[arg-type]
-    subs = ",".join("".join(_letter(e, lab) for lab in labs) for labs in e.inputs)
-    out = "".join(_letter(e, lab) for lab in e.output)
-    r = np.einsum(f"{subs}->{out}", *ops, optimize=len(ops) > 2)
-    return np.asarray(r, dtype=m.dtype.np)  # type: ignore[union-attr]
+    # the compiled code's pairs, in its order (np.einsum's own path optimiser is slow on
+    # batched products)
+    cur, labs = ops[0], e.inputs[0]
+    steps = pairwise_keeps(e) if len(ops) > 1 else [e.output]
+    for i, keep in enumerate(steps, start=1):
+        terms = [(cur, labs)] + ([(ops[i], e.inputs[i])] if i < len(ops) else [])
+        subs = ",".join("".join(_letter(e, lab) for lab in t) for _, t in terms)
+        out = "".join(_letter(e, lab) for lab in keep)
+        cur, labs = np.einsum(f"{subs}->{out}", *[a for a, _ in terms]), keep
+    return np.asarray(cur, dtype=m.dtype.np)  # type: ignore[union-attr]
+
+
+def pairwise_keeps(e: Einsum) -> list[tuple[int, ...]]:
+    """For operands contracted left to right, two at a time: the labels each step's result
+    keeps (the last step's are the output's); a label is summed in the first step after which
+    neither a later operand nor the output uses it."""
+    keeps: list[tuple[int, ...]] = []
+    cur = e.inputs[0]
+    for i in range(1, len(e.inputs)):
+        if i == len(e.inputs) - 1:
+            keep = e.output
+        else:
+            later = {lab for labs in e.inputs[i + 1 :] for lab in labs} | set(e.output)
+            both = list(cur) + [lab for lab in e.inputs[i] if lab not in cur]
+            keep = tuple(dict.fromkeys(lab for lab in both if lab in later))
+        keeps.append(keep)
+        cur = keep
+    return keeps
 
 
 def _letter(e: Einsum, lab: int) -> str:
@@ -214,15 +239,8 @@ def _einsum_lower(builder: Any, equation: str, xs: list[Any], path: Any = None) 
     cur = (xs[0], e.inputs[0], shapes[0])
     if len(xs) == 1:
         return step([cur], e.output)
-    for i in range(1, len(xs)):
-        later = {lab for labs in e.inputs[i + 1 :] for lab in labs} | set(e.output)
-        nxt = (xs[i], e.inputs[i], shapes[i])
-        if i == len(xs) - 1:
-            keep = e.output
-        else:
-            both = list(cur[1]) + [lab for lab in nxt[1] if lab not in cur[1]]
-            keep = tuple(dict.fromkeys(lab for lab in both if lab in later))
-        v = step([cur, nxt], keep)
+    for i, keep in enumerate(pairwise_keeps(e), start=1):
+        v = step([cur, (xs[i], e.inputs[i], shapes[i])], keep)
         cur = (v, keep, tuple(e.sizes[lab] for lab in keep))
     return cur[0]
 
