@@ -244,9 +244,14 @@ class Calls:
             except TypeError as err:
                 raise self.error(e, f"{name}(): {err}") from None
             bound.apply_defaults()
+            # a wrapper's *args (torch.einsum(eq, a, b)) reach its mark as one compiled tuple
+            star = {k for k, p in bound.signature.parameters.items() if p.kind is p.VAR_POSITIONAL}
             try:
                 op_name, op_args = obj.__xjit_op__(
-                    **{k: _python_str(v) for k, v in bound.arguments.items()}
+                    **{
+                        k: PyTuple(list(v)) if k in star else _python_str(v)
+                        for k, v in bound.arguments.items()
+                    }
                 )
             except (NotImplementedError, ValueError) as err:
                 raise self.error(e, f"unsupported: {err}") from None
@@ -499,6 +504,4 @@ def rnn_refusal(m: Module) -> str:
 
 def _python_str(v: Any) -> Any:
     """A string literal (`approximate='tanh'`) as the Python string an op wrapper checks."""
-    if type(v) is tuple:  # a wrapper's *args (torch.einsum(eq, a, b)): one compiled tuple
-        return PyTuple(list(v))
     return v.obj if isinstance(v, PyObj) and isinstance(v.obj, str) else v
