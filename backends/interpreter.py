@@ -42,6 +42,7 @@ from xdsl.ir import Attribute
 from xdsl.traits import SymbolTable
 
 from xjit.dialects import make_context
+from xjit.dialects.arith_ext import RemFOp
 from xjit.dialects.view import TransposeOp as TransposeViewOp
 from xjit.passes.bufferize import kept_dims
 from xjit.passes.convert_loop_to_scf import ConvertLoopToScf
@@ -283,6 +284,11 @@ class XjitScalarFunctions(InterpreterFunctions):
     def run_divf(self, interpreter: Interpreter, op: arith.DivfOp, args: PythonValues):
         with np.errstate(all="ignore"):  # IEEE inf/nan on division by zero, where Python raises
             return (float(np.float64(args[0]) / np.float64(args[1])),)
+
+    @impl(RemFOp)
+    def run_remf(self, interpreter: Interpreter, op: RemFOp, args: PythonValues):
+        with np.errstate(all="ignore"):  # C fmod: NaN for a zero divisor, where Python raises
+            return (float(np.fmod(np.float64(args[0]), np.float64(args[1]))),)
 
     @impl(cf.AssertOp)
     def run_assert(self, interpreter: Interpreter, op: cf.AssertOp, args: PythonValues):

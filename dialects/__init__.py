@@ -67,4 +67,15 @@ def make_context(allow_unregistered: bool = False) -> Context:
         ctx.register_dialect(name, upstream[name])
     for name, factory in XJIT_DIALECTS.items():
         ctx.register_dialect(name, factory)
+    load_arith_extensions(ctx)
     return ctx
+
+
+def load_arith_extensions(ctx: Context) -> None:
+    """MLIR's `arith` ops missing from xDSL 0.74 (`arith.remf`), next to xDSL's `arith`."""
+    # lazy: each dialect (and xDSL) loads when a context first asks for it
+    from xjit.dialects.arith_ext import ARITH_EXTENSIONS
+
+    for op in ARITH_EXTENSIONS:
+        if ctx.get_optional_op(op.name) is None:
+            ctx.load_op(op)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
+    FileLineColLoc,
     Float64Type,
     FloatAttr,
     IntegerAttr,
@@ -810,7 +811,9 @@ def verify_with_rule(op: IRDLOperation, opdef: OpDef) -> None:
     try:
         expected = opdef.shape(*args)
     except ShapeError as e:
-        raise VerifyException(f"{op.name}: {e}") from None
+        loc = op.location  # a traced or scripted op's user line (file:line)
+        where = f"{loc.filename.data}:{loc.line.data}: " if isinstance(loc, FileLineColLoc) else ""
+        raise VerifyException(f"{where}{op.name}: {e}") from None
     except NotImplementedError:
         return
     exp = expected if isinstance(expected, tuple) else (expected,)

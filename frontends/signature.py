@@ -13,6 +13,7 @@ from typing import Any
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
+from xjit.nn.script_marks import is_scripting  # noqa: F401  (defined below the nn modules)
 from xjit.ops.types import TensorMeta, from_numpy_dtype
 
 
@@ -56,11 +57,6 @@ class OutputSpec:
         if self.kind in ("tensor", "none"):
             return 1 if self.kind == "tensor" else 0
         return sum(c.leaves() for c in self.children)
-
-
-def is_scripting() -> bool:
-    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
-    return False
 
 
 def is_tracing() -> bool:

@@ -47,6 +47,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
+from xjit.dialects.arith_ext import RemFOp
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
@@ -179,12 +180,9 @@ class ArithScalarOps:
         a, b = self._val(x), self._val(y)
         if not _is_float(a.type):
             return self.b.insert(arith.RemSIOp(a, b)).result
-        # MLIR's arith.remf (exact C fmod) is missing from xDSL 0.74, and x - trunc(x/y)*y is
-        # inexact: refuse rather than return wrong remainders.
-        raise DiagnosticException(
-            "convert-torch-to-linalg: floating-point fmod/remainder/floor_divide does not lower "
-            "yet (xDSL 0.74 has no arith.remf); it runs eagerly only"
-        )
+        # exact C fmod (x - trunc(x/y)*y is not): MLIR's arith.remf, which xDSL 0.74 lacks
+        # (xjit/dialects/arith_ext.py)
+        return self.b.insert(RemFOp(a, b)).result
 
     def floordiv_int(self, x: Any, y: Any) -> SSAValue:
         self._int_divisor("floor division", y)
@@ -884,7 +882,11 @@ def _locate_asserts(start: Operation | None, op: Operation) -> None:
     while new is not None and new is not op:
         if isinstance(new, cf.AssertOp):
             detail = new.msg.data.split(": ", 1)[-1]
-            new.msg = StringAttr(f"size mismatch at {where} ({name}): {detail}")
+            # a size check compares two sizes; other checks (one_hot's class range) test values
+            cmp = new.arg.owner
+            sizes = isinstance(cmp, arith.CmpiOp) and cmp.predicate.value.data == 0
+            what = "size mismatch" if sizes else "run-time check failed"
+            new.msg = StringAttr(f"{what} at {where} ({name}): {detail}")
         new = new.next_op
 
 

@@ -870,6 +870,26 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.batch_norm": [[(2, 3, 4), (3,), (3,), (3,), (3,), False, 0.1, 1e-5, True]],
     "aten.unflatten.int": [[(2, 6, 3), 1, [2, -1]]],
     "aten.logsumexp": [[(3, 4), [1], False], [(3, 4), [0, 1], True]],
+    # issue 12's sorting and norms (tests/api/test_api_ops12.py compares them with PyTorch)
+    "aten.sort": [[(3, 5), 1, False], [(4, 3), 0, True], [(6,), -1, True]],
+    "aten.sort.stable": [[(3, 5), True, -1, True]],
+    "aten.argsort": [[(3, 5), 1, True], [(2, 3, 4), 1, False]],
+    "aten.argsort.stable": [[(3, 5), True, 0, False]],
+    "aten.topk": [
+        [(3, 5), 2, 1, True, True],
+        [(4, 3), 3, 0, False, True],
+        [(5,), 0, -1, True, True],
+    ],
+    "aten.linalg_vector_norm": [
+        [(3, 4), 2, None, False, None],
+        [(3, 4), 1, [1], True, None],
+        [(2, 3, 4), float("inf"), [0, 2], False, None],
+        [(3, 4), float("-inf"), [0], False, None],
+        [(3, 4), 0, [1], False, None],
+        [(3, 4), 3.5, None, True, None],
+    ],
+    "aten.norm.Scalar": [[(3, 4), 2], [(3, 4), 1]],
+    "aten.norm.ScalarOpt_dim": [[(3, 4), None, [1], False], [(3, 4), 3, [0], True]],
     "aten.nll_loss": [
         [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
         [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from xjit import _linalg as linalg
 from xjit import nn
 from xjit._creation import (
     arange,
@@ -39,6 +40,8 @@ from xjit._device import (
     set_grad_enabled,
 )
 from xjit._dispatch import call
+from xjit._functional import einsum, norm
+from xjit._safetensors import load_safetensors
 from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
 from xjit.ops.registry import OVERLOADS, ensure_loaded
@@ -90,6 +93,7 @@ __all__ = [
     "cuda",
     "device",
     "empty",
+    "einsum",
     "empty_like",
     "enable_grad",
     "full_like",
@@ -113,7 +117,10 @@ __all__ = [
     "from_numpy",
     "full",
     "manual_seed",
+    "linalg",
+    "load_safetensors",
     "nn",
+    "norm",
     "ones",
     "rand",
     "randn",

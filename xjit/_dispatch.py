@@ -154,7 +154,9 @@ def _unwrap(v: Any) -> Any:
 
 def _wrap(v: Any) -> Any:
     if isinstance(v, tuple):
-        return tuple(_wrap(x) for x in v)
+        out = tuple(_wrap(x) for x in v)
+        # named results (torch.return_types.sort: `.values`, `.indices`) keep their names
+        return type(v)(*out) if hasattr(v, "_fields") else out
     return Tensor(v if isinstance(v, np.ndarray) else np.asarray(v))
 
 

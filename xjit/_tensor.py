@@ -329,6 +329,15 @@ class Tensor:
     def tensor_split(self, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return _splitting.tensor_split(self, indices_or_sections, dim)
 
+    def norm(
+        self, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None
+    ) -> Any:
+        """torch.norm(self, ...), as torch's Tensor.norm (x.norm(dim=1), p='fro')."""
+        # lazy: xjit._functional loads xjit.nn (its script mark), which imports this module
+        from xjit._functional import norm
+
+        return norm(self, p, dim, keepdim, dtype)
+
     # In-place initialisation as model files write it (`self.fc.weight.data.uniform_(-r, r)`,
     # `bias.data.zero_()`): eager only. Traced code would not see the mutation, so it is refused
     # while tracing rather than silently frozen.

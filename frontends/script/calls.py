@@ -246,9 +246,14 @@ class Calls:
             except TypeError as err:
                 raise self.error(e, f"{name}(): {err}") from None
             bound.apply_defaults()
+            # a wrapper's *args (torch.einsum(eq, a, b)) reach its mark as one compiled tuple
+            star = {k for k, p in bound.signature.parameters.items() if p.kind is p.VAR_POSITIONAL}
             try:
                 op_name, op_args = obj.__xjit_op__(
-                    **{k: _python_str(v) for k, v in bound.arguments.items()}
+                    **{
+                        k: PyTuple(list(v)) if k in star else _python_str(v)
+                        for k, v in bound.arguments.items()
+                    }
                 )
             except (NotImplementedError, ValueError) as err:
                 raise self.error(e, f"unsupported: {err}") from None

@@ -110,17 +110,10 @@ BINARY_FLOAT = [
 
 
 @pytest.mark.parametrize("fn", BINARY_FLOAT)
-def test_remainders_float_eager(fn: Any) -> None:
-    run(fn, F, D, lower=False)
-    run(fn, F.astype(np.float64), D.astype(np.float64), lower=False)
-
-
-@pytest.mark.parametrize("fn", BINARY_FLOAT[:1] + BINARY_FLOAT[2:4])
-def test_remainders_float_refuse_to_lower(fn: Any) -> None:
-    """No exact float fmod in xDSL 0.74's arith (no remf): a loud refusal, not wrong values."""
-    xs = (xjit.from_numpy(F), xjit.from_numpy(D))
-    with pytest.raises(Exception, match="fmod/remainder/floor_divide does not lower"):
-        xjit.jit.trace(lambda x, y: fn(xjit, x, y), xs)
+def test_remainders_float(fn: Any) -> None:
+    """Eager and compiled (exact C fmod: `arith.remf`, xjit/dialects/arith_ext.py)."""
+    run(fn, F, D)
+    run(fn, F.astype(np.float64), D.astype(np.float64))
 
 
 @pytest.mark.parametrize(
@@ -180,9 +173,8 @@ def test_scripted_against_torchscript() -> None:
 
 @pytest.mark.parametrize("mode", [None, "trunc", "floor"])
 def test_div_rounding_modes(mode: Any) -> None:
-    lower_float = mode != "floor"  # floor on floats needs fmod (see above)
-    run(lambda T, x, y: T.div(x, y, rounding_mode=mode), F, D, lower=lower_float)
-    run(lambda T, x, y: x.div(-0.75, rounding_mode=mode), F, D, lower=lower_float)
+    run(lambda T, x, y: T.div(x, y, rounding_mode=mode), F, D)
+    run(lambda T, x, y: x.div(-0.75, rounding_mode=mode), F, D)
     run(lambda T, x: T.div(x, -2, rounding_mode=mode), INTS)  # int stays int unless None
     run(lambda T, x: T.div(x, 3, rounding_mode=mode), INTS.astype(np.int32))
 

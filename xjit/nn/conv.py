@@ -13,6 +13,7 @@ from xjit import _creation
 from xjit.nn import conv_functional as CF
 from xjit.nn.layers import _factory_kwargs
 from xjit.nn.module import Module, Parameter
+from xjit.nn.script_marks import is_scripting
 
 
 def _tuple(v: Any, n: int) -> tuple[int, ...]:
@@ -338,6 +339,7 @@ class _BatchNorm(Module):
     `running_mean`, `running_var`, `num_batches_tracked`). Training mode is refused when run."""
 
     _ranks: tuple[int, ...] = ()
+    _expected = ""
 
     def __init__(
         self,
@@ -371,9 +373,16 @@ class _BatchNorm(Module):
         if dtype is not None or device is not None:
             _factory_kwargs(self, device, dtype)
 
+    def _check_input_dim(self, input: Any) -> None:
+        if input.dim() not in self._ranks:
+            raise ValueError(f"expected {self._expected} input (got {input.dim()}D input)")
+
     def forward(self, input: Any) -> Any:
         # batch_norm's shape rule refuses training mode (and missing running stats) in every mode
-        # (eager, traced, scripted); the input's rank is not checked per module class.
+        # (eager, traced, scripted); the rank check per class is eager and traced (scripted code
+        # has no `raise`: xjit's script frontend drops this branch)
+        if not is_scripting():
+            self._check_input_dim(input)
         return CF.batch_norm(
             input,
             self.running_mean,
@@ -392,11 +401,11 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    _ranks = (2, 3)
+    _ranks, _expected = (2, 3), "2D or 3D"
 
 
 class BatchNorm2d(_BatchNorm):
-    _ranks = (4,)
+    _ranks, _expected = (4,), "4D"
 
 
 class Flatten(Module):

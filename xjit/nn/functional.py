@@ -17,6 +17,7 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
     max_pool2d,
 )
 from xjit.nn.conv_functional import pad as _pad
+from xjit.nn.normalize import normalize  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
 
 
@@ -189,3 +190,7 @@ def cross_entropy(
 
 
 pad = _pad  # after embedding's local `pad`, which would shadow the import
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+    return call("one_hot", tensor, num_classes)

@@ -1,4 +1,5 @@
-"""The mark that tells `xjit.jit.script` how to compile a call of a functional wrapper whose
+"""`is_scripting()` (torch.jit.is_scripting, here so that nn modules can call it) and the mark
+that tells `xjit.jit.script` how to compile a call of a functional wrapper whose
 arguments differ from its registry op's (F.embedding(input, weight) is aten::embedding(weight,
 indices)); shared by xjit/nn/functional.py and xjit/nn/conv_functional.py."""
 
@@ -17,3 +18,8 @@ def script_as(op_args: Any) -> Any:
         return fn
 
     return mark
+
+
+def is_scripting() -> bool:
+    """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
+    return False

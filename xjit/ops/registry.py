@@ -60,13 +60,17 @@ def ensure_loaded() -> None:
         _loaded = True
         # lazy: the op catalog loads on the first op used, not on `import xjit`
         from xjit.ops import (  # noqa: F401  (register on import)
+            categorical_ops,
             composite_ops,
             conv_ops,
             creation_ops,
+            einsum_ops,
             elementwise_ops,
             linalg_ops,
             loss_ops,
+            norm_ops,
             reduction_ops,
             scalar_ops,
             shape_ops,
+            sort_ops,
         )
