@@ -577,6 +577,13 @@ class _Recorder:
 
     def record(self, op: OpDef, args: list[Any], result: Any) -> None:
         self.b.loc = _user_loc()  # the op and the constants it needs carry the user's line
+        if op.name == "torch.aten.nonzero":  # a size only the data decides: never frozen
+            file, line, _ = self._loc()
+            raise TraceError(
+                f"{file}:{line}: nonzero / boolean-mask indexing (x[mask]) has a result size "
+                "that depends on the data, which a trace cannot record: use "
+                "torch.where(mask, x, y) or masked_fill, or keep it out of the traced code"
+            )
         operands = [self._operand(v, a.type) for v, a in zip(args, op.schema.args, strict=True)]
         outs = result if isinstance(result, tuple) else (result,)
         if any(isinstance(x, SSAValue) for x in operands):

@@ -64,6 +64,7 @@ def ensure_loaded() -> None:
             conv_ops,
             creation_ops,
             elementwise_ops,
+            index_ops,
             linalg_ops,
             loss_ops,
             reduction_ops,

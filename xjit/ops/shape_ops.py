@@ -609,26 +609,53 @@ register(
 
 
 def getitem(call: Any, x: Any, index: Any) -> Any:
-    """`x[index]` as select/slice/unsqueeze calls (`call(name, *args)` dispatches an op): ints,
-    slices, `None` and `...`; tensor (advanced) indices are not supported."""
-    idx = index if isinstance(index, tuple) else (index,)
+    """`x[index]` as registry calls (`call(name, *args)` dispatches an op), in torch's order:
+    ints (`select`), slices (`slice`) and `None` (`unsqueeze`) first, left to right; then the
+    tensor, list and boolean-mask indices together (`aten.index`), their broadcast dims in
+    place of the indexed dims when those are adjacent, else in front (torch's rule)."""
+    y, adv = basic_index(call, x, index)
+    return advanced_index(call, y, adv) if adv else y
+
+
+def basic_index(call: Any, x: Any, index: Any) -> tuple[Any, dict[int, Any]]:
+    """The int/slice/None part of `x[index]` applied (eagerly a view of x), and the tensor
+    indices left, by the dim of that view they index (a mask becomes its `nonzero` columns)."""
+    T = type(x)
+    idx = tuple(_index_tensor(T, i) for i in (index if isinstance(index, tuple) else (index,)))
     rank = x.dim()
     if sum(1 for i in idx if i is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    used = sum(_consumed(T, i) for i in idx)
     if used > rank:
         raise IndexError(f"too many indices for tensor of dimension {rank}")
     if any(i is Ellipsis for i in idx):  # (`in` would compare tensors with ==)
         k = next(j for j, i in enumerate(idx) if i is Ellipsis)
         idx = idx[:k] + (slice(None),) * (rank - used) + idx[k + 1 :]
+    adv: dict[int, Any] = {}
     dim = 0
     for i in idx:
         if i is None:
             x = call("unsqueeze", x, dim)
             dim += 1
+        elif isinstance(i, T):
+            if i.dtype.kind == 0:  # a mask: the positions where it holds
+                n = i.dim()
+                if tuple(i.shape) != tuple(x.shape[dim : dim + n]):
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {dim} does not match "
+                        f"the shape of the indexed tensor {list(x.shape)}"
+                    )
+                nz = call("nonzero", i)
+                for j in range(n):
+                    adv[dim + j] = call("select", nz, 1, j)
+                dim += n
+            else:
+                adv[dim] = i
+                dim += 1
         elif isinstance(i, bool) or not isinstance(i, (int, slice)) and not hasattr(i, "__index__"):
-            raise NotImplementedError(
-                f"indexing with {type(i).__name__} is not supported (ints, slices, None and ... are)"
+            raise IndexError(
+                f"indexing with {type(i).__name__} is not supported (ints, slices, None, ..., "
+                "integer or boolean tensors and lists are)"
             )
         elif isinstance(i, slice):
             if i != slice(None):
@@ -636,7 +663,49 @@ def getitem(call: Any, x: Any, index: Any) -> Any:
             dim += 1
         else:
             x = call("select", x, dim, int(i))
-    return x
+    return x, adv
+
+
+def advanced_index(call: Any, y: Any, adv: dict[int, Any]) -> Any:
+    """`y[..., i0, ..., i1, ...]` with the tensor indices `adv` (by dim) and full slices
+    elsewhere: the indexed dims moved to the front, `aten.index` on them, and the broadcast
+    dims moved back where the indexed dims were if those were adjacent (torch's rule)."""
+    pos = sorted(adv)
+    rank = y.dim()
+    rest = [d for d in range(rank) if d not in adv]
+    if pos != list(range(len(pos))):
+        y = call("permute", y, pos + rest)
+    out = call("index", y, [adv[p] for p in pos])
+    adjacent = pos == list(range(pos[0], pos[0] + len(pos)))
+    if adjacent and pos[0] > 0:
+        nb = out.dim() - len(rest)
+        before = [nb + j for j in range(pos[0])]
+        after = [nb + j for j in range(pos[0], len(rest))]
+        out = call("permute", out, before + list(range(nb)) + after)
+    return out
+
+
+def _index_tensor(T: type, i: Any) -> Any:
+    """A list index (`x[[0, 2]]`) as the tensor torch makes of it; other indices unchanged."""
+    if isinstance(i, (list, tuple)):
+        a = np.asarray([np.asarray(v) for v in i])
+        if a.dtype.kind not in "biu":
+            raise IndexError("tensors used as indices must be long, int or bool tensors")
+        return T(a.astype(np.int64) if a.dtype.kind != "b" else a)
+    if isinstance(i, T) and i.dtype.kind == 2:
+        raise IndexError("tensors used as indices must be long, int or bool tensors")
+    if isinstance(i, T) and i.dtype.kind == 0 and i.dim() == 0:
+        raise IndexError("indexing with a 0-dim boolean tensor is not supported")
+    return i
+
+
+def _consumed(T: type, i: Any) -> int:
+    """How many dims of the tensor an index uses up."""
+    if i is None or i is Ellipsis:
+        return 0
+    if isinstance(i, T) and i.dtype.kind == 0:
+        return i.dim()
+    return 1
 
 
 # -- embedding (a gather) ----------------------------------------------------------------------------
