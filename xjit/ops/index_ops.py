@@ -105,7 +105,9 @@ def _gather_shape(x: TensorMeta, dim: Any, index: TensorMeta, sparse_grad: Any =
         return TensorMeta(None, x.dtype)
     rank = max(len(x.shape), 1)
     if max(len(index.shape), 1) != rank:
-        raise ShapeError("gather(): Index tensor must have the same number of dimensions as input tensor")
+        raise ShapeError(
+            "gather(): Index tensor must have the same number of dimensions as input tensor"
+        )
     d = normalize_dim(dim, rank)
     for k, (a, b) in enumerate(zip(x.shape, index.shape, strict=True)):
         if k != d and a is not None and b is not None and b > a:
@@ -187,7 +189,9 @@ def _take_along_eager(a: np.ndarray, idx: np.ndarray, dim: Any = None) -> np.nda
 def _take_along_decompose(torch: Any, x: Any, idx: Any, dim: Any = None) -> Any:
     if dim is None:
         return torch.index_select(torch.reshape(x, [-1]), 0, torch.reshape(idx, [-1]))
-    sx, si = _along_shapes(TensorMeta(tuple(x.shape), None), TensorMeta(tuple(idx.shape), None), dim)
+    sx, si = _along_shapes(
+        TensorMeta(tuple(x.shape), None), TensorMeta(tuple(idx.shape), None), dim
+    )
     return torch.gather(torch.expand(x, sx), dim, torch.expand(idx, si))
 
 
@@ -211,7 +215,13 @@ def _index_shape(x: TensorMeta, indices: Any) -> TensorMeta:
         raise IndexError(
             f"too many indices for tensor of dimension {len(x.shape)} (got {len(indices)})"
         )
-    b = broadcast_shapes(*(i.shape for i in indices))
+    try:
+        b = broadcast_shapes(*(i.shape for i in indices))
+    except ShapeError:
+        shapes = ", ".join(str(list(i.shape)) for i in indices)
+        raise IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {shapes}"
+        ) from None
     if b is None:
         return TensorMeta(None, x.dtype)
     return TensorMeta(tuple(b) + x.shape[len(indices) :], x.dtype)
@@ -222,7 +232,9 @@ def _index_eager(a: np.ndarray, indices: list[np.ndarray]) -> np.ndarray:
     for k, i in enumerate(indices):
         if i.size and (i.max() >= a.shape[k] or i.min() < -a.shape[k]):
             bad = i.max() if i.max() >= a.shape[k] else i.min()
-            raise IndexError(f"index {bad} is out of bounds for dimension {k} with size {a.shape[k]}")
+            raise IndexError(
+                f"index {bad} is out of bounds for dimension {k} with size {a.shape[k]}"
+            )
     return a[tuple(indices)]  # numpy's advanced indexing on leading dims is torch's
 
 

@@ -666,19 +666,22 @@ def basic_index(call: Any, x: Any, index: Any) -> tuple[Any, dict[int, Any]]:
     return x, adv
 
 
-def advanced_index(call: Any, y: Any, adv: dict[int, Any]) -> Any:
-    """`y[..., i0, ..., i1, ...]` with the tensor indices `adv` (by dim) and full slices
-    elsewhere: the indexed dims moved to the front, `aten.index` on them, and the broadcast
-    dims moved back where the indexed dims were if those were adjacent (torch's rule)."""
+def advanced_index(call: Any, y: Any, adv: dict[int, Any], rank_of: Any = None) -> Any:
+    """`y[..., i0, ..., i1, ...]` with the tensor indices `adv` (by dim, negative counting
+    from the end) and full slices elsewhere: the indexed dims moved to the front, `aten.index`
+    on them, and the broadcast dims moved back where the indexed dims were if those were
+    adjacent (torch's rule). `rank_of(v)` defaults to `v.dim()`."""
+    rank_of = rank_of or (lambda v: v.dim())
+    rank = rank_of(y)
+    adv = {(p + rank if p < 0 else p): i for p, i in adv.items()}
     pos = sorted(adv)
-    rank = y.dim()
     rest = [d for d in range(rank) if d not in adv]
     if pos != list(range(len(pos))):
         y = call("permute", y, pos + rest)
     out = call("index", y, [adv[p] for p in pos])
     adjacent = pos == list(range(pos[0], pos[0] + len(pos)))
     if adjacent and pos[0] > 0:
-        nb = out.dim() - len(rest)
+        nb = rank_of(out) - len(rest)
         before = [nb + j for j in range(pos[0])]
         after = [nb + j for j in range(pos[0], len(rest))]
         out = call("permute", out, before + list(range(nb)) + after)
