@@ -454,10 +454,22 @@ class Tensor:
         return self._assign("**=", _call("pow", self, other))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._in_place("x[...] =")
-        key = tuple(_np_index(i) for i in index) if isinstance(index, tuple) else _np_index(index)
+        if _size_hook is not None and _dispatch_recording():
+            if _size_hook.setitem(self, index, value):  # recorded as functional ops, rebound
+                return
         v = value._a if isinstance(value, Tensor) else value
-        self._a[key] = v  # numpy's basic and advanced indexing are torch's here
+        idx = index if isinstance(index, tuple) else (index,)
+        if not any(isinstance(i, (Tensor, list, tuple)) for i in idx):
+            self._a[index] = v  # ints, slices, None, ...: numpy's basic indexing is torch's
+            return
+        ensure_loaded()
+        from xjit.ops.shape_ops import basic_index  # lazy: shape_ops registers ops when imported
+
+        # torch applies ints, slices and None first (a view here), then the tensor indices
+        # together; on that view numpy places the broadcast dims as torch does.
+        view, adv = basic_index(_call, self, index)
+        key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
+        view._a[key] = v
 
 
 # The factories' argument handling, here so that the `new_*` methods above share it with

@@ -15,7 +15,7 @@ from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
-from xjit.frontends.script import aliasing
+from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
     ModRef,
@@ -326,6 +326,12 @@ class Statements:
             if st.value is None:
                 raise self.error(st, "unsupported: a declaration without a value")
             self.assign(st.target, self.expr(st.value))
+        elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Subscript):
+            load = ast.Subscript(st.target.value, st.target.slice, ast.Load())
+            cur = self.expr(ast.copy_location(load, st.target))
+            new = self.binop(st.op, cur, self.expr(st.value), st)
+            how = f"{ast.unparse(st.target)} {_AUG_SYMBOLS.get(type(st.op), '?')}= ..."
+            item_assign.assign_item(self, st.target, new, how, st)
         elif isinstance(st, ast.AugAssign):
             cur = (
                 self.expr(
@@ -396,6 +402,8 @@ class Statements:
                     ):
                         v.name_hint = ssa_hint(target.id)
             self.env[target.id] = v
+        elif isinstance(target, ast.Subscript):
+            item_assign.assign_item(self, target, v, f"{ast.unparse(target)} = ...", target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(v, len(target.elts), target)
             for t, x in zip(target.elts, items, strict=True):

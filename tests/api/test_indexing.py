@@ -22,7 +22,7 @@ from script_oracle import check_function  # noqa: E402
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((4, 5, 6)).astype(np.float32)
-I = np.array([3, 0, -1, 2], np.int64)
+IDX = np.array([3, 0, -1, 2], np.int64)
 
 
 def _both(fn: Any, *arrays: np.ndarray) -> tuple[Any, Any]:
@@ -69,7 +69,7 @@ def _indexings(t: Any, x: Any, i: Any) -> tuple[Any, ...]:
 
 
 def test_eager_matches_torch() -> None:
-    _same(*_both(_indexings, X, I))
+    _same(*_both(_indexings, X, IDX))
 
 
 def test_eager_boolean_masks() -> None:
@@ -86,9 +86,9 @@ def test_eager_boolean_masks() -> None:
 
 def test_traced_and_compiled_match_torch() -> None:
     traced = xjit.jit.trace(
-        lambda x, i: _indexings(xjit, x, i), (xjit.from_numpy(X), xjit.from_numpy(I))
+        lambda x, i: _indexings(xjit, x, i), (xjit.from_numpy(X), xjit.from_numpy(IDX))
     )
-    for i in (I, np.array([-4, 1, 3, 0], np.int64)):
+    for i in (IDX, np.array([-4, 1, 3, 0], np.int64)):
         want = _indexings(torch, torch.from_numpy(X), torch.from_numpy(i))
         _same(traced(xjit.from_numpy(X), xjit.from_numpy(i)), want)
     src = traced.source
@@ -97,7 +97,7 @@ def test_traced_and_compiled_match_torch() -> None:
 
 
 def test_compiled_out_of_range_index_raises() -> None:
-    traced = xjit.jit.trace(lambda x, i: x[i], (xjit.from_numpy(X), xjit.from_numpy(I)))
+    traced = xjit.jit.trace(lambda x, i: x[i], (xjit.from_numpy(X), xjit.from_numpy(IDX)))
     with pytest.raises(IndexError):
         traced(xjit.from_numpy(X), xjit.tensor([4, 0, 0, 0]))
     with pytest.raises(IndexError):
@@ -123,7 +123,7 @@ def mask(x):
 
 
 def test_scripted_matches_torchscript() -> None:
-    check_function(SCRIPTED, "f", (xjit.from_numpy(X), xjit.from_numpy(I)))
+    check_function(SCRIPTED, "f", (xjit.from_numpy(X), xjit.from_numpy(IDX)))
 
 
 def test_script_refuses_boolean_masks() -> None:

@@ -292,3 +292,71 @@ def test_view_ops_are_torchs_aliasing_ops() -> None:
             ):
                 aliasing.add(s.name)
     assert aliasing <= VIEW_OPS, aliasing - VIEW_OPS
+
+
+ITEMS = """
+def positional(x):
+    n = x.size(0)
+    d = x.size(1)
+    pe = torch.zeros(n, d)
+    pos = torch.arange(0, n, dtype=torch.float).unsqueeze(1)
+    div = torch.exp(torch.arange(0, d, 2).float() * (-9.21 / d))
+    pe[:, 0::2] = torch.sin(pos * div)
+    pe[:, 1::2] = torch.cos(pos * div)
+    return x + pe
+
+def items(x):
+    y = x * 1
+    y[0] = 5
+    y[:, 0] = x[:, 1]
+    y[1:, 2] += 1
+    y[y > 3] = 0.0
+    y[1, 1:3] = x[0, 4:6] * 3
+    y[None, 0, -1] = -1
+    y[..., 1] *= 2
+    return y
+
+def into_argument(x):
+    x[0] = 1.0
+    return x
+
+def into_alias(x):
+    y = x * 1
+    z = y
+    y[0] = 1.0
+    return z
+
+def through_view(x):
+    y = x * 1
+    v = y[1:]
+    y[1] = 1.0
+    return v
+
+def tensor_index(x):
+    y = x * 1
+    y[x[0].long().clamp(0, 1)] = 1.0
+    y[0, x[0].long().clamp(0, 1)] = 2.0
+    return y
+"""
+
+
+@pytest.mark.parametrize("name", ["positional", "items"])
+def test_item_assignment_matches_torchscript(name: str) -> None:
+    rng = np.random.default_rng(2)
+    x = xjit.from_numpy(rng.standard_normal((6, 8)).astype(np.float32))
+    check_function(ITEMS, name, (x,), (xjit.from_numpy(x.numpy() * 2 - 1),))
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("into_argument", "an argument of the function"),
+        ("into_alias", "a tensor that `z` also refers to"),
+        ("through_view", "a tensor that `v` also refers to"),
+        ("tensor_index", "a tensor index that is not a boolean mask"),
+    ],
+)
+def test_item_assignments_an_alias_could_see_are_refused(name: str, why: str) -> None:
+    with pytest.raises(FrontendError, match=r"\.py:\d+:\d+: .*" + why) as err:
+        xjit.jit.script(load(ITEMS, xjit)[name])(xjit.ones(6, 8))
+    assert "^" in str(err.value)

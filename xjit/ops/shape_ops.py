@@ -617,9 +617,13 @@ def getitem(call: Any, x: Any, index: Any) -> Any:
     return advanced_index(call, y, adv) if adv else y
 
 
-def basic_index(call: Any, x: Any, index: Any) -> tuple[Any, dict[int, Any]]:
+def basic_index(
+    call: Any, x: Any, index: Any, steps: list[Any] | None = None
+) -> tuple[Any, dict[int, Any]]:
     """The int/slice/None part of `x[index]` applied (eagerly a view of x), and the tensor
-    indices left, by the dim of that view they index (a mask becomes its `nonzero` columns)."""
+    indices left, by the dim of that view they index (a mask becomes its `nonzero` columns).
+    `steps` collects each view taken, as (op, its input, its other arguments)."""
+    steps = [] if steps is None else steps
     T = type(x)
     idx = tuple(_index_tensor(T, i) for i in (index if isinstance(index, tuple) else (index,)))
     rank = x.dim()
@@ -635,12 +639,13 @@ def basic_index(call: Any, x: Any, index: Any) -> tuple[Any, dict[int, Any]]:
     dim = 0
     for i in idx:
         if i is None:
+            steps.append(("unsqueeze", x, (dim,)))
             x = call("unsqueeze", x, dim)
             dim += 1
         elif isinstance(i, T):
             if i.dtype.kind == 0:  # a mask: the positions where it holds
                 n = i.dim()
-                if tuple(i.shape) != tuple(x.shape[dim : dim + n]):
+                if np.shape(i._a) != np.shape(x._a)[dim : dim + n]:  # (not traced sizes)
                     raise IndexError(
                         f"The shape of the mask {list(i.shape)} at index {dim} does not match "
                         f"the shape of the indexed tensor {list(x.shape)}"
@@ -659,9 +664,12 @@ def basic_index(call: Any, x: Any, index: Any) -> tuple[Any, dict[int, Any]]:
             )
         elif isinstance(i, slice):
             if i != slice(None):
-                x = call("slice", x, dim, i.start, i.stop, 1 if i.step is None else i.step)
+                args = (dim, i.start, i.stop, 1 if i.step is None else i.step)
+                steps.append(("slice", x, args))
+                x = call("slice", x, *args)
             dim += 1
         else:
+            steps.append(("select", x, (dim, int(i))))
             x = call("select", x, dim, int(i))
     return x, adv
 
