@@ -179,7 +179,7 @@ def _take_along_shape(x: TensorMeta, idx: TensorMeta, dim: Any = None) -> Tensor
 def _take_along_eager(a: np.ndarray, idx: np.ndarray, dim: Any = None) -> np.ndarray:
     _take_along_shape(_meta(a), _meta(idx), dim)
     if dim is None:
-        _in_range("take_along_dim", idx, a.size, negative=True)
+        _in_range("take_along_dim", idx, a.size)
         return np.take(a.reshape(-1), idx.reshape(-1))
     d = normalize_dim(dim, a.ndim)
     _in_range("take_along_dim", idx, a.shape[d], negative=True)
@@ -192,6 +192,8 @@ def _take_along_decompose(torch: Any, x: Any, idx: Any, dim: Any = None) -> Any:
     sx, si = _along_shapes(
         TensorMeta(tuple(x.shape), None), TensorMeta(tuple(idx.shape), None), dim
     )
+    n = x.shape[normalize_dim(dim, len(x.shape))]
+    idx = torch.where(torch.lt(idx, 0), torch.add(idx, n), idx)  # torch wraps them here
     return torch.gather(torch.expand(x, sx), dim, torch.expand(idx, si))
 
 
@@ -269,7 +271,7 @@ register(
     _index_shape,
     eager=_index_eager,
     lower=_index_lower,
-    py="torch.ops.aten.index",
+    py="torch.index",  # (torch spells it torch.ops.aten.index)
     overload_of=("index",),
 )
 
