@@ -35,13 +35,17 @@ def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.
     steps: list[tuple[str, SSAValue, list[Any]]] = []
     y = _views(fc, x, idxs, steps)
     new = _as_tensor(fc, value, x, node)
-    if y.type.meta.shape is not None or new.type.meta.shape is None:  # type: ignore[attr-defined]
+    if y.type.meta.shape is not None:  # type: ignore[attr-defined]
         new = fc.registry_call("expand", [new, _sizes(fc, y, node)], {}, node)
     # (else: y's rank is not known here, e.g. torch.zeros(n, d) with run-time sizes; the
     # scatter ops' shape rules check `new` against it once shape refinement knows it)
     for kind, parent, args in reversed(steps):
         if kind == "unsqueeze":
             new = fc.registry_call("squeeze", [new, *args], {}, node)
+        elif kind == "select" and not _known(args[1]):
+            new = _select_scatter_at_run_time(fc, parent, new, args[0], args[1], node)
+        elif kind == "slice" and not all(_known(a) for a in args[1:]):
+            raise fc.error(node, "unsupported: assigning into a slice with run-time bounds")
         else:
             new = fc.registry_call(f"{kind}_scatter", [parent, new, *args], {}, node)
     aliasing.rebind_update(fc, {name}, x, new, how, node)
@@ -153,3 +157,27 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
         ones = [fc.b.constant(1)] * (len(xs) - len(mt.shape))
         mask = fc.registry_call("reshape", [mask, fc.new_list(dims + ones)], {}, node)
     return fc.registry_call("masked_fill", [x, mask, value], {}, node)  # type: ignore[no-any-return]
+
+
+def _known(v: Any) -> bool:
+    return v is None or isinstance(v, int) or isinstance(td._meta_or_const(v), int)
+
+
+def _select_scatter_at_run_time(
+    fc: Any, x: SSAValue, src: SSAValue, dim: int, i: SSAValue, node: ast.AST
+) -> SSAValue:
+    """`select_scatter(x, src, dim, i)` for an `i` known only at run time (`out[t] = h` in a
+    loop): `where(arange(n) == i, src, x)` with `dim` moved last (so the mask broadcasts
+    without knowing the rank); a negative i counts from the end; an out-of-range i, an error
+    in torch, leaves x unchanged."""
+    n = fc.scalar_op("aten.size.int", [x, fc.b.constant(dim)], node)
+    ar = fc.registry_call("arange", [n], {}, node)
+    here = fc.registry_call("eq", [ar, i], {}, node)
+    wrapped = fc.registry_call("eq", [ar, fc.scalar_op("aten.add.int", [i, n], node)], {}, node)
+    mask = fc.registry_call("where", [here, here, wrapped], {}, node)
+    src = fc.registry_call("unsqueeze", [src, dim], {}, node)
+    last = [fc.b.constant(dim), fc.b.constant(-1)]
+    xt = fc.registry_call("transpose", [x, *last], {}, node)
+    st = fc.registry_call("transpose", [src, *last], {}, node)
+    out = fc.registry_call("where", [mask, st, xt], {}, node)
+    return fc.registry_call("transpose", [out, *last], {}, node)  # type: ignore[no-any-return]

@@ -316,6 +316,17 @@ def items(x):
     y[..., 1] *= 2
     return y
 
+def rows_in_a_loop(x, w):
+    n = x.size(0)
+    out = torch.zeros(n, 4)
+    h = torch.zeros(4)
+    for t in range(n):
+        h = torch.tanh(x[t] @ w + h)
+        out[t] = h
+        out[t - n, 0] += 1.0
+        out[t, 3] = 0.5
+    return out
+
 def into_argument(x):
     x[0] = 1.0
     return x
@@ -360,3 +371,12 @@ def test_item_assignments_an_alias_could_see_are_refused(name: str, why: str) ->
     with pytest.raises(FrontendError, match=r"\.py:\d+:\d+: .*" + why) as err:
         xjit.jit.script(load(ITEMS, xjit)[name])(xjit.ones(6, 8))
     assert "^" in str(err.value)
+
+
+def test_rows_written_in_a_loop_match_torchscript() -> None:
+    """`out[t] = h` with a run-time t (an RNN's outputs): `where` over the row index."""
+    rng = np.random.default_rng(3)
+    w = xjit.from_numpy(rng.standard_normal((3, 4)).astype(np.float32))
+    for n in (5, 1):
+        x = xjit.from_numpy(rng.standard_normal((n, 3)).astype(np.float32))
+        check_function(ITEMS, "rows_in_a_loop", (x, w))
