@@ -48,8 +48,8 @@ from xjit.errors import TracerWarning
 from xjit.frontends.builder import TorchBuilder, result_type, vtensor_type
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.signature import OutputSpec, meta_of
-from xjit.ops.index_ops import setitem
 from xjit.ops.registry import OpDef, lookup
+from xjit.ops.shape_ops import setitem
 from xjit.ops.types import TensorMeta, normalize_dim
 
 
