@@ -218,3 +218,27 @@ def test_random_indexing_matches_torch(case: tuple[tuple[int, ...], list[Any]]) 
             xjit.from_numpy(a)[_build(xjit, parts)]
         return
     _same(xjit.from_numpy(a)[_build(xjit, parts)], want)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_index_case(), st.booleans())
+def test_random_item_assignment_matches_torch(
+    case: tuple[tuple[int, ...], list[Any]], scalar: bool
+) -> None:
+    """x[index] = v eagerly, v a scalar or a tensor of the indexed shape (so a wrong placement
+    of the broadcast dims shows up as wrong values, not only a wrong shape)."""
+    shape, parts = case
+    a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    theirs = torch.from_numpy(a.copy())
+    try:
+        target = theirs[_build(torch, parts)].shape
+    except (IndexError, RuntimeError):
+        return  # the indexing errors are test_random_indexing_matches_torch's
+    v = -1.0 if scalar else np.asarray(-np.arange(1, 1 + int(np.prod(target)), dtype=np.float32))
+    v = v if scalar else v.reshape(target)
+    theirs[_build(torch, parts)] = v if scalar else torch.from_numpy(v)
+    if not scalar and not np.array_equal(theirs[_build(torch, parts)].numpy(), v):
+        return  # an index repeats: which write wins is unspecified
+    ours = xjit.from_numpy(a.copy())
+    ours[_build(xjit, parts)] = v if scalar else xjit.from_numpy(v)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
