@@ -254,9 +254,7 @@ class Expressions:
             adv, self.adv_indices = self.adv_indices, {}
             if adv:
                 return advanced_index(
-                    lambda name, *args: self.registry_call(
-                        name, [self.index_arg(a) for a in args], {}, e
-                    ),
+                    self.index_call(e),
                     v,
                     adv,
                     lambda t: self.rank_of(t, e),
@@ -291,11 +289,19 @@ class Expressions:
                     "(a boolean mask's result size depends on the data: use torch.where or "
                     "masked_fill)",
                 )
+            # (a 0-d index tensor too: TorchScript places it as numpy does, not as an int
+            # the way eager torch does)
             self.adv_indices[dim] = i
             return v, dim + step
         if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
             raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
         return self.registry_call("select", [v, dim, i], {}, ix), dim
+
+    def index_call(self, e: ast.AST) -> Callable[..., Any]:
+        """`call(name, *args)` for `advanced_index`: registry ops emitted here."""
+        return lambda name, *args: self.registry_call(
+            name, [self.index_arg(a) for a in args], {}, e
+        )
 
     def index_arg(self, a: Any) -> Any:
         """An argument of an op of `advanced_index`: lists as script lists."""

@@ -112,7 +112,9 @@ def test_trace_refuses_boolean_masks() -> None:
 SCRIPTED = """
 def f(x, i):
     c = i.clamp(0, 3)
-    return (x[i], x[:, c], x[1, :, i], x[i, :, i], x[c[:2].reshape(2, 1), :, c], x[None, c],
+    j = i[1]  # a 0-d index: TorchScript places it as numpy does (eager torch: as an int)
+    return (x[j], x[j, :, i], x[0, j],
+            x[i], x[:, c], x[1, :, i], x[i, :, i], x[c[:2].reshape(2, 1), :, c], x[None, c],
             x[[0, 2]][:, None, [1, 1]], torch.index_select(x, 2, c),
             x.gather(1, c.reshape(4, 1, 1).expand(4, 3, 6)),
             torch.take_along_dim(x, c.reshape(1, 1, 4), 2))
@@ -131,7 +133,7 @@ def test_script_refuses_boolean_masks() -> None:
 
     from xjit.errors import FrontendError
 
-    with pytest.raises(FrontendError, match=r"\.py:10:\d+: .*boolean mask"):
+    with pytest.raises(FrontendError, match=r"\.py:12:\d+: .*boolean mask"):
         xjit.jit.script(load(SCRIPTED, xjit)["mask"])(xjit.from_numpy(X))
 
 

@@ -625,7 +625,9 @@ def basic_index(
 ) -> tuple[Any, dict[int, Any]]:
     """The int/slice/None part of `x[index]` applied (eagerly a view of x), and the tensor
     indices left, by the dim of that view they index (a mask becomes its `nonzero` columns).
-    `steps` collects each view taken, as (op, its input, its other arguments)."""
+    `steps` collects each view taken, as (op, its input, its other arguments), for a write
+    through them (`x[i] = v`), which also needs a 0-d index tensor as an int."""
+    write = steps is not None
     steps = [] if steps is None else steps
     T = type(x)
     idx = tuple(_index_tensor(T, i) for i in (index if isinstance(index, tuple) else (index,)))
@@ -657,6 +659,11 @@ def basic_index(
                 for j in range(n):
                     adv[dim + j] = call("select", nz, 1, j)
                 dim += n
+            elif i.dim() == 0 and write:  # torch takes a 0-d integer tensor as an int
+                steps.append(("select", x, (dim, int(i))))
+                x = call("select", x, dim, int(i))
+            elif i.dim() == 0:  # the same, read at run time: an `index` of that dim alone
+                x = advanced_index(call, x, {dim: i})
             else:
                 adv[dim] = i
                 dim += 1
@@ -691,7 +698,7 @@ def advanced_index(call: Any, y: Any, adv: dict[int, Any], rank_of: Any = None) 
         y = call("permute", y, pos + rest)
     out = call("index", y, [adv[p] for p in pos])
     adjacent = pos == list(range(pos[0], pos[0] + len(pos)))
-    if adjacent and pos[0] > 0:
+    if adjacent and pos[0] > 0 and rank_of(out) > len(rest):
         nb = rank_of(out) - len(rest)
         before = [nb + j for j in range(pos[0])]
         after = [nb + j for j in range(pos[0], len(rest))]
