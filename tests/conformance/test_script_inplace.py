@@ -73,6 +73,32 @@ def view_of_a_temporary(x):
     y += 1
     return y
 
+def branch_in_loop(x):
+    h = torch.zeros(3)
+    for i in range(3):
+        if i > 0:
+            h += x
+        else:
+            h = h * 2
+    return h
+
+def continue_in_while(x):
+    h = torch.zeros(3)
+    i = 0
+    while i < 4:
+        i += 1
+        if i == 2:
+            continue
+        h.add_(x * i)
+    return h
+
+def nested_item_updates(x):
+    hs = torch.zeros(2, 3)
+    for i in range(2):
+        for j in range(3):
+            hs[i, j] += x[j] * i
+    return hs
+
 def scalars(x, n: int):
     n += 1
     k = 2.0
@@ -87,7 +113,17 @@ def _x() -> xjit.Tensor:
 
 @pytest.mark.parametrize(
     "name",
-    ["fresh", "methods", "accumulate", "accumulate_while", "cast_back", "view_of_a_temporary"],
+    [
+        "fresh",
+        "methods",
+        "accumulate",
+        "accumulate_while",
+        "cast_back",
+        "view_of_a_temporary",
+        "branch_in_loop",
+        "continue_in_while",
+        "nested_item_updates",
+    ],
 )
 def test_updates_of_fresh_tensors_match_torchscript(name: str) -> None:
     check_function(SAFE, name, (_x(),))
