@@ -49,6 +49,7 @@ from xjit.frontends.builder import TorchBuilder, result_type, vtensor_type
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.signature import OutputSpec, meta_of
 from xjit.ops.registry import OpDef, lookup
+from xjit.ops.shape_ops import setitem
 from xjit.ops.types import TensorMeta, normalize_dim
 
 
@@ -425,6 +426,7 @@ class _Recorder:
         self.guards: list[Guard] = []
         self.guard_values: list[SSAValue] = []  # hidden results, for guards with expr None
         self.guard_loc: tuple[str, int] | None = None  # overrides the user frame (record_call)
+        self.pending_view: tuple[Tensor, str, str, int] | None = None  # see `mutate`
 
     def bind(self, t: Tensor, v: SSAValue) -> None:
         self.values[id(t)] = v
@@ -543,6 +545,56 @@ class _Recorder:
         """`t` updated in place to `result` (`x += y`, `x.add_(y)`): the trace records the
         out-of-place op, and from here on `t` stands for its result. That is only right where
         no other tensor can observe `t`'s memory, so anything else is refused, never frozen."""
+        self.settle_view_update()
+        if t._a.base is not None and id(t) in self.values and self.owner_of_view(t) is None:
+            # `x[i] += v` is `tmp = x[i]; tmp += v; x[i] = tmp`: the update of the view is
+            # right if the very next thing is assigning it back (setitem), else refused
+            file, line, _ = self._loc()
+            self.pending_view = (t, how, file, line)
+            self.bind(t, self.value_of(result))
+            return
+        self.check_mutable(t, how)
+        self.bind(t, self.value_of(result))
+
+    def owner_of_view(self, t: Tensor) -> str | None:
+        """Why updating `t` could not be traced whatever follows (an input or parameter)."""
+        if id(t) in self.inputs:
+            return "an input"
+        if id(t) in self.params:
+            return "a parameter"
+        return None
+
+    def settle_view_update(self, assigned: Any = None) -> None:
+        """A view updated in place must be assigned back at once (`x[i] += v`)."""
+        if self.pending_view is None:
+            return
+        t, how, file, line = self.pending_view
+        self.pending_view = None
+        if assigned is not t:
+            raise TraceError(
+                f"{file}:{line}: in-place `{how}` on a view is not supported (the trace would "
+                "miss the update through its base): write `x[i] += v` or `x[i] = x[i] + v`"
+            )
+
+    def setitem(self, t: Tensor, index: Any, value: Any) -> None:
+        """`t[index] = value`: recorded as functional ops (`slice_scatter`, `select_scatter`,
+        `masked_fill`, `index_put`) computing the whole new value, which `t` then stands for
+        (under `mutate`'s rule); `t`'s array is updated too, as eagerly."""
+        self.settle_view_update(value)
+        self.check_mutable(t, "x[...] =", value)
+        work = Tensor(t._a.copy())  # its views are not views of t (they would block updates)
+        self.bind(work, self.value_of(t))
+        try:
+            new = setitem(_dispatch.call, work, index, value)
+        except NotImplementedError as e:
+            file, line, _ = self._loc()
+            raise TraceError(f"{file}:{line}: `x[...] = v`: {e}") from None
+        self.bind(t, self.value_of(new))
+        t._a[...] = new._a
+
+    def check_mutable(self, t: Tensor, how: str, assigned: Any = None) -> None:
+        """Refuse (TraceError at the user's line) an update of `t` some alias could miss;
+        `assigned` (the value of `x[i] = v`) and views no one can read any more don't count."""
         whose = None
         if id(t) in self.inputs:
             whose = "an input of the trace (the compiled code would not update the caller's tensor)"
@@ -550,15 +602,24 @@ class _Recorder:
             whose = "a parameter or buffer (the compiled code would not update the module)"
         elif id(t) not in self.values:
             whose = "a tensor made outside the trace (the compiled code would not update it)"
-        elif t._a.base is not None or any(
-            k is not t and isinstance(k, Tensor) and np.may_share_memory(k._a, t._a)
-            for k in self.keep
-        ):
+        elif t._a.base is not None or self.live_views(t, assigned):
             whose = "a view, or a tensor with views (the trace would miss the update through them)"
         if whose is not None:
             file, line, _ = self._loc()
             raise TraceError(f"{file}:{line}: in-place `{how}` on {whose} is not supported")
-        self.bind(t, self.value_of(result))
+
+    def live_views(self, t: Tensor, assigned: Any) -> bool:
+        """Whether a tensor sharing `t`'s memory may still be read: one held only by this
+        recorder (`keep`, a temporary view like `x[1:]` in `x[1:, 2] += 1`) cannot be."""
+        held: dict[int, int] = {}
+        for k in self.keep:
+            held[id(k)] = held.get(id(k), 0) + 1
+        for k in self.keep:
+            if k is t or k is assigned or not isinstance(k, Tensor):
+                continue
+            if np.may_share_memory(k._a, t._a) and sys.getrefcount(k) > 2 + held[id(k)]:
+                return True  # (2: getrefcount's argument and the loop variable)
+        return False
 
     # -- ops ---------------------------------------------------------------------------------
     def _operand(self, v: Any, arg_type: str) -> Any:
@@ -577,6 +638,14 @@ class _Recorder:
 
     def record(self, op: OpDef, args: list[Any], result: Any) -> None:
         self.b.loc = _user_loc()  # the op and the constants it needs carry the user's line
+        self.settle_view_update()
+        if op.name == "torch.aten.nonzero":  # a size only the data decides: never frozen
+            file, line, _ = self._loc()
+            raise TraceError(
+                f"{file}:{line}: nonzero / boolean-mask indexing (x[mask]) has a result size "
+                "that depends on the data, which a trace cannot record: use "
+                "torch.where(mask, x, y) or masked_fill, or keep it out of the traced code"
+            )
         operands = [self._operand(v, a.type) for v, a in zip(args, op.schema.args, strict=True)]
         outs = result if isinstance(result, tuple) else (result,)
         if any(isinstance(x, SSAValue) for x in operands):
@@ -716,6 +785,14 @@ class _SizeHook:
         if isinstance(rec, _Recorder):
             rec.mutate(t, result, how)
 
+    def setitem(self, t: Tensor, index: Any, value: Any) -> bool:
+        """Whether the trace took `t[index] = value` (else it is done eagerly)."""
+        rec = _dispatch.current_recorder()
+        if isinstance(rec, _Recorder):
+            rec.setitem(t, index, value)
+            return True
+        return False
+
 
 _HOOK = _SizeHook()
 
@@ -758,6 +835,7 @@ def trace_function(
     _tensor_mod._size_hook = _HOOK
     try:
         out = call(inputs) if call is not None else fn(*inputs)
+        rec.settle_view_update()
         flat, spec = _flatten(out, strict)
         results = [rec.value_of(t) for t in flat]
     finally:

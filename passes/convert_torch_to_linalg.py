@@ -644,6 +644,41 @@ class LinalgBuilder:
             [indices], [idx_map], init, AffineMap.identity(n), ["parallel"] * n, body
         )
 
+    def gather(
+        self,
+        source: SSAValue,
+        axes: Sequence[int | tuple[SSAValue, AffineMap]],
+        dims: Sequence[tuple[SSAValue, int] | None],
+    ) -> SSAValue:
+        """result[i...] = source[s_0, s_1, ...]: source axis j is loop dim `axes[j]` (an int)
+        or the element of an index tensor read through its map (`(indices, map)`), a computed
+        position vectorised as numpy fancy indexing (index_select, gather, x[idx]). `dims`
+        gives each result dim's (tensor, dim) for a dynamic size."""
+        rt = self.result()
+        n = rt.get_num_dims()
+        ins = [a for a in axes if not isinstance(a, int)]
+        init = empty_like_dims(self.b, rt, dims)
+
+        def body(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            loaded = iter(a)
+            coords = []
+            for ax in axes:
+                if isinstance(ax, int):
+                    coords.append(bb.insert(IndexOp(ax)).result)
+                else:
+                    i = cast_scalar(bb, next(loaded), i64)
+                    coords.append(bb.insert(arith.IndexCastOp(i, IndexType())).result)
+            return bb.insert(tensor.ExtractOp(source, coords, rt.element_type)).result
+
+        return self.generic(
+            [t for t, _ in ins],  # type: ignore[misc]
+            [m for _, m in ins],  # type: ignore[misc]
+            init,
+            AffineMap.identity(n),
+            ["parallel"] * n,
+            body,
+        )
+
 
 def _prod(xs: Sequence[int]) -> int:
     out = 1

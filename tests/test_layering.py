@@ -53,6 +53,7 @@ LAZY: dict[str, str] = {
     "xjit._tensor": "shape_ops registers ops when imported: the op modules load together",
     "xjit.ops.registry": "the op modules load on the first op used, not on `import xjit`",
     "xjit.ops.shape_ops": "lowerings import xDSL helpers only when they run",
+    "xjit.ops.index_ops": "lowerings import xDSL helpers only when they run",
     "xjit.dialects": "each dialect (and xDSL) loads when a context first asks for it",
     "xjit.passes": "xDSL and the torch dialect load with the first pass used",
     "xjit.backends.numpy.target": "xdsl-opt lists targets without loading the code generator",

@@ -890,6 +890,18 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     ],
     "aten.norm.Scalar": [[(3, 4), 2], [(3, 4), 1]],
     "aten.norm.ScalarOpt_dim": [[(3, 4), None, [1], False], [(3, 4), 3, [0], True]],
+    "aten.take_along_dim": [
+        [(3, 4), np.array([[0, 3], [1, 1], [2, -1]]), 1],
+        [(3, 4), np.array([[0, 3]]), 1],  # broadcast against self off `dim`
+        [(3, 4), np.array([[11, 0]]), None],
+    ],
+    "aten.slice_scatter": [
+        [(4, 6), (4, 3), 1, 0, None, 2],
+        [(4, 6), (2, 6), 0, 1, 3, 1],
+        [(4, 6), (4, 2), 1, -3, -1, 1],
+        [(4, 6), (4, 0), 1, 3, 3, 1],
+    ],
+    "aten.select_scatter": [[(4, 6), (6,), 0, -1], [(4, 6), (4,), 1, 2]],
     "aten.nll_loss": [
         [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
         [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],

@@ -463,10 +463,23 @@ class Tensor:
         return self._assign("**=", _call("pow", self, other))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._in_place("x[...] =")
-        key = tuple(_np_index(i) for i in index) if isinstance(index, tuple) else _np_index(index)
+        if _size_hook is not None and _dispatch_recording():
+            if _size_hook.setitem(self, index, value):  # recorded as functional ops, rebound
+                return
         v = value._a if isinstance(value, Tensor) else value
-        self._a[key] = v  # numpy's basic and advanced indexing are torch's here
+        idx = index if isinstance(index, tuple) else (index,)
+        if not any(isinstance(i, (list, tuple)) or isinstance(i, Tensor) and i.dim() for i in idx):
+            # ints (a 0-d integer tensor is one), slices, None, ...: numpy's basic indexing
+            self._a[tuple(_int_index(i) for i in idx)] = v
+            return
+        ensure_loaded()
+        from xjit.ops.shape_ops import basic_index  # lazy: shape_ops registers ops when imported
+
+        # torch applies ints, slices and None first (a view here), then the tensor indices
+        # together; on that view numpy places the broadcast dims as torch does.
+        view, adv = basic_index(_call, self, index, [])
+        key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
+        view._a[key] = v
 
 
 # The factories' argument handling, here so that the `new_*` methods above share it with
@@ -502,6 +515,15 @@ def from_data(data: Any, dtype: _t.DType | None) -> Tensor:
         a = a.astype(np.int64) if not isinstance(data, np.ndarray) else a
     _t.from_numpy_dtype(a.dtype)  # rejects dtypes xjit does not support
     return Tensor(a)
+
+
+def _int_index(i: Any) -> Any:
+    """A 0-d integer tensor index as the int torch takes it for; other indices unchanged."""
+    if not isinstance(i, Tensor):
+        return i
+    if i.dtype.kind != 1:
+        raise IndexError("a 0-d index tensor must hold an integer here")
+    return int(i._a)
 
 
 def _np_index(i: Any) -> Any:

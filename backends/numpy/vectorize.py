@@ -363,7 +363,8 @@ class NestEmitter:
             and all(_full(op, self.nest, j + k) for j in range(m))
         ):
             zeros = ", 0" * m
-            idx = [f"{e.text}[...{zeros}]" if m and dims else e.text for e, _ in gathered]
+            # (a 0-d index, e.g. x[j, :, i] with a 0-d j, is a scalar: nothing to strip)
+            idx = [f"{e.text}[...{zeros}]" if m and d else e.text for e, d in gathered]
             return Expr(f"{buf}[{', '.join(idx)}]"), dims | frozenset(range(self.n - m, self.n))
         operands = [
             "" if v in ivs else self.name(v) if not _in_body(v, self.nest) else ""

@@ -15,6 +15,7 @@ from xdsl.ir import SSAValue
 from xjit import _splitting
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
+from xjit.frontends.script import aliasing
 from xjit.frontends.script.lists import const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
@@ -139,6 +140,13 @@ class Calls:
             return self.registry_call("to", [t, PyObj(_DTYPE_METHODS[name])], {}, e)
         if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
             return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
+        ensure_loaded()
+        if name not in OVERLOADS and aliasing.is_update_method(name) and name[:-1] in OVERLOADS:
+            # `x.add_(y)`: the out-of-place op, with x rebound where no alias could tell
+            result = self.registry_call(name[:-1], [t, *args], kwargs, e)
+            root = aliasing.updated_root(e)
+            names = {root.id} if root is not None and self.env.get(root.id) is t else set()
+            return aliasing.rebind_update(self, names, t, result, f"{name}()", e)
         return self.registry_call(name, [t, *args], kwargs, e)
 
     def tensor_list(

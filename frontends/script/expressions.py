@@ -10,16 +10,19 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from xdsl.ir import Region, SSAValue
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
+from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
 from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
+from xjit.ops.shape_ops import advanced_index
 
 _BINOPS = {
     ast.Add: "add",
@@ -231,11 +234,20 @@ class Expressions:
             head, tail = (idxs[: ell[0]], idxs[ell[0] + 1 :]) if ell else (idxs, [])
             v = base
             dim = 0
+            self.adv_indices: dict[int, SSAValue] = {}  # tensor indices, applied after the rest
             for ix in head:  # left to right from dim 0
                 v, dim = self.index_dim(v, ix, dim, 1)
             dim = -1
             for ix in reversed(tail):  # after `...`: right to left from the last dim
                 v, dim = self.index_dim(v, ix, dim, -1)
+            adv, self.adv_indices = self.adv_indices, {}
+            if adv:
+                return advanced_index(
+                    self.index_call(e),
+                    v,
+                    adv,
+                    lambda t: self.rank_of(t, e),
+                )
             return v
         raise self.error(e, f"unsupported: subscripting a {describe(base)}")
 
@@ -250,9 +262,47 @@ class Expressions:
         if isinstance(ix, ast.Constant) and ix.value is None:  # x[None]: a new dim of size 1
             return self.registry_call("unsqueeze", [v, dim], {}, ix), dim + step
         i = self.expr(ix)
+        if isinstance(i, PyList):  # x[[0, 2]]: a constant index tensor
+            consts = [td._meta_or_const(x) if isinstance(x, SSAValue) else None for x in i.items]
+            if not all(type(c) is int for c in consts):
+                raise self.error(ix, "unsupported: a list index of anything but int constants")
+            i = self.tensor_constant(Tensor(np.asarray(consts, np.int64)))
+        if isinstance(i, SSAValue) and isinstance(i.type, td.ValueTensorType):
+            dt = i.type.meta.dtype
+            if dt is None and self.mc.deferrable:  # compile per argument types: dtypes known
+                raise NeedsArgTypes("a tensor index needs its dtype", self.loc(ix))
+            if dt is None or dt.kind != 1:
+                raise self.error(
+                    ix,
+                    "unsupported: indexing with a tensor that is not known to hold integers "
+                    "(a boolean mask's result size depends on the data: use torch.where or "
+                    "masked_fill)",
+                )
+            # (a 0-d index tensor too: TorchScript places it as numpy does, not as an int
+            # the way eager torch does)
+            self.adv_indices[dim] = i
+            return v, dim + step
         if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
             raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
         return self.registry_call("select", [v, dim, i], {}, ix), dim
+
+    def index_call(self, e: ast.AST) -> Callable[..., Any]:
+        """`call(name, *args)` for `advanced_index`: registry ops emitted here."""
+        return lambda name, *args: self.registry_call(
+            name, [self.index_arg(a) for a in args], {}, e
+        )
+
+    def index_arg(self, a: Any) -> Any:
+        """An argument of an op of `advanced_index`: lists as script lists."""
+        if isinstance(a, list):
+            return self.new_list([self.b.constant(x) if isinstance(x, int) else x for x in a])
+        return a
+
+    def rank_of(self, t: SSAValue, e: ast.AST) -> int:
+        shape = t.type.meta.shape  # type: ignore[attr-defined]
+        if shape is None:
+            self.need_rank(t, e, "indexing with tensors")
+        return len(shape)
 
     def as_int(self, v: Any, node: ast.AST) -> SSAValue:
         if isinstance(v, SSAValue) and isinstance(v.type, td.IntType):

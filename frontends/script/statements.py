@@ -15,6 +15,7 @@ from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
+from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
     PyList,
@@ -158,6 +159,9 @@ def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
                 targets = [node.target]
             elif isinstance(node, ast.For):
                 targets = [node.target]
+            elif isinstance(node, ast.Call):  # `x.add_(y)`, `x.mul_(2).add_(1)` rebind x
+                root = aliasing.updated_root(node)
+                targets = [root] if root is not None else []
             for t in targets:
                 for n in ast.walk(t):
                     if isinstance(n, ast.Name) and n.id not in names:
@@ -348,6 +352,12 @@ class Statements:
             if st.value is None:
                 raise self.error(st, "unsupported: a declaration without a value")
             self.assign(st.target, self.expr(st.value))
+        elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Subscript):
+            load = ast.Subscript(st.target.value, st.target.slice, ast.Load())
+            cur = self.expr(ast.copy_location(load, st.target))
+            new = self.binop(st.op, cur, self.expr(st.value), st)
+            how = f"{ast.unparse(st.target)} {_AUG_SYMBOLS.get(type(st.op), '?')}= ..."
+            item_assign.assign_item(self, st.target, new, how, st)
         elif isinstance(st, ast.AugAssign):
             cur = (
                 self.expr(
@@ -362,7 +372,12 @@ class Statements:
             if isinstance(cur, PyList) and isinstance(st.op, ast.Add):
                 self.list_method(cur, "extend", [rhs], {}, st)  # `+=` extends in place
                 return
-            self.assign(st.target, self.binop(st.op, cur, rhs, st))
+            new = self.binop(st.op, cur, rhs, st)
+            if isinstance(cur, SSAValue) and isinstance(cur.type, td.ValueTensorType):
+                how = f"{ast.unparse(st.target)} {_AUG_SYMBOLS.get(type(st.op), '?')}= ..."
+                aliasing.rebind_update(self, {st.target.id}, cur, new, how, st)
+                return
+            self.assign(st.target, new)
         elif isinstance(st, ast.If):
             self.if_stmt(st)
         elif isinstance(st, ast.For):
@@ -413,6 +428,8 @@ class Statements:
                     ):
                         v.name_hint = ssa_hint(target.id)
             self.env[target.id] = v
+        elif isinstance(target, ast.Subscript):
+            item_assign.assign_item(self, target, v, f"{ast.unparse(target)} = ...", target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(v, len(target.elts), target)
             for t, x in zip(target.elts, items, strict=True):
@@ -776,6 +793,9 @@ class Statements:
                 idx.name_hint = "i" if target is None else None
                 args = iter(blk.args[1:])
                 self.frame.ret_args = list(blk.args[n_vars + 2 :])
+                aliasing.register_loop_body(
+                    self, blk, [x for n in loop_vars for x in leaves_of(templates[n]) or []]
+                )
                 for n in loop_vars:
                     self.env[n] = rebuild_like(templates[n], args)
                     if isinstance(self.env[n], SSAValue):
@@ -794,6 +814,7 @@ class Statements:
             finally:
                 self.frame = outer_frame
             names = [n for n in loop_vars for _ in leaves_of(templates[n]) or []]
+            aliasing.check_loop_yields(self, blk, payload[1 : 1 + n_vars], self.env, names, st)
             if ret_spec is not None:
                 n_ret = len(types) - n_vars - 1
                 names += ["the returned flag"] + [f"return value {k}" for k in range(n_ret)]
@@ -873,6 +894,22 @@ class Statements:
             "type is in scope before the loop to stand for it)",
         )
 
+
+_AUG_SYMBOLS = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+}
 
 _GRAD_MODES = ("no_grad", "enable_grad", "inference_mode")
 

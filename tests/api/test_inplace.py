@@ -3,6 +3,7 @@ in eager mode; a trace records them only where no alias could miss the update.""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -99,11 +100,117 @@ def test_trace_refuses_updating_a_parameter() -> None:
         xjit.jit.trace(M(), (xjit.ones(3),))
 
 
-def test_item_assignment_while_tracing_is_refused() -> None:
+def _item_updates(t: Any, x: Any) -> Any:
+    y = x * 1
+    y[0] = 5
+    y[:, 0] = x[:, 1]
+    y[1:, 2] += 1
+    y[y > 3] = 0
+    y[1, 1:3] = t.tensor([7.0, 8.0])
+    y[None, 0, -1] = -1
+    y[..., 1] *= 2
+    y[2, ::3] = x[3, 0]  # a 0-d value, broadcast
+    return y
+
+
+def test_eager_item_assignment_places_dims_as_torch() -> None:
+    """x[0, :, idx] = v: torch applies the int first, so v is laid out (3, 2), not numpy's
+    (2, 3); with a square slice numpy's order would silently transpose the values."""
+
+    def f(t: Any) -> Any:
+        x = t.zeros(2, 3, 3)
+        x[0, :, t.tensor([0, 2, 1])] = t.arange(9.0).reshape(3, 3)
+        x[1, [0, 1]] = t.ones(3) * 4
+        x[:, t.tensor([[1], [2]]), t.tensor([0, 2])] = -t.arange(4.0).reshape(2, 2)
+        return x
+
+    np.testing.assert_array_equal(f(xjit).numpy(), f(torch).numpy())
+
+
+def test_traced_item_assignment_matches_torch() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 8)).astype(np.float32)
+    traced = xjit.jit.trace(lambda a: _item_updates(xjit, a), (xjit.from_numpy(x),))
+    for a in (x, x * 3 - 1):
+        want = _item_updates(torch, torch.from_numpy(a)).numpy()
+        np.testing.assert_allclose(traced(xjit.from_numpy(a)).numpy(), want, rtol=1e-6)
+        np.testing.assert_allclose(_item_updates(xjit, xjit.from_numpy(a)).numpy(), want)
+    assert "slice_scatter" in traced.code or "select_scatter" in traced.code
+
+
+class _PositionalEncoding:
+    """The model pattern: a buffer filled by strided slice assignment."""
+
+    def __init__(self, t: Any, length: int, d: int) -> None:
+        pe = t.zeros(length, d)
+        pos = t.arange(0, length, dtype=t.float).unsqueeze(1)
+        div = t.exp(t.arange(0, d, 2).float() * (-math.log(10000.0) / d))
+        pe[:, 0::2] = t.sin(pos * div)
+        pe[:, 1::2] = t.cos(pos * div)
+        self.pe = pe
+
+
+def _pe_in_forward(t: Any, x: Any) -> Any:
+    return x + _PositionalEncoding(t, 5, 8).pe
+
+
+def test_positional_encoding_eager_and_traced() -> None:
+    want = _PositionalEncoding(torch, 5, 8).pe.numpy()
+    np.testing.assert_allclose(_PositionalEncoding(xjit, 5, 8).pe.numpy(), want, rtol=1e-6)
+    x = np.ones((5, 8), np.float32)
+    traced = xjit.jit.trace(lambda a: _pe_in_forward(xjit, a), (xjit.from_numpy(x),))
+    np.testing.assert_allclose(traced(xjit.from_numpy(x)).numpy(), want + 1, rtol=1e-5)
+    assert "np.where" in traced.source  # slice_scatter as a select, no Python loop
+
+
+def _into_input(x: Any) -> Any:
+    x[0] = 1
+    return x
+
+
+def _view_not_assigned_back(x: Any) -> Any:
+    y = x * 1
+    r = y[0]
+    r += 1
+    return y
+
+
+def _view_alive(x: Any) -> Any:
+    y = x * 1
+    r = y[0]
+    y[1] = 3
+    return r
+
+
+def _mask_values(x: Any) -> Any:
+    y = x * 1
+    y[y > 0] = x[y > 0]
+    return y
+
+
+@pytest.mark.parametrize(
+    ("fn", "why"),
+    [
+        (_into_input, "in-place `x\\[...\\] =` on an input of the trace"),
+        (_view_not_assigned_back, "in-place `\\+=` on a view"),
+        (_view_alive, "on a view, or a tensor with views"),
+        (_mask_values, "nonzero / boolean-mask indexing"),
+    ],
+)
+def test_trace_refuses_item_assignments_an_alias_could_miss(fn: Any, why: str) -> None:
+    with pytest.raises(TraceError, match=f"test_inplace.py:[0-9]+: .*{why}"):
+        xjit.jit.trace(fn, (xjit.ones(3, 2),))
+
+
+def test_index_put_is_refused_when_compiled() -> None:
     def f(x: Any) -> Any:
         y = x * 1
-        y[0] = 5
+        y[xjit.tensor([0, 2])] = 5.0
         return y
 
-    with pytest.raises(NotImplementedError, match="x\\[...\\] ="):
-        xjit.jit.trace(f, (xjit.ones(3),))
+    a = xjit.ones(3, 2)
+    want = torch.ones(3, 2)
+    want[torch.tensor([0, 2])] = 5.0
+    np.testing.assert_array_equal(f(a).numpy(), want.numpy())  # eager
+    with pytest.raises(NotImplementedError, match="index_put"):
+        xjit.jit.trace(f, (a,))

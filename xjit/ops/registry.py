@@ -66,6 +66,7 @@ def ensure_loaded() -> None:
             creation_ops,
             einsum_ops,
             elementwise_ops,
+            index_ops,
             linalg_ops,
             loss_ops,
             norm_ops,

@@ -1,5 +1,8 @@
 """Shape ops: views (`select`, `slice`, `unsqueeze`, `squeeze`, `expand`, `view`/`reshape`,
-`transpose`, `permute`), `cat`/`stack`, and Python indexing (`x[i]`, `x[:, 1:3]`, `x[..., 0]`).
+`transpose`, `permute`), `cat`/`stack`, Python indexing (`x[i]`, `x[:, 1:3]`, `x[..., 0]`,
+`x[idx]` through index_ops.py's `aten.index`), and item assignment as functional ops
+(`slice_scatter`, `select_scatter`, `setitem`: what a trace or script records for `x[...] = v`;
+`slice_scatter` lowers as a `where` over a gather along its dim, no scatter loop).
 
 Eagerly views are numpy views, as in torch. Lowered, they stay views: `select`/`slice` are
 (strided, rank-reducing) `tensor.extract_slice`s, `view`/`reshape`/`flatten`/`squeeze`/`unsqueeze`
@@ -609,34 +612,297 @@ register(
 
 
 def getitem(call: Any, x: Any, index: Any) -> Any:
-    """`x[index]` as select/slice/unsqueeze calls (`call(name, *args)` dispatches an op): ints,
-    slices, `None` and `...`; tensor (advanced) indices are not supported."""
-    idx = index if isinstance(index, tuple) else (index,)
+    """`x[index]` as registry calls (`call(name, *args)` dispatches an op), in torch's order:
+    ints (`select`), slices (`slice`) and `None` (`unsqueeze`) first, left to right; then the
+    tensor, list and boolean-mask indices together (`aten.index`), their broadcast dims in
+    place of the indexed dims when those are adjacent, else in front (torch's rule)."""
+    y, adv = basic_index(call, x, index)
+    return advanced_index(call, y, adv) if adv else y
+
+
+def basic_index(
+    call: Any, x: Any, index: Any, steps: list[Any] | None = None
+) -> tuple[Any, dict[int, Any]]:
+    """The int/slice/None part of `x[index]` applied (eagerly a view of x), and the tensor
+    indices left, by the dim of that view they index (a mask becomes its `nonzero` columns).
+    `steps` collects each view taken, as (op, its input, its other arguments), for a write
+    through them (`x[i] = v`), which also needs a 0-d index tensor as an int."""
+    write = steps is not None
+    steps = [] if steps is None else steps
+    T = type(x)
+    idx = tuple(_index_tensor(T, i) for i in (index if isinstance(index, tuple) else (index,)))
     rank = x.dim()
     if sum(1 for i in idx if i is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")
-    used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+    used = sum(_consumed(T, i) for i in idx)
     if used > rank:
         raise IndexError(f"too many indices for tensor of dimension {rank}")
     if any(i is Ellipsis for i in idx):  # (`in` would compare tensors with ==)
         k = next(j for j, i in enumerate(idx) if i is Ellipsis)
         idx = idx[:k] + (slice(None),) * (rank - used) + idx[k + 1 :]
+    adv: dict[int, Any] = {}
     dim = 0
     for i in idx:
         if i is None:
+            steps.append(("unsqueeze", x, (dim,)))
             x = call("unsqueeze", x, dim)
             dim += 1
+        elif isinstance(i, T):
+            if i.dtype.kind == 0:  # a mask: the positions where it holds
+                n = i.dim()
+                if np.shape(i._a) != np.shape(x._a)[dim : dim + n]:  # (not traced sizes)
+                    raise IndexError(
+                        f"The shape of the mask {list(i.shape)} at index {dim} does not match "
+                        f"the shape of the indexed tensor {list(x.shape)}"
+                    )
+                nz = call("nonzero", i)
+                for j in range(n):
+                    adv[dim + j] = call("select", nz, 1, j)
+                dim += n
+            elif i.dim() == 0 and write:  # torch takes a 0-d integer tensor as an int
+                steps.append(("select", x, (dim, int(i))))
+                x = call("select", x, dim, int(i))
+            elif i.dim() == 0:  # the same, read at run time: an `index` of that dim alone
+                x = advanced_index(call, x, {dim: i})
+            else:
+                adv[dim] = i
+                dim += 1
         elif isinstance(i, bool) or not isinstance(i, (int, slice)) and not hasattr(i, "__index__"):
-            raise NotImplementedError(
-                f"indexing with {type(i).__name__} is not supported (ints, slices, None and ... are)"
+            raise IndexError(
+                f"indexing with {type(i).__name__} is not supported (ints, slices, None, ..., "
+                "integer or boolean tensors and lists are)"
             )
         elif isinstance(i, slice):
             if i != slice(None):
-                x = call("slice", x, dim, i.start, i.stop, 1 if i.step is None else i.step)
+                args = (dim, i.start, i.stop, 1 if i.step is None else i.step)
+                steps.append(("slice", x, args))
+                x = call("slice", x, *args)
             dim += 1
         else:
+            steps.append(("select", x, (dim, int(i))))
             x = call("select", x, dim, int(i))
+    return x, adv
+
+
+def advanced_index(call: Any, y: Any, adv: dict[int, Any], rank_of: Any = None) -> Any:
+    """`y[..., i0, ..., i1, ...]` with the tensor indices `adv` (by dim, negative counting
+    from the end) and full slices elsewhere: the indexed dims moved to the front, `aten.index`
+    on them, and the broadcast dims moved back where the indexed dims were if those were
+    adjacent (torch's rule). `rank_of(v)` defaults to `v.dim()`."""
+    rank_of = rank_of or (lambda v: v.dim())
+    rank = rank_of(y)
+    adv = {(p + rank if p < 0 else p): i for p, i in adv.items()}
+    pos = sorted(adv)
+    rest = [d for d in range(rank) if d not in adv]
+    if pos != list(range(len(pos))):
+        y = call("permute", y, pos + rest)
+    out = call("index", y, [adv[p] for p in pos])
+    adjacent = pos == list(range(pos[0], pos[0] + len(pos)))
+    if adjacent and pos[0] > 0 and rank_of(out) > len(rest):
+        nb = rank_of(out) - len(rest)
+        before = [nb + j for j in range(pos[0])]
+        after = [nb + j for j in range(pos[0], len(rest))]
+        out = call("permute", out, before + list(range(nb)) + after)
+    return out
+
+
+def _index_tensor(T: type, i: Any) -> Any:
+    """A list index (`x[[0, 2]]`) as the tensor torch makes of it; other indices unchanged."""
+    if isinstance(i, (list, tuple)):
+        a = np.asarray([np.asarray(v) for v in i])
+        if a.dtype.kind not in "biu":
+            raise IndexError("tensors used as indices must be long, int or bool tensors")
+        return T(a.astype(np.int64) if a.dtype.kind != "b" else a)
+    if isinstance(i, T) and i.dtype.kind == 2:
+        raise IndexError("tensors used as indices must be long, int or bool tensors")
+    if isinstance(i, T) and i.dtype.kind == 0 and i.dim() == 0:
+        raise IndexError("indexing with a 0-dim boolean tensor is not supported")
+    return i
+
+
+def _consumed(T: type, i: Any) -> int:
+    """How many dims of the tensor an index uses up."""
+    if i is None or i is Ellipsis:
+        return 0
+    if isinstance(i, T) and i.dtype.kind == 0:
+        return i.dim()
+    return 1
+
+
+# -- functional item assignment: what a trace or script records for `x[...] = v` -----------------
+
+
+def _scatter_src(what: str, x: TensorMeta, src: TensorMeta, want: Any) -> None:
+    if x.dtype is not None and src.dtype is not None and x.dtype != src.dtype:
+        raise ShapeError(f"{what}(): expected src to have the dtype of self ({x.dtype.name})")
+    if want is not None and src.shape is not None and None not in want and None not in src.shape:
+        if tuple(src.shape) != tuple(want):
+            raise ShapeError(
+                f"{what}(): expected src to have a size equal to the slice of self: "
+                f"src size = {list(src.shape)}, slice size = {list(want)}"
+            )
+
+
+def _slice_scatter_shape(
+    x: TensorMeta, src: TensorMeta, dim: Any = 0, start: Any = None, end: Any = None, step: Any = 1
+) -> TensorMeta:
+    want = _slice_shape(x, dim, start, end, step).shape
+    _scatter_src("slice_scatter", x, src, want)
     return x
+
+
+def _slice_scatter_eager(
+    a: np.ndarray, src: np.ndarray, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
+) -> np.ndarray:
+    _slice_scatter_shape(_meta(a), _meta(src), dim, start, end, step)
+    out = a.copy()
+    d = normalize_dim(dim, a.ndim)
+    out[(slice(None),) * d + (slice(start, end, step),)] = src
+    return out
+
+
+def _slice_scatter_decompose(
+    torch: Any, x: Any, src: Any, dim: int = 0, start: Any = None, end: Any = None, step: int = 1
+) -> Any:
+    """`where(in the slice, src read at (i - start) // step, x)` along `dim`: an elementwise
+    select and a gather, both vectorised (no scatter in the lowered code)."""
+    rank = len(x.shape)
+    d = normalize_dim(dim, rank)
+    n = x.shape[d]
+    if n is None or n < 0:
+        return None
+    s, e, _ = slice(start, end, step).indices(n)
+    length = len(range(s, e, step))
+    if length == 0:
+        return x
+    k = torch.sub(torch.arange(n), s)  # the position in the slice's stride
+    on_step = torch.where(torch.eq(torch.remainder(k, step), 0), k, -1)
+    inside = torch.eq(on_step, torch.clamp(on_step, 0, (length - 1) * step))
+    picked = torch.index_select(src, d, torch.clamp(torch.floor_divide(k, step), 0, length - 1))
+    mask = torch.reshape(inside, [n] + [1] * (rank - d - 1))
+    return torch.where(mask, picked, x)
+
+
+def _unknown_size(what: str) -> Any:
+    def lower(builder: Any, *args: Any) -> Any:
+        raise NotImplementedError(f"{what} along a dim of unknown size is not supported")
+
+    return lower
+
+
+register(
+    "aten::slice_scatter(Tensor self, Tensor src, int dim=0, int? start=None, int? end=None, int step=1) -> Tensor",
+    _slice_scatter_shape,
+    eager=_slice_scatter_eager,
+    decompose=_slice_scatter_decompose,
+    lower=_unknown_size("slice_scatter"),
+)
+
+
+def _select_scatter_shape(x: TensorMeta, src: TensorMeta, dim: Any, index: Any) -> TensorMeta:
+    _scatter_src("select_scatter", x, src, _select_shape(x, dim, index).shape)
+    return x
+
+
+def _select_scatter_eager(a: np.ndarray, src: np.ndarray, dim: int, index: int) -> np.ndarray:
+    _select_scatter_shape(_meta(a), _meta(src), dim, index)
+    out = a.copy()
+    out[(slice(None),) * normalize_dim(dim, a.ndim) + (index,)] = src
+    return out
+
+
+def _select_scatter_decompose(torch: Any, x: Any, src: Any, dim: int, index: int) -> Any:
+    d = normalize_dim(dim, len(x.shape))
+    n = x.shape[d]
+    if n is None or n < 0:
+        return None
+    i = index + n if index < 0 else index
+    return _slice_scatter_decompose(torch, x, torch.unsqueeze(src, d), d, i, i + 1, 1)
+
+
+register(
+    "aten::select_scatter(Tensor self, Tensor src, int dim, int index) -> Tensor",
+    _select_scatter_shape,
+    eager=_select_scatter_eager,
+    decompose=_select_scatter_decompose,
+    lower=_unknown_size("select_scatter"),
+)
+
+
+def setitem(call: Any, x: Any, index: Any, value: Any) -> Any:
+    """The value of `x` after `x[index] = value`, as functional registry calls (`call(name,
+    *args)`): `masked_fill` for a mask, `index_put` for tensor indices, then `slice_scatter` /
+    `select_scatter` back up through the slices and ints of the index."""
+    T = type(x)
+    if isinstance(index, T) and index.dtype.kind == 0:  # x[mask] = v
+        return _masked_assign(call, x, index, value)
+    steps: list[tuple[str, Any, tuple[Any, ...]]] = []
+    y, adv = basic_index(call, x, index, steps)
+    if isinstance(value, T):
+        if value.dtype != x.dtype:
+            value = call("to", value, x.dtype)
+    else:
+        value = call("full", [], value, dtype=x.dtype)
+    if adv:
+        new = _index_put(call, y, adv, value)
+    else:
+        new = call("expand", value, list(y.shape))
+    for kind, parent, args in reversed(steps):
+        if kind == "slice":
+            new = call("slice_scatter", parent, new, *args)
+        elif kind == "select":
+            new = call("select_scatter", parent, new, *args)
+        else:  # unsqueeze: the new dim dropped again
+            new = call("squeeze", new, *args)
+    return new
+
+
+def _shape(t: Any) -> tuple[int, ...]:
+    """A tensor's sizes as ints (not traced sizes: index shapes are fixed by the trace)."""
+    return tuple(np.shape(t._a))
+
+
+def _masked_assign(call: Any, x: Any, mask: Any, value: Any) -> Any:
+    n, rank = mask.dim(), x.dim()
+    if _shape(mask) != _shape(x)[:n]:
+        raise IndexError(
+            f"The shape of the mask {list(mask.shape)} at index 0 does not match the shape of "
+            f"the indexed tensor {list(x.shape)}"
+        )
+    if isinstance(value, type(x)) and value.dim():
+        raise NotImplementedError(
+            "x[mask] = tensor takes as many values as the mask holds, a number only the data "
+            "decides: only a scalar or 0-d tensor value is supported here (masked_fill)"
+        )
+    if n < rank:
+        mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
+    return call("masked_fill", x, mask, value)
+
+
+def _index_put(call: Any, y: Any, adv: dict[int, Any], value: Any) -> Any:
+    """`y[adv] = value` with the indexed dims moved to the front (as `advanced_index` reads
+    them), `value` laid out to match, and the dims moved back."""
+    pos = sorted(adv)
+    rank = y.dim()
+    rest = [d for d in range(rank) if d not in adv]
+    idx = [adv[p] for p in pos]
+    nb = max(i.dim() for i in idx)
+    bshape = list(np.broadcast_shapes(*(_shape(i) for i in idx)))
+    adjacent = pos == list(range(pos[0], pos[0] + len(pos)))
+    front = [y.shape[d] for d in rest]
+    if adjacent and pos[0] > 0:  # torch lays the result out with the index dims in place
+        p0 = pos[0]
+        value = call("expand", value, front[:p0] + bshape + front[p0:])
+        perm = list(range(p0, p0 + nb)) + list(range(p0)) + list(range(p0 + nb, nb + len(rest)))
+        value = call("permute", value, perm)
+    perm_y = pos + rest
+    moved = perm_y != list(range(rank))
+    yp = call("permute", y, perm_y) if moved else y
+    out = call("index_put", yp, idx, value)
+    if moved:
+        inverse = [perm_y.index(d) for d in range(rank)]
+        out = call("permute", out, inverse)
+    return out
 
 
 # -- embedding (a gather) ----------------------------------------------------------------------------

@@ -1,0 +1,183 @@
+"""`x[index] = v` and `x[index] op= v` in scripted code: the new value of the whole tensor as
+functional ops (`slice_scatter` / `select_scatter` back up through the slices and ints of the
+index, `masked_fill` for a boolean mask), then `x` rebound to it under the alias rule of
+aliasing.py (refused where another name, a view, an argument or a parameter would miss it)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from xdsl.ir import SSAValue
+
+from xjit.dialects import torch as td
+from xjit.frontends.script import aliasing
+from xjit.frontends.script.registry_ops import NeedsArgTypes
+from xjit.frontends.script.values import PyList, PyObj, describe
+
+
+def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.AST) -> None:
+    if not isinstance(target.value, ast.Name):
+        raise fc.error(
+            target, "unsupported: item assignment to anything but a variable (`x[i] = v`)"
+        )
+    name = target.value.id
+    x = fc.env.get(name)
+    if not (isinstance(x, SSAValue) and isinstance(x.type, td.ValueTensorType)):
+        raise fc.error(target, f"unsupported: item assignment to a {describe(x)}")
+    idxs = target.slice.elts if isinstance(target.slice, ast.Tuple) else [target.slice]
+    if len(idxs) == 1 and not isinstance(idxs[0], (ast.Slice, ast.Constant)):
+        i = fc.expr(idxs[0])
+        if isinstance(i, SSAValue) and isinstance(i.type, td.ValueTensorType):
+            new = _masked(fc, x, i, value, idxs[0])
+            aliasing.rebind_update(fc, {name}, x, new, how, node)
+            return
+    steps: list[tuple[str, SSAValue, list[Any]]] = []
+    y = _views(fc, x, idxs, steps)
+    new = _as_tensor(fc, value, x, node)
+    if y.type.meta.shape is not None:  # type: ignore[attr-defined]
+        new = fc.registry_call("expand", [new, _sizes(fc, y, node)], {}, node)
+    # (else: y's rank is not known here, e.g. torch.zeros(n, d) with run-time sizes; the
+    # scatter ops' shape rules check `new` against it once shape refinement knows it)
+    for kind, parent, args in reversed(steps):
+        if kind == "unsqueeze":
+            new = fc.registry_call("squeeze", [new, *args], {}, node)
+        elif kind == "select" and not _known(args[1]):
+            new = _select_scatter_at_run_time(fc, parent, new, args[0], args[1], node)
+        elif kind == "slice" and not all(_known(a) for a in args[1:]):
+            raise fc.error(node, "unsupported: assigning into a slice with run-time bounds")
+        else:
+            new = fc.registry_call(f"{kind}_scatter", [parent, new, *args], {}, node)
+    aliasing.rebind_update(fc, {name}, x, new, how, node)
+
+
+def _views(fc: Any, x: SSAValue, idxs: list[ast.expr], steps: list[Any]) -> SSAValue:
+    """The ints, slices, None and `...` of the index applied, each view noted in `steps`."""
+    ell = [k for k, ix in enumerate(idxs) if isinstance(ix, ast.Constant) and ix.value is ...]
+    if len(ell) > 1:
+        raise fc.error(idxs[ell[1]], "an index can only have a single ellipsis ('...')")
+    head, tail = (idxs[: ell[0]], idxs[ell[0] + 1 :]) if ell else (idxs, [])
+    v, dim = x, 0
+    for ix in head:
+        v, dim = _one(fc, v, ix, dim, 1, steps)
+    dim = -1
+    for ix in reversed(tail):
+        v, dim = _one(fc, v, ix, dim, -1, steps)
+    return v
+
+
+def _one(
+    fc: Any, v: SSAValue, ix: ast.expr, dim: int, step: int, steps: list[Any]
+) -> tuple[SSAValue, int]:
+    if isinstance(ix, ast.Slice):
+        args: list[Any] = [dim]
+        for part in (ix.lower, ix.upper):
+            args.append(None if part is None else fc.as_int(fc.expr(part), part))
+        args.append(1 if ix.step is None else fc.as_int(fc.expr(ix.step), ix.step))
+        if ix.lower is None and ix.upper is None and ix.step is None:
+            return v, dim + step
+        steps.append(("slice", v, args))
+        return fc.registry_call("slice", [v, *args], {}, ix), dim + step
+    if isinstance(ix, ast.Constant) and ix.value is None:
+        steps.append(("unsqueeze", v, [dim]))
+        return fc.registry_call("unsqueeze", [v, dim], {}, ix), dim + step
+    i = fc.expr(ix)
+    if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
+        raise fc.error(
+            ix,
+            f"unsupported: assigning through an index that is a {describe(i)} (ints, slices, "
+            "None, ... and a whole boolean mask are supported)",
+        )
+    steps.append(("select", v, [dim, i]))
+    return fc.registry_call("select", [v, dim, i], {}, ix), dim + (0 if step > 0 else step)
+
+
+def _as_tensor(fc: Any, value: Any, like: SSAValue, node: ast.AST) -> SSAValue:
+    """The assigned value as a tensor of `like`'s dtype (torch casts it)."""
+    dt = like.type.meta.dtype  # type: ignore[attr-defined]
+    if dt is None and fc.mc.deferrable:  # compile per argument types, where it is known
+        raise NeedsArgTypes("item assignment needs the tensor's dtype", fc.loc(node))
+    if dt is None:
+        raise fc.error(node, "unsupported: item assignment to a tensor of unknown dtype")
+    if isinstance(value, SSAValue) and isinstance(value.type, td.ValueTensorType):
+        if value.type.meta.dtype != dt:
+            return fc.registry_call("to", [value, PyObj(dt)], {}, node)  # type: ignore[no-any-return]
+        return value
+    if isinstance(value, SSAValue) and isinstance(
+        value.type, (td.IntType, td.FloatType, td.BoolType)
+    ):
+        return fc.registry_call("full", [PyList([]), value], {"dtype": PyObj(dt)}, node)  # type: ignore[no-any-return]
+    raise fc.error(node, f"unsupported: assigning a {describe(value)} into a tensor")
+
+
+def _sizes(fc: Any, y: SSAValue, node: ast.AST) -> PyList:
+    shape = y.type.meta.shape  # type: ignore[attr-defined]
+    if shape is None:
+        fc.need_rank(y, node, "item assignment")
+    return fc.new_list(  # type: ignore[no-any-return]
+        [
+            fc.b.constant(n)
+            if n is not None
+            else fc.scalar_op("aten.size.int", [y, fc.b.constant(k)], node)
+            for k, n in enumerate(shape)
+        ]
+    )
+
+
+def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> SSAValue:
+    """`x[mask] = v`: `masked_fill` for a scalar or 0-d `v` (another `v` holds as many values
+    as the mask does, a number only the data decides: refused)."""
+    mt = mask.type.meta  # type: ignore[attr-defined]
+    if mt.dtype is None and fc.mc.deferrable:
+        raise NeedsArgTypes("x[mask] = v needs the mask's dtype", fc.loc(node))
+    if mt.dtype is None or mt.dtype.kind != 0:
+        raise fc.error(
+            node,
+            "unsupported: assigning through a tensor index that is not a boolean mask "
+            "(index_put is not supported in scripted code)",
+        )
+    xs = x.type.meta.shape  # type: ignore[attr-defined]
+    if xs is None or mt.shape is None:
+        fc.need_rank(x, node, "x[mask] = v")
+    if isinstance(value, SSAValue) and isinstance(value.type, td.ValueTensorType):
+        vs = value.type.meta.shape
+        if vs is None or len(vs) != 0:
+            raise fc.error(
+                node,
+                "unsupported: x[mask] = tensor (only a scalar or 0-d tensor value: the number "
+                "of values depends on the data)",
+            )
+    if len(mt.shape) < len(xs):
+        dims = [
+            fc.b.constant(n)
+            if n is not None
+            else fc.scalar_op("aten.size.int", [mask, fc.b.constant(k)], node)
+            for k, n in enumerate(mt.shape)
+        ]
+        ones = [fc.b.constant(1)] * (len(xs) - len(mt.shape))
+        mask = fc.registry_call("reshape", [mask, fc.new_list(dims + ones)], {}, node)
+    return fc.registry_call("masked_fill", [x, mask, value], {}, node)  # type: ignore[no-any-return]
+
+
+def _known(v: Any) -> bool:
+    return v is None or isinstance(v, int) or isinstance(td._meta_or_const(v), int)
+
+
+def _select_scatter_at_run_time(
+    fc: Any, x: SSAValue, src: SSAValue, dim: int, i: SSAValue, node: ast.AST
+) -> SSAValue:
+    """`select_scatter(x, src, dim, i)` for an `i` known only at run time (`out[t] = h` in a
+    loop): `where(arange(n) == i, src, x)` with `dim` moved last (so the mask broadcasts
+    without knowing the rank); a negative i counts from the end; an out-of-range i, an error
+    in torch, leaves x unchanged."""
+    n = fc.scalar_op("aten.size.int", [x, fc.b.constant(dim)], node)
+    ar = fc.registry_call("arange", [n], {}, node)
+    here = fc.registry_call("eq", [ar, i], {}, node)
+    wrapped = fc.registry_call("eq", [ar, fc.scalar_op("aten.add.int", [i, n], node)], {}, node)
+    mask = fc.registry_call("where", [here, here, wrapped], {}, node)
+    src = fc.registry_call("unsqueeze", [src, dim], {}, node)
+    last = [fc.b.constant(dim), fc.b.constant(-1)]
+    xt = fc.registry_call("transpose", [x, *last], {}, node)
+    st = fc.registry_call("transpose", [src, *last], {}, node)
+    out = fc.registry_call("where", [mask, st, xt], {}, node)
+    return fc.registry_call("transpose", [out, *last], {}, node)  # type: ignore[no-any-return]
