@@ -451,6 +451,42 @@ class LinalgBuilder:
             [x], [AffineMap.identity(rank)], acc, AffineMap(rank, 0, tuple(exprs)), iters, body
         )
 
+    def assert_in_range(
+        self, x: SSAValue, lo: int, hi: int | tuple[SSAValue, int], message: str
+    ) -> None:
+        """A run-time check that every element of the integer tensor `x` is in [lo, hi), `hi`
+        an int or a (tensor, dim) size: one reduction to a flag and a `cf.assert`, so compiled
+        code raises where torch raises (numpy would wrap a negative index silently)."""
+        rank = self.rank(x)
+        if isinstance(hi, tuple):
+            n = _dim(self.b, *hi)
+            hi_v = self.b.insert(arith.IndexCastOp(n, i64)).result
+        else:
+            hi_v = self.b.insert(arith.ConstantOp.from_int_and_width(hi, i64)).result
+        flag_t = TensorType(i1, [])
+        true = self.b.insert(arith.ConstantOp.from_int_and_width(1, i1)).result
+        init = self.b.insert(tensor.EmptyOp([], flag_t)).tensor
+        acc = self.b.insert(FillOp([true], [init], [flag_t])).results[0]
+        # The bound enters the body as an operand (a 0-d tensor), not as a captured value.
+        bound_t = TensorType(i64, [])
+        empty = self.b.insert(tensor.EmptyOp([], bound_t)).tensor
+        bound = self.b.insert(FillOp([hi_v], [empty], [bound_t])).results[0]
+
+        def in_range(o: ArithScalarOps, a: Sequence[SSAValue], _: Builder) -> SSAValue:
+            ok = o.logical_and(o.ge(a[0], lo), o.lt(a[0], a[1]))
+            return o.logical_and(a[2], ok)
+
+        ok = self.generic(
+            [x, bound],
+            [AffineMap.identity(rank), AffineMap(rank, 0, ())],
+            acc,
+            AffineMap(rank, 0, ()),
+            ["reduction"] * rank,
+            lambda o, a, bb: in_range(ArithScalarOps(bb, i64), a, bb),
+        )
+        flag = self.b.insert(tensor.ExtractOp(ok, [], i1)).result
+        self.b.insert(cf.AssertOp(flag, message))
+
     def contract(
         self, a: SSAValue, b: SSAValue, a_exprs: Sequence[AffineExpr], b_exprs: Sequence[AffineExpr]
     ) -> SSAValue:

@@ -54,31 +54,13 @@ def _one_hot_lower(builder: Any, x: Any, num_classes: int = -1) -> Any:
     reduction to one bool and a `cf.assert`: compiled code never returns a row of zeros where
     torch raises)."""
     # lazy: xDSL loads only when a program is compiled, not with the op catalog
-    from xdsl.dialects import arith, cf, tensor
-    from xdsl.dialects.builtin import TensorType, i1, i64
-    from xdsl.dialects.linalg.ops import FillOp, IndexOp
+    from xdsl.dialects import arith
+    from xdsl.dialects.builtin import i64
+    from xdsl.dialects.linalg.ops import IndexOp
     from xdsl.ir.affine import AffineDimExpr, AffineMap
 
-    b = builder.b
     rank = builder.rank(x)
-    ok_t = TensorType(i1, [])
-    true = b.insert(arith.ConstantOp.from_int_and_width(1, i1)).result
-    ok_init = b.insert(tensor.EmptyOp([], ok_t)).tensor
-    ok_acc = b.insert(FillOp([true], [ok_init], [ok_t])).results[0]
-
-    def in_range(o: Any, a: Any, _: Any) -> Any:
-        return o.logical_and(a[1], o.logical_and(o.ge(a[0], 0), o.lt(a[0], num_classes)))
-
-    ok = builder.generic(
-        [x],
-        [AffineMap.identity(rank)],
-        ok_acc,
-        AffineMap(rank, 0, ()),
-        ["reduction"] * rank,
-        lambda o, a, bb: in_range(type(o)(bb, i64), a, bb),
-    )
-    flag = b.insert(tensor.ExtractOp(ok, [], i1)).result
-    b.insert(cf.AssertOp(flag, "one_hot: class values must be in [0, num_classes)"))
+    builder.assert_in_range(x, 0, num_classes, "one_hot: class values must be in [0, num_classes)")
     n = rank + 1
     in_map = AffineMap(n, 0, tuple(AffineDimExpr(d) for d in range(rank)))
     init = builder.empty(builder.result(), [(x, in_map)])

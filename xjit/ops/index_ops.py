@@ -86,6 +86,7 @@ def _index_select_lower(builder: Any, x: Any, dim: int, index: Any) -> Any:
     exprs = (AffineDimExpr(d),) if builder.rank(index) == 1 else ()
     axes = [(index, AffineMap(rank, 0, exprs)) if k == d else k for k in range(rank)]
     dims = [(index, 0) if k == d else (x, k) for k in range(rank)]
+    builder.assert_in_range(index, 0, (x, d), "index_select(): index out of range in self")
     return builder.gather(x, axes, dims)
 
 
@@ -137,6 +138,7 @@ def _gather_lower(builder: Any, x: Any, dim: int, index: Any, sparse_grad: bool 
     rank = builder.rank(x)
     d = normalize_dim(dim, rank)
     axes = [(index, AffineMap.identity(rank)) if k == d else k for k in range(rank)]
+    builder.assert_in_range(index, 0, (x, d), f"gather(): index out of bounds for dimension {d}")
     return builder.gather(x, axes, _dims(index, rank))
 
 
