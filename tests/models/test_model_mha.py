@@ -10,6 +10,7 @@ import torch
 from model_oracle import assert_close, compare, twins
 
 import xjit
+from xjit.errors import FrontendError
 
 
 def self_attention(torch):
@@ -168,3 +169,14 @@ def test_scaled_dot_product_attention() -> None:
     mask[:, 0] = True
     compare(t, x, inp, mask)
     compare(t, x, inp, rng.standard_normal((2, 1, 5, 5)).astype(np.float32))
+
+
+def test_repr_and_scripting_refusals() -> None:
+    assert repr(xjit.nn.MultiheadAttention(4, 2)) == repr(torch.nn.MultiheadAttention(4, 2))
+
+    class UsesSDPA(xjit.nn.Module):
+        def forward(self, q):
+            return xjit.nn.functional.scaled_dot_product_attention(q, q, q)
+
+    with pytest.raises(FrontendError, match="scaled_dot_product_attention has no compilable op"):
+        xjit.jit.script(UsesSDPA())

@@ -43,7 +43,7 @@ def positional_encoding(torch):
     return PositionalEncoding
 
 
-def word_lm(torch, mask_argument=False):
+def word_lm(torch, mask_argument=False, causal_hint=None):
     nn = torch.nn
     PositionalEncoding = positional_encoding(torch)
 
@@ -69,7 +69,7 @@ def word_lm(torch, mask_argument=False):
             src_mask = nn.Transformer.generate_square_subsequent_mask(src.size(0))
             src = self.embedding(src) * math.sqrt(self.d_model)
             src = self.pos_encoder(src)
-            output = self.transformer_encoder(src, src_mask)
+            output = self.transformer_encoder(src, src_mask, is_causal=causal_hint)
             return self.linear(output)
 
     class MaskArgumentModel(TransformerModel):
@@ -91,8 +91,12 @@ def _build(build, **kwargs):
         return twins(build, **kwargs)
 
 
-def test_word_language_model() -> None:
-    t, x = _build(word_lm)
+@pytest.mark.parametrize("causal_hint", [None, True])
+def test_word_language_model(causal_hint: bool | None) -> None:
+    def build(torch):
+        return word_lm(torch, causal_hint=causal_hint)
+
+    t, x = _build(build)
     assert "transformer_encoder.layers.1.self_attn.in_proj_weight" in x.state_dict()
     assert "pe" not in x.state_dict() and "pos_encoder.pe" in x.state_dict()
     tokens = np.random.default_rng(0).integers(0, 17, (7, 3))  # (seq, batch)

@@ -226,6 +226,10 @@ def _in_projection(
     return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's name for MultiheadAttention.out_proj's class (a plain Linear), kept for reprs."""
+
+
 class MultiheadAttention(Module):
     """Attention over `num_heads` heads of size embed_dim // num_heads, torch's parameters:
     `in_proj_weight` (3E, E) (or `q/k/v_proj_weight` when kdim/vdim differ from embed_dim),
@@ -279,7 +283,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = _param((3 * embed_dim,))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias)
         self.bias_k = self.bias_v = None
         self.add_zero_attn = False
         self._reset_parameters()
