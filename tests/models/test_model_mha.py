@@ -180,3 +180,29 @@ def test_repr_and_scripting_refusals() -> None:
 
     with pytest.raises(FrontendError, match="scaled_dot_product_attention has no compilable op"):
         xjit.jit.script(UsesSDPA())
+
+
+@pytest.mark.parametrize("self_attention", [True, False])
+@pytest.mark.parametrize("grad", [True, False])
+def test_query_with_every_key_masked(self_attention: bool, grad: bool) -> None:
+    """torch gives 0 for such a query through scaled_dot_product_attention, NaN through its
+    fused fast path (batch_first self-attention, eval, grad off) or with need_weights."""
+    pt_m = torch.nn.MultiheadAttention(4, 2, batch_first=True).eval()
+    xm = xjit.nn.MultiheadAttention(4, 2, batch_first=True).eval()
+    xm.load_state_dict({k: v.numpy() for k, v in pt_m.state_dict().items()})
+    a = np.random.default_rng(6).standard_normal((2, 3, 4)).astype(np.float32)
+    kpm = np.array([[False, False, True], [True, True, True]])
+    for need_weights in (False, True):
+        with torch.set_grad_enabled(grad):
+            q = torch.from_numpy(a)
+            k = q if self_attention else q.clone()
+            want = pt_m(q, k, k, key_padding_mask=torch.from_numpy(kpm), need_weights=need_weights)
+        with xjit.set_grad_enabled(grad):
+            q = xjit.from_numpy(a)
+            k = q if self_attention else q.clone()
+            got = xm(q, k, k, key_padding_mask=xjit.from_numpy(kpm), need_weights=need_weights)
+        assert np.isnan(want[0].detach().numpy()[1]).all() == (
+            need_weights or (self_attention and not grad)
+        )
+        np.testing.assert_array_equal(np.isnan(got[0].numpy()), np.isnan(want[0].detach().numpy()))
+        assert_close(got[0][0], want[0][0], "unmasked row")

@@ -287,3 +287,28 @@ def test_generate_square_subsequent_mask() -> None:
     assert_close(got, want, "mask")
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         xjit.nn.TransformerEncoderLayer(8, 2, activation="tanh")
+
+
+@pytest.mark.parametrize("grad", [True, False])
+def test_encoder_layer_fused_path_numbers(grad: bool) -> None:
+    """With grad off, torch runs a batch-first encoder layer as one fused kernel: it ignores
+    is_causal (only the mask counts) and applies exact gelu even for GELU('tanh'); with grad on,
+    is_causal=True attends causally and the module's tanh gelu applies. xjit follows both."""
+
+    def build(lib):
+        def layer():
+            act = lib.nn.GELU(approximate="tanh")
+            return lib.nn.TransformerEncoderLayer(8, 2, 12, activation=act, batch_first=True)
+
+        return layer
+
+    t, x = twins(build)
+    rng = np.random.default_rng(7)
+    src = rng.standard_normal((2, 4, 8)).astype(np.float32)
+    mask = rng.random((4, 4)) < 0.3  # not causal
+    mask[:, 0] = False
+    with torch.set_grad_enabled(grad):
+        want = t(torch.from_numpy(src), torch.from_numpy(mask), is_causal=True)
+    with xjit.set_grad_enabled(grad):
+        got = x(xjit.from_numpy(src), xjit.from_numpy(mask), is_causal=True)
+    assert_close(got, want.detach(), f"grad={grad}")

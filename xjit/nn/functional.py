@@ -207,7 +207,8 @@ def scaled_dot_product_attention(
     enable_gqa: bool = False,
 ) -> Tensor:
     """softmax(q kᵀ · scale + mask) v over the last two dims; a bool `attn_mask` is True where
-    attending is allowed (the opposite of MultiheadAttention's masks), as torch."""
+    attending is allowed (the opposite of MultiheadAttention's masks), as torch. A query whose
+    every key is masked gets 0, as torch's."""
     if dropout_p != 0.0:
         raise NotImplementedError(
             "scaled_dot_product_attention: dropout_p > 0 drops weights even in eval mode "
@@ -230,7 +231,15 @@ def scaled_dot_product_attention(
             scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
         else:
             scores = scores + attn_mask
-    return call("matmul", softmax(scores, -1), value)
+    attn = softmax(scores, -1) if attn_mask is None else _safe_softmax(scores)
+    return call("matmul", attn, value)
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """softmax over the last dim, but 0 (not NaN) along a row masked entirely (all -inf), as
+    torch's scaled_dot_product_attention gives since torch 2.5."""
+    masked_row = scores.amax(-1, keepdim=True).eq(float("-inf"))
+    return softmax(scores, -1).masked_fill(masked_row, 0.0)
 
 
 pad = _pad  # after embedding's local `pad`, which would shadow the import

@@ -156,10 +156,15 @@ def multi_head_attention_forward(
     attn_mask: Tensor | None = None,
     average_attn_weights: bool = True,
     is_causal: bool = False,
+    native: bool = False,
 ) -> tuple[Tensor, Tensor | None]:
     """torch's F.multi_head_attention_forward on (L, N, E) inputs (or unbatched (L, E)).
     `weights` is (in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight): the packed one
-    or the three separate ones."""
+    or the three separate ones. `native`: the numbers of torch's fused fast path instead
+    (torch._native_multi_head_attention), which ignores `is_causal` and whose softmax gives NaN
+    where a query has no key left, where the ordinary path gives 0 without need_weights."""
+    if native:
+        is_causal = False
     batched = _shape_check(query, key, value, key_padding_mask, attn_mask, num_heads)
     if not batched:
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
@@ -187,7 +192,12 @@ def multi_head_attention_forward(
     scores = call("bmm", q * math.sqrt(1.0 / float(head_dim)), k.transpose(-2, -1))
     if mask is not None:
         scores = scores + mask
-    attn = F.softmax(scores, -1)
+    if mask is None:
+        attn = F.softmax(scores, -1)
+    elif need_weights or native:  # plain softmax: a query with every key masked gets NaN
+        attn = F.softmax(scores, -1)
+    else:  # torch goes through scaled_dot_product_attention: such a query gets 0
+        attn = F._safe_softmax(scores)
     attn = F.dropout(attn, dropout_p, training)
     out = call("bmm", attn, v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
     out = F.linear(out, out_proj_weight, out_proj_bias).view(tgt_len, bsz, embed_dim)
@@ -313,6 +323,51 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
+        native = self._native_path(query, key, value, key_padding_mask, attn_mask)
+        return self._attention(
+            query,
+            key,
+            value,
+            key_padding_mask,
+            need_weights,
+            attn_mask,
+            average_attn_weights,
+            is_causal,
+            native,
+        )
+
+    def _native_path(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+    ) -> bool:
+        """Whether torch's forward takes its fused fast path (its conditions, in order)."""
+        if any(m is not None and m.is_floating_point() for m in (attn_mask, key_padding_mask)):
+            return False
+        if query.dim() != 3 or query is not key or key is not value:
+            return False
+        if self.in_proj_weight is None or self.in_proj_bias is None:
+            return False
+        if self.training or self.num_heads % 2 != 0 or not self.batch_first:
+            return False
+        w = (self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        return not _grad_needed(query, *w)
+
+    def _attention(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None,
+        need_weights: bool,
+        attn_mask: Tensor | None,
+        average_attn_weights: bool,
+        is_causal: bool,
+        native: bool,
+    ) -> tuple[Tensor, Tensor | None]:
         batched = query.dim() == 3
         if self.batch_first and batched:  # the computation is sequence-first, as torch's
             query, key, value = query.transpose(1, 0), key.transpose(1, 0), value.transpose(1, 0)
@@ -332,10 +387,17 @@ class MultiheadAttention(Module):
             attn_mask=attn_mask,
             average_attn_weights=average_attn_weights,
             is_causal=is_causal,
+            native=native,
         )
         if self.batch_first and batched:
             out = out.transpose(1, 0)
         return out, weights
+
+
+def _grad_needed(*tensors: Tensor | None) -> bool:
+    """torch's fast paths are off when autograd would record: grad enabled and some tensor
+    requiring grad (parameters do unless frozen)."""
+    return is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
 
 
 def _param(shape: tuple[int, ...]) -> Parameter:
@@ -409,6 +471,8 @@ class TransformerEncoderLayer(Module):
             src_key_padding_mask, "src_key_padding_mask", src.dtype
         )
         src_mask = _canonical_mask(src_mask, "src_mask", src.dtype)
+        if self._native_path(src):
+            return self._native_forward(src, src_mask, src_key_padding_mask)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -417,6 +481,58 @@ class TransformerEncoderLayer(Module):
             x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
             x = self.norm2(x + self._ff_block(x))
         return x
+
+    def _native_path(self, src: Tensor) -> bool:
+        """Whether torch's forward runs its fused layer (torch._transformer_encoder_layer_fwd)."""
+        attn = self.self_attn
+        if src.dim() != 3 or self.training or not attn.batch_first:
+            return False
+        if attn.in_proj_bias is None or not attn._qkv_same_embed_dim:
+            return False
+        if not self.activation_relu_or_gelu or self.norm1.eps != self.norm2.eps:
+            return False
+        if attn.num_heads % 2 == 1:
+            return False
+        return not _grad_needed(src, *self._native_tensors())
+
+    def _native_tensors(self) -> tuple[Tensor | None, ...]:
+        a = self.self_attn
+        return (
+            a.in_proj_weight,
+            a.in_proj_bias,
+            a.out_proj.weight,
+            a.out_proj.bias,
+            self.norm1.weight,
+            self.norm1.bias,
+            self.norm2.weight,
+            self.norm2.bias,
+            self.linear1.weight,
+            self.linear1.bias,
+            self.linear2.weight,
+            self.linear2.bias,
+        )
+
+    def _native_forward(
+        self, src: Tensor, src_mask: Tensor | None, src_key_padding_mask: Tensor | None
+    ) -> Tensor:
+        """The fused layer's numbers: no is_causal (it takes the merged masks only), a plain
+        softmax, and relu or exact gelu whatever the activation module's options."""
+        act = F.relu if self.activation_relu_or_gelu == 1 else F.gelu
+
+        def sa(x: Tensor) -> Tensor:
+            return self.self_attn._attention(
+                x, x, x, src_key_padding_mask, False, src_mask, True, False, True
+            )[0]
+
+        def ff(x: Tensor) -> Tensor:
+            return self.linear2(act(self.linear1(x)))
+
+        x = src
+        if self.norm_first:
+            x = x + sa(self.norm1(x))
+            return x + ff(self.norm2(x))
+        x = self.norm1(x + sa(x))
+        return self.norm2(x + ff(x))
 
     def _sa_block(
         self,
@@ -649,9 +765,7 @@ class TransformerEncoder(Module):
             or mask is not None
         ):
             return None
-        if is_grad_enabled() and any(
-            t is not None and t.requires_grad for t in (src, *first.parameters())
-        ):
+        if _grad_needed(src, *first._native_tensors()):
             return None
         pad = padding.ne(0)  # torch: logical_not() of the canonical (additive) mask
         if not self.mask_check or pad.shape[1] < 2:
