@@ -170,8 +170,10 @@ def multi_head_attention_forward(
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
+    tgt_len, bsz = query.shape[0], query.shape[1]
     src_len = key.shape[0]
+    # from the parameters, whose sizes are fixed: no size of a traced tensor turns Python int
+    embed_dim = out_proj_weight.shape[0]
     key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError(
