@@ -376,7 +376,7 @@ class Calls:
             arg_names, defaults = cf["arg_names"], cf["defaults"]
             tuple_params = cf.get("tuple_params", {})
         else:
-            if type(m).__module__ == "xjit.nn.rnn":
+            if type(m).__module__ in UNSCRIPTED_NN:
                 raise self.error(e, rnn_refusal(m))
             fn = getattr(type(m), method, None)
             if fn is None or not inspect.isfunction(fn):
@@ -506,9 +506,20 @@ def _n_leaves(structure: Any) -> int:
     return sum(_n_leaves(s) for s in structure)
 
 
+# xjit.nn modules whose forward is eager Python (argument checks with `raise`, dispatch on
+# modes and mask dtypes): refused by name when scripted
+UNSCRIPTED_NN = ("xjit.nn.rnn", "xjit.nn.transformer")
+
+
 def rnn_refusal(m: Module) -> str:
-    """Why xjit.nn's recurrent layers do not script, and what to do instead."""
+    """Why xjit.nn's recurrent and attention layers do not script, and what to do instead."""
     name = type(m).__name__
+    if type(m).__module__ == "xjit.nn.transformer":
+        return (
+            f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise`, "
+            "dispatches on mask dtypes and returns an optional result); trace it instead "
+            "(xjit.jit.trace(model, example))"
+        )
     return (
         f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise` and "
         f"dispatches on its mode string); trace it instead (xjit.jit.trace(model, example)), or "

@@ -20,7 +20,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
-from xjit.frontends.script.calls import Calls, rnn_refusal
+from xjit.frontends.script.calls import UNSCRIPTED_NN, Calls, rnn_refusal
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
@@ -267,7 +267,7 @@ def script_module_ir(
     if training is not None:
         mc.training_override[id(m)] = training
     fn = getattr(type(m), method)
-    if type(m).__module__ == "xjit.nn.rnn":
+    if type(m).__module__ in UNSCRIPTED_NN:
         raise FrontendError(rnn_refusal(m), _def_location(fn))
     fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
     mc.in_progress.add(method)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
+from xjit import _creation
 from xjit._dispatch import call
+from xjit._tensor import Tensor
 from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -19,6 +22,7 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
 from xjit.nn.conv_functional import pad as _pad
 from xjit.nn.normalize import normalize  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
+from xjit.ops import types
 
 
 def _gelu_op(input: Any, approximate: str = "none") -> tuple[str, list[Any]]:
@@ -187,6 +191,58 @@ def cross_entropy(
         raise NotImplementedError("cross_entropy: label_smoothing is not supported yet")
     logp = call("log_softmax", input, 1)
     return nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)
+
+
+# -- attention (Python over registry ops; nn.MultiheadAttention is in xjit/nn/transformer.py) --
+def _causal_mask(tgt_len: int, src_len: int, dtype: Any) -> Tensor:
+    """-inf above the diagonal: position i attends to positions <= i."""
+    return call("triu", _creation.full((tgt_len, src_len), float("-inf"), dtype=dtype), 1)
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+) -> Tensor:
+    """softmax(q kᵀ · scale + mask) v over the last two dims; a bool `attn_mask` is True where
+    attending is allowed (the opposite of MultiheadAttention's masks), as torch. A query whose
+    every key is masked gets 0, as torch's."""
+    if dropout_p != 0.0:
+        raise NotImplementedError(
+            "scaled_dot_product_attention: dropout_p > 0 drops weights even in eval mode "
+            "(xjit is inference only: pass dropout_p=0.0)"
+        )
+    if enable_gqa:
+        raise NotImplementedError("scaled_dot_product_attention: enable_gqa=True is not supported")
+    tgt_len, src_len = query.size(-2), key.size(-2)
+    factor = 1.0 / math.sqrt(query.size(-1)) if scale is None else scale
+    scores = call("matmul", query, key.transpose(-2, -1)) * factor
+    if is_causal:
+        if attn_mask is not None:
+            raise RuntimeError(
+                "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+                "is_causal=True"
+            )
+        scores = scores + _causal_mask(tgt_len, src_len, scores.dtype)
+    elif attn_mask is not None:
+        if attn_mask.dtype == types.bool_:
+            scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+        else:
+            scores = scores + attn_mask
+    attn = softmax(scores, -1) if attn_mask is None else _safe_softmax(scores)
+    return call("matmul", attn, value)
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """softmax over the last dim, but 0 (not NaN) along a row masked entirely (all -inf), as
+    torch's scaled_dot_product_attention gives since torch 2.5."""
+    masked_row = scores.amax(-1, keepdim=True).eq(float("-inf"))
+    return softmax(scores, -1).masked_fill(masked_row, 0.0)
 
 
 pad = _pad  # after embedding's local `pad`, which would shadow the import
