@@ -21,12 +21,14 @@ torch_type_conversion.py explains the patterns and their bridges).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from xdsl.builder import Builder, InsertPoint
-from xdsl.dialects import arith, scf, tensor
+from xdsl.dialects import arith, cf, scf, tensor
 from xdsl.dialects.builtin import (
+    FileLineColLoc,
     Float64Type,
     IndexType,
     IntegerAttr,
@@ -40,6 +42,9 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
+from xjit.errors import RAISE_PREFIX
+from xjit.ops.registry import UNKNOWN
+from xjit.ops.types import TensorMeta
 from xjit.passes.torch_type_conversion import (
     TorchConversionPattern,
     bridge_to,
@@ -398,10 +403,36 @@ def select_view(b: Builder, x: SSAValue, dim: int, index: Any, result: TensorTyp
     return b.insert(tensor.ExtractSliceOp(x, offsets, sizes, [1] * len(shape), result)).result
 
 
+class RaiseConversion(TorchConversionPattern):
+    """`prim.RaiseException` -> `cf.assert false, "xjit.raise: <where>: <cls>: <message>"` (the
+    numpy runtime raises xjit.errors.ScriptError for the prefix). The message's format values
+    are constants once the call is specialised (`x.dim()`); one still unknown prints as `?`."""
+
+    op_types = (td.PrimRaiseExceptionOp,)
+
+    def convert(self, op: td.PrimRaiseExceptionOp, b: Builder) -> Sequence[SSAValue]:
+        template = constant_of(op.msg)
+        values = [constant_of(v) for v in op.fmt_args]
+        text = str(template).format(*("?" if v is UNKNOWN else _py_str(v) for v in values))
+        cls = constant_of(op.cls)  # None (an assert): TorchScript raises a RuntimeError
+        text = f"{cls if isinstance(cls, str) else 'RuntimeError'}: {text}"
+        loc = op.location
+        if isinstance(loc, FileLineColLoc):
+            text = f"{os.path.basename(loc.filename.data)}:{loc.line.data}: {text}"
+        false = _const(b, 0, i1)
+        b.insert(cf.AssertOp(false, RAISE_PREFIX + text))
+        return []
+
+
+def _py_str(v: Any) -> str:
+    return "?" if isinstance(v, TensorMeta) else str(v)
+
+
 CONTROL_FLOW_PATTERNS: tuple[RewritePattern, ...] = (
     IfConversion(),
     IfYieldConversion(),
     LoopConversion(),
     LoopConditionConversion(),
     UnpackConversion(),
+    RaiseConversion(),
 )

@@ -24,14 +24,15 @@ from xjit.frontends.script.calls import Calls, rnn_refusal
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
+from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
-from xjit.frontends.script.statements import Env, Frame, Statements, ssa_hint
+from xjit.frontends.script.statements import Env, Frame, Raised, Statements, ssa_hint
 from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
+class FunctionCompiler(Statements, Raising, Expressions, Lists, Calls, RegistryOps):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
@@ -201,7 +202,14 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, RegistryOps):
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref
         self.frame = Frame("function")
-        payload = self.block(self.fdef.body)
+        try:
+            payload = self.block(self.fdef.body)
+        except Raised as r:
+            raise FrontendError(
+                f"unsupported: every path through '{self.fdef.name}' raises (for these "
+                "argument types); a function must return a value on some path",
+                r.loc,
+            ) from None
         if payload is None:
             raise self.error(
                 self.fdef,

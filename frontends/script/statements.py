@@ -62,6 +62,15 @@ class _ReturnTypes(Exception):
         self.spec, self.types = spec, types
 
 
+class Raised(Exception):
+    """Compiling reached a `raise` (or an `assert` false at compile time) that every path
+    through the statements being compiled runs: the enclosing `if` makes its branch a guard
+    (`prim.If` whose branch raises) and compiles the other branch after it."""
+
+    def __init__(self, loc: Any) -> None:
+        self.loc = loc
+
+
 class Env(dict):  # name -> value
     pass
 
@@ -121,6 +130,15 @@ def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bo
     return False
 
 
+def _may_raise(st: ast.If, rest: Sequence[ast.stmt]) -> bool:
+    """Whether an `if` (or, when it exits, the rest of its block that follows its branches)
+    holds a `raise`/`assert` (raising.py compiles it)."""
+    if _contains(st, (ast.Raise, ast.Assert), False):
+        return True
+    exits = _contains(st, (ast.Return, ast.Break, ast.Continue), True)
+    return exits and any(isinstance(n, (ast.Raise, ast.Assert)) for s in rest for n in ast.walk(s))
+
+
 def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
     names: list[str] = []
     for s in stmts:
@@ -158,6 +176,13 @@ class Statements:
                     self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
                 )  # type: ignore[misc]
                 return self.loop_exit(cond, st)
+            if isinstance(st, ast.Raise):
+                self.raise_stmt(st)
+            if isinstance(st, ast.Assert):
+                self.assert_stmt(st)
+                continue
+            if isinstance(st, ast.If) and _may_raise(st, stmts[i + 1 :]):
+                return self.if_raising(st, list(stmts[i + 1 :]))
             if isinstance(st, (ast.For, ast.While)) and _contains(st, (ast.Return,), False):
                 return self.loop_with_return(st, list(stmts[i + 1 :]))
             if isinstance(st, ast.If) and _contains(
@@ -349,8 +374,6 @@ class Statements:
             self.expr(st.value)
         elif isinstance(st, ast.Pass):
             return
-        elif isinstance(st, ast.Assert):
-            return  # assertions are not compiled (TorchScript raises at run time; xjit drops them)
         else:
             raise self.error(
                 st,
@@ -490,8 +513,8 @@ class Statements:
             Rewriter.insert_op(term, ip)
         return types
 
-    def if_stmt(self, st: ast.If) -> None:
-        c = self.cond(st.test)
+    def if_stmt(self, st: ast.If, c: SSAValue | bool | None = None) -> None:
+        c = self.cond(st.test) if c is None else c
         if isinstance(c, bool):  # decided at compile time (e.g. `x is None`): only one branch
             payload = self.block(st.body if c else st.orelse)
             assert payload is None
@@ -542,9 +565,11 @@ class Statements:
             if n not in before and n not in joined:
                 del self.env[n]
 
-    def if_exits(self, st: ast.If, rest: list[ast.stmt]) -> list[SSAValue]:
+    def if_exits(
+        self, st: ast.If, rest: list[ast.stmt], c: SSAValue | bool | None = None
+    ) -> list[SSAValue]:
         """An `if` with return/break/continue inside: the rest of the block follows each branch."""
-        c = self.cond(st.test)
+        c = self.cond(st.test) if c is None else c
         if isinstance(c, bool):
             return self.block((st.body if c else st.orelse) + rest)  # type: ignore[return-value]
         if self.frame.kind == "unrolled":

@@ -2,6 +2,7 @@
 `.xjit` archives (docs/archive.md); see docs/architecture.md."""
 
 from xjit.errors import FrontendError, TraceGuardError
+from xjit.errors import ScriptError as Error
 from xjit.frontends.signature import annotate, is_scripting
 from xjit.jit.api import TracedFunction, TracedModule, TracerWarning, trace, trace_module
 from xjit.jit.archive import ArchiveError, load, save
@@ -20,6 +21,7 @@ __all__ = [
     "ArchiveError",
     "ArgumentError",
     "CompiledFunction",
+    "Error",
     "FrontendError",
     "ScriptFunction",
     "ScriptModule",

@@ -18,7 +18,7 @@ from typing import Any
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
-from xjit.errors import FrontendError
+from xjit.errors import FrontendError, ScriptError
 from xjit.frontends.signature import GraphSource, meta_of
 from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
@@ -305,6 +305,22 @@ class _Scripted(GraphSource):
         )
         return result
 
+    def _raise_first(self, args: tuple[Any, ...], kwargs: dict[str, Any], err: Exception) -> None:
+        """A call whose specialised graph is refused (`batch_norm` of a 1-D input) may never
+        get there: TorchScript first runs the `raise` that checks the input. When the graph
+        raises, run it with the reference interpreter and raise what it raises."""
+        g = self._g()
+        if g.module is None or not any(
+            op.name == "torch.prim.RaiseException" for op in g.module.walk()
+        ):
+            return
+        try:
+            self.run_reference(*args, **kwargs)
+        except ScriptError as raised:
+            raise raised from None
+        except Exception:  # noqa: BLE001  (the compile error is the one to report)
+            return
+
     def _call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]
     ) -> Any:
@@ -318,7 +334,11 @@ class _Scripted(GraphSource):
                 _dispatch.push_recorder(rec)
             rec.record_call(self, self._bind(args, dict(kwargs)), result)
             return result
-        cf, vals = self.compiled_for(*args, **kwargs)
+        try:
+            cf, vals = self.compiled_for(*args, **kwargs)
+        except (ArgumentError, FrontendError) as e:
+            self._raise_first(args, kwargs, e)
+            raise
         tensors = [v for v in vals if isinstance(v, Tensor)]
         try:
             return cf(*tensors)
