@@ -67,4 +67,14 @@ def make_context(allow_unregistered: bool = False) -> Context:
         ctx.register_dialect(name, upstream[name])
     for name, factory in XJIT_DIALECTS.items():
         ctx.register_dialect(name, factory)
+    load_extra_ops(ctx)
     return ctx
+
+
+def load_extra_ops(ctx: Context) -> None:
+    """Upstream ops xDSL 0.74 lacks (`arith.remf`), known to `ctx` beside their dialect."""
+    # lazy: each dialect (and xDSL) loads when a context first asks for it
+    from xjit.dialects.arith_remf import RemFOp
+
+    if ctx.get_optional_op(RemFOp.name) is None:
+        ctx.load_op(RemFOp)

@@ -45,6 +45,7 @@ from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from xjit._irtext import InvalidOp, locate, parse_module_text, verify_module
+from xjit.dialects import load_extra_ops
 from xjit.universe import XJIT_UNIVERSE
 
 PROG = "xjit-opt"
@@ -162,6 +163,7 @@ class XjitOptMain(xDSLOptMain):
         for name, factory in XJIT_UNIVERSE.all_dialects.items():
             if name not in known:
                 self.ctx.register_dialect(name, factory)
+        load_extra_ops(self.ctx)  # arith.remf
 
     def register_all_passes(self) -> None:
         super().register_all_passes()

@@ -17,6 +17,7 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script.lists import const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
+from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
     ModRef,
     PyList,
@@ -196,6 +197,8 @@ class Calls:
                 src = "Tensor" if isinstance(t, td.ValueTensorType) else type_name(t)
                 if src == obj.__name__:
                     return v
+                if obj is int and src == "float":  # int(inf) raises in TorchScript
+                    self.finite_guard(v, e)
                 try:
                     return self.scalar_op(
                         f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}",
@@ -220,6 +223,8 @@ class Calls:
             raise self.error(e, "unsupported: range() outside a for loop")
         if obj in (min, max, abs, divmod):
             return self.scalar_builtin(obj, args, kwargs, e)
+        if is_math_function(obj):
+            return self.math_call(obj, args, kwargs, e)
         if obj is isinstance:
             raise self.error(e, "unsupported: isinstance()")
         if obj in (print,):

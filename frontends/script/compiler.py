@@ -26,13 +26,14 @@ from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
+from xjit.frontends.script.scalar_math import ScalarMath
 from xjit.frontends.script.statements import Env, Frame, Raised, Statements, ssa_hint
 from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Raising, Expressions, Lists, Calls, RegistryOps):
+class FunctionCompiler(Statements, Raising, Expressions, ScalarMath, Lists, Calls, RegistryOps):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""

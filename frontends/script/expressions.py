@@ -349,14 +349,13 @@ class Expressions:
                 b = self.scalar_op("aten.Int.bool", [b], node)
             if name == "pow":
                 return self.scalar_pow(a, b, node)
-            if name in ("floordiv", "remainder", "pow", "matmul"):
-                if (
-                    isinstance(a.type, td.IntType)
-                    and isinstance(b.type, td.IntType)
-                    and name in ("floordiv", "remainder")
-                ):
+            if name in ("floordiv", "remainder"):
+                if isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType):
                     return self.scalar_op(f"aten.{name}.int", [a, b], node)
-                raise self.error(node, f"unsupported: {name} on {describe(a)} and {describe(b)}")
+                a, b = self.to_float(a, node), self.to_float(b, node)  # scalar_math.py
+                return self.scalar_op(f"aten.{name}.float", [a, b], node)
+            if name == "matmul":
+                raise self.error(node, f"unsupported: @ on {describe(a)} and {describe(b)}")
             if name == "div" or not (
                 isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)
             ):
@@ -369,26 +368,9 @@ class Expressions:
         )
 
     def scalar_pow(self, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
-        """`a ** k` for a constant integral exponent, by multiplication; a float, as
-        TorchScript's `aten::pow.int` / `pow.float` give."""
-        k = td._meta_or_const(b)
-        if (
-            not isinstance(k, (int, float))
-            or isinstance(k, bool)
-            or k != int(k)
-            or not 0 <= k <= 64
-        ):
-            # (a negative power of 0 raises in TorchScript: not done by multiplication)
-            raise self.error(
-                node,
-                "unsupported: '**' on scalars with an exponent that is not a constant integral "
-                "0..64",
-            )
-        base = self.to_float(a, node)
-        out = self.b.constant(1.0)
-        for _ in range(int(k)):
-            out = self.scalar_op("aten.mul.float", [out, base], node)
-        return out
+        """`a ** b` on scalars: a float, as TorchScript's `aten::pow.int` / `pow.float` give
+        (C's pow; `0 ** -1` raises, scalar_math.py)."""
+        return self.float_pow(self.to_float(a, node), self.to_float(b, node), node)
 
     def select_scalar(self, c: SSAValue, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
         """`a if c else b` for scalars of one type."""
