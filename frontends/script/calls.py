@@ -20,6 +20,7 @@ from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
     ModRef,
+    PyDict,
     PyList,
     PyObj,
     PyTuple,
@@ -104,6 +105,8 @@ class Calls:
             obj = callee.obj
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "listmethod":
                 return self.list_method(obj[1], obj[2], args, kwargs, e)
+            if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "dictmethod":
+                return self.dict_method(obj[1], obj[2], args, kwargs, e)
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "method":
                 _, base, name = obj
                 if isinstance(base, ModRef):
@@ -214,13 +217,21 @@ class Calls:
             v = args[0] if len(args) == 1 else None
             if isinstance(v, ModRef) and type(v.module).__name__ in ("ModuleList", "Sequential"):
                 v = PyTuple(self.submodules(v))  # type: ignore[attr-defined]
-            if isinstance(v, (PyTuple, PyList)):
+            if isinstance(v, (PyTuple, PyList, PyDict)):
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
                 return self.scalar_op("aten.size.int", [v, self.b.constant(0)], e)
             raise self.error(e, f"unsupported: len() of a {describe(v)}")
         if obj is range:
             raise self.error(e, "unsupported: range() outside a for loop")
+        if obj in (list, dict) and len(args) <= 1 and not kwargs:  # copies, as in Python
+            v = args[0] if args else (PyList([]) if obj is list else PyDict({}))
+            if isinstance(v, PyDict):
+                v = self.dict_keys_list(v) if obj is list else self.new_dict(dict(v.items))
+                return v
+            if obj is list and isinstance(v, (PyList, PyTuple)):
+                return self.new_list(list(v.items))
+            raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
         if obj in (min, max, abs, divmod):
             return self.scalar_builtin(obj, args, kwargs, e)
         if is_math_function(obj):
@@ -280,6 +291,8 @@ class Calls:
         for a in args:
             if isinstance(a, ModRef) and type(a.module).__name__ in ("ModuleList", "Sequential"):
                 a = PyTuple(self.submodules(a))  # type: ignore[attr-defined]
+            if isinstance(a, PyDict):
+                a = self.dict_keys_list(a)
             if not isinstance(a, (PyList, PyTuple)):
                 raise self.error(
                     e,

@@ -21,6 +21,7 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
 from xjit.frontends.script.calls import Calls, rnn_refusal
+from xjit.frontends.script.dicts import Dicts
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
@@ -33,7 +34,9 @@ from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Raising, Expressions, ScalarMath, Lists, Calls, RegistryOps):
+class FunctionCompiler(
+    Statements, Raising, Expressions, ScalarMath, Lists, Dicts, Calls, RegistryOps
+):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""

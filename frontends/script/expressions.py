@@ -17,7 +17,7 @@ from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
-from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
+from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 
@@ -51,10 +51,8 @@ _OP_SYMBOL = {
 _EXPR_NAMES = {
     "Lambda": "lambdas",
     "ListComp": "comprehensions",
-    "DictComp": "comprehensions",
     "SetComp": "comprehensions",
     "GeneratorExp": "generators",
-    "Dict": "dicts",
     "Set": "sets",
     "JoinedStr": "f-strings",
     "Yield": "generators",
@@ -134,6 +132,8 @@ class Expressions:
             return PyTuple([self.python_value(x, e) for x in v])
         if isinstance(v, list):  # a module attribute or global: a copy, so not to be changed
             return PyList([self.python_value(x, e) for x in v], depth=-1)
+        if isinstance(v, dict) and all(isinstance(k, (str, int)) for k in v):
+            return PyDict({k: self.python_value(x, e) for k, x in v.items()}, depth=-1)
         return PyObj(v)
 
     def tensor_constant(self, t: Tensor) -> SSAValue:
@@ -157,6 +157,8 @@ class Expressions:
                 raise self.error(e, f"{base.obj!r} has no attribute '{e.attr}'") from None
         if isinstance(base, PyList):
             return PyObj(("listmethod", base, e.attr))
+        if isinstance(base, PyDict):
+            return PyObj(("dictmethod", base, e.attr))
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             if e.attr == "shape":
                 meta = base.type.meta
@@ -212,7 +214,7 @@ class Expressions:
             raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
         if inspect.ismethod(v):
             return PyObj(("method", ref, name))
-        if isinstance(v, (bool, int, float, str, Tensor, tuple, list)) or v is None:
+        if isinstance(v, (bool, int, float, str, Tensor, tuple, list, dict)) or v is None:
             if not isinstance(v, Tensor) and not _is_constant_attribute(m, name):
                 # a module attribute, read when the module runs in TorchScript: the graph is
                 # compiled per value (script_api keys its compiled graphs by these values)
@@ -231,6 +233,8 @@ class Expressions:
         base = self.expr(e.value)
         if isinstance(base, (PyTuple, PyList)):
             return self.sequence_subscript(base, e)
+        if isinstance(base, PyDict):
+            return self.dict_get(base, self.expr(e.slice), e)
         if isinstance(base, ModRef) and _is_module_sequence(base.module):
             # self.layers[0], self.layers[-1], self.layers[1:]: resolved while compiling
             return self.sequence_subscript(PyTuple(self.submodules(base)), e)
@@ -305,6 +309,8 @@ class Expressions:
             a = self.b.constant(a.obj)
         if isinstance(b, PyObj) and isinstance(b.obj, bool):
             b = self.b.constant(b.obj)
+        if name == "add" and _both_str(a, b):  # str constants concatenate while compiling
+            return PyObj(a.obj + b.obj)
         if isinstance(a, (PyList, PyTuple)) or isinstance(b, (PyList, PyTuple)):
             r = self.list_binop(name, a, b, node)
             if r is not None:
@@ -394,6 +400,10 @@ class Expressions:
             if isinstance(op, (ast.Is, ast.IsNot)):
                 c = self.is_none(left, right, e)
                 r: Any = PyObj(c if isinstance(op, ast.Is) else not c)
+            elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, PyDict):
+                r = PyObj((self.dict_key(left, e) in right.items) == isinstance(op, ast.In))
+            elif isinstance(op, (ast.In, ast.NotIn)) and _both_str(left, right):
+                r = PyObj((left.obj in right.obj) == isinstance(op, ast.In))
             elif isinstance(op, (ast.In, ast.NotIn)):
                 r = self.contains(left, right, e)
                 if isinstance(op, ast.NotIn):

@@ -18,6 +18,7 @@ from xjit.errors import FrontendError
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.values import (
     ModRef,
+    PyDict,
     PyList,
     PyObj,
     PyTuple,
@@ -80,9 +81,9 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
     it holds anything else (modules, Python objects), which cannot flow through control flow."""
     if isinstance(v, SSAValue):
         return [v]
-    if isinstance(v, (PyTuple, PyList)):
+    if isinstance(v, (PyTuple, PyList, PyDict)):
         out: list[SSAValue] = []
-        for x in v.items:
+        for x in v.items.values() if isinstance(v, PyDict) else v.items:
             sub = leaves_of(x)
             if sub is None:
                 return None
@@ -95,6 +96,10 @@ def same_structure(a: Any, b: Any) -> bool:
     """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
     if isinstance(a, SSAValue) or isinstance(b, SSAValue):
         return isinstance(a, SSAValue) and isinstance(b, SSAValue)
+    if isinstance(a, PyDict) and isinstance(b, PyDict):  # the same keys, in the same order
+        return list(a.items) == list(b.items) and all(
+            same_structure(a.items[k], b.items[k]) for k in a.items
+        )
     if type(a) is not type(b) or not isinstance(a, (PyTuple, PyList)):
         return False
     return len(a.items) == len(b.items) and all(
@@ -106,6 +111,8 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
     """`template`'s tuple/list structure with its leaves taken from `vals` in order."""
     if isinstance(template, SSAValue):
         return next(vals)
+    if isinstance(template, PyDict):
+        return PyDict({k: rebuild_like(x, vals) for k, x in template.items.items()})
     items = [rebuild_like(x, vals) for x in template.items]
     return PyTuple(items) if isinstance(template, PyTuple) else PyList(items)
 
@@ -336,6 +343,13 @@ class Statements:
                 flat.extend(f)
                 specs.append(s)
             return flat, OutputSpec("tuple" if isinstance(v, PyTuple) else "list", tuple(specs))
+        if isinstance(v, PyDict):
+            flat, specs = [], []
+            for x in v.items.values():
+                f, sp = self.flatten(x, node)
+                flat.extend(f)
+                specs.append(sp)
+            return flat, OutputSpec("dict", tuple(specs), tuple(v.items))
         raise self.error(node, f"unsupported: returning a {describe(v)}")
 
     def stmt(self, st: ast.stmt) -> None:
@@ -355,6 +369,12 @@ class Statements:
                 if isinstance(st.target, ast.Name)
                 else None
             )
+            if cur is None and isinstance(st.target, ast.Subscript):  # d[k] += v (dicts.py)
+                base = self.expr(st.target.value)
+                if isinstance(base, PyDict):
+                    cur = self.dict_get(base, self.expr(st.target.slice), st.target)
+                    self.dict_setitem(st.target, self.binop(st.op, cur, self.expr(st.value), st))
+                    return
             if cur is None:
                 raise self.error(st, "unsupported: augmented assignment to anything but a variable")
             rhs = self.expr(st.value)
@@ -414,6 +434,8 @@ class Statements:
             items = self.unpack(v, len(target.elts), target)
             for t, x in zip(target.elts, items, strict=True):
                 self.assign(t, x)
+        elif isinstance(target, ast.Subscript) and self.dict_setitem(target, v):
+            pass  # d[k] = v (dicts.py)
         else:
             raise self.error(
                 target,
@@ -666,6 +688,8 @@ class Statements:
                     raise
                 return self.unroll(st, range(*bounds))
         seq = self.expr(it)
+        if isinstance(seq, PyDict):  # its keys
+            seq = self.dict_keys_list(seq)
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
                 raise self.error(

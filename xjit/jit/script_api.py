@@ -440,6 +440,8 @@ def _state_key(root: Module, g: Any) -> tuple[Any, ...] | None:
 def _hashable(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, *(_hashable(x) for x in v))
+    if isinstance(v, dict):
+        return ("dict", *((k, _hashable(x)) for k, x in v.items()))
     return (type(v).__name__, v)
 
 
