@@ -15,7 +15,7 @@ from xdsl.ir import SSAValue
 from xjit import _splitting
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
-from xjit.frontends.script.lists import const_of
+from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
@@ -31,6 +31,7 @@ from xjit.frontends.script.values import (
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting
 from xjit.nn.module import Module
+from xjit.nn.rnn_scripted import SCRIPTED_FORWARD
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
 
@@ -224,6 +225,18 @@ class Calls:
             raise self.error(e, f"unsupported: len() of a {describe(v)}")
         if obj is range:
             raise self.error(e, "unsupported: range() outside a for loop")
+        if obj is getattr and len(args) == 2 and isinstance(args[0], ModRef) and not kwargs:
+            name = args[1].obj if isinstance(args[1], PyObj) else None
+            if not isinstance(name, str):
+                raise self.error(e, "unsupported: getattr() with a name not known while compiling")
+            return self.module_attr(args[0], name, e)
+        if obj is str and len(args) == 1 and not kwargs:  # of a value known while compiling
+            c = const_of(args[0])
+            if c is UNKNOWN:  # (a `for` over a constant range unrolls, making it known)
+                raise Unrollable(
+                    f"unsupported: str() of a run-time {describe(args[0])}", self.loc(e)
+                )
+            return PyObj(str(c))
         if obj in (list, dict) and len(args) <= 1 and not kwargs:  # copies, as in Python
             v = args[0] if args else (PyList([]) if obj is list else PyDict({}))
             if isinstance(v, PyDict):
@@ -376,9 +389,11 @@ class Calls:
             arg_names, defaults = cf["arg_names"], cf["defaults"]
             tuple_params = cf.get("tuple_params", {})
         else:
-            if type(m).__module__ == "xjit.nn.rnn":
-                raise self.error(e, rnn_refusal(m))
             fn = getattr(type(m), method, None)
+            if type(m).__module__ == "xjit.nn.rnn":
+                fn = scripted_rnn_forward(m) if method == "forward" else None
+                if fn is None:
+                    raise self.error(e, rnn_refusal(m))
             if fn is None or not inspect.isfunction(fn):
                 raise self.error(e, f"module {type(m).__name__} has no method '{method}'")
             for flag, what in (("_xjit_ignore", "ignore"), ("_xjit_unused", "unused")):
@@ -505,13 +520,17 @@ def _n_leaves(structure: Any) -> int:
     return sum(_n_leaves(s) for s in structure)
 
 
+def scripted_rnn_forward(m: Module) -> Any:
+    """The forward scripted for an xjit.nn recurrent layer (xjit/nn/rnn_scripted.py), or None."""
+    return SCRIPTED_FORWARD.get(type(m).__name__)
+
+
 def rnn_refusal(m: Module) -> str:
-    """Why xjit.nn's recurrent layers do not script, and what to do instead."""
+    """Why this method of an xjit.nn recurrent layer does not script, and what to do instead."""
     name = type(m).__name__
     return (
-        f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise` and "
-        f"dispatches on its mode string); trace it instead (xjit.jit.trace(model, example)), or "
-        "write the cell in scripted code (gates.chunk(4, 1) as in docs/frontends.md)"
+        f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "
+        "xjit/nn/rnn_scripted.py); trace it instead (xjit.jit.trace(model, example))"
     )
 
 

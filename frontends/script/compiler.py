@@ -20,7 +20,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
-from xjit.frontends.script.calls import Calls, rnn_refusal
+from xjit.frontends.script.calls import Calls, rnn_refusal, scripted_rnn_forward
 from xjit.frontends.script.dicts import Dicts
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
@@ -279,7 +279,9 @@ def script_module_ir(
         mc.training_override[id(m)] = training
     fn = getattr(type(m), method)
     if type(m).__module__ == "xjit.nn.rnn":
-        raise FrontendError(rnn_refusal(m), _def_location(fn))
+        fn = scripted_rnn_forward(m) if method == "forward" else None
+        if fn is None:
+            raise FrontendError(rnn_refusal(m), _def_location(getattr(type(m), method)))
     fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
     mc.in_progress.add(method)
     try:

@@ -16,6 +16,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
+from xjit.frontends.script.lists import Unrollable
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
 from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
@@ -54,7 +55,6 @@ _EXPR_NAMES = {
     "SetComp": "comprehensions",
     "GeneratorExp": "generators",
     "Set": "sets",
-    "JoinedStr": "f-strings",
     "Yield": "generators",
     "Await": "async",
     "Starred": "starred expressions",
@@ -170,6 +170,10 @@ class Expressions:
                         for d in range(len(meta.shape))
                     ]
                 )
+            if e.attr == "dtype":
+                if base.type.element_dtype is None:
+                    self.need_rank(base, e, ".dtype")
+                return PyObj(base.type.meta.dtype)
             return PyObj(("method", base, e.attr))
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
 
@@ -273,6 +277,16 @@ class Expressions:
         if isinstance(v, SSAValue) and isinstance(v.type, td.IntType):
             return v
         raise self.error(node, f"expected an int, got a {describe(v)}")
+
+    def e_JoinedStr(self, e: ast.JoinedStr) -> PyObj:
+        """An f-string of values known while compiling (one of run-time values is allowed
+        only as an exception message: raising.py)."""
+        template, values = self.message(e)
+        if values:
+            raise self.error(
+                e, "unsupported: an f-string of run-time values (only as an exception message)"
+            )
+        return PyObj(template.format())
 
     def e_UnaryOp(self, e: ast.UnaryOp) -> Any:
         v = self.expr(e.operand)
@@ -482,10 +496,12 @@ class Expressions:
         eb, ev, _ = self.region(lambda: self.expr(e.orelse))
         lt, le = leaves_of(tv), leaves_of(ev)
         if lt is None or le is None or not same_structure(tv, ev):
-            raise self.error(
-                e,
+            # (in a `for` over a constant range, unrolling may decide the condition)
+            raise Unrollable(
                 f"unsupported: a conditional expression of {describe(tv)} and {describe(ev)} "
-                "(both must be values, or tuples of the same structure)",
+                "under a run-time condition (both must be values, or tuples of the same "
+                "structure)",
+                self.loc(e),
             )
         types = self.yield_joined(
             [(tb, lt), (eb, le)], e, lambda i: f"value {i}", lambda vs: td.PrimIfYieldOp(*vs)

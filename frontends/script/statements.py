@@ -16,6 +16,7 @@ from xdsl.rewriter import Rewriter
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
     ModRef,
     PyDict,
@@ -680,10 +681,17 @@ class Statements:
 
             try:
                 return self.loop(st, trip, self.b.constant(True), st.target, target, None)
-            except Unrollable:
+            except (NeedsArgTypes, NeedsCallTypes):
+                raise
+            except FrontendError as err:
+                # A body that cannot be a prim.Loop (it changes a list, or needs a value known
+                # while compiling: a split of a carried tensor, a dict key): over a constant
+                # range, unrolled instead (exact: one copy of the body per iteration).
                 bounds = [const_of(a) for a in args]
-                if any(not isinstance(x, int) for x in bounds) or _contains(
-                    st, (ast.Return,), False
+                if (
+                    any(not isinstance(x, int) for x in bounds)
+                    or _contains(st, (ast.Return,), False)
+                    or (not isinstance(err, Unrollable) and len(range(*bounds)) > MAX_UNROLL)
                 ):
                     raise
                 return self.unroll(st, range(*bounds))
