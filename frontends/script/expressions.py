@@ -258,6 +258,43 @@ class Expressions:
             return v
         raise self.error(e, f"unsupported: subscripting a {describe(base)}")
 
+    def run_time_index(self, lst: PyList, i: SSAValue, e: ast.AST) -> Any:
+        """`xs[i]` for a run-time `i`: a chain of `prim.If (i == k)` over the items (of one
+        structure; tensors of different shapes join to `?` dims), negative `i` counting from
+        the end, and out of range TorchScript's "list index out of range"."""
+        items = lst.items
+        if not items or any(leaves_of(x) is None or not same_structure(items[0], x) for x in items):
+            raise self.error(
+                e,
+                f"unsupported: indexing a {describe(lst)} with a run-time int (its items must "
+                "be values of one structure)",
+            )
+        n = self.b.constant(len(items))
+        neg = self.scalar_op("aten.lt.int", [i, self.b.constant(0)], e)
+        i = self.select_scalar(neg, self.scalar_op("aten.add.int", [i, n], e), i, e)
+
+        def pick(k: int) -> Any:
+            c = self.scalar_op("aten.eq.int", [i, self.b.constant(k)], e)
+
+            def other() -> Any:
+                if k + 1 < len(items):
+                    return pick(k + 1)
+                self.emit_raise("list index out of range", None, [])
+                return items[k]  # never used: the raise comes first
+
+            tb, tv, _ = self.region(lambda: items[k])
+            eb, ev, _ = self.region(other)
+            types = self.yield_joined(
+                [(tb, leaves_of(tv)), (eb, leaves_of(ev))],
+                e,
+                lambda j: f"list item {j}",
+                lambda vs: td.PrimIfYieldOp(*vs),
+            )
+            op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
+            return rebuild_like(tv, iter(op.results))
+
+        return pick(0)
+
     def index_dim(self, v: SSAValue, ix: ast.expr, dim: int, step: int) -> tuple[Any, int]:
         """One index of `x[...]` applied at `dim`; the next dim (walking by `step`)."""
         if isinstance(ix, ast.Slice):

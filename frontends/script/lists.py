@@ -144,7 +144,15 @@ class Lists:
                 parts.append(None if p is None else self.const_index(self.expr(p), p, "slice"))
             items = base.items[slice(*parts)]
             return self.new_list(items) if isinstance(base, PyList) else PyTuple(items)
-        i = self.const_index(self.expr(e.slice), e.slice)
+        iv = self.expr(e.slice)
+        if (
+            const_of(iv) is UNKNOWN
+            and isinstance(iv, SSAValue)
+            and isinstance(iv.type, td.IntType)
+            and isinstance(base, PyList)
+        ):
+            return self.run_time_index(base, iv, e)  # expressions.py
+        i = self.const_index(iv, e.slice)
         try:
             return base.items[i]
         except IndexError:
