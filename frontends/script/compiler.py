@@ -29,7 +29,7 @@ from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
 from xjit.frontends.script.scalar_math import ScalarMath
 from xjit.frontends.script.statements import Env, Frame, Raised, Statements, ssa_hint
-from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
+from xjit.frontends.script.values import TENSOR, ModRef, PyObj, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
@@ -57,7 +57,13 @@ class FunctionCompiler(
         self.fn = fn
         self.func_name = func_name
         self.self_ref = self_ref
-        self.arg_kinds = arg_kinds or {}
+        self.arg_kinds = dict(arg_kinds or {})
+        # str parameters' values for this compile ("name" -> ("str", value) in arg_kinds)
+        self.str_values = {
+            n: k[1] for n, k in self.arg_kinds.items() if isinstance(k, tuple) and k[0] == "str"
+        }
+        for n in self.str_values:
+            self.arg_kinds[n] = td.StrType()
         try:
             lines, start = inspect.getsourcelines(fn)
             self.file = inspect.getsourcefile(fn) or "<unknown>"
@@ -113,6 +119,18 @@ class FunctionCompiler(
             raise self.error(self.fdef, f"'{name}': Optional inside a tuple is not supported")
         kind = self.arg_kinds.get(name)
         return [(name, kind if kind is not None else TENSOR if t is None else t)]
+
+    def str_argument(self, name: str) -> PyObj:
+        """A `str` parameter: compiled per value (a constant while compiling, as a str module
+        attribute is), so the generic graph waits for the call (NeedsArgTypes)."""
+        value = self.str_values.get(name)
+        if value is None:
+            if self.mc.deferrable:
+                raise NeedsArgTypes(f"'{name}' is a str: compiled per value", self.loc(self.fdef))
+            raise self.error(
+                self.fdef, f"unsupported: str parameter '{name}' of a function called here"
+            )
+        return PyObj(value)
 
     def signature_comment(self, n_params: int) -> list[str] | None:
         """The parameter types of a `# type: (Tensor, int) -> Tensor` signature comment."""
@@ -203,6 +221,8 @@ class FunctionCompiler(
             arg = next(args)
             arg.name_hint = ssa_hint(n)
             self.env[n] = arg
+            if isinstance(arg.type, td.StrType):
+                self.env[n] = self.str_argument(n)
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref
         self.frame = Frame("function")
@@ -247,7 +267,7 @@ class ScriptResult:
         if self.module is None:
             raise FrontendError(
                 f"{entry}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape), so it is compiled per call signature"
+                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call signature"
             )
         return {
             "ir": self.module,

@@ -105,7 +105,7 @@ def annotation_type(ann: Any) -> Any:
     if ann is inspect.Parameter.empty or ann is None or ann is typing.Any or ann == "Any":
         return None
     if isinstance(ann, str):
-        ann = {"Tensor": Tensor, "int": int, "float": float, "bool": bool}.get(ann, ann)
+        ann = {"Tensor": Tensor, "int": int, "float": float, "bool": bool, "str": str}.get(ann, ann)
     if ann is Tensor:
         return TENSOR
     if ann is int:
@@ -114,6 +114,8 @@ def annotation_type(ann: Any) -> Any:
         return td.FloatType()
     if ann is bool:
         return td.BoolType()
+    if ann is str:  # a constant once a call specialises it (script_api compiles per value)
+        return td.StrType()
     origin = typing.get_origin(ann)
     args = typing.get_args(ann)
     if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:

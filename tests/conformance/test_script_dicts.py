@@ -109,6 +109,18 @@ def str_keys_and_modes(x):
             y = torch.tanh(y) + acts[name]
     return y
 
+def str_param(x, mode: str = "relu"):
+    if mode == "relu":
+        return torch.relu(x)
+    if mode in ["tanh", "th"]:
+        return torch.tanh(x)
+    return torch.nn.functional.gelu(x, approximate=mode)
+
+def str_param_no_default(x, approximate: str):
+    if approximate != "none":
+        x = x * 2
+    return torch.nn.functional.gelu(x, approximate=approximate)
+
 class WithConfig(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -163,6 +175,11 @@ def test_dicts_joined_across_branches_and_loops() -> None:
 
 def test_str_keys_select_branches_while_compiling() -> None:
     _check("str_keys_and_modes", (V,))
+
+
+def test_str_parameters_compile_per_value() -> None:
+    _check("str_param", (V,), (V, "tanh"), (V, "th"), (V, "none"), (V, "relu"))
+    _check("str_param_no_default", (V, "tanh"), (V, "none"))
 
 
 def test_dict_module_attribute_and_dict_result() -> None:

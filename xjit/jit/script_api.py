@@ -33,7 +33,7 @@ def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
     for a in args:
         if isinstance(a, Tensor):
             sig.append(("T", tuple(a.shape), a.numpy().dtype.str))
-        elif a is None or isinstance(a, (bool, int, float)):
+        elif a is None or isinstance(a, (bool, int, float, str)):  # compiled per value
             sig.append(("S", type(a).__name__, a))
         else:
             raise ArgumentError(f"unsupported argument of type {type(a).__name__}")
@@ -85,7 +85,7 @@ class _Scripted(GraphSource):
         if g.module is None:
             raise FrontendError(
                 f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape), so it is compiled per call; see specialized_ir(*args)"
+                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call; see specialized_ir(*args)"
             )
         return g.module
 
@@ -201,6 +201,10 @@ class _Scripted(GraphSource):
                 from xjit.frontends.builder import vtensor_type
 
                 kinds[n] = vtensor_type(meta_of(v))
+            elif isinstance(v, str):  # a str parameter: compiled per value
+                if not isinstance(at, td.StrType):
+                    raise ArgumentError(f"{self._name}() argument '{n}' must be {at}, got str")
+                kinds[n] = ("str", v)
             elif v is None and not isinstance(at, td.NoneType):
                 kinds[n] = td.NoneType()
             elif v is not None and isinstance(at, td.NoneType):
