@@ -341,6 +341,8 @@ class Calls:
             raise self.error(e, f"unsupported: {fn.__name__}() of {len(args)} arguments")
         a, b = args
         if fn is divmod:
+            if isinstance(a.type, td.FloatType) or isinstance(b.type, td.FloatType):
+                return self.float_divmod(self.to_float(a, e), self.to_float(b, e), e)
             return PyTuple([self.arith("floordiv", a, b, e), self.arith("remainder", a, b, e)])
         if not (isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)):
             a, b = self.to_float(a, e), self.to_float(b, e)

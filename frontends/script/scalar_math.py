@@ -12,7 +12,7 @@ from typing import Any
 from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
-from xjit.frontends.script.values import describe
+from xjit.frontends.script.values import PyTuple, describe
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.scalar_ops import MATH_UNARY
 
@@ -91,6 +91,22 @@ class ScalarMath:
                 e,
             )
         return self.scalar_op("aten.pow.float", [a, b], e)
+
+    def float_divmod(self, a: SSAValue, b: SSAValue, e: ast.AST) -> PyTuple:
+        """`divmod(a, b)` of floats as TorchScript computes it: `mod = fmod(a, b)`, moved to
+        the divisor's sign, and `((a - mod) / b, mod)`; it differs from `(a // b, a % b)` in
+        rounding cases (`divmod(1.0, 0.1)` is `(9.0, 0.1)`, `1.0 // 0.1` is 10.0)."""
+
+        def op(name: str, *args: SSAValue) -> SSAValue:
+            return self.scalar_op(f"aten.{name}", list(args), e)
+
+        zero = self.b.constant(0.0)
+        self.guard(op("ne.float", b, zero), "ZeroDivisionError: float divmod()", [], e)
+        mod = op("fmod.float", a, b)
+        signs = op("ne.bool", op("lt.float", b, zero), op("lt.float", mod, zero))
+        adjust = op("__and__.bool", op("ne.float", mod, zero), signs)
+        mod = self.select_scalar(adjust, op("add.float", mod, b), mod, e)
+        return PyTuple([op("div.float", op("sub.float", a, mod), b), mod])
 
     def finite_guard(self, a: SSAValue, e: ast.AST) -> None:
         """A float converted to int must be finite: TorchScript raises for math.floor/ceil

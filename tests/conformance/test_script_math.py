@@ -56,6 +56,16 @@ def to_int_rt(x):
 def ints_rt(x):
     return ints(int(x[0]), int(x[1]))
 
+def divmods(a: float, b: float):
+    return divmod(a, b)
+
+def mixed_divmods(a: float, n: int):
+    # (TorchScript's int/float overloads round like float32: exact values only here)
+    return divmod(n, a), divmod(a, n)
+
+def divmods_rt(x):
+    return divmods(float(x[0]), float(x[1]))
+
 def constants(x):
     return x * math.pi + math.e, math.inf, -math.inf
 
@@ -103,6 +113,18 @@ def test_float_remainder_floordiv_pow() -> None:
     pairs += [(0.0, 2.0), (-0.0, 3.0)]
     pairs += [(1.0, 0.0), (-1.0, 0.0), (5.0, math.inf), (-5.0, math.inf), (-8.0, 1 / 3)]
     _check("binary", *pairs)
+
+
+def test_float_divmod_as_torchscript() -> None:
+    pairs = [(1.0, 0.1), (-1.0, 0.1), (7.5, -2.0), (-7.5, 2.0), (0.0, -3.0), (-0.0, 2.0)]
+    pairs += [(5.0, math.inf), (-5.0, math.inf), (1e300, 1e-300)]
+    _check("divmods", *pairs)
+    for a, b in pairs:
+        _check("divmods_rt", (xjit.tensor([a, b], dtype=xjit.float64),))
+    _check("mixed_divmods", (2.5, 7), (-2.0, 7), (0.5, -3))
+    ours = xjit.jit.script(load(SRC, xjit)["divmods_rt"])
+    with pytest.raises(xjit.jit.Error, match="ZeroDivisionError: float divmod"):
+        ours(xjit.tensor([1.0, 0.0], dtype=xjit.float64))
 
 
 def test_int_promotion_and_int_math() -> None:
