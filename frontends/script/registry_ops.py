@@ -72,7 +72,10 @@ class RegistryOps:
         if opdef.fold is not None and all(isinstance(a, SSAValue) for a in args):
             # the op's own fold: `x.size(1)` of a tensor of static shape is a constant, so
             # sizes built from it (`zeros(n, x.size(1))`) keep a static shape
-            folded = opdef.fold(*(td._meta_or_const(a) for a in args))
+            try:
+                folded = opdef.fold(*(td._meta_or_const(a) for a in args))
+            except Exception:  # noqa: BLE001  (e.g. a dim out of range: emit() reports it)
+                folded = None
             if isinstance(folded, (bool, int, float)):
                 return self.b.constant(folded)
         return self.emit(opdef, args, e)[0]

@@ -109,9 +109,17 @@ class ScalarMath:
         return PyTuple([op("div.float", op("sub.float", a, mod), b), mod])
 
     def finite_guard(self, a: SSAValue, e: ast.AST) -> None:
-        """A float converted to int must be finite: TorchScript raises for math.floor/ceil
-        (and gives INT64_MIN for int(inf), which xjit raises for rather than return)."""
-        ok = self.scalar_op("aten.isfinite.float", [a], e)
+        """A float converted to int must be in int64's range (finite): TorchScript raises for
+        math.floor/ceil (and gives INT64_MIN for int(inf), which xjit raises for rather than
+        return); a cast out of range gives garbage."""
+        ok = self.scalar_op(
+            "aten.__and__.bool",
+            [
+                self.scalar_op("aten.ge.float", [a, self.b.constant(-(2.0**63))], e),
+                self.scalar_op("aten.lt.float", [a, self.b.constant(2.0**63)], e),
+            ],
+            e,
+        )
         self.guard(ok, "Cannot convert float {} to integer", [a], e)
 
     def guard(self, ok: SSAValue, template: str, values: list[SSAValue], e: ast.AST) -> None:
