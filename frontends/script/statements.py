@@ -821,7 +821,16 @@ class Statements:
                         self.env[n].name_hint = ssa_hint(n)
                 if target is not None and target_value is not None:
                     self.assign(target, target_value(idx))
-                return self.block_to_exit(st.body, st)
+                try:
+                    return self.block_to_exit(st.body, st)
+                except Raised:
+                    # every path through the body raises, but the loop may run no iteration:
+                    # not an exit of the code around it. The body stops the loop (after the
+                    # raise), yielding the carried values as they came in.
+                    args = iter(blk.args[1:])
+                    for n in loop_vars:
+                        self.env[n] = rebuild_like(templates[n], args)
+                    return self.loop_exit(self.b.constant(False), st)
 
             self.frame = frame
             try:

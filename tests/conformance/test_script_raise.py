@@ -55,6 +55,16 @@ def both_branches(x, a: int):
             raise ValueError("negative")
     return x
 
+def raise_in_a_loop_that_may_not_run(x, n: int):
+    if bool(x.sum() > 0):
+        for i in range(n):
+            raise ValueError("ran")
+        x = x * 2
+    k = 0
+    while k < int(x.sum()):
+        raise RuntimeError("while ran")
+    return x
+
 def assert_no_message(x, a: int):
     assert a != 3
     return x * a
@@ -128,6 +138,11 @@ def test_raise_in_a_loop() -> None:
 def test_nested_and_both_branches() -> None:
     check("nested", (X1, 1, 1), (X1, 1, -2), (X1, -1, 5))
     check("both_branches", (X1, 1), (X1, -1), (X1, 0))
+
+
+def test_a_loop_whose_body_raises_raises_only_if_it_runs() -> None:
+    check("raise_in_a_loop_that_may_not_run", (-X1, 0), (X1, 0), (X1, 2), (-X1 * 0, 3))
+    check("raise_in_a_loop_that_may_not_run", (-X1, 5), (X1 * 0.05, 0), (X1 * 0.1, 0))
 
 
 def test_assert_without_message() -> None:
