@@ -376,6 +376,37 @@ class PrimListUnpackOp(IRDLOperation):
 
 
 @irdl_op_definition
+class PrimRaiseExceptionOp(IRDLOperation):
+    """torch-mlir's `torch.prim.RaiseException %msg, %cls : !torch.str, !torch.str` (`%cls` is
+    `builtins.ValueError`, or `!torch.none` for an `assert`): running it raises. TorchScript
+    builds an f-string message with `aten::format`; here its run-time values are the op's
+    trailing operands and `%msg` is the template (`{}` per value):
+    `torch.prim.RaiseException %msg, %none, %n : !torch.str, !torch.none, !torch.int`."""
+
+    name = "torch.prim.RaiseException"
+    msg = operand_def(StrType)
+    cls = operand_def(AnyOf([BaseAttr(StrType), BaseAttr(NoneType)]))
+    fmt_args = var_operand_def()
+    assembly_format = (
+        "$msg `,` $cls (`,` $fmt_args^)? attr-dict `:` type($msg) `,` type($cls) "
+        "(`,` type($fmt_args)^)?"
+    )
+
+    def __init__(
+        self,
+        msg: SSAValue | Operation,
+        cls: SSAValue | Operation,
+        fmt_args: Sequence[SSAValue | Operation] = (),
+    ):
+        super().__init__(operands=[msg, cls, fmt_args])
+
+    def verify_(self) -> None:
+        for v in self.fmt_args:
+            if not isinstance(v.type, (IntType, FloatType, BoolType, StrType, ValueTensorType)):
+                raise VerifyException(f"cannot format a value of type {v.type} in a message")
+
+
+@irdl_op_definition
 class TensorStaticInfoCastOp(IRDLOperation):
     """`%1 = torch.tensor_static_info_cast %0 : !torch.vtensor<[3,4],f32> to !torch.vtensor`:
     the same tensor seen with more or less static shape/dtype information (never contradicting)."""
@@ -903,6 +934,7 @@ Torch = Dialect(
         PrimIfYieldOp,
         PrimLoopOp,
         PrimLoopConditionOp,
+        PrimRaiseExceptionOp,
         *ATEN_OPS.values(),
     ],
     TORCH_TYPES,

@@ -15,6 +15,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import ScriptError
 
 
 class InterpreterError(RuntimeError):
@@ -102,6 +103,11 @@ class TorchInterpreter:
                 )
             for r, v in zip(op.results, vals, strict=True):
                 env[r] = v
+        elif isinstance(op, td.PrimRaiseExceptionOp):
+            values = ["?" if isinstance(v, np.ndarray) else v for v in map(get, op.fmt_args)]
+            text = str(get(op.msg)).format(*values)
+            cls = get(op.cls)
+            raise ScriptError(f"{cls or 'RuntimeError'}: {text}")
         elif isinstance(op, td.TensorStaticInfoCastOp):
             env[op.result] = get(op.operand)
         elif isinstance(op, td.PrimIfOp):

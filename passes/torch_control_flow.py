@@ -21,12 +21,14 @@ torch_type_conversion.py explains the patterns and their bridges).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from xdsl.builder import Builder, InsertPoint
-from xdsl.dialects import arith, scf, tensor
+from xdsl.dialects import arith, cf, math, scf, tensor
 from xdsl.dialects.builtin import (
+    FileLineColLoc,
     Float64Type,
     IndexType,
     IntegerAttr,
@@ -40,6 +42,10 @@ from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
+from xjit.dialects.arith_ext import RemFOp
+from xjit.errors import RAISE_PREFIX
+from xjit.ops.registry import UNKNOWN
+from xjit.ops.types import TensorMeta
 from xjit.passes.torch_type_conversion import (
     TorchConversionPattern,
     bridge_to,
@@ -324,6 +330,8 @@ def lower_scalar_aten(b: Builder, op: td.AtenOp) -> SSAValue:
         for k in range(t.type.get_num_dims()):
             d = ins(tensor.DimOp(t, _index_constant(b, k)))
             result = ins(arith.MuliOp(result, ins(arith.IndexCastOp(d, i64))))
+    elif overload == "float" and (base in _MATH_FLOAT or base in _MATH_FLOAT_BINARY):
+        result = _math_float(b, base, [val(i) for i in range(len(op.operands))])
     elif qualified in _TENSOR_TO_SCALAR:
         ty, what = _TENSOR_TO_SCALAR[qualified]
         element = _single_element(b, val(0), what)
@@ -333,6 +341,67 @@ def lower_scalar_aten(b: Builder, op: td.AtenOp) -> SSAValue:
     if not result.name_hint:
         result.name_hint = op.results[0].name_hint
     return result
+
+
+# math.* on floats (xjit/ops/scalar_ops.py): one `math` op each; the others in `_math_float`.
+_MATH_FLOAT: dict[str, type[Operation]] = {
+    "sqrt": math.SqrtOp,
+    "exp": math.ExpOp,
+    "expm1": math.ExpM1Op,
+    "log": math.LogOp,
+    "log10": math.Log10Op,
+    "log1p": math.Log1pOp,
+    "sin": math.SinOp,
+    "cos": math.CosOp,
+    "tan": math.TanOp,
+    "asin": math.AsinOp,
+    "acos": math.AcosOp,
+    "atan": math.AtanOp,
+    "sinh": math.SinhOp,
+    "cosh": math.CoshOp,
+    "tanh": math.TanhOp,
+    "asinh": math.AsinhOp,
+    "acosh": math.AcoshOp,
+    "atanh": math.AtanhOp,
+    "fabs": math.AbsFOp,
+    "round": math.RoundEvenOp,
+    "floor": math.FloorOp,  # then to int
+    "ceil": math.CeilOp,
+    "isnan": None,
+    "isinf": None,
+    "isfinite": None,
+}  # type: ignore[dict-item]
+_MATH_FLOAT_BINARY: dict[str, type[Operation] | None] = {
+    "atan2": math.Atan2Op,
+    "copysign": math.CopySignOp,
+    "fmod": RemFOp,  # C fmod
+    "pow": math.PowFOp,
+    "remainder": None,
+    "floordiv": None,
+}
+
+
+def _math_float(b: Builder, base: str, args: list[SSAValue]) -> SSAValue:
+    """A `math.*` / float `%` `//` scalar op (TorchScript's formulas, scalar_ops.py)."""
+
+    def ins(o: Operation) -> SSAValue:
+        return b.insert(o).results[0]
+
+    if base in ("isnan", "isinf", "isfinite"):
+        (a,) = args
+        if base == "isnan":
+            return ins(arith.CmpfOp(a, a, "une"))
+        inf = _const(b, float("inf"), Float64Type())
+        return ins(arith.CmpfOp(ins(math.AbsFOp(a)), inf, "oeq" if base == "isinf" else "olt"))
+    if base == "remainder":  # fmod(b + fmod(a, b), b): the divisor's sign
+        x, y = args
+        return ins(RemFOp(ins(arith.AddfOp(y, ins(RemFOp(x, y)))), y))
+    if base == "floordiv":  # floor(a / b)
+        return ins(math.FloorOp(ins(arith.DivfOp(*args))))
+    if base in _MATH_FLOAT_BINARY:
+        return ins(_MATH_FLOAT_BINARY[base](*args))  # type: ignore[misc]
+    r = ins(_MATH_FLOAT[base](*args))
+    return ins(arith.FPToSIOp(r, i64)) if base in ("floor", "ceil") else r
 
 
 _TENSOR_TO_SCALAR: dict[str, tuple[Callable[[], Any], str]] = {
@@ -398,10 +467,36 @@ def select_view(b: Builder, x: SSAValue, dim: int, index: Any, result: TensorTyp
     return b.insert(tensor.ExtractSliceOp(x, offsets, sizes, [1] * len(shape), result)).result
 
 
+class RaiseConversion(TorchConversionPattern):
+    """`prim.RaiseException` -> `cf.assert false, "xjit.raise: <where>: <cls>: <message>"` (the
+    numpy runtime raises xjit.errors.ScriptError for the prefix). The message's format values
+    are constants once the call is specialised (`x.dim()`); one still unknown prints as `?`."""
+
+    op_types = (td.PrimRaiseExceptionOp,)
+
+    def convert(self, op: td.PrimRaiseExceptionOp, b: Builder) -> Sequence[SSAValue]:
+        template = constant_of(op.msg)
+        values = [constant_of(v) for v in op.fmt_args]
+        text = str(template).format(*("?" if v is UNKNOWN else _py_str(v) for v in values))
+        cls = constant_of(op.cls)  # None (an assert): TorchScript raises a RuntimeError
+        text = f"{cls if isinstance(cls, str) else 'RuntimeError'}: {text}"
+        loc = op.location
+        if isinstance(loc, FileLineColLoc):
+            text = f"{os.path.basename(loc.filename.data)}:{loc.line.data}: {text}"
+        false = _const(b, 0, i1)
+        b.insert(cf.AssertOp(false, RAISE_PREFIX + text))
+        return []
+
+
+def _py_str(v: Any) -> str:
+    return "?" if isinstance(v, TensorMeta) else str(v)
+
+
 CONTROL_FLOW_PATTERNS: tuple[RewritePattern, ...] = (
     IfConversion(),
     IfYieldConversion(),
     LoopConversion(),
     LoopConditionConversion(),
     UnpackConversion(),
+    RaiseConversion(),
 )

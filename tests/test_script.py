@@ -210,9 +210,9 @@ def test_error_unsupported_statement_has_location_and_caret() -> None:
 
 def test_error_unsupported_expression() -> None:
     def f(x):
-        return {y: y for y in x}
+        return {y for y in x}
 
-    assert "unsupported expression: DictComp (comprehensions)" in _err(f)
+    assert "unsupported expression: SetComp (comprehensions)" in _err(f)
 
     def g(x):
         return [y for y in x]

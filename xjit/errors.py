@@ -57,6 +57,17 @@ class FrontendError(Exception):
         return FrontendError(self.message, self.loc, (*self.chain, note))
 
 
+class ScriptError(Exception):
+    """A `raise` (or a failed `assert`) in scripted code, when the compiled code runs: the
+    message is TorchScript's (`builtins.ValueError: bad input`, `AssertionError: n > 0`) and
+    the line that raised. `xjit.jit.Error`, as `torch.jit.Error` (not a RuntimeError)."""
+
+
+# A `cf.assert` message starting with this is a scripted `raise` (the numpy runtime raises
+# ScriptError with the rest of the message), not a run-time size check.
+RAISE_PREFIX = "xjit.raise: "
+
+
 class TraceGuardError(RuntimeError):
     """A traced function was called on inputs for which a value the trace froze (Python control
     flow on a tensor, a size used as a Python int) differs: the trace would compute something

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from xjit.errors import RAISE_PREFIX, ScriptError
+
 # math.erf: the op registry's vectorized erf (one implementation for eager, the reference
 # interpreter and generated code; never scipy, which is not a dependency and slow to import).
 from xjit.ops.elementwise_ops import erf  # noqa: F401
@@ -115,6 +117,8 @@ class ShapeMismatch(ValueError):
 def assertion_failed(message: str, got=None, expected=None) -> None:
     """A `cf.assert` failed; `got`/`expected` are the sizes its `arith.cmpi eq` compared (the
     operand's size first, then the size it must agree with), when the check is one."""
+    if message.startswith(RAISE_PREFIX):  # a scripted `raise` / `assert` (errors.py)
+        raise ScriptError(message[len(RAISE_PREFIX) :])
     if got is not None:
         message += f" (got {got}, expected {expected})"
     raise ShapeMismatch(message)

@@ -16,10 +16,12 @@ from xjit import _splitting
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing
-from xjit.frontends.script.lists import const_of
+from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
+from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
     ModRef,
+    PyDict,
     PyList,
     PyObj,
     PyTuple,
@@ -30,6 +32,7 @@ from xjit.frontends.script.values import (
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
 from xjit.nn.module import Module
+from xjit.nn.rnn_scripted import SCRIPTED_FORWARD
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
 
@@ -106,6 +109,8 @@ class Calls:
             obj = callee.obj
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "listmethod":
                 return self.list_method(obj[1], obj[2], args, kwargs, e)
+            if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "dictmethod":
+                return self.dict_method(obj[1], obj[2], args, kwargs, e)
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "method":
                 _, base, name = obj
                 if isinstance(base, ModRef):
@@ -206,6 +211,8 @@ class Calls:
                 src = "Tensor" if isinstance(t, td.ValueTensorType) else type_name(t)
                 if src == obj.__name__:
                     return v
+                if obj is int and src == "float":  # int(inf) raises in TorchScript
+                    self.finite_guard(v, e)
                 try:
                     return self.scalar_op(
                         f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}",
@@ -219,15 +226,37 @@ class Calls:
             return self.enumerate_zip(obj, args, kwargs, e)
         if obj is len:
             v = self.module_sequence(args[0]) if len(args) == 1 else None  # type: ignore[attr-defined]
-            if isinstance(v, (PyTuple, PyList)):
+            if isinstance(v, (PyTuple, PyList, PyDict)):
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
                 return self.scalar_op("aten.size.int", [v, self.b.constant(0)], e)
             raise self.error(e, f"unsupported: len() of a {describe(v)}")
         if obj is range:
             raise self.error(e, "unsupported: range() outside a for loop")
+        if obj is getattr and len(args) == 2 and isinstance(args[0], ModRef) and not kwargs:
+            name = args[1].obj if isinstance(args[1], PyObj) else None
+            if not isinstance(name, str):
+                raise self.error(e, "unsupported: getattr() with a name not known while compiling")
+            return self.module_attr(args[0], name, e)
+        if obj is str and len(args) == 1 and not kwargs:  # of a value known while compiling
+            c = const_of(args[0])
+            if c is UNKNOWN:  # (a `for` over a constant range unrolls, making it known)
+                raise Unrollable(
+                    f"unsupported: str() of a run-time {describe(args[0])}", self.loc(e)
+                )
+            return PyObj(str(c))
+        if obj in (list, dict) and len(args) <= 1 and not kwargs:  # copies, as in Python
+            v = args[0] if args else (PyList([]) if obj is list else PyDict({}))
+            if isinstance(v, PyDict):
+                v = self.dict_keys_list(v) if obj is list else self.new_dict(dict(v.items))
+                return v
+            if obj is list and isinstance(v, (PyList, PyTuple)):
+                return self.new_list(list(v.items))
+            raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
         if obj in (min, max, abs, divmod):
             return self.scalar_builtin(obj, args, kwargs, e)
+        if is_math_function(obj):
+            return self.math_call(obj, args, kwargs, e)
         if obj is isinstance:
             raise self.error(e, "unsupported: isinstance()")
         if obj in (print,):
@@ -289,6 +318,8 @@ class Calls:
         seqs = []
         for a in args:
             a = self.module_sequence(a)  # type: ignore[attr-defined]
+            if isinstance(a, PyDict):
+                a = self.dict_keys_list(a)
             if not isinstance(a, (PyList, PyTuple)):
                 raise self.error(
                     e,
@@ -324,6 +355,8 @@ class Calls:
             raise self.error(e, f"unsupported: {fn.__name__}() of {len(args)} arguments")
         a, b = args
         if fn is divmod:
+            if isinstance(a.type, td.FloatType) or isinstance(b.type, td.FloatType):
+                return self.float_divmod(self.to_float(a, e), self.to_float(b, e), e)
             return PyTuple([self.arith("floordiv", a, b, e), self.arith("remainder", a, b, e)])
         if not (isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)):
             a, b = self.to_float(a, e), self.to_float(b, e)
@@ -379,6 +412,10 @@ class Calls:
             if type(m).__module__ in UNSCRIPTED_NN:
                 raise self.error(e, rnn_refusal(m))
             fn = getattr(type(m), method, None)
+            if type(m).__module__ == "xjit.nn.rnn":
+                fn = scripted_rnn_forward(m) if method == "forward" else None
+                if fn is None:
+                    raise self.error(e, rnn_refusal(m))
             if fn is None or not inspect.isfunction(fn):
                 raise self.error(e, f"module {type(m).__name__} has no method '{method}'")
             for flag, what in (("_xjit_ignore", "ignore"), ("_xjit_unused", "unused")):
@@ -507,12 +544,18 @@ def _n_leaves(structure: Any) -> int:
 
 
 # xjit.nn modules whose forward is eager Python (argument checks with `raise`, dispatch on
-# modes and mask dtypes): refused by name when scripted
-UNSCRIPTED_NN = ("xjit.nn.rnn", "xjit.nn.transformer")
+# mask dtypes, optional results): refused by name when scripted (the recurrent layers script
+# through xjit/nn/rnn_scripted.py instead)
+UNSCRIPTED_NN = ("xjit.nn.transformer",)
+
+
+def scripted_rnn_forward(m: Module) -> Any:
+    """The forward scripted for an xjit.nn recurrent layer (xjit/nn/rnn_scripted.py), or None."""
+    return SCRIPTED_FORWARD.get(type(m).__name__)
 
 
 def rnn_refusal(m: Module) -> str:
-    """Why xjit.nn's recurrent and attention layers do not script, and what to do instead."""
+    """Why this xjit.nn recurrent or attention layer does not script, and what to do instead."""
     name = type(m).__name__
     if type(m).__module__ == "xjit.nn.transformer":
         return (
@@ -521,9 +564,8 @@ def rnn_refusal(m: Module) -> str:
             "(xjit.jit.trace(model, example))"
         )
     return (
-        f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise` and "
-        f"dispatches on its mode string); trace it instead (xjit.jit.trace(model, example)), or "
-        "write the cell in scripted code (gates.chunk(4, 1) as in docs/frontends.md)"
+        f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "
+        "xjit/nn/rnn_scripted.py); trace it instead (xjit.jit.trace(model, example))"
     )
 
 

@@ -20,19 +20,29 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
-from xjit.frontends.script.calls import UNSCRIPTED_NN, Calls, rnn_refusal
+from xjit.frontends.script.calls import (
+    UNSCRIPTED_NN,
+    Calls,
+    rnn_refusal,
+    scripted_rnn_forward,
+)
+from xjit.frontends.script.dicts import Dicts
 from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.module_values import ModuleValues
+from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
-from xjit.frontends.script.statements import Env, Frame, Statements, ssa_hint
-from xjit.frontends.script.values import TENSOR, ModRef, PyTuple, annotation_type
+from xjit.frontends.script.scalar_math import ScalarMath
+from xjit.frontends.script.statements import Env, Frame, Raised, Statements, ssa_hint
+from xjit.frontends.script.values import TENSOR, ModRef, PyObj, PyTuple, annotation_type
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
 
-class FunctionCompiler(Statements, Expressions, Lists, Calls, ModuleValues, RegistryOps):
+class FunctionCompiler(
+    Statements, Raising, Expressions, ScalarMath, Lists, Dicts, Calls, ModuleValues, RegistryOps
+):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
@@ -53,7 +63,13 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, ModuleValues, Regi
         self.fn = fn
         self.func_name = func_name
         self.self_ref = self_ref
-        self.arg_kinds = arg_kinds or {}
+        self.arg_kinds = dict(arg_kinds or {})
+        # str parameters' values for this compile ("name" -> ("str", value) in arg_kinds)
+        self.str_values = {
+            n: k[1] for n, k in self.arg_kinds.items() if isinstance(k, tuple) and k[0] == "str"
+        }
+        for n in self.str_values:
+            self.arg_kinds[n] = td.StrType()
         try:
             lines, start = inspect.getsourcelines(fn)
             self.file = inspect.getsourcefile(fn) or "<unknown>"
@@ -109,6 +125,18 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, ModuleValues, Regi
             raise self.error(self.fdef, f"'{name}': Optional inside a tuple is not supported")
         kind = self.arg_kinds.get(name)
         return [(name, kind if kind is not None else TENSOR if t is None else t)]
+
+    def str_argument(self, name: str) -> PyObj:
+        """A `str` parameter: compiled per value (a constant while compiling, as a str module
+        attribute is), so the generic graph waits for the call (NeedsArgTypes)."""
+        value = self.str_values.get(name)
+        if value is None:
+            if self.mc.deferrable:
+                raise NeedsArgTypes(f"'{name}' is a str: compiled per value", self.loc(self.fdef))
+            raise self.error(
+                self.fdef, f"unsupported: str parameter '{name}' of a function called here"
+            )
+        return PyObj(value)
 
     def signature_comment(self, n_params: int) -> list[str] | None:
         """The parameter types of a `# type: (Tensor, int) -> Tensor` signature comment."""
@@ -199,10 +227,19 @@ class FunctionCompiler(Statements, Expressions, Lists, Calls, ModuleValues, Regi
             arg = next(args)
             arg.name_hint = ssa_hint(n)
             self.env[n] = arg
+            if isinstance(arg.type, td.StrType):
+                self.env[n] = self.str_argument(n)
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref
         self.frame = Frame("function")
-        payload = self.block(self.fdef.body)
+        try:
+            payload = self.block(self.fdef.body)
+        except Raised as r:
+            raise FrontendError(
+                f"unsupported: every path through '{self.fdef.name}' raises (for these "
+                "argument types); a function must return a value on some path",
+                r.loc,
+            ) from None
         if payload is None:
             raise self.error(
                 self.fdef,
@@ -236,7 +273,7 @@ class ScriptResult:
         if self.module is None:
             raise FrontendError(
                 f"{entry}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape), so it is compiled per call signature"
+                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call signature"
             )
         return {
             "ir": self.module,
@@ -269,6 +306,10 @@ def script_module_ir(
     fn = getattr(type(m), method)
     if type(m).__module__ in UNSCRIPTED_NN:
         raise FrontendError(rnn_refusal(m), _def_location(fn))
+    if type(m).__module__ == "xjit.nn.rnn":
+        fn = scripted_rnn_forward(m) if method == "forward" else None
+        if fn is None:
+            raise FrontendError(rnn_refusal(m), _def_location(getattr(type(m), method)))
     fc = FunctionCompiler(mc, fn, method, ModRef(m, ""), arg_kinds)
     mc.in_progress.add(method)
     try:

@@ -17,9 +17,10 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.frontends.builder import vtensor_type
+from xjit.frontends.script.lists import Unrollable
 from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
-from xjit.frontends.script.values import ModRef, PyList, PyObj, PyTuple, describe
+from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.shape_ops import advanced_index
@@ -54,12 +55,9 @@ _OP_SYMBOL = {
 _EXPR_NAMES = {
     "Lambda": "lambdas",
     "ListComp": "comprehensions",
-    "DictComp": "comprehensions",
     "SetComp": "comprehensions",
     "GeneratorExp": "generators",
-    "Dict": "dicts",
     "Set": "sets",
-    "JoinedStr": "f-strings",
     "Yield": "generators",
     "Await": "async",
     "Starred": "starred expressions",
@@ -133,6 +131,8 @@ class Expressions:
             return PyTuple([self.python_value(x, e) for x in v])
         if isinstance(v, list):  # a module attribute or global: a copy, so not to be changed
             return PyList([self.python_value(x, e) for x in v], depth=-1)
+        if isinstance(v, dict) and all(isinstance(k, (str, int)) for k in v):
+            return PyDict({k: self.python_value(x, e) for k, x in v.items()}, depth=-1)
         return PyObj(v)
 
     def tensor_constant(self, t: Tensor) -> SSAValue:
@@ -156,6 +156,8 @@ class Expressions:
                 raise self.error(e, f"{base.obj!r} has no attribute '{e.attr}'") from None
         if isinstance(base, PyList):
             return PyObj(("listmethod", base, e.attr))
+        if isinstance(base, PyDict):
+            return PyObj(("dictmethod", base, e.attr))
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             if e.attr == "shape":
                 meta = base.type.meta
@@ -167,6 +169,10 @@ class Expressions:
                         for d in range(len(meta.shape))
                     ]
                 )
+            if e.attr == "dtype":
+                if base.type.element_dtype is None:
+                    self.need_rank(base, e, ".dtype")
+                return PyObj(base.type.meta.dtype)
             return PyObj(("method", base, e.attr))
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
 
@@ -203,7 +209,7 @@ class Expressions:
             raise self.error(e, f"module {type(m).__name__} has no attribute '{name}'") from None
         if inspect.ismethod(v):
             return PyObj(("method", ref, name))
-        if isinstance(v, (bool, int, float, str, Tensor, tuple, list)) or v is None:
+        if isinstance(v, (bool, int, float, str, Tensor, tuple, list, dict)) or v is None:
             if not isinstance(v, Tensor) and not _is_constant_attribute(m, name):
                 # a module attribute, read when the module runs in TorchScript: the graph is
                 # compiled per value (script_api keys its compiled graphs by these values)
@@ -224,6 +230,8 @@ class Expressions:
         base = self.expr(e.value)
         if isinstance(base, (PyTuple, PyList)):
             return self.sequence_subscript(base, e)
+        if isinstance(base, PyDict):
+            return self.dict_get(base, self.expr(e.slice), e)
         if isinstance(base, ModRef):  # self.layers[0], self.d["key"]: resolved while compiling
             return self.module_subscript(base, e)
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
@@ -250,6 +258,43 @@ class Expressions:
                 )
             return v
         raise self.error(e, f"unsupported: subscripting a {describe(base)}")
+
+    def run_time_index(self, lst: PyList, i: SSAValue, e: ast.AST) -> Any:
+        """`xs[i]` for a run-time `i`: a chain of `prim.If (i == k)` over the items (of one
+        structure; tensors of different shapes join to `?` dims), negative `i` counting from
+        the end, and out of range TorchScript's "list index out of range"."""
+        items = lst.items
+        if not items or any(leaves_of(x) is None or not same_structure(items[0], x) for x in items):
+            raise self.error(
+                e,
+                f"unsupported: indexing a {describe(lst)} with a run-time int (its items must "
+                "be values of one structure)",
+            )
+        n = self.b.constant(len(items))
+        neg = self.scalar_op("aten.lt.int", [i, self.b.constant(0)], e)
+        i = self.select_scalar(neg, self.scalar_op("aten.add.int", [i, n], e), i, e)
+
+        def pick(k: int) -> Any:
+            c = self.scalar_op("aten.eq.int", [i, self.b.constant(k)], e)
+
+            def other() -> Any:
+                if k + 1 < len(items):
+                    return pick(k + 1)
+                self.emit_raise("list index out of range", None, [])
+                return items[k]  # never used: the raise comes first
+
+            tb, tv, _ = self.region(lambda: items[k])
+            eb, ev, _ = self.region(other)
+            types = self.yield_joined(
+                [(tb, leaves_of(tv)), (eb, leaves_of(ev))],
+                e,
+                lambda j: f"list item {j}",
+                lambda vs: td.PrimIfYieldOp(*vs),
+            )
+            op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
+            return rebuild_like(tv, iter(op.results))
+
+        return pick(0)
 
     def index_dim(self, v: SSAValue, ix: ast.expr, dim: int, step: int) -> tuple[Any, int]:
         """One index of `x[...]` applied at `dim`; the next dim (walking by `step`)."""
@@ -309,6 +354,16 @@ class Expressions:
             return v
         raise self.error(node, f"expected an int, got a {describe(v)}")
 
+    def e_JoinedStr(self, e: ast.JoinedStr) -> PyObj:
+        """An f-string of values known while compiling (one of run-time values is allowed
+        only as an exception message: raising.py)."""
+        template, values = self.message(e)
+        if values:
+            raise self.error(
+                e, "unsupported: an f-string of run-time values (only as an exception message)"
+            )
+        return PyObj(template.format())
+
     def e_UnaryOp(self, e: ast.UnaryOp) -> Any:
         v = self.expr(e.operand)
         if isinstance(e.op, ast.Not):
@@ -344,6 +399,8 @@ class Expressions:
             a = self.b.constant(a.obj)
         if isinstance(b, PyObj) and isinstance(b.obj, bool):
             b = self.b.constant(b.obj)
+        if name == "add" and _both_str(a, b):  # str constants concatenate while compiling
+            return PyObj(a.obj + b.obj)
         if isinstance(a, (PyList, PyTuple)) or isinstance(b, (PyList, PyTuple)):
             r = self.list_binop(name, a, b, node)
             if r is not None:
@@ -388,14 +445,13 @@ class Expressions:
                 b = self.scalar_op("aten.Int.bool", [b], node)
             if name == "pow":
                 return self.scalar_pow(a, b, node)
-            if name in ("floordiv", "remainder", "pow", "matmul"):
-                if (
-                    isinstance(a.type, td.IntType)
-                    and isinstance(b.type, td.IntType)
-                    and name in ("floordiv", "remainder")
-                ):
+            if name in ("floordiv", "remainder"):
+                if isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType):
                     return self.scalar_op(f"aten.{name}.int", [a, b], node)
-                raise self.error(node, f"unsupported: {name} on {describe(a)} and {describe(b)}")
+                a, b = self.to_float(a, node), self.to_float(b, node)  # scalar_math.py
+                return self.scalar_op(f"aten.{name}.float", [a, b], node)
+            if name == "matmul":
+                raise self.error(node, f"unsupported: @ on {describe(a)} and {describe(b)}")
             if name == "div" or not (
                 isinstance(a.type, td.IntType) and isinstance(b.type, td.IntType)
             ):
@@ -408,26 +464,9 @@ class Expressions:
         )
 
     def scalar_pow(self, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
-        """`a ** k` for a constant integral exponent, by multiplication; a float, as
-        TorchScript's `aten::pow.int` / `pow.float` give."""
-        k = td._meta_or_const(b)
-        if (
-            not isinstance(k, (int, float))
-            or isinstance(k, bool)
-            or k != int(k)
-            or not 0 <= k <= 64
-        ):
-            # (a negative power of 0 raises in TorchScript: not done by multiplication)
-            raise self.error(
-                node,
-                "unsupported: '**' on scalars with an exponent that is not a constant integral "
-                "0..64",
-            )
-        base = self.to_float(a, node)
-        out = self.b.constant(1.0)
-        for _ in range(int(k)):
-            out = self.scalar_op("aten.mul.float", [out, base], node)
-        return out
+        """`a ** b` on scalars: a float, as TorchScript's `aten::pow.int` / `pow.float` give
+        (C's pow; `0 ** -1` raises, scalar_math.py)."""
+        return self.float_pow(self.to_float(a, node), self.to_float(b, node), node)
 
     def select_scalar(self, c: SSAValue, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
         """`a if c else b` for scalars of one type."""
@@ -451,6 +490,10 @@ class Expressions:
             if isinstance(op, (ast.Is, ast.IsNot)):
                 c = self.is_none(left, right, e)
                 r: Any = PyObj(c if isinstance(op, ast.Is) else not c)
+            elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, PyDict):
+                r = PyObj((self.dict_key(left, e) in right.items) == isinstance(op, ast.In))
+            elif isinstance(op, (ast.In, ast.NotIn)) and _both_str(left, right):
+                r = PyObj((left.obj in right.obj) == isinstance(op, ast.In))
             elif isinstance(op, (ast.In, ast.NotIn)):
                 r = self.contains(left, right, e)
                 if isinstance(op, ast.NotIn):
@@ -529,10 +572,12 @@ class Expressions:
         eb, ev, _ = self.region(lambda: self.expr(e.orelse))
         lt, le = leaves_of(tv), leaves_of(ev)
         if lt is None or le is None or not same_structure(tv, ev):
-            raise self.error(
-                e,
+            # (in a `for` over a constant range, unrolling may decide the condition)
+            raise Unrollable(
                 f"unsupported: a conditional expression of {describe(tv)} and {describe(ev)} "
-                "(both must be values, or tuples of the same structure)",
+                "under a run-time condition (both must be values, or tuples of the same "
+                "structure)",
+                self.loc(e),
             )
         types = self.yield_joined(
             [(tb, lt), (eb, le)], e, lambda i: f"value {i}", lambda vs: td.PrimIfYieldOp(*vs)

@@ -16,7 +16,7 @@ from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
-from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
+from xjit.frontends.script.values import PyDict, PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import UNKNOWN
 
 MAX_UNROLL = 256  # iterations of a constant range() loop unrolled at compile time
@@ -54,7 +54,7 @@ class Lists:
             )
         return i
 
-    def check_mutable(self, lst: PyList, node: ast.AST) -> None:
+    def check_mutable(self, lst: PyList, node: ast.AST, what: str = "list") -> None:
         if lst.depth < 0:
             raise self.error(
                 node,
@@ -63,7 +63,7 @@ class Lists:
             )
         if lst.depth != self.depth:
             raise Unrollable(
-                "unsupported: changing a list inside an if branch or a loop body when it "
+                f"unsupported: changing a {what} inside an if branch or a loop body when it "
                 "was created outside (its length must be known at compile time); build it "
                 "where it is changed, or loop over a constant range()",
                 self.loc(node),
@@ -108,12 +108,34 @@ class Lists:
                 raise self.error(node, f"unsupported: {describe(a)} + {describe(b)}")
             items = [*a.items, *b.items]
             return self.new_list(items) if isinstance(a, PyList) else PyTuple(items)
+        if name in ("eq", "ne") and isinstance(a, seqs) and isinstance(b, seqs):
+            return self.sequence_eq(a, b, name == "eq", node)
         if name == "mul" and (isinstance(a, seqs) or isinstance(b, seqs)):
             seq, k = (a, b) if isinstance(a, seqs) else (b, a)
             times = self.const_index(k, node, "repetition count")
             items = list(seq.items) * max(times, 0)
             return self.new_list(items) if isinstance(seq, PyList) else PyTuple(items)
         return None
+
+    def sequence_eq(self, a: Any, b: Any, eq: bool, node: ast.AST) -> Any:
+        """`a == b` / `!=` of lists (tuples): same length and equal items, in order."""
+        if type(a) is not type(b) or len(a.items) != len(b.items):
+            return PyObj(not eq)
+        result: Any = PyObj(True)
+        for x, y in zip(a.items, b.items, strict=True):
+            cx, cy = const_of(x), const_of(y)
+            if cx is not UNKNOWN and cy is not UNKNOWN:
+                item: Any = PyObj(cx == cy)
+            else:
+                item = self.arith("eq", x, y, node)
+                if isinstance(item, SSAValue) and isinstance(item.type, td.ValueTensorType):
+                    raise self.error(node, "unsupported: == of lists of tensors")
+            result = self.bool_and(result, lambda item=item: item, node)
+        if eq:
+            return result
+        if isinstance(result, PyObj):
+            return PyObj(not result.obj)
+        return self.scalar_op("aten.__not__", [result], node)
 
     def sequence_subscript(self, base: PyList | PyTuple, e: ast.Subscript) -> Any:
         if isinstance(e.slice, ast.Slice):
@@ -122,7 +144,15 @@ class Lists:
                 parts.append(None if p is None else self.const_index(self.expr(p), p, "slice"))
             items = base.items[slice(*parts)]
             return self.new_list(items) if isinstance(base, PyList) else PyTuple(items)
-        i = self.const_index(self.expr(e.slice), e.slice)
+        iv = self.expr(e.slice)
+        if (
+            const_of(iv) is UNKNOWN
+            and isinstance(iv, SSAValue)
+            and isinstance(iv.type, td.IntType)
+            and isinstance(base, PyList)
+        ):
+            return self.run_time_index(base, iv, e)  # expressions.py
+        i = self.const_index(iv, e.slice)
         try:
             return base.items[i]
         except IndexError:
@@ -187,6 +217,8 @@ class Lists:
                 raise self.error(it, f"unsupported: a comprehension of more than {MAX_UNROLL}")
             return [self.b.constant(i) for i in r]
         seq = self.module_sequence(self.expr(it))  # type: ignore[attr-defined]
+        if isinstance(seq, PyDict):  # its keys
+            seq = self.dict_keys_list(seq)  # type: ignore[attr-defined]
         if isinstance(seq, (PyList, PyTuple)):
             return list(seq.items)
         raise self.error(it, f"unsupported: a comprehension over a {describe(seq)}")

@@ -38,6 +38,10 @@ class RegistryOps:
         the ranks of the arguments, and so of `t`, are known), else refuse."""
         if self.mc.deferrable:
             raise NeedsArgTypes(f"{what} needs the rank of its tensor", self.loc(e))
+        if not self.mc.typed_calls and self.mc.root is not None and self.self_ref is not None:
+            # compiled per argument types, but `t` comes into a submodule method compiled
+            # generically: compile again with submodule methods specialised too
+            raise NeedsCallTypes(f"{what} needs the rank of its tensor", self.loc(e))
         raise self.error(e, f"unsupported: {what} of a tensor of unknown rank (use x.size(d))")
 
     def registry_call(self, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
@@ -64,7 +68,17 @@ class RegistryOps:
                     return self.b.constant(fold(*consts))
                 except (ZeroDivisionError, OverflowError):
                     pass  # left to run time, which reports it as TorchScript would
-        return self.emit(lookup(qualified), args, e)[0]
+        opdef = lookup(qualified)
+        if opdef.fold is not None and all(isinstance(a, SSAValue) for a in args):
+            # the op's own fold: `x.size(1)` of a tensor of static shape is a constant, so
+            # sizes built from it (`zeros(n, x.size(1))`) keep a static shape
+            try:
+                folded = opdef.fold(*(td._meta_or_const(a) for a in args))
+            except Exception:  # noqa: BLE001  (e.g. a dim out of range: emit() reports it)
+                folded = None
+            if isinstance(folded, (bool, int, float)):
+                return self.b.constant(folded)
+        return self.emit(opdef, args, e)[0]
 
     def emit(self, opdef: OpDef, args: Sequence[Any], e: ast.AST) -> tuple[SSAValue, ...]:
         b = self.b

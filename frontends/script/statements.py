@@ -17,7 +17,9 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
+    PyDict,
     PyList,
     PyObj,
     PyTuple,
@@ -62,6 +64,15 @@ class _ReturnTypes(Exception):
         self.spec, self.types = spec, types
 
 
+class Raised(Exception):
+    """Compiling reached a `raise` (or an `assert` false at compile time) that every path
+    through the statements being compiled runs: the enclosing `if` makes its branch a guard
+    (`prim.If` whose branch raises) and compiles the other branch after it."""
+
+    def __init__(self, loc: Any) -> None:
+        self.loc = loc
+
+
 class Env(dict):  # name -> value
     pass
 
@@ -71,9 +82,9 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
     it holds anything else (modules, Python objects), which cannot flow through control flow."""
     if isinstance(v, SSAValue):
         return [v]
-    if isinstance(v, (PyTuple, PyList)):
+    if isinstance(v, (PyTuple, PyList, PyDict)):
         out: list[SSAValue] = []
-        for x in v.items:
+        for x in v.items.values() if isinstance(v, PyDict) else v.items:
             sub = leaves_of(x)
             if sub is None:
                 return None
@@ -86,6 +97,10 @@ def same_structure(a: Any, b: Any) -> bool:
     """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
     if isinstance(a, SSAValue) or isinstance(b, SSAValue):
         return isinstance(a, SSAValue) and isinstance(b, SSAValue)
+    if isinstance(a, PyDict) and isinstance(b, PyDict):  # the same keys, in the same order
+        return list(a.items) == list(b.items) and all(
+            same_structure(a.items[k], b.items[k]) for k in a.items
+        )
     if type(a) is not type(b) or not isinstance(a, (PyTuple, PyList)):
         return False
     return len(a.items) == len(b.items) and all(
@@ -97,6 +112,8 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
     """`template`'s tuple/list structure with its leaves taken from `vals` in order."""
     if isinstance(template, SSAValue):
         return next(vals)
+    if isinstance(template, PyDict):
+        return PyDict({k: rebuild_like(x, vals) for k, x in template.items.items()})
     items = [rebuild_like(x, vals) for x in template.items]
     return PyTuple(items) if isinstance(template, PyTuple) else PyList(items)
 
@@ -148,6 +165,15 @@ def _trailing_break_test(st: ast.For | ast.While, assigned: list[str]) -> ast.ex
     return last.test.operand
 
 
+def _may_raise(st: ast.If, rest: Sequence[ast.stmt]) -> bool:
+    """Whether an `if` (or, when it exits, the rest of its block that follows its branches)
+    holds a `raise`/`assert` (raising.py compiles it)."""
+    if _contains(st, (ast.Raise, ast.Assert), False):
+        return True
+    exits = _contains(st, (ast.Return, ast.Break, ast.Continue), True)
+    return exits and any(isinstance(n, (ast.Raise, ast.Assert)) for s in rest for n in ast.walk(s))
+
+
 def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
     names: list[str] = []
     for s in stmts:
@@ -188,6 +214,13 @@ class Statements:
                     self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
                 )  # type: ignore[misc]
                 return self.loop_exit(cond, st)
+            if isinstance(st, ast.Raise):
+                self.raise_stmt(st)
+            if isinstance(st, ast.Assert):
+                self.assert_stmt(st)
+                continue
+            if isinstance(st, ast.If) and _may_raise(st, stmts[i + 1 :]):
+                return self.if_raising(st, list(stmts[i + 1 :]))
             if isinstance(st, (ast.For, ast.While)) and _contains(st, (ast.Return,), False):
                 return self.loop_with_return(st, list(stmts[i + 1 :]))
             if isinstance(st, ast.If) and _contains(
@@ -341,6 +374,13 @@ class Statements:
                 flat.extend(f)
                 specs.append(s)
             return flat, OutputSpec("tuple" if isinstance(v, PyTuple) else "list", tuple(specs))
+        if isinstance(v, PyDict):
+            flat, specs = [], []
+            for x in v.items.values():
+                f, sp = self.flatten(x, node)
+                flat.extend(f)
+                specs.append(sp)
+            return flat, OutputSpec("dict", tuple(specs), tuple(v.items))
         raise self.error(node, f"unsupported: returning a {describe(v)}")
 
     def stmt(self, st: ast.stmt) -> None:
@@ -366,6 +406,12 @@ class Statements:
                 if isinstance(st.target, ast.Name)
                 else None
             )
+            if cur is None and isinstance(st.target, ast.Subscript):  # d[k] += v (dicts.py)
+                base = self.expr(st.target.value)
+                if isinstance(base, PyDict):
+                    cur = self.dict_get(base, self.expr(st.target.slice), st.target)
+                    self.dict_setitem(st.target, self.binop(st.op, cur, self.expr(st.value), st))
+                    return
             if cur is None:
                 raise self.error(st, "unsupported: augmented assignment to anything but a variable")
             rhs = self.expr(st.value)
@@ -390,8 +436,6 @@ class Statements:
             self.expr(st.value)
         elif isinstance(st, ast.Pass):
             return
-        elif isinstance(st, ast.Assert):
-            return  # assertions are not compiled (TorchScript raises at run time; xjit drops them)
         else:
             raise self.error(
                 st,
@@ -434,6 +478,8 @@ class Statements:
             items = self.unpack(v, len(target.elts), target)
             for t, x in zip(target.elts, items, strict=True):
                 self.assign(t, x)
+        elif isinstance(target, ast.Subscript) and self.dict_setitem(target, v):
+            pass  # d[k] = v (dicts.py)
         else:
             raise self.error(
                 target,
@@ -533,8 +579,8 @@ class Statements:
             Rewriter.insert_op(term, ip)
         return types
 
-    def if_stmt(self, st: ast.If) -> None:
-        c = self.cond(st.test)
+    def if_stmt(self, st: ast.If, c: SSAValue | bool | None = None) -> None:
+        c = self.cond(st.test) if c is None else c
         if isinstance(c, bool):  # decided at compile time (e.g. `x is None`): only one branch
             payload = self.block(st.body if c else st.orelse)
             assert payload is None
@@ -585,9 +631,11 @@ class Statements:
             if n not in before and n not in joined:
                 del self.env[n]
 
-    def if_exits(self, st: ast.If, rest: list[ast.stmt]) -> list[SSAValue]:
+    def if_exits(
+        self, st: ast.If, rest: list[ast.stmt], c: SSAValue | bool | None = None
+    ) -> list[SSAValue]:
         """An `if` with return/break/continue inside: the rest of the block follows each branch."""
-        c = self.cond(st.test)
+        c = self.cond(st.test) if c is None else c
         if isinstance(c, bool):
             return self.block((st.body if c else st.orelse) + rest)  # type: ignore[return-value]
         if self.frame.kind == "unrolled":
@@ -676,14 +724,23 @@ class Statements:
 
             try:
                 return self.loop(st, trip, self.b.constant(True), st.target, target, None)
-            except Unrollable:
+            except (NeedsArgTypes, NeedsCallTypes):
+                raise
+            except FrontendError as err:
+                # A body that cannot be a prim.Loop (it changes a list, or needs a value known
+                # while compiling: a split of a carried tensor, a dict key): over a constant
+                # range, unrolled instead (exact: one copy of the body per iteration).
                 bounds = [const_of(a) for a in args]
-                if any(not isinstance(x, int) for x in bounds) or _contains(
-                    st, (ast.Return,), False
+                if (
+                    any(not isinstance(x, int) for x in bounds)
+                    or _contains(st, (ast.Return,), False)
+                    or (not isinstance(err, Unrollable) and len(range(*bounds)) > MAX_UNROLL)
                 ):
                     raise
                 return self.unroll(st, range(*bounds))
         seq = self.module_sequence(self.expr(it))  # a ModuleList's modules, a ModuleDict's keys
+        if isinstance(seq, PyDict):  # its keys
+            seq = self.dict_keys_list(seq)
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
                 raise self.error(
@@ -802,7 +859,16 @@ class Statements:
                         self.env[n].name_hint = ssa_hint(n)
                 if target is not None and target_value is not None:
                     self.assign(target, target_value(idx))
-                return self.block_to_exit(stmts, st)
+                try:
+                    return self.block_to_exit(stmts, st)
+                except Raised:
+                    # every path through the body raises, but the loop may run no iteration:
+                    # not an exit of the code around it. The body stops the loop (after the
+                    # raise), yielding the carried values as they came in.
+                    args = iter(blk.args[1:])
+                    for n in loop_vars:
+                        self.env[n] = rebuild_like(templates[n], args)
+                    return self.loop_exit(self.b.constant(False), st)
 
             self.frame = frame
             try:

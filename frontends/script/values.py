@@ -34,6 +34,14 @@ class PyList:
 
 
 @dataclass
+class PyDict:
+    """`Dict[str, T]` / `Dict[int, T]` with keys known while compiling (dicts.py)."""
+
+    items: dict[Any, Any]  # compile-time key -> value, in insertion order
+    depth: int = 0  # the control-flow region depth it was created at (as PyList's)
+
+
+@dataclass
 class ModRef:
     module: Module
     path: str  # dotted path from the root module ("" for the root)
@@ -65,6 +73,10 @@ def describe(v: Any) -> str:
         return "Tuple[" + ", ".join(describe(x) for x in v.items) + "]"
     if isinstance(v, PyList):
         return "List[" + ", ".join(describe(x) for x in v.items) + "]"
+    if isinstance(v, PyDict):
+        keys = {type(k).__name__ for k in v.items} or {"str"}
+        vals = {describe(x) for x in v.items.values()} or {"Tensor"}
+        return f"Dict[{' | '.join(sorted(keys))}, {' | '.join(sorted(vals))}]"
     if isinstance(v, ModRef):
         return f"module {type(v.module).__name__}"
     return type(v.obj).__name__ if isinstance(v, PyObj) else type(v).__name__
@@ -93,7 +105,7 @@ def annotation_type(ann: Any) -> Any:
     if ann is inspect.Parameter.empty or ann is None or ann is typing.Any or ann == "Any":
         return None
     if isinstance(ann, str):
-        ann = {"Tensor": Tensor, "int": int, "float": float, "bool": bool}.get(ann, ann)
+        ann = {"Tensor": Tensor, "int": int, "float": float, "bool": bool, "str": str}.get(ann, ann)
     if ann is Tensor:
         return TENSOR
     if ann is int:
@@ -102,6 +114,8 @@ def annotation_type(ann: Any) -> Any:
         return td.FloatType()
     if ann is bool:
         return td.BoolType()
+    if ann is str:  # a constant once a call specialises it (script_api compiles per value)
+        return td.StrType()
     origin = typing.get_origin(ann)
     args = typing.get_args(ann)
     if origin in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
@@ -109,6 +123,11 @@ def annotation_type(ann: Any) -> Any:
         return ("optional", annotation_type(inner))
     if origin is tuple:
         return ("tuple", [annotation_type(a) for a in args])
+    if origin is dict or ann is dict:
+        raise TypeError(
+            f"unsupported annotation {ann!r}: Dict parameters (a dict's keys must be known "
+            "while compiling; pass its values, or build the dict inside)"
+        )
     raise TypeError(f"unsupported annotation {ann!r}")
 
 
@@ -117,6 +136,8 @@ def _to_compile_time(v: Any) -> Any:
         return PyTuple([_to_compile_time(x) for x in v])
     if isinstance(v, list):
         return PyList([_to_compile_time(x) for x in v])
+    if isinstance(v, dict):
+        return PyDict({k: _to_compile_time(x) for k, x in v.items()})
     return v
 
 

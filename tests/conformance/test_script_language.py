@@ -95,9 +95,9 @@ def try_except(x):
     except Exception:
         return x
 
-def dict_literal(x):
-    d = {"a": x}
-    return d["a"]
+def set_literal(x):
+    s = {1, 2}
+    return x
 
 def lambda_expr(x):
     f = lambda y: y + 1
@@ -110,7 +110,7 @@ def lambda_expr(x):
     [
         ("with_statement", "With"),
         ("try_except", "Try"),
-        ("dict_literal", "Dict"),
+        ("set_literal", "Set"),
         ("lambda_expr", "Lambda"),
     ],
 )

@@ -116,9 +116,9 @@ def run_time_break_in_unrolled(x):
         xs.append(x)
     return torch.stack(xs)
 
-def dynamic_index(x, i: int):
+def dynamic_slice(x, i: int):
     xs = [x, x + 1]
-    return xs[i]
+    return torch.stack(xs[:i])
 """
 
 
@@ -127,7 +127,7 @@ def dynamic_index(x, i: int):
     [
         ("append_in_dynamic_loop", "changing a list inside an if branch or a loop body"),
         ("append_in_branch", "changing a list inside an if branch or a loop body"),
-        ("dynamic_index", "a list index that is not a compile-time constant"),
+        ("dynamic_slice", "a list slice that is not a compile-time constant"),
         ("run_time_break_in_unrolled", "break/continue under a run-time condition"),
     ],
 )

@@ -1,6 +1,6 @@
 """`str` module attributes and constants compared while compiling (a str attribute is read at
 run time in TorchScript: changing it selects another graph), and the located refusal of
-xjit.nn's recurrent layers. xjit against torch.jit.script of the same source."""
+xjit.nn's recurrent layers in a module. xjit against torch.jit.script of the same source."""
 
 from __future__ import annotations
 
@@ -59,8 +59,18 @@ def test_str_constants_compare() -> None:
     check_function(SRC, "consts", (V,))
 
 
-def test_recurrent_layers_are_a_located_refusal_naming_the_workaround() -> None:
-    with pytest.raises(FrontendError, match=r"model_\d+\.py:\d+:\d+: .*nn\.GRU.*xjit\.jit\.trace"):
-        xjit.jit.script(load(SRC, xjit)["Wrap"]())(xjit.ones(2, 1, 3))
+def test_recurrent_layer_in_a_module_scripts() -> None:
+    """(Refused before: xjit.nn's RNNs now script, see test_script_rnn.py.)"""
+    ours = load(SRC, xjit)["Wrap"]().eval()
+    theirs = load(SRC, real_torch)["Wrap"]().eval()
+    theirs.load_state_dict({k: to_torch(v) for k, v in ours.state_dict().items()})
+    x = xjit.ones(2, 1, 3)
+    assert_same(xjit.jit.script(ours)(x), real_torch.jit.script(theirs)(to_torch(x)))
+
+
+def test_recurrent_methods_other_than_forward_are_a_located_refusal() -> None:
+    from xjit.frontends.script import script_module_ir
+
+    script_module_ir(xjit.nn.LSTM(3, 4))  # forward scripts
     with pytest.raises(FrontendError, match=r"rnn\.py:\d+:\d+: .*nn\.LSTM.*trace it instead"):
-        xjit.jit.script(xjit.nn.LSTM(3, 4))
+        script_module_ir(xjit.nn.LSTM(3, 4), method="flatten_parameters")

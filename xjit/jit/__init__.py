@@ -4,6 +4,7 @@
 from typing import Any
 
 from xjit.errors import FrontendError, TraceGuardError
+from xjit.errors import ScriptError as Error
 from xjit.frontends.signature import annotate, is_scripting, is_tracing
 from xjit.jit.api import TracedFunction, TracedModule, TracerWarning, trace, trace_module
 from xjit.jit.archive import ArchiveError, load, save
@@ -35,6 +36,7 @@ __all__ = [
     "ArchiveError",
     "ArgumentError",
     "CompiledFunction",
+    "Error",
     "FrontendError",
     "ScriptFunction",
     "ScriptModule",

@@ -20,7 +20,7 @@ from typing import Any
 
 from xjit import _dispatch
 from xjit._tensor import Tensor
-from xjit.errors import FrontendError
+from xjit.errors import FrontendError, ScriptError
 from xjit.frontends.signature import GraphSource, meta_of
 from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
@@ -35,7 +35,7 @@ def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
     for a in args:
         if isinstance(a, Tensor):
             sig.append(("T", tuple(a.shape), a.numpy().dtype.str))
-        elif a is None or isinstance(a, (bool, int, float)):
+        elif a is None or isinstance(a, (bool, int, float, str)):  # compiled per value
             sig.append(("S", type(a).__name__, a))
         else:
             raise ArgumentError(f"unsupported argument of type {type(a).__name__}")
@@ -87,7 +87,7 @@ class _Scripted(GraphSource):
         if g.module is None:
             raise FrontendError(
                 f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape), so it is compiled per call; see specialized_ir(*args)"
+                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call; see specialized_ir(*args)"
             )
         return g.module
 
@@ -203,6 +203,10 @@ class _Scripted(GraphSource):
                 from xjit.frontends.builder import vtensor_type
 
                 kinds[n] = vtensor_type(meta_of(v))
+            elif isinstance(v, str):  # a str parameter: compiled per value
+                if not isinstance(at, td.StrType):
+                    raise ArgumentError(f"{self._name}() argument '{n}' must be {at}, got str")
+                kinds[n] = ("str", v)
             elif v is None and not isinstance(at, td.NoneType):
                 kinds[n] = td.NoneType()
             elif v is not None and isinstance(at, td.NoneType):
@@ -307,6 +311,22 @@ class _Scripted(GraphSource):
         )
         return result
 
+    def _raise_first(self, args: tuple[Any, ...], kwargs: dict[str, Any], err: Exception) -> None:
+        """A call whose specialised graph is refused (`batch_norm` of a 1-D input) may never
+        get there: TorchScript first runs the `raise` that checks the input. When the graph
+        raises, run it with the reference interpreter and raise what it raises."""
+        g = self._g()
+        if g.module is None or not any(
+            op.name == "torch.prim.RaiseException" for op in g.module.walk()
+        ):
+            return
+        try:
+            self.run_reference(*args, **kwargs)
+        except ScriptError as raised:
+            raise raised from None
+        except Exception:  # noqa: BLE001  (the compile error is the one to report)
+            return
+
     def _call(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], eager: Callable[..., Any]
     ) -> Any:
@@ -320,7 +340,11 @@ class _Scripted(GraphSource):
                 _dispatch.push_recorder(rec)
             rec.record_call(self, self._bind(args, dict(kwargs)), result)
             return result
-        cf, vals = self.compiled_for(*args, **kwargs)
+        try:
+            cf, vals = self.compiled_for(*args, **kwargs)
+        except (ArgumentError, FrontendError) as e:
+            self._raise_first(args, kwargs, e)
+            raise
         tensors = [v for v in vals if isinstance(v, Tensor)]
         try:
             return cf(*tensors)
@@ -457,6 +481,8 @@ def _state_key(root: Module, g: Any) -> tuple[Any, ...] | None:
 def _hashable(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return (type(v).__name__, *(_hashable(x) for x in v))
+    if isinstance(v, dict):
+        return ("dict", *((k, _hashable(x)) for k, x in v.items()))
     return (type(v).__name__, v)
 
 

@@ -57,6 +57,7 @@ def specialize(
                 int: td.IntType,
                 float: td.FloatType,
                 type(None): td.NoneType,
+                str: td.StrType,
             }
             if not isinstance(t, want[type(v)]):
                 if isinstance(v, int) and not isinstance(v, bool) and isinstance(t, td.FloatType):

@@ -66,9 +66,9 @@ def _remainder(a: Any, b: Any) -> Any:
 
 
 def _truediv(a: Any, b: Any) -> float:
-    if b == 0:
-        raise ZeroDivisionError("float division by zero")
-    return a / b
+    # C's division, as TorchScript's `1.0 / 0.0` (inf) and compiled code (arith.divf) give
+    with np.errstate(all="ignore"):
+        return float(np.float64(a) / np.float64(b))
 
 
 _ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
@@ -213,3 +213,64 @@ register(
     py="float",
     attrs={"scalar": True},
 )
+
+
+# -- math.* and float `%` / `//` / `**`, as TorchScript has them -------------------------------
+# C's results (nan, inf), never a Python error: `math.sqrt(-1.0)` is nan, `math.log(0.0)` -inf,
+# `1.0 // 0.0` inf. `%` on floats is `fmod(b + fmod(a, b), b)` (the divisor's sign) and `//` is
+# `floor(a / b)`, TorchScript's formulas (Python's differ in rounding cases: `1.0 // 0.1`).
+
+
+def _c(fn: Callable[..., Any]) -> Callable[..., float]:
+    def f(*args: Any) -> float:
+        with np.errstate(all="ignore"):
+            return float(fn(*(np.float64(a) for a in args)))
+
+    return f
+
+
+def _pow(a: Any, b: Any) -> float:
+    if a == 0 and b < 0:  # the frontend guards with TorchScript's error; folding must not
+        raise ZeroDivisionError("0.0 cannot be raised to a negative power")
+    return _c(np.power)(a, b)
+
+
+MATH_UNARY = {
+    "sqrt": np.sqrt,
+    "exp": np.exp,
+    "expm1": np.expm1,
+    "log": np.log,
+    "log10": np.log10,
+    "log1p": np.log1p,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "asinh": np.arcsinh,
+    "acosh": np.arccosh,
+    "atanh": np.arctanh,
+    "fabs": np.abs,
+}
+for _n, _f in MATH_UNARY.items():
+    _scalar(f"aten::{_n}.float(float a) -> float", float, _c(_f))
+_scalar("aten::round.float(float a) -> float", float, _c(np.rint))  # halves to even
+_scalar("aten::floor.float(float a) -> int", int, math.floor)
+_scalar("aten::ceil.float(float a) -> int", int, math.ceil)
+_scalar("aten::isnan.float(float a) -> bool", bool, math.isnan)
+_scalar("aten::isinf.float(float a) -> bool", bool, math.isinf)
+_scalar("aten::isfinite.float(float a) -> bool", bool, math.isfinite)
+_scalar("aten::atan2.float(float a, float b) -> float", float, _c(np.arctan2))
+_scalar("aten::copysign.float(float a, float b) -> float", float, _c(np.copysign))
+_scalar("aten::fmod.float(float a, float b) -> float", float, _c(np.fmod))
+_scalar("aten::pow.float(float a, float b) -> float", float, _pow, binop="**")
+_scalar(
+    "aten::remainder.float(float a, float b) -> float",
+    float,
+    _c(lambda a, b: np.fmod(b + np.fmod(a, b), b)),
+)
+_scalar("aten::floordiv.float(float a, float b) -> float", float, _c(lambda a, b: np.floor(a / b)))

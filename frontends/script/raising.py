@@ -1,0 +1,151 @@
+"""`raise` and `assert` as TorchScript has them: `torch.prim.RaiseException` in the branch of a
+`torch.prim.If` that raises, the other branch compiled after it (when control gets past the
+`prim.If`, the raising branch was not taken).
+
+    if x.dim() != 2:
+        raise ValueError(f"expected 2D input (got {x.dim()}D input)")
+
+is `prim.If %ne { prim.RaiseException %msg, %cls, %dim ; yield } else { yield }`: `%msg` is the
+template `"expected 2D input (got {}D input)"`, `%cls` is `"builtins.ValueError"` and the
+f-string's values are trailing operands (TorchScript's `aten::format`). `assert c, "m"` raises
+`"AssertionError: m"` with a `None` class, as TorchScript does. A compile-time condition (`x is
+None`, a folded constant) keeps only the branch taken."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+from xdsl.ir import Block, Region, SSAValue
+
+from xjit.dialects import torch as td
+from xjit.frontends.script.statements import Raised, _contains
+from xjit.frontends.script.values import PyObj, describe
+
+
+class Raising:
+    """FunctionCompiler's `raise` / `assert` (compiler.py holds the state)."""
+
+    def raise_stmt(self, st: ast.Raise) -> None:
+        """Emit the raise; every statement after it is dead, so compiling stops (Raised)."""
+        if st.exc is None:
+            raise self.error(st, "unsupported: a bare `raise` (re-raising needs try/except)")
+        if st.cause is not None:
+            raise self.error(st, "unsupported: `raise ... from ...`")
+        exc, args = st.exc, []
+        if isinstance(exc, ast.Call):
+            if exc.keywords:
+                raise self.error(exc, "unsupported: keyword arguments to an exception")
+            exc, args = exc.func, exc.args
+        cls = self.expr(exc)
+        obj = cls.obj if isinstance(cls, PyObj) else None
+        if not (isinstance(obj, type) and issubclass(obj, BaseException)):
+            raise self.error(
+                exc, f"unsupported: raising a {describe(cls)} (raise an exception class)"
+            )
+        mod = "builtins" if obj.__module__ == "builtins" else obj.__module__
+        if len(args) > 1:  # TorchScript formats several arguments as a tuple: (a, b)
+            parts = [self.message(a) for a in args]
+            template = "(" + ", ".join(p[0] for p in parts) + ")"
+            values = [v for p in parts for v in p[1]]
+        else:
+            template, values = self.message(args[0]) if args else ("", [])
+        self.emit_raise(template, f"{mod}.{obj.__qualname__}", values)
+        raise Raised(self.loc(st))
+
+    def assert_stmt(self, st: ast.Assert) -> None:
+        """`assert c, msg`: raises "AssertionError: msg" when `c` is false (`x is not None`
+        refines nothing here: it is decided while compiling)."""
+        c = self.cond(st.test)
+        if c is True:
+            return
+
+        def fail() -> None:
+            template, values = self.message(st.msg) if st.msg is not None else ("", [])
+            self.emit_raise("AssertionError: " + template, None, values)
+
+        if c is False:
+            fail()
+            raise Raised(self.loc(st))
+        self.at(st)
+        blk, _, _ = self.region(fail)
+        self.raise_guard(c, blk, raise_if=False)
+
+    def message(self, node: ast.expr) -> tuple[str, list[SSAValue]]:
+        """An exception message as a `str.format` template and its run-time values."""
+        if isinstance(node, ast.JoinedStr):
+            template, values = "", []
+            for part in node.values:
+                if isinstance(part, ast.Constant):
+                    template += str(part.value).replace("{", "{{").replace("}", "}}")
+                    continue
+                assert isinstance(part, ast.FormattedValue)
+                if part.conversion != -1 or part.format_spec is not None:
+                    raise self.error(part, "unsupported: f-string conversions and format specs")
+                t, vs = self.message(part.value)
+                template += t
+                values += vs
+            return template, values
+        v = self.expr(node)
+        if isinstance(v, PyObj) and isinstance(v.obj, (str, bool, int, float)):
+            return str(v.obj).replace("{", "{{").replace("}", "}}"), []
+        if isinstance(v, SSAValue) and isinstance(
+            v.type, (td.IntType, td.FloatType, td.BoolType, td.StrType, td.ValueTensorType)
+        ):
+            return "{}", [v]
+        raise self.error(node, f"unsupported: a {describe(v)} in an exception message")
+
+    def emit_raise(self, template: str, cls: str | None, values: list[SSAValue]) -> None:
+        msg = self.b.constant(template) if template else self.b.constant("")
+        self.b.insert(td.PrimRaiseExceptionOp(msg, self.b.constant(cls), values))
+
+    def raise_guard(self, c: SSAValue, raising: Block, raise_if: bool) -> None:
+        """`prim.If c` with `raising` as its then (raise_if) or else branch, no results."""
+        other = Block()
+        for blk in (raising, other):
+            y = td.PrimIfYieldOp()
+            y.location = self.b.loc  # type: ignore[assignment]
+            blk.add_op(y)
+        then, orelse = (raising, other) if raise_if else (other, raising)
+        self.b.insert(td.PrimIfOp(c, [], Region(then), Region(orelse)))
+
+    def try_region(self, fn: Callable[[], Any]) -> tuple[Block, Any, bool]:
+        """`region(fn)`, and whether every path through it raised."""
+        raised: list[bool] = []
+
+        def run() -> Any:
+            try:
+                return fn()
+            except Raised:
+                raised.append(True)
+                return None
+
+        blk, out, _ = self.region(run)
+        return blk, out, bool(raised)
+
+    def if_raising(self, st: ast.If, rest: list[ast.stmt]) -> list[SSAValue] | None:
+        """An `if` with a `raise`/`assert` inside, then the rest of the block. A branch that
+        always raises becomes a guard and the other branch (then the rest) is compiled after
+        it; otherwise the `if` compiles as any other (its raises guarded inside)."""
+        c = self.cond(st.test)
+        if isinstance(c, bool):
+            return self.block((st.body if c else st.orelse) + rest)
+        exits = _contains(st, (ast.Return, ast.Break, ast.Continue), True)
+        if exits and self.frame.kind == "unrolled":
+            return self.if_exits(st, rest, c)
+        tail = rest if exits else []
+        for branch, other, in_then in ((st.body, st.orelse, True), (st.orelse, st.body, False)):
+            if not branch + tail:
+                continue
+            blk, _, raised = self.try_region(
+                lambda b=branch: self.block_to_exit(b + tail, st) if exits else self.block(b)
+            )
+            if raised:
+                self.at(st)
+                self.raise_guard(c, blk, raise_if=in_then)
+                return self.block(other + rest)
+        if exits:
+            return self.if_exits(st, rest, c)
+        self.if_stmt(st, c)
+        return self.block(rest)
