@@ -393,6 +393,11 @@ class Statements:
                 raise self.error(st, "unsupported: a declaration without a value")
             self.assign(st.target, self.expr(st.value))
         elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Subscript):
+            base = self.expr(st.target.value)
+            if isinstance(base, PyDict):  # d[k] += v (dicts.py)
+                cur = self.dict_get(base, self.expr(st.target.slice), st.target)
+                self.dict_setitem(st.target, self.binop(st.op, cur, self.expr(st.value), st))
+                return
             load = ast.Subscript(st.target.value, st.target.slice, ast.Load())
             cur = self.expr(ast.copy_location(load, st.target))
             new = self.binop(st.op, cur, self.expr(st.value), st)
@@ -406,12 +411,6 @@ class Statements:
                 if isinstance(st.target, ast.Name)
                 else None
             )
-            if cur is None and isinstance(st.target, ast.Subscript):  # d[k] += v (dicts.py)
-                base = self.expr(st.target.value)
-                if isinstance(base, PyDict):
-                    cur = self.dict_get(base, self.expr(st.target.slice), st.target)
-                    self.dict_setitem(st.target, self.binop(st.op, cur, self.expr(st.value), st))
-                    return
             if cur is None:
                 raise self.error(st, "unsupported: augmented assignment to anything but a variable")
             rhs = self.expr(st.value)
@@ -473,13 +472,12 @@ class Statements:
                         v.name_hint = ssa_hint(target.id)
             self.env[target.id] = v
         elif isinstance(target, ast.Subscript):
-            item_assign.assign_item(self, target, v, f"{ast.unparse(target)} = ...", target)
+            if not self.dict_setitem(target, v):  # d[k] = v (dicts.py), else a tensor's item
+                item_assign.assign_item(self, target, v, f"{ast.unparse(target)} = ...", target)
         elif isinstance(target, (ast.Tuple, ast.List)):
             items = self.unpack(v, len(target.elts), target)
             for t, x in zip(target.elts, items, strict=True):
                 self.assign(t, x)
-        elif isinstance(target, ast.Subscript) and self.dict_setitem(target, v):
-            pass  # d[k] = v (dicts.py)
         else:
             raise self.error(
                 target,

@@ -242,6 +242,23 @@ def loop_back_edge(x):
         g = h
     return s
 """,
+        # the back edge's alias refuses the loop; over a constant range it is then unrolled,
+        # and the second iteration's update is the refused one
+        6,
+        "on a tensor that `g` also refers to",
+    ),
+    "loop_back_edge_run_time": (
+        """
+def loop_back_edge_run_time(x, n: int):
+    h = torch.zeros(3)
+    g = torch.zeros(3)
+    s = torch.zeros(3)
+    for i in range(n):
+        h += x
+        s = s + g
+        g = h
+    return s
+""",
         5,
         "loop-carried `h`, which is a tensor that `g` also refers to on the next iteration",
     ),
@@ -274,7 +291,7 @@ def test_updates_an_alias_could_see_are_refused(name: str) -> None:
     src, line, why = UNSAFE[name]
     src = src.lstrip("\n")  # `line` counts from the `def`
     x = real_torch.tensor([0.5, -1.0, 2.0]) if name != "row_of_a_loop" else None
-    args = (x, True) if name == "joined_alias" else (x,)
+    args = (x, True) if name == "joined_alias" else (x, 3) if name.endswith("run_time") else (x,)
     if x is not None and name != "dtype":  # TorchScript compiles it: rebinding would differ
         theirs = real_torch.jit.script(load(src, real_torch)[name])
         x0 = x.clone()
@@ -290,6 +307,7 @@ def test_updates_an_alias_could_see_are_refused(name: str) -> None:
             "joined_alias": x * 1,
             "loop_alias_before": real_torch.zeros(3),
             "loop_back_edge": x * 3,
+            "loop_back_edge_run_time": x * 3,
         }[name]
         if name != "argument":  # (returns the updated x either way; the caller's x differs)
             assert not real_torch.equal(got, rebound), "the case must tell rebinding apart"
