@@ -327,10 +327,11 @@ def _compile_runner(
     kernel = _elementwise_kernel(op, sig)
     if kernel is None:
         lines.append(f"    out = eager({', '.join(values)})")
-    else:
+        lines.append("    r = Tensor(out) if type(out) is ndarray else wrap(out)")
+    else:  # the kernel's result is an ndarray of the result dtype
         lines += _kernel_lines(env, kernel, values, sig)
+        lines.append("    r = Tensor(out)")
     lines += [
-        "    r = Tensor(out) if type(out) is ndarray else wrap(out)",
         "    if recorders:",
         f"        recorders[-1].record(op, [{', '.join(bound)}], r)",
         "    return r",
@@ -348,13 +349,17 @@ def _kernel_lines(
     """The runner's lines that call an elementwise kernel: look it up by the arrays' dtypes and
     0-d-ness, call it with floating-point warnings off, convert to the result dtype."""
     env["kernels"], env["build"] = kernel.kernels, kernel.build
-    env["asarray"], env["ERRSTATE"], env["IGNORE"] = np.asarray, ERRSTATE, IGNORE
+    env["asarray"], env["IGNORE"] = np.asarray, IGNORE
     env["silence"], env["unsilence"] = silence, unsilence
+    if ERRSTATE is not None:
+        env["errstate_set"], env["errstate_reset"] = ERRSTATE.set, ERRSTATE.reset
     names = {v: f"x{i}" for i, (v, s) in enumerate(zip(values, sig)) if s[0] == "t"}
     key = ", ".join(f"{n}.dtype, {n}.ndim == 0" for n in names.values())
     kargs = ", ".join(names.get(v, v) for v, s in zip(values, sig) if s[0] != "c")
     quiet = (
-        ("ERRSTATE.set(IGNORE)", "ERRSTATE.reset(t)") if ERRSTATE else ("silence()", "unsilence(t)")
+        ("errstate_set(IGNORE)", "errstate_reset(t)")
+        if ERRSTATE is not None
+        else ("silence()", "unsilence(t)")
     )
     return [
         *(f"    {n} = {v}" for v, n in names.items()),
