@@ -4,7 +4,7 @@
 
 Workloads a1 a2 b1 b2 c d e f (issue 6; docs/benchmarks.md), and the extras `compile` (graph-size
 scaling), `import` (fresh-process `import xjit`), `load` (fresh-process archive load), `overhead`
-(per-call cost of a compiled module). `--only` takes any of these names (or a workload id such as
+(per-call cost of a compiled module), `eager` (eager `x + h` against PyTorch). `--only` takes any of these names (or a workload id such as
 f-softmax-64x1024); without it everything runs. The markdown table goes to stdout, progress to
 stderr. BLAS runs at one thread: threadpoolctl when installed, otherwise the usual environment
 variables, set here before numpy is imported.
