@@ -220,3 +220,21 @@ def test_runners_are_cached_per_argument_types() -> None:
     xjit.add(x, 1.5)
     assert ("add", xjit.Tensor, int) in _dispatch._runners
     assert ("add", xjit.Tensor, float) in _dispatch._runners
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, x: m.sum(x, dim=1),  # an int given by keyword for an int[] argument
+        lambda m, x: x.sum(dim=0, keepdim=True),
+        lambda m, x: m.mean(x, 1),  # ... and by position
+        lambda m, x: m.amax(x, dim=-1),
+        lambda m, x: m.add(x, x, alpha=3),
+        lambda m, x: m.softmax(x, dim=1),
+    ],
+)
+def test_keyword_and_int_list_arguments_match_torch(call: Any) -> None:
+    a = _values("float32", (2, 3), 0)
+    want = call(torch, torch.from_numpy(a.copy()))
+    for _ in range(2):  # the runner is built, then reused
+        _agree(call(xjit, xjit.from_numpy(a.copy())), want, "keyword/int[] call")

@@ -311,8 +311,8 @@ def _compile_runner(
         else:
             expr = f"a{src}" if type(src) is int else f"kw[{src!r}]"
             if int_list and issubclass(kind, int):
-                lines.append(f"    {expr}_l = [{expr}]")  # a single int given for an int[]
-                expr = f"{expr}_l"
+                lines.append(f"    l{j} = [{expr}]")  # a single int given for an int[]
+                expr = f"l{j}"
                 sig.append(("x",))
             elif issubclass(kind, Tensor):
                 sig.append(("t",))
