@@ -40,7 +40,7 @@ def _child(call: str, timeout: float, env: dict[str, str] | None = None) -> dict
             text=True,
             timeout=timeout,
             cwd=ROOT,
-            env={**os.environ, **(env or {})},
+            env={**_bytecode_env(), **(env or {})},
         )
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "reason": f"child ran over {timeout:g} s"}
@@ -49,6 +49,14 @@ def _child(call: str, timeout: float, env: dict[str, str] | None = None) -> dict
         tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
         return {"status": "error", "reason": f"child exited {proc.returncode}: {tail[:200]}"}
     return json.loads(lines[-1])
+
+
+def _bytecode_env() -> dict[str, str]:
+    """The environment of fresh-process children: with Python's bytecode cache on (as an
+    installed package has its .pyc files), whatever this process was started with; a priming
+    child (`fresh_import`) writes xjit's .pyc files first. Without them every child compiles
+    ~70 modules from source (~0.15 s on the 2-core machine)."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def _median_of(runs: list[dict[str, Any]], keys: list[str]) -> dict[str, Any]:
@@ -72,6 +80,8 @@ def fresh_import(repeats: int) -> dict[str, Any]:
     of the same MyCell in a fresh process, and `import numpy` alone for scale. The kinds of
     child are interleaved, so a noisy machine hits them alike."""
     cold, warm, torch_runs = [], [], []
+    with tempfile.TemporaryDirectory(prefix="xjit-bench-cache-") as d:  # priming, not measured
+        _child("child_import(t1 - t0)", 120, {"XJIT_CACHE": "1", "XJIT_CACHE_DIR": d})
     for _ in range(repeats):
         with tempfile.TemporaryDirectory(prefix="xjit-bench-cache-") as d:
             env = {"XJIT_CACHE": "1", "XJIT_CACHE_DIR": d}
@@ -279,6 +289,40 @@ def per_call_overhead(B: Any, plan: Any) -> dict[str, Any]:
         "overhead_iqr_s": [q[0], q[2]],
         "samples": len(diffs),
     }
+
+
+def eager_add(B: Any, plan: Any) -> dict[str, Any]:
+    """Eager `x + h` on 3×4 float32 tensors (issue 14): xjit, PyTorch (1 thread, grad off) and
+    numpy's `np.add` for scale, interleaved as the per-call overhead above. MyCell eager is
+    workload a1's "xjit eager" row against its "torch eager" row."""
+    import numpy as np
+    from timing import Timed, run_interleaved
+
+    T = B.xjit
+    T.manual_seed(0)
+    x, h = T.randn(3, 4), T.randn(3, 4)
+    xa, ha = x.numpy(), h.numpy()
+    items = [Timed("xjit", lambda: x + h, 1e-6), Timed("numpy", lambda: np.add(xa, ha), 1e-6)]
+    if B.torch is not None:
+        tx, th = B.torch.from_numpy(xa.copy()), B.torch.from_numpy(ha.copy())
+        items.append(Timed("torch", lambda: tx + th, 1e-6))
+    if not np.array_equal((x + h).numpy(), xa + ha):
+        return {"status": "MISMATCH", "reason": "xjit x + h differs from numpy"}
+    for t in items:  # estimates, as per_call_overhead: the harness sizes its samples on them
+        t0 = time.perf_counter()
+        for _ in range(1000):
+            t.call()
+        t.estimate_s = (time.perf_counter() - t0) / 1000
+    run_interleaved(
+        items,
+        replace(plan, max_samples=plan.max_samples * 2, min_samples=plan.min_samples * 2),
+    )
+    med = {t.key: t.median for t in items}
+    res: dict[str, Any] = {"status": "ok", **{f"{k}_s": v for k, v in med.items()}}
+    res["spread"] = {t.key: t.spread() for t in items}
+    if med.get("torch"):
+        res["ratio_torch"] = med["xjit"] / med["torch"]
+    return res
 
 
 # -- in the child -----------------------------------------------------------------------------

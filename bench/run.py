@@ -4,7 +4,7 @@
 
 Workloads a1 a2 b1 b2 c d e f (issue 6; docs/benchmarks.md), and the extras `compile` (graph-size
 scaling), `import` (fresh-process `import xjit`), `load` (fresh-process archive load), `overhead`
-(per-call cost of a compiled module). `--only` takes any of these names (or a workload id such as
+(per-call cost of a compiled module), `eager` (eager `x + h` against PyTorch). `--only` takes any of these names (or a workload id such as
 f-softmax-64x1024); without it everything runs. The markdown table goes to stdout, progress to
 stderr. BLAS runs at one thread: threadpoolctl when installed, otherwise the usual environment
 variables, set here before numpy is imported.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 GROUP_NAMES = ["a1", "a2", "b1", "b2", "c", "d", "e", "f", "g", "h"]
-EXTRA_NAMES = ["compile", "import", "load", "overhead"]
+EXTRA_NAMES = ["compile", "import", "load", "overhead", "eager"]
 BLAS_ENV = [
     "OPENBLAS_NUM_THREADS",
     "OMP_NUM_THREADS",
@@ -84,6 +84,10 @@ def main(argv: list[str]) -> int:
     if isinstance(how, int):
         return how
     t_start = time.perf_counter()
+    # Compile times in this process measure the pipeline: with the persistent compile cache on,
+    # a repeated build (median of 3, the scaling's best of 3) would time a cache hit. The cache
+    # is measured on its own, in fresh processes (extras.fresh_import turns it on there).
+    os.environ["XJIT_CACHE"] = "0"
 
     import numpy as np  # after the thread limit
 
@@ -161,6 +165,10 @@ def main(argv: list[str]) -> int:
     if wanted("overhead"):
         log("[overhead] compiled MyCell vs its generated function")
         run["overhead"] = guarded("overhead", lambda: extras.per_call_overhead(B, plan))
+
+    if wanted("eager"):
+        log("[eager] x + h on 3×4 tensors, xjit vs PyTorch")
+        run["eager"] = guarded("eager", lambda: extras.eager_add(B, plan))
 
     run["targets"] = collect_targets(run, W.TUTORIAL)
     run["elapsed_s"] = time.perf_counter() - t_start
@@ -300,7 +308,7 @@ def collect_targets(run: dict, tutorial: tuple[str, ...]) -> list[dict]:
         p1000 = next((p for p in sc.get("points", []) if p["ops"] == 1000), None)
         if p1000 is not None or not run["quick"]:
             ok = p1000 is not None and p1000["status"] == "ok"
-            over = p1000 is not None and p1000["status"] == "timeout" and p1000["limit_s"] > 3
+            over = p1000 is not None and p1000["status"] == "timeout" and p1000["limit_s"] > 2
             measured = (
                 fmt_time(p1000["compile_s"])
                 if ok
@@ -311,9 +319,9 @@ def collect_targets(run: dict, tutorial: tuple[str, ...]) -> list[dict]:
             out.append(
                 {
                     "area": "compile",
-                    "target": "1,000-op graph ≤ 3 s",
+                    "target": "1,000-op graph ≤ 2 s (issue 14; issue 6: 3 s)",
                     "measured": measured,
-                    "met": (p1000["compile_s"] <= 3) if ok else (False if over else None),
+                    "met": (p1000["compile_s"] <= 2) if ok else (False if over else None),
                     "why": "" if ok or over else (p1000 or {}).get("reason", sc.get("reason", "")),
                 }
             )
@@ -321,12 +329,13 @@ def collect_targets(run: dict, tutorial: tuple[str, ...]) -> list[dict]:
         out.append(
             {
                 "area": "compile",
-                "target": f"scaling exponent ≤ 1.2 (fit over {sc.get('exponent_sizes', '—')} ops)",
+                "target": f"scaling exponent ≤ 1.1 (issue 14; fit over {sc.get('exponent_sizes', '—')} ops)",
                 "measured": f"{k:.2f}" if k is not None else "—",
-                "met": None if k is None else k <= 1.2,
+                "met": None if k is None else k <= 1.1,
                 "why": "" if k is not None else "fewer than two sizes compiled",
             }
         )
+    out += _eager_targets(run)
     imp = run.get("import")
     if imp is not None:
         ok = imp.get("status") == "ok"
@@ -367,6 +376,40 @@ def collect_targets(run: dict, tutorial: tuple[str, ...]) -> list[dict]:
                 else "—",
                 "met": (not imp["xdsl_imported"]) if ok else None,
                 "why": "" if ok else imp.get("reason", ""),
+            }
+        )
+    return out
+
+
+def _eager_targets(run: dict) -> list[dict]:
+    """Issue 14's eager rows: `x + h` (extras.eager_add) and MyCell (workload a1's eager rows)."""
+    from report import fmt_ratio
+
+    out: list[dict] = []
+    ea = run.get("eager")
+    if ea is not None:
+        r = ea.get("ratio_torch")
+        out.append(
+            {
+                "area": "eager",
+                "target": "xjit eager `x + h` (3×4) ≤ 1.0× PyTorch eager",
+                "measured": fmt_ratio(r) if r else "—",
+                "met": None if r is None else r <= 1.0,
+                "why": "" if r else ea.get("reason", "PyTorch not importable"),
+            }
+        )
+    a1 = next((wl for wl in run["workloads"] if wl["id"] == "a1"), None)
+    if a1 is not None:
+        med = {i["key"]: i.get("median_s") for i in a1["impls"]}
+        xe, te = med.get("xjit_eager"), med.get("torch_eager")
+        r = xe / te if xe and te else None
+        out.append(
+            {
+                "area": "eager",
+                "target": "xjit eager MyCell (a1) ≤ 1.0× PyTorch eager",
+                "measured": fmt_ratio(r) if r else "—",
+                "met": None if r is None else r <= 1.0,
+                "why": "" if r else "an eager row was not measured",
             }
         )
     return out

@@ -10,7 +10,7 @@ schema, the verifier runs the op's shape/dtype rule, and the printed form is tor
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 from xdsl.dialects.builtin import (
@@ -32,6 +32,7 @@ from xdsl.irdl import (
     AnyOf,
     BaseAttr,
     IRDLOperation,
+    VerificationContext,
     irdl_op_definition,
     lazy_traits_def,
     operand_def,
@@ -72,7 +73,7 @@ from xjit.dialects.torch_types import (  # noqa: F401  (re-exported)
     dtype_attr,
     dtype_from_attr,
 )
-from xjit.ops.registry import UNKNOWN, OpDef, all_ops
+from xjit.ops.registry import UNKNOWN, OpDef, all_ops, lookup
 from xjit.ops.types import ShapeError, TensorMeta
 
 
@@ -871,6 +872,45 @@ class AtenOp(IRDLOperation):
             _verify_bool_condition(self)
         verify_with_rule(self, self.OPDEF)
 
+    # One hand-written format for all aten ops, what the declarative
+    # `$a `,` $b attr-dict `:` type($a) `,` type($b) `->` type($result)` prints and parses:
+    # parsing ~190 declarative formats was most of the cost of importing this module (issue 14,
+    # cold start). tests/test_aten_format.py checks it against the declarative one, op by op.
+    def print(self, printer: Printer) -> None:
+        printer.print_string(" ")
+        printer.print_list(self.operands, printer.print_operand)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_list([o.type for o in self.operands], printer.print_attribute)
+        printer.print_string(" -> ")
+        printer.print_list(self.result_types, printer.print_attribute)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> AtenOp:
+        pos = parser.pos
+        unresolved = parser.parse_comma_separated_list(
+            Parser.Delimiter.NONE, parser.parse_unresolved_operand
+        )
+        attributes = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        types = parser.parse_comma_separated_list(Parser.Delimiter.NONE, parser.parse_type)
+        parser.parse_punctuation("->")
+        result_types = parser.parse_comma_separated_list(Parser.Delimiter.NONE, parser.parse_type)
+        op_def = cls.get_irdl_definition()
+        if len(types) != len(op_def.operands) or len(result_types) != len(op_def.results):
+            parser.raise_error(
+                f"'{cls.name}' expects {len(op_def.operands)} operands and "
+                f"{len(op_def.results)} results, got {len(types)} and {len(result_types)}",
+                pos,
+                parser.pos,
+            )
+        # What the declarative format checks while parsing (a scalar where a tensor goes).
+        context = VerificationContext()
+        for t, (_, d) in zip([*types, *result_types], [*op_def.operands, *op_def.results]):
+            d.constr.verify((t,), context)
+        operands = parser.resolve_operands(unresolved, types, pos)
+        return cls.create(operands=operands, result_types=result_types, attributes=attributes)
+
 
 def _verify_bool_condition(op: IRDLOperation) -> None:
     """torch.where's condition must be a bool tensor (torch raises for any other dtype)."""
@@ -899,43 +939,67 @@ def _make_aten_op(opdef: OpDef) -> type[IRDLOperation]:
     traits = [Pure(), TorchCanonicalization()] if not opdef.attrs.get("impure") else []
     traits.append(TorchShapeInference())
     ns["traits"] = traits_def(*traits)
-    operands = " `,` ".join(f"${n}" for n in operand_names)
-    types = " `,` ".join(f"type(${n})" for n in operand_names)
-    rtypes = " `,` ".join(f"type(${n})" for n in result_names)
-    ns["assembly_format"] = f"{operands} attr-dict `:` {types} `->` {rtypes}"
     ns["__doc__"] = f"`{opdef.schema}`"
     return irdl_op_definition(type(_class_name(opdef), (AtenOp,), ns))
 
 
-ATEN_OPS: dict[str, type[IRDLOperation]] = {op.name: _make_aten_op(op) for op in all_ops()}
+class _AtenOps(Mapping[str, type[IRDLOperation]]):
+    """The `torch.aten.*` op classes by op name, each generated from its registry entry on first
+    use (issue 14, cold start: a trace needs the classes of the few ops it records, not ~190).
+    Iterating builds them all."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, type[IRDLOperation]] = {}
+
+    def __getitem__(self, name: str) -> type[IRDLOperation]:
+        cls = self._built.get(name)
+        if cls is None:
+            cls = self._built[name] = _make_aten_op(lookup(name))
+        return cls
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([op.name for op in all_ops()])
+
+    def __len__(self) -> int:
+        return len(all_ops())
+
+
+ATEN_OPS: Mapping[str, type[IRDLOperation]] = _AtenOps()
 
 
 def aten_op_class(name: str) -> type[IRDLOperation]:
     return ATEN_OPS[name]
 
 
-Torch = Dialect(
-    "torch",
-    [
-        ConstantIntOp,
-        ConstantFloatOp,
-        ConstantBoolOp,
-        ConstantNoneOp,
-        ConstantStrOp,
-        ValueTensorLiteralOp,
-        PrimListConstructOp,
-        PrimTupleConstructOp,
-        GlobalSlotOp,
-        GlobalSlotGetOp,
-        TensorStaticInfoCastOp,
-        PrimTupleUnpackOp,
-        PrimListUnpackOp,
-        PrimIfOp,
-        PrimIfYieldOp,
-        PrimLoopOp,
-        PrimLoopConditionOp,
-        PrimRaiseExceptionOp,
-        *ATEN_OPS.values(),
-    ],
-    TORCH_TYPES,
-)
+_OTHER_OPS: list[type[IRDLOperation]] = [
+    ConstantIntOp,
+    ConstantFloatOp,
+    ConstantBoolOp,
+    ConstantNoneOp,
+    ConstantStrOp,
+    ValueTensorLiteralOp,
+    PrimListConstructOp,
+    PrimTupleConstructOp,
+    GlobalSlotOp,
+    GlobalSlotGetOp,
+    TensorStaticInfoCastOp,
+    PrimTupleUnpackOp,
+    PrimListUnpackOp,
+    PrimIfOp,
+    PrimIfYieldOp,
+    PrimLoopOp,
+    PrimLoopConditionOp,
+    PrimRaiseExceptionOp,
+]
+_dialect: Dialect | None = None
+
+
+def __getattr__(name: str) -> Any:
+    # `Torch`, the dialect, lists every op class: built when a context first loads the dialect
+    # (to parse IR text), not when the module is imported.
+    global _dialect
+    if name == "Torch":
+        if _dialect is None:
+            _dialect = Dialect("torch", [*_OTHER_OPS, *ATEN_OPS.values()], TORCH_TYPES)
+        return _dialect
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

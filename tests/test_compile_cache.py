@@ -264,3 +264,11 @@ def test_production_compiles_verify_once_the_suite_after_every_pass(
         counts[each] = len(calls)
     n_passes = sum(len(names) for _, names in TORCH_TO_LOOPS_STAGES)
     assert counts["1"] - counts["0"] == n_passes - 1
+
+
+def test_xdsl_version_in_the_key_is_the_installed_one() -> None:
+    # Read from the .dist-info name (no importlib.metadata on the compile path): the oracle is
+    # importlib.metadata itself.
+    from importlib.metadata import version
+
+    assert compile_cache._xdsl_version() == version("xdsl")

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from xjit.ops.eager_kernels import ERRSTATE, IGNORE, silence, unsilence
 from xjit.ops.registry import OpDef, overloads
 from xjit.ops.schema import Arg, Schema
 from xjit.ops.types import DType
@@ -172,16 +173,22 @@ def _slow_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 # -- the per-call fast path ----------------------------------------------------------------------
 # Which overload a call resolves to, and how its arguments bind, depend only on the arguments'
 # types when none is a list or tuple (bind's checks are isinstance tests; only containers need
-# their contents looked at). So the resolution is cached per (name, argument types, keyword
-# names): a plan that rebuilds `bound` by position and fills defaults, without binding again.
-# Containers and traced ints take the general path.
+# their contents looked at). So the resolution is done once per (name, argument types, keyword
+# names) and the call compiled into a *runner*: a small generated function that unwraps exactly
+# the tensor arguments, fills the defaults as constants, calls the eager kernel and wraps the
+# result, and records the call (with the bound arguments, as `_slow_call`) while tracing.
+# Containers and traced ints take the general path. Overloads are only ever appended to the
+# registry, and a call that resolved keeps resolving to the same (first fitting) overload, so a
+# runner stays valid.
+#
+# Elementwise ops go one step further (xjit/ops/eager_kernels.py): their kernel is looked up by
+# the arrays' (dtype, 0-d?) pairs, so the dtype rule, the casts and -- for a body that is a
+# single ufunc -- the body itself are resolved once per signature.
 
-# A plan: the op, the overload list and its length when cached (a later registration of an
-# overload of the same name invalidates it), and per schema argument (source, tensor?, int[]?)
-# where source is a positional index, a keyword name (str), or _Default(value).
-_Plan = tuple[OpDef, list[OpDef], int, tuple[tuple[Any, bool, bool], ...]]
-_plans: dict[tuple[Any, ...], _Plan] = {}
+_Runner = Callable[..., Any]
+_runners: dict[tuple[Any, ...], _Runner] = {}
 _UNCACHED = frozenset({list, tuple})
+_NUMBERS = (bool, int, float)
 
 
 class _Default:
@@ -192,53 +199,190 @@ class _Default:
 
 
 def call(name: str, *args: Any, **kwargs: Any) -> Any:
-    kinds = tuple(map(type, args))
-    key = (name, *kinds, *((k, type(v)) for k, v in kwargs.items())) if kwargs else (name, *kinds)
-    plan = _plans.get(key)
-    if plan is None or len(plan[1]) != plan[2]:
-        types = set(kinds).union(type(v) for v in kwargs.values())
-        if types & _UNCACHED or (traced_int is not None and traced_int in types):
-            return _slow_call(name, args, kwargs)
-        op, _ = resolve(name, args, kwargs)  # raises for arguments no overload accepts
-        ol = overloads(name)
-        plan = _plans[key] = (op, ol, len(ol), _steps(op, kinds, args, kwargs))
-    op = plan[0]
-    bound: list[Any] = []
-    unwrapped: list[Any] = []
-    for src, is_tensor, int_list in plan[3]:
-        if type(src) is int:
-            v = args[src]
-        elif type(src) is str:
-            v = kwargs[src]
-        else:
-            v = src.value
-        if int_list and isinstance(v, int):
-            v = [v]
-        bound.append(v)
-        unwrapped.append(v._a if is_tensor else v)
+    if kwargs:
+        key: tuple[Any, ...] = (name, *map(type, args), *((k, type(v)) for k, v in kwargs.items()))
+        run = _runners.get(key)
+        if run is None:
+            run = _new_runner(key, name, args, kwargs)
+            if run is None:
+                return _slow_call(name, args, kwargs)
+        return run(*args, **kwargs)
+    run = _runners.get((name, *map(type, args)))
+    if run is None:
+        run = _new_runner((name, *map(type, args)), name, args, {})
+        if run is None:
+            return _slow_call(name, args, {})
+    return run(*args)
+
+
+def method(name: str) -> Callable[[Any, Any], Any]:
+    """A binary Tensor operator (`__add__ = method("add")`): `call(name, self, other)`, with the
+    runner looked up by `type(other)` alone (self is a Tensor, so it binds alike whatever its
+    class). Once called with a plain Tensor `other`, the operator replaces itself on the class by
+    that runner behind a type guard (one frame less for the most common call; any other `other`
+    goes through this function)."""
+    by_other: dict[type, _Runner] = {}
+
+    def op(self: Any, other: Any) -> Any:
+        run = by_other.get(type(other))
+        if run is None:
+            key = (name, type(self), type(other))
+            run = _runners.get(key) or _new_runner(key, name, (self, other), {})
+            if run is None:
+                return _slow_call(name, (self, other), {})
+            by_other[type(other)] = run
+            if type(other) is Tensor:
+                _install_guarded(op, name, (self, other))
+        return run(self, other)
+
+    op.__name__ = op.__qualname__ = f"__{name}__"
+    return op
+
+
+def _install_guarded(op: Callable[..., Any], name: str, args: tuple[Any, Any]) -> None:
+    """Put the (Tensor, Tensor) runner of `op` on the Tensor class in `op`'s place(s)."""
+    resolved, _ = resolve(name, args, {})
+    steps = _steps(resolved, tuple(map(type, args)), args, {})
+    fused = _compile_runner(resolved, steps, 2, {}, guard=op)
+    for attr, value in list(vars(Tensor).items()):
+        if value is op:
+            setattr(Tensor, attr, fused)
+
+
+def _new_runner(
+    key: tuple[Any, ...], name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> _Runner | None:
+    """Resolve once and compile the runner for this key; None for calls that need the general
+    path (containers, traced ints). Raises for arguments no overload accepts."""
+    types = set(map(type, args)).union(type(v) for v in kwargs.values())
+    if types & _UNCACHED or (traced_int is not None and traced_int in types):
+        return None
+    op, _ = resolve(name, args, kwargs)
     assert op.eager is not None, f"{op.name} has no eager implementation"
-    out = op.eager(*unwrapped)
-    result = Tensor(out) if type(out) is np.ndarray else _wrap(out)
-    if _recorders:
-        _recorders[-1].record(op, bound, result)
-    return result
+    run = _compile_runner(op, _steps(op, tuple(map(type, args)), args, kwargs), len(args), kwargs)
+    _runners[key] = run
+    return run
 
 
 def _steps(
     op: OpDef, kinds: tuple[type, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[tuple[Any, bool, bool], ...]:
-    """How `bind` placed these arguments (by position, keyword or default), once per key."""
-    steps: list[tuple[Any, bool, bool]] = []
+) -> list[tuple[Any, type, bool]]:
+    """How `bind` placed these arguments: per schema argument (source, its type, int[]?) where
+    source is a positional index, a keyword name or _Default(value)."""
+    steps: list[tuple[Any, type, bool]] = []
     i = 0
     for a in op.schema.args:
         if not a.kwarg_only and i < len(args):
-            src: Any = i
-            kind: type = kinds[i]
+            steps.append((i, kinds[i], a.type.startswith("int[]")))
             i += 1
         elif a.name in kwargs:
-            src, kind = a.name, type(kwargs[a.name])
+            steps.append((a.name, type(kwargs[a.name]), a.type.startswith("int[]")))
         else:
-            steps.append((_Default(a.default), False, False))
-            continue
-        steps.append((src, issubclass(kind, Tensor), a.type.startswith("int[]")))
-    return tuple(steps)
+            steps.append((_Default(a.default), type(a.default), False))
+    return steps
+
+
+def _compile_runner(
+    op: OpDef,
+    steps: list[tuple[Any, type, bool]],
+    n_args: int,
+    kwargs: dict[str, Any],
+    guard: Callable[..., Any] | None = None,
+) -> _Runner:
+    """Generate the runner's source (one line per argument, no loops at call time). With a
+    `guard`, a binary operator: calls whose second argument is not a plain Tensor go to it."""
+    env: dict[str, Any] = {
+        "guard": guard,
+        "op": op,
+        "eager": op.eager,
+        "Tensor": Tensor,
+        "ndarray": np.ndarray,
+        "wrap": _wrap,
+        "recorders": _recorders,
+    }
+    params = [f"a{i}" for i in range(n_args)] + (["**kw"] if kwargs else [])
+    lines = ["    if type(a1) is not Tensor:", "        return guard(a0, a1)"] if guard else []
+    bound: list[str] = []
+    values: list[str] = []  # what the kernel gets, per schema argument
+    sig: list[tuple[Any, ...]] = []
+    for j, (src, kind, int_list) in enumerate(steps):
+        if type(src) is _Default:
+            env[f"d{j}"] = src.value
+            expr = f"d{j}"
+            sig.append(("c", src.value))
+        else:
+            expr = f"a{src}" if type(src) is int else f"kw[{src!r}]"
+            if int_list and issubclass(kind, int):
+                lines.append(f"    l{j} = [{expr}]")  # a single int given for an int[]
+                expr = f"l{j}"
+                sig.append(("x",))
+            elif issubclass(kind, Tensor):
+                sig.append(("t",))
+            elif kind in _NUMBERS:
+                sig.append(("s", kind))
+            elif kind is type(None):
+                sig.append(("c", None))
+            else:
+                sig.append(("x",))
+        bound.append(expr)
+        values.append(f"{expr}._a" if issubclass(kind, Tensor) else expr)
+    kernel = _elementwise_kernel(op, sig)
+    if kernel is None:
+        lines.append(f"    out = eager({', '.join(values)})")
+        lines.append("    r = Tensor(out) if type(out) is ndarray else wrap(out)")
+    else:  # the kernel's result is an ndarray of the result dtype
+        lines += _kernel_lines(env, kernel, values, sig)
+        lines.append("    r = Tensor(out)")
+    lines += [
+        "    if recorders:",
+        f"        recorders[-1].record(op, [{', '.join(bound)}], r)",
+        "    return r",
+    ]
+    head = f"def run({', '.join(params)}):"
+    src = "\n".join([head, *lines])
+    # Named after this file: the tracer locates a recorded op at the first frame outside xjit.
+    exec(compile(src, __file__, "exec"), env)  # noqa: S102 - our own generated source
+    return env["run"]  # type: ignore[no-any-return]
+
+
+def _kernel_lines(
+    env: dict[str, Any], kernel: Any, values: list[str], sig: list[tuple[Any, ...]]
+) -> list[str]:
+    """The runner's lines that call an elementwise kernel: look it up by the arrays' dtypes and
+    0-d-ness, call it with floating-point warnings off, convert to the result dtype."""
+    env["kernels"], env["build"] = kernel.kernels, kernel.build
+    env["asarray"], env["IGNORE"] = np.asarray, IGNORE
+    env["silence"], env["unsilence"] = silence, unsilence
+    if ERRSTATE is not None:
+        env["errstate_set"], env["errstate_reset"] = ERRSTATE.set, ERRSTATE.reset
+    names = {v: f"x{i}" for i, (v, s) in enumerate(zip(values, sig)) if s[0] == "t"}
+    key = ", ".join(f"{n}.dtype, {n}.ndim == 0" for n in names.values())
+    kargs = ", ".join(names.get(v, v) for v, s in zip(values, sig) if s[0] != "c")
+    quiet = (
+        ("errstate_set(IGNORE)", "errstate_reset(t)")
+        if ERRSTATE is not None
+        else ("silence()", "unsilence(t)")
+    )
+    return [
+        *(f"    {n} = {v}" for v, n in names.items()),
+        f"    e = kernels.get(({key},)) or build(({key},))",
+        f"    t = {quiet[0]}",
+        "    try:",
+        f"        out = e[0]({kargs})",
+        "    finally:",
+        f"        {quiet[1]}",
+        "    if type(out) is not ndarray or out.dtype is not e[1]:",
+        "        out = asarray(out, e[1])",
+    ]
+
+
+def _elementwise_kernel(op: OpDef, sig: list[tuple[Any, ...]]) -> Any:
+    """The op's per-signature kernel cache (xjit/ops/eager_kernels.py), if it has one and the
+    call's non-tensor arguments are Python numbers or constants."""
+    spec = op.attrs.get("eager_kernels")
+    if spec is None or not any(s[0] == "t" for s in sig) or any(s[0] == "x" for s in sig):
+        return None
+    try:
+        return spec(tuple(sig))
+    except TypeError:  # an unhashable constant (a list default): the plain eager call
+        return None

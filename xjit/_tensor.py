@@ -131,41 +131,32 @@ class Tensor:
         return a if dtype is None else a.astype(dtype)
 
     # -- ops: every one goes through the registry, so tracing sees it ---------------------------
-    def __add__(self, other: Any) -> Tensor:
-        return _call("add", self, other)
+    # Binary operators: `_dispatch.call(op, self, other)` with the resolution cached by type(other).
+    __add__ = _dispatch.method("add")
 
-    def __radd__(self, other: Any) -> Tensor:
-        return _call("add", self, other)
+    __radd__ = _dispatch.method("add")
 
-    def __sub__(self, other: Any) -> Tensor:
-        return _call("sub", self, other)
+    __sub__ = _dispatch.method("sub")
 
-    def __rsub__(self, other: Any) -> Tensor:
-        return _call("rsub", self, other)
+    __rsub__ = _dispatch.method("rsub")
 
-    def __mul__(self, other: Any) -> Tensor:
-        return _call("mul", self, other)
+    __mul__ = _dispatch.method("mul")
 
-    def __rmul__(self, other: Any) -> Tensor:
-        return _call("mul", self, other)
+    __rmul__ = _dispatch.method("mul")
 
-    def __truediv__(self, other: Any) -> Tensor:
-        return _call("div", self, other)
+    __truediv__ = _dispatch.method("div")
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return _call("mul", _call("reciprocal", self), other)
 
-    def __floordiv__(self, other: Any) -> Tensor:
-        return _call("floor_divide", self, other)
+    __floordiv__ = _dispatch.method("floor_divide")
 
-    def __mod__(self, other: Any) -> Tensor:
-        return _call("remainder", self, other)
+    __mod__ = _dispatch.method("remainder")
 
     def __rmod__(self, other: Any) -> Tensor:
         return _call("remainder", other, self)
 
-    def __matmul__(self, other: Any) -> Tensor:
-        return _call("matmul", self, other)
+    __matmul__ = _dispatch.method("matmul")
 
     def __neg__(self) -> Tensor:
         return _call("neg", self)
@@ -173,29 +164,22 @@ class Tensor:
     def __abs__(self) -> Tensor:
         return _call("abs", self)
 
-    def __pow__(self, other: Any) -> Tensor:
-        return _call("pow", self, other)
+    __pow__ = _dispatch.method("pow")
 
     def __rpow__(self, other: Any) -> Tensor:
         return _call("pow", other, self)
 
-    def __lt__(self, other: Any) -> Tensor:
-        return _call("lt", self, other)
+    __lt__ = _dispatch.method("lt")
 
-    def __le__(self, other: Any) -> Tensor:
-        return _call("le", self, other)
+    __le__ = _dispatch.method("le")
 
-    def __gt__(self, other: Any) -> Tensor:
-        return _call("gt", self, other)
+    __gt__ = _dispatch.method("gt")
 
-    def __ge__(self, other: Any) -> Tensor:
-        return _call("ge", self, other)
+    __ge__ = _dispatch.method("ge")
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _call("eq", self, other)
+    __eq__ = _dispatch.method("eq")  # type: ignore[assignment]
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _call("ne", self, other)
+    __ne__ = _dispatch.method("ne")  # type: ignore[assignment]
 
     __hash__ = object.__hash__  # tensors hash by identity, as in torch
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
-from xdsl.dialects.memref import GlobalOp
 
 from xjit.backends.numpy import runtime
 from xjit.backends.numpy.diagnostics import XjitPerformanceWarning
@@ -45,7 +44,11 @@ def _initial_values(module: ModuleOp) -> dict[str, np.ndarray]:
     """Values of `memref.global`s that carry a dense initialiser."""
     out: dict[str, np.ndarray] = {}
     for op in module.ops:
-        if isinstance(op, GlobalOp) and isinstance(op.initial_value, DenseIntOrFPElementsAttr):
+        # By name, not isinstance(op, memref.GlobalOp): loading a cached program (compile cache,
+        # archives) then needs no memref dialect import (issue 14, warm start).
+        if op.name == "memref.global" and isinstance(
+            getattr(op, "initial_value", None), DenseIntOrFPElementsAttr
+        ):
             t = op.type
             values = op.initial_value.get_values()
             shape = tuple(d for d in memref_shape(t))  # globals are statically shaped

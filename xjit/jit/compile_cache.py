@@ -27,7 +27,6 @@ import sys
 import tempfile
 import warnings
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +109,32 @@ def _source_hash() -> str:
     return h.hexdigest()
 
 
+def _xdsl_version() -> str:
+    """xDSL's installed version, from its `.dist-info` directory's name beside the package
+    (importlib.metadata, which xDSL's own `__version__` uses, costs ~10 ms of a fresh process's
+    first compile: issue 14, cold start), else from importlib.metadata."""
+    import xdsl  # lazy: the compiler has imported it by the time a key is made
+
+    site = Path(xdsl.__file__).resolve().parent.parent
+    try:
+        infos = sorted(
+            n for n in os.listdir(site) if n.startswith("xdsl-") and n.endswith(".dist-info")
+        )
+    except OSError:
+        infos = []
+    if len(infos) == 1:
+        return infos[0][len("xdsl-") : -len(".dist-info")]
+    from importlib.metadata import PackageNotFoundError, version  # lazy: see above
+
+    try:
+        return version("xdsl")
+    except PackageNotFoundError:  # pragma: no cover - xdsl is a dependency
+        return "?"
+
+
 @functools.cache
 def _versions() -> str:
-    try:
-        xdsl_version = version("xdsl")
-    except PackageNotFoundError:  # pragma: no cover - xdsl is a dependency
-        xdsl_version = "?"
+    xdsl_version = _xdsl_version()
     return json.dumps(
         [xjit.__version__, _source_hash(), xdsl_version, np.__version__, sys.version, FORMAT]
     )

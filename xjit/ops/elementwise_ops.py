@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from xjit.ops.eager_kernels import ElementwiseSpec
 from xjit.ops.opdef import OpDef, register
 from xjit.ops.schema import parse_schema
 from xjit.ops.types import (
@@ -281,6 +282,8 @@ def elementwise(
             out = body(NUMPY_OPS, *xs)
         return np.asarray(out, dtype=dts[1])
 
+    if check is None:  # the dispatcher's per-signature kernels (issue 14: eager fast path)
+        attrs["eager_kernels"] = ElementwiseSpec(body, NUMPY_OPS, compute_rule, result_rule, skip)
     op = register(
         schema,
         shape,
