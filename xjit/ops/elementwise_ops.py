@@ -223,11 +223,16 @@ def elementwise(
     overload_of: tuple[str, ...] | None = None,
     keep: tuple[str, ...] = (),
     check: Callable[..., None] | None = None,
+    no_bool: str | None = None,
+    no_bool_operand: str | None = None,
     **attrs: Any,
 ) -> OpDef:
     """Register an elementwise op. `attrs` feed generic canonicalizations: `identity=("other", 0)`
     (the op returns `self` when that argument is that constant), `involution=True` (f(f(x)) = x).
-    `check(*metas)` raises ShapeError for arguments torch rejects beyond broadcasting."""
+    `check(*metas)` raises ShapeError for arguments torch rejects beyond broadcasting;
+    `no_bool` is torch's message where it refuses to compute in bool (`abs`, `relu`, bool **
+    bool), `no_bool_operand` where it refuses any bool operand (`-`, a Python bool too): both
+    checked in the dtype rule, which the eager fast path evaluates once per dtype signature."""
     promote_rule, result_rule = DTYPE_RULES[dtype]
     # Scaling factors (`alpha`) take no part in type promotion: in torch, bool + bool is bool
     # and int + int is int64 whatever alpha's Python type.
@@ -244,7 +249,15 @@ def elementwise(
         )
 
     def compute_rule(*args: Any) -> DType:
-        return promote_rule(*(a for i, a in enumerate(args) if i not in skip))
+        operands = [a for i, a in enumerate(args) if i not in skip]
+        d = promote_rule(*operands)
+        if no_bool is not None and d is bool_:
+            raise NotImplementedError(no_bool)
+        if no_bool_operand is not None and any(
+            isinstance(a, bool) or isinstance(a, TensorMeta) and a.dtype is bool_ for a in operands
+        ):
+            raise RuntimeError(no_bool_operand)
+        return d
 
     def shape(*args: Any) -> TensorMeta:
         if check is not None:
@@ -310,9 +323,20 @@ def _sub(o: Any, x: Any, y: Any, alpha: Any = 1) -> Any:
 
 
 # Unary
-elementwise("aten::neg(Tensor self) -> Tensor", lambda o, x: o.neg(x), involution=True)
+_MASK_HINT = "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+elementwise(
+    "aten::neg(Tensor self) -> Tensor",
+    lambda o, x: o.neg(x),
+    involution=True,
+    no_bool_operand=f"Negation, the `-` operator, on a bool tensor is not supported. {_MASK_HINT}",
+)
+_SUB_BOOL = f"Subtraction, the `-` operator, with a bool tensor is not supported. {_MASK_HINT}"
 elementwise("aten::tanh(Tensor self) -> Tensor", lambda o, x: o.tanh(x), dtype="float")
-elementwise("aten::relu(Tensor self) -> Tensor", lambda o, x: o.maximum(x, 0))
+elementwise(
+    "aten::relu(Tensor self) -> Tensor",
+    lambda o, x: o.maximum(x, 0),
+    no_bool="Boolean inputs not supported for relu",
+)
 elementwise(
     "aten::sigmoid(Tensor self) -> Tensor",
     lambda o, x: o.div(1, o.add(o.exp(o.neg(x)), 1)),
@@ -327,15 +351,21 @@ elementwise(
     _add,
     identity=("other", 0),
 )
-elementwise("aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor", _sub)
+elementwise(
+    "aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor",
+    _sub,
+    no_bool_operand=_SUB_BOOL,
+)
 elementwise(
     "aten::sub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
     _sub,
+    no_bool_operand=_SUB_BOOL,
     identity=("other", 0),
 )
 elementwise(
     "aten::rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor",
     lambda o, x, y, alpha=1: _sub(o, y, x, alpha),
+    no_bool_operand=_SUB_BOOL,
 )
 elementwise("aten::mul.Tensor(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.mul(x, y))
 elementwise(
@@ -355,7 +385,11 @@ elementwise(
     identity=("other", 1),
 )
 elementwise("aten::reciprocal(Tensor self) -> Tensor", lambda o, x: o.div(1, x), dtype="float")
-elementwise("aten::abs(Tensor self) -> Tensor", lambda o, x: o.abs(x))
+elementwise(
+    "aten::abs(Tensor self) -> Tensor",
+    lambda o, x: o.abs(x),
+    no_bool="\"abs_cpu\" not implemented for 'Bool'",
+)
 elementwise("aten::log(Tensor self) -> Tensor", lambda o, x: o.log(x), dtype="float")
 elementwise("aten::sqrt(Tensor self) -> Tensor", lambda o, x: o.sqrt(x), dtype="float")
 elementwise("aten::rsqrt(Tensor self) -> Tensor", lambda o, x: o.rsqrt(x), dtype="float")
@@ -388,15 +422,23 @@ elementwise(
 
 # Powers: float ** anything is math.powf; int ** int is math.ipowi (numpy rejects negative
 # integer exponents, as torch does).
+_POW_BOOL = "\"pow\" not implemented for 'Bool'"  # bool ** bool (bool ** 2 is an int64)
 elementwise(
-    "aten::pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor", lambda o, x, y: o.pow(x, y)
+    "aten::pow.Tensor_Tensor(Tensor self, Tensor exponent) -> Tensor",
+    lambda o, x, y: o.pow(x, y),
+    no_bool=_POW_BOOL,
 )
 elementwise(
     "aten::pow.Tensor_Scalar(Tensor self, Scalar exponent) -> Tensor",
     lambda o, x, y: o.pow(x, y),
     identity=("exponent", 1),
+    no_bool=_POW_BOOL,
 )
-elementwise("aten::pow.Scalar(Scalar self, Tensor exponent) -> Tensor", lambda o, x, y: o.pow(x, y))
+elementwise(
+    "aten::pow.Scalar(Scalar self, Tensor exponent) -> Tensor",
+    lambda o, x, y: o.pow(x, y),
+    no_bool=_POW_BOOL,
+)
 elementwise("aten::maximum(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.maximum(x, y))
 elementwise("aten::minimum(Tensor self, Tensor other) -> Tensor", lambda o, x, y: o.minimum(x, y))
 elementwise(
@@ -456,7 +498,11 @@ elementwise(
 # -- rounding, remainders and rounding divisions (torch's rules, including NaN/inf and signed
 # zeros; integer tensors keep their dtype and raise ZeroDivisionError on a zero divisor) -------
 for _r in ("floor", "ceil", "round", "trunc"):
-    elementwise(f"aten::{_r}(Tensor self) -> Tensor", lambda o, x, _f=_r: getattr(o, _f)(x))
+    elementwise(
+        f"aten::{_r}(Tensor self) -> Tensor",
+        lambda o, x, _f=_r: getattr(o, _f)(x),
+        no_bool=f"\"{_r}_vml_cpu\" not implemented for 'Bool'",
+    )
 
 
 def _float_only(name: str) -> Callable[..., None]:
