@@ -202,6 +202,21 @@ def test_errors_are_one_line(files, args, fragments) -> None:
     assert_one_line_error(xjit_run(*args, cwd=files), *fragments)
 
 
+def test_run_time_checks_are_the_tools_error(files, tmp_path) -> None:
+    """An index torch refuses fails the compiled code's run-time check: one line, naming the
+    check (found by fuzz.cli as an internal error)."""
+    src = (
+        Path(__file__).parent.parent
+        / "lit_tests"
+        / "passes"
+        / "convert-torch-to-linalg-gather.mlir"
+    )
+    np.save(tmp_path / "x.npy", np.zeros((3, 4), np.float32))
+    np.save(tmp_path / "i.npy", np.array([-1, 0]))  # numpy alone would wrap the -1
+    r = xjit_run(str(src), "--entry", "index_select", "-i", "x.npy", "-i", "i.npy", cwd=tmp_path)
+    assert_one_line_error(r, "@index_select failed", "index out of range in self")
+
+
 def test_parse_error_is_located(files, tmp_path) -> None:
     (tmp_path / "bad.mlir").write_text("func.func @f() {\n  %0 = torch.aten.nope\n}\n")
     assert_one_line_error(

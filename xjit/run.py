@@ -110,7 +110,6 @@ def _run_archive(
 ) -> list[np.ndarray]:
     # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.jit.archive import ArchiveError, load
-    from xjit.jit.compiled import ArgumentError
 
     try:
         module = load(path)
@@ -120,11 +119,24 @@ def _run_archive(
     if method not in methods:
         have = ", ".join(sorted(methods)) or "none"
         raise RunError(f"{path}: no method '{method}' (the archive has: {have})")
+    result = _call(methods[method], lambda: _tensors(inputs, paths), f"{path}: {method}")
+    return [t.numpy() for t in _leaves(result)]
+
+
+def _call(fn: Any, args: Any, where: str) -> Any:
+    """`fn(*args())`, with what the compiled code checks at run time (argument shapes and
+    dtypes, sizes and indices, trace guards, a scripted `raise`) reported as the tool's error."""
+    # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
+    from xjit.backends.numpy.runtime import ShapeMismatch
+    from xjit.errors import ScriptError, TraceGuardError
+    from xjit.jit.compiled import ArgumentError
+
     try:
-        result = methods[method](*_tensors(inputs, paths))
+        return fn(*args())
     except ArgumentError as e:
         raise RunError(_arg_hint(str(e))) from None
-    return [t.numpy() for t in _leaves(result)]
+    except (ShapeMismatch, ScriptError, TraceGuardError) as e:
+        raise RunError(f"{where} failed: {type(e).__name__}: {one_line(str(e))}") from None
 
 
 def _archive_methods(module: Any, prefix: str = "") -> dict[str, Any]:
@@ -230,7 +242,7 @@ def _run_torch_mlir(
     # lazy: xjit-run loads only what its input needs (an archive runs without the IR tools)
     from xjit.dialects.torch import GlobalSlotOp
     from xjit.dialects.torch_types import ValueTensorType
-    from xjit.jit.compiled import ArgumentError, CompiledFunction
+    from xjit.jit.compiled import CompiledFunction
 
     fop = _find_func(module, path, entry)
     slots = [op.sym_name.data for op in module.ops if isinstance(op, GlobalSlotOp)]
@@ -253,11 +265,8 @@ def _run_torch_mlir(
         compiled = CompiledFunction(module, {}, [t.meta for t in ins], names, spec, entry)
     except Exception as e:
         raise RunError(f"{path}: cannot compile @{entry}: {_one_line(str(e))}") from None
-    try:
-        want = [t.meta.dtype.name if t.meta.dtype else "any dtype" for t in ins]
-        result = compiled(*_tensors(inputs, paths, want))
-    except ArgumentError as e:
-        raise RunError(_arg_hint(str(e))) from None
+    want = [t.meta.dtype.name if t.meta.dtype else "any dtype" for t in ins]
+    result = _call(compiled, lambda: _tensors(inputs, paths, want), f"@{entry}")
     # a `!torch.int` result comes back as a Python int, not a tensor
     return [np.asarray(t.numpy() if hasattr(t, "numpy") else t) for t in _leaves(result)]
 
