@@ -175,6 +175,32 @@ except (ImportError, AttributeError):  # pragma: no cover - other numpy versions
     FP_IGNORE, fp_set, fp_reset = None, _errstate_enter, _errstate_exit
 
 
+class Arena:
+    """The call-local buffers of one generated function (backends/numpy/buffers.py), kept from
+    one call to the next: slot k holds the array of the k-th call-local allocation, reallocated
+    only when its shape or dtype changes. A call `acquire`s it for its duration; a recursive or
+    concurrent call finds it busy and gets a fresh arena of its own (plain `np.empty` arrays)."""
+
+    __slots__ = ("_lock", "_slots")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[int, np.ndarray] = {}
+
+    def acquire(self) -> Arena:
+        return self if self._lock.acquire(blocking=False) else Arena()
+
+    def release(self, arena: Arena) -> None:
+        if arena is self:
+            self._lock.release()
+
+    def get(self, k: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        a = self._slots.get(k)
+        if a is None or a.shape != shape or a.dtype != dtype:
+            a = self._slots[k] = np.empty(shape, dtype)
+        return a
+
+
 class BadArgument(ValueError):
     """An argument of a generated function has the wrong dtype or shape."""
 
