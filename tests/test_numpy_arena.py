@@ -4,6 +4,7 @@ Oracles: xjit eager and numpy written here."""
 
 from __future__ import annotations
 
+import re
 import threading
 
 import numpy as np
@@ -103,3 +104,39 @@ def test_an_exception_releases_the_arena() -> None:
     np.testing.assert_allclose(
         c(torch.ones(64, 256)).numpy(), m(torch.ones(64, 256)).numpy(), rtol=1e-5
     )
+
+
+class _GatedLoop(torch.nn.Module):
+    """A cell in a scripted loop whose gates buffer is used only within one iteration."""
+
+    def __init__(self):
+        super().__init__()
+        self.ih = torch.nn.Linear(8, 16)
+
+    def forward(self, xs, h):
+        for t in range(xs.size(0)):
+            g = self.ih(xs[t]) + torch.cat([h, h], 1)
+            h = torch.tanh(g[:, 0:8]) * torch.sigmoid(g[:, 8:16])
+        return h
+
+
+def test_iteration_local_loop_buffers_are_made_once() -> None:
+    torch.manual_seed(0)
+    m = _GatedLoop()
+    xs, h0 = torch.randn(7, 5, 8), torch.randn(5, 8)
+    c = torch.jit.script(m)
+    got = c(xs, h0)
+    src = c.variants[0].source  # scripted: compiled at its first call
+    body = src[src.index("for k0 in") : src.index("return")]
+    loop_body = "\n".join(line for line in body.splitlines() if line.startswith(" " * 12))
+    assert "np.empty" not in loop_body  # the gates: one buffer before the loop
+    assert re.search(r"lb\d = np.empty\(\(5, 16\)", src)
+    w, b = m.ih.weight.numpy(), m.ih.bias.numpy()
+    h = h0.numpy()
+    for x in xs.numpy():
+        g = x @ w.T + b + np.concatenate([h, h], 1)
+        h = np.tanh(g[:, :8]) / (1 + np.exp(-g[:, 8:]))
+    np.testing.assert_allclose(got.numpy(), h, rtol=1e-5, atol=1e-6)
+    again = c(xs, h0)
+    assert not np.shares_memory(got.numpy(), again.numpy())
+    np.testing.assert_array_equal(got.numpy(), again.numpy())

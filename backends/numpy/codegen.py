@@ -77,6 +77,7 @@ class FunctionWriter:
             if isinstance(v.type, MemRefType) and _arena_sized(v.type)
         }
         self.arena_slots = 0
+        self.loop_local: set[SSAValue] = set()  # loop-body buffers made once before the loop
 
     def is_scalar(self, buf: SSAValue) -> bool:
         return buf in self.scalars
@@ -326,13 +327,24 @@ class FunctionWriter:
         - a buffer allocated in the body and yielded as the next iteration's value (the RNN's
           h), where those iter_args are only read: two buffers used alternately, so an
           iteration never writes the buffer the previous one yielded (which it reads).
+        - a buffer allocated in the body and never leaving it (`buffers.call_local` of the body:
+          loads, stores, dims and copies, also through views; the LSTM's gates): dead before
+          the next iteration, so one buffer, never taken over by a buffer that leaves the body.
         Static shapes only; the buffer's own uses must be loads, stores, `memref.dim` or the
         yields named above (no view, call or copy can keep it alive)."""
         body = loop.body.block
         term = body.last_op
         assert isinstance(term, scf.YieldOp)
+        local = call_local(body) - self.scalars
         for op in body.ops:
-            if isinstance(op, memref.AllocOp) and _static(op):
+            if isinstance(op, memref.AllocOp) and _static(op) and op.memref in local:
+                name = self.fresh("lb")
+                shape = _tuple(str(d) for d in memref_shape(op.memref.type))  # type: ignore[arg-type]
+                dt = self.module.dtype(op.memref.type.element_type)  # type: ignore[attr-defined]
+                self.emit(f"{name} = np.empty({shape}, {dt})")
+                self.hoisted[op.memref] = name
+                self.loop_local.add(op.memref)
+            elif isinstance(op, memref.AllocOp) and _static(op):
                 yields = _plain_uses(op.memref)
                 if yields is None or any(y is not term for y, _ in yields) or not yields:
                     continue
@@ -480,8 +492,8 @@ class FunctionWriter:
         folded = self._fold_fills(ops, plans)
         buffers = BufferPlan(ops, plans)
         buffers.simple -= self.scalars  # variables, not storage: never shared
-        buffers.local = self.local
         self._demote_in_place(ops, buffers)
+        buffers.local = self.local | self.loop_local
         groups = _row_groups(ops, plans, buffers)
         free: list[Operation] = []  # allocations whose storage may be taken over
         skip_to = -1
