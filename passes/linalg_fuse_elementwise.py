@@ -507,7 +507,10 @@ def plan_fusion(
        backend hoists broadcasts (`facts.hoisted`): refused when it costs more than `max_cost`;
     2. a producer with no other user is fused (nothing is duplicated);
     3. a producer with other users is recomputed when it costs at most `max_cost` and every
-       other user could fuse it too (no user materialises it anyway);
+       other user could fuse it too (no user materialises it anyway) -- except, when the
+       backend hoists broadcasts (numpy), in a reduction that can keep it as an extra output
+       (rule 4): numpy evaluates a reduction's operand into a temporary anyway, so the
+       producer is written once there instead of computed again (a causal mask's select);
     4. otherwise its result is kept as an extra output of the fused op, if the consumer walks
        its elements one to one and all other users come after the consumer;
     5. otherwise it is refused (fusing would duplicate work).
@@ -538,6 +541,12 @@ def plan_fusion(
     assert block is not None
     kept = [u for u in others if _materialises(u, block)]
     cheap = facts.cost_of(p) <= max_cost
+    if cheap and not kept and facts.hoisted and not _parallel(c):
+        # numpy evaluates a reduction's operand into a temporary anyway: recomputing the
+        # producer there costs its passes again; kept as an extra output it is written once
+        plan = _keep_result_plan(p, c, maps, others, f"{facts.cost_of(p)} scalar ops", facts)
+        if isinstance(plan, Plan):
+            return plan
     if cheap and not kept:
         return Plan(
             p,

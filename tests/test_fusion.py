@@ -146,6 +146,22 @@ def test_elementwise_producers_of_a_contraction_stay_apart() -> None:
     np.testing.assert_allclose(c(x).numpy(), m(x).numpy(), rtol=1e-5, atol=1e-6)
 
 
+def test_cheap_shared_operand_of_a_reduction_is_computed_once() -> None:
+    """The masked scores of a causal softmax feed the max reduction and the exp nest: numpy
+    evaluates a reduction's operand into a temporary anyway, so the select is kept as an extra
+    output of the max nest (written once) instead of being recomputed in both."""
+    mask = torch.tril(torch.ones(6, 6))
+
+    def f(s):
+        return torch.softmax(s.masked_fill(mask == 0, float("-inf")) * 0.5, dim=-1)
+
+    s = torch.randn(2, 6, 6)
+    c = torch.jit.trace(f, (s,))
+    assert c.source.count("np.where(") == 1, c.source
+    for x in (s, torch.randn(2, 6, 6) * 4):
+        np.testing.assert_allclose(c(x).numpy(), f(x).numpy(), rtol=1e-6, atol=1e-7)
+
+
 def test_fusion_report_names_ops_nests_and_reasons() -> None:
     class Cell(torch.nn.Module):
         def __init__(self):
