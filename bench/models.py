@@ -204,3 +204,60 @@ class LSTMLoop(torch.nn.Module):
             c = f * c + i * g
             h = o * torch.tanh(c)
         return h, c
+
+
+# g2: a 2-layer GPT forward (nanoGPT's GPT without dropout): token + position embeddings, the
+# blocks above, a final LayerNorm and the lm head (no bias, not tied to the token embedding).
+class GPT(torch.nn.Module):
+    def __init__(
+        self,
+        vocab_size: int = 512,
+        n_embd: int = 128,
+        n_head: int = 4,
+        block_size: int = 64,
+        n_layer: int = 2,
+    ):
+        super().__init__()
+        self.wte = torch.nn.Embedding(vocab_size, n_embd)
+        self.wpe = torch.nn.Embedding(block_size, n_embd)
+        self.h = torch.nn.ModuleList([GPTBlock(n_embd, n_head, block_size) for _ in range(n_layer)])
+        self.ln_f = torch.nn.LayerNorm(n_embd)
+        self.lm_head = torch.nn.Linear(n_embd, vocab_size, bias=False)
+
+    def forward(self, idx):
+        B, T = idx.size()
+        pos = torch.arange(0, T, dtype=torch.long)
+        x = self.wte(idx) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        return self.lm_head(self.ln_f(x))
+
+
+# h2: nn.LSTM, 2 layers.
+class LSTM2(torch.nn.Module):
+    def __init__(self, n_in: int = 256, n_hidden: int = 256):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(n_in, n_hidden, 2)
+
+    def forward(self, xs, h, c):
+        out, (h, c) = self.lstm(xs, (h, c))
+        return out, h, c
+
+
+# i: a LeNet-5-style CNN (conv 5x5 -> relu -> 2x2 max pool, twice; three linear layers).
+class LeNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = torch.nn.Conv2d(6, 16, 5)
+        self.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = torch.nn.Linear(120, 84)
+        self.fc3 = torch.nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = torch.nn.functional.max_pool2d(torch.relu(self.conv1(x)), 2)
+        x = torch.nn.functional.max_pool2d(torch.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = torch.relu(self.fc1(x))
+        x = torch.relu(self.fc2(x))
+        return self.fc3(x)

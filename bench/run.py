@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-GROUP_NAMES = ["a1", "a2", "b1", "b2", "c", "d", "e", "f", "g", "h"]
+GROUP_NAMES = ["a1", "a2", "b1", "b2", "c", "d", "e", "f", "g", "g2", "h", "h2", "i"]
 EXTRA_NAMES = ["compile", "import", "load", "overhead", "eager"]
 BLAS_ENV = [
     "OPENBLAS_NUM_THREADS",

@@ -746,9 +746,9 @@ def _ln(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (x - mean) / np.sqrt(var + 1e-5) * w + b
 
 
-def g(B: Backends, rng: np.random.Generator) -> Workload:
-    Bn, T, C, nh = 4, 64, 128, 4
-    hs = C // nh
+def _block_params(
+    rng: np.random.Generator, C: int, T: int, prefix: str = ""
+) -> dict[str, np.ndarray]:
     p: dict[str, np.ndarray] = {}
     for name, n_in, n_out in [
         ("attn.c_attn", C, 3 * C),
@@ -756,33 +756,47 @@ def g(B: Backends, rng: np.random.Generator) -> Workload:
         ("mlp.c_fc", C, 4 * C),
         ("mlp.c_proj", 4 * C, C),
     ]:
-        p[f"{name}.weight"], p[f"{name}.bias"] = _linear_params(rng, n_in, n_out)
+        p[f"{prefix}{name}.weight"], p[f"{prefix}{name}.bias"] = _linear_params(rng, n_in, n_out)
     for ln in ("ln_1", "ln_2"):
-        p[f"{ln}.weight"] = (1 + 0.1 * rng.standard_normal(C)).astype(F32)
-        p[f"{ln}.bias"] = (0.1 * rng.standard_normal(C)).astype(F32)
-    p["attn.bias"] = np.tril(np.ones((T, T), F32)).reshape(1, 1, T, T)
+        p[f"{prefix}{ln}.weight"] = (1 + 0.1 * rng.standard_normal(C)).astype(F32)
+        p[f"{prefix}{ln}.bias"] = (0.1 * rng.standard_normal(C)).astype(F32)
+    p[f"{prefix}attn.bias"] = np.tril(np.ones((T, T), F32)).reshape(1, 1, T, T)
+    return p
+
+
+def _block_naive(p: dict[str, np.ndarray], x: np.ndarray, nh: int, prefix: str = "") -> np.ndarray:
+    """One GPT block in numpy, one op at a time (the reference of g and g2)."""
+    Bn, T, C = x.shape
+    hs = C // nh
+
+    def lin(v: np.ndarray, name: str) -> np.ndarray:
+        return v @ p[f"{prefix}{name}.weight"].T + p[f"{prefix}{name}.bias"]
+
+    def heads(v: np.ndarray) -> np.ndarray:
+        return v.reshape(Bn, T, nh, hs).transpose(0, 2, 1, 3)
+
+    a = _ln(x, p[f"{prefix}ln_1.weight"], p[f"{prefix}ln_1.bias"])
+    q, k, v = np.split(lin(a, "attn.c_attn"), 3, axis=2)
+    att = (heads(q) @ heads(k).transpose(0, 1, 3, 2)) * F32(1.0 / hs**0.5)
+    att = np.where(p[f"{prefix}attn.bias"][:, :, :T, :T] == 0, F32(-np.inf), att)
+    att = np.exp(att - att.max(axis=-1, keepdims=True))
+    att = att / att.sum(axis=-1, keepdims=True)
+    y = (att @ heads(v)).transpose(0, 2, 1, 3).reshape(Bn, T, C)
+    x = x + lin(y, "attn.c_proj")
+    m = lin(_ln(x, p[f"{prefix}ln_2.weight"], p[f"{prefix}ln_2.bias"]), "mlp.c_fc")
+    m = (0.5 * m * (1.0 + _erf(m / np.sqrt(2.0)))).astype(F32)
+    return x + lin(m, "mlp.c_proj")
+
+
+def g(B: Backends, rng: np.random.Generator) -> Workload:
+    Bn, T, C, nh = 4, 64, 128, 4
+    p = _block_params(rng, C, T)
     x = rng.standard_normal((Bn, T, C)).astype(F32)
     x2 = (0.5 + 2 * rng.standard_normal((Bn, T, C))).astype(F32)
 
     def naive() -> Callable[..., Any]:
-        def lin(v: np.ndarray, name: str) -> np.ndarray:
-            return v @ p[f"{name}.weight"].T + p[f"{name}.bias"]
-
-        def heads(v: np.ndarray) -> np.ndarray:
-            return v.reshape(Bn, T, nh, hs).transpose(0, 2, 1, 3)
-
         def f(x: np.ndarray) -> Any:
-            a = _ln(x, p["ln_1.weight"], p["ln_1.bias"])
-            q, k, v = np.split(lin(a, "attn.c_attn"), 3, axis=2)
-            att = (heads(q) @ heads(k).transpose(0, 1, 3, 2)) * F32(1.0 / hs**0.5)
-            att = np.where(p["attn.bias"][:, :, :T, :T] == 0, F32(-np.inf), att)
-            att = np.exp(att - att.max(axis=-1, keepdims=True))
-            att = att / att.sum(axis=-1, keepdims=True)
-            y = (att @ heads(v)).transpose(0, 2, 1, 3).reshape(Bn, T, C)
-            x = x + lin(y, "attn.c_proj")
-            m = lin(_ln(x, p["ln_2.weight"], p["ln_2.bias"]), "mlp.c_fc")
-            m = (0.5 * m * (1.0 + _erf(m / np.sqrt(2.0)))).astype(F32)
-            return x + lin(m, "mlp.c_proj")
+            return _block_naive(p, x, nh)
 
         return f
 
@@ -797,6 +811,49 @@ def g(B: Backends, rng: np.random.Generator) -> Workload:
         "g",
         f"GPT decoder block, B={Bn} T={T} C={C}, {nh} heads (tril mask, LayerNorm, GELU MLP)",
         [(x,), (x2,)],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            *_standard_impls(B, module, compiled, "trace"),
+        ],
+        [Target("xjit_compiled", "torch_eager", 1.0)],
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+def g2(B: Backends, rng: np.random.Generator) -> Workload:
+    Bn, T, C, nh, V, L = 4, 64, 128, 4, 512, 2
+    p: dict[str, np.ndarray] = {}
+    for i in range(L):
+        p.update(_block_params(rng, C, T, f"h.{i}."))
+    p["wte.weight"] = (0.5 * rng.standard_normal((V, C))).astype(F32)
+    p["wpe.weight"] = (0.5 * rng.standard_normal((T, C))).astype(F32)
+    p["ln_f.weight"] = (1 + 0.1 * rng.standard_normal(C)).astype(F32)
+    p["ln_f.bias"] = (0.1 * rng.standard_normal(C)).astype(F32)
+    p["lm_head.weight"] = _linear_params(rng, C, V)[0]
+    idx = rng.integers(0, V, (Bn, T)).astype(np.int64)
+    idx2 = rng.integers(0, V, (Bn, T)).astype(np.int64)
+
+    def naive() -> Callable[..., Any]:
+        def f(idx: np.ndarray) -> Any:
+            x = p["wte.weight"][idx] + p["wpe.weight"][: idx.shape[1]]
+            for i in range(L):
+                x = _block_naive(p, x, nh, f"h.{i}.")
+            return _ln(x, p["ln_f.weight"], p["ln_f.bias"]) @ p["lm_head.weight"].T
+
+        return f
+
+    def module(T_: ModuleType, M: ModuleType) -> Any:
+        return _set(M.GPT(V, C, nh, T, L).eval(), T_, p)
+
+    def compiled(T_: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return jit(T_, "trace", module(T_, M), (T_.from_numpy(idx.copy()),))
+
+    return Workload(
+        "g2",
+        "g2",
+        f"GPT forward, {L} blocks, B={Bn} T={T} C={C} vocab {V} (embeddings, ln_f, lm head)",
+        [(idx,), (idx2,)],
         [
             Impl("naive", "numpy naive", "numpy", naive),
             *_standard_impls(B, module, compiled, "trace"),
@@ -888,6 +945,130 @@ def h(B: Backends, rng: np.random.Generator) -> Workload:
     )
 
 
+# -- h2: nn.LSTM, 2 layers (issue 14) ------------------------------------------------------------
+
+
+def h2(B: Backends, rng: np.random.Generator) -> Workload:
+    T, Bn, H, L = 50, 64, 256, 2
+    p: dict[str, np.ndarray] = {}
+    for k in range(L):
+        for kind in ("ih", "hh"):
+            w, b = _linear_params(rng, H, 4 * H)
+            p[f"lstm.weight_{kind}_l{k}"], p[f"lstm.bias_{kind}_l{k}"] = w, b
+    xs = rng.standard_normal((T, Bn, H)).astype(F32)
+    zeros = np.zeros((L, Bn, H), F32)
+    xs2 = rng.standard_normal((T, Bn, H)).astype(F32)
+    h2_, c2_ = (0.5 * rng.standard_normal((2, L, Bn, H))).astype(F32)
+
+    def sig(v: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-v))
+
+    def naive() -> Callable[..., Any]:
+        def f(xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> Any:
+            hs, cs = [], []
+            for k in range(L):
+                h, c, out = h0[k], c0[k], []
+                for t in range(xs.shape[0]):
+                    gates = (
+                        xs[t] @ p[f"lstm.weight_ih_l{k}"].T
+                        + p[f"lstm.bias_ih_l{k}"]
+                        + h @ p[f"lstm.weight_hh_l{k}"].T
+                        + p[f"lstm.bias_hh_l{k}"]
+                    )
+                    i, f_, g_, o = np.split(gates, 4, axis=1)
+                    c = sig(f_) * c + sig(i) * np.tanh(g_)
+                    h = sig(o) * np.tanh(c)
+                    out.append(h)
+                xs = np.stack(out)
+                hs.append(h)
+                cs.append(c)
+            return xs, np.stack(hs), np.stack(cs)
+
+        return f
+
+    def module(T_: ModuleType, M: ModuleType) -> Any:
+        return _set(M.LSTM2(H, H), T_, p)
+
+    def compiled(T_: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        args = tuple(T_.from_numpy(a.copy()) for a in (xs, zeros, zeros))
+        return jit(T_, "trace", module(T_, M), args)
+
+    return Workload(
+        "h2",
+        "h2",
+        f"nn.LSTM, {L} layers, T={T} B={Bn} H={H}, traced",
+        [(xs, zeros, zeros), (xs2, h2_, c2_)],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            *_standard_impls(B, module, compiled, "trace"),
+        ],
+        [Target("xjit_compiled", "torch_eager", 0.8)],
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+# -- i: a LeNet-style CNN (issue 14) -----------------------------------------------------------
+
+
+def _conv2d_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
+    """NCHW convolution as a user writes it in numpy: windows as a view, one tensordot."""
+    x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    win = np.lib.stride_tricks.sliding_window_view(x, w.shape[2:], axis=(2, 3))
+    y = np.tensordot(win, w, axes=([1, 4, 5], [1, 2, 3]))  # N, OH, OW, O
+    return y.transpose(0, 3, 1, 2) + b[:, None, None]
+
+
+def _pool2_naive(x: np.ndarray) -> np.ndarray:
+    n, c, hh, ww = x.shape
+    return x.reshape(n, c, hh // 2, 2, ww // 2, 2).max(axis=(3, 5))
+
+
+def i(B: Backends, rng: np.random.Generator) -> Workload:
+    N = 64
+    p: dict[str, np.ndarray] = {}
+    for name, shape in (("conv1", (6, 1, 5, 5)), ("conv2", (16, 6, 5, 5))):
+        fan_in = int(np.prod(shape[1:]))
+        w, b = _linear_params(rng, fan_in, shape[0])
+        p[f"{name}.weight"], p[f"{name}.bias"] = w.reshape(shape), b
+    for name, n_in, n_out in (("fc1", 400, 120), ("fc2", 120, 84), ("fc3", 84, 10)):
+        p[f"{name}.weight"], p[f"{name}.bias"] = _linear_params(rng, n_in, n_out)
+    x = rng.standard_normal((N, 1, 28, 28)).astype(F32)
+    x2 = (0.5 + 2 * rng.standard_normal((N, 1, 28, 28))).astype(F32)
+
+    def naive() -> Callable[..., Any]:
+        def f(x: np.ndarray) -> Any:
+            relu = lambda v: np.maximum(v, 0)  # noqa: E731
+            x = _pool2_naive(relu(_conv2d_naive(x, p["conv1.weight"], p["conv1.bias"], 2)))
+            x = _pool2_naive(relu(_conv2d_naive(x, p["conv2.weight"], p["conv2.bias"], 0)))
+            x = x.reshape(x.shape[0], -1)
+            x = relu(x @ p["fc1.weight"].T + p["fc1.bias"])
+            x = relu(x @ p["fc2.weight"].T + p["fc2.bias"])
+            return x @ p["fc3.weight"].T + p["fc3.bias"]
+
+        return f
+
+    def module(T_: ModuleType, M: ModuleType) -> Any:
+        return _set(M.LeNet().eval(), T_, p)
+
+    def compiled(T_: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        return jit(T_, "trace", module(T_, M), (T_.from_numpy(x.copy()),))
+
+    return Workload(
+        "i",
+        "i",
+        f"LeNet-style CNN on {N}x1x28x28 (2 conv 5x5 + relu + max pool, 3 linear), traced",
+        [(x,), (x2,)],
+        [
+            Impl("naive", "numpy naive", "numpy", naive),
+            *_standard_impls(B, module, compiled, "trace"),
+        ],
+        [Target("xjit_compiled", "torch_eager", 1.5)],
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
 # group -> builder(s); the order of the report
 GROUPS: dict[str, Callable[[Backends, np.random.Generator], Workload | list[Workload]]] = {
     "a1": a1,
@@ -899,7 +1080,10 @@ GROUPS: dict[str, Callable[[Backends, np.random.Generator], Workload | list[Work
     "e": e,
     "f": f_all,
     "g": g,
+    "g2": g2,
     "h": h,
+    "h2": h2,
+    "i": i,
 }
 
 # The tutorial's modules, whose compile time has the issue's ≤ 0.5 s target.

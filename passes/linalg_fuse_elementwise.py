@@ -31,6 +31,13 @@ producer is still computed once per producer element: with `hoisted-broadcasts=t
 default, for the numpy backend) fusion through broadcasts is free; with `false` it follows the
 cost rule above (for backends that really recompute).
 
+**Contractions.** A producer that computes something is never fused into a reduction reading
+it through a broadcast (`A[i,k] * B[k,j]` summed over k: a matmul, a linear layer, `att @ v`).
+The backend calls BLAS for a contraction only while its operands are plain reads; with a fused
+LayerNorm, GELU or softmax it would materialise the product over all loops (B·T·N·K elements)
+and reduce it with einsum. Materialising the producer once costs one pass over its own, much
+smaller, result. Pure copies (a transpose) still fuse: they stay strided views of BLAS operands.
+
 **Policy apart from mechanics**, as MLIR's `FuseElementwiseOps`: `FuseElementwiseOps` is the
 pattern (legality in `fusion_problem`, the rewrite in `fuse`), `plan_fusion` the control
 function that applies the cost rules above; `_fuse_block` drives the pattern over a block with
@@ -492,11 +499,18 @@ def plan_fusion(
     `consumer`, or the reason there is none. It applies the cost rules of the module
     docstring, in this order:
 
+    0. a producer that computes something (not a pure copy: a transpose stays a strided view)
+       is never fused into a reduction that reads it through a broadcast: that consumer is a
+       contraction (`A[i,k] * B[k,j]`), which the backend calls BLAS for only while its
+       operands are plain reads; fused, it becomes a product materialised over every loop;
     1. a producer read through a broadcast is recomputed per consumer iteration unless the
        backend hoists broadcasts (`facts.hoisted`): refused when it costs more than `max_cost`;
     2. a producer with no other user is fused (nothing is duplicated);
     3. a producer with other users is recomputed when it costs at most `max_cost` and every
-       other user could fuse it too (no user materialises it anyway);
+       other user could fuse it too (no user materialises it anyway) -- except, when the
+       backend hoists broadcasts (numpy), in a reduction that can keep it as an extra output
+       (rule 4): numpy evaluates a reduction's operand into a temporary anyway, so the
+       producer is written once there instead of computed again (a causal mask's select);
     4. otherwise its result is kept as an extra output of the fused op, if the consumer walks
        its elements one to one and all other users come after the consumer;
     5. otherwise it is refused (fusing would duplicate work).
@@ -514,6 +528,11 @@ def plan_fusion(
         return ", ".join(expensive_ops(p, facts.hoisted)) or f"{facts.cost_of(p)} scalar ops"
 
     broadcast = any(m.unused_dims() for m in maps.values())
+    if broadcast and not _parallel(c) and facts.size_of(p) > 1:
+        return (
+            "an operand of a contraction (a reduction reading it through a broadcast): fusing "
+            "would turn the matrix product into a broadcast product; it is materialised once"
+        )
     if broadcast and not facts.hoisted and facts.cost_of(p) > max_cost:
         return f"read through a broadcast: recomputing it ({what()}) per consumer iteration is too costly"
     if not others:
@@ -522,6 +541,12 @@ def plan_fusion(
     assert block is not None
     kept = [u for u in others if _materialises(u, block)]
     cheap = facts.cost_of(p) <= max_cost
+    if cheap and not kept and facts.hoisted and not _parallel(c):
+        # numpy evaluates a reduction's operand into a temporary anyway: recomputing the
+        # producer there costs its passes again; kept as an extra output it is written once
+        plan = _keep_result_plan(p, c, maps, others, f"{facts.cost_of(p)} scalar ops", facts)
+        if isinstance(plan, Plan):
+            return plan
     if cheap and not kept:
         return Plan(
             p,

@@ -53,6 +53,9 @@ def numpy_oracle(name: str, args: list[np.ndarray]) -> list[np.ndarray]:
     if name == "broadcast":
         x, b = a64
         return [x + np.tanh(b)]
+    if name == "contraction":
+        x, w = a64
+        return [(2 * x + 1) @ w.T]
     if name == "softmax":
         (x,) = a64
         e = np.exp(x - x.max(1, keepdims=True))
@@ -62,7 +65,9 @@ def numpy_oracle(name: str, args: list[np.ndarray]) -> list[np.ndarray]:
     return [xc / np.sqrt((xc * xc).mean(1, keepdims=True) + 1e-5)]
 
 
-@pytest.mark.parametrize("name", ["chain", "shared", "broadcast", "softmax", "layer_norm"])
+@pytest.mark.parametrize(
+    "name", ["chain", "shared", "broadcast", "softmax", "layer_norm", "contraction"]
+)
 def test_fused_ir_verifies_and_computes_the_same(name: str) -> None:
     text = chunks()[name]
     ctx = make_context()
@@ -112,6 +117,49 @@ def test_multi_consumer_rule_on_traced_code() -> None:
             np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
     src = torch.jit.trace(costly, (x,)).source
     assert src.count("np.exp(") == 1  # never recomputed
+
+
+def test_elementwise_producers_of_a_contraction_stay_apart() -> None:
+    """A linear layer after LayerNorm, GELU after a linear layer, softmax before `@ v`: each
+    contraction stays a BLAS call on materialised operands (fused, it was a broadcast product
+    of B*T*N*K elements and an einsum), while transposes are still read as strided views."""
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln = torch.nn.LayerNorm(8)
+            self.fc = torch.nn.Linear(8, 16)
+            self.proj = torch.nn.Linear(16, 8)
+
+        def forward(self, x):
+            h = self.proj(torch.nn.functional.gelu(self.fc(self.ln(x))))
+            att = torch.softmax(h @ h.transpose(-2, -1), dim=-1)
+            return att @ h
+
+    m = Block()
+    x = torch.randn(2, 5, 8)
+    c = torch.jit.trace(m, (x,))
+    src = c.forward.source
+    assert src.count("np.dot(") + src.count("np.matmul(") == 4, src
+    assert "abcd->" not in src and "abcde->" not in src  # no broadcast product reduced by einsum
+    assert "h.T" in src or ".mT" in src or ".transpose(" in src  # transposes stay views
+    np.testing.assert_allclose(c(x).numpy(), m(x).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_cheap_shared_operand_of_a_reduction_is_computed_once() -> None:
+    """The masked scores of a causal softmax feed the max reduction and the exp nest: numpy
+    evaluates a reduction's operand into a temporary anyway, so the select is kept as an extra
+    output of the max nest (written once) instead of being recomputed in both."""
+    mask = torch.tril(torch.ones(6, 6))
+
+    def f(s):
+        return torch.softmax(s.masked_fill(mask == 0, float("-inf")) * 0.5, dim=-1)
+
+    s = torch.randn(2, 6, 6)
+    c = torch.jit.trace(f, (s,))
+    assert c.source.count("np.where(") == 1, c.source
+    for x in (s, torch.randn(2, 6, 6) * 4):
+        np.testing.assert_allclose(c(x).numpy(), f(x).numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_fusion_report_names_ops_nests_and_reasons() -> None:

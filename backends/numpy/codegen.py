@@ -6,6 +6,7 @@ Nothing here runs per call: the source is compiled once by `program.py`.
 from __future__ import annotations
 
 import keyword
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from xjit.backends.numpy import vectorize as V
 from xjit.backends.numpy.access import NotVectorizable
-from xjit.backends.numpy.buffers import BufferPlan, _yielded_view_copy_target
+from xjit.backends.numpy.buffers import BufferPlan, _yielded_view_copy_target, call_local
 from xjit.backends.numpy.diagnostics import UnsupportedIRError
-from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape
+from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape, np_dtype
 from xjit.backends.numpy.provenance import source_comment
 from xjit.backends.numpy.scalar_loops import scalar_loops
 from xjit.backends.numpy.scalar_ops import is_scalar_op, op_expr
@@ -69,6 +70,14 @@ class FunctionWriter:
         self.hoisted: dict[SSAValue, str] = {}
         self.pingpong: dict[SSAValue, tuple[str, str]] = {}
         self.scalars = _scalar_buffers(fn)
+        # Allocations reused across calls (buffers.call_local): slot k of the function's arena.
+        self.local = {
+            v
+            for v in call_local(fn.body.block) - self.scalars
+            if isinstance(v.type, MemRefType) and _arena_sized(v.type)
+        }
+        self.arena_slots = 0
+        self.loop_local: set[SSAValue] = set()  # loop-body buffers made once before the loop
 
     def is_scalar(self, buf: SSAValue) -> bool:
         return buf in self.scalars
@@ -106,7 +115,14 @@ class FunctionWriter:
         # np.errstate(all="ignore") costs about 1 µs a call; setting numpy's error-state context
         # variable directly (runtime.fp_ignore) does the same for a tenth of that.
         head = [f"def {py_name}({', '.join(args)}):", "    _fp = _fp_set(_FP_IGNORE)", "    try:"]
-        return head + (self.lines or ["        pass"]) + ["    finally:", "        _fp_reset(_fp)"]
+        tail = ["    finally:", "        _fp_reset(_fp)"]
+        if self.arena_slots:
+            # this function's arena (a busy one, in a recursive or concurrent call, gives a
+            # fresh one): the call-local buffers of the last call, reused
+            arena = self.module.const(f"rt.Arena()  # {py_name}", "_arena")  # a Python identifier
+            head.insert(1, f"    _ar = {arena}.acquire()")
+            tail.append(f"        {arena}.release(_ar)")
+        return head + (self.lines or ["        pass"]) + tail
 
     def _arg_check(self, a: str, t: MemRefType) -> str:
         """One cheap guard per array argument: wrong dtypes or shapes would broadcast silently.
@@ -203,7 +219,12 @@ class FunctionWriter:
             dyn = iter(op.dynamic_sizes)
             dims = [str(d) if d is not None else self.name(next(dyn)) for d in memref_shape(t)]
             shape = _tuple(dims)
-            self.assign(op.memref, f"np.empty({shape}, {self.module.dtype(t.element_type)})", "buf")
+            dtype = self.module.dtype(t.element_type)
+            if op.memref in self.local:
+                self.assign(op.memref, f"_ar.get({self.arena_slots}, {shape}, {dtype})", "buf")
+                self.arena_slots += 1
+            else:
+                self.assign(op.memref, f"np.empty({shape}, {dtype})", "buf")
         elif isinstance(op, memref.DeallocOp):
             pass  # numpy frees buffers when they go out of scope
         elif isinstance(op, memref.DimOp):
@@ -306,13 +327,24 @@ class FunctionWriter:
         - a buffer allocated in the body and yielded as the next iteration's value (the RNN's
           h), where those iter_args are only read: two buffers used alternately, so an
           iteration never writes the buffer the previous one yielded (which it reads).
+        - a buffer allocated in the body and never leaving it (`buffers.call_local` of the body:
+          loads, stores, dims and copies, also through views; the LSTM's gates): dead before
+          the next iteration, so one buffer, never taken over by a buffer that leaves the body.
         Static shapes only; the buffer's own uses must be loads, stores, `memref.dim` or the
         yields named above (no view, call or copy can keep it alive)."""
         body = loop.body.block
         term = body.last_op
         assert isinstance(term, scf.YieldOp)
+        local = call_local(body) - self.scalars
         for op in body.ops:
-            if isinstance(op, memref.AllocOp) and _static(op):
+            if isinstance(op, memref.AllocOp) and _static(op) and op.memref in local:
+                name = self.fresh("lb")
+                shape = _tuple(str(d) for d in memref_shape(op.memref.type))  # type: ignore[arg-type]
+                dt = self.module.dtype(op.memref.type.element_type)  # type: ignore[attr-defined]
+                self.emit(f"{name} = np.empty({shape}, {dt})")
+                self.hoisted[op.memref] = name
+                self.loop_local.add(op.memref)
+            elif isinstance(op, memref.AllocOp) and _static(op):
                 yields = _plain_uses(op.memref)
                 if yields is None or any(y is not term for y, _ in yields) or not yields:
                     continue
@@ -460,6 +492,8 @@ class FunctionWriter:
         folded = self._fold_fills(ops, plans)
         buffers = BufferPlan(ops, plans)
         buffers.simple -= self.scalars  # variables, not storage: never shared
+        self._demote_in_place(ops, buffers)
+        buffers.local = self.local | self.loop_local
         groups = _row_groups(ops, plans, buffers)
         free: list[Operation] = []  # allocations whose storage may be taken over
         skip_to = -1
@@ -512,6 +546,26 @@ class FunctionWriter:
                 and a.memref in buffers.simple
                 and a.memref not in buffers.view_copies.values()
             ]  # type: ignore[attr-defined]
+
+    def _demote_in_place(self, ops: list[Operation], buffers: BufferPlan) -> None:
+        """A call-local buffer whose last use is an elementwise nest that could write a result
+        in place over it (`np.add(buf, bias, out=buf)` into a returned or loop-read buffer)
+        stays a plain allocation: working in place beats a second buffer from the arena."""
+        for a, (_, last) in list(buffers.allocs.items()):
+            old = a.memref  # type: ignore[attr-defined]
+            nest, plan = ops[last], buffers.plans.get(ops[last])
+            if old not in self.local or not isinstance(plan, NestPlan):
+                continue
+            for st in plan.stores:
+                new = st.memref
+                if (
+                    new not in self.local
+                    and new.type == old.type
+                    and isinstance(new.owner, memref.AllocOp)
+                    and buffers._in_place_ok(nest, old, new)
+                ):
+                    self.local.discard(old)
+                    break
 
     def _row_group(
         self,
@@ -625,6 +679,18 @@ class FunctionWriter:
             free.remove(old)
         buffers.allocs[old] = (buffers.allocs[old][0], -1)  # taken: never offered again
         self.names[alloc.memref] = self.names[old.memref]  # type: ignore[attr-defined]
+
+
+# Call-local buffers from this size on come from the function's arena: below it, np.empty is
+# cheaper than the arena's bookkeeping (~0.3 µs a call) and malloc reuses small blocks anyway.
+ARENA_MIN_BYTES = 64 * 1024
+
+
+def _arena_sized(t: MemRefType) -> bool:
+    shape = memref_shape(t)
+    if any(d is None for d in shape):
+        return False  # dynamic: allocated per call
+    return math.prod(shape) * np_dtype(t.element_type).itemsize >= ARENA_MIN_BYTES
 
 
 def _tuple(items: Iterable[str]) -> str:

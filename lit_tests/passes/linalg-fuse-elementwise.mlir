@@ -284,3 +284,47 @@ func.func @layer_norm(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
 // NESTS-COUNT-5: loop.nest
 // NESTS-NOT:   loop.nest
 // NESTS:       func.return
+
+// -----
+
+// A linear layer after an elementwise chain: y = (2x + 1) @ wᵀ. The transpose (a pure copy)
+// fuses into the contraction as a strided read; the elementwise producer does not (fused, the
+// matrix product would become a broadcast product over all three loops instead of one GEMM).
+func.func @contraction(%x: tensor<4x8xf32>, %w: tensor<6x8xf32>) -> tensor<4x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %two = arith.constant 2.0 : f32
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<4x8xf32>
+  %a = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<4x8xf32>) outs(%e : tensor<4x8xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %m = arith.mulf %p, %two : f32
+    %r = arith.addf %m, %one : f32
+    linalg.yield %r : f32
+  } -> tensor<4x8xf32> loc("aten.add.Scalar")
+  %et = tensor.empty() : tensor<8x6xf32>
+  %wt = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%w : tensor<6x8xf32>) outs(%et : tensor<8x6xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    linalg.yield %p : f32
+  } -> tensor<8x6xf32> loc("aten.t")
+  %eo = tensor.empty() : tensor<4x6xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%eo : tensor<4x6xf32>) -> tensor<4x6xf32>
+  %mm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %wt : tensor<4x8xf32>, tensor<8x6xf32>) outs(%z : tensor<4x6xf32>) {
+  ^bb0(%p: f32, %q: f32, %o: f32):
+    %m = arith.mulf %p, %q : f32
+    %r = arith.addf %m, %o : f32
+    linalg.yield %r : f32
+  } -> tensor<4x6xf32> loc("aten.matmul")
+  func.return %mm : tensor<4x6xf32>
+}
+// CHECK-LABEL: func.func @contraction
+// CHECK:       %a = linalg.generic
+// CHECK:         arith.mulf
+// CHECK:         arith.addf
+// CHECK:       %mm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %w : tensor<4x8xf32>, tensor<6x8xf32>)
+// CHECK-NOT:   linalg.generic
+// CHECK:       func.return %mm
+// REPORT:      @contraction: 3 loop nests
+// REPORT:      fused:
+// REPORT-NEXT:   aten.t  ->  aten.matmul: through a broadcast
+// REPORT:      not fused:
+// REPORT-NEXT:   aten.add.Scalar  ->  aten.t + aten.matmul: an operand of a contraction

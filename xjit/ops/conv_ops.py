@@ -235,15 +235,13 @@ def _im2col(
         cols.reverse()
     length, taps = math.prod(out), len(cols)
     if groups == 1:
-        # [N*L, C*K] @ [C*K, O]: one 2-D matmul (BLAS), the windows laid out as its rows
-        last = [0, *range(2, 2 + len(out)), 1]  # [N, C, *out] -> [N, *out, C]
-        col = ops.cat([ops.unsqueeze(ops.permute(v, last), -1) for v in cols], -1)
-        y = ops.mm(
-            ops.reshape(col, [nb * length, c * taps]),
-            ops.transpose2d(ops.reshape(w, [o, c * taps])),
-        )
-        back = [0, 1 + len(out), *range(1, 1 + len(out))]  # [N, *out, O] -> [N, O, *out]
-        y = ops.permute(ops.reshape(y, [nb, *out, o]), back)
+        # [O, C*K] @ [C*K, N*L]: one 2-D matmul (BLAS). Each window is laid out as a contiguous
+        # block of the columns ([C, K, N, *out]), so building them copies whole rows (with the
+        # windows as the last axis, each copy wrote one float in every C*K: 5x slower on LeNet)
+        first = [1, 0, *range(2, 2 + len(out))]  # [N, C, *out] -> [C, N, *out]
+        col = ops.cat([ops.unsqueeze(ops.permute(v, first), 1) for v in cols], 1)
+        y = ops.mm(ops.reshape(w, [o, c * taps]), ops.reshape(col, [c * taps, nb * length]))
+        y = ops.permute(ops.reshape(y, [o, nb, *out]), first)  # [O, N, *out] -> [N, O, *out]
     else:
         col = ops.cat([ops.unsqueeze(v, 2) for v in cols], 2)
         col = ops.reshape(col, [nb, groups, cg * taps, length])
