@@ -52,29 +52,10 @@ class Dicts:
 
     def e_DictComp(self, e: ast.DictComp) -> PyDict:
         """`{k: v for x in xs}` over lists, tuples or a constant range, unrolled."""
-        if len(e.generators) != 1 or e.generators[0].is_async:
-            raise self.error(e, "unsupported: comprehensions with several 'for' clauses")
-        gen = e.generators[0]
-        items = self.iteration_items(gen.iter)
-        saved = dict(self.env)
-        out: dict[Any, Any] = {}
-        try:
-            for item in items:
-                self.assign(gen.target, item)
-                keep = True
-                for cond in gen.ifs:
-                    c = self.cond(cond)
-                    if not isinstance(c, bool):
-                        raise self.error(
-                            cond, "unsupported: a comprehension filter that is not a constant"
-                        )
-                    keep = keep and c
-                if keep:
-                    out[self.dict_key(self.expr(e.key), e.key)] = self.expr(e.value)
-        finally:
-            self.env.clear()
-            self.env.update(saved)
-        return self.new_dict(out)
+        pairs = self.unrolled_comprehension(  # type: ignore[attr-defined]
+            e, lambda: (self.dict_key(self.expr(e.key), e.key), self.expr(e.value))
+        )
+        return self.new_dict(dict(pairs))
 
     def dict_get(self, d: PyDict, key: Any, node: ast.AST) -> Any:
         k = self.dict_key(key, node)

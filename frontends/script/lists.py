@@ -10,6 +10,7 @@ constant `range` whose body mutates (or re-types) an outer list is unrolled inst
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from typing import Any
 
 from xdsl.ir import SSAValue
@@ -179,6 +180,13 @@ class Lists:
 
     def e_ListComp(self, e: ast.ListComp) -> PyList:
         """A comprehension over lists, tuples or a constant range, unrolled while compiling."""
+        return self.new_list(self.unrolled_comprehension(e, lambda: self.expr(e.elt)))
+
+    def unrolled_comprehension(
+        self, e: ast.ListComp | ast.DictComp, each: Callable[[], Any]
+    ) -> list[Any]:
+        """`each()` for every item of a comprehension's one `for` clause that its (constant)
+        filters keep, with the target bound; the names it binds do not leak (as in Python 3)."""
         if len(e.generators) != 1 or e.generators[0].is_async:
             raise self.error(e, "unsupported: comprehensions with several 'for' clauses")
         gen = e.generators[0]
@@ -197,11 +205,11 @@ class Lists:
                         )
                     keep = keep and c
                 if keep:
-                    out.append(self.expr(e.elt))
+                    out.append(each())
         finally:
             self.env.clear()
             self.env.update(saved)
-        return self.new_list(out)
+        return out
 
     def iteration_items(self, it: ast.expr) -> list[Any]:
         """What a comprehension iterates: a list's or tuple's items, or a constant range."""
