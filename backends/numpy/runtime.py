@@ -12,78 +12,8 @@ import numpy as np
 
 from xjit.errors import RAISE_PREFIX, ScriptError
 
-# math.erf in float64 (and any non-float32 dtype): the op registry's vectorized erf (the same
-# implementation as eager and the reference interpreter; never scipy, which is not a dependency
-# and slow to import). It sums a 64-term series in float64: exact, but ~25 ms on 128K elements.
-from xjit.ops.elementwise_ops import erf as _erf_series
-
-# float32 erf: a rational approximation x·P(x²)/Q(x²) on x clamped to [-4, 4] (beyond, erf is
-# ±1 in float32), the one Eigen and XLA vectorize for float32. Evaluated in float32 by Horner's
-# rule: at most 7.5 ulp (relative error < 5e-7) over all floats, checked against the float64
-# series in tests/test_numpy_erf.py; 40x faster than the series (GELU's erf in a GPT block).
-_ERF_P = tuple(
-    np.float32(c)
-    for c in (
-        -2.72614225801306e-10,
-        2.77068142495902e-08,
-        -2.10102402082508e-06,
-        -5.69250639462346e-05,
-        -7.34990630326855e-04,
-        -2.95459980854025e-03,
-        -1.60960333262415e-02,
-    )
-)
-_ERF_Q = tuple(
-    np.float32(c)
-    for c in (
-        -1.45660718464996e-05,
-        -2.13374055278905e-04,
-        -1.68282697438203e-03,
-        -7.37332916720468e-03,
-        -1.42647390514189e-02,
-    )
-)
-_F32 = np.dtype(np.float32)
-
-
-_scratch = threading.local()
-
-
-def _scratch_f32(shape, k):
-    """`k` float32 work arrays of `shape`, reused across calls by this thread: erf's clamped
-    input, its square and the denominator. Fresh 512 KB arrays cost more in page faults than
-    the whole polynomial (measured 0.9 ms vs 0.2 ms on GELU's 4x64x512)."""
-    n = int(np.prod(shape))
-    pool = getattr(_scratch, "f32", None)
-    if pool is None or pool.shape[1] < n or pool.shape[0] < k:
-        pool = _scratch.f32 = np.empty((k, n), np.float32)
-    return [pool[i, :n].reshape(shape) for i in range(k)]
-
-
-def _horner(x2, coeffs, out):
-    """coeffs[0]·x2^(n-1) + ... + coeffs[-1], in place in `out` (no temporaries)."""
-    r = np.multiply(x2, coeffs[0], out=out)
-    r = np.add(r, coeffs[1], out=r)
-    for c in coeffs[2:]:
-        r = np.multiply(r, x2, out=r)
-        r = np.add(r, c, out=r)
-    return r
-
-
-def erf(x):
-    """math.erf: the float32 rational approximation for float32 data, else the float64 series.
-    NaN stays NaN (the clamp propagates it), ±inf gives ±1."""
-    if getattr(x, "dtype", None) != _F32:
-        return _erf_series(x)
-    if not isinstance(x, np.ndarray) or x.ndim == 0:  # a scalar (scalar loops): same formula
-        return erf(np.reshape(x, (1,)))[0]
-    c, x2, q = _scratch_f32(x.shape, 3)
-    np.clip(x, np.float32(-4.0), np.float32(4.0), out=c)
-    np.multiply(c, c, out=x2)
-    p = _horner(x2, _ERF_P, np.empty(x.shape, np.float32))
-    q = _horner(x2, _ERF_Q, q)
-    p = np.divide(p, q, out=p)  # ≈ 2/√π, before the factor x: x·P would be denormal near 1e-38
-    return np.multiply(p, c, out=p)
+# math.erf: one implementation with eager ops and the interpreter (xjit/ops/erf.py).
+from xjit.ops.erf import erf  # noqa: F401
 
 
 def divsi(a, b):

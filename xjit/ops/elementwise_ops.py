@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.eager_kernels import ElementwiseSpec
+from xjit.ops.erf import erf
 from xjit.ops.opdef import OpDef, register
 from xjit.ops.schema import parse_schema
 from xjit.ops.types import (
@@ -120,33 +121,6 @@ def _check_int_divisor(x: Any, y: Any) -> None:
 
 
 NUMPY_OPS = NumpyOps()
-
-_SQRT_PI = 1.7724538509055159
-
-
-def erf(x: Any) -> Any:
-    """The error function, vectorized (numpy has none): for |x| <= 3 the series
-    erf(x) = 2x/√π · e^(-x²) · Σ (2x²)^n / (1·3·…·(2n+1)) (positive terms, no cancellation);
-    beyond, 1 - erfc(x) with erfc's continued fraction. Error < 1e-15 (tests: < 1e-7)."""
-    a = np.asarray(x)
-    dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
-    v = np.abs(a.astype(np.float64))
-    small = np.minimum(v, 3.0)
-    x2 = small * small
-    term = np.ones_like(small)
-    total = np.ones_like(small)
-    for n in range(1, 64):
-        term = term * (2.0 * x2) / (2 * n + 1)
-        total = total + term
-    series = 2.0 * small / _SQRT_PI * np.exp(-x2) * total
-    big = np.maximum(v, 3.0)
-    k = big.copy()
-    for n in range(60, 0, -1):
-        k = big + (n / 2.0) / k
-    cf = 1.0 - np.exp(-big * big) / (_SQRT_PI * k)
-    r = np.where(v <= 3.0, series, cf)
-    r = np.where(np.isnan(v), np.nan, r)
-    return np.asarray(np.copysign(r, a.astype(np.float64)), dtype=dt)[()]
 
 
 def _promoted(*args: Any) -> DType:
