@@ -272,6 +272,11 @@ class ArithScalarOps:
 # -- linalg builder for `lower` functions ------------------------------------------------------
 
 
+# A reshape whose shape does not fit its input's run-time element count (torch's "shape '[..]'
+# is invalid for input of size N").
+_RESHAPE_NUMEL = "reshape: the shape is invalid for the input's number of elements"
+
+
 def _dim(b: Builder, t: SSAValue, i: int) -> SSAValue:
     idx = b.insert(arith.ConstantOp.from_int_and_width(i, IndexType())).result
     return b.insert(tensor.DimOp(t, idx)).result
@@ -571,12 +576,14 @@ class LinalgBuilder:
                     properties={"reassociation": _reassociation(gin)},
                 )
             ).results[0]
+        v = self._static_groups_checked(v, gout, rt.get_shape())
         if any(len(g) != 1 for g in gout) or len(gout) != len(dst):
             dyn: list[SSAValue] = []
             for j, g in enumerate(gout):
                 for k in g:
                     if rt.get_shape()[k] == DYNAMIC_INDEX:  # the group's one dynamic dim
-                        dyn.append(_dim(self.b, v, j))
+                        rest = _prod([rt.get_shape()[q] for q in g if q != k])
+                        dyn.append(self._exact_quotient(_dim(self.b, v, j), rest))
             v = self.b.insert(
                 tensor.ExpandShapeOp(
                     v,
@@ -587,6 +594,38 @@ class LinalgBuilder:
                 )
             ).results[0]
         return v
+
+    def _static_groups_checked(
+        self, v: SSAValue, gout: Sequence[Sequence[int]], dst: Sequence[int]
+    ) -> SSAValue:
+        """`v` (the collapsed input) with its dynamic dims that `dst` groups statically made
+        static: each checked at run time (torch: "shape '[2, 8]' is invalid for input of size
+        ..."), then a `tensor.cast`."""
+        vt = v.type
+        assert isinstance(vt, TensorType)
+        shape = list(vt.get_shape())
+        for j, g in enumerate(gout):
+            if shape[j] == DYNAMIC_INDEX and all(dst[k] != DYNAMIC_INDEX for k in g):
+                size = _prod([dst[k] for k in g])
+                want = self.b.insert(arith.ConstantOp.from_int_and_width(size, IndexType()))
+                ok = self.b.insert(arith.CmpiOp(_dim(self.b, v, j), want.result, "eq")).result
+                self.b.insert(cf.AssertOp(ok, _RESHAPE_NUMEL))
+                shape[j] = size
+        if shape == list(vt.get_shape()):
+            return v
+        return self.b.insert(tensor.CastOp(v, TensorType(vt.element_type, shape))).dest
+
+    def _exact_quotient(self, n: SSAValue, d: int) -> SSAValue:
+        """n / d for a run-time size n, asserting d divides it (else the element counts of a
+        reshape differ: torch raises, numpy would too, but only after a wrong expand_shape)."""
+        if d == 1:
+            return n
+        dv = self.b.insert(arith.ConstantOp.from_int_and_width(d, IndexType())).result
+        zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
+        rem = self.b.insert(arith.RemUIOp(n, dv)).result
+        ok = self.b.insert(arith.CmpiOp(rem, zero, "eq")).result
+        self.b.insert(cf.AssertOp(ok, _RESHAPE_NUMEL))
+        return self.b.insert(arith.DivUIOp(n, dv)).result
 
     def insert_slices(
         self,

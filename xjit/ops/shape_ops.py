@@ -364,6 +364,63 @@ def _attach_units(n: int, anchors: Sequence[int]) -> list[list[int]]:
     return groups
 
 
+def _static_prefix_groups(
+    src: Sequence[Any], dst: Sequence[Any]
+) -> tuple[list[list[int]], list[list[int]], int, int]:
+    """Groups matching a prefix of static `src` dims to a prefix of static `dst` dims with equal
+    products, as far as no dynamic dim is reached; and how many dims of each they use. Equal
+    outer products make the rest of the reshape independent of them (row-major order)."""
+    gin: list[list[int]] = []
+    gout: list[list[int]] = []
+    i = j = 0
+    while i < len(src) and j < len(dst) and src[i] is not None and dst[j] is not None:
+        gi, gj, pi, pj = [i], [j], src[i], dst[j]
+        ii, jj = i + 1, j + 1
+        while pi != pj:
+            if pi < pj and ii < len(src) and src[ii] is not None:
+                gi.append(ii)
+                pi, ii = pi * src[ii], ii + 1
+            elif pj < pi and jj < len(dst) and dst[jj] is not None:
+                gj.append(jj)
+                pj, jj = pj * dst[jj], jj + 1
+            else:
+                return gin, gout, i, j
+        gin.append(gi)
+        gout.append(gj)
+        i, j = ii, jj
+    return gin, gout, i, j
+
+
+def _dynamic_groups(
+    src: Sequence[Any], dst: Sequence[Any]
+) -> tuple[list[list[int]], list[list[int]]]:
+    """`reshape_groups` with dynamic dims: static groups from the front and from the back, the
+    rest (holding every dynamic dim) one group. Its collapsed size is known at run time only;
+    the lowering computes the group's one dynamic `dst` dim from it (numel / the static dims),
+    or checks it against a static group, with a run-time assert either way."""
+    if 0 in src or 0 in dst:
+        raise NotImplementedError("reshape of a tensor with dims of unknown size and a 0 size")
+    fin, fout, i, j = _static_prefix_groups(src, dst)
+    rin, rout, ri, rj = _static_prefix_groups(src[i:][::-1], dst[j:][::-1])
+    n, m = len(src), len(dst)
+    mid_in, mid_out = list(range(i, n - ri)), list(range(j, m - rj))
+    if not mid_in or not mid_out:  # a dynamic dim that would have to be 1: not handled
+        raise NotImplementedError(
+            f"reshape of a tensor with dims of unknown size from {_dims(src)} to {_dims(dst)}"
+        )
+    if sum(dst[k] is None for k in mid_out) > 1:
+        raise NotImplementedError(
+            f"reshape to several dims of unknown size from one group: {_dims(src)} to {_dims(dst)}"
+        )
+    back_in = [[n - 1 - k for k in reversed(g)] for g in reversed(rin)]
+    back_out = [[m - 1 - k for k in reversed(g)] for g in reversed(rout)]
+    return [*fin, mid_in, *back_in], [*fout, mid_out, *back_out]
+
+
+def _dims(shape: Sequence[Any]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
 def reshape_groups(
     src: Sequence[Any], dst: Sequence[Any]
 ) -> tuple[list[list[int]], list[list[int]]]:
@@ -377,7 +434,7 @@ def reshape_groups(
     if [src[k] for k in ns] == [dst[k] for k in nd]:
         return _attach_units(len(src), ns), _attach_units(len(dst), nd)
     if any(d is None for d in (*src, *dst)):
-        raise NotImplementedError("reshape of a tensor with dims of unknown size")
+        return _dynamic_groups(src, dst)
     gin: list[list[int]] = []
     gout: list[list[int]] = []
     i = j = 0
