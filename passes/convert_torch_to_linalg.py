@@ -617,15 +617,16 @@ class LinalgBuilder:
 
     def _exact_quotient(self, n: SSAValue, d: int) -> SSAValue:
         """n / d for a run-time size n, asserting d divides it (else the element counts of a
-        reshape differ: torch raises, numpy would too, but only after a wrong expand_shape)."""
+        reshape differ: torch raises, numpy would too, but only after a wrong expand_shape).
+        Signed ops on the non-negative sizes: the ones xDSL's interpreter runs too."""
         if d == 1:
             return n
         dv = self.b.insert(arith.ConstantOp.from_int_and_width(d, IndexType())).result
         zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
-        rem = self.b.insert(arith.RemUIOp(n, dv)).result
+        rem = self.b.insert(arith.RemSIOp(n, dv)).result
         ok = self.b.insert(arith.CmpiOp(rem, zero, "eq")).result
         self.b.insert(cf.AssertOp(ok, _RESHAPE_NUMEL))
-        return self.b.insert(arith.DivUIOp(n, dv)).result
+        return self.b.insert(arith.DivSIOp(n, dv)).result
 
     def insert_slices(
         self,

@@ -38,10 +38,10 @@ func.func @merge_batch(%x: !torch.vtensor<[?,5,8],f32>) -> !torch.vtensor<[?,8],
 // CHECK:         %[[N:.*]] = tensor.dim %x, %{{.*}} : tensor<?x8xf32>
 // CHECK-NEXT:    %[[C5:.*]] = arith.constant 5 : index
 // CHECK-NEXT:    %[[C0:.*]] = arith.constant 0 : index
-// CHECK-NEXT:    %[[R:.*]] = arith.remui %[[N]], %[[C5]] : index
+// CHECK-NEXT:    %[[R:.*]] = arith.remsi %[[N]], %[[C5]] : index
 // CHECK-NEXT:    %[[OK:.*]] = arith.cmpi eq, %[[R]], %[[C0]] : index
 // CHECK-NEXT:    cf.assert %[[OK]], "reshape: the shape is invalid for the input's number of elements"
-// CHECK-NEXT:    %[[B:.*]] = arith.divui %[[N]], %[[C5]] : index
+// CHECK-NEXT:    %[[B:.*]] = arith.divsi %[[N]], %[[C5]] : index
 // CHECK-NEXT:    tensor.expand_shape %x {{\[\[}}0 : i64, 1 : i64], [2 : i64]] output_shape [%[[B]], 5, 8] : tensor<?x8xf32> into tensor<?x5x8xf32>
 func.func @unbatch(%x: !torch.vtensor<[?,8],f32>) -> !torch.vtensor<[?,5,8],f32> {
   %m1 = torch.constant.int -1
@@ -58,9 +58,9 @@ func.func @unbatch(%x: !torch.vtensor<[?,8],f32>) -> !torch.vtensor<[?,5,8],f32>
 // CHECK-NEXT:    %{{.*}} = arith.constant 0 : index
 // CHECK-NEXT:    %[[N:.*]] = tensor.dim %[[F]], %{{.*}} : tensor<?xf32>
 // CHECK-NEXT:    %[[C4:.*]] = arith.constant 4 : index
-// CHECK:         arith.remui %[[N]], %[[C4]] : index
+// CHECK:         arith.remsi %[[N]], %[[C4]] : index
 // CHECK:         cf.assert
-// CHECK-NEXT:    %[[B:.*]] = arith.divui %[[N]], %[[C4]] : index
+// CHECK-NEXT:    %[[B:.*]] = arith.divsi %[[N]], %[[C4]] : index
 // CHECK-NEXT:    tensor.expand_shape %[[F]] {{\[\[}}0 : i64, 1 : i64]] output_shape [%[[B]], 4] : tensor<?xf32> into tensor<?x4xf32>
 func.func @regroup(%x: !torch.vtensor<[?,6],f32>) -> !torch.vtensor<[?,4],f32> {
   %m1 = torch.constant.int -1
