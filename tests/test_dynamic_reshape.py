@@ -87,5 +87,57 @@ def test_groups_of_dynamic_reshapes() -> None:
     """Static groups from both ends, the dynamic rest one group."""
     assert reshape_groups([None, 5, 16], [None, 5, 2, 8]) == ([[0], [1], [2]], [[0], [1], [2, 3]])
     assert reshape_groups([None, 6], [None, 4]) == ([[0, 1]], [[0, 1]])
-    with pytest.raises(NotImplementedError, match="several dims of unknown size"):
-        reshape_groups([None, 6], [None, None, 4])
+    assert reshape_groups([2, None, 3], [2, 3, None]) == ([[0], [1, 2]], [[0], [1, 2]])
+
+
+RUN_TIME = """
+func.func @f(%x: !torch.vtensor<[?,8],f32>) -> !torch.vtensor<[?,?,4],f32> {
+  %c0 = torch.constant.int 0
+  %c4 = torch.constant.int 4
+  %mul = torch.constant.int MUL
+  %b = torch.aten.size.int %x, %c0 : !torch.vtensor<[?,8],f32>, !torch.int -> !torch.int
+  %n = torch.aten.mul.int %b, %mul : !torch.int, !torch.int -> !torch.int
+  %s = torch.prim.ListConstruct %b, %n, %c4 : (!torch.int, !torch.int, !torch.int) -> !torch.list<int>
+  %0 = torch.aten.view %x, %s : !torch.vtensor<[?,8],f32>, !torch.list<int> -> !torch.vtensor<[?,?,4],f32>
+  func.return %0 : !torch.vtensor<[?,?,4],f32>
+}
+"""
+
+
+def test_view_with_run_time_sizes() -> None:
+    """view(x, [b, b * k, 4]) with b = x.size(0): the sizes are read at run time and checked
+    (b * (b * k) * 4 must be x's element count), so only k = 2 / b fits: b = 1, k = 2."""
+    module, fn = _compile(RUN_TIME.replace("MUL", "2"))
+    x = np.arange(8, dtype=np.float32).reshape(1, 8)
+    np.testing.assert_array_equal(fn(x)[0], x.reshape(1, 2, 4))
+    np.testing.assert_array_equal(run_interpreted(module, "f", [x])[0], x.reshape(1, 2, 4))
+    x3 = np.zeros((3, 8), np.float32)  # [3, 6, 4] has 72 elements, not 24
+    with pytest.raises(ShapeMismatch, match="reshape: the shape is invalid"):
+        fn(x3)
+    with pytest.raises(AssertionError):
+        run_interpreted(module, "f", [x3])
+
+
+SAME_DIM = """
+func.func @f(%x: !torch.vtensor<[?,8],f32>) -> !torch.vtensor<[?,8],f32> {
+  %c0 = torch.constant.int 0
+  %c8 = torch.constant.int 8
+  %add = torch.constant.int ADD
+  %b = torch.aten.size.int %x, %c0 : !torch.vtensor<[?,8],f32>, !torch.int -> !torch.int
+  %n = torch.aten.add.int %b, %add : !torch.int, !torch.int -> !torch.int
+  %s = torch.prim.ListConstruct %n, %c8 : (!torch.int, !torch.int) -> !torch.list<int>
+  %0 = torch.aten.view %x, %s : !torch.vtensor<[?,8],f32>, !torch.list<int> -> !torch.vtensor<[?,8],f32>
+  func.return %0 : !torch.vtensor<[?,8],f32>
+}
+"""
+
+
+def test_run_time_size_of_a_kept_dim_is_checked() -> None:
+    """view(x, [x.size(0) + k, 8]) keeps dim 0 only for k = 0; otherwise it raises (no view
+    with x's own size returned for a size that does not fit)."""
+    x = np.arange(16, dtype=np.float32).reshape(2, 8)
+    _, fn = _compile(SAME_DIM.replace("ADD", "0"))
+    np.testing.assert_array_equal(fn(x)[0], x)
+    _, fn = _compile(SAME_DIM.replace("ADD", "1"))
+    with pytest.raises(ShapeMismatch, match="reshape: the shape is invalid"):
+        fn(x)

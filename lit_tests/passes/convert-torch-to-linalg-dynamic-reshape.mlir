@@ -85,3 +85,22 @@ func.func @to_static(%x: !torch.vtensor<[?,4],f32>) -> !torch.vtensor<[2,4],f32>
   %0 = torch.aten.view %x, %s : !torch.vtensor<[?,4],f32>, !torch.list<int> -> !torch.vtensor<[2,4],f32>
   func.return %0 : !torch.vtensor<[2,4],f32>
 }
+
+// Sizes given at run time (x.size(0)) are index-cast and checked against the group's size:
+// their product (times the static dims) must be it.
+// CHECK-LABEL: func.func @run_time_size
+// CHECK:         %[[B:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK:         %[[D:.*]] = tensor.dim %x, %{{.*}} : tensor<?x8xf32>
+// CHECK-NEXT:    %[[BI:.*]] = arith.index_cast %[[B]] : i64 to index
+// CHECK-NEXT:    %[[OK:.*]] = arith.cmpi eq, %[[BI]], %[[D]] : index
+// CHECK-NEXT:    cf.assert %[[OK]], "reshape: the shape is invalid for the input's number of elements"
+// CHECK-NEXT:    tensor.expand_shape %x {{\[\[}}0 : i64], [1 : i64, 2 : i64]] output_shape [%[[BI]], 2, 4] : tensor<?x8xf32> into tensor<?x2x4xf32>
+func.func @run_time_size(%x: !torch.vtensor<[?,8],f32>) -> !torch.vtensor<[?,2,4],f32> {
+  %c0 = torch.constant.int 0
+  %c2 = torch.constant.int 2
+  %c4 = torch.constant.int 4
+  %n = torch.aten.size.int %x, %c0 : !torch.vtensor<[?,8],f32>, !torch.int -> !torch.int
+  %s = torch.prim.ListConstruct %n, %c2, %c4 : (!torch.int, !torch.int, !torch.int) -> !torch.list<int>
+  %0 = torch.aten.view %x, %s : !torch.vtensor<[?,8],f32>, !torch.list<int> -> !torch.vtensor<[?,2,4],f32>
+  func.return %0 : !torch.vtensor<[?,2,4],f32>
+}

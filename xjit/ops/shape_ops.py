@@ -328,12 +328,14 @@ register(
 
 
 def _reshape_shape(x: TensorMeta, shape: Any) -> TensorMeta:
-    if not _ranked(x, shape) or any(s is UNKNOWN for s in shape):
+    if not _ranked(x, shape):
         return TensorMeta(None, x.dtype)
     if shape.count(-1) > 1:
         raise ShapeError("reshape: only one dimension can be inferred")
-    if any(s < -1 for s in shape):
+    if any(s is not UNKNOWN and s < -1 for s in shape):
         raise ShapeError(f"reshape: invalid shape dimension in {list(shape)}")
+    if any(s is UNKNOWN for s in shape):  # sizes known at run time: `?` there (and at -1)
+        return TensorMeta(tuple(None if s is UNKNOWN or s == -1 else s for s in shape), x.dtype)
     if any(s is None for s in x.shape):
         if -1 in shape:
             return TensorMeta(tuple(None if s == -1 else s for s in shape), x.dtype)
@@ -397,7 +399,8 @@ def _dynamic_groups(
     """`reshape_groups` with dynamic dims: static groups from the front and from the back, the
     rest (holding every dynamic dim) one group. Its collapsed size is known at run time only;
     the lowering computes the group's one dynamic `dst` dim from it (numel / the static dims),
-    or checks it against a static group, with a run-time assert either way."""
+    or checks it against the sizes given at run time or a static group, with a run-time assert
+    either way."""
     if 0 in src or 0 in dst:
         raise NotImplementedError("reshape of a tensor with dims of unknown size and a 0 size")
     fin, fout, i, j = _static_prefix_groups(src, dst)
@@ -407,10 +410,6 @@ def _dynamic_groups(
     if not mid_in or not mid_out:  # a dynamic dim that would have to be 1: not handled
         raise NotImplementedError(
             f"reshape of a tensor with dims of unknown size from {_dims(src)} to {_dims(dst)}"
-        )
-    if sum(dst[k] is None for k in mid_out) > 1:
-        raise NotImplementedError(
-            f"reshape to several dims of unknown size from one group: {_dims(src)} to {_dims(dst)}"
         )
     back_in = [[n - 1 - k for k in reversed(g)] for g in reversed(rin)]
     back_out = [[m - 1 - k for k in reversed(g)] for g in reversed(rout)]
@@ -458,10 +457,10 @@ def reshape_groups(
     return gin, gout
 
 
-def _reshape_lower(builder: Any, x: Any, shape: list[int]) -> Any:
-    return builder.reshape(
-        x
-    )  # collapse/expand_shape: a numpy view (a copy only if x is not contiguous)
+def _reshape_lower(builder: Any, x: Any, shape: list[Any]) -> Any:
+    # collapse/expand_shape: a numpy view (a copy only if x is not contiguous). `shape` may hold
+    # run-time sizes (SSA values, `attrs["run_time_sizes"]`): the lowering checks them.
+    return builder.reshape(x, shape)
 
 
 for _name, _arg in (("view", "size"), ("reshape", "shape")):
@@ -470,6 +469,7 @@ for _name, _arg in (("view", "size"), ("reshape", "shape")):
         _reshape_shape,
         eager=lambda a, s: a.reshape(_reshape_shape(_meta(a), s).shape),
         lower=_reshape_lower,
+        attrs={"run_time_sizes": True},
     )
 
 
