@@ -141,3 +141,24 @@ def test_run_time_size_of_a_kept_dim_is_checked() -> None:
     _, fn = _compile(SAME_DIM.replace("ADD", "1"))
     with pytest.raises(ShapeMismatch, match="reshape: the shape is invalid"):
         fn(x)
+
+
+UNFLATTEN = """
+func.func @f(%x: !torch.vtensor<[?,8],f32>) -> !torch.vtensor<[?,2,4],f32> {
+  %c1 = torch.constant.int 1
+  %c2 = torch.constant.int 2
+  %c4 = torch.constant.int 4
+  %s = torch.prim.ListConstruct %c2, %c4 : (!torch.int, !torch.int) -> !torch.list<int>
+  %0 = torch.aten.unflatten.int %x, %c1, %s : !torch.vtensor<[?,8],f32>, !torch.int, !torch.list<int> -> !torch.vtensor<[?,2,4],f32>
+  %1 = torch.aten.flatten.using_ints %0, %c1, %c1 : !torch.vtensor<[?,2,4],f32>, !torch.int, !torch.int -> !torch.vtensor<[?,2,4],f32>
+  func.return %1 : !torch.vtensor<[?,2,4],f32>
+}
+"""
+
+
+def test_unflatten_and_flatten_with_a_dynamic_batch() -> None:
+    module, fn = _compile(UNFLATTEN)
+    for b in (1, 3):
+        x = np.arange(8 * b, dtype=np.float32).reshape(b, 8)
+        np.testing.assert_array_equal(fn(x)[0], x.reshape(b, 2, 4))
+        np.testing.assert_array_equal(run_interpreted(module, "f", [x])[0], x.reshape(b, 2, 4))

@@ -885,7 +885,7 @@ def _unflatten_shape(x: TensorMeta, dim: Any, sizes: Any) -> TensorMeta:
 
 def _unflatten_decompose(torch: Any, x: Any, dim: int, sizes: list[int]) -> Any:
     target = _unflatten_target(list(x.shape), dim, sizes)
-    if target.count(None) > 1:
+    if target.count(None) + target.count(-1) > 1:  # one reshape infers one size only
         return None
     return torch.reshape(x, [-1 if s is None else s for s in target])
 

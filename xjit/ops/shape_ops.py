@@ -482,25 +482,35 @@ def _flatten_dims(rank: int, start: int, end: int) -> tuple[int, int]:
     return s, e
 
 
-def _flatten_target(shape: Sequence[Any], start: int, end: int) -> list[int]:
+def _flatten_target(shape: Sequence[Any], start: int, end: int) -> list[Any]:
+    """The flattened shape, None where a size is only known at run time."""
     if not shape:
         return [1]
     s, e = _flatten_dims(len(shape), start, end)
     mid = shape[s : e + 1]
-    return [*shape[:s], -1 if any(d is None for d in mid) else math.prod(mid), *shape[e + 1 :]]
+    return [*shape[:s], None if None in mid else math.prod(mid), *shape[e + 1 :]]
 
 
 def _flatten_shape(x: TensorMeta, start: Any = 0, end: Any = -1) -> TensorMeta:
     if not _ranked(x, start, end):
         return TensorMeta(None, x.dtype)
+    if None in x.shape:
+        return TensorMeta(tuple(_flatten_target(x.shape, start, end)), x.dtype)
     return _reshape_shape(x, _flatten_target(x.shape, start, end))
+
+
+def _flatten_decompose(torch: Any, x: Any, start: int = 0, end: int = -1) -> Any:
+    target = _flatten_target(list(x.shape), start, end)
+    if target.count(None) > 1:  # one reshape infers one size only: left alone (not lowered)
+        return None
+    return torch.reshape(x, [-1 if d is None else d for d in target])
 
 
 register(
     "aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1) -> Tensor",
     _flatten_shape,
     eager=lambda a, s=0, e=-1: a.reshape(_flatten_shape(_meta(a), s, e).shape),
-    decompose=lambda torch, x, s=0, e=-1: torch.reshape(x, _flatten_target(list(x.shape), s, e)),
+    decompose=_flatten_decompose,
 )
 
 
