@@ -256,6 +256,27 @@ def test_lenet_with_a_dynamic_batch(tmp_path: Path) -> None:
     assert "-> !torch.vtensor<[?,10],f32>" in m.graph
 
 
+def test_view_with_two_symbolic_sizes(tmp_path: Path) -> None:
+    """view(B, T, 2, 2) with B and T both symbolic: the sizes are read at run time
+    (aten.size.int) and checked by the lowering; nn.Linear's view merges B*T into the rows."""
+
+    class Heads(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 4)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            return self.lin(x).view(b, t, 2, 2)
+
+    torch.manual_seed(13)
+    b = torch.export.Dim("b", min=1, max=16)
+    t = torch.export.Dim("t", min=1, max=16)
+    sets = [(torch.randn(2, 3, 8),), (torch.randn(5, 7, 8),)]
+    m = _check_model(Heads(), sets, tmp_path, dynamic_shapes=({0: b, 1: t},))
+    assert "torch.aten.size.int" in m.graph and "-> !torch.vtensor<[?,?,2,2],f32>" in m.graph
+
+
 def test_padded_convolution_with_a_dynamic_batch_fails_loudly() -> None:
     """Padding a tensor with a dynamic dim is not decomposed yet: the import says so."""
     batch = torch.export.Dim("batch", min=2, max=8)
