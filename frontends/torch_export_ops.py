@@ -31,7 +31,7 @@ from xjit.frontends.torch_export import (
     source_line,
 )
 from xjit.ops import types as T
-from xjit.ops.registry import REGISTRY, OpDef, ensure_loaded
+from xjit.ops.registry import REGISTRY, UNKNOWN, OpDef, ensure_loaded
 
 
 class UnsupportedOpsError(TorchImportError):
@@ -513,20 +513,38 @@ def _symbolic_as_minus_one(
                 out[i] = -1
         return out  # other symbolic sizes are read at run time (aten.size.int)
     # view/reshape: torch recorded the result's shape; with one symbolic dim, -1 there
-    # recomputes it from numel.
+    # recomputes it from numel. With several, the sizes are read at run time (aten.size.int and
+    # int arithmetic); the lowering checks that they fit the element count.
     dims = list(node.meta["val"].shape)
     dyn = [i for i, d in enumerate(dims) if not isinstance(d, int)]
-    if len(dyn) > 1 or 0 in dims:
-        raise TorchImportError(f"{source_line(node)}: a view with several symbolic sizes")
+    if 0 in dims:
+        raise TorchImportError(f"{source_line(node)}: a view with a symbolic and a zero size")
+    if len(dyn) > 1:
+        return sizes
     return [-1 if i in dyn else int(d) for i, d in enumerate(dims)]
 
 
 def _view(name: str, arg: str, same_dim: bool) -> Handler:
     def emit(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
         sizes = _symbolic_as_minus_one(g, node, list(a[arg]), same_dim)
-        return g._emit_registry(REGISTRY[f"torch.{name}"], node, **{arg: sizes})
+        if same_dim or all(isinstance(s, int) for s in sizes):
+            return g._emit_registry(REGISTRY[f"torch.{name}"], node, **{arg: sizes})
+        return (_view_run_time_sizes(g, REGISTRY[f"torch.{name}"], a["self"], sizes),)
 
     return emit
+
+
+def _view_run_time_sizes(g: GraphImporter, opdef: OpDef, x: Any, sizes: list[Any]) -> SSAValue:
+    """view(x, sizes) with several sizes read at run time: the builder's shape rule sees the
+    whole list as unknown, so the rule runs here on the list with those elements unknown
+    (`?` dims); the lowering reads the sizes and checks them against x's element count."""
+    xv = g.b.operand(opdef.schema.args[0], g._convert(x))
+    elems = [s if isinstance(s, int) else g._convert(s) for s in sizes]
+    sv = g.b.operand(opdef.schema.args[1], elems)
+    meta = opdef.shape(xv.type.meta, [s if isinstance(s, int) else UNKNOWN for s in sizes])
+    op = td.aten_op_class(opdef.name).create(operands=[xv, sv], result_types=[vtensor_type(meta)])
+    g.b.insert(op)
+    return op.results[0]
 
 
 def _new_run_time_dims(g: GraphImporter, node: Any, sizes: list[Any]) -> list[int] | None:

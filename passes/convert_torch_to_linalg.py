@@ -272,6 +272,11 @@ class ArithScalarOps:
 # -- linalg builder for `lower` functions ------------------------------------------------------
 
 
+# A reshape whose shape does not fit its input's run-time element count (torch's "shape '[..]'
+# is invalid for input of size N").
+_RESHAPE_NUMEL = "reshape: the shape is invalid for the input's number of elements"
+
+
 def _dim(b: Builder, t: SSAValue, i: int) -> SSAValue:
     idx = b.insert(arith.ConstantOp.from_int_and_width(i, IndexType())).result
     return b.insert(tensor.DimOp(t, idx)).result
@@ -545,14 +550,17 @@ class LinalgBuilder:
             tensor.ExtractSliceOp(x, list(offsets), dyn_sizes, list(strides), self.result())
         ).result
 
-    def reshape(self, x: SSAValue) -> SSAValue:
+    def reshape(self, x: SSAValue, sizes: Sequence[Any] | None = None) -> SSAValue:
         """x viewed with the result's shape: `tensor.collapse_shape` and/or
-        `tensor.expand_shape` (reassociations from `reshape_groups`), no copy."""
+        `tensor.expand_shape` (reassociations from `reshape_groups`), no copy. `sizes` (view's
+        size list) may hold run-time sizes (i64 values): each is checked against x's element
+        count, as torch does."""
         xt, rt = x.type, self.result()
         assert isinstance(xt, TensorType)
         src = [None if d == DYNAMIC_INDEX else d for d in xt.get_shape()]
         dst = [None if d == DYNAMIC_INDEX else d for d in rt.get_shape()]
-        if src == dst:
+        given = [s if isinstance(s, SSAValue) else None for s in sizes or [None] * len(dst)]
+        if src == dst and not any(given):
             return x
         if not src or not dst:  # to or from rank 0: one element, copied (no 0-d reassociation)
             m = AffineMap(len(dst), 0, tuple(AffineConstantExpr(0) for _ in src))
@@ -560,8 +568,8 @@ class LinalgBuilder:
         gin, gout = reshape_groups(src, dst)
         mid: list[int] = []
         for g in gin:
-            sizes = [xt.get_shape()[k] for k in g]
-            mid.append(DYNAMIC_INDEX if DYNAMIC_INDEX in sizes else _prod(sizes))
+            sizes_in = [xt.get_shape()[k] for k in g]
+            mid.append(DYNAMIC_INDEX if DYNAMIC_INDEX in sizes_in else _prod(sizes_in))
         v = x
         if any(len(g) != 1 for g in gin) or len(gin) != len(src):
             v = self.b.insert(
@@ -571,22 +579,90 @@ class LinalgBuilder:
                     properties={"reassociation": _reassociation(gin)},
                 )
             ).results[0]
-        if any(len(g) != 1 for g in gout) or len(gout) != len(dst):
-            dyn: list[SSAValue] = []
-            for j, g in enumerate(gout):
-                for k in g:
-                    if rt.get_shape()[k] == DYNAMIC_INDEX:  # the group's one dynamic dim
-                        dyn.append(_dim(self.b, v, j))
+        v = self._static_groups_checked(v, gout, rt.get_shape())
+        expand = any(len(g) != 1 for g in gout) or len(gout) != len(dst)
+        dyn: list[SSAValue] = []
+        for j, g in enumerate(gout):
+            if expand or any(given[k] is not None for k in g):  # sizes needed or to check
+                dyn += self._group_sizes(v, j, g, rt.get_shape(), given)
+        if expand:
             v = self.b.insert(
-                tensor.ExpandShapeOp(
-                    v,
-                    dyn,
-                    _reassociation(gout),
-                    list(rt.get_shape()),
-                    rt,
-                )
+                tensor.ExpandShapeOp(v, dyn, _reassociation(gout), list(rt.get_shape()), rt)
             ).results[0]
+        elif v.type != rt:  # a static dim viewed with a run-time size (checked above)
+            v = self.b.insert(tensor.CastOp(v, rt)).dest
         return v
+
+    def _group_sizes(
+        self,
+        v: SSAValue,
+        j: int,
+        g: Sequence[int],
+        dst: Sequence[int],
+        given: Sequence[SSAValue | None],
+    ) -> list[SSAValue]:
+        """The run-time sizes of the dynamic result dims `g` split from `v`'s dim `j`: the one
+        without a given size is dim j / the static ones (asserted exact); given sizes are
+        checked: their product times the static ones must be dim j."""
+        dyn = [k for k in g if dst[k] == DYNAMIC_INDEX]
+        if not dyn:
+            return []
+        static = _prod([dst[k] for k in g if dst[k] != DYNAMIC_INDEX])
+        n = _dim(self.b, v, j)
+        known = [k for k in dyn if given[k] is not None]
+        if not known:
+            if len(dyn) > 1:
+                raise NotImplementedError("reshape to several dims of unknown size from one dim")
+            return [self._exact_quotient(n, static)]
+        if len(known) != len(dyn):
+            raise NotImplementedError("reshape with -1 next to a run-time size in one group")
+        out: list[SSAValue] = []
+        for k in dyn:
+            size = given[k]
+            assert size is not None
+            out.append(self.b.insert(arith.IndexCastOp(size, IndexType())).result)
+        total = out[0]
+        for size in out[1:]:
+            total = self.b.insert(arith.MuliOp(total, size)).result
+        if static != 1:
+            c = self.b.insert(arith.ConstantOp.from_int_and_width(static, IndexType())).result
+            total = self.b.insert(arith.MuliOp(total, c)).result
+        ok = self.b.insert(arith.CmpiOp(total, n, "eq")).result
+        self.b.insert(cf.AssertOp(ok, _RESHAPE_NUMEL))
+        return out
+
+    def _static_groups_checked(
+        self, v: SSAValue, gout: Sequence[Sequence[int]], dst: Sequence[int]
+    ) -> SSAValue:
+        """`v` (the collapsed input) with its dynamic dims that `dst` groups statically made
+        static: each checked at run time (torch: "shape '[2, 8]' is invalid for input of size
+        ..."), then a `tensor.cast`."""
+        vt = v.type
+        assert isinstance(vt, TensorType)
+        shape = list(vt.get_shape())
+        for j, g in enumerate(gout):
+            if shape[j] == DYNAMIC_INDEX and all(dst[k] != DYNAMIC_INDEX for k in g):
+                size = _prod([dst[k] for k in g])
+                want = self.b.insert(arith.ConstantOp.from_int_and_width(size, IndexType()))
+                ok = self.b.insert(arith.CmpiOp(_dim(self.b, v, j), want.result, "eq")).result
+                self.b.insert(cf.AssertOp(ok, _RESHAPE_NUMEL))
+                shape[j] = size
+        if shape == list(vt.get_shape()):
+            return v
+        return self.b.insert(tensor.CastOp(v, TensorType(vt.element_type, shape))).dest
+
+    def _exact_quotient(self, n: SSAValue, d: int) -> SSAValue:
+        """n / d for a run-time size n, asserting d divides it (else the element counts of a
+        reshape differ: torch raises, numpy would too, but only after a wrong expand_shape).
+        Signed ops on the non-negative sizes: the ones xDSL's interpreter runs too."""
+        if d == 1:
+            return n
+        dv = self.b.insert(arith.ConstantOp.from_int_and_width(d, IndexType())).result
+        zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
+        rem = self.b.insert(arith.RemSIOp(n, dv)).result
+        ok = self.b.insert(arith.CmpiOp(rem, zero, "eq")).result
+        self.b.insert(cf.AssertOp(ok, _RESHAPE_NUMEL))
+        return self.b.insert(arith.DivSIOp(n, dv)).result
 
     def insert_slices(
         self,
@@ -961,6 +1037,23 @@ def _locate_asserts(start: Operation | None, op: Operation) -> None:
         new = new.next_op
 
 
+def _int_list_arg(v: SSAValue) -> Any:
+    """`operand_arg(v)`, but an int list with run-time elements (`[x.size(0), 2, -1]`) as a
+    list of Python ints and the elements' lowered i64 values."""
+    owner = v.owner
+    if (
+        not isinstance(owner, td.PrimListConstructOp)
+        or constant_of(v) is not UNKNOWN
+        or any(isinstance(e.type, td.ValueTensorType) for e in owner.elements)
+    ):
+        return operand_arg(v)
+    out = []
+    for e in owner.elements:
+        c = constant_of(e)
+        out.append(lowered(e) if c is UNKNOWN else c)
+    return out
+
+
 class AtenConversion(TorchConversionPattern):
     """Every `torch.aten.*` op, from its registry entry: an elementwise `body` becomes a
     `linalg.generic`, a `lower` function builds linalg with a `LinalgBuilder`, and scalar ops
@@ -972,7 +1065,10 @@ class AtenConversion(TorchConversionPattern):
         opdef = op.OPDEF
         if opdef.attrs.get("scalar"):  # int/float/bool ops, size.int, Bool.Tensor, ...
             return [lower_scalar_aten(b, op)]
-        args = [operand_arg(v) for v in op.operands]
+        if opdef.attrs.get("run_time_sizes"):  # int lists whose elements may be run-time ints
+            args = [_int_list_arg(v) for v in op.operands]
+        else:
+            args = [operand_arg(v) for v in op.operands]
         result_types = [convert_type(r.type) for r in op.results]
         start = op.prev_op  # provenance for the fusion report
         if opdef.body is not None:

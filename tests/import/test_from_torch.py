@@ -221,17 +221,68 @@ def test_symbolic_dims_are_guarded_as_torch_export_does() -> None:
         m(np.ones((11, 4), np.float32), np.ones((11, 4), np.float32))
 
 
-def test_dynamic_batch_through_a_reshape_fails_loudly() -> None:
-    """Reshapes that split or merge a `?` dim do not lower yet (xjit/ops/shape_ops.py): the
-    import says so instead of guessing."""
+def test_dynamic_batch_through_a_reshape(tmp_path: Path) -> None:
+    """A reshape that splits a static dim next to a `?` batch (x.reshape(B, 2, -1))."""
+    torch.manual_seed(4)
     batch = torch.export.Dim("batch", min=2, max=64)
 
     class Pairs(torch.nn.Module):
         def forward(self, x):
             return x.reshape(x.size(0), 2, -1).sum(-1)
 
-    with pytest.raises(TorchImportError, match="reshape of a tensor with dims of unknown size"):
-        xjit.from_torch(Pairs(), (torch.randn(4, 8),), dynamic_shapes=({0: batch},))
+    sets = [(torch.randn(4, 8),), (torch.randn(9, 8),)]
+    m = _check_model(Pairs(), sets, tmp_path, dynamic_shapes=({0: batch},))
+    assert "-> !torch.vtensor<[?,2,4],f32>" in m.graph
+
+
+def test_gpt_block_with_a_dynamic_batch(tmp_path: Path) -> None:
+    """view(B, T, H, hd), view(B, T, C) and nn.Linear on 3-d inputs (views merging the batch
+    into the rows and splitting it back) with B a symbolic dim."""
+    torch.manual_seed(11)
+    batch = torch.export.Dim("batch", min=1, max=32)
+    sets = [(torch.randn(3, 5, 16),), (torch.randn(7, 5, 16),)]
+    m = _check_model(GPTBlock(), sets, tmp_path, dynamic_shapes=({0: batch},))
+    assert "func.func @forward(%x: !torch.vtensor<[?,5,16],f32>)" in m.graph
+    assert "!torch.vtensor<[?,5,2,8],f32>" in m.graph
+
+
+def test_lenet_with_a_dynamic_batch(tmp_path: Path) -> None:
+    """aten.convolution decomposes (im2col) with a dynamic batch: its reshapes take it as -1."""
+    torch.manual_seed(12)
+    batch = torch.export.Dim("batch", min=1, max=32)
+    sets = [(torch.randn(3, 1, 16, 16),), (torch.randn(6, 1, 16, 16),)]
+    m = _check_model(LeNet(), sets, tmp_path, dynamic_shapes=({0: batch},))
+    assert "torch.aten.convolution" in m.graph
+    assert "-> !torch.vtensor<[?,10],f32>" in m.graph
+
+
+def test_view_with_two_symbolic_sizes(tmp_path: Path) -> None:
+    """view(B, T, 2, 2) with B and T both symbolic: the sizes are read at run time
+    (aten.size.int) and checked by the lowering; nn.Linear's view merges B*T into the rows."""
+
+    class Heads(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = torch.nn.Linear(8, 4)
+
+        def forward(self, x):
+            b, t, _ = x.shape
+            return self.lin(x).view(b, t, 2, 2)
+
+    torch.manual_seed(13)
+    b = torch.export.Dim("b", min=1, max=16)
+    t = torch.export.Dim("t", min=1, max=16)
+    sets = [(torch.randn(2, 3, 8),), (torch.randn(5, 7, 8),)]
+    m = _check_model(Heads(), sets, tmp_path, dynamic_shapes=({0: b, 1: t},))
+    assert "torch.aten.size.int" in m.graph and "-> !torch.vtensor<[?,?,2,2],f32>" in m.graph
+
+
+def test_padded_convolution_with_a_dynamic_batch_fails_loudly() -> None:
+    """Padding a tensor with a dynamic dim is not decomposed yet: the import says so."""
+    batch = torch.export.Dim("batch", min=2, max=8)
+    conv = torch.nn.Conv2d(1, 2, 3, padding=1)
+    with pytest.raises(TorchImportError, match="no lowering for 'torch.aten.convolution'"):
+        xjit.from_torch(conv, (torch.randn(2, 1, 6, 6),), dynamic_shapes=({0: batch},))
 
 
 def test_dynamic_batch_with_computed_sizes(tmp_path: Path) -> None:

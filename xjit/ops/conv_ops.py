@@ -7,8 +7,9 @@ padded input per kernel position (`x[:, :, i*d : i*d+s*(o-1)+1 : s, ...]`), conc
 one batched `matmul` with the reshaped weight (BLAS); pooling reduces the same slices with
 `maximum`/`add`. A transposed convolution is the direct one on the input with zeros inserted
 between its elements (stride) and the kernel flipped (`_conv_transposed`). The eager semantics
-run the same algorithm in numpy. Decompositions need static spatial sizes; with a dynamic one
-the op is left alone and lowering fails naming it.
+run the same algorithm in numpy. Decompositions need static channel and spatial sizes; a dynamic
+batch (dim 0 of a batched input) is fine where no padding is needed (the im2col reshapes take it
+as -1). Otherwise the op is left alone and lowering fails naming it.
 """
 
 from __future__ import annotations
@@ -174,7 +175,8 @@ def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
     """`convolution` on an ops namespace (numpy eagerly, IR ops when decomposing); None when a
     size is only known at run time."""
     stride, padding, dilation, transposed, output_padding, groups = args
-    if any(v is None for v in x.shape):
+    # A dynamic batch (dim 0) only reaches reshapes, which take it as -1.
+    if any(v is None for v in x.shape[1:]) or (transposed and x.shape[0] is None):
         return None
     if transposed:
         return _conv_transposed(ops, x, w, b, stride, padding, dilation, output_padding, groups)
@@ -182,6 +184,8 @@ def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
     s, p, d = _conv_params(_m(x), _m(w), stride, padding, dilation, groups)
     if any(p):
         x = ops.pad(x, p, 0.0)
+        if x is None:  # padding a tensor with a dynamic dim: not decomposed
+            return None
     return _im2col(ops, x, w, b, s, d, groups, list(meta.shape[2:]), flip=False)
 
 
@@ -234,13 +238,15 @@ def _im2col(
     if flip:
         cols.reverse()
     length, taps = math.prod(out), len(cols)
+    rows = -1 if nb is None else nb * length  # a dynamic batch: reshapes infer it
+    nb = -1 if nb is None else nb
     if groups == 1:
         # [O, C*K] @ [C*K, N*L]: one 2-D matmul (BLAS). Each window is laid out as a contiguous
         # block of the columns ([C, K, N, *out]), so building them copies whole rows (with the
         # windows as the last axis, each copy wrote one float in every C*K: 5x slower on LeNet)
         first = [1, 0, *range(2, 2 + len(out))]  # [N, C, *out] -> [C, N, *out]
         col = ops.cat([ops.unsqueeze(ops.permute(v, first), 1) for v in cols], 1)
-        y = ops.mm(ops.reshape(w, [o, c * taps]), ops.reshape(col, [c * taps, nb * length]))
+        y = ops.mm(ops.reshape(w, [o, c * taps]), ops.reshape(col, [c * taps, rows]))
         y = ops.permute(ops.reshape(y, [o, nb, *out]), first)  # [O, N, *out] -> [N, O, *out]
     else:
         col = ops.cat([ops.unsqueeze(v, 2) for v in cols], 2)
@@ -585,17 +591,23 @@ def _pool_meta(x: TensorMeta, out: list[int | None]) -> TensorMeta:
     return TensorMeta((*x.shape[: len(x.shape) - len(out)], *out), x.dtype)
 
 
-def _windows_of(ops: Any, x: Any, k: Any, s: Any, p: Any, d: Any, out: Any, fill: Any) -> list:
+def _windows_of(
+    ops: Any, x: Any, k: Any, s: Any, p: Any, d: Any, out: Any, fill: Any
+) -> list | None:
     """The strided views of x (padded with `fill`, also on the right where ceil_mode's last
     window needs it) that a pooling window's positions read."""
     n = len(k)
     sizes = list(x.shape)[-n:]
+    if any(v is None for v in x.shape[1:]):
+        return None
     hi = [
         max((o - 1) * ss + dd * (kk - 1) + 1 - size - pp, 0)
         for o, ss, dd, kk, size, pp in zip(out, s, d, k, sizes, p, strict=True)
     ]
     if any(p) or any(hi):
         x = ops.pad2(x, p, hi, fill)
+        if x is None:  # padding a tensor with a dynamic dim: not decomposed
+            return None
     return [ops.window(x, win) for win in _windows(k, s, d, out)]
 
 
@@ -616,10 +628,12 @@ def _max_pool(n: int) -> None:
     def run(
         ops: Any, x: Any, k: Any, s: Any = (), p: Any = (0,), d: Any = (1,), ceil: Any = False
     ) -> Any:
-        if any(v is None for v in x.shape):
+        if x.shape[0] is None and len(x.shape) == n + 1:  # unbatched: dim 0 is a channel
             return None
         k, s, p, d, out = _pool_geometry(name, _m(x), n, k, s, p, d, ceil)
         views = _windows_of(ops, x, k, s, p, d, out, _lowest(_m(x).dtype))
+        if views is None:
+            return None
         acc = views[0]
         for v in views[1:]:
             acc = ops.maximum(acc, v)
@@ -670,10 +684,12 @@ def _avg_run(
     cip: Any = True,
     div: Any = None,
 ) -> Any:
-    if any(v is None for v in x.shape):
+    if x.shape[0] is None and len(x.shape) == 3:  # unbatched: dim 0 is a channel
         return None
     k, s, p, d, out = _pool_geometry("avg_pool2d", _m(x), 2, k, s, p, (1,), ceil)
     views = _windows_of(ops, x, k, s, p, d, out, 0.0)
+    if views is None:
+        return None
     acc = views[0]
     for v in views[1:]:
         acc = ops.add(acc, v)
@@ -867,7 +883,7 @@ def _unflatten_shape(x: TensorMeta, dim: Any, sizes: Any) -> TensorMeta:
 
 def _unflatten_decompose(torch: Any, x: Any, dim: int, sizes: list[int]) -> Any:
     target = _unflatten_target(list(x.shape), dim, sizes)
-    if target.count(None) > 1:
+    if target.count(None) + target.count(-1) > 1:  # one reshape infers one size only
         return None
     return torch.reshape(x, [-1 if s is None else s for s in target])
 

@@ -328,12 +328,14 @@ register(
 
 
 def _reshape_shape(x: TensorMeta, shape: Any) -> TensorMeta:
-    if not _ranked(x, shape) or any(s is UNKNOWN for s in shape):
+    if not _ranked(x, shape):
         return TensorMeta(None, x.dtype)
     if shape.count(-1) > 1:
         raise ShapeError("reshape: only one dimension can be inferred")
-    if any(s < -1 for s in shape):
+    if any(s is not UNKNOWN and s < -1 for s in shape):
         raise ShapeError(f"reshape: invalid shape dimension in {list(shape)}")
+    if any(s is UNKNOWN for s in shape):  # sizes known at run time: `?` there (and at -1)
+        return TensorMeta(tuple(None if s is UNKNOWN or s == -1 else s for s in shape), x.dtype)
     if any(s is None for s in x.shape):
         if -1 in shape:
             return TensorMeta(tuple(None if s == -1 else s for s in shape), x.dtype)
@@ -364,6 +366,60 @@ def _attach_units(n: int, anchors: Sequence[int]) -> list[list[int]]:
     return groups
 
 
+def _static_prefix_groups(
+    src: Sequence[Any], dst: Sequence[Any]
+) -> tuple[list[list[int]], list[list[int]], int, int]:
+    """Groups matching a prefix of static `src` dims to a prefix of static `dst` dims with equal
+    products, as far as no dynamic dim is reached; and how many dims of each they use. Equal
+    outer products make the rest of the reshape independent of them (row-major order)."""
+    gin: list[list[int]] = []
+    gout: list[list[int]] = []
+    i = j = 0
+    while i < len(src) and j < len(dst) and src[i] is not None and dst[j] is not None:
+        gi, gj, pi, pj = [i], [j], src[i], dst[j]
+        ii, jj = i + 1, j + 1
+        while pi != pj:
+            if pi < pj and ii < len(src) and src[ii] is not None:
+                gi.append(ii)
+                pi, ii = pi * src[ii], ii + 1
+            elif pj < pi and jj < len(dst) and dst[jj] is not None:
+                gj.append(jj)
+                pj, jj = pj * dst[jj], jj + 1
+            else:
+                return gin, gout, i, j
+        gin.append(gi)
+        gout.append(gj)
+        i, j = ii, jj
+    return gin, gout, i, j
+
+
+def _dynamic_groups(
+    src: Sequence[Any], dst: Sequence[Any]
+) -> tuple[list[list[int]], list[list[int]]]:
+    """`reshape_groups` with dynamic dims: static groups from the front and from the back, the
+    rest (holding every dynamic dim) one group. Its collapsed size is known at run time only;
+    the lowering computes the group's one dynamic `dst` dim from it (numel / the static dims),
+    or checks it against the sizes given at run time or a static group, with a run-time assert
+    either way."""
+    if 0 in src or 0 in dst:
+        raise NotImplementedError("reshape of a tensor with dims of unknown size and a 0 size")
+    fin, fout, i, j = _static_prefix_groups(src, dst)
+    rin, rout, ri, rj = _static_prefix_groups(src[i:][::-1], dst[j:][::-1])
+    n, m = len(src), len(dst)
+    mid_in, mid_out = list(range(i, n - ri)), list(range(j, m - rj))
+    if not mid_in or not mid_out:  # a dynamic dim that would have to be 1: not handled
+        raise NotImplementedError(
+            f"reshape of a tensor with dims of unknown size from {_dims(src)} to {_dims(dst)}"
+        )
+    back_in = [[n - 1 - k for k in reversed(g)] for g in reversed(rin)]
+    back_out = [[m - 1 - k for k in reversed(g)] for g in reversed(rout)]
+    return [*fin, mid_in, *back_in], [*fout, mid_out, *back_out]
+
+
+def _dims(shape: Sequence[Any]) -> str:
+    return "[" + ", ".join("?" if d is None else str(d) for d in shape) + "]"
+
+
 def reshape_groups(
     src: Sequence[Any], dst: Sequence[Any]
 ) -> tuple[list[list[int]], list[list[int]]]:
@@ -377,7 +433,7 @@ def reshape_groups(
     if [src[k] for k in ns] == [dst[k] for k in nd]:
         return _attach_units(len(src), ns), _attach_units(len(dst), nd)
     if any(d is None for d in (*src, *dst)):
-        raise NotImplementedError("reshape of a tensor with dims of unknown size")
+        return _dynamic_groups(src, dst)
     gin: list[list[int]] = []
     gout: list[list[int]] = []
     i = j = 0
@@ -401,10 +457,10 @@ def reshape_groups(
     return gin, gout
 
 
-def _reshape_lower(builder: Any, x: Any, shape: list[int]) -> Any:
-    return builder.reshape(
-        x
-    )  # collapse/expand_shape: a numpy view (a copy only if x is not contiguous)
+def _reshape_lower(builder: Any, x: Any, shape: list[Any]) -> Any:
+    # collapse/expand_shape: a numpy view (a copy only if x is not contiguous). `shape` may hold
+    # run-time sizes (SSA values, `attrs["run_time_sizes"]`): the lowering checks them.
+    return builder.reshape(x, shape)
 
 
 for _name, _arg in (("view", "size"), ("reshape", "shape")):
@@ -413,6 +469,7 @@ for _name, _arg in (("view", "size"), ("reshape", "shape")):
         _reshape_shape,
         eager=lambda a, s: a.reshape(_reshape_shape(_meta(a), s).shape),
         lower=_reshape_lower,
+        attrs={"run_time_sizes": True},
     )
 
 
@@ -425,25 +482,35 @@ def _flatten_dims(rank: int, start: int, end: int) -> tuple[int, int]:
     return s, e
 
 
-def _flatten_target(shape: Sequence[Any], start: int, end: int) -> list[int]:
+def _flatten_target(shape: Sequence[Any], start: int, end: int) -> list[Any]:
+    """The flattened shape, None where a size is only known at run time."""
     if not shape:
         return [1]
     s, e = _flatten_dims(len(shape), start, end)
     mid = shape[s : e + 1]
-    return [*shape[:s], -1 if any(d is None for d in mid) else math.prod(mid), *shape[e + 1 :]]
+    return [*shape[:s], None if None in mid else math.prod(mid), *shape[e + 1 :]]
 
 
 def _flatten_shape(x: TensorMeta, start: Any = 0, end: Any = -1) -> TensorMeta:
     if not _ranked(x, start, end):
         return TensorMeta(None, x.dtype)
+    if None in x.shape:
+        return TensorMeta(tuple(_flatten_target(x.shape, start, end)), x.dtype)
     return _reshape_shape(x, _flatten_target(x.shape, start, end))
+
+
+def _flatten_decompose(torch: Any, x: Any, start: int = 0, end: int = -1) -> Any:
+    target = _flatten_target(list(x.shape), start, end)
+    if target.count(None) > 1:  # one reshape infers one size only: left alone (not lowered)
+        return None
+    return torch.reshape(x, [-1 if d is None else d for d in target])
 
 
 register(
     "aten::flatten.using_ints(Tensor self, int start_dim=0, int end_dim=-1) -> Tensor",
     _flatten_shape,
     eager=lambda a, s=0, e=-1: a.reshape(_flatten_shape(_meta(a), s, e).shape),
-    decompose=lambda torch, x, s=0, e=-1: torch.reshape(x, _flatten_target(list(x.shape), s, e)),
+    decompose=_flatten_decompose,
 )
 
 
