@@ -131,6 +131,22 @@ def annotation_type(ann: Any) -> Any:
     raise TypeError(f"unsupported annotation {ann!r}")
 
 
+def resolve_annotation(ann: Any, globals_: dict[str, Any]) -> Any:
+    """`annotation_type` of an annotation that may be a string (`from __future__ import
+    annotations`), resolved as the compiler resolves a parameter's."""
+    if isinstance(ann, str):
+        ns = {
+            "Optional": typing.Optional,
+            "Tuple": tuple,
+            "List": list,
+            "Any": typing.Any,
+            "Tensor": Tensor,
+            **globals_,
+        }
+        ann = eval(ann, ns)  # noqa: S307  (an annotation of the user's own code)
+    return annotation_type(ann)
+
+
 def _to_compile_time(v: Any) -> Any:
     if isinstance(v, tuple):
         return PyTuple([_to_compile_time(x) for x in v])
