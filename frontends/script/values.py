@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.ir import Attribute, SSAValue
@@ -25,6 +25,8 @@ TENSOR = td.ValueTensorType.of(None, None)
 @dataclass
 class PyTuple:
     items: list[Any]
+    # the field names of a named tuple (torch.return_types.sort: `.values`, `.indices`)
+    names: tuple[str, ...] | None = field(default=None, compare=False)
 
 
 @dataclass

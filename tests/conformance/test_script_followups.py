@@ -193,3 +193,56 @@ def test_word_language_model_pattern(rnn_type: str) -> None:
         _same(scripted(tokens, hidden), theirs(*to_torch((tokens, hidden))), ours(tokens, hidden))
     if rnn_type != "LSTM":  # typed as TorchScript types it: a tensor, also scripted by torch
         _run(ours, theirs, tokens, hidden)
+
+
+# -- 2. the named results of sort / topk ------------------------------------------------------
+
+SORT_SRC = """
+def fields(x):
+    r = torch.sort(x, 0)
+    t = torch.topk(x, 2)
+    d = x.sort(dim=1, descending=True)
+    return r.values + 1, r.indices, t.values, t[1], t.indices, d.values * d.indices
+
+
+def returned(x):
+    return torch.topk(x, 2, 0)
+
+
+def misspelt(x):
+    return torch.sort(x).value
+"""
+
+
+def test_sort_and_topk_fields_in_script() -> None:
+    x = xjit.randn(4, 3)
+    check_function(SORT_SRC, "fields", (x,), (xjit.randn(5, 2),))
+    check_function(SORT_SRC, "returned", (x,))  # a plain tuple, as TorchScript returns
+
+
+def test_an_unknown_field_is_refused_located() -> None:
+    with pytest.raises(FrontendError, match=r"'value' of a Tuple.*fields: values, indices") as e:
+        xjit.jit.script(load(SORT_SRC, xjit)["misspelt"])(X)
+    assert e.value.loc is not None and e.value.loc.line == 14
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t: t.sort(0, descending=True),
+        lambda t: t.topk(2, dim=1),
+        lambda t: (t.sort().indices, t.topk(1)),  # nested: the inner one keeps its names too
+    ],
+)
+def test_traced_sort_and_topk_results_are_named_like_eager(fn: Any) -> None:
+    x = xjit.randn(4, 3)
+    eager = fn(x)
+    traced = xjit.jit.trace(fn, (x,))
+    want = real_torch.jit.trace(fn, (to_torch(x),))(to_torch(x))
+    for _ in range(2):  # the first call and the fast path afterwards
+        got = traced(x)
+        assert type(got) is type(eager)
+        assert [type(a) for a in got] == [type(a) for a in eager]
+        _same(got, want, eager)
+    if isinstance(eager, tuple) and hasattr(eager, "_fields"):
+        _same((got.values, got.indices), (want[0], want[1]), (eager.values, eager.indices))
