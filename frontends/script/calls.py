@@ -498,20 +498,26 @@ class Calls:
     ) -> dict[str, Any] | None:
         """`("tuple", structure)` by parameter name for each tuple passed to an `Optional[Tuple
         [...]]` or unannotated parameter of `fn` (a method: after `self`): the callee is
-        compiled taking it as a tuple."""
+        compiled taking it as a tuple. A list passed to an `Optional[Tuple[...]]` parameter
+        (`output_size=[h, w]`, torch's `Optional[List[int]]`) becomes a tuple in `args`/`kwargs`
+        of its own length (the kind's third item says so)."""
         params = list(inspect.signature(fn).parameters.values())[1 if method else 0 :]
-        bound = dict(zip((p.name for p in params), args, strict=False))
-        bound.update((k, v) for k, v in kwargs.items() if k not in bound)
         out: dict[str, Any] = {}
-        for p in params:
-            v = bound.get(p.name)
-            if not isinstance(v, PyTuple):
+        for k, p in enumerate(params):
+            where: Any = args if k < len(args) else kwargs
+            key: Any = k if k < len(args) else p.name
+            v = where.get(key) if where is kwargs else where[key]
+            if not isinstance(v, (PyTuple, PyList)):
                 continue
             try:
                 t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))
             except Exception:  # noqa: BLE001  (the callee's compile reports it, located)
                 continue
-            if t is None or (isinstance(t, tuple) and t[0] == "optional"):
+            optional = isinstance(t, tuple) and t[0] == "optional"
+            if isinstance(v, PyList) and optional and isinstance(t[1], tuple):
+                v = where[key] = PyTuple(list(v.items))
+                out[p.name] = ("tuple", _structure_of(v), "list")
+            elif isinstance(v, PyTuple) and (t is None or optional):
                 out[p.name] = ("tuple", _structure_of(v))
         return out or None
 
@@ -577,8 +583,18 @@ class Calls:
 
 
 def _structure_of(v: Any) -> Any:
-    """A compile-time tuple's nesting: nested tuples with None leaves."""
-    return tuple(_structure_of(x) for x in v.items) if isinstance(v, PyTuple) else None
+    """A compile-time tuple's nesting: nested tuples whose leaves are None (a tensor, or
+    unknown) or the name of a scalar leaf's type ("int", "float", "bool")."""
+    if isinstance(v, PyTuple):
+        return tuple(_structure_of(x) for x in v.items)
+    if isinstance(v, SSAValue):
+        return _SCALAR_NAMES.get(type(v.type))
+    if isinstance(v, PyObj) and type(v.obj) in (bool, int, float):
+        return type(v.obj).__name__
+    return None
+
+
+_SCALAR_NAMES = {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool"}
 
 
 def _n_leaves(structure: Any) -> int:

@@ -138,6 +138,8 @@ class FunctionCompiler(
         opt_tuple = isinstance(t, tuple) and t[0] == "optional" and isinstance(t[1], tuple)
         if opt_tuple and t[1][0] == "tuple":
             # (a typed call gives the leaves' kinds, `name.0`, ...: the tuple was passed too)
+            if passed and len(kind) > 2:  # a list: its own length (torch's Optional[List[int]])
+                return _tuple_annotation(kind[1])
             if passed or any(k.startswith(name + ".") for k in self.arg_kinds):
                 return t[1]
             return t
@@ -405,9 +407,11 @@ def _only_tuple_kinds(arg_kinds: dict[str, Any] | None) -> bool:
 
 
 def _tuple_annotation(structure: Any) -> Any:
-    """The inverse of `_structure`: a tuple value's nesting as an annotation of tensor leaves."""
+    """A tuple value's nesting (None or a scalar type's name at the leaves) as an annotation."""
     if structure is None:
         return None
+    if isinstance(structure, str):
+        return {"int": td.IntType(), "float": td.FloatType(), "bool": td.BoolType()}[structure]
     return ("tuple", [_tuple_annotation(s) for s in structure])
 
 

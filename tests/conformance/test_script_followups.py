@@ -246,3 +246,28 @@ def test_traced_sort_and_topk_results_are_named_like_eager(fn: Any) -> None:
         _same(got, want, eager)
     if isinstance(eager, tuple) and hasattr(eager, "_fields"):
         _same((got.values, got.indices), (want[0], want[1]), (eager.values, eager.indices))
+
+
+# -- 3. ConvTranspose's output_size -----------------------------------------------------------
+
+UP_SRC = """
+class Up(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.up = torch.nn.ConvTranspose2d(3, 2, 3, stride=2, padding=1)
+        self.up1 = torch.nn.ConvTranspose1d(2, 2, 4, stride=3)
+
+    def forward(self, x):
+        a = self.up(x, output_size=[x.size(2) * 2, x.size(3) * 2])  # computed: output_padding 1
+        b = self.up(x, output_size=(7, 9))  # a literal: output_padding 0
+        c = self.up(x, [1, 2, 8, 9])  # (N, C, H, W): its last two entries
+        d = self.up1(a[0, :, 0], output_size=[a.size(3) * 3 + 2])
+        return a, b, c, d
+"""
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4, 5), (2, 3, 4, 5)])
+def test_conv_transpose_output_size_in_script(shape: tuple[int, ...]) -> None:
+    ours, theirs = _models(UP_SRC, "Up")
+    x = xjit.randn(*shape)
+    _run(ours, theirs, x)

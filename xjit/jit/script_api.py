@@ -31,8 +31,11 @@ from xjit.nn.module import Module
 
 
 def _structure_of(v: Any) -> Any:
-    """A tuple value's nesting: nested tuples with None leaves."""
-    return tuple(_structure_of(x) for x in v) if isinstance(v, tuple) else None
+    """A tuple value's nesting: nested tuples, a scalar's type name or None (a tensor) at the
+    leaves (as the script frontend's `_structure_of` in calls.py)."""
+    if isinstance(v, tuple):
+        return tuple(_structure_of(x) for x in v)
+    return type(v).__name__ if type(v) in (bool, int, float) else None
 
 
 def _signature(args: Sequence[Any], tk: dict[str, Any] | None = None) -> tuple[Any, ...]:
