@@ -164,6 +164,23 @@ def test_a_tuple_for_a_non_tuple_parameter_is_refused() -> None:
     assert info.value.loc is not None and info.value.loc.line == 6  # the def
 
 
+def test_saving_after_a_tuple_call() -> None:
+    """The graphs compiled for tuples stay out of the archive: a loaded function runs the None
+    case and refuses a tuple loudly."""
+    import io
+
+    x, y = xjit.randn(3), xjit.randn(3)
+    scripted = xjit.jit.script(load(OPT_SRC, xjit)["step"])
+    scripted(x, (y, x))
+    buf = io.BytesIO()
+    xjit.jit.save(scripted, buf)
+    buf.seek(0)
+    loaded = xjit.jit.load(buf)
+    np.testing.assert_allclose(loaded(x).numpy(), x.numpy() * 2)
+    with pytest.raises(xjit.jit.ArgumentError, match="state"):
+        loaded(x, (y, x))
+
+
 UNANNOTATED_SRC = """
 class WordLM(torch.nn.Module):
     # word_language_model as written: `hidden` unannotated, (h, c) for an LSTM

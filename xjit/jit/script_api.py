@@ -63,6 +63,8 @@ class _Scripted(GraphSource):
         object.__setattr__(self, "_variants", {})  # exact call signature -> CompiledFunction
         object.__setattr__(self, "_compiled", [])  # (scalar args, CompiledFunction) in order
         object.__setattr__(self, "_by_kinds", {})
+        # graphs taking tuples passed to Optional[Tuple] / unannotated parameters (not saved)
+        object.__setattr__(self, "_by_tuples", {})
         object.__setattr__(self, "_generic", compile_ir(None))
         object.__setattr__(self, "_training_key", self._current_training_key())
         object.__setattr__(self, "_by_training", {})  # training key -> the state above
@@ -78,11 +80,11 @@ class _Scripted(GraphSource):
         key = self._current_training_key()
         d = self.__dict__
         if key != d["_training_key"]:
-            state = ("_generic", "_variants", "_compiled", "_by_kinds")
+            state = ("_generic", "_variants", "_compiled", "_by_kinds", "_by_tuples")
             d["_by_training"][d["_training_key"]] = {k: d[k] for k in state}
             saved = d["_by_training"].get(key)
             if saved is None:
-                saved = {"_variants": {}, "_compiled": [], "_by_kinds": {}}
+                saved = {"_variants": {}, "_compiled": [], "_by_kinds": {}, "_by_tuples": {}}
                 saved["_generic"] = d["_compile_ir"](None)
             d.update(saved)
             d["_training_key"] = key
@@ -186,8 +188,8 @@ class _Scripted(GraphSource):
         """The graph taking the tuples of `tk` (the generic graph when there are none)."""
         if not tk:
             return self._g()
-        key = ("tuples", tuple(sorted((k, str(v)) for k, v in tk.items())))
-        cache = self.__dict__["_by_kinds"]
+        key = tuple(sorted((k, str(v)) for k, v in tk.items()))
+        cache = self.__dict__["_by_tuples"]
         if key not in cache:
             cache[key] = self.__dict__["_compile_ir"](tk)
         return cache[key]
@@ -248,9 +250,9 @@ class _Scripted(GraphSource):
                 )
         if not kinds:
             return g
+        cache = self.__dict__["_by_tuples" if tk else "_by_kinds"]
         kinds = {**tk, **kinds}
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
-        cache = self.__dict__["_by_kinds"]
         if key not in cache:
             cache[key] = self.__dict__["_compile_ir"](kinds)
         return cache[key]
