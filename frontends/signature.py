@@ -8,7 +8,7 @@ exported as xjit.jit's), which the script frontend recognises by identity. No xD
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from xjit import _dispatch
@@ -29,6 +29,8 @@ class OutputSpec:
     kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
     children: tuple[OutputSpec, ...] = ()
     keys: tuple[Any, ...] = ()  # a dict's keys, one per child
+    # a tuple's named-tuple class (torch.return_types.sort, as eager returns), rebuilt as such
+    named: Any = field(default=None, compare=False)
 
     def rebuild(self, flat: Sequence[Any], pos: int = 0) -> tuple[Any, int]:
         if self.kind == "tensor":
@@ -41,7 +43,9 @@ class OutputSpec:
             items.append(item)
         if self.kind == "dict":
             return dict(zip(self.keys, items, strict=True)), pos
-        return (tuple(items) if self.kind == "tuple" else items), pos
+        if self.kind == "tuple":
+            return (tuple(items) if self.named is None else self.named(*items)), pos
+        return items, pos
 
     def describe(self) -> str:
         if self.kind in ("tensor", "none"):

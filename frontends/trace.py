@@ -744,7 +744,10 @@ def _flatten(out: Any, strict: bool = True) -> tuple[list[Tensor], OutputSpec]:
             specs.append(s)
         if isinstance(out, dict):
             return flat, OutputSpec("dict", tuple(specs), tuple(out.keys()))
-        return flat, OutputSpec("tuple" if isinstance(out, tuple) else "list", tuple(specs))
+        if not isinstance(out, tuple):
+            return flat, OutputSpec("list", tuple(specs))
+        named = type(out) if hasattr(out, "_fields") else None  # sort's (values, indices)
+        return flat, OutputSpec("tuple", tuple(specs), named=named)
     raise TraceError(
         "traced functions must return tensors or (nested) tuples/lists/dicts of tensors, "
         f"got {type(out).__name__}"

@@ -28,6 +28,7 @@ from xjit.frontends.script.values import (
     _to_compile_time,
     describe,
     flatten_tuple_args,
+    resolve_annotation,
     type_name,
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
@@ -303,11 +304,17 @@ class Calls:
                 e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)"
             )
         if inspect.isfunction(obj):
+            passed = self.passed_tuples(obj, args, kwargs, method=False)
             try:
-                src = self.callee_ir(obj).source(obj.__name__)  # type: ignore[attr-defined]
+                ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
+                src = ir.source(obj.__name__)
             except FrontendError as err:  # compiled per call signature: no graph to import
                 raise err.called_from(obj.__name__, self.loc(e)) from None
-            return self.call_compiled_function(src, args, kwargs, e)
+            tag = ""
+            if passed:  # a variant taking tuples, numbered as typed method variants are
+                names = self.mc.typed_call_names
+                tag = f"#{names.setdefault((obj.__qualname__, str(passed)), len(names) + 1)}"
+            return self.call_compiled_function(src, args, kwargs, e, tag)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
@@ -368,11 +375,18 @@ class Calls:
         return self.scalar_op(f"aten.neg.{kind}", [a], e)
 
     def call_compiled_function(
-        self, src: dict[str, Any], args: list[Any], kwargs: dict[str, Any], e: ast.AST
+        self,
+        src: dict[str, Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
+        e: ast.AST,
+        tag: str = "",
     ) -> Any:
-        """A call of a compiled function, given as `GraphSource.graph_source()` gives it."""
+        """A call of a compiled function, given as `GraphSource.graph_source()` gives it (`tag`
+        names a variant of the function compiled for some argument kinds)."""
         entry = src["entry"]
-        name = self.mc.import_graph(src["ir"], f"fn.{entry}", {}, src["spec"], entry=entry)
+        prefix = f"fn.{entry}{tag}"
+        name = self.mc.import_graph(src["ir"], prefix, {}, src["spec"], entry=entry)
         tuple_params = src.get("tuple_params", {})
         return self.emit_call(
             name, src["arg_names"], src["defaults"], args, kwargs, e, tuple_params
@@ -428,6 +442,9 @@ class Calls:
                     )
             name = f"{prefix}.{method}" if prefix else method
             kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None
+            passed = self.passed_tuples(fn, args, kwargs)
+            if passed:  # tuples for Optional[Tuple[...]] / unannotated parameters
+                kinds = dict(sorted({**(kinds or {}), **passed}.items()))
             if kinds:  # a variant of the method for these argument types
                 variants = self.mc.typed_call_names
                 name = f"{name}#{variants.setdefault((name, str(kinds)), len(variants) + 1)}"
@@ -475,6 +492,34 @@ class Calls:
         for p, a in zip(params, args, strict=False):
             add(p, a)
         return dict(sorted(kinds.items())) or None
+
+    def passed_tuples(
+        self, fn: Any, args: list[Any], kwargs: dict[str, Any], method: bool = True
+    ) -> dict[str, Any] | None:
+        """`("tuple", structure)` by parameter name for each tuple passed to an `Optional[Tuple
+        [...]]` or unannotated parameter of `fn` (a method: after `self`): the callee is
+        compiled taking it as a tuple. A list passed to an `Optional[Tuple[...]]` parameter
+        (`output_size=[h, w]`, torch's `Optional[List[int]]`) becomes a tuple in `args`/`kwargs`
+        of its own length (the kind's third item says so)."""
+        params = list(inspect.signature(fn).parameters.values())[1 if method else 0 :]
+        out: dict[str, Any] = {}
+        for k, p in enumerate(params):
+            where: Any = args if k < len(args) else kwargs
+            key: Any = k if k < len(args) else p.name
+            v = where.get(key) if where is kwargs else where[key]
+            if not isinstance(v, (PyTuple, PyList)):
+                continue
+            try:
+                t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))
+            except Exception:  # noqa: BLE001  (the callee's compile reports it, located)
+                continue
+            optional = isinstance(t, tuple) and t[0] == "optional"
+            if isinstance(v, PyList) and optional and isinstance(t[1], tuple):
+                v = where[key] = PyTuple(list(v.items))
+                out[p.name] = ("tuple", _structure_of(v), "list")
+            elif isinstance(v, PyTuple) and (t is None or optional):
+                out[p.name] = ("tuple", _structure_of(v))
+        return out or None
 
     def emit_call(
         self,
@@ -535,6 +580,21 @@ class Calls:
         spec = self.mc.specs[name]
         result, _ = spec.rebuild(list(call.results))
         return _to_compile_time(result)
+
+
+def _structure_of(v: Any) -> Any:
+    """A compile-time tuple's nesting: nested tuples whose leaves are None (a tensor, or
+    unknown) or the name of a scalar leaf's type ("int", "float", "bool")."""
+    if isinstance(v, PyTuple):
+        return tuple(_structure_of(x) for x in v.items)
+    if isinstance(v, SSAValue):
+        return _SCALAR_NAMES.get(type(v.type))
+    if isinstance(v, PyObj) and type(v.obj) in (bool, int, float):
+        return type(v.obj).__name__
+    return None
+
+
+_SCALAR_NAMES = {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool"}
 
 
 def _n_leaves(structure: Any) -> int:

@@ -47,9 +47,12 @@ class FunctionCompiler(
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
     live in the mixins so each module stays short."""
 
-    def callee_ir(self, fn: Callable[..., Any]) -> ScriptResult:
-        """The graph of a plain function this code calls (compiled once, see `function_ir`)."""
-        return function_ir(fn)
+    def callee_ir(
+        self, fn: Callable[..., Any], kinds: dict[str, Any] | None = None
+    ) -> ScriptResult:
+        """The graph of a plain function this code calls (compiled once, see `function_ir`;
+        `kinds`: the tuples passed to its Optional[Tuple] / unannotated parameters)."""
+        return function_ir(fn, kinds)
 
     def __init__(
         self,
@@ -126,6 +129,30 @@ class FunctionCompiler(
         kind = self.arg_kinds.get(name)
         return [(name, kind if kind is not None else TENSOR if t is None else t)]
 
+    def passed_tuple(self, name: str, t: Any) -> Any:
+        """A parameter's type given the call's `("tuple", structure)` kind: an `Optional[Tuple
+        [...]]` parameter passed a tuple (compiled per None / not None, as `Optional[T]`), or an
+        unannotated one (compiled per tuple structure, its leaves tensors)."""
+        kind = self.arg_kinds.get(name)
+        passed = isinstance(kind, tuple) and kind[0] == "tuple"
+        opt_tuple = isinstance(t, tuple) and t[0] == "optional" and isinstance(t[1], tuple)
+        if opt_tuple and t[1][0] == "tuple":
+            # (a typed call gives the leaves' kinds, `name.0`, ...: the tuple was passed too)
+            if passed and len(kind) > 2:  # a list: its own length (torch's Optional[List[int]])
+                return _tuple_annotation(kind[1])
+            if passed or any(k.startswith(name + ".") for k in self.arg_kinds):
+                return t[1]
+            return t
+        if not passed:
+            return t
+        if t is None:
+            return _tuple_annotation(kind[1])
+        if not (isinstance(t, tuple) and t[0] == "tuple"):
+            raise self.error(
+                self.fdef, f"parameter '{name}' is not a tuple, but a tuple was passed"
+            )
+        return t
+
     def str_argument(self, name: str) -> PyObj:
         """A `str` parameter: compiled per value (a constant while compiling, as a str module
         attribute is), so the generic graph waits for the call (NeedsArgTypes)."""
@@ -198,6 +225,7 @@ class FunctionCompiler(
             if p.default is not inspect.Parameter.empty:
                 self.defaults[p.name] = p.default
             names.append(p.name)
+            t = self.passed_tuple(p.name, t)
             if isinstance(t, tuple) and t[0] == "tuple":  # one block argument per leaf
                 self.tuple_params[p.name] = _structure(t)
                 for leaf_name, leaf_t in self.tuple_leaves(p.name, t):
@@ -208,7 +236,9 @@ class FunctionCompiler(
             if kind is not None:
                 t = kind
             elif isinstance(t, tuple) and t[0] == "optional":
-                t = td.NoneType() if p.default is None else t[1]
+                # Optional[Tuple[...]] is None here: a call passing a tuple compiles again
+                tuple_inner = isinstance(t[1], tuple) and t[1][0] == "tuple"
+                t = td.NoneType() if p.default is None or tuple_inner else t[1]
             elif t is None:
                 t = TENSOR
             if isinstance(t, tuple):
@@ -298,7 +328,7 @@ def script_module_ir(
     ScriptModule's own, not its original's); `method` is the entry (forward or an export);
     `typed_calls` compiles submodule methods per argument types (see NeedsCallTypes)."""
     mc = ModuleCompilation(m)
-    mc.deferrable = arg_kinds is None
+    mc.deferrable = _only_tuple_kinds(arg_kinds)
     mc.typed_calls = typed_calls
     mc.root_view = root_view
     if training is not None:
@@ -340,7 +370,7 @@ def script_function_ir(
 ) -> ScriptResult:
     mc = ModuleCompilation(None)
     name = fn.__name__
-    mc.deferrable = arg_kinds is None
+    mc.deferrable = _only_tuple_kinds(arg_kinds)
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
     try:
         fop, names, spec = fc.compile()
@@ -366,6 +396,23 @@ def _structure(t: Any) -> Any:
     if isinstance(t, tuple) and t[0] == "tuple":
         return tuple(_structure(x) for x in t[1])
     return None
+
+
+def _only_tuple_kinds(arg_kinds: dict[str, Any] | None) -> bool:
+    """No argument types yet (only which parameters take tuples): the graph may still ask to be
+    compiled per argument types (NeedsArgTypes), as the generic graph does."""
+    return not arg_kinds or all(
+        isinstance(k, tuple) and k[0] == "tuple" for k in arg_kinds.values()
+    )
+
+
+def _tuple_annotation(structure: Any) -> Any:
+    """A tuple value's nesting (None or a scalar type's name at the leaves) as an annotation."""
+    if structure is None:
+        return None
+    if isinstance(structure, str):
+        return {"int": td.IntType(), "float": td.FloatType(), "bool": td.BoolType()}[structure]
+    return ("tuple", [_tuple_annotation(s) for s in structure])
 
 
 def _rebuild(structure: Any, leaves: Any) -> Any:
@@ -394,15 +441,16 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
     return r
 
 
-_FUNCTION_IR: dict[Callable[..., Any], ScriptResult] = {}
+_FUNCTION_IR: dict[Any, ScriptResult] = {}
 
 
-def function_ir(fn: Callable[..., Any]) -> ScriptResult:
-    """The generic graph of a plain function, compiled once: scripted code calling it and
-    `xjit.jit.script(fn)` share it."""
-    result = _FUNCTION_IR.get(fn)
+def function_ir(fn: Callable[..., Any], kinds: dict[str, Any] | None = None) -> ScriptResult:
+    """The generic graph of a plain function (or its variant for `kinds`), compiled once:
+    scripted code calling it and `xjit.jit.script(fn)` share it."""
+    key = (fn, str(sorted(kinds.items()))) if kinds else fn
+    result = _FUNCTION_IR.get(key)
     if result is None:
-        result = _FUNCTION_IR[fn] = script_function_ir(fn)
+        result = _FUNCTION_IR[key] = script_function_ir(fn, kinds or None)
     return result
 
 

@@ -174,7 +174,10 @@ class Expressions:
                     self.need_rank(base, e, ".dtype")
                 return PyObj(base.type.meta.dtype)
             return PyObj(("method", base, e.attr))
-        raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}")
+        if isinstance(base, PyTuple) and base.names and e.attr in base.names:
+            return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result
+        fields = f" (its fields: {', '.join(base.names)})" if getattr(base, "names", None) else ""
+        raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}{fields}")
 
     def module_attr(self, ref: ModRef, name: str, e: ast.AST) -> Any:
         m = ref.module

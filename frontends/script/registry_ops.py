@@ -17,6 +17,7 @@ from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import OVERLOADS, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
+from xjit.ops.sort_ops import SortResult, TopkResult
 from xjit.ops.types import ALL_DTYPES, DType, ShapeError, TensorMeta
 
 
@@ -28,6 +29,11 @@ class NeedsArgTypes(FrontendError):
 class NeedsCallTypes(FrontendError):
     """Compiling per argument types still left a size unknown that a submodule call returned:
     compile again with submodule methods specialised per argument types (compiler.py)."""
+
+
+# Ops whose results are named tuples eagerly (xjit/ops/sort_ops.py, torch.return_types): their
+# fields are read by name in script too, as TorchScript reads a schema's named returns.
+NAMED_RESULTS = {"sort": SortResult._fields, "topk": TopkResult._fields}
 
 
 class RegistryOps:
@@ -52,7 +58,9 @@ class RegistryOps:
             bound = bind_ir(opdef, args, kwargs)
             if bound is not None:
                 res = self.emit(opdef, bound, e)
-                return res[0] if len(res) == 1 else PyTuple(list(res))
+                if len(res) == 1:
+                    return res[0]
+                return PyTuple(list(res), NAMED_RESULTS.get(name))
         sigs = "\n  ".join(str(o.schema) for o in OVERLOADS[name] if not o.attrs.get("scalar"))
         got = ", ".join(
             [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]

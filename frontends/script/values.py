@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.ir import Attribute, SSAValue
@@ -25,6 +25,8 @@ TENSOR = td.ValueTensorType.of(None, None)
 @dataclass
 class PyTuple:
     items: list[Any]
+    # the field names of a named tuple (torch.return_types.sort: `.values`, `.indices`)
+    names: tuple[str, ...] | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -129,6 +131,22 @@ def annotation_type(ann: Any) -> Any:
             "while compiling; pass its values, or build the dict inside)"
         )
     raise TypeError(f"unsupported annotation {ann!r}")
+
+
+def resolve_annotation(ann: Any, globals_: dict[str, Any]) -> Any:
+    """`annotation_type` of an annotation that may be a string (`from __future__ import
+    annotations`), resolved as the compiler resolves a parameter's."""
+    if isinstance(ann, str):
+        ns = {
+            "Optional": typing.Optional,
+            "Tuple": tuple,
+            "List": list,
+            "Any": typing.Any,
+            "Tensor": Tensor,
+            **globals_,
+        }
+        ann = eval(ann, ns)  # noqa: S307  (an annotation of the user's own code)
+    return annotation_type(ann)
 
 
 def _to_compile_time(v: Any) -> Any:

@@ -102,10 +102,3 @@ def test_recurrent_submodules_of_a_scripted_module() -> None:
     theirs.load_state_dict({k: to_torch(v) for k, v in ours.state_dict().items()})
     want = real_torch.jit.script(theirs)(to_torch(X3))
     _same(xjit.jit.script(ours)(X3), want, ours(X3))
-
-
-def test_lstm_initial_state_is_refused_loudly() -> None:
-    """nn.LSTM(x, (h0, c0)) takes a tuple argument: not supported by the scripted LSTM yet."""
-    ours, _ = _pair("LSTM", {})
-    with pytest.raises(xjit.jit.ArgumentError, match="tuple"):
-        xjit.jit.script(ours)(X3, (H[:1], H[:1]))

@@ -357,8 +357,10 @@ def _make_guarded_call(f: TracedFunction) -> Callable[..., Any]:
         for i in range(j):
             lines.append(f"    {'if' if i == 0 else 'elif'} o{j} is o{i}: t{j} = t{i}")
         lines.append(f"    else: t{j} = new(T); t{j}._a = o{j}")
-    lines.append(f"    return {_rebuild_src(f.user_spec, [0])}")
+    named: dict[str, Any] = {}
+    lines.append(f"    return {_rebuild_src(f.user_spec, [0], named)}")
     ns: dict[str, Any] = {
+        **named,
         "fn": f._fn,
         "slow": lambda *args: f._guarded_call(args),
         "pre": f._pre,

@@ -341,7 +341,11 @@ class CompiledFunction:
     @functools.cached_property
     def _flat_tuple(self) -> bool:
         spec = self.output_spec
-        return spec.kind == "tuple" and all(c.kind == "tensor" for c in spec.children)
+        return (
+            spec.kind == "tuple"
+            and getattr(spec, "named", None) is None
+            and all(c.kind == "tensor" for c in spec.children)
+        )
 
 
 def _verify_each_pass() -> bool:

@@ -27,11 +27,15 @@ def _leaves(spec: Any) -> int:
     return 1 if spec.kind == "tensor" else sum(_leaves(c) for c in spec.children)
 
 
-def _rebuild_src(spec: Any, k: list[int]) -> str:
+def _rebuild_src(spec: Any, k: list[int], named: dict[str, Any]) -> str:
     if spec.kind == "tensor":
         k[0] += 1
         return f"t{k[0] - 1}"
-    items = [_rebuild_src(c, k) for c in spec.children]
+    items = [_rebuild_src(c, k, named) for c in spec.children]
+    if spec.kind == "tuple" and getattr(spec, "named", None) is not None:
+        name = f"N{len(named)}"  # a named tuple's class (sort's (values, indices)), as eager
+        named[name] = spec.named
+        return f"{name}({', '.join(items)})"
     if spec.kind == "tuple":
         return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
     if spec.kind == "list":
@@ -72,8 +76,10 @@ def make_call(cf: Any) -> Callable[..., Any]:
             kw = "if" if i == 0 else "elif"
             lines.append(f"    {kw} o{j} is o{i}: t{j} = t{i}")
         lines.append(f"    else: t{j} = new(T); t{j}._a = o{j}")
-    lines.append(f"    return {_rebuild_src(spec, [0])}")
+    named: dict[str, Any] = {}
+    lines.append(f"    return {_rebuild_src(spec, [0], named)}")
     ns: dict[str, Any] = {"fn": cf._fn, "slow": cf.__call__, "new": object.__new__, "T": Tensor}
+    ns.update(named)
     exec(compile("\n".join(lines) + "\n", f"<xjit-call {cf.name}>", "exec"), ns)  # noqa: S102
     fast = ns["call"]
     fast.__xjit_source__ = "\n".join(lines)  # type: ignore[attr-defined]

@@ -30,8 +30,16 @@ from xjit.jit.variants import MAX_SIGNATURES, is_dynamic
 from xjit.nn.module import Module
 
 
-def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
-    sig = []
+def _structure_of(v: Any) -> Any:
+    """A tuple value's nesting: nested tuples, a scalar's type name or None (a tensor) at the
+    leaves (as the script frontend's `_structure_of` in calls.py)."""
+    if isinstance(v, tuple):
+        return tuple(_structure_of(x) for x in v)
+    return type(v).__name__ if type(v) in (bool, int, float) else None
+
+
+def _signature(args: Sequence[Any], tk: dict[str, Any] | None = None) -> tuple[Any, ...]:
+    sig: list[Any] = [("tuples", str(sorted(tk.items())))] if tk else []
     for a in args:
         if isinstance(a, Tensor):
             sig.append(("T", tuple(a.shape), a.numpy().dtype.str))
@@ -55,6 +63,8 @@ class _Scripted(GraphSource):
         object.__setattr__(self, "_variants", {})  # exact call signature -> CompiledFunction
         object.__setattr__(self, "_compiled", [])  # (scalar args, CompiledFunction) in order
         object.__setattr__(self, "_by_kinds", {})
+        # graphs taking tuples passed to Optional[Tuple] / unannotated parameters (not saved)
+        object.__setattr__(self, "_by_tuples", {})
         object.__setattr__(self, "_generic", compile_ir(None))
         object.__setattr__(self, "_training_key", self._current_training_key())
         object.__setattr__(self, "_by_training", {})  # training key -> the state above
@@ -70,11 +80,11 @@ class _Scripted(GraphSource):
         key = self._current_training_key()
         d = self.__dict__
         if key != d["_training_key"]:
-            state = ("_generic", "_variants", "_compiled", "_by_kinds")
+            state = ("_generic", "_variants", "_compiled", "_by_kinds", "_by_tuples")
             d["_by_training"][d["_training_key"]] = {k: d[k] for k in state}
             saved = d["_by_training"].get(key)
             if saved is None:
-                saved = {"_variants": {}, "_compiled": [], "_by_kinds": {}}
+                saved = {"_variants": {}, "_compiled": [], "_by_kinds": {}, "_by_tuples": {}}
                 saved["_generic"] = d["_compile_ir"](None)
             d.update(saved)
             d["_training_key"] = key
@@ -163,9 +173,30 @@ class _Scripted(GraphSource):
             )
         return vals
 
-    def _flatten(self, vals: list[Any]) -> list[Any]:
-        """A `Tuple[...]` parameter's value as its leaves (the entry's block arguments)."""
+    def _tuple_kinds(self, vals: list[Any]) -> dict[str, Any]:
+        """`("tuple", structure)` for each tuple passed to a parameter the generic graph does
+        not take as a tuple (an `Optional[Tuple[...]]` or unannotated one): compiled per kind."""
         g = self._g()
+        tuple_params = getattr(g, "tuple_params", None) or {}
+        return {
+            n: ("tuple", _structure_of(v))
+            for n, v in zip(g.arg_names, vals, strict=False)
+            if isinstance(v, tuple) and n not in tuple_params
+        }
+
+    def _tuple_graph(self, tk: dict[str, Any]) -> Any:
+        """The graph taking the tuples of `tk` (the generic graph when there are none)."""
+        if not tk:
+            return self._g()
+        key = tuple(sorted((k, str(v)) for k, v in tk.items()))
+        cache = self.__dict__["_by_tuples"]
+        if key not in cache:
+            cache[key] = self.__dict__["_compile_ir"](tk)
+        return cache[key]
+
+    def _flatten(self, vals: list[Any], tk: dict[str, Any] | None = None) -> list[Any]:
+        """A `Tuple[...]` parameter's value as its leaves (the entry's block arguments)."""
+        g = self._tuple_graph(tk or {})
         tuple_params = getattr(g, "tuple_params", None)
         if not tuple_params:
             return vals
@@ -177,12 +208,14 @@ class _Scripted(GraphSource):
             raise ArgumentError(f"{self._name}() argument {out}")
         return out
 
-    def _graph_for_kinds(self, vals: Sequence[Any]) -> Any:
-        """The generic graph for this combination of None / non-None optional arguments."""
+    def _graph_for_kinds(self, vals: Sequence[Any], tk: dict[str, Any] | None = None) -> Any:
+        """The generic graph for this combination of None / non-None optional arguments (and
+        the tuples `tk` passed to parameters the generic graph does not take as tuples)."""
         # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.dialects import torch as td
 
-        g = self._g()
+        tk = tk or {}
+        g = self._tuple_graph(tk)
         if g.module is None:  # deferred: compiled per argument types from the start
             arg_types = g.arg_types
         else:
@@ -217,8 +250,9 @@ class _Scripted(GraphSource):
                 )
         if not kinds:
             return g
+        cache = self.__dict__["_by_tuples" if tk else "_by_kinds"]
+        kinds = {**tk, **kinds}
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
-        cache = self.__dict__["_by_kinds"]
         if key not in cache:
             cache[key] = self.__dict__["_compile_ir"](kinds)
         return cache[key]
@@ -226,18 +260,26 @@ class _Scripted(GraphSource):
     def compiled_for(self, *args: Any, **kwargs: Any) -> Any:
         """The `CompiledFunction` this call signature runs (compiled on first use, then cached)."""
         self._g()  # switch to the current training flags' variants
-        vals = self._flatten(self._bind(args, dict(kwargs)))
-        sig = _signature(vals)
+        bound = self._bind(args, dict(kwargs))
+        tk = self._tuple_kinds(bound)
+        vals = self._flatten(bound, tk)
+        sig = _signature(vals, tk)
         variants = self.__dict__["_variants"]
         cf = variants.get(sig)
         if cf is None:
-            cf = self._variant_for(sig, vals)
+            cf = self._variant_for(sig, vals, tk=tk)
             if len(variants) >= MAX_SIGNATURES:
                 variants.clear()  # only the memo: compiled variants stay in _compiled
             variants[sig] = cf
         return cf, vals
 
-    def _variant_for(self, sig: tuple[Any, ...], vals: Sequence[Any], exact: bool = False) -> Any:
+    def _variant_for(
+        self,
+        sig: tuple[Any, ...],
+        vals: Sequence[Any],
+        exact: bool = False,
+        tk: dict[str, Any] | None = None,
+    ) -> Any:
         """A compiled variant whose shape pattern fits this call, or a new one: the dims that
         differ from the closest compiled variant (same scalars, ranks, dtypes) become `?`
         unless they are 0 or 1 (docs/shapes.md)."""
@@ -251,7 +293,7 @@ class _Scripted(GraphSource):
             for cf in reversed(family):
                 if V.matches(cf.pattern, arrays):
                     return cf
-        g = self._graph_for_kinds(vals)
+        g = self._graph_for_kinds(vals, tk)
         entry = self.__dict__["_entry"]
         pat = V.pattern_of(arrays)
         if getattr(self._g(), "needs_arg_types", False):
@@ -282,8 +324,10 @@ class _Scripted(GraphSource):
         # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.jit.specialize import specialize
 
-        vals = self._flatten(self._bind(args, {}))
-        g = _flat_view(self._graph_for_kinds(vals))
+        bound = self._bind(args, {})
+        tk = self._tuple_kinds(bound)
+        vals = self._flatten(bound, tk)
+        g = _flat_view(self._graph_for_kinds(vals, tk))
         return specialize(g, self.__dict__["_entry"], vals)[0]
 
     def run_reference(self, *args: Any, **kwargs: Any) -> Any:
@@ -291,8 +335,10 @@ class _Scripted(GraphSource):
         # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
         from xjit.frontends.torch_interpreter import run_torch
 
-        vals = self._flatten(self._bind(args, dict(kwargs)))
-        g = self._graph_for_kinds(vals)
+        bound = self._bind(args, dict(kwargs))
+        tk = self._tuple_kinds(bound)
+        vals = self._flatten(bound, tk)
+        g = self._graph_for_kinds(vals, tk)
         fop = next(
             o
             for o in g.module.ops
@@ -353,8 +399,9 @@ class _Scripted(GraphSource):
                 raise
             # A generalised variant failed at run time (the graph depends on a dim in a way
             # refinement could not see): this signature gets an exact variant from now on.
-            sig = _signature(vals)
-            cf = self.__dict__["_variants"][sig] = self._variant_for(sig, vals, exact=True)
+            tk = self._tuple_kinds(self._bind(args, dict(kwargs)))
+            sig = _signature(vals, tk)
+            cf = self.__dict__["_variants"][sig] = self._variant_for(sig, vals, True, tk)
             return cf(*tensors)
 
 

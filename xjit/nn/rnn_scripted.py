@@ -70,11 +70,10 @@ def rnn_forward(self, input, hx: Tensor | None = None):  # noqa: ANN001, ANN201
     return x, h_n
 
 
-def lstm_forward(self, input, hx: Tensor | None = None):  # noqa: ANN001, ANN201
-    """nn.LSTM without an initial state: (output, (h_n, c_n))."""
+def lstm_forward(self, input, hx: tuple[Tensor, Tensor] | None = None):  # noqa: ANN001, ANN201
+    """nn.LSTM: (output, (h_n, c_n)); `hx` is (h_0, c_0), compiled per None / not None."""
     if input.dim() != 2 and input.dim() != 3:
         raise ValueError(f"Expected input to be 2D or 3D, got {input.dim()}D instead")
-    assert hx is None, "scripted nn.LSTM takes no initial state here (pass none, or trace it)"
     batched = len(input.shape) == 3
     x = input
     if not batched:
@@ -82,7 +81,15 @@ def lstm_forward(self, input, hx: Tensor | None = None):  # noqa: ANN001, ANN201
     elif self.batch_first:
         x = x.transpose(0, 1)
     dirs = 2 if self.bidirectional else 1
-    zero = torch.zeros(x.size(1), self.hidden_size, dtype=x.dtype)
+    if hx is None:
+        zero = torch.zeros(self.num_layers * dirs, x.size(1), self.hidden_size, dtype=x.dtype)
+        h0 = zero
+        c0 = zero
+    else:
+        h0, c0 = hx
+        if not batched:
+            h0 = h0.unsqueeze(1)
+            c0 = c0.unsqueeze(1)
     hs = []
     cs = []
     for layer in range(self.num_layers):
@@ -94,8 +101,8 @@ def lstm_forward(self, input, hx: Tensor | None = None):  # noqa: ANN001, ANN201
             b_ih = getattr(self, "bias_ih" + sfx) if self.bias else None
             b_hh = getattr(self, "bias_hh" + sfx) if self.bias else None
             xw = F.linear(x, w_ih, b_ih)
-            h = zero
-            c = zero
+            h = h0[layer * dirs + d]
+            c = c0[layer * dirs + d]
             seq = []
             for t in range(x.size(0)):
                 xt = xw[x.size(0) - 1 - t] if d == 1 else xw[t]
@@ -144,15 +151,21 @@ def cell_forward(self, input, hx: Tensor | None = None):  # noqa: ANN001, ANN201
     return h if batched else h.squeeze(0)
 
 
-def lstm_cell_forward(self, input, hx: Tensor | None = None):  # noqa: ANN001, ANN201
-    """nn.LSTMCell without an initial state: (h', c')."""
+def lstm_cell_forward(self, input, hx: tuple[Tensor, Tensor] | None = None):  # noqa: ANN001, ANN201
+    """nn.LSTMCell: (h', c'); `hx` is (h, c), compiled per None / not None."""
     if input.dim() != 1 and input.dim() != 2:
         raise ValueError(f"Expected input to be 1D or 2D, got {input.dim()}D instead")
-    assert hx is None, "scripted nn.LSTMCell takes no initial state here (pass none, or trace it)"
     batched = len(input.shape) == 2
     x = input if batched else input.unsqueeze(0)
-    c = torch.zeros(x.size(0), self.hidden_size, dtype=x.dtype)
-    gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(c, self.weight_hh, self.bias_hh)
+    if hx is None:
+        h = torch.zeros(x.size(0), self.hidden_size, dtype=x.dtype)
+        c = h
+    else:
+        h, c = hx
+        if not batched:
+            h = h.unsqueeze(0)
+            c = c.unsqueeze(0)
+    gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
     i, f, g, o = gates.chunk(4, -1)
     c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
     h = F.sigmoid(o) * F.tanh(c)
