@@ -617,3 +617,14 @@ def test_xjit_run_scripted_submodule_method(tutorial, tmp_path) -> None:
     )
     assert r.returncode == 1 and r.stderr.startswith("xjit-run: error:"), r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_a_module_scripted_per_call_signature_is_refused_cleanly(tmp_path: Path) -> None:
+    """nn.LSTM's scripted forward compiles per input ranks and sizes, so there is no generic
+    graph to save: a clear ArchiveError (it was an AttributeError), and no file is left."""
+    scripted = torch.jit.script(torch.nn.LSTM(4, 6))
+    scripted(torch.ones(3, 2, 4))  # a compiled call does not give it a generic graph
+    path = tmp_path / "lstm.xjit"
+    with pytest.raises(ArchiveError, match="no generic graph .* trace it"):
+        torch.jit.save(scripted, str(path))
+    assert not path.exists()

@@ -121,6 +121,12 @@ class MethodSpec:
         its generic graph, the graphs for other kinds of optional arguments and, if it reads
         `training`, for the other states `.train()`/`.eval()` give."""
         g = s._g()  # the graph for the module's current training flags and attribute values
+        if g.module is None:  # compiled per call signature only (nn.LSTM: ranks, split sizes)
+            raise ArchiveError(
+                f"cannot save {s.__dict__['_name']}: it has no generic graph (its code is "
+                "compiled per call signature, e.g. for the inputs' ranks and sizes); trace it "
+                "(xjit.jit.trace) and save the trace"
+            )
         if getattr(g, "tuple_params", None):
             raise ArchiveError(
                 f"cannot save {s.__dict__['_name']}: a scripted function with Tuple[...] "
