@@ -116,6 +116,15 @@ class LocatingParser(Parser):
             m = _OP_NAME.match(start.input.content, start.start)
             name = f"'{m.group(1)}' op " if m else ""
             raise ParseError(_point(start), f"{name}{one_line(str(e))}") from None
+        except (IndexError, KeyError, TypeError, AttributeError) as e:
+            # Some of xDSL's custom op parsers assume well-formed text (`linalg.fill %r : f32`
+            # without `outs` builds its region from no arguments): still the op's malformed text.
+            m = _OP_NAME.match(start.input.content, start.start)
+            name = f"'{m.group(1)}' op " if m else ""
+            raise ParseError(
+                _point(start),
+                f"{name}malformed custom syntax ({type(e).__name__}: {one_line(str(e))})",
+            ) from None
         self._spans[op] = start
         return op
 
