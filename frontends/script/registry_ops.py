@@ -15,6 +15,7 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
+from xjit.ops.reduction_ops import MaxResult, MinResult
 from xjit.ops.registry import OVERLOADS, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
 from xjit.ops.sort_ops import SortResult, TopkResult
@@ -33,7 +34,12 @@ class NeedsCallTypes(FrontendError):
 
 # Ops whose results are named tuples eagerly (xjit/ops/sort_ops.py, torch.return_types): their
 # fields are read by name in script too, as TorchScript reads a schema's named returns.
-NAMED_RESULTS = {"sort": SortResult._fields, "topk": TopkResult._fields}
+NAMED_RESULTS = {
+    "sort": SortResult._fields,
+    "topk": TopkResult._fields,
+    "max": MaxResult._fields,
+    "min": MinResult._fields,
+}
 
 
 class RegistryOps:

@@ -288,3 +288,25 @@ def test_conv_transpose_output_size_in_script(shape: tuple[int, ...]) -> None:
     ours, theirs = _models(UP_SRC, "Up")
     x = xjit.randn(*shape)
     _run(ours, theirs, x)
+
+
+MAX_SRC = """
+def max_min_fields(x):
+    m = x.max(1)
+    lo = torch.min(x, dim=0, keepdim=True)
+    return m.values + m.indices.float(), lo.indices, lo[0]
+"""
+
+
+def test_max_min_results_have_named_fields() -> None:
+    """`x.max(dim)` / `torch.min(x, dim)` give torch.return_types tuples (`.values`,
+    `.indices`) eagerly, traced and scripted, as torch's do."""
+    x = xjit.tensor([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    check_function(MAX_SRC, "max_min_fields", (x,), (-x,))
+    eager = x.max(1)
+    want = real_torch.from_numpy(x.numpy()).max(1)
+    assert type(eager).__name__ == type(want).__name__ == "max"
+    assert eager.indices.tolist() == want.indices.tolist()
+    traced = xjit.jit.trace(lambda a: a.min(0), (x,))
+    got = traced(-x)
+    assert got.values.tolist() == real_torch.from_numpy(-x.numpy()).min(0).values.tolist()

@@ -9,6 +9,7 @@ them, written against torch's Python API so the decompositions run eagerly in te
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from typing import Any
 
 import numpy as np
@@ -292,14 +293,18 @@ def _max_dim_shape(op: str) -> Any:
     return shape
 
 
-for _name, _fn, _arg, _largest in (
-    ("max", np.max, np.argmax, True),
-    ("min", np.min, np.argmin, False),
+# torch.return_types.max / min: tuples whose fields are also `.values` and `.indices`
+MaxResult = namedtuple("max", ["values", "indices"])  # noqa: PYI024
+MinResult = namedtuple("min", ["values", "indices"])  # noqa: PYI024
+
+for _name, _fn, _arg, _largest, _result in (
+    ("max", np.max, np.argmax, True, MaxResult),
+    ("min", np.min, np.argmin, False, MinResult),
 ):
     register(
         f"aten::{_name}.dim(Tensor self, int dim, bool keepdim=False) -> (Tensor, Tensor)",
         _max_dim_shape(_name),
-        eager=lambda a, dim, keepdim=False, _f=_fn, _a=_arg, _n=_name: (
+        eager=lambda a, dim, keepdim=False, _f=_fn, _a=_arg, _n=_name, _r=_result: _r(
             _extreme_eager(_f, _n)(a, dim, keepdim),
             _arg_eager(_a, _n)(a, dim, keepdim),
         ),
