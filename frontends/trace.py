@@ -126,6 +126,22 @@ def _inside_xjit(filename: str) -> bool:
     return hit
 
 
+_PLUMBING = ("trace.py", "_dispatch.py")  # frames between a freeze and the code that asked
+
+
+def _frozen_by_xjit() -> bool:
+    """Whether the code that turned a traced size into an int is xjit's own library code (nn
+    modules, split, norms), not the user's. Tensor's dunders (`len(x)`, `for row in x`) act
+    for the user: their freezes warn."""
+    frame: Any = sys._getframe(2)
+    while frame is not None and os.path.basename(frame.f_code.co_filename) in _PLUMBING:
+        frame = frame.f_back
+    if frame is None:
+        return False
+    file = frame.f_code.co_filename
+    return _inside_xjit(file) and os.path.basename(file) != "_tensor.py"
+
+
 def _user_frame() -> tuple[str, int, Any]:
     """The first frame outside xjit (the user's line), as (file, line, frame)."""
     frame: Any = sys._getframe(1)
@@ -325,7 +341,9 @@ class TracedInt:
             _join_expr(self, other, sym),
             lambda: rec.b.emit(op, [rec.int_value(self), rec.int_value(other)])[0],
             "bool",
-            warn=f"A size comparison ({_desc(self)} {sym} {_desc(other)}: {result}) was decided "
+            warn=None
+            if _frozen_by_xjit()
+            else f"A size comparison ({_desc(self)} {sym} {_desc(other)}: {result}) was decided "
             "in Python while tracing: the trace keeps this outcome (a guard checks it on every "
             "call)",
         )
@@ -508,13 +526,18 @@ class _Recorder:
             self.guard_values.append(make())
 
     def freeze_int(self, ti: TracedInt, how: str) -> None:
+        # Sizes that xjit's own Python (nn modules, split, norms) turns into ints are guarded
+        # without a warning, as torch's kernels take them silently: the user cannot act on it,
+        # and the guard still refuses a call the trace would get wrong, naming the user's line.
         self.guard(
             f"the size `{ti.desc}` ({how})",
             ti.value,
             ti.expr,
             lambda: ti.ssa,
             "int",
-            warn=f"A size ({ti.desc} = {ti.value}) was {how} while tracing: the trace keeps the "
+            warn=None
+            if _frozen_by_xjit()
+            else f"A size ({ti.desc} = {ti.value}) was {how} while tracing: the trace keeps the "
             "value it had for the example inputs (a guard checks it on every call)",
         )
 

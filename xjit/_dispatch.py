@@ -140,6 +140,14 @@ def resolve(name: str, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[OpD
 traced_int: type | None = None
 
 
+def static_int(v: Any, how: str) -> int:
+    """`v` as a Python int. A traced size is frozen once here (one TracerWarning saying `how`
+    it was used, and a guard), rather than at each comparison library code makes with it."""
+    if traced_int is not None and type(v) is traced_int:
+        return v._freeze(how)  # type: ignore[no-any-return]
+    return int(v)
+
+
 def _unwrap(v: Any) -> Any:
     if isinstance(v, Tensor):
         return v._a

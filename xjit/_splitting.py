@@ -18,7 +18,7 @@ def _dim_size(x: Any, dim: int) -> tuple[int, int]:
     d = normalize_dim(dim, x.dim())
     if x.shape[d] is None:
         raise NotImplementedError("split/chunk/unbind along a dimension of unknown size")
-    return d, x.shape[d]
+    return d, _dispatch.static_int(x.shape[d], "used to cut the tensor into pieces")
 
 
 def _pieces(T: Any, x: Any, d: int, bounds: Sequence[tuple[int, int]]) -> tuple[Any, ...]:
@@ -29,7 +29,7 @@ def _split(T: Any, x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[A
     """`torch.split`: pieces of `split_size` (the last may be smaller), or of the listed sizes."""
     d, n = _dim_size(x, dim)
     if isinstance(split_size_or_sections, (list, tuple)):
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [_dispatch.static_int(s, "used as a split size") for s in split_size_or_sections]
         if any(s < 0 for s in sizes) or sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
@@ -40,7 +40,7 @@ def _split(T: Any, x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[A
             bounds.append((start, start + s))
             start += s
         return _pieces(T, x, d, bounds)
-    size = int(split_size_or_sections)
+    size = _dispatch.static_int(split_size_or_sections, "used as a split size")
     if size <= 0 and not (size == 0 and n == 0):
         raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
     if n == 0:
