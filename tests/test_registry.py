@@ -389,6 +389,14 @@ TESTED_ELSEWHERE = {
             "sign masked_fill.Scalar masked_fill.Tensor"
         ).split()
     ),
+    # activations: tests/api/test_api_nn_breadth.py checks them against PyTorch
+    *(
+        f"aten.{n}"
+        for n in (
+            "selu celu hardswish hardsigmoid softsign log_sigmoid tanhshrink threshold "
+            "hardshrink softshrink"
+        ).split()
+    ),
 }
 
 NUMERIC_DTYPES = [F32, F64, I32, I64]
@@ -795,6 +803,8 @@ def test_mm_rule_and_eager_reject_mixed_dtypes():
 
 # qualified name -> list of argument lists (schema order; None = absent optional tensor)
 DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
+    "aten.glu": [[(3, 4), 1], [(2, 6, 3), -2], [(4,), 0]],
+    "aten.prelu": [[(2, 3, 4), (3,)], [(2, 3, 4), (1,)], [(5,), (1,)]],
     "aten.linear": [
         [(3, 4), (5, 4), (5,)],
         [(3, 4), (5, 4), None],

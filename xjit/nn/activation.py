@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from xjit import _creation
 from xjit.nn import functional as F
 from xjit.nn.layers import _softmax_dim
-from xjit.nn.module import Module
+from xjit.nn.module import Module, Parameter
 
 
 class LogSoftmax(Module):
@@ -96,3 +97,133 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class _Elementwise(Module):
+    """An activation whose only constructor argument is `inplace` (no effect: xjit's result is
+    the same either way; torch's repr shows it)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_Elementwise):
+    def forward(self, input: Any) -> Any:
+        return F.selu(input)
+
+
+class Hardswish(_Elementwise):
+    def forward(self, input: Any) -> Any:
+        return F.hardswish(input)
+
+
+class Hardsigmoid(_Elementwise):
+    def forward(self, input: Any) -> Any:
+        return F.hardsigmoid(input)
+
+
+class Softsign(Module):
+    def forward(self, input: Any) -> Any:
+        return F.softsign(input)
+
+
+class LogSigmoid(Module):
+    def forward(self, input: Any) -> Any:
+        return F.logsigmoid(input)
+
+
+class Tanhshrink(Module):
+    def forward(self, input: Any) -> Any:
+        return F.tanhshrink(input)
+
+
+class CELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Any) -> Any:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Threshold(Module):
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input: Any) -> Any:
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}"
+
+
+class Hardshrink(Module):
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Any) -> Any:
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    def forward(self, input: Any) -> Any:
+        return F.softshrink(input, self.lambd)
+
+
+class Softmin(Module):
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Any:
+        if self.dim is None:
+            return F.softmin(input, _softmax_dim(input.dim()))
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class GLU(Module):
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Any) -> Any:
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """One learnable slope (or one per channel), initialised to `init` (0.25), as torch."""
+
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(_creation.full((num_parameters,), init, dtype=dtype))
+
+    def forward(self, input: Any) -> Any:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

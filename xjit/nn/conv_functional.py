@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from xjit._dispatch import call
+from xjit.nn.pad_modes import pad_nonconstant
 from xjit.nn.script_marks import script_as as _script_as
+
+
+def _refuse(why: str) -> Any:
+    """For a script mark's conditional: the scripted call is refused with `why`."""
+    raise NotImplementedError(why)
 
 
 def _tuple(v: Any, n: int) -> list[int]:
@@ -171,13 +177,21 @@ def conv_transpose2d(
 
 @_script_as(
     lambda input, pad, mode="constant", value=None: (
-        "constant_pad_nd",
-        [input, pad, 0.0 if value is None else value],
+        (
+            "constant_pad_nd",
+            [input, pad, 0.0 if value is None else value],
+        )
+        if mode == "constant"
+        else _refuse(
+            f"pad(mode={mode!r}) in scripted code: only mode='constant' (trace it instead)"
+        )
     )
 )
 def pad(input: Any, pad: Any, mode: str = "constant", value: Any = None) -> Any:
     if mode != "constant":
-        raise NotImplementedError(f"pad(mode={mode!r}): only mode='constant' is supported")
+        if value is not None and value != 0:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        return pad_nonconstant(input, [int(p) for p in pad], mode)
     return call("constant_pad_nd", input, [int(p) for p in pad], 0.0 if value is None else value)
 
 

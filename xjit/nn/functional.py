@@ -8,6 +8,7 @@ from typing import Any
 from xjit import _creation
 from xjit._dispatch import call
 from xjit._tensor import Tensor
+from xjit.nn import loss_functional as _lf
 from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
     adaptive_avg_pool2d,
     avg_pool2d,
@@ -20,8 +21,21 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
     max_pool2d,
 )
 from xjit.nn.conv_functional import pad as _pad
-from xjit.nn.normalize import normalize  # noqa: F401
+from xjit.nn.distance import cosine_similarity, pairwise_distance  # noqa: F401
+from xjit.nn.loss_functional import (  # noqa: F401  (torch.nn.functional's losses)
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
+)
+from xjit.nn.normalize import normalize, softmin  # noqa: F401
+from xjit.nn.norms import group_norm, instance_norm, rms_norm  # noqa: F401
+from xjit.nn.pooling1d import adaptive_avg_pool1d, avg_pool1d  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
+from xjit.nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from xjit.ops import types
 
 
@@ -139,6 +153,55 @@ def mish(input: Any, inplace: bool = False) -> Any:
     return call("mish", input)
 
 
+def selu(input: Any, inplace: bool = False) -> Any:
+    return call("selu", input)
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    return call("celu", input, alpha)
+
+
+def hardswish(input: Any, inplace: bool = False) -> Any:
+    return call("hardswish", input)
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Any:
+    return call("hardsigmoid", input)
+
+
+def softsign(input: Any) -> Any:
+    return call("softsign", input)
+
+
+@_script_as(lambda input: ("log_sigmoid", [input]))
+def logsigmoid(input: Any) -> Any:
+    return call("log_sigmoid", input)
+
+
+def tanhshrink(input: Any) -> Any:
+    return call("tanhshrink", input)
+
+
+def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
+    return call("threshold", input, threshold, value)
+
+
+def hardshrink(input: Any, lambd: float = 0.5) -> Any:
+    return call("hardshrink", input, lambd)
+
+
+def softshrink(input: Any, lambd: float = 0.5) -> Any:
+    return call("softshrink", input, lambd)
+
+
+def glu(input: Any, dim: int = -1) -> Any:
+    return call("glu", input, dim)
+
+
+def prelu(input: Any, weight: Any) -> Any:
+    return call("prelu", input, weight)
+
+
 _REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's Reduction enum, as aten::nll_loss takes it
 
 
@@ -186,11 +249,23 @@ def cross_entropy(
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Any:
-    """log_softmax over the class dim, then nll_loss (class-index targets, evaluation)."""
-    if label_smoothing != 0.0:
-        raise NotImplementedError("cross_entropy: label_smoothing is not supported yet")
-    logp = call("log_softmax", input, 1)
-    return nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)
+    """log_softmax over the class dim, then nll_loss (class-index targets) or the weighted sum
+    against class probabilities (a floating target of the input's shape); label smoothing as
+    torch's."""
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if label_smoothing > 0.0 and weight is not None and not target.dtype.is_floating_point:
+        raise NotImplementedError(
+            "cross_entropy: label_smoothing with class weights is not supported"
+        )
+    logp = call("log_softmax", input, 1 if input.dim() > 1 else 0)
+    if target.dtype.is_floating_point:
+        _lf._check_legacy("cross_entropy", size_average, reduce)
+        return _lf.soft_cross_entropy(logp, target, weight, reduction, label_smoothing)
+    nll = nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    return _lf.smoothed_cross_entropy(logp, target, nll, ignore_index, reduction, label_smoothing)
 
 
 # -- attention (Python over registry ops; nn.MultiheadAttention is in xjit/nn/transformer.py) --

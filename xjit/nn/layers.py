@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from xjit import _creation
-from xjit._device import check_device
 from xjit.nn import functional as F
 from xjit.nn.module import Module, Parameter
+from xjit.nn.module import factory_kwargs as _factory_kwargs
 
 
 class Linear(Module):
@@ -46,13 +46,6 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
-
-
-def _factory_kwargs(m: Module, device: Any, dtype: Any) -> None:
-    """torch's `device=`/`dtype=` layer arguments: the CPU only; floating dtypes convert."""
-    check_device(device)
-    if dtype is not None:
-        m.to(dtype)
 
 
 class ReLU(Module):
@@ -169,6 +162,26 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Channel-wise dropout: the identity in eval mode, as `Dropout`."""
+
+
+class Dropout2d(Dropout):
+    pass
+
+
+class Dropout3d(Dropout):
+    pass
+
+
+class AlphaDropout(Dropout):
+    pass
+
+
+class FeatureAlphaDropout(Dropout):
+    pass
 
 
 class Embedding(Module):

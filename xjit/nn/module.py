@@ -371,3 +371,10 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return f"{self._get_name()}({lines[0]})"
         return f"{self._get_name()}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def factory_kwargs(m: Module, device: Any, dtype: Any) -> None:
+    """torch's `device=`/`dtype=` layer arguments: the CPU only; floating dtypes convert."""
+    check_device(device)
+    if dtype is not None:
+        m.to(dtype)

@@ -60,6 +60,7 @@ def ensure_loaded() -> None:
         _loaded = True
         # lazy: the op catalog loads on the first op used, not on `import xjit`
         from xjit.ops import (  # noqa: F401  (register on import)
+            activation_ops,
             categorical_ops,
             composite_ops,
             conv_ops,

@@ -1,0 +1,184 @@
+"""torch.nn.functional's regression and binary losses, written as torch defines them over
+registry ops (so tracing records their ops): `mse_loss`, `l1_loss`, `smooth_l1_loss`,
+`huber_loss`, `binary_cross_entropy(_with_logits)`, `kl_div`, and `cross_entropy` with class
+probabilities or label smoothing. For evaluation: xjit has no autograd."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xjit._dispatch import call
+
+
+def _reduce(loss: Any, reduction: str) -> Any:
+    """torch's `reduction=`: the elementwise loss, its mean, or its sum."""
+    if reduction == "none":
+        return loss
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _check_legacy(name: str, size_average: Any, reduce_: Any) -> None:
+    if size_average is not None or reduce_ is not None:
+        raise NotImplementedError(f"{name}: size_average/reduce are deprecated; use reduction=")
+
+
+def mse_loss(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Any:
+    _check_legacy("mse_loss", size_average, reduce)
+    d = input - target
+    loss = d * d
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def l1_loss(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    weight: Any = None,
+) -> Any:
+    _check_legacy("l1_loss", size_average, reduce)
+    loss = (input - target).abs()
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def smooth_l1_loss(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Any:
+    """0.5 d²/β where |d| < β, else |d| − β/2 (l1_loss for β = 0, as torch)."""
+    _check_legacy("smooth_l1_loss", size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    d = (input - target).abs()
+    if beta == 0.0:
+        return _reduce(d, reduction)
+    loss = call("where", d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(
+    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+) -> Any:
+    """0.5 d² where |d| ≤ δ, else δ (|d| − δ/2)."""
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    d = (input - target).abs()
+    loss = call("where", d <= delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """−(t log x + (1 − t) log(1 − x)), each log clamped at −100 as torch does."""
+    _check_legacy("binary_cross_entropy", size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({tuple(target.shape)}) that is different to the input size "
+            f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    log_x = input.log().clamp_min(-100.0)
+    log_1mx = (1 - input).log().clamp_min(-100.0)
+    loss = -(target * log_x + (1 - target) * log_1mx)
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    pos_weight: Any = None,
+) -> Any:
+    """(1 − t) x + w_t (log(1 + e^−|x|) + max(−x, 0)), w_t = 1 + (pos_weight − 1) t: torch's
+    overflow-free form."""
+    _check_legacy("binary_cross_entropy_with_logits", size_average, reduce)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({tuple(target.shape)}) must be the same as input size "
+            f"({tuple(input.shape)})"
+        )
+    softplus_neg = (-input.abs()).exp().log1p() + (-input).clamp_min(0.0)
+    if pos_weight is None:
+        loss = (1 - target) * input + softplus_neg
+    else:
+        loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
+    return _reduce(loss if weight is None else loss * weight, reduction)
+
+
+def kl_div(
+    input: Any,
+    target: Any,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Any:
+    """target · (log target − input), 0 where target is 0; `reduction='batchmean'` divides the
+    sum by the batch size (torch's 'mean' averages every element)."""
+    _check_legacy("kl_div", size_average, reduce)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        safe_log = call("where", target > 0, target, 1.0).log()
+        loss = call("where", target > 0, target * (safe_log - input), 0.0)
+    if reduction == "batchmean":
+        return loss.sum() / (input.size(0) if input.dim() != 0 else 1)
+    return _reduce(loss, reduction)
+
+
+def soft_cross_entropy(
+    logp: Any, target: Any, weight: Any, reduction: str, label_smoothing: float
+) -> Any:
+    """cross_entropy with class probabilities as `target` (the same shape as the input)."""
+    n_classes = logp.size(1)
+    if label_smoothing > 0.0:
+        target = target * (1 - label_smoothing) + label_smoothing / n_classes
+    prod = logp * target
+    if weight is not None:
+        shape = [1] * logp.dim()
+        shape[1] = n_classes
+        prod = prod * weight.reshape(shape)
+    loss = -prod.sum(1)
+    if reduction == "mean":
+        return loss.sum() / (logp.numel() // n_classes) if logp.dim() > 1 else loss.sum()
+    return _reduce(loss, reduction)
+
+
+def smoothed_cross_entropy(
+    logp: Any, target: Any, nll: Any, ignore_index: int, reduction: str, label_smoothing: float
+) -> Any:
+    """(1 − ε) · nll + ε/C · Σ_c −log p_c over the non-ignored targets, torch's label smoothing
+    for class-index targets (without class weights)."""
+    n_classes = logp.size(1)
+    keep = target != ignore_index
+    smooth = -logp.sum(1)
+    smooth = call("where", keep, smooth, 0.0)
+    if reduction == "mean":
+        smooth = smooth.sum() / keep.sum()
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
