@@ -34,7 +34,7 @@ class Net(torch.nn.Module):
 def test_reprs_and_parameter_names() -> None:
     net = Net()
     assert repr(net.emb) == "Embedding(10, 4, padding_idx=0)"
-    assert repr(net.ln) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
+    assert repr(net.ln) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"
     assert repr(net.sm) == "Softmax(dim=-1)"
     assert repr(torch.nn.GELU()) == "GELU(approximate='none')"
     assert repr(torch.nn.Dropout()) == "Dropout(p=0.5, inplace=False)"

@@ -20,7 +20,7 @@ from xdsl.dialects import func
 from xdsl.ir import Block, BlockArgument, OpResult, SSAValue
 
 from xjit.dialects import torch as td
-from xjit.frontends.script.registry_ops import NeedsArgTypes
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import PyList, PyObj, PyTuple
 
 # Registry ops whose result may share memory with their first operand: torch's schemas
@@ -251,6 +251,10 @@ def _fit(fc: Any, old: SSAValue, new: Any, node: ast.AST) -> SSAValue:
         return fc.registry_call("to", [new, PyObj(om.dtype)], {}, node)  # type: ignore[no-any-return]
     if fc.mc.deferrable:  # compile per argument types, where the dtypes are known
         raise NeedsArgTypes("an in-place update needs the dtypes of its tensors", fc.loc(node))
+    if not fc.mc.typed_calls and fc.mc.root is not None:
+        # typed per call, but the tensor comes out of a submodule call compiled generically
+        # (`out += self.shortcut(x)`): compile again with calls specialised too
+        raise NeedsCallTypes("an in-place update needs the dtypes of its tensors", fc.loc(node))
     raise fc.error(node, "unsupported: an in-place update of a tensor of unknown dtype")
 
 

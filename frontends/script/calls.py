@@ -105,7 +105,8 @@ class Calls:
         kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
         self.at(e)
         if isinstance(callee, ModRef):
-            return self.call_module(callee, args, kwargs, e)
+            result = self.call_module(callee, args, kwargs, e)
+            return self.inplace_module_update(callee, args, result, e)
         if isinstance(callee, PyObj):
             obj = callee.obj
             if isinstance(obj, tuple) and len(obj) == 3 and obj[0] == "listmethod":
@@ -298,6 +299,18 @@ class Calls:
             return self.registry_call(op_name, op_args, {}, e)
         if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
             ensure_loaded()
+            if mod == "xjit.nn.functional" and "inplace" in kwargs:
+                # F.relu(x, inplace=False) is F.relu(x); inplace=True would update x's memory.
+                # xjit's own activation modules pass their `inplace`: their callers rebind the
+                # name instead, checked for aliases (inplace_module_update).
+                inplace = const_of(kwargs.pop("inplace"))
+                own = (getattr(self.fn, "__module__", "") or "").startswith("xjit.nn.")
+                if inplace is not False and not (own and inplace is True):
+                    raise self.error(
+                        e,
+                        f"unsupported: {name}(..., inplace=True) in scripted code (scripted "
+                        f"values are not updated in place): write x = F.{name}(x)",
+                    )
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
             raise self.error(
@@ -307,11 +320,31 @@ class Calls:
             passed = self.passed_tuples(obj, args, kwargs, method=False)
             try:
                 ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
+                if ir.module is None and ir.needs_arg_types:
+                    # the callee needs its arguments' ranks/dtypes (`x.shape`): compile the
+                    # caller per call signature too, then the callee for the types passed
+                    if self.mc.deferrable:
+                        raise NeedsArgTypes(f"{obj.__name__}() needs argument types", self.loc(e))
+                    typed = self.call_kinds(obj, args, method=False)
+                    unranked = any(
+                        isinstance(a, SSAValue)
+                        and isinstance(a.type, td.ValueTensorType)
+                        and a.type.meta.shape is None
+                        for a in args
+                    )
+                    if unranked and not self.mc.typed_calls and self.mc.root is not None:
+                        # a tensor from a submodule compiled generically: specialise calls too
+                        raise NeedsCallTypes(f"{obj.__name__}() needs argument types", self.loc(e))
+                    if typed:
+                        passed = dict(sorted({**typed, **(passed or {})}.items()))
+                        ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 src = ir.source(obj.__name__)
+            except (NeedsArgTypes, NeedsCallTypes):
+                raise
             except FrontendError as err:  # compiled per call signature: no graph to import
                 raise err.called_from(obj.__name__, self.loc(e)) from None
             tag = ""
-            if passed:  # a variant taking tuples, numbered as typed method variants are
+            if passed:  # a variant for these tuples/types, numbered as method variants are
                 names = self.mc.typed_call_names
                 tag = f"#{names.setdefault((obj.__qualname__, str(passed)), len(names) + 1)}"
             return self.call_compiled_function(src, args, kwargs, e, tag)
@@ -391,6 +424,23 @@ class Calls:
         return self.emit_call(
             name, src["arg_names"], src["defaults"], args, kwargs, e, tuple_params
         )
+
+    def inplace_module_update(self, ref: ModRef, args: list[Any], result: Any, e: ast.AST) -> Any:
+        """`self.relu(out)` with `nn.ReLU(inplace=True)`: torch updates `out` itself, so it is
+        compiled as rebinding `out` to the result where no alias could see the difference, and
+        refused (located) where one could. The module's own forward computes out of place."""
+        m = ref.module
+        if getattr(m, "inplace", False) is not True or not args or not isinstance(e, ast.Call):
+            return result
+        if not type(m).__module__.startswith("xjit.nn.") or "Dropout" in type(m).__name__:
+            return result  # (dropout in eval returns its input: nothing to update)
+        how = f"{type(m).__name__}(inplace=True)"
+        arg = e.args[0] if e.args else None
+        if isinstance(arg, ast.Name) and isinstance(args[0], SSAValue):
+            return aliasing.rebind_update(self, {arg.id}, args[0], result, how, e)
+        if isinstance(args[0], SSAValue):
+            aliasing.update_refusal(self, args[0], set(), how, e)
+        return result
 
     def call_module(
         self,
@@ -472,10 +522,11 @@ class Calls:
             arg_names, defaults, tuple_params = self.mc.arg_info[name]  # type: ignore[attr-defined]
         return self.emit_call(name, arg_names, defaults, args, kwargs, e, tuple_params)
 
-    def call_kinds(self, fn: Any, args: list[Any]) -> dict[str, Any] | None:
-        """The types of the ranked tensors passed positionally to `fn` (after `self`), by
-        parameter name: the callee is compiled for them, so its results have static types."""
-        params = list(inspect.signature(fn).parameters)[1:]
+    def call_kinds(self, fn: Any, args: list[Any], method: bool = True) -> dict[str, Any] | None:
+        """The types of the ranked tensors passed positionally to `fn` (after `self` for a
+        method), by parameter name: the callee is compiled for them, so its results have static
+        types."""
+        params = list(inspect.signature(fn).parameters)[1 if method else 0 :]
         kinds: dict[str, Any] = {}
 
         def add(name: str, a: Any) -> None:

@@ -279,3 +279,71 @@ def test_distances() -> None:
 )
 def test_dropout_variants_are_the_identity_in_eval(name, x) -> None:
     _same_module(lambda T: getattr(T.nn, name)(0.3), x)
+
+
+def test_scripted_group_and_instance_norm_with_affine_weights() -> None:
+    _same_module(lambda T: T.nn.GroupNorm(3, 6), X4, init=_norm_init, script=True)
+    _same_module(lambda T: T.nn.InstanceNorm2d(6, affine=True), X4, init=_norm_init, script=True)
+
+
+def _resnet_block(T):
+    class BasicBlock(T.nn.Module):
+        def __init__(self, inp: int = 4, planes: int = 8):
+            super().__init__()
+            self.conv1 = T.nn.Conv2d(inp, planes, 3, 2, 1, bias=False)
+            self.bn1 = T.nn.BatchNorm2d(planes)
+            self.relu = T.nn.ReLU(inplace=True)
+            self.conv2 = T.nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+            self.bn2 = T.nn.BatchNorm2d(planes)
+            self.shortcut = T.nn.Sequential(
+                T.nn.Conv2d(inp, planes, 1, 2, bias=False), T.nn.BatchNorm2d(planes)
+            )
+
+        def forward(self, x):
+            out = self.relu(self.bn1(self.conv1(x)))
+            out = self.bn2(self.conv2(out))
+            out += self.shortcut(x)  # in place on a submodule's result: typed per call
+            return self.relu(out)
+
+    return BasicBlock
+
+
+def test_scripted_resnet_block_with_inplace_add_and_relu() -> None:
+    tm = _resnet_block(pt)().eval()
+    _norm_init(tm.bn1)
+    want_script = pt.jit.script(tm)(pt.from_numpy(rand(2, 4, 8, 8)))
+    assert_same(want_script, tm(pt.from_numpy(rand(2, 4, 8, 8))), "torchscript")
+    _same_module(lambda T: _resnet_block(T)(), rand(2, 4, 8, 8), init=_norm_init, script=True)
+
+
+REPRS = [
+    "LayerNorm(4)",
+    "LayerNorm(4, bias=False)",
+    "BatchNorm2d(3)",
+    "BatchNorm2d(3, bias=False)",
+    "BatchNorm1d(3, affine=False)",
+    "Conv1d(2, 3, 3, padding='same')",
+    "Conv2d(1, 2, 3, stride=2, padding=1, bias=False)",
+    "ConvTranspose2d(2, 3, 3)",
+    "Linear(2, 3)",
+    "Embedding(5, 3, padding_idx=0)",
+    "MaxPool2d(2)",
+    "AvgPool2d(2)",
+    "AdaptiveAvgPool2d(1)",
+    "Dropout()",
+    "GELU()",
+    "Softmax(1)",
+    "Flatten()",
+    "Unflatten(1, (2, 2))",
+    "LSTM(3, 4)",
+    "GRU(3, 4, 2, batch_first=True)",
+    "MultiheadAttention(4, 2)",
+    "ReLU(inplace=True)",
+    "LeakyReLU(0.1, inplace=True)",
+    "ReLU6(inplace=True)",
+]
+
+
+@pytest.mark.parametrize("spec", REPRS)
+def test_module_reprs_match_torch(spec) -> None:
+    assert repr(eval(f"xjit.nn.{spec}")) == repr(eval(f"pt.nn.{spec}"))

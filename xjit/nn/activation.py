@@ -10,6 +10,10 @@ from xjit.nn.layers import _softmax_dim
 from xjit.nn.module import Module, Parameter
 
 
+def _inplace_repr(m: Module) -> str:
+    return ", inplace=True" if m.inplace else ""
+
+
 class LogSoftmax(Module):
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -29,13 +33,16 @@ class SiLU(Module):
         super().__init__()
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
     def forward(self, input: Any) -> Any:
-        return F.silu(input)
+        return F.silu(input, inplace=self.inplace)
 
 
 class Mish(SiLU):
     def forward(self, input: Any) -> Any:
-        return F.mish(input)
+        return F.mish(input, inplace=self.inplace)
 
 
 class LeakyReLU(Module):
@@ -45,10 +52,10 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}{_inplace_repr(self)}"
 
 
 class ELU(Module):
@@ -58,10 +65,10 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}{_inplace_repr(self)}"
 
 
 class Hardtanh(Module):
@@ -72,10 +79,10 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_repr(self)}"
 
 
 class ReLU6(Hardtanh):
@@ -83,7 +90,7 @@ class ReLU6(Hardtanh):
         super().__init__(0.0, 6.0, inplace)
 
     def extra_repr(self) -> str:
-        return ""
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):
@@ -100,8 +107,8 @@ class Softplus(Module):
 
 
 class _Elementwise(Module):
-    """An activation whose only constructor argument is `inplace` (no effect: xjit's result is
-    the same either way; torch's repr shows it)."""
+    """An activation whose only constructor argument is `inplace` (torch's: the input tensor
+    takes the result; scripted callers rebind the name instead, checked for aliases)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -113,17 +120,23 @@ class _Elementwise(Module):
 
 class SELU(_Elementwise):
     def forward(self, input: Any) -> Any:
-        return F.selu(input)
+        return F.selu(input, inplace=self.inplace)
 
 
 class Hardswish(_Elementwise):
+    def extra_repr(self) -> str:
+        return ""  # torch's repr leaves `inplace` out here
+
     def forward(self, input: Any) -> Any:
-        return F.hardswish(input)
+        return F.hardswish(input, inplace=self.inplace)
 
 
 class Hardsigmoid(_Elementwise):
+    def extra_repr(self) -> str:
+        return ""
+
     def forward(self, input: Any) -> Any:
-        return F.hardsigmoid(input)
+        return F.hardsigmoid(input, inplace=self.inplace)
 
 
 class Softsign(Module):
@@ -148,10 +161,10 @@ class CELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}{_inplace_repr(self)}"
 
 
 class Threshold(Module):
@@ -162,10 +175,10 @@ class Threshold(Module):
         self.inplace = inplace
 
     def forward(self, input: Any) -> Any:
-        return F.threshold(input, self.threshold, self.value)
+        return F.threshold(input, self.threshold, self.value, inplace=self.inplace)
 
     def extra_repr(self) -> str:
-        return f"threshold={self.threshold}, value={self.value}"
+        return f"threshold={self.threshold}, value={self.value}{_inplace_repr(self)}"
 
 
 class Hardshrink(Module):

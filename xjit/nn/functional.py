@@ -10,6 +10,7 @@ from xjit._dispatch import call
 from xjit._tensor import Tensor
 from xjit.nn import loss_functional as _lf
 from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
+    _refuse,
     adaptive_avg_pool2d,
     avg_pool2d,
     batch_norm,
@@ -45,12 +46,18 @@ def _gelu_op(input: Any, approximate: str = "none") -> tuple[str, list[Any]]:
     return "gelu", [input, approximate]
 
 
+def _inplace(input: Any, result: Any, inplace: bool) -> Any:
+    """torch's `inplace=True`: the input tensor itself takes the result, so its aliases see it
+    (eager); a trace records the op and rebinds the tensor where no alias could miss that."""
+    return input._assign("inplace=True", result) if inplace else result
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     return call("linear", input, weight, bias)
 
 
-def relu(input: Any) -> Any:
-    return call("relu", input)
+def relu(input: Any, inplace: bool = False) -> Any:
+    return _inplace(input, call("relu", input), inplace)
 
 
 def tanh(input: Any) -> Any:
@@ -125,24 +132,30 @@ def embedding(
 
 # -- activations of issue 12 (registry entries in xjit/ops/composite_ops.py) --------------------
 def silu(input: Any, inplace: bool = False) -> Any:
-    return call("silu", input)
+    return _inplace(input, call("silu", input), inplace)
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
-    return call("leaky_relu", input, negative_slope)
+    return _inplace(input, call("leaky_relu", input, negative_slope), inplace)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
-    return call("elu", input, alpha)
+    return _inplace(input, call("elu", input, alpha), inplace)
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
-    return call("hardtanh", input, min_val, max_val)
+    return _inplace(input, call("hardtanh", input, min_val, max_val), inplace)
 
 
-@_script_as(lambda input, inplace=False: ("hardtanh", [input, 0.0, 6.0]))
+@_script_as(
+    lambda input, inplace=False: (
+        ("hardtanh", [input, 0.0, 6.0])
+        if inplace is False
+        else _refuse("F.relu6(..., inplace=True) in scripted code: write x = F.relu6(x)")
+    )
+)
 def relu6(input: Any, inplace: bool = False) -> Any:
-    return call("hardtanh", input, 0.0, 6.0)
+    return _inplace(input, call("hardtanh", input, 0.0, 6.0), inplace)
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
@@ -150,23 +163,23 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
 
 
 def mish(input: Any, inplace: bool = False) -> Any:
-    return call("mish", input)
+    return _inplace(input, call("mish", input), inplace)
 
 
 def selu(input: Any, inplace: bool = False) -> Any:
-    return call("selu", input)
+    return _inplace(input, call("selu", input), inplace)
 
 
 def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
-    return call("celu", input, alpha)
+    return _inplace(input, call("celu", input, alpha), inplace)
 
 
 def hardswish(input: Any, inplace: bool = False) -> Any:
-    return call("hardswish", input)
+    return _inplace(input, call("hardswish", input), inplace)
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
-    return call("hardsigmoid", input)
+    return _inplace(input, call("hardsigmoid", input), inplace)
 
 
 def softsign(input: Any) -> Any:
@@ -183,7 +196,7 @@ def tanhshrink(input: Any) -> Any:
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
-    return call("threshold", input, threshold, value)
+    return _inplace(input, call("threshold", input, threshold, value), inplace)
 
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Any:

@@ -4,89 +4,112 @@ affine. Written over registry ops, so tracing records their ops."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
 from xjit import _creation
+from xjit._tensor import Tensor
 from xjit.nn.module import Module, Parameter
 from xjit.nn.module import factory_kwargs as _factory_kwargs
+from xjit.nn.script_marks import is_scripting
+from xjit.ops.types import float64
 
 
-def _normalize(x: Any, dims: list[int], eps: float) -> Any:
-    mean = x.mean(dims, keepdim=True)
-    centred = x - mean
-    var = (centred * centred).mean(dims, keepdim=True)
-    return centred * (var + eps).rsqrt()
-
-
-def _channel_affine(y: Any, weight: Any, bias: Any) -> Any:
-    """y · weight + bias with one value per channel (dim 1)."""
-    shape = [1] * y.dim()
-    shape[1] = -1
+def _normalized_groups(
+    x: Tensor,
+    groups: int,
+    weight: Optional[Tensor],  # noqa: UP045  (annotations as TorchScript reads them)
+    bias: Optional[Tensor],  # noqa: UP045
+    eps: float,
+) -> Tensor:
+    """`x` (N, C, *) normalised per sample over each of `groups` channel groups (the biased
+    variance), then the per-channel affine. Written with sizes only (no rank), so scripted code
+    compiles it once for every input."""
+    n, c = x.size(0), x.size(1)
+    g = x.reshape([n, groups, -1])
+    centred = g - g.mean(-1, keepdim=True)
+    var = (centred * centred).mean(-1, keepdim=True)
+    y = (centred * (var + eps).rsqrt()).reshape([n, c, -1])
     if weight is not None:
-        y = y * weight.reshape(shape)
+        y = y * weight.reshape([-1, 1])
     if bias is not None:
-        y = y + bias.reshape(shape)
-    return y
+        y = y + bias.reshape([-1, 1])
+    return y.reshape(x.size())
 
 
 def group_norm(
-    input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
-) -> Any:
+    input: Tensor,
+    num_groups: int,
+    weight: Optional[Tensor] = None,  # noqa: UP045
+    bias: Optional[Tensor] = None,  # noqa: UP045
+    eps: float = 1e-5,
+) -> Tensor:
     if input.dim() < 2:
+        raise RuntimeError("group_norm: expected an input with at least 2 dimensions")
+    if input.size(1) % num_groups != 0:
         raise RuntimeError(
-            f"Expected at least 2 dimensions for input tensor but received {input.dim()}"
+            "Expected number of channels in input to be divisible by num_groups, but got "
+            f"{input.size(1)} channels and num_groups={num_groups}"
         )
-    n, c = input.shape[0], input.shape[1]
-    if c % num_groups != 0:
-        raise RuntimeError(
-            f"Expected number of channels in input to be divisible by num_groups, but got input "
-            f"of shape {list(input.shape)} and num_groups={num_groups}"
-        )
-    grouped = input.reshape([n, num_groups, -1])
-    y = _normalize(grouped, [2], eps).reshape(list(input.shape))
-    return _channel_affine(y, weight, bias)
+    return _normalized_groups(input, num_groups, weight, bias, eps)
 
 
 def instance_norm(
-    input: Any,
-    running_mean: Any = None,
-    running_var: Any = None,
-    weight: Any = None,
-    bias: Any = None,
+    input: Tensor,
+    running_mean: Optional[Tensor] = None,  # noqa: UP045
+    running_var: Optional[Tensor] = None,  # noqa: UP045
+    weight: Optional[Tensor] = None,  # noqa: UP045
+    bias: Optional[Tensor] = None,  # noqa: UP045
     use_input_stats: bool = True,
     momentum: float = 0.1,
     eps: float = 1e-5,
-) -> Any:
+) -> Tensor:
     """Each (sample, channel) normalised over its spatial dims; with `use_input_stats=False`,
     by the running statistics instead (batch norm in eval mode)."""
     if use_input_stats:
-        y = _normalize(input, [d for d in range(2, input.dim())], eps)
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("instance_norm: use_input_stats=False needs running statistics")
-        y = _channel_affine(input, None, -running_mean)
-        y = _channel_affine(y, (running_var + eps).rsqrt(), None)
-    return _channel_affine(y, weight, bias)
+        return _normalized_groups(input, input.size(1), weight, bias, eps)
+    if running_mean is None or running_var is None:
+        raise RuntimeError("instance_norm: use_input_stats=False needs running statistics")
+    n, c = input.size(0), input.size(1)
+    y = (input.reshape([n, c, -1]) - running_mean.reshape([-1, 1])) * (
+        running_var.reshape([-1, 1]) + eps
+    ).rsqrt()
+    if weight is not None:
+        y = y * weight.reshape([-1, 1])
+    if bias is not None:
+        y = y + bias.reshape([-1, 1])
+    return y.reshape(input.size())
 
 
-def rms_norm(
-    input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None
-) -> Any:
+def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: Any = None) -> Any:
     """x / sqrt(mean(x²) + eps) over the trailing `normalized_shape` dims (eps defaults to the
     dtype's machine epsilon, as torch)."""
-    shape = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
-    if list(input.shape[input.dim() - len(shape) :]) != shape:
-        raise RuntimeError(
-            f"Given normalized_shape={shape}, expected input with shape [*, "
-            f"{', '.join(map(str, shape))}], but got input of size{list(input.shape)}"
-        )
-    if eps is None:
-        eps = float(np.finfo(input.dtype.np).eps)
-    dims = list(range(input.dim() - len(shape), input.dim()))
-    y = input * ((input * input).mean(dims, keepdim=True) + eps).rsqrt()
+    return _rms_norm(input, len(normalized_shape), weight, eps)
+
+
+def _rms_norm(
+    input: Tensor,
+    ndims: int,
+    weight: Optional[Tensor] = None,  # noqa: UP045  (as TorchScript reads annotations)
+    eps: Optional[float] = None,  # noqa: UP045
+) -> Tensor:
+    # the input dtype's epsilon by default, as torch; scripted code takes float32's (its dtype
+    # test is not compiled yet): for float64 inputs that adds 1.2e-7 instead of 2.2e-16
+    e = _FLOAT32_EPS
+    if eps is not None:
+        e = eps
+    elif not is_scripting() and input.dtype == float64:
+        e = _FLOAT64_EPS
+    ms = input * input
+    for i in range(ndims):  # a mean of equal-sized means is the mean over all those dims
+        ms = ms.mean(-(i + 1), keepdim=True)
+    y = input * (ms + e).rsqrt()
     return y if weight is None else y * weight
+
+
+_FLOAT32_EPS = float(np.finfo(np.float32).eps)
+_FLOAT64_EPS = float(np.finfo(np.float64).eps)
 
 
 class GroupNorm(Module):
@@ -227,7 +250,7 @@ class RMSNorm(Module):
         _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
-        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
+        return _rms_norm(input, len(self.normalized_shape), self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (
