@@ -600,7 +600,8 @@ _SCALAR_NAMES = {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool"}
 def _n_leaves(structure: Any) -> int:
     if structure is None:
         return 1
-    return sum(_n_leaves(s) for s in structure)
+    items = structure.values() if isinstance(structure, dict) else structure
+    return sum(_n_leaves(s) for s in items)
 
 
 # xjit.nn modules whose forward is eager Python (argument checks with `raise`, dispatch on

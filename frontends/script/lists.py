@@ -20,7 +20,8 @@ from xjit.errors import FrontendError
 from xjit.frontends.script.values import PyDict, PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import UNKNOWN
 
-MAX_UNROLL = 256  # iterations of a constant range() loop unrolled at compile time
+MAX_UNROLL = 256
+PARAMETER_DEPTH = -2  # the `depth` of a List/Dict parameter: read only (check_mutable)  # iterations of a constant range() loop unrolled at compile time
 
 
 class Unrollable(FrontendError):
@@ -56,6 +57,13 @@ class Lists:
         return i
 
     def check_mutable(self, lst: PyList, node: ast.AST, what: str = "list") -> None:
+        if lst.depth == PARAMETER_DEPTH:
+            raise self.error(
+                node,
+                f"unsupported: changing a {what} passed as a parameter (TorchScript changes the "
+                f"caller's {what}; compiled code gets its values); copy it first: "
+                f"`{what}(x)`",
+            )
         if lst.depth < 0:
             raise self.error(
                 node,

@@ -38,6 +38,13 @@ def _structure_of(v: Any) -> Any:
     return type(v).__name__ if type(v) in (bool, int, float) else None
 
 
+def _holds_container(v: Any) -> bool:
+    """A list or dict argument, or a tuple holding one (compiled per its structure)."""
+    if isinstance(v, (list, dict)):
+        return True
+    return isinstance(v, tuple) and any(_holds_container(x) for x in v)
+
+
 def _signature(args: Sequence[Any], tk: dict[str, Any] | None = None) -> tuple[Any, ...]:
     sig: list[Any] = [("tuples", str(sorted(tk.items())))] if tk else []
     for a in args:
@@ -178,11 +185,24 @@ class _Scripted(GraphSource):
         not take as a tuple (an `Optional[Tuple[...]]` or unannotated one): compiled per kind."""
         g = self._g()
         tuple_params = getattr(g, "tuple_params", None) or {}
-        return {
-            n: ("tuple", _structure_of(v))
-            for n, v in zip(g.arg_names, vals, strict=False)
-            if isinstance(v, tuple) and n not in tuple_params
-        }
+        containers = getattr(g, "container_params", None) or {}
+        kinds: dict[str, Any] = {}
+        for n, v in zip(g.arg_names, vals, strict=False):
+            if _holds_container(v):
+                # a List/Dict: a graph per length / key set (the structure is the guard: a call
+                # with another length never runs a graph compiled for this one)
+                # lazy: the scripting frontend loads when something is scripted
+                from xjit.frontends.script.values import value_structure
+
+                kinds[n] = ("container", value_structure(v))
+            elif n in containers and v is not None:
+                raise ArgumentError(
+                    f"{self._name}() argument '{n}' must be a {containers[n]}, "
+                    f"got {type(v).__name__}"
+                )
+            elif isinstance(v, tuple) and n not in tuple_params:
+                kinds[n] = ("tuple", _structure_of(v))
+        return kinds
 
     def _tuple_graph(self, tk: dict[str, Any]) -> Any:
         """The graph taking the tuples of `tk` (the generic graph when there are none)."""
