@@ -28,7 +28,10 @@ from xjit.frontends.script.values import (
     _to_compile_time,
     describe,
     flatten_tuple_args,
+    has_container,
+    holds_container,
     resolve_annotation,
+    value_structure,
     type_name,
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
@@ -300,6 +303,8 @@ class Calls:
             ensure_loaded()
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
+            if mod == "xjit._creation" and name == "tensor":  # lists.py
+                return self.tensor_literal(args, kwargs, e)
             raise self.error(
                 e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)"
             )
@@ -463,7 +468,11 @@ class Calls:
                     self.mc.in_progress.discard(name)
                 fop.sym_visibility = StringAttr("private")
                 fop.properties["sym_visibility"] = StringAttr("private")
-                for a, n in zip(fop.body.block.args, sub.flat_names or arg_names, strict=True):
+                for a, n in zip(
+                    fop.body.block.args,
+                    arg_names if sub.flat_names is None else sub.flat_names,
+                    strict=True,
+                ):
                     a.name_hint = n
                 self.mc.funcs[name] = fop
                 self.mc.specs[name] = spec
@@ -514,7 +523,9 @@ class Calls:
             except Exception:  # noqa: BLE001  (the callee's compile reports it, located)
                 continue
             optional = isinstance(t, tuple) and t[0] == "optional"
-            if isinstance(v, PyList) and optional and isinstance(t[1], tuple):
+            if has_container(t) and holds_container(v):  # a List/Dict parameter (compiler.py)
+                out[p.name] = ("container", value_structure(v))
+            elif isinstance(v, PyList) and optional and isinstance(t[1], tuple):
                 v = where[key] = PyTuple(list(v.items))
                 out[p.name] = ("tuple", _structure_of(v), "list")
             elif isinstance(v, PyTuple) and (t is None or optional):

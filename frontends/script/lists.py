@@ -18,6 +18,7 @@ from xdsl.ir import SSAValue
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script.values import PyDict, PyList, PyObj, PyTuple, describe
+from xjit.ops import types
 from xjit.ops.registry import UNKNOWN
 
 MAX_UNROLL = 256
@@ -62,7 +63,7 @@ class Lists:
                 node,
                 f"unsupported: changing a {what} passed as a parameter (TorchScript changes the "
                 f"caller's {what}; compiled code gets its values); copy it first: "
-                f"`{what}(x)`",
+                f"`{what}(...)`",
             )
         if lst.depth < 0:
             raise self.error(
@@ -238,3 +239,69 @@ class Lists:
         if isinstance(seq, (PyList, PyTuple)):
             return list(seq.items)
         raise self.error(it, f"unsupported: a comprehension over a {describe(seq)}")
+
+    def tensor_literal(self, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> SSAValue:
+        """`torch.tensor(data, dtype=...)` of a scalar or (nested) list of scalars, constants or
+        run-time values: each scalar a 0-d `aten.full`, `aten.stack`ed per list level (registry
+        ops, so constants fold). The dtype is torch's inference unless given: float32 if any
+        element is a float, else int64 if any is an int, else bool."""
+        kwargs = dict(kwargs)
+        dtype = kwargs.pop("dtype", None)
+        for k in ("device", "requires_grad"):
+            v = kwargs.pop(k, None)
+            if v is not None and not (isinstance(v, PyObj) and v.obj in (None, False, "cpu")):
+                raise self.error(e, f"unsupported: torch.tensor(..., {k}=...) here")
+        if len(args) != 1 or kwargs:
+            raise self.error(e, "unsupported: torch.tensor() takes one data argument and dtype=")
+        kinds: set[str] = set()
+
+        def leaf_kind(v: Any) -> str:
+            c = const_of(v)
+            if isinstance(v, SSAValue) and isinstance(v.type, td.BoolType) or type(c) is bool:
+                return "bool"
+            if isinstance(v, SSAValue) and isinstance(v.type, td.IntType) or type(c) is int:
+                return "int"
+            if isinstance(v, SSAValue) and isinstance(v.type, td.FloatType) or type(c) is float:
+                return "float"
+            raise self.error(
+                e,
+                f"unsupported: torch.tensor() of a {describe(v)} (expected int/float/bool "
+                "scalars or lists of them)",
+            )
+
+        def shape(v: Any) -> tuple[int, ...]:
+            if not isinstance(v, (PyList, PyTuple)):
+                kinds.add(leaf_kind(v))
+                return ()
+            subs = [shape(x) for x in v.items]
+            if any(s != subs[0] for s in subs):
+                raise self.error(e, "torch.tensor(): the nested lists have different lengths")
+            return (len(subs), *(subs[0] if subs else ()))
+
+        dims = shape(args[0])
+        if isinstance(dtype, PyObj):
+            dtype = dtype.obj
+        if dtype is None:
+            dtype = (
+                types.float32
+                if "float" in kinds or not kinds
+                else types.int64
+                if "int" in kinds
+                else types.bool_
+            )
+        if not isinstance(dtype, types.DType):
+            raise self.error(e, f"unsupported: torch.tensor(dtype={describe(dtype)})")
+        if 0 in dims:  # an empty list: no element to stack
+            zero = self.b.constant(False if dtype is types.bool_ else 0)
+            sizes = PyList([self.b.constant(d) for d in dims])
+            return self.registry_call("full", [sizes, zero], {"dtype": PyObj(dtype)}, e)  # type: ignore[attr-defined, no-any-return]
+
+        def build(v: Any) -> SSAValue:
+            if isinstance(v, (PyList, PyTuple)):
+                items = PyList([build(x) for x in v.items])
+                return self.registry_call("stack", [items, self.b.constant(0)], {}, e)  # type: ignore[attr-defined, no-any-return]
+            if isinstance(v, PyObj):
+                v = self.b.constant(v.obj)
+            return self.registry_call("full", [PyList([]), v], {"dtype": PyObj(dtype)}, e)  # type: ignore[attr-defined, no-any-return]
+
+        return build(args[0])

@@ -195,7 +195,7 @@ class _Scripted(GraphSource):
                 from xjit.frontends.script.values import value_structure
 
                 kinds[n] = ("container", value_structure(v))
-            elif n in containers and v is not None:
+            elif n in containers and not (v is None and containers[n].startswith("Optional")):
                 raise ArgumentError(
                     f"{self._name}() argument '{n}' must be a {containers[n]}, "
                     f"got {type(v).__name__}"
@@ -248,7 +248,8 @@ class _Scripted(GraphSource):
             )
             arg_types = [a.type for a in fop.body.block.args]
         kinds: dict[str, Any] = {}
-        names = getattr(g, "flat_names", None) or g.arg_names
+        names = getattr(g, "flat_names", None)
+        names = g.arg_names if names is None else names  # ([]: an empty list's no leaves)
         for n, at, v in zip(names, arg_types, vals, strict=True):
             if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
                 # the frontend guessed a type it would know from the arguments' ranks/dtypes
@@ -523,7 +524,7 @@ def _script_repr(m: Module) -> str:
 def _flat_view(g: Any) -> Any:
     """`g` with one argument name per entry block argument (tuple parameters' leaves)."""
     flat = getattr(g, "flat_names", None)
-    if not flat or flat == g.arg_names:
+    if flat is None or flat == g.arg_names:
         return g
     return dataclasses.replace(g, arg_names=list(flat))
 
