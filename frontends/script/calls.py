@@ -31,8 +31,8 @@ from xjit.frontends.script.values import (
     has_container,
     holds_container,
     resolve_annotation,
-    value_structure,
     type_name,
+    value_structure,
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
 from xjit.nn.module import Module

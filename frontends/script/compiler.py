@@ -189,7 +189,7 @@ class FunctionCompiler(
         if t is None:
             raise self.error(
                 self.fdef,
-                f"parameter '{name}' is unannotated (a Tensor, as in TorchScript), but a "
+                f"parameter '{name}' is unannotated (a Tensor, as in TorchScript), but "
                 f"{_structure_name(s)} was passed: annotate it (List[T], Dict[str, T], ...)",
             )
         leaves: list[tuple[str, Attribute]] = []
@@ -205,7 +205,7 @@ class FunctionCompiler(
             return self.error(
                 self.fdef,
                 f"parameter '{where.split('.')[0]}': {where} is a {annotation_name(t)}, "
-                f"but a {_structure_name(s)} was passed",
+                f"but {_structure_name(s)} was passed",
             )
 
         if isinstance(t, tuple) and t[0] == "list":
@@ -524,12 +524,12 @@ def _container_kind(kind: Any) -> Any:
 def _structure_name(s: Any) -> str:
     """What a passed value's structure (`value_structure`) is, for messages."""
     if isinstance(s, list):
-        return f"list of {len(s)} items"
+        return f"a list of {len(s)} items"
     if isinstance(s, dict):
-        return f"dict with the keys {list(s)!r}"
+        return f"a dict with the keys {list(s)!r}"
     if isinstance(s, tuple):
-        return f"tuple of {len(s)} items"
-    return {None: "Tensor"}.get(s, s)
+        return f"a tuple of {len(s)} items"
+    return {None: "a Tensor", "int": "an int"}.get(s, f"a {s}")
 
 
 def _structure(t: Any) -> Any:
