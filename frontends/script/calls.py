@@ -516,7 +516,7 @@ class Calls:
             where: Any = args if k < len(args) else kwargs
             key: Any = k if k < len(args) else p.name
             v = where.get(key) if where is kwargs else where[key]
-            if not isinstance(v, (PyTuple, PyList)):
+            if not isinstance(v, (PyTuple, PyList, PyDict)):
                 continue
             try:
                 t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))

@@ -84,6 +84,12 @@ class FunctionCompiler(
         }
         for n in self.str_values:
             self.arg_kinds[n] = td.StrType()
+        # int parameters' values for this compile (("int", value): a list slice needs them)
+        self.int_values = {
+            n: k[1] for n, k in self.arg_kinds.items() if isinstance(k, tuple) and k[0] == "int"
+        }
+        for n in self.int_values:
+            self.arg_kinds[n] = td.IntType()
         try:
             lines, start = inspect.getsourcelines(fn)
             self.file = inspect.getsourcefile(fn) or "<unknown>"
@@ -365,7 +371,7 @@ class FunctionCompiler(
                 f"parameter '{missing[0]}' is a {self.container_params[missing[0]]}: "
                 "pass a list/dict (it is compiled per length / key set)",
             )
-        block = Block(arg_types=arg_types)
+        block = self.entry_block = Block(arg_types=arg_types)
         self.b = TorchBuilder(InsertPoint.at_end(block))
         self.at(self.fdef)
         args = iter(block.args)
@@ -378,6 +384,8 @@ class FunctionCompiler(
             self.env[n] = arg
             if isinstance(arg.type, td.StrType):
                 self.env[n] = self.str_argument(n)
+            elif n in self.int_values:  # a constant here (the call's value)
+                self.env[n] = self.b.constant(self.int_values[n])
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref
         self.frame = Frame("function")
@@ -418,13 +426,15 @@ class ScriptResult:
     flat_names: list[str] | None = None  # one per entry block argument, if not arg_names
     # List/Dict parameters (name -> their type, for messages): compiled per passed structure
     container_params: dict[str, str] = field(default_factory=dict)
+    needs_int_values: bool = False  # compile per int argument values (a run-time list slice)
 
     def source(self, entry: str) -> dict[str, Any]:
         """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""
         if self.module is None:
             raise FrontendError(
                 f"{entry}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call signature"
+                "(e.g. x.shape), takes a str parameter (compiled per value) or a List/Dict parameter "
+                "(compiled per length / key set), so it is compiled per call signature"
             )
         return {
             "ir": self.module,
@@ -585,6 +595,7 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
         fc.container_params,
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
+    r.needs_int_values = mc.needs_int_values
     return r
 
 

@@ -13,10 +13,11 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from xdsl.ir import SSAValue
+from xdsl.ir import BlockArgument, OpResult, SSAValue
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
+from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.values import PyDict, PyList, PyObj, PyTuple, describe
 from xjit.ops import types
 from xjit.ops.registry import UNKNOWN
@@ -39,6 +40,34 @@ def const_of(v: Any) -> Any:
     return UNKNOWN
 
 
+# scalar ops whose result is a constant once their operands are (canonicalize folds them)
+_PURE_SCALAR_PREFIXES = ("torch.aten.", "torch.prim.", "torch.constant.")
+_SIZE_OPS = ("torch.aten.size.int", "torch.aten.dim", "torch.aten.len.t")
+
+
+def _known_per_call(v: SSAValue, entry: Any, depth: int = 0) -> bool:
+    """Whether `v` is a constant in a compile for the call's argument types and int values:
+    built by scalar ops from an int parameter of the function (an entry block argument) and
+    the sizes of tensors. False for values from tensor data (`int(x.sum())`) or a loop."""
+    if depth > 64:
+        return False
+    if isinstance(v, BlockArgument):
+        return v.block is entry and isinstance(v.type, td.IntType)
+    if not isinstance(v, OpResult):
+        return False
+    op = v.op
+    if op.name in _SIZE_OPS:
+        return all(
+            isinstance(o.type, td.ValueTensorType) or _known_per_call(o, entry, depth + 1)
+            for o in op.operands
+        )
+    if not op.name.startswith(_PURE_SCALAR_PREFIXES) or op.regions:
+        return False
+    if any(isinstance(o.type, td.ValueTensorType) for o in op.operands):
+        return False
+    return all(_known_per_call(o, entry, depth + 1) for o in op.operands)
+
+
 class Lists:
     """FunctionCompiler's list operations (compiler.py holds the state)."""
 
@@ -56,6 +85,27 @@ class Lists:
                 "(lists have a compile-time length here)",
             )
         return i
+
+    def slice_bound(self, v: Any, node: ast.AST) -> int:
+        """A list slice's bound: its length is the result's, so it must be known while
+        compiling. A bound computed at run time asks for a compile per argument types and int
+        argument values (NeedsArgTypes: scalars are constants in every compiled variant
+        anyway), which makes bounds from int parameters and tensor sizes constants."""
+        if const_of(v) is UNKNOWN and isinstance(v, SSAValue):
+            entry = self.entry_block  # type: ignore[attr-defined]
+            if self.mc.deferrable and _known_per_call(v, entry):  # type: ignore[attr-defined]
+                self.mc.needs_int_values = True  # type: ignore[attr-defined]
+                raise NeedsArgTypes(
+                    "a list slice bound known at run time: compiled per int argument values",
+                    self.loc(node),  # type: ignore[attr-defined]
+                )
+            raise self.error(
+                node,
+                "unsupported: a list slice whose bound is known only at run time (a list's "
+                "length is known while compiling here, and this bound is neither a constant, "
+                "an int parameter nor a tensor size: it depends on tensor values or a loop)",
+            )
+        return self.const_index(v, node, "slice")
 
     def check_mutable(self, lst: PyList, node: ast.AST, what: str = "list") -> None:
         if lst.depth == PARAMETER_DEPTH:
@@ -151,7 +201,7 @@ class Lists:
         if isinstance(e.slice, ast.Slice):
             parts = []
             for p in (e.slice.lower, e.slice.upper, e.slice.step):
-                parts.append(None if p is None else self.const_index(self.expr(p), p, "slice"))
+                parts.append(None if p is None else self.slice_bound(self.expr(p), p))
             items = base.items[slice(*parts)]
             return self.new_list(items) if isinstance(base, PyList) else PyTuple(items)
         iv = self.expr(e.slice)

@@ -7,6 +7,7 @@ alternate lengths and key sets to show a graph compiled for one is never run for
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,28 @@ def dict_result(x: torch.Tensor) -> Dict[str, torch.Tensor]:
 
 def tuple_list_result(xs: List[torch.Tensor]) -> Tuple[List[torch.Tensor], int]:
     return [x * 2 for x in xs], len(xs)
+
+def reshape_helper(x: torch.Tensor, sizes: List[int]) -> torch.Tensor:
+    return x.reshape(sizes)
+
+def passes_constant_and_run_time_sizes(x: torch.Tensor, n: int) -> torch.Tensor:
+    return reshape_helper(x, [3, 1]) + reshape_helper(x, [1, n])
+
+def dict_helper(d: Dict[str, torch.Tensor]) -> torch.Tensor:
+    return d["a"] - d["b"]
+
+def passes_a_dict(x: torch.Tensor) -> torch.Tensor:
+    return dict_helper({"b": x, "a": x * 3})
+
+def slice_by_params(xs: List[int], a: int, b: int) -> List[int]:
+    return xs[a:b]
+
+def slice_by_size(x: torch.Tensor, n: int) -> List[int]:
+    s = [1, 2, 3, 4, 5]
+    return s[n:] + s[: x.size(0) - 1]
+
+def drop_one(xs: List[torch.Tensor], k: int) -> torch.Tensor:
+    return torch.cat(xs[:k] + xs[k + 1 :])
 
 class Heads(torch.nn.Module):
     def __init__(self):
@@ -185,6 +208,20 @@ def test_scripted_caller_passes_lists() -> None:
     check("calls_helper", (A,), (B,))
 
 
+def test_scripted_callers_pass_constant_lists_and_dicts() -> None:
+    check("passes_constant_and_run_time_sizes", (A, 3), (B, 3))
+    check("passes_a_dict", (A,), (C,))
+
+
+def test_list_slices_with_bounds_known_per_call() -> None:
+    """Bounds from int parameters and tensor sizes: compiled per argument types and int
+    values (each a constant there), so a call with other bounds never reuses a slice."""
+    xs = [1, 2, 3, 4]
+    check("slice_by_params", (xs, 1, 3), (xs, 0, -1), (xs, 1, 3), (xs, 2, 2), ([5], 0, 1))
+    check("slice_by_size", (A, 1), (M, 3), (A, 4), (xjit.ones(5), 0))
+    check("drop_one", ([A, B, C], 1), ([A, B, C], 0), ([A, B], 1))
+
+
 def test_container_results_are_python_containers() -> None:
     check("list_result", (A,))
     check("int_list_result", (A, 4), (M, -2))
@@ -212,6 +249,10 @@ def takes_list(xs: List[torch.Tensor]) -> torch.Tensor:
 
 def str_keys(d: Dict[str, torch.Tensor]) -> torch.Tensor:
     return d["a"]
+
+def slice_by_tensor_value(x: torch.Tensor) -> List[int]:
+    s = [1, 2, 3]
+    return s[: int(x.sum())]
 
 def optional_items(xs: List[Optional[torch.Tensor]]) -> torch.Tensor:
     return torch.zeros(1)
@@ -245,9 +286,14 @@ def _bad(name: str) -> Any:
             ({1: V},),
             r"15:\d+: error: parameter 'd': d is a Dict\[str, Tensor\], but a dict with the keys",
         ),
-        ("optional_items", ([V],), r"18:\d+: error: parameter 'xs.0': Optional inside a List"),
-        ("unannotated", ([V],), r"21:\d+: error: parameter 'xs' is unannotated"),
-        ("str_items", (["a"],), r"24:\d+: error: unsupported: parameter 'xs.0' of type str"),
+        (
+            "slice_by_tensor_value",
+            (V,),
+            r"20:\d+: error: unsupported: a list slice whose bound is known only at run time",
+        ),
+        ("optional_items", ([V],), r"22:\d+: error: parameter 'xs.0': Optional inside a List"),
+        ("unannotated", ([V],), r"25:\d+: error: parameter 'xs' is unannotated"),
+        ("str_items", (["a"],), r"28:\d+: error: unsupported: parameter 'xs.0' of type str"),
     ],
 )
 def test_unsupported_container_parameters_are_located(name: str, args: Any, what: str) -> None:
@@ -261,3 +307,11 @@ def test_a_non_list_for_a_list_parameter_is_an_argument_error() -> None:
         with pytest.raises(xjit.jit.ArgumentError, match=f"'xs' must be a List.Tensor., got {got}"):
             f(v)
     assert f([V]) is not None
+
+
+def test_no_generic_graph_to_save() -> None:
+    f = _bad("takes_list")
+    with pytest.raises(xjit.jit.FrontendError, match="List/Dict parameter"):
+        f.graph  # noqa: B018
+    with pytest.raises(xjit.jit.ArchiveError, match="no generic graph"):
+        f.save(io.BytesIO())

@@ -104,7 +104,8 @@ class _Scripted(GraphSource):
         if g.module is None:
             raise FrontendError(
                 f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call; see specialized_ir(*args)"
+                "(e.g. x.shape), takes a str parameter (compiled per value) or a List/Dict parameter "
+                "(compiled per length / key set), so it is compiled per call; see specialized_ir(*args)"
             )
         return g.module
 
@@ -261,6 +262,8 @@ class _Scripted(GraphSource):
                 if not isinstance(at, td.StrType):
                     raise ArgumentError(f"{self._name}() argument '{n}' must be {at}, got str")
                 kinds[n] = ("str", v)
+            elif type(v) is int and getattr(g, "needs_int_values", False):
+                kinds[n] = ("int", v)  # a list slice's bound: a constant while compiling
             elif v is None and not isinstance(at, td.NoneType):
                 kinds[n] = td.NoneType()
             elif v is not None and isinstance(at, td.NoneType):
