@@ -95,12 +95,16 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
 
 def _clash(first: OutputSpec, spec: OutputSpec) -> str:
     """Why a return's structure clashes with an earlier return's."""
-    if "'" in first.describe() + spec.describe() or '"' in first.describe() + spec.describe():
+    if _has_const(first) or _has_const(spec):
         return (
             "unsupported: returns giving different str values (a str result must be known "
             f"while compiling): {spec.describe()} here, {first.describe()} before"
         )
     return "type clash: this return's structure differs from an earlier return"
+
+
+def _has_const(spec: OutputSpec) -> bool:
+    return spec.kind == "const" or any(_has_const(c) for c in spec.children)
 
 
 def same_structure(a: Any, b: Any) -> bool:
