@@ -27,6 +27,7 @@ class OutputSpec:
     """How the flat results of the compiled function rebuild the Python return value."""
 
     kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
+    # | "const": a value known while compiling (a script's str result), `keys[0]`, no flat value
     children: tuple[OutputSpec, ...] = ()
     keys: tuple[Any, ...] = ()  # a dict's keys, one per child
     # a tuple's named-tuple class (torch.return_types.sort, as eager returns), rebuilt as such
@@ -37,6 +38,8 @@ class OutputSpec:
             return flat[pos], pos + 1
         if self.kind == "none":  # a None result: no flat value
             return None, pos
+        if self.kind == "const":
+            return self.keys[0], pos
         items = []
         for c in self.children:
             item, pos = c.rebuild(flat, pos)
@@ -50,6 +53,8 @@ class OutputSpec:
     def describe(self) -> str:
         if self.kind in ("tensor", "none"):
             return "Tensor" if self.kind == "tensor" else "None"
+        if self.kind == "const":
+            return repr(self.keys[0])
         inner = ", ".join(
             f"{k!r}: {c.describe()}" if self.kind == "dict" else c.describe()
             for k, c in zip(self.keys or [None] * len(self.children), self.children, strict=True)
@@ -58,7 +63,7 @@ class OutputSpec:
 
     def leaves(self) -> int:
         """How many flat results this structure takes (a None takes none)."""
-        if self.kind in ("tensor", "none"):
+        if self.kind in ("tensor", "none", "const"):
             return 1 if self.kind == "tensor" else 0
         return sum(c.leaves() for c in self.children)
 

@@ -28,8 +28,11 @@ from xjit.frontends.script.values import (
     _to_compile_time,
     describe,
     flatten_tuple_args,
+    has_container,
+    holds_container,
     resolve_annotation,
     type_name,
+    value_structure,
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
 from xjit.nn.module import Module
@@ -313,6 +316,8 @@ class Calls:
                     )
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
+            if mod == "xjit._creation" and name == "tensor":  # lists.py
+                return self.tensor_literal(args, kwargs, e)
             raise self.error(
                 e, f"unsupported: {mod}.{name} has no compilable op (not in the op registry)"
             )
@@ -513,7 +518,11 @@ class Calls:
                     self.mc.in_progress.discard(name)
                 fop.sym_visibility = StringAttr("private")
                 fop.properties["sym_visibility"] = StringAttr("private")
-                for a, n in zip(fop.body.block.args, sub.flat_names or arg_names, strict=True):
+                for a, n in zip(
+                    fop.body.block.args,
+                    arg_names if sub.flat_names is None else sub.flat_names,
+                    strict=True,
+                ):
                     a.name_hint = n
                 self.mc.funcs[name] = fop
                 self.mc.specs[name] = spec
@@ -558,14 +567,16 @@ class Calls:
             where: Any = args if k < len(args) else kwargs
             key: Any = k if k < len(args) else p.name
             v = where.get(key) if where is kwargs else where[key]
-            if not isinstance(v, (PyTuple, PyList)):
+            if not isinstance(v, (PyTuple, PyList, PyDict)):
                 continue
             try:
                 t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))
             except Exception:  # noqa: BLE001  (the callee's compile reports it, located)
                 continue
             optional = isinstance(t, tuple) and t[0] == "optional"
-            if isinstance(v, PyList) and optional and isinstance(t[1], tuple):
+            if has_container(t) and holds_container(v):  # a List/Dict parameter (compiler.py)
+                out[p.name] = ("container", value_structure(v))
+            elif isinstance(v, PyList) and optional and isinstance(t[1], tuple):
                 v = where[key] = PyTuple(list(v.items))
                 out[p.name] = ("tuple", _structure_of(v), "list")
             elif isinstance(v, PyTuple) and (t is None or optional):
@@ -651,7 +662,8 @@ _SCALAR_NAMES = {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool"}
 def _n_leaves(structure: Any) -> int:
     if structure is None:
         return 1
-    return sum(_n_leaves(s) for s in structure)
+    items = structure.values() if isinstance(structure, dict) else structure
+    return sum(_n_leaves(s) for s in items)
 
 
 # xjit.nn modules whose forward is eager Python (argument checks with `raise`, dispatch on

@@ -28,14 +28,25 @@ from xjit.frontends.script.calls import (
 )
 from xjit.frontends.script.dicts import Dicts
 from xjit.frontends.script.expressions import Expressions
-from xjit.frontends.script.lists import Lists
+from xjit.frontends.script.lists import PARAMETER_DEPTH, Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.module_values import ModuleValues
 from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
 from xjit.frontends.script.scalar_math import ScalarMath
 from xjit.frontends.script.statements import Env, Frame, Raised, Statements, ssa_hint
-from xjit.frontends.script.values import TENSOR, ModRef, PyObj, PyTuple, annotation_type
+from xjit.frontends.script.values import (
+    TENSOR,
+    ModRef,
+    PyDict,
+    PyList,
+    PyObj,
+    PyTuple,
+    annotation_name,
+    annotation_type,
+    has_container,
+    type_name,
+)
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
 
@@ -73,6 +84,12 @@ class FunctionCompiler(
         }
         for n in self.str_values:
             self.arg_kinds[n] = td.StrType()
+        # int parameters' values for this compile (("int", value): a list slice needs them)
+        self.int_values = {
+            n: k[1] for n, k in self.arg_kinds.items() if isinstance(k, tuple) and k[0] == "int"
+        }
+        for n in self.int_values:
+            self.arg_kinds[n] = td.IntType()
         try:
             lines, start = inspect.getsourcelines(fn)
             self.file = inspect.getsourcefile(fn) or "<unknown>"
@@ -153,6 +170,87 @@ class FunctionCompiler(
             )
         return t
 
+    def container_param(self, name: str, t: Any) -> Any:
+        """A parameter whose annotation holds a `List[T]` / `Dict[K, V]`: compiled per call on
+        the passed value's structure (`("container", structure)` in arg_kinds: a list's length,
+        a dict's keys), its leaves block arguments (element values stay run-time values).
+        Returns (structure, leaves), a plain type (an Optional one passed None), or None when
+        no call has given the structure yet."""
+        if t is not None:
+            self.container_params[name] = annotation_name(t)
+        kind = self.arg_kinds.get(name)
+        s = _container_kind(kind)
+        if isinstance(t, tuple) and t[0] == "optional":
+            if s is None and (kind is None or isinstance(kind, td.NoneType)):
+                return td.NoneType()  # None (a call passing a list compiles again)
+            t = t[1]
+        if s is None:
+            if kind is None:
+                return None
+            raise self.error(
+                self.fdef,
+                f"parameter '{name}' is a {annotation_name(t)}, but a "
+                f"{type_name(kind) if isinstance(kind, Attribute) else 'tuple'} was passed",
+            )
+        if t is None:
+            raise self.error(
+                self.fdef,
+                f"parameter '{name}' is unannotated (a Tensor, as in TorchScript), but "
+                f"{_structure_name(s)} was passed: annotate it (List[T], Dict[str, T], ...)",
+            )
+        leaves: list[tuple[str, Attribute]] = []
+        return self.container_leaves(name, t, s, leaves), leaves
+
+    def container_leaves(
+        self, where: str, t: Any, s: Any, leaves: list[tuple[str, Attribute]]
+    ) -> Any:
+        """The structure of `s` (the passed value's) checked against the annotation `t`, its
+        leaves (named `xs.0`, `d.key`, ... as a tuple's) appended to `leaves`."""
+
+        def clash() -> FrontendError:
+            return self.error(
+                self.fdef,
+                f"parameter '{where.split('.')[0]}': {where} is a {annotation_name(t)}, "
+                f"but {_structure_name(s)} was passed",
+            )
+
+        if isinstance(t, tuple) and t[0] == "list":
+            if not isinstance(s, list):
+                raise clash()
+            return [self.container_leaves(f"{where}.{k}", t[1], x, leaves) for k, x in enumerate(s)]
+        if isinstance(t, tuple) and t[0] == "dict":
+            if not isinstance(s, dict) or any(type(k) is not t[1] for k in s):
+                raise clash()
+            return {k: self.container_leaves(f"{where}.{k}", t[2], x, leaves) for k, x in s.items()}
+        if isinstance(t, tuple) and t[0] == "tuple":
+            if not isinstance(s, tuple) or len(s) != len(t[1]):
+                raise clash()
+            return tuple(
+                self.container_leaves(f"{where}.{k}", tk, x, leaves)
+                for k, (tk, x) in enumerate(zip(t[1], s, strict=True))
+            )
+        if isinstance(t, tuple):  # Optional[T] inside a container
+            raise self.error(
+                self.fdef,
+                f"parameter '{where}': Optional inside a List/Dict/Tuple is not supported",
+            )
+        if isinstance(t, td.StrType):
+            raise self.error(
+                self.fdef,
+                f"unsupported: parameter '{where}' of type str inside a List/Dict/Tuple "
+                "(a str is compiled per value; pass it as its own parameter)",
+            )
+        leaf = {None: TENSOR, "int": td.IntType(), "float": td.FloatType(), "bool": td.BoolType()}
+        passed = leaf.get(s) if not isinstance(s, (list, dict, tuple)) else None
+        fits = passed == t or (
+            isinstance(t, td.FloatType) and isinstance(passed, td.IntType)
+        )  # an int where a float is expected converts, as for a float parameter
+        if t is None or passed is None or not fits:
+            raise clash()
+        kind = self.arg_kinds.get(where)  # the leaf's type, given by a call compiling per type
+        leaves.append((where, kind if isinstance(kind, Attribute) else t))
+        return None
+
     def str_argument(self, name: str) -> PyObj:
         """A `str` parameter: compiled per value (a constant while compiling, as a str module
         attribute is), so the generic graph waits for the call (NeedsArgTypes)."""
@@ -207,6 +305,8 @@ class FunctionCompiler(
             **self.globals,
         }
         comment = self.signature_comment(len(params))
+        missing: list[str] = []  # List/Dict parameters whose structure the call gives
+        self.container_params: dict[str, str] = {}
         for k, p in enumerate(params):
             ann = p.annotation
             if comment is not None and ann is inspect.Parameter.empty:
@@ -225,6 +325,20 @@ class FunctionCompiler(
             if p.default is not inspect.Parameter.empty:
                 self.defaults[p.name] = p.default
             names.append(p.name)
+            if has_container(t) or _container_kind(self.arg_kinds.get(p.name)) is not None:
+                got = self.container_param(p.name, t)
+                if isinstance(got, tuple):  # one block argument per leaf, as a tuple's
+                    self.tuple_params[p.name] = got[0]
+                    for leaf_name, leaf_t in got[1]:
+                        flat_names.append(leaf_name)
+                        arg_types.append(leaf_t)
+                    continue
+                if got is None:  # not passed yet: a call passing one compiles per structure
+                    missing.append(p.name)
+                    got = td.NoneType()
+                arg_types.append(got)
+                flat_names.append(p.name)
+                continue
             t = self.passed_tuple(p.name, t)
             if isinstance(t, tuple) and t[0] == "tuple":  # one block argument per leaf
                 self.tuple_params[p.name] = _structure(t)
@@ -246,7 +360,18 @@ class FunctionCompiler(
             arg_types.append(t)
             flat_names.append(p.name)
         self.arg_names, self.arg_types, self.flat_names = names, arg_types, flat_names
-        block = Block(arg_types=arg_types)
+        if missing:
+            if self.mc.deferrable:
+                raise NeedsArgTypes(
+                    f"'{missing[0]}' is a List/Dict: compiled per length / key set",
+                    self.loc(self.fdef),
+                )
+            raise self.error(
+                self.fdef,
+                f"parameter '{missing[0]}' is a {self.container_params[missing[0]]}: "
+                "pass a list/dict (it is compiled per length / key set)",
+            )
+        block = self.entry_block = Block(arg_types=arg_types)
         self.b = TorchBuilder(InsertPoint.at_end(block))
         self.at(self.fdef)
         args = iter(block.args)
@@ -259,6 +384,8 @@ class FunctionCompiler(
             self.env[n] = arg
             if isinstance(arg.type, td.StrType):
                 self.env[n] = self.str_argument(n)
+            elif n in self.int_values:  # a constant here (the call's value)
+                self.env[n] = self.b.constant(self.int_values[n])
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref
         self.frame = Frame("function")
@@ -297,13 +424,17 @@ class ScriptResult:
     attr_reads: tuple[tuple[str, str], ...] = ()  # (module path, attribute) values it depends on
     tuple_params: dict[str, Any] = field(default_factory=dict)  # name -> nesting (flat args)
     flat_names: list[str] | None = None  # one per entry block argument, if not arg_names
+    # List/Dict parameters (name -> their type, for messages): compiled per passed structure
+    container_params: dict[str, str] = field(default_factory=dict)
+    needs_int_values: bool = False  # compile per int argument values (a run-time list slice)
 
     def source(self, entry: str) -> dict[str, Any]:
         """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""
         if self.module is None:
             raise FrontendError(
                 f"{entry}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call signature"
+                "(e.g. x.shape), takes a str parameter (compiled per value) or a List/Dict parameter "
+                "(compiled per length / key set), so it is compiled per call signature"
             )
         return {
             "ir": self.module,
@@ -362,6 +493,7 @@ def script_module_ir(
         tuple(mc.attr_reads),
         fc.tuple_params,
         fc.flat_names,
+        fc.container_params,
     )
 
 
@@ -388,7 +520,26 @@ def script_function_ir(
         needs_arg_types=mc.needs_arg_types,
         tuple_params=fc.tuple_params,
         flat_names=fc.flat_names,
+        container_params=fc.container_params,
     )
+
+
+def _container_kind(kind: Any) -> Any:
+    """The structure of a `("container", structure)` kind (a List/Dict passed), or None."""
+    if isinstance(kind, tuple) and len(kind) == 2 and kind[0] == "container":
+        return kind[1]
+    return None
+
+
+def _structure_name(s: Any) -> str:
+    """What a passed value's structure (`value_structure`) is, for messages."""
+    if isinstance(s, list):
+        return f"a list of {len(s)} items"
+    if isinstance(s, dict):
+        return f"a dict with the keys {list(s)!r}"
+    if isinstance(s, tuple):
+        return f"a tuple of {len(s)} items"
+    return {None: "a Tensor", "int": "an int"}.get(s, f"a {s}")
 
 
 def _structure(t: Any) -> Any:
@@ -402,7 +553,7 @@ def _only_tuple_kinds(arg_kinds: dict[str, Any] | None) -> bool:
     """No argument types yet (only which parameters take tuples): the graph may still ask to be
     compiled per argument types (NeedsArgTypes), as the generic graph does."""
     return not arg_kinds or all(
-        isinstance(k, tuple) and k[0] == "tuple" for k in arg_kinds.values()
+        isinstance(k, tuple) and k[0] in ("tuple", "container") for k in arg_kinds.values()
     )
 
 
@@ -419,6 +570,11 @@ def _rebuild(structure: Any, leaves: Any) -> Any:
     if structure is None:
         arg = next(leaves)
         return arg
+    if isinstance(structure, list):  # a List parameter: its own copy, mutable here
+        return PyList([_rebuild(s, leaves) for s in structure], depth=PARAMETER_DEPTH)
+    if isinstance(structure, dict):
+        items = {k: _rebuild(s, leaves) for k, s in structure.items()}
+        return PyDict(items, depth=PARAMETER_DEPTH)
     return PyTuple([_rebuild(s, leaves) for s in structure])
 
 
@@ -436,8 +592,10 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
         tuple(mc.attr_reads),
         fc.tuple_params,
         fc.flat_names,
+        fc.container_params,
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
+    r.needs_int_values = mc.needs_int_values
     return r
 
 

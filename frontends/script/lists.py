@@ -13,14 +13,17 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from xdsl.ir import SSAValue
+from xdsl.ir import BlockArgument, OpResult, SSAValue
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
+from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.values import PyDict, PyList, PyObj, PyTuple, describe
+from xjit.ops import types
 from xjit.ops.registry import UNKNOWN
 
-MAX_UNROLL = 256  # iterations of a constant range() loop unrolled at compile time
+MAX_UNROLL = 256
+PARAMETER_DEPTH = -2  # the `depth` of a List/Dict parameter: read only (check_mutable)  # iterations of a constant range() loop unrolled at compile time
 
 
 class Unrollable(FrontendError):
@@ -35,6 +38,34 @@ def const_of(v: Any) -> Any:
     if isinstance(v, PyObj) and isinstance(v.obj, (bool, int, float, str)):
         return v.obj
     return UNKNOWN
+
+
+# scalar ops whose result is a constant once their operands are (canonicalize folds them)
+_PURE_SCALAR_PREFIXES = ("torch.aten.", "torch.prim.", "torch.constant.")
+_SIZE_OPS = ("torch.aten.size.int", "torch.aten.dim", "torch.aten.len.t")
+
+
+def _known_per_call(v: SSAValue, entry: Any, depth: int = 0) -> bool:
+    """Whether `v` is a constant in a compile for the call's argument types and int values:
+    built by scalar ops from an int parameter of the function (an entry block argument) and
+    the sizes of tensors. False for values from tensor data (`int(x.sum())`) or a loop."""
+    if depth > 64:
+        return False
+    if isinstance(v, BlockArgument):
+        return v.block is entry and isinstance(v.type, td.IntType)
+    if not isinstance(v, OpResult):
+        return False
+    op = v.op
+    if op.name in _SIZE_OPS:
+        return all(
+            isinstance(o.type, td.ValueTensorType) or _known_per_call(o, entry, depth + 1)
+            for o in op.operands
+        )
+    if not op.name.startswith(_PURE_SCALAR_PREFIXES) or op.regions:
+        return False
+    if any(isinstance(o.type, td.ValueTensorType) for o in op.operands):
+        return False
+    return all(_known_per_call(o, entry, depth + 1) for o in op.operands)
 
 
 class Lists:
@@ -55,7 +86,35 @@ class Lists:
             )
         return i
 
+    def slice_bound(self, v: Any, node: ast.AST) -> int:
+        """A list slice's bound: its length is the result's, so it must be known while
+        compiling. A bound computed at run time asks for a compile per argument types and int
+        argument values (NeedsArgTypes: scalars are constants in every compiled variant
+        anyway), which makes bounds from int parameters and tensor sizes constants."""
+        if const_of(v) is UNKNOWN and isinstance(v, SSAValue):
+            entry = self.entry_block  # type: ignore[attr-defined]
+            if self.mc.deferrable and _known_per_call(v, entry):  # type: ignore[attr-defined]
+                self.mc.needs_int_values = True  # type: ignore[attr-defined]
+                raise NeedsArgTypes(
+                    "a list slice bound known at run time: compiled per int argument values",
+                    self.loc(node),  # type: ignore[attr-defined]
+                )
+            raise self.error(
+                node,
+                "unsupported: a list slice whose bound is known only at run time (a list's "
+                "length is known while compiling here, and this bound is neither a constant, "
+                "an int parameter nor a tensor size: it depends on tensor values or a loop)",
+            )
+        return self.const_index(v, node, "slice")
+
     def check_mutable(self, lst: PyList, node: ast.AST, what: str = "list") -> None:
+        if lst.depth == PARAMETER_DEPTH:
+            raise self.error(
+                node,
+                f"unsupported: changing a {what} passed as a parameter (TorchScript changes the "
+                f"caller's {what}; compiled code gets its values); copy it first: "
+                f"`{what}(...)`",
+            )
         if lst.depth < 0:
             raise self.error(
                 node,
@@ -142,7 +201,7 @@ class Lists:
         if isinstance(e.slice, ast.Slice):
             parts = []
             for p in (e.slice.lower, e.slice.upper, e.slice.step):
-                parts.append(None if p is None else self.const_index(self.expr(p), p, "slice"))
+                parts.append(None if p is None else self.slice_bound(self.expr(p), p))
             items = base.items[slice(*parts)]
             return self.new_list(items) if isinstance(base, PyList) else PyTuple(items)
         iv = self.expr(e.slice)
@@ -230,3 +289,69 @@ class Lists:
         if isinstance(seq, (PyList, PyTuple)):
             return list(seq.items)
         raise self.error(it, f"unsupported: a comprehension over a {describe(seq)}")
+
+    def tensor_literal(self, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> SSAValue:
+        """`torch.tensor(data, dtype=...)` of a scalar or (nested) list of scalars, constants or
+        run-time values: each scalar a 0-d `aten.full`, `aten.stack`ed per list level (registry
+        ops, so constants fold). The dtype is torch's inference unless given: float32 if any
+        element is a float, else int64 if any is an int, else bool."""
+        kwargs = dict(kwargs)
+        dtype = kwargs.pop("dtype", None)
+        for k in ("device", "requires_grad"):
+            v = kwargs.pop(k, None)
+            if v is not None and not (isinstance(v, PyObj) and v.obj in (None, False, "cpu")):
+                raise self.error(e, f"unsupported: torch.tensor(..., {k}=...) here")
+        if len(args) != 1 or kwargs:
+            raise self.error(e, "unsupported: torch.tensor() takes one data argument and dtype=")
+        kinds: set[str] = set()
+
+        def leaf_kind(v: Any) -> str:
+            c = const_of(v)
+            if isinstance(v, SSAValue) and isinstance(v.type, td.BoolType) or type(c) is bool:
+                return "bool"
+            if isinstance(v, SSAValue) and isinstance(v.type, td.IntType) or type(c) is int:
+                return "int"
+            if isinstance(v, SSAValue) and isinstance(v.type, td.FloatType) or type(c) is float:
+                return "float"
+            raise self.error(
+                e,
+                f"unsupported: torch.tensor() of a {describe(v)} (expected int/float/bool "
+                "scalars or lists of them)",
+            )
+
+        def shape(v: Any) -> tuple[int, ...]:
+            if not isinstance(v, (PyList, PyTuple)):
+                kinds.add(leaf_kind(v))
+                return ()
+            subs = [shape(x) for x in v.items]
+            if any(s != subs[0] for s in subs):
+                raise self.error(e, "torch.tensor(): the nested lists have different lengths")
+            return (len(subs), *(subs[0] if subs else ()))
+
+        dims = shape(args[0])
+        if isinstance(dtype, PyObj):
+            dtype = dtype.obj
+        if dtype is None:
+            dtype = (
+                types.float32
+                if "float" in kinds or not kinds
+                else types.int64
+                if "int" in kinds
+                else types.bool_
+            )
+        if not isinstance(dtype, types.DType):
+            raise self.error(e, f"unsupported: torch.tensor(dtype={describe(dtype)})")
+        if 0 in dims:  # an empty list: no element to stack
+            zero = self.b.constant(False if dtype is types.bool_ else 0)
+            sizes = PyList([self.b.constant(d) for d in dims])
+            return self.registry_call("full", [sizes, zero], {"dtype": PyObj(dtype)}, e)  # type: ignore[attr-defined, no-any-return]
+
+        def build(v: Any) -> SSAValue:
+            if isinstance(v, (PyList, PyTuple)):
+                items = PyList([build(x) for x in v.items])
+                return self.registry_call("stack", [items, self.b.constant(0)], {}, e)  # type: ignore[attr-defined, no-any-return]
+            if isinstance(v, PyObj):
+                v = self.b.constant(v.obj)
+            return self.registry_call("full", [PyList([]), v], {"dtype": PyObj(dtype)}, e)  # type: ignore[attr-defined, no-any-return]
+
+        return build(args[0])

@@ -28,6 +28,8 @@ class ModuleCompilation:
         self.reads_training = False
         self.needs_arg_types = False  # a guess that argument ranks and dtypes would make exact
         self.deferrable = False  # may ask for a compile per argument types (NeedsArgTypes)
+        # a list slice with bounds known at run time: compile per int argument values (lists.py)
+        self.needs_int_values = False
         self.typed_calls = False  # submodule methods compiled per argument types (NeedsCallTypes)
         self.typed_call_names: dict[tuple[str, str], int] = {}
         self.root_view: Module | None = (

@@ -30,9 +30,19 @@ class Raising:
     def raise_stmt(self, st: ast.Raise) -> None:
         """Emit the raise; every statement after it is dead, so compiling stops (Raised)."""
         if st.exc is None:
-            raise self.error(st, "unsupported: a bare `raise` (re-raising needs try/except)")
-        if st.cause is not None:
-            raise self.error(st, "unsupported: `raise ... from ...`")
+            raise self.error(
+                st,
+                "unsupported: a bare `raise` (re-raising needs try/except, which script does "
+                "not have; TorchScript refuses it too); raise an exception: `raise "
+                "RuntimeError(...)`",
+            )
+        if st.cause is not None and not _is_exception_like(st.cause):
+            raise self.error(
+                st.cause,
+                "unsupported: `raise ... from` something other than None or an exception "
+                "(there is no try/except in script)",
+            )
+        # (`from None` / `from Error(...)` only sets __cause__, which TorchScript drops too)
         exc, args = st.exc, []
         if isinstance(exc, ast.Call):
             if exc.keywords:
@@ -87,6 +97,13 @@ class Raising:
                 template += t
                 values += vs
             return template, values
+        if _is_str_concat(node):  # "too big " + str(n): the pieces, concatenated
+            assert isinstance(node, ast.BinOp)
+            (lt, lv), (rt, rv) = self.message(node.left), self.message(node.right)
+            return lt + rt, lv + rv
+        if _is_str_call(node):  # str(n): the value, formatted as TorchScript's str() does
+            assert isinstance(node, ast.Call)
+            return self.message(node.args[0])
         v = self.expr(node)
         if isinstance(v, PyObj) and isinstance(v.obj, (str, bool, int, float)):
             return str(v.obj).replace("{", "{{").replace("}", "}}"), []
@@ -149,3 +166,41 @@ class Raising:
             return self.if_exits(st, rest, c)
         self.if_stmt(st, c)
         return self.block(rest)
+
+
+def _is_str_call(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "str"
+        and len(node.args) == 1
+        and not node.keywords
+    )
+
+
+def _is_str_concat(node: ast.expr) -> bool:
+    """`a + b` where one side is visibly a str (a literal, an f-string, `str(...)`, or such a
+    concatenation): a message built by concatenation. (`n + 1` stays an int expression.)"""
+    if not (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)):
+        return False
+
+    def stringy(x: ast.expr) -> bool:
+        return (
+            (isinstance(x, ast.Constant) and isinstance(x.value, str))
+            or isinstance(x, ast.JoinedStr)
+            or _is_str_call(x)
+            or _is_str_concat(x)
+        )
+
+    return stringy(node.left) or stringy(node.right)
+
+
+def _is_exception_like(node: ast.expr) -> bool:
+    """A `raise ... from` cause script accepts (and drops): None, or an exception class or
+    its construction."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return True
+    f = node.func if isinstance(node, ast.Call) else node
+    return isinstance(f, (ast.Name, ast.Attribute)) and (
+        (f.id if isinstance(f, ast.Name) else f.attr).endswith(("Error", "Exception"))
+    )

@@ -93,6 +93,20 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
     return None
 
 
+def _clash(first: OutputSpec, spec: OutputSpec) -> str:
+    """Why a return's structure clashes with an earlier return's."""
+    if _has_const(first) or _has_const(spec):
+        return (
+            "unsupported: returns giving different str values (a str result must be known "
+            f"while compiling): {spec.describe()} here, {first.describe()} before"
+        )
+    return "type clash: this return's structure differs from an earlier return"
+
+
+def _has_const(spec: OutputSpec) -> bool:
+    return spec.kind == "const" or any(_has_const(c) for c in spec.children)
+
+
 def same_structure(a: Any, b: Any) -> bool:
     """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
     if isinstance(a, SSAValue) or isinstance(b, SSAValue):
@@ -335,9 +349,7 @@ class Statements:
         fr = self.frame
         if fr.kind == "function":
             if fr.return_spec and fr.return_spec[0] != spec:
-                raise self.error(
-                    st, "type clash: this return's structure differs from an earlier return"
-                )
+                raise self.error(st, _clash(fr.return_spec[0], spec))
             if not fr.return_spec:
                 fr.return_spec.append(spec)
                 fr.return_spec.append((self.loc(st), [v.type for v in flat]))
@@ -354,14 +366,14 @@ class Statements:
         if fr.ret_types is None:
             raise _ReturnTypes(spec, [v.type for v in flat])
         if fr.ret_spec != spec or len(flat) != len(fr.ret_types):
-            raise self.error(
-                st, "type clash: this return's structure differs from an earlier return"
-            )
+            raise self.error(st, _clash(fr.ret_spec, spec))
         return [self.b.constant(False), *self.carried_values(st), self.b.constant(True), *flat]
 
     def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
         if isinstance(v, PyObj) and isinstance(v.obj, bool):  # a condition decided while compiling
             v = self.b.constant(v.obj)
+        if isinstance(v, PyObj) and isinstance(v.obj, str):  # str values are compile-time here
+            return [], OutputSpec("const", (), (v.obj,))
         if isinstance(v, SSAValue):
             if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
                 raise self.error(node, f"unsupported: returning a {type_name(v.type)}")

@@ -125,12 +125,72 @@ def annotation_type(ann: Any) -> Any:
         return ("optional", annotation_type(inner))
     if origin is tuple:
         return ("tuple", [annotation_type(a) for a in args])
+    # containers: compiled per call on their length / key set (see container_leaves)
+    if origin is list and len(args) == 1:
+        return ("list", annotation_type(args[0]))
+    if origin is dict and len(args) == 2 and args[0] in (str, int):
+        return ("dict", args[0], annotation_type(args[1]))
     if origin is dict or ann is dict:
-        raise TypeError(
-            f"unsupported annotation {ann!r}: Dict parameters (a dict's keys must be known "
-            "while compiling; pass its values, or build the dict inside)"
-        )
+        raise TypeError(f"unsupported annotation {ann!r}: Dict keys must be str or int")
     raise TypeError(f"unsupported annotation {ann!r}")
+
+
+def annotation_name(t: Any) -> str:
+    """An annotation (as `annotation_type` gives it) spelled as in the source, for messages."""
+    if t is None:
+        return "Tensor"
+    if isinstance(t, tuple):
+        if t[0] == "list":
+            return f"List[{annotation_name(t[1])}]"
+        if t[0] == "dict":
+            return f"Dict[{t[1].__name__}, {annotation_name(t[2])}]"
+        if t[0] == "optional":
+            return f"Optional[{annotation_name(t[1])}]"
+        return "Tuple[" + ", ".join(annotation_name(x) for x in t[1]) + "]"
+    return type_name(t)
+
+
+def has_container(t: Any) -> bool:
+    """An annotation (as `annotation_type` gives it) holding a List or Dict somewhere."""
+    if isinstance(t, tuple):
+        if t[0] in ("list", "dict"):
+            return True
+        inner = t[1] if t[0] in ("tuple", "optional") else []
+        return any(has_container(x) for x in (inner if t[0] == "tuple" else [inner]))
+    return False
+
+
+def value_structure(v: Any) -> Any:
+    """A container argument's nesting, as its own container types: lists, tuples and dicts
+    (insertion order) of structures, with None (a tensor or other value) or a scalar's type
+    name at the leaves. A call compiles once per structure: a list's length and a dict's keys
+    are part of it, the element values are not."""
+    if isinstance(v, (list, PyList)):
+        return [value_structure(x) for x in (v.items if isinstance(v, PyList) else v)]
+    if isinstance(v, (tuple, PyTuple)):
+        return tuple(value_structure(x) for x in (v.items if isinstance(v, PyTuple) else v))
+    if isinstance(v, (dict, PyDict)):
+        items = v.items if isinstance(v, PyDict) else v
+        return {k: value_structure(x) for k, x in items.items()}
+    if isinstance(v, SSAValue):
+        return _SCALAR_NAMES.get(type(v.type))
+    if isinstance(v, PyObj):
+        v = v.obj
+    if type(v) in (bool, int, float, str):
+        return type(v).__name__
+    return None
+
+
+_SCALAR_NAMES = {td.IntType: "int", td.FloatType: "float", td.BoolType: "bool"}
+
+
+def holds_container(v: Any) -> bool:
+    """A list or dict, or a tuple holding one (compiled per `value_structure`)."""
+    if isinstance(v, (list, dict, PyList, PyDict)):
+        return True
+    if isinstance(v, (tuple, PyTuple)):
+        return any(holds_container(x) for x in (v.items if isinstance(v, PyTuple) else v))
+    return False
 
 
 def resolve_annotation(ann: Any, globals_: dict[str, Any]) -> Any:
@@ -167,8 +227,26 @@ def flatten_tuple_args(
     out: list[Any] = []
 
     def leaves(s: Any, v: Any, where: str) -> str | None:
-        if s is None:
+        if s is None or isinstance(s, str):
             out.append(v)
+            return None
+        if isinstance(s, dict):  # a Dict[...] parameter: compiled for this key set
+            d = v.items if isinstance(v, PyDict) else v if isinstance(v, dict) else None
+            if d is None or list(d) != list(s):
+                return f"'{where}' must be a dict with the keys {list(s)!r}"
+            for k in s:
+                err = leaves(s[k], d[k], f"{where}[{k!r}]")
+                if err:
+                    return err
+            return None
+        if isinstance(s, list):  # a List[...] parameter: compiled for this length
+            items = v.items if isinstance(v, PyList) else v if isinstance(v, list) else None
+            if items is None or len(items) != len(s):
+                return f"'{where}' must be a list of {len(s)} items"
+            for k, (si, vi) in enumerate(zip(s, items, strict=True)):
+                err = leaves(si, vi, f"{where}[{k}]")
+                if err:
+                    return err
             return None
         items = v.items if isinstance(v, PyTuple) else v if isinstance(v, tuple) else None
         if items is None or len(items) != len(s):

@@ -118,7 +118,7 @@ def run_time_break_in_unrolled(x):
 
 def dynamic_slice(x, i: int):
     xs = [x, x + 1]
-    return torch.stack(xs[:i])
+    return torch.stack(xs[: int(x.sum()) + i])
 """
 
 
@@ -127,7 +127,7 @@ def dynamic_slice(x, i: int):
     [
         ("append_in_dynamic_loop", "changing a list inside an if branch or a loop body"),
         ("append_in_branch", "changing a list inside an if branch or a loop body"),
-        ("dynamic_slice", "a list slice that is not a compile-time constant"),
+        ("dynamic_slice", "a list slice whose bound is known only at run time"),
         ("run_time_break_in_unrolled", "break/continue under a run-time condition"),
     ],
 )

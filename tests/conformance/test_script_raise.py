@@ -182,7 +182,7 @@ def bare(x):
 
 def chained(x):
     if bool(x.sum() > 0):
-        raise ValueError("a") from None
+        raise ValueError("a") from x
     return x
 
 def always(x):

@@ -270,6 +270,8 @@ class ScriptGraph:
     attr_reads: tuple[tuple[str, str], ...] = ()  # from `state`: values checked at every call
     tuple_params: dict[str, Any] = field(default_factory=dict)  # not archived (none when loaded)
     flat_names: list[str] | None = None
+    container_params: dict[str, str] = field(default_factory=dict)  # none (not saved)
+    needs_int_values: bool = False  # not archived (such graphs are not saved)
 
 
 def _method_slots(

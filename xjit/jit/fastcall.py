@@ -31,6 +31,8 @@ def _rebuild_src(spec: Any, k: list[int], named: dict[str, Any]) -> str:
     if spec.kind == "tensor":
         k[0] += 1
         return f"t{k[0] - 1}"
+    if spec.kind == "const":  # a script's str result, known while compiling
+        return repr(spec.keys[0])
     items = [_rebuild_src(c, k, named) for c in spec.children]
     if spec.kind == "tuple" and getattr(spec, "named", None) is not None:
         name = f"N{len(named)}"  # a named tuple's class (sort's (values, indices)), as eager

@@ -38,6 +38,13 @@ def _structure_of(v: Any) -> Any:
     return type(v).__name__ if type(v) in (bool, int, float) else None
 
 
+def _holds_container(v: Any) -> bool:
+    """A list or dict argument, or a tuple holding one (compiled per its structure)."""
+    if isinstance(v, (list, dict)):
+        return True
+    return isinstance(v, tuple) and any(_holds_container(x) for x in v)
+
+
 def _signature(args: Sequence[Any], tk: dict[str, Any] | None = None) -> tuple[Any, ...]:
     sig: list[Any] = [("tuples", str(sorted(tk.items())))] if tk else []
     for a in args:
@@ -97,7 +104,8 @@ class _Scripted(GraphSource):
         if g.module is None:
             raise FrontendError(
                 f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
-                "(e.g. x.shape) or takes a str parameter (compiled per value), so it is compiled per call; see specialized_ir(*args)"
+                "(e.g. x.shape), takes a str parameter (compiled per value) or a List/Dict parameter "
+                "(compiled per length / key set), so it is compiled per call; see specialized_ir(*args)"
             )
         return g.module
 
@@ -178,11 +186,24 @@ class _Scripted(GraphSource):
         not take as a tuple (an `Optional[Tuple[...]]` or unannotated one): compiled per kind."""
         g = self._g()
         tuple_params = getattr(g, "tuple_params", None) or {}
-        return {
-            n: ("tuple", _structure_of(v))
-            for n, v in zip(g.arg_names, vals, strict=False)
-            if isinstance(v, tuple) and n not in tuple_params
-        }
+        containers = getattr(g, "container_params", None) or {}
+        kinds: dict[str, Any] = {}
+        for n, v in zip(g.arg_names, vals, strict=False):
+            if _holds_container(v):
+                # a List/Dict: a graph per length / key set (the structure is the guard: a call
+                # with another length never runs a graph compiled for this one)
+                # lazy: the scripting frontend loads when something is scripted
+                from xjit.frontends.script.values import value_structure
+
+                kinds[n] = ("container", value_structure(v))
+            elif n in containers and not (v is None and containers[n].startswith("Optional")):
+                raise ArgumentError(
+                    f"{self._name}() argument '{n}' must be a {containers[n]}, "
+                    f"got {type(v).__name__}"
+                )
+            elif isinstance(v, tuple) and n not in tuple_params:
+                kinds[n] = ("tuple", _structure_of(v))
+        return kinds
 
     def _tuple_graph(self, tk: dict[str, Any]) -> Any:
         """The graph taking the tuples of `tk` (the generic graph when there are none)."""
@@ -228,7 +249,8 @@ class _Scripted(GraphSource):
             )
             arg_types = [a.type for a in fop.body.block.args]
         kinds: dict[str, Any] = {}
-        names = getattr(g, "flat_names", None) or g.arg_names
+        names = getattr(g, "flat_names", None)
+        names = g.arg_names if names is None else names  # ([]: an empty list's no leaves)
         for n, at, v in zip(names, arg_types, vals, strict=True):
             if isinstance(v, Tensor) and getattr(g, "needs_arg_types", False):
                 # the frontend guessed a type it would know from the arguments' ranks/dtypes
@@ -240,6 +262,8 @@ class _Scripted(GraphSource):
                 if not isinstance(at, td.StrType):
                     raise ArgumentError(f"{self._name}() argument '{n}' must be {at}, got str")
                 kinds[n] = ("str", v)
+            elif type(v) is int and getattr(g, "needs_int_values", False):
+                kinds[n] = ("int", v)  # a list slice's bound: a constant while compiling
             elif v is None and not isinstance(at, td.NoneType):
                 kinds[n] = td.NoneType()
             elif v is not None and isinstance(at, td.NoneType):
@@ -503,7 +527,7 @@ def _script_repr(m: Module) -> str:
 def _flat_view(g: Any) -> Any:
     """`g` with one argument name per entry block argument (tuple parameters' leaves)."""
     flat = getattr(g, "flat_names", None)
-    if not flat or flat == g.arg_names:
+    if flat is None or flat == g.arg_names:
         return g
     return dataclasses.replace(g, arg_names=list(flat))
 
