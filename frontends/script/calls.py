@@ -462,7 +462,19 @@ class Calls:
         view = self.module_dict_view(ref, method, args, e)  # type: ignore[attr-defined]
         if view is not None:  # d.keys() / values() / items() of a ModuleDict
             return view
-        if isinstance(m, GraphSource) and m is not self.mc.root:  # ScriptModule, TracedModule
+        compiled = isinstance(m, GraphSource) and m is not self.mc.root
+        if compiled and m.graph_source()["ir"] is None:
+            # no generic graph (compiled per call signature, e.g. for its List parameters): a
+            # legacy `ScriptModule` subclass is compiled from its source like any submodule
+            own = getattr(type(m), method, None)
+            if not inspect.isfunction(own) or own.__module__.startswith("xjit."):
+                raise self.error(
+                    e,
+                    f"unsupported: calling {type(m).__name__}, which has no generic graph (it is "
+                    "compiled per call signature): script the parent module as a whole",
+                )
+            compiled = False
+        if compiled:  # ScriptModule, TracedModule
             # (the root is compiled from its source: a legacy `ScriptModule` subclass)
             if method != "forward":
                 raise self.error(
