@@ -86,6 +86,23 @@ def _index_fill(t: Any, x: Any, i: Any) -> Any:
     return x.index_fill(0, t.tensor([-1, 1]), -3.0)
 
 
+def _masked_scatter(t: Any, x: Any, i: Any) -> Any:
+    return x.masked_scatter(x > 0.3, -x * 2)
+
+
+def _mask_assign_values(t: Any, x: Any, i: Any) -> Any:
+    y = x[:, :, 0] * 1
+    m = y > 0
+    y[m] = t.arange(13.0)[: int(m.sum())]  # as many values as trues
+    return y
+
+
+def _mask_assign_row(t: Any, x: Any, i: Any) -> Any:
+    y = x * 1
+    y[y[:, 0, 0] > 0] = x[0]  # one row for every true: broadcast
+    return y
+
+
 CASES = [
     _put_negative,
     _put_rows,
@@ -99,6 +116,9 @@ CASES = [
     _index_add,
     _index_copy,
     _index_fill,
+    _masked_scatter,
+    _mask_assign_values,
+    _mask_assign_row,
 ]
 IDX = np.array([-1, 2, 0], dtype=np.int64)
 
@@ -173,6 +193,26 @@ def test_scatter_refuses_negative_index_when_compiled() -> None:
         f(xjit.from_numpy(X), xjit.from_numpy(neg))  # eager
     with pytest.raises(Exception, match="index out of bounds for dimension 0"):
         traced(xjit.from_numpy(X), xjit.from_numpy(neg))
+
+
+def test_traced_mask_assign_checks_the_count_at_run_time() -> None:
+    def f(t: Any, x: Any, v: Any) -> Any:
+        y = x * 1
+        y[y > 0] = v
+        return y
+
+    x = X[:, :, 0]
+    v = np.arange(float((x > 0).sum()), dtype=np.float32)
+    traced = xjit.jit.trace(lambda a, b: f(xjit, a, b), (xjit.from_numpy(x), xjit.from_numpy(v)))
+    for other in (-x, np.abs(x)):  # fewer, then more trues than values
+        with pytest.raises(RuntimeError, match="shape mismatch"):
+            f(torch, torch.from_numpy(other), torch.from_numpy(v))
+        with pytest.raises(Exception, match="index out of range"):
+            traced(xjit.from_numpy(other), xjit.from_numpy(v))
+    flipped = np.where(x > 0, x, 0)[::-1].copy()  # the same count elsewhere
+    want = f(torch, torch.from_numpy(flipped), torch.from_numpy(v)).numpy()
+    got = traced(xjit.from_numpy(flipped), xjit.from_numpy(v)).numpy()
+    np.testing.assert_array_equal(got, want)
 
 
 def test_eager_checks() -> None:

@@ -1,6 +1,6 @@
 """Writes at positions given by index tensors: `index_put` (what a trace or script records for
 `x[idx] = v` and `x[idx] += v`), `scatter` / `scatter_add`, `index_add` / `index_copy` /
-`index_fill`.
+`index_fill`, and `masked_scatter` (also what `x[mask] = v` records for a tensor `v`).
 
 `index_put` is the one primitive: it lowers (`LinalgBuilder.index_put`) to a
 `scatter.index_put` on the leading dims, which the numpy backend writes as `out[i, j] = v` on a
@@ -16,13 +16,21 @@ write wins); accumulation adds every duplicate.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from xjit.ops.index_ops import _index_shape, _int_index
 from xjit.ops.opdef import UNKNOWN, register
-from xjit.ops.types import ShapeError, TensorMeta, broadcast_shapes, from_numpy_dtype, normalize_dim
+from xjit.ops.types import (
+    ShapeError,
+    TensorMeta,
+    broadcast_shapes,
+    from_numpy_dtype,
+    int64,
+    normalize_dim,
+)
 
 
 def _meta(a: np.ndarray) -> TensorMeta:
@@ -49,6 +57,13 @@ def _check_range(what: str, idx: np.ndarray, n: int, dim: int, negative: bool) -
 
 def _static(*shapes: Any) -> bool:
     return all(s is not None and all(n is not None and n >= 0 for n in s) for s in shapes)
+
+
+def _sizes(t: Any) -> list[Any]:
+    """A tensor's sizes as plain ints (an eager or traced tensor's array: a trace's sizes
+    are fixed here, no size guard needed) or an IR value's (None where unknown)."""
+    a = getattr(t, "_a", None)
+    return list(np.shape(a)) if a is not None else list(t.shape)
 
 
 def _refused(what: str) -> Any:
@@ -391,4 +406,71 @@ register(
     ),
     lower=_refused("index_fill"),
     overload_of=("index_fill",),
+)
+
+
+# -- masked_scatter: x[mask] = the next source element, in order -----------------------------------
+
+
+def _masked_scatter_shape(x: TensorMeta, mask: TensorMeta, source: TensorMeta) -> TensorMeta:
+    if mask.dtype is not None and mask.dtype.kind != 0:
+        raise ShapeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype.name}")
+    _same_dtype("masked_scatter", x, source, "source")
+    if x.shape is not None and mask.shape is not None:
+        b = broadcast_shapes(x.shape, mask.shape)
+        if b is not None and tuple(b) != tuple(x.shape):
+            raise ShapeError(
+                f"masked_scatter: mask of shape {list(mask.shape)} does not broadcast to self "
+                f"{list(x.shape)}"
+            )
+    return x
+
+
+def _masked_scatter_eager(a: np.ndarray, mask: np.ndarray, source: np.ndarray) -> np.ndarray:
+    _masked_scatter_shape(_meta(a), _meta(mask), _meta(source))
+    m = np.broadcast_to(mask, a.shape)
+    count = int(m.sum())
+    if count > source.size:
+        raise RuntimeError(
+            "masked_scatter: expected source to have at least as many elements as ones in mask"
+        )
+    out = a.copy()
+    out[m] = source.reshape(-1)[:count]
+    return out
+
+
+def masked_scatter_ops(torch: Any, x: Any, mask: Any, source: Any, exact: bool = False) -> Any:
+    """`where(mask, source.flatten()[position among the trues], x)`: the positions an inclusive
+    prefix sum of the mask (log2(n) shifted adds, all vectorised), read with `index_select`,
+    whose run-time bounds check raises when the mask holds more trues than `source` has
+    elements. With `exact` (`x[mask] = v`) fewer raise too: every index is shifted out of range
+    by `(numel - count) * numel` unless the counts agree. None for sizes not known here."""
+    shape, sshape, mshape = _sizes(x), _sizes(source), _sizes(mask)
+    if not _static(shape, sshape, mshape):
+        return None
+    n, ns = math.prod(shape), math.prod(sshape)
+    if n == 0 or ns == 0:
+        return None
+    m = torch.expand(mask, shape) if mshape != shape else mask
+    flat = torch.reshape(m, [n])
+    c = torch.to(flat, int64)
+    step = 1
+    while step < n:  # Hillis-Steele scan
+        pad = torch.full([step], 0, dtype=int64)
+        c = torch.add(c, torch.cat([pad, torch.slice(c, 0, 0, n - step, 1)], 0))
+        step *= 2
+    idx = torch.clamp(torch.sub(c, 1), 0, n)
+    if exact:
+        count = torch.slice(c, 0, n - 1, n, 1)
+        idx = torch.add(idx, torch.mul(torch.sub(count, ns), -ns))
+    picked = torch.index_select(torch.reshape(source, [ns]), 0, idx)
+    return torch.where(m, torch.reshape(picked, shape), x)
+
+
+register(
+    "aten::masked_scatter(Tensor self, Tensor mask, Tensor source) -> Tensor",
+    _masked_scatter_shape,
+    eager=_masked_scatter_eager,
+    decompose=masked_scatter_ops,
+    lower=_refused("masked_scatter"),
 )
