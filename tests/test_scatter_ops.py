@@ -278,3 +278,17 @@ def test_script_keeps_alias_rule_for_index_put() -> None:
 
     with pytest.raises(Exception, match="argument"):
         xjit.jit.script(f)(xjit.from_numpy(X.copy()), xjit.from_numpy(IDX))
+
+
+def _script_nested_subscripts(x, i):  # noqa: ANN001, ANN202
+    y = x * 1
+    y[i[:2], i[1:3] + 1] += 3.0  # index expressions that subscript themselves
+    return y[i[:3], i[3:6] - 1]
+
+
+def test_scripted_index_expressions_that_subscript() -> None:
+    x = X[:, :, 0].copy()
+    i = np.array([0, 2, 1, 3, 1, 2], dtype=np.int64)
+    want = torch.jit.script(_script_nested_subscripts)(torch.from_numpy(x), torch.from_numpy(i))
+    got = xjit.jit.script(_script_nested_subscripts)(xjit.from_numpy(x), xjit.from_numpy(i))
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
