@@ -292,3 +292,17 @@ def test_scripted_index_expressions_that_subscript() -> None:
     want = torch.jit.script(_script_nested_subscripts)(torch.from_numpy(x), torch.from_numpy(i))
     got = xjit.jit.script(_script_nested_subscripts)(xjit.from_numpy(x), xjit.from_numpy(i))
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_compiled_index_put_leaves_its_input_unchanged() -> None:
+    def f(x: Any, i: Any) -> Any:
+        return xjit.index_put(x, (i,), x[:3] * 0, accumulate=False)
+
+    x = X.copy()
+    traced = xjit.jit.trace(f, (xjit.from_numpy(x), xjit.from_numpy(IDX)))
+    out = traced(xjit.from_numpy(x), xjit.from_numpy(IDX)).numpy()
+    np.testing.assert_array_equal(x, X)  # written into a copy
+    want = torch.index_put(
+        torch.from_numpy(X.copy()), (torch.from_numpy(IDX),), torch.zeros(3, 4, 3)
+    )
+    np.testing.assert_array_equal(out, want.numpy())
