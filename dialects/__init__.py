@@ -1,4 +1,4 @@
-"""xjit's dialects (`torch`, `loop`, `view`) and the context that compiles with them.
+"""xjit's dialects (`torch`, `loop`, `view`, `scatter`) and the context that compiles with them.
 
 Imported only by the compiler: eager `import xjit` never loads xDSL.
 """
@@ -36,8 +36,20 @@ def _view() -> Dialect:
     return View
 
 
+def _scatter() -> Dialect:
+    # lazy: each dialect (and xDSL) loads when a context first asks for it
+    from xjit.dialects.scatter import Scatter
+
+    return Scatter
+
+
 # xjit's own dialects, by name, loaded lazily (also exported through the xdsl.universe entry point).
-XJIT_DIALECTS: dict[str, Callable[[], Dialect]] = {"torch": _torch, "loop": _loop, "view": _view}
+XJIT_DIALECTS: dict[str, Callable[[], Dialect]] = {
+    "torch": _torch,
+    "loop": _loop,
+    "view": _view,
+    "scatter": _scatter,
+}
 
 # Upstream dialects that appear at some stage of the xjit pipeline.
 _UPSTREAM = (

@@ -730,7 +730,70 @@ def _batch_norm_no_training(g: GraphImporter, node: Any, a: dict[str, Any]) -> t
     return (y, None, None)  # saved statistics: _check_first_output_only refuses their use
 
 
+def _advanced(
+    g: GraphImporter, node: Any, indices: list[Any]
+) -> tuple[list[int], list[Any], list[int], bool]:
+    """The indexed dims of `x[indices]` (None entries: whole dims), their index values, and
+    the permutation moving them to the front (as `index.Tensor_hacked_twin` and
+    `index_put.hacked_twin` index the leading dims), and whether torch keeps the result's
+    index dims in place (adjacent indexed dims) rather than in front."""
+    rank = len(node.args[0].meta["val"].shape)
+    pos = [k for k, i in enumerate(indices) if i is not None]
+    idx = [g._convert(indices[k]) for k in pos]
+    perm = pos + [d for d in range(rank) if d not in pos]
+    adjacent = pos == list(range(pos[0], pos[0] + len(pos)))
+    return pos, idx, perm, adjacent
+
+
+def _index_rank(node: Any, pos: list[int]) -> int:
+    """The rank of the broadcast index shape."""
+    return max(len(node.args[1][k].meta["val"].shape) for k in pos)
+
+
+def _index_tensor(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """`x[:, i]` (`aten.index.Tensor` with None entries): the indexed dims moved to the front,
+    indexed there, and the index dims moved to where torch puts them."""
+    x = g._convert(a["self"])
+    pos, idx, perm, adjacent = _advanced(g, node, a["indices"])
+    if perm == list(range(len(perm))):
+        return (g.emit("aten.index.Tensor_hacked_twin", x, idx),)
+    out = g.emit("aten.index.Tensor_hacked_twin", g.emit("aten.permute", x, perm), idx)
+    if adjacent:  # B + rest -> rest[:p0] + B + rest[p0:]
+        nb, p0 = _index_rank(node, pos), pos[0]
+        n = len(node.meta["val"].shape)
+        back = list(range(nb, nb + p0)) + list(range(nb)) + list(range(nb + p0, n))
+        out = g.emit("aten.permute", out, back)
+    return (out,)
+
+
+def _index_put(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """`x[:, i] = v` (`aten.index_put` with None entries): as `_index_tensor`, the values laid
+    out to match the moved dims, and the result's dims moved back."""
+    x, values = g._convert(a["self"]), g._convert(a["values"])
+    acc = bool(a.get("accumulate", False))
+    pos, idx, perm, adjacent = _advanced(g, node, a["indices"])
+    if perm == list(range(len(perm))):
+        return (g.emit("aten.index_put.hacked_twin", x, idx, values, acc),)
+    rank, nb, p0 = len(perm), _index_rank(node, pos), pos[0]
+    if adjacent and p0 > 0:  # values broadcast to rest[:p0] + B + rest[p0:]: B to the front
+        shape = list(node.meta["val"].shape)
+        bshape = list(g.torch.broadcast_shapes(*(node.args[1][k].meta["val"].shape for k in pos)))
+        rest = [shape[d] for d in perm[len(pos) :]]
+        values = g.emit("aten.expand", values, rest[:p0] + bshape + rest[p0:], False)
+        n = nb + len(rest)
+        values = g.emit(
+            "aten.permute",
+            values,
+            list(range(p0, p0 + nb)) + list(range(p0)) + list(range(p0 + nb, n)),
+        )
+    out = g.emit("aten.index_put.hacked_twin", g.emit("aten.permute", x, perm), idx, values, acc)
+    return (g.emit("aten.permute", out, [perm.index(d) for d in range(rank)]),)
+
+
 _SPECIAL: dict[str, Handler] = {
+    "aten.index.Tensor": _index_tensor,
+    "aten.index_put.default": _index_put,
+    "aten.index_put_.default": _index_put,
     "aten.max_pool2d_with_indices.default": _max_pool2d,
     "aten._native_batch_norm_legit_no_training.default": _batch_norm_no_training,
     "aten._softmax.default": _softmax("aten.softmax.int"),

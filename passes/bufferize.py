@@ -72,6 +72,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
+from xjit.dialects.scatter import IndexPutOp
 from xjit.dialects.view import TransposeOp
 
 # Ops of the linalg stage that this pass knows, besides whole `arith`/`math` on scalars and the
@@ -99,6 +100,7 @@ _CONTRACT_OPS = frozenset(
         "scf.while",
         "scf.yield",
         "scf.condition",
+        "scatter.index_put",
     }
 )
 # Ops whose results may alias a tensor operand (after bufferization they return or carry the
@@ -169,7 +171,7 @@ def _producer_is_fresh(v: SSAValue) -> bool:
     owner = v.owner
     if isinstance(owner, linalg.TransposeOp) and transpose_is_view(owner):
         return False
-    return isinstance(owner, tensor.EmptyOp | tensor.InsertSliceOp) or (
+    return isinstance(owner, tensor.EmptyOp | tensor.InsertSliceOp | IndexPutOp) or (
         isinstance(owner, Operation) and _is_linalg_on_tensors(owner)
     )
 
@@ -190,8 +192,9 @@ def transpose_is_view(op: linalg.TransposeOp) -> bool:
 
 
 def _inplace_candidates(op: Operation) -> tuple[int, ...]:
-    """Operand indices an op writes (in place when allowed): linalg `outs`, insert_slice's dest."""
-    if isinstance(op, tensor.InsertSliceOp):
+    """Operand indices an op writes (in place when allowed): linalg `outs`, insert_slice's and
+    scatter.index_put's dest."""
+    if isinstance(op, tensor.InsertSliceOp | IndexPutOp):
         return (1,)
     if _is_linalg_on_tensors(op) and not (
         isinstance(op, linalg.TransposeOp) and transpose_is_view(op)
@@ -791,6 +794,31 @@ class InsertSliceToCopy(RewritePattern):
         rewriter.replace(op, [*new_ops, cast], [cast.results[0]])
 
 
+@dataclass
+class IndexPutToBuffers(RewritePattern):
+    """`scatter.index_put` on tensors -> the same op on memrefs, writing the dest buffer in
+    place when the in-place rule allows (a chain of `x[i] = a; x[j] = b` on one copy), else
+    into a copy of it."""
+
+    in_place: frozenset[tuple[Operation, int]]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: IndexPutOp, rewriter: PatternRewriter) -> None:
+        if op.result is None:
+            return
+        new_ops: list[Operation] = []
+        dest = to_buffer(op.dest, rewriter, op)
+        if (op, 1) not in self.in_place or not _has_identity_layout(dest.type):
+            ops = alloc_like(dest)
+            new_ops += [*ops, memref.CopyOp(dest, ops[-1].results[0])]
+            dest = ops[-1].results[0]
+        values = identity_buffer(op.values, rewriter, op)
+        indices = [identity_buffer(i, rewriter, op) for i in op.indices]
+        new_ops.append(IndexPutOp(values, dest, indices, op.is_accumulate))
+        (cast,) = to_tensors([dest], [op.result.type])
+        rewriter.replace(op, [*new_ops, cast], [cast.results[0]])
+
+
 class FoldCastPair(RewritePattern):
     """memref -> tensor -> memref is the original memref; an unused cast is dropped."""
 
@@ -850,6 +878,7 @@ class Bufferize(ModulePass):
                     ExtractSliceToSubview(),
                     ReshapeToMemref(),
                     InsertSliceToCopy(in_place),
+                    IndexPutToBuffers(in_place),
                     FoldCastPair(),
                 ]
             )

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import DYNAMIC_INDEX, IndexType, IntegerAttr, MemRefType, ModuleOp
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    AnyFloat,
+    IndexType,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+)
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.linalg.abstract_ops import LinalgStructuredOperation
 from xdsl.dialects.linalg.attrs import IteratorType
@@ -43,6 +50,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.utils.exceptions import PassFailedException
 
 from xjit.dialects.loop import PARALLEL, REDUCTION, LoadOp, NestOp, StoreOp
+from xjit.dialects.scatter import IndexPutOp
 from xjit.passes.bufferize import kept_dims
 
 # Structured ops whose maps are plain (projected) permutations with parallel/reduction loops.
@@ -332,6 +340,60 @@ class MemrefCopyToNest(RewritePattern):
         )
 
 
+class IndexPutToNest(RewritePattern):
+    """`scatter.index_put %v into %dest[%i0, ..]` on memrefs -> a nest over `%v` whose body
+    loads the indices, casts them to `index` and stores the value at those computed positions
+    (with `accumulate`: loads the element there, adds, stores). The store's index operands are
+    computed in the body, as a gather's load's are; the nest is "parallel" (duplicate indices
+    without accumulation: torch leaves the winner undefined), or with `accumulate` "reduction"
+    (iterations may combine into one element; executed in order, duplicates add up)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: IndexPutOp, rewriter: PatternRewriter) -> None:
+        if op.result is not None:
+            raise PassFailedException(
+                "convert-linalg-to-loop: 'scatter.index_put' on tensors; run `bufferize` first"
+            )
+        values, dest = op.values, op.dest
+        n, k = _rank(values), len(op.indices)
+        nb = n - (_rank(dest) - k)
+        bound_ops, bounds = loop_bounds(op, [values], [AffineMap.identity(n)], n)
+        kind = REDUCTION if op.is_accumulate else PARALLEL
+        nest = NestOp(bounds, [kind] * n)
+        nest.location = op.location
+        ivs = nest.ivs
+        for d, iv in enumerate(ivs):
+            iv.name_hint = _IV_NAMES[d] if d < len(_IV_NAMES) else f"i{d}"
+        lead = AffineMap(n, 0, tuple(AffineDimExpr(d) for d in range(nb)))
+        body: list[Operation] = []
+        coords: list[SSAValue] = []
+        for idx in op.indices:
+            load = LoadOp(idx, ivs, lead)
+            cast = arith.IndexCastOp(load.result, IndexType())
+            body += [load, cast]
+            coords.append(cast.result)
+        coords += ivs[nb:]
+        at = AffineMap.identity(len(coords))
+        value = LoadOp(values, ivs, AffineMap.identity(n))
+        body.append(value)
+        stored: SSAValue = value.result
+        if op.is_accumulate:
+            old = LoadOp(dest, coords, at)
+            element = old.result.type
+            add = (
+                arith.AddfOp(old.result, stored)
+                if isinstance(element, AnyFloat)
+                else arith.AddiOp(old.result, stored)
+            )
+            body += [old, add]
+            stored = add.result
+        body.append(StoreOp(stored, dest, coords, at))
+        block = nest.body.block
+        assert block.last_op is not None
+        block.insert_ops_before(body, block.last_op)
+        rewriter.replace(op, [*bound_ops, nest], [])
+
+
 @dataclass(frozen=True)
 class ConvertLinalgToLoop(ModulePass):
     """Linalg on memrefs -> `loop.nest` (the loops stage of docs/contracts.md)."""
@@ -340,7 +402,7 @@ class ConvertLinalgToLoop(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LinalgToNest(), MemrefCopyToNest()]),
+            GreedyRewritePatternApplier([LinalgToNest(), MemrefCopyToNest(), IndexPutToNest()]),
             apply_recursively=False,
         ).rewrite_module(op)
         PatternRewriteWalker(FoldSubviewIntoAccess()).rewrite_module(op)

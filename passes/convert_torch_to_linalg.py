@@ -48,6 +48,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
 from xjit.dialects.arith_ext import RemFOp
+from xjit.dialects.scatter import IndexPutOp
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
@@ -790,6 +791,90 @@ class LinalgBuilder:
             ["parallel"] * n,
             body,
         )
+
+    def index_put(
+        self, x: SSAValue, indices: Sequence[SSAValue], values: SSAValue, accumulate: bool
+    ) -> SSAValue:
+        """`x[indices] = values` (`+=` with `accumulate`) on x's leading dims: the indices
+        broadcast to one shape `B`, negative ones wrapped and all checked against x's sizes at
+        run time (elementwise generics), `values` broadcast to `B + x.shape[K:]`, then one
+        `scatter.index_put` (bufferized in place into a copy of x; the numpy backend writes it
+        as `out[i, j] = v` or `np.add.at`)."""
+        xt = x.type
+        assert isinstance(xt, TensorType)
+        bshape, bsrc = _broadcast_index_shape(indices)
+        k = len(indices)
+        wrapped = [self._wrap_index(i, bshape, bsrc, (x, d)) for d, i in enumerate(indices)]
+        want = TensorType(xt.element_type, [*bshape, *xt.get_shape()[k:]])
+        vt = values.type
+        assert isinstance(vt, TensorType)
+        if vt != want:  # broadcast (and convert) the values to the full update shape
+            n = want.get_num_dims()
+            dims = [*bsrc, *((x, d) for d in range(k, xt.get_num_dims()))]
+            init = empty_like_dims(self.b, want, dims)
+            vmap = _broadcast_map(list(vt.get_shape()), list(want.get_shape()))
+            ident = AffineMap.identity(n)
+            values = self.generic(
+                [values], [vmap], init, ident, ["parallel"] * n, lambda o, a, _: a[0]
+            )
+        return self.b.insert(IndexPutOp(values, x, wrapped, accumulate)).results[0]
+
+    def _wrap_index(
+        self,
+        idx: SSAValue,
+        bshape: Sequence[int],
+        bsrc: Sequence[tuple[SSAValue, int] | None],
+        size: tuple[SSAValue, int],
+    ) -> SSAValue:
+        """`idx` broadcast to `bshape` as i64, a negative index `i` read as `i + size` (torch
+        wraps them), then checked to lie in [0, size): out of range raises at run time."""
+        n = self.b.insert(arith.IndexCastOp(_dim(self.b, *size), i64)).result
+        bound_t = TensorType(i64, [])
+        empty = self.b.insert(tensor.EmptyOp([], bound_t)).tensor
+        bound = self.b.insert(FillOp([n], [empty], [bound_t])).results[0]
+        rt = TensorType(i64, list(bshape))
+        init = empty_like_dims(self.b, rt, bsrc)
+        r = len(bshape)
+        imap = _broadcast_map(list(idx.type.get_shape()), list(bshape))  # type: ignore[attr-defined]
+
+        def wrap(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            i = cast_scalar(bb, a[0], i64)
+            return o.select(o.lt(i, 0), o.add(i, a[1]), i)
+
+        wrapped = self.generic(
+            [idx, bound],
+            [imap, AffineMap(r, 0, ())],
+            init,
+            AffineMap.identity(r),
+            ["parallel"] * r,
+            lambda o, a, bb: wrap(ArithScalarOps(bb, i64), a, bb),
+        )
+        self.assert_in_range(
+            wrapped, 0, size, f"{self.op_name}: index out of bounds for dimension {size[1]} of self"
+        )
+        return wrapped
+
+
+def _broadcast_index_shape(
+    indices: Sequence[SSAValue],
+) -> tuple[list[int], list[tuple[SSAValue, int] | None]]:
+    """The broadcast shape of the index tensors (numpy rules, right-aligned; `?` where a `?`
+    meets no static size above 1) and, per dim, an index (tensor, dim) carrying that size."""
+    shapes = [list(i.type.get_shape()) for i in indices]  # type: ignore[attr-defined]
+    r = max(len(s) for s in shapes)
+    out: list[int] = []
+    src: list[tuple[SSAValue, int] | None] = []
+    for d in range(r):
+        size, where = 1, None
+        for i, s in zip(indices, shapes, strict=True):
+            j = d - (r - len(s))
+            if j < 0 or s[j] == 1:
+                continue
+            if size == 1 or (size == DYNAMIC_INDEX and s[j] != DYNAMIC_INDEX):
+                size, where = s[j], (i, j)
+        out.append(size)
+        src.append(where)
+    return out, src
 
 
 def _prod(xs: Sequence[int]) -> int:

@@ -912,6 +912,25 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [(4, 6), (4, 0), 1, 3, 3, 1],
     ],
     "aten.select_scatter": [[(4, 6), (6,), 0, -1], [(4, 6), (4,), 1, 2]],
+    "aten.scatter.src": [
+        [(4, 3), 0, np.array([[3, 0, 2], [1, 2, 0]]), (3, 3)],
+        [(4, 3), 1, np.array([[2, 0], [1, 2]]), (2, 3)],
+    ],
+    "aten.scatter.value": [[(4, 3), 0, np.array([[3, 0, 2]]), 1.5]],
+    "aten.scatter_add": [
+        [(4, 3), 0, np.array([[3, 0, 3], [3, 0, 0]]), (2, 3)],
+        [(4, 3), 1, np.array([[0, 0, 0], [2, 2, 1]]), (2, 4)],
+    ],
+    "aten.index_add": [
+        [(4, 3), 0, np.array([1, 1, 3]), (3, 3), 1],
+        [(4, 3), 1, np.array([2, 0]), (4, 2), 2.5],
+    ],
+    "aten.index_copy": [[(4, 3), 1, np.array([2, 0]), (4, 2)]],
+    "aten.index_fill.int_Scalar": [[(4, 3), 0, np.array([-1, 1]), -3.0]],
+    "aten.masked_scatter": [
+        [(4, 3), np.arange(12).reshape(4, 3) % 3 == 1, (20,)],
+        [(4, 3), np.array([True, False, True]), (3, 3)],
+    ],
     "aten.nll_loss": [
         [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
         [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],

@@ -66,7 +66,7 @@ def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
     amap = op.map.data
     for res in amap.results:
         if any(computed[d] for d in res.used_dims()):
-            if not isinstance(op, LoadOp) or not isinstance(res, AffineDimExpr):
+            if not isinstance(res, AffineDimExpr):
                 raise NotVectorizable(
                     f"{op.name} map {amap}: a computed index inside an expression"
                 )

@@ -61,6 +61,8 @@ REDUCERS = {
 # Reducers without an identity in numpy: given one explicitly so empty reductions work.
 _NEEDS_INITIAL = {"np.maximum", "np.minimum", "np.fmax", "np.fmin"}
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# The plan kind of a nest storing at computed indices (a scatter: `out[i, j] = v`).
+SCATTER = "scatter"
 # Elements per block when a large elementwise nest runs in blocks (see `_emit_elementwise`).
 # Measured on e (tanh(x*a + b) * sigmoid(x) + x, 4M f32, 9 ufunc calls a block), x naive numpy,
 # interleaved: 32K 0.66-0.68, 64K 0.52-0.54, 128K 0.49-0.51, 256K 0.48-0.50 — below 64K the
@@ -118,6 +120,8 @@ def analyse(nest: NestOp) -> NestPlan:
             raise NotVectorizable(f"{op.name} in a nest body has no vectorized form")
     plan = NestPlan(nest, REDUCTION if REDUCTION in nest.iterator_kinds else PARALLEL, stores)
     plan.axes = {op: access_axes(op, nest) for op in loads + stores}
+    if any(a.gather for s in stores for a in plan.axes[s]):
+        return _analyse_scatter(plan, loads)
     if plan.kind != PARALLEL and any(a.gather for ld in loads for a in plan.axes[ld]):
         raise NotVectorizable("a gather (load at computed indices) in a reduction nest")
     if not stores:
@@ -145,6 +149,32 @@ def analyse(nest: NestOp) -> NestPlan:
                 plan.fill = v.owner.value
         return plan
     return _analyse_reduction(plan, loads)
+
+
+def _analyse_scatter(plan: NestPlan, loads: list[LoadOp]) -> NestPlan:
+    """A store at computed indices (`scatter.index_put`): one store, and the target read only
+    by an accumulation at the same position (`out[key] += v`, emitted as `np.add.at`)."""
+    if len(plan.stores) != 1:
+        raise NotVectorizable("a scatter nest with several stores")
+    store = plan.stores[0]
+    if any(a.gather for ld in loads for a in plan.axes[ld] if ld.memref != store.memref):
+        raise NotVectorizable("a scatter nest that also gathers")
+    own = [ld for ld in loads if ld.memref == store.memref]
+    plan.kind = SCATTER
+    if not own:
+        return plan
+    comb = store.value.owner
+    if (
+        len(own) != 1
+        or not _same_access(own[0], store)
+        or not isinstance(comb, Operation)
+        or comb.name not in ("arith.addf", "arith.addi")
+        or own[0].result not in comb.operands
+        or not own[0].result.has_one_use()
+    ):
+        raise NotVectorizable("a scatter nest reads its target other than to accumulate")
+    plan.acc_load, plan.combiner = own[0], comb
+    return plan
 
 
 def _same_access(a: LoadOp | StoreOp, b: LoadOp | StoreOp) -> bool:
@@ -278,7 +308,9 @@ class NestEmitter:
         return self.pre, self.lines
 
     def emit(self, folded_fill: bool) -> list[str]:
-        if self.plan.kind == PARALLEL:
+        if self.plan.kind == SCATTER:
+            self._emit_scatter()
+        elif self.plan.kind == PARALLEL:
             self._emit_elementwise(self.plan.stores, allow_chunk=True)
         elif self.plan.contraction is not None:
             self._emit_contraction(folded_fill)
@@ -339,7 +371,7 @@ class NestEmitter:
             return Expr(f"np.multiply({a.text}, {inv})", "np.multiply", (a.text, inv))
         return op_expr(op, [a[0].text for a in args])
 
-    def _gather(self, op: LoadOp) -> tuple[Expr, frozenset[int]]:
+    def _gather(self, op: LoadOp | StoreOp) -> tuple[Expr, frozenset[int]]:
         """A load at indices computed in the body: numpy fancy indexing, every index an array
         aligned to the iteration space (broadcasting does the rest). When the computed axes lead
         and the rest walk the innermost loops whole and in order (embedding), `W[idx]`."""
@@ -384,6 +416,23 @@ class NestEmitter:
             else:
                 parts.append(affine_src(a.expr, operands))  # type: ignore[arg-type]
         return Expr(f"{buf}[{', '.join(parts)}]"), dims
+
+    def _emit_scatter(self) -> None:
+        """`out[key] = v`, or `np.add.at(out, key, v)` when the nest accumulates (every
+        duplicate index adds, as torch's accumulate=True); `key` as a gather's, so the
+        leading-dims case is `out[idx] = v`."""
+        store = self.plan.stores[0]
+        key, _ = self._gather(store)
+        buf = self.name(store.memref)
+        assert key.text.startswith(f"{buf}[")
+        parts = key.text[len(buf) + 1 : -1]
+        if self.plan.combiner is not None:
+            x = _other_operand(self.plan.combiner, self.plan.acc_load.result)  # type: ignore[union-attr]
+            val, _ = self.value(x)
+            self.lines.append(f"np.add.at({buf}, ({parts},), {val.text})")
+        else:
+            val, _ = self.value(store.value)
+            self.lines.append(f"{buf}[{parts}] = {val.text}")
 
     def _view(
         self, op: LoadOp | StoreOp, space: list[int], trim: bool

@@ -245,13 +245,16 @@ class Expressions:
             head, tail = (idxs[: ell[0]], idxs[ell[0] + 1 :]) if ell else (idxs, [])
             v = base
             dim = 0
-            self.adv_indices: dict[int, SSAValue] = {}  # tensor indices, applied after the rest
+            # tensor indices, applied after the rest; an index expression may subscript too
+            # (`x[i[:3], j]`): the enclosing subscript's are kept aside meanwhile
+            outer = getattr(self, "adv_indices", {})
+            self.adv_indices: dict[int, SSAValue] = {}
             for ix in head:  # left to right from dim 0
                 v, dim = self.index_dim(v, ix, dim, 1)
             dim = -1
             for ix in reversed(tail):  # after `...`: right to left from the last dim
                 v, dim = self.index_dim(v, ix, dim, -1)
-            adv, self.adv_indices = self.adv_indices, {}
+            adv, self.adv_indices = self.adv_indices, outer
             if adv:
                 return advanced_index(
                     self.index_call(e),

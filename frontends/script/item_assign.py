@@ -1,6 +1,6 @@
 """`x[index] = v` and `x[index] op= v` in scripted code: the new value of the whole tensor as
 functional ops (`slice_scatter` / `select_scatter` back up through the slices and ints of the
-index, `masked_fill` for a boolean mask), then `x` rebound to it under the alias rule of
+index, `masked_fill` for a boolean mask, `index_put` for integer tensor indices), then `x` rebound to it under the alias rule of
 aliasing.py (refused where another name, a view, an argument or a parameter would miss it)."""
 
 from __future__ import annotations
@@ -30,6 +30,12 @@ def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.
         i = fc.expr(idxs[0])
         if isinstance(i, SSAValue) and isinstance(i.type, td.ValueTensorType):
             new = _masked(fc, x, i, value, idxs[0])
+            aliasing.rebind_update(fc, {name}, x, new, how, node)
+            return
+    if len(idxs) > 1 and all(not isinstance(ix, (ast.Slice, ast.Constant)) for ix in idxs):
+        ts = [fc.expr(ix) for ix in idxs]
+        if all(isinstance(t, SSAValue) and isinstance(t.type, td.ValueTensorType) for t in ts):
+            new = _index_put(fc, x, ts, value, node)  # x[i, j] = v: tensor indices
             aliasing.rebind_update(fc, {name}, x, new, how, node)
             return
     steps: list[tuple[str, SSAValue, list[Any]]] = []
@@ -130,11 +136,13 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
     mt = mask.type.meta  # type: ignore[attr-defined]
     if mt.dtype is None and fc.mc.deferrable:
         raise NeedsArgTypes("x[mask] = v needs the mask's dtype", fc.loc(node))
+    if mt.dtype is not None and mt.dtype.kind == 1:
+        return _index_put(fc, x, [mask], value, node)  # x[idx] = v: an integer index tensor
     if mt.dtype is None or mt.dtype.kind != 0:
         raise fc.error(
             node,
-            "unsupported: assigning through a tensor index that is not a boolean mask "
-            "(index_put is not supported in scripted code)",
+            "unsupported: assigning through a tensor index that is not a boolean mask or an "
+            "integer tensor",
         )
     xs = x.type.meta.shape  # type: ignore[attr-defined]
     if xs is None or mt.shape is None:
@@ -157,6 +165,20 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
         ones = [fc.b.constant(1)] * (len(xs) - len(mt.shape))
         mask = fc.registry_call("reshape", [mask, fc.new_list(dims + ones)], {}, node)
     return fc.registry_call("masked_fill", [x, mask, value], {}, node)  # type: ignore[no-any-return]
+
+
+def _index_put(fc: Any, x: SSAValue, idx: list[SSAValue], value: Any, node: ast.AST) -> SSAValue:
+    """`x[i, j] = v` with integer tensor indices on the leading dims: `index_put`."""
+    for i in idx:
+        dt = i.type.meta.dtype  # type: ignore[attr-defined]
+        if dt is None or dt.kind != 1:
+            raise fc.error(
+                node,
+                "unsupported: several tensor indices that are not all integer tensors "
+                "(a boolean mask must be the whole index)",
+            )
+    new = _as_tensor(fc, value, x, node)
+    return fc.registry_call("index_put", [x, fc.new_list(idx), new], {}, node)  # type: ignore[no-any-return]
 
 
 def _known(v: Any) -> bool:

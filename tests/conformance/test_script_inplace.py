@@ -399,13 +399,19 @@ def through_view(x):
 
 def tensor_index(x):
     y = x * 1
-    y[x[0].long().clamp(0, 1)] = 1.0
     y[0, x[0].long().clamp(0, 1)] = 2.0
+    return y
+
+def tensor_put(x):
+    y = x * 1
+    i = x[0].long().clamp(0, 1)
+    y[i] = 1.0
+    y[i[:3], i[3:6] + 2] += 3.0
     return y
 """
 
 
-@pytest.mark.parametrize("name", ["positional", "items"])
+@pytest.mark.parametrize("name", ["positional", "items", "tensor_put"])
 def test_item_assignment_matches_torchscript(name: str) -> None:
     rng = np.random.default_rng(2)
     x = xjit.from_numpy(rng.standard_normal((6, 8)).astype(np.float32))
@@ -418,7 +424,7 @@ def test_item_assignment_matches_torchscript(name: str) -> None:
         ("into_argument", "an argument of the function"),
         ("into_alias", "a tensor that `z` also refers to"),
         ("through_view", "a tensor that `v` also refers to"),
-        ("tensor_index", "a tensor index that is not a boolean mask"),
+        ("tensor_index", "assigning through an index that is a Tensor"),
     ],
 )
 def test_item_assignments_an_alias_could_see_are_refused(name: str, why: str) -> None:

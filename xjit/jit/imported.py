@@ -70,7 +70,9 @@ class ImportedModule(_Submodule):
 
 
 def _build_module(res: ImportResult, root_type: str) -> ImportedModule:
-    tensors = {name: Tensor(np.ascontiguousarray(a)) for name, a in res.params.items()}
+    # (np.require, not np.ascontiguousarray: that makes a 0-d constant, e.g. the 1.0 that
+    # `y[i] = 1.0` lifts, 1-d)
+    tensors = {name: Tensor(np.require(a, requirements="C")) for name, a in res.params.items()}
     fop = next(op for op in res.module.ops if op.name == "func.func")
     metas = [t.meta for t in fop.function_type.inputs.data]  # type: ignore[attr-defined]
     constraints = tuple(

@@ -1,8 +1,8 @@
 """Indexing by tensors: `index_select`, `gather`, `take_along_dim`, advanced indexing
 (`x[idx]`, `x[i, :, j]`: `aten.index.Tensor_hacked_twin`, torch-mlir's form of `aten.index`
-with every index given), boolean masks (`nonzero`), and the functional item assignments a
-trace or script records for `x[idx] = v` (`index_put`; the slice and int forms are in
-shape_ops.py).
+with every index given), and boolean masks (`nonzero`). The functional item assignment a
+trace or script records for `x[idx] = v` (`index_put`) is in scatter_ops.py, the slice and
+int forms in shape_ops.py.
 
 Lowered, a gather is one `linalg.generic` over the result reading the index tensors through
 their maps and the source with `tensor.extract` at the computed positions, which the numpy
@@ -299,54 +299,4 @@ register(
     _nonzero_shape,
     eager=lambda a: np.argwhere(a).astype(np.int64),
     lower=_nonzero_lower,
-)
-
-
-# -- index_put: x[idx] = v --------------------------------------------------------------------
-
-
-def _index_put_shape(
-    x: TensorMeta, indices: Any, values: TensorMeta, accumulate: Any = False
-) -> TensorMeta:
-    got = _index_shape(x, indices)
-    if values.shape is not None and got.shape is not None:
-        try:
-            b = broadcast_shapes(values.shape, got.shape)
-        except ShapeError:
-            b = None
-        if b is not None and tuple(b) != tuple(got.shape):
-            raise ShapeError(
-                f"shape mismatch: value tensor of shape {list(values.shape)} cannot be "
-                f"broadcast to indexing result of shape {list(got.shape)}"
-            )
-    return x
-
-
-def _index_put_eager(
-    a: np.ndarray, indices: list[np.ndarray], values: np.ndarray, accumulate: bool = False
-) -> np.ndarray:
-    _index_put_shape(_meta(a), [_meta(i) for i in indices], _meta(values), accumulate)
-    out = a.copy()
-    key = tuple(indices)
-    if accumulate:
-        np.add.at(out, key, values.astype(a.dtype, copy=False))
-    else:
-        out[key] = values
-    return out
-
-
-def _index_put_lower(builder: Any, *args: Any) -> Any:
-    raise NotImplementedError(
-        "index_put (x[idx] = v with tensor indices) is not supported in compiled code yet: "
-        "use torch.where, masked_fill or slice assignment, or run it eagerly"
-    )
-
-
-register(
-    "aten::index_put.hacked_twin(Tensor self, Tensor[] indices, Tensor values, bool accumulate=False) -> Tensor",
-    _index_put_shape,
-    eager=_index_put_eager,
-    lower=_index_put_lower,
-    py="torch.index_put",
-    overload_of=("index_put",),
 )

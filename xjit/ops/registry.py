@@ -73,6 +73,7 @@ def ensure_loaded() -> None:
             norm_ops,
             reduction_ops,
             scalar_ops,
+            scatter_ops,
             shape_ops,
             sort_ops,
         )

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
+from xjit.ops.scatter_ops import masked_scatter_ops
 from xjit.ops.types import (
     ShapeError,
     TensorMeta,
@@ -936,14 +937,45 @@ def _masked_assign(call: Any, x: Any, mask: Any, value: Any) -> Any:
             f"The shape of the mask {list(mask.shape)} at index 0 does not match the shape of "
             f"the indexed tensor {list(x.shape)}"
         )
-    if isinstance(value, type(x)) and value.dim():
-        raise NotImplementedError(
-            "x[mask] = tensor takes as many values as the mask holds, a number only the data "
-            "decides: only a scalar or 0-d tensor value is supported here (masked_fill)"
-        )
+    tensor_value = isinstance(value, type(x)) and value.dim()
+    if tensor_value and value.dtype != x.dtype:
+        value = call("to", value, x.dtype)
+    if tensor_value:
+        rest = list(_shape(x)[n:])
+        count = int(np.count_nonzero(mask._a))  # this trace's; the compiled code checks its own
+        vs = list(_shape(value))
+        if np.broadcast_shapes(tuple(vs), (count, *rest)) != (count, *rest):
+            raise RuntimeError(
+                f"shape mismatch: value tensor of shape {vs} cannot be broadcast to indexing "
+                f"result of shape {[count, *rest]}"
+            )
+        if len(vs) > len(rest) and vs[0] == 1:
+            value, vs = call("reshape", value, vs[1:]), vs[1:]
+        if len(vs) <= len(rest):  # one value row for every true
+            if n < rank:
+                mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
+            return call("where", mask, value, x)
+        if n < rank:  # the mask covers the leading dims: every element of a true row
+            mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
+            mask = call("expand", mask, list(_shape(x)))
+        new = masked_scatter_ops(_CallOps(call), x, mask, value, exact=True)
+        if new is None:
+            raise NotImplementedError("x[mask] = tensor with sizes unknown at trace time")
+        return new
     if n < rank:
         mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
     return call("masked_fill", x, mask, value)
+
+
+class _CallOps:
+    """`ops.add(a, b)` as `call("add", a, b)`: decompositions written against torch's API run
+    through a trace's dispatcher."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
 
 
 def _index_put(call: Any, y: Any, adv: dict[int, Any], value: Any) -> Any:

@@ -1,0 +1,22 @@
+// RUN: xjit-opt %s --split-input-file | filecheck %s
+// RUN: xjit-opt %s --split-input-file --print-op-generic | xjit-opt --split-input-file | filecheck %s
+
+// scatter.index_put round-trips in its custom and generic forms, on tensors (with a result)
+// and on memrefs (written in place).
+
+// CHECK-LABEL: func.func @on_tensors
+// CHECK-NEXT:    %[[R:.*]] = scatter.index_put %v into %x[%i, %j] {accumulate} : tensor<2x5xf32> into tensor<4x6x5xf32>[tensor<2xi64>, tensor<2xi64>] -> tensor<4x6x5xf32>
+// CHECK-NEXT:    func.return %[[R]]
+func.func @on_tensors(%x: tensor<4x6x5xf32>, %i: tensor<2xi64>, %j: tensor<2xi64>, %v: tensor<2x5xf32>) -> tensor<4x6x5xf32> {
+  %0 = scatter.index_put %v into %x[%i, %j] {accumulate} : tensor<2x5xf32> into tensor<4x6x5xf32>[tensor<2xi64>, tensor<2xi64>] -> tensor<4x6x5xf32>
+  func.return %0 : tensor<4x6x5xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @on_memrefs
+// CHECK-NEXT:    scatter.index_put %v into %x[%i] : memref<?x3xf32> into memref<4x3xf32>[memref<?xi64>]
+func.func @on_memrefs(%x: memref<4x3xf32>, %i: memref<?xi64>, %v: memref<?x3xf32>) {
+  scatter.index_put %v into %x[%i] : memref<?x3xf32> into memref<4x3xf32>[memref<?xi64>]
+  func.return
+}
