@@ -19,6 +19,7 @@ from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
+    EnumeratedTensor,
     PyDict,
     PyList,
     PyObj,
@@ -448,6 +449,7 @@ class Statements:
             if (
                 isinstance(old, SSAValue)
                 and isinstance(v, SSAValue)
+                and not isinstance(old.type, td.NoneType)  # an Optional given its value
                 and join_types(old.type, v.type) is None
             ):
                 raise self.error(
@@ -757,6 +759,15 @@ class Statements:
                 payload = self.block(st.body)
                 assert payload is None
             return None
+        if isinstance(seq, EnumeratedTensor):
+            t, first = seq.tensor, seq.start
+            trip = self.scalar_op("aten.size.int", [t, self.b.constant(0)], st)
+
+            def numbered(idx: SSAValue) -> PyTuple:
+                i = idx if first == 0 else self.scalar_op("aten.add.int", [idx, first], st)
+                return PyTuple([i, self.registry_call("select", [t, 0, idx], {}, st)])
+
+            return self.loop(st, trip, self.b.constant(True), st.target, numbered, None)
         if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
             trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
             return self.loop(
