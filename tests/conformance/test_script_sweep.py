@@ -691,7 +691,7 @@ def int_max_argmax(i):
     return i.max(), i.min(), i.argmax(), i.max(0)[0], i.sum(1, keepdim=True)
 
 def full_dtypes(n: int):
-    return torch.full([2], n), torch.full([2], 0.5), torch.full([2], True), torch.ones(2) * n
+    return torch.full([2], n), torch.full([2], 0.5), torch.ones(2) * n
 
 def arange_dtypes(n: int, f: float):
     return torch.arange(n) * 0.5, torch.arange(f), torch.arange(0, n, 1.5), torch.arange(n).float().mean()
