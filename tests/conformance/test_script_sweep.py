@@ -6,6 +6,7 @@ located FrontendError must carry."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -734,10 +735,8 @@ def run_case(src: str, name: str, args: tuple[Any, ...]) -> None:
     assert_same(ours(*args), want, f"script {name}")
 
 
-S, SC, O, TU, TE = CONTROL_FLOW, SCALARS, OPTIONAL, TUPLES, TENSORS
-P, I = PROMOTION, ISINSTANCE
-X3 = t(3)
-X23 = t(2, 3)
+S, SC, OP, TU, TE = CONTROL_FLOW, SCALARS, OPTIONAL, TUPLES, TENSORS
+PR, IS = PROMOTION, ISINSTANCE
 CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     # control flow
     (S, "nested_break", (t(3),)),
@@ -822,31 +821,31 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (SC, "neg_mod", (7, 3)),
     (SC, "float_mod_neg", (7.5, 2.0)),
     # Optional
-    (O, "opt_default", (t(2),)),
-    (O, "opt_default", (t(2), t(2))),
-    (O, "opt_int", (t(2),)),
-    (O, "opt_int", (t(2), 5)),
-    (O, "opt_assert", (t(2), t(2))),
-    (O, "opt_local_reassign", (t(2), True)),
-    (O, "opt_local_reassign", (t(2), False)),
-    (O, "opt_and", (t(2), None)),
-    (O, "opt_and", (t(2), t(2, lo=0.5, hi=1.0))),
-    (O, "opt_or", (t(2), None)),
-    (O, "opt_or", (t(2), t(2, lo=-1.0, hi=-0.5))),
-    (O, "opt_early_return", (t(2), None)),
-    (O, "opt_early_return", (t(2), t(2))),
-    (O, "opt_float", (None,)),
-    (O, "opt_float", (2.5,)),
-    (O, "opt_ternary", (t(2), None)),
-    (O, "opt_ternary", (t(2), t(2))),
-    (O, "opt_in_loop", (t(3), 4)),
-    (O, "opt_in_loop", (t(3), 0)),
-    (O, "opt_return", (t(2), True)),
-    (O, "opt_return", (t(2), False)),
-    (O, "opt_int_return", (3,)),
-    (O, "opt_int_return", (-3,)),
-    (O, "opt_not_none_else", (t(2), 4)),
-    (O, "opt_not_none_else", (t(2), None)),
+    (OP, "opt_default", (t(2),)),
+    (OP, "opt_default", (t(2), t(2))),
+    (OP, "opt_int", (t(2),)),
+    (OP, "opt_int", (t(2), 5)),
+    (OP, "opt_assert", (t(2), t(2))),
+    (OP, "opt_local_reassign", (t(2), True)),
+    (OP, "opt_local_reassign", (t(2), False)),
+    (OP, "opt_and", (t(2), None)),
+    (OP, "opt_and", (t(2), t(2, lo=0.5, hi=1.0))),
+    (OP, "opt_or", (t(2), None)),
+    (OP, "opt_or", (t(2), t(2, lo=-1.0, hi=-0.5))),
+    (OP, "opt_early_return", (t(2), None)),
+    (OP, "opt_early_return", (t(2), t(2))),
+    (OP, "opt_float", (None,)),
+    (OP, "opt_float", (2.5,)),
+    (OP, "opt_ternary", (t(2), None)),
+    (OP, "opt_ternary", (t(2), t(2))),
+    (OP, "opt_in_loop", (t(3), 4)),
+    (OP, "opt_in_loop", (t(3), 0)),
+    (OP, "opt_return", (t(2), True)),
+    (OP, "opt_return", (t(2), False)),
+    (OP, "opt_int_return", (3,)),
+    (OP, "opt_int_return", (-3,)),
+    (OP, "opt_not_none_else", (t(2), 4)),
+    (OP, "opt_not_none_else", (t(2), None)),
     # tuples
     (TU, "nested_unpack", (t(2),)),
     (TU, "return_annotated", (t(2),)),
@@ -919,20 +918,20 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (TE, "square", (t(3),)),
     (TE, "all_any", (t(3),)),
     # dtype promotion
-    (P, "int_tensor_scalars", (ints(6),)),
-    (P, "float_floor_mod", (t(6),)),
-    (P, "mixed_dtype_tensors", (t(4), ints(4))),
-    (P, "bool_sum", (t(3, 2),)),
-    (P, "int_max_argmax", (ints(3, 4),)),
-    (P, "full_dtypes", (3,)),
-    (P, "arange_dtypes", (5, 3.5)),
-    (P, "scalar_tensor_compare", (ints(5).float(), 1, 0.5)),
+    (PR, "int_tensor_scalars", (ints(6),)),
+    (PR, "float_floor_mod", (t(6),)),
+    (PR, "mixed_dtype_tensors", (t(4), ints(4))),
+    (PR, "bool_sum", (t(3, 2),)),
+    (PR, "int_max_argmax", (ints(3, 4),)),
+    (PR, "full_dtypes", (3,)),
+    (PR, "arange_dtypes", (5, 3.5)),
+    (PR, "scalar_tensor_compare", (ints(5).float(), 1, 0.5)),
     # isinstance (decided while compiling, as TorchScript does) and .item()
-    (I, "of_bool", (True, 3)),
-    (I, "of_containers", (t(2), (1, 2))),
-    (I, "of_optional", (t(2), None)),
-    (I, "of_optional", (t(2), t(2))),
-    (I, "item_of", (t(3), ints(3))),
+    (IS, "of_bool", (True, 3)),
+    (IS, "of_containers", (t(2), (1, 2))),
+    (IS, "of_optional", (t(2), None)),
+    (IS, "of_optional", (t(2), t(2))),
+    (IS, "item_of", (t(3), ints(3))),
 ]
 
 # Programs TorchScript compiles that xjit refuses, with the message of the located FrontendError
@@ -961,3 +960,132 @@ def test_sweep(src: str, name: str, args: tuple[Any, ...]) -> None:
     with pytest.raises(xjit.jit.FrontendError, match=REFUSED[name]) as info:
         xjit.jit.script(ours_py)(*args)
     assert ".py:" in str(info.value), "the refusal names the source line"
+
+
+# -- tracing: xjit.jit.trace against torch.jit.trace, on the example and on new inputs ---------
+
+TRACED = """
+def chain(x, y):
+    return torch.tanh(x @ y.t() + 1).sum(-1)
+
+def sized_view(x):
+    return x.view(x.size(0), -1).mean(1), x.reshape(-1, x.shape[-1])
+
+def cat_stack(x, y):
+    return torch.cat([x, y], 0), torch.stack([x, y], 1), torch.cat((x, y * 2), dim=-1)
+
+def max_with_dim(x):
+    v, i = x.max(1)
+    return v * 2, i, x.argmax(0), x.min(-1).values
+
+def reductions(x):
+    return x.sum(0, keepdim=True), x.mean(), x.amax(1), x.clamp(-0.5, 0.5).sum(1)
+
+def nested_out(x, y):
+    return (x + y, (x - y, [x * y, x / (y.abs() + 1)]))
+
+def dict_out(x):
+    return {"a": x + 1, "b": x.sum(0)}
+
+def masks(x, y):
+    m = (x > 0) & (y < 0.5)
+    return torch.where(m, x, y), x.masked_fill(~m, 0.0), m.sum()
+
+def dtypes(x):
+    i = x.to(torch.int64)
+    return i * 2, i + x, x.long().float() / 3
+
+def size_arith(x):
+    n = x.size(0)
+    return torch.arange(n) * 2, torch.zeros(n, 2), x[: n - 1], torch.full((n,), 3.0)
+
+def permute_contig(x):
+    return x.permute(1, 0, 2).contiguous().view(x.size(1), -1), x.transpose(0, 2).flatten(1)
+"""
+
+# (function, example args, a call with other shapes/values, strict)
+TRACE_CASES: list[tuple[str, tuple[Any, ...], tuple[Any, ...], bool]] = [
+    ("chain", (t(3, 4), t(2, 4)), (t(3, 4), t(2, 4)), True),
+    ("sized_view", (t(2, 3, 4),), (t(5, 3, 4),), True),
+    ("cat_stack", (t(2, 3), t(2, 3)), (t(4, 3), t(4, 3)), True),
+    ("max_with_dim", (t(3, 4),), (t(3, 4),), True),
+    ("reductions", (t(3, 4),), (t(6, 4),), True),
+    ("nested_out", (t(3), t(3)), (t(3), t(3)), True),
+    ("dict_out", (t(2, 3),), (t(2, 3),), False),
+    ("masks", (t(5), t(5)), (t(5), t(5)), True),
+    ("dtypes", (t(4),), (t(4),), True),
+    ("size_arith", (t(4, 2),), (t(7, 2),), True),
+    ("permute_contig", (t(2, 3, 4),), (t(5, 3, 4),), True),
+]
+
+
+def to_torch_nested(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: to_torch_nested(x) for k, x in v.items()}
+    if isinstance(v, (tuple, list)):
+        return type(v)(to_torch_nested(x) for x in v)
+    return to_torch(v)
+
+
+def assert_same_nested(got: Any, want: Any, where: str) -> None:
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and list(got) == list(want), where
+        for k in want:
+            assert_same_nested(got[k], want[k], f"{where}[{k!r}]")
+    elif isinstance(want, (tuple, list)):
+        assert type(got) is type(want) and len(got) == len(want), where
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            assert_same_nested(g, w, f"{where}[{i}]")
+    else:
+        assert_same(got, want, where)
+
+
+@pytest.mark.parametrize(
+    ("name", "example", "other", "strict"), TRACE_CASES, ids=[c[0] for c in TRACE_CASES]
+)
+def test_trace_sweep(
+    name: str, example: tuple[Any, ...], other: tuple[Any, ...], strict: bool
+) -> None:
+    ours_py, theirs_py = both_fns(TRACED, name)
+    theirs = real_torch.jit.trace(theirs_py, to_torch(example), strict=strict)
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "error", xjit.jit.TracerWarning
+        )  # check_trace agrees, no frozen values
+        ours = xjit.jit.trace(ours_py, example, strict=strict)
+    for args in (example, other):
+        want = theirs(*to_torch(args))
+        assert_same_nested(ours(*args), want, f"trace {name}")
+        assert_same_nested(ours_py(*args), theirs_py(*to_torch_nested(args)), f"eager {name}")
+
+
+WARNED = """
+def data_branch(x):
+    if x.sum() > 0:
+        return x * 2
+    return x - 1
+
+def python_int(x):
+    return x * int(x.max())
+
+def numpy_of(x):
+    return x + float(x[0])
+
+def iterate_rows(x):
+    acc = x[0] * 0
+    for r in x:
+        acc = acc + r
+    return acc
+"""
+
+
+@pytest.mark.parametrize("name", ["data_branch", "python_int", "numpy_of", "iterate_rows"])
+def test_tracer_warning_sites(name: str) -> None:
+    """Where torch.jit.trace warns that a value was frozen, xjit warns too (and guards it)."""
+    ours_py, theirs_py = both_fns(WARNED, name)
+    x = t(4, lo=0.25, hi=1.0)
+    with pytest.warns(real_torch.jit.TracerWarning):
+        real_torch.jit.trace(theirs_py, to_torch((x,)), check_trace=False)
+    with pytest.warns(xjit.jit.TracerWarning):
+        traced = xjit.jit.trace(ours_py, (x,), check_trace=False)
+    assert_same(traced(x), theirs_py(to_torch(x)), name)
