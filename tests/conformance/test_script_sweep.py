@@ -1089,3 +1089,51 @@ def test_tracer_warning_sites(name: str) -> None:
     with pytest.warns(xjit.jit.TracerWarning):
         traced = xjit.jit.trace(ours_py, (x,), check_trace=False)
     assert_same(traced(x), theirs_py(to_torch(x)), name)
+
+
+# -- modules: containers iterated with zip/enumerate, attributes, training --------------------
+
+MODULES = """
+class Blocks(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = torch.nn.ModuleList([torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)])
+        self.seq = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Tanh())
+        self.scales = (0.5, 2.0)
+
+    def forward(self, x):
+        for layer, s in zip(self.layers, self.scales):
+            x = layer(x) * s
+        for i, m in enumerate(self.seq):
+            x = m(x) + i
+        n = len(self.layers)
+        if self.training:
+            x = x * n
+        return x, n, isinstance(x, torch.Tensor)
+
+class Rows(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(2, 2)
+
+    def forward(self, x):
+        out = torch.zeros(x.size(0))
+        for i, row in enumerate(x):
+            out[i] = self.proj(row).sum() * i
+        return out, x.ndim, x.mT.shape[0]
+"""
+
+
+@pytest.mark.parametrize(("cls", "x"), [("Blocks", t(2, 3)), ("Rows", t(4, 2))])
+def test_module_sweep(cls: str, x: xjit.Tensor) -> None:
+    ours_m = load(MODULES, xjit)[cls]()
+    theirs_m = load(MODULES, real_torch)[cls]()
+    theirs_m.load_state_dict({k: to_torch(v) for k, v in ours_m.state_dict().items()})
+    ours, theirs = xjit.jit.script(ours_m), real_torch.jit.script(theirs_m)
+    for mode in ("train", "eval"):
+        getattr(ours, mode)()
+        getattr(theirs, mode)()
+        want = theirs(to_torch(x))
+        assert_same(ours(x), want, f"{cls} {mode}")
+        getattr(ours_m, mode)()
+        assert_same(ours_m(x), want, f"eager {cls} {mode}")
