@@ -629,8 +629,9 @@ def softmaxes(x):
 def comparisons(x, y):
     return x == y, x != y, x < y, x >= 0.5, x.eq(y), x.gt(0), torch.ne(x, y), x.le(y)
 
-def all_any(x):
-    return (x > -10).all(), (x > 0).any()
+def all_any(x, i):
+    return ((x > -10).all(), (x > 0).any(), x.any(0), (x > 0).all(1, keepdim=True), i.any(-1),
+            torch.all(i), torch.any(x > 5))
 
 def expand_repeat(x):
     return x.expand(3, 2), x.repeat(2, 3), x.expand(-1, 2), x.expand_as(torch.zeros(4, 2))
@@ -916,7 +917,7 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (TE, "prod", (t(2, 3),)),
     (TE, "eye", (3,)),
     (TE, "square", (t(3),)),
-    (TE, "all_any", (t(3),)),
+    (TE, "all_any", (t(2, 3), ints(2, 3, lo=0, hi=2))),
     # dtype promotion
     (PR, "int_tensor_scalars", (ints(6),)),
     (PR, "float_floor_mod", (t(6),)),
@@ -945,8 +946,6 @@ REFUSED: dict[str, str] = {
     "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
     "prod": r"no op 'prod' in the registry",
     "eye": r"eye",
-    "square": r"no op 'square' in the registry",
-    "all_any": r"no op 'all' in the registry",
 }
 
 
