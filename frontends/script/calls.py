@@ -10,7 +10,7 @@ from typing import Any
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import StringAttr
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 
 from xjit import _splitting
 from xjit._tensor import Tensor
@@ -38,6 +38,25 @@ from xjit.nn.module import Module
 from xjit.nn.rnn_scripted import SCRIPTED_FORWARD
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
+
+
+def _optional_kind(fn: Any, p: inspect.Parameter, v: Any) -> Attribute | None:
+    """The type an `Optional[T]` parameter (T a tensor or scalar) is compiled with for this
+    call when that differs from its generic compile (None if its default is None, else T):
+    T for a value passed to a parameter defaulting to None, None for a None passed to one
+    that does not."""
+    if not isinstance(v, SSAValue) and v is not None:
+        return None
+    try:
+        t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))
+    except Exception:  # noqa: BLE001  (the callee's compile reports it, located)
+        return None
+    if not (isinstance(t, tuple) and t[0] == "optional" and isinstance(t[1], Attribute)):
+        return None
+    is_none = v is None or isinstance(v.type, td.NoneType)
+    if is_none == (p.default is None):
+        return None
+    return td.NoneType() if is_none else t[1]
 
 
 def _is_tensor(v: Any) -> bool:
@@ -385,6 +404,8 @@ class Calls:
             return self.registry_call(op_name, op_args, {}, e)
         if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
             ensure_loaded()
+            # uninitialised memory: zeros are one of its values (eager xjit's empty is zeros too)
+            name = {"empty": "zeros", "empty_like": "zeros_like"}.get(name, name)
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
             raise self.error(
@@ -603,6 +624,10 @@ class Calls:
             key: Any = k if k < len(args) else p.name
             v = where.get(key) if where is kwargs else where[key]
             if not isinstance(v, (PyTuple, PyList)):
+                passed = where is args or key in kwargs
+                kind = _optional_kind(fn, p, v) if passed else None
+                if kind is not None:
+                    out[p.name] = kind
                 continue
             try:
                 t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))

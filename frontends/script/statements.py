@@ -902,6 +902,13 @@ class Statements:
                         f"type clash: loop-carried variable '{n}' is {type_name(t)} "
                         f"before the loop and {type_name(v.type)} after an iteration",
                     )
+                ranks = [len(x.sizes) for x in (t, v.type) if _ranked(x)]
+                if len(ranks) == 2 and ranks[0] != ranks[1]:  # no type for it to lower to
+                    raise self.error(
+                        st,
+                        f"unsupported: loop-carried variable '{n}' has rank {ranks[0]} before "
+                        f"the loop and rank {ranks[1]} after an iteration (xjit needs one rank)",
+                    )
                 new_types.append(j)
             if new_types == types:
                 break
@@ -1001,3 +1008,7 @@ _STMT_NAMES = {
     "ImportFrom": "imports",
     "AsyncFunctionDef": "async",
 }
+
+
+def _ranked(t: Attribute) -> bool:
+    return isinstance(t, td.ValueTensorType) and t.sizes is not None

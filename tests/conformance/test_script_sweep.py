@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch as real_torch
 from script_oracle import assert_same, load, to_torch
+from xdsl.utils.exceptions import DiagnosticException
 
 import xjit
 
@@ -721,6 +722,163 @@ def item_of(x, i):
 """
 
 
+MORE = """
+import math
+from typing import List, Optional, Tuple
+
+
+def helper(x, n: int = 2, f: float = 1.5):
+    return x * n + f
+
+def helper_opt(x, y: Optional[torch.Tensor] = None, k: int = 1):
+    if y is None:
+        return x * k
+    return x + y * k
+
+def range_bound_rebound(x, n: int):
+    s = 0
+    for i in range(n):
+        n = n - 1
+        s += i
+    return x + s, n
+
+def loop_var_rebound(x):
+    s = 0
+    for i in range(4):
+        i = i * 10
+        s += i
+    return x + s
+
+def while_and_tensor_cond(x, n: int):
+    i = 0
+    while i < n and bool(x.sum() < 50):
+        x = x * 2
+        i += 1
+    return x, i
+
+def calls_defaults_optional(x):
+    return helper(x), helper(x, 3), helper(x, f=0.5), helper(x, n=4, f=-1.0), helper_opt(x), helper_opt(x, x, k=3)
+
+
+def size_equality(x, y):
+    return x.size() == y.size(), x.shape[0] == y.shape[0], x.dim() == y.dim()
+
+def aug_add_in_loop(x):
+    acc = torch.zeros_like(x)
+    for i in range(3):
+        acc += x * i
+    return acc
+
+def alias_aug_add(x):
+    y = x + 0
+    z = y
+    z += 1
+    return y, z
+
+def assert_message(x, n: int):
+    assert n > 0, "n must be positive"
+    return x * n
+
+def jit_annotate(x):
+    a = torch.jit.annotate(int, 3)
+    b = torch.jit.annotate(Optional[int], None)
+    if b is None:
+        b = a
+    return x * b
+
+def tuple_ternary(x, flag: bool):
+    r = (x, 1) if flag else (x * 2, 2)
+    a, b = r
+    return a * b
+
+def nested_if_assign(a: int, b: int):
+    x = 0
+    if a > 0:
+        if b > 0:
+            x = 1
+        else:
+            x = 2
+    else:
+        if b > 0:
+            x = 3
+    return x
+
+def while_true_continue_break(x):
+    i = 0
+    while True:
+        i += 1
+        if i == 2:
+            continue
+        if i >= 5:
+            break
+        x = x + i
+    return x, i
+
+def for_inner_break_count(x):
+    n = 0
+    for i in range(3):
+        for j in range(3):
+            if j == 2:
+                break
+            n += 1
+        else_ = 0
+    return x * n
+
+
+def tensor_cond_rescale(x):
+    m = x.max()
+    if m > 1:
+        x = x / m
+    return x
+
+def tensor_cond_ternary(x, y):
+    return torch.maximum(x, y).sum() if bool(x.sum() > y.sum()) else torch.minimum(x, y).sum()
+
+def clone_inplace_methods(x):
+    y = x.clone()
+    y.add_(1)
+    y.mul_(2)
+    return x, y
+
+def shape_slice_unpack(x):
+    h, w = x.shape[-2:]
+    return x.view(-1, h * w), h, w
+
+def new_zeros_cat(x):
+    b = x.shape[0]
+    y = x.new_zeros(b, 2)
+    return torch.cat([x, y], 1)
+
+def float_chain_minmax(a: float, b: float):
+    return a < b < 10.0, (a > 0) == (b > 0), max(a, b) - min(a, b), float(int(a)) == a
+
+def optional_float_scale(x, scale: Optional[float] = None):
+    if scale is not None:
+        x = x * scale
+    return x
+
+def rank_branch(x):
+    if x.dim() == 2:
+        x = x.unsqueeze(0)
+    return x.shape[0], x.sum(0)
+
+def where_loop(x):
+    out = x
+    for _ in range(3):
+        out = torch.where(out > 0.5, out - 1.0, out + 0.25)
+    return out
+
+def while_countdown(x):
+    n = x.size(0)
+    total = torch.zeros(1)
+    i = n - 1
+    while i >= 0:
+        total = total + x[i] * i
+        i -= 1
+    return total
+"""
+
+
 def both_fns(src: str, name: str) -> tuple[Any, Any]:
     return load(src, xjit)[name], load(src, real_torch)[name]
 
@@ -737,7 +895,7 @@ def run_case(src: str, name: str, args: tuple[Any, ...]) -> None:
 
 
 S, SC, OP, TU, TE = CONTROL_FLOW, SCALARS, OPTIONAL, TUPLES, TENSORS
-PR, IS = PROMOTION, ISINSTANCE
+PR, IS, MO = PROMOTION, ISINSTANCE, MORE
 CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     # control flow
     (S, "nested_break", (t(3),)),
@@ -933,6 +1091,39 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (IS, "of_optional", (t(2), None)),
     (IS, "of_optional", (t(2), t(2))),
     (IS, "item_of", (t(3), ints(3))),
+    # calls with defaults and Optional arguments, loops that rebind their bounds, mixed
+    (MO, "range_bound_rebound", (t(2), 5)),
+    (MO, "loop_var_rebound", (t(2),)),
+    (MO, "while_and_tensor_cond", (t(2, lo=0.5, hi=1.0), 10)),
+    (MO, "while_and_tensor_cond", (t(2, lo=0.5, hi=1.0), 1)),
+    (MO, "calls_defaults_optional", (t(2),)),
+    (MO, "size_equality", (t(2, 3), t(2, 3))),
+    (MO, "size_equality", (t(2, 3), t(3, 2))),
+    (MO, "aug_add_in_loop", (t(2),)),
+    (MO, "alias_aug_add", (t(2),)),
+    (MO, "assert_message", (t(2), 3)),
+    (MO, "jit_annotate", (t(2),)),
+    (MO, "tuple_ternary", (t(2), True)),
+    (MO, "tuple_ternary", (t(2), False)),
+    (MO, "nested_if_assign", (1, -1)),
+    (MO, "nested_if_assign", (-1, 1)),
+    (MO, "nested_if_assign", (-1, -1)),
+    (MO, "while_true_continue_break", (t(2),)),
+    (MO, "for_inner_break_count", (t(2),)),
+    (MO, "tensor_cond_rescale", (t(3, lo=1.5, hi=3.0),)),
+    (MO, "tensor_cond_rescale", (t(3, lo=-1.0, hi=0.5),)),
+    (MO, "tensor_cond_ternary", (t(3), t(3))),
+    (MO, "clone_inplace_methods", (t(2),)),
+    (MO, "shape_slice_unpack", (t(2, 3, 4),)),
+    (MO, "new_zeros_cat", (t(3, 2),)),
+    (MO, "float_chain_minmax", (1.5, 2.5)),
+    (MO, "float_chain_minmax", (-3.0, 2.0)),
+    (MO, "optional_float_scale", (t(2),)),
+    (MO, "optional_float_scale", (t(2), 2.0)),
+    (MO, "rank_branch", (t(2, 3),)),
+    (MO, "rank_branch", (t(1, 2, 3),)),
+    (MO, "where_loop", (t(5),)),
+    (MO, "while_countdown", (t(4),)),
 ]
 
 # Programs TorchScript compiles that xjit refuses, with the message of the located FrontendError
@@ -944,6 +1135,7 @@ REFUSED: dict[str, str] = {
     "opt_return": r"unsupported: returning a None",
     "opt_int_return": r"unsupported: returning a None",
     "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
+    "alias_aug_add": r"an alias would not see",
     "prod": r"no op 'prod' in the registry",
     "eye": r"eye",
 }
@@ -1136,3 +1328,26 @@ def test_module_sweep(cls: str, x: xjit.Tensor) -> None:
         assert_same(ours(x), want, f"{cls} {mode}")
         getattr(ours_m, mode)()
         assert_same(ours_m(x), want, f"eager {cls} {mode}")
+
+
+RANK_CHANGE = """
+def grow(x):
+    res = torch.empty(0)
+    for i in range(x.size(0)):
+        if i == 0:
+            res = x[i : i + 1]
+        else:
+            res = torch.cat([res, x[i : i + 1] * i])
+    return res
+"""
+
+
+def test_a_loop_changing_a_rank_is_refused_at_its_line() -> None:
+    """TorchScript runs it (its Tensor type has no rank); xjit cannot lower a value of no fixed
+    rank and says where it is made, instead of an unlocated lowering error."""
+    ours_py, theirs_py = both_fns(RANK_CHANGE, "grow")
+    x = t(3, 2)
+    assert real_torch.jit.script(theirs_py)(to_torch(x)).shape == (3, 2)
+    with pytest.raises(DiagnosticException, match=r"\.py:4:5: cannot lower") as info:
+        xjit.jit.script(ours_py)(x)
+    assert "rank and dtype must be known" in str(info.value)
