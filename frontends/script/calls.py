@@ -560,7 +560,8 @@ class Calls:
             kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None
             passed = self.passed_tuples(fn, args, kwargs)
             if passed:  # tuples for Optional[Tuple[...]] / unannotated parameters
-                kinds = dict(sorted({**(kinds or {}), **passed}.items()))
+                # (a typed call's precise tensor types win over an Optional's plain Tensor)
+                kinds = dict(sorted({**passed, **(kinds or {})}.items()))
             if kinds:  # a variant of the method for these argument types
                 variants = self.mc.typed_call_names
                 name = f"{name}#{variants.setdefault((name, str(kinds)), len(variants) + 1)}"
