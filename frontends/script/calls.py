@@ -232,11 +232,8 @@ class Calls:
         if len(args) != 2 or kwargs or not isinstance(args[1], (PyObj, PyTuple)):
             raise self.error(e, "unsupported: isinstance() needs a value and a type (or tuple)")
         v, ts = args
-        want = (
-            tuple(x.obj for x in ts.items if isinstance(x, PyObj))
-            if isinstance(ts, PyTuple)
-            else (ts.obj,)
-        )
+        items = ts.items if isinstance(ts, PyTuple) else [ts]
+        want = tuple(x.obj if isinstance(x, PyObj) else x for x in items)
         if isinstance(v, SSAValue):
             kind = {
                 td.IntType: int,
