@@ -23,6 +23,10 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"xjit.Size([{', '.join(str(d) for d in self)}])"
 
+    def __getitem__(self, i: Any) -> Any:  # a slice of a Size is a Size, as in torch
+        r = super().__getitem__(i)
+        return Size(r) if isinstance(i, slice) else r
+
 
 def _fmt(a: np.ndarray) -> str:
     opts: dict[str, Any] = {}

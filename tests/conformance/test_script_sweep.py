@@ -1351,3 +1351,12 @@ def test_a_loop_changing_a_rank_is_refused_at_its_line() -> None:
     with pytest.raises(DiagnosticException, match=r"\.py:4:5: cannot lower") as info:
         xjit.jit.script(ours_py)(x)
     assert "rank and dtype must be known" in str(info.value)
+
+
+def test_a_slice_of_a_size_is_a_size() -> None:
+    x = t(3, 4, 5)
+    for s in (slice(1, None), slice(None, -1), slice(None, None, 2)):
+        got, want = x.shape[s], to_torch(x).shape[s]
+        assert isinstance(got, xjit.Size) and isinstance(want, real_torch.Size)
+        assert tuple(got) == tuple(want)
+    assert type(x.shape[0]) is int
