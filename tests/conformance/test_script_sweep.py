@@ -1137,7 +1137,7 @@ REFUSED: dict[str, str] = {
     "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
     "alias_aug_add": r"an alias would not see",
     "prod": r"no op 'prod' in the registry",
-    "eye": r"eye",
+    "eye": r"has no attribute 'eye'",
 }
 
 
