@@ -1342,6 +1342,22 @@ def grow(x):
 """
 
 
+def test_a_loop_carried_rank_change_is_refused_while_compiling() -> None:
+    src = """
+    def regrow(n: int):
+        res = torch.zeros(3)
+        for i in range(n):
+            res = torch.zeros(2, 2) + i
+        return res
+    """
+    ours_py, theirs_py = both_fns(src, "regrow")
+    assert real_torch.jit.script(theirs_py)(2).shape == (2, 2)
+    with pytest.raises(
+        xjit.jit.FrontendError, match=r"'res' has rank 1 before the loop and rank 2"
+    ):
+        xjit.jit.script(ours_py)(2)
+
+
 def test_a_loop_changing_a_rank_is_refused_at_its_line() -> None:
     """TorchScript runs it (its Tensor type has no rank); xjit cannot lower a value of no fixed
     rank and says where it is made, instead of an unlocated lowering error."""
