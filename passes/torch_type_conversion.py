@@ -30,10 +30,12 @@ from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AnyFloat,
+    FileLineColLoc,
     Float64Type,
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    NameLoc,
     TensorType,
     UnrealizedConversionCastOp,
     i1,
@@ -238,8 +240,32 @@ class FirstErrorApplier(GreedyRewritePatternApplier):
             return
         try:
             super().match_and_rewrite(op, rewriter)
+        except DiagnosticException as e:  # the user's line, where the op came from one
+            where = _file_loc(op.location) or _first_unknown_rank(op)
+            self.error = DiagnosticException(f"{where}: {e}") if where else e
         except Exception as e:  # noqa: BLE001  (re-raised by the pass)
             self.error = e
+
+
+def _first_unknown_rank(op: Operation) -> str | None:
+    """Where the first value of unknown rank or dtype inside `op` (a function) is made."""
+    for o in op.walk():
+        for r in o.results:
+            t = r.type
+            if isinstance(t, td.ValueTensorType) and (t.sizes is None or t.element_dtype is None):
+                where = _file_loc(o.location)
+                if where:
+                    return where
+    return None
+
+
+def _file_loc(loc: Attribute | None) -> str | None:
+    """file:line:col of an op's location (inside a NameLoc of a decomposition too)."""
+    while isinstance(loc, NameLoc):
+        loc = loc.location
+    if isinstance(loc, FileLineColLoc):
+        return f"{loc.filename.data}:{loc.line.data}:{loc.column.data}"
+    return None
 
 
 # Torch ops that stand for Python values only (their users take them as constants): erased

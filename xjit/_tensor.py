@@ -23,6 +23,10 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"xjit.Size([{', '.join(str(d) for d in self)}])"
 
+    def __getitem__(self, i: Any) -> Any:  # a slice of a Size is a Size, as in torch
+        r = super().__getitem__(i)
+        return Size(r) if isinstance(i, slice) else r
+
 
 def _fmt(a: np.ndarray) -> str:
     opts: dict[str, Any] = {}
@@ -166,6 +170,21 @@ class Tensor:
 
     __pow__ = _dispatch.method("pow")
 
+    # `&`, `|`, `^`, `~` of bool tensors (masks) are the logical ops; xjit has no bitwise ops
+    def __and__(self, other: Any) -> Tensor:
+        return _call("logical_and", *_bool_operands("&", self, other))
+
+    def __or__(self, other: Any) -> Tensor:
+        return _call("logical_or", *_bool_operands("|", self, other))
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _call("logical_xor", *_bool_operands("^", self, other))
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        return _call("logical_not", *_bool_operands("~", self))
+
     def __rpow__(self, other: Any) -> Tensor:
         return _call("pow", other, self)
 
@@ -198,6 +217,17 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         return _call("permute", self, _sizes(dims))
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 (torch's name)
+        return _call("permute", self, list(reversed(range(self.dim()))))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 (torch's name)
+        return _call("transpose", self, -2, -1)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return _call("expand", self, list(other.shape))
 
     def expand(self, *size: Any) -> Tensor:
         if not size:
@@ -562,3 +592,12 @@ def _warn_if_tracing(what: str, t: Tensor, value: Any) -> Any:
 
 _call = _dispatch.call
 _dispatch.set_tensor_class(Tensor)
+
+
+def _bool_operands(op: str, *xs: Any) -> tuple[Any, ...]:
+    """The operands of a bitwise operator, which xjit has for bool tensors only."""
+    for x in xs:
+        if not (isinstance(x, Tensor) and x.dtype == _t.bool_):
+            what = f"a {x.dtype.name} tensor" if isinstance(x, Tensor) else type(x).__name__
+            raise TypeError(f"unsupported: '{op}' of {what} (xjit has '{op}' of bool tensors only)")
+    return xs

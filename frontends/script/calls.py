@@ -10,9 +10,10 @@ from typing import Any
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import StringAttr
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 
 from xjit import _splitting
+from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing
@@ -20,6 +21,7 @@ from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
+    EnumeratedTensor,
     ModRef,
     PyDict,
     PyList,
@@ -39,6 +41,33 @@ from xjit.nn.module import Module
 from xjit.nn.rnn_scripted import SCRIPTED_FORWARD
 from xjit.ops import types
 from xjit.ops.registry import OVERLOADS, UNKNOWN, ensure_loaded
+
+
+def _optional_kind(fn: Any, p: inspect.Parameter, v: Any) -> Attribute | None:
+    """The type an `Optional[T]` parameter (T a tensor or scalar) is compiled with for this
+    call when that differs from its generic compile (None if its default is None, else T):
+    T for a value passed to a parameter defaulting to None, None for a None passed to one
+    that does not."""
+    if not isinstance(v, SSAValue) and v is not None:
+        return None
+    try:
+        t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))
+    except Exception:  # noqa: BLE001  (the callee's compile reports it, located)
+        return None
+    if not (isinstance(t, tuple) and t[0] == "optional" and isinstance(t[1], Attribute)):
+        return None
+    is_none = v is None or isinstance(v.type, td.NoneType)
+    if is_none == (p.default is None):
+        return None
+    return td.NoneType() if is_none else t[1]
+
+
+def _is_tensor(v: Any) -> bool:
+    return isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType)
+
+
+# x.new_zeros(size) is torch.zeros(size, dtype=x.dtype), ...
+_NEW_FACTORIES = {"new_zeros": "zeros", "new_ones": "ones", "new_full": "full"}
 
 # Ops returning a list of tensors (xjit/_splitting.py): a compile-time `PyList` of slices, the
 # number of pieces fixed by the static size of the split dim and constant arguments.
@@ -140,10 +169,30 @@ class Calls:
                 )
             dim = args[0] if args else kwargs.get("dim")
             return self.scalar_op("aten.size.int", [t, self.as_int(dim, e)], e)
+        if name in ("T", "mT"):  # the attributes (expressions.py)
+            rank = len(t.type.meta.shape or ())  # type: ignore[attr-defined]
+            c = self.b.constant
+            if name == "mT":
+                return self.registry_call("transpose", [t, c(-2), c(-1)], {}, e)
+            dims = self.new_list([c(d) for d in reversed(range(rank))])
+            return self.registry_call("permute", [t, dims], {}, e)
+        if name == "to" and len(args) == 1 and not kwargs and _is_tensor(args[0]):
+            name = "type_as"  # x.to(other): other's dtype (xjit has one device)
+        if name in ("type_as", "expand_as", *_NEW_FACTORIES):
+            return self.tensor_like_method(t, name, args, kwargs, e)
         if name in ("dim", "numel") and not args:
             return self.scalar_op(f"aten.{name}", [t], e)
-        if name == "item":
-            raise self.error(e, "unsupported: .item() (use int(x) or float(x))")
+        if name == "item" and not args and not kwargs:
+            # TorchScript's Scalar: a float for floating dtypes, an int (bool) otherwise
+            dt = t.type.meta.dtype  # type: ignore[attr-defined]
+            if dt is None and self.mc.deferrable:  # compile per argument types (dtypes known)
+                raise NeedsArgTypes(".item() needs the dtype of its tensor", self.loc(e))
+            if dt is None:
+                raise self.error(
+                    e, "unsupported: .item() of a tensor of unknown dtype (use int(x) or float(x))"
+                )
+            kind = float if dt.kind == 2 else bool if dt.kind == 0 else int
+            return self.call_python(kind, [t], {}, e)
         if name in _LIST_RESULTS:
             return self.tensor_list(name, t, args, kwargs, e)
         if name in _DTYPE_METHODS and not args and not kwargs:  # x.float() is x.to(float32)
@@ -158,6 +207,60 @@ class Calls:
             names = {root.id} if root is not None and self.env.get(root.id) is t else set()
             return aliasing.rebind_update(self, names, t, result, f"{name}()", e)
         return self.registry_call(name, [t, *args], kwargs, e)
+
+    def tensor_like_method(
+        self, t: SSAValue, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+    ) -> Any:
+        """x.type_as(y), x.expand_as(y), x.new_zeros(size): another op, given y's dtype or
+        size (x's dtype, for new_*)."""
+        like = t if name in _NEW_FACTORIES else args[0] if len(args) == 1 else None
+        if not _is_tensor(like):
+            raise self.error(e, f"unsupported: {name}() of a {describe(like)}")
+        if name == "expand_as":
+            return self.registry_call(
+                "expand", [t, self.tensor_method(like, "size", [], {}, e)], {}, e
+            )
+        dt = like.type.meta.dtype
+        if dt is None and self.mc.deferrable:  # compile per argument types (dtypes known)
+            raise NeedsArgTypes(f"{name}() needs the dtype of a tensor", self.loc(e))
+        if dt is None:
+            raise self.error(e, f"unsupported: {name}() with a tensor of unknown dtype")
+        if name == "type_as":
+            return self.registry_call("to", [t, PyObj(dt)], {}, e)
+        kwargs = {"dtype": PyObj(dt), **kwargs}
+        return self.registry_call(_NEW_FACTORIES[name], args, kwargs, e)
+
+    def static_isinstance(self, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> PyObj:
+        """isinstance(v, T), decided while compiling as TorchScript does (its types are
+        static): a bool is not an int, a None matches only NoneType."""
+        if len(args) != 2 or kwargs or not isinstance(args[1], (PyObj, PyTuple)):
+            raise self.error(e, "unsupported: isinstance() needs a value and a type (or tuple)")
+        v, ts = args
+        items = ts.items if isinstance(ts, PyTuple) else [ts]
+        want = tuple(x.obj if isinstance(x, PyObj) else x for x in items)
+        if isinstance(v, SSAValue):
+            kind = {
+                td.IntType: int,
+                td.FloatType: float,
+                td.BoolType: bool,
+                td.NoneType: type(None),
+                td.StrType: str,
+                td.ValueTensorType: Tensor,
+            }.get(type(v.type))
+        else:
+            kind = {PyTuple: tuple, PyList: list, PyDict: dict}.get(type(v))
+            if isinstance(v, PyObj) and isinstance(v.obj, (bool, int, float, str)):
+                kind = type(v.obj)
+            if isinstance(v, ModRef):
+                kind = type(v.module)
+        if kind is None:
+            raise self.error(e, f"unsupported: isinstance() of a {describe(v)}")
+        ok = all(isinstance(w, type) for w in want)
+        if not ok:
+            raise self.error(
+                e, "unsupported: isinstance() with a type argument that is not a class"
+            )
+        return PyObj(any(issubclass(kind, w) and not (kind is bool and w is int) for w in want))
 
     def tensor_list(
         self, name: str, t: SSAValue, args: list[Any], kwargs: dict[str, Any], e: ast.AST
@@ -263,7 +366,7 @@ class Calls:
         if is_math_function(obj):
             return self.math_call(obj, args, kwargs, e)
         if obj is isinstance:
-            raise self.error(e, "unsupported: isinstance()")
+            return self.static_isinstance(args, kwargs, e)
         if obj in (print,):
             return self.b.constant(None)  # dropped, as tracing would
         if isinstance(obj, GraphSource) and not isinstance(obj, Module):  # xjit.jit.ScriptFunction
@@ -314,6 +417,8 @@ class Calls:
                         f"unsupported: {name}(..., inplace=True) in scripted code (scripted "
                         f"values are not updated in place): write x = F.{name}(x)",
                     )
+            # uninitialised memory: zeros are one of its values (eager xjit's empty is zeros too)
+            name = {"empty": "zeros", "empty_like": "zeros_like"}.get(name, name)
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
             if mod == "xjit._creation" and name == "tensor":  # lists.py
@@ -360,6 +465,14 @@ class Calls:
     def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         """enumerate()/zip() of lists, tuples and ModuleLists: a list of tuples, made while
         compiling (a `for` over it is unrolled)."""
+        if fn is enumerate and len(args) == 2 and "start" not in kwargs:
+            args, kwargs = args[:1], {**kwargs, "start": args[1]}  # enumerate(xs, 1)
+        if fn is enumerate and len(args) == 1 and _is_tensor(args[0]):
+            start = kwargs.pop("start", None) if kwargs else None
+            if kwargs:
+                raise self.error(e, "enumerate() takes one sequence (and start=) here")
+            first = 0 if start is None else self.const_index(start, e, "enumerate start")
+            return EnumeratedTensor(args[0], first)  # a `for` over it is a loop (statements.py)
         seqs = []
         for a in args:
             a = self.module_sequence(a)  # type: ignore[attr-defined]
@@ -511,7 +624,8 @@ class Calls:
             kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None
             passed = self.passed_tuples(fn, args, kwargs)
             if passed:  # tuples for Optional[Tuple[...]] / unannotated parameters
-                kinds = dict(sorted({**(kinds or {}), **passed}.items()))
+                # (a typed call's precise tensor types win over an Optional's plain Tensor)
+                kinds = dict(sorted({**passed, **(kinds or {})}.items()))
             if kinds:  # a variant of the method for these argument types
                 variants = self.mc.typed_call_names
                 name = f"{name}#{variants.setdefault((name, str(kinds)), len(variants) + 1)}"
@@ -580,6 +694,10 @@ class Calls:
             key: Any = k if k < len(args) else p.name
             v = where.get(key) if where is kwargs else where[key]
             if not isinstance(v, (PyTuple, PyList, PyDict)):
+                passed = where is args or key in kwargs
+                kind = _optional_kind(fn, p, v) if passed else None
+                if kind is not None:
+                    out[p.name] = kind
                 continue
             try:
                 t = resolve_annotation(p.annotation, getattr(fn, "__globals__", {}))

@@ -24,6 +24,7 @@ from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple,
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.shape_ops import advanced_index
+from xjit.ops.types import bool_
 
 _BINOPS = {
     ast.Add: "add",
@@ -35,6 +36,7 @@ _BINOPS = {
     ast.Pow: "pow",
     ast.MatMult: "matmul",
 }
+_LOGICAL = {ast.BitAnd: "logical_and", ast.BitOr: "logical_or", ast.BitXor: "logical_xor"}
 _CMPOPS = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 _OP_SYMBOL = {
     "add": "+",
@@ -173,6 +175,12 @@ class Expressions:
                 if base.type.element_dtype is None:
                     self.need_rank(base, e, ".dtype")
                 return PyObj(base.type.meta.dtype)
+            if e.attr == "ndim":
+                return self.scalar_op("aten.dim", [base], e)
+            if e.attr in ("T", "mT"):  # T: every dim reversed (permute); mT: the last two
+                if e.attr == "mT" or base.type.meta.shape is not None:
+                    return self.tensor_method(base, "mT" if e.attr == "mT" else "T", [], {}, e)
+                self.need_rank(base, e, ".T")
             return PyObj(("method", base, e.attr))
         if isinstance(base, PyTuple) and base.names and e.attr in base.names:
             return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result
@@ -389,16 +397,40 @@ class Expressions:
                     return self.scalar_op("aten.neg.float", [v], e)
         if isinstance(e.op, ast.UAdd):
             return v
+        if isinstance(e.op, ast.Invert) and isinstance(v, SSAValue):
+            if isinstance(v.type, td.ValueTensorType):
+                return self.registry_call("logical_not", self.bool_tensors(e.op, v, node=e), {}, e)
         raise self.error(e, f"unsupported: unary {type(e.op).__name__} on a {describe(v)}")
 
     def e_BinOp(self, e: ast.BinOp) -> Any:
         return self.binop(e.op, self.expr(e.left), self.expr(e.right), e)
 
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
+        if type(op) in _LOGICAL:  # `&`, `|`, `^` of bool tensors (masks)
+            return self.registry_call(
+                _LOGICAL[type(op)], self.bool_tensors(op, a, b, node=node), {}, node
+            )
         name = _BINOPS.get(type(op))
         if name is None:
             raise self.error(node, f"unsupported operator {type(op).__name__}")
         return self.arith(name, a, b, node)
+
+    def bool_tensors(self, op: ast.AST, *xs: Any, node: ast.AST) -> list[SSAValue]:
+        """The operands of `&`/`|`/`^`/`~`, which xjit has for bool tensors only (as eager)."""
+        sym = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.Invert: "~"}[type(op)]
+        for x in xs:
+            dt = (
+                x.type.meta.dtype
+                if isinstance(x, SSAValue) and isinstance(x.type, td.ValueTensorType)
+                else 0
+            )
+            if dt is None and self.mc.deferrable:  # compile per argument types (dtypes known)
+                raise NeedsArgTypes(f"'{sym}' needs the dtypes of its tensors", self.loc(node))
+            if dt != bool_:
+                raise self.error(
+                    node, f"unsupported: '{sym}' of a {describe(x)} (xjit has it for bool tensors)"
+                )
+        return list(xs)
 
     def arith(self, name: str, a: Any, b: Any, node: ast.AST) -> Any:
         if isinstance(a, PyObj) and isinstance(a.obj, bool):  # decided while compiling
@@ -429,8 +461,8 @@ class Expressions:
                     return self.registry_call(flipped[name], [b, a], {}, node)
                 if name == "sub":
                     return self.registry_call("rsub", [b, a], {}, node)
-                if name == "remainder":  # aten::remainder.Scalar_Tensor
-                    return self.registry_call("remainder", [a, b], {}, node)
+                if name in ("remainder", "pow"):  # aten::remainder.Scalar_Tensor, pow.Scalar
+                    return self.registry_call(name, [a, b], {}, node)
                 if name == "div":
                     return self.registry_call(
                         "mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node

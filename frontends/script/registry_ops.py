@@ -16,7 +16,7 @@ from xjit.errors import FrontendError
 from xjit.frontends.builder import result_type
 from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
 from xjit.ops.reduction_ops import MaxResult, MinResult
-from xjit.ops.registry import OVERLOADS, OpDef, ensure_loaded, lookup
+from xjit.ops.registry import OVERLOADS, UNKNOWN, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
 from xjit.ops.sort_ops import SortResult, TopkResult
 from xjit.ops.types import ALL_DTYPES, DType, ShapeError, TensorMeta
@@ -108,7 +108,7 @@ class RegistryOps:
                 v = self.to_float(v, e)
             operands.append(b.operand(a, v))
         metas = [td._meta_or_const(o) for o in operands]
-        out = self.result_metas(opdef, metas, e)
+        out = _scalar_typed(opdef, operands, metas, self.result_metas(opdef, metas, e))
         outs = out if isinstance(out, tuple) else (out,)
         op = td.aten_op_class(opdef.name).create(
             operands=operands, result_types=[result_type(m) for m in outs]
@@ -180,6 +180,47 @@ def _apply_rule(opdef: OpDef, metas: Sequence[Any]) -> Any:
         return opdef.shape(*metas)
     except Exception as err:
         return err
+
+
+# Values a run-time Scalar argument is probed with: its type decides a result dtype
+# (`torch.full(size, n)` is int64 for an int `n`), its value may not (arange's bounds).
+_PROBES: dict[type, tuple[Any, ...]] = {
+    td.IntType: (1, 10**6, -(10**6)),
+    td.FloatType: (1.5, 1e6 + 0.5, -1e6 - 0.5),
+    td.BoolType: (True,),
+}
+
+
+def _scalar_typed(opdef: OpDef, operands: list[SSAValue], metas: list[Any], out: Any) -> Any:
+    """`out` with its tensor dtypes taken from the shape rule run on probe values of the
+    run-time `Scalar` arguments' types, which the rule (seeing UNKNOWN) cannot tell apart."""
+    unknown = [
+        i
+        for i, (a, m) in enumerate(zip(opdef.schema.args, metas, strict=True))
+        if m is UNKNOWN and a.type.rstrip("?") == "Scalar" and type(operands[i].type) in _PROBES
+    ]
+    if any(isinstance(m, TensorMeta) and m.dtype is None for m in metas):
+        return out  # _dtype_independent's business
+    if not unknown or out is None or isinstance(out, Exception):
+        return out
+    for k in range(3):
+        probe = list(metas)
+        for i in unknown:
+            vals = _PROBES[type(operands[i].type)]
+            probe[i] = vals[min(k, len(vals) - 1)]
+        r = _apply_rule(opdef, probe)
+        if r is None or isinstance(r, Exception):
+            continue
+        single = not isinstance(out, tuple)
+        outs, rs = ((out,), (r,)) if single else (out, r)
+        fixed = tuple(
+            TensorMeta(o.shape, p.dtype)
+            if isinstance(o, TensorMeta) and isinstance(p, TensorMeta)
+            else o
+            for o, p in zip(outs, rs, strict=True)
+        )
+        return fixed[0] if single else fixed
+    return out
 
 
 def _dtype_independent(opdef: OpDef, metas: list[Any], unknown: list[int], out: Any) -> Any:

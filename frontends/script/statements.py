@@ -19,6 +19,7 @@ from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
+    EnumeratedTensor,
     PyDict,
     PyList,
     PyObj,
@@ -460,6 +461,7 @@ class Statements:
             if (
                 isinstance(old, SSAValue)
                 and isinstance(v, SSAValue)
+                and not isinstance(old.type, td.NoneType)  # an Optional given its value
                 and join_types(old.type, v.type) is None
             ):
                 raise self.error(
@@ -769,6 +771,15 @@ class Statements:
                 payload = self.block(st.body)
                 assert payload is None
             return None
+        if isinstance(seq, EnumeratedTensor):
+            t, first = seq.tensor, seq.start
+            trip = self.scalar_op("aten.size.int", [t, self.b.constant(0)], st)
+
+            def numbered(idx: SSAValue) -> PyTuple:
+                i = idx if first == 0 else self.scalar_op("aten.add.int", [idx, first], st)
+                return PyTuple([i, self.registry_call("select", [t, 0, idx], {}, st)])
+
+            return self.loop(st, trip, self.b.constant(True), st.target, numbered, None)
         if isinstance(seq, SSAValue) and isinstance(seq.type, td.ValueTensorType):
             trip = self.scalar_op("aten.size.int", [seq, self.b.constant(0)], st)
             return self.loop(
@@ -903,6 +914,13 @@ class Statements:
                         f"type clash: loop-carried variable '{n}' is {type_name(t)} "
                         f"before the loop and {type_name(v.type)} after an iteration",
                     )
+                ranks = [len(x.sizes) for x in (t, v.type) if _ranked(x)]
+                if len(ranks) == 2 and ranks[0] != ranks[1]:  # no type for it to lower to
+                    raise self.error(
+                        st,
+                        f"unsupported: loop-carried variable '{n}' has rank {ranks[0]} before "
+                        f"the loop and rank {ranks[1]} after an iteration (xjit needs one rank)",
+                    )
                 new_types.append(j)
             if new_types == types:
                 break
@@ -1002,3 +1020,7 @@ _STMT_NAMES = {
     "ImportFrom": "imports",
     "AsyncFunctionDef": "async",
 }
+
+
+def _ranked(t: Attribute) -> bool:
+    return isinstance(t, td.ValueTensorType) and t.sizes is not None

@@ -68,6 +68,14 @@ def type_name(t: Attribute) -> str:
     }.get(type(t), str(t))
 
 
+@dataclass(frozen=True)
+class EnumeratedTensor:
+    """enumerate(x) of a tensor: a `for` over it loops over x's first dim, with the index."""
+
+    tensor: SSAValue
+    start: int
+
+
 def describe(v: Any) -> str:
     if isinstance(v, SSAValue):
         return type_name(v.type)

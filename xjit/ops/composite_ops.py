@@ -388,3 +388,50 @@ for _name, _sqrt in (("var", False), ("std", True)):
         eager=_eager,
         decompose=_dec,
     )
+
+
+# -- all / any: a count of zeros / nonzeros, compared with 0 -------------------------------------
+
+
+def _truth_shape(x: TensorMeta, dim: Any = None, keepdim: Any = False) -> TensorMeta:
+    if x.shape is None or dim is UNKNOWN or keepdim is UNKNOWN:
+        return TensorMeta(None, bool_)
+    if dim is None:
+        return TensorMeta((), bool_)
+    return TensorMeta(reduced_shape(x, reduced_dims(x, dim), keepdim), bool_)
+
+
+def _truth_decompose(name: str) -> Any:
+    def decompose(torch: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+        # any: some element is nonzero; all: no element is zero
+        hits = torch.ne(x, 0) if name == "any" else torch.eq(x, 0)
+        n = torch.sum(hits) if dim is None else torch.sum(hits, [dim], keepdim)
+        return torch.ne(n, 0) if name == "any" else torch.eq(n, 0)
+
+    return decompose
+
+
+def _truth_eager(fn: Any) -> Any:
+    def eager(a: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+        _truth_shape(_meta(a), dim, keepdim)  # checks the dim
+        axis = None if dim is None or a.ndim == 0 else normalize_dim(dim, a.ndim)
+        return np.asarray(fn(a != 0, axis=axis, keepdims=bool(keepdim and axis is not None)))
+
+    return eager
+
+
+for _tname, _tfn in (("any", np.any), ("all", np.all)):
+    register(
+        f"aten::{_tname}(Tensor self) -> Tensor",
+        _truth_shape,
+        eager=_truth_eager(_tfn),
+        decompose=_truth_decompose(_tname),
+    )
+    register(
+        f"aten::{_tname}.dim(Tensor self, int dim, bool keepdim=False) -> Tensor",
+        _truth_shape,
+        eager=_truth_eager(_tfn),
+        decompose=_truth_decompose(_tname),
+    )
+
+elementwise("aten::square(Tensor self) -> Tensor", lambda o, x: o.mul(x, x))
