@@ -552,9 +552,17 @@ def _structure(t: Any) -> Any:
 def _only_tuple_kinds(arg_kinds: dict[str, Any] | None) -> bool:
     """No argument types yet (only which parameters take tuples): the graph may still ask to be
     compiled per argument types (NeedsArgTypes), as the generic graph does."""
-    return not arg_kinds or all(
-        isinstance(k, tuple) and k[0] in ("tuple", "container") for k in arg_kinds.values()
-    )
+    return not arg_kinds or all(_generic_kind(k) for k in arg_kinds.values())
+
+
+def _generic_kind(k: Any) -> bool:
+    """A kind that says which parameters take tuples/containers, or an Optional parameter's
+    choice (None, or a tensor of unknown rank): no rank or dtype is known from it."""
+    if isinstance(k, tuple):
+        return k[0] in ("tuple", "container")
+    if isinstance(k, td.NoneType):
+        return True
+    return isinstance(k, td.ValueTensorType) and k.meta.shape is None
 
 
 def _tuple_annotation(structure: Any) -> Any:
