@@ -33,7 +33,8 @@ def _cell(text: str) -> str:
 def _status_text(rec: dict[str, Any]) -> str:
     st = rec["status"]
     if st == "ok":
-        return "reference" if rec.get("check") == "reference" else "ok"
+        check = rec.get("check", "")
+        return check if check == "reference" or check.startswith("floor") else "ok"
     if st == "mismatch":
         return f"**{rec['check']}**"
     return f"{st}: {rec['reason']}"

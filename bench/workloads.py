@@ -8,7 +8,7 @@ build that raises (an op or `jit.script` not there yet) is reported, never fatal
 Implementation keys:
   naive          numpy written one op at a time as a user would (the reference of every ratio)
   hand           numpy by hand: out=, preallocated buffers, pre-transposed weights
-  hoisted        b1/b2/c: `hand`, plus the input projection and gate batched over all T steps
+  hoisted        b1/b2/c/h/h2: `hand`, plus the input projection (b1/b2/c: and gate) over all T
   blocked        e: `hand`, cache-blocked (every pass over a 128 KiB chunk at a time)
   xjit_eager     the model run eagerly by xjit
   xjit_compiled  xjit.jit.trace, or jit.script where the model has control flow (a2, b1, b2, c)
@@ -867,6 +867,69 @@ def g2(B: Backends, rng: np.random.Generator) -> Workload:
 # -- h: a scripted LSTM layer (issue 14) ----------------------------------------------------------
 
 
+@dataclass
+class FloorImpl(Impl):
+    """Key `gemms` (h/h2): a time floor, only part of the computation (an LSTM's GEMMs, nothing
+    else), so no numpy implementation can be faster; timed, not checked (harness.py)."""
+
+    floor: bool = True
+
+
+def _sigmoid_(v: np.ndarray) -> None:
+    """1 / (1 + exp(-v)) in place (the formula xjit's sigmoid lowers to; np.divide(1, v) is
+    faster than np.reciprocal here and rounds the same)."""
+    np.negative(v, out=v)
+    np.exp(v, out=v)
+    np.add(v, 1, out=v)
+    np.divide(1, v, out=v)
+
+
+def _lstm_layer_hand(
+    xs: np.ndarray,
+    h: np.ndarray,
+    c: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    bias: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One LSTM layer as numpy by hand: the input projection of every step as one GEMM (cuDNN /
+    fastrnns "premul"), per step one GEMM into a reused (B, 4H) buffer, the gates computed in
+    place on its column views, h written straight into its slice of the output."""
+    T_, Bn, H = xs.shape[0], xs.shape[1], w_hh.shape[1]
+    pre = np.empty((T_, Bn, 4 * H), F32)
+    np.dot(xs.reshape(-1, xs.shape[2]), w_ih.T, out=pre.reshape(-1, 4 * H))
+    np.add(pre, bias, out=pre)
+    gates = np.empty((Bn, 4 * H), F32)
+    out = np.empty((T_, Bn, H), F32)
+    c = c.copy()
+    for t in range(T_):
+        np.dot(h, w_hh.T, out=gates)
+        np.add(gates, pre[t], out=gates)
+        i_f, g_, o = gates[:, : 2 * H], gates[:, 2 * H : 3 * H], gates[:, 3 * H :]
+        _sigmoid_(i_f)  # the i and f gates are adjacent: one pass over both
+        _sigmoid_(o)
+        np.tanh(g_, out=g_)
+        np.multiply(gates[:, H : 2 * H], c, out=c)
+        np.multiply(gates[:, :H], g_, out=g_)
+        np.add(c, g_, out=c)
+        h = out[t]
+        np.tanh(c, out=h)
+        np.multiply(h, o, out=h)
+    return out, h, c
+
+
+def _lstm_gemms(xs: np.ndarray, h: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """Only the GEMMs of one LSTM layer (hoisted input projection + one per step): the floor
+    of any numpy implementation, whatever it does with the gates."""
+    T_, Bn, H = xs.shape[0], xs.shape[1], w_hh.shape[1]
+    pre = np.empty((T_ * Bn, 4 * H), F32)
+    np.dot(xs.reshape(-1, xs.shape[2]), w_ih.T, out=pre)
+    gates = np.empty((Bn, 4 * H), F32)
+    for _ in range(T_):
+        np.dot(h, w_hh.T, out=gates)
+    return gates[:, :H]  # the shape of h: feeds the next layer's floor
+
+
 def h(B: Backends, rng: np.random.Generator) -> Workload:
     T, Bn, H = 50, 64, 256
     p: dict[str, np.ndarray] = {}
@@ -894,28 +957,16 @@ def h(B: Backends, rng: np.random.Generator) -> Workload:
         return f
 
     def hoisted() -> Callable[..., Any]:
-        w_hh_t = np.ascontiguousarray(p["hh.weight"].T)
-        w_ih_t = np.ascontiguousarray(p["ih.weight"].T)
         bias = p["ih.bias"] + p["hh.bias"]
-        buf = np.empty((Bn, 4 * H), F32)
 
         def f(xs: np.ndarray, h: np.ndarray, c: np.ndarray) -> Any:
-            # the input projection of every step as one GEMM (cuDNN / fastrnns "premul")
-            pre = (xs.reshape(-1, H) @ w_ih_t + bias).reshape(xs.shape[0], Bn, 4 * H)
-            for t in range(xs.shape[0]):
-                gates = np.matmul(h, w_hh_t, out=buf)
-                np.add(gates, pre[t], out=gates)
-                ifo = gates[:, : 2 * H]
-                np.negative(ifo, out=ifo)
-                np.exp(ifo, out=ifo)
-                ifo += 1
-                np.reciprocal(ifo, out=ifo)
-                o = sig(gates[:, 3 * H :])
-                c = gates[:, H : 2 * H] * c + gates[:, :H] * np.tanh(gates[:, 2 * H : 3 * H])
-                h = o * np.tanh(c)
+            _, h, c = _lstm_layer_hand(xs, h, c, p["ih.weight"], p["hh.weight"], bias)
             return h, c
 
         return f
+
+    def gemms() -> Callable[..., Any]:
+        return lambda xs, h, c: _lstm_gemms(xs, h, p["ih.weight"], p["hh.weight"])
 
     def module(T_: ModuleType, M: ModuleType) -> Any:
         return _set(M.LSTMLoop(H, H), T_, p)
@@ -937,6 +988,7 @@ def h(B: Backends, rng: np.random.Generator) -> Workload:
         [
             Impl("naive", "numpy naive", "numpy", naive),
             Impl("hoisted", "numpy hand-opt, hoisted", "numpy", hoisted),
+            FloorImpl("gemms", "numpy, its GEMMs only (floor)", "numpy", gemms),
             *_standard_impls(B, module, compiled, "script"),
         ],
         [Target("xjit_compiled", "torch_eager", 0.8)],
@@ -945,10 +997,10 @@ def h(B: Backends, rng: np.random.Generator) -> Workload:
     )
 
 
-# -- h2: nn.LSTM, 2 layers (issue 14) ------------------------------------------------------------
+# -- h2: nn.LSTM, 2 layers (issue 14), traced and scripted -----------------------------------------
 
 
-def h2(B: Backends, rng: np.random.Generator) -> Workload:
+def h2(B: Backends, rng: np.random.Generator) -> list[Workload]:
     T, Bn, H, L = 50, 64, 256, 2
     p: dict[str, np.ndarray] = {}
     for k in range(L):
@@ -986,26 +1038,63 @@ def h2(B: Backends, rng: np.random.Generator) -> Workload:
 
         return f
 
+    def hoisted() -> Callable[..., Any]:
+        w = [(p[f"lstm.weight_ih_l{k}"], p[f"lstm.weight_hh_l{k}"]) for k in range(L)]
+        bias = [p[f"lstm.bias_ih_l{k}"] + p[f"lstm.bias_hh_l{k}"] for k in range(L)]
+
+        def f(xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> Any:
+            h_n, c_n = np.empty_like(h0), np.empty_like(c0)
+            for k in range(L):
+                xs, h_n[k], c_n[k] = _lstm_layer_hand(xs, h0[k], c0[k], *w[k], bias[k])
+            return xs, h_n, c_n
+
+        return f
+
+    def gemms() -> Callable[..., Any]:
+        w = [(p[f"lstm.weight_ih_l{k}"], p[f"lstm.weight_hh_l{k}"]) for k in range(L)]
+
+        def f(xs: np.ndarray, h0: np.ndarray, c0: np.ndarray) -> Any:
+            for k in range(L):
+                h = _lstm_gemms(xs, h0[k], *w[k])
+                xs = np.broadcast_to(h, xs.shape[:2] + h.shape[1:])  # shaped like the output
+            return h
+
+        return f
+
     def module(T_: ModuleType, M: ModuleType) -> Any:
         return _set(M.LSTM2(H, H), T_, p)
 
-    def compiled(T_: ModuleType, M: ModuleType) -> Callable[..., Any]:
+    def traced(T_: ModuleType, M: ModuleType) -> Callable[..., Any]:
         args = tuple(T_.from_numpy(a.copy()) for a in (xs, zeros, zeros))
         return jit(T_, "trace", module(T_, M), args)
 
-    return Workload(
-        "h2",
-        "h2",
-        f"nn.LSTM, {L} layers, T={T} B={Bn} H={H}, traced",
-        [(xs, zeros, zeros), (xs2, h2_, c2_)],
-        [
-            Impl("naive", "numpy naive", "numpy", naive),
-            *_standard_impls(B, module, compiled, "trace"),
-        ],
-        [Target("xjit_compiled", "torch_eager", 0.8)],
-        rtol=1e-4,
-        atol=1e-5,
-    )
+    def scripted(T_: ModuleType, M: ModuleType) -> Callable[..., Any]:
+        m = module(T_, M)
+        t0 = time.perf_counter()
+        s = T_.jit.script(m)
+        # xjit compiles a scripted module at its first call: part of the compile time here
+        s(*(T_.from_numpy(a.copy()) for a in (xs, zeros, zeros)))
+        CompileClock.seconds += time.perf_counter() - t0
+        return s
+
+    def workload(wid: str, how: str, compiled: Any) -> Workload:
+        return Workload(
+            wid,
+            "h2",
+            f"nn.LSTM, {L} layers, T={T} B={Bn} H={H}, {how}",
+            [(xs, zeros, zeros), (xs2, h2_, c2_)],
+            [
+                Impl("naive", "numpy naive", "numpy", naive),
+                Impl("hoisted", "numpy hand-opt, hoisted", "numpy", hoisted),
+                FloorImpl("gemms", "numpy, its GEMMs only (floor)", "numpy", gemms),
+                *_standard_impls(B, module, compiled, how),
+            ],
+            [Target("xjit_compiled", "torch_eager", 0.8)],
+            rtol=1e-4,
+            atol=1e-5,
+        )
+
+    return [workload("h2", "trace", traced), workload("h2-script", "script", scripted)]
 
 
 # -- i: a LeNet-style CNN (issue 14) -----------------------------------------------------------
