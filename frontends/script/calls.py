@@ -576,17 +576,21 @@ class Calls:
         if view is not None:  # d.keys() / values() / items() of a ModuleDict
             return view
         compiled = isinstance(m, GraphSource) and m is not self.mc.root
-        if compiled and m.graph_source()["ir"] is None:
-            # no generic graph (compiled per call signature, e.g. for its List parameters): a
-            # legacy `ScriptModule` subclass is compiled from its source like any submodule
+        if compiled:
+            # A legacy `ScriptModule` subclass has its source: without a generic graph
+            # (compiled per call signature, e.g. for List parameters), or where calls are
+            # compiled per argument types, it is compiled from its source like any submodule.
             own = getattr(type(m), method, None)
-            if not inspect.isfunction(own) or own.__module__.startswith("xjit."):
+            legacy = inspect.isfunction(own) and not own.__module__.startswith("xjit.")
+            generic = m.graph_source()["ir"] is not None
+            if not generic and not legacy:
                 raise self.error(
                     e,
                     f"unsupported: calling {type(m).__name__}, which has no generic graph (it is "
                     "compiled per call signature): script the parent module as a whole",
                 )
-            compiled = False
+            if legacy and (not generic or self.mc.typed_calls):
+                compiled = False
         if compiled:  # ScriptModule, TracedModule
             # (the root is compiled from its source: a legacy `ScriptModule` subclass)
             if method != "forward":
