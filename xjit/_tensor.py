@@ -169,6 +169,57 @@ class Tensor:
     def __rpow__(self, other: Any) -> Tensor:
         return _call("pow", other, self)
 
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        # `2 // t`: the scalar as a tensor of the result dtype (torch wraps it the same way)
+        dt = _t.promote_with_scalar(self.dtype, other)
+        return _call("floor_divide", _call("full_like", self, other, dtype=dt), self)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _call("matmul", other, self)
+
+    # Bitwise operators (issue 12): integers and bools; torch refuses floats, with its message.
+    __and__ = _dispatch.method("bitwise_and")
+
+    __rand__ = _dispatch.method("bitwise_and")
+
+    __or__ = _dispatch.method("bitwise_or")
+
+    __ror__ = _dispatch.method("bitwise_or")
+
+    __xor__ = _dispatch.method("bitwise_xor")
+
+    __rxor__ = _dispatch.method("bitwise_xor")
+
+    __lshift__ = _dispatch.method("bitwise_left_shift")
+
+    __rshift__ = _dispatch.method("bitwise_right_shift")
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _call("bitwise_left_shift", other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _call("bitwise_right_shift", other, self)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.is_floating_point:
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
+        return _call("bitwise_not", self)
+
+    def __contains__(self, element: Any) -> bool:
+        if not isinstance(element, (Tensor, bool, int, float)):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool(_call("any", _call("eq", self, element)))
+
+    def __index__(self) -> int:
+        if self.dtype.kind != 1 or self._a.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return _warn_if_tracing("__index__()", self, int(self._a))  # type: ignore[no-any-return]
+
     __lt__ = _dispatch.method("lt")
 
     __le__ = _dispatch.method("le")
@@ -445,6 +496,21 @@ class Tensor:
 
     def __ipow__(self, other: Any) -> Tensor:
         return self._assign("**=", _call("pow", self, other))
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._assign("&=", _call("bitwise_and", self, other))
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._assign("|=", _call("bitwise_or", self, other))
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._assign("^=", _call("bitwise_xor", self, other))
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._assign("<<=", _call("bitwise_left_shift", self, other))
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._assign(">>=", _call("bitwise_right_shift", self, other))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         if _size_hook is not None and _dispatch_recording():
