@@ -69,6 +69,33 @@ class Tensor:
 
     ndim = property(dim)
 
+    def ndimension(self) -> int:
+        return self._a.ndim
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self._a.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Element strides of the array (views share them with their base, as in torch)."""
+        strides = tuple(s // self._a.itemsize for s in self._a.strides)
+        return strides if dim is None else strides[_t.normalize_dim(dim, self._a.ndim)]
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (torch's name)
+        return _call("permute", self, list(range(self._a.ndim))[::-1])
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802  (torch's name)
+        if self._a.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self._a.ndim}-D tensor."
+            )
+        return _call("transpose", self, -2, -1)
+
     def numel(self) -> int:
         if _size_hook is not None and self._a.ndim:
             n = _size_hook(self, 0)
@@ -306,6 +333,23 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.to(_t.bool_)
 
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """`x.type(xjit.float64)` converts; `x.type()` names the type as torch does."""
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES[self.dtype]}"
+        if isinstance(dtype, str):
+            by_name = {f"torch.{n}": d for d, n in _TYPE_NAMES.items()}
+            if dtype not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = by_name[dtype]
+        return self.to(dtype)
+
+    def byte(self) -> Tensor:
+        raise TypeError("byte(): uint8 is not supported by xjit (use .bool() or .long())")
+
+    def char(self) -> Tensor:
+        raise TypeError("char(): int8 is not supported by xjit (use .int() or .long())")
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
@@ -372,6 +416,28 @@ class Tensor:
         from xjit._functional import norm
 
         return norm(self, p, dim, keepdim, dtype)
+
+    def unique(
+        self,
+        sorted: bool = True,  # noqa: A002
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        dim: Any = None,
+    ) -> Any:
+        # lazy: xjit._torch_functions loads xjit.nn (its script marks), which imports this module
+        from xjit._torch_functions import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def allclose(
+        self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        return bool(_call("all", _call("isclose", self, other, rtol, atol, equal_nan)))
+
+    def equal(self, other: Tensor) -> bool:
+        if tuple(self.shape) != tuple(other.shape):
+            return False
+        return bool(_call("all", _call("eq", self, other)))
 
     # In-place initialisation as model files write it (`self.fc.weight.data.uniform_(-r, r)`,
     # `bias.data.zero_()`): eager only. Traced code would not see the mutation, so it is refused
@@ -530,6 +596,15 @@ class Tensor:
         view, adv = basic_index(_call, self, index, [])
         key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
         view._a[key] = v
+
+
+_TYPE_NAMES = {
+    _t.float32: "FloatTensor",
+    _t.float64: "DoubleTensor",
+    _t.int64: "LongTensor",
+    _t.int32: "IntTensor",
+    _t.bool_: "BoolTensor",
+}
 
 
 # The factories' argument handling, here so that the `new_*` methods above share it with

@@ -20,8 +20,10 @@ from xjit.ops.elementwise_ops import DTYPE_RULES, _promoted, elementwise
 from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.types import (
     DType,
+    ShapeError,
     TensorMeta,
     bool_,
+    broadcast_shapes,
     float32,
     float64,
     from_numpy_dtype,
@@ -320,4 +322,110 @@ register(
     lambda x, nan=None, posinf=None, neginf=None: x,
     eager=_nan_to_num_eager,
     decompose=_nan_to_num_decompose,
+)
+
+
+# -- products: outer, dot, baddbmm ------------------------------------------------------------
+def _outer_shape(x: TensorMeta, v: TensorMeta) -> TensorMeta:
+    for t in (x, v):
+        if t.shape is not None and len(t.shape) != 1:
+            raise ShapeError(f"outer: expected 1D tensors, but got {len(t.shape)}D")
+    dt = _promoted(x, v)
+    return TensorMeta(None if x.shape is None or v.shape is None else x.shape + v.shape, dt)
+
+
+register(
+    "aten::outer(Tensor self, Tensor vec2) -> Tensor",
+    _outer_shape,
+    eager=lambda a, b: (_outer_shape(_m(a), _m(b)), np.multiply.outer(a, b))[1].astype(
+        _outer_shape(_m(a), _m(b)).dtype.np
+    ),
+    decompose=lambda torch, a, b: torch.mul(torch.unsqueeze(a, 1), torch.unsqueeze(b, 0)),
+    overload_of=("outer", "ger"),
+)
+
+
+def _m(a: np.ndarray) -> TensorMeta:
+    return TensorMeta(a.shape, from_numpy_dtype(a.dtype))
+
+
+def _dot_shape(x: TensorMeta, y: TensorMeta) -> TensorMeta:
+    for t in (x, y):
+        if t.shape is not None and len(t.shape) != 1:
+            raise ShapeError(
+                f"1D tensors expected, but got {len(x.shape or ())}D and "
+                f"{len(y.shape or ())}D tensors"
+            )
+    if x.dtype is not None and y.dtype is not None and x.dtype != y.dtype:
+        raise ShapeError(
+            "dot : expected both vectors to have same dtype, but found "
+            f"{_KERNEL_NAME[x.dtype]} and {_KERNEL_NAME[y.dtype]}"
+        )
+    if x.shape and y.shape and None not in (x.shape[0], y.shape[0]) and x.shape != y.shape:
+        raise ShapeError(
+            f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src [{y.shape[0]}] to have the same "
+            f"number of elements, but got {x.shape[0]} and {y.shape[0]} elements respectively"
+        )
+    if x.dtype is bool_:
+        raise NotImplementedError("\"dot\" not implemented for 'Bool'")
+    return TensorMeta((), x.dtype)
+
+
+def _dot_eager(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    m = _dot_shape(_m(a), _m(b))
+    return np.asarray(np.dot(a, b), m.dtype.np)
+
+
+register(
+    "aten::dot(Tensor self, Tensor tensor) -> Tensor",
+    _dot_shape,
+    eager=_dot_eager,
+    decompose=lambda torch, a, b: torch.sum(torch.mul(a, b), dtype=a.dtype),
+)
+
+
+def _baddbmm_shape(
+    x: TensorMeta, b1: TensorMeta, b2: TensorMeta, beta: Any = 1, alpha: Any = 1
+) -> TensorMeta:
+    for t in (b1, b2):
+        if t.shape is not None and len(t.shape) != 3:
+            raise ShapeError("batch1 must be a 3D tensor")
+    if b1.shape is None or b2.shape is None:
+        return TensorMeta(None, x.dtype)
+    if None not in (b1.shape[2], b2.shape[1]) and b1.shape[2] != b2.shape[1]:
+        raise ShapeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: "
+            f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}]."
+        )
+    out = (b1.shape[0], b1.shape[1], b2.shape[2])
+    if x.shape is not None and broadcast_shapes(x.shape, out) != out:
+        raise ShapeError(f"expand: the shape {list(x.shape)} does not broadcast to {list(out)}")
+    for t in (b1, b2):
+        if None not in (t.dtype, x.dtype) and t.dtype != x.dtype:
+            raise ShapeError("expected scalar type of all operands to be the same")
+    return TensorMeta(out, x.dtype)
+
+
+def _baddbmm_eager(
+    a: np.ndarray, b1: np.ndarray, b2: np.ndarray, beta: Any = 1, alpha: Any = 1
+) -> np.ndarray:
+    m = _baddbmm_shape(_m(a), _m(b1), _m(b2), beta, alpha)
+    prod = np.matmul(b1, b2) * alpha
+    return np.asarray(prod if beta == 0 else prod + a * beta, m.dtype.np)
+
+
+def _baddbmm_decompose(torch: Any, x: Any, b1: Any, b2: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+    prod = torch.bmm(b1, b2)
+    if alpha != 1:
+        prod = torch.mul(prod, alpha)
+    if beta == 0:  # torch ignores self then (NaN in it included)
+        return prod
+    return torch.add(prod, x if beta == 1 else torch.mul(x, beta))
+
+
+register(
+    "aten::baddbmm(Tensor self, Tensor batch1, Tensor batch2, *, Scalar beta=1, Scalar alpha=1) -> Tensor",
+    _baddbmm_shape,
+    eager=_baddbmm_eager,
+    decompose=_baddbmm_decompose,
 )

@@ -66,7 +66,9 @@ def ensure_loaded() -> None:
             creation_ops,
             einsum_ops,
             elementwise_ops,
+            factory_ops,
             index_ops,
+            layout_ops,
             linalg_ops,
             logical_ops,
             loss_ops,
@@ -74,6 +76,7 @@ def ensure_loaded() -> None:
             norm_ops,
             reduction_ops,
             scalar_ops,
+            selection_ops,
             shape_ops,
             sort_ops,
         )
