@@ -248,13 +248,13 @@ register(
     lower=_no_rng,
     attrs={"impure": True},
 )
-for _sig in (
-    "Tensor_Tensor(Tensor mean, Tensor std)",
-    "Tensor_float(Tensor mean, float std=1)",
-    "float_Tensor(float mean, Tensor std)",
+for _schema in (
+    "aten::normal.Tensor_Tensor(Tensor mean, Tensor std) -> Tensor",
+    "aten::normal.Tensor_float(Tensor mean, float std=1) -> Tensor",
+    "aten::normal.float_Tensor(float mean, Tensor std) -> Tensor",
 ):
     register(
-        f"aten::normal.{_sig} -> Tensor",
+        _schema,
         _normal_tensor_shape,
         eager=_normal_tensor_eager,
         lower=_no_rng,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
+from xjit.ops.selection_ops import DATA_DEPENDENT, data_dependent_lower
 from xjit.ops.shape_ops import _expand_shape
 from xjit.ops.types import (
     ShapeError,
@@ -123,10 +124,12 @@ def _movedim_shape(x: TensorMeta, source: Any, destination: Any) -> TensorMeta:
     return TensorMeta(tuple(x.shape[p] for p in perm), x.dtype)
 
 
-for _sig in ("int(Tensor self, int source, int destination)",
-             "intlist(Tensor self, int[] source, int[] destination)"):  # fmt: skip
+for _schema in (
+    "aten::movedim.int(Tensor self, int source, int destination) -> Tensor",
+    "aten::movedim.intlist(Tensor self, int[] source, int[] destination) -> Tensor",
+):
     register(
-        f"aten::movedim.{_sig} -> Tensor",
+        _schema,
         _movedim_shape,
         eager=lambda a, s, d: np.transpose(a, _movedim_perm(a.ndim, s, d)),
         decompose=lambda torch, x, s, d: torch.permute(x, _movedim_perm(x.dim(), s, d)),
@@ -329,10 +332,6 @@ def _ri_tensor_eager(
     return np.repeat(a, r, axis=d)
 
 
-_DATA_DEPENDENT = (
-    "{op} has a result size that depends on the data, which compiled code does not support "
-    "(run it eagerly, outside the traced or scripted code)"
-)
 register(
     "aten::repeat_interleave.self_Tensor(Tensor self, Tensor repeats, int? dim=None, *, int? output_size=None) -> Tensor",
     lambda x, r, dim=None, output_size=None: TensorMeta(
@@ -340,7 +339,8 @@ register(
         x.dtype,
     ),
     eager=_ri_tensor_eager,
-    attrs={"data_dependent": _DATA_DEPENDENT.format(op="repeat_interleave with tensor repeats")},
+    lower=data_dependent_lower("repeat_interleave with tensor repeats"),
+    attrs={"data_dependent": DATA_DEPENDENT.format(op="repeat_interleave with tensor repeats")},
 )
 
 

@@ -63,6 +63,7 @@ def _refuse_kinds(kernel: str, kinds: tuple[int, ...]) -> Callable[..., None]:
 
     def check(*args: Any) -> None:
         metas = [a for a in args if isinstance(a, TensorMeta)]
+        broadcast_shapes(*(m.shape for m in metas))  # shapes first, as torch checks them
         if any(m.dtype is None for m in metas):
             return
         d = _promoted(*[a for a in args if a is not UNKNOWN and not isinstance(a, str)])
@@ -103,12 +104,11 @@ elementwise(
     check=_refuse_kinds("hypot_cpu", (0, 1)),
 )
 elementwise("aten::square(Tensor self) -> Tensor", lambda o, x: o.mul(x, x), dtype="bool_to_long")
-for _suffix, _other in (("Tensor", "Tensor other"), ("Scalar", "Scalar other")):
-    elementwise(
-        f"aten::true_divide.{_suffix}(Tensor self, {_other}) -> Tensor",
-        lambda o, x, y: o.div(x, y),
-        dtype="float",
-    )
+for _schema in (
+    "aten::true_divide.Tensor(Tensor self, Tensor other) -> Tensor",
+    "aten::true_divide.Scalar(Tensor self, Scalar other) -> Tensor",
+):
+    elementwise(_schema, lambda o, x, y: o.div(x, y), dtype="float")
 
 # -- sign-like and identity-like ------------------------------------------------------------------
 elementwise(
@@ -154,32 +154,66 @@ elementwise(
 )
 
 # -- bitwise ops and shifts: integers and bools only ----------------------------------------------
-for _op in ("and", "or", "xor"):
-    _body = lambda o, x, y, _n=f"bitwise_{_op}": getattr(o, _n)(x, y)  # noqa: E731
-    _check = _refuse_kinds(f"bitwise_{_op}_cpu", (2,))
-    for _sig in ("Tensor(Tensor self, Tensor other)", "Scalar(Tensor self, Scalar other)"):
-        elementwise(f"aten::bitwise_{_op}.{_sig} -> Tensor", _body, check=_check)
-    elementwise(
-        f"aten::bitwise_{_op}.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
-        _body,
-        check=_check,
-    )
+for _op, _schemas in (
+    (
+        "and",
+        (
+            "aten::bitwise_and.Tensor(Tensor self, Tensor other) -> Tensor",
+            "aten::bitwise_and.Scalar(Tensor self, Scalar other) -> Tensor",
+            "aten::bitwise_and.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+        ),
+    ),
+    (
+        "or",
+        (
+            "aten::bitwise_or.Tensor(Tensor self, Tensor other) -> Tensor",
+            "aten::bitwise_or.Scalar(Tensor self, Scalar other) -> Tensor",
+            "aten::bitwise_or.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+        ),
+    ),
+    (
+        "xor",
+        (
+            "aten::bitwise_xor.Tensor(Tensor self, Tensor other) -> Tensor",
+            "aten::bitwise_xor.Scalar(Tensor self, Scalar other) -> Tensor",
+            "aten::bitwise_xor.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+        ),
+    ),
+):
+    for _schema in _schemas:
+        elementwise(
+            _schema,
+            lambda o, x, y, _n=f"bitwise_{_op}": getattr(o, _n)(x, y),
+            check=_refuse_kinds(f"bitwise_{_op}_cpu", (2,)),
+        )
 elementwise(
     "aten::bitwise_not(Tensor self) -> Tensor",
     lambda o, x: o.bitwise_not(x),
     check=_refuse_kinds("bitwise_not_cpu", (2,)),
 )
-for _dir, _kernel in (("left", "lshift_cpu"), ("right", "rshift_cpu")):
-    _body = lambda o, x, y, _d=_dir: o.shl(x, y) if _d == "left" else o.shr(x, y)  # noqa: E731
-    for _sig in (
-        "Tensor(Tensor self, Tensor other)",
-        "Tensor_Scalar(Tensor self, Scalar other)",
-        "Scalar_Tensor(Scalar self, Tensor other)",
-    ):
+for _dir, _schemas in (
+    (
+        "left",
+        (
+            "aten::bitwise_left_shift.Tensor(Tensor self, Tensor other) -> Tensor",
+            "aten::bitwise_left_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor",
+            "aten::bitwise_left_shift.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+        ),
+    ),
+    (
+        "right",
+        (
+            "aten::bitwise_right_shift.Tensor(Tensor self, Tensor other) -> Tensor",
+            "aten::bitwise_right_shift.Tensor_Scalar(Tensor self, Scalar other) -> Tensor",
+            "aten::bitwise_right_shift.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+        ),
+    ),
+):
+    for _schema in _schemas:
         elementwise(
-            f"aten::bitwise_{_dir}_shift.{_sig} -> Tensor",
-            _body,
-            check=_refuse_kinds(_kernel, (0, 2)),
+            _schema,
+            lambda o, x, y, _d=_dir: o.shl(x, y) if _d == "left" else o.shr(x, y),
+            check=_refuse_kinds("lshift_cpu" if _dir == "left" else "rshift_cpu", (0, 2)),
         )
 
 
@@ -275,12 +309,12 @@ def _xlogy(o: Any, x: Any, y: Any) -> Any:
     return o.select(o.ne(y, y), y, r)
 
 
-for _sig in (
-    "Tensor(Tensor self, Tensor other)",
-    "Scalar_Other(Tensor self, Scalar other)",
-    "Scalar_Self(Scalar self, Tensor other)",
+for _schema in (
+    "aten::xlogy.Tensor(Tensor self, Tensor other) -> Tensor",
+    "aten::xlogy.Scalar_Other(Tensor self, Scalar other) -> Tensor",
+    "aten::xlogy.Scalar_Self(Scalar self, Tensor other) -> Tensor",
 ):
-    elementwise(f"aten::xlogy.{_sig} -> Tensor", _xlogy, dtype="float")
+    elementwise(_schema, _xlogy, dtype="float")
 
 
 # -- nan_to_num: where over the tests above ------------------------------------------------------

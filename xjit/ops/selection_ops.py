@@ -28,10 +28,19 @@ from xjit.ops.types import (
 
 MedianResult = namedtuple("median", ["values", "indices"])  # noqa: PYI024  (torch.return_types)
 
-_DATA_DEPENDENT = (
+DATA_DEPENDENT = (
     "{op} has a result size that depends on the data, which compiled code does not support "
     "(run it eagerly, outside the traced or scripted code)"
 )
+
+
+def data_dependent_lower(what: str) -> Any:
+    """The entry's lowering: refuse (a trace or a script refuses earlier, at the user's line)."""
+
+    def lower(builder: Any, *args: Any) -> Any:
+        raise NotImplementedError(DATA_DEPENDENT.format(op=what))
+
+    return lower
 
 
 def _meta(a: np.ndarray) -> TensorMeta:
@@ -58,7 +67,8 @@ register(
     "aten::masked_select(Tensor self, Tensor mask) -> Tensor",
     _masked_select_shape,
     eager=_masked_select_eager,
-    attrs={"data_dependent": _DATA_DEPENDENT.format(op="masked_select")},
+    lower=data_dependent_lower("masked_select"),
+    attrs={"data_dependent": DATA_DEPENDENT.format(op="masked_select")},
 )
 
 
@@ -83,7 +93,8 @@ register(
         TensorMeta((None,) if rc else (0,), int64),
     ),
     eager=_unique_eager,
-    attrs={"data_dependent": _DATA_DEPENDENT.format(op="unique")},
+    lower=data_dependent_lower("unique"),
+    attrs={"data_dependent": DATA_DEPENDENT.format(op="unique")},
 )
 
 
