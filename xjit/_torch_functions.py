@@ -28,7 +28,7 @@ class finfo:  # noqa: N801  (torch.finfo)
         self.max = float(f.max)
         self.min = float(f.min)
         self.tiny = self.smallest_normal = float(f.smallest_normal)
-        self.resolution = float(f.resolution)
+        self.resolution = 10.0 ** -int(f.precision)  # torch's: a Python float power of 10
         self.dtype = d.name
 
     def __repr__(self) -> str:

@@ -34,7 +34,16 @@ _BINOPS = {
     ast.Mod: "remainder",
     ast.Pow: "pow",
     ast.MatMult: "matmul",
+    # on tensors only (registry ops; xjit/ops/math_ops.py)
+    ast.BitAnd: "bitwise_and",
+    ast.BitOr: "bitwise_or",
+    ast.BitXor: "bitwise_xor",
+    ast.LShift: "bitwise_left_shift",
+    ast.RShift: "bitwise_right_shift",
 }
+_TENSOR_ONLY = frozenset(
+    {"bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"}
+)
 _CMPOPS = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 _OP_SYMBOL = {
     "add": "+",
@@ -45,6 +54,11 @@ _OP_SYMBOL = {
     "remainder": "%",
     "pow": "**",
     "matmul": "@",
+    "bitwise_and": "&",
+    "bitwise_or": "|",
+    "bitwise_xor": "^",
+    "bitwise_left_shift": "<<",
+    "bitwise_right_shift": ">>",
     "lt": "<",
     "gt": ">",
     "le": "<=",
@@ -386,6 +400,9 @@ class Expressions:
                     return self.scalar_op("aten.neg.float", [v], e)
         if isinstance(e.op, ast.UAdd):
             return v
+        if isinstance(e.op, ast.Invert) and isinstance(v, SSAValue):
+            if isinstance(v.type, td.ValueTensorType):
+                return self.registry_call("bitwise_not", [v], {}, e)
         raise self.error(e, f"unsupported: unary {type(e.op).__name__} on a {describe(v)}")
 
     def e_BinOp(self, e: ast.BinOp) -> Any:
@@ -415,6 +432,9 @@ class Expressions:
                 flipped = {
                     "add": "add",
                     "mul": "mul",
+                    "bitwise_and": "bitwise_and",
+                    "bitwise_or": "bitwise_or",
+                    "bitwise_xor": "bitwise_xor",
                     "lt": "gt",
                     "gt": "lt",
                     "le": "ge",
@@ -426,7 +446,8 @@ class Expressions:
                     return self.registry_call(flipped[name], [b, a], {}, node)
                 if name == "sub":
                     return self.registry_call("rsub", [b, a], {}, node)
-                if name == "remainder":  # aten::remainder.Scalar_Tensor
+                if name in ("remainder", "bitwise_left_shift", "bitwise_right_shift"):
+                    # aten::remainder.Scalar_Tensor, aten::bitwise_left_shift.Scalar_Tensor, ...
                     return self.registry_call("remainder", [a, b], {}, node)
                 if name == "div":
                     return self.registry_call(
@@ -437,7 +458,9 @@ class Expressions:
             return self.registry_call(
                 "floor_divide" if name == "floordiv" else name, [a, b], {}, node
             )
-        if isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(
+        if name in _TENSOR_ONLY:
+            pass  # scalar bitwise operators: not supported (the error below)
+        elif isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(
             bt, (td.IntType, td.FloatType, td.BoolType)
         ):
             if isinstance(at, td.BoolType) and isinstance(bt, td.BoolType) and name in ("eq", "ne"):

@@ -57,16 +57,20 @@ def _value(o: Any, like: Any, value: Any) -> Any:
     return value if o.is_float(like) or isinstance(value, bool) else int(value)
 
 
-def _refuse_kinds(kernel: str, kinds: tuple[int, ...]) -> Callable[..., None]:
-    """torch's NotImplementedError when the promoted dtype is of a category in `kinds`
-    (0 bool, 1 integer, 2 float)."""
+def _refuse_kinds(
+    kernel: str, kinds: tuple[int, ...], tensors_only: bool = False
+) -> Callable[..., None]:
+    """torch's NotImplementedError when the promoted dtype (of the tensors alone with
+    `tensors_only`: addcmul's `value`) is of a category in `kinds` (0 bool, 1 integer, 2
+    float)."""
 
     def check(*args: Any) -> None:
         metas = [a for a in args if isinstance(a, TensorMeta)]
         broadcast_shapes(*(m.shape for m in metas))  # shapes first, as torch checks them
         if any(m.dtype is None for m in metas):
             return
-        d = _promoted(*[a for a in args if a is not UNKNOWN and not isinstance(a, str)])
+        operands = metas if tensors_only else args
+        d = _promoted(*[a for a in operands if a is not UNKNOWN and not isinstance(a, str)])
         if d.kind in kinds:
             raise NotImplementedError(f"\"{kernel}\" not implemented for '{_KERNEL_NAME[d]}'")
 
@@ -253,7 +257,7 @@ elementwise(
     "aten::addcmul(Tensor self, Tensor tensor1, Tensor tensor2, *, Scalar value=1) -> Tensor",
     lambda o, x, a, b, value=1: o.add(x, o.mul(o.mul(a, b), _value(o, x, value))),
     dtype="tensors",
-    check=_refuse_kinds("addcmul_cpu_out", (0,)),
+    check=_refuse_kinds("addcmul_cpu_out", (0,), tensors_only=True),
 )
 
 _ADDCDIV_INT = (
