@@ -19,6 +19,7 @@ import pytest
 import torch as pt
 
 import xjit
+from xjit.errors import FrontendError
 from xjit.frontends.trace import TraceError
 
 RTOL, ATOL = 1e-4, 1e-5
@@ -613,9 +614,34 @@ class _ScriptedMaskedSelect(xjit.nn.Module):
         return xjit.masked_select(x, x > 0)
 
 
-def test_data_dependent_refused_in_script() -> None:
-    with pytest.raises(Exception, match=r"test_ops_breadth\.py:\d+.*masked_select has a result"):
-        xjit.jit.script(_ScriptedMaskedSelect())(xjit.from_numpy(F.copy()))
+class _ScriptedUnique(xjit.nn.Module):
+    def forward(self, x):
+        return xjit.unique(x, return_counts=True)
+
+
+class _ScriptedUniqueMethod(xjit.nn.Module):
+    def forward(self, x):
+        return x.unique()
+
+
+class _ScriptedRepeatTensor(xjit.nn.Module):
+    def forward(self, x, r):
+        return x.repeat_interleave(r, 0)
+
+
+@pytest.mark.parametrize(
+    ("cls", "what"),
+    [
+        (_ScriptedMaskedSelect, "masked_select"),
+        (_ScriptedUnique, "unique"),
+        (_ScriptedUniqueMethod, "unique"),
+        (_ScriptedRepeatTensor, "repeat_interleave with tensor repeats"),
+    ],
+)
+def test_data_dependent_refused_in_script(cls: type, what: str) -> None:
+    args = _xs(F, np.array([1, 2, 0], np.int64))[: 2 if cls is _ScriptedRepeatTensor else 1]
+    with pytest.raises(FrontendError, match=rf"test_ops_breadth\.py:\d+:\d+: error: {what} has"):
+        xjit.jit.script(cls())(*args)
 
 
 # -- scripted: torch's own TorchScript as the reference ---------------------------------------
@@ -637,7 +663,9 @@ def _scripted_ops(T: Any) -> Any:
             n = T.xlogy(x, x.abs() + 1.0) + T.nan_to_num(x / 0.0) + T.signbit(x).float()
             return a, c, d, e, f, g, h, k, m, n, T.tile(x, [2]), x.flipud(), T.swapaxes(x, 0, 1), \
                 T.broadcast_to(x[0], [2, 3, 4]), x.expand_as(T.zeros(2, 3, 4)), \
-                x.view_as(T.zeros(4, 3)), i.bitwise_and(2), T.concat([x, x], 0)  # fmt: skip
+                x.view_as(T.zeros(4, 3)), i.bitwise_and(2), T.concat([x, x], 0), \
+                T.hstack([x, x]), T.vstack([x[0], x[1]]), T.column_stack([x[0], x[1]]), x.T, \
+                x.mT  # fmt: skip
 
     return M()
 

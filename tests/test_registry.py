@@ -981,6 +981,9 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.logspace": [[0, 2, 3, 10.0, None], [-1, 1, 4, 2.0, None]],
     "aten.eye": [[3, None]],
     "aten.eye.m": [[2, 4, None], [3, 2, xjit.bool]],
+    "aten.hstack": [[[(2, 3), (2, 1)]], [[(3,), (2,)]]],
+    "aten.vstack": [[[(2, 3), (1, 3)]], [[(3,), (3,)]]],
+    "aten.column_stack": [[[(3,), (3, 2)]], [[(2, 2, 2), (2, 1, 2)]]],
     "aten.median": [[(3, 4)], [(5,)]],
     "aten.median.dim": [[(3, 5), 1, False], [(4, 3), 0, True]],
     "aten.nll_loss": [

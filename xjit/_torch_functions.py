@@ -1,6 +1,6 @@
 """torch-level Python functions of issue 12 that are not one registry op: `finfo`/`iinfo`,
 `numel`, `is_floating_point`, `allclose`/`equal` (Python bools), and the list-taking
-`meshgrid`, `broadcast_tensors`, `hstack`/`vstack`/`column_stack`, `concat`/`concatenate`,
+`meshgrid`, `broadcast_tensors`, `concat`/`concatenate`,
 `unique` (picks `_unique2`'s results by its flags). Each is written over registry ops
 (`_dispatch.call`), so tracing records the ops they run."""
 
@@ -128,28 +128,12 @@ concatenate = script_as(lambda tensors, axis=0: ("cat", [tensors, axis]))(
 )
 
 
-def _atleast(t: Any, rank: int) -> Any:
-    if t.dim() >= rank:
-        return t
-    if rank == 1:
-        return call("reshape", t, [1])
-    return call("reshape", t, [1, -1]) if t.dim() <= 1 else t  # rank 2: a row
-
-
-def hstack(tensors: Any) -> Any:
-    ts = [_atleast(t, 1) for t in tensors]
-    return call("cat", ts, 0 if ts[0].dim() == 1 else 1)
-
-
-def vstack(tensors: Any) -> Any:
-    return call("cat", [_atleast(t, 2) for t in tensors], 0)
-
-
-def column_stack(tensors: Any) -> Any:
-    ts = [call("reshape", t, [-1, 1]) if t.dim() <= 1 else t for t in tensors]
-    return call("cat", ts, 1)
-
-
+@script_as(  # scripted: the op, which refuses to compile (a data-dependent size), located
+    lambda input, sorted=True, return_inverse=False, return_counts=False, dim=None: (
+        "_unique2",
+        [input, sorted, return_inverse, return_counts],
+    )
+)
 def unique(
     input: Any,
     sorted: bool = True,  # noqa: A002

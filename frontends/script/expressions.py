@@ -187,11 +187,24 @@ class Expressions:
                 if base.type.element_dtype is None:
                     self.need_rank(base, e, ".dtype")
                 return PyObj(base.type.meta.dtype)
+            if e.attr in ("T", "mT"):  # registry ops, as the eager properties (issue 12)
+                return self.transposed(base, e.attr, e)
             return PyObj(("method", base, e.attr))
         if isinstance(base, PyTuple) and base.names and e.attr in base.names:
             return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result
         fields = f" (its fields: {', '.join(base.names)})" if getattr(base, "names", None) else ""
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}{fields}")
+
+    def transposed(self, x: SSAValue, attr: str, e: ast.AST) -> Any:
+        """`x.T` (all dims reversed: `permute`) and `x.mT` (the last two: `transpose`)."""
+        if attr == "mT":
+            two = [self.b.constant(-2), self.b.constant(-1)]
+            return self.registry_call("transpose", [x, *two], {}, e)
+        if x.type.meta.shape is None:  # type: ignore[attr-defined]
+            self.need_rank(x, e, ".T")
+        rank = len(x.type.meta.shape)  # type: ignore[attr-defined]
+        dims = [self.b.constant(d) for d in reversed(range(rank))]
+        return self.registry_call("permute", [x, self.new_list(dims)], {}, e)
 
     def module_attr(self, ref: ModRef, name: str, e: ast.AST) -> Any:
         m = ref.module

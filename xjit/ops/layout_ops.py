@@ -16,7 +16,7 @@ import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.selection_ops import DATA_DEPENDENT, data_dependent_lower
-from xjit.ops.shape_ops import _expand_shape
+from xjit.ops.shape_ops import _cat_shape, _expand_shape
 from xjit.ops.types import (
     ShapeError,
     TensorMeta,
@@ -490,4 +490,72 @@ for _name, _lower in (("tril_indices", True), ("triu_indices", False)):
         _tri_indices_shape(_lower),
         eager=_tri_indices_eager(_lower),
         decompose=_tri_indices_decompose(_lower),
+    )
+
+
+# -- hstack / vstack / column_stack: reshapes to a common rank, then `cat` -----------------------
+
+
+def _lifted(kind: str, shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
+    """A tensor's shape as the stacking function lifts it (atleast_1d/2d or a column)."""
+    if kind == "hstack":
+        return shape if shape else (1,)
+    if kind == "vstack":
+        return shape if len(shape) >= 2 else (1, shape[0] if shape else 1)
+    return shape if len(shape) >= 2 else (shape[0] if shape else 1, 1)  # column_stack
+
+
+def _stack_dim(kind: str, first: tuple[int | None, ...]) -> int:
+    if kind == "hstack":
+        return 0 if len(first) == 1 else 1
+    return 0 if kind == "vstack" else 1
+
+
+def _stacking_shape(kind: str) -> Any:
+    def shape(ts: Any) -> TensorMeta:
+        if not ts:
+            raise ShapeError(f"{kind} expects a non-empty TensorList")
+        if any(t.shape is None for t in ts):
+            return _cat_shape(ts, 0)
+        lifted = [TensorMeta(_lifted(kind, t.shape), t.dtype) for t in ts]
+        return _cat_shape(lifted, _stack_dim(kind, lifted[0].shape))
+
+    return shape
+
+
+def _stacking_eager(kind: str) -> Any:
+    def eager(arrays: list[np.ndarray]) -> np.ndarray:
+        lifted = [a.reshape(_lifted(kind, a.shape)) for a in arrays]
+        m = _stacking_shape(kind)([_meta(a) for a in arrays])
+        return np.concatenate(
+            [a.astype(m.dtype.np, copy=False) for a in lifted], _stack_dim(kind, lifted[0].shape)
+        )
+
+    return eager
+
+
+def _stacking_decompose(kind: str) -> Any:
+    def decompose(torch: Any, xs: list[Any]) -> Any:
+        if any(None in tuple(x.shape) for x in xs):
+            return None
+        lifted = [
+            x if _lifted(kind, tuple(x.shape)) == tuple(x.shape)
+            else torch.reshape(x, list(_lifted(kind, tuple(x.shape))))
+            for x in xs
+        ]  # fmt: skip
+        return torch.cat(lifted, _stack_dim(kind, tuple(lifted[0].shape)))
+
+    return decompose
+
+
+for _schema, _kind in (
+    ("aten::hstack(Tensor[] tensors) -> Tensor", "hstack"),
+    ("aten::vstack(Tensor[] tensors) -> Tensor", "vstack"),
+    ("aten::column_stack(Tensor[] tensors) -> Tensor", "column_stack"),
+):
+    register(
+        _schema,
+        _stacking_shape(_kind),
+        eager=_stacking_eager(_kind),
+        decompose=_stacking_decompose(_kind),
     )

@@ -94,6 +94,7 @@ register(
     ),
     eager=_unique_eager,
     lower=data_dependent_lower("unique"),
+    overload_of=("_unique2", "unique"),  # x.unique() in script: this op, refused there
     attrs={"data_dependent": DATA_DEPENDENT.format(op="unique")},
 )
 
