@@ -460,6 +460,24 @@ def test_rearrangements(fn: Any, args: Any) -> None:
     run(fn, *args)
 
 
+def test_views_alias_their_input_as_torch() -> None:
+    """Ops whose torch result is a view of the input: an in-place update through it shows in
+    the input (eager), as in torch."""
+
+    def fn(T: Any, x: Any) -> Any:
+        x = x.clone()
+        x.diagonal(1).fill_(-1.0)
+        x.narrow(0, 1, 1).mul_(2.0)
+        y = T.positive(x)
+        y += 1.0
+        T.movedim(x, 0, 1)[0].zero_()
+        x.swapaxes(0, 1)[1] += 5.0
+        x.view_as(x.t())[0, 0] = 7.0
+        return x
+
+    run(fn, F, trace=False)
+
+
 def test_rearrangements_refuse_as_torch() -> None:
     x = xjit.from_numpy(X3.copy())
     with pytest.raises(ValueError, match=re.escape("start (2) + length (3) exceeds")):

@@ -974,6 +974,7 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [np.array([np.nan, np.inf, -np.inf, 1.5], np.float32), None, None, None],
         [np.array([np.nan, np.inf, -np.inf], np.float32), 1.0, 2.0, -3.0],
     ],  # fmt: skip
+    "aten.positive": [[(3, 4)]],
     "aten.outer": [[(3,), (4,)]],
     "aten.dot": [[(4,), (4,)]],
     "aten.baddbmm": [[(2, 3, 5), (2, 3, 4), (2, 4, 5), 0.5, 2], [(5,), (2, 3, 4), (2, 4, 5), 0, 1]],

@@ -181,8 +181,15 @@ def _diagonal_shape(x: TensorMeta, offset: Any = 0, dim1: Any = 0, dim2: Any = 1
 
 
 def _diagonal_eager(a: np.ndarray, offset: int = 0, dim1: int = 0, dim2: int = 1) -> np.ndarray:
+    """A writable view, as torch's (`x.diagonal().fill_(0)` writes into x); np.diagonal's
+    view is read-only."""
     d1, d2 = _diagonal_dims(a.ndim, dim1, dim2)
-    return np.diagonal(a, offset, d1, d2)
+    moved = np.moveaxis(a, (d1, d2), (-2, -1))
+    n, m = moved.shape[-2:]
+    start = moved[..., max(0, -offset) :, max(0, offset) :]
+    shape = start.shape[:-2] + (_diag_len(n, m, offset),)
+    strides = start.strides[:-2] + (start.strides[-2] + start.strides[-1],)
+    return np.lib.stride_tricks.as_strided(start, shape, strides)
 
 
 def _diagonal_decompose(torch: Any, x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:

@@ -57,6 +57,10 @@ def _value(o: Any, like: Any, value: Any) -> Any:
     return value if o.is_float(like) or isinstance(value, bool) else int(value)
 
 
+def _m(a: np.ndarray) -> TensorMeta:
+    return TensorMeta(a.shape, from_numpy_dtype(a.dtype))
+
+
 def _refuse_kinds(
     kernel: str, kinds: tuple[int, ...], tensors_only: bool = False
 ) -> Callable[..., None]:
@@ -125,10 +129,19 @@ elementwise(
     lambda o, x: o.lt(o.copysign(1, x), 0) if o.is_float(x) else o.lt(x, 0),
     dtype="signbit",
 )
-elementwise(
+
+
+def _positive_shape(x: TensorMeta) -> TensorMeta:
+    if x.dtype is bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return x
+
+
+register(  # torch returns `self` itself (an alias: an update through it shows in both)
     "aten::positive(Tensor self) -> Tensor",
-    lambda o, x: o.mul(x, 1),  # keeps -0.0 (x + 0 would not)
-    no_bool_operand="The `+` operator, on a bool tensor is not supported.",
+    _positive_shape,
+    eager=lambda a: (_positive_shape(_m(a)), a)[1],
+    decompose=lambda torch, x: x,
 )
 elementwise(
     "aten::negative(Tensor self) -> Tensor",
@@ -381,10 +394,6 @@ register(
     decompose=lambda torch, a, b: torch.mul(torch.unsqueeze(a, 1), torch.unsqueeze(b, 0)),
     overload_of=("outer", "ger"),
 )
-
-
-def _m(a: np.ndarray) -> TensorMeta:
-    return TensorMeta(a.shape, from_numpy_dtype(a.dtype))
 
 
 def _dot_shape(x: TensorMeta, y: TensorMeta) -> TensorMeta:
