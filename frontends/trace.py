@@ -669,6 +669,9 @@ class _Recorder:
                 "that depends on the data, which a trace cannot record: use "
                 "torch.where(mask, x, y) or masked_fill, or keep it out of the traced code"
             )
+        if (why := op.attrs.get("data_dependent")) is not None:  # masked_select, unique, ...
+            file, line, _ = self._loc()
+            raise TraceError(f"{file}:{line}: {why}")
         operands = [self._operand(v, a.type) for v, a in zip(args, op.schema.args, strict=True)]
         outs = result if isinstance(result, tuple) else (result,)
         if any(isinstance(x, SSAValue) for x in operands):

@@ -238,6 +238,57 @@ class ArithScalarOps:
     def sin(self, x: Any) -> SSAValue:
         return self._unary(math.SinOp, x)
 
+    # issue 12's math and bitwise ops (xjit/ops/math_ops.py); bodies only call the float ones
+    # on floats and the bitwise ones on integers/bools (their dtype rules refuse the rest)
+    def tan(self, x: Any) -> SSAValue:
+        return self._unary(math.TanOp, x)
+
+    def asin(self, x: Any) -> SSAValue:
+        return self._unary(math.AsinOp, x)
+
+    def acos(self, x: Any) -> SSAValue:
+        return self._unary(math.AcosOp, x)
+
+    def atan(self, x: Any) -> SSAValue:
+        return self._unary(math.AtanOp, x)
+
+    def atan2(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(math.Atan2Op(self._val(x), self._val(y))).result
+
+    def sinh(self, x: Any) -> SSAValue:
+        return self._unary(math.SinhOp, x)
+
+    def cosh(self, x: Any) -> SSAValue:
+        return self._unary(math.CoshOp, x)
+
+    def log2(self, x: Any) -> SSAValue:
+        return self._unary(math.Log2Op, x)
+
+    def log10(self, x: Any) -> SSAValue:
+        return self._unary(math.Log10Op, x)
+
+    def exp2(self, x: Any) -> SSAValue:
+        return self._unary(math.Exp2Op, x)
+
+    def bitwise_and(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.AndIOp(self._val(x), self._val(y))).result
+
+    def bitwise_or(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.OrIOp(self._val(x), self._val(y))).result
+
+    def bitwise_xor(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.XOrIOp(self._val(x), self._val(y))).result
+
+    def bitwise_not(self, x: Any) -> SSAValue:
+        a = self._val(x)  # xor with all ones: ~x on integers, `not` on i1
+        return self.bitwise_xor(a, True if a.type == i1 else -1)
+
+    def shl(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.ShLIOp(self._val(x), self._val(y))).result
+
+    def shr(self, x: Any, y: Any) -> SSAValue:
+        return self.b.insert(arith.ShRSIOp(self._val(x), self._val(y))).result
+
     def cos(self, x: Any) -> SSAValue:
         return self._unary(math.CosOp, x)
 
@@ -425,7 +476,7 @@ class LinalgBuilder:
         return self.generic([x], [ident], init, ident, ["parallel"] * n, lambda o, a, b: a[0])
 
     def reduce(self, x: SSAValue, dims: Sequence[int], keepdim: bool, kind: str) -> SSAValue:
-        """Reduce `x` over `dims` with `kind` in add/max/min: `linalg.fill` of the identity, then a
+        """Reduce `x` over `dims` with `kind` in add/mul/max/min: `linalg.fill` of the identity, then a
         `linalg.generic` with "reduction" iterators (the output map drops, or with `keepdim`
         pins to 0, the reduced dims)."""
         rt = self.result()
@@ -451,6 +502,8 @@ class LinalgBuilder:
             x_el = o._val(a[0])
             if kind == "add":
                 return o.add(x_el, a[1]) if et != i1 else o.logical_or(x_el, a[1])
+            if kind == "mul":  # prod (xjit/ops/logical_ops.py)
+                return o.mul(x_el, a[1])
             return o.maximum(x_el, a[1]) if kind == "max" else o.minimum(x_el, a[1])
 
         return self.generic(
@@ -893,6 +946,8 @@ def _reassociation(groups: Sequence[Sequence[int]]) -> Attribute:
 def _reduction_identity(kind: str, et: Attribute) -> float | int | bool:
     if kind == "add":
         return 0
+    if kind == "mul":
+        return 1
     if _is_float(et):
         return float("-inf") if kind == "max" else float("inf")
     if et == i1:

@@ -318,7 +318,6 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
     "aten.sin": (np.sin, "float", "any"),
     "aten.cos": (np.cos, "float", "any"),
     "aten.reciprocal": (lambda a: 1.0 / a, "float", "nonzero"),
-    "aten.square": (lambda a: a * a, "promote", "any"),
     "aten.add.Tensor": (lambda a, b, alpha=1: a + alpha * b, "promote", "any"),
     "aten.add.Scalar": (lambda a, s, alpha=1: a + alpha * s, "promote", "any"),
     "aten.sub.Tensor": (lambda a, b, alpha=1: a - alpha * b, "promote", "any"),
@@ -367,6 +366,28 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
         ]
         for o in ("Tensor", "Scalar")
     },
+    # issue 12's math (xjit/ops/math_ops.py); the rest: tests/test_ops_breadth.py vs PyTorch
+    **{
+        f"aten.{n}": (f, "float", "any")
+        for n, f in [
+            ("tan", np.tan),
+            ("atan", np.arctan),
+            ("sinh", np.sinh),
+            ("cosh", np.cosh),
+            ("exp2", np.exp2),
+        ]
+    },
+    "aten.log2": (np.log2, "float", "pos"),
+    "aten.log10": (np.log10, "float", "pos"),
+    "aten.atan2": (np.arctan2, "float", "any"),
+    "aten.true_divide.Tensor": (lambda a, b: a / b, "float", "nonzero"),
+    "aten.true_divide.Scalar": (lambda a, s: a / s, "float", "nonzero"),
+    "aten.sgn": (np.sign, "promote", "any"),
+    "aten.negative": (lambda a: -a, "promote", "any"),
+    "aten.absolute": (np.abs, "promote", "any"),
+    "aten.isnan": (np.isnan, "compare", "any"),
+    "aten.isinf": (np.isinf, "compare", "any"),
+    "aten.isfinite": (np.isfinite, "compare", "any"),
 }
 
 # Ops whose arguments this generator cannot draw (a bool condition, a leading Scalar, integer
@@ -397,6 +418,26 @@ TESTED_ELSEWHERE = {
             "selu celu hardswish hardsigmoid softsign log_sigmoid tanhshrink threshold "
             "hardshrink softshrink"
         ).split()
+    ),
+    # issue 12's breadth: integer-only, float-only or multi-operand rules this generator does
+    # not draw; tests/test_ops_breadth.py checks them against PyTorch (eager, trace, script)
+    *(
+        f"aten.{n}"
+        for n in (
+            "asin acos hypot square signbit positive isclose lerp.Scalar lerp.Tensor addcmul "
+            "addcdiv logaddexp logit xlogy.Tensor xlogy.Scalar_Other xlogy.Scalar_Self "
+            "bitwise_not"
+        ).split()
+    ),
+    *(
+        f"aten.bitwise_{n}.{o}"
+        for n in ("and", "or", "xor")
+        for o in ("Tensor", "Scalar", "Scalar_Tensor")
+    ),
+    *(
+        f"aten.bitwise_{d}_shift.{o}"
+        for d in ("left", "right")
+        for o in ("Tensor", "Tensor_Scalar", "Scalar_Tensor")
     ),
 }
 
@@ -853,10 +894,6 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.roll": [[(3, 4), [1], [1]], [(3, 4), [-5], []], [(3, 4), [1, 2], [0, 1]]],
     "aten.repeat": [[(3, 4), [2, 1]], [(3,), [2, 2]]],
     "aten.cumsum": [[(3, 4), 1, None], [(5,), 0, None]],
-    "aten.any": [[(3, 4)]],
-    "aten.all": [[(3, 4)]],
-    "aten.any.dim": [[(3, 4), 1, False], [(3, 4), -2, True]],
-    "aten.all.dim": [[(3, 4), 0, True]],
     "aten.var": [[(3, 4), True]],
     "aten.std": [[(3, 4), False]],
     "aten.var.dim": [[(3, 4), [1], True, False]],
@@ -936,6 +973,49 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [(4, 3), np.arange(12).reshape(4, 3) % 3 == 1, (20,)],
         [(4, 3), np.array([True, False, True]), (3, 3)],
     ],
+    # issue 12's breadth (tests/test_ops_breadth.py compares them with PyTorch)
+    "aten.narrow": [[(3, 5), 1, 1, 3], [(3, 5), -1, -2, 2]],
+    "aten.movedim.int": [[(2, 3, 4), 0, -1]],
+    "aten.movedim.intlist": [[(2, 3, 4), [0, 1], [2, 0]]],
+    "aten.swapaxes": [[(2, 3, 4), 0, 2]],
+    "aten.diagonal": [[(3, 4), 0, 0, 1], [(3, 4), 1, 0, 1], [(2, 4, 3), -1, 2, 1]],
+    "aten.diag": [[(3, 4), 1], [(4,), 0], [(3,), -2], [(3,), 1]],
+    "aten.tile": [[(2, 3), [2]], [(2, 3), [2, 1, 2]]],
+    "aten.repeat_interleave.self_int": [[(2, 3), 2, None, None], [(2, 3), 3, 1, None]],
+    "aten.broadcast_to": [[(3, 1), [2, 3, 4]]],
+    "aten.fliplr": [[(3, 4)]],
+    "aten.flipud": [[(3, 4)]],
+    "aten.expand_as": [[(3, 1), (3, 4)]],
+    "aten.view_as": [[(3, 4), (2, 6)]],
+    "aten.reshape_as": [[(3, 4), (4, 3)]],
+    "aten.tril_indices": [[4, 3, 0, None], [3, 5, -1, None]],
+    "aten.triu_indices": [[4, 3, 1, None]],
+    "aten.all": [[(3, 4)]],
+    "aten.all.dim": [[(3, 4), 1, False]],
+    "aten.all.dims": [[(3, 4), [0, 1], True]],
+    "aten.any": [[(3, 4)]],
+    "aten.any.dim": [[(3, 4), 0, True]],
+    "aten.any.dims": [[(3, 4), None, False]],
+    "aten.count_nonzero": [[(3, 4), None], [(3, 4), 1]],
+    "aten.count_nonzero.dim_IntList": [[(3, 4), [0, 1]]],
+    "aten.cumprod": [[(3, 4), 1, None], [(5,), 0, None]],
+    "aten.nan_to_num": [
+        [np.array([np.nan, np.inf, -np.inf, 1.5], np.float32), None, None, None],
+        [np.array([np.nan, np.inf, -np.inf], np.float32), 1.0, 2.0, -3.0],
+    ],  # fmt: skip
+    "aten.positive": [[(3, 4)]],
+    "aten.outer": [[(3,), (4,)]],
+    "aten.dot": [[(4,), (4,)]],
+    "aten.baddbmm": [[(2, 3, 5), (2, 3, 4), (2, 4, 5), 0.5, 2], [(5,), (2, 3, 4), (2, 4, 5), 0, 1]],
+    "aten.linspace": [[0, 1, 7, None], [-2.5, 3, 5, None], [0, 10, 5, xjit.int64], [3, 3, 1, None]],
+    "aten.logspace": [[0, 2, 3, 10.0, None], [-1, 1, 4, 2.0, None]],
+    "aten.eye": [[3, None]],
+    "aten.eye.m": [[2, 4, None], [3, 2, xjit.bool]],
+    "aten.hstack": [[[(2, 3), (2, 1)]], [[(3,), (2,)]]],
+    "aten.vstack": [[[(2, 3), (1, 3)]], [[(3,), (3,)]]],
+    "aten.column_stack": [[[(3,), (3, 2)]], [[(2, 2, 2), (2, 1, 2)]]],
+    "aten.median": [[(3, 4)], [(5,)]],
+    "aten.median.dim": [[(3, 5), 1, False], [(4, 3), 0, True]],
     "aten.nll_loss": [
         [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
         [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],

@@ -16,17 +16,25 @@ from xjit._creation import (
     as_tensor,
     empty,
     empty_like,
+    eye,
     from_numpy,
     full,
     full_like,
+    linspace,
+    logspace,
     manual_seed,
+    normal,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
     randn,
     randn_like,
+    randperm,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -44,6 +52,19 @@ from xjit._functional import einsum, norm
 from xjit._safetensors import load_safetensors
 from xjit._splitting import chunk, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
+from xjit._torch_functions import (
+    allclose,
+    broadcast_tensors,
+    concat,
+    concatenate,
+    equal,
+    finfo,
+    iinfo,
+    is_floating_point,
+    meshgrid,
+    numel,
+    unique,
+)
 from xjit.ops.registry import OVERLOADS, ensure_loaded
 from xjit.ops.types import DType, bool_, float32, float64, int32, int64
 
@@ -88,6 +109,25 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "eye",
+    "linspace",
+    "logspace",
+    "normal",
+    "randint",
+    "randperm",
+    "tril_indices",
+    "triu_indices",
+    "allclose",
+    "broadcast_tensors",
+    "concat",
+    "concatenate",
+    "equal",
+    "finfo",
+    "iinfo",
+    "is_floating_point",
+    "meshgrid",
+    "numel",
+    "unique",
     "as_tensor",
     "chunk",
     "cuda",

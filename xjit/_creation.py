@@ -118,3 +118,67 @@ def from_numpy(a: np.ndarray) -> Tensor:
         raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
     _t.from_numpy_dtype(a.dtype)
     return Tensor(a)
+
+
+# -- issue 12's factories (xjit/ops/factory_ops.py, layout_ops.py): the op, plus torch's
+# device/requires_grad keywords (and `generator=`, which xjit's own stream ignores)
+def linspace(start: Any, end: Any, steps: int, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    check_factory_kwargs(**kw)
+    return _op("linspace", start, end, steps, dtype=dtype)
+
+
+def logspace(
+    start: Any, end: Any, steps: int, base: float = 10.0, dtype: _t.DType | None = None, **kw: Any
+) -> Tensor:
+    check_factory_kwargs(**kw)
+    return _op("logspace", start, end, steps, base, dtype=dtype)
+
+
+def eye(n: int, m: int | None = None, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    check_factory_kwargs(**kw)
+    return _op("eye", n, dtype=dtype) if m is None else _op("eye", n, m, dtype=dtype)
+
+
+def randint(*args: Any, size: Any = None, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    """randint(high, size) or randint(low, high, size)."""
+    kw.pop("generator", None)
+    check_factory_kwargs(**kw)
+    rest = list(args)
+    if size is None:
+        if not rest:
+            raise TypeError("randint() missing required argument 'size'")
+        size = rest.pop()
+    if len(rest) not in (1, 2):
+        raise TypeError(f"randint() takes (high, size) or (low, high, size), got {args!r}")
+    low, high = (0, rest[0]) if len(rest) == 1 else rest
+    return _op("randint", low, high, list(factory_size((size,))), dtype=dtype)
+
+
+def randperm(n: int, dtype: _t.DType | None = None, **kw: Any) -> Tensor:
+    kw.pop("generator", None)
+    check_factory_kwargs(**kw)
+    return _op("randperm", n, dtype=dtype)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, **kw: Any) -> Tensor:
+    """normal(mean, std) with tensors or numbers (one of them a tensor), or with `size`."""
+    kw.pop("generator", None)
+    dtype = kw.pop("dtype", None)
+    check_factory_kwargs(**kw)
+    if size is not None:
+        return _op("normal", float(mean), float(std), list(factory_size((size,))), dtype=dtype)
+    return _op("normal", mean, std)
+
+
+def tril_indices(
+    row: int, col: int, offset: int = 0, dtype: _t.DType | None = None, **kw: Any
+) -> Tensor:
+    check_factory_kwargs(**kw)
+    return _op("tril_indices", row, col, offset, dtype=dtype or _t.int64)
+
+
+def triu_indices(
+    row: int, col: int, offset: int = 0, dtype: _t.DType | None = None, **kw: Any
+) -> Tensor:
+    check_factory_kwargs(**kw)
+    return _op("triu_indices", row, col, offset, dtype=dtype or _t.int64)

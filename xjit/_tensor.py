@@ -73,6 +73,33 @@ class Tensor:
 
     ndim = property(dim)
 
+    def ndimension(self) -> int:
+        return self._a.ndim
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self._a.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Element strides of the array (views share them with their base, as in torch)."""
+        strides = tuple(s // self._a.itemsize for s in self._a.strides)
+        return strides if dim is None else strides[_t.normalize_dim(dim, self._a.ndim)]
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802  (torch's name)
+        return _call("permute", self, list(range(self._a.ndim))[::-1])
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802  (torch's name)
+        if self._a.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self._a.ndim}-D tensor."
+            )
+        return _call("transpose", self, -2, -1)
+
     def numel(self) -> int:
         if _size_hook is not None and self._a.ndim:
             n = _size_hook(self, 0)
@@ -170,23 +197,59 @@ class Tensor:
 
     __pow__ = _dispatch.method("pow")
 
-    # `&`, `|`, `^`, `~` of bool tensors (masks) are the logical ops; xjit has no bitwise ops
-    def __and__(self, other: Any) -> Tensor:
-        return _call("logical_and", *_bool_operands("&", self, other))
-
-    def __or__(self, other: Any) -> Tensor:
-        return _call("logical_or", *_bool_operands("|", self, other))
-
-    def __xor__(self, other: Any) -> Tensor:
-        return _call("logical_xor", *_bool_operands("^", self, other))
-
-    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
-
-    def __invert__(self) -> Tensor:
-        return _call("logical_not", *_bool_operands("~", self))
-
     def __rpow__(self, other: Any) -> Tensor:
         return _call("pow", other, self)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        # `2 // t`: the scalar as a tensor of the result dtype (torch wraps it the same way)
+        dt = _t.promote_with_scalar(self.dtype, other)
+        return _call("floor_divide", _call("full_like", self, other, dtype=dt), self)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _call("matmul", other, self)
+
+    # Bitwise operators (issue 12): integers and bools; torch refuses floats, with its message.
+    __and__ = _dispatch.method("bitwise_and")
+
+    __rand__ = _dispatch.method("bitwise_and")
+
+    __or__ = _dispatch.method("bitwise_or")
+
+    __ror__ = _dispatch.method("bitwise_or")
+
+    __xor__ = _dispatch.method("bitwise_xor")
+
+    __rxor__ = _dispatch.method("bitwise_xor")
+
+    __lshift__ = _dispatch.method("bitwise_left_shift")
+
+    __rshift__ = _dispatch.method("bitwise_right_shift")
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _call("bitwise_left_shift", other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _call("bitwise_right_shift", other, self)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype.is_floating_point:
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
+        return _call("bitwise_not", self)
+
+    def __contains__(self, element: Any) -> bool:
+        if not isinstance(element, (Tensor, bool, int, float)):
+            raise RuntimeError(
+                "Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool(_call("any", _call("eq", self, element)))
+
+    def __index__(self) -> int:
+        if self.dtype.kind != 1 or self._a.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return _warn_if_tracing("__index__()", self, int(self._a))  # type: ignore[no-any-return]
 
     __lt__ = _dispatch.method("lt")
 
@@ -217,14 +280,6 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         return _call("permute", self, _sizes(dims))
-
-    @property
-    def T(self) -> Tensor:  # noqa: N802 (torch's name)
-        return _call("permute", self, list(reversed(range(self.dim()))))
-
-    @property
-    def mT(self) -> Tensor:  # noqa: N802 (torch's name)
-        return _call("transpose", self, -2, -1)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return _call("expand", self, list(other.shape))
@@ -284,6 +339,23 @@ class Tensor:
 
     def bool(self) -> Tensor:
         return self.to(_t.bool_)
+
+    def type(self, dtype: Any = None, non_blocking: bool = False) -> Any:
+        """`x.type(xjit.float64)` converts; `x.type()` names the type as torch does."""
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES[self.dtype]}"
+        if isinstance(dtype, str):
+            by_name = {f"torch.{n}": d for d, n in _TYPE_NAMES.items()}
+            if dtype not in by_name:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = by_name[dtype]
+        return self.to(dtype)
+
+    def byte(self) -> Tensor:
+        raise TypeError("byte(): uint8 is not supported by xjit (use .bool() or .long())")
+
+    def char(self) -> Tensor:
+        raise TypeError("char(): int8 is not supported by xjit (use .int() or .long())")
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -351,6 +423,28 @@ class Tensor:
         from xjit._functional import norm
 
         return norm(self, p, dim, keepdim, dtype)
+
+    def unique(
+        self,
+        sorted: bool = True,  # noqa: A002
+        return_inverse: bool = False,
+        return_counts: bool = False,
+        dim: Any = None,
+    ) -> Any:
+        # lazy: xjit._torch_functions loads xjit.nn (its script marks), which imports this module
+        from xjit._torch_functions import unique
+
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def allclose(
+        self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    ) -> bool:
+        return bool(_call("all", _call("isclose", self, other, rtol, atol, equal_nan)))
+
+    def equal(self, other: Tensor) -> bool:
+        if tuple(self.shape) != tuple(other.shape):
+            return False
+        return bool(_call("all", _call("eq", self, other)))
 
     # In-place initialisation as model files write it (`self.fc.weight.data.uniform_(-r, r)`,
     # `bias.data.zero_()`): eager only. Traced code would not see the mutation, so it is refused
@@ -476,6 +570,21 @@ class Tensor:
     def __ipow__(self, other: Any) -> Tensor:
         return self._assign("**=", _call("pow", self, other))
 
+    def __iand__(self, other: Any) -> Tensor:
+        return self._assign("&=", _call("bitwise_and", self, other))
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._assign("|=", _call("bitwise_or", self, other))
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._assign("^=", _call("bitwise_xor", self, other))
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._assign("<<=", _call("bitwise_left_shift", self, other))
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._assign(">>=", _call("bitwise_right_shift", self, other))
+
     def __setitem__(self, index: Any, value: Any) -> None:
         if _size_hook is not None and _dispatch_recording():
             if _size_hook.setitem(self, index, value):  # recorded as functional ops, rebound
@@ -494,6 +603,15 @@ class Tensor:
         view, adv = basic_index(_call, self, index, [])
         key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
         view._a[key] = v
+
+
+_TYPE_NAMES = {
+    _t.float32: "FloatTensor",
+    _t.float64: "DoubleTensor",
+    _t.int64: "LongTensor",
+    _t.int32: "IntTensor",
+    _t.bool_: "BoolTensor",
+}
 
 
 # The factories' argument handling, here so that the `new_*` methods above share it with
@@ -592,12 +710,3 @@ def _warn_if_tracing(what: str, t: Tensor, value: Any) -> Any:
 
 _call = _dispatch.call
 _dispatch.set_tensor_class(Tensor)
-
-
-def _bool_operands(op: str, *xs: Any) -> tuple[Any, ...]:
-    """The operands of a bitwise operator, which xjit has for bool tensors only."""
-    for x in xs:
-        if not (isinstance(x, Tensor) and x.dtype == _t.bool_):
-            what = f"a {x.dtype.name} tensor" if isinstance(x, Tensor) else type(x).__name__
-            raise TypeError(f"unsupported: '{op}' of {what} (xjit has '{op}' of bool tensors only)")
-    return xs

@@ -43,6 +43,16 @@ VIEW_OPS = frozenset(
         "unsqueeze",
         "view",
         "dropout",
+        # issue 12 (xjit/ops/layout_ops.py, math_ops.py)
+        "broadcast_to",
+        "diagonal",
+        "expand_as",
+        "movedim",
+        "narrow",
+        "positive",
+        "reshape_as",
+        "swapaxes",
+        "view_as",
     }
 )
 

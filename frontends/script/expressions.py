@@ -24,7 +24,6 @@ from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple,
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.shape_ops import advanced_index
-from xjit.ops.types import bool_
 
 _BINOPS = {
     ast.Add: "add",
@@ -35,8 +34,16 @@ _BINOPS = {
     ast.Mod: "remainder",
     ast.Pow: "pow",
     ast.MatMult: "matmul",
+    # on tensors only (registry ops; xjit/ops/math_ops.py)
+    ast.BitAnd: "bitwise_and",
+    ast.BitOr: "bitwise_or",
+    ast.BitXor: "bitwise_xor",
+    ast.LShift: "bitwise_left_shift",
+    ast.RShift: "bitwise_right_shift",
 }
-_LOGICAL = {ast.BitAnd: "logical_and", ast.BitOr: "logical_or", ast.BitXor: "logical_xor"}
+_TENSOR_ONLY = frozenset(
+    {"bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift"}
+)
 _CMPOPS = {ast.Lt: "lt", ast.Gt: "gt", ast.LtE: "le", ast.GtE: "ge", ast.Eq: "eq", ast.NotEq: "ne"}
 _OP_SYMBOL = {
     "add": "+",
@@ -47,6 +54,11 @@ _OP_SYMBOL = {
     "remainder": "%",
     "pow": "**",
     "matmul": "@",
+    "bitwise_and": "&",
+    "bitwise_or": "|",
+    "bitwise_xor": "^",
+    "bitwise_left_shift": "<<",
+    "bitwise_right_shift": ">>",
     "lt": "<",
     "gt": ">",
     "le": "<=",
@@ -177,15 +189,24 @@ class Expressions:
                 return PyObj(base.type.meta.dtype)
             if e.attr == "ndim":
                 return self.scalar_op("aten.dim", [base], e)
-            if e.attr in ("T", "mT"):  # T: every dim reversed (permute); mT: the last two
-                if e.attr == "mT" or base.type.meta.shape is not None:
-                    return self.tensor_method(base, "mT" if e.attr == "mT" else "T", [], {}, e)
-                self.need_rank(base, e, ".T")
+            if e.attr in ("T", "mT"):  # registry ops, as the eager properties (issue 12)
+                return self.transposed(base, e.attr, e)
             return PyObj(("method", base, e.attr))
         if isinstance(base, PyTuple) and base.names and e.attr in base.names:
             return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result
         fields = f" (its fields: {', '.join(base.names)})" if getattr(base, "names", None) else ""
         raise self.error(e, f"unsupported: attribute '{e.attr}' of a {describe(base)}{fields}")
+
+    def transposed(self, x: SSAValue, attr: str, e: ast.AST) -> Any:
+        """`x.T` (all dims reversed: `permute`) and `x.mT` (the last two: `transpose`)."""
+        if attr == "mT":
+            two = [self.b.constant(-2), self.b.constant(-1)]
+            return self.registry_call("transpose", [x, *two], {}, e)
+        if x.type.meta.shape is None:  # type: ignore[attr-defined]
+            self.need_rank(x, e, ".T")
+        rank = len(x.type.meta.shape)  # type: ignore[attr-defined]
+        dims = [self.b.constant(d) for d in reversed(range(rank))]
+        return self.registry_call("permute", [x, self.new_list(dims)], {}, e)
 
     def module_attr(self, ref: ModRef, name: str, e: ast.AST) -> Any:
         m = ref.module
@@ -399,38 +420,17 @@ class Expressions:
             return v
         if isinstance(e.op, ast.Invert) and isinstance(v, SSAValue):
             if isinstance(v.type, td.ValueTensorType):
-                return self.registry_call("logical_not", self.bool_tensors(e.op, v, node=e), {}, e)
+                return self.registry_call("bitwise_not", [v], {}, e)
         raise self.error(e, f"unsupported: unary {type(e.op).__name__} on a {describe(v)}")
 
     def e_BinOp(self, e: ast.BinOp) -> Any:
         return self.binop(e.op, self.expr(e.left), self.expr(e.right), e)
 
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
-        if type(op) in _LOGICAL:  # `&`, `|`, `^` of bool tensors (masks)
-            return self.registry_call(
-                _LOGICAL[type(op)], self.bool_tensors(op, a, b, node=node), {}, node
-            )
         name = _BINOPS.get(type(op))
         if name is None:
             raise self.error(node, f"unsupported operator {type(op).__name__}")
         return self.arith(name, a, b, node)
-
-    def bool_tensors(self, op: ast.AST, *xs: Any, node: ast.AST) -> list[SSAValue]:
-        """The operands of `&`/`|`/`^`/`~`, which xjit has for bool tensors only (as eager)."""
-        sym = {ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.Invert: "~"}[type(op)]
-        for x in xs:
-            dt = (
-                x.type.meta.dtype
-                if isinstance(x, SSAValue) and isinstance(x.type, td.ValueTensorType)
-                else 0
-            )
-            if dt is None and self.mc.deferrable:  # compile per argument types (dtypes known)
-                raise NeedsArgTypes(f"'{sym}' needs the dtypes of its tensors", self.loc(node))
-            if dt != bool_:
-                raise self.error(
-                    node, f"unsupported: '{sym}' of a {describe(x)} (xjit has it for bool tensors)"
-                )
-        return list(xs)
 
     def arith(self, name: str, a: Any, b: Any, node: ast.AST) -> Any:
         if isinstance(a, PyObj) and isinstance(a.obj, bool):  # decided while compiling
@@ -450,6 +450,9 @@ class Expressions:
                 flipped = {
                     "add": "add",
                     "mul": "mul",
+                    "bitwise_and": "bitwise_and",
+                    "bitwise_or": "bitwise_or",
+                    "bitwise_xor": "bitwise_xor",
                     "lt": "gt",
                     "gt": "lt",
                     "le": "ge",
@@ -461,7 +464,8 @@ class Expressions:
                     return self.registry_call(flipped[name], [b, a], {}, node)
                 if name == "sub":
                     return self.registry_call("rsub", [b, a], {}, node)
-                if name in ("remainder", "pow"):  # aten::remainder.Scalar_Tensor, pow.Scalar
+                if name in ("remainder", "pow", "bitwise_left_shift", "bitwise_right_shift"):
+                    # aten::remainder.Scalar_Tensor, pow.Scalar, bitwise_left_shift.Scalar_Tensor
                     return self.registry_call(name, [a, b], {}, node)
                 if name == "div":
                     return self.registry_call(
@@ -472,7 +476,9 @@ class Expressions:
             return self.registry_call(
                 "floor_divide" if name == "floordiv" else name, [a, b], {}, node
             )
-        if isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(
+        if name in _TENSOR_ONLY:
+            pass  # scalar bitwise operators: not supported (the error below)
+        elif isinstance(at, (td.IntType, td.FloatType, td.BoolType)) and isinstance(
             bt, (td.IntType, td.FloatType, td.BoolType)
         ):
             if isinstance(at, td.BoolType) and isinstance(bt, td.BoolType) and name in ("eq", "ne"):

@@ -18,6 +18,7 @@ from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
 from xjit.ops.reduction_ops import MaxResult, MinResult
 from xjit.ops.registry import OVERLOADS, UNKNOWN, OpDef, ensure_loaded, lookup
 from xjit.ops.schema import Arg
+from xjit.ops.selection_ops import MedianResult
 from xjit.ops.sort_ops import SortResult, TopkResult
 from xjit.ops.types import ALL_DTYPES, DType, ShapeError, TensorMeta
 
@@ -39,6 +40,7 @@ NAMED_RESULTS = {
     "topk": TopkResult._fields,
     "max": MaxResult._fields,
     "min": MinResult._fields,
+    "median": MedianResult._fields,
 }
 
 
@@ -95,6 +97,8 @@ class RegistryOps:
         return self.emit(opdef, args, e)[0]
 
     def emit(self, opdef: OpDef, args: Sequence[Any], e: ast.AST) -> tuple[SSAValue, ...]:
+        if (why := opdef.attrs.get("data_dependent")) is not None:  # masked_select, unique, ...
+            raise self.error(e, why)
         b = self.b
         operands = []
         for a, v in zip(opdef.schema.args, args, strict=True):

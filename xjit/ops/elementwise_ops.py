@@ -79,6 +79,23 @@ class NumpyOps:
     log1p = staticmethod(np.log1p)
     expm1 = staticmethod(np.expm1)
     copysign = staticmethod(np.copysign)
+    # issue 12's math and bitwise ops (xjit/ops/math_ops.py)
+    tan = staticmethod(np.tan)
+    asin = staticmethod(np.arcsin)
+    acos = staticmethod(np.arccos)
+    atan = staticmethod(np.arctan)
+    atan2 = staticmethod(np.arctan2)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    log2 = staticmethod(np.log2)
+    log10 = staticmethod(np.log10)
+    exp2 = staticmethod(np.exp2)
+    bitwise_and = staticmethod(np.bitwise_and)
+    bitwise_or = staticmethod(np.bitwise_or)
+    bitwise_xor = staticmethod(np.bitwise_xor)
+    shl = staticmethod(np.left_shift)
+    shr = staticmethod(np.right_shift)  # arithmetic (sign-extending) on signed integers
+    bitwise_not = staticmethod(np.invert)  # `not` on bools
 
     # Rounding leaves integers as they are (torch.floor of an int tensor is that tensor); numpy
     # would go through float64 and lose precision above 2**53.
