@@ -137,7 +137,19 @@ def _mean_decompose(
         if dtype is not None
         else torch.sum(x, dims, keepdim)
     )
+    if any(x.shape[d] is None for d in dims):  # a count known only at run time
+        return torch.div(s, _run_time_count(torch, x, dims, keepdim))
     return torch.div(s, _count(x, dims))
+
+
+def _run_time_count(torch: Any, x: Any, dims: list[int], keepdim: bool) -> Any:
+    """The element count of the reduced dims, as the sum of a mask of ones over them (exact):
+    x sliced to size 1 along the other dims, so that the mask's sizes are read off x."""
+    one = x
+    for d in range(x.dim()):
+        if d not in dims:
+            one = torch.slice(one, d, 0, 1)
+    return torch.sum(torch.full_like(one, 1.0), dims, keepdim)
 
 
 def _mean_eager(

@@ -148,7 +148,8 @@ def _slice_lower(
     if n < 0:
         if start in (None, 0) and (end is None or end >= 2**62) and step == 1:
             return x  # the whole dim
-        raise NotImplementedError("slicing along a dim of unknown size")
+        # static bounds on a dim of run-time size: clamped at run time as Python does
+        return _slice_run_time_bounds(builder, x, d, start, end, step)
     s, e = _slice_bounds(n, start, end, step)
     offsets, strides = [0] * rank, [1] * rank
     offsets[d], strides[d] = s, step
