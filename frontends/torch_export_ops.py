@@ -709,8 +709,9 @@ def _arange(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
     if not isinstance(end, g.torch.fx.Node):
         return g._emit_registry(REGISTRY["torch.aten.arange.start_step"], node)
     upper = _upper_bound(g, end)
-    assert upper is not None  # _check_arange
     dtype = g.dtypes[node.meta["val"].dtype]
+    if upper is None:  # step 1 (_check_arange): the run-time end is the result's size
+        return (g.emit("aten.arange.start_step", 0, g._convert(end), 1, dtype),)
     full = g.emit("aten.arange.start_step", 0, upper, a.get("step", 1), dtype)
     return (g.emit("aten.slice.Tensor", full, 0, 0, g._convert(end), 1),)
 
@@ -858,8 +859,10 @@ def _check_arange(g: GraphImporter, node: Any) -> str | None:
     end, start = a["end"], a.get("start", 0)
     if not isinstance(end, g.torch.fx.Node):
         return None
-    if _upper_bound(g, end) is None or start not in (0, None):
-        return "a run-time end without a finite Dim max (at most 2**24), or a start other than 0"
+    if start not in (0, None):
+        return "a run-time end and a start other than 0"
+    if _upper_bound(g, end) is None and a.get("step", 1) != 1:
+        return "a run-time end without a finite Dim max (at most 2**24) and a step other than 1"
     return None
 
 

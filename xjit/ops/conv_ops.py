@@ -206,12 +206,15 @@ def conv_dynamic_problem(shape: list[int | None], transposed: bool, stride: Any)
     """Why `convolution` of an input of this shape (None: a size known only at run time) does
     not decompose, or None. A dynamic batch and dynamic spatial sizes do (the im2col views
     count their ends from the input's end); a dynamic channel count does not (the weight's
-    reshapes need it), nor a transposed convolution with a stride > 1 over a dynamic spatial
-    dim (inserting the zeros merges two dims of run-time size)."""
+    reshapes need it), nor a transposed convolution with a stride > 1 over an input with
+    several such sizes (its zeros are inserted by reshapes, which infer one size only)."""
     if len(shape) < 2 or shape[1] is None:
         return "a channel count known only at run time"
-    if transposed and any(ss > 1 for ss in stride) and None in shape[2:]:
-        return "transposed with a stride > 1 over a spatial size known only at run time"
+    if transposed and any(ss > 1 for ss in stride) and shape.count(None) > 1:
+        return (
+            "transposed with a stride > 1 over a spatial size known only at run time, "
+            "next to another one"
+        )
     return None
 
 
@@ -233,8 +236,8 @@ def _conv_transposed(
             shape = list(x.shape)
             y = ops.unsqueeze(x, 3 + i)
             y = ops.pad2(y, [0] * (n - i), [ss - 1] + [0] * (n - i - 1), 0.0)
-            shape[2 + i] *= ss
-            x = ops.reshape(y, [-1 if v is None else v for v in shape])  # (only dim 0: ?)
+            shape[2 + i] = None if shape[2 + i] is None else shape[2 + i] * ss
+            x = ops.reshape(y, [-1 if v is None else v for v in shape])  # (one ? at most)
     lo = [dd * (kk - 1) - pp for dd, kk, pp in zip(d, k, p, strict=True)]
     hi = [a + q - (ss - 1) for a, q, ss in zip(lo, op, s, strict=True)]
     if any(lo) or any(hi):
@@ -915,12 +918,8 @@ def adaptive_dynamic_problem(shape: list[int | None], output_size: Any) -> str |
 def _adaptive_decompose(torch: Any, x: Any, output_size: Any) -> Any:
     if adaptive_dynamic_problem(list(x.shape), output_size) is not None:
         return None
-    if None in x.shape[-2:]:  # to 1x1: the sum over a count known only at run time
-        total = torch.sum(x, [-2, -1], True)
-        one = x
-        for dim in range(x.dim() - 2):  # the count from a [1, .., 1, H, W] mask (exact)
-            one = torch.slice(one, dim, 0, 1)
-        return torch.div(total, torch.sum(torch.full_like(one, 1.0), [-2, -1], True))
+    if None in x.shape[-2:]:  # to 1x1 (adaptive_dynamic_problem): the mean
+        return torch.mean(x, [-2, -1], True)
     k = _adaptive_kernel(_m(x), output_size)
     assert k is not None
     if list(_expand("output_size", output_size, 2)) == [1, 1]:

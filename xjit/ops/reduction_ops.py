@@ -143,13 +143,10 @@ def _mean_decompose(
 
 
 def _run_time_count(torch: Any, x: Any, dims: list[int], keepdim: bool) -> Any:
-    """The element count of the reduced dims, as the sum of a mask of ones over them (exact):
-    x sliced to size 1 along the other dims, so that the mask's sizes are read off x."""
-    one = x
-    for d in range(x.dim()):
-        if d not in dims:
-            one = torch.slice(one, d, 0, 1)
-    return torch.sum(torch.full_like(one, 1.0), dims, keepdim)
+    """The element count of the reduced dims, as the sum of ones shaped like x over them
+    (exact; its sizes are read off x). A mask sliced to size 1 along the other dims would be
+    cheaper, but a slice of a `?` dim is a `?` dim, which does not broadcast as a 1."""
+    return torch.sum(torch.full_like(x, 1.0), dims, keepdim)
 
 
 def _mean_eager(
