@@ -7,9 +7,12 @@ padded input per kernel position (`x[:, :, i*d : i*d+s*(o-1)+1 : s, ...]`), conc
 one batched `matmul` with the reshaped weight (BLAS); pooling reduces the same slices with
 `maximum`/`add`. A transposed convolution is the direct one on the input with zeros inserted
 between its elements (stride) and the kernel flipped (`_conv_transposed`). The eager semantics
-run the same algorithm in numpy. Decompositions need static channel and spatial sizes; a dynamic
-batch (dim 0 of a batched input) is fine where no padding is needed (the im2col reshapes take it
-as -1). Otherwise the op is left alone and lowering fails naming it.
+run the same algorithm in numpy. Decompositions need static channel sizes. A dynamic batch
+reaches reshapes, which take it as -1, and padding, whose blocks are `full_like` of a slice of
+the input (`_pad_block`). Dynamic spatial sizes give windows whose ends count from the input's
+end (`_windows`) and an im2col that keeps its columns unflattened (`_im2col_dynamic`). Where a
+decomposition still needs a static size (`*_dynamic_problem`, which the torch.export importer
+checks up front), the op is left alone and lowering fails naming it.
 """
 
 from __future__ import annotations
@@ -186,8 +189,8 @@ def _conv_transposed_shape(
 
 
 def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
-    """`convolution` on an ops namespace (numpy eagerly, IR ops when decomposing); None when a
-    size is only known at run time."""
+    """`convolution` on an ops namespace (numpy eagerly, IR ops when decomposing); None where a
+    size known only at run time keeps it from decomposing (`conv_dynamic_problem`)."""
     stride, padding, dilation, transposed, output_padding, groups = args
     if conv_dynamic_problem(list(x.shape), transposed, stride) is not None:
         return None
@@ -612,8 +615,8 @@ def _pad_decompose(torch: Any, x: Any, pad: list[int], value: Any = 0) -> Any:
         lo, hi = pad[2 * i], pad[2 * i + 1]
         dim = x.dim() - 1 - i
         if lo < 0 or hi < 0:
-            n = x.shape[dim]
-            end = None if hi >= 0 else (hi if n is None else n + hi)  # (?: from the end)
+            n = x.shape[dim]  # a run-time size (None): the end counts from it
+            end = n - max(-hi, 0) if n is not None else (hi if hi < 0 else None)
             x = torch.slice(x, dim, max(-lo, 0), end)
         parts = []
         for width in (max(lo, 0), None, max(hi, 0)):
