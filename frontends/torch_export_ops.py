@@ -30,6 +30,7 @@ from xjit.frontends.torch_export import (
     _tree_to_spec,
     source_line,
 )
+from xjit.ops import conv_ops
 from xjit.ops import types as T
 from xjit.ops.registry import REGISTRY, UNKNOWN, OpDef, ensure_loaded
 
@@ -520,8 +521,48 @@ def _symbolic_as_minus_one(
     if 0 in dims:
         raise TorchImportError(f"{source_line(node)}: a view with a symbolic and a zero size")
     if len(dyn) > 1:
-        return sizes
+        return _minus_one_at_run_time(g, node, sizes)
     return [-1 if i in dyn else int(d) for i, d in enumerate(dims)]
+
+
+def _minus_one_at_run_time(g: GraphImporter, node: Any, sizes: list[Any]) -> list[Any]:
+    """view(x, sizes) with several run-time sizes and a -1: the lowering cannot tell which of
+    x's dims the -1 takes next to run-time sizes, so the -1 becomes torch's recorded size
+    where that is static, else numel(x) // (the other sizes) computed at run time (the
+    lowering asserts that the sizes' product is x's element count, so it is exact or fails)."""
+    if -1 not in sizes:
+        return sizes
+    i = sizes.index(-1)
+    recorded = node.meta["val"].shape[i]
+    out = list(sizes)
+    if isinstance(recorded, int):
+        out[i] = recorded
+        return out
+    x = node.args[0]
+    numel: Any = 1
+    for d, n in enumerate(x.meta["val"].shape):
+        numel = _int_mul(
+            g, numel, n if isinstance(n, int) else g.emit("aten.size.int", g._value(x), d)
+        )
+    others: Any = 1
+    for k, v in enumerate(sizes):
+        if k != i:
+            others = _int_mul(g, others, g._convert(v) if not isinstance(v, int) else v)
+    if isinstance(others, int) and others == 0:
+        raise TorchImportError(f"{source_line(node)}: a view with a -1 next to a zero size")
+    out[i] = g.emit("aten.floordiv.int", numel, others)
+    return out
+
+
+def _int_mul(g: GraphImporter, a: Any, b: Any) -> Any:
+    """a * b on sizes: Python ints folded, run-time ones with `aten.mul.int`."""
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    if isinstance(a, int) and a == 1:
+        return b
+    if isinstance(b, int) and b == 1:
+        return a
+    return g.emit("aten.mul.int", a, b)
 
 
 def _view(name: str, arg: str, same_dim: bool) -> Handler:
@@ -668,8 +709,9 @@ def _arange(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
     if not isinstance(end, g.torch.fx.Node):
         return g._emit_registry(REGISTRY["torch.aten.arange.start_step"], node)
     upper = _upper_bound(g, end)
-    assert upper is not None  # _check_arange
     dtype = g.dtypes[node.meta["val"].dtype]
+    if upper is None:  # step 1 (_check_arange): the run-time end is the result's size
+        return (g.emit("aten.arange.start_step", 0, g._convert(end), 1, dtype),)
     full = g.emit("aten.arange.start_step", 0, upper, a.get("step", 1), dtype)
     return (g.emit("aten.slice.Tensor", full, 0, 0, g._convert(end), 1),)
 
@@ -880,8 +922,10 @@ def _check_arange(g: GraphImporter, node: Any) -> str | None:
     end, start = a["end"], a.get("start", 0)
     if not isinstance(end, g.torch.fx.Node):
         return None
-    if _upper_bound(g, end) is None or start not in (0, None):
-        return "a run-time end without a finite Dim max (at most 2**24), or a start other than 0"
+    if start not in (0, None):
+        return "a run-time end and a start other than 0"
+    if _upper_bound(g, end) is None and a.get("step", 1) != 1:
+        return "a run-time end without a finite Dim max (at most 2**24) and a step other than 1"
     return None
 
 
@@ -889,8 +933,40 @@ def _check_any(g: GraphImporter, node: Any) -> str | None:
     return None if g._bind(node).get("dim") not in (None, []) else "over all dims"
 
 
+def _input_shape(node: Any) -> list[int | None]:
+    """The shape torch recorded for the node's first argument, None where it is symbolic."""
+    return [d if isinstance(d, int) else None for d in node.args[0].meta["val"].shape]
+
+
+def _check_convolution(g: GraphImporter, node: Any) -> str | None:
+    a = g._bind(node)
+    return conv_ops.conv_dynamic_problem(_input_shape(node), a["transposed"], a["stride"])
+
+
+def _check_max_pool(g: GraphImporter, node: Any) -> str | None:
+    why = _check_first_output_only("indices")(g, node)
+    if why is None:
+        ceil = g._bind(node).get("ceil_mode", False)
+        why = conv_ops.pool_dynamic_problem(_input_shape(node), 2, ceil)
+    return why
+
+
+def _check_avg_pool(g: GraphImporter, node: Any) -> str | None:
+    ceil = g._bind(node).get("ceil_mode", False)
+    return conv_ops.pool_dynamic_problem(_input_shape(node), 2, ceil)
+
+
+def _check_adaptive_avg_pool(g: GraphImporter, node: Any) -> str | None:
+    return conv_ops.adaptive_dynamic_problem(_input_shape(node), g._bind(node)["output_size"])
+
+
 _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
-    "aten.max_pool2d_with_indices.default": _check_first_output_only("indices"),
+    # Shapes whose decomposition needs static sizes: refused here, with the source line,
+    # rather than failing to lower ("no lowering for 'torch.aten.convolution'").
+    "aten.convolution.default": _check_convolution,
+    "aten.avg_pool2d.default": _check_avg_pool,
+    "aten._adaptive_avg_pool2d.default": _check_adaptive_avg_pool,
+    "aten.max_pool2d_with_indices.default": _check_max_pool,
     "aten._native_batch_norm_legit_no_training.default": _check_first_output_only(
         "saved mean/invstd"
     ),

@@ -566,11 +566,21 @@ class LinalgBuilder:
             lambda o, x, _: o.add(o.mul(x[0], x[1]), x[2]),
         )
 
-    def index_along(self, dim: int, start: Any = 0, step: Any = 1) -> SSAValue:
-        """result[d...] = start + d[dim] * step (arange; iota-like index tensors)."""
+    def index_along(
+        self, dim: int, start: Any = 0, step: Any = 1, count: SSAValue | None = None
+    ) -> SSAValue:
+        """result[d...] = start + d[dim] * step (arange; iota-like index tensors). `count` (an
+        i64, checked non-negative) is the size of a 1-D result known only at run time."""
         rt = self.result()
         n = rt.get_num_dims()
-        init = empty_like_dims(self.b, rt, [None] * n)
+        if count is not None and n == 1 and rt.get_shape()[0] == DYNAMIC_INDEX:
+            zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, count.type)).result
+            ok = self.b.insert(arith.CmpiOp(count, zero, "sge")).result
+            self.b.insert(cf.AssertOp(ok, "arange: upper bound and lower bound inconsistent"))
+            size = self.b.insert(arith.IndexCastOp(count, IndexType())).result
+            init = self.b.insert(tensor.EmptyOp([size], rt)).tensor
+        else:
+            init = empty_like_dims(self.b, rt, [None] * n)
 
         def body(o: ArithScalarOps, _: Sequence[SSAValue], bb: Builder) -> SSAValue:
             i = bb.insert(IndexOp(dim)).result

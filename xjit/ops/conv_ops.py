@@ -7,9 +7,12 @@ padded input per kernel position (`x[:, :, i*d : i*d+s*(o-1)+1 : s, ...]`), conc
 one batched `matmul` with the reshaped weight (BLAS); pooling reduces the same slices with
 `maximum`/`add`. A transposed convolution is the direct one on the input with zeros inserted
 between its elements (stride) and the kernel flipped (`_conv_transposed`). The eager semantics
-run the same algorithm in numpy. Decompositions need static channel and spatial sizes; a dynamic
-batch (dim 0 of a batched input) is fine where no padding is needed (the im2col reshapes take it
-as -1). Otherwise the op is left alone and lowering fails naming it.
+run the same algorithm in numpy. Decompositions need static channel sizes. A dynamic batch
+reaches reshapes, which take it as -1, and padding, whose blocks are `full_like` of a slice of
+the input (`_pad_block`). Dynamic spatial sizes give windows whose ends count from the input's
+end (`_windows`) and an im2col that keeps its columns unflattened (`_im2col_dynamic`). Where a
+decomposition still needs a static size (`*_dynamic_problem`, which the torch.export importer
+checks up front), the op is left alone and lowering fails naming it.
 """
 
 from __future__ import annotations
@@ -43,13 +46,27 @@ def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _windows(k: Sequence[int], s: Sequence[int], d: Sequence[int], out: Sequence[int]) -> Any:
-    """For each kernel position, the strided slices (start, end, step) of every spatial dim."""
+def _windows(
+    k: Sequence[int], s: Sequence[int], d: Sequence[int], out: Sequence[int | None]
+) -> Any:
+    """For each kernel position, the strided slices (start, end, step) of every spatial dim.
+
+    An output size known only at run time (None: a dynamic spatial dim) gives an end counted
+    from the end of the (padded) input, `-(d*(k-1) - i*d)` (None for the last tap): the slice
+    `[i*d : n - d*(k-1) + i*d : s]` has ceil((n - d*(k-1)) / s) = (n - d*(k-1) - 1) // s + 1
+    elements, the output size, for every n."""
     for pos in itertools.product(*(range(n) for n in k)):
         yield [
-            (i * dd, i * dd + ss * (o - 1) + 1, ss)
-            for i, ss, dd, o in zip(pos, s, d, out, strict=True)
+            (i * dd, _window_end(i, kk, ss, dd, o), ss)
+            for i, kk, ss, dd, o in zip(pos, k, s, d, out, strict=True)
         ]
+
+
+def _window_end(i: int, k: int, s: int, d: int, o: int | None) -> int | None:
+    if o is not None:
+        return i * d + s * (o - 1) + 1
+    back = d * (k - 1) - i * d
+    return -back if back else None
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -172,11 +189,10 @@ def _conv_transposed_shape(
 
 
 def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
-    """`convolution` on an ops namespace (numpy eagerly, IR ops when decomposing); None when a
-    size is only known at run time."""
+    """`convolution` on an ops namespace (numpy eagerly, IR ops when decomposing); None where a
+    size known only at run time keeps it from decomposing (`conv_dynamic_problem`)."""
     stride, padding, dilation, transposed, output_padding, groups = args
-    # A dynamic batch (dim 0) only reaches reshapes, which take it as -1.
-    if any(v is None for v in x.shape[1:]) or (transposed and x.shape[0] is None):
+    if conv_dynamic_problem(list(x.shape), transposed, stride) is not None:
         return None
     if transposed:
         return _conv_transposed(ops, x, w, b, stride, padding, dilation, output_padding, groups)
@@ -187,6 +203,22 @@ def _conv(ops: Any, x: Any, w: Any, b: Any, args: list[Any]) -> Any:
         if x is None:  # padding a tensor with a dynamic dim: not decomposed
             return None
     return _im2col(ops, x, w, b, s, d, groups, list(meta.shape[2:]), flip=False)
+
+
+def conv_dynamic_problem(shape: list[int | None], transposed: bool, stride: Any) -> str | None:
+    """Why `convolution` of an input of this shape (None: a size known only at run time) does
+    not decompose, or None. A dynamic batch and dynamic spatial sizes do (the im2col views
+    count their ends from the input's end); a dynamic channel count does not (the weight's
+    reshapes need it), nor a transposed convolution with a stride > 1 over an input with
+    several such sizes (its zeros are inserted by reshapes, which infer one size only)."""
+    if len(shape) < 2 or shape[1] is None:
+        return "a channel count known only at run time"
+    if transposed and any(ss > 1 for ss in stride) and shape.count(None) > 1:
+        return (
+            "transposed with a stride > 1 over a spatial size known only at run time, "
+            "next to another one"
+        )
+    return None
 
 
 def _conv_transposed(
@@ -207,8 +239,8 @@ def _conv_transposed(
             shape = list(x.shape)
             y = ops.unsqueeze(x, 3 + i)
             y = ops.pad2(y, [0] * (n - i), [ss - 1] + [0] * (n - i - 1), 0.0)
-            shape[2 + i] *= ss
-            x = ops.reshape(y, shape)
+            shape[2 + i] = None if shape[2 + i] is None else shape[2 + i] * ss
+            x = ops.reshape(y, [-1 if v is None else v for v in shape])  # (one ? at most)
     lo = [dd * (kk - 1) - pp for dd, kk, pp in zip(d, k, p, strict=True)]
     hi = [a + q - (ss - 1) for a, q, ss in zip(lo, op, s, strict=True)]
     if any(lo) or any(hi):
@@ -234,6 +266,8 @@ def _im2col(
     (in reverse order for a flipped kernel), then one matmul with the reshaped weight."""
     nb, c = x.shape[:2]
     o, cg, *k = w.shape
+    if None in out:
+        return _im2col_dynamic(ops, x, w, b, s, d, groups, out, flip)
     cols = [ops.window(x, win) for win in _windows(k, s, d, out)]
     if flip:
         cols.reverse()
@@ -255,6 +289,55 @@ def _im2col(
         y = ops.reshape(ops.matmul(wm, col), [nb, o, *out])
     if b is not None:
         y = ops.add(y, ops.reshape(b, [o] + [1] * len(out)))
+    return y
+
+
+def _im2col_dynamic(
+    ops: Any,
+    x: Any,
+    w: Any,
+    b: Any,
+    s: list[int],
+    d: list[int],
+    groups: int,
+    out: list[int | None],
+    flip: bool,
+) -> Any:
+    """im2col when output sizes are known only at run time: a reshape could infer one of them
+    only, so the columns stay unflattened, channels last: [N, *out, taps*C] @ [taps*C, O]
+    (matmul broadcasts over N and *out), permuted back to [N, O, *out]. Groups are convolved
+    one by one (a static slice of the channels and of the weight each) and concatenated."""
+    c = x.shape[1]
+    o, cg, *k = w.shape
+    n = len(out)
+    if groups > 1:
+        og = o // groups
+        ys = [
+            _im2col_dynamic(
+                ops,
+                ops.narrow(x, 1, g * cg, cg),
+                ops.narrow(w, 0, g * og, og),
+                None,
+                s,
+                d,
+                1,
+                out,
+                flip,
+            )
+            for g in range(groups)
+        ]
+        y = ops.cat(ys, 1)
+    else:
+        last = [0, *range(2, 2 + n), 1]  # [N, C, *out] -> [N, *out, C]
+        cols = [ops.permute(ops.window(x, win), last) for win in _windows(k, s, d, out)]
+        if flip:
+            cols.reverse()
+        col = ops.cat(cols, n + 1)  # [N, *out, taps*C], tap-major as the weight below
+        wk = ops.reshape(ops.permute(w, [0, *range(2, 2 + n), 1]), [o, len(cols) * c])
+        y = ops.matmul(col, ops.transpose2d(wk))  # [N, *out, O]
+        y = ops.permute(y, [0, n + 1, *range(1, n + 1)])
+    if b is not None:
+        y = ops.add(y, ops.reshape(b, [o] + [1] * n))
     return y
 
 
@@ -291,6 +374,14 @@ class _NumpyOps:
     @staticmethod
     def rsqrt(x: np.ndarray) -> np.ndarray:
         return 1.0 / np.sqrt(x)
+
+    @staticmethod
+    def narrow(x: np.ndarray, dim: int, start: int, length: int) -> np.ndarray:
+        return x[(slice(None),) * dim + (slice(start, start + length),)]
+
+    @staticmethod
+    def ones_like(x: np.ndarray) -> np.ndarray:
+        return np.ones_like(x)
 
     cat = staticmethod(np.concatenate)
     permute = staticmethod(np.transpose)
@@ -329,6 +420,12 @@ class _IROps:
 
     def ones(self, sizes: list[int], like: Any) -> Any:
         return self.t.ones(sizes, dtype=like.dtype)
+
+    def ones_like(self, x: Any) -> Any:
+        return self.t.full_like(x, 1.0)
+
+    def narrow(self, x: Any, dim: int, start: int, length: int) -> Any:
+        return self.t.slice(x, dim, start, start + length)
 
     def mul(self, a: Any, b: Any) -> Any:
         return self.t.mul(a, b)
@@ -514,24 +611,40 @@ def _pad_eager(a: np.ndarray, pad: list[int], value: Any = 0) -> np.ndarray:
 
 def _pad_decompose(torch: Any, x: Any, pad: list[int], value: Any = 0) -> Any:
     """Negative widths slice; positive ones concatenate constant-filled blocks."""
-    if any(s is None for s in x.shape):
-        return None
     for i in range(len(pad) // 2):
         lo, hi = pad[2 * i], pad[2 * i + 1]
         dim = x.dim() - 1 - i
         if lo < 0 or hi < 0:
-            x = torch.slice(x, dim, max(-lo, 0), x.shape[dim] - max(-hi, 0))
+            n = x.shape[dim]  # a run-time size (None): the end counts from it
+            end = n - max(-hi, 0) if n is not None else (hi if hi < 0 else None)
+            x = torch.slice(x, dim, max(-lo, 0), end)
         parts = []
         for width in (max(lo, 0), None, max(hi, 0)):
             if width is None:
                 parts.append(x)
             elif width:
-                size = list(x.shape)
-                size[dim] = width
-                parts.append(torch.full(size, value, dtype=x.dtype))
+                parts.append(_pad_block(torch, x, dim, width, value))
         if len(parts) > 1:
             x = torch.cat(parts, dim)
     return x
+
+
+def _pad_block(torch: Any, x: Any, dim: int, width: int, value: Any) -> Any:
+    """A block of `value` shaped like x but `width` wide along `dim`. Where x has sizes known
+    only at run time, it is `full_like` of one slice of x along `dim`, expanded to `width`:
+    the lowering then reads each run-time size off x (a factory could not know them)."""
+    if None not in x.shape:
+        size = list(x.shape)
+        size[dim] = width
+        return torch.full(size, value, dtype=x.dtype)
+    if x.shape[dim] is None:  # select + unsqueeze: a static 1 along a dim of run-time size
+        piece = torch.unsqueeze(torch.select(x, dim, 0), dim)
+    else:
+        piece = torch.slice(x, dim, 0, 1)
+    block = torch.full_like(piece, value)
+    if width == 1:
+        return block
+    return torch.expand(block, [width if k == dim else -1 for k in range(x.dim())])
 
 
 register(
@@ -598,10 +711,12 @@ def _windows_of(
     window needs it) that a pooling window's positions read."""
     n = len(k)
     sizes = list(x.shape)[-n:]
-    if any(v is None for v in x.shape[1:]):
+    if pool_dynamic_problem(list(x.shape), n, False) is not None:
         return None
+    # (A dynamic size (None) is padded by p on the right too: its windows' ends count from
+    # the padded end, _windows; without ceil_mode no window reaches beyond it.)
     hi = [
-        max((o - 1) * ss + dd * (kk - 1) + 1 - size - pp, 0)
+        pp if o is None else max((o - 1) * ss + dd * (kk - 1) + 1 - size - pp, 0)
         for o, ss, dd, kk, size, pp in zip(out, s, d, k, sizes, p, strict=True)
     ]
     if any(p) or any(hi):
@@ -609,6 +724,20 @@ def _windows_of(
         if x is None:  # padding a tensor with a dynamic dim: not decomposed
             return None
     return [ops.window(x, win) for win in _windows(k, s, d, out)]
+
+
+def pool_dynamic_problem(shape: list[int | None], n: int, ceil: Any) -> str | None:
+    """Why pooling over the last n dims of an input of this shape (None: a size known only at
+    run time) does not decompose, or None: a dynamic batch and dynamic spatial sizes do,
+    except with ceil_mode (whether the last window is clipped depends on the size); a dynamic
+    leading dim of an unbatched input (a channel dim) does not."""
+    if len(shape) == n + 1 and shape[0] is None:
+        return "an unbatched input with a channel count known only at run time"
+    if any(v is None for v in shape[1 : len(shape) - n]):
+        return "a channel count known only at run time"
+    if ceil is True and None in shape[len(shape) - n :]:
+        return "ceil_mode=True over a spatial size known only at run time"
+    return None
 
 
 def _lowest(dtype: Any) -> Any:
@@ -628,7 +757,7 @@ def _max_pool(n: int) -> None:
     def run(
         ops: Any, x: Any, k: Any, s: Any = (), p: Any = (0,), d: Any = (1,), ceil: Any = False
     ) -> Any:
-        if x.shape[0] is None and len(x.shape) == n + 1:  # unbatched: dim 0 is a channel
+        if pool_dynamic_problem(list(x.shape), n, ceil) is not None:
             return None
         k, s, p, d, out = _pool_geometry(name, _m(x), n, k, s, p, d, ceil)
         views = _windows_of(ops, x, k, s, p, d, out, _lowest(_m(x).dtype))
@@ -684,7 +813,7 @@ def _avg_run(
     cip: Any = True,
     div: Any = None,
 ) -> Any:
-    if x.shape[0] is None and len(x.shape) == 3:  # unbatched: dim 0 is a channel
+    if pool_dynamic_problem(list(x.shape), 2, ceil) is not None:
         return None
     k, s, p, d, out = _pool_geometry("avg_pool2d", _m(x), 2, k, s, p, (1,), ceil)
     views = _windows_of(ops, x, k, s, p, d, out, 0.0)
@@ -696,6 +825,10 @@ def _avg_run(
     if div is not None:
         return ops.div(acc, div)
     sizes = list(x.shape)[-2:]
+    if None in out:  # no ceil_mode (pool_dynamic_problem): every window is in the padding
+        if not any(p) or cip:
+            return ops.div(acc, math.prod(k))
+        return ops.div(acc, _window_counts_dynamic(ops, x, k, s, p, out))
     ends = [(o - 1) * ss + kk for o, ss, kk in zip(out, s, k, strict=True)]
     if (not any(p) or cip) and all(e <= size + 2 * pp for e, size, pp in zip(ends, sizes, p)):
         return ops.div(acc, math.prod(k))  # every window is whole (padding counts)
@@ -703,6 +836,18 @@ def _avg_run(
     # count, the same window sums over a mask of the input (1), the padding (1 if it counts) and
     # what ceil_mode reads beyond it (0).
     return ops.div(acc, _window_counts(ops, x, sizes, k, s, p, out, cip))
+
+
+def _window_counts_dynamic(ops: Any, x: Any, k: Any, s: Any, p: Any, out: Any) -> Any:
+    """Each window's count of input elements (padding not counted) when sizes are known only
+    at run time: the window sums of a mask of x's shape (its sizes are read off x), padded
+    with 0."""
+    mask = ops.pad2(ops.ones_like(x), p, p, 0.0)
+    views = [ops.window(mask, win) for win in _windows(k, s, [1, 1], out)]
+    acc = views[0]
+    for v in views[1:]:
+        acc = ops.add(acc, v)
+    return acc
 
 
 def _window_counts(
@@ -763,10 +908,23 @@ def _adaptive_eager(a: np.ndarray, output_size: Any) -> np.ndarray:
     return np.ascontiguousarray(_avg_run(_NumpyOps, a, k), dtype=a.dtype)
 
 
+def adaptive_dynamic_problem(shape: list[int | None], output_size: Any) -> str | None:
+    """Why adaptive average pooling of an input of this shape (None: a size known only at run
+    time) to `output_size` does not decompose, or None."""
+    if None in shape[-2:] and list(_expand("output_size", output_size, 2)) != [1, 1]:
+        return "an output size other than 1 over a spatial size known only at run time"
+    if len(shape) == 3 and shape[0] is None:
+        return "an unbatched input with a channel count known only at run time"
+    return None
+
+
 def _adaptive_decompose(torch: Any, x: Any, output_size: Any) -> Any:
-    k = _adaptive_kernel(_m(x), output_size)
-    if k is None:
+    if adaptive_dynamic_problem(list(x.shape), output_size) is not None:
         return None
+    if None in x.shape[-2:]:  # to 1x1 (adaptive_dynamic_problem): the mean
+        return torch.mean(x, [-2, -1], True)
+    k = _adaptive_kernel(_m(x), output_size)
+    assert k is not None
     if list(_expand("output_size", output_size, 2)) == [1, 1]:
         return torch.mean(x, [-2, -1], True)
     return torch.avg_pool2d(x, k, k, [0], False, True, None)

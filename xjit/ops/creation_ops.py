@@ -129,11 +129,21 @@ def _arange_eager(start: Any, end: Any, step: Any = 1, dtype: Any = None) -> np.
     return (start + np.arange(m.shape[0], dtype=wide) * step).astype(m.dtype.np)
 
 
+def _arange_lower(builder: Any, start: Any, end: Any, step: Any) -> Any:
+    """arange as an index tensor; an end known only at run time (a tensor's size) is the
+    result's size when start is 0 and step 1."""
+    if isinstance(end, (int, float)):
+        return builder.index_along(0, start, step)
+    if (start, step) != (0, 1) or isinstance(start, bool) or isinstance(step, bool):
+        raise NotImplementedError("arange with a run-time end needs start 0 and step 1")
+    return builder.index_along(0, start, step, count=end)
+
+
 register(
     "aten::arange(Scalar end, *, ScalarType? dtype=None) -> Tensor",
     lambda end, dtype=None: _arange_shape(0, end, 1, dtype),
     eager=lambda end, dtype=None: _arange_eager(0, end, 1, dtype),
-    lower=lambda builder, end, dtype=None: builder.index_along(0),
+    lower=lambda builder, end, dtype=None: _arange_lower(builder, 0, end, 1),
 )
 register(
     "aten::arange.start(Scalar start, Scalar end, *, ScalarType? dtype=None) -> Tensor",
@@ -145,7 +155,7 @@ register(
     "aten::arange.start_step(Scalar start, Scalar end, Scalar step=1, *, ScalarType? dtype=None) -> Tensor",
     _arange_shape,
     eager=_arange_eager,
-    lower=lambda builder, start, end, step=1, dtype=None: builder.index_along(0, start, step),
+    lower=lambda builder, start, end, step=1, dtype=None: _arange_lower(builder, start, end, step),
 )
 
 

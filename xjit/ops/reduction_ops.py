@@ -137,7 +137,16 @@ def _mean_decompose(
         if dtype is not None
         else torch.sum(x, dims, keepdim)
     )
+    if any(x.shape[d] is None for d in dims):  # a count known only at run time
+        return torch.div(s, _run_time_count(torch, x, dims, keepdim))
     return torch.div(s, _count(x, dims))
+
+
+def _run_time_count(torch: Any, x: Any, dims: list[int], keepdim: bool) -> Any:
+    """The element count of the reduced dims, as the sum of ones shaped like x over them
+    (exact; its sizes are read off x). A mask sliced to size 1 along the other dims would be
+    cheaper, but a slice of a `?` dim is a `?` dim, which does not broadcast as a 1."""
+    return torch.sum(torch.full_like(x, 1.0), dims, keepdim)
 
 
 def _mean_eager(
