@@ -674,7 +674,7 @@ def scripted_rnn_forward(m: Module) -> Any:
 def rnn_refusal(m: Module) -> str:
     """Why this xjit.nn recurrent or attention layer does not script, and what to do instead."""
     name = type(m).__name__
-    if type(m).__module__ == "xjit.nn.transformer":
+    if any(c.__module__ in UNSCRIPTED_NN for c in type(m).__mro__):  # (or a subclass)
         return (
             f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "
             "xjit/nn/transformer_scripted.py); trace it instead (xjit.jit.trace(model, example))"

@@ -98,6 +98,8 @@ def mha_forward(
         # masked gets 0, where the plain softmax gives NaN
         masked_row = scores.amax(-1, keepdim=True) == float("-inf")
         attn = attn.masked_fill(masked_row, 0.0)
+    # (the identity in eval; training mode fails to compile: xjit is inference only)
+    attn = F.dropout(attn, self.dropout, self.training)
     out = torch.bmm(attn, v).transpose(0, 1).reshape(tgt_len * bsz, e)
     out = F.linear(out, self.out_proj.weight, self.out_proj.bias).reshape(tgt_len, bsz, e)
     if not batched:
