@@ -183,6 +183,26 @@ def test_multihead_attention_is_causal_needs_a_mask() -> None:
         sx(*map(_to_xjit, (Q, Q, Q)), is_causal=True)
 
 
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"key_padding_mask": KPM.T.copy()}, "expecting key_padding_mask shape"),
+        ({"attn_mask": BOOL_MASK[:1]}, "The shape of the 2D attn_mask is"),
+        ({"attn_mask": FLOAT_MASK[None]}, "The shape of the 3D attn_mask is"),
+    ],
+)
+def test_multihead_attention_checks_shapes(kw: dict[str, Any], match: str) -> None:
+    """torch's argument checks raise at run time (a wrong-shaped mask must not broadcast or
+    reshape silently), as torch's eager module does. (torch.jit.script skips the key padding
+    mask's check and reshapes a transposed mask silently: xjit keeps the check.)"""
+    ours, theirs = _pair("MultiheadAttention", E, HEADS)
+    sx = xjit.jit.script(ours)
+    with pytest.raises((AssertionError, RuntimeError)):
+        theirs(*map(_to_torch, (Q, KV, KV)), **{k: _to_torch(v) for k, v in kw.items()})
+    with pytest.raises(xjit.errors.ScriptError, match=match):
+        sx(*map(_to_xjit, (Q, KV, KV)), **{k: _to_xjit(v) for k, v in kw.items()})
+
+
 SRC, TGT = _f32(L, N, E), _f32(4, N, E)
 SRC_KPM = _padding([5, 3, 4], L)
 

@@ -4,9 +4,12 @@ and model torch's fused fast paths (taken only with autograd off), which compile
 decide. These read the same module attributes and parameters (torch's names) and compute torch's
 ordinary path, as `torch.jit.script` of torch.nn's modules computes it with autograd on.
 
-Written in the TorchScript language: Optional masks refined by `is None`, bool masks turned into
-additive float masks, `is_causal` hints, batch_first and unbatched inputs (ranks and mask dtypes
-are known while compiling: compiled per argument types). Not for eager use.
+Written in the TorchScript language: Optional masks refined by `is None`, bool masks applied as
+`-inf`, float masks added, `is_causal` hints, batch_first and unbatched inputs. Ranks are
+run-time values (`query.dim() == 3`, so the graph is generic and saves); a mask's dtype is known
+while compiling (a graph per mask dtype); `need_weights` and `average_attn_weights` are
+compiled per value (`per_value`: they decide the result's structure). torch's argument checks
+(ranks, mask shapes) raise at run time with torch's messages. Not for eager use.
 """
 
 from __future__ import annotations
@@ -33,7 +36,21 @@ def mha_forward(
 ) -> tuple[Tensor, Tensor | None]:
     """nn.MultiheadAttention: (attn_output, attn_weights or None); torch's
     F.multi_head_attention_forward on sequence-first inputs, dropout the identity in eval."""
-    batched = query.dim() == 3
+    rank = query.dim()
+    if rank != 3 and rank != 2:
+        raise AssertionError(
+            f"query should be unbatched 2D or batched 3D tensor but received {rank}-D query tensor"
+        )
+    if key.dim() != rank or value.dim() != rank:
+        raise AssertionError(
+            f"For {rank}-D `query`, expected `key` and `value` to be {rank}-D but found "
+            f"{key.dim()}-D and {value.dim()}-D tensors respectively"
+        )
+    if query.size(-1) != self.embed_dim:
+        raise AssertionError(
+            f"was expecting embedding dimension of {self.embed_dim}, but got {query.size(-1)}"
+        )
+    batched = rank == 3
     if batched and self.batch_first:
         query = query.transpose(1, 0)
         key = key.transpose(1, 0)
@@ -78,13 +95,42 @@ def mha_forward(
         ones = torch.ones(tgt_len, src_len, dtype=torch.bool)
         scores = scores.masked_fill(ones.triu(1), float("-inf"))
     elif attn_mask is not None:
+        # (size(-2)/size(-1): valid for either rank in the branch not taken)
+        if attn_mask.dim() == 2:
+            if attn_mask.size(0) != tgt_len or attn_mask.size(-1) != src_len:
+                raise RuntimeError(
+                    f"The shape of the 2D attn_mask is ({attn_mask.size(0)}, "
+                    f"{attn_mask.size(-1)}), but should be ({tgt_len}, {src_len})."
+                )
+        elif attn_mask.dim() == 3:
+            if (
+                attn_mask.size(0) != bsz * heads
+                or attn_mask.size(-2) != tgt_len
+                or attn_mask.size(-1) != src_len
+            ):
+                raise RuntimeError(
+                    f"The shape of the 3D attn_mask is ({attn_mask.size(0)}, "
+                    f"{attn_mask.size(-2)}, {attn_mask.size(-1)}), but should be "
+                    f"({bsz * heads}, {tgt_len}, {src_len})."
+                )
+        else:
+            raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
         if attn_mask.dtype == torch.bool:
             scores = scores.masked_fill(attn_mask, float("-inf"))
         else:
             scores = scores + attn_mask
     if key_padding_mask is not None:
-        if not batched:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
+        # (bsz, src_len), or (src_len) unbatched: a transposed mask must not reshape silently
+        if (
+            key_padding_mask.dim() != rank - 1
+            or key_padding_mask.size(0) != (bsz if batched else src_len)
+            or key_padding_mask.size(-1) != src_len
+        ):
+            raise AssertionError(
+                f"expecting key_padding_mask shape of ({bsz}, {src_len}) (batched) or "
+                f"({src_len}) (unbatched), but got a {key_padding_mask.dim()}-D mask of "
+                f"size(0) {key_padding_mask.size(0)}"
+            )
         kpm = key_padding_mask.reshape(bsz, 1, 1, src_len)
         scores = scores.reshape(bsz, heads, tgt_len, src_len)
         if key_padding_mask.dtype == torch.bool:
