@@ -27,9 +27,9 @@ print(s.graph)
 # CHECK-NEXT:        %[[MSG:.*]] = torch.constant.str "mha_forward() was compiled for need_weights=False, got {}"
 # CHECK-NEXT:        %[[NONE:.*]] = torch.constant.none
 # CHECK-NEXT:        torch.prim.RaiseException %[[MSG]], %[[NONE]], %need_weights
-# CHECK:           %[[DIM:.*]] = torch.aten.dim %query : !torch.vtensor -> !torch.int
-# CHECK-NEXT:      %[[THREE:.*]] = torch.constant.int 3
-# CHECK-NEXT:      %batched = torch.aten.eq.int %[[DIM]], %[[THREE]]
+# CHECK:           %rank = torch.aten.dim %query : !torch.vtensor -> !torch.int
+# CHECK:           torch.prim.RaiseException
+# CHECK:           %batched = torch.aten.eq.int %rank, %{{.*}} : !torch.int, !torch.int -> !torch.bool
 # CHECK:           torch.aten.bmm
 # CHECK:           torch.aten.softmax.int
 # CHECK:           func.return %{{.*}} : !torch.vtensor
