@@ -270,6 +270,8 @@ class ScriptGraph:
     attr_reads: tuple[tuple[str, str], ...] = ()  # from `state`: values checked at every call
     tuple_params: dict[str, Any] = field(default_factory=dict)  # not archived (none when loaded)
     flat_names: list[str] | None = None
+    # not archived: a loaded graph has the defaults, and its run-time check raises for others
+    per_value: tuple[str, ...] = ()
 
 
 def _method_slots(
