@@ -37,6 +37,7 @@ from xjit.frontends.script.values import (
     value_structure,
 )
 from xjit.frontends.signature import GraphSource, annotate, is_scripting, is_tracing
+from xjit.nn import transformer_scripted
 from xjit.nn.module import Module
 from xjit.nn.rnn_scripted import SCRIPTED_FORWARD
 from xjit.ops import types
@@ -607,9 +608,11 @@ class Calls:
             arg_names, defaults = cf["arg_names"], cf["defaults"]
             tuple_params = cf.get("tuple_params", {})
         else:
-            if type(m).__module__ in UNSCRIPTED_NN:
-                raise self.error(e, rnn_refusal(m))
             fn = getattr(type(m), method, None)
+            if _defining_class(m, method).__module__ in UNSCRIPTED_NN:
+                fn = scripted_transformer_method(m, method)
+                if fn is None:
+                    raise self.error(e, rnn_refusal(m))
             if type(m).__module__ == "xjit.nn.rnn":
                 fn = scripted_rnn_forward(m) if method == "forward" else None
                 if fn is None:
@@ -627,9 +630,10 @@ class Calls:
             name = f"{prefix}.{method}" if prefix else method
             kinds = self.call_kinds(fn, args) if self.mc.typed_calls else None
             passed = self.passed_tuples(fn, args, kwargs)
-            if passed:  # tuples for Optional[Tuple[...]] / unannotated parameters
+            values = self.passed_values(fn, args, kwargs)
+            if passed or values:  # tuples for Optional[Tuple[...]] / unannotated parameters
                 # (a typed call's precise tensor types win over an Optional's plain Tensor)
-                kinds = dict(sorted({**passed, **(kinds or {})}.items()))
+                kinds = dict(sorted({**(passed or {}), **values, **(kinds or {})}.items()))
             if kinds:  # a variant of the method for these argument types
                 variants = self.mc.typed_call_names
                 name = f"{name}#{variants.setdefault((name, str(kinds)), len(variants) + 1)}"
@@ -682,6 +686,35 @@ class Calls:
         for p, a in zip(params, args, strict=False):
             add(p, a)
         return dict(sorted(kinds.items())) or None
+
+    def passed_values(self, fn: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The kinds a call gives a method of xjit/nn/transformer_scripted.py: `("value", v)`
+        for the bool arguments known while compiling of its `per_value` parameters
+        (xjit/nn/script_marks.py), compiled as constants, and the types of the tensors passed
+        for its `Optional[Tensor] = None` parameters (a mask: its dtype decides how it
+        applies), as the root's kinds give them."""
+        per_value = getattr(fn, "__xjit_per_value__", ())
+        ours = getattr(fn, "__module__", "") == transformer_scripted.__name__
+        if not per_value and not ours:
+            return {}
+        params = inspect.signature(fn).parameters
+        names = list(params)[1:]
+        given = {**dict(zip(names, args, strict=False)), **kwargs}
+        out: dict[str, Any] = {}
+        for n in per_value:
+            v = const_of(given[n]) if n in given else UNKNOWN
+            if isinstance(v, bool):
+                out[n] = ("value", v)
+        for n, v in given.items():
+            if (
+                ours
+                and n in params
+                and params[n].default is None
+                and isinstance(v, SSAValue)
+                and isinstance(v.type, td.ValueTensorType)
+            ):
+                out[n] = v.type
+        return out
 
     def passed_tuples(
         self, fn: Any, args: list[Any], kwargs: dict[str, Any], method: bool = True
@@ -775,7 +808,15 @@ class Calls:
         call = self.b.insert(func.CallOp(name, operands, rtypes))
         spec = self.mc.specs[name]
         result, _ = spec.rebuild(list(call.results))
-        return _to_compile_time(result)
+        return self.none_leaves(_to_compile_time(result))
+
+    def none_leaves(self, v: Any) -> Any:
+        """A returned structure's None leaves (an Optional result) as None constants."""
+        if v is None:
+            return self.b.constant(None)
+        if isinstance(v, (PyTuple, PyList)):
+            v.items = [self.none_leaves(x) for x in v.items]
+        return v
 
 
 def _structure_of(v: Any) -> Any:
@@ -800,10 +841,26 @@ def _n_leaves(structure: Any) -> int:
     return sum(_n_leaves(s) for s in items)
 
 
-# xjit.nn modules whose forward is eager Python (argument checks with `raise`, dispatch on
-# mask dtypes, optional results): refused by name when scripted (the recurrent layers script
-# through xjit/nn/rnn_scripted.py instead)
+# xjit.nn modules whose eager methods are not in the scriptable subset (argument checks
+# with `raise`, torch's fused fast paths): their forward scripts as
+# xjit/nn/transformer_scripted.py (as the recurrent layers' do as xjit/nn/rnn_scripted.py),
+# any other method is refused by name
 UNSCRIPTED_NN = ("xjit.nn.transformer",)
+
+
+def _defining_class(m: Module, method: str) -> type:
+    """The class whose body defines `method` for `m` (a subclass that does not override
+    forward runs its base's)."""
+    return next((c for c in type(m).__mro__ if method in c.__dict__), type(m))
+
+
+def scripted_transformer_method(m: Module, method: str) -> Any:
+    """The function scripted for `method` of an xjit.nn.transformer module (or of a subclass
+    that does not override it), or None."""
+    owner = _defining_class(m, method)
+    if method != "forward" or owner.__module__ not in UNSCRIPTED_NN:
+        return None
+    return transformer_scripted.SCRIPTED_FORWARD.get(owner.__name__)
 
 
 def scripted_rnn_forward(m: Module) -> Any:
@@ -814,11 +871,10 @@ def scripted_rnn_forward(m: Module) -> Any:
 def rnn_refusal(m: Module) -> str:
     """Why this xjit.nn recurrent or attention layer does not script, and what to do instead."""
     name = type(m).__name__
-    if type(m).__module__ == "xjit.nn.transformer":
+    if any(c.__module__ in UNSCRIPTED_NN for c in type(m).__mro__):  # (or a subclass)
         return (
-            f"unsupported: scripting nn.{name} (its eager forward checks arguments with `raise`, "
-            "dispatches on mask dtypes and returns an optional result); trace it instead "
-            "(xjit.jit.trace(model, example))"
+            f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "
+            "xjit/nn/transformer_scripted.py); trace it instead (xjit.jit.trace(model, example))"
         )
     return (
         f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "

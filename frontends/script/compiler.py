@@ -14,7 +14,7 @@ from typing import Any
 from xdsl.builder import InsertPoint
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
-from xdsl.ir import Attribute, Block, Region
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
@@ -25,6 +25,7 @@ from xjit.frontends.script.calls import (
     Calls,
     rnn_refusal,
     scripted_rnn_forward,
+    scripted_transformer_method,
 )
 from xjit.frontends.script.dicts import Dicts
 from xjit.frontends.script.expressions import Expressions
@@ -90,6 +91,8 @@ class FunctionCompiler(
         }
         for n in self.int_values:
             self.arg_kinds[n] = td.IntType()
+        # bool parameters compiled as constants (`("value", v)` in arg_kinds: the call's)
+        self.per_value: tuple[str, ...] = getattr(fn, "__xjit_per_value__", ())
         try:
             lines, start = inspect.getsourcelines(fn)
             self.file = inspect.getsourcefile(fn) or "<unknown>"
@@ -251,6 +254,23 @@ class FunctionCompiler(
         leaves.append((where, kind if isinstance(kind, Attribute) else t))
         return None
 
+    def value_argument(self, name: str, arg: SSAValue) -> SSAValue:
+        """A bool parameter compiled per value (xjit/nn/script_marks.py `per_value`): the
+        value the call passes (`("value", v)` in arg_kinds) or the default, checked at run
+        time against the argument."""
+        kind = self.arg_kinds.get(name)
+        value = kind[1] if isinstance(kind, tuple) and kind[0] == "value" else None
+        if value is None:
+            value = self.defaults.get(name)
+        if not isinstance(value, bool) or not isinstance(arg.type, td.BoolType):
+            raise self.error(self.fdef, f"parameter '{name}' compiled per value must be a bool")
+        c = self.b.constant(value)
+        ok = self.scalar_op("aten.eq.bool", [arg, c], self.fdef)
+        self.guard(
+            ok, f"{self.fdef.name}() was compiled for {name}={value}, got {{}}", [arg], self.fdef
+        )
+        return c
+
     def str_argument(self, name: str) -> PyObj:
         """A `str` parameter: compiled per value (a constant while compiling, as a str module
         attribute is), so the generic graph waits for the call (NeedsArgTypes)."""
@@ -347,6 +367,8 @@ class FunctionCompiler(
                     arg_types.append(leaf_t)
                 continue
             kind = self.arg_kinds.get(p.name)
+            if isinstance(kind, tuple) and kind[0] == "value":  # per_value: still a bool
+                kind = td.BoolType()
             if kind is not None:
                 t = kind
             elif isinstance(t, tuple) and t[0] == "optional":
@@ -386,6 +408,8 @@ class FunctionCompiler(
                 self.env[n] = self.str_argument(n)
             elif n in self.int_values:  # a constant here (the call's value)
                 self.env[n] = self.b.constant(self.int_values[n])
+            if n in self.per_value:
+                self.env[n] = self.value_argument(n, arg)
         if self.self_ref is not None:
             self.env[self.fdef.args.args[0].arg] = self.self_ref
         self.frame = Frame("function")
@@ -427,6 +451,7 @@ class ScriptResult:
     # List/Dict parameters (name -> their type, for messages): compiled per passed structure
     container_params: dict[str, str] = field(default_factory=dict)
     needs_int_values: bool = False  # compile per int argument values (a run-time list slice)
+    per_value: tuple[str, ...] = ()  # bool parameters compiled as constants (script_marks.py)
 
     def source(self, entry: str) -> dict[str, Any]:
         """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""
@@ -465,8 +490,11 @@ def script_module_ir(
     if training is not None:
         mc.training_override[id(m)] = training
     fn = getattr(type(m), method)
-    if type(m).__module__ in UNSCRIPTED_NN:
-        raise FrontendError(rnn_refusal(m), _def_location(fn))
+    if fn.__module__ in UNSCRIPTED_NN:  # a method of an xjit.nn.transformer class
+        scripted = scripted_transformer_method(m, method)
+        if scripted is None:
+            raise FrontendError(rnn_refusal(m), _def_location(fn))
+        fn = scripted
     if type(m).__module__ == "xjit.nn.rnn":
         fn = scripted_rnn_forward(m) if method == "forward" else None
         if fn is None:
@@ -494,6 +522,7 @@ def script_module_ir(
         fc.tuple_params,
         fc.flat_names,
         fc.container_params,
+        per_value=fc.per_value,
     )
 
 
@@ -521,6 +550,7 @@ def script_function_ir(
         tuple_params=fc.tuple_params,
         flat_names=fc.flat_names,
         container_params=fc.container_params,
+        per_value=fc.per_value,
     )
 
 
@@ -601,6 +631,7 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
         fc.tuple_params,
         fc.flat_names,
         fc.container_params,
+        per_value=fc.per_value,
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
     r.needs_int_values = mc.needs_int_values

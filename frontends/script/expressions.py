@@ -24,6 +24,7 @@ from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple,
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.shape_ops import advanced_index
+from xjit.ops.types import DType
 
 _BINOPS = {
     ast.Add: "add",
@@ -250,6 +251,8 @@ class Expressions:
             elif isinstance(v, list):  # a constant list is a tuple in TorchScript
                 v = tuple(v)
             return self.python_value(v, e)
+        if inspect.isfunction(v):  # a function attribute (TransformerEncoderLayer.activation
+            return PyObj(v)  # = F.relu): calls compile as calls of that function
         raise self.error(e, f"unsupported: module attribute '{name}' of type {type(v).__name__}")
 
     def e_Tuple(self, e: ast.Tuple) -> PyTuple:
@@ -549,6 +552,9 @@ class Expressions:
             elif _both_str(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
                 # str constants (literals, str attributes): compared while compiling
                 r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
+            elif _both_dtype(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
+                # `mask.dtype == torch.bool`: dtypes are known while compiling
+                r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
             else:
                 r = self.arith(_CMPOPS[type(op)], left, right, e)
             result = r if result is None else self.bool_and(result, lambda r=r: r, e)
@@ -628,6 +634,10 @@ class Expressions:
         )
         op = self.b.insert(td.PrimIfOp(c, types, Region(tb), Region(eb)))
         return rebuild_like(tv, iter(op.results))
+
+
+def _both_dtype(a: Any, b: Any) -> bool:
+    return all(isinstance(v, PyObj) and isinstance(v.obj, DType) for v in (a, b))
 
 
 def _both_str(a: Any, b: Any) -> bool:

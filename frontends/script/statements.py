@@ -383,6 +383,9 @@ class Statements:
             flat: list[SSAValue] = []
             specs = []
             for x in v.items:
+                if isinstance(x, SSAValue) and isinstance(x.type, td.NoneType):
+                    specs.append(OutputSpec("none"))  # (out, None): an Optional result
+                    continue
                 f, s = self.flatten(x, node)
                 flat.extend(f)
                 specs.append(s)

@@ -16,7 +16,6 @@ import torch
 from model_oracle import assert_close, compare, twins
 
 import xjit
-from xjit.errors import FrontendError
 
 
 def positional_encoding(torch):
@@ -124,9 +123,10 @@ def test_word_language_model_mask_argument() -> None:
     compare(t, x, np.random.default_rng(2).integers(0, 17, (5, 2)), mask)
 
 
-def test_scripting_the_layers_is_refused_by_name() -> None:
-    """TorchScript scripts these layers; xjit's script frontend does not (yet): it names the
-    layer and points to tracing rather than failing inside the layer's source."""
+def test_scripting_a_module_holding_an_encoder() -> None:
+    """TorchScript scripts these layers, and so does xjit (xjit/nn/transformer_scripted.py):
+    a module holding a TransformerEncoder scripts and matches torch.jit.script's results
+    (tests/conformance/test_script_transformer.py covers the modules one by one)."""
 
     def build(torch):
         nn = torch.nn
@@ -142,11 +142,11 @@ def test_scripting_the_layers_is_refused_by_name() -> None:
         return Encoder
 
     t, x = _build(build)
-    torch.jit.script(t)
-    with pytest.raises(FrontendError, match=r"scripting nn.TransformerEncoder .*trace it"):
-        xjit.jit.script(x)
-    with pytest.raises(FrontendError, match=r"scripting nn.MultiheadAttention"):
-        xjit.jit.script(xjit.nn.MultiheadAttention(4, 2))
+    src = np.random.default_rng(3).standard_normal((5, 2, 8)).astype(np.float32)
+    mask = torch.nn.Transformer.generate_square_subsequent_mask(5).numpy()
+    want = torch.jit.script(t)(torch.from_numpy(src), torch.from_numpy(mask))
+    got = xjit.jit.script(x)(xjit.from_numpy(src), xjit.from_numpy(mask))
+    assert_close(got, want, "scripted")
 
 
 def seq2seq(torch):

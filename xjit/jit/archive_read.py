@@ -272,6 +272,8 @@ class ScriptGraph:
     flat_names: list[str] | None = None
     container_params: dict[str, str] = field(default_factory=dict)  # none (not saved)
     needs_int_values: bool = False  # not archived (such graphs are not saved)
+    # not archived: a loaded graph has the defaults, and its run-time check raises for others
+    per_value: tuple[str, ...] = ()
 
 
 def _method_slots(

@@ -249,6 +249,7 @@ class _Scripted(GraphSource):
             )
             arg_types = [a.type for a in fop.body.block.args]
         kinds: dict[str, Any] = {}
+        values: dict[str, Any] = {}  # per_value bools (xjit/nn/script_marks.py): not saved
         names = getattr(g, "flat_names", None)
         names = g.arg_names if names is None else names  # ([]: an empty list's no leaves)
         for n, at, v in zip(names, arg_types, vals, strict=True):
@@ -258,6 +259,9 @@ class _Scripted(GraphSource):
                 from xjit.frontends.builder import vtensor_type
 
                 kinds[n] = vtensor_type(meta_of(v))
+            elif isinstance(v, bool) and n in getattr(g, "per_value", ()):
+                if v != g.defaults.get(n):  # the generic graph has the default
+                    values[n] = ("value", v)
             elif isinstance(v, str):  # a str parameter: compiled per value
                 if not isinstance(at, td.StrType):
                     raise ArgumentError(f"{self._name}() argument '{n}' must be {at}, got str")
@@ -272,13 +276,55 @@ class _Scripted(GraphSource):
                     if isinstance(v, Tensor)
                     else {bool: td.BoolType(), int: td.IntType(), float: td.FloatType()}[type(v)]
                 )
-        if not kinds:
+        if not kinds and not values:
             return g
-        cache = self.__dict__["_by_tuples" if tk else "_by_kinds"]
-        kinds = {**tk, **kinds}
+        cache = self.__dict__["_by_tuples" if tk or values else "_by_kinds"]
+        kinds = {**tk, **kinds, **values}
         key = tuple(sorted((k, str(v)) for k, v in kinds.items()))
+        per_dtype = self.__dict__.setdefault("_per_dtype", set())
+        if key in per_dtype:  # (its graph needs the tensors' dtypes: a mask's, bool or float)
+            return self._graph_for_dtypes(cache, kinds, names, vals)
         if key not in cache:
-            cache[key] = self.__dict__["_compile_ir"](kinds)
+            try:
+                cache[key] = self.__dict__["_compile_ir"](kinds)
+            except (FrontendError, ArgumentError):
+                typed = self._graph_for_dtypes(cache, kinds, names, vals, retry=True)
+                if typed is None:
+                    raise
+                per_dtype.add(key)
+                return typed
+        return cache[key]
+
+    def _graph_for_dtypes(
+        self,
+        cache: dict[Any, Any],
+        kinds: dict[str, Any],
+        names: Sequence[str],
+        vals: Sequence[Any],
+        retry: bool = False,
+    ) -> Any:
+        """The graph for `kinds` with the dtypes of the tensors passed for parameters the
+        generic graph takes as None (`attn_mask: Optional[Tensor]` read as `.dtype`), when
+        their graph with unknown dtypes does not compile; None if it does not compile either
+        (`retry`: the caller raises the first error)."""
+        # lazy: the compiler loads on first use; importing xjit.jit (an archive) stays light
+        from xjit.dialects import torch as td
+
+        typed = dict(kinds)
+        for n, v in zip(names, vals, strict=True):
+            k = kinds.get(n)
+            if isinstance(v, Tensor) and isinstance(k, td.ValueTensorType) and k.meta.dtype is None:
+                typed[n] = td.ValueTensorType.of(k.sizes, meta_of(v).dtype)
+        key = tuple(sorted((k, str(v)) for k, v in typed.items()))
+        if key not in cache:
+            if typed == kinds and retry:
+                return None
+            try:
+                cache[key] = self.__dict__["_compile_ir"](typed)
+            except (FrontendError, ArgumentError):
+                if retry:
+                    return None
+                raise
         return cache[key]
 
     def compiled_for(self, *args: Any, **kwargs: Any) -> Any:

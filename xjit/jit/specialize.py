@@ -21,6 +21,28 @@ from xjit.passes.pipelines import run_passes
 SPECIALIZE_PASSES = ("inline", "canonicalize", "torch-shape-refinement", "canonicalize", "cse")
 
 
+def _unranked(module: ModuleOp) -> int:
+    return sum(
+        1
+        for op in module.walk()
+        for r in op.results
+        if isinstance(r.type, td.ValueTensorType) and r.type.sizes is None
+    )
+
+
+def _refine_folded_joins(ctx: Any, module: ModuleOp) -> None:
+    """Refinement joins a `prim.If`'s branches before canonicalize folds its condition (known
+    only from the refined ranks: `x.dim() == 3`); where a branch changed the rank (unbatched
+    input unsqueezed) the join left a tensor of unknown rank, which the folded IR no longer
+    needs: refine again while that makes progress."""
+    left = _unranked(module)
+    while left:
+        run_passes(ctx, module, ("torch-shape-refinement", "canonicalize", "cse"))
+        left, before = _unranked(module), left
+        if left >= before:
+            return
+
+
 def specialize(
     g: Any, entry: str, vals: Sequence[Any], dims: Sequence[tuple[int | None, ...]] | None = None
 ) -> tuple[ModuleOp, list[Any], list[str]]:
@@ -75,7 +97,9 @@ def specialize(
     f.properties["function_type"] = f.function_type
     try:
         module.verify()
-        run_passes(make_context(), module, SPECIALIZE_PASSES)
+        ctx = make_context()
+        run_passes(ctx, module, SPECIALIZE_PASSES)
+        _refine_folded_joins(ctx, module)
     except ArgumentError:
         raise
     except Exception as e:  # VerifyException, ShapeError, ...: these argument types do not fit

@@ -20,6 +20,19 @@ def script_as(op_args: Any) -> Any:
     return mark
 
 
+def per_value(*names: str) -> Any:
+    """Marks a scripted function whose bool parameters `names` decide its result's structure
+    (`need_weights=False` returns None for the weights): `xjit.jit.script` compiles them as
+    constants, per value where a call passes one known while compiling, else at their default
+    with a run-time check that the value passed is that default."""
+
+    def mark(fn: Any) -> Any:
+        fn.__xjit_per_value__ = names
+        return fn
+
+    return mark
+
+
 def is_scripting() -> bool:
     """False when run eagerly; scripted code sees True (its other branch is not compiled)."""
     return False
