@@ -527,11 +527,11 @@ def script_module_ir(
 
 
 def script_function_ir(
-    fn: Callable[..., Any], arg_kinds: dict[str, Any] | None = None
+    fn: Callable[..., Any], arg_kinds: dict[str, Any] | None = None, callee: bool = False
 ) -> ScriptResult:
     mc = ModuleCompilation(None)
     name = fn.__name__
-    mc.deferrable = _only_tuple_kinds(arg_kinds)
+    mc.deferrable = _only_tuple_kinds(arg_kinds, optional_generic=callee)
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
     try:
         fop, names, spec = fc.compile()
@@ -579,17 +579,19 @@ def _structure(t: Any) -> Any:
     return None
 
 
-def _only_tuple_kinds(arg_kinds: dict[str, Any] | None) -> bool:
+def _only_tuple_kinds(arg_kinds: dict[str, Any] | None, optional_generic: bool = False) -> bool:
     """No argument types yet (only which parameters take tuples): the graph may still ask to be
-    compiled per argument types (NeedsArgTypes), as the generic graph does."""
-    return not arg_kinds or all(_generic_kind(k) for k in arg_kinds.values())
+    compiled per argument types (NeedsArgTypes), as the generic graph does. For a function
+    another scripted function calls (`optional_generic`), an Optional parameter's choice (None,
+    or a tensor of unknown rank) gives no types either: the caller compiles it per types."""
+    return not arg_kinds or all(_generic_kind(k, optional_generic) for k in arg_kinds.values())
 
 
-def _generic_kind(k: Any) -> bool:
-    """A kind that says which parameters take tuples/containers, or an Optional parameter's
-    choice (None, or a tensor of unknown rank): no rank or dtype is known from it."""
+def _generic_kind(k: Any, optional_generic: bool) -> bool:
     if isinstance(k, tuple):
         return k[0] in ("tuple", "container")
+    if not optional_generic:
+        return False
     if isinstance(k, td.NoneType):
         return True
     return isinstance(k, td.ValueTensorType) and k.meta.shape is None
@@ -647,7 +649,7 @@ def function_ir(fn: Callable[..., Any], kinds: dict[str, Any] | None = None) -> 
     key = (fn, str(sorted(kinds.items()))) if kinds else fn
     result = _FUNCTION_IR.get(key)
     if result is None:
-        result = _FUNCTION_IR[key] = script_function_ir(fn, kinds or None)
+        result = _FUNCTION_IR[key] = script_function_ir(fn, kinds or None, callee=True)
     return result
 
 
