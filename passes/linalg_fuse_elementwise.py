@@ -64,7 +64,6 @@ from dataclasses import dataclass, field, replace
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
-    AffineMapAttr,
     ArrayAttr,
     FusedLoc,
     IndexType,
@@ -84,6 +83,8 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from xjit.passes.op_builders import map_attr, new_generic
 
 # -- cost model ------------------------------------------------------------------------------
 
@@ -1010,11 +1011,11 @@ def fuse(plan: Plan, facts: _Facts, rewriter: PatternRewriter) -> GenericOp | st
     fusion = _Fusion(plan, ops, inv, _movable_through(plan, ops, inv, facts))
     size, n_index, n_extract, cost, full = _fused_facts(fusion, facts)
     body, gained_index = _fused_body(fusion, facts)
-    fused = GenericOp(
+    fused = new_generic(
         ops.inputs,
         ops.outputs,
         Region(body),
-        [AffineMapAttr(m) for m in ops.in_maps + ops.out_maps],
+        [map_attr(m) for m in ops.in_maps + ops.out_maps],
         c.iterator_types,
         ops.result_types,
     )
