@@ -51,7 +51,14 @@ from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
 from xjit.passes.linalg_fuse_elementwise import origin_loc
-from xjit.passes.op_builders import map_attr, new_empty, new_generic, parallel_iterators
+from xjit.passes.op_builders import (
+    map_attr,
+    new_binary,
+    new_empty,
+    new_generic,
+    new_yield,
+    parallel_iterators,
+)
 from xjit.passes.torch_control_flow import CONTROL_FLOW_PATTERNS, lower_scalar_aten, select_view
 from xjit.passes.torch_type_conversion import (
     PYTHON_VALUE_OPS,
@@ -99,10 +106,10 @@ class ArithScalarOps:
     def _bin(self, fop: type[Operation], iop: type[Operation] | None, x: Any, y: Any) -> SSAValue:
         a, b = self._val(x), self._val(y)
         if _is_float(a.type):
-            return self.b.insert(fop(a, b)).results[0]  # type: ignore[call-arg]
+            return self.b.insert(new_binary(fop, a, b)).results[0]
         if iop is None:
             raise DiagnosticException(f"{fop.name} has no integer counterpart")
-        return self.b.insert(iop(a, b)).results[0]  # type: ignore[call-arg]
+        return self.b.insert(new_binary(iop, a, b)).results[0]
 
     def add(self, x: Any, y: Any) -> SSAValue:
         if self.ty == i1:  # torch: bool + bool is `or` (an i1 addi wraps: it would be `xor`)
@@ -1125,7 +1132,7 @@ def lower_elementwise(
         for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
     ]
     res = ops._val(opdef.body(ops, *scalars), result_type.element_type)
-    ops.b.insert(YieldOp(res))
+    ops.b.insert(new_yield(res))
     generic = new_generic(
         tensors, [init], Region(body), maps, parallel_iterators(len(out_shape)), [result_type]
     )

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TypeVar
 
 from xdsl.dialects import tensor
 from xdsl.dialects.builtin import AffineMapAttr, ArrayAttr, DenseArrayBase, i32
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
-from xdsl.dialects.linalg.ops import GenericOp
-from xdsl.ir import Attribute, Region, SSAValue
+from xdsl.dialects.linalg.ops import GenericOp, YieldOp
+from xdsl.ir import Attribute, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineMap
+
+_Op = TypeVar("_Op", bound=Operation)
 
 
 @functools.lru_cache(maxsize=256)
@@ -65,3 +68,15 @@ def new_generic(
 def new_empty(dynamic_sizes: Sequence[SSAValue], tensor_type: Attribute) -> tensor.EmptyOp:
     """`tensor.EmptyOp(dynamic_sizes, tensor_type)`."""
     return tensor.EmptyOp.create(operands=dynamic_sizes, result_types=[tensor_type])
+
+
+def new_binary(cls: type[_Op], lhs: SSAValue, rhs: SSAValue) -> _Op:
+    """`cls(lhs, rhs)` for an `arith` binary op whose result has its operands' type, without
+    flags (checked against the IRDL builder for every class the passes use, in the generic
+    printed form)."""
+    return cls.create(operands=[lhs, rhs], result_types=[lhs.type])
+
+
+def new_yield(*values: SSAValue) -> YieldOp:
+    """`linalg.YieldOp(*values)`."""
+    return YieldOp.create(operands=values)
