@@ -663,7 +663,16 @@ def _indexing_problem(operands: list[SSAValue], maps: list[AffineMap]) -> str | 
     operand dimension on its own (a fused op whose intermediate tensor was the only such
     operand, e.g. one read through an offset map `d0 + 1` from a slice, has none), and each
     operand must be as large as the loops reach into it. None if it is fine."""
-    shapes = [tuple(v.type.get_shape()) if isinstance(v.type, ShapedType) else () for v in operands]
+    shapes = tuple(
+        tuple(v.type.get_shape()) if isinstance(v.type, ShapedType) else () for v in operands
+    )
+    return _shape_problem(shapes, tuple(maps))
+
+
+# A function of the shapes and maps only (both values): a chain asks it the same question at
+# every fusion.
+@functools.lru_cache(maxsize=4096)
+def _shape_problem(shapes: tuple[tuple[int, ...], ...], maps: tuple[AffineMap, ...]) -> str | None:
     n = maps[0].num_dims if maps else 0
     ranges: list[int | None] = [None] * n
     for shape, m in zip(shapes, maps, strict=True):
