@@ -20,7 +20,6 @@ from xdsl.context import Context
 from xdsl.dialects import arith, cf, func, math, ml_program, tensor
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
-    AffineMapAttr,
     DenseArrayBase,
     FileLineColLoc,
     Float64Type,
@@ -34,7 +33,7 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
-from xdsl.dialects.linalg.ops import FillOp, GenericOp, IndexOp, MatmulOp, TransposeOp, YieldOp
+from xdsl.dialects.linalg.ops import FillOp, IndexOp, MatmulOp, TransposeOp, YieldOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
@@ -53,6 +52,14 @@ from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
 from xjit.passes.linalg_fuse_elementwise import origin_loc
+from xjit.passes.op_builders import (
+    map_attr,
+    new_binary,
+    new_empty,
+    new_generic,
+    new_yield,
+    parallel_iterators,
+)
 from xjit.passes.torch_control_flow import CONTROL_FLOW_PATTERNS, lower_scalar_aten, select_view
 from xjit.passes.torch_type_conversion import (
     PYTHON_VALUE_OPS,
@@ -100,10 +107,10 @@ class ArithScalarOps:
     def _bin(self, fop: type[Operation], iop: type[Operation] | None, x: Any, y: Any) -> SSAValue:
         a, b = self._val(x), self._val(y)
         if _is_float(a.type):
-            return self.b.insert(fop(a, b)).results[0]  # type: ignore[call-arg]
+            return self.b.insert(new_binary(fop, a, b)).results[0]
         if iop is None:
             raise DiagnosticException(f"{fop.name} has no integer counterpart")
-        return self.b.insert(iop(a, b)).results[0]  # type: ignore[call-arg]
+        return self.b.insert(new_binary(iop, a, b)).results[0]
 
     def add(self, x: Any, y: Any) -> SSAValue:
         if self.ty == i1:  # torch: bool + bool is `or` (an i1 addi wraps: it would be `xor`)
@@ -344,7 +351,7 @@ def empty_like_dims(
             if src is None:
                 raise DiagnosticException("cannot determine a dynamic result dimension")
             dyn.append(_dim(b, *src))
-    return b.insert(tensor.EmptyOp(dyn, result)).tensor
+    return b.insert(new_empty(dyn, result)).tensor
 
 
 class LinalgBuilder:
@@ -424,13 +431,8 @@ class LinalgBuilder:
             IteratorTypeAttr.parallel() if k == "parallel" else IteratorTypeAttr.reduction()
             for k in iterators
         ]
-        op = GenericOp(
-            list(ins),
-            [init],
-            Region(block),
-            [AffineMapAttr(m) for m in (*in_maps, out_map)],
-            its,
-            [rt],
+        op = new_generic(
+            list(ins), [init], Region(block), [map_attr(m) for m in (*in_maps, out_map)], its, [rt]
         )
         return self.b.insert(op).results[0]
 
@@ -1262,11 +1264,11 @@ def lower_elementwise(
     dim_sources: list[tuple[SSAValue, int] | None] = [None] * len(out_shape)
     for t in tensors:
         m = _broadcast_map(t.type.get_shape(), out_shape)
-        maps.append(AffineMapAttr(m))
+        maps.append(map_attr(m))
         for j, e in enumerate(m.results):
             if isinstance(e, AffineDimExpr) and dim_sources[e.position] is None:
                 dim_sources[e.position] = (t, j)
-    maps.append(AffineMapAttr(AffineMap.identity(len(out_shape))))
+    maps.append(map_attr(AffineMap.identity(len(out_shape))))
     assert_dims_agree(b, op.name, [(t, m.data) for t, m in zip(tensors, maps, strict=False)])
     init = empty_like_dims(b, result_type, dim_sources)
     body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
@@ -1280,14 +1282,9 @@ def lower_elementwise(
         for i, (a, v) in enumerate(zip(args, op.operands, strict=True))
     ]
     res = ops._val(opdef.body(ops, *scalars), result_type.element_type)
-    ops.b.insert(YieldOp(res))
-    generic = GenericOp(
-        tensors,
-        [init],
-        Region(body),
-        maps,
-        [IteratorTypeAttr.parallel()] * len(out_shape),
-        [result_type],
+    ops.b.insert(new_yield(res))
+    generic = new_generic(
+        tensors, [init], Region(body), maps, parallel_iterators(len(out_shape)), [result_type]
     )
     return b.insert(generic).results[0]
 

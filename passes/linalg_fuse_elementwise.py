@@ -54,16 +54,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import heapq
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import (
-    AffineMapAttr,
     ArrayAttr,
     FusedLoc,
     IndexType,
@@ -83,6 +83,8 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
+
+from xjit.passes.op_builders import map_attr, new_generic
 
 # -- cost model ------------------------------------------------------------------------------
 
@@ -251,6 +253,53 @@ def _parallel(op: GenericOp) -> bool:
     return all(it.data == IteratorType.PARALLEL for it in op.iterator_types.data)
 
 
+# A generic's `inputs`/`outputs` accessors decode its `operandSegmentSizes` property with
+# `struct` on every access (~3 µs): the pass reads them tens of thousands of times on a large
+# graph. The decoded sizes, by the property's bytes (a handful of distinct values).
+_SEGMENTS: dict[bytes, tuple[int, ...]] = {}
+
+
+def _segments(op: GenericOp) -> tuple[int, ...]:
+    attr = op.properties["operandSegmentSizes"]
+    raw = attr.data.data  # type: ignore[attr-defined]
+    sizes = _SEGMENTS.get(raw)
+    if sizes is None:
+        sizes = _SEGMENTS[raw] = tuple(attr.get_values())  # type: ignore[attr-defined]
+    return sizes
+
+
+def _n_in(op: GenericOp) -> int:
+    return _segments(op)[0]
+
+
+def _n_out(op: GenericOp) -> int:
+    return _segments(op)[1]
+
+
+def _ins(op: GenericOp) -> Sequence[SSAValue]:
+    """`op.inputs`, the same values."""
+    return op.operands[: _segments(op)[0]]
+
+
+def _outs(op: GenericOp) -> Sequence[SSAValue]:
+    """`op.outputs`, the same values."""
+    n_in, n_out = _segments(op)
+    return op.operands[n_in : n_in + n_out]
+
+
+# Affine maps are values (frozen dataclasses): composing or printing equal maps gives equal
+# results, so both are memoised (fusing a chain composes and prints the same few maps for
+# every pair; each costs more than the lookup).
+@functools.lru_cache(maxsize=4096)
+def _compose(a: AffineMap, b: AffineMap) -> AffineMap:
+    return a.compose(b)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mstr(m: AffineMap) -> str:
+    return str(m)
+
+
 def _maps(op: GenericOp) -> list[AffineMap]:
     return [m.data for m in op.indexing_maps.data]
 
@@ -270,11 +319,11 @@ def producer_problem(p: Operation) -> str | None:
         return f"{p.name} is {kind}"
     if not _parallel(p):
         return "it is a reduction (its result exists only after the whole loop)"
-    if len(p.outputs) != 1 or len(p.results) != 1:
+    if _n_out(p) != 1 or len(p.results) != 1:
         return "it has several results"
-    if not _is_permutation(_maps(p)[len(p.inputs)]):
+    if not _is_permutation(_maps(p)[_n_in(p)]):
         return "its output map is not a permutation"
-    if p.body.block.args[len(p.inputs)].uses:
+    if p.body.block.args[_n_in(p)].uses:
         return "its body reads its output"
     return None
 
@@ -455,9 +504,9 @@ class _Facts:
 
 def _read_maps(p: GenericOp, c: GenericOp) -> dict[str, AffineMap]:
     """The consumer's maps through which it reads the producer's result as an input."""
-    c_maps, n_in = _maps(c), len(c.inputs)
+    c_maps, n_in = _maps(c), _n_in(c)
     return {
-        str(c_maps[u.index]): c_maps[u.index]
+        _mstr(c_maps[u.index]): c_maps[u.index]
         for u in p.results[0].uses
         if u.operation is c and u.index < n_in
     }
@@ -472,7 +521,7 @@ def fusion_problem(producer: GenericOp, consumer: GenericOp, facts: _Facts) -> s
         return problem
     if p.parent_block() is not c.parent_block():
         return "producer and consumer are in different blocks"
-    if any(u.operation is c and u.index >= len(c.inputs) for u in p.results[0].uses):
+    if any(u.operation is c and u.index >= _n_in(c) for u in p.results[0].uses):
         return "the consumer writes into it (it is the consumer's init)"
     maps = _read_maps(p, c)
     if not maps:
@@ -482,11 +531,11 @@ def fusion_problem(producer: GenericOp, consumer: GenericOp, facts: _Facts) -> s
             "it is a gather (tensor.extract at computed indices), vectorized only in parallel nests"
         )
     if facts.n_index_of(p) > 0:
-        inv = _maps(p)[len(p.inputs)].inverse_permutation()
+        inv = _maps(p)[_n_in(p)].inverse_permutation()
         assert inv is not None
         for m in maps.values():
             if not all(
-                isinstance(e, AffineDimExpr | AffineConstantExpr) for e in inv.compose(m).results
+                isinstance(e, AffineDimExpr | AffineConstantExpr) for e in _compose(inv, m).results
             ):
                 return "its body reads loop indices (linalg.index) that the consumer's map does not give"
     return None
@@ -596,9 +645,7 @@ def _materialises(use: Use, block: Block) -> bool:
     same block reading it as an input could fuse it instead (a use nested in a loop body, a
     return, a named op or an init cannot)."""
     op = use.operation
-    return not (
-        isinstance(op, GenericOp) and op.parent_block() is block and use.index < len(op.inputs)
-    )
+    return not (isinstance(op, GenericOp) and op.parent_block() is block and use.index < _n_in(op))
 
 
 def _after(op: Operation, anchor: Operation, block: Block, facts: _Facts) -> bool:
@@ -616,7 +663,16 @@ def _indexing_problem(operands: list[SSAValue], maps: list[AffineMap]) -> str | 
     operand dimension on its own (a fused op whose intermediate tensor was the only such
     operand, e.g. one read through an offset map `d0 + 1` from a slice, has none), and each
     operand must be as large as the loops reach into it. None if it is fine."""
-    shapes = [tuple(v.type.get_shape()) if isinstance(v.type, ShapedType) else () for v in operands]
+    shapes = tuple(
+        tuple(v.type.get_shape()) if isinstance(v.type, ShapedType) else () for v in operands
+    )
+    return _shape_problem(shapes, tuple(maps))
+
+
+# A function of the shapes and maps only (both values): a chain asks it the same question at
+# every fusion.
+@functools.lru_cache(maxsize=4096)
+def _shape_problem(shapes: tuple[tuple[int, ...], ...], maps: tuple[AffineMap, ...]) -> str | None:
     n = maps[0].num_dims if maps else 0
     ranges: list[int | None] = [None] * n
     for shape, m in zip(shapes, maps, strict=True):
@@ -670,7 +726,7 @@ class _Operands:
 
     def add_input(self, value: SSAValue, amap: AffineMap) -> int:
         """The input slot reading `value` through `amap` (one per distinct pair)."""
-        key = (value, str(amap))
+        key = (value, _mstr(amap))
         if key not in self.slot:
             self.slot[key] = len(self.inputs)
             self.inputs.append(value)
@@ -679,7 +735,7 @@ class _Operands:
 
     def read_maps(self) -> dict[str, AffineMap]:
         """The consumer maps through which the producer's result is read, each once."""
-        return {str(m): m for m in self.c_slots if isinstance(m, AffineMap)}
+        return {_mstr(m): m for m in self.c_slots if isinstance(m, AffineMap)}
 
 
 def _fused_operands(plan: Plan, inv: AffineMap) -> _Operands:
@@ -690,20 +746,20 @@ def _fused_operands(plan: Plan, inv: AffineMap) -> _Operands:
     v = p.results[0]
     c_maps, p_maps = _maps(c), _maps(p)
     ops = _Operands(
-        outputs=list(c.outputs),
-        out_maps=list(c_maps[len(c.inputs) :]),
+        outputs=list(_outs(c)),
+        out_maps=list(c_maps[_n_in(c) :]),
         result_types=list(c.result_types),
     )
-    for i, operand in enumerate(c.inputs):
+    for i, operand in enumerate(_ins(c)):
         if operand is v:
             ops.c_slots.append(c_maps[i])
-            for j, p_in in enumerate(p.inputs):
-                ops.add_input(p_in, p_maps[j].compose(inv.compose(c_maps[i])))
+            for j, p_in in enumerate(_ins(p)):
+                ops.add_input(p_in, _compose(p_maps[j], _compose(inv, c_maps[i])))
         else:
             ops.c_slots.append(ops.add_input(operand, c_maps[i]))
     if plan.keep_result:
         ops.keep_map = next(m for m in ops.c_slots if isinstance(m, AffineMap))
-        ops.outputs.append(p.outputs[0])
+        ops.outputs.append(_outs(p)[0])
         ops.out_maps.append(ops.keep_map)
         ops.result_types.append(v.type)
     return ops
@@ -736,8 +792,8 @@ def _movable_through(plan: Plan, ops: _Operands, inv: AffineMap, facts: _Facts) 
     if not (plan.keep_result or all(u.operation is c for u in p.results[0].uses)):
         return None
     only = next(iter(v_maps.values()))
-    n_out = len(_maps(p)[len(p.inputs)].results)
-    if facts.n_index_of(p) == 0 or inv.compose(only) == AffineMap.identity(n_out):
+    n_out = len(_maps(p)[_n_in(p)].results)
+    if facts.n_index_of(p) == 0 or _compose(inv, only) == AffineMap.identity(n_out):
         return only
     return None
 
@@ -771,11 +827,11 @@ def _producer_slots(fusion: _Fusion) -> list[int]:
     """The fused input slot of each producer input when its body is moved (-1 when cloned)."""
     p = fusion.plan.producer
     if fusion.only is None:
-        return [-1] * len(p.inputs)
+        return [-1] * _n_in(p)
     p_maps = _maps(p)
-    to_c = fusion.inv.compose(fusion.only)
+    to_c = _compose(fusion.inv, fusion.only)
     return [
-        fusion.ops.slot[(p_in, str(p_maps[j].compose(to_c)))] for j, p_in in enumerate(p.inputs)
+        fusion.ops.slot[(p_in, _mstr(_compose(p_maps[j], to_c)))] for j, p_in in enumerate(_ins(p))
     ]
 
 
@@ -785,15 +841,15 @@ def _reused_args(fusion: _Fusion, base: Block, p_slots: list[int]) -> dict[int, 
     p, c = fusion.plan.producer, fusion.plan.consumer
     reuse: dict[int, BlockArgument] = {}
     if base is p.body.block:
-        for j in range(len(p.inputs)):
+        for j in range(_n_in(p)):
             reuse.setdefault(p_slots[j], base.args[j])
         return reuse
     for i, s in enumerate(fusion.ops.c_slots):
         if not isinstance(s, AffineMap):
             reuse.setdefault(s, base.args[i])
     n_inputs = len(fusion.ops.inputs)
-    for j in range(len(c.outputs)):
-        reuse.setdefault(n_inputs + j, base.args[len(c.inputs) + j])
+    for j in range(_n_out(c)):
+        reuse.setdefault(n_inputs + j, base.args[_n_in(c) + j])
     return reuse
 
 
@@ -809,10 +865,10 @@ def _cloned_producer(
     pre_ops: list[Operation] = []
     n_index = 0
     for key, amap in fusion.ops.read_maps().items():
-        to_c = fusion.inv.compose(amap)  # producer loop d = to_c.results[d] over consumer loops
+        to_c = _compose(fusion.inv, amap)  # producer loop d = to_c.results[d] over consumer loops
         pm: dict[SSAValue, SSAValue] = {}
-        for j, p_in in enumerate(p.inputs):
-            pm[p_body.args[j]] = new_args[fusion.ops.slot[(p_in, str(p_maps[j].compose(to_c)))]]
+        for j, p_in in enumerate(_ins(p)):
+            pm[p_body.args[j]] = new_args[fusion.ops.slot[(p_in, _mstr(_compose(p_maps[j], to_c)))]]
         for op in p_body.ops:
             if isinstance(op, YieldOp):
                 values[key] = pm.get(op.operands[0], op.operands[0])
@@ -852,28 +908,28 @@ def _fused_body(fusion: _Fusion, facts: _Facts) -> tuple[Block, int]:
     if fusion.move:
         if pv_arg is not None:
             pv = new_args[p_slots[pv_arg]]
-        for j in range(len(p.inputs)):
+        for j in range(_n_in(p)):
             _redirect(p_old[j], new_args[p_slots[j]], facts)
         p_yield.detach()
         p_yield.erase()
         n_index = facts.n_index_of(p)
-        values: dict[str, SSAValue] = {str(fusion.only): pv}
+        values: dict[str, SSAValue] = {_mstr(fusion.only): pv}
         pre_ops = list(p_body.ops) if base is c_body else []
     else:
         values, pre_ops, n_index = _cloned_producer(fusion, new_args)
 
     for i, s in enumerate(fusion.ops.c_slots):
-        _redirect(c_old[i], values[str(s)] if isinstance(s, AffineMap) else new_args[s], facts)
+        _redirect(c_old[i], values[_mstr(s)] if isinstance(s, AffineMap) else new_args[s], facts)
     n_inputs = len(fusion.ops.inputs)
-    for j in range(len(c.outputs)):
-        _redirect(c_old[len(c.inputs) + j], new_args[n_inputs + j], facts)
+    for j in range(_n_out(c)):
+        _redirect(c_old[_n_in(c) + j], new_args[n_inputs + j], facts)
     for arg in stale:
         base.erase_arg(arg)
     if fusion.ops.keep_map is not None:
         c_yield = c_body.last_op
         assert isinstance(c_yield, YieldOp)
         c_body.insert_op_before(
-            YieldOp(*c_yield.operands, values[str(fusion.ops.keep_map)]), c_yield
+            YieldOp(*c_yield.operands, values[_mstr(fusion.ops.keep_map)]), c_yield
         )
         c_yield.detach()
         c_yield.erase()
@@ -953,7 +1009,7 @@ def fuse(plan: Plan, facts: _Facts, rewriter: PatternRewriter) -> GenericOp | st
     through one map, so fusing a chain one op at a time moves each op once; cloned once per
     map otherwise). Whether to fuse is `plan_fusion`'s business, not this function's."""
     p, c = plan.producer, plan.consumer
-    inv = _maps(p)[len(p.inputs)].inverse_permutation()
+    inv = _maps(p)[_n_in(p)].inverse_permutation()
     assert inv is not None
     ops = _fused_operands(plan, inv)
     # The condition the fused op's verifier would reject, checked before anything is built.
@@ -964,11 +1020,11 @@ def fuse(plan: Plan, facts: _Facts, rewriter: PatternRewriter) -> GenericOp | st
     fusion = _Fusion(plan, ops, inv, _movable_through(plan, ops, inv, facts))
     size, n_index, n_extract, cost, full = _fused_facts(fusion, facts)
     body, gained_index = _fused_body(fusion, facts)
-    fused = GenericOp(
+    fused = new_generic(
         ops.inputs,
         ops.outputs,
         Region(body),
-        [AffineMapAttr(m) for m in ops.in_maps + ops.out_maps],
+        [map_attr(m) for m in ops.in_maps + ops.out_maps],
         c.iterator_types,
         ops.result_types,
     )
@@ -1008,7 +1064,7 @@ class FuseElementwiseOps(RewritePattern):
         self.fused = None
         if not isinstance(op, GenericOp) or op.parent is not self.facts.block:
             return
-        for operand in op.inputs:
+        for operand in _ins(op):
             p = operand.owner
             if not isinstance(p, GenericOp) or p.parent is not self.facts.block:
                 continue
@@ -1043,7 +1099,7 @@ class _Fused:
             (facts.label(p), facts.label(c)),
             facts.key[p],
             facts.key[c],
-            [x for x in p.inputs if isinstance(x.owner, GenericOp)],
+            [x for x in _ins(p) if isinstance(x.owner, GenericOp)],
         )
 
 
