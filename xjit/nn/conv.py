@@ -7,12 +7,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from xjit import _creation
 from xjit.nn import conv_functional as CF
 from xjit.nn.layers import _factory_kwargs
-from xjit.nn.module import Module, Parameter
+from xjit.nn.module import Module, Parameter, affine_parameters, running_stats
 from xjit.nn.script_marks import is_scripting
 
 
@@ -352,25 +350,8 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = Parameter(np.ones(num_features, np.float32))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, np.float32))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer(
-                "running_mean", _creation.tensor(np.zeros(num_features, np.float32))
-            )
-            self.register_buffer("running_var", _creation.tensor(np.ones(num_features, np.float32)))
-            self.register_buffer("num_batches_tracked", _creation.tensor(np.array(0, np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        affine_parameters(self, num_features, affine, bias)
+        running_stats(self, num_features, track_running_stats)
         if dtype is not None or device is not None:
             _factory_kwargs(self, device, dtype)
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from xjit import _creation
 from xjit.nn import functional as F
-from xjit.nn.module import Module, Parameter
+from xjit.nn.module import Module, Parameter, affine_parameters
 from xjit.nn.module import factory_kwargs as _factory_kwargs
 
 
@@ -128,15 +128,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, np.float32))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, np.float32))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, self.normalized_shape, elementwise_affine, bias)
         _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:

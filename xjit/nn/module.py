@@ -378,3 +378,28 @@ def factory_kwargs(m: Module, device: Any, dtype: Any) -> None:
     check_device(device)
     if dtype is not None:
         m.to(dtype)
+
+
+def affine_parameters(m: Module, shape: Any, affine: bool, bias: bool = True) -> None:
+    """A norm layer's `weight` (ones) and `bias` (zeros) of `shape`, registered as None where
+    `affine`/`bias` leave them out, as torch's norm layers do."""
+    if affine:
+        m.weight = Parameter(np.ones(shape, np.float32))
+        if bias:
+            m.bias = Parameter(np.zeros(shape, np.float32))
+        else:
+            m.register_parameter("bias", None)
+    else:
+        m.register_parameter("weight", None)
+        m.register_parameter("bias", None)
+
+
+def running_stats(m: Module, num_features: int, track: bool) -> None:
+    """torch's `running_mean`/`running_var`/`num_batches_tracked` buffers (None unless
+    `track`)."""
+    for name, value in (
+        ("running_mean", np.zeros(num_features, np.float32)),
+        ("running_var", np.ones(num_features, np.float32)),
+        ("num_batches_tracked", np.array(0, np.int64)),
+    ):
+        m.register_buffer(name, Tensor(value) if track else None)

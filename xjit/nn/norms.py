@@ -8,9 +8,8 @@ from typing import Any, Optional
 
 import numpy as np
 
-from xjit import _creation
 from xjit._tensor import Tensor
-from xjit.nn.module import Module, Parameter
+from xjit.nn.module import Module, Parameter, affine_parameters, running_stats
 from xjit.nn.module import factory_kwargs as _factory_kwargs
 from xjit.nn.script_marks import is_scripting
 from xjit.ops.types import float64
@@ -132,16 +131,7 @@ class GroupNorm(Module):
             eps,
             affine,
         )
-        self.has_bias = affine and bias
-        if affine:
-            self.weight = Parameter(np.ones(num_channels, np.float32))
-            if bias:
-                self.bias = Parameter(np.zeros(num_channels, np.float32))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        affine_parameters(self, num_channels, affine, bias)
         _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
@@ -150,7 +140,7 @@ class GroupNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
-            f"bias={self.has_bias}"
+            f"bias={self.bias is not None}"
         )
 
 
@@ -171,26 +161,8 @@ class _InstanceNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.has_bias = affine and bias
-        if affine:
-            self.weight = Parameter(np.ones(num_features, np.float32))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, np.float32))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            self.register_buffer(
-                "running_mean", _creation.tensor(np.zeros(num_features, np.float32))
-            )
-            self.register_buffer("running_var", _creation.tensor(np.ones(num_features, np.float32)))
-            self.register_buffer("num_batches_tracked", _creation.tensor(np.array(0, np.int64)))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        affine_parameters(self, num_features, affine, bias)
+        running_stats(self, num_features, track_running_stats)
         _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
@@ -216,7 +188,7 @@ class _InstanceNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"bias={self.has_bias}, track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
