@@ -10,8 +10,11 @@ from typing import Any
 from xjit._dispatch import call
 
 
-def _reduce(loss: Any, reduction: str) -> Any:
-    """torch's `reduction=`: the elementwise loss, its mean, or its sum."""
+def _reduce(loss: Any, reduction: str, weight: Any = None) -> Any:
+    """torch's `reduction=` of the elementwise loss (times `weight`, if given): itself, its
+    mean, or its sum."""
+    if weight is not None:
+        loss = loss * weight
     if reduction == "none":
         return loss
     if reduction == "mean":
@@ -37,7 +40,7 @@ def mse_loss(
     _check_legacy("mse_loss", size_average, reduce)
     d = input - target
     loss = d * d
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss, reduction, weight)
 
 
 def l1_loss(
@@ -50,7 +53,7 @@ def l1_loss(
 ) -> Any:
     _check_legacy("l1_loss", size_average, reduce)
     loss = (input - target).abs()
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss, reduction, weight)
 
 
 def smooth_l1_loss(
@@ -80,7 +83,7 @@ def huber_loss(
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = (input - target).abs()
     loss = call("where", d <= delta, d * d * 0.5, (d - 0.5 * delta) * delta)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss, reduction, weight)
 
 
 def binary_cross_entropy(
@@ -101,7 +104,7 @@ def binary_cross_entropy(
     log_x = input.log().clamp_min(-100.0)
     log_1mx = (1 - input).log().clamp_min(-100.0)
     loss = -(target * log_x + (1 - target) * log_1mx)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss, reduction, weight)
 
 
 def binary_cross_entropy_with_logits(
@@ -126,7 +129,7 @@ def binary_cross_entropy_with_logits(
         loss = (1 - target) * input + softplus_neg
     else:
         loss = (1 - target) * input + (1 + (pos_weight - 1) * target) * softplus_neg
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss, reduction, weight)
 
 
 def kl_div(
