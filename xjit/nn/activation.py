@@ -6,7 +6,7 @@ from typing import Any
 
 from xjit import _creation
 from xjit.nn import functional as F
-from xjit.nn.layers import _softmax_dim
+from xjit.nn.layers import InplaceActivation, _softmax_dim
 from xjit.nn.module import Module, Parameter
 
 
@@ -28,14 +28,7 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-class SiLU(Module):
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
+class SiLU(InplaceActivation):
     def forward(self, input: Any) -> Any:
         return F.silu(input, inplace=self.inplace)
 
@@ -106,24 +99,12 @@ class Softplus(Module):
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
-class _Elementwise(Module):
-    """An activation whose only constructor argument is `inplace` (torch's: the input tensor
-    takes the result; scripted callers rebind the name instead, checked for aliases)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        self.inplace = inplace
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
-
-
-class SELU(_Elementwise):
+class SELU(InplaceActivation):
     def forward(self, input: Any) -> Any:
         return F.selu(input, inplace=self.inplace)
 
 
-class Hardswish(_Elementwise):
+class Hardswish(InplaceActivation):
     def extra_repr(self) -> str:
         return ""  # torch's repr leaves `inplace` out here
 
@@ -131,7 +112,7 @@ class Hardswish(_Elementwise):
         return F.hardswish(input, inplace=self.inplace)
 
 
-class Hardsigmoid(_Elementwise):
+class Hardsigmoid(InplaceActivation):
     def extra_repr(self) -> str:
         return ""
 

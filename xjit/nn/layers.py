@@ -48,18 +48,23 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class ReLU(Module):
+class InplaceActivation(Module):
+    """An activation whose only constructor argument is `inplace` (torch's: the input tensor
+    takes the result; scripted callers rebind the name instead, checked for aliases)."""
+
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(InplaceActivation):
     def forward(self, input: Any) -> Any:
         # inplace: the input takes the result (eager, traced); a scripted caller rebinds its
         # name instead, refused where an alias would miss the update (script/calls.py)
         return F.relu(input, inplace=self.inplace)
-
-    def extra_repr(self) -> str:
-        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
