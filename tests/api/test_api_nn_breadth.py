@@ -347,3 +347,11 @@ REPRS = [
 @pytest.mark.parametrize("spec", REPRS)
 def test_module_reprs_match_torch(spec) -> None:
     assert repr(eval(f"xjit.nn.{spec}")) == repr(eval(f"pt.nn.{spec}"))
+
+
+def test_scripted_pools_distances_and_dropouts() -> None:
+    _same_module(lambda T: T.nn.AvgPool1d(3, stride=2, padding=1), rand(2, 4, 9), script=True)
+    a, b = rand(4, 6), rand(4, 6, seed=1)
+    _same_module(lambda T: T.nn.CosineSimilarity(), a, b, script=True)
+    _same_module(lambda T: T.nn.PairwiseDistance(p=1.0, keepdim=True), a, b, script=True)
+    _same_module(lambda T: T.nn.Dropout2d(0.3), X4, script=True)
