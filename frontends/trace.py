@@ -579,6 +579,15 @@ class _Recorder:
         self.check_mutable(t, how)
         self.bind(t, self.value_of(result))
 
+    def restride(self, t: Tensor, result: Tensor, how: str) -> None:
+        """`t.t_()`, `t.unsqueeze_(0)`, ...: `t` becomes the view `result`. Its data and every
+        other view of it are unchanged, so only a tensor the caller holds is refused (the
+        compiled code would not reshape the caller's tensor)."""
+        self.settle_view_update()
+        if id(t) in self.inputs or id(t) in self.params or id(t) not in self.values:
+            self.check_mutable(t, how)
+        self.bind(t, self.value_of(result))
+
     def owner_of_view(self, t: Tensor) -> str | None:
         """Why updating `t` could not be traced whatever follows (an input or parameter)."""
         if id(t) in self.inputs:
@@ -813,6 +822,11 @@ class _SizeHook:
         rec = _dispatch.current_recorder()
         if isinstance(rec, _Recorder):
             rec.mutate(t, result, how)
+
+    def restride(self, t: Tensor, result: Tensor, how: str) -> None:
+        rec = _dispatch.current_recorder()
+        if isinstance(rec, _Recorder):
+            rec.restride(t, result, how)
 
     def setitem(self, t: Tensor, index: Any, value: Any) -> bool:
         """Whether the trace took `t[index] = value` (else it is done eagerly)."""

@@ -11,7 +11,7 @@ import numpy as np
 from xjit.ops.eager_kernels import ERRSTATE, IGNORE, silence, unsilence
 from xjit.ops.registry import OpDef, overloads
 from xjit.ops.schema import Arg, Schema
-from xjit.ops.types import DType
+from xjit.ops.types import DType, ShapeError
 
 
 class Recorder(Protocol):
@@ -169,10 +169,31 @@ def _wrap(v: Any) -> Any:
     return Tensor(v if isinstance(v, np.ndarray) else np.asarray(v))
 
 
+def broadcast_error(exc: ValueError, values: list[Any]) -> Exception:
+    """A kernel's ValueError as torch raises it: numpy's broadcast failure becomes torch's
+    RuntimeError naming the mismatched dimension; any other ValueError stays as it is."""
+    if isinstance(exc, ShapeError) or "broadcast" not in str(exc):
+        return exc
+    shapes = [v.shape for v in values if isinstance(v, np.ndarray)]
+    for i, a in enumerate(shapes):
+        for b in shapes[i + 1 :]:
+            for d in range(1, min(len(a), len(b)) + 1):
+                if a[-d] != b[-d] and 1 not in (a[-d], b[-d]):
+                    return ShapeError(
+                        f"The size of tensor a ({a[-d]}) must match the size of tensor b "
+                        f"({b[-d]}) at non-singleton dimension {max(len(a), len(b)) - d}"
+                    )
+    return ShapeError(str(exc))
+
+
 def _slow_call(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     op, bound = resolve(name, args, kwargs)
     assert op.eager is not None, f"{op.name} has no eager implementation"
-    result = _wrap(op.eager(*[_unwrap(v) for v in bound]))
+    values = [_unwrap(v) for v in bound]
+    try:
+        result = _wrap(op.eager(*values))
+    except ValueError as exc:
+        raise broadcast_error(exc, values) from None
     if _recorders:
         _recorders[-1].record(op, bound, result)
     return result
@@ -335,11 +356,19 @@ def _compile_runner(
         bound.append(expr)
         values.append(f"{expr}._a" if issubclass(kind, Tensor) else expr)
     kernel = _elementwise_kernel(op, sig)
+    env["broadcast_error"] = broadcast_error
+    arrays = ", ".join(v for v, s in zip(values, sig) if s[0] == "t")
+    # numpy's broadcast ValueError is torch's RuntimeError (a try costs nothing until it raises)
+    body = (
+        [f"    out = eager({', '.join(values)})"]
+        if kernel is None
+        else _kernel_lines(env, kernel, values, sig)
+    )
+    lines += ["    try:", *("    " + line for line in body), "    except ValueError as exc:"]
+    lines.append(f"        raise broadcast_error(exc, [{arrays}]) from None")
     if kernel is None:
-        lines.append(f"    out = eager({', '.join(values)})")
         lines.append("    r = Tensor(out) if type(out) is ndarray else wrap(out)")
     else:  # the kernel's result is an ndarray of the result dtype
-        lines += _kernel_lines(env, kernel, values, sig)
         lines.append("    r = Tensor(out)")
     lines += [
         "    if recorders:",

@@ -152,10 +152,16 @@ class Tensor:
         return _warn_if_tracing("bool()", self, bool(self._a))  # type: ignore[no-any-return]
 
     def __float__(self) -> float:
-        return _warn_if_tracing("float()", self, float(self._a))  # type: ignore[no-any-return]
+        return _warn_if_tracing("float()", self, float(self._scalar()))  # type: ignore[no-any-return]
 
     def __int__(self) -> int:
-        return _warn_if_tracing("int()", self, int(self._a))  # type: ignore[no-any-return]
+        return _warn_if_tracing("int()", self, int(self._scalar()))  # type: ignore[no-any-return]
+
+    def _scalar(self) -> Any:
+        # torch converts any one-element tensor, whatever its rank (numpy 2 only 0-d arrays)
+        if self._a.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self._a.item()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self._a if _size_hook is None else _warn_if_tracing("numpy()", self, self._a)
@@ -269,7 +275,10 @@ class Tensor:
         ensure_loaded()  # the op modules load together, in registry order (OVERLOADS' order)
         from xjit.ops.shape_ops import getitem  # lazy: shape_ops registers ops when imported
 
-        return getitem(_call, self, index)
+        r = getitem(_call, self, index)
+        if r is self and _size_hook is None:  # `x[:]`, `x[...]`: a new view, as in torch
+            return Tensor(self._a[...])
+        return r
 
     # Methods whose sizes may be given as varargs: x.view(3, 4) as well as x.view((3, 4)).
     def view(self, *size: Any) -> Tensor:
@@ -521,6 +530,10 @@ class Tensor:
         ensure_loaded()
         if name in OVERLOADS:
             return lambda *args, **kwargs: _call(name, self, *args, **kwargs)
+        if name in _RESHAPING_INPLACE:
+            return lambda *args, **kwargs: self._reshape_inplace(
+                f"{name}()", _call(name[:-1], self, *args, **kwargs)
+            )
         if name.endswith("_") and name[:-1] in OVERLOADS:
             return lambda *args, **kwargs: self._assign(
                 f"{name}()", _call(name[:-1], self, *args, **kwargs)
@@ -531,15 +544,27 @@ class Tensor:
     # They write into the tensor's array, so every alias (views, `y = x`, modules and compiled
     # code bound to a parameter) sees the update, as in torch. A trace records the out-of-place
     # op and rebinds the tensor to its result, where no alias could miss that (frontends/trace.py).
+    def _reshape_inplace(self, what: str, result: Tensor) -> Tensor:
+        # `x.t_()`, `x.unsqueeze_(0)`, ...: torch changes the tensor's shape and strides, not its
+        # data; the tensor becomes the view (aliases keep their own shape, as in torch).
+        if _size_hook is not None and _dispatch_recording():
+            _size_hook.restride(self, result, what)
+        self._a = result._a
+        return self
+
     def _assign(self, what: str, result: Any) -> Tensor:
         if _size_hook is not None and _dispatch_recording():
             _size_hook.mutate(self, result, what)  # the trace's value of `self` is now `result`'s
         r = result._a if isinstance(result, Tensor) else np.asarray(result)
         if r.shape != self._a.shape:
-            if np.broadcast_shapes(r.shape, self._a.shape) != self._a.shape:
+            try:
+                shape = np.broadcast_shapes(r.shape, self._a.shape)
+            except ValueError as exc:
+                raise _dispatch.broadcast_error(exc, [self._a, r]) from None
+            if shape != self._a.shape:
                 raise RuntimeError(
                     f"output with shape {list(self._a.shape)} doesn't match the broadcast shape "
-                    f"{list(np.broadcast_shapes(r.shape, self._a.shape))}"
+                    f"{list(shape)}"
                 )
         want, got = self.dtype, _t.from_numpy_dtype(r.dtype)
         if got.kind > want.kind:  # torch's canCast: no float -> integer, no number -> bool
@@ -604,6 +629,11 @@ class Tensor:
         key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
         view._a[key] = v
 
+
+# in-place forms that change a tensor's shape, not its data: the tensor becomes the view
+_RESHAPING_INPLACE = frozenset(
+    {"t_", "transpose_", "squeeze_", "unsqueeze_", "swapdims_", "swapaxes_"}
+)
 
 _TYPE_NAMES = {
     _t.float32: "FloatTensor",

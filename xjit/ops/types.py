@@ -106,8 +106,9 @@ class TensorMeta:
         return len(self.shape)
 
 
-class ShapeError(ValueError):
-    """Shapes that an op cannot accept (the compile-time counterpart of torch's RuntimeError)."""
+class ShapeError(ValueError, RuntimeError):
+    """Shapes that an op cannot accept. torch raises RuntimeError for these, so code written for
+    torch (`except RuntimeError`, `assertRaises(RuntimeError)`) catches it too."""
 
 
 def broadcast_shapes(*shapes: Shape | None) -> Shape | None:
