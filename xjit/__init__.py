@@ -12,6 +12,11 @@ from typing import Any
 from xjit import _linalg as linalg
 from xjit import nn
 from xjit._creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     arange,
     as_tensor,
     empty,
@@ -92,6 +97,10 @@ def __getattr__(name: str) -> Any:
         # lazy: `xjit.jit` (the compiler's API, which imports xDSL) loads on first use, as a
         # submodule; `import xjit` stays xDSL-free
         return importlib.import_module("xjit.jit")
+    if name == "backends":
+        # `torch.backends.cudnn.deterministic = True` and the like: the flags live in the
+        # backends package's __init__, which imports nothing (backends/__init__.py)
+        return importlib.import_module("xjit.backends")
     if name == "from_torch":
         # the torch.export importer (docs/import.md), in the jit API layer: loaded as a
         # submodule on first use, as `xjit.jit`; it needs torch only when called
@@ -109,6 +118,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "BoolTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "IntTensor",
+    "LongTensor",
     "eye",
     "linspace",
     "logspace",

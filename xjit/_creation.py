@@ -8,7 +8,7 @@ import numpy as np
 
 from xjit._device import check_device
 from xjit._dispatch import call
-from xjit._tensor import Tensor, check_factory_kwargs, factory_size, from_data
+from xjit._tensor import Tensor, check_factory_kwargs, factory_size, from_data, legacy_data
 from xjit.ops import types as _t
 from xjit.ops.rng import generator as generator  # re-exported: nn initialisation
 from xjit.ops.rng import manual_seed as manual_seed  # re-exported: xjit.manual_seed
@@ -182,3 +182,26 @@ def triu_indices(
 ) -> Tensor:
     check_factory_kwargs(**kw)
     return _op("triu_indices", row, col, offset, dtype=dtype or _t.int64)
+
+
+class _LegacyConstructor:
+    """`torch.FloatTensor(2, 3)`, `torch.LongTensor([1, 2])`, ...: torch's typed legacy
+    constructors, still common in older model code (`nn.Parameter(torch.FloatTensor(o, i))`
+    then an init function). `x.type(torch.LongTensor)` converts."""
+
+    def __init__(self, name: str, dtype: _t.DType) -> None:
+        self.__name__ = self.__qualname__ = name
+        self.dtype = dtype
+
+    def __call__(self, *args: Any) -> Tensor:
+        return Tensor(legacy_data(self.dtype.np, args[0] if args else (), args[1:]))
+
+    def __repr__(self) -> str:
+        return f"<class 'xjit.{self.__name__}'>"
+
+
+FloatTensor = _LegacyConstructor("FloatTensor", _t.float32)
+DoubleTensor = _LegacyConstructor("DoubleTensor", _t.float64)
+LongTensor = _LegacyConstructor("LongTensor", _t.int64)
+IntTensor = _LegacyConstructor("IntTensor", _t.int32)
+BoolTensor = _LegacyConstructor("BoolTensor", _t.bool_)

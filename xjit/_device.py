@@ -108,7 +108,7 @@ class _Accelerator:
 
 cuda = _Accelerator("cuda")
 
-# (no `torch.backends`: `xjit.backends` is the package of code generators)
+# (`torch.backends`: the flags are in the `xjit.backends` package, beside the code generators)
 
 
 # -- grad modes ------------------------------------------------------------------------------------

@@ -51,8 +51,11 @@ class Tensor:
     __slots__ = ("_a", "__weakref__")
     _a: np.ndarray
 
-    def __init__(self, data: Any) -> None:
-        self._a = data if isinstance(data, np.ndarray) else np.asarray(data)
+    def __init__(self, data: Any = (), *sizes: Any) -> None:
+        if isinstance(data, (np.ndarray, np.generic)):  # how xjit wraps arrays: any dtype
+            self._a = data if isinstance(data, np.ndarray) else np.asarray(data)
+        else:  # user code: torch's legacy constructor, `torch.Tensor(2, 3)` / `([1, 2])`
+            self._a = legacy_data(np.float32, data, sizes)
 
     # -- inspection ---------------------------------------------------------------------------
     @property
@@ -358,7 +361,9 @@ class Tensor:
             if dtype not in by_name:
                 raise ValueError(f"invalid type: '{dtype}'")
             dtype = by_name[dtype]
-        return self.to(dtype)
+        if dtype is Tensor:  # `x.type(torch.Tensor)`: the default dtype
+            dtype = _t.float32
+        return self.to(getattr(dtype, "dtype", dtype))  # also `x.type(torch.LongTensor)`
 
     def byte(self) -> Tensor:
         raise TypeError("byte(): uint8 is not supported by xjit (use .bool() or .long())")
@@ -628,6 +633,22 @@ class Tensor:
         view, adv = basic_index(_call, self, index, [])
         key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
         view._a[key] = v
+
+
+def legacy_data(dtype: Any, data: Any, sizes: tuple[Any, ...]) -> np.ndarray:
+    """The array of torch's legacy constructors (`torch.Tensor(...)`, `torch.FloatTensor(...)`):
+    sizes give a tensor of that shape (uninitialised in torch: zeros here), a sequence its
+    values converted to the constructor's dtype, a tensor its own array (an alias)."""
+    if isinstance(data, Tensor) and not sizes:
+        if data.dtype.np != dtype:
+            raise TypeError(f"expected a {np.dtype(dtype).name} tensor, got {data.dtype.name}")
+        return data._a
+    if isinstance(data, (list, tuple)) and not isinstance(data, Size) and not sizes:
+        return np.asarray(data, dtype)
+    shape = tuple(data) if isinstance(data, Size) and not sizes else (data, *sizes)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
+        raise TypeError(f"new(): invalid arguments {shape!r} (sizes or a sequence of values)")
+    return np.zeros(shape, dtype)
 
 
 # in-place forms that change a tensor's shape, not its data: the tensor becomes the view

@@ -1,6 +1,6 @@
 """`xjit.nn`: modules and layers."""
 
-from xjit.nn import functional, init
+from xjit.nn import functional, init, utils
 from xjit.nn.activation import (
     CELU,
     ELU,
@@ -199,4 +199,5 @@ __all__ = [
     "ZeroPad2d",
     "functional",
     "init",
+    "utils",
 ]
