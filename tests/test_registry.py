@@ -917,7 +917,12 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [(2, 3, 7, 6), [3, 3], [2, 2], [1, 1], True, False, None],
         [(2, 3, 6, 6), [2, 2], [], [0], False, True, 3],
     ],
-    "aten.adaptive_avg_pool2d": [[(2, 3, 6, 4), [3, 2]], [(2, 3, 6, 4), [1]]],
+    "aten.adaptive_avg_pool2d": [
+        [(2, 3, 6, 4), [3, 2]],
+        [(2, 3, 6, 4), [1]],
+        [(2, 3, 6, 4), [4, 3]],
+        [(1, 2, 3, 3), [6, 6]],
+    ],
     "aten._adaptive_avg_pool2d": [[(3, 6, 4), [2, 4]]],
     "aten.batch_norm": [[(2, 3, 4), (3,), (3,), (3,), (3,), False, 0.1, 1e-5, True]],
     "aten.unflatten.int": [[(2, 6, 3), 1, [2, -1]]],

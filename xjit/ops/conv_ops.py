@@ -878,18 +878,36 @@ register(
 )
 
 
+def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
+    """torch's adaptive pooling windows along one dim: output i reads
+    [floor(i * size / out), ceil((i + 1) * size / out)), overlapping when out does not divide
+    size."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def adaptive_by_windows(op: Any, x: Any, sizes: Sequence[int], out: Sequence[int], reduce: str) -> Any:
+    """Adaptive pooling of the last two dims (static `sizes`) to `out` with `reduce` ("mean" or
+    "amax"), one dim at a time (a rectangle's mean or max is separable): per output position a
+    `slice` reduced with keepdim, then `cat`. `op(name, *args)` calls a registry op (eagerly, or
+    emitting IR in a decomposition)."""
+    for dim, size, o in ((-2, sizes[0], out[0]), (-1, sizes[1], out[1])):
+        if size == o:
+            continue
+        parts = [
+            op(reduce, op("slice", x, dim, start, stop, 1), [dim], True)
+            for start, stop in adaptive_windows(size, o)
+        ]
+        x = parts[0] if len(parts) == 1 else op("cat", parts, dim)
+    return x
+
+
 def _adaptive_kernel(x: TensorMeta, output_size: Any) -> list[int] | None:
-    """The avg_pool2d kernel (= stride) that adaptive pooling to `output_size` is, when each output
-    size divides the input size (the only case supported)."""
+    """The avg_pool2d kernel (= stride) that adaptive pooling to `output_size` is when each output
+    size divides the input size; None otherwise (windows of unequal sizes, or overlapping)."""
     out = _expand("output_size", output_size, 2)
     sizes = list(x.shape[-2:])
-    if None in sizes:
+    if None in sizes or any(size % o for o, size in zip(out, sizes, strict=True)):
         return None
-    if any(o < 1 or size % o for o, size in zip(out, sizes, strict=True)):
-        raise ShapeError(
-            f"adaptive_avg_pool2d: output size {out} must divide the input size {sizes} "
-            "(other sizes, with overlapping windows, are not supported)"
-        )
     return [size // o for o, size in zip(out, sizes, strict=True)]
 
 
@@ -898,14 +916,36 @@ def _adaptive_shape(x: TensorMeta, output_size: Any) -> TensorMeta:
         return TensorMeta(None, x.dtype)
     if len(x.shape) not in (3, 4):
         raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got {list(x.shape)}")
-    _adaptive_kernel(x, output_size)
-    return TensorMeta((*x.shape[:-2], *_expand("output_size", output_size, 2)), x.dtype)
+    out = _expand("output_size", output_size, 2)
+    if any(o < 1 for o in out):
+        raise ShapeError(f"adaptive_avg_pool2d: output size {out} must be positive")
+    return TensorMeta((*x.shape[:-2], *out), x.dtype)
 
 
 def _adaptive_eager(a: np.ndarray, output_size: Any) -> np.ndarray:
     _adaptive_shape(_meta(a), output_size)
     k = _adaptive_kernel(_meta(a), output_size)
+    if k is None:
+        out = _expand("output_size", output_size, 2)
+        run = _NUMPY_REDUCTIONS
+        r = adaptive_by_windows(lambda n, *args: run[n](*args), a, a.shape[-2:], out, "mean")
+        return np.ascontiguousarray(r, dtype=a.dtype)
     return np.ascontiguousarray(_avg_run(_NumpyOps, a, k), dtype=a.dtype)
+
+
+def _np_slice(a: np.ndarray, dim: int, start: int, stop: int, step: int) -> np.ndarray:
+    index = [slice(None)] * a.ndim
+    index[dim] = slice(start, stop, step)
+    return a[tuple(index)]
+
+
+# what `adaptive_by_windows` calls, on arrays
+_NUMPY_REDUCTIONS: dict[str, Any] = {
+    "slice": _np_slice,
+    "mean": lambda a, dims, keep: np.mean(a, axis=tuple(dims), keepdims=keep, dtype=a.dtype),
+    "amax": lambda a, dims, keep: np.max(a, axis=tuple(dims), keepdims=keep),
+    "cat": lambda parts, dim: np.concatenate(parts, axis=dim),
+}
 
 
 def adaptive_dynamic_problem(shape: list[int | None], output_size: Any) -> str | None:
@@ -921,12 +961,14 @@ def adaptive_dynamic_problem(shape: list[int | None], output_size: Any) -> str |
 def _adaptive_decompose(torch: Any, x: Any, output_size: Any) -> Any:
     if adaptive_dynamic_problem(list(x.shape), output_size) is not None:
         return None
-    if None in x.shape[-2:]:  # to 1x1 (adaptive_dynamic_problem): the mean
+    out = list(_expand("output_size", output_size, 2))
+    if None in x.shape[-2:] or out == [1, 1]:  # to 1x1 (adaptive_dynamic_problem): the mean
         return torch.mean(x, [-2, -1], True)
     k = _adaptive_kernel(_m(x), output_size)
-    assert k is not None
-    if list(_expand("output_size", output_size, 2)) == [1, 1]:
-        return torch.mean(x, [-2, -1], True)
+    if k is None:  # windows of unequal sizes or overlapping
+        return adaptive_by_windows(
+            lambda name, *args: getattr(torch, name)(*args), x, list(x.shape[-2:]), out, "mean"
+        )
     return torch.avg_pool2d(x, k, k, [0], False, True, None)
 
 
