@@ -823,6 +823,22 @@ def _meta_or_const(v: SSAValue) -> Any:
     return UNKNOWN
 
 
+def with_partial_lists(opdef: OpDef, metas: list[Any], operands: Sequence[SSAValue]) -> list[Any]:
+    """`metas` (what `_meta_or_const` gave) with, for a rule that takes run-time sizes
+    (`attrs["run_time_sizes"]`: view/reshape), each int list holding run-time values as the list
+    of its constants and UNKNOWN elsewhere: the result's rank is the list's length."""
+    if not opdef.attrs.get("run_time_sizes"):
+        return metas
+    out = list(metas)
+    for i, (m, v) in enumerate(zip(metas, operands, strict=True)):
+        owner = v.owner
+        if m is UNKNOWN and isinstance(owner, PrimListConstructOp):
+            vals = [_meta_or_const(e) for e in owner.elements]
+            if all(x is UNKNOWN or (isinstance(x, int) and not isinstance(x, bool)) for x in vals):
+                out[i] = vals
+    return out
+
+
 def _types_compatible(expected: TensorMeta, actual: ValueTensorType) -> bool:
     """`actual` may know less than the rule derived (dynamic dims, unknown dtype), never differ."""
     if actual.element_dtype is not None and expected.dtype is not None:

@@ -124,6 +124,7 @@ class TorchBuilder:
             v if m is UNKNOWN and _is_python_const(v) else m
             for m, v in zip(metas, args, strict=True)
         ]
+        metas = td.with_partial_lists(opdef, metas, operands)
         out = opdef.shape(*metas)
         outs = out if isinstance(out, tuple) else (out,)
         cls = td.aten_op_class(opdef.name)

@@ -298,7 +298,15 @@ class Calls:
                 # compiled per argument types, but the size comes out of a submodule call
                 # compiled generically: compile again with calls specialised too
                 raise NeedsCallTypes(f"{name}() needs a static size", self.loc(e))
-            self.need_rank(t, e, f"{name}() along a dim of unknown size")
+            if shape is None:
+                self.need_rank(t, e, f"{name}() along a dim of unknown size")
+            if self.mc.deferrable:  # the size may be static for the call's argument types
+                raise NeedsArgTypes(f"{name}() needs a static size", self.loc(e))
+            raise self.error(
+                e,
+                f"unsupported: {name}() along dim {dim}, whose size is known only at run time "
+                "(the number of pieces must be known while compiling)",
+            )
         try:
             pieces = getattr(_splitting, f"_{name}")(_SplitEmitter(self, e), _Piece(t), **consts)
         except (RuntimeError, IndexError, ValueError, TypeError, NotImplementedError) as err:
@@ -436,7 +444,10 @@ class Calls:
                     # caller per call signature too, then the callee for the types passed
                     if self.mc.deferrable:
                         raise NeedsArgTypes(f"{obj.__name__}() needs argument types", self.loc(e))
-                    typed = self.call_kinds(obj, args, method=False)
+                    typed = {
+                        **(self.call_kinds(obj, args, method=False) or {}),
+                        **self.constant_ints(obj, args),
+                    }
                     unranked = any(
                         isinstance(a, SSAValue)
                         and isinstance(a.type, td.ValueTensorType)
@@ -446,6 +457,18 @@ class Calls:
                     if unranked and not self.mc.typed_calls and self.mc.root is not None:
                         # a tensor from a submodule compiled generically: specialise calls too
                         raise NeedsCallTypes(f"{obj.__name__}() needs argument types", self.loc(e))
+                    if typed:
+                        passed = dict(sorted({**typed, **(passed or {})}.items()))
+                        ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
+                elif self.mc.typed_calls:
+                    # compiled per call types (a caller needed a rank): the generic callee's
+                    # results have unknown ranks, a variant for these arguments static ones;
+                    # int arguments known here are constants in it (`channel_shuffle(x, 2)`:
+                    # its `view(b, groups, c // groups, ...)` gets static sizes)
+                    typed = {
+                        **(self.call_kinds(obj, args, method=False) or {}),
+                        **self.constant_ints(obj, args),
+                    }
                     if typed:
                         passed = dict(sorted({**typed, **(passed or {})}.items()))
                         ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
@@ -664,6 +687,19 @@ class Calls:
                 self.mc.arg_info[name] = (arg_names, sub.defaults, sub.tuple_params)
             arg_names, defaults, tuple_params = self.mc.arg_info[name]  # type: ignore[attr-defined]
         return self.emit_call(name, arg_names, defaults, args, kwargs, e, tuple_params)
+
+    def constant_ints(self, fn: Any, args: list[Any]) -> dict[str, Any]:
+        """`("int", v)` kinds for the int constants passed positionally to `fn`'s int-annotated
+        parameters: the callee variant has them as constants (compiler.py `int_values`)."""
+        params = inspect.signature(fn).parameters
+        out: dict[str, Any] = {}
+        for (name, p), a in zip(params.items(), args, strict=False):
+            if p.annotation not in (int, "int") or not isinstance(a, SSAValue):
+                continue
+            v = td._meta_or_const(a)
+            if type(v) is int:
+                out[name] = ("int", v)
+        return out
 
     def call_kinds(self, fn: Any, args: list[Any], method: bool = True) -> dict[str, Any] | None:
         """The types of the ranked tensors passed positionally to `fn` (after `self` for a

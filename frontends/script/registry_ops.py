@@ -111,7 +111,7 @@ class RegistryOps:
             if a.type == "float" and isinstance(v, SSAValue) and isinstance(v.type, td.IntType):
                 v = self.to_float(v, e)
             operands.append(b.operand(a, v))
-        metas = [td._meta_or_const(o) for o in operands]
+        metas = td.with_partial_lists(opdef, [td._meta_or_const(o) for o in operands], operands)
         out = _scalar_typed(opdef, operands, metas, self.result_metas(opdef, metas, e))
         outs = out if isinstance(out, tuple) else (out,)
         op = td.aten_op_class(opdef.name).create(
