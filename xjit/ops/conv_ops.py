@@ -885,7 +885,9 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
-def adaptive_by_windows(op: Any, x: Any, sizes: Sequence[int], out: Sequence[int], reduce: str) -> Any:
+def adaptive_by_windows(
+    op: Any, x: Any, sizes: Sequence[int], out: Sequence[int], reduce: str
+) -> Any:
     """Adaptive pooling of the last two dims (static `sizes`) to `out` with `reduce` ("mean" or
     "amax"), one dim at a time (a rectangle's mean or max is separable): per output position a
     `slice` reduced with keepdim, then `cat`. `op(name, *args)` calls a registry op (eagerly, or
