@@ -17,7 +17,6 @@ from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr
 from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from xjit._tensor import Tensor
-from xjit.ops.types import float32
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
@@ -53,6 +52,7 @@ from xjit.frontends.script.values import (
 )
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
+from xjit.ops.types import float32
 
 
 class FunctionCompiler(

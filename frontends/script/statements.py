@@ -895,7 +895,7 @@ class Statements:
             if last is not None:
                 frame.next_cond = lambda c=last: self.cond_value(c)
 
-            def body() -> list[SSAValue]:
+            def body(n_vars: int = n_vars) -> list[SSAValue]:
                 blk = self.b.builder.insertion_point.block
                 idx = blk.args[0]
                 idx.name_hint = "i" if target is None else None
