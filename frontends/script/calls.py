@@ -18,6 +18,7 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing
 from xjit.frontends.script.lists import Unrollable, const_of
+from xjit.frontends.script.optionals import rebuild_results
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
@@ -807,7 +808,7 @@ class Calls:
         rtypes = list(callee.function_type.outputs.data)
         call = self.b.insert(func.CallOp(name, operands, rtypes))
         spec = self.mc.specs[name]
-        result, _ = spec.rebuild(list(call.results))
+        result, _ = rebuild_results(spec, list(call.results))  # an Optional as an OptVal
         return self.none_leaves(_to_compile_time(result))
 
     def none_leaves(self, v: Any) -> Any:

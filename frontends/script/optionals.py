@@ -21,7 +21,17 @@ from xdsl.ir import Attribute, Block, SSAValue
 
 from xjit.dialects import torch as td
 from xjit.frontends.script.registry_ops import NeedsArgTypes
-from xjit.frontends.script.values import OptVal, PyList, PyObj, describe, join_types, type_name
+from xjit.frontends.script.values import (
+    OptVal,
+    PyDict,
+    PyList,
+    PyObj,
+    PyTuple,
+    describe,
+    join_types,
+    type_name,
+)
+from xjit.frontends.signature import OutputSpec
 
 # name -> the value it is refined to, when a condition is true / when it is false
 Refinement = dict[str, SSAValue]
@@ -210,21 +220,49 @@ class Optionals:
             if meta.shape is not None and meta.dtype is not None:
                 sizes = PyList([self.b.constant(0) for _ in meta.shape])
                 return self.registry_call("zeros", [sizes], {"dtype": PyObj(meta.dtype)}, node)
+            # Rank or dtype unknown (a generic graph): a tensor in scope of a compatible type
+            # stands for it, the closest first (never read; a call compiles again for its
+            # argument types, where t is exact)
+            cands = [
+                v
+                for x in self.env.values()
+                for v in ([x] if isinstance(x, SSAValue) else [])
+                if isinstance(v.type, td.ValueTensorType) and td.types_compatible(v.type, t)
+            ]
+            cands.sort(key=lambda v: (v.type != t, v.type.element_dtype != t.element_dtype))
+            if cands:
+                self.mc.needs_arg_types = True
+                return cands[0]
             if self.mc.deferrable:  # once the call's argument types are known, t is exact
                 raise NeedsArgTypes(
                     "an Optional[Tensor] of unknown rank or dtype needs a placeholder",
                     self.loc(node),
                 )
-            for x in self.env.values():  # some tensor in scope stands for it (never read)
-                if isinstance(x, SSAValue) and isinstance(x.type, td.ValueTensorType):
-                    if td.types_compatible(x.type, t):
-                        self.mc.needs_arg_types = True
-                        return x
         raise self.error(
             node,
             f"unsupported: an Optional[{type_name(t)}] whose value's rank and dtype are not "
             "known while compiling",
         )
+
+
+def rebuild_results(spec: OutputSpec, flat: list[SSAValue], pos: int = 0) -> tuple[Any, int]:
+    """`spec.rebuild` over a call's SSA results, an "optional" as the OptVal it returns (its
+    None-ness is known at run time only)."""
+    if spec.kind == "optional":
+        return OptVal(flat[pos], flat[pos + 1]), pos + 2
+    if not _has_optional(spec):
+        return spec.rebuild(flat, pos)
+    items = []
+    for c in spec.children:
+        item, pos = rebuild_results(c, flat, pos)
+        items.append(item)
+    if spec.kind == "dict":
+        return PyDict(dict(zip(spec.keys, items, strict=True))), pos
+    return (PyTuple(items) if spec.kind == "tuple" else PyList(items)), pos
+
+
+def _has_optional(spec: OutputSpec) -> bool:
+    return spec.kind == "optional" or any(_has_optional(c) for c in spec.children)
 
 
 def _kind(v: Any) -> str | None:
