@@ -138,6 +138,7 @@ class FunctionCompiler(
         self.opt_return_seen: Attribute | None = None  # the payload type of the values returned
         self.opt_return_hint: Attribute | None = None  # ... learnt by an earlier compile
         self.opt_pending = False  # a `return None` did not know its placeholder's type
+        self.optional_vars: set[str] = set()  # variables annotated Optional[...]
 
     # -- diagnostics -------------------------------------------------------------------------
     def loc(self, node: ast.AST) -> SourceLoc:

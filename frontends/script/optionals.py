@@ -29,6 +29,7 @@ from xjit.frontends.script.values import (
     PyTuple,
     describe,
     join_types,
+    resolve_annotation,
     type_name,
 )
 from xjit.frontends.signature import OutputSpec
@@ -61,6 +62,14 @@ class WidenOptional(Exception):
 class Optionals:
     """FunctionCompiler's run-time Optionals (compiler.py holds the state: `b`, `env`,
     `refinements`)."""
+
+    def is_optional_annotation(self, ann: ast.expr) -> bool:
+        """Whether a variable's annotation is `Optional[...]` (it may then be set to None)."""
+        try:
+            t = resolve_annotation(ast.unparse(ann), self.globals)
+        except Exception:  # noqa: BLE001  (not an Optional: the assignment checks the value)
+            return False
+        return isinstance(t, tuple) and t[0] == "optional"
 
     # -- refinement -----------------------------------------------------------------------------
     def optional_test(self, opt: OptVal, name: str | None, is_none: bool, node: ast.AST) -> Any:

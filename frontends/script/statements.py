@@ -424,6 +424,8 @@ class Statements:
         elif isinstance(st, ast.AnnAssign):
             if st.value is None:
                 raise self.error(st, "unsupported: a declaration without a value")
+            if isinstance(st.target, ast.Name) and self.is_optional_annotation(st.annotation):
+                self.optional_vars.add(st.target.id)  # it may be assigned None later
             self.assign(st.target, self.expr(st.value))
         elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Subscript):
             base = self.expr(st.target.value)
@@ -482,6 +484,7 @@ class Statements:
                 isinstance(old, SSAValue)
                 and isinstance(v, SSAValue)
                 and not isinstance(old.type, td.NoneType)  # an Optional given its value
+                and not (target.id in self.optional_vars and isinstance(v.type, td.NoneType))
                 and join_types(old.type, v.type) is None
             ):
                 raise self.error(

@@ -1,0 +1,324 @@
+"""`Optional[T]` whose None-ness is decided at run time (frontends/script/optionals.py): joins of
+None and a value at an `if` and around a loop, `-> Optional[T]` results, refinement by
+`is None` / `is not None` / `assert` / `and` / `or`, each program scripted by real
+`torch.jit.script` (the oracle) and by xjit, called on inputs taking each path, and again after
+an `xjit.jit.save`/`load` round trip. Reading an Optional before refining it stays a located
+error (TorchScript refuses it too)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+import torch as real_torch
+from script_oracle import assert_same, load, to_torch
+
+import xjit
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+RNG = np.random.default_rng(11)
+
+
+def t(*shape: int, lo: float = -2.0, hi: float = 2.0) -> xjit.Tensor:
+    """A deterministic random float32 tensor (values in quarters: comparisons are exact)."""
+    a = np.round(RNG.uniform(lo, hi, shape) * 4) / 4
+    return xjit.from_numpy(np.ascontiguousarray(a.astype(np.float32)))
+
+
+SRC = """
+from typing import Optional, Tuple
+
+def if_join(x: torch.Tensor, flag: bool):
+    y: Optional[torch.Tensor] = None
+    if flag:
+        y = x * 2
+    if y is None:
+        return x
+    return y
+
+def data_join(x: torch.Tensor):
+    y: Optional[torch.Tensor] = None
+    if bool(x.sum() > 0):
+        y = x - 1
+    if y is not None:
+        return y * 3
+    return x + 10
+
+def default_after(x: torch.Tensor):
+    y: Optional[torch.Tensor] = None
+    if bool(x[0] > 0):
+        y = x.exp()
+    if y is None:
+        y = x * 0.5
+    return y + 1
+
+def both_branches(x: torch.Tensor):
+    y: Optional[torch.Tensor] = x
+    if bool(x.sum() > 0):
+        y = None
+    else:
+        y = x * x
+    if y is not None:
+        return y
+    return -x
+
+def ternary(x: torch.Tensor):
+    y = x + 1 if bool(x.mean() > 0) else None
+    return x if y is None else y * 2
+
+def opt_int(x: torch.Tensor):
+    k: Optional[int] = None
+    if bool(x.sum() > 0):
+        k = 3
+    if k is not None:
+        return x * k
+    return x
+
+def and_or(x: torch.Tensor):
+    y: Optional[torch.Tensor] = None
+    if bool(x[0] > 0):
+        y = x * 2
+    if y is not None and bool(y.sum() > 1):
+        a = y + 1
+    else:
+        a = x
+    if y is None or bool(y.max() < 0):
+        return a
+    return a + y
+
+def asserted(x: torch.Tensor):
+    y: Optional[torch.Tensor] = None
+    if bool(x.sum() > -100):
+        y = x + 2
+    assert y is not None
+    return y * y
+
+def in_loop(x: torch.Tensor, n: int):
+    best: Optional[torch.Tensor] = None
+    for i in range(n):
+        cand = x * i - 1
+        if best is None or bool(cand.sum() > best.sum()):
+            best = cand
+    if best is None:
+        return x
+    return best
+
+def first_positive(x: torch.Tensor):
+    idx: Optional[int] = None
+    for i in range(x.size(0)):
+        if idx is None and bool(x[i] > 0):
+            idx = i
+    if idx is None:
+        return -1
+    return idx
+
+def while_loop(x: torch.Tensor):
+    y: Optional[torch.Tensor] = None
+    i = 0
+    while i < 3:
+        if bool(x[i] > 0):
+            y = x * i
+        i += 1
+    if y is None:
+        return x.sum()
+    return y.sum()
+
+def ret_tensor(x: torch.Tensor, flag: bool) -> Optional[torch.Tensor]:
+    if flag:
+        return x + 1
+    return None
+
+def ret_none_first(x: torch.Tensor) -> Optional[torch.Tensor]:
+    if bool(x.sum() < 0):
+        return None
+    return x * 4
+
+def ret_int(n: int) -> Optional[int]:
+    if n > 0:
+        return n * 2
+    return None
+
+def ret_float(a: float) -> Optional[float]:
+    if a < 0.0:
+        return None
+    return a * 0.5
+
+def ret_nested(x: torch.Tensor, n: int) -> Optional[torch.Tensor]:
+    if n > 0:
+        if n > 5:
+            return None
+        return x * n
+    return None
+
+def ret_var(x: torch.Tensor) -> Optional[torch.Tensor]:
+    y: Optional[torch.Tensor] = None
+    if bool(x.sum() > 0):
+        y = x.relu()
+    return y
+
+def ret_pair(x: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    y: Optional[torch.Tensor] = None
+    if bool(x.sum() > 0):
+        y = x * 2
+    return x, y
+
+def ret_tensor_callee(x: torch.Tensor, flag: bool) -> Optional[torch.Tensor]:
+    if flag:
+        return x + 1
+    return None
+
+def caller(x: torch.Tensor, flag: bool):
+    y = ret_tensor_callee(x, flag)
+    if y is None:
+        return x - 1
+    return y * 3
+"""
+
+F = load(SRC, xjit)
+T = load(SRC, real_torch)
+
+CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
+    ("if_join", [(t(3), True), (t(3), False)]),
+    ("data_join", [(t(4, lo=0.5, hi=1.0),), (t(4, lo=-1.0, hi=-0.5),)]),
+    ("default_after", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    ("both_branches", [(t(2, 2, lo=0.25, hi=1.0),), (t(2, 2, lo=-1.0, hi=-0.25),)]),
+    ("ternary", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    ("opt_int", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    (
+        "and_or",
+        [(t(3, lo=0.5, hi=1.0),), (t(3, lo=0.0, hi=0.1) + 0.05,), (t(3, lo=-1.0, hi=-0.25),)],
+    ),
+    ("asserted", [(t(3),)]),
+    ("in_loop", [(t(3), 4), (t(3), 0), (t(3), 1)]),
+    ("first_positive", [(t(5),), (t(5, lo=-2.0, hi=-0.25),)]),
+    ("while_loop", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    ("ret_tensor", [(t(2, 3), True), (t(2, 3), False)]),
+    ("ret_none_first", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    ("ret_int", [(3,), (-3,)]),
+    ("ret_float", [(2.5,), (-1.0,)]),
+    ("ret_nested", [(t(2), 3), (t(2), 7), (t(2), 0)]),
+    ("ret_var", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    ("ret_pair", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
+    ("caller", [(t(3), True), (t(3), False)]),
+]
+
+
+def _check(ours: Any, theirs: Any, name: str, arg_sets: list[tuple[Any, ...]]) -> None:
+    for args in arg_sets:
+        want = theirs(*to_torch(args))
+        got = ours(*args)
+        if want is None or got is None:
+            assert got is None and want is None, f"{name}{args!r}: {got!r} != {want!r}"
+        else:
+            assert_same(got, want, f"{name}{args!r}")
+
+
+@pytest.mark.parametrize(("name", "arg_sets"), CASES, ids=[c[0] for c in CASES])
+def test_against_torchscript(name: str, arg_sets: list[tuple[Any, ...]]) -> None:
+    ours = xjit.jit.script(F[name])
+    theirs = real_torch.jit.script(T[name])
+    _check(ours, theirs, name, arg_sets)
+
+
+@pytest.mark.parametrize(("name", "arg_sets"), CASES, ids=[c[0] for c in CASES])
+def test_save_load_round_trip(name: str, arg_sets: list[tuple[Any, ...]]) -> None:
+    ours = xjit.jit.script(F[name])
+    compile(ours.code, f"<{name}.code>", "exec")  # .code stays valid Python
+    buf = io.BytesIO()
+    xjit.jit.save(ours, buf)
+    buf.seek(0)
+    loaded = xjit.jit.load(buf)
+    _check(loaded, real_torch.jit.script(T[name]), name, arg_sets)
+
+
+def test_result_kinds() -> None:
+    """None comes back as Python None, a value as itself: a Python int for -> Optional[int]."""
+    f = xjit.jit.script(F["ret_int"])
+    assert f(-1) is None
+    assert type(f(4)) is int and f(4) == 8
+
+
+REFUSED_SRC = """
+from typing import Optional
+
+def unrefined_method(x: torch.Tensor, flag: bool):
+    y: Optional[torch.Tensor] = None
+    if flag:
+        y = x
+    return y.sum()
+
+def unrefined_op(x: torch.Tensor, flag: bool):
+    y: Optional[torch.Tensor] = None
+    if flag:
+        y = x
+    return x + y
+
+def unrefined_after_else(x: torch.Tensor, flag: bool):
+    y: Optional[torch.Tensor] = None
+    if flag:
+        y = x
+    if y is not None:
+        z = y + 1
+    return y * 2
+
+def unrefined_result(x: torch.Tensor, flag: bool) -> Optional[torch.Tensor]:
+    if flag:
+        return x
+    return None
+
+def uses_result(x: torch.Tensor, flag: bool):
+    return unrefined_result(x, flag) + 1
+"""
+
+REFUSED = {
+    "unrefined_method": (8, r"attribute 'sum' of a Optional\[Tensor\]"),
+    "unrefined_op": (14, r"Optional\[Tensor\]"),
+    "unrefined_after_else": (22, r"Optional\[Tensor\]"),
+    "uses_result": (30, r"Optional\[Tensor\]"),
+}
+
+
+@pytest.mark.parametrize("name", list(REFUSED))
+def test_reading_an_unrefined_optional_is_refused(name: str) -> None:
+    """TorchScript refuses these at compile time; so does xjit, at the offending line."""
+    with pytest.raises(Exception):  # noqa: B017, PT011  (its own message; compile-time)
+        real_torch.jit.script(load(REFUSED_SRC, real_torch)[name])
+    line, message = REFUSED[name]
+    with pytest.raises(xjit.jit.FrontendError, match=message) as info:
+        xjit.jit.script(load(REFUSED_SRC, xjit)[name])(t(2), True)
+    assert f".py:{line}:" in str(info.value)
+
+
+NORM_SRC = """
+from typing import Optional
+
+class Norms(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.group = torch.nn.GroupNorm(2, 4, affine=False)
+        self.inst1 = torch.nn.InstanceNorm1d(4)
+        self.inst2 = torch.nn.InstanceNorm2d(4, affine=False)
+
+    def scale(self, x: torch.Tensor, w: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if w is not None:
+            return x * w
+        return x
+
+    def forward(self, x: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
+        a = self.group(x) + self.inst1(x)
+        b = torch.nn.functional.group_norm(x, 2, None, None, 1e-5)
+        c = self.scale(a) + self.scale(b, x)
+        return c.sum() + self.inst2(img).sum()
+"""
+
+
+def test_norms_without_affine_inside_a_module() -> None:
+    """GroupNorm/InstanceNorm without weight and bias (F.group_norm(x, g, None, None, eps)),
+    and a method's Optional[Tensor] = None parameter called with and without a tensor."""
+    ours = xjit.jit.script(load(NORM_SRC, xjit)["Norms"]())
+    theirs = real_torch.jit.script(load(NORM_SRC, real_torch)["Norms"]())
+    for args in [(t(2, 4, 3), t(2, 4, 3, 3)), (t(1, 4, 5), t(1, 4, 2, 2))]:
+        assert_same(ours(*args), theirs(*to_torch(args)), "Norms")
