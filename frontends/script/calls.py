@@ -18,6 +18,7 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing
 from xjit.frontends.script.lists import Unrollable, const_of
+from xjit.frontends.script.optional_calls import has_optional_argument
 from xjit.frontends.script.optionals import rebuild_results
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
@@ -138,6 +139,12 @@ class Calls:
         args = [self.expr(a) for a in e.args]
         kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
         self.at(e)
+        return self.call_parts(callee, args, kwargs, e)
+
+    def call_parts(self, callee: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """The call of an evaluated callee with evaluated arguments."""
+        if has_optional_argument(args, kwargs):
+            return self.split_optional_call(callee, args, kwargs, e)  # optional_calls.py
         if isinstance(callee, ModRef):
             result = self.call_module(callee, args, kwargs, e)
             return self.inplace_module_update(callee, args, result, e)

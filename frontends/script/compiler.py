@@ -32,6 +32,7 @@ from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import PARAMETER_DEPTH, Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.module_values import ModuleValues
+from xjit.frontends.script.optional_calls import OptionalCalls
 from xjit.frontends.script.optionals import Optionals
 from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
@@ -60,6 +61,7 @@ class FunctionCompiler(
     Raising,
     Expressions,
     Optionals,
+    OptionalCalls,
     ScalarMath,
     Lists,
     Dicts,

@@ -170,6 +170,17 @@ def ret_tensor_callee(x: torch.Tensor, flag: bool) -> Optional[torch.Tensor]:
         return x + 1
     return None
 
+def scale(x: torch.Tensor, w: Optional[torch.Tensor] = None):
+    if w is not None:
+        return x * w
+    return x
+
+def pass_optional(x: torch.Tensor, flag: bool):
+    y: Optional[torch.Tensor] = None
+    if flag:
+        y = x + 1
+    return scale(x, y) + scale(x, w=y) * 2
+
 def caller(x: torch.Tensor, flag: bool):
     y = ret_tensor_callee(x, flag)
     if y is None:
@@ -203,6 +214,7 @@ CASES: list[tuple[str, list[tuple[Any, ...]]]] = [
     ("ret_var", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
     ("ret_pair", [(t(3, lo=0.25, hi=1.0),), (t(3, lo=-1.0, hi=-0.25),)]),
     ("caller", [(t(3), True), (t(3), False)]),
+    ("pass_optional", [(t(3), True), (t(3), False)]),
 ]
 
 
@@ -308,7 +320,11 @@ class Norms(torch.nn.Module):
         return x
 
     def forward(self, x: torch.Tensor, img: torch.Tensor) -> torch.Tensor:
-        a = self.group(x) + self.inst1(x)
+        w: Optional[torch.Tensor] = None
+        if bool(x.sum() > 0):  # a weight passed or not, decided at run time
+            w = x[0, :, 0] * 2
+        d = torch.nn.functional.group_norm(x, 2, w, None, 1e-5)
+        a = self.group(x) + self.inst1(x) + d
         b = torch.nn.functional.group_norm(x, 2, None, None, 1e-5)
         c = self.scale(a) + self.scale(b, x)
         return c.sum() + self.inst2(img).sum()
@@ -317,8 +333,10 @@ class Norms(torch.nn.Module):
 
 def test_norms_without_affine_inside_a_module() -> None:
     """GroupNorm/InstanceNorm without weight and bias (F.group_norm(x, g, None, None, eps)),
-    and a method's Optional[Tensor] = None parameter called with and without a tensor."""
+    a method's Optional[Tensor] = None parameter called with and without a tensor, and
+    group_norm given a weight that is None or not at run time."""
     ours = xjit.jit.script(load(NORM_SRC, xjit)["Norms"]())
     theirs = real_torch.jit.script(load(NORM_SRC, real_torch)["Norms"]())
-    for args in [(t(2, 4, 3), t(2, 4, 3, 3)), (t(1, 4, 5), t(1, 4, 2, 2))]:
+    pos, neg = t(2, 4, 3, lo=0.25, hi=1.0), t(1, 4, 5, lo=-1.0, hi=-0.25)
+    for args in [(pos, t(2, 4, 3, 3)), (neg, t(1, 4, 2, 2))]:
         assert_same(ours(*args), theirs(*to_torch(args)), "Norms")
