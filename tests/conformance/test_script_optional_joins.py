@@ -16,6 +16,7 @@ import torch as real_torch
 from script_oracle import assert_same, load, to_torch
 
 import xjit
+from xjit.frontends.trace import TraceError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -340,3 +341,14 @@ def test_norms_without_affine_inside_a_module() -> None:
     pos, neg = t(2, 4, 3, lo=0.25, hi=1.0), t(1, 4, 5, lo=-1.0, hi=-0.25)
     for args in [(pos, t(2, 4, 3, 3)), (neg, t(1, 4, 2, 2))]:
         assert_same(ours(*args), theirs(*to_torch(args)), "Norms")
+
+
+def test_tracing_a_call_with_an_optional_result_is_refused() -> None:
+    """A trace records tensors; a scripted callee's Optional result (None or a value at run
+    time) is refused by name rather than bound to the wrong results."""
+    pick = xjit.jit.script(F["ret_none_first"])
+    with pytest.raises(
+        TraceError,
+        match=r"test_script_optional_joins\.py:\d+: calling fn.ret_none_first while tracing",
+    ):
+        xjit.jit.trace(lambda x: pick(x) * 2, (t(3, lo=0.25, hi=1.0),))
