@@ -466,13 +466,11 @@ class FunctionCompiler(
                 "argument types); a function must return a value on some path",
                 r.loc,
             ) from None
-        if payload is None and self.opt_return is not None:  # the end: `return None`
-            payload = self.return_none(self.fdef)
         if payload is None:
             raise self.error(
                 self.fdef,
                 f"'{self.fdef.name}' must return a value on every path "
-                "(returning None is not supported)",
+                "(None only by an explicit `return None` in a function annotated -> Optional[T])",
             )
         self.b.insert(func.ReturnOp(*payload))
         fop = func.FuncOp(self.func_name, (arg_types, [v.type for v in payload]), Region(block))

@@ -164,12 +164,6 @@ class Optionals:
         t = want if not isinstance(want, td.ValueTensorType) else None
         t = t or self.opt_return_hint or self.opt_return_seen
         if t is None:
-            if self.frame.kind != "function":
-                raise self.error(
-                    node,
-                    "unsupported: returning None from inside a loop before any return of a "
-                    "value (return the value first, or return after the loop)",
-                )
             self.opt_pending = True
             return OptVal(self.b.constant(False), self.b.constant(None))
         return OptVal(self.b.constant(False), self.optional_placeholder(t, node))

@@ -291,12 +291,10 @@ class Statements:
             return payload
         if self.frame.kind == "loop":
             return self.loop_exit(self.frame.next_cond(), node)  # type: ignore[misc]
-        if self.opt_return is not None:  # falling off the end returns None
-            return self.return_none(node)
         raise self.error(
             node,
             f"'{self.fdef.name}' must return a value on every path "
-            "(returning None is not supported)",
+            "(None only by an explicit `return None` in a function annotated -> Optional[T])",
         )
 
     def loop_exit(self, cond: SSAValue, node: ast.AST) -> list[SSAValue]:
@@ -950,6 +948,8 @@ class Statements:
             new_types = []
             for n, t, v in zip(names, types, payload[1:], strict=True):
                 j = join_types(t, v.type)
+                if self.pending_placeholder(t, v):  # a None returned (optionals.py)
+                    j = t if isinstance(v.type, td.NoneType) else v.type
                 if j is None:
                     raise self.error(
                         st,
@@ -982,7 +982,7 @@ class Statements:
             inits.append(self.b.constant(False))
             inits += [self.placeholder(t, st) for t in types[n_vars + 1 :]]
         for k, (v, t) in enumerate(zip(inits, types, strict=True)):
-            if v.type != t:
+            if v.type != t and not self.pending_placeholder(t, v):
                 inits[k] = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
         op = self.b.insert(td.PrimLoopOp(trip, init_cond, inits, Region(blk)))
         results = iter(op.results)
@@ -1005,6 +1005,8 @@ class Statements:
         the returned flag guards it). Tensors reuse a tensor in scope, the closest type first."""
         if isinstance(t, (td.IntType, td.FloatType, td.BoolType)):
             return self.b.constant({td.IntType: 0, td.FloatType: 0.0, td.BoolType: False}[type(t)])
+        if isinstance(t, td.NoneType) and self.opt_pending:  # compiled again (optionals.py)
+            return self.b.constant(None)
         if isinstance(t, td.ValueTensorType):
             cands = [
                 v
