@@ -15,6 +15,9 @@ from typing import Any
 from xdsl.ir import Region
 
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError
+from xjit.frontends.script.lists import Unrollable
+from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
 from xjit.frontends.script.values import OptVal, describe
 
@@ -44,8 +47,20 @@ class OptionalCalls:
                 kw[pos] = v
             return self.call_parts(callee, a, kw, e)
 
+        def call_with_none() -> Any:
+            try:
+                return call_with(self.b.constant(None))
+            except (NeedsArgTypes, NeedsCallTypes, Unrollable):
+                raise
+            except FrontendError as err:  # say why a None reached the callee
+                note = (
+                    f"{self.loc(e)}: note: compiled for its run-time Optional argument being "
+                    "None (refine it first with `is not None`)"
+                )
+                raise FrontendError(err.message, err.loc, (*err.chain, note)) from None
+
         tb, tv, _ = self.region(lambda: call_with(opt.payload))
-        eb, ev, _ = self.region(lambda: call_with(self.b.constant(None)))
+        eb, ev, _ = self.region(call_with_none)
         if self.needs_optional_join(tv, ev):  # None for None: an Optional result
             tv, ev = self.optional_join(tv, ev, (tb, eb), e)
         lt, le = leaves_of(tv), leaves_of(ev)

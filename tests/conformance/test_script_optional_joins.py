@@ -398,6 +398,12 @@ def uses_result(x: torch.Tensor, flag: bool):
 def falls_off_the_end(x: torch.Tensor, flag: bool) -> Optional[torch.Tensor]:
     if flag:
         return x * 3
+
+def unrefined_argument(x: torch.Tensor, flag: bool):
+    y: Optional[torch.Tensor] = None
+    if flag:
+        y = x
+    return torch.relu(y)
 """
 
 REFUSED = {
@@ -406,6 +412,7 @@ REFUSED = {
     "unrefined_after_else": (22, r"Optional\[Tensor\]"),
     "uses_result": (30, r"Optional\[Tensor\]"),
     "falls_off_the_end": (33, r"'falls_off_the_end' must return a value on every path"),
+    "unrefined_argument": (40, r"(?s)relu.*being None \(refine it first"),
 }
 
 
