@@ -27,6 +27,8 @@ class OutputSpec:
     """How the flat results of the compiled function rebuild the Python return value."""
 
     kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
+    # | "optional": a script's `-> Optional[T]`, a bool result then the child's (the value
+    # when the bool is true, else None)
     # | "const": a value known while compiling (a script's str result), `keys[0]`, no flat value
     children: tuple[OutputSpec, ...] = ()
     keys: tuple[Any, ...] = ()  # a dict's keys, one per child
@@ -40,6 +42,9 @@ class OutputSpec:
             return None, pos
         if self.kind == "const":
             return self.keys[0], pos
+        if self.kind == "optional":
+            item, end = self.children[0].rebuild(flat, pos + 1)
+            return (item if flat[pos] else None), end
         items = []
         for c in self.children:
             item, pos = c.rebuild(flat, pos)
@@ -55,6 +60,8 @@ class OutputSpec:
             return "Tensor" if self.kind == "tensor" else "None"
         if self.kind == "const":
             return repr(self.keys[0])
+        if self.kind == "optional":
+            return f"Optional[{self.children[0].describe()}]"
         inner = ", ".join(
             f"{k!r}: {c.describe()}" if self.kind == "dict" else c.describe()
             for k, c in zip(self.keys or [None] * len(self.children), self.children, strict=True)
@@ -65,7 +72,7 @@ class OutputSpec:
         """How many flat results this structure takes (a None takes none)."""
         if self.kind in ("tensor", "none", "const"):
             return 1 if self.kind == "tensor" else 0
-        return sum(c.leaves() for c in self.children)
+        return sum(c.leaves() for c in self.children) + (self.kind == "optional")
 
 
 def is_tracing() -> bool:

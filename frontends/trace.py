@@ -708,6 +708,13 @@ class _Recorder:
         self.b.loc = _user_loc()
         src = callee.graph_source(True) if hasattr(callee, "guards") else callee.graph_source()
         prefix = self.modules.get(id(callee)) or f"fn.{src['entry']}"
+        if _has_optional(src["spec"]):  # its flat results are not the tensors it returned
+            file, line, _ = _user_frame()
+            raise TraceError(
+                f"{file}:{line}: calling {prefix} while tracing: its result is an Optional "
+                "(None or a value, decided at run time), which a trace cannot record; script "
+                "the caller instead"
+            )
         name = self.mc.import_graph(src["ir"], prefix, src["params"], src["spec"], src["entry"])
         f = self.mc.funcs[name]
         operands = []
@@ -902,3 +909,8 @@ def trace_function(
     module = ModuleOp([*slots, fop, *extra])
     module.verify()
     return TraceResult(module, dict(rec.used_params), metas, spec, rec.guards)
+
+
+def _has_optional(spec: Any) -> bool:
+    """A scripted `-> Optional[T]` result somewhere in an output structure."""
+    return spec.kind == "optional" or any(_has_optional(c) for c in spec.children)

@@ -18,6 +18,8 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing
 from xjit.frontends.script.lists import Unrollable, const_of
+from xjit.frontends.script.optional_calls import has_optional_argument
+from xjit.frontends.script.optionals import rebuild_results
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
 from xjit.frontends.script.values import (
@@ -137,6 +139,12 @@ class Calls:
         args = [self.expr(a) for a in e.args]
         kwargs = {k.arg: self.expr(k.value) for k in e.keywords}
         self.at(e)
+        return self.call_parts(callee, args, kwargs, e)
+
+    def call_parts(self, callee: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """The call of an evaluated callee with evaluated arguments."""
+        if has_optional_argument(args, kwargs):
+            return self.split_optional_call(callee, args, kwargs, e)  # optional_calls.py
         if isinstance(callee, ModRef):
             result = self.call_module(callee, args, kwargs, e)
             return self.inplace_module_update(callee, args, result, e)
@@ -843,7 +851,7 @@ class Calls:
         rtypes = list(callee.function_type.outputs.data)
         call = self.b.insert(func.CallOp(name, operands, rtypes))
         spec = self.mc.specs[name]
-        result, _ = spec.rebuild(list(call.results))
+        result, _ = rebuild_results(spec, list(call.results))  # an Optional as an OptVal
         return self.none_leaves(_to_compile_time(result))
 
     def none_leaves(self, v: Any) -> Any:

@@ -32,6 +32,8 @@ from xjit.frontends.script.expressions import Expressions
 from xjit.frontends.script.lists import PARAMETER_DEPTH, Lists
 from xjit.frontends.script.module_compilation import ModuleCompilation
 from xjit.frontends.script.module_values import ModuleValues
+from xjit.frontends.script.optional_calls import OptionalCalls
+from xjit.frontends.script.optionals import Optionals
 from xjit.frontends.script.raising import Raising
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes, RegistryOps
 from xjit.frontends.script.scalar_math import ScalarMath
@@ -46,14 +48,26 @@ from xjit.frontends.script.values import (
     annotation_name,
     annotation_type,
     has_container,
+    resolve_annotation,
     type_name,
 )
 from xjit.frontends.signature import OutputSpec
 from xjit.nn.module import Module
+from xjit.ops.types import float32
 
 
 class FunctionCompiler(
-    Statements, Raising, Expressions, ScalarMath, Lists, Dicts, Calls, ModuleValues, RegistryOps
+    Statements,
+    Raising,
+    Expressions,
+    Optionals,
+    OptionalCalls,
+    ScalarMath,
+    Lists,
+    Dicts,
+    Calls,
+    ModuleValues,
+    RegistryOps,
 ):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods
@@ -120,6 +134,13 @@ class FunctionCompiler(
         self.b: TorchBuilder = None  # type: ignore[assignment]
         self.env = Env()
         self.depth = 0  # control-flow regions entered (lists may change only at their own)
+        # run-time Optionals (optionals.py): a condition -> the names it refines (true, false)
+        self.refinements: dict[SSAValue, tuple[dict[str, SSAValue], dict[str, SSAValue]]] = {}
+        self.opt_return: Attribute | None = None  # T of a `-> Optional[T]` annotation
+        self.opt_return_seen: Attribute | None = None  # the payload type of the values returned
+        self.opt_return_hint: Attribute | None = None  # ... learnt by an earlier compile
+        self.opt_pending = False  # a `return None` did not know its placeholder's type
+        self.optional_vars: set[str] = set()  # variables annotated Optional[...]
 
     # -- diagnostics -------------------------------------------------------------------------
     def loc(self, node: ast.AST) -> SourceLoc:
@@ -304,6 +325,30 @@ class FunctionCompiler(
         return types
 
     def compile(self) -> tuple[func.FuncOp, list[str], OutputSpec]:
+        self.opt_return = self.optional_return_type()
+        result = self.compile_once()
+        if not self.opt_pending:
+            return result
+        # a `return None` came before any return of a value: compile again, its placeholder
+        # typed as the values returned (a float32 vector if only None is ever returned)
+        self.opt_return_hint = self.opt_return_seen or _F32_VECTOR
+        self.opt_pending, self.env, self.depth, self.refinements = False, Env(), 0, {}
+        return self.compile_once()
+
+    def optional_return_type(self) -> Attribute | None:
+        """T of the function's `-> Optional[T]` annotation (T a tensor or scalar), or None."""
+        ann = self.fdef.returns
+        if ann is None:
+            return None
+        try:
+            t = resolve_annotation(ast.unparse(ann), self.globals)
+        except Exception:  # noqa: BLE001  (other return annotations are not checked here)
+            return None
+        if isinstance(t, tuple) and t[0] == "optional" and isinstance(t[1], Attribute):
+            return t[1]
+        return None
+
+    def compile_once(self) -> tuple[func.FuncOp, list[str], OutputSpec]:
         sig = inspect.signature(self.fn)
         params = list(sig.parameters.values())
         if self.self_ref is not None:
@@ -425,13 +470,15 @@ class FunctionCompiler(
             raise self.error(
                 self.fdef,
                 f"'{self.fdef.name}' must return a value on every path "
-                "(returning None is not supported)",
+                "(None only by an explicit `return None` in a function annotated -> Optional[T])",
             )
         self.b.insert(func.ReturnOp(*payload))
         fop = func.FuncOp(self.func_name, (arg_types, [v.type for v in payload]), Region(block))
         spec = self.frame.return_spec[0]
         return fop, names, spec
 
+
+_F32_VECTOR = td.ValueTensorType.of((0,), float32)
 
 # -- entry points -------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from xjit.frontends.builder import vtensor_type
 from xjit.frontends.script.lists import Unrollable
 from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
-from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple, describe
+from xjit.frontends.script.values import ModRef, OptVal, PyDict, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.shape_ops import advanced_index
@@ -407,7 +407,9 @@ class Expressions:
         if isinstance(e.op, ast.Not):
             if isinstance(v, PyObj) and isinstance(v.obj, bool):
                 return PyObj(not v.obj)
-            return self.scalar_op("aten.__not__", [self.to_bool(v, e)], e)
+            r = self.scalar_op("aten.__not__", [self.to_bool(v, e)], e)
+            self.note_refinement(r, self.refinement(v, False), self.refinement(v, True))
+            return r
         if isinstance(e.op, ast.USub):
             c = td._meta_or_const(v) if isinstance(v, SSAValue) else UNKNOWN
             if isinstance(c, (int, float)) and not isinstance(c, bool):
@@ -531,12 +533,16 @@ class Expressions:
 
     def e_Compare(self, e: ast.Compare) -> Any:
         left = self.expr(e.left)
+        left_e = e.left
         result: Any = None
         for op, right_e in zip(e.ops, e.comparators, strict=True):
             right = self.expr(right_e)
-            if isinstance(op, (ast.Is, ast.IsNot)):
+            opt = _run_time_none_test(left, left_e, right, right_e)
+            if isinstance(op, (ast.Is, ast.IsNot)) and opt is not None:  # optionals.py
+                r: Any = self.optional_test(opt[0], opt[1], isinstance(op, ast.Is), e)
+            elif isinstance(op, (ast.Is, ast.IsNot)):
                 c = self.is_none(left, right, e)
-                r: Any = PyObj(c if isinstance(op, ast.Is) else not c)
+                r = PyObj(c if isinstance(op, ast.Is) else not c)
             elif isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, PyDict):
                 r = PyObj((self.dict_key(left, e) in right.items) == isinstance(op, ast.In))
             elif isinstance(op, (ast.In, ast.NotIn)) and _both_str(left, right):
@@ -558,7 +564,7 @@ class Expressions:
             else:
                 r = self.arith(_CMPOPS[type(op)], left, right, e)
             result = r if result is None else self.bool_and(result, lambda r=r: r, e)
-            left = right
+            left, left_e = right, right_e
         return result
 
     def is_none(self, a: Any, b: Any, node: ast.AST) -> bool:
@@ -591,13 +597,19 @@ class Expressions:
         if isinstance(a, PyObj) and isinstance(a.obj, bool):
             return rhs() if a.obj == is_and else a
         ca = self.to_bool(a, node)
+        # `y is not None and y.sum() > 0`: the right side sees what the left side refines
+        ref_a = self.refinement(ca, is_and)
+        ref_r: list[Any] = [{}]
 
         def right() -> SSAValue:
             r = rhs()
             if isinstance(r, PyObj) and isinstance(r.obj, bool):
                 return self.b.constant(r.obj)
-            return self.to_bool(r, node)
+            r = self.to_bool(r, node)
+            ref_r[0] = self.refinement(r, is_and)
+            return r
 
+        right = self.refined(ref_a, right)
         tb, tv, _ = self.region(right if is_and else (lambda: self.b.constant(True)))
         eb, ev, _ = self.region((lambda: self.b.constant(False)) if is_and else right)
         types = self.yield_joined(
@@ -606,7 +618,10 @@ class Expressions:
             lambda i: "the condition",
             lambda vs: td.PrimIfYieldOp(*vs),
         )
-        return self.b.insert(td.PrimIfOp(ca, types, Region(tb), Region(eb))).results[0]
+        out = self.b.insert(td.PrimIfOp(ca, types, Region(tb), Region(eb))).results[0]
+        both = {**ref_a, **ref_r[0]}  # a and b true / a or b false: both sides' refinements
+        self.note_refinement(out, both if is_and else {}, {} if is_and else both)
+        return out
 
     def bool_and(self, a: Any, rhs: Callable[[], Any], node: ast.AST) -> Any:
         return self._short_circuit(a, rhs, node, True)
@@ -618,8 +633,12 @@ class Expressions:
         c = self.cond(e.test)
         if isinstance(c, bool):
             return self.expr(e.body if c else e.orelse)
-        tb, tv, _ = self.region(lambda: self.expr(e.body))
-        eb, ev, _ = self.region(lambda: self.expr(e.orelse))
+        tb, tv, _ = self.region(self.refined(self.refinement(c, True), lambda: self.expr(e.body)))
+        eb, ev, _ = self.region(
+            self.refined(self.refinement(c, False), lambda: self.expr(e.orelse))
+        )
+        if self.needs_optional_join(tv, ev):  # `x if c else None`: a run-time Optional
+            tv, ev = self.optional_join(tv, ev, (tb, eb), e)
         lt, le = leaves_of(tv), leaves_of(ev)
         if lt is None or le is None or not same_structure(tv, ev):
             # (in a `for` over a constant range, unrolling may decide the condition)
@@ -642,3 +661,13 @@ def _both_dtype(a: Any, b: Any) -> bool:
 
 def _both_str(a: Any, b: Any) -> bool:
     return all(isinstance(v, PyObj) and isinstance(v.obj, str) for v in (a, b))
+
+
+def _run_time_none_test(a: Any, a_e: ast.expr, b: Any, b_e: ast.expr) -> Any:
+    """(the Optional, its variable's name or None) when `a is b` tests a run-time Optional
+    (optionals.py) against None; None otherwise."""
+    for opt, opt_e, other in ((a, a_e, b), (b, b_e, a)):
+        none = isinstance(other, SSAValue) and isinstance(other.type, td.NoneType)
+        if isinstance(opt, OptVal) and (none or isinstance(other, PyObj) and other.obj is None):
+            return opt, opt_e.id if isinstance(opt_e, ast.Name) else None
+    return None

@@ -81,6 +81,7 @@ class Raising:
         self.at(st)
         blk, _, _ = self.region(fail)
         self.raise_guard(c, blk, raise_if=False)
+        self.apply_refinement(self.refinement(c, True))  # past the guard, c holds
 
     def message(self, node: ast.expr) -> tuple[str, list[SSAValue]]:
         """An exception message as a `str.format` template and its run-time values."""
@@ -156,11 +157,15 @@ class Raising:
             if not branch + tail:
                 continue
             blk, _, raised = self.try_region(
-                lambda b=branch: self.block_to_exit(b + tail, st) if exits else self.block(b)
+                self.refined(
+                    self.refinement(c, in_then),
+                    lambda b=branch: self.block_to_exit(b + tail, st) if exits else self.block(b),
+                )
             )
             if raised:
                 self.at(st)
                 self.raise_guard(c, blk, raise_if=in_then)
+                self.apply_refinement(self.refinement(c, not in_then))  # the branch not raising
                 return self.block(other + rest)
         if exits:
             return self.if_exits(st, rest, c)

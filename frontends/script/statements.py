@@ -17,9 +17,11 @@ from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
+from xjit.frontends.script.optionals import WidenOptional
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import (
     EnumeratedTensor,
+    OptVal,
     PyDict,
     PyList,
     PyObj,
@@ -83,6 +85,8 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
     it holds anything else (modules, Python objects), which cannot flow through control flow."""
     if isinstance(v, SSAValue):
         return [v]
+    if isinstance(v, OptVal):  # a run-time Optional: its flag, then its payload
+        return [v.present, v.payload]
     if isinstance(v, (PyTuple, PyList, PyDict)):
         out: list[SSAValue] = []
         for x in v.items.values() if isinstance(v, PyDict) else v.items:
@@ -112,6 +116,8 @@ def same_structure(a: Any, b: Any) -> bool:
     """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
     if isinstance(a, SSAValue) or isinstance(b, SSAValue):
         return isinstance(a, SSAValue) and isinstance(b, SSAValue)
+    if isinstance(a, OptVal) or isinstance(b, OptVal):
+        return isinstance(a, OptVal) and isinstance(b, OptVal)
     if isinstance(a, PyDict) and isinstance(b, PyDict):  # the same keys, in the same order
         return list(a.items) == list(b.items) and all(
             same_structure(a.items[k], b.items[k]) for k in a.items
@@ -127,6 +133,8 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
     """`template`'s tuple/list structure with its leaves taken from `vals` in order."""
     if isinstance(template, SSAValue):
         return next(vals)
+    if isinstance(template, OptVal):
+        return OptVal(next(vals), next(vals))
     if isinstance(template, PyDict):
         return PyDict({k: rebuild_like(x, vals) for k, x in template.items.items()})
     items = [rebuild_like(x, vals) for x in template.items]
@@ -286,7 +294,7 @@ class Statements:
         raise self.error(
             node,
             f"'{self.fdef.name}' must return a value on every path "
-            "(returning None is not supported)",
+            "(None only by an explicit `return None` in a function annotated -> Optional[T])",
         )
 
     def loop_exit(self, cond: SSAValue, node: ast.AST) -> list[SSAValue]:
@@ -327,6 +335,7 @@ class Statements:
         out = []
         for n in self.frame.carried:
             v = self.env.get(n)
+            v = self.carried_optional(n, v, self.frame.templates[n], node)
             if not same_structure(v, self.frame.templates[n]):
                 raise Unrollable(
                     f"type clash: loop-carried variable '{n}' is "
@@ -338,9 +347,13 @@ class Statements:
         return out
 
     def ret(self, st: ast.Return) -> list[SSAValue]:
+        if st.value is None and self.opt_return is not None:
+            return self.return_none(st)
         if st.value is None:
             raise self.error(st, "unsupported: returning None")
         v = self.expr(st.value)
+        if self.opt_return is not None:  # `-> Optional[T]`: every return gives (present, T)
+            v = self.optional_result(v, st.value)
         flat, spec = self.flatten(v, st.value)
         return self.return_values(flat, spec, st)
 
@@ -357,7 +370,7 @@ class Statements:
             else:  # a clash between returns points at the later return, as TorchScript does
                 first_loc, first_types = fr.return_spec[1]
                 for k, (t, v) in enumerate(zip(first_types, flat, strict=True)):
-                    if join_types(t, v.type) is None:
+                    if join_types(t, v.type) is None and not self.pending_placeholder(t, v):
                         raise self.error(
                             st,
                             f"type clash: this return's value {k} is {type_name(v.type)}, "
@@ -375,6 +388,8 @@ class Statements:
             v = self.b.constant(v.obj)
         if isinstance(v, PyObj) and isinstance(v.obj, str):  # str values are compile-time here
             return [], OutputSpec("const", (), (v.obj,))
+        if isinstance(v, OptVal):  # its flag, then its payload (optionals.py)
+            return [v.present, v.payload], OutputSpec("optional", (OutputSpec("tensor"),))
         if isinstance(v, SSAValue):
             if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
                 raise self.error(node, f"unsupported: returning a {type_name(v.type)}")
@@ -407,6 +422,8 @@ class Statements:
         elif isinstance(st, ast.AnnAssign):
             if st.value is None:
                 raise self.error(st, "unsupported: a declaration without a value")
+            if isinstance(st.target, ast.Name) and self.is_optional_annotation(st.annotation):
+                self.optional_vars.add(st.target.id)  # it may be assigned None later
             self.assign(st.target, self.expr(st.value))
         elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Subscript):
             base = self.expr(st.target.value)
@@ -465,6 +482,7 @@ class Statements:
                 isinstance(old, SSAValue)
                 and isinstance(v, SSAValue)
                 and not isinstance(old.type, td.NoneType)  # an Optional given its value
+                and not (target.id in self.optional_vars and isinstance(v.type, td.NoneType))
                 and join_types(old.type, v.type) is None
             ):
                 raise self.error(
@@ -570,6 +588,9 @@ class Statements:
             for i in range(n):
                 t = blocks_vals[0][1][i].type
                 for _, vals in blocks_vals[1:]:
+                    if self.pending_placeholder(t, vals[i]):  # learnt in the next compile
+                        t = vals[i].type if isinstance(t, td.NoneType) else t
+                        continue
                     j = join_types(t, vals[i].type)
                     if j is None:
                         raise self.error(
@@ -583,7 +604,7 @@ class Statements:
             ip = InsertPoint.at_end(block)
             out = []
             for v, t in zip(vals, types, strict=True):
-                if v.type != t:
+                if v.type != t and not self.pending_placeholder(t, v):
                     cast = td.TensorStaticInfoCastOp(v, t)
                     cast.location = self.b.loc  # type: ignore[assignment]
                     Rewriter.insert_op(cast, ip)
@@ -601,8 +622,10 @@ class Statements:
             assert payload is None
             return
         before = dict(self.env)
-        tb, _, tenv = self.region(lambda: self.block(st.body))
-        eb, _, eenv = self.region(lambda: self.block(st.orelse))
+        ref_t, ref_e = self.refinement(c, True), self.refinement(c, False)
+        tb, _, tenv = self.region(self.refined(ref_t, lambda: self.block(st.body)))
+        eb, _, eenv = self.region(self.refined(ref_e, lambda: self.block(st.orelse)))
+        self.undo_refinements(before, [(tenv, ref_t), (eenv, ref_e)])
         names = []
         for n in list(tenv) + [k for k in eenv if k not in tenv]:
             if (
@@ -616,6 +639,8 @@ class Statements:
             a, b = tenv[n], eenv[n]
             if a is b:
                 continue
+            if self.needs_optional_join(a, b):  # None on one path: a run-time Optional
+                a, b = tenv[n], eenv[n] = self.optional_join(a, b, (tb, eb), st)
             la, lb = leaves_of(a), leaves_of(b)
             if la is None or lb is None:
                 raise self.error(st, f"unsupported: '{n}' is a {describe(a)} changed inside an if")
@@ -660,8 +685,11 @@ class Statements:
                 "unrolled because it changes a list",
             )
         frame_spec = list(self.frame.return_spec)
-        tb, tp, _ = self.region(lambda: self.block_to_exit(st.body + rest, st))
-        eb, ep, _ = self.region(lambda: self.block_to_exit(st.orelse + rest, st))
+        ref_t, ref_e = self.refinement(c, True), self.refinement(c, False)
+        tb, tp, _ = self.region(self.refined(ref_t, lambda: self.block_to_exit(st.body + rest, st)))
+        eb, ep, _ = self.region(
+            self.refined(ref_e, lambda: self.block_to_exit(st.orelse + rest, st))
+        )
         del frame_spec
         if len(tp) != len(ep):
             raise self.error(st, "type clash: the branches return different numbers of values")
@@ -855,7 +883,7 @@ class Statements:
         # `while t: ...; if not c: break` is a loop whose condition is c (see the function)
         last = _trailing_break_test(st, assigned)
         stmts = st.body[:-1] if last is not None else st.body
-        for _ in range(6):  # widen carried types until the body's results fit them
+        for _ in range(8):  # widen carried types until the body's results fit them
             frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
             frame.has_ret = has_ret
             frame.ret_spec = ret_spec
@@ -868,7 +896,7 @@ class Statements:
             if last is not None:
                 frame.next_cond = lambda c=last: self.cond_value(c)
 
-            def body() -> list[SSAValue]:
+            def body(n_vars: int = n_vars) -> list[SSAValue]:
                 blk = self.b.builder.insertion_point.block
                 idx = blk.args[0]
                 idx.name_hint = "i" if target is None else None
@@ -901,6 +929,15 @@ class Statements:
                 ret_spec = r.spec
                 types = [*types, td.BoolType(), *r.types]
                 continue
+            except WidenOptional as w:  # None before the loop, a value after an iteration
+                self.frame = outer_frame
+                self.at(st)
+                self.env[w.name] = templates[w.name] = self.as_optional(
+                    self.env[w.name], w.payload_type, st
+                )
+                carried = [v.type for n in loop_vars for v in leaves_of(self.env[n]) or []]
+                types, n_vars = [*carried, *types[n_vars:]], len(carried)
+                continue
             finally:
                 self.frame = outer_frame
             names = [n for n in loop_vars for _ in leaves_of(templates[n]) or []]
@@ -911,6 +948,8 @@ class Statements:
             new_types = []
             for n, t, v in zip(names, types, payload[1:], strict=True):
                 j = join_types(t, v.type)
+                if self.pending_placeholder(t, v):  # a None returned (optionals.py)
+                    j = t if isinstance(v.type, td.NoneType) else v.type
                 if j is None:
                     raise self.error(
                         st,
@@ -943,7 +982,7 @@ class Statements:
             inits.append(self.b.constant(False))
             inits += [self.placeholder(t, st) for t in types[n_vars + 1 :]]
         for k, (v, t) in enumerate(zip(inits, types, strict=True)):
-            if v.type != t:
+            if v.type != t and not self.pending_placeholder(t, v):
                 inits[k] = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
         op = self.b.insert(td.PrimLoopOp(trip, init_cond, inits, Region(blk)))
         results = iter(op.results)
@@ -966,6 +1005,8 @@ class Statements:
         the returned flag guards it). Tensors reuse a tensor in scope, the closest type first."""
         if isinstance(t, (td.IntType, td.FloatType, td.BoolType)):
             return self.b.constant({td.IntType: 0, td.FloatType: 0.0, td.BoolType: False}[type(t)])
+        if isinstance(t, td.NoneType) and self.opt_pending:  # compiled again (optionals.py)
+            return self.b.constant(None)
         if isinstance(t, td.ValueTensorType):
             cands = [
                 v

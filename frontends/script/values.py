@@ -44,6 +44,16 @@ class PyDict:
 
 
 @dataclass
+class OptVal:
+    """An `Optional[T]` whose None-ness is decided at run time (optionals.py): `present` (a
+    `!torch.bool`) says whether it holds a value, `payload` is the value when it does and a
+    placeholder of the same type (never read) when it does not."""
+
+    present: SSAValue
+    payload: SSAValue
+
+
+@dataclass
 class ModRef:
     module: Module
     path: str  # dotted path from the root module ("" for the root)
@@ -87,6 +97,8 @@ def describe(v: Any) -> str:
         keys = {type(k).__name__ for k in v.items} or {"str"}
         vals = {describe(x) for x in v.items.values()} or {"Tensor"}
         return f"Dict[{' | '.join(sorted(keys))}, {' | '.join(sorted(vals))}]"
+    if isinstance(v, OptVal):
+        return f"Optional[{type_name(v.payload.type)}]"
     if isinstance(v, ModRef):
         return f"module {type(v.module).__name__}"
     return type(v.obj).__name__ if isinstance(v, PyObj) else type(v).__name__

@@ -236,7 +236,7 @@ def _spec_to_py(spec: Any) -> dict[str, Any]:
 
 
 def _spec_from_py(d: Any, depth: int = 0, what: str = "output structure") -> Any:
-    kinds = ("tensor", "tuple", "list", "dict", "none")
+    kinds = ("tensor", "tuple", "list", "dict", "none", "optional")
     bad = ArchiveError(f"manifest: malformed {what}")
     if depth > 100 or not isinstance(d, dict) or d.get("kind") not in kinds:
         raise bad
@@ -256,13 +256,15 @@ def _spec_from_py(d: Any, depth: int = 0, what: str = "output structure") -> Any
     ):
         raise bad
     children = tuple(_spec_from_py(c, depth + 1, what) for c in d["children"])
+    if d["kind"] == "optional" and len(children) != 1:  # (present, its one value)
+        raise bad
     return OutputSpec(d["kind"], children, tuple(keys))
 
 
 def _spec_leaves(spec: Any) -> int:
     if spec.kind in ("tensor", "none"):
         return int(spec.kind == "tensor")
-    return sum(_spec_leaves(c) for c in spec.children)
+    return sum(_spec_leaves(c) for c in spec.children) + (spec.kind == "optional")
 
 
 def _type_sig(t: Any) -> dict[str, Any]:
