@@ -20,6 +20,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
+from xjit.frontends.script.builtin_folds import BuiltinFolds
 from xjit.frontends.script.calls import (
     UNSCRIPTED_NN,
     Calls,
@@ -53,7 +54,16 @@ from xjit.nn.module import Module
 
 
 class FunctionCompiler(
-    Statements, Raising, Expressions, ScalarMath, Lists, Dicts, Calls, ModuleValues, RegistryOps
+    Statements,
+    Raising,
+    Expressions,
+    ScalarMath,
+    Lists,
+    Dicts,
+    Calls,
+    BuiltinFolds,
+    ModuleValues,
+    RegistryOps,
 ):
     """Compiles one Python function to a `func.func`. This class holds the state (builder `b`,
     `env`, `frame`, source position); its statement, expression, call and op-emission methods

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import operator
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -269,6 +270,9 @@ class Expressions:
             return self.dict_get(base, self.expr(e.slice), e)
         if isinstance(base, ModRef):  # self.layers[0], self.d["key"]: resolved while compiling
             return self.module_subscript(base, e)
+        if _is_str(base):  # a str constant: indexed and sliced as a tuple of its chars
+            r = self.sequence_subscript(PyTuple([PyObj(c) for c in base.obj]), e)
+            return PyObj("".join(c.obj for c in r.items)) if isinstance(r, PyTuple) else r
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
             ell = [k for k, ix in enumerate(idxs) if _is_ellipsis(ix)]
@@ -442,6 +446,9 @@ class Expressions:
             b = self.b.constant(b.obj)
         if name == "add" and _both_str(a, b):  # str constants concatenate while compiling
             return PyObj(a.obj + b.obj)
+        if name == "mul" and (_is_str(a) or _is_str(b)):  # "ab" * 3, also while compiling
+            s, k = (a, b) if _is_str(a) else (b, a)
+            return PyObj(s.obj * self.const_index(k, node, "repetition count"))
         if isinstance(a, (PyList, PyTuple)) or isinstance(b, (PyList, PyTuple)):
             r = self.list_binop(name, a, b, node)
             if r is not None:
@@ -549,9 +556,9 @@ class Expressions:
                         if isinstance(r, PyObj)
                         else self.scalar_op("aten.__not__", [r], e)
                     )
-            elif _both_str(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
+            elif _both_str(left, right) and type(op) in _STR_CMP:
                 # str constants (literals, str attributes): compared while compiling
-                r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
+                r = PyObj(_STR_CMP[type(op)](left.obj, right.obj))
             elif _both_dtype(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
                 # `mask.dtype == torch.bool`: dtypes are known while compiling
                 r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
@@ -638,6 +645,20 @@ class Expressions:
 
 def _both_dtype(a: Any, b: Any) -> bool:
     return all(isinstance(v, PyObj) and isinstance(v.obj, DType) for v in (a, b))
+
+
+_STR_CMP = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, PyObj) and isinstance(v.obj, str)
 
 
 def _both_str(a: Any, b: Any) -> bool:
