@@ -12,7 +12,7 @@ from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
 from xjit.frontends.script.lists import const_of
-from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
+from xjit.frontends.script.values import PyList, PyObj, PyTuple, ScriptFloat, describe
 from xjit.ops.registry import UNKNOWN
 
 # TorchScript's str methods (aten::format and the `str.*` builtins), all pure
@@ -66,6 +66,8 @@ class BuiltinFolds:
         """`s.method(...)` of a str constant, evaluated while compiling."""
         what = f"str.{obj.__name__}"
         py_args = [self.compile_time_value(a, e, what) for a in args]
+        if obj.__name__ == "format":  # `{}` of a float as TorchScript prints it
+            py_args = [ScriptFloat(a) if type(a) is float else a for a in py_args]
         py_kwargs = {k: self.compile_time_value(v, e, what) for k, v in kwargs.items()}
         try:
             return self.from_python(obj(*py_args, **py_kwargs))

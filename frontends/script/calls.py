@@ -15,7 +15,7 @@ from xdsl.ir import Attribute, SSAValue
 from xjit import _splitting
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
-from xjit.errors import FrontendError
+from xjit.errors import FrontendError, script_str
 from xjit.frontends.script import aliasing
 from xjit.frontends.script.builtin_folds import is_str_method
 from xjit.frontends.script.lists import Unrollable, const_of
@@ -374,7 +374,7 @@ class Calls:
                 raise Unrollable(
                     f"unsupported: str() of a run-time {describe(args[0])}", self.loc(e)
                 )
-            return PyObj(str(c))
+            return PyObj(script_str(c))
         if obj in (list, dict) and len(args) <= 1 and not kwargs:  # copies, as in Python
             v = args[0] if args else (PyList([]) if obj is list else PyDict({}))
             if isinstance(v, PyDict):

@@ -17,8 +17,9 @@ from xdsl.ir import Region, SSAValue
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
+from xjit.errors import script_str
 from xjit.frontends.builder import vtensor_type
-from xjit.frontends.script.lists import Unrollable
+from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
 from xjit.frontends.script.values import ModRef, PyDict, PyList, PyObj, PyTuple, describe
@@ -400,11 +401,12 @@ class Expressions:
         """An f-string of values known while compiling (one of run-time values is allowed
         only as an exception message: raising.py)."""
         template, values = self.message(e)
-        if values:
+        consts = [const_of(v) for v in values]  # (scalar constants: `{2.0}`, folded sums)
+        if UNKNOWN in consts or any(isinstance(c, (list, tuple)) for c in consts):
             raise self.error(
                 e, "unsupported: an f-string of run-time values (only as an exception message)"
             )
-        return PyObj(template.format())
+        return PyObj(template.format(*(script_str(c) for c in consts)))
 
     def e_UnaryOp(self, e: ast.UnaryOp) -> Any:
         v = self.expr(e.operand)

@@ -21,6 +21,7 @@ from typing import Any
 from xdsl.ir import Block, Region, SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import script_str
 from xjit.frontends.script.statements import Raised, _contains
 from xjit.frontends.script.values import PyObj, describe
 
@@ -122,7 +123,7 @@ class Raising:
             return self.message(node.args[0])
         v = self.expr(node)
         if isinstance(v, PyObj) and isinstance(v.obj, (str, bool, int, float)):
-            return str(v.obj).replace("{", "{{").replace("}", "}}"), []
+            return script_str(v.obj).replace("{", "{{").replace("}", "}}"), []
         if isinstance(v, SSAValue) and isinstance(
             v.type, (td.IntType, td.FloatType, td.BoolType, td.StrType, td.ValueTensorType)
         ):

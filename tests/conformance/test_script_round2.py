@@ -187,6 +187,14 @@ def str_bool_cond(s: str) -> int:
         return len(s)
     return -1
 
+def float_spelling(s: str) -> Tuple[str, str, str, str]:
+    a = 1.0 / 3.0
+    return "{}|{}".format(a, 1e-5), str(a), "{} {} {}".format(True, 1e11, 2.5), s.format(0.1 + 0.2)
+
+def float_spelling_fstring() -> str:
+    big = 1e20
+    return f"{2.0} {big} {-0.5}" + str(100.0)
+
 def str_int_parse_sum(s: str) -> int:
     total = 0
     for p in s.split(","):
@@ -586,6 +594,11 @@ def type_comment_optional(x, y=None):
         return x
     return x + y
 
+def raise_float_message(x, a: float):
+    if a > 0.0:
+        raise ValueError(f"bad {a} {1.0 / 3.0}" + str(2.0))
+    return x
+
 def raise_fmt_two(x, a: int, b: int):
     if a > b:
         raise ValueError("{} > {}".format(a, b))
@@ -652,6 +665,8 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (ST, "str_bool_cond", ("",)),
     (ST, "str_bool_cond", ("xyz",)),
     (ST, "str_int_parse_sum", ("1,20,-3",)),
+    (ST, "float_spelling", ("{}",)),
+    (ST, "float_spelling_fstring", ()),
     # lists
     (LI, "sorted_ints", ([3, 1, 2, -5],)),
     (LI, "list_sort_inplace", ([3, 1, 2, -5],)),
@@ -1125,6 +1140,7 @@ def test_error_raised_at_run_time_has_torchscript_type_and_message() -> None:
         ("raise_fmt_two", (t(2), 4, 3), "builtins.ValueError: 4 > 3"),
         ("assert_msg", (t(2), 2), "AssertionError: n is two"),
         ("raise_in_loop", (t(2), 5), "builtins.Exception: hit three"),
+        ("raise_float_message", (t(2), 0.1), r"bad 0.10000000000000001 0.333333333333333312\.$"),
     ],
 )
 def test_functions_raise_at_run_time_as_torchscript_does(
