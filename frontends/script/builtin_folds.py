@@ -6,13 +6,15 @@ compiling; their items may be run-time scalars, combined pairwise in the graph).
 from __future__ import annotations
 
 import ast
+import itertools
 from typing import Any
 
 from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import script_str
 from xjit.frontends.script.lists import const_of
-from xjit.frontends.script.values import PyList, PyObj, PyTuple, ScriptFloat, describe
+from xjit.frontends.script.values import PyList, PyObj, PyTuple, describe
 from xjit.ops.registry import UNKNOWN
 
 # TorchScript's str methods (aten::format and the `str.*` builtins), all pure
@@ -66,14 +68,32 @@ class BuiltinFolds:
         """`s.method(...)` of a str constant, evaluated while compiling."""
         what = f"str.{obj.__name__}"
         py_args = [self.compile_time_value(a, e, what) for a in args]
-        if obj.__name__ == "format":  # `{}` of a float as TorchScript prints it
-            py_args = [ScriptFloat(a) if type(a) is float else a for a in py_args]
+        if obj.__name__ == "format":
+            if kwargs or any(isinstance(a, (list, tuple)) for a in py_args):
+                raise self.error(  # type: ignore[attr-defined]
+                    e, "unsupported: str.format of a list or tuple, or with keywords"
+                )
+            return PyObj(self.script_format(obj.__self__, py_args, e))
         py_kwargs = {k: self.compile_time_value(v, e, what) for k, v in kwargs.items()}
         try:
             return self.from_python(obj(*py_args, **py_kwargs))
         except (ValueError, TypeError, IndexError, KeyError) as err:
             # (TorchScript raises these when the program runs: here it is known earlier)
             raise self.error(e, f"{what}: {err}") from None  # type: ignore[attr-defined]
+
+    def script_format(self, fmt: str, args: list[Any], e: ast.AST) -> str:
+        """TorchScript's `aten::format`: each `{}` in turn replaced by the next argument as
+        `str()` spells it; any other brace is text (`"{:.2f}"` stays as written)."""
+        out, begin = [], 0
+        for k in itertools.count():
+            loc = fmt.find("{}", begin)
+            if loc < 0:
+                break
+            if k >= len(args):
+                raise self.error(e, f"Too few arguments for format string: {fmt}")  # type: ignore[attr-defined]
+            out += [fmt[begin:loc], script_str(args[k])]
+            begin = loc + 2
+        return "".join([*out, fmt[begin:]])
 
     def scalar_items(self, fn: str, seq: Any, e: ast.AST) -> list[SSAValue]:
         if not isinstance(seq, (PyList, PyTuple)):

@@ -14,7 +14,6 @@ from xdsl.ir import Attribute, SSAValue
 
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
-from xjit.errors import script_str
 from xjit.nn.module import Module
 
 TENSOR = td.ValueTensorType.of(None, None)
@@ -55,13 +54,6 @@ class PyObj:
     """A Python object known at compile time (a function, a Python module, a dtype, ...)."""
 
     obj: Any
-
-
-class ScriptFloat(float):
-    """A float formatted by `str.format`'s `{}` as TorchScript formats it (`script_str`)."""
-
-    def __format__(self, spec: str) -> str:
-        return script_str(float(self)) if not spec else super().__format__(spec)
 
 
 def type_name(t: Attribute) -> str:

@@ -191,6 +191,9 @@ def float_spelling(s: str) -> Tuple[str, str, str, str]:
     a = 1.0 / 3.0
     return "{}|{}".format(a, 1e-5), str(a), "{} {} {}".format(True, 1e11, 2.5), s.format(0.1 + 0.2)
 
+def format_only_empty_braces(s: str) -> str:
+    return "{:.2f}|{}".format(1.23456, 2) + s.format("x", 3, True)
+
 def float_spelling_fstring() -> str:
     big = 1e20
     return f"{2.0} {big} {-0.5}" + str(100.0)
@@ -667,6 +670,7 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (ST, "str_int_parse_sum", ("1,20,-3",)),
     (ST, "float_spelling", ("{}",)),
     (ST, "float_spelling_fstring", ()),
+    (ST, "format_only_empty_braces", ("<{}>{}",)),
     # lists
     (LI, "sorted_ints", ([3, 1, 2, -5],)),
     (LI, "list_sort_inplace", ([3, 1, 2, -5],)),
