@@ -43,7 +43,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
 from xjit.dialects.arith_ext import RemFOp
-from xjit.errors import RAISE_PREFIX
+from xjit.errors import RAISE_PREFIX, script_str
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.types import TensorMeta
 from xjit.passes.torch_type_conversion import (
@@ -489,7 +489,7 @@ class RaiseConversion(TorchConversionPattern):
 
 
 def _py_str(v: Any) -> str:
-    return "?" if isinstance(v, TensorMeta) else str(v)
+    return "?" if isinstance(v, TensorMeta) else script_str(v)
 
 
 CONTROL_FLOW_PATTERNS: tuple[RewritePattern, ...] = (

@@ -4,7 +4,9 @@ raises and warns with them too; `xjit.jit` re-exports them)."""
 from __future__ import annotations
 
 import linecache
+import math
 from dataclasses import dataclass
+from typing import Any
 
 
 class TracerWarning(UserWarning):
@@ -78,3 +80,15 @@ class TraceGuardError(RuntimeError):
         self.file = file
         self.line = line
         super().__init__(message)
+
+
+def script_str(v: Any) -> str:
+    """`str(v)` of a scalar as TorchScript spells it: a float with an integral value in int64's
+    range as `2.`, any other float with 17 significant digits (`0.10000000000000001`)."""
+    if not isinstance(v, float):
+        return str(v)
+    if math.isfinite(v) and v == int(v) and -(2.0**63) <= v < 2.0**63:
+        return f"{int(v)}."
+    if math.isnan(v):
+        return "nan"
+    return f"{v:.17g}"

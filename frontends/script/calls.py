@@ -15,8 +15,9 @@ from xdsl.ir import Attribute, SSAValue
 from xjit import _splitting
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
-from xjit.errors import FrontendError
+from xjit.errors import FrontendError, script_str
 from xjit.frontends.script import aliasing
+from xjit.frontends.script.builtin_folds import is_str_method
 from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.optional_calls import has_optional_argument
 from xjit.frontends.script.optionals import rebuild_results
@@ -322,6 +323,24 @@ class Calls:
         return self.new_list(list(pieces))
 
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        if is_str_method(obj):  # builtin_folds.py: a str is a constant
+            return self.str_method(obj, args, kwargs, e)  # type: ignore[attr-defined]
+        if obj in (sum, any, all) or (obj in (min, max) and len(args) == 1 and not kwargs):
+            if len(args) != 1 or kwargs:
+                raise self.error(e, f"unsupported: {obj.__name__}() with these arguments")
+            return self.reduce_sequence(obj, args[0], e)  # type: ignore[attr-defined]
+        if obj is sorted:
+            return self.sorted_call(args, kwargs, e)  # type: ignore[attr-defined]
+        if obj in (ord, chr) and len(args) == 1 and not kwargs:
+            c = const_of(args[0])
+            if c is UNKNOWN:
+                raise self.error(e, f"unsupported: {obj.__name__}() of a run-time value")
+            return self.from_python(obj(c))  # type: ignore[attr-defined]
+        if obj in (int, float) and len(args) == 1 and isinstance(const_of(args[0]), str):
+            try:  # int("12"), float("-inf"): constants, as the str is
+                return self.b.constant(obj(const_of(args[0])))
+            except ValueError as err:
+                raise self.error(e, f"{obj.__name__}(): {err}") from None
         if obj in (int, float, bool):
             if len(args) != 1 or kwargs:
                 raise self.error(e, f"{obj.__name__}() takes one argument here")
@@ -355,6 +374,8 @@ class Calls:
                 return self.b.constant(len(v.items))
             if isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType):
                 return self.scalar_op("aten.size.int", [v, self.b.constant(0)], e)
+            if isinstance(v, PyObj) and isinstance(v.obj, str):
+                return self.b.constant(len(v.obj))
             raise self.error(e, f"unsupported: len() of a {describe(v)}")
         if obj is range:
             raise self.error(e, "unsupported: range() outside a for loop")
@@ -369,7 +390,7 @@ class Calls:
                 raise Unrollable(
                     f"unsupported: str() of a run-time {describe(args[0])}", self.loc(e)
                 )
-            return PyObj(str(c))
+            return PyObj(script_str(c))
         if obj in (list, dict) and len(args) <= 1 and not kwargs:  # copies, as in Python
             v = args[0] if args else (PyList([]) if obj is list else PyDict({}))
             if isinstance(v, PyDict):
@@ -541,6 +562,8 @@ class Calls:
             (a,) = args
             neg = self.arith("lt", a, self.b.constant(0), e)
             return self.select_scalar(neg, self.e_neg(a, e), a, e)
+        if fn in (min, max) and len(args) > 2:
+            return self.reduce_scalars(fn, args, e)  # type: ignore[attr-defined]
         if len(args) != 2:
             raise self.error(e, f"unsupported: {fn.__name__}() of {len(args)} arguments")
         a, b = args

@@ -20,6 +20,7 @@ from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, SourceLoc
 from xjit.frontends.builder import TorchBuilder
+from xjit.frontends.script.builtin_folds import BuiltinFolds
 from xjit.frontends.script.calls import (
     UNSCRIPTED_NN,
     Calls,
@@ -66,6 +67,7 @@ class FunctionCompiler(
     Lists,
     Dicts,
     Calls,
+    BuiltinFolds,
     ModuleValues,
     RegistryOps,
 ):

@@ -64,8 +64,11 @@ class Dicts:
         return d.items[k]
 
     def dict_setitem(self, target: ast.Subscript, v: Any) -> bool:
-        """`d[k] = v`; False when `target` is not a dict's item."""
+        """`d[k] = v` (or a list's `xs[i] = v`); False when `target` is neither."""
         base = self.expr(target.value)
+        if isinstance(base, PyList):  # `xs[i] = v`, i known while compiling (lists.py)
+            self.list_setitem(base, target, v)  # type: ignore[attr-defined]
+            return True
         if not isinstance(base, PyDict):
             return False
         self.check_mutable(base, target, "dict")  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import builtins
 import inspect
+import operator
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -16,8 +17,9 @@ from xdsl.ir import Region, SSAValue
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
+from xjit.errors import script_str
 from xjit.frontends.builder import vtensor_type
-from xjit.frontends.script.lists import Unrollable
+from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
 from xjit.frontends.script.values import ModRef, OptVal, PyDict, PyList, PyObj, PyTuple, describe
@@ -269,6 +271,9 @@ class Expressions:
             return self.dict_get(base, self.expr(e.slice), e)
         if isinstance(base, ModRef):  # self.layers[0], self.d["key"]: resolved while compiling
             return self.module_subscript(base, e)
+        if _is_str(base):  # a str constant: indexed and sliced as a tuple of its chars
+            r = self.sequence_subscript(PyTuple([PyObj(c) for c in base.obj]), e)
+            return PyObj("".join(c.obj for c in r.items)) if isinstance(r, PyTuple) else r
         if isinstance(base, SSAValue) and isinstance(base.type, td.ValueTensorType):
             idxs = e.slice.elts if isinstance(e.slice, ast.Tuple) else [e.slice]
             ell = [k for k, ix in enumerate(idxs) if _is_ellipsis(ix)]
@@ -396,11 +401,12 @@ class Expressions:
         """An f-string of values known while compiling (one of run-time values is allowed
         only as an exception message: raising.py)."""
         template, values = self.message(e)
-        if values:
+        consts = [const_of(v) for v in values]  # (scalar constants: `{2.0}`, folded sums)
+        if UNKNOWN in consts or any(isinstance(c, (list, tuple)) for c in consts):
             raise self.error(
                 e, "unsupported: an f-string of run-time values (only as an exception message)"
             )
-        return PyObj(template.format())
+        return PyObj(template.format(*(script_str(c) for c in consts)))
 
     def e_UnaryOp(self, e: ast.UnaryOp) -> Any:
         v = self.expr(e.operand)
@@ -444,6 +450,9 @@ class Expressions:
             b = self.b.constant(b.obj)
         if name == "add" and _both_str(a, b):  # str constants concatenate while compiling
             return PyObj(a.obj + b.obj)
+        if name == "mul" and (_is_str(a) or _is_str(b)):  # "ab" * 3, also while compiling
+            s, k = (a, b) if _is_str(a) else (b, a)
+            return PyObj(s.obj * self.const_index(k, node, "repetition count"))
         if isinstance(a, (PyList, PyTuple)) or isinstance(b, (PyList, PyTuple)):
             r = self.list_binop(name, a, b, node)
             if r is not None:
@@ -555,9 +564,9 @@ class Expressions:
                         if isinstance(r, PyObj)
                         else self.scalar_op("aten.__not__", [r], e)
                     )
-            elif _both_str(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
+            elif _both_str(left, right) and type(op) in _STR_CMP:
                 # str constants (literals, str attributes): compared while compiling
-                r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
+                r = PyObj(_STR_CMP[type(op)](left.obj, right.obj))
             elif _both_dtype(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
                 # `mask.dtype == torch.bool`: dtypes are known while compiling
                 r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
@@ -657,6 +666,20 @@ class Expressions:
 
 def _both_dtype(a: Any, b: Any) -> bool:
     return all(isinstance(v, PyObj) and isinstance(v.obj, DType) for v in (a, b))
+
+
+_STR_CMP = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+
+
+def _is_str(v: Any) -> bool:
+    return isinstance(v, PyObj) and isinstance(v.obj, str)
 
 
 def _both_str(a: Any, b: Any) -> bool:

@@ -129,14 +129,72 @@ class Lists:
                 self.loc(node),
             )
 
+    def list_setitem(self, lst: PyList, target: ast.Subscript, v: Any) -> None:
+        """`xs[i] = v` with `i` known while compiling (a list's length is too)."""
+        if isinstance(target.slice, ast.Slice):
+            raise self.error(target, "unsupported: assigning to a slice of a list")
+        i = self.const_index(self.expr(target.slice), target.slice)  # type: ignore[attr-defined]
+        self.check_mutable(lst, target)
+        if not -len(lst.items) <= i < len(lst.items):
+            raise self.error(
+                target, f"list assignment index {i} out of range for a {describe(lst)}"
+            )
+        lst.items[i] = v
+
+    def delete_item(self, target: ast.expr) -> None:
+        """`del xs[i]` / `del d[k]` (index and key known while compiling)."""
+        base = self.expr(target.value) if isinstance(target, ast.Subscript) else None  # type: ignore[attr-defined]
+        if isinstance(base, PyDict) and isinstance(target, ast.Subscript):
+            self.check_mutable(base, target, "dict")  # type: ignore[arg-type]
+            k = self.dict_key(self.expr(target.slice), target.slice)  # type: ignore[attr-defined]
+            if k not in base.items:
+                raise self.error(target, f"KeyError: {k!r} is not a key of this {describe(base)}")
+            del base.items[k]
+            return
+        if not isinstance(base, PyList) or isinstance(target.slice, ast.Slice):  # type: ignore[union-attr]
+            raise self.error(target, "unsupported: del of anything but a list item or a dict entry")
+        i = self.const_index(self.expr(target.slice), target.slice)  # type: ignore[union-attr, attr-defined]
+        self.check_mutable(base, target)
+        if not -len(base.items) <= i < len(base.items):
+            raise self.error(target, f"list index {i} out of range for a {describe(base)}")
+        del base.items[i]
+
+    def constant_position(self, lst: PyList, v: Any, e: ast.AST, name: str) -> int:
+        """Where `v` first is in `lst`, for list.index/remove: the items and `v` must be
+        known while compiling (a run-time position would need a run-time list length)."""
+        want = const_of(v)
+        items = [const_of(x) for x in lst.items]
+        if want is UNKNOWN or UNKNOWN in items:
+            raise self.error(
+                e,
+                f"unsupported: list.{name} of run-time values (supported when the items and "
+                "the value are known while compiling)",
+            )
+        try:
+            return items.index(want)
+        except ValueError:
+            raise self.error(e, f"list.{name}(x): {want!r} is not in list") from None
+
     def list_method(
         self, lst: PyList, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST
     ) -> Any:
+        if name == "sort" and not args:
+            reverse = self.sort_reverse(kwargs, e)  # type: ignore[attr-defined]
+            self.check_mutable(lst, e)
+            lst.items[:] = self.sorted_items(lst.items, reverse, e)  # type: ignore[attr-defined]
+            return self.b.constant(None)  # type: ignore[attr-defined]
         if kwargs:
             raise self.error(e, f"unsupported: keyword arguments to list.{name}")
         n = len(args)
-        if name in ("index", "count"):
-            raise self.error(e, f"unsupported: list.{name}")
+        if name == "count" and n == 1:
+            return self.count_in(lst.items, args[0], e)  # type: ignore[attr-defined]
+        if name in ("index", "remove") and n == 1:
+            i = self.constant_position(lst, args[0], e, name)
+            if name == "index":
+                return self.b.constant(i)  # type: ignore[attr-defined]
+            self.check_mutable(lst, e)
+            del lst.items[i]
+            return self.b.constant(None)  # type: ignore[attr-defined]
         if name == "copy" and n == 0:
             return self.new_list(list(lst.items))
         self.check_mutable(lst, e)

@@ -14,12 +14,14 @@ None`, a folded constant) keeps only the branch taken."""
 from __future__ import annotations
 
 import ast
+import string
 from collections.abc import Callable
 from typing import Any
 
 from xdsl.ir import Block, Region, SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import script_str
 from xjit.frontends.script.statements import Raised, _contains
 from xjit.frontends.script.values import PyObj, describe
 
@@ -102,12 +104,27 @@ class Raising:
             assert isinstance(node, ast.BinOp)
             (lt, lv), (rt, rv) = self.message(node.left), self.message(node.right)
             return lt + rt, lv + rv
+        if _is_format_call(node):  # "too big: {}".format(n): its `{}` fields, in order
+            assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            fmt = node.func.value.value  # type: ignore[attr-defined]
+            fields = list(string.Formatter().parse(fmt))
+            if any(f[1] not in ("", None) or f[2] or f[3] for f in fields) or sum(
+                f[1] is not None for f in fields
+            ) != len(node.args):
+                raise self.error(node, "unsupported: str.format fields other than `{}`")
+            template, values, args = "", [], iter(node.args)
+            for literal, field, _, _ in fields:
+                template += literal.replace("{", "{{").replace("}", "}}")
+                if field is not None:
+                    t, vs = self.message(next(args))
+                    template, values = template + t, values + vs
+            return template, values
         if _is_str_call(node):  # str(n): the value, formatted as TorchScript's str() does
             assert isinstance(node, ast.Call)
             return self.message(node.args[0])
         v = self.expr(node)
         if isinstance(v, PyObj) and isinstance(v.obj, (str, bool, int, float)):
-            return str(v.obj).replace("{", "{{").replace("}", "}}"), []
+            return script_str(v.obj).replace("{", "{{").replace("}", "}}"), []
         if isinstance(v, SSAValue) and isinstance(
             v.type, (td.IntType, td.FloatType, td.BoolType, td.StrType, td.ValueTensorType)
         ):
@@ -183,6 +200,19 @@ def _is_str_call(node: ast.expr) -> bool:
     )
 
 
+def _is_format_call(node: ast.expr) -> bool:
+    """`"...".format(a, b)` with positional arguments."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and isinstance(node.func.value, ast.Constant)
+        and isinstance(node.func.value.value, str)
+        and not node.keywords
+        and not any(isinstance(a, ast.Starred) for a in node.args)
+    )
+
+
 def _is_str_concat(node: ast.expr) -> bool:
     """`a + b` where one side is visibly a str (a literal, an f-string, `str(...)`, or such a
     concatenation): a message built by concatenation. (`n + 1` stays an int expression.)"""
@@ -194,6 +224,7 @@ def _is_str_concat(node: ast.expr) -> bool:
             (isinstance(x, ast.Constant) and isinstance(x.value, str))
             or isinstance(x, ast.JoinedStr)
             or _is_str_call(x)
+            or _is_format_call(x)
             or _is_str_concat(x)
         )
 

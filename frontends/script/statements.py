@@ -427,8 +427,16 @@ class Statements:
             self.assign(st.target, self.expr(st.value))
         elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Subscript):
             base = self.expr(st.target.value)
-            if isinstance(base, PyDict):  # d[k] += v (dicts.py)
-                cur = self.dict_get(base, self.expr(st.target.slice), st.target)
+            if isinstance(base, (PyDict, PyList)):  # d[k] += v, xs[i] += v (dicts.py)
+                cur = (
+                    self.dict_get(base, self.expr(st.target.slice), st.target)
+                    if isinstance(base, PyDict)
+                    else self.sequence_subscript(base, st.target)
+                )
+                if isinstance(base, PyList) and _is_tensor_value(cur):
+                    raise self.error(  # (torch updates the tensor itself: aliases see it)
+                        st, "unsupported: an augmented assignment to a tensor held by a list"
+                    )
                 self.dict_setitem(st.target, self.binop(st.op, cur, self.expr(st.value), st))
                 return
             load = ast.Subscript(st.target.value, st.target.slice, ast.Load())
@@ -468,6 +476,9 @@ class Statements:
             self.expr(st.value)
         elif isinstance(st, ast.Pass):
             return
+        elif isinstance(st, ast.Delete):
+            for t in st.targets:
+                self.delete_item(t)  # lists.py
         else:
             raise self.error(
                 st,
@@ -553,6 +564,10 @@ class Statements:
                 return self.scalar_op("aten.Bool.int", [v], node)
             if isinstance(t, td.FloatType):
                 return self.scalar_op("aten.Bool.float", [v], node)
+        if isinstance(v, (PyList, PyDict)):  # non-empty: its length is known while compiling
+            return self.b.constant(bool(v.items))
+        if isinstance(v, PyObj) and isinstance(v.obj, str):
+            return self.b.constant(bool(v.obj))
         raise self.error(node, f"a {describe(v)} cannot be used as a condition")
 
     def region(
@@ -784,6 +799,8 @@ class Statements:
         seq = self.module_sequence(self.expr(it))  # a ModuleList's modules, a ModuleDict's keys
         if isinstance(seq, PyDict):  # its keys
             seq = self.dict_keys_list(seq)
+        if isinstance(seq, PyObj) and isinstance(seq.obj, str):  # a str constant's chars
+            seq = PyTuple([PyObj(c) for c in seq.obj])
         if isinstance(seq, (PyTuple, PyList)):
             if _contains(st, (ast.Break, ast.Continue), True):
                 raise self.error(
@@ -1068,3 +1085,7 @@ _STMT_NAMES = {
 
 def _ranked(t: Attribute) -> bool:
     return isinstance(t, td.ValueTensorType) and t.sizes is not None
+
+
+def _is_tensor_value(v: Any) -> bool:
+    return isinstance(v, SSAValue) and isinstance(v.type, td.ValueTensorType)

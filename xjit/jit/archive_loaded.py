@@ -47,10 +47,24 @@ class LoadedModule(Module):
             raise TypeError(f"{fwd.name}() takes no keyword arguments")
         return fwd(*args)
 
+    def __getattribute__(self, name: str) -> Any:
+        # a saved method named like an nn.Module method (`double`, `half`, `float`) is the
+        # saved one, as on the ScriptModule it was saved from
+        if name[:1] != "_" and name != "forward":
+            methods = object.__getattribute__(self, "__dict__").get("_methods")
+            if methods and name in methods:
+                return object.__getattribute__(self, "_method")(name)
+        return super().__getattribute__(name)
+
     def __getattr__(self, name: str) -> Any:
         methods = self.__dict__.get("_methods", {})
         if name in methods:
             return self._method(name)
+        if name == "forward":  # (the property's AttributeError lands here)
+            raise AttributeError(
+                f"{self._get_name()} was loaded without a forward method of its own (xjit "
+                "saves the methods of the module passed to save, not of its submodules)"
+            )
         return super().__getattr__(name)
 
     @property
@@ -144,6 +158,8 @@ def _unhash(h: Any) -> Any:
     if isinstance(h, tuple) and h and h[0] in ("list", "tuple"):
         items = [_unhash(x) for x in h[1:]]
         return items if h[0] == "list" else tuple(items)
+    if isinstance(h, tuple) and h and h[0] == "dict":  # script_api._hashable of a dict
+        return {k: _unhash(x) for k, x in h[1:]}
     if isinstance(h, tuple) and len(h) == 2 and isinstance(h[0], str):
         return h[1]
     return h

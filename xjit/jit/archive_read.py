@@ -497,6 +497,11 @@ def _decode_state_value(where: str, v: Any) -> Any:
     if isinstance(v, list) and v and v[0] in ("list", "tuple"):
         items = [_decode_state_value(where, x) for x in v[1:]]
         return items if v[0] == "list" else tuple(items)
+    if isinstance(v, list) and v and v[0] == "dict":
+        pairs = [x for x in v[1:] if isinstance(x, list) and len(x) == 2]
+        if len(pairs) != len(v) - 1:
+            raise ArchiveError(f"{MANIFEST}: malformed dict value of attribute {where}")
+        return {_decode_state_value(where, k): _decode_state_value(where, x) for k, x in pairs}
     if isinstance(v, list) and len(v) == 2 and v[0] == "NoneType" and v[1] is None:
         return None
     if isinstance(v, list) and len(v) == 2 and type(v[1]) is scalars.get(v[0]):

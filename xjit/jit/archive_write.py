@@ -189,10 +189,16 @@ def _encode_state_value(where: str, v: Any) -> Any:
     """A plain attribute value as JSON: `["int", 5]`, `["tuple", ["int", 1], ["str", "a"]]`."""
     if isinstance(v, (list, tuple)):
         return [type(v).__name__, *(_encode_state_value(where, x) for x in v)]
+    if isinstance(v, dict) and all(type(k) in (str, int) for k in v):  # Dict[str|int, T]
+        items = v.items()
+        return [
+            "dict",
+            *([_encode_state_value(where, k), _encode_state_value(where, x)] for k, x in items),
+        ]
     if type(v) not in _STATE_TYPES:
         raise ArchiveError(
             f"cannot save: the scripted graph depends on attribute {where} of type "
-            f"{type(v).__name__} (only bool/int/float/str/None and lists/tuples of them)"
+            f"{type(v).__name__} (only bool/int/float/str/None and lists/tuples/dicts of them)"
         )
     return [type(v).__name__, v]
 
