@@ -802,7 +802,6 @@ REFUSED: dict[str, str] = {
     "tolist_roundtrip": r"no op 'tolist' in the registry",
     "math_factorial": r"math.factorial \(not in TorchScript's scalar math here\)",
     # (Optional joins: the "optjoin" helper's area)
-    "annotate_optional": r"'y' is int on one path and None on another",
 }
 
 
