@@ -43,8 +43,11 @@ def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.
     new = _as_tensor(fc, value, x, node)
     if y.type.meta.shape is not None:  # type: ignore[attr-defined]
         new = fc.registry_call("expand", [new, _sizes(fc, y, node)], {}, node)
-    # (else: y's rank is not known here, e.g. torch.zeros(n, d) with run-time sizes; the
-    # scatter ops' shape rules check `new` against it once shape refinement knows it)
+    else:
+        # y's rank is not known here (torch.zeros(n, d) with run-time sizes, `x.to(dt)` of an
+        # argument): broadcast to it all the same, or a scalar into a row fails to verify
+        # once shape refinement knows the row; expand_as still rejects a value too big
+        new = fc.registry_call("expand_as", [new, y], {}, node)
     for kind, parent, args in reversed(steps):
         if kind == "unsqueeze":
             new = fc.registry_call("squeeze", [new, *args], {}, node)

@@ -62,3 +62,27 @@ def test_traced_sizes_take_abs_round_and_rpow(shape: tuple[int, int]) -> None:
     else:
         with pytest.raises(xjit.jit.TraceGuardError):
             ours(xjit.from_numpy(arg))
+
+
+ITEM_SCALAR_SRC = """
+def f(x: torch.Tensor) -> torch.Tensor:
+    v = x.to(torch.int64).clone()
+    v[0] = 2
+    w = (x * 3).to(torch.int64).to(torch.float32).clone()
+    w[-1] = 0.5
+    return w + v
+"""
+
+
+def test_scalar_into_a_row_of_a_tensor_of_unknown_rank() -> None:
+    """`v = x.to(dt).clone(); v[0] = 2` (the rank of `v` unknown when the line compiles): the
+    scalar was not broadcast to the row, and the call failed with "the scripted graph does not
+    accept this (... select_scatter(): expected src to have a size equal to the slice ...)"."""
+    arg = np.arange(6, dtype=np.float32).reshape(2, 3) - 2.5
+    theirs = real_torch.jit.script(load(ITEM_SCALAR_SRC, real_torch)["f"])
+    ours = xjit.jit.script(load(ITEM_SCALAR_SRC, xjit)["f"])
+    for a in (arg, arg[:1], arg.reshape(3, 2)):
+        want = theirs(real_torch.from_numpy(a.copy())).numpy()
+        got = ours(xjit.from_numpy(a.copy())).numpy()
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
