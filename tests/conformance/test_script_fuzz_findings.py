@@ -86,3 +86,27 @@ def test_scalar_into_a_row_of_a_tensor_of_unknown_rank() -> None:
         got = ours(xjit.from_numpy(a.copy())).numpy()
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
+
+
+SUM_SRC = """
+from typing import List
+
+def f(x: torch.Tensor, n: int, ls: List[int]) -> Tuple[int, int, float]:
+    xs = [n, 2, x.size(0)]
+    for i in range(3):
+        xs.append(i * n)
+    fs = [0.5, float(n)]
+    return sum(xs), sum(ls), sum(fs)
+"""
+
+
+def test_sum_of_a_list_of_numbers() -> None:
+    """`sum(ls)` of a `List[int]` / `List[float]` was "unsupported: calling sum" (the gap the
+    fuzzer hit most often among builtins)."""
+    src = "from typing import Tuple\n" + SUM_SRC
+    theirs = real_torch.jit.script(load(src, real_torch)["f"])
+    ours = xjit.jit.script(load(src, xjit)["f"])
+    for n, ls in ((3, [1, 2, 5]), (-2, [7])):
+        got = ours(xjit.ones(4), n, ls)
+        want = theirs(real_torch.ones(4), n, ls)
+        assert got == want and [type(g) for g in got] == [type(w) for w in want]
