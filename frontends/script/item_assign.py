@@ -193,9 +193,23 @@ def _select_scatter_at_run_time(
 ) -> SSAValue:
     """`select_scatter(x, src, dim, i)` for an `i` known only at run time (`out[t] = h` in a
     loop): `where(arange(n) == i, src, x)` with `dim` moved last (so the mask broadcasts
-    without knowing the rank); a negative i counts from the end; an out-of-range i, an error
-    in torch, leaves x unchanged."""
+    without knowing the rank); a negative i counts from the end; an out-of-range i raises, as
+    in torch (the mask alone would leave x unchanged, silently)."""
     n = fc.scalar_op("aten.size.int", [x, fc.b.constant(dim)], node)
+    in_range = fc.scalar_op(
+        "aten.__and__.bool",
+        [
+            fc.scalar_op("aten.ge.int", [i, fc.e_neg(n, node)], node),
+            fc.scalar_op("aten.lt.int", [i, n], node),
+        ],
+        node,
+    )
+    fc.guard(
+        in_range,
+        f"IndexError: index {{}} is out of bounds for dimension {dim} with size {{}}",
+        [i, n],
+        node,
+    )
     ar = fc.registry_call("arange", [n], {}, node)
     here = fc.registry_call("eq", [ar, i], {}, node)
     wrapped = fc.registry_call("eq", [ar, fc.scalar_op("aten.add.int", [i, n], node)], {}, node)

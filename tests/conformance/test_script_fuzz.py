@@ -45,7 +45,7 @@ def test_random_program(data: st.DataObject) -> None:
     ), outcomes
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(4))
 def test_seeded_program(seed: int) -> None:
     """A few programs of the campaign's generator, so its path (random choices) stays working."""
     check(generate(RandomChooser(seed)))
@@ -53,6 +53,6 @@ def test_seeded_program(seed: int) -> None:
 
 def test_generator_mostly_runs() -> None:
     """The generator must produce programs TorchScript compiles and xjit runs, or the fuzz test
-    checks nothing: of 30 seeded programs most are compared (not refused by either side)."""
-    outcomes = [o for s in range(100, 130) for o in check(generate(RandomChooser(s)))]
+    checks nothing: of 20 seeded programs most are compared (not refused by either side)."""
+    outcomes = [o for s in range(100, 120) for o in check(generate(RandomChooser(s)))]
     assert sum(o == "ok" for o in outcomes) >= len(outcomes) // 2, outcomes

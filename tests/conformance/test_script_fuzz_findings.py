@@ -110,3 +110,29 @@ def test_sum_of_a_list_of_numbers() -> None:
         got = ours(xjit.ones(4), n, ls)
         want = theirs(real_torch.ones(4), n, ls)
         assert got == want and [type(g) for g in got] == [type(w) for w in want]
+
+
+RUN_TIME_INDEX_SRC = """
+def f(x: torch.Tensor, n: int) -> torch.Tensor:
+    v = x.clone()
+    for i in range(x.size(0)):
+        v[i + n] = 1.5
+    return v
+"""
+
+
+@pytest.mark.parametrize("n", [0, -2, 1, -5])
+def test_item_assignment_at_an_out_of_range_run_time_index_raises(n: int) -> None:
+    """`v[i + n] = 1.5` in a loop, the index past the end: torch raises IndexError; xjit's
+    run-time select_scatter (a mask of arange(size) == i) left `v` unchanged and returned."""
+    theirs = real_torch.jit.script(load(RUN_TIME_INDEX_SRC, real_torch)["f"])
+    ours = xjit.jit.script(load(RUN_TIME_INDEX_SRC, xjit)["f"])
+    for rows in (3, 4):
+        arg = np.arange(rows * 2, dtype=np.float32).reshape(rows, 2)
+        try:
+            want = theirs(real_torch.from_numpy(arg.copy()), n).numpy()
+        except Exception:
+            with pytest.raises(xjit.jit.Error, match="out of bounds"):
+                ours(xjit.from_numpy(arg.copy()), n)
+            continue
+        np.testing.assert_array_equal(ours(xjit.from_numpy(arg.copy()), n).numpy(), want)
