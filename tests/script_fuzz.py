@@ -444,10 +444,16 @@ class Gen:
         e2 = self.tensor(TT("f", FULL), d)
         return f"(torch.matmul({e}, {e2}.t()) @ {e2})"
 
+    def _loop_vars(self) -> list[str]:
+        return [n for n, u in self.visible().items() if u == "int" and n.startswith("i")]
+
     def _index(self, t: TT, d: int) -> str:
         e = self.tensor(TT(t.dt, FULL), d)
         if t.shape == ROW:
-            return self.ch.choice([f"{e}[0]", f"{e}[-1]", f"{e}[x.size(0) - 1]"])
+            loops = [f"{e}[{i}]" for i in self._loop_vars()] + [
+                f"{e}[-1 - {i}]" for i in self._loop_vars()
+            ]
+            return self.ch.choice([f"{e}[0]", f"{e}[-1]", f"{e}[x.size(0) - 1]", *loops])
         if t.shape == COL:
             return self.ch.choice([f"{e}[:, 0:1]", f"{e}[:, -1:]", f"{e}[:, :1]"])
         return self.ch.choice([f"{e}[0, 0]", f"{e}[-1][0]"])
@@ -672,7 +678,11 @@ class Gen:
         n = self.ch.choice(vs)
         t = self.visible()[n]
         v = self.scalar("float" if t.dt == "f" else "int", 1)
-        if t.shape == FULL:
+        loops = self._loop_vars()
+        if loops and self.ch.chance(0.5):  # a run-time index (out of range: torch raises)
+            i = self.ch.choice(loops)
+            self.emit(f"{n}[{self.ch.choice([i, f'{i} - 1', f'-1 - {i}', f'{i} + 1'])}] = {v}")
+        elif t.shape == FULL:
             self.emit(self.ch.choice([f"{n}[0] = {v}", f"{n}[:, 0] = {v}", f"{n}[-1, -1] = {v}"]))
         else:
             self.emit(self.ch.choice([f"{n}[0] = {v}", f"{n}[-1] = {v}"]))
