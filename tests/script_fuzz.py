@@ -1157,6 +1157,8 @@ def campaign(seed: int, count: int, show: int) -> int:
     outcomes: Counter[str] = Counter()
     failures: Counter[str] = Counter()
     for s in range(seed, seed + count):
+        if (s - seed) % 250 == 0 and s != seed:  # a summary now and then: long runs get killed
+            print(f"after {s - seed} programs: {dict(outcomes.most_common(4))}", flush=True)
         prog = generate(RandomChooser(s))
         try:
             for o in check(prog):
@@ -1166,7 +1168,7 @@ def campaign(seed: int, count: int, show: int) -> int:
             failures[head] += 1
             if failures[head] <= show:
                 print(f"=== FAIL seed {s}: {e}\n", flush=True)
-    print("outcomes:")
+    print(f"outcomes of {count} programs:")
     for k, v in outcomes.most_common():
         print(f"  {v:5d}  {k}")
     print(f"failures: {sum(failures.values())}")
