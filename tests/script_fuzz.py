@@ -1024,7 +1024,7 @@ def other_sizes(prog: Program) -> list[tuple[int, int]]:
     return [(a + 2, b + 1), (a + 3, b + 2), (a, b)]
 
 
-def check_script(prog: Program, seconds: float = 60.0) -> str:
+def check_script(prog: Program, seconds: float = 180.0) -> str:
     """Script `prog` with both scripters; call both on the program's inputs, then on inputs of
     other sizes (`other_sizes`), comparing results and arguments after each call."""
     import torch as real_torch
@@ -1105,7 +1105,7 @@ def _call_both(prog: Program, theirs: Any, ours: Any, seconds: float, what: str)
     return "ok"
 
 
-def check_trace(prog: Program, seconds: float = 60.0) -> str:
+def check_trace(prog: Program, seconds: float = 180.0) -> str:
     """Trace `prog` (no data-dependent control flow) with xjit, compare with eager PyTorch on the
     example inputs and on other values of the same shapes."""
     import torch as real_torch
