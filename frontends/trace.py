@@ -312,6 +312,18 @@ class TracedInt:
     def __pos__(self) -> TracedInt:
         return self
 
+    def __abs__(self) -> Any:
+        # a size (or sums/products of sizes) is its own abs; otherwise the value is frozen
+        return self if self.nonneg else abs(self._freeze("abs()"))
+
+    def __trunc__(self) -> TracedInt:  # round()/math.floor/... of an int: the int itself
+        return self
+
+    __floor__ = __ceil__ = __trunc__
+
+    def __round__(self, ndigits: int | None = None) -> TracedInt:
+        return self
+
     def __truediv__(self, o: Any) -> Any:
         return self._freeze("used in float arithmetic") / _plain(o)
 
@@ -320,6 +332,9 @@ class TracedInt:
 
     def __pow__(self, o: Any) -> Any:
         return self._freeze("used in float arithmetic") ** _plain(o)
+
+    def __rpow__(self, o: Any) -> Any:
+        return _plain(o) ** self._freeze("used as an exponent")
 
     # -- comparisons: a Python bool, guarded --------------------------------------------------
     def _cmp(self, name: str, other: Any) -> Any:

@@ -401,6 +401,8 @@ class Calls:
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
         if obj in (min, max, abs, divmod):
             return self.scalar_builtin(obj, args, kwargs, e)
+        if obj is sum and len(args) == 1 and not kwargs:
+            return self.sum_builtin(args[0], e)
         if is_math_function(obj):
             return self.math_call(obj, args, kwargs, e)
         if obj is isinstance:
@@ -575,6 +577,25 @@ class Calls:
             a, b = self.to_float(a, e), self.to_float(b, e)
         c = self.arith("lt" if fn is min else "gt", a, b, e)
         return self.select_scalar(c, a, b, e)
+
+    def sum_builtin(self, v: Any, e: ast.AST) -> Any:
+        """sum() of a list or tuple of ints or floats (known length: TorchScript's aten::sum.int
+        and sum.float; an int and a float give a float)."""
+        scalar = (td.IntType, td.FloatType)
+        items = v.items if isinstance(v, (PyList, PyTuple)) else None
+        if not items or not all(
+            isinstance(x, SSAValue) and isinstance(x.type, scalar) for x in items
+        ):
+            # (an empty list: its element type, so sum's, is not known here)
+            raise self.error(
+                e, f"unsupported: sum() of a {describe(v)} (supported: a non-empty list of numbers)"
+            )
+        if any(isinstance(x.type, td.FloatType) for x in items):
+            items = [self.to_float(x, e) for x in items]
+        acc = items[0]
+        for x in items[1:]:
+            acc = self.arith("add", acc, x, e)
+        return acc
 
     def e_neg(self, a: SSAValue, e: ast.AST) -> SSAValue:
         kind = "int" if isinstance(a.type, td.IntType) else "float"

@@ -43,8 +43,11 @@ def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.
     new = _as_tensor(fc, value, x, node)
     if y.type.meta.shape is not None:  # type: ignore[attr-defined]
         new = fc.registry_call("expand", [new, _sizes(fc, y, node)], {}, node)
-    # (else: y's rank is not known here, e.g. torch.zeros(n, d) with run-time sizes; the
-    # scatter ops' shape rules check `new` against it once shape refinement knows it)
+    else:
+        # y's rank is not known here (torch.zeros(n, d) with run-time sizes, `x.to(dt)` of an
+        # argument): broadcast to it all the same, or a scalar into a row fails to verify
+        # once shape refinement knows the row; expand_as still rejects a value too big
+        new = fc.registry_call("expand_as", [new, y], {}, node)
     for kind, parent, args in reversed(steps):
         if kind == "unsqueeze":
             new = fc.registry_call("squeeze", [new, *args], {}, node)
@@ -190,9 +193,23 @@ def _select_scatter_at_run_time(
 ) -> SSAValue:
     """`select_scatter(x, src, dim, i)` for an `i` known only at run time (`out[t] = h` in a
     loop): `where(arange(n) == i, src, x)` with `dim` moved last (so the mask broadcasts
-    without knowing the rank); a negative i counts from the end; an out-of-range i, an error
-    in torch, leaves x unchanged."""
+    without knowing the rank); a negative i counts from the end; an out-of-range i raises, as
+    in torch (the mask alone would leave x unchanged, silently)."""
     n = fc.scalar_op("aten.size.int", [x, fc.b.constant(dim)], node)
+    in_range = fc.scalar_op(
+        "aten.__and__.bool",
+        [
+            fc.scalar_op("aten.ge.int", [i, fc.e_neg(n, node)], node),
+            fc.scalar_op("aten.lt.int", [i, n], node),
+        ],
+        node,
+    )
+    fc.guard(
+        in_range,
+        f"IndexError: index {{}} is out of bounds for dimension {dim} with size {{}}",
+        [i, n],
+        node,
+    )
     ar = fc.registry_call("arange", [n], {}, node)
     here = fc.registry_call("eq", [ar, i], {}, node)
     wrapped = fc.registry_call("eq", [ar, fc.scalar_op("aten.add.int", [i, n], node)], {}, node)

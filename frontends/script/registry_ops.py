@@ -131,7 +131,9 @@ class RegistryOps:
             isinstance(m, TensorMeta) and m.shape is None for m in metas
         )
         out = _apply_rule(opdef, metas)
-        if isinstance(out, ShapeError) and not incomplete:
+        # an out-of-range constant index on a static dim (`x[-1]` of a size-0 dim) too: the op
+        # could not verify, and torch raises it when the line runs
+        if isinstance(out, (ShapeError, IndexError)) and not incomplete:
             raise self.error(e, f"{opdef.schema.name}: {out}")
         if unknown_dtype:
             out = _dtype_independent(opdef, metas, unknown_dtype, out)
