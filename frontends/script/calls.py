@@ -429,6 +429,9 @@ class Calls:
             )
         if inspect.isfunction(obj):
             passed = self.passed_tuples(obj, args, kwargs, method=False)
+            strs = passed_strs(obj, args, kwargs)  # F.mse_loss(x, y, reduction=self.reduction)
+            if strs:
+                passed = dict(sorted({**(passed or {}), **strs}.items()))
             try:
                 ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 if ir.module is None and ir.needs_arg_types:
@@ -786,6 +789,8 @@ class Calls:
             arg_names, vals = flat_names, flat
         operands = []
         for n, v, t in zip(arg_names, vals, ptypes, strict=True):
+            if isinstance(v, PyObj) and isinstance(v.obj, str) and isinstance(t, td.StrType):
+                v = self.b.constant(v.obj)  # (the callee was compiled for this value)
             if not isinstance(v, SSAValue):
                 raise self.error(
                     e,
@@ -880,6 +885,22 @@ def rnn_refusal(m: Module) -> str:
         f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "
         "xjit/nn/rnn_scripted.py); trace it instead (xjit.jit.trace(model, example))"
     )
+
+
+def passed_strs(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`("str", value)` by parameter name for each str known while compiling that a call of
+    the plain function `fn` passes (or leaves at a str default): a str parameter is compiled
+    per value (compiler.py `str_argument`)."""
+    out: dict[str, Any] = {}
+    for k, p in enumerate(inspect.signature(fn).parameters.values()):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        given = k < len(args) or p.name in kwargs
+        v = (args[k] if k < len(args) else kwargs[p.name]) if given else p.default
+        v = const_of(v) if given else v
+        if isinstance(v, str) and v is not inspect.Parameter.empty:
+            out[p.name] = ("str", v)
+    return out
 
 
 def _python_str(v: Any) -> Any:

@@ -1,16 +1,20 @@
 """torch.nn.functional's regression and binary losses, written as torch defines them over
 registry ops (so tracing records their ops): `mse_loss`, `l1_loss`, `smooth_l1_loss`,
 `huber_loss`, `binary_cross_entropy(_with_logits)`, `kl_div`, and `cross_entropy` with class
-probabilities or label smoothing. For evaluation: xjit has no autograd."""
+probabilities or label smoothing. For evaluation: xjit has no autograd.
+
+Written in the TorchScript language (typed parameters, `torch.where`), so that `xjit.jit.script`
+of a loss module compiles these very functions: `reduction` is a str, compiled per value."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from xjit._dispatch import call
+import xjit as torch
+from xjit._tensor import Tensor
 
 
-def _reduce(loss: Any, reduction: str, weight: Any = None) -> Any:
+def _reduce(loss: Tensor, reduction: str, weight: Tensor | None = None) -> Tensor:
     """torch's `reduction=` of the elementwise loss (times `weight`, if given): itself, its
     mean, or its sum."""
     if weight is not None:
@@ -24,19 +28,22 @@ def _reduce(loss: Any, reduction: str, weight: Any = None) -> Any:
     raise ValueError(f"{reduction} is not a valid value for reduction")
 
 
-def _check_legacy(name: str, size_average: Any, reduce_: Any) -> None:
+def _check_legacy(name: str, size_average: bool | None, reduce_: bool | None) -> bool:
+    """Refuses torch's deprecated `size_average`/`reduce` (True otherwise: a scripted function
+    returns a value)."""
     if size_average is not None or reduce_ is not None:
         raise NotImplementedError(f"{name}: size_average/reduce are deprecated; use reduction=")
+    return True
 
 
 def mse_loss(
-    input: Any,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-    weight: Any = None,
-) -> Any:
+    weight: Tensor | None = None,
+) -> Tensor:
     _check_legacy("mse_loss", size_average, reduce)
     d = input - target
     loss = d * d
@@ -44,26 +51,26 @@ def mse_loss(
 
 
 def l1_loss(
-    input: Any,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-    weight: Any = None,
-) -> Any:
+    weight: Tensor | None = None,
+) -> Tensor:
     _check_legacy("l1_loss", size_average, reduce)
     loss = (input - target).abs()
     return _reduce(loss, reduction, weight)
 
 
 def smooth_l1_loss(
-    input: Any,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     beta: float = 1.0,
-) -> Any:
+) -> Tensor:
     """0.5 d²/β where |d| < β, else |d| − β/2 (l1_loss for β = 0, as torch)."""
     _check_legacy("smooth_l1_loss", size_average, reduce)
     if beta < 0:
@@ -71,35 +78,39 @@ def smooth_l1_loss(
     d = (input - target).abs()
     if beta == 0.0:
         return _reduce(d, reduction)
-    loss = call("where", d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    loss = torch.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
 def huber_loss(
-    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
-) -> Any:
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
     """0.5 d² where |d| ≤ δ, else δ (|d| − δ/2)."""
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = (input - target).abs()
-    loss = call("where", d <= delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    loss = torch.where(d <= delta, d * d * 0.5, (d - 0.5 * delta) * delta)
     return _reduce(loss, reduction, weight)
 
 
 def binary_cross_entropy(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """−(t log x + (1 − t) log(1 − x)), each log clamped at −100 as torch does."""
     _check_legacy("binary_cross_entropy", size_average, reduce)
-    if tuple(target.shape) != tuple(input.shape):
+    if target.size() != input.size():
         raise ValueError(
-            f"Using a target size ({tuple(target.shape)}) that is different to the input size "
-            f"({tuple(input.shape)}) is deprecated. Please ensure they have the same size."
+            f"Using a target size ({target.size()}) that is different to the input size "
+            f"({input.size()}) is deprecated. Please ensure they have the same size."
         )
     log_x = input.log().clamp_min(-100.0)
     log_1mx = (1 - input).log().clamp_min(-100.0)
@@ -108,21 +119,20 @@ def binary_cross_entropy(
 
 
 def binary_cross_entropy_with_logits(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-    pos_weight: Any = None,
-) -> Any:
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """(1 − t) x + w_t (log(1 + e^−|x|) + max(−x, 0)), w_t = 1 + (pos_weight − 1) t: torch's
     overflow-free form."""
     _check_legacy("binary_cross_entropy_with_logits", size_average, reduce)
-    if tuple(target.shape) != tuple(input.shape):
+    if target.size() != input.size():
         raise ValueError(
-            f"Target size ({tuple(target.shape)}) must be the same as input size "
-            f"({tuple(input.shape)})"
+            f"Target size ({target.size()}) must be the same as input size ({input.size()})"
         )
     softplus_neg = (-input.abs()).exp().log1p() + (-input).clamp_min(0.0)
     if pos_weight is None:
@@ -133,21 +143,21 @@ def binary_cross_entropy_with_logits(
 
 
 def kl_div(
-    input: Any,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     log_target: bool = False,
-) -> Any:
+) -> Tensor:
     """target · (log target − input), 0 where target is 0; `reduction='batchmean'` divides the
     sum by the batch size (torch's 'mean' averages every element)."""
     _check_legacy("kl_div", size_average, reduce)
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        safe_log = call("where", target > 0, target, 1.0).log()
-        loss = call("where", target > 0, target * (safe_log - input), 0.0)
+        safe_log = torch.where(target > 0, target, 1.0).log()
+        loss = torch.where(target > 0, target * (safe_log - input), 0.0)
     if reduction == "batchmean":
         return loss.sum() / (input.size(0) if input.dim() != 0 else 1)
     return _reduce(loss, reduction)
@@ -179,7 +189,7 @@ def smoothed_cross_entropy(
     n_classes = logp.size(1)
     keep = target != ignore_index
     smooth = -logp.sum(1)
-    smooth = call("where", keep, smooth, 0.0)
+    smooth = torch.where(keep, smooth, 0.0)
     if reduction == "mean":
         smooth = smooth.sum() / keep.sum()
     elif reduction == "sum":
