@@ -194,6 +194,10 @@ class Calls:
                 )
             kind = float if dt.kind == 2 else bool if dt.kind == 0 else int
             return self.call_python(kind, [t], {}, e)
+        if name == "is_floating_point" and not args and not kwargs:  # known per dtype
+            if t.type.meta.dtype is None:  # type: ignore[attr-defined]
+                self.need_rank(t, e, "x.is_floating_point()")  # (per argument types)
+            return PyObj(t.type.meta.dtype.is_floating_point)  # type: ignore[attr-defined]
         if name in _LIST_RESULTS:
             return self.tensor_list(name, t, args, kwargs, e)
         if name in _DTYPE_METHODS and not args and not kwargs:  # x.float() is x.to(float32)

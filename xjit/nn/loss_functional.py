@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import xjit as torch
+from xjit._dispatch import call
 from xjit._tensor import Tensor
+from xjit.nn.script_marks import script_as
 
 
 def _reduce(loss: Tensor, reduction: str, weight: Tensor | None = None) -> Tensor:
@@ -164,34 +166,121 @@ def kl_div(
 
 
 def soft_cross_entropy(
-    logp: Any, target: Any, weight: Any, reduction: str, label_smoothing: float
-) -> Any:
+    logp: Tensor, target: Tensor, weight: Tensor | None, reduction: str, label_smoothing: float
+) -> Tensor:
     """cross_entropy with class probabilities as `target` (the same shape as the input)."""
     n_classes = logp.size(1)
     if label_smoothing > 0.0:
         target = target * (1 - label_smoothing) + label_smoothing / n_classes
     prod = logp * target
-    if weight is not None:
-        shape = [1] * logp.dim()
-        shape[1] = n_classes
-        prod = prod * weight.reshape(shape)
-    loss = -prod.sum(1)
+    if weight is not None:  # (classes last, to broadcast against the weights)
+        loss = -(prod.movedim(1, -1) * weight).sum(-1)
+    else:
+        loss = -prod.sum(1)
     if reduction == "mean":
         return loss.sum() / (logp.numel() // n_classes) if logp.dim() > 1 else loss.sum()
     return _reduce(loss, reduction)
 
 
-def smoothed_cross_entropy(
-    logp: Any, target: Any, nll: Any, ignore_index: int, reduction: str, label_smoothing: float
-) -> Any:
-    """(1 − ε) · nll + ε/C · Σ_c −log p_c over the non-ignored targets, torch's label smoothing
-    for class-index targets (without class weights)."""
+_REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's Reduction enum, as aten::nll_loss takes it
+
+
+def _reduction_code(reduction: str) -> int:
+    if reduction not in _REDUCTION:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return _REDUCTION[reduction]
+
+
+def _nll_op(input: Any, target: Any, ignore_index: int, reduction: str) -> tuple[str, list[Any]]:
+    return "nll_loss", [input, target, None, _reduction_code(reduction), ignore_index]
+
+
+@script_as(_nll_op)
+def _nll(input: Tensor, target: Tensor, ignore_index: int, reduction: str) -> Tensor:
+    """aten::nll_loss without class weights (a registry op: (N, C) inputs)."""
+    name, args = _nll_op(input, target, ignore_index, reduction)
+    return call(name, *args)
+
+
+def _target_weights(logp: Tensor, target: Tensor, weight: Tensor, ignore_index: int) -> Tensor:
+    """Each (N, C) row's target-class weight, 0 where ignored (or out of range: aten::nll_loss
+    raises on that eagerly and gives NaN compiled)."""
+    hit = target.unsqueeze(1) == torch.arange(logp.size(1))
+    w = torch.where(hit, weight, 0.0).sum(1)
+    return torch.where(target != ignore_index, w, 0.0)
+
+
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """−input[n, target[n]] (times the target class's weight), torch's (N, C) nll_loss; a
+    weighted mean divides by the sum of the non-ignored targets' weights, as torch."""
+    _check_legacy("nll_loss", size_average, reduce)
+    if weight is None:
+        return _nll(input, target, ignore_index, reduction)
+    w = _target_weights(input, target, weight, ignore_index)
+    loss = _nll(input, target, ignore_index, "none") * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """log_softmax over the class dim, then nll_loss (class-index targets) or the weighted sum
+    against class probabilities (a floating target of the input's shape); label smoothing as
+    torch's."""
+    if label_smoothing < 0.0 or label_smoothing > 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    logp = torch.log_softmax(input, 1 if input.dim() > 1 else 0)
+    if target.is_floating_point():
+        _check_legacy("cross_entropy", size_average, reduce)
+        return soft_cross_entropy(logp, target, weight, reduction, label_smoothing)
+    nll = nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    return _smoothed_cross_entropy(
+        logp, target, nll, weight, ignore_index, reduction, label_smoothing
+    )
+
+
+def _smoothed_cross_entropy(
+    logp: Tensor,
+    target: Tensor,
+    nll: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+    reduction: str,
+    label_smoothing: float,
+) -> Tensor:
+    """(1 − ε) · nll + ε/C · Σ_c −w_c log p_c over the non-ignored targets, torch's label
+    smoothing for class-index targets (a weighted mean divides by the targets' weights)."""
     n_classes = logp.size(1)
     keep = target != ignore_index
-    smooth = -logp.sum(1)
+    if weight is None:
+        smooth = -logp.sum(1)
+    else:
+        smooth = -(logp * weight).sum(1)
     smooth = torch.where(keep, smooth, 0.0)
     if reduction == "mean":
-        smooth = smooth.sum() / keep.sum()
+        if weight is None:
+            smooth = smooth.sum() / keep.sum()
+        else:
+            smooth = smooth.sum() / _target_weights(logp, target, weight, ignore_index).sum()
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
