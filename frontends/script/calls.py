@@ -433,7 +433,7 @@ class Calls:
             )
         if inspect.isfunction(obj):
             passed = self.passed_tuples(obj, args, kwargs, method=False)
-            strs = passed_strs(obj, args, kwargs)  # F.mse_loss(x, y, reduction=self.reduction)
+            strs = passed_scalars(obj, args, kwargs)  # F.mse_loss(x, y, reduction=self.reduction)
             if strs:
                 passed = dict(sorted({**(passed or {}), **strs}.items()))
             try:
@@ -454,7 +454,14 @@ class Calls:
                         # a tensor from a submodule compiled generically: specialise calls too
                         raise NeedsCallTypes(f"{obj.__name__}() needs argument types", self.loc(e))
                     if typed:
-                        passed = dict(sorted({**typed, **(passed or {})}.items()))
+                        passed = dict(sorted({**(passed or {}), **typed}.items()))  # (ranks win)
+                        ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
+                elif self.mc.typed_calls and not self.mc.deferrable:
+                    # calls specialised per argument types (NeedsCallTypes): functions too, so
+                    # that their results have ranks (a later call may need them)
+                    typed = self.call_kinds(obj, args, method=False)
+                    if typed:
+                        passed = dict(sorted({**(passed or {}), **typed}.items()))  # (ranks win)
                         ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 src = ir.source(obj.__name__)
             except (NeedsArgTypes, NeedsCallTypes):
@@ -891,19 +898,25 @@ def rnn_refusal(m: Module) -> str:
     )
 
 
-def passed_strs(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """`("str", value)` by parameter name for each str known while compiling that a call of
-    the plain function `fn` passes (or leaves at a str default): a str parameter is compiled
-    per value (compiler.py `str_argument`)."""
+def passed_scalars(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """By parameter name, for a call of the plain function `fn`: `("str", value)` for each str
+    known while compiling that it passes (or leaves at a str default), as a str parameter is
+    compiled per value (compiler.py `str_argument`); and the type of an int/float/bool/None
+    passed to (or defaulted at) an `Any` parameter, which TorchScript's `Any` accepts."""
     out: dict[str, Any] = {}
     for k, p in enumerate(inspect.signature(fn).parameters.values()):
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
         given = k < len(args) or p.name in kwargs
         v = (args[k] if k < len(args) else kwargs[p.name]) if given else p.default
-        v = const_of(v) if given else v
-        if isinstance(v, str) and v is not inspect.Parameter.empty:
-            out[p.name] = ("str", v)
+        c = const_of(v) if given else v
+        if isinstance(c, str) and c is not inspect.Parameter.empty:
+            out[p.name] = ("str", c)
+        elif p.annotation in (Any, "Any"):
+            if c is None:
+                out[p.name] = td.NoneType()
+            elif isinstance(v, SSAValue) and type(v.type) in _SCALAR_NAMES:
+                out[p.name] = v.type
     return out
 
 

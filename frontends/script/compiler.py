@@ -592,7 +592,7 @@ def _generic_kind(k: Any, optional_generic: bool) -> bool:
         return k[0] in ("tuple", "container") or (optional_generic and k[0] == "str")
     if not optional_generic:
         return False
-    if isinstance(k, td.NoneType):
+    if isinstance(k, (td.NoneType, td.IntType, td.FloatType, td.BoolType)):
         return True
     return isinstance(k, td.ValueTensorType) and k.meta.shape is None
 

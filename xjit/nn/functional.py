@@ -8,6 +8,11 @@ from typing import Any
 from xjit import _creation
 from xjit._dispatch import call
 from xjit._tensor import Tensor
+from xjit.nn.adaptive_pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
     _refuse,
     adaptive_avg_pool2d,
@@ -35,7 +40,7 @@ from xjit.nn.loss_functional import (  # noqa: F401  (torch.nn.functional's loss
 )
 from xjit.nn.normalize import normalize, softmin  # noqa: F401
 from xjit.nn.norms import group_norm, instance_norm, rms_norm  # noqa: F401
-from xjit.nn.pooling1d import adaptive_avg_pool1d, avg_pool1d  # noqa: F401
+from xjit.nn.pooling1d import avg_pool1d  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
 from xjit.nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from xjit.ops import types

@@ -3,14 +3,14 @@ registry ops (so tracing records their ops): `mse_loss`, `l1_loss`, `smooth_l1_l
 `huber_loss`, `binary_cross_entropy(_with_logits)`, `kl_div`, and `cross_entropy` with class
 probabilities or label smoothing. For evaluation: xjit has no autograd.
 
-Written in the TorchScript language (typed parameters, `torch.where`), so that `xjit.jit.script`
+Written in the TorchScript language (typed parameters, `x.where`), so that `xjit.jit.script`
 of a loss module compiles these very functions: `reduction` is a str, compiled per value."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import xjit as torch
+from xjit import _creation
 from xjit._dispatch import call
 from xjit._tensor import Tensor
 from xjit.nn.script_marks import script_as
@@ -80,7 +80,7 @@ def smooth_l1_loss(
     d = (input - target).abs()
     if beta == 0.0:
         return _reduce(d, reduction)
-    loss = torch.where(d < beta, d * d * (0.5 / beta), d - 0.5 * beta)
+    loss = (d * d * (0.5 / beta)).where(d < beta, d - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -95,7 +95,7 @@ def huber_loss(
     if delta <= 0:
         raise RuntimeError("huber_loss does not support non-positive values for delta.")
     d = (input - target).abs()
-    loss = torch.where(d <= delta, d * d * 0.5, (d - 0.5 * delta) * delta)
+    loss = (d * d * 0.5).where(d <= delta, (d - 0.5 * delta) * delta)
     return _reduce(loss, reduction, weight)
 
 
@@ -158,8 +158,8 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        safe_log = torch.where(target > 0, target, 1.0).log()
-        loss = torch.where(target > 0, target * (safe_log - input), 0.0)
+        safe_log = target.where(target > 0, 1.0).log()
+        loss = (target * (safe_log - input)).where(target > 0, 0.0)
     if reduction == "batchmean":
         return loss.sum() / (input.size(0) if input.dim() != 0 else 1)
     return _reduce(loss, reduction)
@@ -205,9 +205,9 @@ def _nll(input: Tensor, target: Tensor, ignore_index: int, reduction: str) -> Te
 def _target_weights(logp: Tensor, target: Tensor, weight: Tensor, ignore_index: int) -> Tensor:
     """Each (N, C) row's target-class weight, 0 where ignored (or out of range: aten::nll_loss
     raises on that eagerly and gives NaN compiled)."""
-    hit = target.unsqueeze(1) == torch.arange(logp.size(1))
-    w = torch.where(hit, weight, 0.0).sum(1)
-    return torch.where(target != ignore_index, w, 0.0)
+    hit = target.unsqueeze(1) == _creation.arange(logp.size(1))
+    w = weight.where(hit, 0.0).sum(1)
+    return w.where(target != ignore_index, 0.0)
 
 
 def nll_loss(
@@ -246,7 +246,7 @@ def cross_entropy(
     torch's."""
     if label_smoothing < 0.0 or label_smoothing > 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    logp = torch.log_softmax(input, 1 if input.dim() > 1 else 0)
+    logp = input.log_softmax(1 if input.dim() > 1 else 0)
     if target.is_floating_point():
         _check_legacy("cross_entropy", size_average, reduce)
         return soft_cross_entropy(logp, target, weight, reduction, label_smoothing)
@@ -275,7 +275,7 @@ def _smoothed_cross_entropy(
         smooth = -logp.sum(1)
     else:
         smooth = -(logp * weight).sum(1)
-    smooth = torch.where(keep, smooth, 0.0)
+    smooth = smooth.where(keep, 0.0)
     if reduction == "mean":
         if weight is None:
             smooth = smooth.sum() / keep.sum()
