@@ -1,8 +1,9 @@
 """A small UNet written for PyTorch (issue 10: `import xjit as torch`): the down/up block of
 /work/repro/zoo2.py (Conv2d, GroupNorm, SiLU, MaxPool2d, nearest Upsample) and a decoder that
-upsamples with `F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)` and
-concatenates the skip connection. Built with torch and with xjit on the same weights; xjit's
-eager, traced and scripted outputs are compared with torch's eager and `torch.jit.script`'s."""
+upsamples with `F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=...)` (a
+float scale, as TorchScript wants) and concatenates the skip connection. Built with torch and
+with xjit on the same weights; xjit's eager, traced and scripted outputs are compared with
+torch's eager and `torch.jit.script`'s."""
 
 from typing import Any
 
@@ -42,9 +43,9 @@ def build(torch: Any) -> dict[str, Any]:
         def forward(self, x):
             h = self.mid(self.enc(x))
             if self.align_corners:
-                h = F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=True)
+                h = F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=True)
             else:
-                h = F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False)
+                h = F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False)
             return self.out(torch.cat([h, x], 1))
 
     return {"UNetBlock": UNetBlock, "Decoder": Decoder}
