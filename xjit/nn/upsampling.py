@@ -80,7 +80,9 @@ def interpolate(
         raise NotImplementedError(
             f"Got {input.dim()}D input, but {mode} mode needs {_LINEAR_MODES[mode] + 2}D input"
         )
-    corners = align_corners is not None and align_corners
+    corners = False
+    if align_corners is not None:
+        corners = align_corners
     if size is not None and scale_factor is not None:
         raise ValueError("only one of size or scale_factor should be defined")
     if size is not None:
