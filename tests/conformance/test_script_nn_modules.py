@@ -160,6 +160,7 @@ LAYERS: list[Case] = [
     ("BatchNorm2d", (4,), {}, (X4,)),
     ("LayerNorm", (5,), {}, (X2,)),
     ("GroupNorm", (2, 4), {}, (X4,)),
+    ("GroupNorm", (2, 4), {"affine": False}, (X4,)),
     ("InstanceNorm1d", (4,), {}, (X3,)),
     ("InstanceNorm2d", (4,), {"affine": True}, (X4,)),
     ("RMSNorm", (5,), {}, (X2,)),
