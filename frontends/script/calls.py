@@ -203,6 +203,10 @@ class Calls:
                 )
             kind = float if dt.kind == 2 else bool if dt.kind == 0 else int
             return self.call_python(kind, [t], {}, e)
+        if name == "is_floating_point" and not args and not kwargs:  # known per dtype
+            if t.type.meta.dtype is None:  # type: ignore[attr-defined]
+                self.need_rank(t, e, "x.is_floating_point()")  # (per argument types)
+            return PyObj(t.type.meta.dtype.is_floating_point)  # type: ignore[attr-defined]
         if name in _LIST_RESULTS:
             return self.tensor_list(name, t, args, kwargs, e)
         if name in _DTYPE_METHODS and not args and not kwargs:  # x.float() is x.to(float32)
@@ -468,6 +472,9 @@ class Calls:
             )
         if inspect.isfunction(obj):
             passed = self.passed_tuples(obj, args, kwargs, method=False)
+            strs = passed_scalars(obj, args, kwargs)  # F.mse_loss(x, y, reduction=self.reduction)
+            if strs:
+                passed = dict(sorted({**(passed or {}), **strs}.items()))
             try:
                 ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 if ir.module is None and ir.needs_arg_types:
@@ -489,7 +496,14 @@ class Calls:
                         # a tensor from a submodule compiled generically: specialise calls too
                         raise NeedsCallTypes(f"{obj.__name__}() needs argument types", self.loc(e))
                     if typed:
-                        passed = dict(sorted({**typed, **(passed or {})}.items()))
+                        passed = dict(sorted({**(passed or {}), **typed}.items()))  # (ranks win)
+                        ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
+                elif self.mc.typed_calls and not self.mc.deferrable:
+                    # calls specialised per argument types (NeedsCallTypes): functions too, so
+                    # that their results have ranks (a later call may need them)
+                    typed = self.call_kinds(obj, args, method=False)
+                    if typed:
+                        passed = dict(sorted({**(passed or {}), **typed}.items()))  # (ranks win)
                         ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 elif self.mc.typed_calls:
                     # compiled per call types (a caller needed a rank): the generic callee's
@@ -874,6 +888,8 @@ class Calls:
             arg_names, vals = flat_names, flat
         operands = []
         for n, v, t in zip(arg_names, vals, ptypes, strict=True):
+            if isinstance(v, PyObj) and isinstance(v.obj, str) and isinstance(t, td.StrType):
+                v = self.b.constant(v.obj)  # (the callee was compiled for this value)
             if not isinstance(v, SSAValue):
                 raise self.error(
                     e,
@@ -968,6 +984,28 @@ def rnn_refusal(m: Module) -> str:
         f"unsupported: scripting nn.{name} methods other than forward (forward scripts as "
         "xjit/nn/rnn_scripted.py); trace it instead (xjit.jit.trace(model, example))"
     )
+
+
+def passed_scalars(fn: Any, args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """By parameter name, for a call of the plain function `fn`: `("str", value)` for each str
+    known while compiling that it passes (or leaves at a str default), as a str parameter is
+    compiled per value (compiler.py `str_argument`); and the type of an int/float/bool/None
+    passed to (or defaulted at) an `Any` parameter, which TorchScript's `Any` accepts."""
+    out: dict[str, Any] = {}
+    for k, p in enumerate(inspect.signature(fn).parameters.values()):
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        given = k < len(args) or p.name in kwargs
+        v = (args[k] if k < len(args) else kwargs[p.name]) if given else p.default
+        c = const_of(v) if given else v
+        if isinstance(c, str) and c is not inspect.Parameter.empty:
+            out[p.name] = ("str", c)
+        elif p.annotation in (Any, "Any"):
+            if c is None:
+                out[p.name] = td.NoneType()
+            elif isinstance(v, SSAValue) and type(v.type) in _SCALAR_NAMES:
+                out[p.name] = v.type
+    return out
 
 
 def _python_str(v: Any) -> Any:

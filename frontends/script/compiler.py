@@ -637,11 +637,11 @@ def _only_tuple_kinds(arg_kinds: dict[str, Any] | None, optional_generic: bool =
 
 
 def _generic_kind(k: Any, optional_generic: bool) -> bool:
-    if isinstance(k, tuple):
-        return k[0] in ("tuple", "container")
+    if isinstance(k, tuple):  # (a called function's str: its value, no types either)
+        return k[0] in ("tuple", "container") or (optional_generic and k[0] == "str")
     if not optional_generic:
         return False
-    if isinstance(k, td.NoneType):
+    if isinstance(k, (td.NoneType, td.IntType, td.FloatType, td.BoolType)):
         return True
     return isinstance(k, td.ValueTensorType) and k.meta.shape is None
 

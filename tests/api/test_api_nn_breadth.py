@@ -123,7 +123,7 @@ def _loss_inputs(kind: str) -> tuple[np.ndarray, np.ndarray]:
     "name,kwargs,kind", LOSSES, ids=[f"{n}-{k}-{sorted(kw)}" for n, kw, k in LOSSES]
 )
 def test_loss_modules(name, kwargs, kind) -> None:
-    _same_module(lambda T: getattr(T.nn, name)(**kwargs), *_loss_inputs(kind))
+    _same_module(lambda T: getattr(T.nn, name)(**kwargs), *_loss_inputs(kind), script=True)
 
 
 def test_weighted_losses_keep_weights_as_buffers() -> None:
@@ -140,10 +140,28 @@ def test_weighted_losses_keep_weights_as_buffers() -> None:
     )
 
 
-def test_label_smoothing_with_weights_is_refused() -> None:
-    x, t = (xjit.from_numpy(a) for a in _loss_inputs("index"))
-    with pytest.raises(NotImplementedError, match="label_smoothing with class weights"):
-        xjit.nn.functional.cross_entropy(x, t, weight=xjit.ones(5), label_smoothing=0.1)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"reduction": "none"},
+        {"label_smoothing": 0.1},
+        {"ignore_index": 1, "label_smoothing": 0.2},
+    ],
+)
+def test_class_weights_with_index_targets(kwargs) -> None:
+    w = rand(5) ** 2 + 0.1
+    make = lambda T: T.nn.CrossEntropyLoss(weight=T.from_numpy(w.copy()), **kwargs)  # noqa: E731
+    _same_module(make, *_loss_inputs("index"), script=True)
+    if "label_smoothing" not in kwargs:
+        make = lambda T: T.nn.NLLLoss(weight=T.from_numpy(w.copy()), **kwargs)  # noqa: E731
+        _same_module(make, *_loss_inputs("index_logp"), script=True)
+
+
+def test_class_weights_out_of_range_target_raises_eagerly() -> None:
+    x = xjit.zeros(2, 3)
+    with pytest.raises(IndexError, match="Target 3 is out of bounds"):
+        xjit.nn.functional.nll_loss(x, xjit.tensor([0, 3]), weight=xjit.ones(3))
 
 
 def _norm_init(m) -> None:
@@ -241,8 +259,8 @@ def test_pixel_shuffle_and_nearest_upsample(make) -> None:
 
 
 def test_interpolate_refuses_other_modes() -> None:
-    with pytest.raises(NotImplementedError, match="mode='bilinear'"):
-        xjit.nn.functional.interpolate(xjit.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear")
+    with pytest.raises(NotImplementedError, match="mode='bicubic'"):
+        xjit.nn.functional.interpolate(xjit.ones(1, 1, 2, 2), scale_factor=2, mode="bicubic")
 
 
 @pytest.mark.parametrize(

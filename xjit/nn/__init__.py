@@ -24,6 +24,7 @@ from xjit.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from xjit.nn.adaptive_pool import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
 from xjit.nn.containers import ModuleDict, ParameterDict, ParameterList
 from xjit.nn.conv import (
     AdaptiveAvgPool2d,
@@ -85,7 +86,7 @@ from xjit.nn.padding import (
     ZeroPad1d,
     ZeroPad2d,
 )
-from xjit.nn.pooling1d import AdaptiveAvgPool1d, AvgPool1d
+from xjit.nn.pooling1d import AvgPool1d
 from xjit.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 from xjit.nn.transformer import (
     MultiheadAttention,
@@ -100,6 +101,8 @@ from xjit.nn.upsampling import PixelShuffle, PixelUnshuffle, Upsample
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
     "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",

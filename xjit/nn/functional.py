@@ -8,7 +8,11 @@ from typing import Any
 from xjit import _creation
 from xjit._dispatch import call
 from xjit._tensor import Tensor
-from xjit.nn import loss_functional as _lf
+from xjit.nn.adaptive_pool import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
     _refuse,
     adaptive_avg_pool2d,
@@ -26,15 +30,17 @@ from xjit.nn.distance import cosine_similarity, pairwise_distance  # noqa: F401
 from xjit.nn.loss_functional import (  # noqa: F401  (torch.nn.functional's losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cross_entropy,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
+    nll_loss,
     smooth_l1_loss,
 )
 from xjit.nn.normalize import normalize, softmin  # noqa: F401
 from xjit.nn.norms import group_norm, instance_norm, rms_norm  # noqa: F401
-from xjit.nn.pooling1d import adaptive_avg_pool1d, avg_pool1d  # noqa: F401
+from xjit.nn.pooling1d import avg_pool1d  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
 from xjit.nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
 from xjit.ops import types
@@ -213,72 +219,6 @@ def glu(input: Any, dim: int = -1) -> Any:
 
 def prelu(input: Any, weight: Any) -> Any:
     return call("prelu", input, weight)
-
-
-_REDUCTION = {"none": 0, "mean": 1, "sum": 2}  # torch's Reduction enum, as aten::nll_loss takes it
-
-
-def _reduction(reduction: str) -> int:
-    if reduction not in _REDUCTION:
-        raise ValueError(f"{reduction} is not a valid value for reduction")
-    return _REDUCTION[reduction]
-
-
-def _nll_loss_op(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
-    ignore_index: int = -100,
-    reduce: Any = None,
-    reduction: str = "mean",
-) -> tuple[str, list[Any]]:
-    if size_average is not None or reduce is not None:
-        raise NotImplementedError("nll_loss: size_average/reduce are deprecated; use reduction=")
-    return "nll_loss", [input, target, weight, _reduction(reduction), ignore_index]
-
-
-@_script_as(_nll_loss_op)
-def nll_loss(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
-    ignore_index: int = -100,
-    reduce: Any = None,
-    reduction: str = "mean",
-) -> Any:
-    name, args = _nll_loss_op(input, target, weight, size_average, ignore_index, reduce, reduction)
-    return call(name, *args)
-
-
-def cross_entropy(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
-    ignore_index: int = -100,
-    reduce: Any = None,
-    reduction: str = "mean",
-    label_smoothing: float = 0.0,
-) -> Any:
-    """log_softmax over the class dim, then nll_loss (class-index targets) or the weighted sum
-    against class probabilities (a floating target of the input's shape); label smoothing as
-    torch's."""
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
-    if label_smoothing > 0.0 and weight is not None and not target.dtype.is_floating_point:
-        raise NotImplementedError(
-            "cross_entropy: label_smoothing with class weights is not supported"
-        )
-    logp = call("log_softmax", input, 1 if input.dim() > 1 else 0)
-    if target.dtype.is_floating_point:
-        _lf._check_legacy("cross_entropy", size_average, reduce)
-        return _lf.soft_cross_entropy(logp, target, weight, reduction, label_smoothing)
-    nll = nll_loss(logp, target, weight, size_average, ignore_index, reduce, reduction)
-    if label_smoothing == 0.0:
-        return nll
-    return _lf.smoothed_cross_entropy(logp, target, nll, ignore_index, reduction, label_smoothing)
 
 
 # -- attention (Python over registry ops; nn.MultiheadAttention is in xjit/nn/transformer.py) --

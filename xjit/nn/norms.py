@@ -4,7 +4,7 @@ affine. Written over registry ops, so tracing records their ops."""
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, List, Optional  # noqa: UP035  (as TorchScript reads annotations)
 
 import numpy as np
 
@@ -84,12 +84,13 @@ def instance_norm(
 def rms_norm(input: Any, normalized_shape: Any, weight: Any = None, eps: Any = None) -> Any:
     """x / sqrt(mean(x²) + eps) over the trailing `normalized_shape` dims (eps defaults to the
     dtype's machine epsilon, as torch)."""
-    return _rms_norm(input, len(normalized_shape), weight, eps)
+    dims = [-(i + 1) for i in range(len(normalized_shape))]
+    return _rms_norm(input, dims, weight, eps)
 
 
 def _rms_norm(
     input: Tensor,
-    ndims: int,
+    dims: List[int],  # noqa: UP006
     weight: Optional[Tensor] = None,  # noqa: UP045  (as TorchScript reads annotations)
     eps: Optional[float] = None,  # noqa: UP045
 ) -> Tensor:
@@ -100,10 +101,7 @@ def _rms_norm(
         e = eps
     elif not is_scripting() and input.dtype == float64:
         e = _FLOAT64_EPS
-    ms = input * input
-    for i in range(ndims):  # a mean of equal-sized means is the mean over all those dims
-        ms = ms.mean(-(i + 1), keepdim=True)
-    y = input * (ms + e).rsqrt()
+    y = input * ((input * input).mean(dims, keepdim=True) + e).rsqrt()
     return y if weight is None else y * weight
 
 
@@ -222,7 +220,7 @@ class RMSNorm(Module):
         _factory_kwargs(self, device, dtype)
 
     def forward(self, input: Any) -> Any:
-        return _rms_norm(input, len(self.normalized_shape), self.weight, self.eps)
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (

@@ -7,6 +7,7 @@ from typing import Any
 
 from xjit.nn.conv_functional import pad
 from xjit.nn.module import Module
+from xjit.nn.pad_modes import pad_nonconstant
 
 
 class _PadNd(Module):
@@ -23,7 +24,7 @@ class _PadNd(Module):
     def forward(self, input: Any) -> Any:
         if self._mode == "constant":
             return pad(input, list(self.padding), "constant", self.value)
-        return pad(input, list(self.padding), self._mode)
+        return pad_nonconstant(input, list(self.padding), self._mode)
 
     def extra_repr(self) -> str:
         if self._mode == "constant":

@@ -1,11 +1,11 @@
-"""1-D average pooling (`AvgPool1d`, `AdaptiveAvgPool1d` and their functionals) as the 2-D ops
-on a unit height, so they share the 2-D lowering."""
+"""1-D average pooling (`AvgPool1d` and its functional) as the 2-D op on a unit height, so they
+share the 2-D lowering (adaptive pooling: xjit/nn/adaptive_pool.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from xjit.nn.conv_functional import adaptive_avg_pool2d, avg_pool2d
+from xjit.nn.conv_functional import avg_pool2d
 from xjit.nn.module import Module
 
 
@@ -29,12 +29,6 @@ def avg_pool1d(
         input.unsqueeze(-2), [1, k], [1, s], [0, _one(padding)], ceil_mode, count_include_pad
     )
     return out.squeeze(-2)
-
-
-def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
-    if input.dim() not in (2, 3):
-        raise ValueError(f"adaptive_avg_pool1d: expected 2D or 3D input (got {input.dim()}D input)")
-    return adaptive_avg_pool2d(input.unsqueeze(-2), [1, _one(output_size)]).squeeze(-2)
 
 
 class AvgPool1d(Module):
@@ -64,15 +58,3 @@ class AvgPool1d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-
-
-class AdaptiveAvgPool1d(Module):
-    def __init__(self, output_size: Any) -> None:
-        super().__init__()
-        self.output_size = output_size
-
-    def forward(self, input: Any) -> Any:
-        return adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"

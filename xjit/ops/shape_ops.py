@@ -330,13 +330,14 @@ register(
 
 
 def _reshape_shape(x: TensorMeta, shape: Any) -> TensorMeta:
-    if not _ranked(x, shape):
+    if shape is UNKNOWN:
         return TensorMeta(None, x.dtype)
     if shape.count(-1) > 1:
         raise ShapeError("reshape: only one dimension can be inferred")
     if any(s is not UNKNOWN and s < -1 for s in shape):
         raise ShapeError(f"reshape: invalid shape dimension in {list(shape)}")
-    if any(s is UNKNOWN for s in shape):  # sizes known at run time: `?` there (and at -1)
+    if x.shape is None or any(s is UNKNOWN for s in shape):
+        # sizes known at run time: `?` there (and at -1); the rank is the list's
         return TensorMeta(tuple(None if s is UNKNOWN or s == -1 else s for s in shape), x.dtype)
     if any(s is None for s in x.shape):
         if -1 in shape:
