@@ -500,22 +500,15 @@ class Calls:
                         ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 elif self.mc.typed_calls and not self.mc.deferrable:
                     # calls specialised per argument types (NeedsCallTypes): functions too, so
-                    # that their results have ranks (a later call may need them)
-                    typed = self.call_kinds(obj, args, method=False)
-                    if typed:
-                        passed = dict(sorted({**(passed or {}), **typed}.items()))  # (ranks win)
-                        ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
-                elif self.mc.typed_calls:
-                    # compiled per call types (a caller needed a rank): the generic callee's
-                    # results have unknown ranks, a variant for these arguments static ones;
-                    # int arguments known here are constants in it (`channel_shuffle(x, 2)`:
-                    # its `view(b, groups, c // groups, ...)` gets static sizes)
+                    # that their results have ranks (a later call may need them); int
+                    # arguments known here are constants in the variant (`channel_shuffle(x,
+                    # 2)`: its `view(b, groups, c // groups, ...)` gets static sizes)
                     typed = {
                         **(self.call_kinds(obj, args, method=False) or {}),
                         **self.constant_ints(obj, args),
                     }
                     if typed:
-                        passed = dict(sorted({**typed, **(passed or {})}.items()))
+                        passed = dict(sorted({**(passed or {}), **typed}.items()))  # (ranks win)
                         ir = self.callee_ir(obj, passed)  # type: ignore[attr-defined]
                 src = ir.source(obj.__name__)
             except (NeedsArgTypes, NeedsCallTypes):
