@@ -10,7 +10,7 @@ scalar loops.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -275,8 +275,11 @@ class NestEmitter:
         fresh: Callable[[str], str],
         const: Callable[[str], str] | None = None,
         scalar: Callable[[SSAValue], bool] | None = None,
+        alias: Mapping[SSAValue, SSAValue] | None = None,
     ):
         self.plan, self.nest = plan, plan.nest
+        # Body values read as another value instead of computed (softmax_shift: `v - m` as `v`).
+        self.alias = dict(alias or {})
         # 0-d buffers held as numpy scalars in a variable: read by name, written by assignment.
         self.scalar = scalar or (lambda v: False)
         self.name, self.fresh = name, fresh
@@ -322,6 +325,9 @@ class NestEmitter:
 
     def value(self, v: SSAValue) -> tuple[Expr, frozenset[int]]:
         if v in self.vals:
+            return self.vals[v]
+        if v in self.alias:
+            self.vals[v] = self.value(self.alias[v])
             return self.vals[v]
         ivs = self.nest.ivs
         if v in ivs:
@@ -459,6 +465,14 @@ class NestEmitter:
         else:
             self.lines.append(_assign(target.text, expr.text))
 
+    def operand_text(self, v: SSAValue, chunk: tuple[str, str] | None) -> str:
+        """The numpy text of body value `v` (a load), for rows `chunk` of dim 0 when given."""
+        self.chunk = chunk
+        try:
+            return self.value(v)[0].text
+        finally:
+            self.chunk = None
+
     def _static_size(self, dim: int) -> int:
         """The constant extent of loop `dim`, or -1."""
         owner = self.nest.bounds[dim].owner
@@ -533,12 +547,12 @@ class NestEmitter:
             o = todo.pop()
             if isinstance(o, Operation) and _in_body(o.results[0], self.nest) and o not in needed:
                 needed.add(o)
-                todo += [x.owner for x in o.operands]
+                todo += [self.alias.get(x, x).owner for x in o.operands]
         last: dict[SSAValue, int] = {}
         for op in body:
             if op in needed or op in stores:
                 for x in op.operands:
-                    last[x] = pos[op]
+                    last[self.alias.get(x, x)] = pos[op]
         if also is not None:
             last[also] = len(body)
         targets: dict[StoreOp, str] = {}
