@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import numpy as np
 from xdsl.dialects import memref
 from xdsl.dialects.arith import ConstantOp
 from xdsl.ir import Attribute, Operation, SSAValue
@@ -727,6 +728,12 @@ class NestEmitter:
         ):
             # A float sum along the last axis: einsum's SIMD loop is 2.5-4x faster than
             # np.add.reduce (see EINSUM_SUM_MAX for the summation order and its error).
+            dot = self._row_dot(_other_operand(comb, plan.acc_load.result), blocked)
+            if dot is not None:
+                self.lines.append(
+                    f"{dot[:-1]}, out={t})" if folded else f"np.add({t}, {dot}, out={t})"
+                )
+                return
             letters = _LETTERS[: self.n]
             call = f'np.einsum("{letters}->{letters[:-1]}", {xtext}'
             self.lines.append(f"{call}, out={t})" if folded else f"np.add({t}, {call}), out={t})")
@@ -738,6 +745,27 @@ class NestEmitter:
             self.lines.append(f"{uf}.reduce({xtext}, axis={axis}, out={t}{extra})")
         else:
             self.lines.append(f"{uf}({t}, {uf}.reduce({xtext}, axis={axis}{extra}), out={t})")
+
+    def _row_dot(self, x: SSAValue, blocked: SSAValue | None) -> str | None:
+        """`np.vecdot(a, b)` for a last-axis sum of a product `a * b` computed in the body (layer
+        norm's squared deviations): one pass over both, no product temporary (3-10x faster
+        than multiply + einsum at 64x1024 f32; the same in-order SIMD accumulation as einsum's,
+        see EINSUM_SUM_MAX). Only unblocked, and where numpy has vecdot (2.0 and later)."""
+        prod = x.owner
+        if (
+            blocked is not None
+            or self.chunk is not None
+            or not hasattr(np, "vecdot")
+            or not isinstance(prod, Operation)
+            or prod.name != "arith.mulf"
+            or not _in_body(x, self.nest)
+            or not x.has_one_use()
+        ):
+            return None
+        args = [self.value(o) for o in prod.operands]
+        if any(d != set(self.space) for _, d in args):
+            return None  # a broadcast operand: let einsum see the product's full shape
+        return f"np.vecdot({args[0][0].text}, {args[1][0].text})"
 
     def _identity(self, comb: Operation) -> str:
         t = comb.results[0].type
