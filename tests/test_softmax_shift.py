@@ -146,3 +146,15 @@ def test_shift_free_bounds() -> None:
     assert not rt.shift_free(np.array([[np.inf]], np.float32), hi)
     assert not rt.shift_free(np.array([[-np.inf]], np.float32), hi)
     assert not rt.shift_free(np.empty((0, 1), np.float32), hi)
+
+
+@pytest.mark.parametrize(("shape", "dim"), [((17,), 0), ((6, 9), 0), ((3, 7, 5), 1)])
+def test_unshifted_softmax_other_dims(shape: tuple[int, ...], dim: int) -> None:
+    """A 0-d row max (a numpy scalar in the generated code) and non-last reduced dims."""
+    x = (3 * RNG.standard_normal(shape)).astype(np.float32)
+    c = torch.jit.trace(lambda x: torch.softmax(x, dim=dim), (torch.from_numpy(x.copy()),))
+    assert GUARD in c.source
+    for v in (x, x + 100, x - 40, np.where(x > 0, np.float32(np.nan), x)):
+        got = c(torch.from_numpy(v.copy())).numpy()
+        want = pt.softmax(pt.from_numpy(v), dim=dim).numpy()
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-30)
