@@ -51,7 +51,9 @@ class Unshift:
     hi: float
 
 
-def find_unshifted(ops: list[Operation], plans: dict[Operation, NestPlan | str]) -> dict:
+def find_unshifted(
+    ops: list[Operation], plans: dict[Operation, NestPlan | str]
+) -> dict[NestOp, Unshift]:
     """Nest B -> its `Unshift`, for every softmax-shaped (A, B, C) run among `ops`."""
     found: dict[NestOp, Unshift] = {}
     for i, op in enumerate(ops):
@@ -100,8 +102,8 @@ def _match(ops: list[Operation], i: int, plans: dict[Operation, NestPlan | str])
     sizes = _sizes(b)
     if sizes is None:
         return None
-    a, c = pb.combiner.operands
-    e = c if a is pb.acc_load.result else a
+    lhs, rhs = pb.combiner.operands
+    e = rhs if lhs is pb.acc_load.result else lhs
     ex = e.owner
     keep = pb.extra_stores[0]
     if (
