@@ -203,3 +203,28 @@ def test_division_by_a_broadcast_divisor_is_a_reciprocal_multiply() -> None:
     with np.errstate(all="ignore"):
         np.testing.assert_allclose(q, x / s, rtol=1e-6)  # nan/inf positions equal too
         np.testing.assert_array_equal(q2, x / z)
+
+
+def test_row_sum_of_a_computed_product_is_one_vecdot() -> None:
+    """Layer norm's variance, sum((x - mean)**2): `np.vecdot(t, t)` (no product temporary) where
+    numpy has it; a product with a broadcast factor keeps multiply + einsum. Against PyTorch."""
+    import torch as pt
+
+    x = (2 + 3 * RNG.standard_normal((64, 1024))).astype(np.float32)
+    ln = torch.nn.LayerNorm(1024)
+    c = torch.jit.trace(ln, (torch.from_numpy(x.copy()),))
+    want = pt.nn.functional.layer_norm(pt.from_numpy(x), (1024,)).numpy()
+    np.testing.assert_allclose(c(torch.from_numpy(x)).numpy(), want, rtol=1e-5, atol=1e-5)
+    if hasattr(np, "vecdot"):
+        assert "np.vecdot(t0, t0, out=buf1[:, 0])" in c.forward.source
+        assert "np.multiply(t0, t0)" not in c.forward.source
+
+    w = RNG.standard_normal(16).astype(np.float32)
+    y = RNG.standard_normal((5, 16)).astype(np.float32)
+    c2 = torch.jit.trace(
+        lambda y, w: ((y - 1) * w).sum(-1), (torch.from_numpy(y), torch.from_numpy(w))
+    )
+    assert "np.vecdot" not in c2.source
+    want2 = ((pt.from_numpy(y) - 1) * pt.from_numpy(w)).sum(-1).numpy()
+    got2 = c2(torch.from_numpy(y), torch.from_numpy(w)).numpy()
+    np.testing.assert_allclose(got2, want2, rtol=1e-5, atol=1e-5)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from xdsl.dialects import arith, cf, func, memref, scf
@@ -23,6 +23,7 @@ from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, mem
 from xjit.backends.numpy.provenance import source_comment
 from xjit.backends.numpy.scalar_loops import scalar_loops
 from xjit.backends.numpy.scalar_ops import is_scalar_op, op_expr
+from xjit.backends.numpy.softmax_shift import Unshift, find_unshifted
 from xjit.backends.numpy.vectorize import NestEmitter, NestPlan, analyse, identity_fill, row_extent
 from xjit.dialects.loop import REDUCTION, LoadOp, NestOp, StoreOp
 
@@ -78,6 +79,7 @@ class FunctionWriter:
         }
         self.arena_slots = 0
         self.loop_local: set[SSAValue] = set()  # loop-body buffers made once before the loop
+        self.unshifted: dict[NestOp, Unshift] = {}  # softmax exp nests with a guarded fast path
 
     def is_scalar(self, buf: SSAValue) -> bool:
         return buf in self.scalars
@@ -167,9 +169,7 @@ class FunctionWriter:
         self.emit_source_comment(nest)
         if isinstance(plan, NestPlan):
             try:
-                lines = NestEmitter(
-                    plan, self.name, self.fresh, self.module.const, self.is_scalar
-                ).emit(folded)
+                lines = self._unshifted(nest, plan, None, lambda em: em.emit(folded))
             except NotVectorizable as e:
                 plan = str(e)
             else:
@@ -183,6 +183,34 @@ class FunctionWriter:
         self.emit("# XjitPerformanceWarning: " + " ".join(msg.split()))
         for line in scalar_loops(nest, self.name, self.fresh, self.is_scalar):
             self.emit(line)
+
+    def _emitter(
+        self, plan: NestPlan, alias: dict[SSAValue, SSAValue] | None = None
+    ) -> NestEmitter:
+        return NestEmitter(plan, self.name, self.fresh, self.module.const, self.is_scalar, alias)
+
+    def _unshifted(
+        self,
+        nest: NestOp,
+        plan: NestPlan,
+        chunk: tuple[str, str] | None,
+        write: Callable[[NestEmitter], list[str]],
+    ) -> list[str]:
+        """`write`'s lines for `nest`; for softmax's exp + sum nest (softmax_shift.py), the
+        unshifted form behind a check of the row maxima (of rows `chunk`), the shifted one
+        after `else:`."""
+        u = self.unshifted.get(nest)
+        if u is None:
+            return write(self._emitter(plan))
+        fast = write(self._emitter(plan, {u.shifted: u.value}))
+        exact = write(self._emitter(plan))
+        m = self._emitter(plan).operand_text(u.row_max.result, chunk)
+        return [
+            f"if rt.shift_free({m}, {u.hi!r}):  # row maxima in range: exp(v), not exp(v - max)",
+            *("    " + line for line in fast),
+            "else:",
+            *("    " + line for line in exact),
+        ]
 
     def emit_source_comment(self, nest: Operation, into: list[str] | None = None) -> None:
         """The user's source lines behind a nest, as a comment above its statements."""
@@ -490,6 +518,7 @@ class FunctionWriter:
                 except NotVectorizable as e:
                     plans[op] = str(e)
         folded = self._fold_fills(ops, plans)
+        self.unshifted.update(find_unshifted(ops, plans))
         buffers = BufferPlan(ops, plans)
         buffers.simple -= self.scalars  # variables, not storage: never shared
         self._demote_in_place(ops, buffers)
@@ -625,12 +654,17 @@ class FunctionWriter:
                 elif isinstance(op, NestOp):
                     self.nest_count += 1
                     self.emit_source_comment(op, body)
-                    em = NestEmitter(
-                        plans[op], self.name, self.fresh, self.module.const, self.is_scalar
-                    )  # type: ignore[arg-type]
-                    p, lines = em.emit_rows(op in reductions, (c0, c1), step)
-                    pre += p
-                    body += lines
+                    got: list[list[str]] = []
+
+                    def rows(
+                        em: NestEmitter, op: Operation = op, got: list[list[str]] = got
+                    ) -> list[str]:
+                        p, lines = em.emit_rows(op in reductions, (c0, c1), step)
+                        got.append(p)
+                        return lines
+
+                    body += self._unshifted(op, plans[op], (c0, c1), rows)  # type: ignore[arg-type]
+                    pre += [line for p in got for line in p]
                 elif isinstance(op, arith.ConstantOp):
                     self.op(op)
         except NotVectorizable:

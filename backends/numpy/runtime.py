@@ -156,3 +156,9 @@ def bad_arg(name: str, value, dtype, shape) -> None:
     got = f"{getattr(value, 'dtype', type(value).__name__)} {getattr(value, 'shape', '')}"
     want = f"{np.dtype(dtype)} {tuple('?' if d is None else d for d in shape)}"
     raise BadArgument(f"argument {name}: expected {want}, got {got}")
+
+
+def shift_free(row_max: np.ndarray, hi: float) -> bool:
+    """True if every row maximum lies in [-16, hi] (NaN: False): softmax may then compute
+    exp(v) for exp(v - max) (backends/numpy/softmax_shift.py says why that is exact enough)."""
+    return row_max.size > 0 and bool(row_max.min() >= -16.0) and bool(row_max.max() <= hi)
