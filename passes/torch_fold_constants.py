@@ -25,6 +25,7 @@ Folded ops no longer read are erased, and so are the constants only they read.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +75,15 @@ def _foldable(op: Operation, env: dict[SSAValue, Any]) -> bool:
     )
 
 
+def _small(v: SSAValue, max_elements: int) -> bool:
+    """Statically shaped and at most `max_elements`: checked before evaluating, so that a big
+    factory (`ones(4096, 4096)`) is never computed at compile time."""
+    shape = v.type.meta.shape  # type: ignore[attr-defined]
+    return (
+        shape is not None and all(d is not None for d in shape) and math.prod(shape) <= max_elements
+    )
+
+
 def _literal(a: np.ndarray, like: SSAValue) -> Operation:
     meta = TensorMeta(tuple(a.shape), from_numpy_dtype(a.dtype))
     ttype = TensorType(dtype_attr(meta.dtype), a.shape)  # type: ignore[arg-type]
@@ -110,16 +120,13 @@ def _evaluate(
             interp.run_op(op, env)
         elif isinstance(op, td.TensorStaticInfoCastOp) and op.operand in env:
             env[op.result] = env[op.operand]
-        elif _foldable(op, env):
+        elif _foldable(op, env) and _small(op.results[0], max_elements):
             trial = dict(env)
             try:
                 interp.run_op(op, trial)
             except Exception:  # noqa: BLE001 - not folded: it fails or not at run time, as before
                 continue
-            value = np.asarray(trial[op.results[0]])
-            if value.size > max_elements:
-                continue
-            env[op.results[0]] = np.ascontiguousarray(value)
+            env[op.results[0]] = np.asarray(trial[op.results[0]])  # (0-d stays 0-d)
             folded.append(op)
     return env, folded
 

@@ -100,3 +100,18 @@ func.func @random(%x: !torch.vtensor<[4],f32>) -> !torch.vtensor<[4],f32> {
   %3 = torch.aten.add.Tensor %x, %2, %int1 : !torch.vtensor<[4],f32>, !torch.vtensor<[4],f32>, !torch.int -> !torch.vtensor<[4],f32>
   return %3 : !torch.vtensor<[4],f32>
 }
+
+// A 0-d result stays 0-d: `sum(arange(4))` is the literal 6.
+// CHECK-LABEL: func.func @zero_d(
+// CHECK-NEXT:    %[[S:.*]] = torch.vtensor.literal(dense<6> : tensor<si64>) : !torch.vtensor<[],si64>
+// CHECK-NEXT:    %[[ONE:.*]] = torch.constant.int 1
+// CHECK-NEXT:    torch.aten.add.Tensor %x, %[[S]], %[[ONE]]
+func.func @zero_d(%x: !torch.vtensor<[4],si64>) -> !torch.vtensor<[4],si64> {
+  %int4 = torch.constant.int 4
+  %none = torch.constant.none
+  %0 = torch.aten.arange %int4, %none : !torch.int, !torch.none -> !torch.vtensor<[4],si64>
+  %1 = torch.aten.sum %0, %none : !torch.vtensor<[4],si64>, !torch.none -> !torch.vtensor<[],si64>
+  %int1 = torch.constant.int 1
+  %2 = torch.aten.add.Tensor %x, %1, %int1 : !torch.vtensor<[4],si64>, !torch.vtensor<[],si64>, !torch.int -> !torch.vtensor<[4],si64>
+  return %2 : !torch.vtensor<[4],si64>
+}
