@@ -114,19 +114,21 @@ def _evaluate(
     env: dict[SSAValue, Any] = {}
     folded: list[Operation] = []
     for op in ops:
-        if isinstance(op, _SCALAR_CONSTANTS) or (
+        if isinstance(op, td.ValueTensorLiteralOp):
+            if _small(op.result, max_elements):  # (a frozen weight is not decoded for nothing)
+                interp.run_op(op, env)
+        elif isinstance(op, _SCALAR_CONSTANTS) or (
             isinstance(op, td.PrimListConstructOp) and all(v in env for v in op.operands)
         ):
             interp.run_op(op, env)
         elif isinstance(op, td.TensorStaticInfoCastOp) and op.operand in env:
             env[op.result] = env[op.operand]
         elif _foldable(op, env) and _small(op.results[0], max_elements):
-            trial = dict(env)
-            try:
-                interp.run_op(op, trial)
+            try:  # (the interpreter binds the result only once the op has succeeded)
+                interp.run_op(op, env)
             except Exception:  # noqa: BLE001 - not folded: it fails or not at run time, as before
                 continue
-            env[op.results[0]] = np.asarray(trial[op.results[0]])  # (0-d stays 0-d)
+            env[op.results[0]] = np.asarray(env[op.results[0]])  # (0-d stays 0-d)
             folded.append(op)
     return env, folded
 
