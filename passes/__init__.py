@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # pass name -> "module:Class" under xjit.passes; imported only when the pass is used.
 _PASS_LOCATIONS: dict[str, str] = {
     "torch-decompose": "torch_decompose:TorchDecompose",
+    "torch-fold-constants": "torch_fold_constants:TorchFoldConstants",
     "convert-torch-to-linalg": "convert_torch_to_linalg:ConvertTorchToLinalg",
     "linalg-fuse-elementwise": "linalg_fuse_elementwise:LinalgFuseElementwise",
     "batch-loop-invariant": "batch_loop_invariant:BatchLoopInvariant",

@@ -16,7 +16,9 @@ TORCH_TO_LOOPS_STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # calls of traced/scripted submodules and scripted functions, then the static shapes they
     # now see (a no-op on call-free, fully typed IR)
     ("inlined", ("inline", "torch-shape-refinement")),
-    ("decomposed", ("torch-decompose", "canonicalize", "cse")),
+    # tensor ops on constants only (a mask built from sizes) computed once, at compile time;
+    # after canonicalize, which turns static sizes into constants
+    ("decomposed", ("torch-decompose", "canonicalize", "torch-fold-constants", "cse")),
     ("linalg", ("convert-torch-to-linalg", "canonicalize", "cse")),
     # before fusion, which could merge iteration-independent work into ops on the carried value
     ("batched", ("batch-loop-invariant", "canonicalize", "cse")),

@@ -597,6 +597,17 @@ class NestEmitter:
                 self.value(v)  # a block invariant: hoisted by value()
                 continue
             reg = None
+            if dims == full and op.name == "arith.select":
+                reg = self._pick(op, v, pos, last, holder, dtype, until, stored_in, blocked)
+                if reg is not None and holder[reg] is op.operands[2]:
+                    # select(c, a, b) over b's own register: a masked fill in place, one pass
+                    # writing only where c holds (np.where would make a temporary and copy it)
+                    (c, _), (a, _), (b, _) = args
+                    self.lines.append(f"np.copyto({b.text}, {a.text}, where={c.text})")
+                    holder[reg] = v
+                    self.vals[v] = (b, dims)
+                    continue
+                reg = None
             if dims == full and expr.ufunc is not None:
                 reg = self._pick(op, v, pos, last, holder, dtype, until, stored_in, blocked)
                 if reg is None and step is not None:

@@ -61,6 +61,25 @@ FOLD = """func.func @fold(%x: !torch.vtensor<[3],f32>) -> !torch.vtensor<[3],f32
 }
 """
 
+MASK = """\
+torch.global_slot "private" @bias : !torch.vtensor<[3,3],f32>
+func.func @f(%x: !torch.vtensor<[3,3],f32>) -> !torch.vtensor<[3,3],f32> {
+  %int3 = torch.constant.int 3
+  %0 = torch.prim.ListConstruct %int3, %int3 : (!torch.int, !torch.int) -> !torch.list<int>
+  %none = torch.constant.none
+  %1 = torch.aten.ones %0, %none : !torch.list<int>, !torch.none -> !torch.vtensor<[3,3],f32>
+  %int0 = torch.constant.int 0
+  %2 = torch.aten.tril %1, %int0 : !torch.vtensor<[3,3],f32>, !torch.int -> !torch.vtensor<[3,3],f32>
+  %3 = torch.aten.eq.Scalar %2, %int0 : !torch.vtensor<[3,3],f32>, !torch.int -> !torch.vtensor<[3,3],i1>
+  %b = torch.global_slot.get @bias : !torch.vtensor<[3,3],f32>
+  %4 = torch.aten.eq.Scalar %b, %int0 : !torch.vtensor<[3,3],f32>, !torch.int -> !torch.vtensor<[3,3],i1>
+  %ninf = torch.constant.float 0xfff0000000000000
+  %5 = torch.aten.masked_fill.Scalar %x, %3, %ninf : !torch.vtensor<[3,3],f32>, !torch.vtensor<[3,3],i1>, !torch.float -> !torch.vtensor<[3,3],f32>
+  %6 = torch.aten.masked_fill.Scalar %5, %4, %ninf : !torch.vtensor<[3,3],f32>, !torch.vtensor<[3,3],i1>, !torch.float -> !torch.vtensor<[3,3],f32>
+  func.return %6 : !torch.vtensor<[3,3],f32>
+}
+"""
+
 L = "convert-torch-to-linalg,canonicalize,cse"
 PASSES = [
     # (pass, input, passes before it, description)
@@ -99,6 +118,21 @@ layer_norm → mean/var/…, linear → t/mm/add. `torch-decompose{ops="torch.at
         """Upstream xDSL pass. Torch ops take part through their folders and canonicalization patterns
 (declared in the registry: `involution=True` folds `neg(neg(x))`, `identity=(...)` drops `x + 0`),
 together with dead-code removal of pure ops.""",
+    ),
+    (
+        "torch-fold-constants",
+        MASK,
+        "",
+        """Computes at compile time the tensor ops whose operands are all constants (each registry op's
+eager semantics, through the torch interpreter) and replaces what the rest of the graph reads by
+`torch.vtensor.literal`s: a causal mask built in `forward` from sizes is one boolean literal
+instead of `ones`/`tril`/`eq` on every call. Never folded: global slots (parameters and buffers
+are bound by reference at run time, so `load_state_dict` and in-place updates reach the next
+call; the buffer's mask below stays), random ops, results over `max_elements` (65536), a value
+returned (directly or through a possible view: literals are read-only program arrays), ops
+inside control flow. A factory read directly (`ones`, `arange`) stays an op. Runs after the
+`decomposed` stage's `canonicalize` (static sizes are constants by then); `xjit.jit.freeze`
+turns parameters and buffers into literals, so after it the buffer's mask folds too.""",
     ),
     (
         "cse",
@@ -270,7 +304,9 @@ Regenerate the examples below from the current tree: `python docs/gen/gen_docs.p
   its reciprocal, as PyTorch does.
 - **Buffer reuse.** Buffers are allocated at first use and reused by liveness; elementwise nests
   write in place (`np.tanh(buf, buf)`) when their input dies there; results are written through
-  `out=` so no temporaries are created that a numpy expert would avoid. 0-d buffers only read
+  `out=` so no temporaries are created that a numpy expert would avoid; a select over its
+  false value's own buffer (`masked_fill`'s causal mask) is a masked fill in place,
+  `np.copyto(buf, value, where=mask)`, not `np.where` and a copy back. 0-d buffers only read
   as scalars (a gate's `y.sum() > 0`) are numpy scalars in variables (`r1 = r0 > _k0`). In
   loop bodies, a branch's copy of a slice of a buffer written before the loop stays a view,
   a branch buffer the iteration only reads is allocated once before the loop, and the carried
