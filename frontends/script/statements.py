@@ -18,6 +18,7 @@ from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing, item_assign
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
+from xjit.frontends.script.unrolled_loops import Unrolled, UnrolledLoops
 from xjit.frontends.script.values import (
     EnumeratedTensor,
     PyDict,
@@ -56,6 +57,7 @@ class Frame:
     ret_spec: Any = None
     ret_types: list[Attribute] | None = None
     ret_args: list[SSAValue] = field(default_factory=list)  # the slots' incoming block args
+    alive: str | None = None  # an unrolled loop's hidden flag that a `break` clears
 
 
 class _ReturnTypes(Exception):
@@ -210,7 +212,7 @@ def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
     return names
 
 
-class Statements:
+class Statements(UnrolledLoops):
     """FunctionCompiler's statement half (compiler.py holds the state: `b`, `env`, `frame`)."""
 
     def block(self, stmts: Sequence[ast.stmt]) -> list[SSAValue] | None:
@@ -225,6 +227,8 @@ class Statements:
                     return [type(st).__name__]  # type: ignore[list-item]
                 if self.frame.kind != "loop":
                     raise self.error(st, f"'{type(st).__name__.lower()}' outside a loop")
+                if isinstance(st, ast.Break) and self.frame.alive is not None:
+                    self.env[self.frame.alive] = self.b.constant(False)  # see unrolled_loops.py
                 cond = (
                     self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
                 )  # type: ignore[misc]
@@ -278,7 +282,10 @@ class Statements:
     def block_to_exit(self, stmts: Sequence[ast.stmt], node: ast.AST) -> list[SSAValue]:
         """Statements that end in an exit on every path: falling off the end of a loop body
         continues the loop; falling off the end of a function is an error."""
-        payload = self.block(stmts)
+        return self.finish_exit(self.block(stmts), node)
+
+    def finish_exit(self, payload: list[SSAValue] | None, node: ast.AST) -> list[SSAValue]:
+        """The exit payload of compiled statements, falling off their end as block_to_exit."""
         if payload is not None:
             return payload
         if self.frame.kind == "loop":
@@ -300,7 +307,9 @@ class Statements:
         """A loop with a `return` inside, then the statements after it: the loop carries a
         "returned" flag and the return values; after it, the flag chooses between returning
         them and running the rest (which must end in an exit on every path)."""
-        got = self.for_stmt(st) if isinstance(st, ast.For) else self.while_stmt(st)
+        got = self.for_stmt(st, rest) if isinstance(st, ast.For) else self.while_stmt(st)
+        if isinstance(got, Unrolled):  # compiled with the rest (unrolled_loops.py)
+            return got.payload  # type: ignore[return-value]
         if got is None:  # no return was reached at compile time
             return self.block(rest)  # type: ignore[return-value]
         flag, slots, spec = got
@@ -677,7 +686,7 @@ class Statements:
         return list(op.results)
 
     # -- loops ----------------------------------------------------------------------------------
-    def for_stmt(self, st: ast.For) -> Any:
+    def for_stmt(self, st: ast.For, rest: list[ast.stmt] | None = None) -> Any:
         if st.orelse:
             raise self.error(st, "unsupported: for ... else")
         it = st.iter
@@ -757,18 +766,10 @@ class Statements:
         if isinstance(seq, PyDict):  # its keys
             seq = self.dict_keys_list(seq)
         if isinstance(seq, (PyTuple, PyList)):
+            if _contains(st, (ast.Return,), False):  # called by loop_with_return, with rest
+                return Unrolled(self.unrolled_for(st, seq.items, rest, _breaks(st)))
             if _contains(st, (ast.Break, ast.Continue), True):
-                raise self.error(
-                    st,
-                    "unsupported: break/continue in a loop over a list or tuple "
-                    "(it is unrolled at compile time)",
-                )
-            if _contains(st, (ast.Return,), False):
-                raise self.error(
-                    st,
-                    "unsupported: return in a loop over a list or tuple "
-                    "(it is unrolled at compile time)",
-                )
+                return self.unrolled_for(st, seq.items, None, _breaks(st))
             for item in seq.items:
                 self.assign(st.target, item)
                 payload = self.block(st.body)
@@ -836,12 +837,16 @@ class Statements:
         target: ast.expr | None,
         target_value: Callable[[SSAValue], Any] | None,
         test: ast.expr | None,
+        alive: str | None = None,
     ) -> tuple[SSAValue, list[SSAValue], OutputSpec] | None:
-        """Compile a loop; with a `return` inside: its returned flag, values and structure."""
+        """Compile a loop; with a `return` inside: its returned flag, values and structure.
+        `alive`: a flag in env that a `break` clears, carried (see unrolled_loops.py)."""
         assigned = _assigned_names(st.body)
         if target is not None:
             tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
             assigned = [n for n in assigned if n not in tnames]
+        if alive is not None:
+            assigned.append(alive)
         # Tuples (nested too) are carried leaf by leaf; what is not made of SSA values (modules,
         # Python objects) cannot change inside the loop (checked at every exit of the body).
         loop_vars = [n for n in assigned if n in self.env and leaves_of(self.env[n]) is not None]
@@ -858,6 +863,7 @@ class Statements:
         for _ in range(6):  # widen carried types until the body's results fit them
             frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
             frame.has_ret = has_ret
+            frame.alive = alive
             frame.ret_spec = ret_spec
             frame.ret_types = None if ret_spec is None else types[n_vars + 1 :]
 
@@ -1023,6 +1029,11 @@ _STMT_NAMES = {
     "ImportFrom": "imports",
     "AsyncFunctionDef": "async",
 }
+
+
+def _breaks(st: ast.For) -> bool:
+    """Whether a loop's body holds a `break` of its own (not of a nested loop)."""
+    return _contains(st, (ast.Break,), True)
 
 
 def _ranked(t: Attribute) -> bool:

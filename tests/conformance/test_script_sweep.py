@@ -1135,7 +1135,6 @@ REFUSED: dict[str, str] = {
     "opt_return": r"unsupported: returning a None",
     "opt_int_return": r"unsupported: returning a None",
     "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
-    "alias_aug_add": r"an alias would not see",
 }
 
 
