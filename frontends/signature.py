@@ -28,6 +28,7 @@ class OutputSpec:
 
     kind: str  # "tensor" | "tuple" | "list" | "dict" | "none" (the last two: torch.export)
     # | "const": a value known while compiling (a script's str result), `keys[0]`, no flat value
+    # | "choice": a script's str result chosen at run time, `keys[flat int]`
     children: tuple[OutputSpec, ...] = ()
     keys: tuple[Any, ...] = ()  # a dict's keys, one per child
     # a tuple's named-tuple class (torch.return_types.sort, as eager returns), rebuilt as such
@@ -40,6 +41,8 @@ class OutputSpec:
             return None, pos
         if self.kind == "const":
             return self.keys[0], pos
+        if self.kind == "choice":
+            return self.keys[int(flat[pos])], pos + 1
         items = []
         for c in self.children:
             item, pos = c.rebuild(flat, pos)
@@ -55,6 +58,8 @@ class OutputSpec:
             return "Tensor" if self.kind == "tensor" else "None"
         if self.kind == "const":
             return repr(self.keys[0])
+        if self.kind == "choice":
+            return "str"
         inner = ", ".join(
             f"{k!r}: {c.describe()}" if self.kind == "dict" else c.describe()
             for k, c in zip(self.keys or [None] * len(self.children), self.children, strict=True)
@@ -63,8 +68,8 @@ class OutputSpec:
 
     def leaves(self) -> int:
         """How many flat results this structure takes (a None takes none)."""
-        if self.kind in ("tensor", "none", "const"):
-            return 1 if self.kind == "tensor" else 0
+        if self.kind in ("tensor", "none", "const", "choice"):
+            return 1 if self.kind in ("tensor", "choice") else 0
         return sum(c.leaves() for c in self.children)
 
 

@@ -15,9 +15,10 @@ from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
-from xjit.frontends.script import aliasing, item_assign
+from xjit.frontends.script import aliasing, item_assign, str_choice
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
+from xjit.frontends.script.str_choice import StrChoice
 from xjit.frontends.script.unrolled_loops import Unrolled, UnrolledLoops
 from xjit.frontends.script.values import (
     EnumeratedTensor,
@@ -85,6 +86,8 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
     it holds anything else (modules, Python objects), which cannot flow through control flow."""
     if isinstance(v, SSAValue):
         return [v]
+    if isinstance(v, StrChoice):  # a run-time str: its index (str_choice.py)
+        return [v.index]
     if isinstance(v, (PyTuple, PyList, PyDict)):
         out: list[SSAValue] = []
         for x in v.items.values() if isinstance(v, PyDict) else v.items:
@@ -114,6 +117,8 @@ def same_structure(a: Any, b: Any) -> bool:
     """Whether two values have the same tuple/list nesting (leaves are SSA values)."""
     if isinstance(a, SSAValue) or isinstance(b, SSAValue):
         return isinstance(a, SSAValue) and isinstance(b, SSAValue)
+    if isinstance(a, StrChoice) or isinstance(b, StrChoice):
+        return isinstance(a, StrChoice) and isinstance(b, StrChoice) and a.options == b.options
     if isinstance(a, PyDict) and isinstance(b, PyDict):  # the same keys, in the same order
         return list(a.items) == list(b.items) and all(
             same_structure(a.items[k], b.items[k]) for k in a.items
@@ -129,6 +134,8 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
     """`template`'s tuple/list structure with its leaves taken from `vals` in order."""
     if isinstance(template, SSAValue):
         return next(vals)
+    if isinstance(template, StrChoice):
+        return StrChoice(next(vals), template.options)
     if isinstance(template, PyDict):
         return PyDict({k: rebuild_like(x, vals) for k, x in template.items.items()})
     items = [rebuild_like(x, vals) for x in template.items]
@@ -336,6 +343,9 @@ class Statements(UnrolledLoops):
         out = []
         for n in self.frame.carried:
             v = self.env.get(n)
+            t = self.frame.templates[n]
+            if isinstance(t, StrChoice) and str_choice.fits(v, t.options):  # a str set here
+                v = self.env[n] = str_choice.as_choice(self, v, t.options)
             if not same_structure(v, self.frame.templates[n]):
                 raise Unrollable(
                     f"type clash: loop-carried variable '{n}' is "
@@ -379,11 +389,49 @@ class Statements(UnrolledLoops):
             raise self.error(st, _clash(fr.ret_spec, spec))
         return [self.b.constant(False), *self.carried_values(st), self.b.constant(True), *flat]
 
+    @property
+    def str_returns(self) -> list[str] | None:
+        """The str values the function returns, numbered as they are compiled, when it may
+        return different ones (`-> str`, or two str literals returned): every returned str is
+        then a run-time choice among them (str_choice.py); None otherwise."""
+        if not hasattr(self, "_str_returns"):
+            self._str_returns = [] if _several_str_returns(self.fdef) else None
+        return self._str_returns
+
+    def returned_choice(self, v: Any, node: ast.AST) -> StrChoice:
+        """A returned str as a choice among all the function returns (`str_returns`)."""
+        opts = self.str_returns
+        assert opts is not None
+        for o in str_choice.options_of(v):
+            if o not in opts:
+                opts.append(o)
+        if not isinstance(v, StrChoice):
+            return StrChoice(self.b.constant(opts.index(v.obj)), opts)  # type: ignore[arg-type]
+        first = opts.index(v.options[0])
+        if [opts.index(o) for o in v.options] != list(range(first, first + len(v.options))):
+            raise self.error(
+                node,
+                "unsupported: returning a run-time str whose possible values are numbered "
+                "differently by other returns; return literals or one variable",
+            )
+        at = (
+            v.index
+            if first == 0
+            else self.scalar_op("aten.add.int", [v.index, self.b.constant(first)], node)
+        )
+        return StrChoice(at, opts)  # type: ignore[arg-type]
+
     def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
         if isinstance(v, PyObj) and isinstance(v.obj, bool):  # a condition decided while compiling
             v = self.b.constant(v.obj)
         if isinstance(v, PyObj) and isinstance(v.obj, str):  # str values are compile-time here
+            if self.str_returns is not None:  # the function returns several strs
+                return self.flatten(self.returned_choice(v, node), node)
             return [], OutputSpec("const", (), (v.obj,))
+        if isinstance(v, StrChoice):  # a run-time str: its index, the options in the spec
+            if self.str_returns is not None:
+                v = self.returned_choice(v, node)
+            return [v.index], OutputSpec("choice", (), v.options)
         if isinstance(v, SSAValue):
             if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
                 raise self.error(node, f"unsupported: returning a {type_name(v.type)}")
@@ -623,8 +671,12 @@ class Statements(UnrolledLoops):
         vals_t, vals_e, joined = [], [], []
         for n in names:
             a, b = tenv[n], eenv[n]
-            if a is b:
+            if a is b or a == b and isinstance(a, PyObj):
                 continue
+            if str_choice.is_str(a) and str_choice.is_str(b):  # a str set in a branch
+                a, b = tenv[n], eenv[n] = str_choice.join(
+                    self, a, b, st, f"'{n}'", self.frame.templates.get(n)
+                )
             la, lb = leaves_of(a), leaves_of(b)
             if la is None or lb is None:
                 raise self.error(st, f"unsupported: '{n}' is a {describe(a)} changed inside an if")
@@ -847,6 +899,9 @@ class Statements(UnrolledLoops):
             assigned = [n for n in assigned if n not in tnames]
         if alive is not None:
             assigned.append(alive)
+        for n in assigned:  # a str the body may change: a run-time choice (str_choice.py)
+            if n in self.env and str_choice.is_str(self.env[n]):
+                self.env[n] = str_choice.loop_choice(self, self.env[n], n, st.body)
         # Tuples (nested too) are carried leaf by leaf; what is not made of SSA values (modules,
         # Python objects) cannot change inside the loop (checked at every exit of the body).
         loop_vars = [n for n in assigned if n in self.env and leaves_of(self.env[n]) is not None]
@@ -1029,6 +1084,21 @@ _STMT_NAMES = {
     "ImportFrom": "imports",
     "AsyncFunctionDef": "async",
 }
+
+
+def _several_str_returns(fdef: ast.FunctionDef) -> bool:
+    """Whether a function may return different strs: annotated `-> str` (or a type holding
+    str), or two different str literals in its returns."""
+    if fdef.returns is not None and "str" in ast.unparse(fdef.returns):
+        return True
+    lits = {
+        n.value
+        for r in ast.walk(fdef)
+        if isinstance(r, ast.Return) and r.value is not None
+        for n in ast.walk(r.value)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    return len(lits) > 1
 
 
 def _breaks(st: ast.For) -> bool:

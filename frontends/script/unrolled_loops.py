@@ -76,7 +76,7 @@ class UnrolledLoops:
                 continue
             flag, slots, spec = got  # a return may have happened in this iteration
             self.at(st)  # type: ignore[attr-defined]
-            tb, tp, _ = self.region(lambda: self.return_values(slots, spec, st))  # type: ignore[attr-defined]
+            tb, tp, _ = self.region(lambda s=slots, p=spec: self.return_values(s, p, st))  # type: ignore[attr-defined]
             eb, ep, _ = self.region(  # type: ignore[attr-defined]
                 lambda k=k: self.finish_exit(  # type: ignore[attr-defined]
                     self._iterations(st, items, k + 1, alive, rest), st

@@ -234,9 +234,7 @@ def test_break_continue_over_tuples_match_eager(name: str) -> None:
 
 
 def _same_weights(ours: Any, theirs: Any) -> None:
-    for (n, p), (m, q) in zip(
-        ours.named_parameters(), theirs.named_parameters(), strict=True
-    ):
+    for (n, p), (m, q) in zip(ours.named_parameters(), theirs.named_parameters(), strict=True):
         assert n == m
         q.data.copy_(real_torch.from_numpy(np.array(p.numpy())))
 
