@@ -288,6 +288,39 @@ def test_return_in_a_module_list_loop_matches_torchscript() -> None:
     assert len(exits) >= 2, exits  # returned after different layers (or not at all)
 
 
+RANKS = """
+def grow_const(x):
+    for _ in range(3):
+        x = x.unsqueeze(0)
+    return x
+
+def grow_run_time(x, n: int):
+    for _ in range(n):
+        x = x.unsqueeze(0)
+    return x.sum(0), n
+
+def stack_const(x):
+    for i in range(2):
+        x = torch.stack([x, x * i])
+    return x
+
+def shrink_const(x):
+    for _ in range(2):
+        x = x.sum(0)
+    return x
+"""
+
+
+def test_loops_changing_a_carried_rank_match_torchscript() -> None:
+    """TorchScript's Tensor has no rank: with a constant trip count xjit unrolls the loop once
+    shape refinement sees the rank change (passes/loop_rank_change.py)."""
+    x = xjit.tensor(np.arange(6, dtype=np.float32).reshape(2, 3))
+    check_function(RANKS, "grow_const", (POS,), (x,))
+    check_function(RANKS, "stack_const", (POS,))
+    check_function(RANKS, "shrink_const", (xjit.ones(2, 3, 4),))
+    check_function(RANKS, "grow_run_time", (POS, 2), (POS, 0), (x, 3), (POS, 1))
+
+
 def test_a_rank_change_across_a_run_time_break_is_refused_with_its_line() -> None:
     src = """
 def grow(x, xs: List[torch.Tensor]):
@@ -296,8 +329,17 @@ def grow(x, xs: List[torch.Tensor]):
             break
         x = x.unsqueeze(0)
     return x
+
+def grow_until(x, n: int):
+    for _ in range(n):
+        x = x.unsqueeze(0)
+        if bool(x.sum() > 100):
+            break
+    return x
 """
-    f = load("from typing import List\n" + src, xjit)["grow"]
-    with pytest.raises(xjit.jit.FrontendError, match=r"rank 1 before .* rank 2") as info:
-        xjit.jit.script(f)(POS, [NEG, POS])
-    assert ".py:3:" in str(info.value)
+    fns = load("from typing import List\n" + src, xjit)
+    for name, args, line in [("grow", (POS, [NEG, POS]), 4), ("grow_until", (POS, 2), 11)]:
+        with pytest.raises(Exception, match=r"rank 1 before the loop and rank 2") as info:
+            xjit.jit.script(fns[name])(*args)
+        assert f".py:{line}:" in str(info.value), str(info.value)
+        assert "unknowable" in str(info.value)
