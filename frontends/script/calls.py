@@ -16,7 +16,7 @@ from xjit import _splitting
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
-from xjit.frontends.script import aliasing
+from xjit.frontends.script import aliasing, str_choice
 from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.scalar_math import is_math_function
@@ -807,7 +807,7 @@ class Calls:
         rtypes = list(callee.function_type.outputs.data)
         call = self.b.insert(func.CallOp(name, operands, rtypes))
         spec = self.mc.specs[name]
-        result, _ = spec.rebuild(list(call.results))
+        result, _ = str_choice.rebuild_call(spec, list(call.results))  # (a str chosen at run time)
         return self.none_leaves(_to_compile_time(result))
 
     def none_leaves(self, v: Any) -> Any:

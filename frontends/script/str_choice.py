@@ -115,3 +115,25 @@ def loop_choice(fc: Any, v: Any, name: str, body: list[ast.stmt]) -> StrChoice:
                 if isinstance(c, ast.Constant) and isinstance(c.value, str) and c.value not in opts:
                     opts.append(c.value)
     return as_choice(fc, v, tuple(opts))
+
+
+def rebuild_call(spec: Any, flat: list[Any], pos: int = 0) -> tuple[Any, int]:
+    """`OutputSpec.rebuild` of a call's results in compiled code, a "choice" leaf (a callee's
+    run-time str) as a StrChoice over its index."""
+    if spec.kind == "choice":
+        return StrChoice(flat[pos], tuple(spec.keys)), pos + 1
+    if not _has_choice(spec):
+        return spec.rebuild(flat, pos)
+    items = []
+    for c in spec.children:
+        item, pos = rebuild_call(c, flat, pos)
+        items.append(item)
+    if spec.kind == "dict":
+        return dict(zip(spec.keys, items, strict=True)), pos
+    if spec.kind == "tuple":
+        return (tuple(items) if spec.named is None else spec.named(*items)), pos
+    return items, pos
+
+
+def _has_choice(spec: Any) -> bool:
+    return spec.kind == "choice" or any(_has_choice(c) for c in spec.children)

@@ -103,3 +103,19 @@ def f(x):
     with pytest.raises(xjit.jit.FrontendError) as info:
         xjit.jit.script(load(src, xjit)["f"])(POS)
     assert ".py:4:" in str(info.value) and "approximate" in str(info.value)
+
+
+CALLS = """
+def label(x) -> str:
+    return "pos" if bool(x.sum() > 0) else "neg"
+
+def caller(x):
+    name = label(x)
+    if name == "pos":
+        return x * 10, name
+    return x, name
+"""
+
+
+def test_a_called_function_returning_a_run_time_str_matches_torchscript() -> None:
+    check_function(CALLS, "caller", *ARGS)
