@@ -30,6 +30,7 @@ class OutputSpec:
     # | "optional": a script's `-> Optional[T]`, a bool result then the child's (the value
     # when the bool is true, else None)
     # | "const": a value known while compiling (a script's str result), `keys[0]`, no flat value
+    # | "choice": a script's str result chosen at run time, `keys[flat int]`
     children: tuple[OutputSpec, ...] = ()
     keys: tuple[Any, ...] = ()  # a dict's keys, one per child
     # a tuple's named-tuple class (torch.return_types.sort, as eager returns), rebuilt as such
@@ -45,6 +46,8 @@ class OutputSpec:
         if self.kind == "optional":
             item, end = self.children[0].rebuild(flat, pos + 1)
             return (item if flat[pos] else None), end
+        if self.kind == "choice":
+            return self.keys[int(flat[pos])], pos + 1
         items = []
         for c in self.children:
             item, pos = c.rebuild(flat, pos)
@@ -62,6 +65,8 @@ class OutputSpec:
             return repr(self.keys[0])
         if self.kind == "optional":
             return f"Optional[{self.children[0].describe()}]"
+        if self.kind == "choice":
+            return "str"
         inner = ", ".join(
             f"{k!r}: {c.describe()}" if self.kind == "dict" else c.describe()
             for k, c in zip(self.keys or [None] * len(self.children), self.children, strict=True)
@@ -70,8 +75,8 @@ class OutputSpec:
 
     def leaves(self) -> int:
         """How many flat results this structure takes (a None takes none)."""
-        if self.kind in ("tensor", "none", "const"):
-            return 1 if self.kind == "tensor" else 0
+        if self.kind in ("tensor", "none", "const", "choice"):
+            return 1 if self.kind in ("tensor", "choice") else 0
         return sum(c.leaves() for c in self.children) + (self.kind == "optional")
 
 

@@ -14,6 +14,7 @@ result types follow the returned values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -28,6 +29,7 @@ from xdsl.traits import HasShapeInferencePatternsTrait
 from xjit.dialects import torch as td
 from xjit.dialects.torch_shape_inference import join
 from xjit.ops.types import ShapeError
+from xjit.passes import loop_rank_change
 
 
 def _set_type(v: SSAValue, t: Attribute) -> None:
@@ -64,6 +66,8 @@ class _Refiner:
     def __init__(self, strict: bool = False) -> None:
         self.original: dict[tuple[object, int], Attribute] = {}
         self.strict = strict
+        # prim.If results whose branches give tensors of different ranks (their ranks)
+        self.rank_joins: dict[tuple[object, int], tuple[int, ...]] = {}
 
     def _fail(self, op: Operation, msg: str) -> None:
         loc = op.location
@@ -74,8 +78,9 @@ class _Refiner:
         return self.original.setdefault(_key(v), v.type)
 
     def block(self, block: Block) -> None:
-        for op in block.ops:
-            self.op(op)
+        for op in list(block.ops):  # (a loop may be replaced by its unrolled body)
+            if op.parent is block:
+                self.op(op)
 
     def op(self, op: Operation) -> None:
         trait = op.get_trait(HasShapeInferencePatternsTrait)
@@ -102,6 +107,9 @@ class _Refiner:
         ty, ey = op.then_region.block.last_op, op.else_region.block.last_op
         assert isinstance(ty, td.PrimIfYieldOp) and isinstance(ey, td.PrimIfYieldOp)
         for i in range(len(op.results)):
+            ranks = {loop_rank_change.rank(y.operands[i].type) for y in (ty, ey)}
+            if None not in ranks and len(ranks) > 1:
+                self.rank_joins[_key(op.results[i])] = tuple(sorted(ranks))  # type: ignore[arg-type]
             t = join(ty.operands[i].type, ey.operands[i].type)
             _set_type(op.results[i], t)
             for y in (ty, ey):
@@ -110,6 +118,7 @@ class _Refiner:
     def loop_fixpoint(self, op: td.PrimLoopOp) -> None:
         blk = op.body.block
         types = [v.type for v in op.iter_args_init]
+        changes: dict[int, tuple[int, int]] = {}
         for _ in range(8):
             for a, t in zip(list(blk.args[1:]), types, strict=True):
                 _set_type(a, t)
@@ -120,16 +129,49 @@ class _Refiner:
             self.block(blk)
             cond = blk.last_op
             assert isinstance(cond, td.PrimLoopConditionOp)
-            new = [join(t, v.type) for t, v in zip(types, cond.iter_args, strict=True)]
+            yielded = [v.type for v in cond.iter_args]
+            changes.update(loop_rank_change.rank_changes(types, yielded))
+            changes.update(self.joined_rank_changes(types, cond.iter_args))
+            new = [join(t, y) for t, y in zip(types, yielded, strict=True)]
             if new == types:
                 break
             types = new
+        if changes:  # a carried tensor changes rank (passes/loop_rank_change.py)
+            self.unroll_loop(op, changes)
+            return
         cond = blk.last_op
         assert isinstance(cond, td.PrimLoopConditionOp)
         for i, t in enumerate(types):
             cond.operands[1 + i] = _cast_to(cond.operands[1 + i], t, cond)
             op.operands[2 + i] = _cast_to(op.operands[2 + i], t, op)
             _set_type(op.results[i], t)
+
+    def joined_rank_changes(
+        self, types: list[Attribute], yielded: Sequence[SSAValue]
+    ) -> dict[int, tuple[int, int]]:
+        """Carried tensors yielded from an `if` whose branches give another rank too."""
+        out = {}
+        for i, (t, v) in enumerate(zip(types, yielded, strict=True)):
+            while isinstance(v, OpResult) and isinstance(v.op, td.TensorStaticInfoCastOp):
+                v = v.op.operand
+            r = loop_rank_change.rank(t)
+            other = [k for k in self.rank_joins.get(_key(v), ()) if k != r]
+            if r is not None and other:
+                out[i] = (r, other[0])
+        return out
+
+    def unroll_loop(self, op: td.PrimLoopOp, changes: dict[int, tuple[int, int]]) -> None:
+        got = loop_rank_change.unroll(op)
+        if got is None:
+            raise loop_rank_change.refusal(op, changes)
+        pairs, carried = got
+        for copy, orig in pairs:  # each copy's types start from the body's, as compiled
+            for r, o in zip(copy.results, orig.results, strict=True):
+                _set_type(r, self.orig(o))
+            self.op(copy)
+        for r, v in zip(op.results, carried, strict=True):
+            r.replace_all_uses_with(v if isinstance(v, SSAValue) else v[0].results[v[1]])
+        Rewriter.erase_op(op)
 
 
 def _drop_trivial_casts(f: func.FuncOp) -> None:

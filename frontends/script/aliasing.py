@@ -20,6 +20,8 @@ from xdsl.dialects import func
 from xdsl.ir import Block, BlockArgument, OpResult, SSAValue
 
 from xjit.dialects import torch as td
+from xjit.errors import FrontendError
+from xjit.frontends.script import alias_updates
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.values import PyList, PyObj, PyTuple
 
@@ -222,12 +224,25 @@ def rebind_update(
     fc: Any, names: set[str], old: SSAValue, result: Any, how: str, node: ast.AST
 ) -> SSAValue:
     """`old` updated in place to `result` (`old += y` computed out of place): checked, cast
-    back to `old`'s dtype as torch's in-place ops do, and bound to `names`."""
-    update_refusal(fc, old, names, how, node)
+    back to `old`'s dtype as torch's in-place ops do, and bound to `names`; where other names
+    alias it (views too), they see the update as alias_updates.py compiles it, or the update
+    is refused."""
+    try:
+        update_refusal(fc, old, names, how, node)
+        p = None
+    except FrontendError:
+        p = alias_updates.plan(fc, old, names, memory_of)
+        if p is None:
+            raise
+        if isinstance(p, str):
+            raise fc.error(node, f"unsupported: in-place `{how}` on a tensor whose {p}") from None
     _pending(fc)
     mem, _ = memory_of(old, fc)
     fc._inplace_updated.update(v for v in mem if isinstance(v, BlockArgument))
     new = _fit(fc, old, result, node)
+    if p is not None:
+        alias_updates.apply(fc, p, new, node)
+        return new
     for n in names:
         fc.env[n] = new
     return new

@@ -16,7 +16,7 @@ from xjit import _splitting
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, script_str
-from xjit.frontends.script import aliasing
+from xjit.frontends.script import aliasing, str_choice
 from xjit.frontends.script.builtin_folds import is_str_method
 from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.optional_calls import has_optional_argument
@@ -904,7 +904,8 @@ class Calls:
         rtypes = list(callee.function_type.outputs.data)
         call = self.b.insert(func.CallOp(name, operands, rtypes))
         spec = self.mc.specs[name]
-        result, _ = rebuild_results(spec, list(call.results))  # an Optional as an OptVal
+        # an Optional as an OptVal, a str chosen at run time as a StrChoice
+        result, _ = rebuild_results(spec, list(call.results), str_choice.rebuild_call)
         return self.none_leaves(_to_compile_time(result))
 
     def none_leaves(self, v: Any) -> Any:

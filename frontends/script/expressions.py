@@ -19,9 +19,11 @@ from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
 from xjit.errors import script_str
 from xjit.frontends.builder import vtensor_type
+from xjit.frontends.script import str_choice
 from xjit.frontends.script.lists import Unrollable, const_of
 from xjit.frontends.script.registry_ops import NeedsArgTypes
 from xjit.frontends.script.statements import leaves_of, rebuild_like, same_structure
+from xjit.frontends.script.str_choice import StrChoice
 from xjit.frontends.script.values import ModRef, OptVal, PyDict, PyList, PyObj, PyTuple, describe
 from xjit.frontends.signature import meta_of
 from xjit.ops.registry import UNKNOWN
@@ -567,6 +569,12 @@ class Expressions:
             elif _both_str(left, right) and type(op) in _STR_CMP:
                 # str constants (literals, str attributes): compared while compiling
                 r = PyObj(_STR_CMP[type(op)](left.obj, right.obj))
+            elif (isinstance(left, StrChoice) or isinstance(right, StrChoice)) and isinstance(
+                op, (ast.Eq, ast.NotEq)
+            ):
+                if not (str_choice.is_str(left) and str_choice.is_str(right)):
+                    raise self.error(e, "unsupported: comparing a run-time str with a non-str")
+                r = str_choice.compare(self, left, right, isinstance(op, ast.Eq), e)
             elif _both_dtype(left, right) and isinstance(op, (ast.Eq, ast.NotEq)):
                 # `mask.dtype == torch.bool`: dtypes are known while compiling
                 r = PyObj((left.obj == right.obj) == isinstance(op, ast.Eq))
@@ -648,6 +656,8 @@ class Expressions:
         )
         if self.needs_optional_join(tv, ev):  # `x if c else None`: a run-time Optional
             tv, ev = self.optional_join(tv, ev, (tb, eb), e)
+        if str_choice.is_str(tv) and str_choice.is_str(ev) and tv != ev:  # "a" if c else "b"
+            tv, ev = str_choice.join(self, tv, ev, e, "the conditional expression")
         lt, le = leaves_of(tv), leaves_of(ev)
         if lt is None or le is None or not same_structure(tv, ev):
             # (in a `for` over a constant range, unrolling may decide the condition)

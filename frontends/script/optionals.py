@@ -248,16 +248,19 @@ class Optionals:
         )
 
 
-def rebuild_results(spec: OutputSpec, flat: list[SSAValue], pos: int = 0) -> tuple[Any, int]:
+def rebuild_results(
+    spec: OutputSpec, flat: list[SSAValue], other: Any = None, pos: int = 0
+) -> tuple[Any, int]:
     """`spec.rebuild` over a call's SSA results, an "optional" as the OptVal it returns (its
-    None-ness is known at run time only)."""
+    None-ness is known at run time only); parts without one rebuilt by `other(spec, flat,
+    pos)` (a run-time str's, str_choice.rebuild_call) if given."""
     if spec.kind == "optional":
         return OptVal(flat[pos], flat[pos + 1]), pos + 2
     if not _has_optional(spec):
-        return spec.rebuild(flat, pos)
+        return spec.rebuild(flat, pos) if other is None else other(spec, flat, pos)
     items = []
     for c in spec.children:
-        item, pos = rebuild_results(c, flat, pos)
+        item, pos = rebuild_results(c, flat, other, pos)
         items.append(item)
     if spec.kind == "dict":
         return PyDict(dict(zip(spec.keys, items, strict=True))), pos

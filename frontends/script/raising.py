@@ -63,7 +63,9 @@ class Raising:
             values = [v for p in parts for v in p[1]]
         else:
             template, values = self.message(args[0]) if args else ("", [])
-        self.emit_raise(template, f"{mod}.{obj.__qualname__}", values)
+        # `raise ValueError` (the class, not called): TorchScript drops the class, as here
+        cls_name = f"{mod}.{obj.__qualname__}" if isinstance(st.exc, ast.Call) else None
+        self.emit_raise(template, cls_name, values)
         raise Raised(self.loc(st))
 
     def assert_stmt(self, st: ast.Assert) -> None:

@@ -15,10 +15,12 @@ from xdsl.rewriter import Rewriter
 
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
-from xjit.frontends.script import aliasing, item_assign
+from xjit.frontends.script import aliasing, item_assign, str_choice
 from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
 from xjit.frontends.script.optionals import WidenOptional
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
+from xjit.frontends.script.str_choice import StrChoice
+from xjit.frontends.script.unrolled_loops import Unrolled, UnrolledLoops
 from xjit.frontends.script.values import (
     EnumeratedTensor,
     OptVal,
@@ -58,6 +60,7 @@ class Frame:
     ret_spec: Any = None
     ret_types: list[Attribute] | None = None
     ret_args: list[SSAValue] = field(default_factory=list)  # the slots' incoming block args
+    alive: str | None = None  # an unrolled loop's hidden flag that a `break` clears
 
 
 class _ReturnTypes(Exception):
@@ -87,6 +90,8 @@ def leaves_of(v: Any) -> list[SSAValue] | None:
         return [v]
     if isinstance(v, OptVal):  # a run-time Optional: its flag, then its payload
         return [v.present, v.payload]
+    if isinstance(v, StrChoice):  # a run-time str: its index (str_choice.py)
+        return [v.index]
     if isinstance(v, (PyTuple, PyList, PyDict)):
         out: list[SSAValue] = []
         for x in v.items.values() if isinstance(v, PyDict) else v.items:
@@ -118,6 +123,8 @@ def same_structure(a: Any, b: Any) -> bool:
         return isinstance(a, SSAValue) and isinstance(b, SSAValue)
     if isinstance(a, OptVal) or isinstance(b, OptVal):
         return isinstance(a, OptVal) and isinstance(b, OptVal)
+    if isinstance(a, StrChoice) or isinstance(b, StrChoice):
+        return isinstance(a, StrChoice) and isinstance(b, StrChoice) and a.options == b.options
     if isinstance(a, PyDict) and isinstance(b, PyDict):  # the same keys, in the same order
         return list(a.items) == list(b.items) and all(
             same_structure(a.items[k], b.items[k]) for k in a.items
@@ -135,6 +142,8 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
         return next(vals)
     if isinstance(template, OptVal):
         return OptVal(next(vals), next(vals))
+    if isinstance(template, StrChoice):
+        return StrChoice(next(vals), template.options)
     if isinstance(template, PyDict):
         return PyDict({k: rebuild_like(x, vals) for k, x in template.items.items()})
     items = [rebuild_like(x, vals) for x in template.items]
@@ -218,7 +227,7 @@ def _assigned_names(stmts: Sequence[ast.stmt]) -> list[str]:
     return names
 
 
-class Statements:
+class Statements(UnrolledLoops):
     """FunctionCompiler's statement half (compiler.py holds the state: `b`, `env`, `frame`)."""
 
     def block(self, stmts: Sequence[ast.stmt]) -> list[SSAValue] | None:
@@ -233,6 +242,8 @@ class Statements:
                     return [type(st).__name__]  # type: ignore[list-item]
                 if self.frame.kind != "loop":
                     raise self.error(st, f"'{type(st).__name__.lower()}' outside a loop")
+                if isinstance(st, ast.Break) and self.frame.alive is not None:
+                    self.env[self.frame.alive] = self.b.constant(False)  # see unrolled_loops.py
                 cond = (
                     self.b.constant(False) if isinstance(st, ast.Break) else self.frame.next_cond()
                 )  # type: ignore[misc]
@@ -286,7 +297,10 @@ class Statements:
     def block_to_exit(self, stmts: Sequence[ast.stmt], node: ast.AST) -> list[SSAValue]:
         """Statements that end in an exit on every path: falling off the end of a loop body
         continues the loop; falling off the end of a function is an error."""
-        payload = self.block(stmts)
+        return self.finish_exit(self.block(stmts), node)
+
+    def finish_exit(self, payload: list[SSAValue] | None, node: ast.AST) -> list[SSAValue]:
+        """The exit payload of compiled statements, falling off their end as block_to_exit."""
         if payload is not None:
             return payload
         if self.frame.kind == "loop":
@@ -308,7 +322,9 @@ class Statements:
         """A loop with a `return` inside, then the statements after it: the loop carries a
         "returned" flag and the return values; after it, the flag chooses between returning
         them and running the rest (which must end in an exit on every path)."""
-        got = self.for_stmt(st) if isinstance(st, ast.For) else self.while_stmt(st)
+        got = self.for_stmt(st, rest) if isinstance(st, ast.For) else self.while_stmt(st)
+        if isinstance(got, Unrolled):  # compiled with the rest (unrolled_loops.py)
+            return got.payload  # type: ignore[return-value]
         if got is None:  # no return was reached at compile time
             return self.block(rest)  # type: ignore[return-value]
         flag, slots, spec = got
@@ -335,7 +351,10 @@ class Statements:
         out = []
         for n in self.frame.carried:
             v = self.env.get(n)
-            v = self.carried_optional(n, v, self.frame.templates[n], node)
+            t = self.frame.templates[n]
+            if isinstance(t, StrChoice) and str_choice.fits(v, t.options):  # a str set here
+                v = self.env[n] = str_choice.as_choice(self, v, t.options)
+            v = self.carried_optional(n, v, t, node)
             if not same_structure(v, self.frame.templates[n]):
                 raise Unrollable(
                     f"type clash: loop-carried variable '{n}' is "
@@ -383,13 +402,51 @@ class Statements:
             raise self.error(st, _clash(fr.ret_spec, spec))
         return [self.b.constant(False), *self.carried_values(st), self.b.constant(True), *flat]
 
+    @property
+    def str_returns(self) -> list[str] | None:
+        """The str values the function returns, numbered as they are compiled, when it may
+        return different ones (`-> str`, or two str literals returned): every returned str is
+        then a run-time choice among them (str_choice.py); None otherwise."""
+        if not hasattr(self, "_str_returns"):
+            self._str_returns = [] if _several_str_returns(self.fdef) else None
+        return self._str_returns
+
+    def returned_choice(self, v: Any, node: ast.AST) -> StrChoice:
+        """A returned str as a choice among all the function returns (`str_returns`)."""
+        opts = self.str_returns
+        assert opts is not None
+        for o in str_choice.options_of(v):
+            if o not in opts:
+                opts.append(o)
+        if not isinstance(v, StrChoice):
+            return StrChoice(self.b.constant(opts.index(v.obj)), opts)  # type: ignore[arg-type]
+        first = opts.index(v.options[0])
+        if [opts.index(o) for o in v.options] != list(range(first, first + len(v.options))):
+            raise self.error(
+                node,
+                "unsupported: returning a run-time str whose possible values are numbered "
+                "differently by other returns; return literals or one variable",
+            )
+        at = (
+            v.index
+            if first == 0
+            else self.scalar_op("aten.add.int", [v.index, self.b.constant(first)], node)
+        )
+        return StrChoice(at, opts)  # type: ignore[arg-type]
+
     def flatten(self, v: Any, node: ast.AST) -> tuple[list[SSAValue], OutputSpec]:
         if isinstance(v, PyObj) and isinstance(v.obj, bool):  # a condition decided while compiling
             v = self.b.constant(v.obj)
         if isinstance(v, PyObj) and isinstance(v.obj, str):  # str values are compile-time here
+            if self.str_returns is not None:  # the function returns several strs
+                return self.flatten(self.returned_choice(v, node), node)
             return [], OutputSpec("const", (), (v.obj,))
         if isinstance(v, OptVal):  # its flag, then its payload (optionals.py)
             return [v.present, v.payload], OutputSpec("optional", (OutputSpec("tensor"),))
+        if isinstance(v, StrChoice):  # a run-time str: its index, the options in the spec
+            if self.str_returns is not None:
+                v = self.returned_choice(v, node)
+            return [v.index], OutputSpec("choice", (), v.options)
         if isinstance(v, SSAValue):
             if not isinstance(v.type, (td.ValueTensorType, td.IntType, td.FloatType, td.BoolType)):
                 raise self.error(node, f"unsupported: returning a {type_name(v.type)}")
@@ -652,10 +709,14 @@ class Statements:
         vals_t, vals_e, joined = [], [], []
         for n in names:
             a, b = tenv[n], eenv[n]
-            if a is b:
+            if a is b or a == b and isinstance(a, PyObj):
                 continue
             if self.needs_optional_join(a, b):  # None on one path: a run-time Optional
                 a, b = tenv[n], eenv[n] = self.optional_join(a, b, (tb, eb), st)
+            elif str_choice.is_str(a) and str_choice.is_str(b):  # a str set in a branch
+                a, b = tenv[n], eenv[n] = str_choice.join(
+                    self, a, b, st, f"'{n}'", self.frame.templates.get(n)
+                )
             la, lb = leaves_of(a), leaves_of(b)
             if la is None or lb is None:
                 raise self.error(st, f"unsupported: '{n}' is a {describe(a)} changed inside an if")
@@ -720,7 +781,7 @@ class Statements:
         return list(op.results)
 
     # -- loops ----------------------------------------------------------------------------------
-    def for_stmt(self, st: ast.For) -> Any:
+    def for_stmt(self, st: ast.For, rest: list[ast.stmt] | None = None) -> Any:
         if st.orelse:
             raise self.error(st, "unsupported: for ... else")
         it = st.iter
@@ -802,18 +863,10 @@ class Statements:
         if isinstance(seq, PyObj) and isinstance(seq.obj, str):  # a str constant's chars
             seq = PyTuple([PyObj(c) for c in seq.obj])
         if isinstance(seq, (PyTuple, PyList)):
+            if _contains(st, (ast.Return,), False):  # called by loop_with_return, with rest
+                return Unrolled(self.unrolled_for(st, seq.items, rest, _breaks(st)))
             if _contains(st, (ast.Break, ast.Continue), True):
-                raise self.error(
-                    st,
-                    "unsupported: break/continue in a loop over a list or tuple "
-                    "(it is unrolled at compile time)",
-                )
-            if _contains(st, (ast.Return,), False):
-                raise self.error(
-                    st,
-                    "unsupported: return in a loop over a list or tuple "
-                    "(it is unrolled at compile time)",
-                )
+                return self.unrolled_for(st, seq.items, None, _breaks(st))
             for item in seq.items:
                 self.assign(st.target, item)
                 payload = self.block(st.body)
@@ -881,12 +934,19 @@ class Statements:
         target: ast.expr | None,
         target_value: Callable[[SSAValue], Any] | None,
         test: ast.expr | None,
+        alive: str | None = None,
     ) -> tuple[SSAValue, list[SSAValue], OutputSpec] | None:
-        """Compile a loop; with a `return` inside: its returned flag, values and structure."""
+        """Compile a loop; with a `return` inside: its returned flag, values and structure.
+        `alive`: a flag in env that a `break` clears, carried (see unrolled_loops.py)."""
         assigned = _assigned_names(st.body)
         if target is not None:
             tnames = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
             assigned = [n for n in assigned if n not in tnames]
+        if alive is not None:
+            assigned.append(alive)
+        for n in assigned:  # a str the body may change: a run-time choice (str_choice.py)
+            if n in self.env and str_choice.is_str(self.env[n]):
+                self.env[n] = str_choice.loop_choice(self, self.env[n], n, st.body)
         # Tuples (nested too) are carried leaf by leaf; what is not made of SSA values (modules,
         # Python objects) cannot change inside the loop (checked at every exit of the body).
         loop_vars = [n for n in assigned if n in self.env and leaves_of(self.env[n]) is not None]
@@ -903,6 +963,7 @@ class Statements:
         for _ in range(8):  # widen carried types until the body's results fit them
             frame = Frame("loop", list(loop_vars), templates=templates, fixed=fixed)
             frame.has_ret = has_ret
+            frame.alive = alive
             frame.ret_spec = ret_spec
             frame.ret_types = None if ret_spec is None else types[n_vars + 1 :]
 
@@ -1081,6 +1142,26 @@ _STMT_NAMES = {
     "ImportFrom": "imports",
     "AsyncFunctionDef": "async",
 }
+
+
+def _several_str_returns(fdef: ast.FunctionDef) -> bool:
+    """Whether a function may return different strs: annotated `-> str` (or a type holding
+    str), or two different str literals in its returns."""
+    if fdef.returns is not None and "str" in ast.unparse(fdef.returns):
+        return True
+    lits = {
+        n.value
+        for r in ast.walk(fdef)
+        if isinstance(r, ast.Return) and r.value is not None
+        for n in ast.walk(r.value)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+    }
+    return len(lits) > 1
+
+
+def _breaks(st: ast.For) -> bool:
+    """Whether a loop's body holds a `break` of its own (not of a nested loop)."""
+    return _contains(st, (ast.Break,), True)
 
 
 def _ranked(t: Attribute) -> bool:

@@ -88,15 +88,15 @@ def test_alias_sees_the_update_eager_and_traced() -> None:
     assert_same(xjit.jit.trace(xm, (x,))(x), want, "traced")
 
 
-def test_alias_is_refused_in_script() -> None:
-    # TorchScript updates `out` in place, so `keep` changes too; rebinding `out` would not
-    # change `keep`, so xjit refuses instead of returning relu(out) + out
-    tm = _aliased(pt)().eval()
+def test_alias_sees_the_update_in_script() -> None:
+    # TorchScript updates `out` in place, so `keep` changes too; so does xjit, which rebinds
+    # every alias (frontends/script/alias_updates.py), not relu(out) + out
+    tm, xm = _aliased(pt)().eval(), _aliased(xjit)().eval()
+    _copy(tm, xm)
     with pt.no_grad():
         ts = pt.jit.script(tm)(pt.from_numpy(X.copy()))
     assert_same(ts, tm(pt.from_numpy(X.copy())), "torchscript")
-    with pytest.raises(xjit.jit.FrontendError, match=r"ReLU\(inplace=True\)"):
-        xjit.jit.script(_aliased(xjit)().eval())
+    assert_same(xjit.jit.script(xm)(xjit.from_numpy(X.copy())), ts, "scripted")
 
 
 def test_functional_inplace_updates_the_input() -> None:

@@ -145,7 +145,6 @@ def ragged(n: int) -> torch.Tensor:
     [
         ("bare", r"4:\d+: error: unsupported: a bare `raise`"),
         ("from_something", r"9:\d+: error: unsupported: `raise ... from` something other"),
-        ("run_time_str", r"15:\d+: error: unsupported: returns giving different str values"),
         ("tensor_of_tensor", r"18:\d+: error: unsupported: torch.tensor\(\) of a Tensor"),
         ("ragged", r"21:\d+: error: torch.tensor\(\): the nested lists have different lengths"),
     ],

@@ -1131,7 +1131,6 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
 # time; a boolean mask's result size depends on the data; ops not in the registry).
 REFUSED: dict[str, str] = {
     "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
-    "alias_aug_add": r"an alias would not see",
 }
 
 

@@ -24,7 +24,7 @@ _MAX_PAIRWISE = 6
 
 
 def _leaves(spec: Any) -> int:
-    return 1 if spec.kind == "tensor" else sum(_leaves(c) for c in spec.children)
+    return 1 if spec.kind in ("tensor", "choice") else sum(_leaves(c) for c in spec.children)
 
 
 def _rebuild_src(spec: Any, k: list[int], named: dict[str, Any]) -> str:
@@ -33,6 +33,9 @@ def _rebuild_src(spec: Any, k: list[int], named: dict[str, Any]) -> str:
         return f"t{k[0] - 1}"
     if spec.kind == "const":  # a script's str result, known while compiling
         return repr(spec.keys[0])
+    if spec.kind == "choice":  # a script's str result chosen at run time: an index
+        k[0] += 1
+        return f"{tuple(spec.keys)!r}[int(t{k[0] - 1})]"
     items = [_rebuild_src(c, k, named) for c in spec.children]
     if spec.kind == "tuple" and getattr(spec, "named", None) is not None:
         name = f"N{len(named)}"  # a named tuple's class (sort's (values, indices)), as eager
