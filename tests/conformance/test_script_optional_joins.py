@@ -18,6 +18,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 import xjit
 from xjit.frontends.trace import TraceError
+from xjit.jit.compiled import ArgumentError
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -353,7 +354,12 @@ def test_loaded_placeholder_of_another_rank_is_refused_at_its_line() -> None:
     xjit.jit.save(xjit.jit.script(F["two_optionals"]), buf)
     buf.seek(0)
     loaded = xjit.jit.load(buf)
-    with pytest.raises(DiagnosticException, match=r"model_\d+\.py:\d+:\d+: cannot lower"):
+    # the placeholder's rank clashes with the value's in the loop that carries it: refused,
+    # at the loop's line (shape refinement), wrapped as the call's ArgumentError
+    with pytest.raises(
+        (DiagnosticException, ArgumentError),
+        match=r"model_\d+\.py:\d+:\d+: (cannot lower|unsupported: loop-carried value)",
+    ):
         loaded(MIXED)
 
 

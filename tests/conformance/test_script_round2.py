@@ -789,7 +789,6 @@ REFUSED: dict[str, str] = {
     "str_of_bool": r"str\(\) of a run-time bool",
     "fstring": r"an f-string of run-time values \(only as an exception message\)",
     "fstring_expr": r"an f-string of run-time values \(only as an exception message\)",
-    "str_return_branch": r"returns giving different str values",
     "sorted_strs": _STR_ITEMS,
     "list_str_join": _STR_ITEMS,
     "any_all_empty": _GROWN,
