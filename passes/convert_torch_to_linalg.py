@@ -47,7 +47,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
 from xjit.dialects.arith_ext import RemFOp
-from xjit.dialects.scatter import IndexPutOp
+from xjit.dialects.scatter import IndexPutOp, NonzeroOp
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
@@ -494,6 +494,8 @@ class LinalgBuilder:
                 exprs.append(AffineConstantExpr(0))
                 sources.append(None)
         et = rt.element_type
+        if kind in ("max", "min"):  # no identity element: an empty `?` dim raises, as in torch
+            self._assert_nonempty(x, sorted(red))
         init = empty_like_dims(self.b, rt, sources)
         ident = _reduction_identity(kind, et)
         v = self.b.insert(scalar_constant(ident, et)).result
@@ -511,6 +513,18 @@ class LinalgBuilder:
         return self.generic(
             [x], [AffineMap.identity(rank)], acc, AffineMap(rank, 0, tuple(exprs)), iters, body
         )
+
+    def _assert_nonempty(self, x: SSAValue, dims: Sequence[int]) -> None:
+        """A run-time check that the `?` dims of `dims` are not 0 (a max/min over nothing would
+        be its -inf/+inf fill; torch raises). Static sizes were checked by the shape rule."""
+        shape = x.type.get_shape()  # type: ignore[attr-defined]
+        for d in dims:
+            if shape[d] != DYNAMIC_INDEX:
+                continue
+            zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
+            ok = self.b.insert(arith.CmpiOp(_dim(self.b, x, d), zero, "ne")).result
+            msg = f"{self.op_name}: Expected reduction dim {d} to have non-zero size."
+            self.b.insert(cf.AssertOp(ok, msg))
 
     def assert_in_range(
         self, x: SSAValue, lo: int, hi: int | tuple[SSAValue, int], message: str
@@ -883,6 +897,30 @@ class LinalgBuilder:
                 [values], [vmap], init, ident, ["parallel"] * n, lambda o, a, _: a[0]
             )
         return self.b.insert(IndexPutOp(values, x, wrapped, accumulate)).results[0]
+
+    def nonzero(self, x: SSAValue) -> SSAValue:
+        """torch's `nonzero`: the count of nonzeros (a reduction to a 0-d i64, read as an
+        index) sizes a `tensor.empty` of `count x rank` i64, which `scatter.nonzero` fills
+        with their coordinates (the result's `?` dim: a size only the data decides)."""
+        xt = x.type
+        assert isinstance(xt, TensorType)
+        n = xt.get_num_dims()
+        zero_d = TensorType(i64, [])
+        init = self.b.insert(tensor.EmptyOp([], zero_d)).tensor
+        zero = self.b.insert(scalar_constant(0, i64)).result
+        acc = self.b.insert(FillOp([zero], [init], [zero_d])).results[0]
+
+        def count(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            nz = ArithScalarOps(bb, xt.element_type).ne(a[0], 0)
+            return o.add(cast_scalar(bb, nz, i64), a[1])
+
+        total = self.generic(
+            [x], [AffineMap.identity(n)], acc, AffineMap(n, 0, ()), ["reduction"] * n, count
+        )
+        c = self.b.insert(tensor.ExtractOp(total, [], i64)).result
+        rows = self.b.insert(arith.IndexCastOp(c, IndexType())).result
+        dest = self.b.insert(new_empty([rows], TensorType(i64, [DYNAMIC_INDEX, n]))).tensor
+        return self.b.insert(NonzeroOp(x, dest)).results[0]
 
     def _wrap_index(
         self,

@@ -1128,13 +1128,12 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
 
 # Programs TorchScript compiles that xjit refuses, with the message of the located FrontendError
 # (an Optional that is None on one path and a value on another needs an optional type at run
-# time; a boolean mask's result size depends on the data; ops not in the registry).
+# time; ops not in the registry).
 REFUSED: dict[str, str] = {
     "opt_local_reassign": r"'y' is Tensor on one path and None on another",
     "opt_in_loop": r"loop-carried variable 'best' is None before the loop and Tensor",
     "opt_return": r"unsupported: returning a None",
     "opt_int_return": r"unsupported: returning a None",
-    "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
     "alias_aug_add": r"an alias would not see",
 }
 
