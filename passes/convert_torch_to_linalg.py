@@ -97,6 +97,7 @@ class ArithScalarOps:
     def __init__(self, builder: Builder, compute_type: Attribute) -> None:
         self.b = builder
         self.ty = compute_type
+        self.divisor_checked = False  # a run-time integer divisor was checked for zeros
 
     def _val(self, x: Any, ty: Attribute | None = None) -> SSAValue:
         ty = ty or self.ty
@@ -174,12 +175,15 @@ class ArithScalarOps:
         return self._round(math.RoundEvenOp, x)
 
     def _int_divisor(self, what: str, y: Any) -> None:
-        # torch raises ZeroDivisionError on an integer zero divisor; the generated code has no
-        # such check, so only a known nonzero divisor lowers.
-        if isinstance(y, SSAValue) or y == 0:
+        # torch raises ZeroDivisionError on an integer zero divisor: a run-time divisor lowers
+        # only where the caller checked it first (`divisor_checked`: lower_elementwise's
+        # `int_divisor` check), a constant only when nonzero.
+        if (isinstance(y, SSAValue) and not self.divisor_checked) or (
+            not isinstance(y, SSAValue) and y == 0
+        ):
             raise DiagnosticException(
                 f"convert-torch-to-linalg: integer {what} lowers only with a nonzero constant "
-                "divisor (torch raises ZeroDivisionError on zero; no run-time check yet)"
+                "divisor or one checked at run time (torch raises ZeroDivisionError on zero)"
             )
 
     def fmod(self, x: Any, y: Any) -> SSAValue:
@@ -1041,6 +1045,32 @@ def assert_dims_agree(
             )
 
 
+def assert_nonzero(b: Builder, y: SSAValue, message: str) -> None:
+    """A run-time check that the integer scalar or tensor `y` holds no zero (a reduction of
+    `y == 0` to one flag for a tensor), failing with `message`."""
+    if not isinstance(y.type, TensorType):
+        zero = b.insert(scalar_constant(0, y.type)).result
+        ok = b.insert(arith.CmpiOp(y, zero, "ne")).result
+        b.insert(cf.AssertOp(ok, message))
+        return
+    n = y.type.get_num_dims()
+    flag_t = TensorType(i1, [])
+    init = b.insert(tensor.EmptyOp([], flag_t)).tensor
+    false = b.insert(scalar_constant(0, i1)).result
+    acc = b.insert(FillOp([false], [init], [flag_t])).results[0]
+
+    def any_zero(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+        return o.logical_or(ArithScalarOps(bb, y.type.element_type).eq(a[0], 0), a[1])  # type: ignore[attr-defined]
+
+    flag = LinalgBuilder(b, [flag_t], message).generic(
+        [y], [AffineMap.identity(n)], acc, AffineMap(n, 0, ()), ["reduction"] * n, any_zero
+    )
+    found = b.insert(tensor.ExtractOp(flag, [], i1)).result
+    true = b.insert(scalar_constant(1, i1)).result
+    ok = b.insert(arith.CmpiOp(found, true, "ne")).result  # (not `eq`: not a size check)
+    b.insert(cf.AssertOp(ok, message))
+
+
 def static_info_cast(b: Builder, x: SSAValue, to: Attribute) -> SSAValue:
     """`torch.tensor_static_info_cast` as `tensor.cast` (a no-op when the builtin types agree).
     Shape refinement inserts them where a branch or loop joins sizes to `?`; a cast that makes
@@ -1311,6 +1341,10 @@ def lower_elementwise(
     init = empty_like_dims(b, result_type, dim_sources)
     body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
     ops = ArithScalarOps(Builder(InsertPoint.at_end(body)), compute)
+    div = opdef.attrs.get("int_divisor")
+    if div is not None and not _is_float(compute) and isinstance(args[div], SSAValue):
+        assert_nonzero(b, args[div], f"{op.name}: ZeroDivisionError")
+        ops.divisor_checked = True
     it = iter(body.args)
     uncast = opdef.attrs.get("uncast", frozenset())  # e.g. `where`'s bool condition
     scalars = [

@@ -509,6 +509,8 @@ class Expressions:
                     return self.registry_call(
                         "mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node
                     )
+                if name == "floordiv" and isinstance(at, (td.IntType, td.FloatType)):
+                    return self.scalar_floordiv_tensor(a, b, node)
                 raise self.error(node, f"unsupported: {describe(a)} {name} Tensor")
             # Tensor // x is aten::floor_divide (the registry's name; `floordiv` is int // int)
             return self.registry_call(
@@ -544,6 +546,30 @@ class Expressions:
             node,
             f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}",
         )
+
+    def scalar_floordiv_tensor(self, a: SSAValue, t: SSAValue, node: ast.AST) -> SSAValue:
+        """`2 // t` as TorchScript has it: `t` read as a scalar of a's type (IntImplicit /
+        FloatImplicit: a 0-d tensor only, an integral one for an int), then the scalar `//`
+        (an int division by zero raises). Ranks and dtypes known here are checked here."""
+        meta = t.type.meta  # type: ignore[attr-defined]
+        if meta.shape is None:
+            self.need_rank(t, node, "a scalar // Tensor")
+        if meta.shape:
+            raise self.error(
+                node, "Cannot input a tensor of dimension other than 0 as a scalar argument"
+            )
+        is_int = isinstance(a.type, td.IntType)
+        if meta.dtype is None and self.mc.deferrable:
+            raise NeedsArgTypes("a scalar // Tensor needs the tensor's dtype", self.loc(node))
+        if is_int and (meta.dtype is None or meta.dtype.kind == 2):
+            raise self.error(
+                node,
+                f"Cannot input a tensor of type {getattr(meta.dtype, 'name', 'unknown')} as an "
+                "integral argument",
+            )
+        kind = "Int" if is_int else "Float"
+        v = self.scalar_op(f"aten.{kind}.Tensor", [t], node)
+        return self.scalar_op(f"aten.floordiv.{kind.lower()}", [a, v], node)
 
     def scalar_pow(self, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
         """`a ** b` on scalars: a float, as TorchScript's `aten::pow.int` / `pow.float` give

@@ -89,3 +89,76 @@ def test_mask_after_ellipsis_matches_eager_torch() -> None:
     for (a,) in ARGS:
         t = real_torch.from_numpy(a.numpy().copy())
         np.testing.assert_array_equal(scripted(a).numpy(), t[..., t[1] < 0].numpy())
+
+
+# -- integer floor division on tensors ------------------------------------------------------------
+
+DIVS = """
+def tensor_floordiv(t, u):
+    return t // u, t // 2, t // -3, t % u, torch.div(t, u, rounding_mode="floor")
+
+def scalar_floordiv_tensor(t):
+    return 7 // t, -7 // t, 7.5 // t
+
+def int_floordiv(a: int, b: int):
+    return a // b, a % b
+"""
+
+A = xjit.tensor([-7, 7, -7, 7, 0, 5])
+B = xjit.tensor([2, -2, -2, 2, 3, -5])
+
+
+def test_int_tensor_floordiv_matches_torchscript() -> None:
+    check_function(DIVS, "tensor_floordiv", (A, B), (B, A.abs() + 1))
+    check_function(DIVS, "scalar_floordiv_tensor", (xjit.tensor(-3),), (xjit.tensor(2),))
+    check_function(DIVS, "int_floordiv", (7, -2), (-7, 3))
+
+
+def _raises_both(name: str, *args: object) -> None:
+    ours = xjit.jit.script(load(DIVS, xjit)[name])
+    theirs = real_torch.jit.script(load(DIVS, real_torch)[name])
+    from script_oracle import to_torch
+
+    with pytest.raises(RuntimeError, match="ZeroDivisionError|division by 0"):
+        theirs(*to_torch(args))
+    with pytest.raises(ValueError, match="ZeroDivisionError"):  # the compiled run-time check
+        ours(*args)
+
+
+def test_zero_divisors_raise_like_torchscript() -> None:
+    """A zero among the divisors raises (numpy would give 0 and a warning: a wrong number)."""
+    _raises_both("tensor_floordiv", A, xjit.tensor([2, -2, 0, 2, 3, -5]))
+    _raises_both("scalar_floordiv_tensor", xjit.tensor(0))
+    _raises_both("int_floordiv", 7, 0)
+
+
+def test_scalar_floordiv_of_a_vector_is_refused_as_torchscript_raises() -> None:
+    theirs = real_torch.jit.script(load(DIVS, real_torch)["scalar_floordiv_tensor"])
+    with pytest.raises(RuntimeError, match="dimension other than 0"):
+        theirs(real_torch.tensor([1, 2]))
+    with pytest.raises(FrontendError, match="dimension other than 0 as a scalar argument"):
+        xjit.jit.script(load(DIVS, xjit)["scalar_floordiv_tensor"])(xjit.tensor([1, 2]))
+
+
+def test_traced_int_floordiv_matches_eager_torch() -> None:
+    """`2 // t` and `t // u` traced: the divisor is data, checked for zeros at run time."""
+
+    def f(T: object, t: object, u: object) -> object:
+        return 2 // t, t // u, t // 2
+
+    traced = xjit.jit.trace(lambda t, u: f(xjit, t, u), (B, A.abs() + 1))
+    for t, u in ((B, A.abs() + 1), (-B, B)):
+        got = traced(t, u)
+        want = f(real_torch, *to_torch_pair(t, u))
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        f(real_torch, *to_torch_pair(B, A))  # A holds a 0
+    with pytest.raises(ValueError, match="ZeroDivisionError"):
+        traced(B, A)
+    with pytest.raises(ValueError, match="ZeroDivisionError"):
+        traced(A, B)  # 2 // A
+
+
+def to_torch_pair(t: xjit.Tensor, u: xjit.Tensor) -> tuple[real_torch.Tensor, real_torch.Tensor]:
+    return real_torch.from_numpy(t.numpy().copy()), real_torch.from_numpy(u.numpy().copy())
