@@ -131,8 +131,8 @@ def _sizes(fc: Any, y: SSAValue, node: ast.AST) -> PyList:
 
 
 def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> SSAValue:
-    """`x[mask] = v`: `masked_fill` for a scalar or 0-d `v` (another `v` holds as many values
-    as the mask does, a number only the data decides: refused)."""
+    """`x[mask] = v`: `masked_fill` for a scalar or 0-d `v`, else `index_put` of its rows at
+    the mask's nonzero positions (as many as the data decides)."""
     mt = mask.type.meta  # type: ignore[attr-defined]
     if mt.dtype is None and fc.mc.deferrable:
         raise NeedsArgTypes("x[mask] = v needs the mask's dtype", fc.loc(node))
@@ -149,12 +149,10 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
         fc.need_rank(x, node, "x[mask] = v")
     if isinstance(value, SSAValue) and isinstance(value.type, td.ValueTensorType):
         vs = value.type.meta.shape
-        if vs is None or len(vs) != 0:
-            raise fc.error(
-                node,
-                "unsupported: x[mask] = tensor (only a scalar or 0-d tensor value: the number "
-                "of values depends on the data)",
-            )
+        if vs is None:
+            fc.need_rank(value, node, "x[mask] = tensor")
+        if len(vs) != 0:
+            return _mask_rows_put(fc, x, mask, value, node)
     if len(mt.shape) < len(xs):
         dims = [
             fc.b.constant(n)
@@ -165,6 +163,24 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
         ones = [fc.b.constant(1)] * (len(xs) - len(mt.shape))
         mask = fc.registry_call("reshape", [mask, fc.new_list(dims + ones)], {}, node)
     return fc.registry_call("masked_fill", [x, mask, value], {}, node)  # type: ignore[no-any-return]
+
+
+def _mask_rows_put(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> SSAValue:
+    """`x[mask] = t`, one value row per true: `index_put` at the columns of `nonzero(mask)`,
+    whose row count is the data's (a `?`; index_put checks `t` against it at run time)."""
+    xs, ms = x.type.meta.shape, mask.type.meta.shape  # type: ignore[attr-defined]
+    lead = tuple(xs[: len(ms)])
+    if None in lead or None in ms or len(ms) > len(xs) or not ms:
+        raise fc.error(node, "unsupported: x[mask] = tensor with sizes unknown at compile time")
+    if lead != tuple(ms):
+        raise fc.error(
+            node,
+            f"The shape of the mask {list(ms)} at index 0 does not match the shape of the "
+            f"indexed tensor {list(xs)}",
+        )
+    nz = fc.registry_call("nonzero", [mask], {}, node)
+    cols = [fc.registry_call("select", [nz, PyObj(1), PyObj(j)], {}, node) for j in range(len(ms))]
+    return _index_put(fc, x, cols, value, node)
 
 
 def _index_put(fc: Any, x: SSAValue, idx: list[SSAValue], value: Any, node: ast.AST) -> SSAValue:
