@@ -142,3 +142,24 @@ def test_max_over_an_empty_run_time_dim_raises() -> None:
             fn(torch, torch.from_numpy(-np.abs(a)))
         with pytest.raises(Exception, match="Expected reduction dim .* to have non-zero size"):
             traced(xjit.from_numpy(-np.abs(a)))
+
+
+def test_traced_where_and_nonzero_as_tuple() -> None:
+    """`torch.where(cond)` and `nonzero(as_tuple=True)`: one `?`-long index tensor per dim."""
+    for fn in (
+        lambda T, x: T.where(x > 0),
+        lambda T, x: (x > 0).nonzero(as_tuple=True),
+        lambda T, x: T.nonzero(x[0], as_tuple=True),
+    ):
+        traced = xjit.jit.trace(lambda x, fn=fn: fn(xjit, x), (xjit.from_numpy(X),))
+        for a in INPUTS:
+            _same(traced(xjit.from_numpy(a)), fn(torch, torch.from_numpy(a)))
+
+
+def test_eager_where_and_nonzero_of_a_0d_tensor() -> None:
+    for v in (3, 0):
+        _same(xjit.where(xjit.tensor(v)), torch.where(torch.tensor(v)))
+        _same(
+            xjit.nonzero(xjit.tensor(v), as_tuple=True),
+            torch.nonzero(torch.tensor(v), as_tuple=True),
+        )

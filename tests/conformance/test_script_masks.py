@@ -216,3 +216,19 @@ def test_mask_write_through_an_alias_is_refused() -> None:
     """TorchScript writes in place (`z` sees it); xjit rebinds `y`, which `z` would miss."""
     with pytest.raises(FrontendError, match="alias"):
         xjit.jit.script(load(WRITES, xjit)["mask_alias"])(xjit.from_numpy(X))
+
+
+WHERES = """
+def where_one_arg(x):
+    idx = torch.where(x > 0)
+    return idx[0], idx[1], x[idx[0], idx[1]].sum(), len(idx)
+
+def where_three_args(x):
+    return torch.where(x > 0, x, x * 2)
+"""
+
+
+def test_where_one_arg_matches_torchscript() -> None:
+    """TorchScript's `torch.where(cond)` is a List[Tensor], one index tensor per dim."""
+    check_function(WHERES, "where_one_arg", *ARGS)
+    check_function(WHERES, "where_three_args", *ARGS)
