@@ -232,3 +232,60 @@ def test_where_one_arg_matches_torchscript() -> None:
     """TorchScript's `torch.where(cond)` is a List[Tensor], one index tensor per dim."""
     check_function(WHERES, "where_one_arg", *ARGS)
     check_function(WHERES, "where_three_args", *ARGS)
+
+
+# -- writes through integer tensor indices mixed with ints and slices ---------------------------
+
+MIXED = """
+def row0(x, idx):
+    y = x * 1
+    y[0, idx] = 7.0
+    return y
+
+def cols(x, idx):
+    y = x * 1
+    y[:, idx] = torch.zeros(4, 2) - 1
+    return y
+
+def rows_tail(x, idx):
+    y = x * 1
+    y[idx, 1:] = x[0, 1:] * 3
+    return y
+
+def middle(x, idx):
+    y = x.reshape(2, 2, 5) * 1
+    y[:, 1, idx] = y[:, 0, idx] + 10
+    return y
+
+def augmented(x, idx):
+    y = x * 1
+    y[1, idx] += 5.0
+    return y
+
+def through_alias(x, idx):
+    y = x * 1
+    z = y
+    y[0, idx] = 7.0
+    return z
+"""
+
+IDX_ARGS = [(xjit.from_numpy(X), xjit.tensor([3, 1])), (xjit.from_numpy(-X), xjit.tensor([0, -1]))]
+
+
+@pytest.mark.parametrize("name", ["row0", "cols", "rows_tail", "middle", "augmented"])
+def test_mixed_index_writes_match_torchscript(name: str) -> None:
+    check_function(MIXED, name, *IDX_ARGS)
+
+
+def test_mixed_index_write_out_of_range_raises() -> None:
+    bad = (xjit.from_numpy(X), xjit.tensor([0, 5]))
+    theirs = real_torch.jit.script(load(MIXED, real_torch)["row0"])
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        theirs(real_torch.from_numpy(X), real_torch.tensor([0, 5]))
+    with pytest.raises(ValueError, match="index out of bounds"):
+        xjit.jit.script(load(MIXED, xjit)["row0"])(*bad)
+
+
+def test_mixed_index_write_through_an_alias_is_refused() -> None:
+    with pytest.raises(FrontendError, match="alias"):
+        xjit.jit.script(load(MIXED, xjit)["through_alias"])(*IDX_ARGS[0])
