@@ -13,6 +13,17 @@ semantics); on memrefs it has no result and writes `dest` in place. `bufferize` 
 into the second, `convert-linalg-to-loop` the second into one `loop.nest` over `values` whose
 store index operands are computed in its body (the numpy backend: `out[i, j] = v`, or
 `np.add.at(out, (i, j), v)`).
+
+    %r = scatter.nonzero %m into %e : tensor<3x4xi1> into tensor<?x2xi64> -> tensor<?x2xi64>
+    scatter.nonzero %m into %e : memref<3x4xi1> into memref<?x2xi64>
+
+`dest[k, :]` = the coordinates of the k-th nonzero element of `source` in row-major order
+(torch's `nonzero`, numpy's `argwhere`): `dest` is `count x rank(source)` i64, its first size
+the number of nonzeros, which the producer computes at run time and allocates `dest` with (a
+`?` dim: the one result size in xjit that only the data decides). Like `index_put`, on tensors
+it returns the filled copy and on memrefs writes `dest` in place; unlike it, no nest can
+express it (each row's position is a running count), so it stays one op through the loops
+stage and the numpy backend emits it whole (`np.copyto(dest, np.argwhere(source))`).
 """
 
 from __future__ import annotations
@@ -148,6 +159,43 @@ class IndexPutOp(IRDLOperation):
         return op
 
 
-Scatter = Dialect("scatter", [IndexPutOp], [])
+@irdl_op_definition
+class NonzeroOp(IRDLOperation):
+    name = "scatter.nonzero"
 
-__all__ = ["Scatter", "IndexPutOp"]
+    source = operand_def()
+    dest = operand_def()
+    result = opt_result_def()
+
+    assembly_format = (
+        "$source `into` $dest attr-dict `:` type($source) `into` type($dest) (`->` type($result)^)?"
+    )
+
+    def __init__(self, source: SSAValue | Operation, dest: SSAValue | Operation):
+        dtype = SSAValue.get(dest).type
+        super().__init__(
+            operands=[source, dest],
+            result_types=[[dtype] if isinstance(dtype, TensorType) else []],
+        )
+
+    def verify_(self) -> None:
+        st, dt = self.source.type, self.dest.type
+        kind = TensorType if isinstance(dt, TensorType) else MemRefType
+        if not isinstance(dt, TensorType | MemRefType) or not isinstance(st, kind):
+            raise VerifyException("source and dest must both be tensors or both memrefs")
+        if (self.result is not None) != (kind is TensorType):
+            raise VerifyException("a result on tensors (the filled dest), none on memrefs")
+        if self.result is not None and self.result.type != dt:
+            raise VerifyException(f"result type {self.result.type} is not the dest type {dt}")
+        shape = dt.get_shape()
+        if dt.element_type != i64 or len(shape) != 2:
+            raise VerifyException(f"dest must be a 2-d i64 {kind.name}, got {dt}")
+        if shape[1] != st.get_num_dims():
+            raise VerifyException(
+                f"dest has {shape[1]} columns, not the source rank {st.get_num_dims()}"
+            )
+
+
+Scatter = Dialect("scatter", [IndexPutOp, NonzeroOp], [])
+
+__all__ = ["Scatter", "IndexPutOp", "NonzeroOp"]

@@ -686,13 +686,6 @@ class _Recorder:
     def record(self, op: OpDef, args: list[Any], result: Any) -> None:
         self.b.loc = _user_loc()  # the op and the constants it needs carry the user's line
         self.settle_view_update()
-        if op.name == "torch.aten.nonzero":  # a size only the data decides: never frozen
-            file, line, _ = self._loc()
-            raise TraceError(
-                f"{file}:{line}: nonzero / boolean-mask indexing (x[mask]) has a result size "
-                "that depends on the data, which a trace cannot record: use "
-                "torch.where(mask, x, y) or masked_fill, or keep it out of the traced code"
-            )
         if (why := op.attrs.get("data_dependent")) is not None:  # masked_select, unique, ...
             file, line, _ = self._loc()
             raise TraceError(f"{file}:{line}: {why}")
@@ -707,6 +700,7 @@ class _Recorder:
                 result_type(meta_of(t)) if isinstance(t, Tensor) else result_type(type(t))
                 for t in outs
             ]
+            types = _data_sized_types(op, ssa, outs, types)
             results = tuple(
                 b.insert(td.aten_op_class(op.name).create(operands=ssa, result_types=types)).results
             )
@@ -860,6 +854,41 @@ class _SizeHook:
 
 
 _HOOK = _SizeHook()
+
+
+def _has_data_size(m: Any) -> bool:
+    """A meta (or list of them) with a `?` dim: a size only the data decides (`nonzero`)."""
+    if isinstance(m, (list, tuple)):
+        return any(_has_data_size(x) for x in m)
+    return isinstance(m, TensorMeta) and m.shape is not None and None in m.shape
+
+
+def _data_sized_types(
+    op: OpDef, ssa: Sequence[Any], outs: Sequence[Any], types: list[Any]
+) -> list[Any]:
+    """The result types of an op whose size the data decides (`nonzero`) or that reads such a
+    result (`x[mask] * 2`): the eager result's sizes except where the shape rule says `?`,
+    so the count this trace saw is not frozen into the graph."""
+    metas = [td._meta_or_const(v) for v in ssa]
+    if not op.attrs.get("data_sized") and not _has_data_size(metas):
+        return types
+    rule = op.shape(*metas)
+    rule = rule if isinstance(rule, tuple) else (rule,)
+    out = []
+    for t, ty, m in zip(outs, types, rule, strict=True):
+        if (
+            isinstance(t, Tensor)
+            and isinstance(m, TensorMeta)
+            and (m.shape is None or len(m.shape) == t.dim())
+        ):
+            eager = meta_of(t)
+            dims = tuple(
+                None if m.shape is None or m.shape[k] is None else d
+                for k, d in enumerate(eager.shape)
+            )
+            ty = result_type(TensorMeta(dims, eager.dtype))
+        out.append(ty)
+    return out
 
 
 def trace_function(

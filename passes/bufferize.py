@@ -72,7 +72,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 from xdsl.utils.exceptions import PassFailedException
 
-from xjit.dialects.scatter import IndexPutOp
+from xjit.dialects.scatter import IndexPutOp, NonzeroOp
 from xjit.dialects.view import TransposeOp
 
 # Ops of the linalg stage that this pass knows, besides whole `arith`/`math` on scalars and the
@@ -101,6 +101,7 @@ _CONTRACT_OPS = frozenset(
         "scf.yield",
         "scf.condition",
         "scatter.index_put",
+        "scatter.nonzero",
     }
 )
 # Ops whose results may alias a tensor operand (after bufferization they return or carry the
@@ -171,7 +172,7 @@ def _producer_is_fresh(v: SSAValue) -> bool:
     owner = v.owner
     if isinstance(owner, linalg.TransposeOp) and transpose_is_view(owner):
         return False
-    return isinstance(owner, tensor.EmptyOp | tensor.InsertSliceOp | IndexPutOp) or (
+    return isinstance(owner, tensor.EmptyOp | tensor.InsertSliceOp | IndexPutOp | NonzeroOp) or (
         isinstance(owner, Operation) and _is_linalg_on_tensors(owner)
     )
 
@@ -193,8 +194,8 @@ def transpose_is_view(op: linalg.TransposeOp) -> bool:
 
 def _inplace_candidates(op: Operation) -> tuple[int, ...]:
     """Operand indices an op writes (in place when allowed): linalg `outs`, insert_slice's and
-    scatter.index_put's dest."""
-    if isinstance(op, tensor.InsertSliceOp | IndexPutOp):
+    scatter.index_put's and scatter.nonzero's dest."""
+    if isinstance(op, tensor.InsertSliceOp | IndexPutOp | NonzeroOp):
         return (1,)
     if _is_linalg_on_tensors(op) and not (
         isinstance(op, linalg.TransposeOp) and transpose_is_view(op)
@@ -819,6 +820,28 @@ class IndexPutToBuffers(RewritePattern):
         rewriter.replace(op, [*new_ops, cast], [cast.results[0]])
 
 
+@dataclass
+class NonzeroToBuffers(RewritePattern):
+    """`scatter.nonzero` on tensors -> the same op on memrefs filling its dest buffer (the
+    `tensor.empty` sized by the count: in place unless the in-place rule says otherwise)."""
+
+    in_place: frozenset[tuple[Operation, int]]
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: NonzeroOp, rewriter: PatternRewriter) -> None:
+        if op.result is None:
+            return
+        new_ops: list[Operation] = []
+        dest = to_buffer(op.dest, rewriter, op)
+        if (op, 1) not in self.in_place or not _has_identity_layout(dest.type):
+            new_ops += alloc_like(dest)
+            dest = new_ops[-1].results[0]
+        source = identity_buffer(op.source, rewriter, op)
+        new_ops.append(NonzeroOp(source, dest))
+        (cast,) = to_tensors([dest], [op.result.type])
+        rewriter.replace(op, [*new_ops, cast], [cast.results[0]])
+
+
 class FoldCastPair(RewritePattern):
     """memref -> tensor -> memref is the original memref; an unused cast is dropped."""
 
@@ -879,6 +902,7 @@ class Bufferize(ModulePass):
                     ReshapeToMemref(),
                     InsertSliceToCopy(in_place),
                     IndexPutToBuffers(in_place),
+                    NonzeroToBuffers(in_place),
                     FoldCastPair(),
                 ]
             )

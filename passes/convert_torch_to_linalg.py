@@ -47,7 +47,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from xjit.dialects import torch as td
 from xjit.dialects.arith_ext import RemFOp
-from xjit.dialects.scatter import IndexPutOp
+from xjit.dialects.scatter import IndexPutOp, NonzeroOp
 from xjit.ops.indexing_maps import broadcast_map as _broadcast_map
 from xjit.ops.registry import UNKNOWN, OpDef
 from xjit.ops.shape_ops import reshape_groups  # after xjit.dialects, which loads every op module
@@ -97,6 +97,7 @@ class ArithScalarOps:
     def __init__(self, builder: Builder, compute_type: Attribute) -> None:
         self.b = builder
         self.ty = compute_type
+        self.divisor_checked = False  # a run-time integer divisor was checked for zeros
 
     def _val(self, x: Any, ty: Attribute | None = None) -> SSAValue:
         ty = ty or self.ty
@@ -174,12 +175,15 @@ class ArithScalarOps:
         return self._round(math.RoundEvenOp, x)
 
     def _int_divisor(self, what: str, y: Any) -> None:
-        # torch raises ZeroDivisionError on an integer zero divisor; the generated code has no
-        # such check, so only a known nonzero divisor lowers.
-        if isinstance(y, SSAValue) or y == 0:
+        # torch raises ZeroDivisionError on an integer zero divisor: a run-time divisor lowers
+        # only where the caller checked it first (`divisor_checked`: lower_elementwise's
+        # `int_divisor` check), a constant only when nonzero.
+        if (isinstance(y, SSAValue) and not self.divisor_checked) or (
+            not isinstance(y, SSAValue) and y == 0
+        ):
             raise DiagnosticException(
                 f"convert-torch-to-linalg: integer {what} lowers only with a nonzero constant "
-                "divisor (torch raises ZeroDivisionError on zero; no run-time check yet)"
+                "divisor or one checked at run time (torch raises ZeroDivisionError on zero)"
             )
 
     def fmod(self, x: Any, y: Any) -> SSAValue:
@@ -494,6 +498,8 @@ class LinalgBuilder:
                 exprs.append(AffineConstantExpr(0))
                 sources.append(None)
         et = rt.element_type
+        if kind in ("max", "min"):  # no identity element: an empty `?` dim raises, as in torch
+            self._assert_nonempty(x, sorted(red))
         init = empty_like_dims(self.b, rt, sources)
         ident = _reduction_identity(kind, et)
         v = self.b.insert(scalar_constant(ident, et)).result
@@ -511,6 +517,18 @@ class LinalgBuilder:
         return self.generic(
             [x], [AffineMap.identity(rank)], acc, AffineMap(rank, 0, tuple(exprs)), iters, body
         )
+
+    def _assert_nonempty(self, x: SSAValue, dims: Sequence[int]) -> None:
+        """A run-time check that the `?` dims of `dims` are not 0 (a max/min over nothing would
+        be its -inf/+inf fill; torch raises). Static sizes were checked by the shape rule."""
+        shape = x.type.get_shape()  # type: ignore[attr-defined]
+        for d in dims:
+            if shape[d] != DYNAMIC_INDEX:
+                continue
+            zero = self.b.insert(arith.ConstantOp.from_int_and_width(0, IndexType())).result
+            ok = self.b.insert(arith.CmpiOp(_dim(self.b, x, d), zero, "ne")).result
+            msg = f"{self.op_name}: Expected reduction dim {d} to have non-zero size."
+            self.b.insert(cf.AssertOp(ok, msg))
 
     def assert_in_range(
         self, x: SSAValue, lo: int, hi: int | tuple[SSAValue, int], message: str
@@ -884,6 +902,30 @@ class LinalgBuilder:
             )
         return self.b.insert(IndexPutOp(values, x, wrapped, accumulate)).results[0]
 
+    def nonzero(self, x: SSAValue) -> SSAValue:
+        """torch's `nonzero`: the count of nonzeros (a reduction to a 0-d i64, read as an
+        index) sizes a `tensor.empty` of `count x rank` i64, which `scatter.nonzero` fills
+        with their coordinates (the result's `?` dim: a size only the data decides)."""
+        xt = x.type
+        assert isinstance(xt, TensorType)
+        n = xt.get_num_dims()
+        zero_d = TensorType(i64, [])
+        init = self.b.insert(tensor.EmptyOp([], zero_d)).tensor
+        zero = self.b.insert(scalar_constant(0, i64)).result
+        acc = self.b.insert(FillOp([zero], [init], [zero_d])).results[0]
+
+        def count(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+            nz = ArithScalarOps(bb, xt.element_type).ne(a[0], 0)
+            return o.add(cast_scalar(bb, nz, i64), a[1])
+
+        total = self.generic(
+            [x], [AffineMap.identity(n)], acc, AffineMap(n, 0, ()), ["reduction"] * n, count
+        )
+        c = self.b.insert(tensor.ExtractOp(total, [], i64)).result
+        rows = self.b.insert(arith.IndexCastOp(c, IndexType())).result
+        dest = self.b.insert(new_empty([rows], TensorType(i64, [DYNAMIC_INDEX, n]))).tensor
+        return self.b.insert(NonzeroOp(x, dest)).results[0]
+
     def _wrap_index(
         self,
         idx: SSAValue,
@@ -1001,6 +1043,32 @@ def assert_dims_agree(
             b.insert(
                 cf.AssertOp(ok, f"{op_name}: operand sizes along loop dimension {pos} do not match")
             )
+
+
+def assert_nonzero(b: Builder, y: SSAValue, message: str) -> None:
+    """A run-time check that the integer scalar or tensor `y` holds no zero (a reduction of
+    `y == 0` to one flag for a tensor), failing with `message`."""
+    if not isinstance(y.type, TensorType):
+        zero = b.insert(scalar_constant(0, y.type)).result
+        ok = b.insert(arith.CmpiOp(y, zero, "ne")).result
+        b.insert(cf.AssertOp(ok, message))
+        return
+    n = y.type.get_num_dims()
+    flag_t = TensorType(i1, [])
+    init = b.insert(tensor.EmptyOp([], flag_t)).tensor
+    false = b.insert(scalar_constant(0, i1)).result
+    acc = b.insert(FillOp([false], [init], [flag_t])).results[0]
+
+    def any_zero(o: ArithScalarOps, a: Sequence[SSAValue], bb: Builder) -> SSAValue:
+        return o.logical_or(ArithScalarOps(bb, y.type.element_type).eq(a[0], 0), a[1])  # type: ignore[attr-defined]
+
+    flag = LinalgBuilder(b, [flag_t], message).generic(
+        [y], [AffineMap.identity(n)], acc, AffineMap(n, 0, ()), ["reduction"] * n, any_zero
+    )
+    found = b.insert(tensor.ExtractOp(flag, [], i1)).result
+    true = b.insert(scalar_constant(1, i1)).result
+    ok = b.insert(arith.CmpiOp(found, true, "ne")).result  # (not `eq`: not a size check)
+    b.insert(cf.AssertOp(ok, message))
 
 
 def static_info_cast(b: Builder, x: SSAValue, to: Attribute) -> SSAValue:
@@ -1273,6 +1341,10 @@ def lower_elementwise(
     init = empty_like_dims(b, result_type, dim_sources)
     body = Block(arg_types=[t.type.element_type for t in tensors] + [result_type.element_type])
     ops = ArithScalarOps(Builder(InsertPoint.at_end(body)), compute)
+    div = opdef.attrs.get("int_divisor")
+    if div is not None and not _is_float(compute) and isinstance(args[div], SSAValue):
+        assert_nonzero(b, args[div], f"{op.name}: ZeroDivisionError")
+        ops.divisor_checked = True
     it = iter(body.args)
     uncast = opdef.attrs.get("uncast", frozenset())  # e.g. `where`'s bool condition
     scalars = [

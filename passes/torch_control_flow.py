@@ -292,6 +292,10 @@ def lower_scalar_aten(b: Builder, op: td.AtenOp) -> SSAValue:
         return b.insert(o).results[0]
 
     result: SSAValue
+    if base in ("floordiv", "remainder") and overload == "int":  # Python raises on a zero divisor
+        ok = ins(arith.CmpiOp(val(1), _const(b, 0, i64), "ne"))
+        what = "division" if base == "floordiv" else "modulo"
+        b.insert(cf.AssertOp(ok, f"ZeroDivisionError: integer {what} by zero"))
     if base in _INT_BIN and overload == "int":
         result = ins(_INT_BIN[base](val(0), val(1)))  # type: ignore[call-arg]
     elif base in _FLOAT_BIN and overload == "float":

@@ -617,7 +617,6 @@ def _xs(*arrays: np.ndarray) -> tuple[Any, ...]:
 @pytest.mark.parametrize(
     ("fn", "what"),
     [
-        (lambda x: xjit.masked_select(x, x > 0), "masked_select"),
         (lambda x: x.unique(), "unique"),
         (lambda x: xjit.unique(x, return_counts=True)[1], "unique"),
     ],
@@ -625,11 +624,6 @@ def _xs(*arrays: np.ndarray) -> tuple[Any, ...]:
 def test_data_dependent_refused_in_trace(fn: Any, what: str) -> None:
     with pytest.raises(TraceError, match=rf"test_ops_breadth\.py:\d+: {what} has a result size"):
         xjit.jit.trace(fn, _xs(F))
-
-
-class _ScriptedMaskedSelect(xjit.nn.Module):
-    def forward(self, x):
-        return xjit.masked_select(x, x > 0)
 
 
 class _ScriptedUnique(xjit.nn.Module):
@@ -650,7 +644,6 @@ class _ScriptedRepeatTensor(xjit.nn.Module):
 @pytest.mark.parametrize(
     ("cls", "what"),
     [
-        (_ScriptedMaskedSelect, "masked_select"),
         (_ScriptedUnique, "unique"),
         (_ScriptedUniqueMethod, "unique"),
         (_ScriptedRepeatTensor, "repeat_interleave with tensor repeats"),

@@ -55,7 +55,7 @@ from xjit._device import (
 from xjit._dispatch import call
 from xjit._functional import einsum, norm
 from xjit._safetensors import load_safetensors
-from xjit._splitting import chunk, split, tensor_split, unbind
+from xjit._splitting import chunk, nonzero_tuple, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
 from xjit._torch_functions import (
     allclose,
@@ -89,6 +89,18 @@ def is_tensor(obj: Any) -> bool:
 
 def get_default_dtype() -> DType:
     return float32
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """`torch.nonzero`: the indices of the nonzero elements, as rows or (`as_tuple`) per dim."""
+    return nonzero_tuple(input) if as_tuple else call("nonzero", input)
+
+
+def where(condition: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """`torch.where(cond, x, y)`; `torch.where(cond)` is `nonzero(cond, as_tuple=True)`."""
+    if not args and not kwargs:
+        return nonzero_tuple(condition)
+    return call("where", condition, *args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:
@@ -163,6 +175,8 @@ __all__ = [
     "split",
     "tensor_split",
     "unbind",
+    "nonzero",
+    "where",
     "zeros_like",
     "Size",
     "Tensor",

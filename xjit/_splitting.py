@@ -101,6 +101,13 @@ def _eager() -> Any:
     return _Eager
 
 
+def nonzero_tuple(x: Any) -> tuple[Any, ...]:
+    """`torch.nonzero(x, as_tuple=True)` / `torch.where(x)`: one index tensor per dim of x, the
+    columns of `nonzero` (their length the data's); a 0-d x is read as one element."""
+    nz = _dispatch.call("nonzero", _dispatch.call("reshape", x, [1]) if x.dim() == 0 else x)
+    return tuple(_dispatch.call("select", nz, 1, d) for d in range(max(x.dim(), 1)))
+
+
 def split(x: Any, split_size_or_sections: Any, dim: int = 0) -> tuple[Any, ...]:
     return _split(_eager(), x, split_size_or_sections, dim)
 

@@ -423,6 +423,9 @@ class Tensor:
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return _splitting.chunk(self, chunks, dim)
 
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _splitting.nonzero_tuple(self) if as_tuple else _call("nonzero", self)
+
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
         return _splitting.unbind(self, dim)
 

@@ -298,6 +298,9 @@ class FunctionWriter:
             self._reshape(op)
         elif isinstance(op, memref.CastOp):  # static <-> `?` sizes: the same array
             self.names[op.results[0]] = self.name(op.source)
+        elif op.name == "scatter.nonzero":  # its whole: a running count no nest expresses
+            src, dest = (self.name(o) for o in op.operands)
+            self.emit(f"np.copyto({dest}, np.argwhere({src}))")
         elif op.name == "view.transpose":
             perm = list(op.permutation.get_values())  # type: ignore[attr-defined]
             src = self.name(op.operands[0])

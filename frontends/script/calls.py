@@ -326,6 +326,21 @@ class Calls:
             raise self.error(e, f"{name}(): {err}") from None
         return self.new_list(list(pieces))
 
+    def where_columns(self, c: Any, e: ast.AST) -> PyList:
+        """`torch.where(cond)`: TorchScript's List[Tensor], one column of `nonzero(cond)` per
+        dim (their length the data's; a 0-d cond is read as one element)."""
+        if not _is_tensor(c):
+            raise self.error(e, f"where() expects a tensor, got {describe(c)}")
+        rank = self.rank_of(c, e)
+        if rank == 0:
+            c = self.registry_call("reshape", [c, self.new_list([self.b.constant(1)])], {}, e)
+        nz = self.registry_call("nonzero", [c], {}, e)
+        cols = [
+            self.registry_call("select", [nz, PyObj(1), PyObj(d)], {}, e)
+            for d in range(max(rank, 1))
+        ]
+        return self.new_list(cols)  # type: ignore[no-any-return]
+
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         if is_str_method(obj):  # builtin_folds.py: a str is a constant
             return self.str_method(obj, args, kwargs, e)  # type: ignore[attr-defined]
@@ -463,6 +478,8 @@ class Calls:
                     )
             # uninitialised memory: zeros are one of its values (eager xjit's empty is zeros too)
             name = {"empty": "zeros", "empty_like": "zeros_like"}.get(name, name)
+            if name == "where" and len(args) == 1 and not kwargs:  # List[Tensor], per dim
+                return self.where_columns(args[0], e)
             if name in OVERLOADS:
                 return self.registry_call(name, args, kwargs, e)
             if mod == "xjit._creation" and name == "tensor":  # lists.py

@@ -361,12 +361,13 @@ class Expressions:
             dt = i.type.meta.dtype
             if dt is None and self.mc.deferrable:  # compile per argument types: dtypes known
                 raise NeedsArgTypes("a tensor index needs its dtype", self.loc(ix))
+            if dt is not None and dt.kind == 0:  # a boolean mask: its nonzero positions
+                return v, self.mask_index(v, i, dim, step, ix)
             if dt is None or dt.kind != 1:
                 raise self.error(
                     ix,
                     "unsupported: indexing with a tensor that is not known to hold integers "
-                    "(a boolean mask's result size depends on the data: use torch.where or "
-                    "masked_fill)",
+                    "or booleans",
                 )
             # (a 0-d index tensor too: TorchScript places it as numpy does, not as an int
             # the way eager torch does)
@@ -375,6 +376,40 @@ class Expressions:
         if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
             raise self.error(ix, f"unsupported: indexing a tensor with a {describe(i)}")
         return self.registry_call("select", [v, dim, i], {}, ix), dim
+
+    def mask_index(self, v: SSAValue, mask: SSAValue, dim: int, step: int, ix: ast.expr) -> int:
+        """`x[..., mask, ...]`: the mask covers as many dims of x as it has, from `dim` (walking
+        by `step`); each becomes a column of `nonzero(mask)` (a `?` row count: the data's) as a
+        tensor index, so `aten.index` gathers the true positions. The next dim is returned."""
+        mshape = mask.type.meta.shape  # type: ignore[attr-defined]
+        xshape = v.type.meta.shape  # type: ignore[attr-defined]
+        if mshape is None:
+            self.need_rank(mask, ix, "a boolean mask index")
+        if xshape is None:
+            self.need_rank(v, ix, "indexing with a boolean mask")
+        n = len(mshape)
+        if n == 0:
+            raise self.error(ix, "unsupported: indexing with a 0-d boolean tensor")
+        first = dim if step > 0 else dim - n + 1  # (negative: counted from the end)
+        lo = first if first >= 0 else first + len(xshape)
+        covered = xshape[lo : lo + n] if 0 <= lo and lo + n <= len(xshape) else None
+        if covered is None or None in covered or None in mshape or tuple(covered) != mshape:
+            if covered is not None and None not in covered and None not in mshape:
+                raise self.error(
+                    ix,
+                    f"The shape of the mask {list(mshape)} at index {lo} does not match the "
+                    f"shape of the indexed tensor {list(xshape)}",
+                )
+            raise self.error(
+                ix,
+                "unsupported: a boolean mask index whose sizes or those of the dims it covers "
+                "are not known at compile time",
+            )
+        nz = self.registry_call("nonzero", [mask], {}, ix)
+        for j in range(n):
+            col = self.registry_call("select", [nz, PyObj(1), PyObj(j)], {}, ix)
+            self.adv_indices[first + j] = col
+        return dim + n * step
 
     def index_call(self, e: ast.AST) -> Callable[..., Any]:
         """`call(name, *args)` for `advanced_index`: registry ops emitted here."""
@@ -487,6 +522,8 @@ class Expressions:
                     return self.registry_call(
                         "mul", [self.registry_call("reciprocal", [b], {}, node), a], {}, node
                     )
+                if name == "floordiv" and isinstance(at, (td.IntType, td.FloatType)):
+                    return self.scalar_floordiv_tensor(a, b, node)
                 raise self.error(node, f"unsupported: {describe(a)} {name} Tensor")
             # Tensor // x is aten::floor_divide (the registry's name; `floordiv` is int // int)
             return self.registry_call(
@@ -522,6 +559,30 @@ class Expressions:
             node,
             f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}",
         )
+
+    def scalar_floordiv_tensor(self, a: SSAValue, t: SSAValue, node: ast.AST) -> SSAValue:
+        """`2 // t` as TorchScript has it: `t` read as a scalar of a's type (IntImplicit /
+        FloatImplicit: a 0-d tensor only, an integral one for an int), then the scalar `//`
+        (an int division by zero raises). Ranks and dtypes known here are checked here."""
+        meta = t.type.meta  # type: ignore[attr-defined]
+        if meta.shape is None:
+            self.need_rank(t, node, "a scalar // Tensor")
+        if meta.shape:
+            raise self.error(
+                node, "Cannot input a tensor of dimension other than 0 as a scalar argument"
+            )
+        is_int = isinstance(a.type, td.IntType)
+        if meta.dtype is None and self.mc.deferrable:
+            raise NeedsArgTypes("a scalar // Tensor needs the tensor's dtype", self.loc(node))
+        if is_int and (meta.dtype is None or meta.dtype.kind == 2):
+            raise self.error(
+                node,
+                f"Cannot input a tensor of type {getattr(meta.dtype, 'name', 'unknown')} as an "
+                "integral argument",
+            )
+        kind = "Int" if is_int else "Float"
+        v = self.scalar_op(f"aten.{kind}.Tensor", [t], node)
+        return self.scalar_op(f"aten.floordiv.{kind.lower()}", [a, v], node)
 
     def scalar_pow(self, a: SSAValue, b: SSAValue, node: ast.AST) -> SSAValue:
         """`a ** b` on scalars: a float, as TorchScript's `aten::pow.int` / `pow.float` give

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import numpy as np
 from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
@@ -39,9 +40,12 @@ def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.
             aliasing.rebind_update(fc, {name}, x, new, how, node)
             return
     steps: list[tuple[str, SSAValue, list[Any]]] = []
-    y = _views(fc, x, idxs, steps)
+    adv: dict[int, SSAValue] = {}  # integer tensor indices among ints and slices, by dim
+    y = _views(fc, x, idxs, steps, adv)
     new = _as_tensor(fc, value, x, node)
-    if y.type.meta.shape is not None:  # type: ignore[attr-defined]
+    if adv:
+        new = _put_at(fc, y, adv, new, node)
+    elif y.type.meta.shape is not None:  # type: ignore[attr-defined]
         new = fc.registry_call("expand", [new, _sizes(fc, y, node)], {}, node)
     else:
         # y's rank is not known here (torch.zeros(n, d) with run-time sizes, `x.to(dt)` of an
@@ -60,23 +64,32 @@ def assign_item(fc: Any, target: ast.Subscript, value: Any, how: str, node: ast.
     aliasing.rebind_update(fc, {name}, x, new, how, node)
 
 
-def _views(fc: Any, x: SSAValue, idxs: list[ast.expr], steps: list[Any]) -> SSAValue:
-    """The ints, slices, None and `...` of the index applied, each view noted in `steps`."""
+def _views(
+    fc: Any, x: SSAValue, idxs: list[ast.expr], steps: list[Any], adv: dict[int, SSAValue]
+) -> SSAValue:
+    """The ints, slices, None and `...` of the index applied, each view noted in `steps`; the
+    integer tensor indices left in `adv`, by the dim of the view they index."""
     ell = [k for k, ix in enumerate(idxs) if isinstance(ix, ast.Constant) and ix.value is ...]
     if len(ell) > 1:
         raise fc.error(idxs[ell[1]], "an index can only have a single ellipsis ('...')")
     head, tail = (idxs[: ell[0]], idxs[ell[0] + 1 :]) if ell else (idxs, [])
     v, dim = x, 0
     for ix in head:
-        v, dim = _one(fc, v, ix, dim, 1, steps)
+        v, dim = _one(fc, v, ix, dim, 1, steps, adv)
     dim = -1
     for ix in reversed(tail):
-        v, dim = _one(fc, v, ix, dim, -1, steps)
+        v, dim = _one(fc, v, ix, dim, -1, steps, adv)
     return v
 
 
 def _one(
-    fc: Any, v: SSAValue, ix: ast.expr, dim: int, step: int, steps: list[Any]
+    fc: Any,
+    v: SSAValue,
+    ix: ast.expr,
+    dim: int,
+    step: int,
+    steps: list[Any],
+    adv: dict[int, SSAValue],
 ) -> tuple[SSAValue, int]:
     if isinstance(ix, ast.Slice):
         args: list[Any] = [dim]
@@ -91,14 +104,62 @@ def _one(
         steps.append(("unsqueeze", v, [dim]))
         return fc.registry_call("unsqueeze", [v, dim], {}, ix), dim + step
     i = fc.expr(ix)
+    if isinstance(i, SSAValue) and isinstance(i.type, td.ValueTensorType):
+        dt = i.type.meta.dtype
+        if dt is None and fc.mc.deferrable:
+            raise NeedsArgTypes("a tensor index needs its dtype", fc.loc(ix))
+        if dt is not None and dt.kind == 1:  # x[0, idx] = v
+            if i.type.meta.shape is None:
+                fc.need_rank(i, ix, "assigning through a tensor index")
+            if i.type.meta.shape:
+                adv[dim] = i
+                return v, dim + step
     if not (isinstance(i, SSAValue) and isinstance(i.type, td.IntType)):
         raise fc.error(
             ix,
             f"unsupported: assigning through an index that is a {describe(i)} (ints, slices, "
-            "None, ... and a whole boolean mask are supported)",
+            "None, ..., integer tensors of rank >= 1 and a whole boolean mask are supported)",
         )
     steps.append(("select", v, [dim, i]))
     return fc.registry_call("select", [v, dim, i], {}, ix), dim + (0 if step > 0 else step)
+
+
+def _put_at(
+    fc: Any, y: SSAValue, adv: dict[int, SSAValue], value: SSAValue, node: ast.AST
+) -> SSAValue:
+    """`y[..., i, ..., j, ...] = value` with tensor indices `adv` and full slices elsewhere, as
+    torch lays it out (shape_ops._index_put): the indexed dims moved to the front for
+    `index_put`, the value's broadcast index dims moved with them where torch keeps them in
+    place (adjacent indices after dim 0), and the dims moved back."""
+    shape = y.type.meta.shape  # type: ignore[attr-defined]
+    if shape is None:
+        fc.need_rank(y, node, "assigning through a tensor index")
+    rank = len(shape)
+    norm = {d % rank if rank else d: i for d, i in adv.items()}
+    pos = sorted(norm)
+    ishapes = [norm[p].type.meta.shape for p in pos]  # type: ignore[attr-defined]
+    rest = [d for d in range(rank) if d not in norm]
+    if any(s is None or None in s for s in ishapes) or any(shape[d] is None for d in rest):
+        raise fc.error(node, "unsupported: assigning through tensor indices of unknown sizes")
+    bshape = list(np.broadcast_shapes(*ishapes))
+    nb = len(bshape)
+    front = [shape[d] for d in rest]
+    c = fc.b.constant
+    if pos == list(range(pos[0], pos[0] + len(pos))) and pos[0] > 0:
+        p0 = pos[0]
+        full = front[:p0] + bshape + front[p0:]
+        value = fc.registry_call("expand", [value, fc.new_list([c(n) for n in full])], {}, node)
+        perm = [*range(p0, p0 + nb), *range(p0), *range(p0 + nb, nb + len(rest))]
+        value = fc.registry_call("permute", [value, fc.new_list([c(p) for p in perm])], {}, node)
+    perm_y = pos + rest
+    moved = perm_y != list(range(rank))
+    if moved:
+        y = fc.registry_call("permute", [y, fc.new_list([c(p) for p in perm_y])], {}, node)
+    out = fc.registry_call("index_put", [y, fc.new_list([norm[p] for p in pos]), value], {}, node)
+    if moved:
+        inverse = [perm_y.index(d) for d in range(rank)]
+        out = fc.registry_call("permute", [out, fc.new_list([c(p) for p in inverse])], {}, node)
+    return out  # type: ignore[no-any-return]
 
 
 def _as_tensor(fc: Any, value: Any, like: SSAValue, node: ast.AST) -> SSAValue:
@@ -134,8 +195,8 @@ def _sizes(fc: Any, y: SSAValue, node: ast.AST) -> PyList:
 
 
 def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> SSAValue:
-    """`x[mask] = v`: `masked_fill` for a scalar or 0-d `v` (another `v` holds as many values
-    as the mask does, a number only the data decides: refused)."""
+    """`x[mask] = v`: `masked_fill` for a scalar or 0-d `v`, else `index_put` of its rows at
+    the mask's nonzero positions (as many as the data decides)."""
     mt = mask.type.meta  # type: ignore[attr-defined]
     if mt.dtype is None and fc.mc.deferrable:
         raise NeedsArgTypes("x[mask] = v needs the mask's dtype", fc.loc(node))
@@ -152,12 +213,10 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
         fc.need_rank(x, node, "x[mask] = v")
     if isinstance(value, SSAValue) and isinstance(value.type, td.ValueTensorType):
         vs = value.type.meta.shape
-        if vs is None or len(vs) != 0:
-            raise fc.error(
-                node,
-                "unsupported: x[mask] = tensor (only a scalar or 0-d tensor value: the number "
-                "of values depends on the data)",
-            )
+        if vs is None:
+            fc.need_rank(value, node, "x[mask] = tensor")
+        if len(vs) != 0:
+            return _mask_rows_put(fc, x, mask, value, node)
     if len(mt.shape) < len(xs):
         dims = [
             fc.b.constant(n)
@@ -168,6 +227,24 @@ def _masked(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> 
         ones = [fc.b.constant(1)] * (len(xs) - len(mt.shape))
         mask = fc.registry_call("reshape", [mask, fc.new_list(dims + ones)], {}, node)
     return fc.registry_call("masked_fill", [x, mask, value], {}, node)  # type: ignore[no-any-return]
+
+
+def _mask_rows_put(fc: Any, x: SSAValue, mask: SSAValue, value: Any, node: ast.AST) -> SSAValue:
+    """`x[mask] = t`, one value row per true: `index_put` at the columns of `nonzero(mask)`,
+    whose row count is the data's (a `?`; index_put checks `t` against it at run time)."""
+    xs, ms = x.type.meta.shape, mask.type.meta.shape  # type: ignore[attr-defined]
+    lead = tuple(xs[: len(ms)])
+    if None in lead or None in ms or len(ms) > len(xs) or not ms:
+        raise fc.error(node, "unsupported: x[mask] = tensor with sizes unknown at compile time")
+    if lead != tuple(ms):
+        raise fc.error(
+            node,
+            f"The shape of the mask {list(ms)} at index 0 does not match the shape of the "
+            f"indexed tensor {list(xs)}",
+        )
+    nz = fc.registry_call("nonzero", [mask], {}, node)
+    cols = [fc.registry_call("select", [nz, PyObj(1), PyObj(j)], {}, node) for j in range(len(ms))]
+    return _index_put(fc, x, cols, value, node)
 
 
 def _index_put(fc: Any, x: SSAValue, idx: list[SSAValue], value: Any, node: ast.AST) -> SSAValue:

@@ -31,3 +31,27 @@ func.func @bool_accumulate(%x: tensor<4xi1>, %i: tensor<2xi64>, %v: tensor<2xi1>
   %0 = scatter.index_put %v into %x[%i] {accumulate} : tensor<2xi1> into tensor<4xi1>[tensor<2xi64>] -> tensor<4xi1>
   func.return %0 : tensor<4xi1>
 }
+
+// -----
+
+func.func @nonzero_columns(%m: tensor<3x4xi1>, %e: tensor<?x3xi64>) -> tensor<?x3xi64> {
+  // expected-error@+1 {{dest has 3 columns, not the source rank 2}}
+  %r = scatter.nonzero %m into %e : tensor<3x4xi1> into tensor<?x3xi64> -> tensor<?x3xi64>
+  func.return %r : tensor<?x3xi64>
+}
+
+// -----
+
+func.func @nonzero_dest_type(%m: tensor<3x4xi1>, %e: tensor<?x2xi32>) -> tensor<?x2xi32> {
+  // expected-error@+1 {{dest must be a 2-d i64 tensor, got tensor<?x2xi32>}}
+  %r = scatter.nonzero %m into %e : tensor<3x4xi1> into tensor<?x2xi32> -> tensor<?x2xi32>
+  func.return %r : tensor<?x2xi32>
+}
+
+// -----
+
+func.func @nonzero_mixed(%m: tensor<3x4xi1>, %e: memref<?x2xi64>) {
+  // expected-error@+1 {{source and dest must both be tensors or both memrefs}}
+  scatter.nonzero %m into %e : tensor<3x4xi1> into memref<?x2xi64>
+  func.return
+}

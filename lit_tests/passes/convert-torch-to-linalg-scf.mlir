@@ -65,9 +65,12 @@ func.func @gate(%x: !torch.vtensor<[3],f32>, %s: !torch.vtensor<[],i1>) -> !torc
   func.return %r : !torch.vtensor<[3],f32>
 }
 
-// Python's % on ints takes the divisor's sign: remsi plus a fix-up; // is floordivsi.
+// Python's % on ints takes the divisor's sign: remsi plus a fix-up; // is floordivsi; both
+// check the divisor first (Python raises ZeroDivisionError).
 // CHECK-LABEL: func.func @divmod(%a: i64, %b: i64) -> (i64, i64) {
+// CHECK:         cf.assert %{{.*}}, "ZeroDivisionError: integer division by zero"
 // CHECK-NEXT:    %q = arith.floordivsi %a, %b : i64
+// CHECK:         cf.assert %{{.*}}, "ZeroDivisionError: integer modulo by zero"
 // CHECK-NEXT:    %[[REM:.*]] = arith.remsi %a, %b : i64
 // CHECK:         %r = arith.select %{{.*}}, %{{.*}}, %[[REM]] : i64
 func.func @divmod(%a: !torch.int, %b: !torch.int) -> (!torch.int, !torch.int) {

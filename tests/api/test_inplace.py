@@ -196,12 +196,20 @@ def _mask_values(x: Any) -> Any:
         (_into_input, "in-place `x\\[...\\] =` on an input of the trace"),
         (_view_not_assigned_back, "in-place `\\+=` on a view"),
         (_view_alive, "on a view, or a tensor with views"),
-        (_mask_values, "nonzero / boolean-mask indexing"),
     ],
 )
 def test_trace_refuses_item_assignments_an_alias_could_miss(fn: Any, why: str) -> None:
     with pytest.raises(TraceError, match=f"test_inplace.py:[0-9]+: .*{why}"):
         xjit.jit.trace(fn, (xjit.ones(3, 2),))
+
+
+def test_trace_of_mask_values_counts_per_input() -> None:
+    """`y[y > 0] = x[y > 0]`: the trace saw 6 trues; each input's count is its own."""
+    traced = xjit.jit.trace(_mask_values, (xjit.ones(3, 2),))
+    for a in (np.ones((3, 2), np.float32), np.array([[1, -1], [-2, 3], [0, 5]], np.float32)):
+        np.testing.assert_array_equal(
+            traced(xjit.from_numpy(a)).numpy(), _mask_values(torch.from_numpy(a)).numpy()
+        )
 
 
 def test_index_put_compiles() -> None:

@@ -1128,10 +1128,8 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
 
 # Programs TorchScript compiles that xjit refuses, with the message of the located FrontendError
 # (an Optional that is None on one path and a value on another needs an optional type at run
-# time; a boolean mask's result size depends on the data; ops not in the registry).
-REFUSED: dict[str, str] = {
-    "bool_mask_index": r"indexing with a tensor that is not known to hold integers",
-}
+# time; ops not in the registry).
+REFUSED: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(("src", "name", "args"), CASES, ids=[c[1] for c in CASES])

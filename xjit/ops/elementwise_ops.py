@@ -541,15 +541,24 @@ def _trunc_divide(o: Any, x: Any, y: Any) -> Any:
 
 
 for _suffix, _other in (("Tensor", "Tensor other"), ("Scalar", "Scalar other")):
+    # `int_divisor`: the operand an integer division divides by; compiled, a run-time one is
+    # checked for zeros first (torch raises ZeroDivisionError), passes/convert_torch_to_linalg.py
     elementwise(
-        f"aten::fmod.{_suffix}(Tensor self, {_other}) -> Tensor", lambda o, x, y: o.fmod(x, y)
+        f"aten::fmod.{_suffix}(Tensor self, {_other}) -> Tensor",
+        lambda o, x, y: o.fmod(x, y),
+        int_divisor=1,
     )
-    elementwise(f"aten::remainder.{_suffix}(Tensor self, {_other}) -> Tensor", _remainder)
+    elementwise(
+        f"aten::remainder.{_suffix}(Tensor self, {_other}) -> Tensor", _remainder, int_divisor=1
+    )
     elementwise(
         f"aten::floor_divide{'' if _suffix == 'Tensor' else '.Scalar'}(Tensor self, {_other}) -> Tensor",
         _floor_divide,
+        int_divisor=1,
     )
-elementwise("aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", _remainder)
+elementwise(
+    "aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", _remainder, int_divisor=1
+)
 
 
 def _div_mode(o: Any, x: Any, y: Any, rounding_mode: Any = None) -> Any:
@@ -572,4 +581,4 @@ for _schema in (
     "aten::div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
     "aten::div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor",
 ):
-    elementwise(_schema, _div_mode, dtype="div_mode", check=_div_mode_check)
+    elementwise(_schema, _div_mode, dtype="div_mode", check=_div_mode_check, int_divisor=1)

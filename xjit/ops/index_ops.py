@@ -287,11 +287,7 @@ def _nonzero_shape(x: TensorMeta) -> TensorMeta:
 
 
 def _nonzero_lower(builder: Any, x: Any) -> Any:
-    raise NotImplementedError(
-        "nonzero / boolean-mask indexing (x[mask]) has a result size that depends on the "
-        "data, which compiled code does not support: use torch.where(mask, x, y) or "
-        "masked_fill, or run it eagerly"
-    )
+    return builder.nonzero(x)
 
 
 register(
@@ -299,4 +295,5 @@ register(
     _nonzero_shape,
     eager=lambda a: np.argwhere(a).astype(np.int64),
     lower=_nonzero_lower,
+    attrs={"data_sized": True},  # the count is the data's: a trace types it `?` (trace.py)
 )

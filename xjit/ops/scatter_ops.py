@@ -92,7 +92,8 @@ def _index_put_shape(
             b = broadcast_shapes(values.shape, got.shape)
         except ShapeError:
             b = None
-        if b is None or tuple(b) != tuple(got.shape):
+        fits = b is not None and len(b) == len(got.shape)
+        if not fits or any(g is not None and d != g for d, g in zip(b, got.shape)):  # type: ignore[arg-type]
             if b is None and (None in values.shape or None in got.shape):
                 return x  # (sizes known at run time only)
             raise ShapeError(

@@ -1,6 +1,7 @@
 """Issue 12's selections: `masked_select` and `unique` (`_unique2`), whose result sizes depend
-on the data (eager only: a trace or a script refuses them at the user's line, through the
-entry's `data_dependent` attr), and `median` (global, and along a dim with indices), which
+on the data (`masked_select` compiles: it decomposes into `nonzero`, whose result has a `?`
+row count, and `index`; `unique` is eager only: a trace or a script refuses it at the user's
+line, through the entry's `data_dependent` attr), and `median` (global, and along a dim with indices), which
 compiles: it decomposes into `sort` and `select`.
 
 `median` is the lower of the two middle values, as torch; a NaN makes it NaN. Along a dim,
@@ -63,12 +64,23 @@ def _masked_select_eager(a: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return x[m]
 
 
+def _masked_select_decompose(torch: Any, x: Any, mask: Any) -> Any:
+    """`x[mask]` after broadcasting both: the mask's `nonzero` rows (a `?` count) gather x."""
+    if x.shape is None or mask.shape is None or None in (*x.shape, *mask.shape):
+        return None
+    shape = list(broadcast_shapes(x.shape, mask.shape)) or [1]  # 0-d: one element
+    xb = torch.expand(torch.reshape(x, [1]) if not x.shape else x, shape)
+    mb = torch.expand(torch.reshape(mask, [1]) if not mask.shape else mask, shape)
+    nz = torch.nonzero(mb)
+    return torch.index(xb, [torch.select(nz, 1, d) for d in range(len(shape))])
+
+
 register(
     "aten::masked_select(Tensor self, Tensor mask) -> Tensor",
     _masked_select_shape,
     eager=_masked_select_eager,
-    lower=data_dependent_lower("masked_select"),
-    attrs={"data_dependent": DATA_DEPENDENT.format(op="masked_select")},
+    decompose=_masked_select_decompose,
+    attrs={"data_sized": True},  # the count is the data's: a trace types it `?` (trace.py)
 )
 
 

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from xjit.ops.opdef import UNKNOWN, register
-from xjit.ops.scatter_ops import masked_scatter_ops
 from xjit.ops.types import (
     ShapeError,
     TensorMeta,
@@ -957,27 +956,13 @@ def _masked_assign(call: Any, x: Any, mask: Any, value: Any) -> Any:
             if n < rank:
                 mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
             return call("where", mask, value, x)
-        if n < rank:  # the mask covers the leading dims: every element of a true row
-            mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
-            mask = call("expand", mask, list(_shape(x)))
-        new = masked_scatter_ops(_CallOps(call), x, mask, value, exact=True)
-        if new is None:
-            raise NotImplementedError("x[mask] = tensor with sizes unknown at trace time")
-        return new
+        # One value row per true: `index_put` at the mask's `nonzero` columns, whose count
+        # is the data's (a `?` in a trace); index_put checks the value rows against it.
+        nz = call("nonzero", mask)
+        return call("index_put", x, [call("select", nz, 1, j) for j in range(n)], value)
     if n < rank:
         mask = call("reshape", mask, list(_shape(mask)) + [1] * (rank - n))
     return call("masked_fill", x, mask, value)
-
-
-class _CallOps:
-    """`ops.add(a, b)` as `call("add", a, b)`: decompositions written against torch's API run
-    through a trace's dispatcher."""
-
-    def __init__(self, call: Any) -> None:
-        self._call = call
-
-    def __getattr__(self, name: str) -> Any:
-        return lambda *args, **kwargs: self._call(name, *args, **kwargs)
 
 
 def _index_put(call: Any, y: Any, adv: dict[int, Any], value: Any) -> Any:
