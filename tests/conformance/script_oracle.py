@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import torch as real_torch
 
 import xjit
@@ -81,3 +82,17 @@ def check_function(src: str, name: str, *arg_sets: tuple[Any, ...]) -> None:
     theirs = real_torch.jit.script(load(src, real_torch)[name])
     for args in arg_sets:
         assert_same(ours(*args), theirs(*to_torch(args)), f"{name}{args!r}")
+
+
+def both_fns(src: str, name: str) -> tuple[Any, Any]:
+    """Function `name` of `src` loaded with xjit and with real PyTorch."""
+    return load(src, xjit)[name], load(src, real_torch)[name]
+
+
+def assert_refused(src: str, name: str, args: tuple[Any, ...], pattern: str) -> None:
+    """TorchScript runs `name` on `args`; xjit refuses it with a located FrontendError."""
+    ours_py, theirs_py = both_fns(src, name)
+    real_torch.jit.script(theirs_py)(*to_torch(args))  # TorchScript has it
+    with pytest.raises(xjit.jit.FrontendError, match=pattern) as info:
+        xjit.jit.script(ours_py)(*args)
+    assert ".py:" in str(info.value), "the refusal names the source line"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch as real_torch
-from script_oracle import assert_same, load, to_torch
+from script_oracle import assert_refused, assert_same, both_fns, load, to_torch
 
 import xjit
 
@@ -609,10 +609,6 @@ def raise_fmt_two(x, a: int, b: int):
 """
 
 
-def both_fns(src: str, name: str) -> tuple[Any, Any]:
-    return load(src, xjit)[name], load(src, real_torch)[name]
-
-
 ST, LI, DI, MI = STRINGS, LISTS, DICTS, MISC
 CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     # strings
@@ -818,11 +814,7 @@ def test_round2(src: str, name: str, args: tuple[Any, ...]) -> None:
     if name not in REFUSED:
         run_case(src, name, args)
         return
-    ours_py, theirs_py = both_fns(src, name)
-    real_torch.jit.script(theirs_py)(*to_torch(args))  # TorchScript has it
-    with pytest.raises(xjit.jit.FrontendError, match=REFUSED[name]) as info:
-        xjit.jit.script(ours_py)(*args)
-    assert ".py:" in str(info.value), "the refusal names the source line"
+    assert_refused(src, name, args, REFUSED[name])
 
 
 # -- modules: attributes, buffers, export/ignore/unused, recursive scripting ---------------------

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch as real_torch
-from script_oracle import assert_same, load, to_torch
+from script_oracle import assert_refused, assert_same, both_fns, load, to_torch
 from xdsl.utils.exceptions import DiagnosticException
 
 import xjit
@@ -879,10 +879,6 @@ def while_countdown(x):
 """
 
 
-def both_fns(src: str, name: str) -> tuple[Any, Any]:
-    return load(src, xjit)[name], load(src, real_torch)[name]
-
-
 def run_case(src: str, name: str, args: tuple[Any, ...]) -> None:
     """Eager xjit against eager PyTorch, scripted xjit against torch.jit.script."""
     ours_py, theirs_py = both_fns(src, name)
@@ -1137,11 +1133,7 @@ def test_sweep(src: str, name: str, args: tuple[Any, ...]) -> None:
     if name not in REFUSED:
         run_case(src, name, args)
         return
-    ours_py, theirs_py = both_fns(src, name)
-    real_torch.jit.script(theirs_py)(*to_torch(args))  # TorchScript has it
-    with pytest.raises(xjit.jit.FrontendError, match=REFUSED[name]) as info:
-        xjit.jit.script(ours_py)(*args)
-    assert ".py:" in str(info.value), "the refusal names the source line"
+    assert_refused(src, name, args, REFUSED[name])
 
 
 # -- tracing: xjit.jit.trace against torch.jit.trace, on the example and on new inputs ---------
