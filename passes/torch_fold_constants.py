@@ -43,9 +43,21 @@ from xjit.frontends.builder import vtensor_type
 from xjit.frontends.torch_interpreter import TorchInterpreter
 from xjit.ops.types import TensorMeta, from_numpy_dtype
 
-# Ops whose value is not a function of their operands (as xjit.jit.freeze's list).
-_IMPURE = frozenset(
-    {"rand", "randn", "rand_like", "randn_like", "randint", "multinomial", "bernoulli", "dropout"}
+# Ops whose value is not a function of their operands: never folded, here nor by
+# xjit.jit.freeze (which imports this set).
+IMPURE_OPS = frozenset(
+    {
+        "rand",
+        "randn",
+        "rand_like",
+        "randn_like",
+        "randint",
+        "randperm",
+        "normal",
+        "multinomial",
+        "bernoulli",
+        "dropout",
+    }
 )
 # Scalar constants the interpreter evaluates from their attributes.
 _SCALAR_CONSTANTS = (
@@ -70,7 +82,7 @@ def _foldable(op: Operation, env: dict[SSAValue, Any]) -> bool:
         and len(op.results) == 1
         and _is_vtensor(op.results[0])
         and op.OPDEF.eager is not None
-        and op.OPDEF.schema.name not in _IMPURE
+        and op.OPDEF.schema.name not in IMPURE_OPS
         and all(v in env for v in op.operands)
     )
 

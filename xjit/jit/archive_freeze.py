@@ -42,9 +42,8 @@ from xjit.jit.archive_read import _load_array, _method_ir, _parse_ir, load
 from xjit.jit.archive_write import _print_ir, archive_entries, write_zip
 from xjit.jit.script_api import ScriptModule
 from xjit.ops.types import TensorMeta, from_numpy_dtype
+from xjit.passes.torch_fold_constants import IMPURE_OPS
 
-# Ops never folded: their value is not a function of their operands.
-_IMPURE = ("rand", "randn", "rand_like", "randn_like", "multinomial", "bernoulli", "dropout")
 _CONSTANT_OPS = (
     td.ConstantIntOp,
     td.ConstantFloatOp,
@@ -173,7 +172,7 @@ def _fold(m: ModuleOp) -> None:
                 and len(op.results) == 1
                 and isinstance(op.results[0].type, td.ValueTensorType)
                 and op.OPDEF.eager is not None
-                and op.OPDEF.schema.name not in _IMPURE
+                and op.OPDEF.schema.name not in IMPURE_OPS
                 and all(v in env for v in op.operands)
             ):
                 interp.run_op(op, env)
