@@ -628,3 +628,23 @@ def test_a_module_scripted_per_call_signature_is_refused_cleanly(tmp_path: Path)
     with pytest.raises(ArchiveError, match="no generic graph .* trace it"):
         torch.jit.save(scripted, str(path))
     assert not path.exists()
+
+
+class _WithExport(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + 1
+
+    @torch.jit.export
+    def double(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+
+def test_exported_methods_are_refused_at_save_not_lost(tmp_path: Path) -> None:
+    """The archive keeps a scripted module's forward only: saving one with @export methods
+    fails by name and writes nothing (a loaded `m.double()` would otherwise be nn.Module's)."""
+    s = torch.jit.script(_WithExport())
+    np.testing.assert_array_equal(s.double(torch.ones(2)).numpy(), [2.0, 2.0])
+    path = tmp_path / "m.xjit"
+    with pytest.raises(ArchiveError, match=r"export methods \['double'\]"):
+        torch.jit.save(s, str(path))
+    assert not path.exists()

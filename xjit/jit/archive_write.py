@@ -41,7 +41,7 @@ from xjit.jit.archive_format import (
     extra_entry_name,
 )
 from xjit.jit.compiled import CompiledFunction
-from xjit.jit.script_api import ScriptModule, _Scripted
+from xjit.jit.script_api import ScriptModule, _Scripted, _ScriptMethod
 from xjit.nn.module import Module
 from xjit.ops.types import ShapeError
 
@@ -267,6 +267,18 @@ def scripted_methods(module: Any) -> dict[str, Any]:
     if hook is not None:
         return dict(hook(module))
     return {"forward": module} if isinstance(module, ScriptModule) else {}
+
+
+def _refuse_exported(module: Any) -> None:
+    """The archive keeps a scripted module's forward only: @torch.jit.export methods are refused
+    by name rather than lost (a loaded `m.double()` would fall through to nn.Module's)."""
+    if isinstance(module, ScriptModule):
+        exported = sorted(n for n, v in module.__dict__.items() if isinstance(v, _ScriptMethod))
+        if exported:
+            raise ArchiveError(
+                f"cannot save: the scripted module's @torch.jit.export methods {exported} "
+                "(an archive holds a scripted module's forward only)"
+            )
 
 
 def compiled_methods(module: Module) -> dict[str, CompiledFunction]:
@@ -615,6 +627,7 @@ def save(module: Module, path: Any, _extra_files: Mapping[str, Any] | None = Non
     """Save a compiled module (traced or scripted) to `path` (a file name or a writable binary
     file object such as `io.BytesIO`) as an `.xjit` archive; `_extra_files` ({name: str or
     bytes}) are stored with it, as by torch.jit.save."""
+    _refuse_exported(module)
     write_zip(archive_entries(module, _extra_files), path)
 
 
