@@ -16,7 +16,7 @@ from xdsl.rewriter import Rewriter
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing, item_assign, str_choice
-from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of
+from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, _known_per_call, const_of
 from xjit.frontends.script.optionals import WidenOptional
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.str_choice import StrChoice
@@ -850,6 +850,16 @@ class Statements(UnrolledLoops):
                 # while compiling: a split of a carried tensor, a dict key): over a constant
                 # range, unrolled instead (exact: one copy of the body per iteration).
                 bounds = [const_of(a) for a in args]
+                if self.mc.deferrable and all(
+                    isinstance(x, int) or _known_per_call(a, self.entry_block)
+                    for a, x in zip(args, bounds, strict=True)
+                ):
+                    # `range(x.size(0))`, `range(n)`: constants per argument types and int
+                    # argument values, where the loop unrolls (as a list slice's bound)
+                    self.mc.needs_int_values = True
+                    raise NeedsArgTypes(
+                        f"a loop that cannot be a prim.Loop: {err}", self.loc(st)
+                    ) from None
                 if (
                     any(not isinstance(x, int) for x in bounds)
                     or _contains(st, (ast.Return,), False)

@@ -221,6 +221,16 @@ def not_carried(x, n: int):
 }
 
 
+# a loop over range(n) that updates an alias: compiled per value of n, where the loop unrolls
+# (each iteration's update written back and every alias recomputed): made right
+UNROLLED = {name: REFUSED.pop(name) for name in ("in_a_loop", "not_carried")}
+
+
+@pytest.mark.parametrize("name", sorted(UNROLLED))
+def test_alias_updates_in_a_loop_over_an_int_parameter(name: str) -> None:
+    check_function(UNROLLED[name][0].lstrip("\n"), name, (X, 3), (X, 0), (X, 1))
+
+
 @pytest.mark.parametrize("name", sorted(REFUSED))
 def test_aliases_not_made_right_are_refused_with_the_line(name: str) -> None:
     src, line, why = REFUSED[name]

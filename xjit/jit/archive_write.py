@@ -270,14 +270,21 @@ def scripted_methods(module: Any) -> dict[str, Any]:
 
 
 def _refuse_exported(module: Any) -> None:
-    """The archive keeps a scripted module's forward only: @torch.jit.export methods are refused
-    by name rather than lost (a loaded `m.double()` would fall through to nn.Module's)."""
+    """The archive keeps a scripted module's forward only. Its other methods are absent after
+    loading (calling one raises AttributeError), except where nn.Module has a method of that
+    name (`double`, `float`, `half`, `train`...): a loaded `m.double()` would silently run
+    nn.Module's, so such a module is refused by name."""
     if isinstance(module, ScriptModule):
-        exported = sorted(n for n, v in module.__dict__.items() if isinstance(v, _ScriptMethod))
-        if exported:
+        shadowed = sorted(
+            n
+            for n, v in module.__dict__.items()
+            if isinstance(v, _ScriptMethod) and hasattr(Module, n)
+        )
+        if shadowed:
             raise ArchiveError(
-                f"cannot save: the scripted module's @torch.jit.export methods {exported} "
-                "(an archive holds a scripted module's forward only)"
+                f"cannot save: the scripted module's methods {shadowed} (an archive holds a "
+                "scripted module's forward only, and after loading these names would be "
+                "nn.Module's methods)"
             )
 
 
