@@ -5,7 +5,8 @@
 # call goes to a variant (`self_attn.forward#1`) compiled with need_weights as a constant: its
 # result is the attention output alone (the weights are None, not a result). The variant still
 # takes the argument and checks at run time that it is the value it was compiled for. The rank
-# of the input is a run-time value (`query.dim() == 3`), so the graph stays generic.
+# of the input is a run-time value (`query.dim() == 3`), so the graph stays generic; the result's
+# rank and embedding size are known all the same (the output projection's view sizes).
 import xjit as torch
 
 torch.manual_seed(0)
@@ -18,7 +19,7 @@ print(s.graph)
 # CHECK:           torch.aten.relu
 # CHECK:           func.return
 
-# CHECK:         func.func private @"self_attn.forward#1"(%query: !torch.vtensor, %key: !torch.vtensor, %value: !torch.vtensor, %key_padding_mask: !torch.none, %need_weights: !torch.bool, %attn_mask: !torch.none, %average_attn_weights: !torch.bool, %is_causal: !torch.bool) -> !torch.vtensor {
+# CHECK:         func.func private @"self_attn.forward#1"(%query: !torch.vtensor, %key: !torch.vtensor, %value: !torch.vtensor, %key_padding_mask: !torch.none, %need_weights: !torch.bool, %attn_mask: !torch.none, %average_attn_weights: !torch.bool, %is_causal: !torch.bool) -> !torch.vtensor<[?,?,8],f32> {
 # CHECK-NEXT:      %[[F2:.*]] = torch.constant.bool false
 # CHECK-NEXT:      %[[OK:.*]] = torch.aten.eq.bool %need_weights, %[[F2]] : !torch.bool, !torch.bool -> !torch.bool
 # CHECK-NEXT:      torch.prim.If %[[OK]] {
