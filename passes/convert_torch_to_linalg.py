@@ -397,11 +397,22 @@ class LinalgBuilder:
 
     def transpose(self, x: SSAValue, perm: Sequence[int]) -> SSAValue:
         rt = self.result_types[0]
-        assert isinstance(rt, TensorType)
-        init = empty_like_dims(self.b, rt, [(x, p) for p in perm])
-        return self.b.insert(
-            TransposeOp(x, init, DenseArrayBase.from_list(i64, list(perm)), rt)
+        xt = x.type
+        assert isinstance(rt, TensorType) and isinstance(xt, TensorType)
+        # A refined result type may know a size the input leaves `?` (or the other way round);
+        # linalg.transpose needs the two to agree, so transpose at the sizes both know (a `?`
+        # made static is checked at run time) and cast to the result type after.
+        src = list(xt.get_shape())
+        known = [d if d != DYNAMIC_INDEX else src[p] for d, p in zip(rt.get_shape(), perm)]
+        for d, p in zip(known, perm, strict=True):
+            src[p] = d
+        x = static_info_cast(self.b, x, TensorType(xt.element_type, src))
+        mid = TensorType(rt.element_type, known)
+        init = empty_like_dims(self.b, mid, [(x, p) for p in perm])
+        out = self.b.insert(
+            TransposeOp(x, init, DenseArrayBase.from_list(i64, list(perm)), mid)
         ).results[0]
+        return out if mid == rt else self.b.insert(tensor.CastOp(out, rt)).dest
 
     # -- generic building blocks (see xjit/ops/*_ops.py for their users) ---------------------
 

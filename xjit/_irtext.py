@@ -116,15 +116,14 @@ class LocatingParser(Parser):
             m = _OP_NAME.match(start.input.content, start.start)
             name = f"'{m.group(1)}' op " if m else ""
             raise ParseError(_point(start), f"{name}{one_line(str(e))}") from None
-        except (IndexError, KeyError, TypeError, AttributeError) as e:
+        except (IndexError, KeyError, TypeError, AttributeError, AssertionError) as e:
             # Some of xDSL's custom op parsers assume well-formed text (`linalg.fill %r : f32`
-            # without `outs` builds its region from no arguments): still the op's malformed text.
+            # without `outs` builds its region from no arguments; `linalg.generic` asserts its
+            # `iterator_types` is an array): still the op's malformed text.
             m = _OP_NAME.match(start.input.content, start.start)
             name = f"'{m.group(1)}' op " if m else ""
-            raise ParseError(
-                _point(start),
-                f"{name}malformed custom syntax ({type(e).__name__}: {one_line(str(e))})",
-            ) from None
+            why = type(e).__name__ + (f": {one_line(str(e))}" if str(e) else "")
+            raise ParseError(_point(start), f"{name}malformed custom syntax ({why})") from None
         self._spans[op] = start
         return op
 
