@@ -22,7 +22,8 @@ import re
 import sys
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import FileLineColLoc, ModuleOp
+from xdsl.dialects import tensor
+from xdsl.dialects.builtin import DYNAMIC_INDEX, FileLineColLoc, ModuleOp, TensorType
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.irdl.dominance import DominanceInfo
 from xdsl.parser import Parser
@@ -204,6 +205,7 @@ def verify_module(module: Operation) -> None:
         try:
             op.verify(verify_nested_ops=False)
             _verify_regions(op)
+            _verify_slice_bounds(op)
         except Exception as e:
             msg = str(e).removeprefix("Operation does not verify: ")
             raise InvalidOp(op, msg) from None
@@ -219,6 +221,37 @@ def _verify_regions(op: Operation) -> None:
             raise VerifyException(
                 f"Operation {op.name} contains empty block in single-block region "
                 "that expects at least a terminator"
+            )
+
+
+def _verify_slice_bounds(op: Operation) -> None:
+    """A tensor slice whose static offsets, sizes and strides reach outside a static dim of the
+    tensor it reads or writes is invalid (mlir-opt says so too; xDSL's verifier does not check,
+    and the lowering then made loops that index out of bounds)."""
+    if isinstance(op, tensor.ExtractSliceOp):
+        whole = op.source.type
+    elif isinstance(op, tensor.InsertSliceOp):
+        whole = op.dest.type
+    else:
+        return
+    assert isinstance(whole, TensorType)
+    offsets = op.static_offsets.get_values()
+    sizes = op.static_sizes.get_values()
+    strides = op.static_strides.get_values()
+    shape = whole.get_shape()
+    if not len(offsets) == len(sizes) == len(strides) == len(shape):
+        raise VerifyException(
+            f"expected {len(shape)} offsets, sizes and strides (one per dimension of "
+            f"{whole}), got {len(offsets)}, {len(sizes)} and {len(strides)}"
+        )
+    for d, (o, n, k, dim) in enumerate(zip(offsets, sizes, strides, shape, strict=True)):
+        if DYNAMIC_INDEX in (o, n, k):
+            continue
+        last = o + (n - 1) * k
+        if o < 0 or n < 0 or (n > 0 and (last < 0 or (dim != DYNAMIC_INDEX and last >= dim))):
+            raise VerifyException(
+                f"slice of dimension {d} (offset {o}, size {n}, stride {k}) is out of bounds "
+                f"of {whole} (size {'?' if dim == DYNAMIC_INDEX else dim})"
             )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 import os
 import re
 import zipfile
@@ -59,6 +60,12 @@ _ENTRY_NAME = re.compile(
 )
 _MAX_TEXT = 256 << 20  # manifest/IR larger than this are refused before they are decompressed
 _MAX_NPY_HEADER = 1 << 16
+# A compressed entry may inflate at most this much (xjit stores arrays and deflates text, which
+# compresses far less): a zip bomb's entry is refused from its sizes, before it is inflated, so
+# that what a load holds in memory is bounded by the archive's size, whatever its manifest says.
+_MAX_RATIO = 200
+_RATIO_FLOOR = 1 << 20  # entries up to this size are never refused for their ratio
+_MAX_ELEMENTS = 1 << 62  # a declared tensor with more elements cannot exist (int64 sizes)
 
 
 @dataclass
@@ -123,6 +130,11 @@ def _read_entry(z: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
             f"entry '{info.filename}' is larger ({info.file_size} bytes) than "
             f"its content can be ({limit} bytes)"
         )
+    if info.file_size > max(_RATIO_FLOOR, _MAX_RATIO * info.compress_size):
+        raise ArchiveError(
+            f"entry '{info.filename}' inflates {info.compress_size} bytes to {info.file_size} "
+            f"(more than {_MAX_RATIO}:1, which xjit never writes): refused unread"
+        )
     try:
         with z.open(info) as f:
             data = f.read(limit + 1)
@@ -177,6 +189,10 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
             )
         ):
             raise ArchiveError(f"{MANIFEST}: malformed or missing record for tensor {key!r}")
+        if math.prod(t["shape"]) > _MAX_ELEMENTS:
+            raise ArchiveError(
+                f"{MANIFEST}: tensor {key!r} declares an impossible shape {t['shape']}"
+            )
     extra = m.get("extra_files", {})
     if not isinstance(extra, dict) or not all(
         isinstance(n, str) and n and e == extra_entry_name(n) and e in m["entries"]
@@ -192,7 +208,7 @@ def _expected_sizes(manifest: Mapping[str, Any]) -> dict[str, int]:
     """Upper bounds on entry sizes (so a hostile entry cannot make us inflate gigabytes)."""
     out: dict[str, int] = {}
     for t in manifest["tensors"].values():
-        n = int(np.prod(t["shape"], dtype=np.int64)) * np.dtype(t["dtype"]).itemsize
+        n = math.prod(t["shape"]) * np.dtype(t["dtype"]).itemsize  # exact: no int64 wrap
         out[t["entry"]] = max(out.get(t["entry"], 0), n + _MAX_NPY_HEADER)
     return out
 
