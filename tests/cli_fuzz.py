@@ -69,7 +69,9 @@ def _pipelines() -> dict[str, str]:
 
 # -- more mutations --------------------------------------------------------------------------
 
-SHAPE = re.compile(r"(?<=vtensor<\[)[^\]]*(?=\])|(?<=tensor<)[\d?x]+(?=x\w)|(?<=memref<)[\d?x]+(?=x\w)")
+SHAPE = re.compile(
+    r"(?<=vtensor<\[)[^\]]*(?=\])|(?<=tensor<)[\d?x]+(?=x\w)|(?<=memref<)[\d?x]+(?=x\w)"
+)
 DIMS = ["0", "1", "2", "3", "5", "-1", "?", "4294967296", "9223372036854775807", "100000000"]
 
 
@@ -99,11 +101,15 @@ def m_element_type(rng: random.Random, text: str) -> str:
     if not found:
         return cli.m_swap_type(rng, text)
     a = rng.choice(found)
-    new = rng.choice(["f16", "f32", "f64", "i1", "i8", "i32", "i64", "si64", "ui8", "bf16", "index"])
+    new = rng.choice(
+        ["f16", "f32", "f64", "i1", "i8", "i32", "i64", "si64", "ui8", "bf16", "index"]
+    )
     return text[: a.start()] + new + text[a.end() :]
 
 
-ATTR_VALUE = re.compile(r"(?<== )[^,}\n]+|(?<=constant\.\w{3} )[^\s:]+|(?<=constant\.\w{4} )[^\s:]+")
+ATTR_VALUE = re.compile(
+    r"(?<== )[^,}\n]+|(?<=constant\.\w{3} )[^\s:]+|(?<=constant\.\w{4} )[^\s:]+"
+)
 VALUES = [
     "0",
     "-1",
@@ -206,15 +212,30 @@ def mutate(
     return cli.shorten_unterminated_strings(text), applied
 
 
-def cases(seed: int, count: int) -> list[Case]:
+def valid_seeds(seeds: list[tuple[str, str]], timeout: float) -> list[tuple[str, str]]:
+    """The seeds xjit-opt accepts as they are (not the lit tests of invalid IR): the gentle
+    mutations start from these, so that their mutants often verify and reach the passes."""
+    with tempfile.TemporaryDirectory(prefix="xjit-cli-fuzz-") as d:
+        path = Path(d) / "seed.mlir"
+        out = []
+        for name, text in seeds:
+            path.write_text(text)
+            if cli.run_in_process("xjit.opt", [str(path)], timeout).status == 0:
+                out.append((name, text))
+    return out
+
+
+def cases(seed: int, count: int, timeout: float = 10.0) -> list[Case]:
     rng = random.Random(seed)
     seeds = cli.corpus()
+    valid = valid_seeds(seeds, timeout)
     out = []
     while len(out) < count:
-        seed_name, text = rng.choice(seeds)
         if rng.random() < 0.5:
+            seed_name, text = rng.choice(valid)
             text, applied = mutate(rng, text, 1, GENTLE)
         else:
+            seed_name, text = rng.choice(seeds)
             text, applied = mutate(rng, text, rng.choice([1, 1, 1, 2, 3]), MUTATIONS)
         out.append(Case(f"{seed_name} +{'+'.join(applied)}", text))
     return out
@@ -279,7 +300,7 @@ def fuzz(
     every = {p: p for p in PASSES} | _pipelines()
     with tempfile.TemporaryDirectory(prefix="xjit-cli-fuzz-") as d:
         path = Path(d) / "input.mlir"
-        for n, case in enumerate(cases(seed, count)):
+        for n, case in enumerate(cases(seed, count, timeout)):
             if budget is not None and time.perf_counter() - start > budget:
                 break
             names = list(every)

@@ -605,18 +605,25 @@ def write_zip(entries: Mapping[str, bytes], path: Any) -> None:
         return
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
+        )
+    except OSError as e:
+        raise _target_error(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             _zip_bytes(entries, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(e, OSError):  # a full disk, a directory in the way, ...
+            raise _target_error(e, path) from None
         raise
     try:  # make the rename itself durable
         dfd = os.open(directory, os.O_RDONLY)
@@ -628,6 +635,13 @@ def write_zip(entries: Mapping[str, bytes], path: Any) -> None:
         pass
     finally:
         os.close(dfd)
+
+
+def _target_error(e: OSError, path: str) -> OSError:
+    """`e` (about the temporary file the archive is written to first) about `path`: the same
+    OSError subclass and errno, naming the file the user asked for."""
+    err = type(e)(e.errno, e.strerror, path)
+    return err if e.errno is not None else OSError(f"cannot write '{path}': {e}")
 
 
 def save(module: Module, path: Any, _extra_files: Mapping[str, Any] | None = None) -> None:
