@@ -112,7 +112,9 @@ class TracedFunction(CompiledFunction, GraphSource):
         if not self.plain and self._flat_inputs and not _has_dict(user_spec) and self._n_user <= 6:
             self._gcall = _make_guarded_call(self)  # the per-call path with guards inlined
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            args = self.bind_keywords(args, kwargs)
         if _dispatch._recorders:  # called inside a trace: record a call, not its result
             return self._traced_call(args)
         if self.plain:
@@ -120,6 +122,14 @@ class TracedFunction(CompiledFunction, GraphSource):
         if self._gcall is not None:
             return self._gcall(*args)
         return self._guarded_call(args)
+
+    def bind_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        if not self._flat_inputs:  # arg_names name the flattened tensors, not the parameters
+            raise ArgumentError(
+                f"{self.name}() was traced with nested (tuple/list/dict) arguments: pass them "
+                f"positionally, not as keyword arguments ({', '.join(map(repr, kwargs))})"
+            )
+        return super().bind_keywords(args, kwargs)
 
     def _flat(self, args: tuple[Any, ...]) -> list[Any]:
         if self._flat_inputs:
@@ -423,7 +433,9 @@ class TracedModule(Module, GraphSource):
         """What a scripted or traced caller needs to call this graph (see frontends/script/calls.py)."""
         return self.forward.graph_source(guarded)
 
-    def __call__(self, *args: Any) -> Any:
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:  # by name, as torch binds them; then the positional path
+            args = self.forward.bind_keywords(args, kwargs)
         if not _dispatch._recorders:  # not being traced: straight to the compiled code
             call = self.__dict__["_call"]
             if call is None:

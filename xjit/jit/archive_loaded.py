@@ -43,9 +43,7 @@ class LoadedModule(Module):
         fwd = self.forward
         if hasattr(fwd, "call_structured"):  # an imported program: called like the original
             return fwd.call_structured(*args, **kwargs)
-        if kwargs:
-            raise TypeError(f"{fwd.name}() takes no keyword arguments")
-        return fwd(*args)
+        return fwd(*args, **kwargs)
 
     def __getattribute__(self, name: str) -> Any:
         # a saved method named like an nn.Module method (`double`, `half`, `float`) is the

@@ -20,6 +20,13 @@ from xjit.jit.display import mimebundle
 from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
 
 
+def _type_name(v: Any) -> str:
+    """`float`, `numpy.ndarray`, `torch.Tensor`: qualified unless built in, so that another
+    library's Tensor is not reported as a "Tensor"."""
+    t = type(v)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
 class ArgumentError(TypeError):
     """A compiled function was called with arguments that do not match its signature."""
 
@@ -169,16 +176,18 @@ class CompiledFunction:
 
     def _check(self, args: tuple[Any, ...]) -> list[np.ndarray]:
         if len(args) != len(self._expected):
+            missing = ", ".join(f"'{n}'" for n in self.arg_names[len(args) :])
             raise ArgumentError(
                 f"{self.name}() expected {len(self._expected)} arguments "
                 f"({', '.join(self.arg_names)}), got {len(args)}"
+                + (f": missing {missing}" if missing else "")
             )
         arrays = []
         for i, (a, (shape, dtype)) in enumerate(zip(args, self._expected, strict=True)):
             if not isinstance(a, Tensor):
                 raise ArgumentError(
-                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) must be a Tensor, "
-                    f"got {type(a).__name__}"
+                    f"{self.name}() argument '{self.arg_names[i]}' (position {i}) must be a "
+                    f"Tensor, got {_type_name(a)}"
                 )
             arr = a._a
             if arr.dtype != dtype:
@@ -306,7 +315,34 @@ class CompiledFunction:
         self._family.append(cf)
         return cf
 
-    def __call__(self, *args: Any) -> Any:
+    def bind_keywords(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """`args` and `kwargs` as positional arguments, bound by name as torch binds a traced
+        method's keyword arguments; an unknown, repeated or missing name is an ArgumentError."""
+        names = list(self.arg_names)
+        if len(args) > len(names):
+            raise ArgumentError(
+                f"{self.name}() expected {len(names)} arguments ({', '.join(names)}), "
+                f"got {len(args) + len(kwargs)}"
+            )
+        for k in kwargs:
+            if k not in names:
+                raise ArgumentError(
+                    f"{self.name}() got an unexpected keyword argument '{k}' "
+                    f"(its arguments: {', '.join(names)})"
+                )
+            if names.index(k) < len(args):
+                raise ArgumentError(f"{self.name}() got multiple values for argument '{k}'")
+        missing = [n for n in names[len(args) :] if n not in kwargs]
+        if missing:
+            raise ArgumentError(
+                f"{self.name}() missing argument{'s' if len(missing) > 1 else ''} "
+                + ", ".join(f"'{n}'" for n in missing)
+            )
+        return (*args, *(kwargs[n] for n in names[len(args) :]))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            args = self.bind_keywords(args, kwargs)
         # One cheap check per call: the generated function guards dtypes and shapes itself;
         # the detailed diagnosis (_check) runs only when something is wrong.
         try:

@@ -57,6 +57,10 @@ def _signature(args: Sequence[Any], tk: dict[str, Any] | None = None) -> tuple[A
     return tuple(sig)
 
 
+# What a scripted call can take (the leaves of a tuple/list/dict are checked where it is bound).
+_ARGUMENT_TYPES = (Tensor, bool, int, float, str, type(None), tuple, list, dict)
+
+
 class _Scripted(GraphSource):
     """What ScriptModule and ScriptFunction share: the generic graph and compiled variants."""
 
@@ -167,6 +171,14 @@ class _Scripted(GraphSource):
                 f"{self._name}() expected at most {len(names)} arguments "
                 f"({', '.join(names)}), got {len(args)}"
             )
+        for k in kwargs:  # a misspelt or repeated name first: it explains a missing one
+            if k not in names:
+                raise ArgumentError(
+                    f"{self._name}() got an unexpected keyword argument '{k}' "
+                    f"(its arguments: {', '.join(names)})"
+                )
+            if names.index(k) < len(args):
+                raise ArgumentError(f"{self._name}() got multiple values for argument '{k}'")
         vals = list(args)
         for n in names[len(args) :]:
             if n in kwargs:
@@ -175,10 +187,13 @@ class _Scripted(GraphSource):
                 vals.append(defaults[n])
             else:
                 raise ArgumentError(f"{self._name}() missing argument '{n}'")
-        if kwargs:
-            raise ArgumentError(
-                f"{self._name}() got an unexpected keyword argument '{next(iter(kwargs))}'"
-            )
+        for n, v in zip(names, vals, strict=True):
+            if not isinstance(v, _ARGUMENT_TYPES):
+                raise ArgumentError(
+                    f"{self._name}() argument '{n}' must be an xjit Tensor, a Python scalar or "
+                    f"str, None, or a tuple/list/dict of them; got {type(v).__module__}."
+                    f"{type(v).__qualname__}"
+                )
         return vals
 
     def _tuple_kinds(self, vals: list[Any]) -> dict[str, Any]:
