@@ -1258,7 +1258,10 @@ class LinalgFuseElementwise(ModulePass):
         a view passed to BLAS.
         """
         for t in list(block.ops):
-            if not isinstance(t, TransposeOp) or not isinstance(t.results[0].type, TensorType):
+            # (a transpose on memrefs has no result: fusion works on tensors, leave it)
+            if not isinstance(t, TransposeOp) or not t.results:
+                continue
+            if not isinstance(t.results[0].type, TensorType):
                 continue
             if any(isinstance(u.operation, GenericOp) for u in t.results[0].uses):
                 g = generalize_transpose(t)

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,7 +243,21 @@ def cases(seed: int, count: int, timeout: float = 10.0) -> list[Case]:
 
 # -- judging ---------------------------------------------------------------------------------
 
+
+@dataclass
+class PassSummary(Summary):
+    # "pass 'p' failed: <what>" with no line:col: specific, not a finding, but listed
+    unlocated: list[str] = field(default_factory=list)
+
+
 BROKE = re.compile(r"\(after pass '([^']+)'\)")
+# A pass that failed with a Python exception of a bug (xjit-opt prints "<Type>: <message>" for
+# an exception that is not a diagnostic): an internal error behind the pass's name.
+CRASH = re.compile(
+    r"pass '([^']+)' failed: (IndexError|KeyError|AttributeError|TypeError|AssertionError|"
+    r"ZeroDivisionError|RecursionError|UnboundLocalError|NameError|StopIteration|"
+    r"OverflowError|ValueError|RuntimeError)\b"
+)
 
 
 def judge(name: str, o: cli.Outcome) -> str | None:
@@ -252,6 +266,9 @@ def judge(name: str, o: cli.Outcome) -> str | None:
     cat = cli.judge(cli.Tool(name, "xjit.opt", ()), o, None)
     if cat is not None:
         return cat
+    m = CRASH.search(o.err)
+    if o.status == 1 and m:
+        return f"{m.group(1)}:crash:{m.group(2)}"
     m = BROKE.search(o.err)
     if o.status == 1 and m:
         return f"{m.group(1)}:broke-ir:{cli._gist(o.err.split('error:', 1)[-1])}"
@@ -259,7 +276,7 @@ def judge(name: str, o: cli.Outcome) -> str | None:
 
 
 def run_case(
-    case: Case, path: Path, runs: dict[str, str], timeout: float, summary: Summary
+    case: Case, path: Path, runs: dict[str, str], timeout: float, summary: PassSummary
 ) -> None:
     path.write_text(case.text)
     summary.inputs += 1
@@ -275,6 +292,9 @@ def run_case(
         argv = ["-p", pipeline, str(path)]
         o = cli.run_in_process("xjit.opt", argv, timeout)
         summary.outcomes[f"exit {o.status}"] += 1
+        if o.status == 1 and cli.PASS_FAILED.search(o.err) and not cli.LOCATED.search(o.err):
+            summary.outcomes["pass failure without line:col"] += 1
+            summary.unlocated.append(f"{case.name} -p {name}: {first_lines(o.err, 1)}")
         cat = judge(f"opt-{name}", o)
         if cat is not None:
             summary.add(Finding(cat, f"{case.name} -p {name}", _detail(argv, o), case.text))
@@ -291,11 +311,11 @@ def fuzz(
     passes_per_case: int | None = None,
     budget: float | None = None,
     verbose: bool = False,
-) -> Summary:
+) -> PassSummary:
     """`count` mutated inputs, each through `passes_per_case` randomly chosen passes/pipelines
     (None: all of them)."""
     start = time.perf_counter()
-    summary = Summary("tests/cli_fuzz.py")
+    summary = PassSummary("tests/cli_fuzz.py")
     rng = random.Random(seed + 7)
     every = {p: p for p in PASSES} | _pipelines()
     with tempfile.TemporaryDirectory(prefix="xjit-cli-fuzz-") as d:
@@ -327,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     s = fuzz(args.seed, args.count, args.timeout, args.passes, args.budget, args.verbose)
     print(s.report(args.out))
+    for line in s.unlocated:
+        print(f"  unlocated: {line}")
     print(f"  {time.perf_counter() - t0:.1f} s")
     return s.exit_status
 

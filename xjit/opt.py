@@ -127,8 +127,9 @@ def _expectations(text: str, offset: int) -> list[_Expectation]:
     return out
 
 
-# How pass errors name an op kind: "op 'torch.global_slot' is outside ...".
-_NAMED_OP = re.compile(r"\bop '([A-Za-z_][\w.$-]*)'")
+# How pass errors name an op kind: "op 'torch.global_slot' is outside ...", "'linalg.fill' on
+# tensors; run `bufferize` first" (a quoted dialect.op name).
+_NAMED_OP = re.compile(r"\bop '([A-Za-z_][\w.$-]*)'|'([A-Za-z_][\w$-]*\.[\w.$-]+)'")
 
 
 def _line_of(location: str) -> int | None:
@@ -427,14 +428,14 @@ class XjitOptMain(xDSLOptMain):
         self, module: ModuleOp, msg: str, failed: Operation | None = None
     ) -> tuple[str, Span | None]:
         """Where a pass failed: at the op its exception carries (`OpLoweringError.op`) when that
-        op is from the input; else, when its message names an op kind (`op 'x.y'`), at the first
-        such op of the input that is still in the module."""
+        op is from the input; else, when its message names an op kind (`op 'x.y'`, `'x.y'`), at
+        the first such op of the input that is still in the module."""
         if failed is not None and failed in self._spans:
             return locate(failed, self._spans, self.get_input_name(), self._line_offset)
-        m = _NAMED_OP.search(msg)
-        if m is not None:
+        for m in _NAMED_OP.finditer(msg):
+            kind = m.group(1) or m.group(2)
             for op in module.walk():
-                if op.name == m.group(1) and op in self._spans:
+                if op.name == kind and op in self._spans:
                     return locate(op, self._spans, self.get_input_name(), self._line_offset)
         return self.get_input_name(), None
 
