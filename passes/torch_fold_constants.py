@@ -179,6 +179,8 @@ def _may_return(v: SSAValue) -> bool:
 
 def fold_function(f: func.FuncOp, interp: TorchInterpreter, max_elements: int) -> int:
     """Fold `f`'s top-level constant tensor ops; the number of literals made."""
+    if len(f.body.blocks) != 1:  # torch functions have one block: leave cf-level ones be
+        return 0
     env, folded = _evaluate(list(f.body.block.ops), interp, max_elements)
     made = 0
     for op in folded:

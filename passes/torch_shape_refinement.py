@@ -185,7 +185,7 @@ def refine_function(f: func.FuncOp, strict: bool = False) -> None:
     whose derived type contradicts its declared one, raises `ShapeError` naming the op and its
     source location (used to validate dynamic-shape variants, xjit/jit/variants.py); otherwise
     such an op keeps its declared type and the contradiction surfaces at verification or run time."""
-    if not f.body.blocks:
+    if len(f.body.blocks) != 1:  # a declaration, or cf-level IR (torch functions have one block)
         return
     # Snapshot every result's type first, so loop fixpoints can restart from them.
     r = _Refiner(strict)
