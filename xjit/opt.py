@@ -437,7 +437,24 @@ class XjitOptMain(xDSLOptMain):
             for op in module.walk():
                 if op.name == kind and op in self._spans:
                     return locate(op, self._spans, self.get_input_name(), self._line_offset)
+        typed = self._op_with_named_type(module, msg)
+        if typed is not None:
+            return locate(typed, self._spans, self.get_input_name(), self._line_offset)
         return self.get_input_name(), None
+
+    def _op_with_named_type(self, module: ModuleOp, msg: str) -> Operation | None:
+        """The first op of the input that defines a value of a dialect type the message names
+        ("cannot lower !torch.vtensor<*,f32>: ..."): a type conversion carries no op."""
+        for op in module.walk():
+            if op not in self._spans:
+                continue
+            args = [a for r in op.regions for b in r.blocks for a in b.args]
+            for v in (*op.results, *args):
+                t = str(v.type)
+                i = msg.find(t)
+                if t.startswith("!") and i >= 0 and msg[i + len(t) : i + len(t) + 1] != "<":
+                    return op
+        return None
 
     # ------------------------------------------------------------------ diagnostics
 
