@@ -214,14 +214,24 @@ def verify_module(module: Operation) -> None:
 
 def _verify_regions(op: Operation) -> None:
     """What `Region.verify` / `Block.verify` check beyond each op (`op.verify` without nested
-    ops skips them): a single-block region needs at least its terminator."""
+    ops skips them): a single-block region needs at least its terminator, and so does every
+    block of a region of several (mlir-opt: "empty block: expect at least a terminator"; xDSL
+    accepted an empty trailing block, and passes that assumed one block crashed on it)."""
+    if op.has_trait(NoTerminator):
+        return
     for region in op.regions:
         blocks = region.blocks
-        if len(blocks) == 1 and blocks.first.first_op is None and not op.has_trait(NoTerminator):
+        if len(blocks) == 1 and blocks.first.first_op is None:
             raise VerifyException(
                 f"Operation {op.name} contains empty block in single-block region "
                 "that expects at least a terminator"
             )
+        for i, block in enumerate(blocks):
+            if len(blocks) > 1 and block.first_op is None:
+                raise VerifyException(
+                    f"empty block #{i} of region #{op.regions.index(region)}: expect at least "
+                    "a terminator"
+                )
 
 
 def _verify_slice_bounds(op: Operation) -> None:
