@@ -294,3 +294,30 @@ def test_float16_input_is_named(files, tmp_path) -> None:
     assert_one_line_error(r, f"input 0 '{x16}'", "unsupported dtype float16")
     r = xjit_run("loops.mlir", "--entry", "f", "-i", x16, "-i", "h.npy", cwd=files)
     assert_one_line_error(r, "input 0 has dtype float16, expected float32")
+
+
+def test_out_of_memory_is_the_tools_error(tmp_path, capsys) -> None:
+    # A torch-level file whose sizes no machine holds (4 TB of ones): numpy refuses the
+    # allocation, and xjit-run says so in one line (was an "internal error: MemoryError").
+    from xjit.run import main
+
+    n = 1_000_000
+    vt = f"!torch.vtensor<[{n},{n}],f32>"
+    (tmp_path / "huge.mlir").write_text(
+        f"""func.func @forward(%x: !torch.vtensor<[3],f32>) -> !torch.vtensor<[3],f32> {{
+  %n = torch.constant.int {n}
+  %none = torch.constant.none
+  %l = torch.prim.ListConstruct %n, %n : (!torch.int, !torch.int) -> !torch.list<int>
+  %z = torch.aten.ones %l, %none : !torch.list<int>, !torch.none -> {vt}
+  %s = torch.aten.sum %z, %none : {vt}, !torch.none -> !torch.vtensor<[],f32>
+  %int1 = torch.constant.int 1
+  %r = torch.aten.add.Tensor %x, %s, %int1 : !torch.vtensor<[3],f32>, !torch.vtensor<[],f32>, !torch.int -> !torch.vtensor<[3],f32>
+  func.return %r : !torch.vtensor<[3],f32>
+}}
+"""
+    )
+    np.save(tmp_path / "x.npy", np.ones(3, np.float32))
+    assert main([str(tmp_path / "huge.mlir"), "-i", str(tmp_path / "x.npy")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("xjit-run: error: @forward failed: out of memory: "), err
+    assert len(err.splitlines()) == 1

@@ -137,6 +137,8 @@ def _call(fn: Any, args: Any, where: str) -> Any:
         raise RunError(_arg_hint(str(e))) from None
     except (ShapeMismatch, ScriptError, TraceGuardError) as e:
         raise RunError(f"{where} failed: {type(e).__name__}: {one_line(str(e))}") from None
+    except MemoryError as e:  # sizes in the IR (or inputs) larger than this machine holds
+        raise RunError(f"{where} failed: out of memory: {one_line(str(e))}") from None
 
 
 def _archive_methods(module: Any, prefix: str = "") -> dict[str, Any]:
