@@ -26,9 +26,9 @@ from xjit.frontends.builder import TorchBuilder, vtensor_type
 from xjit.frontends.torch_export import (
     ImportResult,
     TorchImportError,
-    _loc_attr,
-    _tree_to_spec,
+    loc_attr,
     source_line,
+    tree_to_spec,
 )
 from xjit.ops import conv_ops
 from xjit.ops import types as T
@@ -112,7 +112,7 @@ class GraphImporter:
         self._check_supported()
         for node in self.graph.nodes:
             if node.op == "call_function":
-                self.b.loc = _loc_attr(node)
+                self.b.loc = loc_attr(node)
                 self._emit_node(node)
         out_node = next(n for n in self.graph.nodes if n.op == "output")
         leaves = list(out_node.args[0])
@@ -127,8 +127,8 @@ class GraphImporter:
         module = ModuleOp([*slots, fop])
         module.verify()
         spec = self.ep.call_spec
-        in_spec, _ = _tree_to_spec(spec.in_spec)
-        out_spec, _ = _tree_to_spec(spec.out_spec, leaves)
+        in_spec, _ = tree_to_spec(spec.in_spec)
+        out_spec, _ = tree_to_spec(spec.out_spec, leaves)
         res = ImportResult(
             module, params, kinds, arg_names, in_spec, out_spec, self._module_types()
         )

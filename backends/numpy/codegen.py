@@ -17,7 +17,7 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from xjit.backends.numpy import vectorize as V
 from xjit.backends.numpy.access import NotVectorizable
-from xjit.backends.numpy.buffers import BufferPlan, _yielded_view_copy_target, call_local
+from xjit.backends.numpy.buffers import BufferPlan, call_local, yielded_view_copy_target
 from xjit.backends.numpy.diagnostics import UnsupportedIRError
 from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape, np_dtype
 from xjit.backends.numpy.provenance import source_comment
@@ -880,7 +880,7 @@ def _view_copied(buf: SSAValue) -> bool:
                 plan = analyse(nest)
             except NotVectorizable:
                 return False
-            return _yielded_view_copy_target(nest, plan) is buf
+            return yielded_view_copy_target(nest, plan) is buf
     return False
 
 
