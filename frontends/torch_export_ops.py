@@ -72,6 +72,14 @@ _SYM_OPS = {
 }
 
 
+def _only_asserted(node: Any) -> bool:
+    """Whether every use of `node` is (through others) an assert: a data-dependent size
+    (`nonzero`'s count) comes with `sym_size`, `ge`/`le` and `_assert_scalar` nodes that check
+    its range, which mean nothing for compiled code (a count is in range by construction)."""
+    users = list(node.users)
+    return bool(users) and all(op_key(u.target) in _ASSERTS or _only_asserted(u) for u in users)
+
+
 def op_key(target: Any) -> str:
     """`aten.addmm.default` for an OpOverload, the Python name for other callables."""
     if hasattr(target, "_schema") and hasattr(target, "_overloadname"):
@@ -193,6 +201,8 @@ class GraphImporter:
         """Why `node` cannot be imported (the listing's key), or None."""
         key = op_key(node.target)
         if node.target is operator.getitem or node.target in _SYM_OPS or key in _ASSERTS:
+            return None
+        if _only_asserted(node):
             return None
         bad = self._bad_dtype(node)
         if bad is not None:
@@ -339,7 +349,7 @@ class GraphImporter:
             src, idx = node.args
             self.values[node] = self._value(src)[idx]
             return
-        if key in _ASSERTS:
+        if key in _ASSERTS or _only_asserted(node):
             return
         if node.target in _SYM_OPS:
             a, b = (self._convert(x) for x in node.args)
