@@ -191,7 +191,8 @@ loads that read them.""",
         L + ",linalg-fuse-elementwise,bufferize,convert-linalg-to-loop",
         """`loop.nest` → upstream `scf.for` nests with `memref.load`/`memref.store` and index arithmetic,
 so xDSL's interpreter can run the loops stage (`xjit.backends.interpreter.run_interpreted`): the
-tests' independent oracle.""",
+tests' independent oracle. `scatter.nonzero` becomes such a nest over its source carrying the
+next row of its result as an `iter_args` count (an `scf.if` stores a nonzero's coordinates).""",
     ),
     (
         "torch-to-loops",
