@@ -393,7 +393,7 @@ def _scalar(value: Scalar, type: Attribute) -> np.ndarray:
 
 
 def _has_loop_ops(module: ModuleOp) -> bool:
-    return any(op.name.startswith("loop.") for op in module.walk())
+    return any(op.name.startswith("loop.") or op.name == "scatter.nonzero" for op in module.walk())
 
 
 def make_interpreter(

@@ -60,7 +60,7 @@ def _torch_dir() -> str:
     return os.path.dirname(torch.__file__) + os.sep
 
 
-def _loc_attr(node: Any) -> Any:
+def loc_attr(node: Any) -> Any:
     from xdsl.dialects.builtin import FileLineColLoc, IntAttr, StringAttr
 
     where = source_line(node)
@@ -86,7 +86,7 @@ class ImportResult:
     )
 
 
-def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) -> Any:
+def tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) -> Any:
     """A torch pytree `TreeSpec` as xjit's OutputSpec: tuple/list/dict nodes keep their kind
     (dicts their keys); a leaf is `tensor`, or `none` where `leaves[pos]` is None."""
     if tree.is_leaf():
@@ -95,7 +95,7 @@ def _tree_to_spec(tree: Any, leaves: Sequence[Any] | None = None, pos: int = 0) 
     children = []
     kids = tree.children() if callable(getattr(tree, "children", None)) else tree.children_specs
     for c in kids:
-        spec, pos = _tree_to_spec(c, leaves, pos)
+        spec, pos = tree_to_spec(c, leaves, pos)
         children.append(spec)
     t = tree.type
     if t is dict or (isinstance(t, type) and issubclass(t, dict)):

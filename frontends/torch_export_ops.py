@@ -26,9 +26,9 @@ from xjit.frontends.builder import TorchBuilder, vtensor_type
 from xjit.frontends.torch_export import (
     ImportResult,
     TorchImportError,
-    _loc_attr,
-    _tree_to_spec,
+    loc_attr,
     source_line,
+    tree_to_spec,
 )
 from xjit.ops import conv_ops
 from xjit.ops import types as T
@@ -72,6 +72,14 @@ _SYM_OPS = {
 }
 
 
+def _only_asserted(node: Any) -> bool:
+    """Whether every use of `node` is (through others) an assert: a data-dependent size
+    (`nonzero`'s count) comes with `sym_size`, `ge`/`le` and `_assert_scalar` nodes that check
+    its range, which mean nothing for compiled code (a count is in range by construction)."""
+    users = list(node.users)
+    return bool(users) and all(op_key(u.target) in _ASSERTS or _only_asserted(u) for u in users)
+
+
 def op_key(target: Any) -> str:
     """`aten.addmm.default` for an OpOverload, the Python name for other callables."""
     if hasattr(target, "_schema") and hasattr(target, "_overloadname"):
@@ -112,7 +120,7 @@ class GraphImporter:
         self._check_supported()
         for node in self.graph.nodes:
             if node.op == "call_function":
-                self.b.loc = _loc_attr(node)
+                self.b.loc = loc_attr(node)
                 self._emit_node(node)
         out_node = next(n for n in self.graph.nodes if n.op == "output")
         leaves = list(out_node.args[0])
@@ -127,8 +135,8 @@ class GraphImporter:
         module = ModuleOp([*slots, fop])
         module.verify()
         spec = self.ep.call_spec
-        in_spec, _ = _tree_to_spec(spec.in_spec)
-        out_spec, _ = _tree_to_spec(spec.out_spec, leaves)
+        in_spec, _ = tree_to_spec(spec.in_spec)
+        out_spec, _ = tree_to_spec(spec.out_spec, leaves)
         res = ImportResult(
             module, params, kinds, arg_names, in_spec, out_spec, self._module_types()
         )
@@ -193,6 +201,8 @@ class GraphImporter:
         """Why `node` cannot be imported (the listing's key), or None."""
         key = op_key(node.target)
         if node.target is operator.getitem or node.target in _SYM_OPS or key in _ASSERTS:
+            return None
+        if _only_asserted(node):
             return None
         bad = self._bad_dtype(node)
         if bad is not None:
@@ -339,7 +349,7 @@ class GraphImporter:
             src, idx = node.args
             self.values[node] = self._value(src)[idx]
             return
-        if key in _ASSERTS:
+        if key in _ASSERTS or _only_asserted(node):
             return
         if node.target in _SYM_OPS:
             a, b = (self._convert(x) for x in node.args)

@@ -737,7 +737,7 @@ class _Recorder:
                 v = self.b.insert(td.TensorStaticInfoCastOp(v, t)).results[0]
             operands.append(v)
         call = self.b.insert(func.CallOp(name, operands, list(f.function_type.outputs.data)))
-        flat, _ = _flatten(result, strict=False)
+        flat, _ = flatten_outputs(result, strict=False)
         for t, r in zip(flat, call.results, strict=False):
             st = vtensor_type(meta_of(t))
             if r.type != st:
@@ -776,7 +776,7 @@ class _ShapeOf:
 # -- inputs and outputs ------------------------------------------------------------------------
 
 
-def _flatten(out: Any, strict: bool = True) -> tuple[list[Tensor], OutputSpec]:
+def flatten_outputs(out: Any, strict: bool = True) -> tuple[list[Tensor], OutputSpec]:
     if isinstance(out, Tensor):
         return [out], OutputSpec("tensor")
     if isinstance(out, (tuple, list, dict)):
@@ -790,7 +790,7 @@ def _flatten(out: Any, strict: bool = True) -> tuple[list[Tensor], OutputSpec]:
         flat: list[Tensor] = []
         specs = []
         for o in items:
-            f, s = _flatten(o, strict)
+            f, s = flatten_outputs(o, strict)
             flat.extend(f)
             specs.append(s)
         if isinstance(out, dict):
@@ -930,7 +930,7 @@ def trace_function(
     try:
         out = call(inputs) if call is not None else fn(*inputs)
         rec.settle_view_update()
-        flat, spec = _flatten(out, strict)
+        flat, spec = flatten_outputs(out, strict)
         results = [rec.value_of(t) for t in flat]
     finally:
         _tensor_mod._size_hook = saved

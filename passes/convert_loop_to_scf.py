@@ -5,6 +5,10 @@ dim) whose innermost body holds the nest's body. `loop.load`/`loop.store` become
 `memref.load`/`memref.store` with their affine maps expanded into `arith` ops on `index`, so the
 result runs in xDSL's interpreter and in upstream MLIR. Iterator kinds are dropped: sequential
 lexicographic execution satisfies both `parallel` and `reduction` semantics.
+
+`scatter.nonzero` (on memrefs) becomes the same kind of nest over its source, carrying the next
+row of `dest` as an `iter_arg`: where an element is nonzero, its coordinates are stored in that
+row and the count moves on (row-major order, as torch's `nonzero`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,16 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp
+from xdsl.dialects.builtin import (
+    AnyFloat,
+    FloatAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    MemRefType,
+    ModuleOp,
+    i64,
+)
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
@@ -34,7 +47,7 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.rewriter import InsertPoint
 
-from xjit.dialects import loop
+from xjit.dialects import loop, scatter
 
 
 def _constant(value: int, ops: list[Operation]) -> SSAValue:
@@ -139,14 +152,83 @@ class LowerNest(RewritePattern):
         rewriter.erase(op)
 
 
+def _is_nonzero(v: SSAValue, ops: list[Operation]) -> SSAValue:
+    """`v != 0` as an i1 (NaN is nonzero: `une`, as torch)."""
+    t = v.type
+    if t == IntegerType(1):
+        return v
+    if isinstance(t, AnyFloat):
+        ops.append(zero := arith.ConstantOp(FloatAttr(0.0, t)))
+        ops.append(cmp := arith.CmpfOp(v, zero, "une"))
+    else:
+        ops.append(zero := arith.ConstantOp(IntegerAttr(0, t)))
+        ops.append(cmp := arith.CmpiOp(v, zero, "ne"))
+    return cmp.result
+
+
+def _nonzero_body(
+    op: scatter.NonzeroOp, ivs: Sequence[SSAValue], row: SSAValue, one: SSAValue
+) -> list[Operation]:
+    """The innermost loop's ops: if source[ivs] is nonzero, store ivs as dest[row, :] and yield
+    row + 1, else yield row."""
+    ops: list[Operation] = [val := memref.LoadOp.get(op.source, ivs)]
+    hit = _is_nonzero(val.res, ops)
+    then: list[Operation] = []
+    for col, iv in enumerate(ivs):
+        then.append(c := arith.ConstantOp(IntegerAttr.from_index_int_value(col)))
+        then.append(coord := arith.IndexCastOp(iv, i64))
+        then.append(memref.StoreOp.get(coord.result, op.dest, [row, c.result]))
+    then += [nxt := arith.AddiOp(row, one), scf.YieldOp(nxt)]
+    ops.append(branch := scf.IfOp(hit, [IndexType()], then, [scf.YieldOp(row)]))
+    return [*ops, scf.YieldOp(branch.results[0])]
+
+
+class LowerNonzero(RewritePattern):
+    """One scf.for per source dim, the next free row of `dest` carried through all of them."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: scatter.NonzeroOp, rewriter: PatternRewriter):
+        src = op.source.type
+        if op.result is not None or not isinstance(src, MemRefType):
+            return  # on tensors: bufferize first
+        rank = src.get_num_dims()
+        ops: list[Operation] = [zero := arith.ConstantOp(IntegerAttr.from_index_int_value(0))]
+        ops.append(one := arith.ConstantOp(IntegerAttr.from_index_int_value(1)))
+        zero.result.name_hint, one.result.name_hint = "c0", "c1"
+        bounds = []
+        for d in range(rank):
+            ops.append(dim := arith.ConstantOp(IntegerAttr.from_index_int_value(d)))
+            ops.append(size := memref.DimOp.from_source_and_index(op.source, dim))
+            bounds.append(size.result)
+        if rank == 0:  # one element, no coordinates: dest has no columns to fill
+            rewriter.insert(ops)
+            rewriter.erase(op)
+            return
+        # Inside out: each block takes (iv, row) and yields the row after its loop.
+        blocks = [Block(arg_types=[IndexType(), IndexType()]) for _ in range(rank)]
+        ivs = [b.args[0] for b in blocks]
+        for b in blocks:
+            b.args[0].name_hint, b.args[1].name_hint = "i", "row"
+        blocks[-1].add_ops(_nonzero_body(op, ivs, blocks[-1].args[1], one.result))
+        for d in reversed(range(rank - 1)):
+            inner = scf.ForOp(zero, bounds[d + 1], one, [blocks[d].args[1]], Region(blocks[d + 1]))
+            blocks[d].add_ops([inner, scf.YieldOp(inner.results[0])])
+        ops.append(scf.ForOp(zero, bounds[0], one, [zero.result], Region(blocks[0])))
+        rewriter.insert(ops)
+        rewriter.erase(op)
+
+
 @dataclass(frozen=True)
 class ConvertLoopToScf(ModulePass):
-    """Lowers `loop.nest`/`loop.load`/`loop.store` to `scf.for` + `memref.load`/`memref.store`."""
+    """Lowers `loop.nest`/`loop.load`/`loop.store` (and `scatter.nonzero` on memrefs) to
+    `scf.for` + `memref.load`/`memref.store`."""
 
     name = "convert-loop-to-scf"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         # No DCE: a conversion pass should not drop (dead) ops the user wrote.
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerNest(), LowerLoad(), LowerStore()], dce_enabled=False)
+            GreedyRewritePatternApplier(
+                [LowerNest(), LowerLoad(), LowerStore(), LowerNonzero()], dce_enabled=False
+            )
         ).rewrite_module(op)

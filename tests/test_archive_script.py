@@ -630,6 +630,25 @@ def test_a_module_scripted_per_call_signature_is_refused_cleanly(tmp_path: Path)
     assert not path.exists()
 
 
+def _positives(x: torch.Tensor) -> torch.Tensor:
+    return x[x > 0] * 2  # a mask index: compiled per argument rank
+
+
+def test_a_masked_scripted_function_refusal_names_the_op_and_line(tmp_path: Path) -> None:
+    """A scripted x[mask] has no generic graph (the mask's rank decides the result's): save
+    refuses and says which expression needs the argument types, and where."""
+    f = torch.jit.script(_positives)
+    np.testing.assert_array_equal(f(torch.tensor([1.0, -2.0, 3.0])).numpy(), [2.0, 6.0])
+    line = _positives.__code__.co_firstlineno + 1
+    path = tmp_path / "masked.xjit"
+    with pytest.raises(ArchiveError) as e:
+        torch.jit.save(f, str(path))
+    msg = str(e.value)
+    assert "no generic graph" in msg and "trace it" in msg
+    assert f"test_archive_script.py:{line}:" in msg and "boolean mask index" in msg
+    assert not path.exists()
+
+
 class _WithExport(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + 1

@@ -7,6 +7,8 @@ import pytest
 from ir_programs import LINEAR, parse
 
 from xjit.backends.interpreter import run_interpreted
+from xjit.dialects import make_context
+from xjit.passes.pipelines import TorchToLoops
 
 rng = np.random.default_rng(1)
 
@@ -102,3 +104,34 @@ def test_linalg_on_memrefs() -> None:
     D, E = run_interpreted(parse(LINALG), "mm_bias", [A, B, b])
     np.testing.assert_allclose(D, A @ B + b, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(E, np.maximum(A @ B + b, 0), rtol=1e-5, atol=1e-6)
+
+
+# torch.aten.nonzero through torch-to-loops: scatter.nonzero stays one op at the loops stage,
+# and convert-loop-to-scf lowers it (a count carried through the nest) for the interpreter.
+NONZERO = """
+func.func @nonzero(%x: !torch.vtensor<[2,3],f32>, %m: !torch.vtensor<[3],i1>, %k: !torch.vtensor<[2,2],si64>) -> (!torch.vtensor<[?,2],si64>, !torch.vtensor<[?,1],si64>, !torch.vtensor<[?,2],si64>) {
+  %0 = torch.aten.nonzero %x : !torch.vtensor<[2,3],f32> -> !torch.vtensor<[?,2],si64>
+  %1 = torch.aten.nonzero %m : !torch.vtensor<[3],i1> -> !torch.vtensor<[?,1],si64>
+  %2 = torch.aten.nonzero %k : !torch.vtensor<[2,2],si64> -> !torch.vtensor<[?,2],si64>
+  func.return %0, %1, %2 : !torch.vtensor<[?,2],si64>, !torch.vtensor<[?,1],si64>, !torch.vtensor<[?,2],si64>
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "x,m,k",
+    [
+        ([[0.0, 1.5, 0.0], [np.nan, 0.0, -2.0]], [True, False, True], [[0, 3], [-1, 0]]),
+        ([[0.0] * 3] * 2, [False] * 3, [[0, 0], [0, 0]]),  # no nonzeros: empty results
+        ([[1.0] * 3] * 2, [True] * 3, [[1, 2], [3, 4]]),
+    ],
+)
+def test_nonzero_runs_interpreted(x: list, m: list, k: list) -> None:
+    module = parse(NONZERO)
+    TorchToLoops().apply(make_context(), module)
+    assert any(op.name == "scatter.nonzero" for op in module.walk())
+    args = [np.array(x, np.float32), np.array(m, np.bool_), np.array(k, np.int64)]
+    got = run_interpreted(module, "nonzero", args)
+    for g, a in zip(got, args, strict=True):
+        assert g.dtype == np.int64
+        np.testing.assert_array_equal(g, np.argwhere(a))  # numpy's argwhere: torch's nonzero

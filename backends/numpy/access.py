@@ -88,7 +88,7 @@ def access_axes(op: LoadOp | StoreOp, nest: NestOp) -> list[Axis]:
     return axes
 
 
-def _full_extent(buf: SSAValue, axis: int, bound: SSAValue) -> bool:
+def full_extent(buf: SSAValue, axis: int, bound: SSAValue) -> bool:
     """Is `bound` provably the size of `buf` along `axis` (so the view needs no slice)?"""
     t = buf.type
     assert isinstance(t, MemRefType)
@@ -131,7 +131,7 @@ def index_srcs(
             out.append(affine_src(a.expr, operands))  # type: ignore[arg-type]
         elif a.expr is None:
             bound = nest.bounds[a.iv]
-            out.append(None if _full_extent(op.memref, k, bound) else f":{name(bound)}")
+            out.append(None if full_extent(op.memref, k, bound) else f":{name(bound)}")
         else:  # walks the iv from an offset: the slice [off, off + bound)
             off = affine_src(a.expr, operands)
             out.append(f"{off}:{off} + {name(nest.bounds[a.iv])}")

@@ -72,7 +72,7 @@ class BufferPlan:
         for op in self.ops:
             plan = self.plans.get(op)
             if isinstance(op, NestOp) and isinstance(plan, NestPlan):
-                target = _view_copy_target(op, plan, self.simple) or _yielded_view_copy_target(
+                target = _view_copy_target(op, plan, self.simple) or yielded_view_copy_target(
                     op, plan
                 )
                 if target is not None:
@@ -209,7 +209,7 @@ def _view_copy_target(nest: NestOp, plan: NestPlan, simple: set[SSAValue]) -> SS
     return target
 
 
-def _yielded_view_copy_target(nest: NestOp, plan: NestPlan) -> SSAValue | None:
+def yielded_view_copy_target(nest: NestOp, plan: NestPlan) -> SSAValue | None:
     """A copy of a slice of an internal buffer into a buffer an `scf.if` branch yields (the
     RNN's `y if cond else -y` on a projection batched before the loop): bufferize copies
     because a branch result must have an identity layout, but the copy can be the view itself

@@ -17,7 +17,7 @@ from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from xjit.backends.numpy import vectorize as V
 from xjit.backends.numpy.access import NotVectorizable
-from xjit.backends.numpy.buffers import BufferPlan, _yielded_view_copy_target, call_local
+from xjit.backends.numpy.buffers import BufferPlan, call_local, yielded_view_copy_target
 from xjit.backends.numpy.diagnostics import UnsupportedIRError
 from xjit.backends.numpy.dtypes import constant_src, dtype_src, literal_src, memref_shape, np_dtype
 from xjit.backends.numpy.provenance import source_comment
@@ -264,7 +264,7 @@ class FunctionWriter:
         elif isinstance(op, memref.CopyOp):
             self.emit(f"np.copyto({self.name(op.destination)}, {self.name(op.source)})")
         elif isinstance(op, func.ReturnOp):
-            vals = [self.name(v) for v in op.arguments]
+            vals = [self._returned(v) for v in op.arguments]
             self.emit(f"return ({', '.join(vals)}{',' if len(vals) == 1 else ''})")
         elif isinstance(op, func.CallOp):
             callee = self.module.function_name(op.callee.root_reference.data)
@@ -314,6 +314,12 @@ class FunctionWriter:
             self.assign(op.results[0], op_expr(op, [self.name(o) for o in op.operands]).text, "v")
         else:
             raise UnsupportedIRError(f"the numpy backend does not support {op.name} here")
+
+    def _returned(self, v: SSAValue) -> str:
+        """A returned global (a parameter, a literal tensor) or view of one is the program's
+        read-only view of it: return it writable, aliasing the global as torch's traced
+        functions do (an in-place op on the result updates the parameter)."""
+        return f"rt.aliased({self.name(v)})" if _views_global(v) else self.name(v)
 
     def assign(self, v: SSAValue, text: str, prefix: str) -> None:
         name = self.fresh(prefix)
@@ -723,6 +729,16 @@ class FunctionWriter:
 ARENA_MIN_BYTES = 64 * 1024
 
 
+_VIEWS = (memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)
+
+
+def _views_global(v: SSAValue) -> bool:
+    """Whether `v` is a `memref.get_global` result or a view of one."""
+    while isinstance(v.owner, _VIEWS):
+        v = v.owner.operands[0]
+    return isinstance(v.owner, memref.GetGlobalOp)
+
+
 def _arena_sized(t: MemRefType) -> bool:
     shape = memref_shape(t)
     if any(d is None for d in shape):
@@ -880,7 +896,7 @@ def _view_copied(buf: SSAValue) -> bool:
                 plan = analyse(nest)
             except NotVectorizable:
                 return False
-            return _yielded_view_copy_target(nest, plan) is buf
+            return yielded_view_copy_target(nest, plan) is buf
     return False
 
 

@@ -16,6 +16,17 @@ from xjit.errors import RAISE_PREFIX, ScriptError
 from xjit.ops.erf import erf  # noqa: F401
 
 
+def aliased(a: np.ndarray) -> np.ndarray:
+    """A writable view of a global's read-only view (same memory): a returned parameter or
+    literal tensor aliases it, as in torch. A global bound to read-only memory stays read-only."""
+    v = a.view()
+    try:
+        v.flags.writeable = True
+    except ValueError:
+        pass
+    return v
+
+
 def divsi(a, b):
     """arith.divsi: integer division truncating toward zero (C), unlike numpy's floor division."""
     # a - fmod(a, b) is an exact multiple of b, so floor division of it is the truncated quotient.

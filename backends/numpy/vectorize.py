@@ -22,12 +22,12 @@ from xdsl.ir import Attribute, Operation, SSAValue
 from xjit.backends.numpy.access import (
     Axis,
     NotVectorizable,
-    _full_extent,
     access_axes,
     affine_src,
     aligned_view,
     arrange,
     base_view,
+    full_extent,
     index_srcs,
 )
 from xjit.backends.numpy.dtypes import (
@@ -872,7 +872,7 @@ def _full(op: LoadOp, nest: NestOp, axis: int) -> bool:
     """Does `op` walk buffer axis `axis` over its whole extent?"""
     a = op.map.data.results[axis]
     iv = nest.ivs.index(op.indices[a.position])  # type: ignore[union-attr]
-    return _full_extent(op.memref, axis, nest.bounds[iv])
+    return full_extent(op.memref, axis, nest.bounds[iv])
 
 
 def _is_element(axes: list[Axis]) -> bool:

@@ -101,7 +101,17 @@ are known: each aten op's result becomes what its registry shape rule derives (n
 than before; `?` dims stay `?` where the rule cannot know them), `prim.If` results join both
 branches, `prim.Loop` carried types iterate to a fixpoint, casts are inserted where a more precise
 value flows into a less precise place and removed where trivial. With `strict` (used by
-automatic dynamic shapes, docs/shapes.md) a contradiction is an error naming the op.""",
+automatic dynamic shapes, docs/shapes.md) a contradiction is an error naming the op.
+
+How: shape inference is a trait of the ops. Every aten op, `tensor_static_info_cast` and the
+tuple ops carry `TorchShapeInference` (dialects/torch.py, xDSL's
+`HasShapeInferencePatternsTrait`), whose patterns (dialects/torch_shape_inference.py) retype one
+op's results in place from its operands: an aten op through its registry shape rule, with scalar
+operands evaluated through their registry folds (so `x.reshape((x.size(0), -1))` keeps its rank
+once `x`'s shape is known). The pass is the driver: it applies them in program order and does
+what needs more than one op (the `prim.If` join, the `prim.Loop` fixpoint). Upstream
+`shape-inference` applies the same patterns, enough for straight-line code. A new op needs
+nothing here: its `shape=` rule is picked up by the trait.""",
     ),
     (
         "torch-decompose",
@@ -148,7 +158,27 @@ become one.""",
         """Lowers the torch dialect to linalg on tensors (docs/contracts.md): elementwise ops become
 `linalg.generic` whose body is the registry's scalar `body` as arith/math, broadcasting is an
 indexing map, reductions use reduction iterators, contractions become `linalg.matmul`, `?` dims
-come from `tensor.dim` and size `tensor.empty`, control flow becomes `scf`.""",
+come from `tensor.dim` and size `tensor.empty`, control flow becomes `scf`; a
+`tensor_static_info_cast` (where refinement joined branch/loop shapes to `?`) is a `tensor.cast`.
+
+How: conversion patterns, as torch-mlir's TorchToLinalg (`OpConversionPattern` + a
+`TypeConverter`), on xDSL's `PatternRewriteWalker`. `convert_type`
+(passes/torch_type_conversion.py) maps `!torch.vtensor<[3,?],f32>` → `tensor<3x?xf32>`,
+`!torch.int/float/bool` → `i64/f64/i1`. Each torch op kind has one `RewritePattern`
+(`TorchConversionPattern` subclasses: function signatures, returns, constants, parameters,
+literals, casts, every aten op in `AtenConversion`; `prim.If`/`prim.Loop`/their terminators,
+scalar ops and unpacking in passes/torch_control_flow.py). A pattern reads its operands'
+builtin values through *bridges* (`builtin.unrealized_conversion_cast` from a converted value
+back to its torch type, left by the producer's pattern) and replaces its own results by new
+bridges, so unconverted users still see torch types. One forward walk converts producers before
+users and a loop op before its body (the loop's new block arguments are builtin); the bridges,
+unused at the end, are erased. A torch op no pattern converts fails the pass by name.
+
+**Where a new op's lowering goes**: an aten op's lowering is its registry entry (an elementwise
+`body=`, or `lower=` building linalg with `LinalgBuilder`, or `decompose=` into other ops for
+`torch-decompose`): `AtenConversion` picks it up, no pattern needed. A torch op outside the
+registry (a new `prim` op) gets a `TorchConversionPattern` subclass, listed in
+`LOWERING_PATTERNS` (passes/convert_torch_to_linalg.py) before `Unconvertible`.""",
     ),
     (
         "batch-loop-invariant",
@@ -166,7 +196,10 @@ see its lit test `lit_tests/passes/batch-loop-invariant.mlir` for examples.)""",
         """Producer–consumer fusion of elementwise `linalg.generic`s (MLIR's `linalg-fuse-elementwise-ops`
 semantics): indexing maps are composed and bodies inlined, through broadcasts and into
 reductions; a producer with several consumers is fused only when recomputing it is cheap.
-`xjit-opt --fusion-report` / `CompiledFunction.fusion_report()` say what fused and why not.""",
+`xjit-opt --fusion-report` / `CompiledFunction.fusion_report()` say what fused and why not.
+As in MLIR, policy is apart from mechanics: the `FuseElementwiseOps` pattern checks legality
+(`fusion_problem`) and does the rewrite (`fuse`); the control function `plan_fusion` decides,
+by the documented cost rules, whether to fuse, recompute or keep the producer's result.""",
     ),
     (
         "bufferize",
@@ -191,7 +224,8 @@ loads that read them.""",
         L + ",linalg-fuse-elementwise,bufferize,convert-linalg-to-loop",
         """`loop.nest` → upstream `scf.for` nests with `memref.load`/`memref.store` and index arithmetic,
 so xDSL's interpreter can run the loops stage (`xjit.backends.interpreter.run_interpreted`): the
-tests' independent oracle.""",
+tests' independent oracle. `scatter.nonzero` becomes such a nest over its source carrying the
+next row of its result as an `iter_args` count (an `scf.if` stores a nonzero's coordinates).""",
     ),
     (
         "torch-to-loops",
@@ -301,7 +335,16 @@ Regenerate the examples below from the current tree: `python docs/gen/gen_docs.p
   multiply-accumulate nest with the shape of a matrix product becomes `np.matmul`/`np.dot`
   (BLAS) or `np.einsum`; transposed arguments and globals are read as `.T` views, never copied.
   A float division by a value varying along fewer loops (softmax's `e / sum`) is a multiply by
-  its reciprocal, as PyTorch does.
+  its reciprocal, as PyTorch does. A last-axis sum of a product computed in the body (layer
+  norm's `sum((x - mean)**2)`) is one `np.vecdot(t, t)`, with no product temporary (numpy ≥ 2).
+- **Softmax without its shift** (`softmax_shift.py`). Softmax's `exp(v - max)` nest is emitted
+  twice: `np.exp(v)` (one pass fewer: no broadcast subtract) behind `rt.shift_free(max, hi)`,
+  a check that every row max lies in [-16, 80 - ln n], and the shifted form after `else:`. Only
+  where the exp and its sum are read by nothing but the quotient `e / sum` (the per-row factor
+  e^-max cancels) and the shift is a max-reduction of the same values. The bounds keep `exp`,
+  the sum and its reciprocal normal numbers; terms that underflow err by less than FLT_MIN.
+  NaN, ±inf and all -inf rows fail the check and take PyTorch's path. In a row-block loop
+  each block checks its own rows.
 - **Buffer reuse.** Buffers are allocated at first use and reused by liveness; elementwise nests
   write in place (`np.tanh(buf, buf)`) when their input dies there; results are written through
   `out=` so no temporaries are created that a numpy expert would avoid; a select over its
@@ -311,6 +354,10 @@ Regenerate the examples below from the current tree: `python docs/gen/gen_docs.p
   loop bodies, a branch's copy of a slice of a buffer written before the loop stays a view,
   a branch buffer the iteration only reads is allocated once before the loop, and the carried
   state alternates between two buffers made before the loop (no `np.empty` per step).
+  Intermediates of 64 KiB and more that cannot leave the call (no return, yield or call reaches
+  them, also through views) come from a per-function arena and are reused by the next call (a
+  busy arena, in a recursive or concurrent call, is replaced by a fresh one): fresh
+  multi-megabyte arrays pay their page faults on every call.
 - **Blocking.** A large fused elementwise nest runs in cache-sized blocks (128K elements): each
   block of the inputs is read once, the whole chain runs on it through small scratch registers,
   and the result is written once (see the chain below). A reduction whose operand is computed

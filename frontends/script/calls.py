@@ -30,12 +30,12 @@ from xjit.frontends.script.values import (
     PyList,
     PyObj,
     PyTuple,
-    _to_compile_time,
     describe,
     flatten_tuple_args,
     has_container,
     holds_container,
     resolve_annotation,
+    to_compile_time,
     type_name,
     value_structure,
 )
@@ -923,7 +923,7 @@ class Calls:
         spec = self.mc.specs[name]
         # an Optional as an OptVal, a str chosen at run time as a StrChoice
         result, _ = rebuild_results(spec, list(call.results), str_choice.rebuild_call)
-        return self.none_leaves(_to_compile_time(result))
+        return self.none_leaves(to_compile_time(result))
 
     def none_leaves(self, v: Any) -> Any:
         """A returned structure's None leaves (an Optional result) as None constants."""

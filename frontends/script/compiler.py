@@ -552,8 +552,8 @@ def script_module_ir(
     mc.in_progress.add(method)
     try:
         fop, names, spec = fc.compile()
-    except NeedsArgTypes:
-        return _deferred(fc, mc)
+    except NeedsArgTypes as e:
+        return _deferred(fc, mc, e)
     except NeedsCallTypes:
         return script_module_ir(m, arg_kinds, training, method, root_view, typed_calls=True)
     mc.funcs[method] = fop
@@ -584,8 +584,8 @@ def script_function_ir(
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
     try:
         fop, names, spec = fc.compile()
-    except NeedsArgTypes:
-        return _deferred(fc, mc)
+    except NeedsArgTypes as e:
+        return _deferred(fc, mc, e)
     mc.funcs[name] = fop
     module = mc.module_op(name)
     _finish(module)
@@ -667,9 +667,10 @@ def _rebuild(structure: Any, leaves: Any) -> Any:
     return PyTuple([_rebuild(s, leaves) for s in structure])
 
 
-def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
+def _deferred(fc: FunctionCompiler, mc: ModuleCompilation, why: NeedsArgTypes) -> ScriptResult:
     """No generic graph (it needs argument ranks): each call compiles for its argument types;
-    `arg_types` tells script_api which parameters are tensors, scalars or None."""
+    `arg_types` tells script_api which parameters are tensors, scalars or None, `deferred_why`
+    (the op and its source line) tells save's refusal why."""
     r = ScriptResult(
         None,  # type: ignore[arg-type]
         {},
@@ -686,6 +687,7 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
     r.needs_int_values = mc.needs_int_values
+    r.deferred_why = str(why)  # type: ignore[attr-defined]
     return r
 
 

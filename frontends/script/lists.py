@@ -45,7 +45,7 @@ _PURE_SCALAR_PREFIXES = ("torch.aten.", "torch.prim.", "torch.constant.")
 _SIZE_OPS = ("torch.aten.size.int", "torch.aten.dim", "torch.aten.len.t")
 
 
-def _known_per_call(v: SSAValue, entry: Any, depth: int = 0) -> bool:
+def known_per_call(v: SSAValue, entry: Any, depth: int = 0) -> bool:
     """Whether `v` is a constant in a compile for the call's argument types and int values:
     built by scalar ops from an int parameter of the function (an entry block argument) and
     the sizes of tensors. False for values from tensor data (`int(x.sum())`) or a loop."""
@@ -58,14 +58,14 @@ def _known_per_call(v: SSAValue, entry: Any, depth: int = 0) -> bool:
     op = v.op
     if op.name in _SIZE_OPS:
         return all(
-            isinstance(o.type, td.ValueTensorType) or _known_per_call(o, entry, depth + 1)
+            isinstance(o.type, td.ValueTensorType) or known_per_call(o, entry, depth + 1)
             for o in op.operands
         )
     if not op.name.startswith(_PURE_SCALAR_PREFIXES) or op.regions:
         return False
     if any(isinstance(o.type, td.ValueTensorType) for o in op.operands):
         return False
-    return all(_known_per_call(o, entry, depth + 1) for o in op.operands)
+    return all(known_per_call(o, entry, depth + 1) for o in op.operands)
 
 
 class Lists:
@@ -93,7 +93,7 @@ class Lists:
         anyway), which makes bounds from int parameters and tensor sizes constants."""
         if const_of(v) is UNKNOWN and isinstance(v, SSAValue):
             entry = self.entry_block  # type: ignore[attr-defined]
-            if self.mc.deferrable and _known_per_call(v, entry):  # type: ignore[attr-defined]
+            if self.mc.deferrable and known_per_call(v, entry):  # type: ignore[attr-defined]
                 self.mc.needs_int_values = True  # type: ignore[attr-defined]
                 raise NeedsArgTypes(
                     "a list slice bound known at run time: compiled per int argument values",

@@ -22,7 +22,7 @@ from xdsl.ir import Block, Region, SSAValue
 
 from xjit.dialects import torch as td
 from xjit.errors import script_str
-from xjit.frontends.script.statements import Raised, _contains
+from xjit.frontends.script.statements import Raised, contains_any
 from xjit.frontends.script.values import PyObj, describe
 
 
@@ -168,7 +168,7 @@ class Raising:
         c = self.cond(st.test)
         if isinstance(c, bool):
             return self.block((st.body if c else st.orelse) + rest)
-        exits = _contains(st, (ast.Return, ast.Break, ast.Continue), True)
+        exits = contains_any(st, (ast.Return, ast.Break, ast.Continue), True)
         if exits and self.frame.kind == "unrolled":
             return self.if_exits(st, rest, c)
         tail = rest if exits else []

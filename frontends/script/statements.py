@@ -16,7 +16,7 @@ from xdsl.rewriter import Rewriter
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
 from xjit.frontends.script import aliasing, item_assign, str_choice
-from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, _known_per_call, const_of
+from xjit.frontends.script.lists import MAX_UNROLL, Unrollable, const_of, known_per_call
 from xjit.frontends.script.optionals import WidenOptional
 from xjit.frontends.script.registry_ops import NeedsArgTypes, NeedsCallTypes
 from xjit.frontends.script.str_choice import StrChoice
@@ -150,7 +150,7 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
     return PyTuple(items) if isinstance(template, PyTuple) else PyList(items)
 
 
-def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bool:
+def contains_any(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bool:
     for child in ast.iter_child_nodes(node):
         if isinstance(child, kinds):
             return True
@@ -159,13 +159,13 @@ def _contains(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bo
         if stop_at_loops and isinstance(child, (ast.For, ast.While)):
             # break/continue inside a nested loop belong to it; return does not
             if (
-                _contains(child, tuple(k for k in kinds if k is ast.Return), False)
+                contains_any(child, tuple(k for k in kinds if k is ast.Return), False)
                 if ast.Return in kinds
                 else False
             ):
                 return True
             continue
-        if _contains(child, kinds, stop_at_loops):
+        if contains_any(child, kinds, stop_at_loops):
             return True
     return False
 
@@ -175,7 +175,7 @@ def _trailing_break_test(st: ast.For | ast.While, assigned: list[str]) -> ast.ex
     body does not assign (so still true after an iteration) and no `continue` (which would skip
     the test): then the loop simply continues while `c`, a prim.Loop condition like the one
     `.code` prints this way (no break flag, no prim.If)."""
-    if not isinstance(st, ast.While) or _contains(st, (ast.Continue,), True):
+    if not isinstance(st, ast.While) or contains_any(st, (ast.Continue,), True):
         return None
     t, last = st.test, st.body[-1]
     if not (
@@ -200,9 +200,9 @@ def _trailing_break_test(st: ast.For | ast.While, assigned: list[str]) -> ast.ex
 def _may_raise(st: ast.If, rest: Sequence[ast.stmt]) -> bool:
     """Whether an `if` (or, when it exits, the rest of its block that follows its branches)
     holds a `raise`/`assert` (raising.py compiles it)."""
-    if _contains(st, (ast.Raise, ast.Assert), False):
+    if contains_any(st, (ast.Raise, ast.Assert), False):
         return True
-    exits = _contains(st, (ast.Return, ast.Break, ast.Continue), True)
+    exits = contains_any(st, (ast.Return, ast.Break, ast.Continue), True)
     return exits and any(isinstance(n, (ast.Raise, ast.Assert)) for s in rest for n in ast.walk(s))
 
 
@@ -255,9 +255,9 @@ class Statements(UnrolledLoops):
                 continue
             if isinstance(st, ast.If) and _may_raise(st, stmts[i + 1 :]):
                 return self.if_raising(st, list(stmts[i + 1 :]))
-            if isinstance(st, (ast.For, ast.While)) and _contains(st, (ast.Return,), False):
+            if isinstance(st, (ast.For, ast.While)) and contains_any(st, (ast.Return,), False):
                 return self.loop_with_return(st, list(stmts[i + 1 :]))
-            if isinstance(st, ast.If) and _contains(
+            if isinstance(st, ast.If) and contains_any(
                 st, (ast.Return, ast.Break, ast.Continue), True
             ):
                 return self.if_exits(st, list(stmts[i + 1 :]))
@@ -851,7 +851,7 @@ class Statements(UnrolledLoops):
                 # range, unrolled instead (exact: one copy of the body per iteration).
                 bounds = [const_of(a) for a in args]
                 if self.mc.deferrable and all(
-                    isinstance(x, int) or _known_per_call(a, self.entry_block)
+                    isinstance(x, int) or known_per_call(a, self.entry_block)
                     for a, x in zip(args, bounds, strict=True)
                 ):
                     # `range(x.size(0))`, `range(n)`: constants per argument types and int
@@ -862,7 +862,7 @@ class Statements(UnrolledLoops):
                     ) from None
                 if (
                     any(not isinstance(x, int) for x in bounds)
-                    or _contains(st, (ast.Return,), False)
+                    or contains_any(st, (ast.Return,), False)
                     or (not isinstance(err, Unrollable) and len(range(*bounds)) > MAX_UNROLL)
                 ):
                     raise
@@ -873,9 +873,9 @@ class Statements(UnrolledLoops):
         if isinstance(seq, PyObj) and isinstance(seq.obj, str):  # a str constant's chars
             seq = PyTuple([PyObj(c) for c in seq.obj])
         if isinstance(seq, (PyTuple, PyList)):
-            if _contains(st, (ast.Return,), False):  # called by loop_with_return, with rest
+            if contains_any(st, (ast.Return,), False):  # called by loop_with_return, with rest
                 return Unrolled(self.unrolled_for(st, seq.items, rest, _breaks(st)))
-            if _contains(st, (ast.Break, ast.Continue), True):
+            if contains_any(st, (ast.Break, ast.Continue), True):
                 return self.unrolled_for(st, seq.items, None, _breaks(st))
             for item in seq.items:
                 self.assign(st.target, item)
@@ -964,7 +964,7 @@ class Statements(UnrolledLoops):
         fixed = {n: self.env[n] for n in assigned if n in self.env and n not in templates}
         types = [v.type for n in loop_vars for v in leaves_of(self.env[n]) or []]
         n_vars = len(types)
-        has_ret = _contains(st, (ast.Return,), False)
+        has_ret = contains_any(st, (ast.Return,), False)
         ret_spec: Any = None
         outer_frame = self.frame
         # `while t: ...; if not c: break` is a loop whose condition is c (see the function)
@@ -1171,7 +1171,7 @@ def _several_str_returns(fdef: ast.FunctionDef) -> bool:
 
 def _breaks(st: ast.For) -> bool:
     """Whether a loop's body holds a `break` of its own (not of a nested loop)."""
-    return _contains(st, (ast.Break,), True)
+    return contains_any(st, (ast.Break,), True)
 
 
 def _ranked(t: Attribute) -> bool:

@@ -229,13 +229,13 @@ def resolve_annotation(ann: Any, globals_: dict[str, Any]) -> Any:
     return annotation_type(ann)
 
 
-def _to_compile_time(v: Any) -> Any:
+def to_compile_time(v: Any) -> Any:
     if isinstance(v, tuple):
-        return PyTuple([_to_compile_time(x) for x in v])
+        return PyTuple([to_compile_time(x) for x in v])
     if isinstance(v, list):
-        return PyList([_to_compile_time(x) for x in v])
+        return PyList([to_compile_time(x) for x in v])
     if isinstance(v, dict):
-        return PyDict({k: _to_compile_time(x) for k, x in v.items()})
+        return PyDict({k: to_compile_time(x) for k, x in v.items()})
     return v
 
 

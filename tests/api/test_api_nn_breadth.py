@@ -146,7 +146,8 @@ def test_weighted_losses_keep_weights_as_buffers() -> None:
         {},
         {"reduction": "none"},
         {"label_smoothing": 0.1},
-        {"ignore_index": 1, "label_smoothing": 0.2},
+        {"ignore_index": 0},  # targets are [4, 0, 0, 4]: two rows ignored
+        {"ignore_index": 0, "label_smoothing": 0.2},
     ],
 )
 def test_class_weights_with_index_targets(kwargs) -> None:

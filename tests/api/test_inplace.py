@@ -224,3 +224,42 @@ def test_index_put_compiles() -> None:
     np.testing.assert_array_equal(f(a).numpy(), want.numpy())  # eager
     traced = xjit.jit.trace(f, (a,))  # lowered to `out[idx] = v` (tests/test_scatter_ops.py)
     np.testing.assert_array_equal(traced(a).numpy(), want.numpy())
+
+
+def _returns_param(t: Any, literal: bool) -> Any:
+    """forward returns its parameter (with a computed output: torch's tracer asserts on a module
+    whose only output is a parameter) and, traced, a literal tensor."""
+
+    class M(t.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = t.nn.Parameter(t.ones(2, 3))
+
+        def forward(self, x):  # unannotated: a Tensor for torch.jit.script
+            return self.w, x + 1
+
+    class WithLiteral(M):
+        def forward(self, x):
+            return self.w, x + 1, t.tensor([1.0, 2.0])
+
+    return WithLiteral() if literal else M()
+
+
+@pytest.mark.parametrize("how", ["trace", "script"])
+def test_returned_parameter_and_literal_alias_as_torch(how: str) -> None:
+    """torch returns the parameter itself (an in-place op on the result updates it), and a traced
+    literal tensor aliases the graph's constant (the next call sees the update)."""
+
+    def run(t: Any) -> list[np.ndarray]:
+        m = _returns_param(t, literal=how == "trace")
+        x = t.zeros(3)
+        f = t.jit.trace(m, x) if how == "trace" else t.jit.script(m)
+        with t.no_grad():
+            outs = f(x)
+            for k, o in enumerate(outs):
+                o.add_(k + 1)
+        again = f(x)
+        return [m.w.detach().numpy().copy()] + [o.detach().numpy() for o in again]
+
+    for got, want in zip(run(xjit), run(torch), strict=True):
+        np.testing.assert_array_equal(got, want)

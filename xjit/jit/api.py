@@ -72,12 +72,12 @@ class StructuredTrace:
 
 def _flatten_args(args: Sequence[Any]) -> tuple[list[Tensor], list[Any]]:
     # lazy: the tracing frontend (and xDSL) loads on the first trace, not with xjit.jit
-    from xjit.frontends.trace import _flatten
+    from xjit.frontends.trace import flatten_outputs
 
     flat: list[Tensor] = []
     specs = []
     for a in args:
-        f, s = _flatten(a, strict=False)
+        f, s = flatten_outputs(a, strict=False)
         flat.extend(f)
         specs.append(s)
     return flat, specs
@@ -586,13 +586,13 @@ def _check_trace(
 ) -> None:
     """Run the trace and the Python function on each set of inputs; warn where they differ."""
     # lazy: the tracing frontend (and xDSL) loads on the first trace, not with xjit.jit
-    from xjit.frontends.trace import _flatten
+    from xjit.frontends.trace import flatten_outputs
 
     label = f" ({what})" if what else ""
     for args in checks:
-        expect, _ = _flatten(eager(*args), strict=False)
+        expect, _ = flatten_outputs(eager(*args), strict=False)
         try:
-            got, _ = _flatten(traced(*args), strict=False)
+            got, _ = flatten_outputs(traced(*args), strict=False)
         except TraceGuardError as e:
             warnings.warn(f"Trace check{label} failed: {e}", TracerWarning, stacklevel=3)
             continue

@@ -210,6 +210,16 @@ def _target_weights(logp: Tensor, target: Tensor, weight: Tensor, ignore_index: 
     return w.where(target != ignore_index, 0.0)
 
 
+def _weighted_mean(
+    loss: Tensor, logp: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int
+) -> Tensor:
+    """torch's mean of a class-index loss: the rows' losses summed over the sum of the non-ignored
+    targets' class weights (their count without weights)."""
+    if weight is None:
+        return loss.sum() / (target != ignore_index).sum()
+    return loss.sum() / _target_weights(logp, target, weight, ignore_index).sum()
+
+
 def nll_loss(
     input: Tensor,
     target: Tensor,
@@ -227,7 +237,7 @@ def nll_loss(
     w = _target_weights(input, target, weight, ignore_index)
     loss = _nll(input, target, ignore_index, "none") * w
     if reduction == "mean":
-        return loss.sum() / w.sum()
+        return _weighted_mean(loss, input, target, weight, ignore_index)
     return _reduce(loss, reduction)
 
 
@@ -277,10 +287,7 @@ def _smoothed_cross_entropy(
         smooth = -(logp * weight).sum(1)
     smooth = smooth.where(keep, 0.0)
     if reduction == "mean":
-        if weight is None:
-            smooth = smooth.sum() / keep.sum()
-        else:
-            smooth = smooth.sum() / _target_weights(logp, target, weight, ignore_index).sum()
+        smooth = _weighted_mean(smooth, logp, target, weight, ignore_index)
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
