@@ -318,3 +318,23 @@ def _writes_tensor_memory(n: ast.AST) -> bool:
             return True
         return any(k.arg == "out" and on_a(k.value) for k in n.keywords)
     return False
+
+
+def test_a_weight_updated_between_calls_goes_back_to_the_view() -> None:
+    """Copies that go stale within a few calls cost more than they save: after
+    TRANSPOSED_MAX_STRIKES of them the weight is read as a view, and stays right."""
+    from xjit.backends.numpy import runtime as rt
+
+    net, compiled, tnet, x = _pair()
+    _check(compiled, tnet, x)
+    cache = _cache(compiled)
+    for _ in range(rt.TRANSPOSED_MAX_STRIKES + 1):
+        net.fc.weight.mul_(0.5)
+        with torch.no_grad():
+            tnet.fc.weight.mul_(0.5)
+        _check(compiled, tnet, x)
+    assert cache.state is None and cache() is cache.view
+    net.fc.weight.add_(1.0)
+    with torch.no_grad():
+        tnet.fc.weight.add_(1.0)
+    _check(compiled, tnet, x)

@@ -171,33 +171,45 @@ class Transposed:
     contiguous copy: numpy's OpenBLAS runs `x @ W.T` on the transposed view ~8% slower than on
     `W.T` laid out contiguously (row d of docs/benchmarks.md). Calling it returns the copy while
     the weight's memory is unchanged, else makes a new one: every xjit write to the memory bumps
-    its root's version (xjit/_versions.py). If the memory was ever exposed to numpy users (who
-    can write it unseen) it returns the view itself, every call, from then on. The copy is
-    read-only: generated code only reads it."""
+    its root's version (xjit/_versions.py). It returns the view itself, every call from then
+    on, once the memory was exposed to numpy users (who can write it unseen), or when copies
+    keep going stale after a few calls (a weight updated between calls: a 4096x4096 copy
+    costs ~3 of row d's calls). The copy is read-only: generated code only reads it."""
 
-    __slots__ = ("view", "state", "version", "copy", "__weakref__")
+    __slots__ = ("view", "state", "version", "copy", "uses", "strikes", "__weakref__")
 
     def __init__(self, g: np.ndarray) -> None:
         self.view = g.T
         self.state = _versions.cacheable(g)
         self.version = -1
         self.copy = self.view
+        self.uses = 0
+        self.strikes = 0
 
     def __call__(self) -> np.ndarray:
         st = self.state
         if st is not None and st.version == self.version:
+            self.uses += 1
             return self.copy
         return self._refresh()
 
     def _refresh(self) -> np.ndarray:
         st = self.state
-        if st is None or st.exposed:
+        if self.version >= 0 and self.uses < TRANSPOSED_MIN_USES:
+            self.strikes += 1
+        if st is None or st.exposed or self.strikes >= TRANSPOSED_MAX_STRIKES:
             self.state, self.copy = None, self.view
             return self.view
         copy = np.ascontiguousarray(self.view)
         copy.flags.writeable = False
-        self.copy, self.version = copy, st.version
+        self.copy, self.version, self.uses = copy, st.version, 1
         return copy
+
+
+# A copy used by fewer calls than this before the weight changed was not worth making; after
+# this many such copies, the weight is read as a view for good.
+TRANSPOSED_MIN_USES = 8
+TRANSPOSED_MAX_STRIKES = 2
 
 
 # One copy per weight and layout, shared by every program (shape variants, other methods)

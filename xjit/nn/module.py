@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from xjit._device import check_device, is_device
 from xjit import _versions
+from xjit._device import check_device, is_device
 from xjit._tensor import Tensor, alias
 from xjit.ops.types import DType, float32, float64
 
