@@ -362,3 +362,18 @@ def test_a_weight_updated_between_calls_goes_back_to_the_view() -> None:
     with torch.no_grad():
         tnet.fc.weight.add_(1.0)
     _check(compiled, tnet, x)
+
+
+def test_programs_bound_to_a_callers_arrays_never_cache() -> None:
+    """`compile_module(ir, globals={...})` binds the caller's own arrays: writes to them must
+    reach the next call, so nothing is cached from them."""
+    from xjit.backends.numpy.program import compile_module
+
+    _, compiled, tnet, x = _pair()
+    w = tnet.fc.weight.detach().numpy().copy()
+    b = tnet.fc.bias.detach().numpy().copy()
+    fn = compile_module(compiled.forward.loop_ir, {"fc.weight": w, "fc.bias": b})["forward"]
+    assert fn.__globals__["_g_fc_weight_Tc"].state is None
+    np.testing.assert_allclose(fn(x)[0], np.maximum(x @ w.T + b, 0), rtol=1e-4, atol=1e-4)
+    w[...] = W
+    np.testing.assert_allclose(fn(x)[0], np.maximum(x @ W.T + b, 0), rtol=1e-4, atol=1e-4)

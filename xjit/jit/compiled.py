@@ -82,7 +82,7 @@ class CompiledFunction:
         from xjit.backends.numpy.program import compile_module
 
         self._run_pipeline()
-        program = compile_module(self._loop_ir, arrays)
+        program = compile_module(self._loop_ir, arrays, tracked=True)
         if key is not None and program.artifact is not None:
             # lazy: the cache module is only needed when compiling
             from xjit.jit import compile_cache
@@ -388,7 +388,7 @@ def _cached_program(key: str, arrays: dict[str, np.ndarray]) -> Any:
         return None
     for msg in art.warnings:  # as the compile that produced it warned
         warnings.warn(msg, XjitPerformanceWarning, stacklevel=4)
-    return load_artifact(art, arrays)
+    return load_artifact(art, arrays, tracked=True)
 
 
 def _scalar_results(torch_ir: ModuleOp, name: str) -> list[Any]:
