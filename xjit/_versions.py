@@ -20,6 +20,7 @@ States exist only for roots that were exposed or are cached from; they go with t
 
 from __future__ import annotations
 
+import functools
 import weakref
 from typing import Any
 
@@ -57,13 +58,14 @@ def _state(root: np.ndarray) -> RootState:
     st = _states.get(k)
     if st is None or st.ref() is not root:
         st = RootState()
-        st.ref = weakref.ref(root, lambda _, k=k: _forget(k, st))
+        st.ref = weakref.ref(root, functools.partial(_forget, k))  # no cycle through `st`
         _states[k] = st
     return st
 
 
-def _forget(k: int, st: RootState) -> None:
-    if _states.get(k) is st:
+def _forget(k: int, ref: Any) -> None:
+    st = _states.get(k)
+    if st is not None and st.ref is ref:
         del _states[k]
 
 
