@@ -40,7 +40,7 @@ class TorchInterpreter:
     def __init__(self, module: ModuleOp, params: dict[str, Any] | None = None) -> None:
         self.module = module
         self.params = {
-            k: (v.numpy() if hasattr(v, "numpy") else np.asarray(v))
+            k: (v._a if hasattr(v, "_a") else np.asarray(v))  # read only: not exposed
             for k, v in (params or {}).items()
         }
         self.funcs = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}

@@ -39,7 +39,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Block, Region, SSAValue
 
-from xjit import _dispatch
+from xjit import _dispatch, _versions
 from xjit import _tensor as _tensor_mod
 from xjit._tensor import Size, Tensor
 from xjit.dialects import torch as td
@@ -637,6 +637,7 @@ class _Recorder:
             file, line, _ = self._loc()
             raise TraceError(f"{file}:{line}: `x[...] = v`: {e}") from None
         self.bind(t, self.value_of(new))
+        _versions.wrote(t._a)
         t._a[...] = new._a
 
     def check_mutable(self, t: Tensor, how: str, assigned: Any = None) -> None:

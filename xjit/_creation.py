@@ -8,7 +8,14 @@ import numpy as np
 
 from xjit._device import check_device
 from xjit._dispatch import call
-from xjit._tensor import Tensor, check_factory_kwargs, factory_size, from_data, legacy_data
+from xjit._tensor import (
+    Tensor,
+    alias,
+    check_factory_kwargs,
+    factory_size,
+    from_data,
+    legacy_data,
+)
 from xjit.ops import types as _t
 from xjit.ops.rng import generator as generator  # re-exported: nn initialisation
 from xjit.ops.rng import manual_seed as manual_seed  # re-exported: xjit.manual_seed
@@ -194,7 +201,8 @@ class _LegacyConstructor:
         self.dtype = dtype
 
     def __call__(self, *args: Any) -> Tensor:
-        return Tensor(legacy_data(self.dtype.np, args[0] if args else (), args[1:]))
+        # fresh, or a tensor's own array (never a numpy user's): nothing to mark exposed
+        return alias(legacy_data(self.dtype.np, args[0] if args else (), args[1:]))
 
     def __repr__(self) -> str:
         return f"<class 'xjit.{self.__name__}'>"

@@ -166,7 +166,16 @@ def _wrap(v: Any) -> Any:
         out = tuple(_wrap(x) for x in v)
         # named results (torch.return_types.sort: `.values`, `.indices`) keep their names
         return type(v)(*out) if hasattr(v, "_fields") else out
-    return Tensor(v if isinstance(v, np.ndarray) else np.asarray(v))
+    return _result(v if isinstance(v, np.ndarray) else np.asarray(v))
+
+
+def _result(a: np.ndarray) -> Any:
+    """The Tensor of a kernel's result array. Not `Tensor(a)`, which takes a numpy user's array
+    (and marks its memory exposed, xjit/_versions.py): a result is xjit's own, or a view of a
+    tensor's memory."""
+    t = object.__new__(Tensor)
+    t._a = a
+    return t
 
 
 def broadcast_error(exc: ValueError, values: list[Any]) -> Exception:
@@ -327,6 +336,7 @@ def _compile_runner(
         "Tensor": Tensor,
         "ndarray": np.ndarray,
         "wrap": _wrap,
+        "new": object.__new__,
         "recorders": _recorders,
     }
     params = [f"a{i}" for i in range(n_args)] + (["**kw"] if kwargs else [])
@@ -366,10 +376,14 @@ def _compile_runner(
     )
     lines += ["    try:", *("    " + line for line in body), "    except ValueError as exc:"]
     lines.append(f"        raise broadcast_error(exc, [{arrays}]) from None")
+    # A result is wrapped without Tensor.__init__ (which takes numpy users' arrays).
     if kernel is None:
-        lines.append("    r = Tensor(out) if type(out) is ndarray else wrap(out)")
+        lines.append("    if type(out) is ndarray:")
+        lines.append("        r = new(Tensor); r._a = out")
+        lines.append("    else:")
+        lines.append("        r = wrap(out)")
     else:  # the kernel's result is an ndarray of the result dtype
-        lines.append("    r = Tensor(out)")
+        lines.append("    r = new(Tensor); r._a = out")
     lines += [
         "    if recorders:",
         f"        recorders[-1].record(op, [{', '.join(bound)}], r)",

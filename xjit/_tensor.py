@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit import _dispatch, _splitting
+from xjit import _dispatch, _splitting, _versions
 from xjit._device import CPU, check_device, is_device
 from xjit.errors import TracerWarning
 from xjit.ops import types as _t
@@ -52,8 +52,11 @@ class Tensor:
     _a: np.ndarray
 
     def __init__(self, data: Any = (), *sizes: Any) -> None:
-        if isinstance(data, (np.ndarray, np.generic)):  # how xjit wraps arrays: any dtype
-            self._a = data if isinstance(data, np.ndarray) else np.asarray(data)
+        if isinstance(data, np.ndarray):  # a numpy user's array (`torch.Tensor(a)`): shared
+            _versions.expose(data)  # writes through `a` bypass xjit (xjit/_versions.py)
+            self._a = data
+        elif isinstance(data, np.generic):
+            self._a = np.asarray(data)
         else:  # user code: torch's legacy constructor, `torch.Tensor(2, 3)` / `([1, 2])`
             self._a = legacy_data(np.float32, data, sizes)
 
@@ -116,6 +119,7 @@ class Tensor:
         return _t.from_numpy_dtype(self._a.dtype)
 
     def numpy(self) -> np.ndarray:
+        _versions.expose(self._a)  # the caller may write it where xjit cannot see
         if _size_hook is not None:  # tracing: the data leaves the trace (a guard checks it)
             return _warn_if_tracing("numpy()", self, self._a)  # type: ignore[no-any-return]
         return self._a
@@ -168,7 +172,12 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         a = self._a if _size_hook is None else _warn_if_tracing("numpy()", self, self._a)
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None:
+            return a.astype(dtype)
+        if copy:  # np.array(t): numpy asks for a copy, the memory stays xjit's
+            return a.copy()
+        _versions.expose(a)  # np.asarray(t): shared with the caller
+        return a
 
     # -- ops: every one goes through the registry, so tracing sees it ---------------------------
     # Binary operators: `_dispatch.call(op, self, other)` with the resolution cached by type(other).
@@ -280,7 +289,7 @@ class Tensor:
 
         r = getitem(_call, self, index)
         if r is self and _size_hook is None:  # `x[:]`, `x[...]`: a new view, as in torch
-            return Tensor(self._a[...])
+            return alias(self._a[...])
         return r
 
     # Methods whose sizes may be given as varargs: x.view(3, 4) as well as x.view((3, 4)).
@@ -408,7 +417,7 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        return Tensor(self._a)  # shares memory, as torch's
+        return alias(self._a)  # shares memory, as torch's
 
     def detach_(self) -> Tensor:
         return self
@@ -468,13 +477,14 @@ class Tensor:
     # while tracing rather than silently frozen.
     @property
     def data(self) -> Tensor:
-        return Tensor(self._a)  # shares memory, as torch's
+        return alias(self._a)  # shares memory, as torch's
 
     @data.setter
     def data(self, value: Tensor) -> None:
         self._in_place("data =")
-        a = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
+        a = value._a if isinstance(value, Tensor) else np.asarray(value)
         if a.shape == self._a.shape and a.dtype == self._a.dtype:
+            _versions.wrote(self._a)
             np.copyto(self._a, a)  # keeps the array that compiled modules are bound to
         else:
             self._a = np.array(a)
@@ -487,6 +497,7 @@ class Tensor:
 
     def _fill(self, what: str, values: Any) -> Tensor:
         self._in_place(what)
+        _versions.wrote(self._a)
         self._a[...] = np.asarray(values).astype(self._a.dtype, copy=False)
         return self
 
@@ -497,7 +508,7 @@ class Tensor:
         return self._fill("fill_()", value.item() if isinstance(value, Tensor) else value)
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
-        a = src.numpy() if isinstance(src, Tensor) else np.asarray(src)
+        a = src._a if isinstance(src, Tensor) else np.asarray(src)
         return self._fill("copy_()", np.broadcast_to(a, self._a.shape))
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
@@ -579,6 +590,7 @@ class Tensor:
             raise RuntimeError(
                 f"result type {got.name} can't be cast to the desired output type {want.name}"
             )
+        _versions.wrote(self._a)
         self._a[...] = r
         return self
 
@@ -623,6 +635,7 @@ class Tensor:
             if _size_hook.setitem(self, index, value):  # recorded as functional ops, rebound
                 return
         v = value._a if isinstance(value, Tensor) else value
+        _versions.wrote(self._a)  # the advanced-index case writes a view of the same root
         idx = index if isinstance(index, tuple) else (index,)
         if not any(isinstance(i, (list, tuple)) or isinstance(i, Tensor) and i.dim() for i in idx):
             # ints (a 0-d integer tensor is one), slices, None, ...: numpy's basic indexing
@@ -636,6 +649,14 @@ class Tensor:
         view, adv = basic_index(_call, self, index, [])
         key = tuple(_np_index(adv[d]) if d in adv else slice(None) for d in range(view.dim()))
         view._a[key] = v
+
+
+def alias(a: np.ndarray) -> Tensor:
+    """A Tensor of an array xjit made or already holds (a result, a view of a tensor's
+    memory): unlike `Tensor(a)`, which takes a numpy user's array, nothing is marked exposed."""
+    t = object.__new__(Tensor)
+    t._a = a
+    return t
 
 
 def legacy_data(dtype: Any, data: Any, sizes: tuple[Any, ...]) -> np.ndarray:
@@ -689,9 +710,9 @@ def check_factory_kwargs(
 def from_data(data: Any, dtype: _t.DType | None) -> Tensor:
     """Copies `data`; Python floats become float32, ints int64, bools bool (torch's inference)."""
     if isinstance(data, Tensor):
-        data = data.numpy()
+        data = data._a  # read, copied below
     elif isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data):
-        data = [v.numpy() if isinstance(v, Tensor) else v for v in data]
+        data = [v._a if isinstance(v, Tensor) else v for v in data]
     a = np.array(data)
     if dtype is not None:
         a = a.astype(dtype.np)

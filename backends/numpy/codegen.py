@@ -565,10 +565,19 @@ class FunctionWriter:
                 load = op.body.block.ops.first
                 view = NestEmitter(plans[op], self.name, self.fresh).value(load.result)  # type: ignore[arg-type, union-attr]
                 text = view[0].text
+                target = buffers.view_copies[op]
+                if _contiguous_transpose(load.memref, text, self.name, target):  # type: ignore[union-attr]
+                    cache = self.module.const(f"rt.transposed({text[:-2]})", f"_{text[:-2]}_Tc")
+                    self.assign(target, f"{cache}()", "wt")
+                    self.emit(
+                        f"# {self.name(target)}: {text} as a contiguous copy, made again when "
+                        "the weight's memory changes (runtime.Transposed)"
+                    )
+                    continue
                 if isinstance(load.memref.owner, memref.GetGlobalOp):  # type: ignore[union-attr]
                     # A view of a global (bound by reference): taken once, when the module loads.
                     text = self.module.const(text, "_" + text)
-                self.names[buffers.view_copies[op]] = text
+                self.names[target] = text
                 self.emit(f"# {text}: {view[0].text}, used as a view, not copied")
             elif op in folded:
                 buf = self.name(plans[op].target)  # type: ignore[union-attr]
@@ -902,6 +911,34 @@ def _view_copied(buf: SSAValue) -> bool:
 
 def _only_read(v: SSAValue) -> bool:
     return all(isinstance(u.operation, LoadOp | memref.DimOp) for u in v.uses)
+
+
+# Transposed weights at least this large (elements) that BLAS multiplies by are read from a
+# cached contiguous copy (runtime.Transposed); below it (MyCell's 4x4) the per-call version
+# check would cost more than the transposed GEMM loses.
+TRANSPOSED_COPY_MIN = 1 << 16
+
+
+def _contiguous_transpose(
+    src: SSAValue, text: str, name: Callable[[SSAValue], str], target: SSAValue
+) -> bool:
+    """Is `text`, the view standing for `target`'s copy, `g.T` of a large 2-D global `g` that a
+    contraction (a product summed over a reduction loop: a matmul) reads?"""
+    if not isinstance(src.owner, memref.GetGlobalOp) or text != f"{name(src)}.T":
+        return False
+    shape = memref_shape(src.type)  # type: ignore[arg-type]
+    if len(shape) != 2 or None in shape or math.prod(shape) < TRANSPOSED_COPY_MIN:  # type: ignore[arg-type]
+        return False
+    for use in target.uses:
+        load, nest = use.operation, use.operation.parent_op()
+        if (
+            isinstance(load, LoadOp)
+            and isinstance(nest, NestOp)
+            and REDUCTION in nest.iterator_kinds
+            and any(u.operation.name == "arith.mulf" for u in load.result.uses)
+        ):
+            return True
+    return False
 
 
 def _touches(op: Operation, buf: SSAValue) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 
+from xjit import _versions
 from xjit.backends.numpy import runtime
 from xjit.backends.numpy.diagnostics import XjitPerformanceWarning
 from xjit.backends.numpy.dtypes import memref_shape, np_dtype
@@ -99,23 +100,29 @@ def artifact_of(module: ModuleOp) -> ProgramArtifact:
 
 
 def compile_module(
-    module: ModuleOp, globals: Mapping[str, np.ndarray] | None = None
+    module: ModuleOp, globals: Mapping[str, np.ndarray] | None = None, tracked: bool = False
 ) -> NumpyProgram:
     """Generate numpy code for a loops-stage `module` and compile it once.
 
     `globals` binds `memref.get_global @name` to arrays (read-only for the program). Nests that
     cannot be vectorized run as scalar loops and raise an `XjitPerformanceWarning` here.
+    `tracked`: the globals are tensors' arrays, whose writes xjit sees (xjit/_versions.py);
+    otherwise they are the caller's numpy arrays, which the program never caches from.
     """
     art = artifact_of(module)
     for msg in art.warnings:
         warnings.warn(msg, XjitPerformanceWarning, stacklevel=2)
-    return load_artifact(art, globals)
+    return load_artifact(art, globals, tracked)
 
 
 def load_artifact(
-    art: ProgramArtifact, globals: Mapping[str, np.ndarray] | None = None
+    art: ProgramArtifact, globals: Mapping[str, np.ndarray] | None = None, tracked: bool = False
 ) -> NumpyProgram:
-    """Compile generated source once, binding its globals (warnings are the caller's)."""
+    """Compile generated source once, binding its globals (warnings are the caller's;
+    `tracked` as for `compile_module`)."""
+    if not tracked:
+        for arr in (globals or {}).values():
+            _versions.expose(arr)  # the caller can write it unseen: no cached copies of it
     bound = {**art.constants, **(globals or {})}
     namespace: dict[str, object] = {
         "__name__": "xjit_generated",

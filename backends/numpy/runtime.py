@@ -7,9 +7,11 @@ Generated modules import this as `rt`. Every helper works on arrays and on numpy
 from __future__ import annotations
 
 import threading
+import weakref
 
 import numpy as np
 
+from xjit import _versions
 from xjit.errors import RAISE_PREFIX, ScriptError
 
 # math.erf: one implementation with eager ops and the interpreter (xjit/ops/erf.py).
@@ -173,3 +175,70 @@ def shift_free(row_max: np.ndarray, hi: float) -> bool:
     """True if every row maximum lies in [-16, hi] (NaN: False): softmax may then compute
     exp(v) for exp(v - max) (backends/numpy/softmax_shift.py says why that is exact enough)."""
     return row_max.size > 0 and bool(row_max.min() >= -16.0) and bool(row_max.max() <= hi)
+
+
+class Transposed:
+    """`g.T` of a large global (a weight bound by reference) that BLAS multiplies by, as a
+    contiguous copy: numpy's OpenBLAS runs `x @ W.T` on the transposed view ~8% slower than on
+    `W.T` laid out contiguously (row d of docs/benchmarks.md). Calling it returns the copy while
+    the weight's memory is unchanged, else makes a new one: every xjit write to the memory bumps
+    its root's version (xjit/_versions.py). It returns the view itself, every call from then
+    on, once the memory was exposed to numpy users (who can write it unseen), or when copies
+    keep going stale after a few calls (a weight updated between calls: a 4096x4096 copy
+    costs ~3 of row d's calls). The copy is read-only: generated code only reads it."""
+
+    __slots__ = ("view", "state", "version", "copy", "uses", "strikes", "__weakref__")
+
+    def __init__(self, g: np.ndarray) -> None:
+        self.view = g.T
+        self.state = _versions.cacheable(g)
+        self.version = -1
+        self.copy = self.view
+        self.uses = 0
+        self.strikes = 0
+
+    def __call__(self) -> np.ndarray:
+        st = self.state
+        if st is not None and st.version == self.version:
+            self.uses += 1
+            return self.copy
+        return self._refresh()
+
+    def _refresh(self) -> np.ndarray:
+        st = self.state
+        if self.version >= 0 and self.uses < TRANSPOSED_MIN_USES:
+            self.strikes += 1
+        if st is None or st.exposed or self.strikes >= TRANSPOSED_MAX_STRIKES:
+            self.state, self.copy = None, self.view
+            return self.view
+        copy = np.ascontiguousarray(self.view)
+        copy.flags.writeable = False
+        self.copy, self.version, self.uses = copy, st.version, 1
+        return copy
+
+
+# A copy used by fewer calls than this before the weight changed was not worth making; after
+# this many such copies, the weight is read as a view for good.
+TRANSPOSED_MIN_USES = 8
+TRANSPOSED_MAX_STRIKES = 2
+
+
+# One copy per weight and layout, shared by every program (shape variants, other methods)
+# bound to it: (id(root), data address, shape, strides, dtype) -> its Transposed. An entry's
+# view keeps its root alive, so the id cannot be reused while the entry exists.
+_transposed: weakref.WeakValueDictionary[tuple, Transposed] = weakref.WeakValueDictionary()
+
+
+def transposed(g: np.ndarray) -> Transposed:
+    """The shared `Transposed` of global `g` (made when a generated module loads)."""
+    key = (
+        id(_versions.root_of(g)),
+        g.__array_interface__["data"][0],
+        g.shape,
+        g.strides,
+        g.dtype.str,
+    )
+    t = _transposed.get(key)
+    if t is None:
+        t = _transposed[key] = Transposed(g)
+    return t

@@ -387,16 +387,16 @@ def _describe(
     # The tensor each global slot of each method IR binds: a tensor of the hierarchy, by
     # identity (a submodule's method names them relative to itself), else stored under the
     # slot's name.
-    by_array = {id(t.numpy()): k for k, t in tensors.items()}
+    by_array = {id(t._a): k for k, t in tensors.items()}
     slot_keys: dict[str, dict[str, str]] = {}
     for qname, spec in methods.items():
         for ir_name, s in spec.irs(qname):
             mapping = slot_keys[ir_name] = {}
             for slot_name, t in sorted(s.params.items()):
-                key = keys.get(id(t)) or by_array.get(id(t.numpy()))
+                key = keys.get(id(t)) or by_array.get(id(t._a))
                 if key is None:
                     held = tensors.get(slot_name)
-                    if held is not None and held is not t and held.numpy() is not t.numpy():
+                    if held is not None and held is not t and held._a is not t._a:
                         raise ArchiveError(
                             f"cannot save: method {qname} binds a tensor '{slot_name}' that is "
                             "not the module's tensor of that name"
@@ -546,7 +546,7 @@ def archive_entries(module: Any, extra_files: Mapping[str, Any] | None = None) -
     entries: dict[str, bytes] = {IR_ENTRY: _print_ir(outer).encode("utf-8")}
     tensor_info: dict[str, Any] = {}
     for key in sorted(tensors):
-        a = tensors[key].numpy()
+        a = tensors[key]._a  # read only: saving does not expose the memory
         if a.dtype.name not in _DTYPES:
             raise ArchiveError(f"cannot save tensor '{key}' of dtype {a.dtype}")
         ename = entry_name(key)

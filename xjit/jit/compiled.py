@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from xjit._tensor import Tensor
+from xjit._tensor import Tensor, alias
 from xjit.jit import variants as V
 from xjit.jit.display import mimebundle
 from xjit.ops.types import ShapeError, TensorMeta, from_numpy_dtype
@@ -74,7 +74,7 @@ class CompiledFunction:
         self.output_spec = output_spec
         self._loop_ir: ModuleOp | None = None
         # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
-        arrays = {k: t.numpy() for k, t in params.items()}
+        arrays = {k: t._a for k, t in params.items()}
         key = _cache_key(torch_ir, name, arrays)  # None when the cache is off
         self.program = (_cached_program(key, arrays) if key else None) or self._lower(arrays, key)
         self._fn = self.program[name]
@@ -89,7 +89,7 @@ class CompiledFunction:
         from xjit.backends.numpy.program import compile_module
 
         self._run_pipeline()
-        program = compile_module(self._loop_ir, arrays)
+        program = compile_module(self._loop_ir, arrays, tracked=True)
         if key is not None and program.artifact is not None:
             # lazy: the cache module is only needed when compiling
             from xjit.jit import compile_cache
@@ -355,7 +355,7 @@ class CompiledFunction:
         spec = self.output_spec
         scalars = self._scalars
         if spec.kind == "tensor":  # the common shapes, without the generic rebuild
-            return Tensor(outs[0]) if not scalars or scalars[0] is None else scalars[0](outs[0])
+            return alias(outs[0]) if not scalars or scalars[0] is None else scalars[0](outs[0])
         wrapped: list[Any] = []
         for i, o in enumerate(outs):
             conv = scalars[i] if scalars else None
@@ -368,7 +368,7 @@ class CompiledFunction:
                     wrapped.append(t)
                     break
             else:
-                wrapped.append(Tensor(o))
+                wrapped.append(alias(o))
         if self._flat_tuple:
             return tuple(wrapped)
         result, _ = spec.rebuild(wrapped)
@@ -424,7 +424,7 @@ def _cached_program(key: str, arrays: dict[str, np.ndarray]) -> Any:
         return None
     for msg in art.warnings:  # as the compile that produced it warned
         warnings.warn(msg, XjitPerformanceWarning, stacklevel=4)
-    return load_artifact(art, arrays)
+    return load_artifact(art, arrays, tracked=True)
 
 
 def _scalar_results(torch_ir: ModuleOp, name: str) -> list[Any]:

@@ -49,7 +49,7 @@ def _signature(args: Sequence[Any], tk: dict[str, Any] | None = None) -> tuple[A
     sig: list[Any] = [("tuples", str(sorted(tk.items())))] if tk else []
     for a in args:
         if isinstance(a, Tensor):
-            sig.append(("T", tuple(a.shape), a.numpy().dtype.str))
+            sig.append(("T", tuple(a.shape), a._a.dtype.str))
         elif a is None or isinstance(a, (bool, int, float, str)):  # compiled per value
             sig.append(("S", type(a).__name__, a))
         else:

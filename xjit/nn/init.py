@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from xjit import _versions
 from xjit._tensor import Tensor
 from xjit.ops.rng import generator
 
@@ -21,7 +22,8 @@ def _rng() -> np.random.Generator:
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
     # In place: the Tensor (and any module or compiled code holding it) keeps its identity.
-    a = tensor.numpy()
+    a = tensor._a
+    _versions.wrote(a)
     a[...] = np.asarray(values).astype(a.dtype, copy=False)
     return tensor
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit import _creation
+from xjit import _creation, _versions
 from xjit.nn import functional as F
 from xjit.nn.module import Module, Parameter, affine_parameters
 from xjit.nn.module import factory_kwargs as _factory_kwargs
@@ -232,6 +232,7 @@ class Embedding(Module):
                 w[padding_idx] = 0
         else:
             w = np.asarray(_weight.numpy() if hasattr(_weight, "numpy") else _weight, np.float32)
+            _versions.expose(w)  # may be the caller's array: Parameter(w) below shares it
             if w.shape != (num_embeddings, embedding_dim):
                 raise AssertionError(
                     "Shape of weight does not match num_embeddings and embedding_dim"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from xjit import _versions
 from xjit._device import check_device, is_device
-from xjit._tensor import Tensor
+from xjit._tensor import Tensor, alias
 from xjit.ops.types import DType, float32, float64
 
 
@@ -21,7 +23,12 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), np.float32)
-        super().__init__(data.numpy() if isinstance(data, Tensor) else data)
+        if isinstance(data, Tensor):
+            self._a = data._a  # the tensor's memory, with its write/exposure state
+        elif isinstance(data, np.ndarray) and _from_xjit(sys._getframe(1)):
+            self._a = data  # a fresh array of an xjit module (torch's takes tensors only)
+        else:
+            super().__init__(data)  # a numpy user's array: shared and marked exposed
 
     def __repr__(self) -> str:
         return f"Parameter containing:\n{super().__repr__()}"
@@ -33,6 +40,10 @@ class Parameter(Tensor):
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         pass
+
+
+def _from_xjit(frame: Any) -> bool:
+    return str(frame.f_globals.get("__name__", "")).startswith("xjit.")
 
 
 def _typename(v: Any) -> str:
@@ -238,7 +249,7 @@ class Module:
         prefix = kwargs.pop("prefix", "")
         out: OrderedDict[str, Tensor] = OrderedDict()
         for key, _, name, reg in self._persistent_state():
-            out[prefix + key] = Tensor(reg[name].numpy())  # shares memory, as torch's
+            out[prefix + key] = alias(reg[name]._a)  # shares memory, as torch's
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
@@ -254,15 +265,16 @@ class Module:
             if key not in own:
                 continue
             _, name, reg = own[key]
-            new = np.asarray(value.numpy() if isinstance(value, Tensor) else value)
+            new = np.asarray(value._a if isinstance(value, Tensor) else value)
             cur = reg[name]
-            if new.shape != cur.numpy().shape:
+            if new.shape != cur._a.shape:
                 raise RuntimeError(
                     f"size mismatch for {key}: copying a param with shape {list(new.shape)}, "
                     f"the shape in current model is {list(cur.shape)}"
                 )
             # In place, as torch does: compiled modules that share the parameter see the update.
-            np.copyto(cur.numpy(), new.astype(cur.numpy().dtype))
+            _versions.wrote(cur._a)
+            np.copyto(cur._a, new.astype(cur._a.dtype))
 
     # -- devices, dtypes, initialisation (what model files call after construction) -----------
     def apply(self, fn: Any) -> Module:
