@@ -307,7 +307,9 @@ class ArithScalarOps:
         a, b = self._val(x), self._val(y)
         if _is_float(a.type):
             return self.b.insert(arith.CmpfOp(a, b, _CMPF[pred])).result
-        return self.b.insert(arith.CmpiOp(a, b, _CMPI[pred])).result
+        # on i1 the signed order has true (-1) below false: bools compare unsigned, as torch
+        predicate = _CMPI[pred].replace("s", "u") if a.type == i1 else _CMPI[pred]
+        return self.b.insert(arith.CmpiOp(a, b, predicate)).result
 
     def lt(self, x: Any, y: Any) -> SSAValue:
         return self._cmp("lt", x, y)

@@ -96,3 +96,35 @@ def test_bool_plus_bool_is_or_when_compiled() -> None:
         got = [t.numpy() for t in c(*args)]
         for g, w in zip(got, want):
             assert g.dtype == w.dtype and np.array_equal(g, w), (how, g, w)
+
+
+# -- tests/op_fuzz.py: single ops against PyTorch, eager, traced and scripted -------------------
+
+B = np.array([[False], [True]])
+I32 = np.array([1, -2, 3], dtype=np.int32)
+
+# (what was wrong, call over a0.., its arguments)
+OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
+    (
+        "compiled bool comparisons used signed i1 order, where true (-1) < false",
+        "(torch.gt(a0, a1), torch.le(a0, False), a0 < a1, a0 >= a1, torch.lt(a0, True))",
+        [B, np.array([False, True])],
+    ),
+    (
+        "script folded `x * 1.0` / `x ** 1.0` to x before the dtype was known: int32, not float32",
+        "(torch.mul(a0, 1.0), torch.pow(a0, 1.0), torch.add(a0, 0.0), a0 / 1.0, a0 - 0.0)",
+        [I32],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "expr", "arrays"), OP_FINDINGS, ids=[f"op{i}" for i in range(len(OP_FINDINGS))]
+)
+def test_op_fuzz_finding(what: str, expr: str, arrays: list[np.ndarray]) -> None:
+    from op_fuzz import Arg, Case, run_case
+
+    outcomes = run_case(Case("finding", expr, [Arg(a) for a in arrays]))
+    bad = [f"{o.how}: {o.kind} {o.detail}" for o in outcomes if o.kind not in ("ok", "both-raised")]
+    assert not bad, f"{what}\n" + "\n".join(bad)
+    assert len(outcomes) == 3
