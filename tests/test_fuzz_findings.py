@@ -102,6 +102,7 @@ def test_bool_plus_bool_is_or_when_compiled() -> None:
 
 B = np.array([[False], [True]])
 I32 = np.array([1, -2, 3], dtype=np.int32)
+F32 = np.array([1.0, -1.0, np.nan], dtype=np.float32)
 
 # (what was wrong, call over a0.., its arguments)
 OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
@@ -114,6 +115,61 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         "script folded `x * 1.0` / `x ** 1.0` to x before the dtype was known: int32, not float32",
         "(torch.mul(a0, 1.0), torch.pow(a0, 1.0), torch.add(a0, 0.0), a0 / 1.0, a0 - 0.0)",
         [I32],
+    ),
+    (
+        "script passed F.elu's positional `inplace` as aten::elu's `scale` (all results 0)",
+        "(torch.nn.functional.elu(a0, 0.5, False), torch.nn.functional.leaky_relu(a0, 0.2, False))",
+        [np.array([-1.5, 0.7, 2.0])],
+    ),
+    (
+        "script accepted F.elu with more arguments than its signature has",
+        "torch.nn.functional.elu(a0, 1.0, False, 2.0)",
+        [np.array([-1.5, 0.7, 2.0])],
+    ),
+    (
+        "hardshrink zeroed NaN (torch zeroes |x| <= lambd only)",
+        "torch.nn.functional.hardshrink(a0)",
+        [np.array([np.nan, 0.3, -2.0, np.inf], dtype=np.float32)],
+    ),
+    (
+        "hardtanh / threshold of an int tensor were float32 (F.hardtanh's float bounds promoted)",
+        "(torch.nn.functional.hardtanh(a0), torch.nn.functional.threshold(a0, 1.5, 7))",
+        [I32],
+    ),
+    *(
+        (
+            f"{f} of an int/bool tensor returned floats where torch refuses the dtype",
+            f"{f}(a0)",
+            [a],
+        )
+        for f in (
+            "torch.nn.functional.elu",
+            "torch.nn.functional.selu",
+            "torch.nn.functional.celu",
+            "torch.nn.functional.silu",
+            "torch.nn.functional.mish",
+            "torch.nn.functional.softplus",
+            "torch.nn.functional.leaky_relu",
+            "torch.nn.functional.hardswish",
+            "torch.nn.functional.hardsigmoid",
+            "torch.nn.functional.logsigmoid",
+            "torch.nn.functional.hardshrink",
+            "torch.nn.functional.softshrink",
+            "torch.nn.functional.gelu",
+        )
+        for a in (I32, B)
+    ),
+    *(
+        (f"{call} returned a value where torch raises", call, [a])
+        for call, a in (
+            ("torch.nn.functional.softsign(a0)", B),
+            ("torch.nn.functional.tanhshrink(a0)", B),
+            ("torch.nn.functional.hardtanh(a0)", B),
+            ("torch.nn.functional.threshold(a0, 0.5, 1.0)", B),
+            ("torch.nn.functional.celu(a0, 0.0)", F32),
+            ("torch.nn.functional.softshrink(a0, -1.0)", F32),
+            ("torch.nn.functional.hardtanh(a0, 2.0, 1.0)", F32),
+        )
     ),
 ]
 

@@ -49,13 +49,13 @@ def _softplus(o: Any, x: Any, beta: Any = 1, threshold: Any = 20) -> Any:
 elementwise(
     "aten::silu(Tensor self) -> Tensor",
     lambda o, x: o.mul(x, _sigmoid(o, x)),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.silu",
 )
 elementwise(
     "aten::leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
     lambda o, x, slope=0.01: o.select(o.gt(x, 0), x, o.mul(x, slope)),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.leaky_relu",
 )
 elementwise(
@@ -65,24 +65,34 @@ elementwise(
         o.mul(x, scale),
         o.mul(o.sub(o.exp(o.mul(x, input_scale)), 1), o.mul(alpha, scale)),
     ),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.elu",
 )
+
+
+def _hardtanh_check(x: Any, lo: Any = -1, hi: Any = 1) -> None:
+    if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+        raise ValueError("min_val cannot be greater than max_val")
+
+
 elementwise(
     "aten::hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
     lambda o, x, lo=-1, hi=1: o.minimum(o.maximum(x, lo), hi),
+    dtype="self",  # F.hardtanh's float bounds leave an int tensor's dtype alone, as in torch
+    no_bool="Bool inputs not supported for hardtanh",
+    check=_hardtanh_check,
     py="torch.nn.functional.hardtanh",
 )
 elementwise(
     "aten::softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor",
     _softplus,
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.softplus",
 )
 elementwise(
     "aten::mish(Tensor self) -> Tensor",
     lambda o, x: o.mul(x, o.tanh(_softplus(o, x))),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.mish",
 )
 

@@ -176,12 +176,24 @@ def _to_float(dt: DType) -> DType:
     return dt if dt.is_floating_point else DEFAULT_FLOAT
 
 
+def _float_input(*args: Any) -> DType:
+    """Ops torch implements for floating point tensors only (elu, silu, softplus, ...): an
+    integer or bool tensor is refused whatever the scalars (celu(int tensor, 1.5) too)."""
+    d = _promoted(*(a for a in args if isinstance(a, TensorMeta)))
+    if not d.is_floating_point:
+        raise NotImplementedError(
+            f"not implemented for '{d.name}': a floating point input is required"
+        )
+    return d
+
+
 # compute dtype rule, result dtype rule
 DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = {
     "promote": (_promoted, lambda d: d),
     "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
     "compare": (_promoted, lambda d: bool_),
     "logical": (lambda *a: bool_, lambda d: bool_),
+    "float_input": (_float_input, lambda d: d),
     # div with rounding_mode 'trunc'/'floor' keeps integers; None is true division
     "div_mode": (
         lambda *a: (
@@ -406,7 +418,7 @@ elementwise(
     # (torch's `approximate` is keyword-only; positional here so F.gelu's script mapping can pass it)
     "aten::gelu(Tensor self, str approximate='none') -> Tensor",
     _gelu,
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.gelu",
     check=_gelu_check,
 )
