@@ -97,6 +97,8 @@ def scalar_constant(value: float | int | bool, ty: Attribute) -> arith.ConstantO
         return arith.ConstantOp.create(
             result_types=[ty], properties={"value": FloatAttr(float(value), ty)}
         )
+    if ty == i1:  # a number as a bool: nonzero (NaN included) is true, as torch's .bool()
+        value = bool(value)
     return arith.ConstantOp.from_int_and_width(int(value), ty)  # type: ignore[arg-type]
 
 

@@ -127,6 +127,21 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         [np.array([-1.5, 0.7, 2.0])],
     ),
     (
+        "eager masked_fill of an int64 tensor with 2.5 went through float64: 2**63-1 became -2**63",
+        "a0.masked_fill(a1, 2.5)",
+        [np.array([2**63 - 1, -7, 2**62 + 1]), np.array([False, True, False])],
+    ),
+    (
+        "eager threshold/hardtanh of an int tensor compared with the float bounds uncast",
+        "(torch.nn.functional.threshold(a0, -1.5, 7), torch.nn.functional.hardtanh(a0, -1.5, 1.5))",
+        [np.array([1, -1, 2, -2, 2**62 + 1])],
+    ),
+    (
+        "compiled masked_fill of a bool tensor with 2.5 failed: 2 is no i1 constant",
+        "(a0.masked_fill(a1, 2.5), a0.masked_fill(a1, -0.5))",
+        [np.array([True, False, False]), np.array([False, True, True])],
+    ),
+    (
         "hardshrink zeroed NaN (torch zeroes |x| <= lambd only)",
         "torch.nn.functional.hardshrink(a0)",
         [np.array([np.nan, 0.3, -2.0, np.inf], dtype=np.float32)],

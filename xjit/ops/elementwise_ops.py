@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.eager_kernels import ElementwiseSpec
+from xjit.ops.eager_kernels import ElementwiseSpec, scalar_as
 from xjit.ops.erf import erf
 from xjit.ops.opdef import OpDef, register
 from xjit.ops.schema import parse_schema
@@ -291,6 +291,9 @@ def elementwise(
         xs = [
             a.astype(cd.np, copy=False)
             if isinstance(a, (np.ndarray, np.generic)) and i not in skip
+            # an integer/bool computation takes a number as that dtype (eager_kernels._cast)
+            else scalar_as(a, cd.np)
+            if isinstance(a, (bool, int, float)) and i not in skip and cd.np.kind in "iub"
             else a
             for i, a in enumerate(args)
         ]
