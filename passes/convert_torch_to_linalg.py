@@ -141,6 +141,8 @@ class ArithScalarOps:
         a, b = self._val(x), self._val(y)
         if _is_float(a.type):
             return self.b.insert(math.PowFOp(a, b)).result
+        if isinstance(y, int) and y < 0:  # torch refuses it whatever the tensor's values
+            raise DiagnosticException("Integers to negative integer powers are not allowed.")
         return self.b.insert(math.IPowIOp(a, b)).result
 
     def erf(self, x: Any) -> SSAValue:

@@ -241,7 +241,9 @@ def _schema_call(op: Any, g: Gen) -> str | None:
         text = _arg_text(g, a, shape, rank, first_dtype if not mixed or i == 0 else None)
         if text is None:
             return None
-        (keywords.append(f"{name}={text}") if a.kwarg_only else positional.append(text))
+        # torch.add's Python binding takes alpha by keyword only (aten::add.Scalar's is not)
+        keyword = a.kwarg_only or name == "alpha"
+        (keywords.append(f"{name}={text}") if keyword else positional.append(text))
     return f"{op.py}({', '.join(positional + keywords)})"
 
 
@@ -290,7 +292,8 @@ def _special(fn: Callable[[Gen], str]) -> OpGen:
 def _reduce_dim(name: str) -> OpGen:
     def gen(g: Gen) -> str:
         shape = g.shape()
-        a = g.tensor(shape, g.dtype())
+        dt = g.dtype()
+        a = g.tensor(shape, dt, _distinct(g, shape, dt) if name == "median" else None)
         kd = g.ch.choice(["True", "False"])
         return f"torch.{name}({a}, {g.dim(len(shape))}, keepdim={kd})"
 
@@ -313,9 +316,21 @@ def _sort(g: Gen) -> str:
     return f"torch.sort({a}, dim={g.dim(len(shape))}, descending={desc}, stable=True)"
 
 
+def _distinct(g: Gen, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """Distinct values (and maybe one NaN): which of tied elements topk/median pick is
+    unspecified in torch."""
+    n = int(np.prod(shape)) if shape else 1
+    rng = np.random.default_rng(g.ch.integer(0, 2**31))
+    v = (rng.permutation(n) - n // 2).astype(dtype)
+    if dtype in FLOATS and n and g.ch.chance(0.3):
+        v[rng.integers(0, n)] = np.nan
+    return v.reshape(shape)
+
+
 def _topk(g: Gen) -> str:
     shape = g.shape()
-    a = g.tensor(shape, g.dtype(("float32", "float64", "int64", "int32")))
+    dt = g.dtype(("float32", "float64", "int64", "int32"))
+    a = g.tensor(shape, dt, _distinct(g, shape, dt))
     k = g.ch.integer(0, 4)
     largest = g.ch.choice(["True", "False"])
     return f"torch.topk({a}, {k}, dim={g.dim(len(shape))}, largest={largest})"
@@ -667,6 +682,12 @@ def _short(r: Any) -> str:
 
 
 FAILURES = ("mismatch", "missing-error")
+
+# Known, unfixed differences (op, kind), each found by this fuzzer; torch's own quirks first.
+KNOWN: dict[tuple[str, str], str] = {
+    # torch.median of an expanded (stride-0) int tensor returns 0 (a torch bug)
+    ("torch.aten.median.dim", "mismatch"): "torch bug on expanded inputs",
+}
 
 
 def draw_case(name: str, gen: OpGen, ch: Chooser) -> Case:

@@ -103,6 +103,7 @@ def test_bool_plus_bool_is_or_when_compiled() -> None:
 B = np.array([[False], [True]])
 I32 = np.array([1, -2, 3], dtype=np.int32)
 F32 = np.array([1.0, -1.0, np.nan], dtype=np.float32)
+TT = np.array([True, True])
 
 # (what was wrong, call over a0.., its arguments)
 OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
@@ -140,6 +141,11 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         "compiled masked_fill of a bool tensor with 2.5 failed: 2 is no i1 constant",
         "(a0.masked_fill(a1, 2.5), a0.masked_fill(a1, -0.5))",
         [np.array([True, False, False]), np.array([False, True, True])],
+    ),
+    (
+        "logit's eps > 0.5 clamped as min(max(x, eps), 1 - eps); torch tests x < eps first",
+        "(torch.logit(a0, 1.0), torch.logit(a0, 0.7), torch.logit(a0, 0.2))",
+        [np.array([7.3, -2.76, 0.72, np.nan, 0.3, 0.0, 1.0], dtype=np.float32)],
     ),
     (
         "hardshrink zeroed NaN (torch zeroes |x| <= lambd only)",
@@ -184,6 +190,31 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
             ("torch.nn.functional.celu(a0, 0.0)", F32),
             ("torch.nn.functional.softshrink(a0, -1.0)", F32),
             ("torch.nn.functional.hardtanh(a0, 2.0, 1.0)", F32),
+            # bools where torch has no kernel (a bool divisor without zeros: no ZeroDivisionError)
+            ("torch.fmod(a0, True)", TT),
+            ("torch.remainder(a0, a0)", TT),
+            ("torch.remainder(True, a0)", TT),
+            ("torch.floor_divide(a0, True)", TT),
+            ("torch.div(a0, True, rounding_mode='trunc')", TT),
+            ("torch.clamp_min(a0, True)", TT),
+            ("torch.clamp_max(a0, False)", TT),
+            ("torch.argmax(a0)", TT),
+            ("torch.argmin(a0, 0)", TT),
+            ("torch.topk(a0, 1)", TT),
+            # add/sub's alpha: a float alpha with integers, a bool alpha with non-bools
+            ("torch.add(a0, a0, alpha=0.5)", TT),
+            ("torch.sub(a0, 1, alpha=2.5)", I32),
+            ("torch.add(a0, 1, alpha=True)", I32),
+            # an integer tensor to a negative integer power, even empty
+            ("torch.pow(a0, -3)", np.zeros((0, 2), dtype=np.int64)),
+            ("a0 ** -1", I32),
+            # a number out of the int32 range in an int32 computation (compiled: empty input too)
+            ("torch.where(a0 > 5, 2147483648, a0)", np.zeros((0,), dtype=np.int32)),
+            ("torch.where(a0 > 5, a0, -2147483649)", I32),
+            # where's condition must be bool
+            ("torch.where(a0, a0, a0)", I32),
+            ("torch.where(a0, 1.5, a0)", I32),
+            ("torch.where(a0, 1, 0)", I32),
         )
     ),
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.elementwise_ops import elementwise
+from xjit.ops.elementwise_ops import check_condition, elementwise
 from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.reduction_ops import reduced_dims, reduced_shape
 from xjit.ops.types import (
@@ -110,8 +110,16 @@ elementwise(
     _clamp,
     overload_of=("clamp", "clip"),
 )
-elementwise("aten::clamp_min(Tensor self, Scalar min) -> Tensor", lambda o, x, lo: o.maximum(x, lo))
-elementwise("aten::clamp_max(Tensor self, Scalar max) -> Tensor", lambda o, x, hi: o.minimum(x, hi))
+elementwise(
+    "aten::clamp_min(Tensor self, Scalar min) -> Tensor",
+    lambda o, x, lo: o.maximum(x, lo),
+    no_bool="\"clamp_min_scalar_cpu\" not implemented for 'Bool'",
+)
+elementwise(
+    "aten::clamp_max(Tensor self, Scalar max) -> Tensor",
+    lambda o, x, hi: o.minimum(x, hi),
+    no_bool="\"clamp_max_scalar_cpu\" not implemented for 'Bool'",
+)
 elementwise(
     "aten::sign(Tensor self) -> Tensor",
     lambda o, x: o.select(o.gt(x, 0), 1, o.select(o.lt(x, 0), -1, 0)),
@@ -154,10 +162,18 @@ def _scalars_dtype(*vals: Any) -> Any:
     return int64
 
 
+def _where_scalars_shape(c: TensorMeta, x: Any, y: Any) -> TensorMeta:
+    check_condition(c)
+    return TensorMeta(c.shape, _scalars_dtype(x, y))
+
+
 register(
     "aten::where.Scalar(Tensor condition, Scalar self, Scalar other) -> Tensor",
-    lambda c, x, y: TensorMeta(c.shape, _scalars_dtype(x, y)),
-    eager=lambda c, x, y: np.where(c, x, y).astype(_scalars_dtype(x, y).np),
+    _where_scalars_shape,
+    eager=lambda c, x, y: (
+        _where_scalars_shape(TensorMeta(c.shape, from_numpy_dtype(c.dtype)), x, y),
+        np.where(c, x, y).astype(_scalars_dtype(x, y).np),
+    )[1],
     decompose=lambda torch, c, x, y: torch.where(
         c, torch.full_like(c, x, dtype=_scalars_dtype(x, y)), y
     ),
