@@ -34,7 +34,10 @@ class FoldIdentityOperand(RewritePattern):
         if "alpha" in names and td._meta_or_const(op.operands[names.index("alpha")]) is UNKNOWN:
             return
         x = op.operands[0]
-        if x.type == op.results[0].type:
+        # an unrefined `!torch.vtensor` (a scripted graph before specialization) says nothing
+        # of the dtype, which the unit may still promote (int32 * 1.0 is float32)
+        meta = td._meta_or_const(x)
+        if x.type == op.results[0].type and meta is not UNKNOWN and meta.dtype is not None:
             rewriter.replace(op, [], [x])
 
 

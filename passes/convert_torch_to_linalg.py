@@ -141,6 +141,8 @@ class ArithScalarOps:
         a, b = self._val(x), self._val(y)
         if _is_float(a.type):
             return self.b.insert(math.PowFOp(a, b)).result
+        if isinstance(y, int) and y < 0:  # torch refuses it whatever the tensor's values
+            raise DiagnosticException("Integers to negative integer powers are not allowed.")
         return self.b.insert(math.IPowIOp(a, b)).result
 
     def erf(self, x: Any) -> SSAValue:
@@ -307,7 +309,9 @@ class ArithScalarOps:
         a, b = self._val(x), self._val(y)
         if _is_float(a.type):
             return self.b.insert(arith.CmpfOp(a, b, _CMPF[pred])).result
-        return self.b.insert(arith.CmpiOp(a, b, _CMPI[pred])).result
+        # on i1 the signed order has true (-1) below false: bools compare unsigned, as torch
+        predicate = _CMPI[pred].replace("s", "u") if a.type == i1 else _CMPI[pred]
+        return self.b.insert(arith.CmpiOp(a, b, predicate)).result
 
     def lt(self, x: Any, y: Any) -> SSAValue:
         return self._cmp("lt", x, y)

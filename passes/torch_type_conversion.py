@@ -21,6 +21,7 @@ op), on xDSL's pattern rewriter:
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -97,6 +98,16 @@ def scalar_constant(value: float | int | bool, ty: Attribute) -> arith.ConstantO
         return arith.ConstantOp.create(
             result_types=[ty], properties={"value": FloatAttr(float(value), ty)}
         )
+    if ty == i1:  # a number as a bool: nonzero (NaN included) is true, as torch's .bool()
+        value = bool(value)
+    elif isinstance(ty, IntegerType) and not isinstance(value, bool):
+        # torch refuses a number out of the tensor dtype's range (where(c, 2**31, int32 x))
+        # rather than wrapping it; NaN and infinities cannot be converted either
+        half = 1 << (ty.width.data - 1)
+        if not (math.isfinite(value) and -half <= int(value) < half):
+            raise DiagnosticException(
+                f"value {value} cannot be converted to type {ty} without overflow"
+            )
     return arith.ConstantOp.from_int_and_width(int(value), ty)  # type: ignore[arg-type]
 
 

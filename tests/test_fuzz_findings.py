@@ -96,3 +96,137 @@ def test_bool_plus_bool_is_or_when_compiled() -> None:
         got = [t.numpy() for t in c(*args)]
         for g, w in zip(got, want):
             assert g.dtype == w.dtype and np.array_equal(g, w), (how, g, w)
+
+
+# -- tests/op_fuzz.py: single ops against PyTorch, eager, traced and scripted -------------------
+
+B = np.array([[False], [True]])
+I32 = np.array([1, -2, 3], dtype=np.int32)
+F32 = np.array([1.0, -1.0, np.nan], dtype=np.float32)
+TT = np.array([True, True])
+
+# (what was wrong, call over a0.., its arguments)
+OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
+    (
+        "compiled bool comparisons used signed i1 order, where true (-1) < false",
+        "(torch.gt(a0, a1), torch.le(a0, False), a0 < a1, a0 >= a1, torch.lt(a0, True))",
+        [B, np.array([False, True])],
+    ),
+    (
+        "script folded `x * 1.0` / `x ** 1.0` to x before the dtype was known: int32, not float32",
+        "(torch.mul(a0, 1.0), torch.pow(a0, 1.0), torch.add(a0, 0.0), a0 / 1.0, a0 - 0.0)",
+        [I32],
+    ),
+    (
+        "script passed F.elu's positional `inplace` as aten::elu's `scale` (all results 0)",
+        "(torch.nn.functional.elu(a0, 0.5, False), torch.nn.functional.leaky_relu(a0, 0.2, False))",
+        [np.array([-1.5, 0.7, 2.0])],
+    ),
+    (
+        "script accepted F.elu with more arguments than its signature has",
+        "torch.nn.functional.elu(a0, 1.0, False, 2.0)",
+        [np.array([-1.5, 0.7, 2.0])],
+    ),
+    (
+        "eager masked_fill of an int64 tensor with 2.5 went through float64: 2**63-1 became -2**63",
+        "a0.masked_fill(a1, 2.5)",
+        [np.array([2**63 - 1, -7, 2**62 + 1]), np.array([False, True, False])],
+    ),
+    (
+        "eager threshold/hardtanh of an int tensor compared with the float bounds uncast",
+        "(torch.nn.functional.threshold(a0, -1.5, 7), torch.nn.functional.hardtanh(a0, -1.5, 1.5))",
+        [np.array([1, -1, 2, -2, 2**62 + 1])],
+    ),
+    (
+        "compiled masked_fill of a bool tensor with 2.5 failed: 2 is no i1 constant",
+        "(a0.masked_fill(a1, 2.5), a0.masked_fill(a1, -0.5))",
+        [np.array([True, False, False]), np.array([False, True, True])],
+    ),
+    (
+        "logit's eps > 0.5 clamped as min(max(x, eps), 1 - eps); torch tests x < eps first",
+        "(torch.logit(a0, 1.0), torch.logit(a0, 0.7), torch.logit(a0, 0.2))",
+        [np.array([7.3, -2.76, 0.72, np.nan, 0.3, 0.0, 1.0], dtype=np.float32)],
+    ),
+    (
+        "hardshrink zeroed NaN (torch zeroes |x| <= lambd only)",
+        "torch.nn.functional.hardshrink(a0)",
+        [np.array([np.nan, 0.3, -2.0, np.inf], dtype=np.float32)],
+    ),
+    (
+        "hardtanh / threshold of an int tensor were float32 (F.hardtanh's float bounds promoted)",
+        "(torch.nn.functional.hardtanh(a0), torch.nn.functional.threshold(a0, 1.5, 7))",
+        [I32],
+    ),
+    *(
+        (
+            f"{f} of an int/bool tensor returned floats where torch refuses the dtype",
+            f"{f}(a0)",
+            [a],
+        )
+        for f in (
+            "torch.nn.functional.elu",
+            "torch.nn.functional.selu",
+            "torch.nn.functional.celu",
+            "torch.nn.functional.silu",
+            "torch.nn.functional.mish",
+            "torch.nn.functional.softplus",
+            "torch.nn.functional.leaky_relu",
+            "torch.nn.functional.hardswish",
+            "torch.nn.functional.hardsigmoid",
+            "torch.nn.functional.logsigmoid",
+            "torch.nn.functional.hardshrink",
+            "torch.nn.functional.softshrink",
+            "torch.nn.functional.gelu",
+        )
+        for a in (I32, B)
+    ),
+    *(
+        (f"{call} returned a value where torch raises", call, [a])
+        for call, a in (
+            ("torch.nn.functional.softsign(a0)", B),
+            ("torch.nn.functional.tanhshrink(a0)", B),
+            ("torch.nn.functional.hardtanh(a0)", B),
+            ("torch.nn.functional.threshold(a0, 0.5, 1.0)", B),
+            ("torch.nn.functional.celu(a0, 0.0)", F32),
+            ("torch.nn.functional.softshrink(a0, -1.0)", F32),
+            ("torch.nn.functional.hardtanh(a0, 2.0, 1.0)", F32),
+            # bools where torch has no kernel (a bool divisor without zeros: no ZeroDivisionError)
+            ("torch.fmod(a0, True)", TT),
+            ("torch.remainder(a0, a0)", TT),
+            ("torch.remainder(True, a0)", TT),
+            ("torch.floor_divide(a0, True)", TT),
+            ("torch.div(a0, True, rounding_mode='trunc')", TT),
+            ("torch.clamp_min(a0, True)", TT),
+            ("torch.clamp_max(a0, False)", TT),
+            ("torch.argmax(a0)", TT),
+            ("torch.argmin(a0, 0)", TT),
+            ("torch.topk(a0, 1)", TT),
+            # add/sub's alpha: a float alpha with integers, a bool alpha with non-bools
+            ("torch.add(a0, a0, alpha=0.5)", TT),
+            ("torch.sub(a0, 1, alpha=2.5)", I32),
+            ("torch.add(a0, 1, alpha=True)", I32),
+            # an integer tensor to a negative integer power, even empty
+            ("torch.pow(a0, -3)", np.zeros((0, 2), dtype=np.int64)),
+            ("a0 ** -1", I32),
+            # a number out of the int32 range in an int32 computation (compiled: empty input too)
+            ("torch.where(a0 > 5, 2147483648, a0)", np.zeros((0,), dtype=np.int32)),
+            ("torch.where(a0 > 5, a0, -2147483649)", I32),
+            # where's condition must be bool
+            ("torch.where(a0, a0, a0)", I32),
+            ("torch.where(a0, 1.5, a0)", I32),
+            ("torch.where(a0, 1, 0)", I32),
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("what", "expr", "arrays"), OP_FINDINGS, ids=[f"op{i}" for i in range(len(OP_FINDINGS))]
+)
+def test_op_fuzz_finding(what: str, expr: str, arrays: list[np.ndarray]) -> None:
+    from op_fuzz import Arg, Case, run_case
+
+    outcomes = run_case(Case("finding", expr, [Arg(a) for a in arrays]))
+    bad = [f"{o.how}: {o.kind} {o.detail}" for o in outcomes if o.kind not in ("ok", "both-raised")]
+    assert not bad, f"{what}\n" + "\n".join(bad)
+    assert len(outcomes) == 3

@@ -442,6 +442,8 @@ TESTED_ELSEWHERE = {
 }
 
 NUMERIC_DTYPES = [F32, F64, I32, I64]
+# ops torch defines on floating point tensors only (gelu of an int tensor is an error)
+FLOAT_INPUT = {"aten.gelu"}
 # ops torch also defines on bool tensors (neg, sub, relu of bools are errors in torch)
 BOOL_OK = {
     "aten.add.Tensor",
@@ -520,7 +522,8 @@ def test_elementwise_against_numpy_formula(op, data):
     tensor_dtypes, scalars, ranks, shape_iter = [], [], [], iter(shapes.input_shapes)
     for i, a in enumerate(op.schema.args):
         if a.is_tensor:
-            dt = data.draw(st.sampled_from(NUMERIC_DTYPES + [B] * (qname in BOOL_OK)))
+            numeric = [F32, F64] if qname in FLOAT_INPUT else NUMERIC_DTYPES
+            dt = data.draw(st.sampled_from(numeric + [B] * (qname in BOOL_OK)))
             # a divisor must stay away from zero; the dividend may be anything
             dom = domain if (domain != "nonzero" or i > 0 or len(tensor_args) == 1) else "any"
             shape = next(shape_iter)

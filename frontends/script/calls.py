@@ -341,6 +341,22 @@ class Calls:
         ]
         return self.new_list(cols)  # type: ignore[no-any-return]
 
+    def functional_inplace_keyword(
+        self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """F.elu(x, 0.5, False): the wrapper's positional `inplace` is no argument of its op
+        (aten::elu's third is `scale`): pass it by keyword; too many arguments are an error,
+        as in torch."""
+        params = list(inspect.signature(obj).parameters)
+        try:
+            inspect.signature(obj).bind(*args, **kwargs)
+        except TypeError as err:
+            raise self.error(e, f"{obj.__name__}(): {err}") from None
+        if "inplace" in params and len(args) > params.index("inplace"):
+            i = params.index("inplace")
+            return list(args[:i]), {**kwargs, "inplace": args[i]}
+        return args, kwargs
+
     def call_python(self, obj: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         if is_str_method(obj):  # builtin_folds.py: a str is a constant
             return self.str_method(obj, args, kwargs, e)  # type: ignore[attr-defined]
@@ -464,6 +480,8 @@ class Calls:
             return self.registry_call(op_name, op_args, {}, e)
         if mod in ("xjit", "xjit._creation", "xjit.nn.functional") or mod.startswith("xjit.ops"):
             ensure_loaded()
+            if mod == "xjit.nn.functional":
+                args, kwargs = self.functional_inplace_keyword(obj, args, kwargs, e)
             if mod == "xjit.nn.functional" and "inplace" in kwargs:
                 # F.relu(x, inplace=False) is F.relu(x); inplace=True would update x's memory.
                 # xjit's own activation modules pass their `inplace`: their callers rebind the

@@ -34,55 +34,73 @@ elementwise(
         o.select(o.gt(x, 0), x, o.mul(o.expm1(x), _SELU_ALPHA)),
         _SELU_SCALE,
     ),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.selu",
 )
+
+
+def _celu_check(x: Any, alpha: Any = 1.0) -> None:
+    if isinstance(alpha, (int, float)) and alpha == 0:
+        raise ZeroDivisionError("alpha cannot be 0 for CELU")
+
+
+def _shrink_check(x: Any, lambd: Any = 0.5) -> None:
+    if isinstance(lambd, (int, float)) and not lambd >= 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+
+
 elementwise(
     "aten::celu(Tensor self, Scalar alpha=1.0) -> Tensor",
     _celu,
-    dtype="float",
+    check=_celu_check,
+    dtype="float_input",
     py="torch.nn.functional.celu",
 )
 elementwise(
     "aten::hardswish(Tensor self) -> Tensor",
     lambda o, x: o.div(o.mul(x, _relu6(o, o.add(x, 3))), 6),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.hardswish",
 )
 elementwise(
     "aten::hardsigmoid(Tensor self) -> Tensor",
     lambda o, x: o.div(_relu6(o, o.add(x, 3)), 6),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.hardsigmoid",
 )
 elementwise(
     "aten::softsign(Tensor self) -> Tensor",
     lambda o, x: o.div(x, o.add(o.abs(x), 1)),
     dtype="float",
+    no_bool_operand="\"abs_cpu\" not implemented for 'Bool'",
     py="torch.nn.functional.softsign",
 )
 elementwise(
     "aten::log_sigmoid(Tensor self) -> Tensor",
     # log σ(x) = min(x, 0) − log1p(e^−|x|): no overflow for large |x|
     lambda o, x: o.sub(o.minimum(x, 0), o.log1p(o.exp(o.neg(o.abs(x))))),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.logsigmoid",
 )
 elementwise(
     "aten::tanhshrink(Tensor self) -> Tensor",
     lambda o, x: o.sub(x, o.tanh(x)),
     dtype="float",
+    no_bool_operand="Subtraction, the `-` operator, with a bool tensor is not supported.",
     py="torch.nn.functional.tanhshrink",
 )
 elementwise(
     "aten::threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
     lambda o, x, threshold, value: o.select(o.gt(x, threshold), x, value),
+    dtype="self",  # threshold(int tensor, 0.5, 1.0) stays an int tensor in torch
+    no_bool="\"threshold_cpu\" not implemented for 'Bool'",
     py="torch.nn.functional.threshold",
 )
 elementwise(
     "aten::hardshrink(Tensor self, Scalar lambd=0.5) -> Tensor",
-    lambda o, x, lambd=0.5: o.select(o.gt(o.abs(x), lambd), x, 0),
-    dtype="float",
+    # torch zeroes |x| <= lambd: NaN is kept
+    lambda o, x, lambd=0.5: o.select(o.le(o.abs(x), lambd), 0, x),
+    dtype="float_input",
     py="torch.nn.functional.hardshrink",
 )
 elementwise(
@@ -90,7 +108,8 @@ elementwise(
     lambda o, x, lambd=0.5: o.select(
         o.gt(x, lambd), o.sub(x, lambd), o.select(o.lt(o.add(x, lambd), 0), o.add(x, lambd), 0)
     ),
-    dtype="float",
+    dtype="float_input",
+    check=_shrink_check,
     py="torch.nn.functional.softshrink",
 )
 

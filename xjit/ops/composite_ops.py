@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.elementwise_ops import elementwise
+from xjit.ops.elementwise_ops import check_condition, elementwise
 from xjit.ops.opdef import UNKNOWN, register
 from xjit.ops.reduction_ops import reduced_dims, reduced_shape
 from xjit.ops.types import (
@@ -49,13 +49,13 @@ def _softplus(o: Any, x: Any, beta: Any = 1, threshold: Any = 20) -> Any:
 elementwise(
     "aten::silu(Tensor self) -> Tensor",
     lambda o, x: o.mul(x, _sigmoid(o, x)),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.silu",
 )
 elementwise(
     "aten::leaky_relu(Tensor self, Scalar negative_slope=0.01) -> Tensor",
     lambda o, x, slope=0.01: o.select(o.gt(x, 0), x, o.mul(x, slope)),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.leaky_relu",
 )
 elementwise(
@@ -65,24 +65,34 @@ elementwise(
         o.mul(x, scale),
         o.mul(o.sub(o.exp(o.mul(x, input_scale)), 1), o.mul(alpha, scale)),
     ),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.elu",
 )
+
+
+def _hardtanh_check(x: Any, lo: Any = -1, hi: Any = 1) -> None:
+    if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) and lo > hi:
+        raise ValueError("min_val cannot be greater than max_val")
+
+
 elementwise(
     "aten::hardtanh(Tensor self, Scalar min_val=-1, Scalar max_val=1) -> Tensor",
     lambda o, x, lo=-1, hi=1: o.minimum(o.maximum(x, lo), hi),
+    dtype="self",  # F.hardtanh's float bounds leave an int tensor's dtype alone, as in torch
+    no_bool="Bool inputs not supported for hardtanh",
+    check=_hardtanh_check,
     py="torch.nn.functional.hardtanh",
 )
 elementwise(
     "aten::softplus(Tensor self, Scalar beta=1, Scalar threshold=20) -> Tensor",
     _softplus,
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.softplus",
 )
 elementwise(
     "aten::mish(Tensor self) -> Tensor",
     lambda o, x: o.mul(x, o.tanh(_softplus(o, x))),
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.mish",
 )
 
@@ -100,8 +110,16 @@ elementwise(
     _clamp,
     overload_of=("clamp", "clip"),
 )
-elementwise("aten::clamp_min(Tensor self, Scalar min) -> Tensor", lambda o, x, lo: o.maximum(x, lo))
-elementwise("aten::clamp_max(Tensor self, Scalar max) -> Tensor", lambda o, x, hi: o.minimum(x, hi))
+elementwise(
+    "aten::clamp_min(Tensor self, Scalar min) -> Tensor",
+    lambda o, x, lo: o.maximum(x, lo),
+    no_bool="\"clamp_min_scalar_cpu\" not implemented for 'Bool'",
+)
+elementwise(
+    "aten::clamp_max(Tensor self, Scalar max) -> Tensor",
+    lambda o, x, hi: o.minimum(x, hi),
+    no_bool="\"clamp_max_scalar_cpu\" not implemented for 'Bool'",
+)
 elementwise(
     "aten::sign(Tensor self) -> Tensor",
     lambda o, x: o.select(o.gt(x, 0), 1, o.select(o.lt(x, 0), -1, 0)),
@@ -144,10 +162,18 @@ def _scalars_dtype(*vals: Any) -> Any:
     return int64
 
 
+def _where_scalars_shape(c: TensorMeta, x: Any, y: Any) -> TensorMeta:
+    check_condition(c)
+    return TensorMeta(c.shape, _scalars_dtype(x, y))
+
+
 register(
     "aten::where.Scalar(Tensor condition, Scalar self, Scalar other) -> Tensor",
-    lambda c, x, y: TensorMeta(c.shape, _scalars_dtype(x, y)),
-    eager=lambda c, x, y: np.where(c, x, y).astype(_scalars_dtype(x, y).np),
+    _where_scalars_shape,
+    eager=lambda c, x, y: (
+        _where_scalars_shape(TensorMeta(c.shape, from_numpy_dtype(c.dtype)), x, y),
+        np.where(c, x, y).astype(_scalars_dtype(x, y).np),
+    )[1],
     decompose=lambda torch, c, x, y: torch.where(
         c, torch.full_like(c, x, dtype=_scalars_dtype(x, y)), y
     ),

@@ -134,7 +134,11 @@ class KernelCache:
                 dt = next(dts)
                 casts.append(None if i in self.spec.skip or dt == cd else np.dtype(cd))
             elif s[0] == "s":
-                casts.append(None)
+                # an integer/bool computation takes a Python number as that dtype (masked_fill of
+                # an int64 tensor with 2.5 fills 2), as the compiled body's constants do, not as
+                # numpy's float64 (which would round the tensor's large values)
+                int_compute = np.dtype(cd).kind in "iub" and i not in self.spec.skip
+                casts.append(np.dtype(cd) if int_compute else None)
         return casts
 
     def _general(self, casts: list[Any]) -> Kernel:
@@ -143,7 +147,7 @@ class KernelCache:
         body, ops = self.spec.body, self.spec.numpy_ops
 
         def general(*xs: Any) -> Any:
-            args = [x if c is None else x.astype(c, copy=False) for x, c in zip(xs, casts)]
+            args = [x if c is None else _cast(x, c) for x, c in zip(xs, casts)]
             for i, v in consts:
                 args.insert(i, v)
             return body(ops, *args)
@@ -179,6 +183,24 @@ class KernelCache:
             return want
 
         return first
+
+
+def _cast(x: Any, dtype: np.dtype) -> Any:
+    """An array or a Python number as `dtype` (a number out of its range raises, as in torch)."""
+    return x.astype(dtype, copy=False) if isinstance(x, np.ndarray) else scalar_as(x, dtype)
+
+
+def scalar_as(x: Any, dtype: np.dtype) -> Any:
+    """A Python number as a numpy scalar of the integer/bool `dtype`: truncated towards zero
+    (2.5 -> 2), nonzero is true; NaN, infinities and values out of range raise."""
+    if dtype.kind == "b":
+        return np.bool_(x)
+    if isinstance(x, float) and not (-(2.0**63) <= x < 2.0**63):
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+    v = int(x)
+    if not np.iinfo(dtype).min <= v <= np.iinfo(dtype).max:
+        raise RuntimeError(f"value cannot be converted to type {dtype} without overflow")
+    return dtype.type(v)
 
 
 class ElementwiseSpec:

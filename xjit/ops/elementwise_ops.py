@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from xjit.ops.eager_kernels import ElementwiseSpec
+from xjit.ops.eager_kernels import ElementwiseSpec, scalar_as
 from xjit.ops.erf import erf
 from xjit.ops.opdef import OpDef, register
 from xjit.ops.schema import parse_schema
@@ -61,7 +61,11 @@ class NumpyOps:
     def rsqrt(x: Any) -> Any:
         return np.reciprocal(np.sqrt(x))
 
-    pow = staticmethod(np.power)
+    @staticmethod
+    def pow(x: Any, y: Any) -> Any:
+        _check_int_exponent(x, y)
+        return np.power(x, y)
+
     logical_and = staticmethod(np.logical_and)
     logical_or = staticmethod(np.logical_or)
     logical_xor = staticmethod(np.logical_xor)
@@ -132,6 +136,12 @@ class NumpyOps:
         return np.subtract(x, np.fmod(x, y)) // y
 
 
+def _check_int_exponent(x: Any, y: Any) -> None:
+    """torch refuses an integer tensor to a negative integer scalar power, even when empty."""
+    if isinstance(y, (int, np.integer)) and y < 0 and np.asarray(x).dtype.kind in "iub":
+        raise RuntimeError("Integers to negative integer powers are not allowed.")
+
+
 def _check_int_divisor(x: Any, y: Any) -> None:
     if np.result_type(x, y).kind in "iub" and np.any(np.asarray(y) == 0):
         raise ZeroDivisionError("ZeroDivisionError (integer division by zero)")
@@ -176,12 +186,24 @@ def _to_float(dt: DType) -> DType:
     return dt if dt.is_floating_point else DEFAULT_FLOAT
 
 
+def _float_input(*args: Any) -> DType:
+    """Ops torch implements for floating point tensors only (elu, silu, softplus, ...): an
+    integer or bool tensor is refused whatever the scalars (celu(int tensor, 1.5) too)."""
+    d = _promoted(*(a for a in args if isinstance(a, TensorMeta)))
+    if not d.is_floating_point:
+        raise NotImplementedError(
+            f"not implemented for '{d.name}': a floating point input is required"
+        )
+    return d
+
+
 # compute dtype rule, result dtype rule
 DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = {
     "promote": (_promoted, lambda d: d),
     "float": (lambda *a: _to_float(_promoted(*a)), lambda d: d),
     "compare": (_promoted, lambda d: bool_),
     "logical": (lambda *a: bool_, lambda d: bool_),
+    "float_input": (_float_input, lambda d: d),
     # div with rounding_mode 'trunc'/'floor' keeps integers; None is true division
     "div_mode": (
         lambda *a: (
@@ -197,6 +219,25 @@ DTYPE_RULES: dict[str, tuple[Callable[..., DType], Callable[[DType], DType]]] = 
 
 
 _NOT_PROMOTED = frozenset({"alpha"})
+
+
+def _check_alpha(alpha: Any, d: DType) -> None:
+    """torch's checks of add/sub's `alpha` (the eager fast path runs them once per signature:
+    they depend only on alpha's Python type and the dtype)."""
+    if isinstance(alpha, bool) and d is not bool_:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, float) and not d.is_floating_point:
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+
+
+def check_condition(c: Any) -> None:
+    if isinstance(c, TensorMeta) and c.dtype is not None and c.dtype is not bool_:
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            f"{c.dtype.name}"
+        )
 
 
 def _meta_of_value(v: Any) -> Any:
@@ -239,9 +280,17 @@ def elementwise(
             i for i, a in enumerate(parse_schema(schema).args) if a.name in keep
         )
 
+    names = [a.name for a in parse_schema(schema).args]
+    alpha_at = names.index("alpha") if "alpha" in names else None
+    cond_at = names.index("condition") if "condition" in names else None
+
     def compute_rule(*args: Any) -> DType:
         operands = [a for i, a in enumerate(args) if i not in skip]
         d = promote_rule(*operands)
+        if alpha_at is not None and alpha_at < len(args):
+            _check_alpha(args[alpha_at], d)
+        if cond_at is not None and cond_at < len(args):
+            check_condition(args[cond_at])
         if no_bool is not None and d is bool_:
             raise NotImplementedError(no_bool)
         if no_bool_operand is not None and any(
@@ -279,6 +328,9 @@ def elementwise(
         xs = [
             a.astype(cd.np, copy=False)
             if isinstance(a, (np.ndarray, np.generic)) and i not in skip
+            # an integer/bool computation takes a number as that dtype (eager_kernels._cast)
+            else scalar_as(a, cd.np)
+            if isinstance(a, (bool, int, float)) and i not in skip and cd.np.kind in "iub"
             else a
             for i, a in enumerate(args)
         ]
@@ -406,7 +458,7 @@ elementwise(
     # (torch's `approximate` is keyword-only; positional here so F.gelu's script mapping can pass it)
     "aten::gelu(Tensor self, str approximate='none') -> Tensor",
     _gelu,
-    dtype="float",
+    dtype="float_input",
     py="torch.nn.functional.gelu",
     check=_gelu_check,
 )
@@ -514,6 +566,10 @@ elementwise("aten::log1p(Tensor self) -> Tensor", lambda o, x: o.log1p(x), dtype
 elementwise("aten::expm1(Tensor self) -> Tensor", lambda o, x: o.expm1(x), dtype="float")
 
 
+def _no_bool(kernel: str) -> str:
+    return f"\"{kernel}\" not implemented for 'Bool'"
+
+
 def _remainder(o: Any, x: Any, y: Any) -> Any:
     """Python's `%` (the divisor's sign): C fmod, plus the divisor where the signs differ."""
     m = o.fmod(x, y)
@@ -547,17 +603,25 @@ for _suffix, _other in (("Tensor", "Tensor other"), ("Scalar", "Scalar other")):
         f"aten::fmod.{_suffix}(Tensor self, {_other}) -> Tensor",
         lambda o, x, y: o.fmod(x, y),
         int_divisor=1,
+        no_bool=_no_bool("fmod_cpu"),
     )
     elementwise(
-        f"aten::remainder.{_suffix}(Tensor self, {_other}) -> Tensor", _remainder, int_divisor=1
+        f"aten::remainder.{_suffix}(Tensor self, {_other}) -> Tensor",
+        _remainder,
+        int_divisor=1,
+        no_bool=_no_bool("remainder_cpu"),
     )
     elementwise(
         f"aten::floor_divide{'' if _suffix == 'Tensor' else '.Scalar'}(Tensor self, {_other}) -> Tensor",
         _floor_divide,
         int_divisor=1,
+        no_bool=_no_bool("div_floor_cpu"),
     )
 elementwise(
-    "aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor", _remainder, int_divisor=1
+    "aten::remainder.Scalar_Tensor(Scalar self, Tensor other) -> Tensor",
+    _remainder,
+    int_divisor=1,
+    no_bool=_no_bool("remainder_cpu"),
 )
 
 
@@ -581,4 +645,11 @@ for _schema in (
     "aten::div.Tensor_mode(Tensor self, Tensor other, *, str? rounding_mode) -> Tensor",
     "aten::div.Scalar_mode(Tensor self, Scalar other, *, str? rounding_mode) -> Tensor",
 ):
-    elementwise(_schema, _div_mode, dtype="div_mode", check=_div_mode_check, int_divisor=1)
+    elementwise(
+        _schema,
+        _div_mode,
+        dtype="div_mode",
+        check=_div_mode_check,
+        int_divisor=1,
+        no_bool=_no_bool("div_floor_cpu/div_trunc_cpu"),  # (true division of bools is float)
+    )

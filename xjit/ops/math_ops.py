@@ -313,7 +313,8 @@ elementwise(
 
 
 def _logit(o: Any, x: Any, eps: Any = None) -> Any:
-    z = x if eps is None else o.minimum(o.maximum(x, eps), 1 - eps)
+    # torch's x < eps ? eps : (x > 1 - eps ? 1 - eps : x): eps > 0.5 is not a clamp to 1 - eps
+    z = x if eps is None else o.select(o.lt(x, eps), eps, o.select(o.gt(x, 1 - eps), 1 - eps, x))
     return o.log(o.div(z, o.sub(1, z)))
 
 

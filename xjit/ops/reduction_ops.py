@@ -222,6 +222,8 @@ for _name, _fn, _kind in (("amax", np.max, "max"), ("amin", np.min, "min")):
 
 def _arg_shape(op: str) -> Any:
     def shape(x: TensorMeta, dim: Any = None, keepdim: bool = False) -> TensorMeta:
+        if x.dtype is not None and x.dtype.name == "bool":
+            raise ShapeError(f"{op}(): does not support bool input")
         if x.shape is None or dim is UNKNOWN or keepdim is UNKNOWN:
             return TensorMeta(None, int64)
         if dim is None:

@@ -63,6 +63,8 @@ def _sort_eager(a: np.ndarray, dim: int = -1, descending: bool = False) -> SortR
 
 
 def _topk_check(x: TensorMeta, k: Any, dim: Any) -> None:
+    if x.dtype is not None and x.dtype.name == "bool":
+        raise ShapeError("topk does not support bool dtypes on CPU")
     if x.shape is None or k is UNKNOWN or dim is UNKNOWN:
         return
     d = normalize_dim(dim, len(x.shape))
