@@ -93,7 +93,7 @@ class _Writer:
         i = self.seen.get(id(t))
         if i is None:
             i = self.seen[id(t)] = len(self.arrays)
-            self.arrays.append(np.ascontiguousarray(t.numpy()))
+            self.arrays.append(t.numpy())  # np.save writes any layout
             self.keep.append(t)
         node: dict[str, Any] = {"t": "tensor", "i": i}
         if isinstance(t, Parameter):
@@ -149,21 +149,23 @@ class _Reader:
         if kind in ("bool", "int", "str"):
             want = {"bool": bool, "int": int, "str": str}[kind]
             if type(v) is not want:
-                raise LoadError(f"a {kind} node holds {str(v)[:80]!r}")
+                raise LoadError(f"a '{kind}' node holds {str(v)[:80]!r}")
             return v
         if kind == "float":
             try:
                 return float(v)
             except (TypeError, ValueError):
-                raise LoadError(f"a float node holds {str(v)[:80]!r}") from None
+                raise LoadError(f"a 'float' node holds {str(v)[:80]!r}") from None
         if kind == "tensor":
             return self.tensor(n)
         if kind == "dtype":
             if not any(d.name == v for d in _t.ALL_DTYPES):
                 raise LoadError(f"unknown dtype {str(v)[:80]!r}")
             return next(d for d in _t.ALL_DTYPES if d.name == v)
+        if kind not in ("list", "tuple", "size", "dict", "odict"):
+            raise LoadError(f"unknown tree node kind {kind[:40]!r}")
         if not isinstance(v, list):
-            raise LoadError(f"a {kind} node's value is not a list")
+            raise LoadError(f"a '{kind}' node's value is not a list")
         if kind in ("list", "tuple", "size"):
             items = [self.node(x) for x in v]
             return {"list": list, "tuple": tuple, "size": Size}[kind](items)
@@ -177,7 +179,7 @@ class _Reader:
                     raise LoadError("a dict key is not a scalar")
                 out[key] = self.node(pair[1])
             return out
-        raise LoadError(f"unknown tree node kind {kind[:40]!r}")
+        raise AssertionError(kind)  # unreachable: kinds checked above
 
     def tensor(self, n: dict[str, Any]) -> Tensor:
         i = n.get("i")
@@ -197,8 +199,8 @@ class _Reader:
 
 def _as_tensor(a: np.ndarray, n: dict[str, Any]) -> Tensor:
     if n.get("param"):
-        return Parameter(np.ascontiguousarray(a))
-    return Tensor(np.ascontiguousarray(a))
+        return Parameter(a)
+    return Tensor(a)  # np.load made it: C-ordered, writable, owned
 
 
 def _name(f: Any) -> str:
@@ -210,10 +212,10 @@ def _open_archive(f: Any) -> zipfile.ZipFile:
     if isinstance(f, (str, os.PathLike)):
         with open(f, "rb") as fh:
             data = fh.read()
+    elif isinstance(f, io.TextIOBase):
+        raise LoadError("the file object is open in text mode: open it with 'rb'")
     else:
         data = f.read()
-        if isinstance(data, str):
-            raise LoadError("the file object is open in text mode: open it with 'rb'")
     if data[:1] == b"\x80":  # a pickle's PROTO opcode: torch's legacy format
         raise LoadError(_TORCH_FILE)
     if not zipfile.is_zipfile(io.BytesIO(data)):
