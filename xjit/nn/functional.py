@@ -34,6 +34,7 @@ from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv
 from xjit.nn.conv_functional import pad as _pad
 from xjit.nn.distance import cosine_similarity, pairwise_distance  # noqa: F401
 from xjit.nn.embedding_bag import embedding_bag  # noqa: F401
+from xjit.nn.grid_sample import affine_grid, grid_sample  # noqa: F401
 from xjit.nn.loss_functional import (  # noqa: F401  (torch.nn.functional's losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
