@@ -278,3 +278,17 @@ def test_embedding_bag_trace_reads_offsets_at_run_time() -> None:
         idx, offsets = IDX[::-1].copy(), np.array([0, 1, 6, 8], np.int64)
         want = tm(pt.from_numpy(idx), pt.from_numpy(offsets))
         assert_same(traced(xjit.from_numpy(idx), xjit.from_numpy(offsets)), want, "traced")
+
+
+@pytest.mark.parametrize(
+    "module,inputs",
+    [
+        (lambda: xjit.nn.Unfold(2), (xjit.ones(1, 2, 3, 3),)),
+        (lambda: xjit.nn.Fold((3, 3), 2), (xjit.ones(1, 8, 4),)),
+        (lambda: xjit.nn.EmbeddingBag(10, 3), (xjit.tensor([[1, 2], [3, 4]]),)),
+    ],
+    ids=["Unfold", "Fold", "EmbeddingBag"],
+)
+def test_unscriptable_modules_refuse_loudly(module, inputs) -> None:
+    with pytest.raises(xjit.jit.FrontendError, match=r"\.py:\d+:\d+: error"):
+        xjit.jit.script(module().eval())(*inputs)

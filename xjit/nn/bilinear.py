@@ -13,8 +13,8 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
     """`F.bilinear`: y[..., o] = x1[..., i] W[o, i, j] x2[..., j] + b[o]."""
     if input1.shape[:-1] != input2.shape[:-1]:
         raise RuntimeError(
-            f"bilinear(): input batch dimensions do not match: got {list(input1.shape[:-1])} "
-            f"and {list(input2.shape[:-1])}"
+            "bilinear(): input batch dimensions do not match: got "
+            f"{input1.dim() - 1} leading dims of sizes other than the second input's"
         )
     if (
         weight.dim() != 3
@@ -23,7 +23,8 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
     ):
         raise RuntimeError(
             f"bilinear(): input sizes {input1.shape[-1]}, {input2.shape[-1]} do not match the "
-            f"weight's [out, in1, in2] = {list(weight.shape)}"
+            f"weight's in1 and in2 sizes, {weight.shape[1]} and {weight.shape[2]} "
+            "(weight: [out, in1, in2])"
         )
     lead = list(input1.shape[:-1])
     x1 = input1.reshape(-1, input1.shape[-1])
@@ -34,7 +35,7 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
     y = (t * x2.unsqueeze(1)).sum(-1)
     if bias is not None:
         y = y + bias
-    return y.reshape([*lead, o])
+    return y.reshape(lead + [o])
 
 
 class Bilinear(Module):

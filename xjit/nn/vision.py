@@ -34,16 +34,15 @@ def _geometry(
     if min(k) < 1 or min(d) < 1 or min(s) < 1 or min(p) < 0:
         raise RuntimeError(
             "kernel_size, dilation and stride must be greater than zero, padding non-negative; "
-            f"got kernel_size={k}, dilation={d}, padding={p}, stride={s}"
+            f"got kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), "
+            f"stride=({s[0]}, {s[1]})"
         )
-    out = [
-        (n + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for n, kk, dd, pp, ss in zip(spatial, k, d, p, s)
-    ]
+    out = [(spatial[i] + 2 * p[i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(2)]
     if min(out) < 1:
         raise RuntimeError(
-            f"Given input with spatial size {spatial}, kernel_size={k}, dilation={d}, "
-            f"padding={p}, calculated shape of the array of sliding blocks as {out}, but its "
-            "components must be at least one."
+            f"Given input with spatial size ({spatial[0]}, {spatial[1]}), kernel_size=({k[0]}, {k[1]}), "
+            f"dilation=({d[0]}, {d[1]}), padding=({p[0]}, {p[1]}), calculated shape of the array of sliding "
+            f"blocks as ({out[0]}, {out[1]}), but its components must be at least one."
         )
     return k, d, p, s, out
 
@@ -119,12 +118,12 @@ def fold(
     if ck % taps:
         raise RuntimeError(
             f"Expected size of input's dimension 1 to be divisible by the product of "
-            f"kernel_size, but got input.size(1)={ck} and kernel_size={tuple(k)}"
+            f"kernel_size, but got input.size(1)={ck} and kernel_size=({k[0]}, {k[1]})"
         )
     if length != out[0] * out[1]:
         raise RuntimeError(
-            f"Given output_size={tuple(hw)}, kernel_size={tuple(k)}, dilation={tuple(d)}, "
-            f"padding={tuple(p)}, stride={tuple(s)}, expected size of input's dimension 2 to "
+            f"Given output_size=({hw[0]}, {hw[1]}), kernel_size=({k[0]}, {k[1]}), dilation=({d[0]}, {d[1]}), "
+            f"padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of input's dimension 2 to "
             f"match the calculated number of sliding blocks {out[0]} * {out[1]} = "
             f"{out[0] * out[1]}, but got input.size(2)={length}."
         )
@@ -204,9 +203,7 @@ def channel_shuffle(input: Any, groups: int) -> Any:
         raise RuntimeError(
             f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups."
         )
-    rest = list(input.shape[2:])
-    x = input.reshape([input.shape[0], groups, c // groups, *rest])
-    return x.transpose(1, 2).reshape([input.shape[0], c, *rest])
+    return input.unflatten(1, [groups, c // groups]).transpose(1, 2).flatten(1, 2)
 
 
 class ChannelShuffle(Module):
