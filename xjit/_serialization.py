@@ -135,10 +135,10 @@ def save(obj: Any, f: str | os.PathLike[str] | IO[bytes], *args: Any, **kwargs: 
 
 
 class _Reader:
-    def __init__(self, z: zipfile.ZipFile, tensor_count: int) -> None:
+    def __init__(self, z: zipfile.ZipFile) -> None:
         self.z = z
         self.loaded: dict[int, Tensor] = {}
-        self.count = tensor_count
+        self.names = set(z.namelist())
 
     def node(self, n: Any) -> Any:
         if not isinstance(n, dict) or not isinstance(n.get("t"), str):
@@ -183,10 +183,11 @@ class _Reader:
 
     def tensor(self, n: dict[str, Any]) -> Tensor:
         i = n.get("i")
-        if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < self.count:
+        entry = f"{_PREFIX}tensors/{i}.npy"
+        if not isinstance(i, int) or isinstance(i, bool) or entry not in self.names:
             raise LoadError(f"tensor node names entry {i!r}, which the archive does not hold")
         if i not in self.loaded:
-            with self.z.open(f"{_PREFIX}tensors/{i}.npy") as e:
+            with self.z.open(entry) as e:
                 try:
                     a = np.load(io.BytesIO(e.read()), allow_pickle=False)
                 except ValueError as err:  # object arrays need pickle: refused
@@ -224,6 +225,9 @@ def _open_archive(f: Any) -> zipfile.ZipFile:
     names = z.namelist()
     if any(n.endswith("data.pkl") for n in names):
         raise LoadError(_TORCH_FILE)
+    packed = [i.filename for i in z.infolist() if i.compress_type != zipfile.ZIP_STORED]
+    if packed:  # xjit stores entries uncompressed: no entry can expand beyond the file's size
+        raise LoadError(f"compressed archive entries {packed[:5]}: refused")
     if _PREFIX + "format" not in names or z.read(_PREFIX + "format") != _FORMAT.encode():
         raise LoadError(f"not an xjit save file (a zip archive without {_PREFIX}format)")
     extra = [n for n in names if not _expected_entry(n)]
@@ -264,8 +268,7 @@ def load(
                 tree = json.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 raise LoadError(f"tree.json is not UTF-8 JSON: {e}") from None
-            count = sum(1 for n in z.namelist() if n.endswith(".npy"))
-            return _Reader(z, count).node(tree)
+            return _Reader(z).node(tree)
     except LoadError as e:
         raise LoadError(f"xjit.load: {_name(f)}: {e}") from None
     except RecursionError:

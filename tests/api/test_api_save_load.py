@@ -231,12 +231,19 @@ def test_pickles_inside_an_xjit_archive_are_refused(tmp_path: Path) -> None:
         "unexpected archive entries",
     )
     assert np.array_equal(xjit.load(io.BytesIO(_archive(ok))).numpy(), np.ones(2))
+    buf = io.BytesIO()  # a deflated entry (a zip bomb's shape): refused before reading it
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in ok.items():
+            z.writestr(name, data)
+    _assert_refused(buf.getvalue(), tmp_path, "compressed archive entries")
 
 
 @pytest.mark.parametrize(
     "tree,match",
     [
         ({"t": "tensor", "i": 1}, "does not hold"),
+        ({"t": "tensor", "i": -1}, "does not hold"),
+        ({"t": "tensor", "i": 0.0}, "does not hold"),
         ({"t": "pickle", "v": "x"}, "unknown tree node kind"),
         ({"t": "int", "v": "3"}, "a 'int' node holds"),
         ({"t": "dict", "v": [[{"t": "list", "v": []}, {"t": "none"}]]}, "key is not a scalar"),
