@@ -927,6 +927,18 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [(1, 2, 3, 3), [6, 6]],
     ],
     "aten._adaptive_avg_pool2d": [[(3, 6, 4), [2, 4]]],
+    # 3-D conv nets (tests/api/test_api_nn_modules2.py compares them with PyTorch)
+    "aten.conv3d": [[(2, 4, 5, 4, 3), (6, 2, 2, 3, 2), (6,), [2, 1, 1], [1, 0, 1], [1, 1, 2], 2]],
+    "aten.conv_transpose3d": [
+        [(4, 3, 2, 3), (4, 2, 2, 2, 3), None, [2, 1, 2], [0, 1, 0], [1, 0, 1], 1, [1, 1, 1]]
+    ],
+    "aten.max_pool3d": [[(2, 3, 5, 6, 4), [2, 3, 2], [2, 1, 2], [1, 1, 0], [1, 1, 1], True]],
+    "aten.avg_pool3d": [
+        [(2, 3, 5, 6, 4), [3, 2, 2], [2, 2, 1], [1, 1, 1], True, False, None],
+        [(1, 2, 4, 4, 4), [2], [], [0], False, True, 3],
+    ],
+    "aten.adaptive_avg_pool3d": [[(2, 3, 5, 6, 4), [3, 2, 4]], [(2, 3, 4, 6, 4), [2, 3, 1]]],
+    "aten._adaptive_avg_pool3d": [[(3, 5, 6, 4), [1]]],
     "aten.batch_norm": [[(2, 3, 4), (3,), (3,), (3,), (3,), False, 0.1, 1e-5, True]],
     "aten.unflatten.int": [[(2, 6, 3), 1, [2, -1]]],
     "aten.logsumexp": [[(3, 4), [1], False], [(3, 4), [0, 1], True]],

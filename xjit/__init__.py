@@ -55,6 +55,7 @@ from xjit._device import (
 from xjit._dispatch import call
 from xjit._functional import einsum, norm
 from xjit._safetensors import load_safetensors
+from xjit._serialization import load, save
 from xjit._splitting import chunk, nonzero_tuple, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
 from xjit._torch_functions import (
@@ -187,6 +188,8 @@ __all__ = [
     "manual_seed",
     "linalg",
     "load_safetensors",
+    "load",
+    "save",
     "nn",
     "norm",
     "ones",

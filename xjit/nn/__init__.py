@@ -25,22 +25,30 @@ from xjit.nn.activation import (
     Threshold,
 )
 from xjit.nn.adaptive_pool import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AdaptiveMaxPool2d
+from xjit.nn.bilinear import Bilinear
 from xjit.nn.containers import ModuleDict, ParameterDict, ParameterList
 from xjit.nn.conv import (
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
     AvgPool2d,
+    AvgPool3d,
     BatchNorm1d,
     BatchNorm2d,
+    BatchNorm3d,
     Conv1d,
     Conv2d,
+    Conv3d,
     ConvTranspose1d,
     ConvTranspose2d,
+    ConvTranspose3d,
     Flatten,
     MaxPool1d,
     MaxPool2d,
+    MaxPool3d,
     Unflatten,
 )
 from xjit.nn.distance import CosineSimilarity, PairwiseDistance
+from xjit.nn.embedding_bag import EmbeddingBag
 from xjit.nn.layers import (
     GELU,
     AlphaDropout,
@@ -97,8 +105,23 @@ from xjit.nn.transformer import (
     TransformerEncoderLayer,
 )
 from xjit.nn.upsampling import PixelShuffle, PixelUnshuffle, Upsample
+from xjit.nn.vision import ChannelShuffle, Fold, LocalResponseNorm, Softmax2d, Unfold
 
 __all__ = [
+    # nnapi: 3-D conv nets, bags, bilinear, image layers
+    "AdaptiveAvgPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "Bilinear",
+    "ChannelShuffle",
+    "Conv3d",
+    "ConvTranspose3d",
+    "EmbeddingBag",
+    "Fold",
+    "LocalResponseNorm",
+    "MaxPool3d",
+    "Softmax2d",
+    "Unfold",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool1d",

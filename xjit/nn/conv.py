@@ -1,5 +1,5 @@
-"""Convolutional-net modules: `Conv1d/Conv2d`, `ConvTranspose1d/2d`, `MaxPool1d/2d`, `AvgPool2d`, `AdaptiveAvgPool2d`,
-`BatchNorm1d/2d` (eval), `Flatten/Unflatten`, with PyTorch's parameter names, shapes and
+"""Convolutional-net modules: `Conv1d/2d/3d`, `ConvTranspose1d/2d/3d`, `MaxPool1d/2d/3d`,
+`AvgPool2d/3d`, `AdaptiveAvgPool2d/3d`, `BatchNorm1d/2d/3d` (eval), `Flatten/Unflatten`, with PyTorch's parameter names, shapes and
 initialisation rule, so `state_dict`s load both ways."""
 
 from __future__ import annotations
@@ -111,6 +111,23 @@ class Conv2d(_ConvNd):
         if self._pads_input:
             input = CF.pad(input, self._extra_pad)
         return CF.conv2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self._conv_padding,
+            self.dilation,
+            self.groups,
+        )
+
+
+class Conv3d(_ConvNd):
+    _n = 3
+
+    def forward(self, input: Any) -> Any:
+        if self._pads_input:
+            input = CF.pad(input, self._extra_pad)
+        return CF.conv3d(
             input,
             self.weight,
             self.bias,
@@ -242,6 +259,25 @@ class ConvTranspose2d(_ConvTransposeNd):
         )
 
 
+class ConvTranspose3d(_ConvTransposeNd):
+    _n = 3
+
+    def forward(self, input: Any, output_size: tuple[int, int, int] | None = None) -> Any:
+        output_padding = self.output_padding
+        if output_size is not None:
+            output_padding = self._output_padding(input, output_size)
+        return CF.conv_transpose3d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+
 class _MaxPoolNd(Module):
     _n = 0
 
@@ -286,6 +322,15 @@ class MaxPool2d(_MaxPoolNd):
         )
 
 
+class MaxPool3d(_MaxPoolNd):
+    _n = 3
+
+    def forward(self, input: Any) -> Any:
+        return CF.max_pool3d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+        )
+
+
 class AvgPool2d(Module):
     def __init__(
         self,
@@ -316,6 +361,19 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+class AvgPool3d(AvgPool2d):
+    def forward(self, input: Any) -> Any:
+        return CF.avg_pool3d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
 class AdaptiveAvgPool2d(Module):
     def __init__(self, output_size: Any) -> None:
         super().__init__()
@@ -326,6 +384,11 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    def forward(self, input: Any) -> Any:
+        return CF.adaptive_avg_pool3d(input, self.output_size)
 
 
 class _BatchNorm(Module):
@@ -389,6 +452,10 @@ class BatchNorm1d(_BatchNorm):
 
 class BatchNorm2d(_BatchNorm):
     _ranks, _expected = (4,), "4D"
+
+
+class BatchNorm3d(_BatchNorm):
+    _ranks, _expected = (5,), "5D"
 
 
 class Flatten(Module):

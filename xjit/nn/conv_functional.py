@@ -109,6 +109,19 @@ def conv2d(
     return _conv(2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_script_as(_conv_op(3))
+def conv3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
+    return _conv(3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def _conv_transpose_op(n: int) -> Any:
     def op_args(
         input: Any,
@@ -172,6 +185,22 @@ def conv_transpose2d(
 ) -> Any:
     return _conv_transpose(
         2, input, weight, bias, stride, padding, output_padding, groups, dilation
+    )
+
+
+@_script_as(_conv_transpose_op(3))
+def conv_transpose3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    return _conv_transpose(
+        3, input, weight, bias, stride, padding, output_padding, groups, dilation
     )
 
 
@@ -267,6 +296,19 @@ def max_pool2d(
     return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
+@_script_as(_max_pool_op(3))
+def max_pool3d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    return _max_pool(3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
 @_script_as(
     lambda input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None: (
         "avg_pool2d",
@@ -301,6 +343,50 @@ def avg_pool2d(
         bool(count_include_pad),
         divisor_override,
     )
+
+
+@_script_as(
+    lambda input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None: (
+        "avg_pool3d",
+        [
+            input,
+            _listed(kernel_size),
+            _listed(kernel_size if stride is None else stride),
+            _listed(padding),
+            ceil_mode,
+            count_include_pad,
+            divisor_override,
+        ],
+    )
+)
+def avg_pool3d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: Any = None,
+) -> Any:
+    k, s = _pool_args(kernel_size, stride, 3)
+    return call(
+        "avg_pool3d",
+        input,
+        k,
+        s,
+        _tuple(padding, 3),
+        bool(ceil_mode),
+        bool(count_include_pad),
+        divisor_override,
+    )
+
+
+@_script_as(lambda input, output_size: ("adaptive_avg_pool3d", [input, _listed(output_size)]))
+def adaptive_avg_pool3d(input: Any, output_size: Any) -> Any:
+    out = list(output_size) if isinstance(output_size, (list, tuple)) else [output_size] * 3
+    # None keeps the input's size there (torch's rule)
+    sizes = [input.shape[-3 + i] if o is None else int(o) for i, o in enumerate(out)]
+    return call("adaptive_avg_pool3d", input, sizes)
 
 
 @_script_as(lambda input, output_size: ("adaptive_avg_pool2d", [input, _listed(output_size)]))

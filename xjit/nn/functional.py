@@ -13,20 +13,28 @@ from xjit.nn.adaptive_pool import (  # noqa: F401
     adaptive_max_pool1d,
     adaptive_max_pool2d,
 )
+from xjit.nn.bilinear import bilinear  # noqa: F401
 from xjit.nn.conv_functional import (  # noqa: F401  (torch.nn.functional's conv-net functions)
     _refuse,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     avg_pool2d,
+    avg_pool3d,
     batch_norm,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
+    conv_transpose3d,
     max_pool1d,
     max_pool2d,
+    max_pool3d,
 )
 from xjit.nn.conv_functional import pad as _pad
 from xjit.nn.distance import cosine_similarity, pairwise_distance  # noqa: F401
+from xjit.nn.embedding_bag import embedding_bag  # noqa: F401
+from xjit.nn.grid_sample import affine_grid, grid_sample  # noqa: F401
 from xjit.nn.loss_functional import (  # noqa: F401  (torch.nn.functional's losses)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -43,6 +51,7 @@ from xjit.nn.norms import group_norm, instance_norm, rms_norm  # noqa: F401
 from xjit.nn.pooling1d import avg_pool1d  # noqa: F401
 from xjit.nn.script_marks import script_as as _script_as
 from xjit.nn.upsampling import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401
+from xjit.nn.vision import channel_shuffle, fold, local_response_norm, unfold  # noqa: F401
 from xjit.ops import types
 
 

@@ -13,12 +13,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from xjit import _creation
 from xjit._device import check_device
-from xjit._dispatch import call
+from xjit._dispatch import call, current_recorder
 from xjit._tensor import Tensor
 from xjit.nn import functional as F
 from xjit.nn.module import Module, Parameter
+from xjit.nn.utils.rnn import PackedSequence, time_major
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -112,8 +115,13 @@ class RNNBase(Module):
             raise RuntimeError(f"Expected hidden size {list(shape)}, got {list(hx.shape)}")
         return hx
 
-    def _run(self, x: Tensor, h0: Any, c0: Any) -> tuple[Any, Any, Any]:
-        """x: (L, N, H_in) → output (L, N, D·H), h_n and c_n (D·num_layers, N, H)."""
+    def _run(
+        self, x: Tensor, h0: Any, c0: Any, lengths: list[int] | None = None
+    ) -> tuple[Any, Any, Any]:
+        """x: (L, N, H_in) → output (L, N, D·H), h_n and c_n (D·num_layers, N, H). With
+        `lengths` (a packed input), sequence i's state stops changing after its step
+        lengths[i] - 1 (forward) and starts changing at it (reverse): each direction's final
+        state is its own last step's."""
         if self.dropout > 0 and self.training and self.num_layers > 1:
             raise NotImplementedError(
                 "RNN dropout in training mode is not supported (xjit is inference only): "
@@ -131,7 +139,12 @@ class RNNBase(Module):
                 h, c = h0[k], (c0[k] if c0 is not None else None)
                 seq: list[Any] = [None] * steps
                 for t in reversed(range(steps)) if d else range(steps):
-                    h, c = _cell_step(self.mode, xw[t], h, c, w_hh, b_hh)
+                    h1, c1 = _cell_step(self.mode, xw[t], h, c, w_hh, b_hh)
+                    if lengths is not None and min(lengths) <= t:
+                        live = Tensor(np.array([[n > t] for n in lengths]))
+                        h1 = h1.where(live, h)
+                        c1 = c1 if c is None else c1.where(live, c)
+                    h, c = h1, c1
                     seq[t] = h
                 hs.append(h)
                 cs.append(c)
@@ -139,8 +152,10 @@ class RNNBase(Module):
             x = outs[0] if dirs == 1 else _cat(outs, 2)
         return x, _creation_stack(hs), (_creation_stack(cs) if c0 is not None else None)
 
-    def forward(self, input: Tensor, hx: Any = None) -> Any:
+    def forward(self, input: Any, hx: Any = None) -> Any:
         lstm = self.mode == "LSTM"
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         if input.dim() not in (2, 3):
             raise ValueError(
                 f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead"
@@ -163,6 +178,33 @@ class RNNBase(Module):
             out, h_n = out.squeeze(1), h_n.squeeze(1)
             c_n = None if c_n is None else c_n.squeeze(1)
         return (out, (h_n, c_n)) if lstm else (out, h_n)
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> Any:
+        """A PackedSequence input (eager only): run on its padded form, each sequence masked
+        past its length; the output packed the same way, the states in the caller's order."""
+        if current_recorder() is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__} with a PackedSequence input while tracing: its lengths "
+                "are values the trace would freeze. Trace with a padded batch instead"
+            )
+        lstm = self.mode == "LSTM"
+        sizes = [int(b) for b in packed.batch_sizes.numpy()]
+        x = time_major(packed, len(sizes), 0.0)
+        h0, c0 = (hx if hx is not None else (None, None)) if lstm else (hx, None)
+        order = packed.sorted_indices
+        h0 = self._initial(x, h0, x.shape[1])
+        c0 = self._initial(x, c0, x.shape[1]) if lstm else None
+        if order is not None:  # hx is in the caller's order, the packed batch in length order
+            h0 = h0.index_select(1, order)
+            c0 = None if c0 is None else c0.index_select(1, order)
+        out, h_n, c_n = self._run(x, h0, c0, packed.lengths())
+        data = _cat([out[t, :b] for t, b in enumerate(sizes)], 0)
+        back = packed.unsorted_indices
+        if back is not None:
+            h_n = h_n.index_select(1, back)
+            c_n = None if c_n is None else c_n.index_select(1, back)
+        result = packed._replace(data=data)
+        return (result, (h_n, c_n)) if lstm else (result, h_n)
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

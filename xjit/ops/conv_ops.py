@@ -98,9 +98,9 @@ def _conv_shape(
         return TensorMeta(None, x.dtype)
     if transposed is UNKNOWN or (transposed is True and output_padding is UNKNOWN):
         return TensorMeta(None, x.dtype)
-    if len(x.shape) not in (3, 4) or len(w.shape) != len(x.shape):
+    if len(x.shape) not in (3, 4, 5) or len(w.shape) != len(x.shape):
         raise ShapeError(
-            f"convolution: expected a 3-D or 4-D (batched) input and a weight of the same rank, "
+            f"convolution: expected a 3-D, 4-D or 5-D (batched) input and a weight of the same rank, "
             f"got input {list(x.shape)} and weight {list(w.shape)}"
         )
     if x.dtype is not None and w.dtype is not None and x.dtype != w.dtype:
@@ -524,6 +524,7 @@ def _convnd(n: int) -> None:
 
 _convnd(1)
 _convnd(2)
+_convnd(3)
 
 
 def _conv_transposend(n: int) -> None:
@@ -573,6 +574,7 @@ def _conv_transposend(n: int) -> None:
 
 _conv_transposend(1)
 _conv_transposend(2)
+_conv_transposend(3)
 
 
 # -- constant padding ------------------------------------------------------------------------------
@@ -779,14 +781,16 @@ def _max_pool(n: int) -> None:
 
 _max_pool(1)
 _max_pool(2)
+_max_pool(3)
 
 
-def _avg_args(ceil: Any, count_include_pad: Any, divisor: Any) -> None:
+def _avg_args(name: str, divisor: Any) -> None:
     if divisor is not None and divisor is not UNKNOWN and divisor == 0:
-        raise ShapeError("avg_pool2d: divisor must be not zero")
+        raise ShapeError(f"{name}: divisor must be not zero")
 
 
 def _avg_shape(
+    n: int,
     x: TensorMeta,
     k: Any,
     s: Any = (),
@@ -795,15 +799,17 @@ def _avg_shape(
     cip: Any = True,
     div: Any = None,
 ) -> TensorMeta:
+    name = f"avg_pool{n}d"
     if UNKNOWN in (k, s, p, ceil):
         return TensorMeta(None, x.dtype)
-    _avg_args(ceil, cip, div)
+    _avg_args(name, div)
     if x.dtype is not None and not x.dtype.is_floating_point:
-        raise ShapeError(f"avg_pool2d: expected a floating point input, got {x.dtype.name}")
-    return _pool_meta(x, _pool_geometry("avg_pool2d", x, 2, k, s, p, (1,), ceil)[4])
+        raise ShapeError(f"{name}: expected a floating point input, got {x.dtype.name}")
+    return _pool_meta(x, _pool_geometry(name, x, n, k, s, p, (1,), ceil)[4])
 
 
 def _avg_run(
+    n: int,
     ops: Any,
     x: Any,
     k: Any,
@@ -813,9 +819,9 @@ def _avg_run(
     cip: Any = True,
     div: Any = None,
 ) -> Any:
-    if pool_dynamic_problem(list(x.shape), 2, ceil) is not None:
+    if pool_dynamic_problem(list(x.shape), n, ceil) is not None:
         return None
-    k, s, p, d, out = _pool_geometry("avg_pool2d", _m(x), 2, k, s, p, (1,), ceil)
+    k, s, p, d, out = _pool_geometry(f"avg_pool{n}d", _m(x), n, k, s, p, (1,), ceil)
     views = _windows_of(ops, x, k, s, p, d, out, 0.0)
     if views is None:
         return None
@@ -824,7 +830,7 @@ def _avg_run(
         acc = ops.add(acc, v)
     if div is not None:
         return ops.div(acc, div)
-    sizes = list(x.shape)[-2:]
+    sizes = list(x.shape)[-n:]
     if None in out:  # no ceil_mode (pool_dynamic_problem): every window is in the padding
         if not any(p) or cip:
             return ops.div(acc, math.prod(k))
@@ -843,7 +849,7 @@ def _window_counts_dynamic(ops: Any, x: Any, k: Any, s: Any, p: Any, out: Any) -
     at run time: the window sums of a mask of x's shape (its sizes are read off x), padded
     with 0."""
     mask = ops.pad2(ops.ones_like(x), p, p, 0.0)
-    views = [ops.window(mask, win) for win in _windows(k, s, [1, 1], out)]
+    views = [ops.window(mask, win) for win in _windows(k, s, [1] * len(k), out)]
     acc = views[0]
     for v in views[1:]:
         acc = ops.add(acc, v)
@@ -861,21 +867,28 @@ def _window_counts(
         for o, ss, kk, size, pp in zip(out, s, k, sizes, p)
     ]
     if any(hi):
-        mask = ops.pad2(mask, [0, 0], hi, 0.0)
-    views = [ops.window(mask, win) for win in _windows(k, s, [1, 1], out)]
+        mask = ops.pad2(mask, [0] * len(k), hi, 0.0)
+    views = [ops.window(mask, win) for win in _windows(k, s, [1] * len(k), out)]
     acc = views[0]
     for v in views[1:]:
         acc = ops.add(acc, v)
     return acc
 
 
-register(
-    "aten::avg_pool2d(Tensor self, int[] kernel_size, int[] stride=[], int[] padding=[0], bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
-    _avg_shape,
-    eager=lambda a, *args: np.ascontiguousarray(_avg_run(_NumpyOps, a, *args), dtype=a.dtype),
-    decompose=lambda torch, x, *args: _avg_run(_IROps(torch), x, *args),
-    py="torch.avg_pool2d",
-)
+def _avg_pool(n: int) -> None:
+    register(
+        f"aten::avg_pool{n}d(Tensor self, int[] kernel_size, int[] stride=[], int[] padding=[0], bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor",
+        lambda x, *args: _avg_shape(n, x, *args),
+        eager=lambda a, *args: np.ascontiguousarray(
+            _avg_run(n, _NumpyOps, a, *args), dtype=a.dtype
+        ),
+        decompose=lambda torch, x, *args: _avg_run(n, _IROps(torch), x, *args),
+        py=f"torch.avg_pool{n}d",
+    )
+
+
+_avg_pool(2)
+_avg_pool(3)
 
 
 def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
@@ -888,11 +901,13 @@ def adaptive_windows(size: int, out: int) -> list[tuple[int, int]]:
 def adaptive_by_windows(
     op: Any, x: Any, sizes: Sequence[int], out: Sequence[int], reduce: str
 ) -> Any:
-    """Adaptive pooling of the last two dims (static `sizes`) to `out` with `reduce` ("mean" or
-    "amax"), one dim at a time (a rectangle's mean or max is separable): per output position a
-    `slice` reduced with keepdim, then `cat`. `op(name, *args)` calls a registry op (eagerly, or
-    emitting IR in a decomposition)."""
-    for dim, size, o in ((-2, sizes[0], out[0]), (-1, sizes[1], out[1])):
+    """Adaptive pooling of the last len(sizes) dims (static `sizes`) to `out` with `reduce`
+    ("mean" or "amax"), one dim at a time (a box's mean or max is separable): per output
+    position a `slice` reduced with keepdim, then `cat`. `op(name, *args)` calls a registry op
+    (eagerly, or emitting IR in a decomposition)."""
+    n = len(sizes)
+    for i, (size, o) in enumerate(zip(sizes, out, strict=True)):
+        dim = i - n
         if size == o:
             continue
         parts = [
@@ -903,36 +918,38 @@ def adaptive_by_windows(
     return x
 
 
-def _adaptive_kernel(x: TensorMeta, output_size: Any) -> list[int] | None:
-    """The avg_pool2d kernel (= stride) that adaptive pooling to `output_size` is when each output
+def _adaptive_kernel(x: TensorMeta, output_size: Any, n: int = 2) -> list[int] | None:
+    """The avg_pool kernel (= stride) that adaptive pooling to `output_size` is when each output
     size divides the input size; None otherwise (windows of unequal sizes, or overlapping)."""
-    out = _expand("output_size", output_size, 2)
-    sizes = list(x.shape[-2:])
+    out = _expand("output_size", output_size, n)
+    sizes = list(x.shape[-n:])
     if None in sizes or any(size % o for o, size in zip(out, sizes, strict=True)):
         return None
     return [size // o for o, size in zip(out, sizes, strict=True)]
 
 
-def _adaptive_shape(x: TensorMeta, output_size: Any) -> TensorMeta:
+def _adaptive_shape(x: TensorMeta, output_size: Any, n: int = 2) -> TensorMeta:
     if x.shape is None or output_size is UNKNOWN:
         return TensorMeta(None, x.dtype)
-    if len(x.shape) not in (3, 4):
-        raise ShapeError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got {list(x.shape)}")
-    out = _expand("output_size", output_size, 2)
+    if len(x.shape) not in (n + 1, n + 2):
+        raise ShapeError(
+            f"adaptive_avg_pool{n}d: expected a {n + 1}-D or {n + 2}-D input, got {list(x.shape)}"
+        )
+    out = _expand("output_size", output_size, n)
     if any(o < 1 for o in out):
-        raise ShapeError(f"adaptive_avg_pool2d: output size {out} must be positive")
-    return TensorMeta((*x.shape[:-2], *out), x.dtype)
+        raise ShapeError(f"adaptive_avg_pool{n}d: output size {out} must be positive")
+    return TensorMeta((*x.shape[:-n], *out), x.dtype)
 
 
-def _adaptive_eager(a: np.ndarray, output_size: Any) -> np.ndarray:
-    _adaptive_shape(_meta(a), output_size)
-    k = _adaptive_kernel(_meta(a), output_size)
+def _adaptive_eager(a: np.ndarray, output_size: Any, n: int = 2) -> np.ndarray:
+    _adaptive_shape(_meta(a), output_size, n)
+    k = _adaptive_kernel(_meta(a), output_size, n)
     if k is None:
-        out = _expand("output_size", output_size, 2)
+        out = _expand("output_size", output_size, n)
         run = _NUMPY_REDUCTIONS
-        r = adaptive_by_windows(lambda n, *args: run[n](*args), a, a.shape[-2:], out, "mean")
+        r = adaptive_by_windows(lambda f, *args: run[f](*args), a, a.shape[-n:], out, "mean")
         return np.ascontiguousarray(r, dtype=a.dtype)
-    return np.ascontiguousarray(_avg_run(_NumpyOps, a, k), dtype=a.dtype)
+    return np.ascontiguousarray(_avg_run(n, _NumpyOps, a, k), dtype=a.dtype)
 
 
 def _np_slice(a: np.ndarray, dim: int, start: int, stop: int, step: int) -> np.ndarray:
@@ -950,28 +967,29 @@ _NUMPY_REDUCTIONS: dict[str, Any] = {
 }
 
 
-def adaptive_dynamic_problem(shape: list[int | None], output_size: Any) -> str | None:
+def adaptive_dynamic_problem(shape: list[int | None], output_size: Any, n: int = 2) -> str | None:
     """Why adaptive average pooling of an input of this shape (None: a size known only at run
     time) to `output_size` does not decompose, or None."""
-    if None in shape[-2:] and list(_expand("output_size", output_size, 2)) != [1, 1]:
+    if None in shape[-n:] and list(_expand("output_size", output_size, n)) != [1] * n:
         return "an output size other than 1 over a spatial size known only at run time"
-    if len(shape) == 3 and shape[0] is None:
+    if len(shape) == n + 1 and shape[0] is None:
         return "an unbatched input with a channel count known only at run time"
     return None
 
 
-def _adaptive_decompose(torch: Any, x: Any, output_size: Any) -> Any:
-    if adaptive_dynamic_problem(list(x.shape), output_size) is not None:
+def _adaptive_decompose(torch: Any, x: Any, output_size: Any, n: int = 2) -> Any:
+    if adaptive_dynamic_problem(list(x.shape), output_size, n) is not None:
         return None
-    out = list(_expand("output_size", output_size, 2))
-    if None in x.shape[-2:] or out == [1, 1]:  # to 1x1 (adaptive_dynamic_problem): the mean
-        return torch.mean(x, [-2, -1], True)
-    k = _adaptive_kernel(_m(x), output_size)
+    out = list(_expand("output_size", output_size, n))
+    dims = list(range(-n, 0))
+    if None in x.shape[-n:] or out == [1] * n:  # to 1x1 (adaptive_dynamic_problem): the mean
+        return torch.mean(x, dims, True)
+    k = _adaptive_kernel(_m(x), output_size, n)
     if k is None:  # windows of unequal sizes or overlapping
         return adaptive_by_windows(
-            lambda name, *args: getattr(torch, name)(*args), x, list(x.shape[-2:]), out, "mean"
+            lambda name, *args: getattr(torch, name)(*args), x, list(x.shape[-n:]), out, "mean"
         )
-    return torch.avg_pool2d(x, k, k, [0], False, True, None)
+    return getattr(torch, f"avg_pool{n}d")(x, k, k, [0], False, True, None)
 
 
 for _name in ("adaptive_avg_pool2d", "_adaptive_avg_pool2d"):
@@ -981,6 +999,15 @@ for _name in ("adaptive_avg_pool2d", "_adaptive_avg_pool2d"):
         eager=_adaptive_eager,
         decompose=_adaptive_decompose,
         py="torch.nn.functional.adaptive_avg_pool2d",
+    )
+
+for _name in ("adaptive_avg_pool3d", "_adaptive_avg_pool3d"):
+    register(
+        f"aten::{_name}(Tensor self, int[] output_size) -> Tensor",
+        lambda x, output_size: _adaptive_shape(x, output_size, 3),
+        eager=lambda a, output_size: _adaptive_eager(a, output_size, 3),
+        decompose=lambda torch, x, output_size: _adaptive_decompose(torch, x, output_size, 3),
+        py="torch.nn.functional.adaptive_avg_pool3d",
     )
 
 
