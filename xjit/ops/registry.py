@@ -81,4 +81,5 @@ def ensure_loaded() -> None:
             selection_ops,
             shape_ops,
             sort_ops,
+            stats_ops,
         )
