@@ -57,6 +57,7 @@ from xjit._functional import einsum, norm
 from xjit._safetensors import load_safetensors
 from xjit._splitting import chunk, nonzero_tuple, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
+from xjit._tensor_functions import block_diag, cartesian_prod, cdist, tensordot
 from xjit._torch_functions import (
     allclose,
     broadcast_tensors,
@@ -144,6 +145,10 @@ __all__ = [
     "tril_indices",
     "triu_indices",
     "allclose",
+    "block_diag",
+    "cartesian_prod",
+    "cdist",
+    "tensordot",
     "broadcast_tensors",
     "concat",
     "concatenate",

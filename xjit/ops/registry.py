@@ -61,6 +61,7 @@ def ensure_loaded() -> None:
         # lazy: the op catalog loads on the first op used, not on `import xjit`
         from xjit.ops import (  # noqa: F401  (register on import)
             activation_ops,
+            arrange_ops,
             categorical_ops,
             composite_ops,
             conv_ops,
@@ -75,6 +76,7 @@ def ensure_loaded() -> None:
             loss_ops,
             math_ops,
             norm_ops,
+            product_ops,
             reduction_ops,
             scalar_ops,
             scatter_ops,
