@@ -75,6 +75,7 @@ def ensure_loaded() -> None:
             logical_ops,
             loss_ops,
             math_ops,
+            matrix_ops,
             norm_ops,
             product_ops,
             reduction_ops,
