@@ -84,5 +84,6 @@ def ensure_loaded() -> None:
             selection_ops,
             shape_ops,
             sort_ops,
+            special_ops,
             stats_ops,
         )
