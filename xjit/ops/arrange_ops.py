@@ -1,5 +1,5 @@
 """Rearrangements and finite differences model code calls: `rot90`, `diff`, `trapezoid`,
-`block_diag`, `cartesian_prod`, `combinations`. Each decomposes into ops that lower (`flip`,
+`block_diag`, `cartesian_prod`, `combinations`, `Tensor.unfold` (a view, as torch's). Each decomposes into ops that lower (`flip`,
 `transpose`, `slice`, `sub`, `cat`, `constant_pad_nd`, `stack`, ...), with static sizes;
 eager semantics are numpy with torch's checks, and the shape rule runs them on zeros.
 """
@@ -334,4 +334,50 @@ register(
     eager=_combinations_eager,
     decompose=_combinations_decompose,
     lower=static_only("combinations"),
+)
+
+
+# -- Tensor.unfold: a view of sliding windows --------------------------------------------------------
+
+
+def _unfold_windows(shape: tuple[int, ...], d: int, size: int, step: int) -> int:
+    if step <= 0:
+        raise ShapeError(f"step is {step} but must be > 0")
+    n = shape[d] if shape else 1
+    if size > n:
+        raise ShapeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if size < 0:
+        raise ShapeError(f"size is {size} but must be >= 0")
+    return (n - size) // step + 1
+
+
+def _unfold_eager(a: np.ndarray, dimension: int, size: int, step: int) -> np.ndarray:
+    # a view, as torch's: windows `step` apart along `dimension`, the window as a new last dim
+    d = normalize_dim(dimension, a.ndim)
+    n = _unfold_windows(a.shape, d, size, step)
+    if a.ndim == 0:
+        return a.reshape(1)
+    shape = (*a.shape[:d], n, *a.shape[d + 1 :], size)
+    strides = (*a.strides[:d], a.strides[d] * step, *a.strides[d + 1 :], a.strides[d])
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+def _unfold_decompose(torch: Any, x: Any, dimension: int, size: int, step: int) -> Any:
+    if not _static(x) or x.dim() == 0:
+        return None
+    d = normalize_dim(dimension, x.dim())
+    n = _unfold_windows(tuple(x.shape), d, size, step)
+    if n == 0 or size == 0:
+        return None
+    windows = [torch.slice(x, d, i * step, i * step + size, 1) for i in range(n)]
+    return torch.movedim(torch.stack(windows, d), d + 1, -1)
+
+
+register(
+    "aten::unfold(Tensor self, int dimension, int size, int step) -> Tensor",
+    probe_rule(_unfold_eager),
+    eager=_unfold_eager,
+    decompose=_unfold_decompose,
+    lower=static_only("unfold"),
+    py="torch.unfold",  # (torch spells it x.unfold(...) only)
 )
