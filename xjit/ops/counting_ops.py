@@ -262,7 +262,8 @@ def _isin_decompose(
 
 def _isin_lower(builder: Any, *args: Any) -> Any:
     raise NotImplementedError(
-        "aten::isin is compiled for static sizes and a non-empty tensor of test elements only"
+        "isin is compiled for static sizes and a non-empty tensor of test elements only "
+        "(aten::isin)"
     )
 
 

@@ -248,7 +248,7 @@ def _qr_eager(a: np.ndarray, mode: str = "reduced") -> QRResult:
 
 
 register(
-    'aten::linalg_qr(Tensor A, str mode="reduced") -> (Tensor Q, Tensor R)',
+    "aten::linalg_qr(Tensor A, str mode='reduced') -> (Tensor, Tensor)",
     _qr_shape,
     eager=_qr_eager,
     py="torch.linalg.qr",
@@ -286,7 +286,7 @@ def _svd_eager(a: np.ndarray, full_matrices: bool = True, driver: Any = None) ->
 
 
 register(
-    "aten::linalg_svd(Tensor A, bool full_matrices=True, *, str? driver=None) -> (Tensor U, Tensor S, Tensor Vh)",
+    "aten::linalg_svd(Tensor A, bool full_matrices=True, *, str? driver=None) -> (Tensor, Tensor, Tensor)",
     _svd_shape,
     eager=_svd_eager,
     py="torch.linalg.svd",
@@ -312,7 +312,7 @@ def _eigh_eager(a: np.ndarray, uplo: str = "L") -> EighResult:
 
 
 register(
-    'aten::linalg_eigh(Tensor self, str UPLO="L") -> (Tensor eigenvalues, Tensor eigenvectors)',
+    "aten::linalg_eigh(Tensor self, str UPLO='L') -> (Tensor, Tensor)",
     _eigh_shape,
     eager=_eigh_eager,
     py="torch.linalg.eigh",
@@ -397,7 +397,7 @@ def _svd_norm_lower(builder: Any, *args: Any) -> Any:
 
 for _schema in (
     "aten::linalg_matrix_norm(Tensor self, Scalar ord, int[] dim=[-2, -1], bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
-    'aten::linalg_matrix_norm.str_ord(Tensor self, str ord="fro", int[] dim=[-2, -1], bool keepdim=False, *, ScalarType? dtype=None) -> Tensor',
+    "aten::linalg_matrix_norm.str_ord(Tensor self, str ord='fro', int[] dim=[-2, -1], bool keepdim=False, *, ScalarType? dtype=None) -> Tensor",
 ):
     register(
         _schema,

@@ -304,7 +304,7 @@ def _cdist_decompose(torch: Any, x1: Any, x2: Any, p: float = 2.0, mode: Any = N
 
 
 register(
-    "aten::cdist(Tensor x1, Tensor x2, float p=2., int? compute_mode=None) -> Tensor",
+    "aten::cdist(Tensor x1, Tensor x2, float p=2.0, int? compute_mode=None) -> Tensor",
     probe_rule(_cdist_eager),
     eager=_cdist_eager,
     decompose=_cdist_decompose,

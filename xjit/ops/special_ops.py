@@ -265,7 +265,7 @@ def _frexp_eager(a: np.ndarray) -> FrexpResult:
 
 
 register(
-    "aten::frexp.Tensor(Tensor self) -> (Tensor mantissa, Tensor exponent)",
+    "aten::frexp.Tensor(Tensor self) -> (Tensor, Tensor)",
     _frexp_shape,
     eager=_frexp_eager,
     **eager_only("frexp"),

@@ -162,7 +162,7 @@ def _aminmax_decompose(torch: Any, x: Any, dim: Any = None, keepdim: bool = Fals
 
 
 register(
-    "aten::aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> (Tensor min, Tensor max)",
+    "aten::aminmax(Tensor self, *, int? dim=None, bool keepdim=False) -> (Tensor, Tensor)",
     _aminmax_shape,
     eager=_aminmax_eager,
     decompose=_aminmax_decompose,
@@ -311,7 +311,7 @@ def _cum_extreme_decompose(largest: bool) -> Any:
 
 for _name, _largest in (("cummax", True), ("cummin", False)):
     register(
-        f"aten::{_name}(Tensor self, int dim) -> (Tensor values, Tensor indices)",
+        f"aten::{_name}(Tensor self, int dim) -> (Tensor, Tensor)",
         _cum_shape,
         eager=_cum_extreme_eager(_largest),
         decompose=_cum_extreme_decompose(_largest),
@@ -429,7 +429,7 @@ def _kthvalue_eager(a: np.ndarray, k: int, dim: int = -1, keepdim: bool = False)
 
 
 register(
-    "aten::kthvalue(Tensor self, int k, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)",
+    "aten::kthvalue(Tensor self, int k, int dim=-1, bool keepdim=False) -> (Tensor, Tensor)",
     _kth_shape,
     eager=_kthvalue_eager,
     **eager_only("kthvalue"),
@@ -472,7 +472,7 @@ def _mode_eager(a: np.ndarray, dim: int = -1, keepdim: bool = False) -> Any:
 
 
 register(
-    "aten::mode(Tensor self, int dim=-1, bool keepdim=False) -> (Tensor values, Tensor indices)",
+    "aten::mode(Tensor self, int dim=-1, bool keepdim=False) -> (Tensor, Tensor)",
     _mode_shape,
     eager=_mode_eager,
     **eager_only("mode"),
@@ -541,13 +541,13 @@ def _quantile_eager(name: str) -> Any:
 
 for _name in ("quantile", "nanquantile"):
     register(
-        f'aten::{_name}(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor',
+        f"aten::{_name}(Tensor self, Tensor q, int? dim=None, bool keepdim=False, *, str interpolation='linear') -> Tensor",
         _quantile_shape(_name),
         eager=_quantile_eager(_name),
         **eager_only(_name),
     )
     register(
-        f'aten::{_name}.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation="linear") -> Tensor',
+        f"aten::{_name}.scalar(Tensor self, float q, int? dim=None, bool keepdim=False, *, str interpolation='linear') -> Tensor",
         _quantile_shape(_name),
         eager=_quantile_eager(_name),
         **eager_only(_name),
