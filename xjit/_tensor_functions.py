@@ -1,7 +1,6 @@
 """torch-level functions whose Python signature is not their registry op's: `tensordot`
 (`dims` an int or two lists), `cdist` (`compute_mode` a string), `block_diag` and
-`cartesian_prod` (varargs tensors), `std_mean`/`var_mean` (torch's three spellings in one
-Python function, as `var`), `bernoulli` (a `p=` keyword). Each is one registry op call
+`cartesian_prod` (varargs tensors). Each is one registry op call
 (`_dispatch.call`), marked with `script_as` so a scripted call compiles to that op."""
 
 from __future__ import annotations
@@ -16,7 +15,9 @@ def _dim_list(d: Any) -> list[Any]:
     return list(d) if isinstance(d, (list, tuple)) else [d]
 
 
-def _tensordot_op(a: Any, b: Any, dims: Any = 2) -> tuple[str, list[Any]]:
+def _tensordot_op(a: Any, b: Any, dims: Any = 2, out: Any = None) -> tuple[str, list[Any]]:
+    if out is not None:
+        raise NotImplementedError("tensordot(out=...) is not supported by xjit")
     if isinstance(dims, int) and not isinstance(dims, bool):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
@@ -29,11 +30,20 @@ def _tensordot_op(a: Any, b: Any, dims: Any = 2) -> tuple[str, list[Any]]:
     )
 
 
-@script_as(_tensordot_op)
+def _scripted_tensordot_op(a: Any, b: Any, dims: Any = 2, out: Any = None) -> tuple[str, list]:
+    """The script frontend's call: `dims` a compiled list or tuple of the two dim lists (whose
+    items bind to `int[]`); an int `dims` needs the rank, which is not known here."""
+    items = getattr(dims, "items", None)
+    if out is not None or items is None or len(items) != 2:
+        raise NotImplementedError(
+            "tensordot in scripted code takes dims=[dims_a, dims_b] (two lists) and no out="
+        )
+    return "tensordot", [a, b, items[0], items[1]]
+
+
+@script_as(_scripted_tensordot_op)
 def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
-    if out is not None:
-        raise NotImplementedError("tensordot(out=...) is not supported by xjit")
-    name, args = _tensordot_op(a, b, dims)
+    name, args = _tensordot_op(a, b, dims, out)
     return call(name, *args)
 
 
