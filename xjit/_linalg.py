@@ -56,7 +56,13 @@ def qr(A: Any, mode: str = "reduced") -> Any:  # noqa: N803
     return call("linalg_qr", A, mode)
 
 
-@script_as(lambda A, full_matrices=True, driver=None: ("linalg_svd", [A, full_matrices, driver]))
+def _svd_op(A: Any, full_matrices: Any = True, driver: Any = None) -> tuple[str, list[Any]]:  # noqa: N803
+    if driver is not None:  # (a keyword-only argument of the op: one positional list here)
+        raise NotImplementedError("linalg.svd(driver=...) in scripted code")
+    return "linalg_svd", [A, full_matrices]
+
+
+@script_as(_svd_op)
 def svd(A: Any, full_matrices: bool = True, *, driver: Any = None) -> Any:  # noqa: N803
     return call("linalg_svd", A, full_matrices, driver=driver)
 
