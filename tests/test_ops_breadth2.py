@@ -425,3 +425,71 @@ def test_scripted_against_torchscript() -> None:
     want = pt.jit.script(_scripted_ops(pt))(*[pt.from_numpy(a.copy()) for a in args])
     got = xjit.jit.script(_scripted_ops(xjit))(*_xs(*args))
     same(list(got), list(want), "scripted")
+
+
+# -- torch.special names, 16-bit float names -----------------------------------------------------
+
+
+def test_special_namespace_against_torch() -> None:
+    def fn(T: Any, x: Any) -> Any:
+        s = T.special
+        return (
+            s.gammaln(x),
+            s.digamma(x),
+            s.psi(x),
+            s.polygamma(2, x),
+            s.erfinv(x / 3),
+            s.erf(x),
+            s.expit(x),
+            s.logit(x / 3, 0.1),
+            s.xlogy(x, x),
+            s.log1p(x),
+            s.expm1(x),
+            s.exp2(x),
+            s.logsumexp(x, 1),
+        )
+
+    run(fn, np.abs(F) + 0.1, trace=False)
+
+    def compiled(T: Any, x: Any) -> Any:
+        s = T.special
+        return s.expit(x) + s.logsumexp(x, 0) + s.xlogy(x, x) + s.logit(x, 0.1) + s.log1p(x)
+
+    run(compiled, np.abs(F) + 0.1)
+
+
+class _ScriptedSpecial(xjit.nn.Module):
+    def forward(self, x):
+        return xjit.special.expit(x) + xjit.special.logsumexp(x, 0) + xjit.special.log1p(x)
+
+
+def test_special_namespace_scripted() -> None:
+    x = np.abs(F) + 0.1
+    got = xjit.jit.script(_ScriptedSpecial())(*_xs(x))
+    t = pt.from_numpy(x)
+    want = pt.special.expit(t) + pt.special.logsumexp(t, 0) + pt.special.log1p(t)
+    same(got, want, "scripted")
+
+
+class _ScriptedHalf(xjit.nn.Module):
+    def forward(self, x):
+        return x.to(xjit.float16)
+
+
+def test_16_bit_float_names_compare_and_refuse() -> None:
+    x = xjit.ones(2)
+    assert x.dtype != xjit.float16 and xjit.half == xjit.float16 != xjit.bfloat16
+    assert xjit.float16.is_floating_point and repr(xjit.bfloat16) == "xjit.bfloat16"
+    for make in (
+        lambda: xjit.zeros(2, dtype=xjit.float16),
+        lambda: x.to(xjit.bfloat16),
+        lambda: xjit.tensor([1.0], dtype=xjit.half),
+        lambda: xjit.finfo(xjit.float16),
+        lambda: x.sum(dtype=xjit.float16),
+    ):
+        with pytest.raises(TypeError, match="16 is not supported by xjit"):
+            make()
+    with pytest.raises(TypeError, match="half\\(\\): float16 is not supported"):
+        x.half()
+    with pytest.raises(FrontendError, match=r"test_ops_breadth2\.py:\d+:\d+: error: no overload"):
+        xjit.jit.script(_ScriptedHalf())(x)

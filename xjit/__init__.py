@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from xjit import _linalg as linalg
+from xjit import _special as special
 from xjit import nn
 from xjit._creation import (
     BoolTensor,
@@ -72,7 +73,7 @@ from xjit._torch_functions import (
     unique,
 )
 from xjit.ops.registry import OVERLOADS, ensure_loaded
-from xjit.ops.types import DType, bool_, float32, float64, int32, int64
+from xjit.ops.types import DType, bfloat16, bool_, float16, float32, float64, int32, int64
 
 __version__ = "0.1.0"
 
@@ -81,6 +82,7 @@ double = float64
 long = int64
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+half = float16  # named for comparisons; refused as a dtype (xjit has no 16-bit floats)
 dtype = DType
 
 
@@ -191,6 +193,7 @@ __all__ = [
     "full",
     "manual_seed",
     "linalg",
+    "special",
     "load_safetensors",
     "nn",
     "norm",
@@ -199,6 +202,8 @@ __all__ = [
     "randn",
     "tensor",
     "zeros",
+    "bfloat16",
+    "float16",
     "float32",
     "float64",
     "int32",

@@ -273,8 +273,8 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
             return base in ("int", "Scalar", "float", "int[]")
         if isinstance(v, float):
             return base in ("float", "Scalar")
-        if base == "ScalarType":
-            return isinstance(v, DType)
+        if base == "ScalarType":  # (torch.float16 is named but refused: not in ALL_DTYPES)
+            return isinstance(v, DType) and v in ALL_DTYPES
         if base == "str":
             return isinstance(v, str)
         return False
