@@ -388,6 +388,10 @@ FORMULAS: dict[str, tuple[Any, str, str]] = {
     "aten.isnan": (np.isnan, "compare", "any"),
     "aten.isinf": (np.isinf, "compare", "any"),
     "aten.isfinite": (np.isfinite, "compare", "any"),
+    # tests/test_ops_breadth2.py checks these against PyTorch too
+    "aten.copysign.Tensor": (np.copysign, "float", "any"),
+    "aten.copysign.Scalar": (np.copysign, "float", "any"),
+    "aten.ldexp.Tensor": (lambda a, b: a * 2.0**b, "float", "any"),
 }
 
 # Ops whose arguments this generator cannot draw (a bool condition, a leading Scalar, integer
@@ -439,6 +443,9 @@ TESTED_ELSEWHERE = {
         for d in ("left", "right")
         for o in ("Tensor", "Tensor_Scalar", "Scalar_Tensor")
     ),
+    # same-dtype operands only, an int argument: tests/test_ops_breadth2.py (against PyTorch)
+    "aten.heaviside",
+    "aten.round.decimals",
 }
 
 NUMERIC_DTYPES = [F32, F64, I32, I64]
@@ -662,7 +669,9 @@ def test_elementwise_overload_reachable(op):
     # each elementwise overload is what dispatch picks for its natural call (keyword-only
     # arguments by keyword: div(x, y, rounding_mode="trunc"))
     needed = [a for a in op.schema.args if not a.has_default]
-    values = {a.name: xjit.rand(2) if a.is_tensor else 2.0 for a in needed}
+    values = {
+        a.name: xjit.rand(2) if a.is_tensor else 2 if a.type == "int" else 2.0 for a in needed
+    }
     values.update({a.name: "trunc" for a in needed if a.type.startswith("str")})
     args = [values[a.name] for a in needed if not a.kwarg_only]
     assert _resolves_to(op, args, {a.name: values[a.name] for a in needed if a.kwarg_only})
@@ -1046,6 +1055,102 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
         [(4, 5), np.array([1, 0, 4, -100]), None, 1, -100],
         [(4, 5), np.array([1, 0, 4, 2]), None, 0, 0],
         [(4, 5), np.array([1, 0, 4, 2]), None, 2, 0],
+    ],
+    # the torch API breadth of xjit/ops/{stats,product,arrange,matrix,counting}_ops.py
+    # (tests/test_ops_breadth2.py compares them with PyTorch, eager, traced and scripted)
+    **{
+        f"aten.{n}{o}": ex
+        for n in ("std_mean", "var_mean")
+        for o, ex in (
+            ("", [[(3, 4), True], [(3, 4), False]]),
+            (".dim", [[(3, 4), [1], True, False], [(2, 3, 4), [0, 2], False, True]]),
+            (".correction", [[(3, 4), [0, 1], 0, True], [(3, 4), None, None, False]]),
+        )
+    },
+    "aten.aminmax": [
+        [(3, 4), None, False],
+        [(3, 4), 1, True],
+        [(2, 3, 4), -1, False],
+        [(3, 4), None, True],
+    ],
+    "aten.nansum": [
+        [np.array([[1.0, np.nan], [2, 3]], np.float32), None, False, None],
+        [(3, 4), [1], True, None],
+        [np.array([[1, 2], [3, 4]]), [0], False, None],
+    ],
+    "aten.nanmean": [
+        [np.array([[1.0, np.nan], [2, 3]], np.float32), [1], False, None],
+        [(3, 4), None, True, None],
+    ],
+    "aten.cummax": [
+        [(3, 5), 1],
+        [np.array([1.0, 3, 3, np.nan, 2, np.nan, 5], np.float32), 0],
+        [np.array([[1, 3, 3], [2, 2, 1]]), 0],
+        [np.array([True, False, True]), 0],
+    ],
+    "aten.cummin": [[(3, 5), 0], [np.array([1.0, 0, 0, np.nan, -5], np.float32), -1]],
+    "aten.logcumsumexp": [[(3, 5), 1], [(4, 3), 0]],
+    "aten.mv": [[(3, 4), (4,)]],
+    "aten.addmv": [[(3,), (3, 4), (4,), 0.5, 2], [(1,), (3, 4), (4,), 0, 1]],
+    "aten.addr": [
+        [(3, 4), (3,), (4,), 1, 2],
+        [(3, 4), (3,), (4,), 0, 1],
+        [np.array([[True, False]]), np.array([True, False]), np.array([False, True]), True, True],
+    ],
+    "aten.tensordot": [
+        [(3, 4, 5), (5, 4, 2), [1, 2], [1, 0]],
+        [(3, 4), (4, 2), [1], [0]],
+        [(2,), (3,), [], []],
+    ],
+    "aten.kron": [[(2, 3), (3, 2)], [(2,), (2, 3)], [(2, 2, 1), (3,)]],
+    "aten.cdist": [
+        [(3, 4), (5, 4), 2.0, None],
+        [(3, 4), (5, 4), 1.0, None],
+        [(3, 4), (5, 4), 0.0, None],
+        [(3, 4), (5, 4), float("inf"), None],
+        [(3, 4), (5, 4), 2.0, 1],
+        [(30, 4), (5, 4), 2.0, None],
+        [(3, 4), (2, 4), 3.0, None],
+    ],
+    "aten.rot90": [
+        [(3, 4), 1, [0, 1]],
+        [(2, 3, 4), 3, [2, 0]],
+        [(3, 4), 2, [1, 0]],
+        [(3, 4), 0, [0, 1]],
+    ],
+    "aten.diff": [
+        [(3, 5), 1, -1, None, None],
+        [(4, 3), 2, 0, (1, 3), (2, 3)],
+        [np.array([True, False, False, True]), 1, 0, None, None],
+        [(3, 5), 0, 1, None, None],
+    ],
+    "aten.trapezoid.x": [[(3, 5), (5,), -1], [(4, 3), np.array([0, 1, 3, 6]), 0]],
+    "aten.trapezoid.dx": [[(3, 5), 1, -1], [(4, 3), 0.5, 0], [np.arange(12).reshape(3, 4), 2, 1]],
+    "aten.block_diag": [
+        [[(2, 3), (1, 1), (3,)]],
+        [[np.ones((2, 2), np.int64), np.full((1, 2), 0.5, np.float32)]],
+    ],
+    "aten.cartesian_prod": [[[(3,), (2,)]], [[(2,), (2,), (3,)]], [[(4,)]]],
+    "aten.combinations": [[(4,), 2, False], [(4,), 3, True], [(3,), 0, False], [(2,), 3, False]],
+    "aten.unfold": [[(3, 8), 1, 3, 2], [(5,), 0, 2, 1], [(4, 3), 0, 4, 1]],
+    "aten.isin.Tensor_Tensor": [
+        [np.array([[1, 2], [3, 4]]), np.array([2, 3, 5]), False, False],
+        [np.array([1.0, np.nan, 2]), np.array([np.nan, 2.0]), False, True],
+    ],
+    "aten.isin.Tensor_Scalar": [[np.array([1, 2, 3]), 2, False, False]],
+    "aten.isin.Scalar_Tensor": [
+        [2, np.array([1, 2]), False, False],
+        [3, np.array([1, 2]), False, True],
+    ],
+    "aten.linalg_matrix_norm": [
+        [(3, 4), 1, [-2, -1], False, None],
+        [(2, 3, 4), float("-inf"), [0, 2], True, None],
+        [(3, 4), float("inf"), [1, 0], False, None],
+        [(3, 4), -1, [-2, -1], True, None],
+    ],
+    "aten.linalg_matrix_norm.str_ord": [
+        [(3, 4), "fro", [-2, -1], False, None],
+        [(2, 3, 4), "fro", [0, 2], True, None],
     ],
 }
 

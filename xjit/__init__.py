@@ -10,6 +10,7 @@ import importlib
 from typing import Any
 
 from xjit import _linalg as linalg
+from xjit import _special as special
 from xjit import nn
 from xjit._creation import (
     BoolTensor,
@@ -58,6 +59,7 @@ from xjit._safetensors import load_safetensors
 from xjit._serialization import load, save
 from xjit._splitting import chunk, nonzero_tuple, split, tensor_split, unbind
 from xjit._tensor import Size, Tensor
+from xjit._tensor_functions import block_diag, cartesian_prod, cdist, tensordot
 from xjit._torch_functions import (
     allclose,
     broadcast_tensors,
@@ -72,7 +74,7 @@ from xjit._torch_functions import (
     unique,
 )
 from xjit.ops.registry import OVERLOADS, ensure_loaded
-from xjit.ops.types import DType, bool_, float32, float64, int32, int64
+from xjit.ops.types import DType, bfloat16, bool_, float16, float32, float64, int32, int64
 
 __version__ = "0.1.0"
 
@@ -81,6 +83,7 @@ double = float64
 long = int64
 int = int32  # noqa: A001
 bool = bool_  # noqa: A001
+half = float16  # named for comparisons; refused as a dtype (xjit has no 16-bit floats)
 dtype = DType
 
 
@@ -145,6 +148,10 @@ __all__ = [
     "tril_indices",
     "triu_indices",
     "allclose",
+    "block_diag",
+    "cartesian_prod",
+    "cdist",
+    "tensordot",
     "broadcast_tensors",
     "concat",
     "concatenate",
@@ -187,6 +194,7 @@ __all__ = [
     "full",
     "manual_seed",
     "linalg",
+    "special",
     "load_safetensors",
     "load",
     "save",
@@ -197,6 +205,8 @@ __all__ = [
     "randn",
     "tensor",
     "zeros",
+    "bfloat16",
+    "float16",
     "float32",
     "float64",
     "int32",

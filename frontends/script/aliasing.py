@@ -55,6 +55,7 @@ VIEW_OPS = frozenset(
         "reshape_as",
         "swapaxes",
         "view_as",
+        "unfold",  # xjit/ops/arrange_ops.py
     }
 )
 

@@ -259,6 +259,8 @@ def _dtype_independent(opdef: OpDef, metas: list[Any], unknown: list[int], out: 
 def _ir_accepts(arg: Arg, v: Any) -> bool:
     t = arg.type
     base = t.rstrip("?")
+    if isinstance(v, list) and base == "int[]":  # a wrapper's constant dims (matrix_norm's)
+        return all(type(x) is int for x in v)
     if isinstance(v, (bool, int, float, str)) or v is None:
         v = PyObj(v)
     if isinstance(v, PyObj):
@@ -271,8 +273,8 @@ def _ir_accepts(arg: Arg, v: Any) -> bool:
             return base in ("int", "Scalar", "float", "int[]")
         if isinstance(v, float):
             return base in ("float", "Scalar")
-        if base == "ScalarType":
-            return isinstance(v, DType)
+        if base == "ScalarType":  # (torch.float16 is named but refused: not in ALL_DTYPES)
+            return isinstance(v, DType) and v in ALL_DTYPES
         if base == "str":
             return isinstance(v, str)
         return False

@@ -61,9 +61,11 @@ def ensure_loaded() -> None:
         # lazy: the op catalog loads on the first op used, not on `import xjit`
         from xjit.ops import (  # noqa: F401  (register on import)
             activation_ops,
+            arrange_ops,
             categorical_ops,
             composite_ops,
             conv_ops,
+            counting_ops,
             creation_ops,
             einsum_ops,
             elementwise_ops,
@@ -74,11 +76,16 @@ def ensure_loaded() -> None:
             logical_ops,
             loss_ops,
             math_ops,
+            matrix_ops,
             norm_ops,
+            product_ops,
             reduction_ops,
+            sampling_ops,
             scalar_ops,
             scatter_ops,
             selection_ops,
             shape_ops,
             sort_ops,
+            special_ops,
+            stats_ops,
         )

@@ -31,6 +31,30 @@ int32 = DType("int32", np.dtype(np.int32), "si32", 1)
 bool_ = DType("bool", np.dtype(np.bool_), "i1", 0)
 
 ALL_DTYPES = (float32, float64, int64, int32, bool_)
+
+
+class UnsupportedDType(DType):
+    """A torch dtype xjit names but cannot compute in (`torch.float16`, `torch.bfloat16`): model
+    code may compare with it (`x.dtype == torch.float16`), and any use as a dtype -- a tensor of
+    it, a cast, `finfo` -- raises, naming it (its numpy dtype and MLIR spelling are refused)."""
+
+    def __getattribute__(self, name: str) -> object:
+        if name in ("np", "mlir"):
+            raise TypeError(
+                f"{object.__getattribute__(self, 'name')} is not supported by xjit (it has no "
+                "16-bit floats): use float32"
+            )
+        return object.__getattribute__(self, name)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+float16 = UnsupportedDType("float16", np.dtype(np.float16), "f16", 2)
+bfloat16 = UnsupportedDType("bfloat16", np.dtype(np.float16), "bf16", 2)
 _BY_NP = {d.np: d for d in ALL_DTYPES}
 _BY_MLIR = {d.mlir: d for d in ALL_DTYPES}
 DEFAULT_FLOAT = float32
