@@ -338,3 +338,34 @@ def test_module_save_methods_take_extra_files(tmp_path: Path) -> None:
         loaded.save(tmp_path / f"again{i}.xjit")  # without them
         assert xjit.jit.load(tmp_path / f"again{i}.xjit", _extra_files=got) is not None
         assert got == {"k": b""}
+
+
+class _ZeroDimScale(xjit.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("s", xjit.tensor(2.0))
+
+    def forward(self, x):
+        return x * (self.s * 3.0)
+
+
+def test_zero_dim_tensors_round_trip_and_freeze(tmp_path: Path) -> None:
+    """A 0-d tensor (BatchNorm's num_batches_tracked, a scalar buffer) saves 0-d: the writer used
+    np.ascontiguousarray, which makes it 1-d, and every load refused the archive; freeze folded
+    `s * 3.0` into a 1-d literal the same way."""
+    pt.manual_seed(0)
+    t = pt.nn.BatchNorm2d(3).eval()
+    with pt.no_grad():
+        t.running_mean.normal_()
+    bn = xjit.nn.BatchNorm2d(3).eval()
+    bn.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    xjit.jit.trace(bn, (xjit.from_numpy(a),)).save(tmp_path / "bn.xjit")
+    loaded = xjit.jit.load(tmp_path / "bn.xjit")
+    assert loaded.num_batches_tracked.shape == ()
+    with pt.no_grad():
+        want = t(pt.from_numpy(a)).numpy()
+    np.testing.assert_allclose(loaded(xjit.from_numpy(a)).numpy(), want, rtol=1e-5, atol=1e-6)
+    frozen = xjit.jit.freeze(xjit.jit.script(_ZeroDimScale().eval()))
+    assert "tensor<f32>" in str(frozen.graph)  # the folded 6.0 is a 0-d literal
+    np.testing.assert_array_equal(frozen(xjit.ones(2, 2)).numpy(), np.full((2, 2), 6.0, np.float32))
