@@ -297,3 +297,25 @@ def test_compiled_matches_eager_and_caches_by_signature() -> None:
     assert len(s.__dict__["_variants"]) == 1
     s(torch.randn(5, 4), torch.randn(5, 4))
     assert len(s.__dict__["_variants"]) == 2
+
+
+def _device_branch(x):
+    if x.is_cuda:
+        return x * 2.0
+    return x + 1.0
+
+
+def _method_as_condition(x):
+    if x.is_floating_point:
+        return x
+    return x + 1
+
+
+def test_is_cuda_is_false_and_a_method_value_is_named() -> None:
+    """`x.is_cuda` is TorchScript's prim::is_cuda: False on xjit's CPU tensors (DCGAN's
+    `if input.is_cuda and self.ngpu > 1`); it was a bound-method value, refused as 'a tuple'. A
+    method used without a call is named in the error."""
+    x = torch.ones(2, 3)
+    np.testing.assert_array_equal(script(_device_branch)(x).numpy(), np.full((2, 3), 2.0))
+    with pytest.raises(FrontendError, match=r"test_script.py:\d+:\d+: .*method 'is_floating_poi"):
+        script(_method_as_condition)(x)

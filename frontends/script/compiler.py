@@ -501,6 +501,7 @@ class ScriptResult:
     container_params: dict[str, str] = field(default_factory=dict)
     needs_int_values: bool = False  # compile per int argument values (a run-time list slice)
     per_value: tuple[str, ...] = ()  # bool parameters compiled as constants (script_marks.py)
+    deferred_by: str = ""  # why there is no generic graph: the located first need (messages)
 
     def source(self, entry: str) -> dict[str, Any]:
         """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""
@@ -552,8 +553,8 @@ def script_module_ir(
     mc.in_progress.add(method)
     try:
         fop, names, spec = fc.compile()
-    except NeedsArgTypes:
-        return _deferred(fc, mc)
+    except NeedsArgTypes as err:
+        return _deferred(fc, mc, err)
     except NeedsCallTypes:
         return script_module_ir(m, arg_kinds, training, method, root_view, typed_calls=True)
     mc.funcs[method] = fop
@@ -584,8 +585,8 @@ def script_function_ir(
     fc = FunctionCompiler(mc, fn, name, None, arg_kinds)
     try:
         fop, names, spec = fc.compile()
-    except NeedsArgTypes:
-        return _deferred(fc, mc)
+    except NeedsArgTypes as err:
+        return _deferred(fc, mc, err)
     mc.funcs[name] = fop
     module = mc.module_op(name)
     _finish(module)
@@ -667,7 +668,7 @@ def _rebuild(structure: Any, leaves: Any) -> Any:
     return PyTuple([_rebuild(s, leaves) for s in structure])
 
 
-def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
+def _deferred(fc: FunctionCompiler, mc: ModuleCompilation, err: NeedsArgTypes) -> ScriptResult:
     """No generic graph (it needs argument ranks): each call compiles for its argument types;
     `arg_types` tells script_api which parameters are tensors, scalars or None."""
     r = ScriptResult(
@@ -686,6 +687,7 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation) -> ScriptResult:
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
     r.needs_int_values = mc.needs_int_values
+    r.deferred_by = f"{err.loc}: {err.message}" if err.loc else err.message
     return r
 
 

@@ -196,6 +196,8 @@ class Expressions:
                 return self.scalar_op("aten.dim", [base], e)
             if e.attr in ("T", "mT"):  # registry ops, as the eager properties (issue 12)
                 return self.transposed(base, e.attr, e)
+            if e.attr == "is_cuda":  # TorchScript's prim::is_cuda; xjit's tensors are on the CPU
+                return PyObj(False)
             return PyObj(("method", base, e.attr))
         if isinstance(base, PyTuple) and base.names and e.attr in base.names:
             return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result

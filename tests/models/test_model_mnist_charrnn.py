@@ -144,7 +144,7 @@ def test_char_rnn_hand_written_cell_stepped_over_a_name(tmp_path) -> None:
     t, x = twins(build)
     lines = [char_rnn_tutorial(xjit)[3](n).numpy() for n in ("Satoshi", "Nikolas")]
     # `output` is bound only inside the loop: TorchScript refuses the return, and so does xjit
-    check_compiled(t, x, [(a,) for a in lines], tmp_path, script=False)
+    check_compiled(t, x, [(a,) for a in lines], tmp_path, script="neither")
     with pytest.raises(FrontendError, match=r"test_model_mnist_charrnn.py:\d+:\d+: .*'output'"):
         xjit.jit.script(x)(xjit.from_numpy(lines[0]))  # compiled at the call, per size
     with torch.no_grad():

@@ -126,6 +126,7 @@ class MethodSpec:
                 f"cannot save {s.__dict__['_name']}: it has no generic graph (its code is "
                 "compiled per call signature, e.g. for the inputs' ranks and sizes); trace it "
                 "(xjit.jit.trace) and save the trace"
+                + (f"; first need: {g.deferred_by}" if getattr(g, "deferred_by", "") else "")
             )
         if getattr(g, "tuple_params", None):
             raise ArchiveError(
