@@ -319,3 +319,24 @@ def test_is_cuda_is_false_and_a_method_value_is_named() -> None:
     np.testing.assert_array_equal(script(_device_branch)(x).numpy(), np.full((2, 3), 2.0))
     with pytest.raises(FrontendError, match=r"test_script.py:\d+:\d+: .*method 'is_floating_poi"):
         script(_method_as_condition)(x)
+
+
+class _TrainingOrFlag(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sample = False
+
+    def forward(self, mu):
+        if self.training or self.sample:  # the VAE's reparameterize
+            return mu + torch.randn_like(mu)
+        return mu
+
+
+def test_training_or_flag_drops_the_branch_in_eval() -> None:
+    """`self.training or self.flag` folds as `if self.training:` does: in eval the sampling
+    branch (randn_like, which compiled code cannot run) is not compiled; it was, and refused."""
+    m = _TrainingOrFlag().eval()
+    x = torch.ones(2, 3)
+    np.testing.assert_array_equal(script(m)(x).numpy(), np.ones((2, 3)))
+    with pytest.raises(FrontendError, match=r"test_script.py:\d+:\d+: .*randn_like"):
+        script(m.train())(x)

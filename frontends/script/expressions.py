@@ -677,6 +677,9 @@ class Expressions:
         if isinstance(a, PyObj) and isinstance(a.obj, bool):
             return rhs() if a.obj == is_and else a
         ca = self.to_bool(a, node)
+        k = td._meta_or_const(ca)
+        if isinstance(k, bool):  # `self.training or ...` in eval: the right side only if needed,
+            return rhs() if k == is_and else ca  # as `if self.training:` drops its branch
         # `y is not None and y.sum() > 0`: the right side sees what the left side refines
         ref_a = self.refinement(ca, is_and)
         ref_r: list[Any] = [{}]
