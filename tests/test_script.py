@@ -340,3 +340,28 @@ def test_training_or_flag_drops_the_branch_in_eval() -> None:
     np.testing.assert_array_equal(script(m)(x).numpy(), np.ones((2, 3)))
     with pytest.raises(FrontendError, match=r"test_script.py:\d+:\d+: .*randn_like"):
         script(m.train())(x)
+
+
+def _positions(idx):
+    device = idx.device  # nanoGPT's / minGPT's forward
+    return torch.arange(0, idx.size(1), dtype=torch.long, device=device).unsqueeze(0)
+
+
+def _on_cpu(x):
+    return torch.zeros(2, device=torch.device("cpu")) + x
+
+
+def _on_cuda(x):
+    return torch.zeros(2, device=torch.device("cuda")) + x
+
+
+def test_factories_take_the_cpu_device() -> None:
+    """`device=idx.device` (TorchScript's prim::device) and `torch.device("cpu")` compile: xjit's
+    one device; they were 'no overload' / 'calling device' errors. Another device is refused."""
+    idx = torch.zeros(2, 5, dtype=torch.long)
+    np.testing.assert_array_equal(script(_positions)(idx).numpy(), [[0, 1, 2, 3, 4]])
+    np.testing.assert_array_equal(script(_on_cpu)(torch.ones(2)).numpy(), [1.0, 1.0])
+    with pytest.raises(
+        FrontendError, match=r"test_script.py:\d+:\d+: .*device=device\(type='cuda'\)"
+    ):
+        script(_on_cuda)(torch.ones(2))

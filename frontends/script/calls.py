@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Attribute, SSAValue
 
 from xjit import _splitting
+from xjit._device import device
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, script_str
@@ -539,6 +540,11 @@ class Calls:
             return self.call_compiled_function(src, args, kwargs, e, tag)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
+        if obj is device and all(isinstance(a, PyObj) for a in args) and not kwargs:
+            try:  # torch.device("cpu"): a constant, as TorchScript's Device
+                return PyObj(device(*(a.obj for a in args)))
+            except (TypeError, RuntimeError) as err:
+                raise self.error(e, str(err)) from None
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
 
     def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from xdsl.ir import Region, SSAValue
 
+from xjit._device import CPU
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
@@ -198,6 +199,8 @@ class Expressions:
                 return self.transposed(base, e.attr, e)
             if e.attr == "is_cuda":  # TorchScript's prim::is_cuda; xjit's tensors are on the CPU
                 return PyObj(False)
+            if e.attr == "device":  # prim::device: `device = idx.device` for a factory's device=
+                return PyObj(CPU)
             return PyObj(("method", base, e.attr))
         if isinstance(base, PyTuple) and base.names and e.attr in base.names:
             return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result
