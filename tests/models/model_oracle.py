@@ -63,12 +63,20 @@ def compare(t: Any, x: Any, *arrays: np.ndarray, trace: bool = True) -> Any:
     return traced
 
 
+def _to(lib: Any, a: Any) -> Any:
+    if isinstance(a, np.ndarray):
+        return lib.from_numpy(a.copy())
+    if isinstance(a, tuple):  # an LSTM's (h, c)
+        return tuple(_to(lib, v) for v in a)
+    return a
+
+
 def torch_inputs(arrays: Sequence[Any]) -> list[Any]:
-    return [pt.from_numpy(a.copy()) if isinstance(a, np.ndarray) else a for a in arrays]
+    return [_to(pt, a) for a in arrays]
 
 
 def xjit_inputs(arrays: Sequence[Any]) -> list[Any]:
-    return [xjit.from_numpy(a.copy()) if isinstance(a, np.ndarray) else a for a in arrays]
+    return [_to(xjit, a) for a in arrays]
 
 
 def _round_trip(compiled: Any, path: Path, sets: Sequence[Sequence[Any]], wants: list[Any]) -> None:
