@@ -365,3 +365,19 @@ def test_factories_take_the_cpu_device() -> None:
         FrontendError, match=r"test_script.py:\d+:\d+: .*device=device\(type='cuda'\)"
     ):
         script(_on_cuda)(torch.ones(2))
+
+
+def _filled(x):
+    start = torch.empty(x.size(0), 1, dtype=torch.long).fill_(2)
+    y = x.clone()
+    y.zero_()
+    return x + start, y
+
+
+def test_fill_and_zero_compile() -> None:
+    """`x.fill_(v)` / `x.zero_()` compile as their out-of-place fills (full_like/zeros_like),
+    rebound as `x.add_(y)` is; they were 'no op fill_ in the registry'."""
+    x = torch.from_numpy(np.arange(6).reshape(3, 2))
+    a, b = script(_filled)(x)
+    np.testing.assert_array_equal(a.numpy(), np.arange(6).reshape(3, 2) + 2)
+    np.testing.assert_array_equal(b.numpy(), np.zeros((3, 2), np.int64))

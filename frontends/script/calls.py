@@ -86,6 +86,10 @@ _LIST_PARAMS = {
 _LIST_KW_ALIASES = {"split_size": "split_size_or_sections", "sections": "indices_or_sections"}
 
 
+# In-place fills: the out-of-place op of the same values (x.fill_(v) is x.add_(y)'s kind of update)
+_FILLS = {"fill_": "full_like", "zero_": "zeros_like"}
+
+
 class _Piece:
     """What xjit/_splitting.py reads of a tensor: its rank and static shape."""
 
@@ -215,9 +219,12 @@ class Calls:
         if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
             return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         ensure_loaded()
-        if name not in OVERLOADS and aliasing.is_update_method(name) and name[:-1] in OVERLOADS:
+        fill = _FILLS.get(name)  # `torch.empty(b, 1, dtype=torch.long).fill_(SOS_token)`
+        if fill is not None or (
+            name not in OVERLOADS and aliasing.is_update_method(name) and name[:-1] in OVERLOADS
+        ):
             # `x.add_(y)`: the out-of-place op, with x rebound where no alias could tell
-            result = self.registry_call(name[:-1], [t, *args], kwargs, e)
+            result = self.registry_call(fill or name[:-1], [t, *args], kwargs, e)
             root = aliasing.updated_root(e)
             names = {root.id} if root is not None and self.env.get(root.id) is t else set()
             return aliasing.rebind_update(self, names, t, result, f"{name}()", e)
