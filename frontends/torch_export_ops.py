@@ -683,6 +683,13 @@ def _full(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
     return (g.emit("aten.full_like", shape, a["fill_value"], dtype),)
 
 
+def _empty(g: GraphImporter, node: Any, a: dict[str, Any]) -> tuple[Any, ...]:
+    """empty(size): its contents are unspecified, so zeros are one right answer (the seq2seq
+    tutorial's `torch.empty(b, 1, dtype=torch.long).fill_(SOS_token)`)."""
+    zero = 0 if a.get("dtype") is not None else 0.0  # (no dtype: the default, float32)
+    return _full(g, node, {**a, "fill_value": zero})
+
+
 def _shaped(g: GraphImporter, size: list[Any]) -> Any:
     """A float32 tensor of shape `size`, whose run-time sizes are tensors' own sizes (see
     `_full`): their sources are what the lowering allocates the result by."""
@@ -861,6 +868,7 @@ _SPECIAL: dict[str, Handler] = {
     "aten.clamp.default": _clamp,
     "aten.isnan.default": _isnan,
     "aten.full.default": _full,
+    "aten.empty.memory_format": _empty,
     "aten.arange.start_step": _arange,
     "aten.alias.default": _identity,
     "aten.detach.default": _identity,
@@ -983,6 +991,7 @@ _CHECKS: dict[str, Callable[[GraphImporter, Any], str | None]] = {
     "aten.clamp.default": _check_clamp,
     "aten.any.dims": _check_any,
     "aten.full.default": _check_full,
+    "aten.empty.memory_format": _check_full,
     "aten.expand.default": _check_expand,
     "aten.arange.start_step": _check_arange,
     "aten._softmax.default": _check_softmax,

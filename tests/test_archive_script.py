@@ -649,6 +649,14 @@ def test_a_masked_scripted_function_refusal_names_the_op_and_line(tmp_path: Path
     assert not path.exists()
 
 
+def test_the_refusal_names_the_first_need_and_its_line(tmp_path: Path) -> None:
+    """An in-place ReLU in a Sequential (torchvision's and DCGAN's `nn.ReLU(True)`) compiles per
+    argument dtypes: the refusal says so, at the line that needs them."""
+    m = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(inplace=True))
+    with pytest.raises(ArchiveError, match=r"(?s)why: .*layers.py:\d+:\d+: an in-place update"):
+        torch.jit.script(m).save(tmp_path / "seq.xjit")
+
+
 class _WithExport(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + 1

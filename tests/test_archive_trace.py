@@ -338,3 +338,75 @@ def test_module_save_methods_take_extra_files(tmp_path: Path) -> None:
         loaded.save(tmp_path / f"again{i}.xjit")  # without them
         assert xjit.jit.load(tmp_path / f"again{i}.xjit", _extra_files=got) is not None
         assert got == {"k": b""}
+
+
+class _ZeroDimScale(xjit.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("s", xjit.tensor(2.0))
+
+    def forward(self, x):
+        return x * (self.s * 3.0)
+
+
+def test_zero_dim_tensors_round_trip_and_freeze(tmp_path: Path) -> None:
+    """A 0-d tensor (BatchNorm's num_batches_tracked, a scalar buffer) saves 0-d: the writer used
+    np.ascontiguousarray, which makes it 1-d, and every load refused the archive; freeze folded
+    `s * 3.0` into a 1-d literal the same way."""
+    pt.manual_seed(0)
+    t = pt.nn.BatchNorm2d(3).eval()
+    with pt.no_grad():
+        t.running_mean.normal_()
+    bn = xjit.nn.BatchNorm2d(3).eval()
+    bn.load_state_dict({k: v.numpy() for k, v in t.state_dict().items()})
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 4)).astype(np.float32)
+    xjit.jit.trace(bn, (xjit.from_numpy(a),)).save(tmp_path / "bn.xjit")
+    loaded = xjit.jit.load(tmp_path / "bn.xjit")
+    assert loaded.num_batches_tracked.shape == ()
+    with pt.no_grad():
+        want = t(pt.from_numpy(a)).numpy()
+    np.testing.assert_allclose(loaded(xjit.from_numpy(a)).numpy(), want, rtol=1e-5, atol=1e-6)
+    frozen = xjit.jit.freeze(xjit.jit.script(_ZeroDimScale().eval()))
+    assert "tensor<f32>" in str(frozen.graph)  # the folded 6.0 is a 0-d literal
+    np.testing.assert_array_equal(frozen(xjit.ones(2, 2)).numpy(), np.full((2, 2), 6.0, np.float32))
+
+
+class _CausalSoftmax(xjit.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.src_mask = None  # word_language_model's cached mask: a constant in the trace
+
+    def forward(self, x):
+        if self.src_mask is None:
+            mask = xjit.triu(xjit.ones(3, 3)) == 0
+            self.src_mask = xjit.zeros(3, 3).masked_fill(mask, float("-inf"))
+        return (x.unsqueeze(1) + self.src_mask).softmax(-1)
+
+
+def test_infinite_literals_survive_the_archive(tmp_path: Path) -> None:
+    """xDSL prints an inf/nan element of a dense literal as its bit pattern (0xFF800000) and its
+    parser read that back as the number 4286578688.0: a traced causal mask loaded from an
+    archive gave silently wrong attention. The reader now takes hex as bits, as MLIR does."""
+    from xjit._irtext import parse_module_text  # (the one IR reader: archives, xjit-opt)
+    from xjit.dialects import make_context
+
+    x = xjit.from_numpy(np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32))
+    xt = pt.from_numpy(x.numpy())
+    mask = pt.triu(pt.ones(3, 3)) == 0
+    want = (xt.unsqueeze(1) + pt.zeros(3, 3).masked_fill(mask, float("-inf"))).softmax(-1)
+    m = _CausalSoftmax()
+    m(x)  # an eager call caches the mask: the trace holds it as a literal
+    traced = xjit.jit.trace(m, (x,))
+    traced.save(tmp_path / "mask.xjit")
+    got = xjit.jit.load(tmp_path / "mask.xjit")(x).numpy()
+    np.testing.assert_allclose(got, want.numpy(), rtol=1e-6, atol=1e-7)
+    text = (
+        "%a = arith.constant dense<[0xFF800000, 0x7F800000, 1.5]> : tensor<3xf32>\n"
+        "%b = arith.constant dense<0xFFF0000000000000> : tensor<2xf64>\n"
+        "%c = arith.constant dense<[0x7E00, 0x3C00]> : tensor<2xf16>\n"
+        "%d = arith.constant dense<[0x10, 3]> : tensor<2xi32>\n"
+    )
+    ops = list(parse_module_text(make_context(), text, "t.mlir").ops)
+    vals = [op.value.get_values() for op in ops]
+    assert list(vals[0]) == [-np.inf, np.inf, 1.5] and list(vals[1]) == [-np.inf, -np.inf]
+    assert np.isnan(vals[2][0]) and vals[2][1] == 1.0 and list(vals[3]) == [16, 3]

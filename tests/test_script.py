@@ -297,3 +297,87 @@ def test_compiled_matches_eager_and_caches_by_signature() -> None:
     assert len(s.__dict__["_variants"]) == 1
     s(torch.randn(5, 4), torch.randn(5, 4))
     assert len(s.__dict__["_variants"]) == 2
+
+
+def _device_branch(x):
+    if x.is_cuda:
+        return x * 2.0
+    return x + 1.0
+
+
+def _method_as_condition(x):
+    if x.is_floating_point:
+        return x
+    return x + 1
+
+
+def test_is_cuda_is_false_and_a_method_value_is_named() -> None:
+    """`x.is_cuda` is TorchScript's prim::is_cuda: False on xjit's CPU tensors (DCGAN's
+    `if input.is_cuda and self.ngpu > 1`); it was a bound-method value, refused as 'a tuple'. A
+    method used without a call is named in the error."""
+    x = torch.ones(2, 3)
+    np.testing.assert_array_equal(script(_device_branch)(x).numpy(), np.full((2, 3), 2.0))
+    with pytest.raises(FrontendError, match=r"test_script.py:\d+:\d+: .*method 'is_floating_poi"):
+        script(_method_as_condition)(x)
+
+
+class _TrainingOrFlag(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sample = False
+
+    def forward(self, mu):
+        if self.training or self.sample:  # the VAE's reparameterize
+            return mu + torch.randn_like(mu)
+        return mu
+
+
+def test_training_or_flag_drops_the_branch_in_eval() -> None:
+    """`self.training or self.flag` folds as `if self.training:` does: in eval the sampling
+    branch (randn_like, which compiled code cannot run) is not compiled; it was, and refused."""
+    m = _TrainingOrFlag().eval()
+    x = torch.ones(2, 3)
+    np.testing.assert_array_equal(script(m)(x).numpy(), np.ones((2, 3)))
+    with pytest.raises(FrontendError, match=r"test_script.py:\d+:\d+: .*randn_like"):
+        script(m.train())(x)
+
+
+def _positions(idx):
+    device = idx.device  # nanoGPT's / minGPT's forward
+    return torch.arange(0, idx.size(1), dtype=torch.long, device=device).unsqueeze(0)
+
+
+def _on_cpu(x):
+    return torch.zeros(2, device=torch.device("cpu")) + x
+
+
+def _on_cuda(x):
+    return torch.zeros(2, device=torch.device("cuda")) + x
+
+
+def test_factories_take_the_cpu_device() -> None:
+    """`device=idx.device` (TorchScript's prim::device) and `torch.device("cpu")` compile: xjit's
+    one device; they were 'no overload' / 'calling device' errors. Another device is refused."""
+    idx = torch.zeros(2, 5, dtype=torch.long)
+    np.testing.assert_array_equal(script(_positions)(idx).numpy(), [[0, 1, 2, 3, 4]])
+    np.testing.assert_array_equal(script(_on_cpu)(torch.ones(2)).numpy(), [1.0, 1.0])
+    with pytest.raises(
+        FrontendError, match=r"test_script.py:\d+:\d+: .*device=device\(type='cuda'\)"
+    ):
+        script(_on_cuda)(torch.ones(2))
+
+
+def _filled(x):
+    start = torch.empty(x.size(0), 1, dtype=torch.long).fill_(2)
+    y = x.clone()
+    y.zero_()
+    return x + start, y
+
+
+def test_fill_and_zero_compile() -> None:
+    """`x.fill_(v)` / `x.zero_()` compile as their out-of-place fills (full_like/zeros_like),
+    rebound as `x.add_(y)` is; they were 'no op fill_ in the registry'."""
+    x = torch.from_numpy(np.arange(6).reshape(3, 2))
+    a, b = script(_filled)(x)
+    np.testing.assert_array_equal(a.numpy(), np.arange(6).reshape(3, 2) + 2)
+    np.testing.assert_array_equal(b.numpy(), np.zeros((3, 2), np.int64))

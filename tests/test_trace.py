@@ -195,3 +195,24 @@ def test_traced_size_of_an_intermediate_is_a_hidden_guard() -> None:
     np.testing.assert_allclose(traced(x).numpy(), x.numpy() * 3, rtol=1e-6)
     with pytest.raises(torch.jit.TraceGuardError, match=r"test_trace\.py:\d+"):
         traced(torch.randn(5, 2))
+
+
+def _greedy_step(x, w):
+    _, topi = x.topk(1)
+    nxt = topi.squeeze(-1).detach()  # the seq2seq tutorial's next decoder input
+    start = torch.empty(x.size(0), 1, dtype=torch.long).fill_(3)
+    return nxt * 2 + start.squeeze(1), w.data * 1.0
+
+
+def test_detach_data_and_fill_are_traced_not_frozen() -> None:
+    """`.detach()` and `.data` made a new Tensor the trace did not know, so it was frozen as a
+    constant of the example: the compiled code returned the example's argmax for every input.
+    `empty(...).fill_(v)` was refused while tracing. Oracle: numpy on a second input."""
+    w = torch.nn.Parameter(torch.ones(2))
+    a = torch.from_numpy(np.array([[1.0, 3.0, 2.0], [5.0, 1.0, 0.0]], np.float32))
+    b = np.array([[9.0, 3.0, 2.0], [0.0, 1.0, 7.0]], np.float32)
+    traced = torch.jit.trace(_greedy_step, (a, w))
+    w2 = np.array([4.0, 5.0], np.float32)
+    got, wd = traced(torch.from_numpy(b), torch.from_numpy(w2))
+    np.testing.assert_array_equal(got.numpy(), b.argmax(-1) * 2 + 3)
+    np.testing.assert_array_equal(wd.numpy(), w2)

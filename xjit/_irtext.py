@@ -17,13 +17,24 @@ own definition) and the operation that failed, so every error can say `file:line
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import re
+import struct
 import sys
+from typing import Any
 
 from xdsl.context import Context
 from xdsl.dialects import tensor
-from xdsl.dialects.builtin import DYNAMIC_INDEX, FileLineColLoc, ModuleOp, TensorType
+from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    FileLineColLoc,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    ModuleOp,
+    TensorType,
+)
 from xdsl.ir import Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.irdl.dominance import DominanceInfo
 from xdsl.parser import Parser
@@ -87,6 +98,25 @@ def _bad_string(text: str, name: str, start: int, stop: int) -> None:
     raise ParseError(_span(text, name, start), "unterminated string literal")
 
 
+class _HexBits(Parser._TensorLiteralElement):
+    """A hex integer in a dense float literal: MLIR's bit pattern (xDSL prints inf and nan so:
+    `0xFF800000` is an f32 -inf), which xDSL's parser reads as the integer's value (4.29e9)."""
+
+    def to_type(self, parser: Any, type: Any) -> Any:
+        fmts = _FLOAT_BITS.get(builtins.type(type))
+        if fmts is None or not isinstance(self.value, int) or self.is_negative:
+            return super().to_type(parser, type)
+        as_float, as_bits = fmts
+        try:
+            return struct.unpack(as_float, struct.pack(as_bits, self.value))[0]
+        except struct.error:
+            parser.raise_error(f"hex literal too wide for {type}", at_position=self.span)
+
+
+# IEEE types only (bf16's bits are not f16's): the float and the unsigned int of its size
+_FLOAT_BITS = {Float16Type: ("<e", "<H"), Float32Type: ("<f", "<I"), Float64Type: ("<d", "<Q")}
+
+
 class LocatingParser(Parser):
     """The MLIR parser, remembering where each operation starts in the source.
 
@@ -127,6 +157,12 @@ class LocatingParser(Parser):
             raise ParseError(_point(start), f"{name}malformed custom syntax ({why})") from None
         self._spans[op] = start
         return op
+
+    def _parse_tensor_literal_element(self) -> Parser._TensorLiteralElement:
+        el = super()._parse_tensor_literal_element()
+        if isinstance(el.value, int) and el.span.text[:2] in ("0x", "0X"):
+            return _HexBits(el.is_negative, el.value, el.span)
+        return el
 
     def _parse_block(self) -> Block:
         # xDSL 0.74 forgets where a block was defined when a branch named it first, so a second

@@ -417,6 +417,8 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
+        if _dispatch_recording():  # a view the trace knows: a new Tensor would be frozen in it
+            return _call("view_as", self, self)  # (`topi.squeeze(-1).detach()` fed back)
         return alias(self._a)  # shares memory, as torch's
 
     def detach_(self) -> Tensor:
@@ -477,7 +479,7 @@ class Tensor:
     # while tracing rather than silently frozen.
     @property
     def data(self) -> Tensor:
-        return alias(self._a)  # shares memory, as torch's
+        return self.detach()  # shares memory, as torch's
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -501,13 +503,28 @@ class Tensor:
         self._a[...] = np.asarray(values).astype(self._a.dtype, copy=False)
         return self
 
+    # zero_/fill_/copy_ in traced code (`torch.empty(b, 1, dtype=torch.long).fill_(SOS_token)`,
+    # the seq2seq tutorial's decoder) record their out-of-place op, as `x += y` does (_assign)
     def zero_(self) -> Tensor:
+        if _dispatch_recording():
+            return self._assign("zero_()", _call("zeros_like", self))
         return self._fill("zero_()", 0)
 
     def fill_(self, value: Any) -> Tensor:
+        if _dispatch_recording():
+            if isinstance(value, Tensor):  # a 0-d tensor: torch's fill_.Tensor
+                if value.dim() != 0:
+                    raise RuntimeError(
+                        "fill_ only supports 0-dimension value tensor but got tensor with "
+                        f"{value.dim()} dimensions."
+                    )
+                return self._assign("fill_()", _call("expand_as", value.to(self.dtype), self))
+            return self._assign("fill_()", _call("full_like", self, value))
         return self._fill("fill_()", value.item() if isinstance(value, Tensor) else value)
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        if _dispatch_recording() and isinstance(src, Tensor):
+            return self._assign("copy_()", _call("expand_as", src.to(self.dtype), self))
         a = src._a if isinstance(src, Tensor) else np.asarray(src)
         return self._fill("copy_()", np.broadcast_to(a, self._a.shape))
 

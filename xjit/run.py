@@ -301,7 +301,7 @@ def _run_loops_mlir(
             if not ok_shape:
                 shape = "[" + ", ".join("?" if d is None else str(d) for d in want_shape) + "]"
                 raise RunError(f"@{entry} input {i} has shape {list(a.shape)}, expected {shape}")
-            args.append(np.ascontiguousarray(a))
+            args.append(np.require(a, requirements="C"))  # (keeps a 0-d tensor 0-d)
         else:  # scalars: a 0-d array
             if a.ndim != 0:
                 raise RunError(

@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Attribute, SSAValue
 
 from xjit import _splitting
+from xjit._device import device
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError, script_str
@@ -83,6 +84,10 @@ _LIST_PARAMS = {
     "tensor_split": ("indices_or_sections", "dim"),
 }
 _LIST_KW_ALIASES = {"split_size": "split_size_or_sections", "sections": "indices_or_sections"}
+
+
+# In-place fills: the out-of-place op of the same values (x.fill_(v) is x.add_(y)'s kind of update)
+_FILLS = {"fill_": "full_like", "zero_": "zeros_like"}
 
 
 class _Piece:
@@ -214,9 +219,12 @@ class Calls:
         if name == "where" and args:  # x.where(cond, y) is torch.where(cond, x, y)
             return self.registry_call(name, [args[0], t, *args[1:]], kwargs, e)
         ensure_loaded()
-        if name not in OVERLOADS and aliasing.is_update_method(name) and name[:-1] in OVERLOADS:
+        fill = _FILLS.get(name)  # `torch.empty(b, 1, dtype=torch.long).fill_(SOS_token)`
+        if fill is not None or (
+            name not in OVERLOADS and aliasing.is_update_method(name) and name[:-1] in OVERLOADS
+        ):
             # `x.add_(y)`: the out-of-place op, with x rebound where no alias could tell
-            result = self.registry_call(name[:-1], [t, *args], kwargs, e)
+            result = self.registry_call(fill or name[:-1], [t, *args], kwargs, e)
             root = aliasing.updated_root(e)
             names = {root.id} if root is not None and self.env.get(root.id) is t else set()
             return aliasing.rebind_update(self, names, t, result, f"{name}()", e)
@@ -557,6 +565,11 @@ class Calls:
             return self.call_compiled_function(src, args, kwargs, e, tag)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
+        if obj is device and all(isinstance(a, PyObj) for a in args) and not kwargs:
+            try:  # torch.device("cpu"): a constant, as TorchScript's Device
+                return PyObj(device(*(a.obj for a in args)))
+            except (TypeError, RuntimeError) as err:
+                raise self.error(e, str(err)) from None
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
 
     def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:

@@ -501,6 +501,7 @@ class ScriptResult:
     container_params: dict[str, str] = field(default_factory=dict)
     needs_int_values: bool = False  # compile per int argument values (a run-time list slice)
     per_value: tuple[str, ...] = ()  # bool parameters compiled as constants (script_marks.py)
+    deferred_by: str = ""  # why there is no generic graph: the located first need (messages)
 
     def source(self, entry: str) -> dict[str, Any]:
         """This graph as `GraphSource.graph_source()` gives it, calling `entry`."""

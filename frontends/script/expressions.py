@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from xdsl.ir import Region, SSAValue
 
+from xjit._device import CPU
 from xjit._tensor import Tensor
 from xjit.dialects import torch as td
 from xjit.dialects.torch_types import dtype_attr
@@ -196,6 +197,10 @@ class Expressions:
                 return self.scalar_op("aten.dim", [base], e)
             if e.attr in ("T", "mT"):  # registry ops, as the eager properties (issue 12)
                 return self.transposed(base, e.attr, e)
+            if e.attr == "is_cuda":  # TorchScript's prim::is_cuda; xjit's tensors are on the CPU
+                return PyObj(False)
+            if e.attr == "device":  # prim::device: `device = idx.device` for a factory's device=
+                return PyObj(CPU)
             return PyObj(("method", base, e.attr))
         if isinstance(base, PyTuple) and base.names and e.attr in base.names:
             return base.items[base.names.index(e.attr)]  # r.values of torch.sort's result
@@ -675,6 +680,9 @@ class Expressions:
         if isinstance(a, PyObj) and isinstance(a.obj, bool):
             return rhs() if a.obj == is_and else a
         ca = self.to_bool(a, node)
+        k = td._meta_or_const(ca)
+        if isinstance(k, bool):  # `self.training or ...` in eval: the right side only if needed,
+            return rhs() if k == is_and else ca  # as `if self.training:` drops its branch
         # `y is not None and y.sum() > 0`: the right side sees what the left side refines
         ref_a = self.refinement(ca, is_and)
         ref_r: list[Any] = [{}]

@@ -10,6 +10,7 @@ from typing import Any
 
 from xdsl.ir import SSAValue
 
+from xjit._device import CPU
 from xjit._dispatch import bind
 from xjit.dialects import torch as td
 from xjit.errors import FrontendError
@@ -44,6 +45,14 @@ NAMED_RESULTS = {
 }
 
 
+def _is_cpu(d: Any) -> bool:
+    """`"cpu"` or `torch.device("cpu")` (a device string that does not parse is not)."""
+    try:
+        return isinstance(d, (str, type(CPU))) and CPU == d
+    except RuntimeError:
+        return False
+
+
 class RegistryOps:
     """FunctionCompiler's op emission (compiler.py holds the state)."""
 
@@ -62,6 +71,12 @@ class RegistryOps:
         ensure_loaded()
         if name not in OVERLOADS:
             raise self.error(e, f"unsupported: no op '{name}' in the registry")
+        if "device" in kwargs:  # a factory's device=: the CPU, xjit's one device
+            kwargs = dict(kwargs)
+            dev = kwargs.pop("device")
+            if not (isinstance(dev, PyObj) and (dev.obj is None or _is_cpu(dev.obj))):
+                what = repr(dev.obj) if isinstance(dev, PyObj) else describe(dev)
+                raise self.error(e, f"unsupported: {name}(device={what}): xjit runs on the CPU")
         for opdef in OVERLOADS[name]:
             bound = bind_ir(opdef, args, kwargs)
             if bound is not None:

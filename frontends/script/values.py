@@ -101,6 +101,8 @@ def describe(v: Any) -> str:
         return f"Optional[{type_name(v.payload.type)}]"
     if isinstance(v, ModRef):
         return f"module {type(v.module).__name__}"
+    if isinstance(v, PyObj) and isinstance(v.obj, tuple) and v.obj[:1] == ("method",):
+        return f"method '{v.obj[2]}' (not called)"  # `x.attr` of an attribute script lacks
     return type(v.obj).__name__ if isinstance(v, PyObj) else type(v).__name__
 
 

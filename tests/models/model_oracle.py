@@ -4,12 +4,16 @@ compare outputs eager and traced (rtol 1e-4, atol 1e-5)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 import torch as pt
 
 import xjit
+from xjit.jit.archive_format import ArchiveError
 
 RTOL, ATOL = 1e-4, 1e-5
 
@@ -57,3 +61,78 @@ def compare(t: Any, x: Any, *arrays: np.ndarray, trace: bool = True) -> Any:
     traced = xjit.jit.trace(x, tuple(xs))
     assert_close(traced(*xs), want, "traced")
     return traced
+
+
+def _to(lib: Any, a: Any) -> Any:
+    if isinstance(a, np.ndarray):
+        return lib.from_numpy(a.copy())
+    if isinstance(a, tuple):  # an LSTM's (h, c)
+        return tuple(_to(lib, v) for v in a)
+    return a
+
+
+def torch_inputs(arrays: Sequence[Any]) -> list[Any]:
+    return [_to(pt, a) for a in arrays]
+
+
+def xjit_inputs(arrays: Sequence[Any]) -> list[Any]:
+    return [_to(xjit, a) for a in arrays]
+
+
+def _round_trip(compiled: Any, path: Path, sets: Sequence[Sequence[Any]], wants: list[Any]) -> None:
+    """`compiled` saved to an archive and loaded back gives torch's numbers on every set."""
+    compiled.save(path)
+    loaded = xjit.jit.load(path)
+    for i, (arrays, want) in enumerate(zip(sets, wants, strict=True)):
+        assert_close(loaded(*xjit_inputs(arrays)), want, f"{path.stem} loaded, set {i}")
+
+
+def check_compiled(
+    t: Any,
+    x: Any,
+    sets: Sequence[Sequence[Any]],
+    tmp_path: Path,
+    *,
+    script: str = "both",
+    script_save: bool = True,
+    from_torch: bool = True,
+) -> None:
+    """The whole promise on one model: xjit eager, `xjit.jit.trace` (traced on the first input
+    set, run on every set), `xjit.jit.script` (`script="both"`: torch.jit.script compiles the
+    same code too; "xjit": torch refuses it and xjit still compiles it; "neither": torch refuses
+    it and xjit need not accept it) and `xjit.from_torch`, each
+    against torch's eager output, and each compiled form saved and loaded back.
+    `script_save=False`: the scripted module is compiled per call signature (an nn.RNN inside, a
+    loop unrolled per size, an in-place update of tensors of unknown dtype: `out += identity`,
+    `nn.ReLU(inplace=True)`) and its save must refuse loudly, naming the way out."""
+    with pt.no_grad():
+        wants = [t(*torch_inputs(a)) for a in sets]
+    with xjit.no_grad():
+        for i, (arrays, want) in enumerate(zip(sets, wants, strict=True)):
+            assert_close(x(*xjit_inputs(arrays)), want, f"eager, set {i}")
+    traced = xjit.jit.trace(x, tuple(xjit_inputs(sets[0])))
+    for i, (arrays, want) in enumerate(zip(sets, wants, strict=True)):
+        assert_close(traced(*xjit_inputs(arrays)), want, f"traced, set {i}")
+    _round_trip(traced, tmp_path / "traced.xjit", sets, wants)
+    assert script in ("both", "xjit", "neither"), script
+    if script == "both":
+        with pt.no_grad():
+            ts = pt.jit.script(t)
+            assert_close(ts(*torch_inputs(sets[0])), wants[0], "torch.jit.script vs eager")
+    else:
+        with pytest.raises(Exception):  # noqa: B017, PT011 (torch's own error type varies)
+            pt.jit.script(t)
+    if script != "neither":
+        scripted = xjit.jit.script(x)
+        for i, (arrays, want) in enumerate(zip(sets, wants, strict=True)):
+            assert_close(scripted(*xjit_inputs(arrays)), want, f"scripted, set {i}")
+        if script_save:
+            _round_trip(scripted, tmp_path / "scripted.xjit", sets, wants)
+        else:
+            with pytest.raises(ArchiveError, match="no generic graph.*trace it"):
+                scripted.save(tmp_path / "scripted.xjit")
+    if from_torch:
+        imported = xjit.from_torch(t, tuple(torch_inputs(sets[0])))
+        for i, (arrays, want) in enumerate(zip(sets, wants, strict=True)):
+            assert_close(imported(*xjit_inputs(arrays)), want, f"from_torch, set {i}")
+        _round_trip(imported, tmp_path / "imported.xjit", sets, wants)

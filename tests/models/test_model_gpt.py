@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import torch
-from model_oracle import compare, twins
+from model_oracle import check_compiled, compare, twins
 
 import xjit
 
@@ -115,3 +115,12 @@ def test_gpt_decoder_matches_torch_eager_and_traced() -> None:
     assert np.abs(want).max() > 1e-3  # the logits are not trivially zero
     got = traced(xjit.from_numpy(other)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_gpt_decoder_scripted_and_saved(tmp_path) -> None:
+    """torch.jit.script compiles this decoder (its `device = idx.device` into `arange(...,
+    device=device)` included), so xjit's script must too. `b, t = idx.size()` needs the rank
+    of an unannotated tensor, so the scripted module compiles per call and its save refuses."""
+    t, x = twins(build)
+    sets = [(np.random.default_rng(s).integers(0, 11, (2, 6)),) for s in (2, 3)]
+    check_compiled(t, x, sets, tmp_path, script_save=False)

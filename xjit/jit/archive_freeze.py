@@ -176,7 +176,7 @@ def _fold(m: ModuleOp) -> None:
                 and all(v in env for v in op.operands)
             ):
                 interp.run_op(op, env)
-                value = np.ascontiguousarray(env[op.results[0]])
+                value = np.require(env[op.results[0]], requirements="C")  # keeps 0-d 0-d
                 env[_replace(op, value)] = value
         _drop_unused(f)
 

@@ -225,7 +225,7 @@ def _load_array(key: str, info: Mapping[str, Any], data: bytes) -> np.ndarray:
             f"tensor '{key}': the array is {a.dtype} {list(a.shape)}, the manifest says "
             f"{info['dtype']} {info['shape']}"
         )
-    return np.ascontiguousarray(a)
+    return np.require(a, requirements="C")  # (ascontiguousarray makes a 0-d array 1-d)
 
 
 def _parse_ir(text: bytes) -> ModuleOp:

@@ -410,7 +410,9 @@ def _describe(
 
 def _npy_bytes(a: np.ndarray) -> bytes:
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(a), allow_pickle=False)
+    # (np.require, not np.ascontiguousarray: that makes a 0-d tensor, e.g. a BatchNorm's
+    # num_batches_tracked, 1-d, and the load refuses it against the manifest's shape)
+    np.save(buf, np.require(a, requirements="C"), allow_pickle=False)
     return buf.getvalue()
 
 
