@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -83,6 +84,9 @@ _LIST_PARAMS = {
     "tensor_split": ("indices_or_sections", "dim"),
 }
 _LIST_KW_ALIASES = {"split_size": "split_size_or_sections", "sections": "indices_or_sections"}
+
+
+_TOLIST_MAX = 4096  # elements of x.tolist(): one .item() each
 
 
 class _Piece:
@@ -203,6 +207,8 @@ class Calls:
                 )
             kind = float if dt.kind == 2 else bool if dt.kind == 0 else int
             return self.call_python(kind, [t], {}, e)
+        if name == "tolist" and not args and not kwargs:
+            return self.tensor_tolist(t, e)
         if name == "is_floating_point" and not args and not kwargs:  # known per dtype
             if t.type.meta.dtype is None:  # type: ignore[attr-defined]
                 self.need_rank(t, e, "x.is_floating_point()")  # (per argument types)
@@ -221,6 +227,22 @@ class Calls:
             names = {root.id} if root is not None and self.env.get(root.id) is t else set()
             return aliasing.rebind_update(self, names, t, result, f"{name}()", e)
         return self.registry_call(name, [t, *args], kwargs, e)
+
+    def tensor_tolist(self, t: SSAValue, e: ast.AST) -> Any:
+        """`x.tolist()`: nested lists of `.item()`s, one per element (a list's length is known
+        while compiling: per argument types, where the shape is static)."""
+        shape = t.type.meta.shape  # type: ignore[attr-defined]
+        if shape is None or None in shape or t.type.meta.dtype is None:  # type: ignore[attr-defined]
+            self.need_rank(t, e, "x.tolist()")  # (per argument types: shapes known)
+            raise self.error(e, "unsupported: x.tolist() of a tensor of unknown shape or dtype")
+        if math.prod(shape) > _TOLIST_MAX:
+            raise self.error(e, f"unsupported: x.tolist() of more than {_TOLIST_MAX} elements")
+        if not shape:
+            return self.tensor_method(t, "item", [], {}, e)
+        rows = [
+            self.registry_call("select", [t, PyObj(0), PyObj(i)], {}, e) for i in range(shape[0])
+        ]
+        return self.new_list([self.tensor_tolist(r, e) for r in rows])
 
     def tensor_like_method(
         self, t: SSAValue, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST
@@ -376,6 +398,8 @@ class Calls:
                     return v
                 if obj is int and src == "float":  # int(inf) raises in TorchScript
                     self.finite_guard(v, e)
+                if obj is float and src == "bool":  # (no aten::Float.bool: through int)
+                    v, src = self.scalar_op("aten.Int.bool", [v], e), "int"
                 try:
                     return self.scalar_op(
                         f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}",
@@ -384,6 +408,8 @@ class Calls:
                     )
                 except KeyError:
                     pass
+            if obj is bool and isinstance(v, (PyList, PyDict)):  # its length is known
+                return self.to_bool(v, e)  # type: ignore[attr-defined]
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
         if obj in (enumerate, zip):
             return self.enumerate_zip(obj, args, kwargs, e)
