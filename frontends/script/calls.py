@@ -430,6 +430,7 @@ class Calls:
                 raise self.error(e, "unsupported: getattr() with a name not known while compiling")
             return self.module_attr(args[0], name, e)
         if obj is str and len(args) == 1 and not kwargs:  # of a value known while compiling
+            self.defer_to_int_values(args[0], e, "str() of a run-time int")  # type: ignore[attr-defined]
             c = const_of(args[0])
             if c is UNKNOWN:  # (a `for` over a constant range unrolls, making it known)
                 raise Unrollable(
@@ -563,9 +564,25 @@ class Calls:
                 names = self.mc.typed_call_names
                 tag = f"#{names.setdefault((obj.__qualname__, str(passed)), len(names) + 1)}"
             return self.call_compiled_function(src, args, kwargs, e, tag)
+        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+            return self.named_tuple(obj, args, kwargs, e)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
+
+    def named_tuple(self, cls: type, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """`Point(x, y=...)` of a `typing.NamedTuple` class: a tuple with field names (`p.x`),
+        defaults filled in, returned to Python as `cls`."""
+        fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+        defaults = cls._field_defaults  # type: ignore[attr-defined]
+        if len(args) > len(fields) or any(k not in fields for k in kwargs):
+            raise self.error(e, f"{cls.__name__}() takes the fields {', '.join(fields)}")
+        values = dict(zip(fields, args, strict=False)) | kwargs
+        missing = [f for f in fields if f not in values and f not in defaults]
+        if missing:
+            raise self.error(e, f"{cls.__name__}() is missing {', '.join(missing)}")
+        items = [values[f] if f in values else self.from_python(defaults[f]) for f in fields]  # type: ignore[attr-defined]
+        return PyTuple(items, fields, cls)
 
     def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         """enumerate()/zip() of lists, tuples and ModuleLists: a list of tuples, made while

@@ -74,7 +74,9 @@ def assert_same(got: Any, want: Any, where: str = "result") -> None:
             assert_same(g, w, f"{where}[{i}]")
     else:
         assert type(got) is type(want), f"{where}: {type(got).__name__} != {type(want).__name__}"
-        if isinstance(want, float):
+        if isinstance(want, float) and want != want:  # nan
+            assert got != got, f"{where}: {got!r} != nan"
+        elif isinstance(want, float):
             assert got == want or abs(got - want) <= 1e-6 * max(1.0, abs(want)), where
         else:
             assert got == want, f"{where}: {got!r} != {want!r}"
