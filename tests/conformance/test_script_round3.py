@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch as real_torch
-from script_oracle import assert_refused, assert_same, both_fns, to_torch
+from script_oracle import assert_refused, assert_same, both_fns, load, to_torch
 
 import xjit
 
@@ -1471,3 +1471,98 @@ def test_round3(src: str, name: str, args: tuple[Any, ...]) -> None:
         run_case(src, name, args)
         return
     assert_refused(src, name, args, REFUSED[name])
+
+
+# -- modules: List/Dict/Final attributes, getattr, ignore/unused ---------------------------------
+
+MODULES = """
+from typing import List, Dict, Final
+
+class ListDictAttrs(torch.nn.Module):
+    k: Final[int] = 3
+    names: Final[List[str]] = ["a", "b"]
+
+    def __init__(self):
+        super().__init__()
+        self.sizes: List[int] = [2, 5, 1]
+        self.weights: Dict[str, float] = {"x": 0.5, "y": -2.0}
+        self.order = ["y", "x"]
+
+    def forward(self, x):
+        out = x * self.k
+        for s in self.sizes:
+            out = out + s
+        for key in self.order:
+            out = out * self.weights[key]
+        if 5 in self.sizes and "z" not in self.weights:
+            out = out - len(self.names)
+        return out, sum(self.sizes), self.weights.get("q", 1.5)
+
+class GetattrConst(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin0 = torch.nn.Linear(3, 3)
+        self.scale = 2.0
+
+    def forward(self, x):
+        return getattr(self, "lin0")(x) * getattr(self, "scale")
+
+class IgnoredUnused(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 2)
+
+    @torch.jit.unused
+    def debug(self, x):
+        return x.numpy()
+
+    @torch.jit.ignore
+    def log(self, x):
+        print(x)
+
+    def forward(self, x):
+        if not torch.jit.is_scripting():
+            self.log(x)
+        return self.lin(x).relu()
+
+class NamedOut(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 2)
+
+    def forward(self, x):
+        y = self.lin(x)
+        rows: List[List[float]] = y.tolist()
+        return y.min(), y.max(), len(rows), rows[-1][0]
+"""
+
+X = xjit.tensor([[0.5, -1.0, 2.0], [1.0, 0.0, -0.5], [0.25, 1.5, -2.0]])
+
+
+@pytest.mark.parametrize("cls", ["ListDictAttrs", "GetattrConst", "IgnoredUnused", "NamedOut"])
+def test_module_round3(cls: str) -> None:
+    """Scripted against torch.jit.script (state copied from xjit's module)."""
+    ours = load(MODULES, xjit)[cls]()
+    theirs = load(MODULES, real_torch)[cls]()
+    theirs.load_state_dict({k: to_torch(v) for k, v in ours.state_dict().items()})
+    want = real_torch.jit.script(theirs)(to_torch(X))
+    got = xjit.jit.script(ours)(X)
+    assert_same(got, want.detach() if isinstance(want, real_torch.Tensor) else want, cls)
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "message"),
+    [
+        ("m_factorial", (-1,), "factorial\\(\\) not defined for negative values"),
+        ("cc_assert_ok", (t(2), 0), "AssertionError: n must be positive"),
+        ("cc_assert_no_msg", (t(2), 12), "AssertionError"),
+        ("p_assert_fmt", (t(2), 2), "AssertionError: n is 2"),
+    ],
+)
+def test_round3_raises_as_torchscript(name: str, args: tuple[Any, ...], message: str) -> None:
+    src = next(c[0] for c in CASES if c[1] == name)
+    ours_py, theirs_py = both_fns(src, name)
+    with pytest.raises((real_torch.jit.Error, RuntimeError), match=message):
+        real_torch.jit.script(theirs_py)(*to_torch(args))
+    with pytest.raises(xjit.jit.Error, match=message):
+        xjit.jit.script(ours_py)(*args)
