@@ -45,6 +45,7 @@ class BuiltinFolds:
         if isinstance(v, (PyList, PyTuple)):
             items = [self.compile_time_value(x, e, what) for x in v.items]
             return items if isinstance(v, PyList) else tuple(items)
+        self.defer_to_int_values(v, e, f"{what} of a run-time int")  # type: ignore[attr-defined]
         c = const_of(v)
         if c is UNKNOWN:
             raise self.error(  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -88,6 +89,7 @@ _LIST_KW_ALIASES = {"split_size": "split_size_or_sections", "sections": "indices
 
 # In-place fills: the out-of-place op of the same values (x.fill_(v) is x.add_(y)'s kind of update)
 _FILLS = {"fill_": "full_like", "zero_": "zeros_like"}
+_TOLIST_MAX = 4096  # elements of x.tolist(): one .item() each
 
 
 class _Piece:
@@ -208,6 +210,8 @@ class Calls:
                 )
             kind = float if dt.kind == 2 else bool if dt.kind == 0 else int
             return self.call_python(kind, [t], {}, e)
+        if name == "tolist" and not args and not kwargs:
+            return self.tensor_tolist(t, e)
         if name == "is_floating_point" and not args and not kwargs:  # known per dtype
             if t.type.meta.dtype is None:  # type: ignore[attr-defined]
                 self.need_rank(t, e, "x.is_floating_point()")  # (per argument types)
@@ -229,6 +233,22 @@ class Calls:
             names = {root.id} if root is not None and self.env.get(root.id) is t else set()
             return aliasing.rebind_update(self, names, t, result, f"{name}()", e)
         return self.registry_call(name, [t, *args], kwargs, e)
+
+    def tensor_tolist(self, t: SSAValue, e: ast.AST) -> Any:
+        """`x.tolist()`: nested lists of `.item()`s, one per element (a list's length is known
+        while compiling: per argument types, where the shape is static)."""
+        shape = t.type.meta.shape  # type: ignore[attr-defined]
+        if shape is None or None in shape or t.type.meta.dtype is None:  # type: ignore[attr-defined]
+            self.need_rank(t, e, "x.tolist()")  # (per argument types: shapes known)
+            raise self.error(e, "unsupported: x.tolist() of a tensor of unknown shape or dtype")
+        if math.prod(shape) > _TOLIST_MAX:
+            raise self.error(e, f"unsupported: x.tolist() of more than {_TOLIST_MAX} elements")
+        if not shape:
+            return self.tensor_method(t, "item", [], {}, e)
+        rows = [
+            self.registry_call("select", [t, PyObj(0), PyObj(i)], {}, e) for i in range(shape[0])
+        ]
+        return self.new_list([self.tensor_tolist(r, e) for r in rows])
 
     def tensor_like_method(
         self, t: SSAValue, name: str, args: list[Any], kwargs: dict[str, Any], e: ast.AST
@@ -400,6 +420,8 @@ class Calls:
                     return v
                 if obj is int and src == "float":  # int(inf) raises in TorchScript
                     self.finite_guard(v, e)
+                if obj is float and src == "bool":  # (no aten::Float.bool: through int)
+                    v, src = self.scalar_op("aten.Int.bool", [v], e), "int"
                 try:
                     return self.scalar_op(
                         f"aten.{obj.__name__.capitalize()}.{src if src != 'Tensor' else 'Tensor'}",
@@ -408,6 +430,8 @@ class Calls:
                     )
                 except KeyError:
                     pass
+            if obj is bool and isinstance(v, (PyList, PyDict)):  # its length is known
+                return self.to_bool(v, e)  # type: ignore[attr-defined]
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
         if obj in (enumerate, zip):
             return self.enumerate_zip(obj, args, kwargs, e)
@@ -428,6 +452,7 @@ class Calls:
                 raise self.error(e, "unsupported: getattr() with a name not known while compiling")
             return self.module_attr(args[0], name, e)
         if obj is str and len(args) == 1 and not kwargs:  # of a value known while compiling
+            self.defer_to_int_values(args[0], e, "str() of a run-time int")  # type: ignore[attr-defined]
             c = const_of(args[0])
             if c is UNKNOWN:  # (a `for` over a constant range unrolls, making it known)
                 raise Unrollable(
@@ -563,6 +588,8 @@ class Calls:
                 names = self.mc.typed_call_names
                 tag = f"#{names.setdefault((obj.__qualname__, str(passed)), len(names) + 1)}"
             return self.call_compiled_function(src, args, kwargs, e, tag)
+        if isinstance(obj, type) and issubclass(obj, tuple) and hasattr(obj, "_fields"):
+            return self.named_tuple(obj, args, kwargs, e)
         if isinstance(obj, type) and issubclass(obj, Module):
             raise self.error(e, "unsupported: creating modules inside forward")
         if obj is device and all(isinstance(a, PyObj) for a in args) and not kwargs:
@@ -571,6 +598,20 @@ class Calls:
             except (TypeError, RuntimeError) as err:
                 raise self.error(e, str(err)) from None
         raise self.error(e, f"unsupported: calling {getattr(obj, '__qualname__', repr(obj))}")
+
+    def named_tuple(self, cls: type, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
+        """`Point(x, y=...)` of a `typing.NamedTuple` class: a tuple with field names (`p.x`),
+        defaults filled in, returned to Python as `cls`."""
+        fields: tuple[str, ...] = cls._fields  # type: ignore[attr-defined]
+        defaults = cls._field_defaults  # type: ignore[attr-defined]
+        if len(args) > len(fields) or any(k not in fields for k in kwargs):
+            raise self.error(e, f"{cls.__name__}() takes the fields {', '.join(fields)}")
+        values = dict(zip(fields, args, strict=False)) | kwargs
+        missing = [f for f in fields if f not in values and f not in defaults]
+        if missing:
+            raise self.error(e, f"{cls.__name__}() is missing {', '.join(missing)}")
+        items = [values[f] if f in values else self.from_python(defaults[f]) for f in fields]  # type: ignore[attr-defined]
+        return PyTuple(items, fields, cls)
 
     def enumerate_zip(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         """enumerate()/zip() of lists, tuples and ModuleLists: a list of tuples, made while

@@ -443,10 +443,13 @@ class Expressions:
         """An f-string of values known while compiling (one of run-time values is allowed
         only as an exception message: raising.py)."""
         template, values = self.message(e)
+        for v in values:  # `f"{n}"` of an int parameter or a size: compiled per its value
+            self.defer_to_int_values(v, e, "an f-string of a run-time int")
         consts = [const_of(v) for v in values]  # (scalar constants: `{2.0}`, folded sums)
         if UNKNOWN in consts or any(isinstance(c, (list, tuple)) for c in consts):
-            raise self.error(
-                e, "unsupported: an f-string of run-time values (only as an exception message)"
+            raise Unrollable(  # (a `for` over a constant range unrolls, making them known)
+                "unsupported: an f-string of run-time values (only as an exception message)",
+                self.loc(e),
             )
         return PyObj(template.format(*(script_str(c) for c in consts)))
 
@@ -560,10 +563,10 @@ class Expressions:
                 a, b = self.to_float(a, node), self.to_float(b, node)
                 return self.scalar_op(f"aten.{name}.float", [a, b], node)
             return self.scalar_op(f"aten.{name}.int", [a, b], node)
-        raise self.error(
-            node,
-            f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}",
-        )
+        msg = f"unsupported: operator '{_OP_SYMBOL.get(name, name)}' on {describe(a)} and {describe(b)}"
+        if str_choice.is_str(a) or str_choice.is_str(b):  # a str a loop carries: unrolled over a
+            raise Unrollable(msg, self.loc(node))  # constant range, where it is a constant
+        raise self.error(node, msg)
 
     def scalar_floordiv_tensor(self, a: SSAValue, t: SSAValue, node: ast.AST) -> SSAValue:
         """`2 // t` as TorchScript has it: `t` read as a scalar of a's type (IntImplicit /

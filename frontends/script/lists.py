@@ -86,19 +86,23 @@ class Lists:
             )
         return i
 
+    def defer_to_int_values(self, v: Any, node: ast.AST, why: str) -> None:
+        """Where `v` must be known while compiling but is an int computed at run time from int
+        parameters and tensor sizes: ask for a compile per argument types and int values
+        (NeedsArgTypes), where it is a constant. Returns when that cannot help."""
+        if const_of(v) is UNKNOWN and isinstance(v, SSAValue):
+            entry = self.entry_block  # type: ignore[attr-defined]
+            if self.mc.deferrable and known_per_call(v, entry):  # type: ignore[attr-defined]
+                self.mc.needs_int_values = True  # type: ignore[attr-defined]
+                raise NeedsArgTypes(f"{why}: compiled per int argument values", self.loc(node))  # type: ignore[attr-defined]
+
     def slice_bound(self, v: Any, node: ast.AST) -> int:
         """A list slice's bound: its length is the result's, so it must be known while
         compiling. A bound computed at run time asks for a compile per argument types and int
         argument values (NeedsArgTypes: scalars are constants in every compiled variant
         anyway), which makes bounds from int parameters and tensor sizes constants."""
         if const_of(v) is UNKNOWN and isinstance(v, SSAValue):
-            entry = self.entry_block  # type: ignore[attr-defined]
-            if self.mc.deferrable and known_per_call(v, entry):  # type: ignore[attr-defined]
-                self.mc.needs_int_values = True  # type: ignore[attr-defined]
-                raise NeedsArgTypes(
-                    "a list slice bound known at run time: compiled per int argument values",
-                    self.loc(node),  # type: ignore[attr-defined]
-                )
+            self.defer_to_int_values(v, node, "a list slice bound known at run time")
             raise self.error(
                 node,
                 "unsupported: a list slice whose bound is known only at run time (a list's "

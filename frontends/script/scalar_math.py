@@ -12,6 +12,7 @@ from typing import Any
 from xdsl.ir import SSAValue
 
 from xjit.dialects import torch as td
+from xjit.frontends.script import int_math
 from xjit.frontends.script.values import PyTuple, describe
 from xjit.ops.registry import UNKNOWN
 from xjit.ops.scalar_ops import MATH_UNARY
@@ -19,6 +20,7 @@ from xjit.ops.scalar_ops import MATH_UNARY
 _UNARY = {getattr(math, n): n for n in MATH_UNARY}
 _BINARY = {math.atan2: "atan2", math.copysign: "copysign", math.fmod: "fmod", math.pow: "pow"}
 _PREDICATES = {math.isnan: "isnan", math.isinf: "isinf", math.isfinite: "isfinite"}
+_INT_LOOPS = {math.factorial: int_math.factorial, math.gcd: int_math.gcd}
 _SCALE = {math.degrees: 180.0 / math.pi, math.radians: math.pi / 180.0}
 
 
@@ -32,6 +34,10 @@ class ScalarMath:
 
     def math_call(self, fn: Any, args: list[Any], kwargs: dict[str, Any], e: ast.AST) -> Any:
         name = getattr(fn, "__name__", repr(fn))
+        if fn in _INT_LOOPS and not kwargs:  # compiled as a call of its loop (int_math.py)
+            if not all(isinstance(a, SSAValue) and isinstance(a.type, td.IntType) for a in args):
+                raise self.error(e, f"unsupported: math.{name} of non-int arguments here")
+            return self.call_python(_INT_LOOPS[fn], args, {}, e)  # type: ignore[attr-defined]
         known = (*_UNARY, *_BINARY, *_PREDICATES, *_SCALE, math.floor, math.ceil, round)
         if fn not in known:
             raise self.error(e, f"unsupported: math.{name} (not in TorchScript's scalar math here)")

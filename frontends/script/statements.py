@@ -147,7 +147,9 @@ def rebuild_like(template: Any, vals: Iterator[SSAValue]) -> Any:
     if isinstance(template, PyDict):
         return PyDict({k: rebuild_like(x, vals) for k, x in template.items.items()})
     items = [rebuild_like(x, vals) for x in template.items]
-    return PyTuple(items) if isinstance(template, PyTuple) else PyList(items)
+    if isinstance(template, PyTuple):  # (a named tuple keeps its fields)
+        return PyTuple(items, template.names, template.named_class)
+    return PyList(items)
 
 
 def contains_any(node: ast.AST, kinds: tuple[type, ...], stop_at_loops: bool) -> bool:
@@ -461,7 +463,9 @@ class Statements(UnrolledLoops):
                 f, s = self.flatten(x, node)
                 flat.extend(f)
                 specs.append(s)
-            return flat, OutputSpec("tuple" if isinstance(v, PyTuple) else "list", tuple(specs))
+            if isinstance(v, PyTuple):  # a user NamedTuple comes back as its class
+                return flat, OutputSpec("tuple", tuple(specs), named=v.named_class)
+            return flat, OutputSpec("list", tuple(specs))
         if isinstance(v, PyDict):
             flat, specs = [], []
             for x in v.items.values():
@@ -954,6 +958,30 @@ class Statements(UnrolledLoops):
             assigned = [n for n in assigned if n not in tnames]
         if alive is not None:
             assigned.append(alive)
+        strs = {
+            n: self.env[n] for n in assigned if n in self.env and str_choice.is_str(self.env[n])
+        }
+        try:
+            return self.loop_carrying(
+                st, trip, init_cond, target, target_value, test, alive, assigned
+            )
+        except FrontendError:
+            for n, v in strs.items():  # (a constant range unrolls next: with the constants)
+                self.env[n] = v
+            raise
+
+    def loop_carrying(
+        self,
+        st: ast.For | ast.While,
+        trip: SSAValue,
+        init_cond: SSAValue,
+        target: ast.expr | None,
+        target_value: Callable[[SSAValue], Any] | None,
+        test: ast.expr | None,
+        alive: str | None,
+        assigned: list[str],
+    ) -> tuple[SSAValue, list[SSAValue], OutputSpec] | None:
+        """loop() once the names the body assigns are known."""
         for n in assigned:  # a str the body may change: a run-time choice (str_choice.py)
             if n in self.env and str_choice.is_str(self.env[n]):
                 self.env[n] = str_choice.loop_choice(self, self.env[n], n, st.body)

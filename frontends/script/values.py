@@ -27,6 +27,7 @@ class PyTuple:
     items: list[Any]
     # the field names of a named tuple (torch.return_types.sort: `.values`, `.indices`)
     names: tuple[str, ...] | None = field(default=None, compare=False)
+    named_class: Any = field(default=None, compare=False)  # a user NamedTuple's class
 
 
 @dataclass

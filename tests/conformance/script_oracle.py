@@ -62,6 +62,11 @@ def assert_same(got: Any, want: Any, where: str = "result") -> None:
         w = want.detach().numpy()
         assert got.numpy().dtype == w.dtype, f"{where}: dtype {got.numpy().dtype} != {w.dtype}"
         np.testing.assert_allclose(got.numpy(), w, rtol=1e-5, atol=1e-6, err_msg=where)
+    elif isinstance(want, dict):
+        assert isinstance(got, dict), f"{where}: {type(got).__name__}, expected a dict"
+        assert list(got) == list(want), f"{where}: keys {list(got)} != {list(want)}"
+        for k in want:
+            assert_same(got[k], want[k], f"{where}[{k!r}]")
     elif isinstance(want, (tuple, list)):
         assert type(got) is type(want), f"{where}: {type(got).__name__} != {type(want).__name__}"
         assert len(got) == len(want), f"{where}: {len(got)} items, expected {len(want)}"
@@ -69,7 +74,9 @@ def assert_same(got: Any, want: Any, where: str = "result") -> None:
             assert_same(g, w, f"{where}[{i}]")
     else:
         assert type(got) is type(want), f"{where}: {type(got).__name__} != {type(want).__name__}"
-        if isinstance(want, float):
+        if isinstance(want, float) and want != want:  # nan
+            assert got != got, f"{where}: {got!r} != nan"
+        elif isinstance(want, float):
             assert got == want or abs(got - want) <= 1e-6 * max(1.0, abs(want)), where
         else:
             assert got == want, f"{where}: {got!r} != {want!r}"

@@ -776,23 +776,17 @@ _RUN_TIME_STR = r"of a run-time (int|float|bool) \(a str is known while compilin
 _GROWN = r"changing a list inside an if branch or a loop body when it was created outside"
 _STR_ITEMS = r"parameter 'a.0' of type str inside a List/Dict/Tuple"
 REFUSED: dict[str, str] = {
-    "str_concat_loop": r"unsupported: operator '\+' on StrChoice and str",
     "fmt_basic": _RUN_TIME_STR,
-    "fmt_tensor_shape": _RUN_TIME_STR,
     "str_fmt_positional": _RUN_TIME_STR,
-    "fmt_str_int": r"str\(\) of a run-time int",
     "str_of_float": r"str\(\) of a run-time float",
     "str_of_bool": r"str\(\) of a run-time bool",
     "fstring": r"an f-string of run-time values \(only as an exception message\)",
-    "fstring_expr": r"an f-string of run-time values \(only as an exception message\)",
     "sorted_strs": _STR_ITEMS,
     "list_str_join": _STR_ITEMS,
     "list_pop_loop": _GROWN,
     "list_index_count": r"list.index of run-time values",
     "list_remove_clear": r"list.remove of run-time values",
     "range_len_list": r"range\(\) outside a for loop",
-    "tolist_roundtrip": r"no op 'tolist' in the registry",
-    "math_factorial": r"math.factorial \(not in TorchScript's scalar math here\)",
     # (Optional joins: the "optjoin" helper's area)
 }
 
