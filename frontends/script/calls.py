@@ -430,7 +430,7 @@ class Calls:
                     )
                 except KeyError:
                     pass
-            if obj is bool and isinstance(v, (PyList, PyDict)):  # its length is known
+            if obj is bool and (isinstance(v, (PyList, PyDict)) or str_choice.is_str(v)):  # known
                 return self.to_bool(v, e)  # type: ignore[attr-defined]
             raise self.error(e, f"unsupported: {obj.__name__}() of a {describe(v)}")
         if obj in (enumerate, zip):

@@ -1066,6 +1066,68 @@ def p_gcd_loop(a: List[int]) -> int:
     for v in a:
         g = math.gcd(g, v)
     return g
+
+from typing import List, Tuple, Dict, Optional
+
+def q_split0(s: str) -> List[str]:
+    return s.split(",", 0)
+
+def q_rsplit_none(s: str) -> List[str]:
+    return s.rsplit()
+
+def q_join_empty(s: str) -> str:
+    xs: List[str] = []
+    return s.join(xs)
+
+def q_find_empty(s: str) -> Tuple[int, int]:
+    return s.find(""), s.rfind("")
+
+def q_slice_empty(s: str) -> Tuple[str, str]:
+    return s[5:2], s[-100:]
+
+def q_count_range(s: str) -> int:
+    return s.count("a", 1, 4)
+
+def q_startswith_empty(s: str) -> bool:
+    return s.startswith("")
+
+def q_title_digits(s: str) -> str:
+    return s.title()
+
+def q_upper_nonascii(s: str) -> str:
+    return s.upper()
+
+def q_list_neg_step_slice(a: List[int]) -> List[int]:
+    return a[-2:0:-1]
+
+def q_dict_int_neg_keys(n: int) -> List[int]:
+    d = {-1: n, 5: 2, 0: 3}
+    return list(d.keys()) + list(d.values())
+
+def q_dict_get_tensor(x):
+    d = {"a": x}
+    return d.get("a", x * 0) + d.get("b", x * 2)
+
+def q_int_of_neg_str(s: str) -> int:
+    return int(s) * 2
+
+def q_float_of_exp_str(s: str) -> float:
+    return float(s)
+
+def q_bool_str(s: str) -> bool:
+    return bool(s)
+
+def q_chained_is(x, a: Optional[int] = None) -> bool:
+    return a is None or a > 3
+
+def q_ternary_none(x, a: Optional[int] = None) -> int:
+    return 0 if a is None else a * 2
+
+def q_not_in_tuple(a: int) -> bool:
+    return a not in (1, 2, 3)
+
+def q_min_list_float(a: List[float]) -> float:
+    return min(a) + max(a)
 """
 
 CASES: list[tuple[str, str, tuple[Any, ...]]] = [
@@ -1392,6 +1454,31 @@ CASES: list[tuple[str, str, tuple[Any, ...]]] = [
     (EDGES, "p_math_ceil_int_div", (-7, 2)),
     (EDGES, "p_factorial_zero_loop", (4,)),
     (EDGES, "p_gcd_loop", ([12, 18, 27],)),
+    (EDGES, "q_split0", ("a,b",)),
+    (EDGES, "q_rsplit_none", (" a  b ",)),
+    (EDGES, "q_join_empty", ("-",)),
+    (EDGES, "q_find_empty", ("abc",)),
+    (EDGES, "q_slice_empty", ("abcdef",)),
+    (EDGES, "q_count_range", ("aaaaa",)),
+    (EDGES, "q_startswith_empty", ("x",)),
+    (EDGES, "q_title_digits", ("hello 2world a1b",)),
+    (EDGES, "q_upper_nonascii", ("straße",)),
+    (EDGES, "q_list_neg_step_slice", ([1, 2, 3, 4, 5],)),
+    (EDGES, "q_dict_int_neg_keys", (4,)),
+    (EDGES, "q_dict_get_tensor", (t(2),)),
+    (EDGES, "q_int_of_neg_str", ("-0012",)),
+    (EDGES, "q_float_of_exp_str", ("1e-3",)),
+    (EDGES, "q_float_of_exp_str", ("-inf",)),
+    (EDGES, "q_bool_str", ("",)),
+    (EDGES, "q_bool_str", ("0",)),
+    (EDGES, "q_chained_is", (t(1),)),
+    (EDGES, "q_chained_is", (t(1), 2)),
+    (EDGES, "q_chained_is", (t(1), 5)),
+    (EDGES, "q_ternary_none", (t(1),)),
+    (EDGES, "q_ternary_none", (t(1), 3)),
+    (EDGES, "q_not_in_tuple", (2,)),
+    (EDGES, "q_not_in_tuple", (5,)),
+    (EDGES, "q_min_list_float", ([0.5, -2.0, 3.0],)),
 ]
 
 # TorchScript departs from Python here; xjit follows Python (checkScript's reference).
@@ -1403,6 +1490,9 @@ PYTHON_ORACLE: dict[str, str] = {
     "p_list_mul_alias": "nested item assignment lost",
     # TorchScript folds `a == a` to True (and `a != a` to False), also for nan
     "p_nan_eq": "nan == nan is True",
+    # TorchScript's rsplit() keeps empty parts, upper() is ASCII only
+    "q_rsplit_none": "rsplit() splits on single spaces",
+    "q_upper_nonascii": "upper() leaves ß",
     # TorchScript's whitespace split ignores maxsplit
     "s_split_none_max": "split(None, 1) splits everything",
     # TorchScript's isidentifier is Python 2's (no '_' handling), zfill ignores the sign
