@@ -290,6 +290,7 @@ class ScriptGraph:
     needs_int_values: bool = False  # not archived (such graphs are not saved)
     # not archived: a loaded graph has the defaults, and its run-time check raises for others
     per_value: tuple[str, ...] = ()
+    deferred_by: str = ""  # not archived (a graph that has one is not saved)
 
 
 def _method_slots(
