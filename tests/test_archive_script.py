@@ -653,7 +653,7 @@ def test_the_refusal_names_the_first_need_and_its_line(tmp_path: Path) -> None:
     """An in-place ReLU in a Sequential (torchvision's and DCGAN's `nn.ReLU(True)`) compiles per
     argument dtypes: the refusal says so, at the line that needs them."""
     m = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(inplace=True))
-    with pytest.raises(ArchiveError, match=r"(?s)why: .*layers.py:\d+:\d+: an in-place update"):
+    with pytest.raises(ArchiveError, match=r"why: .*layers.py:\d+:\d+: error: an in-place update"):
         torch.jit.script(m).save(tmp_path / "seq.xjit")
 
 

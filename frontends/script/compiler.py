@@ -670,7 +670,7 @@ def _rebuild(structure: Any, leaves: Any) -> Any:
 
 def _deferred(fc: FunctionCompiler, mc: ModuleCompilation, why: NeedsArgTypes) -> ScriptResult:
     """No generic graph (it needs argument ranks): each call compiles for its argument types;
-    `arg_types` tells script_api which parameters are tensors, scalars or None, `deferred_why`
+    `arg_types` tells script_api which parameters are tensors, scalars or None, `deferred_by`
     (the op and its source line) tells save's refusal why."""
     r = ScriptResult(
         None,  # type: ignore[arg-type]
@@ -688,7 +688,7 @@ def _deferred(fc: FunctionCompiler, mc: ModuleCompilation, why: NeedsArgTypes) -
     )
     r.arg_types = fc.arg_types  # type: ignore[attr-defined]
     r.needs_int_values = mc.needs_int_values
-    r.deferred_why = str(why)  # type: ignore[attr-defined]
+    r.deferred_by = str(why)
     return r
 
 

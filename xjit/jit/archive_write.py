@@ -122,7 +122,7 @@ class MethodSpec:
         `training`, for the other states `.train()`/`.eval()` give."""
         g = s._g()  # the graph for the module's current training flags and attribute values
         if g.module is None:  # compiled per call signature only (nn.LSTM: ranks, split sizes)
-            why = getattr(g, "deferred_why", None)
+            why = g.deferred_by
             raise ArchiveError(
                 f"cannot save {s.__dict__['_name']}: it has no generic graph (its code is "
                 "compiled per call signature, e.g. for the inputs' ranks and sizes); trace it "

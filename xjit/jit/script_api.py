@@ -110,7 +110,7 @@ class _Scripted(GraphSource):
                 f"{self._name}: no generic graph: it uses the rank of an unannotated tensor "
                 "(e.g. x.shape), takes a str parameter (compiled per value) or a List/Dict parameter "
                 "(compiled per length / key set), so it is compiled per call; see specialized_ir(*args)"
-                + (f"\nwhy: {g.deferred_why}" if getattr(g, "deferred_why", None) else "")
+                + (f"\nwhy: {g.deferred_by}" if g.deferred_by else "")
             )
         return g.module
 
