@@ -118,6 +118,16 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         [I32],
     ),
     (
+        "compiled x - 0 * alpha folded to x with an infinite alpha (NaN in torch)",
+        "(torch.sub(a0, 0, alpha=-float('inf')), torch.add(a0, 0, alpha=float('nan')))",
+        [np.array([-5.9, 0.0])],
+    ),
+    (
+        "compiled x + 0 folded to x: -0.0 stayed -0.0 (1 / it was -inf, torch's inf)",
+        "(1 / (a0 + 0), 1 / torch.add(a0, 0.0, alpha=2))",
+        [np.array([-0.0, 1.0])],
+    ),
+    (
         "script passed F.elu's positional `inplace` as aten::elu's `scale` (all results 0)",
         "(torch.nn.functional.elu(a0, 0.5, False), torch.nn.functional.leaky_relu(a0, 0.2, False))",
         [np.array([-1.5, 0.7, 2.0])],
