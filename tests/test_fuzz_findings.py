@@ -158,6 +158,18 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         [np.array([7.3, -2.76, 0.72, np.nan, 0.3, 0.0, 1.0], dtype=np.float32)],
     ),
     (
+        "compiled reshape of an empty tensor grouped equal products wrongly: [0, 2, 2] -> [0, 2] "
+        "gave shape [0, 4] (also repeat_interleave, whose decomposition reshapes)",
+        "(torch.reshape(a0, [0, 2]), torch.repeat_interleave(a0, 2, -2), a0.reshape(2, 0, 2))",
+        [np.zeros((0, 2, 2), dtype=np.float32)],
+    ),
+    (
+        "threshold and softshrink replaced NaN (x or threshold) with the value / 0",
+        "(torch.nn.functional.threshold(a0, 0.5, 2.0), torch.nn.functional.threshold(a0, "
+        "float('nan'), 2.0), torch.nn.functional.softshrink(a0, 1.0))",
+        [np.array([0.2, np.nan, -np.inf, 4.8, -0.5, 1.0], dtype=np.float32)],
+    ),
+    (
         "hardshrink zeroed NaN (torch zeroes |x| <= lambd only)",
         "torch.nn.functional.hardshrink(a0)",
         [np.array([np.nan, 0.3, -2.0, np.inf], dtype=np.float32)],

@@ -436,6 +436,10 @@ def reshape_groups(
         return _attach_units(len(src), ns), _attach_units(len(dst), nd)
     if any(d is None for d in (*src, *dst)):
         return _dynamic_groups(src, dst)
+    if 0 in src or 0 in dst:
+        # no elements: products cannot tell groups apart ([0, 2, 2] -> [0, 2] would pair the 2s
+        # and collapse to [0, 4]); all of src into one dim, split into all of dst
+        return [list(range(len(src)))], [list(range(len(dst)))]
     gin: list[list[int]] = []
     gout: list[list[int]] = []
     i = j = 0
