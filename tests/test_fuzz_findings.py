@@ -233,6 +233,7 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
             # a number out of the int32 range in an int32 computation (compiled: empty input too)
             ("torch.where(a0 > 5, 2147483648, a0)", np.zeros((0,), dtype=np.int32)),
             ("torch.where(a0 > 5, a0, -2147483649)", I32),
+            ("torch.squeeze(a0, 1)", np.array(1.5, dtype=np.float32)),
             # where's condition must be bool
             ("torch.where(a0, a0, a0)", I32),
             ("torch.where(a0, 1.5, a0)", I32),

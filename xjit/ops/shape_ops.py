@@ -248,9 +248,9 @@ def _squeeze_dims(x: TensorMeta, dim: Any) -> list[int]:
         if any(s is None for s in x.shape):
             raise NotImplementedError("squeeze() of a tensor with dims of unknown size")
         return [k for k, s in enumerate(x.shape) if s == 1]
+    d = normalize_dim(dim, len(x.shape))  # (a 0-d tensor takes dim 0 and -1 only)
     if not x.shape:
         return []
-    d = normalize_dim(dim, len(x.shape))
     return [d] if x.shape[d] == 1 else []
 
 
