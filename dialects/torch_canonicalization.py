@@ -12,6 +12,8 @@ register themselves with its canonicalization traits when this module is importe
 
 from __future__ import annotations
 
+import math
+
 from xdsl.ir import Operation
 from xdsl.pattern_rewriter import PatternRewriter, RewritePattern
 from xdsl.rewriter import InsertPoint
@@ -31,14 +33,20 @@ class FoldIdentityOperand(RewritePattern):
         value = td._meta_or_const(op.operands[names.index(arg)])
         if value is UNKNOWN or isinstance(value, bool) or value != unit:
             return
-        if "alpha" in names and td._meta_or_const(op.operands[names.index("alpha")]) is UNKNOWN:
-            return
+        if "alpha" in names:
+            alpha = td._meta_or_const(op.operands[names.index("alpha")])
+            # x - 0 * inf is NaN, not x
+            if alpha is UNKNOWN or not math.isfinite(alpha):
+                return
         x = op.operands[0]
         # an unrefined `!torch.vtensor` (a scripted graph before specialization) says nothing
         # of the dtype, which the unit may still promote (int32 * 1.0 is float32)
         meta = td._meta_or_const(x)
-        if x.type == op.results[0].type and meta is not UNKNOWN and meta.dtype is not None:
-            rewriter.replace(op, [], [x])
+        if meta is UNKNOWN or meta.dtype is None or x.type != op.results[0].type:
+            return
+        if op.OPDEF.schema.name == "add" and meta.dtype.is_floating_point:
+            return  # -0.0 + 0 is +0.0: not x
+        rewriter.replace(op, [], [x])
 
 
 class FoldInvolution(RewritePattern):

@@ -118,6 +118,16 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         [I32],
     ),
     (
+        "compiled x - 0 * alpha folded to x with an infinite alpha (NaN in torch)",
+        "(torch.sub(a0, 0, alpha=-float('inf')), torch.add(a0, 0, alpha=float('nan')))",
+        [np.array([-5.9, 0.0])],
+    ),
+    (
+        "compiled x + 0 folded to x: -0.0 stayed -0.0 (1 / it was -inf, torch's inf)",
+        "(1 / (a0 + 0), 1 / torch.add(a0, 0.0, alpha=2))",
+        [np.array([-0.0, 1.0])],
+    ),
+    (
         "script passed F.elu's positional `inplace` as aten::elu's `scale` (all results 0)",
         "(torch.nn.functional.elu(a0, 0.5, False), torch.nn.functional.leaky_relu(a0, 0.2, False))",
         [np.array([-1.5, 0.7, 2.0])],
@@ -146,6 +156,18 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
         "logit's eps > 0.5 clamped as min(max(x, eps), 1 - eps); torch tests x < eps first",
         "(torch.logit(a0, 1.0), torch.logit(a0, 0.7), torch.logit(a0, 0.2))",
         [np.array([7.3, -2.76, 0.72, np.nan, 0.3, 0.0, 1.0], dtype=np.float32)],
+    ),
+    (
+        "compiled reshape of an empty tensor grouped equal products wrongly: [0, 2, 2] -> [0, 2] "
+        "gave shape [0, 4] (also repeat_interleave, whose decomposition reshapes)",
+        "(torch.reshape(a0, [0, 2]), torch.repeat_interleave(a0, 2, -2), a0.reshape(2, 0, 2))",
+        [np.zeros((0, 2, 2), dtype=np.float32)],
+    ),
+    (
+        "threshold and softshrink replaced NaN (x or threshold) with the value / 0",
+        "(torch.nn.functional.threshold(a0, 0.5, 2.0), torch.nn.functional.threshold(a0, "
+        "float('nan'), 2.0), torch.nn.functional.softshrink(a0, 1.0))",
+        [np.array([0.2, np.nan, -np.inf, 4.8, -0.5, 1.0], dtype=np.float32)],
     ),
     (
         "hardshrink zeroed NaN (torch zeroes |x| <= lambd only)",
@@ -211,6 +233,7 @@ OP_FINDINGS: list[tuple[str, str, list[np.ndarray]]] = [
             # a number out of the int32 range in an int32 computation (compiled: empty input too)
             ("torch.where(a0 > 5, 2147483648, a0)", np.zeros((0,), dtype=np.int32)),
             ("torch.where(a0 > 5, a0, -2147483649)", I32),
+            ("torch.squeeze(a0, 1)", np.array(1.5, dtype=np.float32)),
             # where's condition must be bool
             ("torch.where(a0, a0, a0)", I32),
             ("torch.where(a0, 1.5, a0)", I32),

@@ -6,15 +6,16 @@
 // so every result is returned.)
 
 // CHECK-LABEL: func.func @folds(
-// x + 0, x - 0 (whatever alpha is, when constant), x * 1, x / 1, -(-x), t(t(w)), int x * 1:
-// CHECK-NEXT:    func.return %x, %x, %x, %x, %x, %x, %w, %x, %i :
-func.func @folds(%x: !torch.vtensor<[3,4],f32>, %w: !torch.vtensor<[5,4],f32>, %i: !torch.vtensor<[3,4],si64>) -> (!torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[5,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],si64>) {
+// int x + 0, x - 0 (whatever finite alpha is, when constant), x * 1, x / 1, -(-x), t(t(w)),
+// int x + 0.0 (float x + 0 is not x: -0.0 + 0 is +0.0), int x * 1:
+// CHECK-NEXT:    func.return %i, %x, %x, %x, %x, %x, %w, %i, %i :
+func.func @folds(%x: !torch.vtensor<[3,4],f32>, %w: !torch.vtensor<[5,4],f32>, %i: !torch.vtensor<[3,4],si64>) -> (!torch.vtensor<[3,4],si64>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[5,4],f32>, !torch.vtensor<[3,4],si64>, !torch.vtensor<[3,4],si64>) {
   %int0 = torch.constant.int 0
   %int1 = torch.constant.int 1
   %float0 = torch.constant.float 0.0
   %float1 = torch.constant.float 1.0
   %int2 = torch.constant.int 2
-  %0 = torch.aten.add.Scalar %x, %int0, %int1 : !torch.vtensor<[3,4],f32>, !torch.int, !torch.int -> !torch.vtensor<[3,4],f32>
+  %0 = torch.aten.add.Scalar %i, %int0, %int1 : !torch.vtensor<[3,4],si64>, !torch.int, !torch.int -> !torch.vtensor<[3,4],si64>
   %1 = torch.aten.sub.Scalar %x, %float0, %int2 : !torch.vtensor<[3,4],f32>, !torch.float, !torch.int -> !torch.vtensor<[3,4],f32>
   %2 = torch.aten.mul.Scalar %x, %int1 : !torch.vtensor<[3,4],f32>, !torch.int -> !torch.vtensor<[3,4],f32>
   %3 = torch.aten.div.Scalar %x, %float1 : !torch.vtensor<[3,4],f32>, !torch.float -> !torch.vtensor<[3,4],f32>
@@ -23,9 +24,23 @@ func.func @folds(%x: !torch.vtensor<[3,4],f32>, %w: !torch.vtensor<[5,4],f32>, %
   %5 = torch.aten.neg %n1 : !torch.vtensor<[3,4],f32> -> !torch.vtensor<[3,4],f32>
   %t1 = torch.aten.t %w : !torch.vtensor<[5,4],f32> -> !torch.vtensor<[4,5],f32>
   %6 = torch.aten.t %t1 : !torch.vtensor<[4,5],f32> -> !torch.vtensor<[5,4],f32>
-  %7 = torch.aten.add.Scalar %x, %float0, %int1 : !torch.vtensor<[3,4],f32>, !torch.float, !torch.int -> !torch.vtensor<[3,4],f32>
+  %7 = torch.aten.add.Scalar %i, %int0, %int2 : !torch.vtensor<[3,4],si64>, !torch.int, !torch.int -> !torch.vtensor<[3,4],si64>
   %8 = torch.aten.mul.Scalar %i, %int1 : !torch.vtensor<[3,4],si64>, !torch.int -> !torch.vtensor<[3,4],si64>
-  func.return %0, %1, %2, %3, %4, %5, %6, %7, %8 : !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[5,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],si64>
+  func.return %0, %1, %2, %3, %4, %5, %6, %7, %8 : !torch.vtensor<[3,4],si64>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>, !torch.vtensor<[5,4],f32>, !torch.vtensor<[3,4],si64>, !torch.vtensor<[3,4],si64>
+}
+
+// CHECK-LABEL: func.func @float_add_zero(
+// float x + 0 keeps the add (-0.0 + 0 is +0.0); x - 0 * inf is NaN, not x.
+// CHECK:         %0 = torch.aten.add.Scalar %x, %int0, %int1 :
+// CHECK-NEXT:    %1 = torch.aten.sub.Scalar %x, %int0, %inf :
+// CHECK-NEXT:    func.return %0, %1 :
+func.func @float_add_zero(%x: !torch.vtensor<[3,4],f32>) -> (!torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>) {
+  %int0 = torch.constant.int 0
+  %int1 = torch.constant.int 1
+  %inf = torch.constant.float 0x7FF0000000000000
+  %0 = torch.aten.add.Scalar %x, %int0, %int1 : !torch.vtensor<[3,4],f32>, !torch.int, !torch.int -> !torch.vtensor<[3,4],f32>
+  %1 = torch.aten.sub.Scalar %x, %int0, %inf : !torch.vtensor<[3,4],f32>, !torch.int, !torch.float -> !torch.vtensor<[3,4],f32>
+  func.return %0, %1 : !torch.vtensor<[3,4],f32>, !torch.vtensor<[3,4],f32>
 }
 
 // CHECK-LABEL: func.func @no_folds(

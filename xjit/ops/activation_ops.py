@@ -91,7 +91,8 @@ elementwise(
 )
 elementwise(
     "aten::threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor",
-    lambda o, x, threshold, value: o.select(o.gt(x, threshold), x, value),
+    # torch: x <= threshold ? value : x (a NaN x or threshold keeps x)
+    lambda o, x, threshold, value: o.select(o.le(x, threshold), value, x),
     dtype="self",  # threshold(int tensor, 0.5, 1.0) stays an int tensor in torch
     no_bool="\"threshold_cpu\" not implemented for 'Bool'",
     py="torch.nn.functional.threshold",
@@ -105,8 +106,9 @@ elementwise(
 )
 elementwise(
     "aten::softshrink(Tensor self, Scalar lambd=0.5) -> Tensor",
+    # 0 where |x| <= lambd, else x -+ lambd: NaN stays NaN, as in torch
     lambda o, x, lambd=0.5: o.select(
-        o.gt(x, lambd), o.sub(x, lambd), o.select(o.lt(o.add(x, lambd), 0), o.add(x, lambd), 0)
+        o.le(o.abs(x), lambd), 0, o.select(o.gt(x, 0), o.sub(x, lambd), o.add(x, lambd))
     ),
     dtype="float_input",
     check=_shrink_check,

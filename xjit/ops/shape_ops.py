@@ -248,9 +248,9 @@ def _squeeze_dims(x: TensorMeta, dim: Any) -> list[int]:
         if any(s is None for s in x.shape):
             raise NotImplementedError("squeeze() of a tensor with dims of unknown size")
         return [k for k, s in enumerate(x.shape) if s == 1]
+    d = normalize_dim(dim, len(x.shape))  # (a 0-d tensor takes dim 0 and -1 only)
     if not x.shape:
         return []
-    d = normalize_dim(dim, len(x.shape))
     return [d] if x.shape[d] == 1 else []
 
 
@@ -436,6 +436,10 @@ def reshape_groups(
         return _attach_units(len(src), ns), _attach_units(len(dst), nd)
     if any(d is None for d in (*src, *dst)):
         return _dynamic_groups(src, dst)
+    if 0 in src or 0 in dst:
+        # no elements: products cannot tell groups apart ([0, 2, 2] -> [0, 2] would pair the 2s
+        # and collapse to [0, 4]); all of src into one dim, split into all of dst
+        return [list(range(len(src)))], [list(range(len(dst)))]
     gin: list[list[int]] = []
     gout: list[list[int]] = []
     i = j = 0
