@@ -397,8 +397,15 @@ class _Scripted(GraphSource):
         if cf is None:
             cf = compile_specialized(_flat_view(g), entry, vals)
         cf.pattern = pat
+        owner = self._param_owner()
+        if owner is not None:  # parameter names resolve there once something is rebound
+            cf.bind_owner(owner)
         self.__dict__["_compiled"].append((skey, cf))
         return cf
+
+    def _param_owner(self) -> Module | None:
+        """The module whose parameters and buffers the compiled code reads (by name)."""
+        return None
 
     @property
     def variants(self) -> list[Any]:
@@ -554,6 +561,9 @@ class ScriptModule(Module, _Scripted, metaclass=_ScriptMeta):
     def _current_training_key(self) -> tuple[Any, ...] | None:
         return _state_key(self, self.__dict__.get("_generic"))
 
+    def _param_owner(self) -> Module | None:
+        return self
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_original"])
 
@@ -646,6 +656,9 @@ class _ScriptMethod(_Scripted):
 
     def _current_training_key(self) -> tuple[Any, ...] | None:
         return _state_key(self.__dict__["_owner"], self.__dict__.get("_generic"))
+
+    def _param_owner(self) -> Module | None:
+        return self.__dict__["_owner"]  # type: ignore[no-any-return]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         original = self.__dict__["_original"]
