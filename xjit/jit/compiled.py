@@ -225,14 +225,16 @@ class CompiledFunction:
         return arrays
 
     # -- rebinding (a replaced parameter, buffer, submodule or array) -----------------------------
-    def bind_owner(self, owner: Any) -> None:
+    def bind_owner(self, owner: Any, compiled_from: Any = None) -> None:
         """Resolve the parameter names (`fc.weight`) in `owner` (a Module) when something was
-        rebound: `owner.fc = Linear(...)` is then seen, as torch's compiled modules see it."""
+        rebound: `owner.fc = Linear(...)` is then seen, as torch's compiled modules see it.
+        `compiled_from` (default `owner`): the module whose submodules the code computes."""
         self._owner = weakref.ref(owner)
         self._owned = frozenset(n for n in self.params if _resolve(owner, n) is not _MISSING)
+        src = owner if compiled_from is None else compiled_from
         self._modules_seen = {
-            p: (m, type(m), _plain_attrs(m)) for p, m in _named_modules(owner, "", set())
-        }
+            p: (m, type(m), _plain_attrs(m)) for p, m in _named_modules(src, "", set()) if p
+        }  # (the root is the compiled module itself: not replaceable)
         self._epoch = -1  # resolve on the next call (the names may be bound elsewhere now)
 
     def register_fast_path(self, ns: dict[str, Any]) -> None:

@@ -399,7 +399,7 @@ class _Scripted(GraphSource):
         cf.pattern = pat
         owner = self._param_owner()
         if owner is not None:  # parameter names resolve there once something is rebound
-            cf.bind_owner(owner)
+            cf.bind_owner(owner, self.__dict__["_original"])  # (compiled from the original)
         self.__dict__["_compiled"].append((skey, cf))
         return cf
 
