@@ -211,3 +211,26 @@ def test_mycell_fast_path_sees_rebinds() -> None:
         for _ in range(2):
             got, _ = tc(x, h)
             np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-6)
+
+
+def test_container_deletion_is_seen() -> None:
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ModuleDict({"act": torch.nn.Tanh()}))
+
+    def run(seq: Any, x: Any) -> Any:
+        return seq[1]["act"](seq[0](x)) if "act" in seq[1] else seq[0](x)
+
+    class Holder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seq = m
+
+        def forward(self, x):
+            return run(self.seq, x)
+
+    c = _compile(Holder(), "trace")
+    del c.seq[1]["act"]
+    with pytest.raises(
+        RebindError, match=r"submodule 'seq.1.act' \(a Tanh when compiled\) was removed"
+    ):
+        c(torch.tensor(X))
