@@ -234,3 +234,14 @@ def test_container_deletion_is_seen() -> None:
         RebindError, match=r"submodule 'seq.1.act' \(a Tanh when compiled\) was removed"
     ):
         c(torch.tensor(X))
+
+
+@pytest.mark.parametrize("how", ["trace", "script"])
+def test_save_after_rebind_saves_the_current_weights(how: str, tmp_path: Any) -> None:
+    c = _compile(_build(), how)
+    _weight(c, torch)  # not called since: the archive must still hold the new weight
+    c.save(tmp_path / "m.xjit")
+    loaded = torch.jit.load(tmp_path / "m.xjit")
+    np.testing.assert_allclose(
+        loaded(torch.tensor(X)).numpy(), _eager_after(lambda r: _weight(r, torch)), rtol=1e-6
+    )

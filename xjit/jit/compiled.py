@@ -271,6 +271,13 @@ class CompiledFunction:
         for ns in self._fast_ns:
             ns["fn"], ns["B"] = self._fn, epoch
 
+    def bound_params(self) -> dict[str, Tensor]:
+        """The parameters the compiled code runs with now (what an archive saves): re-resolved
+        first if something was rebound since the last call."""
+        if _REBINDS[0] != self._epoch:
+            self._rebind()
+        return dict(self.params)
+
     def _current_params(self) -> dict[str, Tensor]:
         """The parameters by name: resolved in the owner (if it still lives) for the names it
         held when bound, else the Tensor objects bound (whose arrays may have been replaced)."""
@@ -523,6 +530,24 @@ def _resolve(owner: Any, name: str) -> Any:
         if leaf in d:
             return d[leaf]
     return _MISSING
+
+
+def resolve_params(owner: Any, params: dict[str, Tensor], what: str) -> dict[str, Tensor]:
+    """`params` with each name that `owner` registers resolved there (a rebound parameter is
+    the owner's now); a RebindError if one now has another shape or dtype, or is gone."""
+    out = dict(params)
+    for k, t in params.items():
+        r = _resolve(owner, k)
+        if r is _MISSING or r is t:
+            continue
+        if not isinstance(r, Tensor) or r._a.shape != t._a.shape or r._a.dtype != t._a.dtype:
+            now = f"{r._a.dtype} {list(r._a.shape)}" if isinstance(r, Tensor) else repr(r)
+            raise RebindError(
+                f"{what}: '{k}' was compiled for {t._a.dtype} {list(t._a.shape)}, but is now "
+                f"{now} (replaced after compiling); compile the module again"
+            )
+        out[k] = r
+    return out
 
 
 def _named_modules(m: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Any]]:
