@@ -245,3 +245,16 @@ def test_save_after_rebind_saves_the_current_weights(how: str, tmp_path: Any) ->
     np.testing.assert_allclose(
         loaded(torch.tensor(X)).numpy(), _eager_after(lambda r: _weight(r, torch)), rtol=1e-6
     )
+
+
+@pytest.mark.parametrize("how", ["trace", "script"])
+def test_double_then_double_input_raises(how: str) -> None:
+    # a new signature compiles a new variant: from a graph typed for float32 parameters
+    c = _compile(_build(), how)
+    c.double()
+    with pytest.raises(
+        RebindError,
+        match=r"'fc.weight' was (compiled|scripted) as float32|"
+        r"'fc.weight' was compiled for float32",
+    ):
+        c(torch.tensor(X).double())
