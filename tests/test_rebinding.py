@@ -258,3 +258,14 @@ def test_double_then_double_input_raises(how: str) -> None:
         r"'fc.weight' was compiled for float32",
     ):
         c(torch.tensor(X).double())
+
+
+def test_loaded_archive_sees_a_rebound_weight(tmp_path: Any) -> None:
+    c = _compile(_build(), "trace")
+    c.save(tmp_path / "m.xjit")
+    loaded = torch.jit.load(tmp_path / "m.xjit")
+    loaded(torch.tensor(X))
+    _weight(loaded, torch)
+    np.testing.assert_allclose(
+        loaded(torch.tensor(X)).numpy(), _eager_after(lambda r: _weight(r, torch)), rtol=1e-6
+    )

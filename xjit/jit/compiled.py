@@ -225,12 +225,17 @@ class CompiledFunction:
         return arrays
 
     # -- rebinding (a replaced parameter, buffer, submodule or array) -----------------------------
-    def bind_owner(self, owner: Any, compiled_from: Any = None) -> None:
+    def bind_owner(self, owner: Any, compiled_from: Any = None, same: bool = False) -> None:
         """Resolve the parameter names (`fc.weight`) in `owner` (a Module) when something was
         rebound: `owner.fc = Linear(...)` is then seen, as torch's compiled modules see it.
-        `compiled_from` (default `owner`): the module whose submodules the code computes."""
+        `compiled_from` (default `owner`): the module whose submodules the code computes.
+        `same`: only the names that resolve to the very tensors bound now (else: any that do)."""
         self._owner = weakref.ref(owner)
-        self._owned = frozenset(n for n in self.params if _resolve(owner, n) is not _MISSING)
+        self._owned = frozenset(
+            n
+            for n, t in self.params.items()
+            if ((_resolve(owner, n) is t) if same else (_resolve(owner, n) is not _MISSING))
+        )
         src = owner if compiled_from is None else compiled_from
         self._modules_seen = {
             p: (m, type(m), _plain_attrs(m)) for p, m in _named_modules(src, "", set()) if p
