@@ -73,3 +73,17 @@ class WrapRNN(torch.nn.Module):
     def forward(self, xs):
         y, h = self.loop(xs)
         return torch.relu(y)
+
+
+class RebindNet(torch.nn.Module):
+    """A linear layer, an activation submodule and a registered buffer: what tests rebind after
+    compiling (tests/test_rebinding.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(4, 4)
+        self.act = torch.nn.LeakyReLU(0.1)
+        self.register_buffer("b", torch.ones(4))
+
+    def forward(self, x):
+        return self.act(self.fc(x)) + self.b

@@ -490,6 +490,7 @@ class Tensor:
             np.copyto(self._a, a)  # keeps the array that compiled modules are bound to
         else:
             self._a = np.array(a)
+            _versions.rebound()  # compiled code bound to the old array re-resolves
 
     def _in_place(self, what: str) -> None:
         if _dispatch_recording():
@@ -586,6 +587,7 @@ class Tensor:
         if _size_hook is not None and _dispatch_recording():
             _size_hook.restride(self, result, what)
         self._a = result._a
+        _versions.rebound()  # compiled code bound to the old array re-resolves
         return self
 
     def _assign(self, what: str, result: Any) -> Tensor:

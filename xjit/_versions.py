@@ -96,3 +96,16 @@ def cacheable(a: np.ndarray) -> RootState | None:
         return None
     st = _state(root)
     return None if st.exposed else st
+
+
+# The rebind epoch: bumped whenever a module's parameter, buffer or submodule is replaced (or
+# deleted) or an existing Tensor's array is replaced (`.data =` another shape, `t_()`,
+# `m.double()`). Compiled code binds arrays when it is compiled; it compares this one int per call
+# and re-resolves what it bound only after a change (xjit/jit/compiled.py). A list: generated call
+# paths read the same cell.
+REBINDS = [0]
+
+
+def rebound() -> None:
+    """Something compiled code may have bound was replaced: compiled functions re-check."""
+    REBINDS[0] += 1

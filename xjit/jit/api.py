@@ -344,6 +344,7 @@ def _make_guarded_call(f: TracedFunction) -> Callable[..., Any]:
     outs = [f"o{j}" for j in range(n_user)] + [f"h{k}" for k in range(n_hidden)]
     lines = [
         "def call(*args):",
+        "    if EP[0] != B: return slow(*args)  # something was rebound: CompiledFunction._rebind",
         "    try:",
         f"        {', '.join(f'a{i}' for i in range(n_args))}{',' if n_args == 1 else ''} = args"
         if n_args
@@ -379,6 +380,7 @@ def _make_guarded_call(f: TracedFunction) -> Callable[..., Any]:
     }
     for k, g in enumerate(f._post):
         ns[f"E{k}"], ns[f"G{k}"] = g.expected, g
+    f.register_fast_path(ns)  # EP, B; `fn` is replaced when parameters are rebound
     exec(compile("\n".join(lines) + "\n", f"<xjit-guarded-call {f.name}>", "exec"), ns)  # noqa: S102
     fast = ns["call"]
     fast.__xjit_source__ = "\n".join(lines)
@@ -403,6 +405,8 @@ class TracedModule(Module, GraphSource):
         for n, m in (methods or {}).items():
             object.__setattr__(self, n, m)
         self._share_state_of(original)
+        for f in self._compiled_methods().values():
+            f.bind_owner(self)  # parameter names resolve here once something is rebound
 
     @property
     def forward(self) -> TracedFunction:  # type: ignore[override]

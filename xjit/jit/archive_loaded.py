@@ -28,6 +28,8 @@ class LoadedModule(Module):
         m = self.__dict__["_methods"][name]
         if callable(m) and not hasattr(m, "torch_ir"):  # compiled on first use (see _load)
             m = self.__dict__["_methods"][name] = m()
+        if isinstance(m, CompiledFunction) and m._owner is None:
+            m.bind_owner(self, same=True)  # `loaded.fc.weight = ...` is then seen
         return m
 
     def _compiled_methods(self) -> dict[str, CompiledFunction]:

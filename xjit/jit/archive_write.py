@@ -40,7 +40,7 @@ from xjit.jit.archive_format import (
     entry_name,
     extra_entry_name,
 )
-from xjit.jit.compiled import CompiledFunction
+from xjit.jit.compiled import CompiledFunction, resolve_params
 from xjit.jit.script_api import ScriptModule, _Scripted, _ScriptMethod
 from xjit.nn.module import Module
 from xjit.ops.types import ShapeError
@@ -53,6 +53,14 @@ if TYPE_CHECKING:
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = 0o100644 << 16
 _MAX_VARIANT_ARGS = 2  # Optional arguments whose variants are all saved (4 kinds each)
+
+
+def _current(s: Any, params: dict[str, Any]) -> dict[str, Any]:
+    """A scripted graph's parameters as the module holds them now (its graph keeps the ones
+    it was scripted with: `m.fc = Linear(...)` after scripting rebinds them)."""
+    owner_of = getattr(type(s), "_param_owner", None)  # (script_api._Scripted's)
+    owner = owner_of(s) if owner_of is not None else None
+    return dict(params) if owner is None else resolve_params(owner, params, s.__dict__["_name"])
 
 
 @dataclass
@@ -106,7 +114,7 @@ class MethodSpec:
             trace = archive_trace.trace_record(cf)
         return MethodSpec(
             cf.torch_ir,
-            dict(cf.params),
+            cf.bound_params(),  # (a rebound parameter: the current one)
             list(cf.arg_names),
             output_spec,
             dynamic_shapes=getattr(cf, "_dispatch", None) is not None,
@@ -135,7 +143,7 @@ class MethodSpec:
             )
         spec = MethodSpec(
             g.module,
-            dict(g.params),
+            _current(s, g.params),
             list(g.arg_names),
             g.output_spec,
             kind="script",
@@ -148,7 +156,7 @@ class MethodSpec:
                     kinds,
                     MethodSpec(
                         v.module,
-                        dict(v.params),
+                        _current(s, v.params),
                         list(v.arg_names),
                         v.output_spec,
                         kind="script",

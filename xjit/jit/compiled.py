@@ -7,6 +7,7 @@ import gc
 import io
 import os
 import warnings
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
+from xjit import _versions
 from xjit._tensor import Tensor, alias
 from xjit.jit import variants as V
 from xjit.jit.display import mimebundle
@@ -29,6 +31,14 @@ def _type_name(v: Any) -> str:
 
 class ArgumentError(TypeError):
     """A compiled function was called with arguments that do not match its signature."""
+
+
+class RebindError(RuntimeError):
+    """A parameter, buffer or submodule that compiled code was bound to was replaced by one
+    the compiled code cannot run with (another shape or dtype, a different module)."""
+
+
+_REBINDS = _versions.REBINDS  # the rebind epoch's cell (xjit/_versions.py)
 
 
 def _shape_str(shape: Sequence[int | None]) -> str:
@@ -73,8 +83,16 @@ class CompiledFunction:
         self.arg_names = tuple(arg_names)
         self.output_spec = output_spec
         self._loop_ir: ModuleOp | None = None
-        # Parameters are bound by reference: in-place updates (load_state_dict) are seen.
+        # Parameters are bound by reference: in-place updates (load_state_dict) are seen. A
+        # replaced array (a rebound parameter, `.data =` another shape) bumps the rebind epoch,
+        # checked per call: `_rebind` then binds the program to the current arrays.
+        self._epoch = _REBINDS[0]
         arrays = {k: t._a for k, t in params.items()}
+        self._arrays = arrays
+        self._owner: Any = None  # weakref to the Module the parameter names resolve in
+        self._owned: frozenset[str] = frozenset()
+        self._modules_seen: dict[str, tuple[Any, type, dict[str, Any]]] = {}
+        self._fast_ns: list[dict[str, Any]] = []  # generated call paths' globals (fastcall.py)
         key = _cache_key(torch_ir, name, arrays)  # None when the cache is off
         self.program = (_cached_program(key, arrays) if key else None) or self._lower(arrays, key)
         self._fn = self.program[name]
@@ -206,6 +224,110 @@ class CompiledFunction:
             arrays.append(arr)
         return arrays
 
+    # -- rebinding (a replaced parameter, buffer, submodule or array) -----------------------------
+    def bind_owner(self, owner: Any, compiled_from: Any = None, same: bool = False) -> None:
+        """Resolve the parameter names (`fc.weight`) in `owner` (a Module) when something was
+        rebound: `owner.fc = Linear(...)` is then seen, as torch's compiled modules see it.
+        `compiled_from` (default `owner`): the module whose submodules the code computes.
+        `same`: only the names that resolve to the very tensors bound now (else: any that do)."""
+        self._owner = weakref.ref(owner)
+        self._owned = frozenset(
+            n
+            for n, t in self.params.items()
+            if ((_resolve(owner, n) is t) if same else (_resolve(owner, n) is not _MISSING))
+        )
+        src = owner if compiled_from is None else compiled_from
+        self._modules_seen = {
+            p: (m, type(m), _plain_attrs(m)) for p, m in _named_modules(src, "", set()) if p
+        }  # (the root is the compiled module itself: not replaceable)
+        self._epoch = -1  # resolve on the next call (the names may be bound elsewhere now)
+
+    def register_fast_path(self, ns: dict[str, Any]) -> None:
+        """A generated call path (globals `ns`) calling `fn` while `EP[0] == B`; `_rebind`
+        updates both."""
+        ns["EP"], ns["B"], ns["fn"] = _REBINDS, self._epoch, self._fn
+        self._fast_ns.append(ns)
+
+    def _rebind(self) -> None:
+        """After a rebind anywhere: bind the program to the current arrays of its parameters
+        (one reload of the generated program if any changed), or raise a RebindError."""
+        epoch = _REBINDS[0]
+        params = self._current_params()
+        arrays = {k: t._a for k, t in params.items()}
+        old = self._arrays
+        if any(arrays[k] is not old[k] for k in arrays):
+            for k, a in arrays.items():
+                b = old[k]
+                if a.shape != b.shape or a.dtype != b.dtype:
+                    raise RebindError(
+                        f"{self.name}(): '{k}' was compiled for {b.dtype} {list(b.shape)}, "
+                        f"but is now {a.dtype} {list(a.shape)} (replaced after compiling); "
+                        "compile the module again (xjit.jit.trace / xjit.jit.script)"
+                    )
+            # lazy: the program loader belongs to the backend, loaded with the first compile
+            from xjit.backends.numpy.program import load_artifact
+
+            assert self.program.artifact is not None
+            self.program = load_artifact(self.program.artifact, arrays, tracked=True)
+            self._fn = self.program[self.name]
+            self._arrays = arrays
+        self.params = params
+        self._epoch = epoch
+        for ns in self._fast_ns:
+            ns["fn"], ns["B"] = self._fn, epoch
+
+    def bound_params(self) -> dict[str, Tensor]:
+        """The parameters the compiled code runs with now (what an archive saves): re-resolved
+        first if something was rebound since the last call."""
+        if _REBINDS[0] != self._epoch:
+            self._rebind()
+        return dict(self.params)
+
+    def _current_params(self) -> dict[str, Tensor]:
+        """The parameters by name: resolved in the owner (if it still lives) for the names it
+        held when bound, else the Tensor objects bound (whose arrays may have been replaced)."""
+        owner = self._owner() if self._owner is not None else None
+        if owner is None:
+            return dict(self.params)
+        self._check_modules(owner)
+        out: dict[str, Tensor] = {}
+        for k, t in self.params.items():
+            if k not in self._owned:
+                out[k] = t
+                continue
+            r = _resolve(owner, k)
+            if not isinstance(r, Tensor):
+                raise RebindError(
+                    f"{self.name}(): '{k}' was a {list(t.shape)} {t._a.dtype} tensor when "
+                    f"compiled, but the module now has "
+                    f"{'no such parameter or buffer' if r is _MISSING else repr(r)}; compile "
+                    "the module again (xjit.jit.trace / xjit.jit.script)"
+                )
+            out[k] = r
+        return out
+
+    def _check_modules(self, owner: Any) -> None:
+        """A replaced submodule runs as compiled only if it is configured as the one compiled
+        (same type and plain attributes: its computation is baked into the program)."""
+        for path, (m, typ, attrs) in self._modules_seen.items():
+            now = _module_at(owner, path)
+            if now is m:
+                continue
+            what = None
+            if now is None:
+                what = "was removed"
+            elif type(now) is not typ:
+                what = f"is now a {type(now).__name__}"
+            elif not _same_attrs(_plain_attrs(now), attrs):
+                what = f"was replaced by a {typ.__name__} configured differently"
+            if what is not None:
+                raise RebindError(
+                    f"{self.name}(): submodule '{path}' (a {typ.__name__} when compiled) {what}; "
+                    "the compiled code runs the module it was compiled with: compile the "
+                    "module again (xjit.jit.trace / xjit.jit.script)"
+                )
+            self._modules_seen[path] = (now, typ, attrs)
+
     # -- dynamic shapes (docs/shapes.md) ---------------------------------------------------------
     # A traced function owns a family of variants compiled from its torch IR: `self` (the exact
     # example shapes) first, then variants whose changed dims are `?`. Calls that `self`'s
@@ -312,6 +434,8 @@ class CompiledFunction:
             module, self.params, metas, self.arg_names, self.output_spec, self.name
         )
         cf.pattern = pat
+        if self._owner is not None:  # (its parameters were just resolved by this call)
+            cf._owner, cf._owned, cf._modules_seen = self._owner, self._owned, self._modules_seen
         self._family.append(cf)
         return cf
 
@@ -343,6 +467,8 @@ class CompiledFunction:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if kwargs:
             args = self.bind_keywords(args, kwargs)
+        if _REBINDS[0] != self._epoch:  # something was rebound since this was bound
+            self._rebind()
         # One cheap check per call: the generated function guards dtypes and shapes itself;
         # the detailed diagnosis (_check) runs only when something is wrong.
         try:
@@ -382,6 +508,85 @@ class CompiledFunction:
             and getattr(spec, "named", None) is None
             and all(c.kind == "tensor" for c in spec.children)
         )
+
+
+_MISSING = object()
+
+
+def _module_at(owner: Any, path: str) -> Any:
+    """The submodule at dotted `path` of `owner` (\"\" is `owner`), or None."""
+    m = owner
+    for part in path.split(".") if path else ():
+        m = m.__dict__.get("_modules", {}).get(part)
+        if m is None:
+            return None
+    return m
+
+
+def _resolve(owner: Any, name: str) -> Any:
+    """The parameter or buffer registered as dotted `name` in `owner` (None if registered as
+    None), or _MISSING."""
+    path, _, leaf = name.rpartition(".")
+    m = _module_at(owner, path)
+    if m is None:
+        return _MISSING
+    for reg in ("_parameters", "_buffers"):
+        d = m.__dict__.get(reg, {})
+        if leaf in d:
+            return d[leaf]
+    return _MISSING
+
+
+def resolve_params(owner: Any, params: dict[str, Tensor], what: str) -> dict[str, Tensor]:
+    """`params` with each name that `owner` registers resolved there (a rebound parameter is
+    the owner's now); a RebindError if one now has another shape or dtype, or is gone."""
+    out = dict(params)
+    for k, t in params.items():
+        r = _resolve(owner, k)
+        if r is _MISSING or r is t:
+            continue
+        if not isinstance(r, Tensor) or r._a.shape != t._a.shape or r._a.dtype != t._a.dtype:
+            now = f"{r._a.dtype} {list(r._a.shape)}" if isinstance(r, Tensor) else repr(r)
+            raise RebindError(
+                f"{what}: '{k}' was compiled for {t._a.dtype} {list(t._a.shape)}, but is now "
+                f"{now} (replaced after compiling); compile the module again"
+            )
+        out[k] = r
+    return out
+
+
+def _named_modules(m: Any, prefix: str, seen: set[int]) -> Iterator[tuple[str, Any]]:
+    if id(m) in seen:
+        return
+    seen.add(id(m))
+    yield prefix, m
+    for n, c in m.__dict__.get("_modules", {}).items():
+        if c is not None:
+            yield from _named_modules(c, f"{prefix}.{n}" if prefix else n, seen)
+
+
+_REGISTRIES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers")
+
+
+def _plain_attrs(m: Any) -> dict[str, Any]:
+    """A module's own attributes besides its registries: its configuration (`eps`, `p`,
+    `training`, ...), which compiled code has baked in."""
+    return {k: v for k, v in m.__dict__.items() if k not in _REGISTRIES}
+
+
+def _same_attrs(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for k, v in a.items():
+        w = b[k]
+        if v is w:
+            continue
+        try:
+            if type(v) is not type(w) or not bool(v == w):
+                return False
+        except Exception:  # an array-like attribute, or one without a plain `==`
+            return False
+    return True
 
 
 def _verify_each_pass() -> bool:

@@ -64,6 +64,7 @@ def make_call(cf: Any) -> Callable[..., Any]:
     call = f"fn({', '.join(a + '._a' for a in args)})"
     lines = [
         "def call(*args):",
+        "    if EP[0] != B: return slow(*args)  # something was rebound: CompiledFunction._rebind",
         "    try:",
         unpack,
         f"        {', '.join(outs)}{',' if n_out == 1 else ''} = {call}"
@@ -85,6 +86,7 @@ def make_call(cf: Any) -> Callable[..., Any]:
     lines.append(f"    return {_rebuild_src(spec, [0], named)}")
     ns: dict[str, Any] = {"fn": cf._fn, "slow": cf.__call__, "new": object.__new__, "T": Tensor}
     ns.update(named)
+    cf.register_fast_path(ns)  # EP, B; `fn` is replaced when parameters are rebound
     exec(compile("\n".join(lines) + "\n", f"<xjit-call {cf.name}>", "exec"), ns)  # noqa: S102
     fast = ns["call"]
     fast.__xjit_source__ = "\n".join(lines)  # type: ignore[attr-defined]

@@ -24,7 +24,7 @@ from xjit.errors import FrontendError, ScriptError
 from xjit.frontends.signature import GraphSource, meta_of
 from xjit.jit import variants as V
 from xjit.jit.api import TracedModule, save_archive
-from xjit.jit.compiled import ArgumentError
+from xjit.jit.compiled import ArgumentError, RebindError, resolve_params
 from xjit.jit.display import mimebundle
 from xjit.jit.variants import MAX_SIGNATURES, is_dynamic
 from xjit.nn.module import Module
@@ -380,6 +380,10 @@ class _Scripted(GraphSource):
                 if V.matches(cf.pattern, arrays):
                     return cf
         g = self._graph_for_kinds(vals, tk)
+        owner = self._param_owner()
+        if owner is not None and g.params:  # rebound since scripted: the current ones, or a
+            g = dataclasses.replace(g, params=resolve_params(owner, g.params, self._name))  # raise
+            _check_slots(self._name, g.module, g.params)  # (`m.double()`: same tensors)
         entry = self.__dict__["_entry"]
         pat = V.pattern_of(arrays)
         if getattr(self._g(), "needs_arg_types", False):
@@ -397,8 +401,14 @@ class _Scripted(GraphSource):
         if cf is None:
             cf = compile_specialized(_flat_view(g), entry, vals)
         cf.pattern = pat
+        if owner is not None:  # parameter names resolve there once something is rebound
+            cf.bind_owner(owner, self.__dict__["_original"])  # (compiled from the original)
         self.__dict__["_compiled"].append((skey, cf))
         return cf
+
+    def _param_owner(self) -> Module | None:
+        """The module whose parameters and buffers the compiled code reads (by name)."""
+        return None
 
     @property
     def variants(self) -> list[Any]:
@@ -554,6 +564,9 @@ class ScriptModule(Module, _Scripted, metaclass=_ScriptMeta):
     def _current_training_key(self) -> tuple[Any, ...] | None:
         return _state_key(self, self.__dict__.get("_generic"))
 
+    def _param_owner(self) -> Module | None:
+        return self
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._call(args, kwargs, self.__dict__["_original"])
 
@@ -584,6 +597,28 @@ def _script_repr(m: Module) -> str:
     if not lines:
         return f"RecursiveScriptModule(original_name={name})"
     return f"RecursiveScriptModule(\n  original_name={name}\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _check_slots(what: str, module: Any, params: dict[str, Tensor]) -> None:
+    """A RebindError if a parameter's array no longer has the dtype or shape its graph was
+    scripted with (`torch.global_slot` types; `m.double()` converts the same tensors)."""
+    for op in module.ops if module is not None else ():
+        meta = getattr(getattr(op, "type", None), "meta", None)
+        t = params.get(op.sym_name.data) if op.name == "torch.global_slot" else None
+        if t is None or meta is None or meta.dtype is None or meta.shape is None:
+            continue
+        a = t._a
+        dims = tuple(meta.shape)
+        if (
+            a.dtype != meta.dtype.np
+            or len(a.shape) != len(dims)
+            or any(d is not None and d != n for d, n in zip(dims, a.shape, strict=True))
+        ):
+            raise RebindError(
+                f"{what}(): '{op.sym_name.data}' was scripted as {meta.dtype.np} "
+                f"{list(meta.shape)}, but is now {a.dtype} {list(a.shape)} (replaced after "
+                "scripting); script the module again"
+            )
 
 
 def _flat_view(g: Any) -> Any:
@@ -646,6 +681,9 @@ class _ScriptMethod(_Scripted):
 
     def _current_training_key(self) -> tuple[Any, ...] | None:
         return _state_key(self.__dict__["_owner"], self.__dict__.get("_generic"))
+
+    def _param_owner(self) -> Module | None:
+        return self.__dict__["_owner"]  # type: ignore[no-any-return]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         original = self.__dict__["_original"]

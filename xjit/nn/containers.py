@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from xjit import _versions
 from xjit._tensor import Tensor
 from xjit.nn.module import Module, Parameter
 
@@ -30,6 +31,7 @@ class ModuleDict(Module):
 
     def __delitem__(self, key: str) -> None:
         del self._modules[key]
+        _versions.rebound()  # compiled code bound to it re-checks
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -50,10 +52,12 @@ class ModuleDict(Module):
         return self._modules.items()
 
     def pop(self, key: str) -> Module:
+        _versions.rebound()  # compiled code bound to it re-checks
         return self._modules.pop(key)
 
     def clear(self) -> None:
         self._modules.clear()
+        _versions.rebound()
 
     def update(self, modules: Any) -> None:
         for k, m in _pairs(modules):
@@ -141,6 +145,7 @@ class ParameterDict(Module):
     def __delitem__(self, key: str) -> None:
         del self._keys[key]
         self._parameters.pop(key, None)
+        _versions.rebound()  # compiled code bound to it re-checks
 
     def __len__(self) -> int:
         return len(self._keys)

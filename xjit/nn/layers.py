@@ -341,6 +341,7 @@ class ModuleList(Module):
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
+        _versions.rebound()  # the modules move to other names: compiled code re-checks
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 

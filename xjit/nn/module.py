@@ -51,6 +51,15 @@ def _typename(v: Any) -> str:
     return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
+def _replaces(params: Any, buffers: Any, modules: Any, name: str, value: Any) -> bool:
+    """Whether setting `name` to `value` replaces a registered parameter, buffer or submodule
+    (what compiled code may have bound), not a first registration or the same object again."""
+    for reg in (params, buffers, modules):
+        if reg is not None and name in reg:
+            return reg[name] is not value
+    return False
+
+
 class Module:
     """Base class of models: assign Parameters and Modules as attributes, define `forward`."""
 
@@ -89,6 +98,8 @@ class Module:
         # or None, anything else is a TypeError (not a silent un-registration).
         d = self.__dict__
         params, buffers, modules = d.get("_parameters"), d.get("_buffers"), d.get("_modules")
+        if _replaces(params, buffers, modules, name, value):
+            _versions.rebound()  # compiled code bound to the old value re-resolves
         if isinstance(value, Parameter):
             params, buffers, modules = self._registries()
             for reg in (d, buffers, modules):
@@ -134,6 +145,7 @@ class Module:
         for key in ("_parameters", "_buffers", "_modules"):
             if name in self.__dict__.get(key, {}):
                 del self.__dict__[key][name]
+                _versions.rebound()
                 return
         object.__delattr__(self, name)
 
@@ -150,7 +162,10 @@ class Module:
         self.training = other.training
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        self._registries()[0][name] = param
+        regs = self._registries()
+        if _replaces(*regs, name, param):
+            _versions.rebound()
+        regs[0][name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A buffer; a non-persistent one is part of the module but not of its state_dict."""
@@ -162,7 +177,10 @@ class Module:
         d = self.__dict__
         if name in d and name not in d.get("_buffers", {}):
             raise KeyError(f"attribute '{name}' already exists")
-        self._registries()[1][name] = tensor
+        regs = self._registries()
+        if _replaces(*regs, name, tensor):
+            _versions.rebound()
+        regs[1][name] = tensor
         non_persistent = d.setdefault("_non_persistent_buffers", set())
         if persistent:
             non_persistent.discard(name)
@@ -170,7 +188,10 @@ class Module:
             non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._registries()[2][name] = module
+        regs = self._registries()
+        if _replaces(*regs, name, module):
+            _versions.rebound()
+        regs[2][name] = module
 
     register_module = add_module
 
@@ -292,6 +313,7 @@ class Module:
                 for t in reg.values():
                     if t is not None:
                         t._a = fn(t._a)
+        _versions.rebound()  # compiled code bound to the old arrays re-resolves
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
