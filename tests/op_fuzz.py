@@ -454,17 +454,21 @@ SPECIAL: dict[str, OpGen] = {
 }
 
 # Ops left to other tests, and why.
+RANDOM = {
+    "multinomial",
+    "dropout",
+    "rand",
+    "randn",
+    "randint",
+    "randint_like",
+    "randperm",
+    "normal",
+    "bernoulli",
+}
 EXCLUDED: dict[str, str] = {
-    "multinomial": "random",
-    "dropout": "random",
-    "rand": "random",
-    "randn": "random",
-    "randint": "random",
-    "randperm": "random",
-    "normal": "random",
+    **dict.fromkeys(RANDOM, "random"),
     "_unique2": "a private entry point (torch.unique is tested through it elsewhere)",
 }
-RANDOM = {"multinomial", "dropout", "rand", "randn", "randint", "randperm", "normal"}
 
 
 def _resolve(module: Any, dotted: str) -> Any:

@@ -493,3 +493,23 @@ def test_16_bit_float_names_compare_and_refuse() -> None:
         x.half()
     with pytest.raises(FrontendError, match=r"test_ops_breadth2\.py:\d+:\d+: error: no overload"):
         xjit.jit.script(_ScriptedHalf())(x)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ([True], [True]),  # bool on both sides
+        ([1.5], True),  # a Python bool test element
+        ([1], [True]),  # a bool tensor of test elements
+    ],
+)
+def test_isin_refuses_bools_as_torch(a: Any, b: Any) -> None:
+    """torch's isin has no bool kernel; xjit returned a value where torch raises (op fuzzer)."""
+
+    def make(mod: Any, v: Any) -> Any:
+        return mod.tensor(v) if isinstance(v, list) else v
+
+    with pytest.raises(RuntimeError, match="Unsupported input type encountered for isin"):
+        pt.isin(make(pt, a), make(pt, b))
+    with pytest.raises(RuntimeError, match="Unsupported input type encountered for isin"):
+        xjit.isin(make(xjit, a), make(xjit, b))

@@ -899,7 +899,7 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
     "aten.dropout": [[(3, 4), 0.3, False]],
     "aten.stack": [[[(2, 3), (2, 3)], 0], [[(2, 3), (2, 3), (2, 3)], -1]],
     # issue 12 (tests/api/test_api_ops.py compares them with PyTorch, eager and traced)
-    "aten.where.Scalar": [[(3, 4), 1.0, 0.0], [(2,), 2, 3]],
+    "aten.where.Scalar": [[("bool", 3, 4), 1.0, 0.0], [("bool", 2), 2, 3]],
     "aten.tril": [[(3, 4), 0], [(2, 3, 4), -1]],
     "aten.triu": [[(4, 3), 1]],
     "aten.flip": [[(3, 4), [0]], [(2, 3, 4), [0, -1]]],
@@ -1156,6 +1156,8 @@ DECOMP_EXAMPLES: dict[str, list[list[Any]]] = {
 
 
 def _make_arg(a: Any, rng: Any) -> Any:
+    if isinstance(a, tuple) and a and a[0] == "bool":  # ("bool", *shape): a condition mask
+        return rng.standard_normal(a[1:]) > 0
     if isinstance(a, tuple):
         return rng.standard_normal(a).astype(np.float32)
     if isinstance(a, list) and a and isinstance(a[0], tuple):

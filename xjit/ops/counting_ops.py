@@ -229,11 +229,23 @@ for _schema in (
 # -- isin ------------------------------------------------------------------------------------------
 
 
+def _check_isin_types(e: Any, t: Any) -> None:
+    """torch's isin has no bool kernel: a bool tensor or a Python bool on either side raises."""
+    for v in (e, t):
+        dt = v.dtype if isinstance(v, TensorMeta) else None
+        if isinstance(v, np.ndarray):
+            dt = from_numpy_dtype(v.dtype)
+        if isinstance(v, (bool, np.bool_)) or dt is bool_:
+            raise ShapeError("Unsupported input type encountered for isin(): Bool")
+
+
 def _isin_shape(e: Any, t: Any, assume_unique: Any = False, invert: Any = False) -> TensorMeta:
+    _check_isin_types(e, t)
     return TensorMeta(e.shape if isinstance(e, TensorMeta) else (), bool_)
 
 
 def _isin_eager(e: Any, t: Any, assume_unique: bool = False, invert: bool = False) -> np.ndarray:
+    _check_isin_types(e, t)
     found = np.isin(np.asarray(e), np.asarray(t), invert=invert)  # NaN is in nothing
     return np.asarray(found, np.bool_)
 
