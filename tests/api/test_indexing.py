@@ -270,3 +270,21 @@ def test_random_item_assignment_matches_torch(
     ours = xjit.from_numpy(a.copy())
     ours[_build(xjit, parts)] = v if scalar else xjit.from_numpy(v)
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_mask_and_index_tensors_on_a_parameter_as_torch() -> None:
+    """`p[p > 0] = 0` on an nn.Parameter: its indices are plain Tensors, not Parameters (they
+    were taken for ints: "only one element tensors can be converted")."""
+    a = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    results = []
+    for mod in (torch, xjit):
+        p = mod.nn.Parameter(mod.from_numpy(a.copy()))
+        with mod.no_grad():
+            read = p[p > 0].detach().numpy().copy()
+            p[p > 0] = 0.0
+            p[p < -0.5] = mod.tensor(1.0)
+            p[:, mod.tensor([0, 2])] = 2.0
+        results.append((read, p.detach().numpy().copy()))
+    (tr, tp), (xr, xp) = results
+    np.testing.assert_array_equal(xr, tr)
+    np.testing.assert_array_equal(xp, tp)

@@ -702,7 +702,8 @@ def basic_index(
     through them (`x[i] = v`), which also needs a 0-d index tensor as an int."""
     write = steps is not None
     steps = [] if steps is None else steps
-    T = type(x)
+    # The Tensor class itself, not type(x): a Parameter's indices are plain Tensors (`p[p > 0]`)
+    T = type(x).__mro__[-2]
     idx = tuple(_index_tensor(T, i) for i in (index if isinstance(index, tuple) else (index,)))
     rank = x.dim()
     if sum(1 for i in idx if i is Ellipsis) > 1:
